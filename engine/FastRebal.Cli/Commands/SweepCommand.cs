@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using FastRebal.Engine.Drift;
+using FastRebal.Engine.Simulation;
+
+namespace FastRebal.Cli.Commands;
+
+/// <summary>
+/// <c>fastrebal sweep --accounts N --positions K [--json]</c>: times the drift sweep on a generated book against a
+/// loop that only streams the same bytes, both measured in the same run. A quick check; bench/ holds the rigorous
+/// BenchmarkDotNet figures.
+/// </summary>
+public static class SweepCommand
+{
+    public static Command Create()
+    {
+        var accounts = new Option<int>("--accounts") { Description = "Number of accounts", DefaultValueFactory = _ => 100_000 };
+        var positions = new Option<int>("--positions") { Description = "Positions per account", DefaultValueFactory = _ => 20 };
+        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 42 };
+        var iterations = new Option<int>("--iterations") { Description = "Timed repetitions (the median is reported)", DefaultValueFactory = _ => 31 };
+        var path = new Option<SweepPath>("--path") { Description = "Sweep implementation", DefaultValueFactory = _ => SweepPath.Auto };
+        var singleThread = new Option<bool>("--single-thread") { Description = "Use one core" };
+        var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
+        var command = new Command("sweep", "Time the drift sweep against a memory-streaming loop over the same bytes")
+        {
+            accounts, positions, seed, iterations, path, singleThread, json,
+        };
+        command.SetAction(parse => ExitCodes.Guard(() => Run(
+            parse.GetValue(accounts), parse.GetValue(positions), parse.GetValue(seed), parse.GetValue(iterations),
+            parse.GetValue(path), !parse.GetValue(singleThread), parse.GetValue(json))));
+        return command;
+    }
+
+    public static int Run(int accounts, int positions, int seed, int iterations, SweepPath path, bool parallel, bool json)
+    {
+        if (accounts < 1 || positions < 2 || iterations < 1)
+        {
+            throw new ArgumentException("--accounts and --iterations must be at least 1, --positions at least 2");
+        }
+        var progress = new Progress(quiet: json);
+        var firm = progress.Time($"generating {accounts:N0} accounts x {positions} positions", () =>
+            FirmGenerator.Generate(new FirmSpec(accounts, positions, seed), FirmGenerator.LoadHistory(seed)), out _);
+        var book = firm.Book;
+        var report = new DriftReport(book);
+        var resolved = path == SweepPath.Auto ? DriftSweep.BestPath : path;
+
+        progress.Step($"timing {iterations} sweeps and {iterations} streaming passes, interleaved");
+        var sweepTimes = new double[iterations];
+        var streamTimes = new double[iterations];
+        var sink = 0.0;
+        for (var warmup = 0; warmup < 3; warmup++)
+        {
+            DriftSweep.Run(book, report, resolved, parallel);
+            sink += MemoryStreamingBaseline.Run(book, report, parallel);
+        }
+        for (var i = 0; i < iterations; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            DriftSweep.Run(book, report, resolved, parallel);
+            sweepTimes[i] = clock.Elapsed.TotalMilliseconds;
+            clock.Restart();
+            sink += MemoryStreamingBaseline.Run(book, report, parallel);
+            streamTimes[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        GC.KeepAlive(sink);
+
+        var bytes = MemoryStreamingBaseline.BytesPerSweep(book);
+        var sweepMedian = Median(sweepTimes);
+        var streamMedian = Median(streamTimes);
+        var threads = parallel && accounts >= DriftSweep.ParallelThreshold ? Environment.ProcessorCount : 1;
+        var figures = new
+        {
+            accounts,
+            positions,
+            slots = book.SlotCount,
+            path = resolved.ToString(),
+            threads,
+            iterations,
+            sweepMedianMs = sweepMedian,
+            sweepGBps = bytes / (sweepMedian / 1000) / 1e9,
+            streamingMedianMs = streamMedian,
+            streamingGBps = bytes / (streamMedian / 1000) / 1e9,
+            sweepOverStreaming = sweepMedian / streamMedian,
+            bytesPerSweep = bytes,
+            hotBytesPerPosition = (double)book.HotBytes / book.SlotCount,
+        };
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }));
+            return ExitCodes.Ok;
+        }
+        Console.WriteLine($"drift sweep: {accounts:N0} accounts x {positions} positions ({book.SlotCount:N0} slots), {resolved}, {threads} thread(s), median of {iterations}");
+        Console.WriteLine($"  sweep             {sweepMedian,8:0.000} ms  {figures.sweepGBps,6:0.0} GB/s");
+        Console.WriteLine($"  memory streaming  {streamMedian,8:0.000} ms  {figures.streamingGBps,6:0.0} GB/s  (same {bytes / 1e6:0.0} MB read and written, no work)");
+        Console.WriteLine($"  sweep / streaming {figures.sweepOverStreaming,8:0.00}x");
+        Console.WriteLine($"  hot state         {figures.hotBytesPerPosition,8:0.0} bytes per position");
+        return ExitCodes.Ok;
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}

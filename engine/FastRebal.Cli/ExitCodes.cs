@@ -1,0 +1,31 @@
+using FastRebal.Engine.Scenarios;
+
+namespace FastRebal.Cli;
+
+/// <summary>The exit codes scripts can rely on.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int InternalError = 1;
+    public const int BadInput = 2;
+
+    /// <summary>Runs a command body, turning input problems into exit code 2 and anything unexpected into 1, each with a one-line message.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is ScenarioFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException)
+        {
+            Console.Error.WriteLine($"fastrebal: bad input: {e.Message}");
+            return BadInput;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"fastrebal: internal error: {e.GetType().Name}: {e.Message}");
+            Console.Error.WriteLine(e.StackTrace);
+            return InternalError;
+        }
+    }
+}

@@ -1,0 +1,308 @@
+using System.Globalization;
+using FastRebal.Engine.Model;
+
+namespace FastRebal.Engine.Orders;
+
+/// <summary>
+/// Turns a rebalance decision into trades for one account. The rules, in the order they apply:
+/// illiquid holdings are never traded (an out-of-band one sends the account to manual approval); restricted
+/// instruments are never bought; sells fund buys; whole-share or lot rounding sells to the nearest lot (never more
+/// than held) and buys down to a lot; trades under the IPS minimum are suppressed with a warning; cash never ends
+/// below the reserve: buys are trimmed, largest first, and if that is not enough the account is blocked.
+/// </summary>
+public static class TradeGenerator
+{
+    /// <summary>Band-edge rebalancing stops this fraction of the band inside the edge, so rounding cannot leave it on the edge.</summary>
+    public const decimal BandEdgeMargin = 0.1m;
+
+    /// <summary>Plans a rebalance. <paramref name="bandEdge"/> moves only out-of-band positions back inside their band.</summary>
+    public static TradePlan Rebalance(AccountSnapshot account, bool bandEdge, string rule)
+    {
+        var value = account.TotalValue;
+        var reserve = account.ReserveAt(value);
+        var investable = value - reserve;
+        var plan = new TradePlan { CashBefore = account.Cash, Reserve = reserve };
+        if (investable <= 0)
+        {
+            plan.BlockedReason = Text($"the cash reserve {reserve:N2} leaves nothing to invest out of {value:N2}");
+            return plan;
+        }
+
+        var illiquidNotes = IlliquidOutOfBand(account, investable);
+        decimal[]? goals = null;
+        if (bandEdge)
+        {
+            goals = BandEdgeGoals(account, value, reserve, investable);
+            if (goals is null)
+            {
+                plan.Warnings.Add("band-edge trades could not be funded from sells and spare cash; rebalanced to target instead");
+            }
+        }
+        if (goals is null)
+        {
+            var illiquidValue = account.Holdings.Where(h => !h.CanSell).Sum(h => h.Value);
+            if (illiquidValue > investable)
+            {
+                plan.BlockedReason = Text($"illiquid holdings worth {illiquidValue:N2} exceed the investable value {investable:N2}; manual review needed");
+                return plan;
+            }
+            goals = TargetGoals(account, investable - illiquidValue);
+        }
+
+        AddTrades(plan, account, goals, investable, rule, raisingCash: false);
+        EnforceCashReserve(plan, account);
+        if (illiquidNotes.Count > 0 && !plan.IsBlocked)
+        {
+            plan.ApprovalReason = "illiquid holdings are out of band and are never traded automatically: " + string.Join("; ", illiquidNotes);
+        }
+        return plan;
+    }
+
+    /// <summary>
+    /// Invests a net inflow into the most underweight positions first without selling anything, or raises a net
+    /// outflow (and any shortfall under the reserve) from the most overweight positions first. The account's cash
+    /// in <paramref name="account"/> already includes the flow.
+    /// </summary>
+    public static TradePlan CashFlow(AccountSnapshot account, decimal netFlow)
+    {
+        var value = account.TotalValue;
+        var reserve = account.ReserveAt(value);
+        var investable = Math.Max(value - reserve, 0);
+        var plan = new TradePlan { CashBefore = account.Cash, Reserve = reserve };
+        if (account.Cash < reserve)
+        {
+            RaiseCash(plan, account, reserve - account.Cash, investable, netFlow);
+        }
+        else if (netFlow > 0)
+        {
+            InvestCash(plan, account, account.Cash - reserve, investable);
+        }
+        return plan;
+    }
+
+    private static decimal[] TargetGoals(AccountSnapshot account, decimal liquidBudget)
+    {
+        var liquidTargets = account.Holdings.Where(h => h.CanSell).Sum(h => h.Target);
+        var goals = new decimal[account.Holdings.Count];
+        for (var i = 0; i < goals.Length; i++)
+        {
+            var h = account.Holdings[i];
+            // Liquid holdings share what the illiquid ones leave, in the model's proportions.
+            goals[i] = !h.CanSell ? h.Value : liquidTargets > 0 ? h.Target / liquidTargets * liquidBudget : 0;
+        }
+        return goals;
+    }
+
+    /// <summary>Goals that move only out-of-band positions to just inside their band edge; null when the buys cannot be funded.</summary>
+    private static decimal[]? BandEdgeGoals(AccountSnapshot account, decimal value, decimal reserve, decimal investable)
+    {
+        var goals = new decimal[account.Holdings.Count];
+        for (var i = 0; i < goals.Length; i++)
+        {
+            var h = account.Holdings[i];
+            goals[i] = h.Value;
+            if (!h.CanSell)
+            {
+                continue;
+            }
+            var weight = h.Value / investable;
+            var tolerance = Tolerance(account.Policy, h.Target);
+            if (weight > h.Target + tolerance)
+            {
+                goals[i] = (h.Target + (tolerance * (1 - BandEdgeMargin))) * investable;
+            }
+            else if (weight < h.Target - tolerance && h.CanBuy)
+            {
+                goals[i] = Math.Max(0, h.Target - (tolerance * (1 - BandEdgeMargin))) * investable;
+            }
+        }
+
+        var shortfall = reserve - (value - goals.Sum());
+        if (shortfall <= 0)
+        {
+            return goals;
+        }
+        var buys = account.Holdings.Select((h, i) => Math.Max(0, goals[i] - h.Value)).Sum();
+        if (shortfall > buys)
+        {
+            return null;
+        }
+        var keep = 1 - (shortfall / buys);
+        for (var i = 0; i < goals.Length; i++)
+        {
+            var h = account.Holdings[i];
+            if (goals[i] > h.Value)
+            {
+                goals[i] = h.Value + ((goals[i] - h.Value) * keep);
+                if (goals[i] / investable < h.Target - Tolerance(account.Policy, h.Target))
+                {
+                    return null;
+                }
+            }
+        }
+        return goals;
+    }
+
+    private static List<string> IlliquidOutOfBand(AccountSnapshot account, decimal investable)
+    {
+        var notes = new List<string>();
+        foreach (var h in account.Holdings.Where(h => !h.CanSell))
+        {
+            var drift = (h.Value / investable) - h.Target;
+            if (Math.Abs(drift) > Tolerance(account.Policy, h.Target))
+            {
+                notes.Add(Text($"{h.Instrument.Symbol} drift {drift:+0.00%;-0.00%}"));
+            }
+        }
+        return notes;
+    }
+
+    /// <summary>The band half-width around a target, in weight points.</summary>
+    public static decimal Tolerance(InvestmentPolicy policy, decimal target) =>
+        policy.BandType == BandType.Relative ? (decimal)policy.BandWidth * target : (decimal)policy.BandWidth;
+
+    private static void AddTrades(TradePlan plan, AccountSnapshot account, decimal[] goals, decimal investable, string rule, bool raisingCash)
+    {
+        for (var i = 0; i < goals.Length; i++)
+        {
+            var h = account.Holdings[i];
+            var delta = goals[i] - h.Value;
+            if (!h.CanSell || delta == 0 || h.Price <= 0)
+            {
+                continue;
+            }
+            TradeSide side;
+            decimal quantity;
+            if (delta < 0)
+            {
+                side = TradeSide.Sell;
+                quantity = TradeSizing.SellQuantity(-delta / h.Price, h.Quantity, h.Step, closePosition: goals[i] <= 0, roundUp: raisingCash);
+            }
+            else
+            {
+                if (!h.CanBuy)
+                {
+                    continue;
+                }
+                side = TradeSide.Buy;
+                quantity = TradeSizing.FloorToStep(delta / h.Price, h.Step);
+            }
+            if (quantity <= 0)
+            {
+                continue;
+            }
+            var notional = quantity * h.Price;
+            if (!raisingCash && notional < account.Policy.MinTradeValue)
+            {
+                plan.Warnings.Add(Text($"{side.ToString().ToLowerInvariant()} {quantity:0.######} {h.Instrument.Symbol} ({notional:N2}) is below the minimum trade {account.Policy.MinTradeValue:N2} and was suppressed"));
+                continue;
+            }
+            var reason = Text($"{rule}: {h.Instrument.Symbol} {h.Value / investable:0.00%} -> {goals[i] / investable:0.00%}, target {h.Target:0.00%}");
+            plan.Trades.Add(new Trade(account.AccountId, h.Instrument.Id, side, quantity, h.Price, reason));
+        }
+    }
+
+    /// <summary>Trims buys, largest first, until cash after the trades is at least the reserve; blocks the account if it cannot.</summary>
+    private static void EnforceCashReserve(TradePlan plan, AccountSnapshot account)
+    {
+        var shortfall = plan.Reserve - plan.CashAfter;
+        if (shortfall <= 0)
+        {
+            return;
+        }
+        var steps = account.Holdings.ToDictionary(h => h.Instrument.Id, h => h.Step, StringComparer.Ordinal);
+        foreach (var buy in plan.Trades.Where(t => t.Side == TradeSide.Buy).OrderByDescending(t => t.Notional).ToList())
+        {
+            if (shortfall <= 0)
+            {
+                break;
+            }
+            var index = plan.Trades.IndexOf(buy);
+            var step = steps[buy.InstrumentId];
+            var cut = Math.Min(buy.Quantity, TradeSizing.CeilingToStep(shortfall / buy.Price, step));
+            var remaining = buy.Quantity - cut;
+            shortfall -= cut * buy.Price;
+            if (remaining <= 0 || remaining * buy.Price < account.Policy.MinTradeValue)
+            {
+                shortfall -= remaining * buy.Price;
+                plan.Trades.RemoveAt(index);
+                plan.Warnings.Add(Text($"buy of {buy.InstrumentId} dropped to keep the cash reserve {plan.Reserve:N2}"));
+            }
+            else
+            {
+                plan.Trades[index] = buy with { Quantity = remaining };
+                plan.Warnings.Add(Text($"buy of {buy.InstrumentId} trimmed by {cut:0.######} to keep the cash reserve {plan.Reserve:N2}"));
+            }
+        }
+        if (plan.CashAfter < plan.Reserve)
+        {
+            plan.BlockedReason = Text($"after rounding to tradable lots the account would hold {plan.CashAfter:N2} in cash, below its reserve of {plan.Reserve:N2}; not traded");
+            plan.Trades.Clear();
+        }
+    }
+
+    private static void InvestCash(TradePlan plan, AccountSnapshot account, decimal available, decimal investable)
+    {
+        if (investable <= 0)
+        {
+            return;
+        }
+        var goals = account.Holdings.Select(h => h.Value).ToArray();
+        // Most underweight first: each gets what it lacks until the cash runs out.
+        foreach (var i in Enumerable.Range(0, goals.Length).OrderBy(i => (account.Holdings[i].Value / investable) - account.Holdings[i].Target))
+        {
+            var h = account.Holdings[i];
+            var lacking = (h.Target * investable) - h.Value;
+            if (available <= 0 || lacking <= 0 || !h.CanBuy)
+            {
+                continue;
+            }
+            var spend = TradeSizing.FloorToStep(Math.Min(lacking, available) / h.Price, h.Step) * h.Price;
+            if (spend >= account.Policy.MinTradeValue)
+            {
+                goals[i] += spend;
+                available -= spend;
+            }
+        }
+        AddTrades(plan, account, goals, investable, "cash flow (invest)", raisingCash: false);
+    }
+
+    private static void RaiseCash(TradePlan plan, AccountSnapshot account, decimal need, decimal investable, decimal netFlow)
+    {
+        var holdings = account.Holdings;
+        var liquid = holdings.Where(h => h.CanSell).Sum(h => h.Value);
+        if (liquid < need)
+        {
+            plan.BlockedReason = Text($"{(netFlow < 0 ? "withdrawal" : "cash reserve")} needs {need:N2} raised but liquid holdings are worth only {liquid:N2}; nothing was sold and the flow was not applied");
+            return;
+        }
+        var goals = holdings.Select(h => h.Value).ToArray();
+        // Most overweight first, down to target; then whatever is still missing pro rata to what is left.
+        foreach (var i in Enumerable.Range(0, goals.Length).OrderByDescending(i => investable > 0 ? (holdings[i].Value / investable) - holdings[i].Target : 0))
+        {
+            var h = holdings[i];
+            var excess = h.Value - (h.Target * investable);
+            if (need <= 0 || excess <= 0 || !h.CanSell)
+            {
+                continue;
+            }
+            var take = Math.Min(excess, need);
+            goals[i] -= take;
+            need -= take;
+        }
+        if (need > 0)
+        {
+            var left = holdings.Select((h, i) => h.CanSell ? goals[i] : 0).Sum();
+            for (var i = 0; i < goals.Length && left > 0; i++)
+            {
+                if (holdings[i].CanSell)
+                {
+                    goals[i] -= need * (goals[i] / left);
+                }
+            }
+        }
+        AddTrades(plan, account, goals, Math.Max(investable, 1), netFlow < 0 ? "cash flow (withdrawal)" : "cash flow (restore reserve)", raisingCash: true);
+    }
+
+    private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

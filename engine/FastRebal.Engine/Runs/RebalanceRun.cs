@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Globalization;
+using FastRebal.Engine.Decisions;
+using FastRebal.Engine.Drift;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Engine.Runs;
+
+/// <summary>How a one-shot run is carried out.</summary>
+public sealed record RunOptions
+{
+    public SweepPath SweepPath { get; init; } = SweepPath.Auto;
+
+    public bool Parallel { get; init; } = true;
+}
+
+/// <summary>Everything a run decided, in account order, with how long each stage took.</summary>
+public sealed class RunResult
+{
+    public required DateOnly AsOf { get; init; }
+
+    public required IReadOnlyList<Decision> Decisions { get; init; }
+
+    public required IReadOnlyList<Trade> Trades { get; init; }
+
+    /// <summary>Per account (book order), its plan, or null when it does not trade.</summary>
+    public required IReadOnlyList<TradePlan?> Plans { get; init; }
+
+    public required DriftReport Drift { get; init; }
+
+    public required TimeSpan SweepTime { get; init; }
+
+    public required TimeSpan DecideTime { get; init; }
+
+    public int Count(DecisionAction action) => Decisions.Count(d => d.Action == action);
+}
+
+/// <summary>
+/// One pass of the engine over a book: apply pending cash flows to a copy of cash, sweep drift, decide per account
+/// by its IPS, and size trades for the accounts that must act. The book itself is not changed: a host applies the
+/// plans it executes with <see cref="AccountBook.ApplyExecution"/>, one account at a time, all or nothing.
+/// </summary>
+public static class RebalanceRun
+{
+    public static RunResult Execute(AccountBook book, DateOnly asOf, IReadOnlyList<PendingCashFlow> cashFlows, RunOptions? options = null)
+    {
+        options ??= new RunOptions();
+        var netFlow = new decimal[book.AccountCount];
+        foreach (var pending in cashFlows)
+        {
+            netFlow[pending.Account] += pending.Flow.SignedAmount;
+        }
+        var cash = book.Cash.ToArray();
+        for (var a = 0; a < cash.Length; a++)
+        {
+            cash[a] += (double)netFlow[a];
+        }
+
+        var report = new DriftReport(book);
+        var clock = Stopwatch.StartNew();
+        DriftSweep.Run(book, cash, report, options.SweepPath, options.Parallel);
+        var sweepTime = clock.Elapsed;
+
+        clock.Restart();
+        var decisions = new Decision[book.AccountCount];
+        var plans = new TradePlan?[book.AccountCount];
+        void DecideRange(int from, int to)
+        {
+            for (var a = from; a < to; a++)
+            {
+                (decisions[a], plans[a]) = Decide(book, report, a, asOf, (decimal)book.Cash[a] + netFlow[a], netFlow[a]);
+            }
+        }
+        if (options.Parallel && book.AccountCount >= DriftSweep.ParallelThreshold)
+        {
+            var chunks = Environment.ProcessorCount * 8;
+            var perChunk = (book.AccountCount + chunks - 1) / chunks;
+            Parallel.For(0, chunks, chunk => DecideRange(chunk * perChunk, Math.Min(book.AccountCount, (chunk + 1) * perChunk)));
+        }
+        else
+        {
+            DecideRange(0, book.AccountCount);
+        }
+        var trades = new List<Trade>();
+        foreach (var plan in plans)
+        {
+            if (plan is not null && !plan.IsBlocked)
+            {
+                trades.AddRange(plan.Trades);
+            }
+        }
+        return new RunResult
+        {
+            AsOf = asOf,
+            Decisions = decisions,
+            Trades = trades,
+            Plans = plans,
+            Drift = report,
+            SweepTime = sweepTime,
+            DecideTime = clock.Elapsed,
+        };
+    }
+
+    /// <summary>Decides one account and, when it must act, sizes its trades.</summary>
+    public static (Decision Decision, TradePlan? Plan) Decide(AccountBook book, DriftReport report, int a, DateOnly asOf, decimal cash, decimal netFlow)
+    {
+        var policy = book.Policy(a);
+        Decision Make(DecisionAction action, DecisionRule rule, string reason, TradePlan? plan) => new(
+            book.AccountId(a), action, rule, reason, report.TotalValue[a], report.MaxAbsDrift[a], report.MaxRelativeDrift[a],
+            report.TotalDrift[a], policy.BandType, policy.BandWidth, policy.Id, policy.Version, plan?.IsBlocked == false ? plan.Trades.Count : 0,
+            plan?.Warnings ?? (IReadOnlyList<string>)[]);
+
+        if (!report.HasInvestableValue(a) && netFlow >= 0)
+        {
+            return (Make(DecisionAction.NoTrade, DecisionRule.NoInvestableValue,
+                string.Create(CultureInfo.InvariantCulture, $"account value {report.TotalValue[a]:N2} is all cash reserve; nothing to invest"), null), null);
+        }
+
+        var outcome = RebalanceRules.Evaluate(policy, report.MaxAbsDrift[a], report.MaxRelativeDrift[a], report.Breaches(a),
+            RebalanceRules.AssetClassBreach(book, report, a), book.LastRebalanced(a), asOf);
+        var snapshotNeeded = outcome.Rebalance || netFlow != 0 || cash < (decimal)(book.ReserveAmounts[a] + (book.ReservePercents[a] * report.TotalValue[a]));
+        if (!snapshotNeeded)
+        {
+            return (Make(DecisionAction.NoTrade, outcome.Rule, outcome.Reason, null), null);
+        }
+
+        var snapshot = AccountSnapshot.From(book, a, cash);
+        TradePlan plan;
+        DecisionAction action;
+        DecisionRule rule;
+        string reason;
+        if (outcome.Rebalance)
+        {
+            // Band-edge mode answers a band breach; a calendar or asset-class trigger goes to target.
+            var bandEdge = policy.Mode == RebalanceMode.ToBandEdge && outcome.Rule == DecisionRule.BandBreach;
+            plan = TradeGenerator.Rebalance(snapshot, bandEdge, RuleLabel(outcome.Rule));
+            (action, rule, reason) = (DecisionAction.Rebalance, outcome.Rule, outcome.Reason + (bandEdge ? "; back to band edge" : "; to target"));
+        }
+        else
+        {
+            plan = TradeGenerator.CashFlow(snapshot, netFlow);
+            (action, rule, reason) = (DecisionAction.CashFlow, DecisionRule.CashFlow,
+                string.Create(CultureInfo.InvariantCulture, $"net cash flow {netFlow:+#,0.00;-#,0.00;0.00}; {outcome.Reason}"));
+        }
+
+        if (plan.IsBlocked)
+        {
+            var blockRule = netFlow < 0 && !outcome.Rebalance ? DecisionRule.WithdrawalNotCovered : DecisionRule.CashReserve;
+            return (Make(DecisionAction.Blocked, blockRule, $"{reason}; blocked: {plan.BlockedReason}", plan), plan);
+        }
+        if (plan.ApprovalReason is not null)
+        {
+            return (Make(DecisionAction.NeedsApproval, DecisionRule.IlliquidOutOfBand, $"{reason}; {plan.ApprovalReason}", plan), plan);
+        }
+        if (plan.Trades.Count == 0 && action == DecisionAction.Rebalance)
+        {
+            reason += "; no trade was large enough to place";
+        }
+        return (Make(action, rule, reason, plan), plan);
+    }
+
+    private static string RuleLabel(DecisionRule rule) => rule switch
+    {
+        DecisionRule.BandBreach => "band breach",
+        DecisionRule.AssetClassBandBreach => "asset-class band breach",
+        DecisionRule.CalendarDue => "calendar",
+        _ => rule.ToString(),
+    };
+
+    /// <summary>
+    /// Applies every released plan of a run to the book as if filled at the plan's prices (accounts blocked or
+    /// waiting for approval are left alone), together with their cash flows. Used to show post-trade drift.
+    /// </summary>
+    public static void ApplyFilled(AccountBook book, RunResult result, IReadOnlyList<PendingCashFlow> cashFlows)
+    {
+        var netFlow = new Dictionary<int, decimal>();
+        foreach (var pending in cashFlows)
+        {
+            netFlow[pending.Account] = netFlow.GetValueOrDefault(pending.Account) + pending.Flow.SignedAmount;
+        }
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            var plan = result.Plans[a];
+            var decision = result.Decisions[a];
+            var flow = netFlow.GetValueOrDefault(a);
+            var released = plan is not null && decision.Action is DecisionAction.Rebalance or DecisionAction.CashFlow;
+            if (decision.Action == DecisionAction.Blocked || decision.Action == DecisionAction.NeedsApproval)
+            {
+                // Nothing lands for these accounts except an inflow, which is simply kept as cash.
+                flow = Math.Max(flow, 0);
+            }
+            var fills = released
+                ? plan!.Trades.Select(t => (book.Instruments.IndexOf(t.InstrumentId), (double)(t.Side == TradeSide.Buy ? t.Quantity : -t.Quantity))).ToArray()
+                : [];
+            var cashChange = flow + (released ? plan!.Trades.Sum(t => t.CashEffect) : 0);
+            if (fills.Length > 0 || cashChange != 0)
+            {
+                book.ApplyExecution(a, fills, (double)cashChange, decision.Action == DecisionAction.Rebalance ? result.AsOf : null);
+            }
+        }
+    }
+}

@@ -1,0 +1,413 @@
+using System.Globalization;
+using System.Text.Json;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Engine.Scenarios;
+
+/// <summary>A cash flow waiting to be applied to one account of the book.</summary>
+public sealed record PendingCashFlow(int Account, CashFlow Flow);
+
+/// <summary>A validated scenario: the book of every good account, the errors of every bad item, the cash flows.</summary>
+public sealed class LoadedScenario
+{
+    public required DateOnly AsOf { get; init; }
+
+    public required AccountBook Book { get; init; }
+
+    public required IReadOnlyList<PendingCashFlow> CashFlows { get; init; }
+
+    public required IReadOnlyList<InputError> Errors { get; init; }
+
+    public required int AccountsInInput { get; init; }
+}
+
+/// <summary>
+/// Reads and validates a scenario. A malformed file stops everything (<see cref="ScenarioFormatException"/>); a bad
+/// item (instrument, price, model, account, cash flow) becomes an <see cref="InputError"/> and only the accounts that
+/// depend on it are left out: the good accounts still run.
+/// </summary>
+public static class ScenarioLoader
+{
+    public static LoadedScenario Load(string path)
+    {
+        ScenarioDocument? document;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            document = JsonSerializer.Deserialize<ScenarioDocument>(stream, ScenarioDocument.JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new ScenarioFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"{path}: malformed scenario at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1} ({e.Path ?? "$"}): {FirstSentence(e.Message)}"), e);
+        }
+        catch (IOException e)
+        {
+            throw new ScenarioFormatException($"{path}: cannot read the scenario: {e.Message}", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ScenarioFormatException($"{path}: cannot read the scenario: {e.Message}", e);
+        }
+        return Build(document ?? throw new ScenarioFormatException($"{path}: the file holds no scenario (JSON null)"), path);
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    /// <summary>Validates a parsed document and lays the good accounts out into a book.</summary>
+    public static LoadedScenario Build(ScenarioDocument document, string source = "scenario")
+    {
+        if (document.AsOf is not { } asOf)
+        {
+            throw new ScenarioFormatException($"{source}: 'asOf' (the valuation date, YYYY-MM-DD) is required");
+        }
+        var errors = new List<InputError>();
+        var instruments = ValidInstruments(document.Instruments ?? [], errors);
+        var table = new InstrumentTable(instruments.Values);
+        var prices = ValidPrices(document.Prices ?? [], table, errors);
+        var models = ValidModels(document.Models ?? [], table, errors);
+        var modelList = models.Values.ToList();
+        var modelIndex = modelList.Select((m, i) => (m.Id, i)).ToDictionary(p => p.Id, p => p.i, StringComparer.Ordinal);
+
+        var accounts = document.Accounts ?? [];
+        var builder = new BookBuilder(table, modelList, prices, accounts.Count);
+        var duplicateIds = accounts.Where(a => a?.Id is not null).GroupBy(a => a.Id, StringComparer.Ordinal)
+            .Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < accounts.Count; i++)
+        {
+            AddAccount(accounts[i], i, builder, table, prices, modelIndex, duplicateIds, errors);
+        }
+        var book = builder.Build();
+
+        var flows = new List<PendingCashFlow>();
+        var flowList = document.CashFlows ?? [];
+        var submittedIds = accounts.Where(a => a?.Id is not null).Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < flowList.Count; i++)
+        {
+            var flow = flowList[i];
+            var subject = $"cashFlows[{i}]";
+            if (flow is null || string.IsNullOrWhiteSpace(flow.AccountId))
+            {
+                errors.Add(new(subject, "accountId", "is required"));
+                continue;
+            }
+            if (flow.Amount <= 0)
+            {
+                errors.Add(new(subject, "amount", $"must be positive (the kind gives the direction), got {flow.Amount}"));
+                continue;
+            }
+            var account = book.FindAccount(flow.AccountId);
+            if (account >= 0)
+            {
+                flows.Add(new PendingCashFlow(account, flow));
+            }
+            else if (!submittedIds.Contains(flow.AccountId))
+            {
+                errors.Add(new(subject, "accountId", $"unknown account '{flow.AccountId}'"));
+            }
+            // A flow for an account rejected above is not applied; that account's own error already explains why.
+        }
+
+        return new LoadedScenario { AsOf = asOf, Book = book, CashFlows = flows, Errors = errors, AccountsInInput = accounts.Count };
+    }
+
+    private static Dictionary<string, Instrument> ValidInstruments(IReadOnlyList<Instrument> input, List<InputError> errors)
+    {
+        var valid = new Dictionary<string, Instrument>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < input.Count; i++)
+        {
+            var instrument = input[i];
+            if (instrument is null || string.IsNullOrWhiteSpace(instrument.Id))
+            {
+                errors.Add(new($"instruments[{i}]", "id", "is required"));
+                continue;
+            }
+            var subject = $"instrument {instrument.Id}";
+            if (!seen.Add(instrument.Id))
+            {
+                valid.Remove(instrument.Id);
+                errors.Add(new(subject, "id", "duplicate instrument id; every instrument with this id is rejected"));
+                continue;
+            }
+            if (string.IsNullOrWhiteSpace(instrument.AssetClass))
+            {
+                errors.Add(new(subject, "assetClass", "is required"));
+                continue;
+            }
+            if (instrument.LotSize <= 0)
+            {
+                errors.Add(new(subject, "lotSize", $"must be positive, got {instrument.LotSize}"));
+                continue;
+            }
+            valid[instrument.Id] = instrument with { Symbol = string.IsNullOrWhiteSpace(instrument.Symbol) ? instrument.Id : instrument.Symbol };
+        }
+        return valid;
+    }
+
+    private static double[] ValidPrices(IReadOnlyList<Price> input, InstrumentTable table, List<InputError> errors)
+    {
+        var prices = new double[table.Count];
+        Array.Fill(prices, double.NaN);
+        var seen = new HashSet<int>();
+        for (var i = 0; i < input.Count; i++)
+        {
+            var price = input[i];
+            if (price is null || string.IsNullOrWhiteSpace(price.InstrumentId))
+            {
+                errors.Add(new($"prices[{i}]", "instrumentId", "is required"));
+                continue;
+            }
+            var subject = $"price of {price.InstrumentId}";
+            if (!table.TryGetIndex(price.InstrumentId, out var index))
+            {
+                errors.Add(new(subject, "instrumentId", "unknown or rejected instrument"));
+                continue;
+            }
+            if (!seen.Add(index))
+            {
+                prices[index] = double.NaN;
+                errors.Add(new(subject, "instrumentId", "more than one price given; the instrument has no usable price"));
+                continue;
+            }
+            if (!double.IsFinite(price.Value) || price.Value <= 0)
+            {
+                errors.Add(new(subject, "value", string.Create(CultureInfo.InvariantCulture, $"must be a positive number, got {price.Value}")));
+                continue;
+            }
+            prices[index] = price.Value;
+        }
+        return prices;
+    }
+
+    private static Dictionary<string, TargetModel> ValidModels(IReadOnlyList<TargetModel> input, InstrumentTable table, List<InputError> errors)
+    {
+        var valid = new Dictionary<string, TargetModel>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < input.Count; i++)
+        {
+            var model = input[i];
+            if (model is null || string.IsNullOrWhiteSpace(model.Id))
+            {
+                errors.Add(new($"models[{i}]", "id", "is required"));
+                continue;
+            }
+            var subject = $"model {model.Id}";
+            if (!seen.Add(model.Id))
+            {
+                valid.Remove(model.Id);
+                errors.Add(new(subject, "id", "duplicate model id; every model with this id is rejected"));
+                continue;
+            }
+            var problems = ModelProblems(model, table);
+            if (problems.Count > 0)
+            {
+                errors.AddRange(problems.Select(p => new InputError(subject, p.Field, p.Message)));
+                continue;
+            }
+            valid[model.Id] = model;
+        }
+        return valid;
+    }
+
+    /// <summary>Every reason a model cannot be used: bad weights, unknown instruments, sleeves that do not add up.</summary>
+    public static List<(string Field, string Message)> ModelProblems(TargetModel model, InstrumentTable table)
+    {
+        var problems = new List<(string, string)>();
+        if ((model.Targets?.Count ?? 0) + (model.Sleeves?.Count ?? 0) == 0)
+        {
+            problems.Add(("targets", "the model has no targets and no sleeves"));
+            return problems;
+        }
+        void CheckWeights(IReadOnlyList<ModelWeight> weights, string field, string? assetClass)
+        {
+            for (var w = 0; w < weights.Count; w++)
+            {
+                var weight = weights[w];
+                if (weight is null || !table.TryGetIndex(weight.InstrumentId ?? "", out var index))
+                {
+                    problems.Add(($"{field}[{w}].instrumentId", $"unknown or rejected instrument '{weight?.InstrumentId}'"));
+                    continue;
+                }
+                if (!double.IsFinite(weight.Weight) || weight.Weight < 0 || weight.Weight > 1)
+                {
+                    problems.Add(($"{field}[{w}].weight", string.Create(CultureInfo.InvariantCulture, $"must be between 0 and 1, got {weight.Weight}")));
+                }
+                if (assetClass is not null && table[index].AssetClass != assetClass)
+                {
+                    problems.Add(($"{field}[{w}].instrumentId", $"{weight.InstrumentId} is {table[index].AssetClass}, not in the {assetClass} sleeve"));
+                }
+            }
+        }
+        CheckWeights(model.Targets ?? [], "targets", null);
+        for (var s = 0; s < (model.Sleeves?.Count ?? 0); s++)
+        {
+            var sleeve = model.Sleeves![s];
+            var members = sleeve?.Instruments ?? [];
+            CheckWeights(members, $"sleeves[{s}].instruments", sleeve?.AssetClass);
+            var memberSum = members.Sum(m => m?.Weight ?? 0);
+            if (Math.Abs(memberSum - 1) > TargetModel.WeightSumTolerance)
+            {
+                problems.Add(($"sleeves[{s}].instruments", string.Create(CultureInfo.InvariantCulture, $"weights inside the sleeve must sum to 1, got {memberSum:R}")));
+            }
+        }
+        if (problems.Count > 0)
+        {
+            return problems;
+        }
+        var resolved = model.ResolvedWeights();
+        var total = resolved.Sum(w => w.Weight);
+        if (Math.Abs(total - 1) > TargetModel.WeightSumTolerance)
+        {
+            problems.Add(("weights", string.Create(CultureInfo.InvariantCulture, $"must sum to 1 within 1e-9, got {total:R}")));
+        }
+        var duplicate = resolved.GroupBy(w => w.InstrumentId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            problems.Add(("weights", $"instrument {duplicate.Key} appears more than once"));
+        }
+        return problems;
+    }
+
+    private static void AddAccount(
+        Account? account,
+        int position,
+        BookBuilder builder,
+        InstrumentTable table,
+        double[] prices,
+        Dictionary<string, int> modelIndex,
+        HashSet<string> duplicateIds,
+        List<InputError> errors)
+    {
+        if (account is null || string.IsNullOrWhiteSpace(account.Id))
+        {
+            errors.Add(new($"accounts[{position}]", "id", "is required"));
+            return;
+        }
+        var subject = $"account {account.Id}";
+        var before = errors.Count;
+        void Fail(string field, string message) => errors.Add(new(subject, field, message));
+
+        if (duplicateIds.Contains(account.Id))
+        {
+            Fail("id", "duplicate account id; every account with this id is rejected");
+            return;
+        }
+        var model = -1;
+        if (string.IsNullOrWhiteSpace(account.ModelId) || !modelIndex.TryGetValue(account.ModelId, out model))
+        {
+            Fail("modelId", $"unknown or rejected model '{account.ModelId}'");
+        }
+        else
+        {
+            foreach (var weight in builder.ModelInstruments(model))
+            {
+                if (double.IsNaN(prices[weight]))
+                {
+                    Fail("modelId", $"model {account.ModelId} targets {table[weight].Id}, which has no valid price");
+                }
+            }
+        }
+        if (account.Cash < 0)
+        {
+            Fail("cash", $"must not be negative, got {account.Cash}");
+        }
+        var policy = account.Policy;
+        if (policy is null)
+        {
+            Fail("policy", "is required");
+        }
+        else
+        {
+            PolicyProblems(policy, table, Fail);
+        }
+
+        var positions = account.Positions ?? [];
+        var held = new int[positions.Count];
+        var quantities = new double[positions.Count];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var p = 0; p < positions.Count; p++)
+        {
+            var pos = positions[p];
+            var field = $"positions[{p}]";
+            if (pos is null || !table.TryGetIndex(pos.InstrumentId ?? "", out held[p]))
+            {
+                Fail($"{field}.instrumentId", $"unknown or rejected instrument '{pos?.InstrumentId}'");
+                continue;
+            }
+            if (!seen.Add(pos.InstrumentId!))
+            {
+                Fail($"{field}.instrumentId", $"{pos.InstrumentId} is listed twice");
+            }
+            if (pos.Quantity < 0)
+            {
+                Fail($"{field}.quantity", $"{pos.InstrumentId}: negative quantity {pos.Quantity} (short positions are not allowed)");
+            }
+            if (double.IsNaN(prices[held[p]]))
+            {
+                Fail($"{field}.instrumentId", $"{pos.InstrumentId} has no valid price");
+            }
+            quantities[p] = (double)pos.Quantity;
+        }
+        if (errors.Count > before)
+        {
+            return;
+        }
+        var refused = builder.TryAddAccount(account.Id, account.HouseholdId ?? account.Id, model, (double)account.Cash, policy!, account.LastRebalanced, held, quantities);
+        if (refused is not null)
+        {
+            Fail("account", refused);
+        }
+    }
+
+    private static void PolicyProblems(InvestmentPolicy policy, InstrumentTable table, Action<string, string> fail)
+    {
+        if (string.IsNullOrWhiteSpace(policy.Id))
+        {
+            fail("policy.id", "is required (decisions cite the IPS id and version)");
+        }
+        if (policy.Version < 1)
+        {
+            fail("policy.version", $"must be 1 or more, got {policy.Version}");
+        }
+        if (!double.IsFinite(policy.BandWidth) || policy.BandWidth <= 0 || policy.BandWidth >= 1)
+        {
+            fail("policy.bandWidth", string.Create(CultureInfo.InvariantCulture, $"must be a fraction between 0 and 1 (0.05 = 5%), got {policy.BandWidth}"));
+        }
+        foreach (var (assetClass, band) in policy.AssetClassBands ?? new Dictionary<string, double>())
+        {
+            if (!double.IsFinite(band) || band <= 0 || band >= 1)
+            {
+                fail($"policy.assetClassBands.{assetClass}", string.Create(CultureInfo.InvariantCulture, $"must be a fraction between 0 and 1, got {band}"));
+            }
+        }
+        if (policy.MinDaysBetweenRebalances < 0)
+        {
+            fail("policy.minDaysBetweenRebalances", $"must not be negative, got {policy.MinDaysBetweenRebalances}");
+        }
+        if (policy.CashReserveAmount < 0)
+        {
+            fail("policy.cashReserveAmount", $"must not be negative, got {policy.CashReserveAmount}");
+        }
+        if (!double.IsFinite(policy.CashReservePercent) || policy.CashReservePercent < 0 || policy.CashReservePercent >= 1)
+        {
+            fail("policy.cashReservePercent", string.Create(CultureInfo.InvariantCulture, $"must be a fraction from 0 up to 1, got {policy.CashReservePercent}"));
+        }
+        if (policy.MinTradeValue < 0)
+        {
+            fail("policy.minTradeValue", $"must not be negative, got {policy.MinTradeValue}");
+        }
+        foreach (var restricted in policy.RestrictedInstruments ?? [])
+        {
+            if (!table.TryGetIndex(restricted ?? "", out _))
+            {
+                fail("policy.restrictedInstruments", $"unknown instrument '{restricted}'");
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using FastRebal.Engine.Model;
+
+namespace FastRebal.Engine.State;
+
+/// <summary>
+/// Every account of the firm in struct-of-arrays form. Each account owns a contiguous run of "slots"
+/// (<see cref="SlotStart"/>[a] .. <see cref="SlotStart"/>[a + 1]): one per instrument its model targets plus one per
+/// holding outside the model. A slot is four parallel array entries (quantity, mark price, target weight,
+/// instrument index): 28 bytes, with no object per position, so the drift sweep streams memory linearly.
+/// </summary>
+/// <remarks>
+/// Prices are copied onto the slots as "marks" when they change rather than gathered through the instrument
+/// index during the sweep: a gather per position defeats SIMD streaming, while a price change touches only the
+/// slots of that instrument. Build one with <see cref="BookBuilder"/>.
+/// </remarks>
+public sealed class AccountBook
+{
+    internal AccountBook(
+        InstrumentTable instruments,
+        IReadOnlyList<TargetModel> models,
+        double[] prices,
+        BookColumns columns)
+    {
+        Instruments = instruments;
+        Models = models;
+        this.prices = prices;
+        c = columns;
+    }
+
+    private readonly double[] prices;
+    internal readonly BookColumns c;
+
+    public InstrumentTable Instruments { get; }
+
+    public IReadOnlyList<TargetModel> Models { get; }
+
+    public int AccountCount => c.AccountIds.Length;
+
+    public int SlotCount => c.SlotStart[^1];
+
+    public ReadOnlySpan<double> Prices => prices;
+
+    public ReadOnlySpan<int> SlotStart => c.SlotStart;
+
+    public ReadOnlySpan<double> Quantities => c.Quantity;
+
+    public ReadOnlySpan<double> Marks => c.Mark;
+
+    public ReadOnlySpan<double> Targets => c.Target;
+
+    public ReadOnlySpan<int> InstrumentIndices => c.InstrumentIndex;
+
+    public ReadOnlySpan<double> Cash => c.Cash;
+
+    public ReadOnlySpan<double> ReserveAmounts => c.ReserveAmount;
+
+    public ReadOnlySpan<double> ReservePercents => c.ReservePercent;
+
+    public ReadOnlySpan<double> BandWidths => c.BandWidth;
+
+    public ReadOnlySpan<bool> RelativeBands => c.RelativeBand;
+
+    public string AccountId(int account) => c.AccountIds[account];
+
+    public string HouseholdId(int account) => c.HouseholdIds[account];
+
+    public int ModelIndex(int account) => c.ModelIndex[account];
+
+    public InvestmentPolicy Policy(int account) => c.Policies[account];
+
+    public DateOnly? LastRebalanced(int account) => c.LastRebalanced[account];
+
+    /// <summary>Bytes the hot arrays hold (the ones the sweep reads and writes), for the memory budget.</summary>
+    public long HotBytes =>
+        (long)SlotCount * (sizeof(double) * 3 + sizeof(int))
+        + (long)AccountCount * (sizeof(double) * 4 + sizeof(bool) + sizeof(int));
+
+    /// <summary>Index of an account by id, or -1.</summary>
+    public int FindAccount(string accountId) => c.AccountIndexById.TryGetValue(accountId, out var i) ? i : -1;
+
+    /// <summary>
+    /// Replaces prices for a batch of instruments. Every price is checked before any is applied, so a bad
+    /// price leaves the book exactly as it was.
+    /// </summary>
+    public void SetPrices(ReadOnlySpan<(int Instrument, double Price)> updates)
+    {
+        foreach (var (instrument, price) in updates)
+        {
+            if ((uint)instrument >= (uint)prices.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(updates), $"instrument index {instrument} is not in the book");
+            }
+            if (!(price > 0) || !double.IsFinite(price))
+            {
+                throw new ArgumentException($"instrument {Instruments[instrument].Id}: price must be a positive number, got {price}", nameof(updates));
+            }
+        }
+        foreach (var (instrument, price) in updates)
+        {
+            prices[instrument] = price;
+        }
+        RefreshMarks();
+    }
+
+    /// <summary>Copies every instrument price onto the slots that hold it.</summary>
+    public void RefreshMarks()
+    {
+        var mark = c.Mark;
+        var index = c.InstrumentIndex;
+        for (var s = 0; s < mark.Length; s++)
+        {
+            mark[s] = prices[index[s]];
+        }
+    }
+
+    /// <summary>
+    /// Applies an account's executed trades and cash change. Quantities are checked first (never short, never
+    /// negative cash) so either all of it lands or none does.
+    /// </summary>
+    public void ApplyExecution(int account, ReadOnlySpan<(int Instrument, double QuantityChange)> fills, double cashChange, DateOnly? rebalancedOn)
+    {
+        var start = c.SlotStart[account];
+        var end = c.SlotStart[account + 1];
+        Span<int> slotOfFill = fills.Length <= 64 ? stackalloc int[fills.Length] : new int[fills.Length];
+        for (var f = 0; f < fills.Length; f++)
+        {
+            var slot = -1;
+            for (var s = start; s < end; s++)
+            {
+                if (c.InstrumentIndex[s] == fills[f].Instrument)
+                {
+                    slot = s;
+                    break;
+                }
+            }
+            if (slot < 0)
+            {
+                throw new ArgumentException($"account {c.AccountIds[account]}: instrument {Instruments[fills[f].Instrument].Id} has no slot in this account", nameof(fills));
+            }
+            if (c.Quantity[slot] + fills[f].QuantityChange < -1e-9)
+            {
+                throw new ArgumentException($"account {c.AccountIds[account]}: fill would leave {Instruments[fills[f].Instrument].Id} short", nameof(fills));
+            }
+            slotOfFill[f] = slot;
+        }
+        if (c.Cash[account] + cashChange < -1e-6)
+        {
+            throw new ArgumentException($"account {c.AccountIds[account]}: execution would leave cash negative", nameof(cashChange));
+        }
+        for (var f = 0; f < fills.Length; f++)
+        {
+            c.Quantity[slotOfFill[f]] = Math.Max(0, c.Quantity[slotOfFill[f]] + fills[f].QuantityChange);
+        }
+        c.Cash[account] = Math.Max(0, c.Cash[account] + cashChange);
+        if (rebalancedOn is { } day)
+        {
+            c.LastRebalanced[account] = day;
+        }
+    }
+}
+
+/// <summary>The arrays behind an <see cref="AccountBook"/>, grouped so the builder can hand them over at once.</summary>
+internal sealed class BookColumns
+{
+    public required int[] SlotStart;
+    public required double[] Quantity;
+    public required double[] Mark;
+    public required double[] Target;
+    public required int[] InstrumentIndex;
+    public required double[] Cash;
+    public required double[] ReserveAmount;
+    public required double[] ReservePercent;
+    public required double[] BandWidth;
+    public required bool[] RelativeBand;
+    public required string[] AccountIds;
+    public required string[] HouseholdIds;
+    public required int[] ModelIndex;
+    public required InvestmentPolicy[] Policies;
+    public required DateOnly?[] LastRebalanced;
+    public required Dictionary<string, int> AccountIndexById;
+}

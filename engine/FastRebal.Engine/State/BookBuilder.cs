@@ -1,0 +1,205 @@
+using FastRebal.Engine.Model;
+
+namespace FastRebal.Engine.State;
+
+/// <summary>
+/// Lays accounts out into an <see cref="AccountBook"/>. It resolves each account's effective targets once, at build
+/// time: the model's weights, with instruments restricted for the account (firm-wide or by its IPS) set to zero
+/// and their weight spread pro rata over the rest of the model, so the sweep and the trades agree on the target.
+/// </summary>
+public sealed class BookBuilder
+{
+    private readonly InstrumentTable instruments;
+    private readonly IReadOnlyList<TargetModel> models;
+    private readonly double[] prices;
+    private readonly (int[] Instrument, double[] Weight)[] resolvedModels;
+
+    private readonly List<int> slotStart = [0];
+    private readonly List<double> quantity;
+    private readonly List<double> target;
+    private readonly List<int> instrumentIndex;
+    private readonly List<double> cash;
+    private readonly List<double> reserveAmount;
+    private readonly List<double> reservePercent;
+    private readonly List<double> bandWidth;
+    private readonly List<bool> relativeBand;
+    private readonly List<string> accountIds;
+    private readonly List<string> householdIds;
+    private readonly List<int> modelIndex;
+    private readonly List<InvestmentPolicy> policies;
+    private readonly List<DateOnly?> lastRebalanced;
+    private readonly Dictionary<string, int> accountIndexById;
+
+    /// <param name="instruments">The instruments every account refers to by index.</param>
+    /// <param name="models">Valid models (weights already checked); accounts refer to them by index.</param>
+    /// <param name="prices">One price per instrument (NaN where none is known).</param>
+    /// <param name="accountCapacity">Expected accounts, to size the arrays once.</param>
+    /// <param name="slotsPerAccount">Expected slots per account.</param>
+    public BookBuilder(InstrumentTable instruments, IReadOnlyList<TargetModel> models, ReadOnlySpan<double> prices, int accountCapacity = 0, int slotsPerAccount = 20)
+    {
+        if (prices.Length != instruments.Count)
+        {
+            throw new ArgumentException($"expected {instruments.Count} prices, got {prices.Length}", nameof(prices));
+        }
+        this.instruments = instruments;
+        this.models = models;
+        this.prices = prices.ToArray();
+        resolvedModels = new (int[], double[])[models.Count];
+        for (var m = 0; m < models.Count; m++)
+        {
+            var weights = models[m].ResolvedWeights();
+            resolvedModels[m] = ([.. weights.Select(w => instruments.IndexOf(w.InstrumentId))], [.. weights.Select(w => w.Weight)]);
+        }
+
+        var slots = accountCapacity * slotsPerAccount;
+        quantity = new(slots);
+        target = new(slots);
+        instrumentIndex = new(slots);
+        cash = new(accountCapacity);
+        reserveAmount = new(accountCapacity);
+        reservePercent = new(accountCapacity);
+        bandWidth = new(accountCapacity);
+        relativeBand = new(accountCapacity);
+        accountIds = new(accountCapacity);
+        householdIds = new(accountCapacity);
+        modelIndex = new(accountCapacity);
+        policies = new(accountCapacity);
+        lastRebalanced = new(accountCapacity);
+        accountIndexById = new(accountCapacity, StringComparer.Ordinal);
+    }
+
+    public int AccountCount => accountIds.Count;
+
+    /// <summary>The instrument indices a model targets.</summary>
+    public ReadOnlySpan<int> ModelInstruments(int model) => resolvedModels[model].Instrument;
+
+    /// <summary>
+    /// Adds one account, or returns why it cannot be added (and adds nothing). Holdings are given as parallel spans
+    /// of instrument index and quantity.
+    /// </summary>
+    public string? TryAddAccount(
+        string id,
+        string householdId,
+        int model,
+        double accountCash,
+        InvestmentPolicy policy,
+        DateOnly? lastRebalancedOn,
+        ReadOnlySpan<int> heldInstruments,
+        ReadOnlySpan<double> heldQuantities)
+    {
+        if (accountIndexById.ContainsKey(id))
+        {
+            return $"duplicate account id '{id}'";
+        }
+        if ((uint)model >= (uint)resolvedModels.Length)
+        {
+            return $"model index {model} is not in the book";
+        }
+        if (heldInstruments.Length != heldQuantities.Length)
+        {
+            return "holdings: instrument and quantity counts differ";
+        }
+
+        var (modelInstruments, modelWeights) = resolvedModels[model];
+        var restrictedWeight = 0.0;
+        for (var i = 0; i < modelInstruments.Length; i++)
+        {
+            if (IsRestricted(modelInstruments[i], policy))
+            {
+                restrictedWeight += modelWeights[i];
+            }
+        }
+        if (restrictedWeight >= 1 - TargetModel.WeightSumTolerance)
+        {
+            return $"every instrument of model '{models[model].Id}' is restricted for this account";
+        }
+        var scale = 1 / (1 - restrictedWeight);
+
+        var firstSlot = instrumentIndex.Count;
+        for (var i = 0; i < modelInstruments.Length; i++)
+        {
+            instrumentIndex.Add(modelInstruments[i]);
+            target.Add(IsRestricted(modelInstruments[i], policy) ? 0 : modelWeights[i] * scale);
+            quantity.Add(0);
+        }
+        for (var h = 0; h < heldInstruments.Length; h++)
+        {
+            var slot = -1;
+            for (var s = firstSlot; s < instrumentIndex.Count; s++)
+            {
+                if (instrumentIndex[s] == heldInstruments[h])
+                {
+                    slot = s;
+                    break;
+                }
+            }
+            if (slot >= modelInstruments.Length + firstSlot || (slot >= 0 && quantity[slot] != 0))
+            {
+                RollBack(firstSlot);
+                return $"instrument '{instruments[heldInstruments[h]].Id}' is held twice";
+            }
+            if (slot < 0)
+            {
+                instrumentIndex.Add(heldInstruments[h]);
+                target.Add(0);
+                quantity.Add(heldQuantities[h]);
+            }
+            else
+            {
+                quantity[slot] = heldQuantities[h];
+            }
+        }
+
+        slotStart.Add(instrumentIndex.Count);
+        cash.Add(accountCash);
+        reserveAmount.Add((double)policy.CashReserveAmount);
+        reservePercent.Add(policy.CashReservePercent);
+        bandWidth.Add(policy.BandWidth);
+        relativeBand.Add(policy.BandType == BandType.Relative);
+        accountIndexById.Add(id, accountIds.Count);
+        accountIds.Add(id);
+        householdIds.Add(householdId);
+        modelIndex.Add(model);
+        policies.Add(policy);
+        lastRebalanced.Add(lastRebalancedOn);
+        return null;
+    }
+
+    private void RollBack(int firstSlot)
+    {
+        var count = instrumentIndex.Count - firstSlot;
+        instrumentIndex.RemoveRange(firstSlot, count);
+        target.RemoveRange(firstSlot, count);
+        quantity.RemoveRange(firstSlot, count);
+    }
+
+    private bool IsRestricted(int instrument, InvestmentPolicy policy) =>
+        instruments[instrument].Restricted
+        || (policy.RestrictedInstruments is { } list && list.Contains(instruments[instrument].Id, StringComparer.Ordinal));
+
+    public AccountBook Build()
+    {
+        var columns = new BookColumns
+        {
+            SlotStart = [.. slotStart],
+            Quantity = [.. quantity],
+            Mark = new double[quantity.Count],
+            Target = [.. target],
+            InstrumentIndex = [.. instrumentIndex],
+            Cash = [.. cash],
+            ReserveAmount = [.. reserveAmount],
+            ReservePercent = [.. reservePercent],
+            BandWidth = [.. bandWidth],
+            RelativeBand = [.. relativeBand],
+            AccountIds = [.. accountIds],
+            HouseholdIds = [.. householdIds],
+            ModelIndex = [.. modelIndex],
+            Policies = [.. policies],
+            LastRebalanced = [.. lastRebalanced],
+            AccountIndexById = new Dictionary<string, int>(accountIndexById, StringComparer.Ordinal),
+        };
+        var book = new AccountBook(instruments, models, (double[])prices.Clone(), columns);
+        book.RefreshMarks();
+        return book;
+    }
+}
