@@ -19,8 +19,8 @@ public enum SweepPath
 /// <summary>
 /// The drift sweep: for every account, total value, investable value, per-position drift and the account figures
 /// (worst absolute drift, worst relative drift, total drift, band excess). Written twice: <see cref="SweepPath.Scalar"/>
-/// is the plain reference, the vector paths are the same arithmetic over 2, 4 or 8 lanes and are property-tested
-/// against it.
+/// is the plain reference; the vector paths do the same arithmetic 8, 4 and 2 lanes at a time and are
+/// property-tested against it.
 /// </summary>
 public static class DriftSweep
 {
@@ -102,13 +102,13 @@ public static class DriftSweep
         switch (path)
         {
             case SweepPath.Vector512:
-                SweepVector<Simd512, Vector512<double>>(c, cash, r, from, to);
+                SweepLadder(c, cash, r, from, to, widest: 8);
                 break;
             case SweepPath.Vector256:
-                SweepVector<Simd256, Vector256<double>>(c, cash, r, from, to);
+                SweepLadder(c, cash, r, from, to, widest: 4);
                 break;
             case SweepPath.Vector128:
-                SweepVector<Simd128, Vector128<double>>(c, cash, r, from, to);
+                SweepLadder(c, cash, r, from, to, widest: 2);
                 break;
             default:
                 for (var a = from; a < to; a++)
@@ -158,77 +158,99 @@ public static class DriftSweep
     }
 
     /// <summary>
-    /// The vector kernel. Each account's slots are walked in full vectors; the remainder is one more vector that ends
-    /// at the account's last slot and overlaps the previous one. Maxima are unaffected by seeing a slot twice; the
-    /// sums mask the overlapped lanes out; the drift store writes identical values twice.
-    /// Accounts with fewer slots than lanes use the scalar code.
+    /// The vector kernel: a ladder. Each account's slots are taken 8 at a time (Vector512) while 8 remain, then 4
+    /// (Vector256), then 2 (Vector128), then one by one. The accumulators are folded in half at each step down, so the
+    /// fold is the horizontal reduction and no lane is ever masked or read twice. <paramref name="widest"/> is where
+    /// the ladder starts (8, 4 or 2 lanes), which is how each path is tested on its own.
     /// </summary>
-    private static void SweepVector<TOps, TVector>(BookColumns c, double[] cash, DriftReport r, int from, int to)
-        where TOps : struct, ISimdOps<TVector>
-        where TVector : struct
+    private static void SweepLadder(BookColumns c, double[] cash, DriftReport r, int from, int to, int widest)
     {
-        var width = TOps.Count;
-        ref var quantity = ref MemoryMarshal.GetArrayDataReference(c.Quantity);
-        ref var mark = ref MemoryMarshal.GetArrayDataReference(c.Mark);
-        ref var target = ref MemoryMarshal.GetArrayDataReference(c.Target);
-        ref var drift = ref MemoryMarshal.GetArrayDataReference(r.Drift);
-        var lane = TOps.LaneIndex;
-        var zero = TOps.Broadcast(0);
+        ref var q = ref MemoryMarshal.GetArrayDataReference(c.Quantity);
+        ref var m = ref MemoryMarshal.GetArrayDataReference(c.Mark);
+        ref var t = ref MemoryMarshal.GetArrayDataReference(c.Target);
+        ref var it = ref MemoryMarshal.GetArrayDataReference(c.InverseTarget);
+        ref var d = ref MemoryMarshal.GetArrayDataReference(r.Drift);
 
         for (var a = from; a < to; a++)
         {
             var start = c.SlotStart[a];
             var end = c.SlotStart[a + 1];
-            if (end - start < width)
-            {
-                SweepAccountScalar(c, cash, r, a);
-                continue;
-            }
-            var lastFull = end - width;
 
-            var valueSum = zero;
-            int s;
-            for (s = start; s <= lastFull; s += width)
+            var s = start;
+            var value512 = Vector512<double>.Zero;
+            if (widest >= 8)
             {
-                valueSum = TOps.Add(valueSum, TOps.Multiply(TOps.Load(ref quantity, (nuint)s), TOps.Load(ref mark, (nuint)s)));
+                for (; s <= end - 8; s += 8)
+                {
+                    value512 += Vector512.LoadUnsafe(ref q, (nuint)s) * Vector512.LoadUnsafe(ref m, (nuint)s);
+                }
             }
-            var tailKeep = TOps.GreaterThanOrEqual(lane, TOps.Broadcast(s - lastFull));
-            if (s < end)
+            var value256 = value512.GetLower() + value512.GetUpper();
+            if (widest >= 4)
             {
-                var value = TOps.Multiply(TOps.Load(ref quantity, (nuint)lastFull), TOps.Load(ref mark, (nuint)lastFull));
-                valueSum = TOps.Add(valueSum, TOps.Select(tailKeep, value, zero));
+                for (; s <= end - 4; s += 4)
+                {
+                    value256 += Vector256.LoadUnsafe(ref q, (nuint)s) * Vector256.LoadUnsafe(ref m, (nuint)s);
+                }
             }
-            var investable = StoreValues(c, r, a, TOps.Sum(valueSum) + cash[a]);
+            var value128 = value256.GetLower() + value256.GetUpper();
+            for (; s <= end - 2; s += 2)
+            {
+                value128 += Vector128.LoadUnsafe(ref q, (nuint)s) * Vector128.LoadUnsafe(ref m, (nuint)s);
+            }
+            var total = value128.GetElement(0) + value128.GetElement(1);
+            for (; s < end; s++)
+            {
+                total += Unsafe.Add(ref q, s) * Unsafe.Add(ref m, s);
+            }
+
+            var investable = StoreValues(c, r, a, total + cash[a]);
             if (!(investable > 0))
             {
                 ClearDrift(r, a, start, end);
                 continue;
             }
+            var inverse = 1 / investable;
+            var (relativeScale, absoluteTolerance) = Tolerance(c, a);
 
-            var inverse = TOps.Broadcast(1 / investable);
-            var (relativeScaleValue, absoluteToleranceValue) = Tolerance(c, a);
-            var relativeScale = TOps.Broadcast(relativeScaleValue);
-            var absoluteTolerance = TOps.Broadcast(absoluteToleranceValue);
-            var maxAbs = zero;
-            var sumAbs = zero;
-            var maxRelative = zero;
-            var maxExcess = TOps.Broadcast(double.NegativeInfinity);
-            for (s = start; s < end; s += width)
+            s = start;
+            var acc512 = DriftAccumulator<Vector512<double>>.Start<Simd512>();
+            if (widest >= 8)
             {
-                // The last step re-reads the final full vector of the account (see summary).
-                var at = (nuint)Math.Min(s, lastFull);
-                var targets = TOps.Load(ref target, at);
-                var d = TOps.Subtract(TOps.Multiply(TOps.Multiply(TOps.Load(ref quantity, at), TOps.Load(ref mark, at)), inverse), targets);
-                TOps.Store(d, ref drift, at);
-                var abs = TOps.Abs(d);
-                maxAbs = TOps.Max(maxAbs, abs);
-                sumAbs = TOps.Add(sumAbs, s > lastFull ? TOps.Select(tailKeep, abs, zero) : abs);
-                var tolerance = TOps.Add(TOps.Multiply(targets, relativeScale), absoluteTolerance);
-                maxExcess = TOps.Max(maxExcess, TOps.Subtract(abs, tolerance));
-                var relative = TOps.Select(TOps.GreaterThan(targets, zero), TOps.Divide(abs, targets), zero);
-                maxRelative = TOps.Max(maxRelative, relative);
+                var k = new DriftConstants<Vector512<double>>(Vector512.Create(inverse), Vector512.Create(relativeScale), Vector512.Create(absoluteTolerance));
+                for (; s <= end - 8; s += 8)
+                {
+                    acc512.Step<Simd512>(ref q, ref m, ref t, ref it, ref d, (nuint)s, k);
+                }
             }
-            StoreFigures(r, a, TOps.MaxAcross(maxAbs), TOps.MaxAcross(maxRelative), TOps.Sum(sumAbs), TOps.MaxAcross(maxExcess));
+            var acc256 = acc512.Fold();
+            if (widest >= 4)
+            {
+                var k = new DriftConstants<Vector256<double>>(Vector256.Create(inverse), Vector256.Create(relativeScale), Vector256.Create(absoluteTolerance));
+                for (; s <= end - 4; s += 4)
+                {
+                    acc256.Step<Simd256>(ref q, ref m, ref t, ref it, ref d, (nuint)s, k);
+                }
+            }
+            var acc128 = acc256.Fold();
+            var k128 = new DriftConstants<Vector128<double>>(Vector128.Create(inverse), Vector128.Create(relativeScale), Vector128.Create(absoluteTolerance));
+            for (; s <= end - 2; s += 2)
+            {
+                acc128.Step<Simd128>(ref q, ref m, ref t, ref it, ref d, (nuint)s, k128);
+            }
+            var (maxAbs, sumAbs, maxRelative, maxExcess) = acc128.Fold();
+            for (; s < end; s++)
+            {
+                var target = Unsafe.Add(ref t, s);
+                var drift = (Unsafe.Add(ref q, s) * Unsafe.Add(ref m, s) * inverse) - target;
+                Unsafe.Add(ref d, s) = drift;
+                var abs = Math.Abs(drift);
+                maxAbs = Math.Max(maxAbs, abs);
+                sumAbs += abs;
+                maxExcess = Math.Max(maxExcess, abs - ((target * relativeScale) + absoluteTolerance));
+                maxRelative = Math.Max(maxRelative, abs * Unsafe.Add(ref it, s));
+            }
+            StoreFigures(r, a, maxAbs, maxRelative, sumAbs, maxExcess);
         }
     }
 

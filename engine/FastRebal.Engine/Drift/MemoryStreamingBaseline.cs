@@ -9,9 +9,9 @@ namespace FastRebal.Engine.Drift;
 /// </summary>
 public static class MemoryStreamingBaseline
 {
-    /// <summary>Bytes one sweep reads and writes: per slot quantity, mark, target (read) and drift (write); per account the policy figures (read) and six results (write).</summary>
+    /// <summary>Bytes one sweep reads and writes: per slot quantity, mark, target, inverse target (read) and drift (write); per account the policy figures (read) and six results (write).</summary>
     public static long BytesPerSweep(AccountBook book) =>
-        (book.SlotCount * 4L * sizeof(double))
+        (book.SlotCount * 5L * sizeof(double))
         + (book.AccountCount * ((4L * sizeof(double)) + sizeof(bool) + sizeof(int) + (6L * sizeof(double))));
 
     /// <summary>Streams the sweep's bytes, split across cores the same way the sweep is.</summary>
@@ -41,16 +41,17 @@ public static class MemoryStreamingBaseline
         var quantity = c.Quantity.AsSpan(start, end - start);
         var mark = c.Mark.AsSpan(start, end - start);
         var target = c.Target.AsSpan(start, end - start);
+        var inverseTarget = c.InverseTarget.AsSpan(start, end - start);
         var drift = r.Drift.AsSpan(start, end - start);
         var width = Vector<double>.Count;
         var i = 0;
         for (; i <= quantity.Length - width; i += width)
         {
-            (new Vector<double>(quantity[i..]) + new Vector<double>(mark[i..]) + new Vector<double>(target[i..])).CopyTo(drift[i..]);
+            (new Vector<double>(quantity[i..]) + new Vector<double>(mark[i..]) + new Vector<double>(target[i..]) + new Vector<double>(inverseTarget[i..])).CopyTo(drift[i..]);
         }
         for (; i < quantity.Length; i++)
         {
-            drift[i] = quantity[i] + mark[i] + target[i];
+            drift[i] = quantity[i] + mark[i] + target[i] + inverseTarget[i];
         }
 
         var checksum = 0.0;

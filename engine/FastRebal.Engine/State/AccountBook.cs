@@ -5,13 +5,15 @@ namespace FastRebal.Engine.State;
 /// <summary>
 /// Every account of the firm in struct-of-arrays form. Each account owns a contiguous run of "slots"
 /// (<see cref="SlotStart"/>[a] .. <see cref="SlotStart"/>[a + 1]): one per instrument its model targets plus one per
-/// holding outside the model. A slot is four parallel array entries (quantity, mark price, target weight,
-/// instrument index): 28 bytes, with no object per position, so the drift sweep streams memory linearly.
+/// holding outside the model. A slot is five parallel array entries (quantity, mark price, target weight, inverse
+/// target, instrument index): 36 bytes, with no object per position, so the drift sweep streams memory linearly.
 /// </summary>
 /// <remarks>
 /// Prices are copied onto the slots as "marks" when they change rather than gathered through the instrument
 /// index during the sweep: a gather per position defeats SIMD streaming, while a price change touches only the
-/// slots of that instrument. Build one with <see cref="BookBuilder"/>.
+/// slots of that instrument. The inverse target (0 where the target is 0) is stored because the sweep is bound by
+/// arithmetic, not memory: a multiply in place of a divide per position is worth 8 more bytes streamed.
+/// Build one with <see cref="BookBuilder"/>.
 /// </remarks>
 public sealed class AccountBook
 {
@@ -72,7 +74,7 @@ public sealed class AccountBook
 
     /// <summary>Bytes the hot arrays hold (the ones the sweep reads and writes), for the memory budget.</summary>
     public long HotBytes =>
-        (long)SlotCount * (sizeof(double) * 3 + sizeof(int))
+        (long)SlotCount * (sizeof(double) * 4 + sizeof(int))
         + (long)AccountCount * (sizeof(double) * 4 + sizeof(bool) + sizeof(int));
 
     /// <summary>Index of an account by id, or -1.</summary>
@@ -166,6 +168,7 @@ internal sealed class BookColumns
     public required double[] Quantity;
     public required double[] Mark;
     public required double[] Target;
+    public required double[] InverseTarget;
     public required int[] InstrumentIndex;
     public required double[] Cash;
     public required double[] ReserveAmount;

@@ -185,6 +185,7 @@ public sealed class BookBuilder
             Quantity = [.. quantity],
             Mark = new double[quantity.Count],
             Target = [.. target],
+            InverseTarget = [.. target.Select(t => t > 0 ? 1 / t : 0)],
             InstrumentIndex = [.. instrumentIndex],
             Cash = [.. cash],
             ReserveAmount = [.. reserveAmount],

@@ -1,0 +1,50 @@
+using BenchmarkDotNet.Attributes;
+using FastRebal.Engine.Drift;
+using FastRebal.Engine.MarketData;
+using FastRebal.Engine.Simulation;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Bench.Drift;
+
+/// <summary>
+/// The drift sweep over N accounts x 20 positions. The baseline is a loop that only streams the same bytes (what
+/// memory allows); against it: the SIMD sweep on both cores and on one, the scalar reference, and a naive
+/// object-per-position version written the way ordinary C# would be.
+/// </summary>
+[Config(typeof(BenchConfig))]
+[BenchmarkCategory("drift")]
+public class DriftSweepBenchmarks
+{
+    private AccountBook book = null!;
+    private DriftReport report = null!;
+    private NaiveFirm naive = null!;
+
+    [Params(10_000, 100_000, 1_000_000)]
+    public int Accounts { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        // A seeded synthetic history keeps the benchmark independent of the data folder; the sweep's cost does not depend on the prices.
+        var history = MarketHistory.Synthetic(
+            MarketHistory.EtfSymbols.Select(s => (s, 100.0, 0.05, 0.15)), FirmGenerator.DefaultAsOf, 600, seed: 1);
+        book = FirmGenerator.Generate(new FirmSpec(Accounts, 20, Seed: 42), history).Book;
+        report = new DriftReport(book);
+        naive = NaiveFirm.From(book);
+    }
+
+    [Benchmark(Baseline = true, Description = "memory streaming (same bytes, 2 cores)")]
+    public double MemoryStreaming() => MemoryStreamingBaseline.Run(book, report, parallel: true);
+
+    [Benchmark(Description = "SIMD sweep, 2 cores")]
+    public void SimdParallel() => DriftSweep.Run(book, report, SweepPath.Auto, parallel: true);
+
+    [Benchmark(Description = "SIMD sweep, 1 core")]
+    public void SimdSingle() => DriftSweep.Run(book, report, SweepPath.Auto, parallel: false);
+
+    [Benchmark(Description = "scalar reference, 1 core")]
+    public void ScalarSingle() => DriftSweep.Run(book, report, SweepPath.Scalar, parallel: false);
+
+    [Benchmark(Description = "naive object per position, 1 core")]
+    public int NaiveObjects() => naive.Sweep();
+}

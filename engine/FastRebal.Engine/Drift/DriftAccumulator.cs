@@ -1,0 +1,71 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FastRebal.Engine.Drift;
+
+/// <summary>Per-account values every drift step needs, broadcast once per account.</summary>
+internal readonly record struct DriftConstants<TVector>(TVector Inverse, TVector RelativeScale, TVector AbsoluteTolerance)
+    where TVector : struct;
+
+/// <summary>
+/// The four running figures of an account's drift pass, one lane per slot position. Folding halves the width
+/// (max with max, sum with sum) so the sweep can step down from 8 to 4 to 2 lanes and finish in scalars.
+/// </summary>
+internal struct DriftAccumulator<TVector>
+    where TVector : struct
+{
+    public TVector MaxAbs;
+    public TVector SumAbs;
+    public TVector MaxRelative;
+    public TVector MaxExcess;
+
+    public static DriftAccumulator<TVector> Start<TOps>()
+        where TOps : struct, ISimdOps<TVector> => new()
+        {
+            MaxAbs = TOps.Broadcast(0),
+            SumAbs = TOps.Broadcast(0),
+            MaxRelative = TOps.Broadcast(0),
+            MaxExcess = TOps.Broadcast(double.NegativeInfinity),
+        };
+
+    /// <summary>Drift of the slots at <paramref name="at"/>: stores it and folds it into the figures.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Step<TOps>(ref double quantity, ref double mark, ref double target, ref double inverseTarget, ref double drift, nuint at, in DriftConstants<TVector> k)
+        where TOps : struct, ISimdOps<TVector>
+    {
+        var targets = TOps.Load(ref target, at);
+        var d = TOps.Subtract(TOps.Multiply(TOps.Multiply(TOps.Load(ref quantity, at), TOps.Load(ref mark, at)), k.Inverse), targets);
+        TOps.Store(d, ref drift, at);
+        var abs = TOps.Abs(d);
+        MaxAbs = TOps.Max(MaxAbs, abs);
+        SumAbs = TOps.Add(SumAbs, abs);
+        MaxExcess = TOps.Max(MaxExcess, TOps.Subtract(abs, TOps.Add(TOps.Multiply(targets, k.RelativeScale), k.AbsoluteTolerance)));
+        // The inverse target is 0 where the target is 0, so positions outside the model add no relative drift.
+        MaxRelative = TOps.Max(MaxRelative, TOps.Multiply(abs, TOps.Load(ref inverseTarget, at)));
+    }
+}
+
+internal static class DriftAccumulatorFolds
+{
+    public static DriftAccumulator<Vector256<double>> Fold(this in DriftAccumulator<Vector512<double>> wide) => new()
+    {
+        MaxAbs = Vector256.Max(wide.MaxAbs.GetLower(), wide.MaxAbs.GetUpper()),
+        SumAbs = wide.SumAbs.GetLower() + wide.SumAbs.GetUpper(),
+        MaxRelative = Vector256.Max(wide.MaxRelative.GetLower(), wide.MaxRelative.GetUpper()),
+        MaxExcess = Vector256.Max(wide.MaxExcess.GetLower(), wide.MaxExcess.GetUpper()),
+    };
+
+    public static DriftAccumulator<Vector128<double>> Fold(this in DriftAccumulator<Vector256<double>> wide) => new()
+    {
+        MaxAbs = Vector128.Max(wide.MaxAbs.GetLower(), wide.MaxAbs.GetUpper()),
+        SumAbs = wide.SumAbs.GetLower() + wide.SumAbs.GetUpper(),
+        MaxRelative = Vector128.Max(wide.MaxRelative.GetLower(), wide.MaxRelative.GetUpper()),
+        MaxExcess = Vector128.Max(wide.MaxExcess.GetLower(), wide.MaxExcess.GetUpper()),
+    };
+
+    public static (double MaxAbs, double SumAbs, double MaxRelative, double MaxExcess) Fold(this in DriftAccumulator<Vector128<double>> wide) => (
+        Math.Max(wide.MaxAbs.GetElement(0), wide.MaxAbs.GetElement(1)),
+        wide.SumAbs.GetElement(0) + wide.SumAbs.GetElement(1),
+        Math.Max(wide.MaxRelative.GetElement(0), wide.MaxRelative.GetElement(1)),
+        Math.Max(wide.MaxExcess.GetElement(0), wide.MaxExcess.GetElement(1)));
+}
