@@ -16,7 +16,7 @@ public static class ExitCodes
         {
             return body();
         }
-        catch (Exception e) when (e is ScenarioFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException)
+        catch (Exception e) when (e is ScenarioFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UsageException)
         {
             Console.Error.WriteLine($"fastrebal: bad input: {e.Message}");
             return BadInput;
@@ -29,3 +29,6 @@ public static class ExitCodes
         }
     }
 }
+
+/// <summary>A command-line value the parser accepted but the command cannot use (e.g. --accounts 0).</summary>
+public sealed class UsageException(string message) : Exception(message);

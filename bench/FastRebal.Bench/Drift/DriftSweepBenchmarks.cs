@@ -8,8 +8,9 @@ namespace FastRebal.Bench.Drift;
 
 /// <summary>
 /// The drift sweep over N accounts x 20 positions. The baseline is a loop that only streams the same bytes (what
-/// memory allows); against it: the SIMD sweep on both cores and on one, the scalar reference, and a naive
-/// object-per-position version written the way ordinary C# would be.
+/// memory allows); against it: the SIMD sweep on both cores and on one, the scalar reference, and two
+/// object-per-position versions: a lean one (doubles, direct references) and a typical one (decimal money, prices
+/// looked up by symbol, LINQ), the way business C# usually models a book.
 /// </summary>
 [Config(typeof(BenchConfig))]
 [BenchmarkCategory("drift")]
@@ -18,6 +19,7 @@ public class DriftSweepBenchmarks
     private AccountBook book = null!;
     private DriftReport report = null!;
     private NaiveFirm naive = null!;
+    private TypicalObjectFirm typical = null!;
 
     [Params(10_000, 100_000, 1_000_000)]
     public int Accounts { get; set; }
@@ -31,6 +33,7 @@ public class DriftSweepBenchmarks
         book = FirmGenerator.Generate(new FirmSpec(Accounts, 20, Seed: 42), history).Book;
         report = new DriftReport(book);
         naive = NaiveFirm.From(book);
+        typical = TypicalObjectFirm.From(book);
     }
 
     [Benchmark(Baseline = true, Description = "memory streaming (same bytes, 2 cores)")]
@@ -45,6 +48,9 @@ public class DriftSweepBenchmarks
     [Benchmark(Description = "scalar reference, 1 core")]
     public void ScalarSingle() => DriftSweep.Run(book, report, SweepPath.Scalar, parallel: false);
 
-    [Benchmark(Description = "naive object per position, 1 core")]
+    [Benchmark(Description = "lean objects (double, direct refs), 1 core")]
     public int NaiveObjects() => naive.Sweep();
+
+    [Benchmark(Description = "typical objects (decimal, symbol lookup, LINQ), 1 core")]
+    public int TypicalObjects() => typical.Sweep();
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Drift;
 using FastRebal.Engine.Runs;
+using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Simulation;
 
 namespace FastRebal.Cli.Commands;
@@ -29,7 +30,7 @@ public static class DemoCommand
     {
         if (accounts < 1 || positions < 2 || positions > 200)
         {
-            throw new ArgumentException($"--accounts must be at least 1 and --positions between 2 and 200 (got {accounts} and {positions})");
+            throw new UsageException($"--accounts must be at least 1 and --positions between 2 and 200 (got {accounts} and {positions})");
         }
         var progress = new Progress(quiet: json);
         var history = FirmGenerator.LoadHistory(seed);
@@ -60,7 +61,7 @@ public static class DemoCommand
                 sweepPath = DriftSweep.BestPath.ToString(),
                 summary,
                 accountsInBreachAfterFills = breachesAfter,
-            }, new JsonSerializerOptions { WriteIndented = true }));
+            }, ScenarioDocument.JsonOptions));
             return ExitCodes.Ok;
         }
 

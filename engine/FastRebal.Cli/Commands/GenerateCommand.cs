@@ -24,7 +24,7 @@ public static class GenerateCommand
     {
         if (accounts < 1 || positions < 2 || positions > 200)
         {
-            throw new ArgumentException($"--accounts must be at least 1 and --positions between 2 and 200 (got {accounts} and {positions})");
+            throw new UsageException($"--accounts must be at least 1 and --positions between 2 and 200 (got {accounts} and {positions})");
         }
         var history = FirmGenerator.LoadHistory(seed);
         progress.Step($"prices from {history.Source}");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using FastRebal.Engine.Drift;
+using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Simulation;
 
 namespace FastRebal.Cli.Commands;
@@ -36,7 +37,7 @@ public static class SweepCommand
     {
         if (accounts < 1 || positions < 2 || iterations < 1)
         {
-            throw new ArgumentException("--accounts and --iterations must be at least 1, --positions at least 2");
+            throw new UsageException("--accounts and --iterations must be at least 1, --positions at least 2");
         }
         var progress = new Progress(quiet: json);
         var firm = progress.Time($"generating {accounts:N0} accounts x {positions} positions", () =>
@@ -87,7 +88,7 @@ public static class SweepCommand
         };
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine(JsonSerializer.Serialize(figures, ScenarioDocument.JsonOptions));
             return ExitCodes.Ok;
         }
         Console.WriteLine($"drift sweep: {accounts:N0} accounts x {positions} positions ({book.SlotCount:N0} slots), {resolved}, {threads} thread(s), median of {iterations}");

@@ -1,0 +1,159 @@
+using System.Text.Json;
+using FastRebal.Cli;
+using FastRebal.Engine.Scenarios;
+
+namespace FastRebal.Engine.Tests;
+
+[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
+public sealed class ConsoleCollection;
+
+/// <summary>The fastrebal command end to end, through its real entry point.</summary>
+[Collection(nameof(ConsoleCollection))]
+public sealed class CliTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("fastrebal-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    private static string Example => Path.Combine(AppContext.BaseDirectory, "Examples", "quickstart.json");
+
+    private static (int ExitCode, string Output, string Error) Cli(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var (oldOut, oldError) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(error);
+        try
+        {
+            var code = (int)typeof(ExitCodes).Assembly.EntryPoint!.Invoke(null, [args])!;
+            return (code, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldError);
+        }
+    }
+
+    [Fact]
+    public void Rebalance_of_the_readme_example_explains_every_account()
+    {
+        var outFile = Path.Combine(directory, "out.json");
+
+        var (code, _, error) = Cli("rebalance", "--scenario", Example, "--out", outFile);
+
+        Assert.True(code == ExitCodes.Ok, error);
+        using var json = JsonDocument.Parse(File.ReadAllText(outFile));
+        var decisions = json.RootElement.GetProperty("decisions").EnumerateArray().ToDictionary(d => d.GetProperty("accountId").GetString()!);
+        Assert.Equal("rebalance", decisions["ACC-1"].GetProperty("action").GetString());
+        Assert.Equal("bandBreach", decisions["ACC-1"].GetProperty("rule").GetString());
+        Assert.Equal("IPS-ACC-1", decisions["ACC-1"].GetProperty("policyId").GetString());
+        Assert.Equal("cashFlow", decisions["ACC-2"].GetProperty("action").GetString());
+        var trades = json.RootElement.GetProperty("trades").EnumerateArray().ToList();
+        Assert.Contains(trades, t => t.GetProperty("accountId").GetString() == "ACC-3" && t.GetProperty("instrumentId").GetString() == "OLDCO"
+            && t.GetProperty("side").GetString() == "sell" && t.GetProperty("quantity").GetDecimal() == 120);
+        Assert.DoesNotContain(trades, t => t.GetProperty("accountId").GetString() == "ACC-2" && t.GetProperty("side").GetString() == "sell");
+        Assert.Empty(json.RootElement.GetProperty("errors").EnumerateArray());
+    }
+
+    [Fact]
+    public void Rebalance_writes_csv_with_a_row_per_decision_and_trade()
+    {
+        var outFile = Path.Combine(directory, "out.csv");
+
+        var (code, _, _) = Cli("rebalance", "--scenario", Example, "--format", "csv", "--out", outFile, "--quiet");
+
+        Assert.Equal(ExitCodes.Ok, code);
+        var lines = File.ReadAllLines(outFile);
+        Assert.Equal(Runs.RunReport.CsvHeader, lines[0]);
+        Assert.Equal(3, lines.Count(l => l.StartsWith("decision,", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.StartsWith("trade,ACC-1,Rebalance,BandBreach,SPY,Sell,10,", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Bad_account_exits_2_names_the_problem_and_the_good_accounts_still_run()
+    {
+        var scenario = Path.Combine(directory, "bad.json");
+        var text = File.ReadAllText(Example).Replace("{ \"instrumentId\": \"AGG\", \"quantity\": 200 }", "{ \"instrumentId\": \"XYZ\", \"quantity\": 200 }", StringComparison.Ordinal);
+        File.WriteAllText(scenario, text);
+        var outFile = Path.Combine(directory, "out.json");
+
+        var (code, _, error) = Cli("rebalance", "--scenario", scenario, "--out", outFile);
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("account ACC-2, positions[1].instrumentId: unknown or rejected instrument 'XYZ'", error, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(File.ReadAllText(outFile));
+        Assert.Equal(2, json.RootElement.GetProperty("decisions").GetArrayLength());
+        Assert.Single(json.RootElement.GetProperty("errors").EnumerateArray());
+    }
+
+    [Fact]
+    public void Malformed_or_missing_files_exit_2_with_the_reason()
+    {
+        var broken = Path.Combine(directory, "broken.json");
+        File.WriteAllText(broken, "{ \"asOf\": \"2025-01-01\", \"accounts\": [ { ] }");
+
+        var malformed = Cli("rebalance", "--scenario", broken, "--out", Path.Combine(directory, "o.json"));
+        var missing = Cli("rebalance", "--scenario", Path.Combine(directory, "nope.json"));
+
+        Assert.Equal(ExitCodes.BadInput, malformed.ExitCode);
+        Assert.Contains("line 1", malformed.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.BadInput, missing.ExitCode);
+        Assert.Contains("not found", missing.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_option_exits_2()
+    {
+        var (code, _, error) = Cli("rebalance", "--scenario", Example, "--frobnicate");
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("frobnicate", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generate_is_deterministic_and_its_file_loads_back_without_errors()
+    {
+        var first = Path.Combine(directory, "a.json");
+        var second = Path.Combine(directory, "b.json");
+        var other = Path.Combine(directory, "c.json");
+
+        Assert.Equal(ExitCodes.Ok, Cli("generate", "--accounts", "300", "--positions", "12", "--seed", "5", "--out", first, "--quiet").ExitCode);
+        Assert.Equal(ExitCodes.Ok, Cli("generate", "--accounts", "300", "--positions", "12", "--seed", "5", "--out", second, "--quiet").ExitCode);
+        Assert.Equal(ExitCodes.Ok, Cli("generate", "--accounts", "300", "--positions", "12", "--seed", "6", "--out", other, "--quiet").ExitCode);
+
+        Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
+        Assert.NotEqual(File.ReadAllBytes(first), File.ReadAllBytes(other));
+        var loaded = ScenarioLoader.Load(first);
+        Assert.Empty(loaded.Errors);
+        Assert.Equal(300, loaded.Book.AccountCount);
+        Assert.InRange(loaded.Book.SlotCount, 300 * 12, 300 * 13);
+    }
+
+    [Fact]
+    public void Sweep_reports_the_sweep_and_the_streaming_baseline_from_the_same_run()
+    {
+        var (code, output, _) = Cli("sweep", "--accounts", "2000", "--positions", "20", "--iterations", "3", "--json");
+
+        Assert.Equal(ExitCodes.Ok, code);
+        using var json = JsonDocument.Parse(output);
+        Assert.True(json.RootElement.GetProperty("sweepMedianMs").GetDouble() > 0);
+        Assert.True(json.RootElement.GetProperty("streamingMedianMs").GetDouble() > 0);
+        Assert.True(json.RootElement.GetProperty("hotBytesPerPosition").GetDouble() <= 64);
+    }
+
+    [Fact]
+    public void Demo_runs_with_no_files_and_trades_the_accounts_in_breach()
+    {
+        var (code, output, _) = Cli("demo", "--accounts", "3000", "--json");
+
+        Assert.Equal(ExitCodes.Ok, code);
+        using var json = JsonDocument.Parse(output);
+        var summary = json.RootElement.GetProperty("summary");
+        Assert.Equal(3000, summary.GetProperty("accounts").GetInt32());
+        Assert.True(summary.GetProperty("accountsInBreach").GetInt32() > 0);
+        Assert.True(summary.GetProperty("trades").GetInt32() > 0);
+        Assert.True(json.RootElement.GetProperty("accountsInBreachAfterFills").GetInt32() < summary.GetProperty("accountsInBreach").GetInt32());
+    }
+}
