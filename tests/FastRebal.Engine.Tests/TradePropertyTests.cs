@@ -44,7 +44,7 @@ public class TradePropertyTests
             book.Account($"A{a}", "M", (decimal)Math.Round(random.NextDouble() * scale * 0.1, 2), policy, positions: positions);
             if (random.NextDouble() < 0.3)
             {
-                book.Flow($"A{a}", random.NextDouble() < 0.5 ? CashFlowKind.Deposit : CashFlowKind.Withdrawal, (decimal)Math.Round(random.NextDouble() * scale * 0.05, 2));
+                book.Flow($"A{a}", random.NextDouble() < 0.5 ? CashFlowKind.Deposit : CashFlowKind.Withdrawal, 1 + (decimal)Math.Round(random.NextDouble() * scale * 0.05, 2));
             }
         }
         var loaded = book.Load();

@@ -174,21 +174,21 @@ public sealed class MarketHistory
 
     /// <summary>
     /// Adds a series that follows <paramref name="parent"/> day by day with its own seeded noise: a fund in the same
-    /// asset class moves with its market but not in lockstep.
+    /// asset class moves with its market but not in lockstep. The series is scaled so its last close is
+    /// <paramref name="lastPrice"/>, the way a real fund's price today sits in an ordinary range whatever its history.
     /// </summary>
     /// <remarks>When <paramref name="parent"/> is not in the history, the first symbol stands in for it.</remarks>
-    public void AddTracking(string symbol, string parent, double startPrice, double dailyNoise, Random random)
+    public void AddTracking(string symbol, string parent, double lastPrice, double dailyNoise, Random random)
     {
         var source = series.TryGetValue(parent, out var found) ? found : series.Values.First();
-        var closes = new double[source.Closes.Length];
-        var level = startPrice;
-        closes[0] = level;
-        for (var i = 1; i < closes.Length; i++)
+        var levels = new double[source.Closes.Length];
+        levels[0] = 1;
+        for (var i = 1; i < levels.Length; i++)
         {
-            level *= source.Closes[i] / source.Closes[i - 1] * Math.Exp(dailyNoise * Gaussian(random));
-            closes[i] = Math.Round(level, 4);
+            levels[i] = levels[i - 1] * source.Closes[i] / source.Closes[i - 1] * Math.Exp(dailyNoise * Gaussian(random));
         }
-        series[symbol] = new PriceSeries(symbol, source.Dates, closes);
+        var scale = lastPrice / levels[^1];
+        series[symbol] = new PriceSeries(symbol, source.Dates, [.. levels.Select(level => Math.Round(level * scale, 4))]);
     }
 
     private static DateOnly[] BusinessDays(DateOnly end, int count)

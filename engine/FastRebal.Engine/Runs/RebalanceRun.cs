@@ -45,7 +45,12 @@ public sealed class RunResult
 /// </summary>
 public static class RebalanceRun
 {
-    public static RunResult Execute(AccountBook book, DateOnly asOf, IReadOnlyList<PendingCashFlow> cashFlows, RunOptions? options = null)
+    /// <param name="book">The accounts; not changed.</param>
+    /// <param name="asOf">Valuation date for the calendar and minimum-days rules.</param>
+    /// <param name="cashFlows">Flows to apply before the sweep.</param>
+    /// <param name="options">Sweep path and parallelism.</param>
+    /// <param name="report">A report sized for the book to reuse (a long-running host keeps one); a new one when null.</param>
+    public static RunResult Execute(AccountBook book, DateOnly asOf, IReadOnlyList<PendingCashFlow> cashFlows, RunOptions? options = null, DriftReport? report = null)
     {
         options ??= new RunOptions();
         var netFlow = new decimal[book.AccountCount];
@@ -59,7 +64,7 @@ public static class RebalanceRun
             cash[a] += (double)netFlow[a];
         }
 
-        var report = new DriftReport(book);
+        report ??= new DriftReport(book);
         var clock = Stopwatch.StartNew();
         DriftSweep.Run(book, cash, report, options.SweepPath, options.Parallel);
         var sweepTime = clock.Elapsed;
