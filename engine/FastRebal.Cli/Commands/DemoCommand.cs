@@ -18,25 +18,19 @@ public static class DemoCommand
 {
     public static Command Create()
     {
-        var accounts = new Option<int>("--accounts") { Description = "Number of accounts", DefaultValueFactory = _ => 100_000 };
-        var positions = new Option<int>("--positions") { Description = "Positions per account", DefaultValueFactory = _ => 20 };
-        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 42 };
+        var firm = new FirmOptions(defaultAccounts: 100_000);
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON" };
-        var command = new Command("demo", "Generate a firm, sweep it, rebalance the accounts in breach and summarise") { accounts, positions, seed, json };
-        command.SetAction(parse => ExitCodes.Guard(() => Run(parse.GetValue(accounts), parse.GetValue(positions), parse.GetValue(seed), parse.GetValue(json))));
+        var command = new Command("demo", "Generate a firm, sweep it, rebalance the accounts in breach and summarise") { json };
+        firm.AddTo(command);
+        command.SetAction(parse => ExitCodes.Guard(() => Run(firm.Read(parse), parse.GetValue(json))));
         return command;
     }
 
-    public static int Run(int accounts, int positions, int seed, bool json)
+    public static int Run(FirmSpec spec, bool json)
     {
-        if (accounts < 1 || positions < 2 || positions > 200)
-        {
-            throw new UsageException($"--accounts must be at least 1 and --positions between 2 and 200 (got {accounts} and {positions})");
-        }
+        var (accounts, positions) = (spec.Accounts, spec.PositionsPerAccount);
         var progress = new Progress(quiet: json);
-        var history = FirmGenerator.LoadHistory(seed);
-        progress.Step($"prices from {history.Source}");
-        var firm = progress.Time($"generating {accounts:N0} accounts x {positions} positions", () => FirmGenerator.Generate(new FirmSpec(accounts, positions, seed), history), out var generateTime);
+        var firm = FirmOptions.Generate(spec, progress, out var generateTime);
         var book = firm.Book;
         // The first pass warms the JIT and the report's memory; the figures below come from the second, as a
         // long-running engine that keeps its report would see them.

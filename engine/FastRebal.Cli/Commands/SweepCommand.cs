@@ -16,33 +16,30 @@ public static class SweepCommand
 {
     public static Command Create()
     {
-        var accounts = new Option<int>("--accounts") { Description = "Number of accounts", DefaultValueFactory = _ => 100_000 };
-        var positions = new Option<int>("--positions") { Description = "Positions per account", DefaultValueFactory = _ => 20 };
-        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 42 };
+        var firm = new FirmOptions(defaultAccounts: 100_000);
         var iterations = new Option<int>("--iterations") { Description = "Timed repetitions (the median is reported)", DefaultValueFactory = _ => 31 };
         var path = new Option<SweepPath>("--path") { Description = "Sweep implementation", DefaultValueFactory = _ => SweepPath.Auto };
         var singleThread = new Option<bool>("--single-thread") { Description = "Use one core" };
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
         var command = new Command("sweep", "Time the drift sweep against a memory-streaming loop over the same bytes")
         {
-            accounts, positions, seed, iterations, path, singleThread, json,
+            iterations, path, singleThread, json,
         };
+        firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(
-            parse.GetValue(accounts), parse.GetValue(positions), parse.GetValue(seed), parse.GetValue(iterations),
-            parse.GetValue(path), !parse.GetValue(singleThread), parse.GetValue(json))));
+            firm.Read(parse), parse.GetValue(iterations), parse.GetValue(path), !parse.GetValue(singleThread), parse.GetValue(json))));
         return command;
     }
 
-    public static int Run(int accounts, int positions, int seed, int iterations, SweepPath path, bool parallel, bool json)
+    public static int Run(FirmSpec spec, int iterations, SweepPath path, bool parallel, bool json)
     {
-        if (accounts < 1 || positions < 2 || iterations < 1)
+        if (iterations < 1)
         {
-            throw new UsageException("--accounts and --iterations must be at least 1, --positions at least 2");
+            throw new UsageException($"--iterations must be at least 1 (got {iterations})");
         }
+        var (accounts, positions) = (spec.Accounts, spec.PositionsPerAccount);
         var progress = new Progress(quiet: json);
-        var firm = progress.Time($"generating {accounts:N0} accounts x {positions} positions", () =>
-            FirmGenerator.Generate(new FirmSpec(accounts, positions, seed), FirmGenerator.LoadHistory(seed)), out _);
-        var book = firm.Book;
+        var book = FirmOptions.Generate(spec, progress, out _).Book;
         var report = new DriftReport(book);
         var resolved = path == SweepPath.Auto ? DriftSweep.BestPath : path;
 

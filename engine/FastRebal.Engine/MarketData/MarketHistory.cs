@@ -89,7 +89,8 @@ public sealed class MarketHistory
     /// </summary>
     public static MarketHistory LoadEtfs(string dataDirectory)
     {
-        var history = new MarketHistory($"{dataDirectory} (real daily closes)");
+        var shown = Path.GetRelativePath(Directory.GetCurrentDirectory(), dataDirectory);
+        var history = new MarketHistory($"{(shown.StartsWith("..", StringComparison.Ordinal) ? dataDirectory : shown)} (real daily closes)");
         foreach (var symbol in EtfSymbols)
         {
             var path = Path.Combine(dataDirectory, $"etf_{symbol}_daily.csv");

@@ -1,0 +1,37 @@
+using System.CommandLine;
+using FastRebal.Engine.Simulation;
+
+namespace FastRebal.Cli.Commands;
+
+/// <summary>The --accounts, --positions and --seed options of every command that generates a firm, and the generating itself.</summary>
+internal sealed class FirmOptions(int defaultAccounts)
+{
+    private readonly Option<int> accounts = new("--accounts") { Description = "Number of accounts", DefaultValueFactory = _ => defaultAccounts };
+    private readonly Option<int> positions = new("--positions") { Description = "Instruments per model (2..200)", DefaultValueFactory = _ => 20 };
+    private readonly Option<int> seed = new("--seed") { Description = "Random seed: the same seed gives the same firm", DefaultValueFactory = _ => 42 };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(accounts);
+        command.Options.Add(positions);
+        command.Options.Add(seed);
+    }
+
+    public FirmSpec Read(ParseResult parse)
+    {
+        var spec = new FirmSpec(parse.GetValue(accounts), parse.GetValue(positions), parse.GetValue(seed));
+        if (spec.Accounts < 1 || spec.PositionsPerAccount < 2 || spec.PositionsPerAccount > 200)
+        {
+            throw new UsageException($"--accounts must be at least 1 and --positions between 2 and 200 (got {spec.Accounts} and {spec.PositionsPerAccount})");
+        }
+        return spec;
+    }
+
+    /// <summary>Generates the firm, priced from data/ when it is found, reporting progress.</summary>
+    public static GeneratedFirm Generate(FirmSpec spec, Progress progress, out TimeSpan elapsed)
+    {
+        var history = FirmGenerator.LoadHistory(spec.Seed);
+        progress.Step($"prices from {history.Source}");
+        return progress.Time($"generating {spec.Accounts:N0} accounts x {spec.PositionsPerAccount} positions", () => FirmGenerator.Generate(spec, history), out elapsed);
+    }
+}
