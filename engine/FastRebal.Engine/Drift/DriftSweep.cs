@@ -72,6 +72,24 @@ public static class DriftSweep
         SweepRange(Resolve(path), book.c, book.c.Cash, report, from, to);
     }
 
+    /// <summary>
+    /// Sweeps only the listed accounts, on the calling thread: the live path, where a price tick names the accounts
+    /// holding the instrument. Entries must be valid account indices; order does not matter.
+    /// </summary>
+    public static void RunAccounts(AccountBook book, DriftReport report, int[] accounts, int count, SweepPath path = SweepPath.Auto)
+    {
+        ValidateShapes(book, book.c.Cash, report);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, accounts.Length);
+        for (var i = 0; i < count; i++)
+        {
+            if ((uint)accounts[i] >= (uint)book.AccountCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(accounts), $"account index {accounts[i]} is not in the book");
+            }
+        }
+        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountList(accounts, count));
+    }
+
     private static void ValidateShapes(AccountBook book, double[] cash, DriftReport report)
     {
         if (cash.Length != book.AccountCount || report.TotalValue.Length != book.AccountCount || report.Drift.Length != book.SlotCount)
@@ -97,23 +115,27 @@ public static class DriftSweep
         return supported ? resolved : throw new PlatformNotSupportedException($"{resolved} is not hardware accelerated on this CPU");
     }
 
-    private static void SweepRange(SweepPath path, BookColumns c, double[] cash, DriftReport r, int from, int to)
+    private static void SweepRange(SweepPath path, BookColumns c, double[] cash, DriftReport r, int from, int to) =>
+        Sweep(path, c, cash, r, new AccountRange(from, to));
+
+    private static void Sweep<TAccounts>(SweepPath path, BookColumns c, double[] cash, DriftReport r, TAccounts accounts)
+        where TAccounts : struct, IAccountSet
     {
         switch (path)
         {
             case SweepPath.Vector512:
-                SweepLadder(c, cash, r, from, to, widest: 8);
+                SweepLadder(c, cash, r, accounts, widest: 8);
                 break;
             case SweepPath.Vector256:
-                SweepLadder(c, cash, r, from, to, widest: 4);
+                SweepLadder(c, cash, r, accounts, widest: 4);
                 break;
             case SweepPath.Vector128:
-                SweepLadder(c, cash, r, from, to, widest: 2);
+                SweepLadder(c, cash, r, accounts, widest: 2);
                 break;
             default:
-                for (var a = from; a < to; a++)
+                for (var i = 0; i < accounts.Count; i++)
                 {
-                    SweepAccountScalar(c, cash, r, a);
+                    SweepAccountScalar(c, cash, r, accounts[i]);
                 }
                 break;
         }
@@ -163,7 +185,8 @@ public static class DriftSweep
     /// fold is the horizontal reduction and no lane is ever masked or read twice. <paramref name="widest"/> is where
     /// the ladder starts (8, 4 or 2 lanes), which is how each path is tested on its own.
     /// </summary>
-    private static void SweepLadder(BookColumns c, double[] cash, DriftReport r, int from, int to, int widest)
+    private static void SweepLadder<TAccounts>(BookColumns c, double[] cash, DriftReport r, TAccounts accounts, int widest)
+        where TAccounts : struct, IAccountSet
     {
         ref var q = ref MemoryMarshal.GetArrayDataReference(c.Quantity);
         ref var m = ref MemoryMarshal.GetArrayDataReference(c.Mark);
@@ -171,8 +194,9 @@ public static class DriftSweep
         ref var it = ref MemoryMarshal.GetArrayDataReference(c.InverseTarget);
         ref var d = ref MemoryMarshal.GetArrayDataReference(r.Drift);
 
-        for (var a = from; a < to; a++)
+        for (var i = 0; i < accounts.Count; i++)
         {
+            var a = accounts[i];
             var start = c.SlotStart[a];
             var end = c.SlotStart[a + 1];
 
@@ -282,4 +306,28 @@ public static class DriftSweep
         r.Drift.AsSpan(start, end - start).Clear();
         StoreFigures(r, a, 0, 0, 0, double.NegativeInfinity);
     }
+}
+
+/// <summary>Which accounts a sweep visits. A struct type parameter, so the JIT compiles one loop per kind with no indirection.</summary>
+internal interface IAccountSet
+{
+    int Count { get; }
+
+    int this[int i] { get; }
+}
+
+/// <summary>Accounts [From, To): the full sweep.</summary>
+internal readonly struct AccountRange(int from, int to) : IAccountSet
+{
+    public int Count => to - from;
+
+    public int this[int i] => from + i;
+}
+
+/// <summary>An explicit list of accounts: the incremental sweep after a tick.</summary>
+internal readonly struct AccountList(int[] accounts, int count) : IAccountSet
+{
+    public int Count => count;
+
+    public int this[int i] => accounts[i];
 }

@@ -324,7 +324,10 @@ public static class ScenarioLoader
         }
         else
         {
-            PolicyProblems(policy, table, Fail);
+            foreach (var (field, problem) in PolicyValidation.Problems(policy, table))
+            {
+                Fail(field, problem);
+            }
         }
 
         var positions = account.Positions ?? [];
@@ -362,52 +365,6 @@ public static class ScenarioLoader
         if (refused is not null)
         {
             Fail("account", refused);
-        }
-    }
-
-    private static void PolicyProblems(InvestmentPolicy policy, InstrumentTable table, Action<string, string> fail)
-    {
-        if (string.IsNullOrWhiteSpace(policy.Id))
-        {
-            fail("policy.id", "is required (decisions cite the IPS id and version)");
-        }
-        if (policy.Version < 1)
-        {
-            fail("policy.version", $"must be 1 or more, got {policy.Version}");
-        }
-        if (!double.IsFinite(policy.BandWidth) || policy.BandWidth <= 0 || policy.BandWidth >= 1)
-        {
-            fail("policy.bandWidth", string.Create(CultureInfo.InvariantCulture, $"must be a fraction between 0 and 1 (0.05 = 5%), got {policy.BandWidth}"));
-        }
-        foreach (var (assetClass, band) in policy.AssetClassBands ?? new Dictionary<string, double>())
-        {
-            if (!double.IsFinite(band) || band <= 0 || band >= 1)
-            {
-                fail($"policy.assetClassBands.{assetClass}", string.Create(CultureInfo.InvariantCulture, $"must be a fraction between 0 and 1, got {band}"));
-            }
-        }
-        if (policy.MinDaysBetweenRebalances < 0)
-        {
-            fail("policy.minDaysBetweenRebalances", $"must not be negative, got {policy.MinDaysBetweenRebalances}");
-        }
-        if (policy.CashReserveAmount < 0)
-        {
-            fail("policy.cashReserveAmount", $"must not be negative, got {policy.CashReserveAmount}");
-        }
-        if (!double.IsFinite(policy.CashReservePercent) || policy.CashReservePercent < 0 || policy.CashReservePercent >= 1)
-        {
-            fail("policy.cashReservePercent", string.Create(CultureInfo.InvariantCulture, $"must be a fraction from 0 up to 1, got {policy.CashReservePercent}"));
-        }
-        if (policy.MinTradeValue < 0)
-        {
-            fail("policy.minTradeValue", $"must not be negative, got {policy.MinTradeValue}");
-        }
-        foreach (var restricted in policy.RestrictedInstruments ?? [])
-        {
-            if (!table.TryGetIndex(restricted ?? "", out _))
-            {
-                fail("policy.restrictedInstruments", $"unknown instrument '{restricted}'");
-            }
         }
     }
 }

@@ -104,6 +104,86 @@ public sealed class AccountBook
         RefreshMarks();
     }
 
+    /// <summary>
+    /// Sets one instrument's price and copies it onto only the slots that hold it: the live path, where a tick moves
+    /// one instrument. The price must already be verified; it is checked again because a bad mark poisons every
+    /// account that holds it.
+    /// </summary>
+    public void UpdatePrice(int instrument, double price, HoldingsIndex index)
+    {
+        if ((uint)instrument >= (uint)prices.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(instrument), $"instrument index {instrument} is not in the book");
+        }
+        if (!(price > 0) || !double.IsFinite(price))
+        {
+            throw new ArgumentException($"instrument {Instruments[instrument].Id}: price must be a positive number, got {price}", nameof(price));
+        }
+        prices[instrument] = price;
+        var mark = c.Mark;
+        foreach (var slot in index.SlotsOf(instrument))
+        {
+            mark[slot] = price;
+        }
+    }
+
+    /// <summary>
+    /// Replaces an account's investment policy (a live edit from the console or a host). The new policy must pass
+    /// <see cref="PolicyValidation"/>, carry the same id with a higher version, and keep the same restricted
+    /// instruments (those shape the account's targets, which are fixed when the book is built). Nothing changes
+    /// unless every check passes.
+    /// </summary>
+    /// <returns>Null when applied, otherwise what was wrong.</returns>
+    public string? UpdatePolicy(int account, InvestmentPolicy policy)
+    {
+        if (CheckPolicyUpdate(account, policy) is { } refused)
+        {
+            return refused;
+        }
+        c.Policies[account] = policy;
+        c.BandWidth[account] = policy.BandWidth;
+        c.RelativeBand[account] = policy.BandType == BandType.Relative;
+        c.ReserveAmount[account] = (double)policy.CashReserveAmount;
+        c.ReservePercent[account] = policy.CashReservePercent;
+        return null;
+    }
+
+    /// <summary>What <see cref="UpdatePolicy"/> would refuse, without changing anything; null when it would apply.</summary>
+    public string? CheckPolicyUpdate(int account, InvestmentPolicy policy)
+    {
+        var current = c.Policies[account];
+        var problems = PolicyValidation.Problems(policy, Instruments);
+        if (problems.Count > 0)
+        {
+            return $"account {c.AccountIds[account]}: " + string.Join("; ", problems.Select(p => $"{p.Field} {p.Problem}"));
+        }
+        if (policy.Id != current.Id || policy.Version <= current.Version)
+        {
+            return $"account {c.AccountIds[account]}: policy.version must be above {current.Version} for policy '{current.Id}' (got '{policy.Id}' version {policy.Version})";
+        }
+        if (!(policy.RestrictedInstruments ?? []).Order(StringComparer.Ordinal).SequenceEqual((current.RestrictedInstruments ?? []).Order(StringComparer.Ordinal), StringComparer.Ordinal))
+        {
+            return $"account {c.AccountIds[account]}: policy.restrictedInstruments cannot change on a running book (they reshape the targets); reload the account";
+        }
+        return null;
+    }
+
+    /// <summary>Adds (or, when negative, takes) cash outside of a trade: a deposit, dividend or withdrawal. Cash never goes negative.</summary>
+    /// <returns>Null when applied, otherwise why not.</returns>
+    public string? ApplyCashFlow(int account, double amount)
+    {
+        if (!double.IsFinite(amount))
+        {
+            return $"account {c.AccountIds[account]}: cash flow amount must be a number, got {amount}";
+        }
+        if (c.Cash[account] + amount < 0)
+        {
+            return $"account {c.AccountIds[account]}: a withdrawal of {-amount:0.00} exceeds the cash of {c.Cash[account]:0.00}; it must be raised by selling first";
+        }
+        c.Cash[account] += amount;
+        return null;
+    }
+
     /// <summary>Copies every instrument price onto the slots that hold it.</summary>
     public void RefreshMarks()
     {

@@ -1,0 +1,37 @@
+using FastRebal.Engine.Model;
+
+namespace FastRebal.Engine.Pipeline;
+
+/// <summary>
+/// An instruction from outside the hot path (the console, a host, a test): applied by the evaluation stage between
+/// batches, so it never races a sweep. Every command names who sent it and why, for the audit trail.
+/// </summary>
+public abstract record ControlCommand(string Who, string Why)
+{
+    private readonly TaskCompletionSource<CommandResult> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the engine has applied (or refused) the command.</summary>
+    public Task<CommandResult> Completion => completion.Task;
+
+    internal void Complete(CommandResult result) => completion.TrySetResult(result);
+}
+
+/// <summary>What became of a command: applied, or refused with the reason.</summary>
+public readonly record struct CommandResult(bool Applied, string Detail)
+{
+    public static CommandResult Ok(string detail) => new(true, detail);
+
+    public static CommandResult Refused(string detail) => new(false, detail);
+}
+
+/// <summary>Replaces the investment policy of one account, or of every account on a model.</summary>
+public sealed record EditPolicy(string Who, string Why, string? AccountId, string? ModelId, Func<InvestmentPolicy, InvestmentPolicy> Edit) : ControlCommand(Who, Why);
+
+/// <summary>Money into or out of an account; invested or raised at its next evaluation.</summary>
+public sealed record ApplyCashFlow(string Who, string Why, CashFlow Flow) : ControlCommand(Who, Why);
+
+/// <summary>Releases the trades an account holds for approval (illiquid holdings out of band), or rejects them.</summary>
+public sealed record DecideApproval(string Who, string Why, string AccountId, bool Approve) : ControlCommand(Who, Why);
+
+/// <summary>Re-evaluates every account now, not only those a price touched.</summary>
+public sealed record SweepAll(string Who, string Why) : ControlCommand(Who, Why);

@@ -1,0 +1,570 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using FastRebal.Engine.Decisions;
+using FastRebal.Engine.Drift;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.Runs;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Engine.Pipeline;
+
+/// <summary>Where the evaluation stage sends released trades (the ring to the order stage, or a test's list).</summary>
+public interface IOrderPublisher
+{
+    void Publish(in OrderEvent order);
+}
+
+/// <summary>What the evaluation stage asks of the risk layer: breakers watch drift, and a plan is released whole or not at all.</summary>
+public interface IPlanGate
+{
+    /// <summary>Sees every evaluated account's total drift, so a breaker can trip on a sudden move.</summary>
+    void ObserveDrift(int account, int model, double totalDrift, DateOnly day);
+
+    /// <summary>Whether the account (or its model) is halted for review.</summary>
+    bool IsHalted(int account, int model);
+
+    /// <summary>
+    /// Checks every trade of an account's plan; null when all pass (and are counted against the limits), otherwise
+    /// the reason, with nothing counted: a plan whose sells fund its buys must never be released in part.
+    /// </summary>
+    string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime);
+}
+
+/// <summary>Figures of the evaluation stage, read by the host's status snapshot and metrics.</summary>
+public sealed class EvaluationCounters
+{
+    public long PriceChanges;
+    public long Batches;
+    public long FullSweeps;
+    public long AccountsEvaluated;
+    public long Decisions;
+    public long Rebalances;
+    public long CashFlowsInvested;
+    public long Blocked;
+    public long NeedsApproval;
+    public long HeldByRisk;
+    public long TradesReleased;
+    public long FillsApplied;
+    public long FillErrors;
+    public long CommandsApplied;
+    public long CommandsRefused;
+}
+
+/// <summary>
+/// The engine's decision loop, one batch at a time, on one thread: apply queued commands and fills, apply the batch's
+/// verified prices (conflated: the last price of an instrument in a batch wins), sweep the accounts those prices
+/// touch, and for each account that must act decide by its IPS, size its trades and offer them to the risk gate.
+/// </summary>
+/// <remarks>
+/// An account with trades in flight is not decided again until they complete or are cancelled, and an account that
+/// was decided without trading (min-days, lot rounding, approval) is not decided again until its drift moves by
+/// <see cref="RedecideDriftStep"/> or the day changes: a breach that cannot be traded must not cost a decision per tick.
+/// </remarks>
+public sealed class EvaluationStage
+{
+    /// <summary>How much more an untradeable breach must grow (in weight) before the account is decided again the same day.</summary>
+    public const double RedecideDriftStep = 0.0025;
+
+    private readonly AccountBook book;
+    private readonly HoldingsIndex holdings;
+    private readonly DriftReport report;
+    private readonly ControlPlane control;
+    private readonly ConcurrentQueue<AccountFill> fills;
+    private readonly IPlanGate gate;
+    private readonly IOrderPublisher publisher;
+    private readonly LatencyRecorder priceToDecision;
+    private readonly bool parallelSweep;
+
+    private readonly double[] batchPrice;
+    private readonly int[] changedInstruments;
+    private int changedCount;
+    private readonly long[] receivedAt;
+    private int receivedCount;
+    private long batchMarketTime;
+
+    private readonly int[] dirty;
+    private readonly int[] dirtyStamp;
+    private int dirtyCount;
+    private int stamp = 1;
+    private bool sweepAllRequested = true;
+
+    private readonly int[] openTrades;
+    private readonly bool[] rebalancing;
+    private readonly decimal[] pendingFlow;
+    private readonly double[] parkedExcess;
+    private readonly DateOnly[] parkedOn;
+    private readonly Dictionary<int, (TradePlan Plan, Decision Decision)> awaitingApproval = [];
+    private readonly Decision?[] recent = new Decision?[256];
+    private long recentCount;
+    private DateOnly day;
+    private long sequence;
+
+    public EvaluationStage(
+        AccountBook book,
+        ControlPlane control,
+        ConcurrentQueue<AccountFill> fills,
+        IPlanGate gate,
+        IOrderPublisher publisher,
+        LatencyRecorder priceToDecision,
+        bool parallelSweep = false,
+        int maxBatch = 65_536)
+    {
+        this.book = book;
+        this.control = control;
+        this.fills = fills;
+        this.gate = gate;
+        this.publisher = publisher;
+        this.priceToDecision = priceToDecision;
+        this.parallelSweep = parallelSweep;
+        holdings = new HoldingsIndex(book);
+        report = new DriftReport(book);
+        batchPrice = new double[book.Instruments.Count];
+        changedInstruments = new int[book.Instruments.Count];
+        receivedAt = new long[maxBatch];
+        dirty = new int[book.AccountCount];
+        dirtyStamp = new int[book.AccountCount];
+        openTrades = new int[book.AccountCount];
+        rebalancing = new bool[book.AccountCount];
+        pendingFlow = new decimal[book.AccountCount];
+        parkedExcess = new double[book.AccountCount];
+        parkedOn = new DateOnly[book.AccountCount];
+        Array.Fill(parkedExcess, double.NaN);
+    }
+
+    public EvaluationCounters Counters { get; } = new();
+
+    /// <summary>The drift figures of the last evaluation of each account (read by the console; a torn read shows a figure one batch old).</summary>
+    public DriftReport Drift => report;
+
+    public HoldingsIndex Holdings => holdings;
+
+    /// <summary>The trading day of the newest tick.</summary>
+    public DateOnly Day => day;
+
+    /// <summary>Accounts whose trades wait for an operator.</summary>
+    public int AwaitingApproval => Volatile.Read(ref awaitingApprovalCount);
+
+    private int awaitingApprovalCount;
+
+    /// <summary>The most recent decisions that did something (newest first), for the console and the run summary.</summary>
+    public IReadOnlyList<Decision> RecentDecisions()
+    {
+        var list = new List<Decision>();
+        var count = Interlocked.Read(ref recentCount);
+        for (var i = count - 1; i >= 0 && i >= count - recent.Length; i--)
+        {
+            if (Volatile.Read(ref recent[i % recent.Length]) is { } decision)
+            {
+                list.Add(decision);
+            }
+        }
+        return list;
+    }
+
+    /// <summary>Takes one event of the current batch. Nothing is evaluated until <see cref="EndBatch"/>.</summary>
+    public void Add(in PriceEvent price)
+    {
+        batchMarketTime = Math.Max(batchMarketTime, price.MarketTime);
+        if (price.IsHeartbeat)
+        {
+            return;
+        }
+        // 0 marks "not moved in this batch": a verified price is never 0.
+        if (batchPrice[price.Instrument] == 0)
+        {
+            changedInstruments[changedCount++] = price.Instrument;
+        }
+        batchPrice[price.Instrument] = price.Price;
+        if (receivedCount < receivedAt.Length)
+        {
+            receivedAt[receivedCount++] = price.ReceivedAt;
+        }
+        Counters.PriceChanges++;
+    }
+
+    /// <summary>Evaluates everything the batch touched. Runs on the evaluation thread only.</summary>
+    public void EndBatch()
+    {
+        sequence++;
+        Counters.Batches++;
+        var newDay = DateOnly.FromDateTime(new DateTime(Math.Max(batchMarketTime, 1), DateTimeKind.Utc));
+        if (newDay != day)
+        {
+            // A new trading day: calendar rebalances may fall due and parked breaches get another look.
+            day = newDay;
+            sweepAllRequested = true;
+        }
+
+        ApplyFills();
+        ApplyCommands();
+        ApplyPrices();
+
+        var full = sweepAllRequested;
+        sweepAllRequested = false;
+        if (full)
+        {
+            DriftSweep.Run(book, report, parallel: parallelSweep);
+            Counters.FullSweeps++;
+            for (var a = 0; a < book.AccountCount; a++)
+            {
+                Evaluate(a, calendarCheck: true);
+            }
+            Counters.AccountsEvaluated += book.AccountCount;
+        }
+        else if (dirtyCount > 0)
+        {
+            DriftSweep.RunAccounts(book, report, dirty, dirtyCount);
+            for (var i = 0; i < dirtyCount; i++)
+            {
+                Evaluate(dirty[i], calendarCheck: false);
+            }
+            Counters.AccountsEvaluated += dirtyCount;
+        }
+        dirtyCount = 0;
+        stamp++;
+
+        var done = Stopwatch.GetTimestamp();
+        for (var i = 0; i < receivedCount; i++)
+        {
+            priceToDecision.Record(receivedAt[i], done);
+        }
+        receivedCount = 0;
+        publisher.Publish(new OrderEvent { Kind = OrderEventKind.Heartbeat, MarketTime = batchMarketTime, Sequence = sequence });
+    }
+
+    private void ApplyPrices()
+    {
+        var touched = 0L;
+        for (var i = 0; i < changedCount; i++)
+        {
+            var instrument = changedInstruments[i];
+            book.UpdatePrice(instrument, batchPrice[instrument], holdings);
+            batchPrice[instrument] = 0;
+            touched += holdings.AccountsOf(instrument).Length;
+        }
+        // When the batch moved instruments most accounts hold, one full sweep beats merging the account lists.
+        if (touched >= book.AccountCount / 2)
+        {
+            sweepAllRequested = true;
+        }
+        else
+        {
+            for (var i = 0; i < changedCount; i++)
+            {
+                foreach (var account in holdings.AccountsOf(changedInstruments[i]))
+                {
+                    MarkDirty(account);
+                }
+            }
+        }
+        changedCount = 0;
+    }
+
+    /// <summary>Adds an account to this batch's list once: a stamp per batch saves clearing a flag array every batch.</summary>
+    private void MarkDirty(int account)
+    {
+        if (dirtyStamp[account] != stamp)
+        {
+            dirtyStamp[account] = stamp;
+            dirty[dirtyCount++] = account;
+        }
+    }
+
+    private void Evaluate(int a, bool calendarCheck)
+    {
+        var model = book.ModelIndex(a);
+        gate.ObserveDrift(a, model, report.TotalDrift[a], day);
+        if (openTrades[a] > 0 || gate.IsHalted(a, model) || awaitingApproval.ContainsKey(a))
+        {
+            return;
+        }
+        var flow = pendingFlow[a];
+        var policy = book.Policy(a);
+        var candidate = flow != 0
+            || report.Breaches(a)
+            || (calendarCheck && policy.Trigger != RebalanceTrigger.Threshold && RebalanceRules.IsCalendarDue(policy.Calendar, book.LastRebalanced(a), day))
+            || (policy.AssetClassBands is not null && RebalanceRules.AssetClassBreach(book, report, a) is not null);
+        if (!candidate)
+        {
+            parkedExcess[a] = double.NaN;
+            return;
+        }
+        if (flow == 0 && parkedOn[a] == day && report.MaxExcess[a] < parkedExcess[a] + RedecideDriftStep)
+        {
+            return;
+        }
+
+        var cash = (decimal)book.Cash[a] + Math.Min(flow, 0);
+        var (decision, plan) = RebalanceRun.Decide(book, report, a, day, cash, flow);
+        Counters.Decisions++;
+        switch (decision.Action)
+        {
+            case DecisionAction.Rebalance or DecisionAction.CashFlow when plan is { Trades.Count: > 0 }:
+                decision = Release(a, model, decision, plan);
+                break;
+            case DecisionAction.NeedsApproval when plan is not null:
+                awaitingApproval[a] = (plan, decision);
+                Interlocked.Increment(ref awaitingApprovalCount);
+                Counters.NeedsApproval++;
+                break;
+            case DecisionAction.Blocked:
+                Counters.Blocked++;
+                Park(a);
+                break;
+            default:
+                if (decision.Action == DecisionAction.CashFlow && flow > 0)
+                {
+                    pendingFlow[a] = 0;
+                }
+                Park(a);
+                break;
+        }
+        Remember(decision);
+    }
+
+    private void Park(int a)
+    {
+        parkedOn[a] = day;
+        parkedExcess[a] = report.MaxExcess[a];
+    }
+
+    private Decision Release(int a, int model, Decision decision, TradePlan plan)
+    {
+        var trades = new (int, Trade)[plan.Trades.Count];
+        for (var i = 0; i < trades.Length; i++)
+        {
+            trades[i] = (book.Instruments.IndexOf(plan.Trades[i].InstrumentId), plan.Trades[i]);
+        }
+        var refusal = gate.Check(a, model, trades, sequence, batchMarketTime);
+        if (refusal is not null)
+        {
+            Counters.HeldByRisk++;
+            Park(a);
+            return decision with { Reason = $"{decision.Reason}; held by the risk gate: {refusal}", TradeCount = 0 };
+        }
+        var origin = receivedCount > 0 ? receivedAt[0] : Stopwatch.GetTimestamp();
+        foreach (var (instrument, trade) in trades)
+        {
+            publisher.Publish(new OrderEvent
+            {
+                Kind = OrderEventKind.Trade,
+                Account = a,
+                Instrument = instrument,
+                Side = trade.Side,
+                Quantity = trade.Quantity,
+                Price = trade.Price,
+                Sequence = sequence,
+                MarketTime = batchMarketTime,
+                OriginTimestamp = origin,
+            });
+        }
+        openTrades[a] = trades.Length;
+        rebalancing[a] = decision.Action == DecisionAction.Rebalance;
+        Counters.TradesReleased += trades.Length;
+        if (decision.Action == DecisionAction.Rebalance)
+        {
+            Counters.Rebalances++;
+        }
+        else
+        {
+            Counters.CashFlowsInvested++;
+        }
+        parkedExcess[a] = double.NaN;
+        return decision;
+    }
+
+    private void Remember(Decision decision)
+    {
+        if (decision.Action == DecisionAction.NoTrade)
+        {
+            return;
+        }
+        var slot = recentCount % recent.Length;
+        Volatile.Write(ref recent[slot], decision);
+        Interlocked.Increment(ref recentCount);
+    }
+
+    private void ApplyFills()
+    {
+        Span<(int, double)> one = stackalloc (int, double)[1];
+        while (fills.TryDequeue(out var fill))
+        {
+            var a = fill.Account;
+            if (fill.Quantity != 0)
+            {
+                var signed = fill.Side == TradeSide.Buy ? fill.Quantity : -fill.Quantity;
+                one[0] = (fill.Instrument, (double)signed);
+                try
+                {
+                    book.ApplyExecution(a, one, (double)(-signed * fill.Price), fill.TradeComplete && openTrades[a] == 1 && rebalancing[a] ? day : null);
+                    Counters.FillsApplied++;
+                }
+                catch (ArgumentException)
+                {
+                    // The book refused (it would go short or below zero cash): nothing was applied, and the account is
+                    // re-evaluated from its real state once its trades are done.
+                    Counters.FillErrors++;
+                }
+            }
+            if (fill.TradeComplete && openTrades[a] > 0 && --openTrades[a] == 0)
+            {
+                SettleFlow(a);
+                MarkDirty(a);
+            }
+        }
+    }
+
+    private void SettleFlow(int a)
+    {
+        var flow = pendingFlow[a];
+        if (flow < 0 && book.ApplyCashFlow(a, (double)flow) is null)
+        {
+            pendingFlow[a] = 0;
+        }
+        else if (flow > 0)
+        {
+            pendingFlow[a] = 0;
+        }
+    }
+
+    private void ApplyCommands()
+    {
+        while (control.TryTake(out var command))
+        {
+            var result = Apply(command);
+            (result.Applied ? ref Counters.CommandsApplied : ref Counters.CommandsRefused)++;
+            command.Complete(result);
+        }
+    }
+
+    private CommandResult Apply(ControlCommand command)
+    {
+        switch (command)
+        {
+            case ApplyCashFlow { Flow: var flow }:
+            {
+                var a = book.FindAccount(flow.AccountId);
+                if (a < 0)
+                {
+                    return CommandResult.Refused($"cash flow: unknown account '{flow.AccountId}'");
+                }
+                if (flow.Amount <= 0)
+                {
+                    return CommandResult.Refused($"cash flow for {flow.AccountId}: amount must be positive, got {flow.Amount}");
+                }
+                if (flow.SignedAmount > 0)
+                {
+                    // Money that arrived is cash at once; the flow stays pending only to be invested.
+                    book.ApplyCashFlow(a, (double)flow.SignedAmount);
+                }
+                pendingFlow[a] += flow.SignedAmount;
+                MarkDirty(a);
+                return CommandResult.Ok($"{flow.Kind} of {flow.Amount:0.00} queued for {flow.AccountId}");
+            }
+            case EditPolicy edit:
+                return ApplyPolicyEdit(edit);
+            case DecideApproval approval:
+            {
+                var a = book.FindAccount(approval.AccountId);
+                if (a < 0 || !awaitingApproval.Remove(a, out var held))
+                {
+                    return CommandResult.Refused($"account '{approval.AccountId}' has no trades waiting for approval");
+                }
+                Interlocked.Decrement(ref awaitingApprovalCount);
+                if (!approval.Approve)
+                {
+                    Park(a);
+                    return CommandResult.Ok($"trades for {approval.AccountId} rejected by {approval.Who}: {approval.Why}");
+                }
+                var approved = held.Decision with { Action = DecisionAction.Rebalance, Reason = $"{held.Decision.Reason}; approved by {approval.Who}: {approval.Why}" };
+                var released = Release(a, book.ModelIndex(a), approved, held.Plan);
+                Remember(released);
+                return openTrades[a] > 0
+                    ? CommandResult.Ok($"{held.Plan.Trades.Count} trade(s) for {approval.AccountId} released")
+                    : CommandResult.Refused(released.Reason);
+            }
+            case SweepAll:
+                sweepAllRequested = true;
+                return CommandResult.Ok("every account is re-evaluated in this batch");
+            default:
+                return CommandResult.Refused($"unknown command {command.GetType().Name}");
+        }
+    }
+
+    private CommandResult ApplyPolicyEdit(EditPolicy edit)
+    {
+        var targets = new List<int>();
+        if (edit.AccountId is { } accountId)
+        {
+            var a = book.FindAccount(accountId);
+            if (a < 0)
+            {
+                return CommandResult.Refused($"policy edit: unknown account '{accountId}'");
+            }
+            targets.Add(a);
+        }
+        else if (edit.ModelId is { } modelId)
+        {
+            var model = -1;
+            for (var m = 0; m < book.Models.Count; m++)
+            {
+                if (book.Models[m].Id == modelId)
+                {
+                    model = m;
+                }
+            }
+            if (model < 0)
+            {
+                return CommandResult.Refused($"policy edit: unknown model '{modelId}'");
+            }
+            for (var a = 0; a < book.AccountCount; a++)
+            {
+                if (book.ModelIndex(a) == model)
+                {
+                    targets.Add(a);
+                }
+            }
+        }
+        else
+        {
+            return CommandResult.Refused("policy edit: name an account or a model");
+        }
+
+        // Every new policy is built and checked before any is applied, so a bad edit changes no account.
+        var updated = new InvestmentPolicy[targets.Count];
+        for (var i = 0; i < targets.Count; i++)
+        {
+            var current = book.Policy(targets[i]);
+            InvestmentPolicy next;
+            try
+            {
+                next = edit.Edit(current) with { Id = current.Id, Version = current.Version + 1 };
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                return CommandResult.Refused($"policy edit for {book.AccountId(targets[i])}: {e.Message}");
+            }
+            var problems = PolicyValidation.Problems(next, book.Instruments);
+            if (problems.Count > 0)
+            {
+                return CommandResult.Refused($"policy edit for {book.AccountId(targets[i])}: {problems[0].Field} {problems[0].Problem}; no account changed");
+            }
+            updated[i] = next;
+        }
+        for (var i = 0; i < targets.Count; i++)
+        {
+            if (book.CheckPolicyUpdate(targets[i], updated[i]) is { } refused)
+            {
+                return CommandResult.Refused($"{refused}; no account changed");
+            }
+        }
+        for (var i = 0; i < targets.Count; i++)
+        {
+            book.UpdatePolicy(targets[i], updated[i]);
+            parkedExcess[targets[i]] = double.NaN;
+            MarkDirty(targets[i]);
+        }
+        return CommandResult.Ok($"policy updated on {targets.Count} account(s) by {edit.Who}: {edit.Why}");
+    }
+}
