@@ -244,7 +244,7 @@ public sealed class EvaluationStage
             touched += holdings.AccountsOf(instrument).Length;
         }
         // When the batch moved instruments most accounts hold, one full sweep beats merging the account lists.
-        if (touched >= book.AccountCount / 2)
+        if (touched > book.AccountCount / 2)
         {
             sweepAllRequested = true;
         }
@@ -478,6 +478,13 @@ public sealed class EvaluationStage
                     return CommandResult.Ok($"trades for {approval.AccountId} rejected by {approval.Who}: {approval.Why}");
                 }
                 var approved = held.Decision with { Action = DecisionAction.Rebalance, Reason = $"{held.Decision.Reason}; approved by {approval.Who}: {approval.Why}" };
+                if (held.Plan.Trades.Count == 0)
+                {
+                    // Only the illiquid holdings are off target, and those are traded by hand, outside the engine.
+                    Park(a);
+                    Remember(approved with { TradeCount = 0 });
+                    return CommandResult.Ok($"approved for {approval.AccountId}; nothing to trade automatically (its illiquid holdings are traded by hand)");
+                }
                 var released = Release(a, book.ModelIndex(a), approved, held.Plan);
                 Remember(released);
                 return openTrades[a] > 0

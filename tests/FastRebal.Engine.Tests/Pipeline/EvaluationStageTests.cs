@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using FastRebal.Engine.Decisions;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Engine.Tests.Pipeline;
+
+public class EvaluationStageTests
+{
+    private static readonly long Day1 = new DateTime(2025, 6, 30, 15, 0, 0, DateTimeKind.Utc).Ticks;
+
+    private sealed class RecordingPublisher : IOrderPublisher
+    {
+        public List<OrderEvent> Trades { get; } = [];
+
+        public void Publish(in OrderEvent order)
+        {
+            if (order.Kind == OrderEventKind.Trade)
+            {
+                Trades.Add(order);
+            }
+        }
+    }
+
+    private sealed class FakeGate : IPlanGate
+    {
+        public string? Refusal { get; set; }
+
+        public HashSet<int> Halted { get; } = [];
+
+        public int Observed { get; private set; }
+
+        public void ObserveDrift(int account, int model, double totalDrift, DateOnly day) => Observed++;
+
+        public bool IsHalted(int account, int model) => Halted.Contains(account);
+
+        public string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime) => Refusal;
+    }
+
+    private sealed class Harness
+    {
+        public Harness(AccountBook book)
+        {
+            Book = book;
+            Stage = new EvaluationStage(book, Control, Fills, Gate, Publisher, new LatencyRecorder("test"));
+            // The first batch of a day sweeps everything; start each test from a settled book.
+            Batch();
+            Publisher.Trades.Clear();
+        }
+
+        public AccountBook Book { get; }
+
+        public ControlPlane Control { get; } = new();
+
+        public ConcurrentQueue<AccountFill> Fills { get; } = new();
+
+        public FakeGate Gate { get; } = new();
+
+        public RecordingPublisher Publisher { get; } = new();
+
+        public EvaluationStage Stage { get; }
+
+        public void Batch(params (string Instrument, double Price)[] prices)
+        {
+            foreach (var (id, price) in prices)
+            {
+                Stage.Add(new PriceEvent { Instrument = Book.Instruments.IndexOf(id), Price = price, MarketTime = Day1, ReceivedAt = 1 });
+            }
+            Stage.Add(new PriceEvent { Instrument = -1, MarketTime = Day1 });
+            Stage.EndBatch();
+        }
+
+        /// <summary>Fills every published trade in full at its price, as the order stage would report it.</summary>
+        public void FillAll()
+        {
+            foreach (var t in Publisher.Trades)
+            {
+                Fills.Enqueue(new AccountFill(t.Account, t.Instrument, t.Side, t.Quantity, t.Price, TradeComplete: true));
+            }
+            Publisher.Trades.Clear();
+        }
+    }
+
+    private static Harness TwoAccounts(InvestmentPolicy? policy = null, bool illiquidD = false) => new(new TestBook()
+        .Instrument("A", 10).Instrument("B", 10).Instrument("C", 10).Instrument("D", 10, liquid: !illiquidD)
+        .Model("AB", ("A", 0.5), ("B", 0.5))
+        .Model("CD", ("C", 0.5), ("D", 0.5))
+        .Account("X", "AB", 0, policy, positions: [("A", 100), ("B", 100)])
+        .Account("Y", "CD", 0, policy, positions: [("C", 100), ("D", 100)])
+        .Load().Book);
+
+    [Fact]
+    public void A_price_that_breaks_the_band_releases_the_accounts_trades_once_and_fills_bring_it_back_in_band()
+    {
+        var h = TwoAccounts();
+
+        // A at 13: X is 1300 / 2300 = 56.5% A, 6.5 points over a 5-point band. Y does not hold A.
+        h.Batch(("A", 13));
+
+        Assert.Equal([0], h.Publisher.Trades.Select(t => t.Account).Distinct());
+        Assert.Contains(h.Publisher.Trades, t => t.Side == TradeSide.Sell && h.Book.Instruments[t.Instrument].Id == "A");
+        Assert.Contains(h.Publisher.Trades, t => t.Side == TradeSide.Buy && h.Book.Instruments[t.Instrument].Id == "B");
+        Assert.Equal(1, h.Stage.Counters.AccountsEvaluated - 2);
+
+        var released = h.Publisher.Trades.ToList();
+        h.Publisher.Trades.Clear();
+        h.Batch(("A", 13.1));
+        Assert.Empty(h.Publisher.Trades);
+
+        h.Publisher.Trades.AddRange(released);
+        h.FillAll();
+        h.Batch();
+
+        Assert.False(h.Stage.Drift.Breaches(0));
+        Assert.True(h.Book.Cash[0] >= 0);
+        Assert.Equal(TestBook.AsOf, h.Book.LastRebalanced(0));
+        Assert.Empty(h.Publisher.Trades);
+    }
+
+    [Fact]
+    public void Prices_within_one_batch_are_conflated_and_the_last_one_wins()
+    {
+        var h = TwoAccounts();
+
+        h.Batch(("A", 13), ("A", 10.2));
+
+        Assert.Equal(10.2, h.Book.Prices[h.Book.Instruments.IndexOf("A")]);
+        Assert.Empty(h.Publisher.Trades);
+        Assert.Equal(2 + 2, h.Stage.Counters.PriceChanges + 2);
+    }
+
+    [Fact]
+    public void A_plan_the_gate_refuses_sends_nothing_and_says_why()
+    {
+        var h = TwoAccounts();
+        h.Gate.Refusal = "kill switch engaged by ops: test";
+
+        h.Batch(("A", 13));
+
+        Assert.Empty(h.Publisher.Trades);
+        var decision = Assert.Single(h.Stage.RecentDecisions());
+        Assert.Contains("held by the risk gate: kill switch engaged", decision.Reason);
+        Assert.Equal(1, h.Stage.Counters.HeldByRisk);
+    }
+
+    [Fact]
+    public void A_halted_account_is_not_decided()
+    {
+        var h = TwoAccounts();
+        h.Gate.Halted.Add(0);
+
+        h.Batch(("A", 13));
+
+        Assert.Empty(h.Publisher.Trades);
+        Assert.True(h.Gate.Observed > 0);
+    }
+
+    [Fact]
+    public async Task A_deposit_is_cash_at_once_and_invested_without_selling()
+    {
+        var h = TwoAccounts();
+
+        var result = h.Control.Send(new ApplyCashFlow("ops", "client deposit", new CashFlow("Y", CashFlowKind.Deposit, 1000)));
+        h.Batch();
+
+        Assert.True((await result).Applied);
+        Assert.Equal(1000, h.Book.Cash[1]);
+        Assert.NotEmpty(h.Publisher.Trades);
+        Assert.All(h.Publisher.Trades, t => Assert.Equal(TradeSide.Buy, t.Side));
+        Assert.Equal(1000m, h.Publisher.Trades.Sum(t => t.Quantity * t.Price));
+    }
+
+    [Fact]
+    public void A_withdrawal_is_raised_by_selling_and_leaves_the_account_when_the_sells_fill()
+    {
+        var h = TwoAccounts();
+
+        h.Control.Send(new ApplyCashFlow("ops", "client withdrawal", new CashFlow("X", CashFlowKind.Withdrawal, 400)));
+        h.Batch();
+        Assert.All(h.Publisher.Trades, t => Assert.Equal(TradeSide.Sell, t.Side));
+        var raised = h.Publisher.Trades.Sum(t => t.Quantity * t.Price);
+        h.FillAll();
+        h.Batch();
+
+        Assert.Equal((double)(raised - 400), h.Book.Cash[0], 6);
+    }
+
+    [Fact]
+    public async Task A_policy_edit_for_a_model_changes_every_account_on_it_or_none()
+    {
+        var h = TwoAccounts();
+
+        var bad = h.Control.Send(new EditPolicy("admin", "widen", null, "AB", p => p with { BandWidth = 2 }));
+        h.Batch();
+        var refused = await bad;
+        Assert.False(refused.Applied);
+        Assert.Contains("bandWidth", refused.Detail);
+        Assert.Equal(0.05, h.Book.BandWidths[0]);
+
+        var good = h.Control.Send(new EditPolicy("admin", "conservative client", null, "AB", p => p with { BandWidth = 0.10 }));
+        h.Batch(("A", 13));
+        Assert.True((await good).Applied);
+        Assert.Equal(0.10, h.Book.BandWidths[0]);
+        Assert.Equal(h.Book.Policy(1).Version + 1, h.Book.Policy(0).Version);
+        // 6.5 points of drift is inside the new 10-point band.
+        Assert.Empty(h.Publisher.Trades);
+    }
+
+    [Fact]
+    public async Task An_illiquid_holding_out_of_band_waits_for_approval_and_an_approval_with_nothing_liquid_to_trade_sends_nothing()
+    {
+        var h = TwoAccounts(illiquidD: true);
+
+        h.Batch(("C", 14));
+        Assert.Empty(h.Publisher.Trades);
+        Assert.Equal(1, h.Stage.AwaitingApproval);
+        Assert.Equal(DecisionAction.NeedsApproval, h.Stage.RecentDecisions()[0].Action);
+
+        var unknown = h.Control.Send(new DecideApproval("ops", "ok", "X", Approve: true));
+        var approve = h.Control.Send(new DecideApproval("ops", "checked with the client", "Y", Approve: true));
+        h.Batch();
+
+        Assert.False((await unknown).Applied);
+        var approved = await approve;
+        Assert.True(approved.Applied, approved.Detail);
+        Assert.Contains("traded by hand", approved.Detail);
+        Assert.Empty(h.Publisher.Trades);
+        Assert.Equal(0, h.Stage.AwaitingApproval);
+        Assert.Contains("approved by ops", h.Stage.RecentDecisions()[0].Reason);
+    }
+
+    [Fact]
+    public void A_command_without_who_or_why_is_refused_at_the_door()
+    {
+        var control = new ControlPlane();
+        Assert.Throws<ArgumentException>(() => { _ = control.Send(new SweepAll("", "because")); });
+        Assert.Throws<ArgumentException>(() => { _ = control.Send(new SweepAll("ops", " ")); });
+    }
+}
