@@ -1,0 +1,143 @@
+namespace FastRebal.Engine.Pipeline;
+
+/// <summary>What a stage does with each slot of its input ring.</summary>
+public interface IRingHandler<T>
+    where T : struct
+{
+    /// <summary>
+    /// Handles one slot. <paramref name="endOfBatch"/> is true on the last slot available when the batch began: the
+    /// place to do per-batch work (evaluate, flush), which is what lets a slow stage catch up by taking bigger batches.
+    /// </summary>
+    void OnEvent(ref T item, long sequence, bool endOfBatch);
+}
+
+/// <summary>How a processor is doing, for the status snapshot.</summary>
+public enum ProcessorState
+{
+    Idle,
+    Running,
+    Stopped,
+
+    /// <summary>A handler threw: the processor records it and carries on, so the pipeline never wedges (the host reacts, e.g. with the kill switch).</summary>
+    Faulted,
+}
+
+/// <summary>
+/// Runs one stage on a dedicated thread: waits for published slots, hands every available one to the handler in
+/// order, then advances its own <see cref="Sequence"/> once per batch (which is what frees the slots for the
+/// producer). Generic over the handler type so the JIT can inline a struct handler's calls.
+/// </summary>
+public sealed class BatchProcessor<T, THandler>
+    where T : struct
+    where THandler : IRingHandler<T>
+{
+    private readonly RingBuffer<T> ring;
+    private readonly StopSignal stop = new();
+    // Not readonly on purpose: calling a struct handler through a readonly field would copy it on every call and
+    // lose the state it keeps between events.
+#pragma warning disable IDE0044
+    private THandler handler;
+#pragma warning restore IDE0044
+    private Thread? thread;
+    private long drainTo = long.MaxValue;
+    private int state;
+    private Exception? fault;
+    private long faults;
+
+    /// <param name="ring">The input ring; this processor becomes one of its gating consumers.</param>
+    /// <param name="handler">The stage.</param>
+    /// <param name="name">Thread name, for dumps and profilers.</param>
+    public BatchProcessor(RingBuffer<T> ring, THandler handler, string name)
+    {
+        this.ring = ring;
+        this.handler = handler;
+        Name = name;
+        ring.AddGatingSequence(Sequence);
+    }
+
+    public string Name { get; }
+
+    /// <summary>The last slot this processor finished.</summary>
+    public Sequence Sequence { get; } = new();
+
+    public ProcessorState State => (ProcessorState)Volatile.Read(ref state);
+
+    /// <summary>The first exception a handler threw, if any.</summary>
+    public Exception? Fault => Volatile.Read(ref fault);
+
+    public long FaultCount => Interlocked.Read(ref faults);
+
+    /// <summary>Called on the processor thread when a handler throws (after it is recorded).</summary>
+    public Action<Exception>? OnFault { get; init; }
+
+    public void Start()
+    {
+        if (Interlocked.CompareExchange(ref state, (int)ProcessorState.Running, (int)ProcessorState.Idle) != (int)ProcessorState.Idle)
+        {
+            throw new InvalidOperationException($"{Name} was already started");
+        }
+        thread = new Thread(Run) { IsBackground = true, Name = Name };
+        thread.Start();
+    }
+
+    /// <summary>
+    /// Stops after draining: every slot published before this call is handled, then the thread ends. Stop the
+    /// producer first, or slots it publishes meanwhile may be left for the next start.
+    /// </summary>
+    public void Stop(TimeSpan? timeout = null)
+    {
+        Volatile.Write(ref drainTo, ring.Cursor.Value);
+        stop.Set();
+        ring.WaitStrategy.Signal();
+        if (thread is not null && !thread.Join(timeout ?? TimeSpan.FromSeconds(30)))
+        {
+            throw new TimeoutException($"{Name} did not drain within {timeout ?? TimeSpan.FromSeconds(30)}");
+        }
+    }
+
+    private void Run()
+    {
+        var next = Sequence.Value + 1;
+        while (true)
+        {
+            var available = ring.WaitStrategy.WaitFor(next, ring.Cursor, stop);
+            if (available < next)
+            {
+                if (stop.IsSet && next > Volatile.Read(ref drainTo))
+                {
+                    break;
+                }
+                if (stop.IsSet)
+                {
+                    // Stop came while slots were still being handed out: take them without waiting.
+                    available = ring.Cursor.Value;
+                    if (available < next)
+                    {
+                        break;
+                    }
+                }
+                else
+                {
+                    continue;
+                }
+            }
+            for (var s = next; s <= available; s++)
+            {
+                try
+                {
+                    handler.OnEvent(ref ring[s], s, s == available);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.Increment(ref faults);
+                    Interlocked.CompareExchange(ref fault, e, null);
+                    Volatile.Write(ref state, (int)ProcessorState.Faulted);
+                    OnFault?.Invoke(e);
+                }
+            }
+            Sequence.SetVolatile(available);
+            next = available + 1;
+        }
+        Interlocked.CompareExchange(ref state, (int)ProcessorState.Stopped, (int)ProcessorState.Running);
+    }
+}
