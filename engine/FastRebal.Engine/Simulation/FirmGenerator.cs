@@ -10,7 +10,8 @@ namespace FastRebal.Engine.Simulation;
 /// <param name="Accounts">Number of accounts.</param>
 /// <param name="PositionsPerAccount">Instruments in every model (2 or more).</param>
 /// <param name="Seed">Same seed, same firm.</param>
-public sealed record FirmSpec(int Accounts, int PositionsPerAccount = 20, int Seed = 42);
+/// <param name="AsOf">The day the book is priced on (the history's last day when null); a replay starts after it.</param>
+public sealed record FirmSpec(int Accounts, int PositionsPerAccount = 20, int Seed = 42, DateOnly? AsOf = null);
 
 /// <summary>A generated firm, ready to sweep: the book priced as of <see cref="AsOf"/>, plus the day's cash flows.</summary>
 public sealed class GeneratedFirm
@@ -22,6 +23,9 @@ public sealed class GeneratedFirm
     public required IReadOnlyList<PendingCashFlow> CashFlows { get; init; }
 
     public required string PriceSource { get; init; }
+
+    /// <summary>The daily history of every instrument in the book (the real closes plus the generated funds that track them).</summary>
+    public required MarketHistory History { get; init; }
 }
 
 /// <summary>
@@ -80,7 +84,7 @@ public static class FirmGenerator
         ArgumentOutOfRangeException.ThrowIfGreaterThan(spec.PositionsPerAccount, 200);
         var random = new Random(spec.Seed);
         history = history.Copy();
-        var asOf = history.LastDate;
+        var asOf = spec.AsOf ?? history.LastDate;
 
         var instruments = BuildUniverse(spec.PositionsPerAccount, history, random);
         var table = new InstrumentTable(instruments);
@@ -147,7 +151,7 @@ public static class FirmGenerator
                 flows.Add(new PendingCashFlow(a, new CashFlow(id, kind, amount)));
             }
         }
-        return new GeneratedFirm { Book = builder.Build(), AsOf = asOf, CashFlows = flows, PriceSource = history.Source };
+        return new GeneratedFirm { Book = builder.Build(), AsOf = asOf, CashFlows = flows, PriceSource = history.Source, History = history };
     }
 
     private static int PickProfile(Random random) => random.NextDouble() switch

@@ -1,0 +1,114 @@
+using FastRebal.Engine.MarketData;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Engine.Ingestion;
+
+/// <summary>
+/// Replays daily closes as a live feed: each trading day after <c>from</c>, every instrument's close is quoted by
+/// every source (with a basis point or two of seeded noise, so consensus has real work), stamped 16:00 UTC of that
+/// day. <c>daysPerSecond</c> paces it on the wall clock (0 = as fast as it is read). An instrument the history does
+/// not cover is not quoted, so verification will report it stale, which is what a real feed gap looks like.
+/// </summary>
+public sealed class ReplayFeed : IPriceFeed
+{
+    private readonly DateOnly[] days;
+    private readonly PriceSeries?[] series;
+    private readonly Random random;
+    private readonly double noiseBps;
+    private readonly double daysPerSecond;
+    private readonly System.Diagnostics.Stopwatch clock = new();
+    private int day = -1;
+    private int instrument;
+    private int source;
+
+    /// <param name="instruments">The book's instruments; each is matched to the history by symbol.</param>
+    /// <param name="history">Daily closes.</param>
+    /// <param name="from">Replay the days after this one (the day the book was priced).</param>
+    /// <param name="to">Last day to replay (inclusive); the history's end when null.</param>
+    /// <param name="sources">Quotes per instrument and day.</param>
+    /// <param name="daysPerSecond">Pace; 0 for as fast as possible.</param>
+    /// <param name="seed">Noise seed.</param>
+    /// <param name="noiseBps">Standard deviation of a source's quote around the close, in basis points.</param>
+    public ReplayFeed(InstrumentTable instruments, MarketHistory history, DateOnly from, DateOnly? to = null, int sources = 3, double daysPerSecond = 0, int seed = 1, double noiseBps = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(sources, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(daysPerSecond);
+        series = new PriceSeries?[instruments.Count];
+        var allDays = new SortedSet<DateOnly>();
+        var last = to ?? history.LastDate;
+        for (var i = 0; i < instruments.Count; i++)
+        {
+            var symbol = instruments[i].Symbol;
+            if (history.Contains(symbol))
+            {
+                series[i] = history[symbol];
+                allDays.UnionWith(history[symbol].Dates.Where(d => d > from && d <= last));
+            }
+        }
+        if (allDays.Count == 0)
+        {
+            throw new ArgumentException($"the history has no trading day after {from:yyyy-MM-dd} for these instruments", nameof(history));
+        }
+        days = [.. allDays];
+        SourceCount = sources;
+        random = new Random(seed);
+        this.noiseBps = noiseBps;
+        this.daysPerSecond = daysPerSecond;
+        Name = $"replay of {history.Source}, {days[0]:yyyy-MM-dd} to {days[^1]:yyyy-MM-dd}";
+    }
+
+    public string Name { get; }
+
+    public int SourceCount { get; }
+
+    public int TradingDays => days.Length;
+
+    /// <summary>The day being replayed (the first day before the first read).</summary>
+    public DateOnly CurrentDay => days[Math.Clamp(day, 0, days.Length - 1)];
+
+    public bool IsCompleted => day >= days.Length;
+
+    public long Now => Stamp(CurrentDay);
+
+    private static long Stamp(DateOnly day) => day.ToDateTime(new TimeOnly(16, 0), DateTimeKind.Utc).Ticks;
+
+    public int Read(Span<SourceTick> destination)
+    {
+        if (!clock.IsRunning)
+        {
+            clock.Start();
+            day = 0;
+        }
+        var written = 0;
+        while (written < destination.Length && day < days.Length)
+        {
+            if (daysPerSecond > 0 && day >= clock.Elapsed.TotalSeconds * daysPerSecond)
+            {
+                break;
+            }
+            var today = days[day];
+            var close = series[instrument] is { } s ? CloseOn(s, today) : double.NaN;
+            if (!double.IsNaN(close))
+            {
+                destination[written++] = new SourceTick(instrument, source, close * (1 + (noiseBps * 1e-4 * MarketHistory.Gaussian(random))), Stamp(today));
+            }
+            if (++source == SourceCount || double.IsNaN(close))
+            {
+                source = 0;
+                if (++instrument == series.Length)
+                {
+                    instrument = 0;
+                    day++;
+                }
+            }
+        }
+        return written;
+    }
+
+    /// <summary>The close of that very day, or NaN when the series has none (a holiday for that market, or before it started).</summary>
+    private static double CloseOn(PriceSeries s, DateOnly day)
+    {
+        var i = Array.BinarySearch(s.Dates, day);
+        return i >= 0 ? s.Closes[i] : double.NaN;
+    }
+}
