@@ -1,0 +1,182 @@
+using System.Globalization;
+
+namespace FastRebal.Engine.Risk;
+
+/// <summary>A halt a breaker tripped, for the console: who is halted, and the figures that tripped it.</summary>
+public readonly record struct Halt(int Index, DateOnly Day, double OpeningDrift, double DriftAtTrip);
+
+/// <summary>
+/// Halts an account (or a model) for review when its total drift moves more than <see cref="Threshold"/> (in weight,
+/// 0.10 = 10 percentage points) from its first observation of the trading day: a move that large in one day is more
+/// likely bad data or a corporate action than a market, and trading on it would be a mistake. Trips automatically;
+/// only an operator releases it. One instance per kind (accounts, models), arrays sized once, nothing allocated per
+/// observation. Used from the evaluation thread; <see cref="IsHalted"/> may be read anywhere.
+/// </summary>
+public sealed class DriftBreaker
+{
+    private readonly double[] opening;
+    private readonly DateOnly[] openedOn;
+    private readonly bool[] halted;
+    private readonly double[] driftAtTrip;
+    private readonly Lock releaseGate = new();
+    private int haltedCount;
+
+    public DriftBreaker(string kind, int count, double threshold = 0.10)
+    {
+        if (!(threshold > 0) || !double.IsFinite(threshold))
+        {
+            throw new ArgumentException($"breaker threshold must be a positive fraction, got {threshold}", nameof(threshold));
+        }
+        Kind = kind;
+        Threshold = threshold;
+        opening = new double[count];
+        openedOn = new DateOnly[count];
+        halted = new bool[count];
+        driftAtTrip = new double[count];
+    }
+
+    /// <summary>"account" or "model", for messages.</summary>
+    public string Kind { get; }
+
+    public double Threshold { get; }
+
+    public int HaltedCount => Volatile.Read(ref haltedCount);
+
+    public bool IsHalted(int index) => Volatile.Read(ref halted[index]);
+
+    /// <summary>Takes the current total drift; returns true when this observation trips the breaker.</summary>
+    public bool Observe(int index, double totalDrift, DateOnly day)
+    {
+        if (openedOn[index] != day)
+        {
+            openedOn[index] = day;
+            opening[index] = totalDrift;
+            return false;
+        }
+        if (halted[index] || !(Math.Abs(totalDrift - opening[index]) > Threshold))
+        {
+            return false;
+        }
+        driftAtTrip[index] = totalDrift;
+        Volatile.Write(ref halted[index], true);
+        Interlocked.Increment(ref haltedCount);
+        return true;
+    }
+
+    /// <summary>Releases a halt; the day's opening drift restarts from the current figure at the next observation.</summary>
+    public bool Release(int index, string who, string why)
+    {
+        if (string.IsNullOrWhiteSpace(who) || string.IsNullOrWhiteSpace(why))
+        {
+            throw new ArgumentException("releasing a breaker needs who and why");
+        }
+        lock (releaseGate)
+        {
+            if (!halted[index])
+            {
+                return false;
+            }
+            openedOn[index] = default;
+            Volatile.Write(ref halted[index], false);
+            Interlocked.Decrement(ref haltedCount);
+            return true;
+        }
+    }
+
+    /// <summary>Everything halted now, with the figures.</summary>
+    public IReadOnlyList<Halt> Halts()
+    {
+        var list = new List<Halt>();
+        for (var i = 0; i < halted.Length; i++)
+        {
+            if (IsHalted(i))
+            {
+                list.Add(new Halt(i, openedOn[i], opening[i], driftAtTrip[i]));
+            }
+        }
+        return list;
+    }
+
+    public string Describe(Halt halt) => string.Create(CultureInfo.InvariantCulture,
+        $"{Kind} drift moved from {halt.OpeningDrift:0.00%} to {halt.DriftAtTrip:0.00%} on {halt.Day:yyyy-MM-dd}, more than {Threshold:0.##%} in one day");
+}
+
+/// <summary>
+/// The market-wide breaker, as the US exchanges run it: when the reference index falls 7%, 13% or 20% below the
+/// previous close, trading halts (level 1, 2, 3). Here every level halts until an operator releases it. A level
+/// released during the day does not trip again that day, but a deeper level still does.
+/// </summary>
+public sealed class MarketWideBreaker
+{
+    private readonly double[] levels;
+    private double previousClose = double.NaN;
+    private DateOnly day;
+    private int tripped;
+    private int releasedThrough;
+
+    public MarketWideBreaker(IReadOnlyList<double>? levels = null)
+    {
+        this.levels = [.. levels ?? [0.07, 0.13, 0.20]];
+        for (var i = 0; i < this.levels.Length; i++)
+        {
+            if (!(this.levels[i] > 0 && this.levels[i] < 1) || (i > 0 && this.levels[i] <= this.levels[i - 1]))
+            {
+                throw new ArgumentException($"breaker levels must be ascending fractions between 0 and 1, got {string.Join(", ", this.levels)}", nameof(levels));
+            }
+        }
+    }
+
+    public IReadOnlyList<double> Levels => levels;
+
+    /// <summary>0 when trading is allowed, else the level (1-based) that halted it.</summary>
+    public int TrippedLevel => Volatile.Read(ref tripped);
+
+    public bool IsHalted => TrippedLevel > 0;
+
+    /// <summary>Starts a trading day from the previous close of the reference index.</summary>
+    public void StartDay(DateOnly today, double previousClose)
+    {
+        if (!(previousClose > 0))
+        {
+            throw new ArgumentException($"previous close must be positive, got {previousClose}", nameof(previousClose));
+        }
+        day = today;
+        this.previousClose = previousClose;
+        releasedThrough = 0;
+    }
+
+    /// <summary>Takes an index level; returns true when it trips a level.</summary>
+    public bool Observe(double indexLevel, DateOnly today)
+    {
+        if (today != day || double.IsNaN(previousClose) || !(indexLevel > 0))
+        {
+            return false;
+        }
+        var fall = 1 - (indexLevel / previousClose);
+        var level = 0;
+        for (var i = 0; i < levels.Length; i++)
+        {
+            // Rounded to a hundredth of a basis point so 7.00% trips exactly at the level despite binary fractions.
+            if (Math.Round(fall, 6) >= levels[i])
+            {
+                level = i + 1;
+            }
+        }
+        if (level > Math.Max(TrippedLevel, releasedThrough))
+        {
+            Volatile.Write(ref tripped, level);
+            return true;
+        }
+        return false;
+    }
+
+    public void Release(string who, string why)
+    {
+        if (string.IsNullOrWhiteSpace(who) || string.IsNullOrWhiteSpace(why))
+        {
+            throw new ArgumentException("releasing the market-wide breaker needs who and why");
+        }
+        releasedThrough = Math.Max(releasedThrough, TrippedLevel);
+        Volatile.Write(ref tripped, 0);
+    }
+}

@@ -1,0 +1,91 @@
+using FastRebal.Engine.Risk;
+
+namespace FastRebal.Engine.Tests.Risk;
+
+public class BreakerTests
+{
+    private static readonly DateOnly Day = new(2025, 6, 30);
+
+    [Theory]
+    [InlineData(0.1201, true)]
+    [InlineData(0.1199, false)]
+    public void An_account_whose_drift_moves_more_than_ten_points_in_a_day_is_halted(double later, bool trips)
+    {
+        var breaker = new DriftBreaker("account", 3);
+        breaker.Observe(1, 0.02, Day);
+
+        // 0.02 -> 0.1201 is a 10.01-point move; 0.02 -> 0.1199 is 9.99.
+        Assert.Equal(trips, breaker.Observe(1, later, Day));
+        Assert.Equal(trips, breaker.IsHalted(1));
+        Assert.False(breaker.IsHalted(0));
+    }
+
+    [Fact]
+    public void A_new_day_starts_from_that_days_first_drift()
+    {
+        var breaker = new DriftBreaker("model", 1);
+        breaker.Observe(0, 0.02, Day);
+        breaker.Observe(0, 0.10, Day);
+
+        breaker.Observe(0, 0.10, Day.AddDays(1));
+        Assert.False(breaker.Observe(0, 0.19, Day.AddDays(1)));
+        Assert.True(breaker.Observe(0, 0.2002, Day.AddDays(1)));
+    }
+
+    [Fact]
+    public void Only_an_operator_with_a_reason_releases_a_halt()
+    {
+        var breaker = new DriftBreaker("account", 1);
+        breaker.Observe(0, 0, Day);
+        breaker.Observe(0, 0.5, Day);
+
+        Assert.Throws<ArgumentException>(() => breaker.Release(0, "ops", ""));
+        Assert.True(breaker.IsHalted(0));
+        var halt = Assert.Single(breaker.Halts());
+        Assert.Contains("from 0.00% to 50.00%", breaker.Describe(halt));
+
+        Assert.True(breaker.Release(0, "ops", "bad price corrected"));
+        Assert.False(breaker.IsHalted(0));
+        Assert.Equal(0, breaker.HaltedCount);
+    }
+
+    [Theory]
+    [InlineData(93.0, 1)]
+    [InlineData(93.01, 0)]
+    [InlineData(87.0, 2)]
+    [InlineData(80.0, 3)]
+    public void The_market_wide_breaker_trips_at_seven_thirteen_and_twenty_percent(double index, int level)
+    {
+        var breaker = new MarketWideBreaker();
+        breaker.StartDay(Day, 100);
+
+        breaker.Observe(index, Day);
+
+        Assert.Equal(level, breaker.TrippedLevel);
+    }
+
+    [Fact]
+    public void A_released_level_does_not_trip_again_the_same_day_but_a_deeper_one_does()
+    {
+        var breaker = new MarketWideBreaker();
+        breaker.StartDay(Day, 100);
+        Assert.True(breaker.Observe(92, Day));
+        breaker.Release("ops", "reviewed");
+
+        Assert.False(breaker.Observe(91, Day));
+        Assert.False(breaker.IsHalted);
+        Assert.True(breaker.Observe(86, Day));
+        Assert.Equal(2, breaker.TrippedLevel);
+
+        breaker.Release("ops", "reviewed");
+        breaker.StartDay(Day.AddDays(1), 86);
+        Assert.True(breaker.Observe(79, Day.AddDays(1)));
+    }
+
+    [Fact]
+    public void Breaker_levels_must_ascend_between_zero_and_one()
+    {
+        Assert.Throws<ArgumentException>(() => new MarketWideBreaker([0.13, 0.07]));
+        Assert.Throws<ArgumentException>(() => new MarketWideBreaker([0.07, 1.2]));
+    }
+}
