@@ -1,0 +1,71 @@
+namespace FastRebal.Engine.Orders.Slicing;
+
+/// <summary>One account's part of a block: what it is owed and what it has received so far.</summary>
+public sealed class Allocation(string accountId, decimal requested, decimal step, decimal price)
+{
+    public string AccountId { get; } = accountId;
+
+    /// <summary>The quantity of the account's own trade.</summary>
+    public decimal Requested { get; } = requested;
+
+    /// <summary>The smallest quantity it can be given: the lot size, or the fractional step for accounts that trade fractions.</summary>
+    public decimal Step { get; } = step;
+
+    /// <summary>The price the account's trade was sized at.</summary>
+    public decimal Price { get; } = price;
+
+    public decimal Filled { get; internal set; }
+
+    /// <summary>Sum of quantity × price over the fills it received.</summary>
+    public decimal FilledNotional { get; internal set; }
+
+    public decimal Remaining => Requested - Filled;
+
+    public bool IsComplete => Filled >= Requested;
+
+    public decimal AveragePrice => Filled == 0 ? 0 : FilledNotional / Filled;
+}
+
+/// <summary>
+/// The trades of many accounts in one instrument and direction, sent to the market as one order and sliced over
+/// time. Its id is deterministic (the engine batch that produced it, the instrument and the side), so a replay of the
+/// same inputs makes the same ids and an order sink can refuse a duplicate.
+/// </summary>
+public sealed class BlockOrder
+{
+    internal BlockOrder(long batchSequence, string instrumentId, TradeSide side, IReadOnlyList<Allocation> allocations)
+    {
+        Id = $"B{batchSequence:D8}-{instrumentId}-{(side == TradeSide.Buy ? 'B' : 'S')}";
+        InstrumentId = instrumentId;
+        Side = side;
+        Allocations = allocations;
+        Quantity = allocations.Sum(a => a.Requested);
+        Step = allocations.Min(a => a.Step);
+    }
+
+    public string Id { get; }
+
+    public string InstrumentId { get; }
+
+    public TradeSide Side { get; }
+
+    public decimal Quantity { get; }
+
+    /// <summary>The finest step any account in the block trades in; children are sized in it.</summary>
+    public decimal Step { get; }
+
+    public IReadOnlyList<Allocation> Allocations { get; }
+
+    public decimal Filled { get; internal set; }
+
+    public decimal FilledNotional { get; internal set; }
+
+    /// <summary>Fills received so far; rotates the tie-break of the allocation so no account is always first.</summary>
+    public int FillCount { get; internal set; }
+
+    public decimal AveragePrice => Filled == 0 ? 0 : FilledNotional / Filled;
+
+    public bool IsComplete => Filled >= Quantity;
+
+    public bool IsAllocationComplete(string accountId) => Allocations.First(a => a.AccountId == accountId).IsComplete;
+}
