@@ -21,6 +21,12 @@ public interface IPlanGate
     /// <summary>Sees every evaluated account's total drift, so a breaker can trip on a sudden move.</summary>
     void ObserveDrift(int account, int model, double totalDrift, DateOnly day);
 
+    /// <summary>Sees a model's mean total drift after each full sweep (the model-level breaker).</summary>
+    void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day);
+
+    /// <summary>Sees every verified price applied to the book (the market-wide breaker watches its reference index).</summary>
+    void ObservePrice(int instrument, double price, DateOnly day);
+
     /// <summary>Whether the account (or its model) is halted for review.</summary>
     bool IsHalted(int account, int model);
 
@@ -93,6 +99,8 @@ public sealed class EvaluationStage
     private readonly bool[] rebalancing;
     private readonly decimal[] pendingFlow;
     private readonly double[] parkedExcess;
+    private readonly double[] modelDrift;
+    private readonly int[] modelAccounts;
     private readonly DateOnly[] parkedOn;
     private readonly Dictionary<int, (TradePlan Plan, Decision Decision)> awaitingApproval = [];
     private readonly Decision?[] recent = new Decision?[256];
@@ -130,6 +138,8 @@ public sealed class EvaluationStage
         parkedExcess = new double[book.AccountCount];
         parkedOn = new DateOnly[book.AccountCount];
         Array.Fill(parkedExcess, double.NaN);
+        modelDrift = new double[book.Models.Count];
+        modelAccounts = new int[book.Models.Count];
     }
 
     public EvaluationCounters Counters { get; } = new();
@@ -206,6 +216,7 @@ public sealed class EvaluationStage
         {
             DriftSweep.Run(book, report, parallel: parallelSweep);
             Counters.FullSweeps++;
+            ObserveModels();
             for (var a = 0; a < book.AccountCount; a++)
             {
                 Evaluate(a, calendarCheck: true);
@@ -233,6 +244,24 @@ public sealed class EvaluationStage
         publisher.Publish(new OrderEvent { Kind = OrderEventKind.Heartbeat, MarketTime = batchMarketTime, Sequence = sequence });
     }
 
+    private void ObserveModels()
+    {
+        Array.Clear(modelDrift);
+        Array.Clear(modelAccounts);
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            modelDrift[book.ModelIndex(a)] += report.TotalDrift[a];
+            modelAccounts[book.ModelIndex(a)]++;
+        }
+        for (var m = 0; m < modelDrift.Length; m++)
+        {
+            if (modelAccounts[m] > 0)
+            {
+                gate.ObserveModelDrift(m, modelDrift[m] / modelAccounts[m], day);
+            }
+        }
+    }
+
     private void ApplyPrices()
     {
         var touched = 0L;
@@ -240,6 +269,7 @@ public sealed class EvaluationStage
         {
             var instrument = changedInstruments[i];
             book.UpdatePrice(instrument, batchPrice[instrument], holdings);
+            gate.ObservePrice(instrument, batchPrice[instrument], day);
             batchPrice[instrument] = 0;
             touched += holdings.AccountsOf(instrument).Length;
         }

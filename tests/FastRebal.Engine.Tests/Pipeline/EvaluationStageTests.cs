@@ -34,6 +34,14 @@ public class EvaluationStageTests
 
         public void ObserveDrift(int account, int model, double totalDrift, DateOnly day) => Observed++;
 
+        public void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day)
+        {
+        }
+
+        public void ObservePrice(int instrument, double price, DateOnly day)
+        {
+        }
+
         public bool IsHalted(int account, int model) => Halted.Contains(account);
 
         public string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime) => Refusal;

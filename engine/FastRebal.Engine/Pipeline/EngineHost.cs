@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using FastRebal.Engine.Ingestion;
+using FastRebal.Engine.Orders.Slicing;
+using FastRebal.Engine.Risk;
+using FastRebal.Engine.State;
+using Microsoft.Extensions.Hosting;
+
+namespace FastRebal.Engine.Pipeline;
+
+/// <summary>How the live engine is set up. Every part has a default that suits a firm of about 100k accounts.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Slots in the ring from ingestion to evaluation (a power of two).</summary>
+    public int PriceRingCapacity { get; init; } = 1 << 16;
+
+    /// <summary>Slots in the ring from evaluation to the order stage (a power of two).</summary>
+    public int OrderRingCapacity { get; init; } = 1 << 16;
+
+    /// <summary>Blocking (the default: least CPU, right for two cores) or yielding waits between stages.</summary>
+    public bool YieldingWaits { get; init; }
+
+    /// <summary>Use both cores for full sweeps (worth it only when ingestion leaves a core idle).</summary>
+    public bool ParallelSweep { get; init; }
+
+    public VerificationPolicy Verification { get; init; } = new();
+
+    public PreTradeLimits Limits { get; init; } = new();
+
+    public SlicingPolicy Slicing { get; init; } = new();
+
+    /// <summary>Market-wide breaker levels (falls of the reference index from the previous close).</summary>
+    public IReadOnlyList<double> MarketBreakerLevels { get; init; } = [0.07, 0.13, 0.20];
+
+    /// <summary>Symbol of the instrument the market-wide breaker watches; none when absent from the book.</summary>
+    public string ReferenceIndexSymbol { get; init; } = "SPY";
+
+    /// <summary>Where the kill switch keeps its state across restarts; in memory only when null.</summary>
+    public string? KillSwitchPath { get; init; }
+
+    /// <summary>Average daily volume per instrument for the %ADV cap; 1,000,000 shares when null.</summary>
+    public Func<int, decimal>? AverageDailyVolume { get; init; }
+
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(1);
+}
+
+/// <summary>A snapshot of the running engine for the console, the CLI and health checks.</summary>
+public sealed record EngineStatus(
+    bool Running,
+    bool FeedCompleted,
+    string Feed,
+    DateOnly MarketDay,
+    long TicksRead,
+    long PricesPublished,
+    long TicksRejected,
+    int FrozenInstruments,
+    long Batches,
+    long AccountsEvaluated,
+    long Decisions,
+    long TradesReleased,
+    long OrdersSent,
+    long OrdersCancelled,
+    long RiskAccepted,
+    long RiskRejected,
+    int AccountsInBreach,
+    int AwaitingApproval,
+    int HaltedAccounts,
+    int MarketBreakerLevel,
+    KillSwitchState KillSwitch,
+    long PriceRingBacklog,
+    long OrderRingBacklog,
+    int PendingChildOrders,
+    int PendingCommands,
+    string? Fault);
+
+/// <summary>
+/// The live engine in one object: ingestion (feed, verification) on its own thread, a ring to the evaluation stage
+/// (incremental drift, decisions, risk gate), a ring to the order stage (blocks, slices, sink), and a control plane
+/// for operators. Start and stop it directly from any host, or register it as an <see cref="IHostedService"/> in an
+/// ASP.NET host.
+/// </summary>
+public sealed class EngineHost : IHostedService, IAsyncDisposable
+{
+    private readonly AccountBook book;
+    private readonly IPriceFeed feed;
+    private readonly RingBuffer<PriceEvent> priceRing;
+    private readonly RingBuffer<OrderEvent> orderRing;
+    private readonly IngestLoop ingest;
+    private readonly BatchProcessor<PriceEvent, EvaluationHandler> evaluationProcessor;
+    private readonly BatchProcessor<OrderEvent, OrderHandler> orderProcessor;
+    private readonly RiskPlanGate planGate;
+    private int started;
+    private int stopped;
+    private volatile string? fault;
+
+    public EngineHost(AccountBook book, IPriceFeed feed, IOrderSink sink, EngineOptions? options = null)
+    {
+        options ??= new EngineOptions();
+        this.book = book;
+        this.feed = feed;
+        Options = options;
+        Sink = sink;
+
+        Verifier = new PriceVerifier(book.Instruments, feed.SourceCount, options.Verification);
+        for (var i = 0; i < book.Instruments.Count; i++)
+        {
+            // The book opens on prices it was loaded with; the feed must keep them fresh from here on.
+            if (book.Prices[i] > 0)
+            {
+                Verifier.Seed(i, book.Prices[i], feed.Now);
+            }
+        }
+        KillSwitch = new KillSwitch(options.KillSwitchPath is { } path ? new FileKillSwitchStore(path) : new InMemoryKillSwitchStore());
+        Risk = new RiskGate(book.AccountCount, book.Models.Count, book.Instruments, options.Limits, KillSwitch,
+            new VerifiedReferencePrices(Verifier), new MarketWideBreaker(options.MarketBreakerLevels));
+        var reference = -1;
+        for (var i = 0; i < book.Instruments.Count; i++)
+        {
+            if (book.Instruments[i].Symbol == options.ReferenceIndexSymbol)
+            {
+                reference = i;
+            }
+        }
+        planGate = new RiskPlanGate(Risk, reference);
+
+        priceRing = new RingBuffer<PriceEvent>(options.PriceRingCapacity, Wait(options));
+        orderRing = new RingBuffer<OrderEvent>(options.OrderRingCapacity, Wait(options));
+        var fills = new ConcurrentQueue<AccountFill>();
+        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity);
+        Orders = new OrderStage(book, options.Slicing, options.AverageDailyVolume ?? (_ => 1_000_000m), sink, new SimulatedVenue(), KillSwitch, fills, TickToOrder);
+
+        ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, OnFault = Fail };
+        evaluationProcessor = new BatchProcessor<PriceEvent, EvaluationHandler>(priceRing, new EvaluationHandler(Evaluation, Metrics), "fastrebal-evaluate") { OnFault = Fail };
+        orderProcessor = new BatchProcessor<OrderEvent, OrderHandler>(orderRing, new OrderHandler(Orders), "fastrebal-orders") { OnFault = Fail };
+        RegisterMetrics();
+    }
+
+    public EngineOptions Options { get; }
+
+    public AccountBook Book => book;
+
+    public ControlPlane Control { get; } = new();
+
+    public KillSwitch KillSwitch { get; }
+
+    public RiskGate Risk { get; }
+
+    public PriceVerifier Verifier { get; }
+
+    public EvaluationStage Evaluation { get; }
+
+    public OrderStage Orders { get; }
+
+    public IOrderSink Sink { get; }
+
+    public EngineMetrics Metrics { get; } = new();
+
+    /// <summary>From a verified price entering the engine to the end of the evaluation of the accounts it touched.</summary>
+    public LatencyRecorder PriceToDecision { get; } = new("price change to decision");
+
+    /// <summary>From a verified price entering the engine to the first child order it caused leaving through the sink.</summary>
+    public LatencyRecorder TickToOrder { get; } = new("tick to order");
+
+    private static IWaitStrategy Wait(EngineOptions options) => options.YieldingWaits ? new YieldingWaitStrategy() : new BlockingWaitStrategy();
+
+    /// <summary>Starts the three threads. Stages start last to first, so nothing is published to a stage not yet running.</summary>
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref started, 1) == 1)
+        {
+            throw new InvalidOperationException("the engine was already started");
+        }
+        orderProcessor.Start();
+        evaluationProcessor.Start();
+        ingest.Start();
+    }
+
+    /// <summary>
+    /// Stops in pipeline order, each stage draining what the one before it published: no verified price is left
+    /// unevaluated and no released trade is left unsent (unless the kill switch is engaged). Commands still queued
+    /// are refused.
+    /// </summary>
+    public void Stop()
+    {
+        if (Volatile.Read(ref started) == 0 || Interlocked.Exchange(ref stopped, 1) == 1)
+        {
+            return;
+        }
+        ingest.Stop();
+        evaluationProcessor.Stop();
+        orderProcessor.Stop();
+        Control.Close();
+    }
+
+    /// <summary>Waits until a finite feed (a replay) has been read to its end and every stage has drained it.</summary>
+    public async Task WaitForFeedAsync(CancellationToken cancellationToken = default)
+    {
+        while (!ingest.FeedCompleted || priceRing.Backlog > 0 || orderRing.Backlog > 0)
+        {
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.Run(Stop, cancellationToken);
+
+    public ValueTask DisposeAsync()
+    {
+        Stop();
+        Metrics.Dispose();
+        (Sink as IDisposable)?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The engine now. Safe from any thread; figures from different stages may be a batch apart.</summary>
+    public EngineStatus Status()
+    {
+        var frozen = 0;
+        for (var i = 0; i < book.Instruments.Count; i++)
+        {
+            frozen += Verifier.IsFrozen(i) ? 1 : 0;
+        }
+        var breaches = 0;
+        var drift = Evaluation.Drift;
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            breaches += drift.Breaches(a) ? 1 : 0;
+        }
+        var rejectedTicks = 0L;
+        foreach (var reason in Enum.GetValues<TickRejection>())
+        {
+            rejectedTicks += Verifier.Rejections(reason);
+        }
+        var e = Evaluation.Counters;
+        var o = Orders.Counters;
+        return new EngineStatus(
+            Volatile.Read(ref started) == 1 && Volatile.Read(ref stopped) == 0,
+            ingest.FeedCompleted,
+            feed.Name,
+            Evaluation.Day,
+            Volatile.Read(ref ingest.Counters.TicksRead),
+            Volatile.Read(ref ingest.Counters.PricesPublished),
+            rejectedTicks,
+            frozen,
+            Volatile.Read(ref e.Batches),
+            Volatile.Read(ref e.AccountsEvaluated),
+            Volatile.Read(ref e.Decisions),
+            Volatile.Read(ref e.TradesReleased),
+            Volatile.Read(ref o.ChildrenSent),
+            Volatile.Read(ref o.ChildrenCancelled),
+            Risk.Accepted,
+            Risk.TotalRejected,
+            breaches,
+            Evaluation.AwaitingApproval,
+            Risk.Accounts.HaltedCount,
+            Risk.Market.TrippedLevel,
+            KillSwitch.State,
+            priceRing.Backlog,
+            orderRing.Backlog,
+            Orders.Pending,
+            Control.Pending,
+            fault);
+    }
+
+    private void Fail(Exception e)
+    {
+        // A stage that throws is a bug; the safe reaction is to stop trading and say why.
+        fault ??= $"{e.GetType().Name}: {e.Message}";
+        KillSwitch.Engage("engine", $"pipeline fault: {e.GetType().Name}: {e.Message}", 0, DateTimeOffset.UtcNow);
+    }
+
+    private void RegisterMetrics()
+    {
+        Metrics.Counter("fastrebal.ticks.read", "{tick}", "Quotes read from the feed", () => Volatile.Read(ref ingest.Counters.TicksRead));
+        Metrics.Counter("fastrebal.prices.verified", "{price}", "Verified price changes published to evaluation", () => Volatile.Read(ref ingest.Counters.PricesPublished));
+        Metrics.Counter("fastrebal.orders.sent", "{order}", "Child orders sent", () => Volatile.Read(ref Orders.Counters.ChildrenSent));
+        Metrics.Counter("fastrebal.risk.rejected", "{order}", "Orders the risk gate refused", () => Risk.TotalRejected);
+        Metrics.Counter("fastrebal.decisions", "{decision}", "Accounts decided", () => Volatile.Read(ref Evaluation.Counters.Decisions));
+        Metrics.Gauge("fastrebal.queue.prices", "{event}", "Price events waiting for evaluation", () => priceRing.Backlog);
+        Metrics.Gauge("fastrebal.queue.orders", "{event}", "Order events waiting for the order stage", () => orderRing.Backlog);
+        Metrics.Gauge("fastrebal.queue.commands", "{command}", "Operator commands waiting", () => Control.Pending);
+        Metrics.Latency("fastrebal.latency.price_to_decision.p99", PriceToDecision);
+        Metrics.Latency("fastrebal.latency.tick_to_order.p99", TickToOrder);
+        Metrics.Gauge("fastrebal.orders.pending", "{order}", "Child orders scheduled and not yet sent", () => Orders.Pending);
+    }
+}

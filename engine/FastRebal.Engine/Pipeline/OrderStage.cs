@@ -1,0 +1,197 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.Orders.Slicing;
+using FastRebal.Engine.Risk;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Engine.Pipeline;
+
+/// <summary>Figures of the order stage, read by the status snapshot and metrics.</summary>
+public sealed class OrderCounters
+{
+    public long TradesReceived;
+    public long Blocks;
+    public long ChildrenSent;
+    public long ChildrenCancelled;
+    public long Fills;
+}
+
+/// <summary>
+/// The last stage, one batch at a time on its own thread: trades released by the risk gate become block orders per
+/// instrument and side, blocks are sliced and scheduled, children that are due leave through the order sink (unless
+/// the kill switch is engaged: then every pending child is cancelled), and the venue's fills are allocated back to
+/// the accounts and queued for the evaluation stage to apply to the book.
+/// </summary>
+public sealed class OrderStage
+{
+    private readonly AccountBook book;
+    private readonly Slicer slicer;
+    private readonly Func<int, decimal> averageDailyVolume;
+    private readonly OrderScheduler scheduler = new();
+    private readonly IOrderSink sink;
+    private readonly SimulatedVenue venue;
+    private readonly KillSwitch killSwitch;
+    private readonly ConcurrentQueue<AccountFill> fills;
+    private readonly LatencyRecorder tickToOrder;
+
+    private readonly List<Trade> batchTrades = [];
+    private readonly Dictionary<(string Account, string Instrument, TradeSide Side), long> originOf = [];
+    private readonly Dictionary<string, LiveBlock> blocks = new(StringComparer.Ordinal);
+    private long marketTime;
+    private long sequence;
+
+    public OrderStage(
+        AccountBook book,
+        SlicingPolicy slicing,
+        Func<int, decimal> averageDailyVolume,
+        IOrderSink sink,
+        SimulatedVenue venue,
+        KillSwitch killSwitch,
+        ConcurrentQueue<AccountFill> fills,
+        LatencyRecorder tickToOrder)
+    {
+        this.book = book;
+        slicer = new Slicer(slicing);
+        this.averageDailyVolume = averageDailyVolume;
+        this.sink = sink;
+        this.venue = venue;
+        this.killSwitch = killSwitch;
+        this.fills = fills;
+        this.tickToOrder = tickToOrder;
+    }
+
+    public OrderCounters Counters { get; } = new();
+
+    /// <summary>Child orders scheduled and not yet sent.</summary>
+    public int Pending => Volatile.Read(ref pending);
+
+    private int pending;
+
+    /// <summary>A block with what the stage needs to route its fills: the accounts and instrument by index.</summary>
+    private sealed class LiveBlock(BlockOrder order, int instrument, Dictionary<string, int> accounts, long origin)
+    {
+        public BlockOrder Order { get; } = order;
+
+        public int Instrument { get; } = instrument;
+
+        public Dictionary<string, int> Accounts { get; } = accounts;
+
+        public long Origin { get; } = origin;
+
+        public bool FirstChildSent { get; set; }
+    }
+
+    /// <summary>Takes one event of the current batch.</summary>
+    public void Add(in OrderEvent order)
+    {
+        marketTime = Math.Max(marketTime, order.MarketTime);
+        sequence = Math.Max(sequence, order.Sequence);
+        if (order.Kind != OrderEventKind.Trade)
+        {
+            return;
+        }
+        Counters.TradesReceived++;
+        var trade = new Trade(book.AccountId(order.Account), book.Instruments[order.Instrument].Id, order.Side, order.Quantity, order.Price, "");
+        batchTrades.Add(trade);
+        originOf[(trade.AccountId, trade.InstrumentId, trade.Side)] = order.OriginTimestamp;
+    }
+
+    /// <summary>Blocks, slices and sends what is due. Runs on the order thread only.</summary>
+    public void EndBatch()
+    {
+        var now = new DateTimeOffset(Math.Max(marketTime, 1), TimeSpan.Zero);
+        if (killSwitch.IsEngaged)
+        {
+            CancelEverything();
+        }
+        if (batchTrades.Count > 0)
+        {
+            foreach (var block in BlockAggregator.Aggregate(batchTrades, sequence, book.Instruments))
+            {
+                var instrument = book.Instruments.IndexOf(block.InstrumentId);
+                var accounts = new Dictionary<string, int>(StringComparer.Ordinal);
+                var origin = long.MaxValue;
+                foreach (var allocation in block.Allocations)
+                {
+                    accounts[allocation.AccountId] = book.FindAccount(allocation.AccountId);
+                    origin = Math.Min(origin, originOf.GetValueOrDefault((allocation.AccountId, block.InstrumentId, block.Side), long.MaxValue));
+                }
+                blocks[block.Id] = new LiveBlock(block, instrument, accounts, origin);
+                var children = slicer.Slice(block, averageDailyVolume(instrument), block.Allocations[0].Price, now);
+                scheduler.Add(children);
+                Counters.Blocks++;
+            }
+            batchTrades.Clear();
+            originOf.Clear();
+        }
+
+        foreach (var child in scheduler.Due(now))
+        {
+            // The kill switch is read again before every child: one engaged mid-batch stops the very next order.
+            if (killSwitch.IsEngaged)
+            {
+                CancelEverything();
+                break;
+            }
+            sink.Send(child);
+            Counters.ChildrenSent++;
+            var live = blocks[child.BlockId];
+            if (!live.FirstChildSent)
+            {
+                live.FirstChildSent = true;
+                if (live.Origin != long.MaxValue)
+                {
+                    tickToOrder.Record(live.Origin, Stopwatch.GetTimestamp());
+                }
+            }
+            foreach (var fill in venue.Execute(child))
+            {
+                Allocate(live, fill.Quantity, fill.Price);
+            }
+        }
+        Volatile.Write(ref pending, scheduler.PendingCount);
+    }
+
+    private void Allocate(LiveBlock live, decimal quantity, decimal price)
+    {
+        Counters.Fills++;
+        foreach (var share in FillAllocator.Allocate(live.Order, quantity, price))
+        {
+            var account = live.Accounts[share.AccountId];
+            fills.Enqueue(new AccountFill(account, live.Instrument, live.Order.Side, share.Quantity, price, share.AllocationComplete));
+        }
+        if (live.Order.IsComplete)
+        {
+            blocks.Remove(live.Order.Id);
+        }
+    }
+
+    /// <summary>Cancels every scheduled child and tells the book which account trades will not complete.</summary>
+    private void CancelEverything()
+    {
+        var cancelled = scheduler.CancelAll();
+        Counters.ChildrenCancelled += cancelled.Count;
+        foreach (var child in cancelled)
+        {
+            sink.Cancel(child.Id, "kill switch");
+        }
+        foreach (var live in blocks.Values)
+        {
+            foreach (var (accountId, account) in live.Accounts)
+            {
+                if (!live.Order.IsAllocationComplete(accountId))
+                {
+                    fills.Enqueue(new AccountFill(account, live.Instrument, live.Order.Side, 0, 0, TradeComplete: true));
+                }
+            }
+        }
+        blocks.Clear();
+        foreach (var trade in batchTrades)
+        {
+            fills.Enqueue(new AccountFill(book.FindAccount(trade.AccountId), book.Instruments.IndexOf(trade.InstrumentId), trade.Side, 0, 0, TradeComplete: true));
+        }
+        batchTrades.Clear();
+        originOf.Clear();
+    }
+}

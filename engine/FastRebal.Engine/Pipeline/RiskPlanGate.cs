@@ -1,0 +1,62 @@
+using FastRebal.Engine.Ingestion;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.Risk;
+
+namespace FastRebal.Engine.Pipeline;
+
+/// <summary>The risk gate as the evaluation stage uses it: drift goes to the breakers, a plan is checked whole.</summary>
+/// <param name="gate">The risk gate.</param>
+/// <param name="referenceIndex">The instrument the market-wide breaker watches (e.g. SPY), or -1 for none.</param>
+public sealed class RiskPlanGate(RiskGate gate, int referenceIndex) : IPlanGate
+{
+    private OrderCandidate[] candidates = new OrderCandidate[64];
+    private double lastIndexLevel = double.NaN;
+    private DateOnly indexDay;
+
+    public RiskGate Gate { get; } = gate;
+
+    public void ObserveDrift(int account, int model, double totalDrift, DateOnly day) => Gate.Accounts.Observe(account, totalDrift, day);
+
+    public void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day) => Gate.Models.Observe(model, meanTotalDrift, day);
+
+    public void ObservePrice(int instrument, double price, DateOnly day)
+    {
+        if (instrument != referenceIndex)
+        {
+            return;
+        }
+        if (day != indexDay && lastIndexLevel > 0)
+        {
+            // The last level seen before the day changed is the previous close the breaker measures the fall from.
+            Gate.Market.StartDay(day, lastIndexLevel);
+        }
+        indexDay = day;
+        Gate.Market.Observe(price, day);
+        lastIndexLevel = price;
+    }
+
+    public bool IsHalted(int account, int model) => Gate.Accounts.IsHalted(account) || Gate.Models.IsHalted(model);
+
+    public string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime)
+    {
+        if (candidates.Length < trades.Count)
+        {
+            candidates = new OrderCandidate[trades.Count * 2];
+        }
+        for (var i = 0; i < trades.Count; i++)
+        {
+            var (instrument, trade) = trades[i];
+            candidates[i] = new OrderCandidate(account, model, instrument, trade.Side, trade.Quantity, trade.Price, sequence);
+        }
+        var verdict = Gate.CheckAll(candidates.AsSpan(0, trades.Count), marketTime);
+        return verdict.IsAccepted ? null : verdict.Describe();
+    }
+}
+
+/// <summary>Price verification as the risk gate's reference prices.</summary>
+public sealed class VerifiedReferencePrices(PriceVerifier verifier) : IReferencePrices
+{
+    public double VerifiedPrice(int instrument) => verifier.VerifiedPrices[instrument];
+
+    public bool IsFrozen(int instrument) => verifier.IsFrozen(instrument);
+}

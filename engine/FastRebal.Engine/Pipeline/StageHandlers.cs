@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace FastRebal.Engine.Pipeline;
+
+/// <summary>Feeds the evaluation stage from its ring: every event of a batch, then one evaluation at the batch's end.</summary>
+internal sealed class EvaluationHandler(EvaluationStage stage, EngineMetrics metrics) : IRingHandler<PriceEvent>
+{
+    private long batchStart;
+
+    public void OnEvent(ref PriceEvent item, long sequence, bool endOfBatch)
+    {
+        if (batchStart == 0)
+        {
+            batchStart = Stopwatch.GetTimestamp();
+        }
+        stage.Add(item);
+        if (endOfBatch)
+        {
+            stage.EndBatch();
+            metrics.BatchDuration.Record(Stopwatch.GetElapsedTime(batchStart).TotalMilliseconds);
+            batchStart = 0;
+        }
+    }
+}
+
+/// <summary>Feeds the order stage from its ring.</summary>
+internal sealed class OrderHandler(OrderStage stage) : IRingHandler<OrderEvent>
+{
+    public void OnEvent(ref OrderEvent item, long sequence, bool endOfBatch)
+    {
+        stage.Add(item);
+        if (endOfBatch)
+        {
+            stage.EndBatch();
+        }
+    }
+}
+
+/// <summary>The evaluation stage's way into the order ring: it is that ring's only producer.</summary>
+internal sealed class RingOrderPublisher(RingBuffer<OrderEvent> ring) : IOrderPublisher
+{
+    public void Publish(in OrderEvent order)
+    {
+        var sequence = ring.Next();
+        ring[sequence] = order;
+        ring.Publish(sequence);
+    }
+}
