@@ -19,23 +19,35 @@ public sealed class ControlPlane
         {
             throw new ArgumentException("a command needs who sent it and why", nameof(command));
         }
+        Interlocked.Increment(ref pending);
         if (!channel.Writer.TryWrite(command))
         {
+            Interlocked.Decrement(ref pending);
             command.Complete(CommandResult.Refused("the engine is stopped"));
         }
         return command.Completion;
     }
 
     /// <summary>Commands waiting to be applied.</summary>
-    public int Pending => channel.Reader.Count;
+    public int Pending => Volatile.Read(ref pending);
 
-    internal bool TryTake(out ControlCommand command) => channel.Reader.TryRead(out command!);
+    private int pending;
+
+    internal bool TryTake(out ControlCommand command)
+    {
+        if (channel.Reader.TryRead(out command!))
+        {
+            Interlocked.Decrement(ref pending);
+            return true;
+        }
+        return false;
+    }
 
     /// <summary>Refuses everything still queued and everything sent from now on.</summary>
     internal void Close()
     {
         channel.Writer.TryComplete();
-        while (channel.Reader.TryRead(out var command))
+        while (TryTake(out var command))
         {
             command.Complete(CommandResult.Refused("the engine stopped before applying it"));
         }

@@ -1,0 +1,103 @@
+using FastRebal.Engine.Ingestion;
+using FastRebal.Engine.MarketData;
+using FastRebal.Engine.Orders.Slicing;
+using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Simulation;
+
+namespace FastRebal.Engine.Tests.Pipeline;
+
+public class EngineHostTests
+{
+    private static readonly MarketHistory History = FirmGenerator.LoadHistory(5);
+
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task A_replay_runs_to_the_end_applies_the_last_closes_and_sends_orders_for_the_accounts_it_pushes_out_of_band()
+    {
+        var firm = FirmGenerator.Generate(new FirmSpec(1500, 20, 5, AsOf: new DateOnly(2020, 1, 31)), History);
+        var feed = new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, new DateOnly(2020, 4, 30), sources: 3, noiseBps: 0);
+        var sink = new InMemoryOrderSink();
+        await using var engine = new EngineHost(firm.Book, feed, sink, new EngineOptions { Slicing = new SlicingPolicy { Interval = TimeSpan.Zero } });
+
+        engine.Start();
+        await engine.WaitForFeedAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var status = engine.Status();
+        engine.Stop();
+
+        // Spring 2020 moved markets far enough to push accounts out of band.
+        Assert.True(status.FeedCompleted);
+        Assert.Null(status.Fault);
+        Assert.True(status.Decisions > 0);
+        Assert.True(sink.Sent > 0);
+        Assert.Equal(new DateOnly(2020, 4, 30), status.MarketDay);
+        var spy = firm.Book.Instruments.IndexOf("SPY");
+        Assert.Equal(firm.History["SPY"].On(new DateOnly(2020, 4, 30)), firm.Book.Prices[spy], 6);
+        Assert.True(firm.Book.Cash.ToArray().All(c => c >= 0));
+    }
+
+    [Fact]
+    public async Task Engaging_the_kill_switch_drops_the_order_rate_to_zero_and_cancels_what_was_scheduled()
+    {
+        var firm = FirmGenerator.Generate(new FirmSpec(3000, 20, 9), History);
+        var feed = new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 9, ticksPerSecond: 20_000, stepVolatility: 0.004);
+        var sink = new InMemoryOrderSink();
+        await using var engine = new EngineHost(firm.Book, feed, sink, new EngineOptions
+        {
+            Slicing = new SlicingPolicy { Interval = TimeSpan.FromMilliseconds(5), MaxChildNotional = 20_000m },
+            Verification = new VerificationPolicy { DefaultStaleness = TimeSpan.FromMinutes(5) },
+        });
+        engine.Start();
+        await Until(() => sink.Sent > 20, "orders to flow");
+
+        engine.KillSwitch.Engage("ops", "test", 0, DateTimeOffset.UtcNow);
+        await Task.Delay(100);
+        var sentAtStop = sink.Sent;
+        await Task.Delay(500);
+
+        Assert.Equal(sentAtStop, sink.Sent);
+        Assert.Equal(0, engine.Orders.Pending);
+        Assert.Null(engine.Status().Fault);
+    }
+
+    [Fact]
+    public async Task A_policy_change_sent_through_the_control_plane_shows_up_in_the_accounts_next_decision()
+    {
+        var firm = FirmGenerator.Generate(new FirmSpec(500, 20, 3), History);
+        var feed = new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 3, ticksPerSecond: 1000);
+        await using var engine = new EngineHost(firm.Book, feed, new InMemoryOrderSink(), new EngineOptions
+        {
+            Verification = new VerificationPolicy { DefaultStaleness = TimeSpan.FromMinutes(5) },
+        });
+        engine.Start();
+        var account = firm.Book.AccountId(0);
+        var before = firm.Book.Policy(0).Version;
+
+        var result = await engine.Control.Send(new EditPolicy("admin", "client asked for a wider band", account, null, p => p with { BandWidth = 0.2 })).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(result.Applied, result.Detail);
+        Assert.Equal(0.2, firm.Book.BandWidths[0]);
+        Assert.Equal(before + 1, firm.Book.Policy(0).Version);
+    }
+
+    [Fact]
+    public async Task Commands_sent_after_the_engine_stopped_are_refused_not_lost()
+    {
+        var firm = FirmGenerator.Generate(new FirmSpec(100, 10, 1), History);
+        var engine = new EngineHost(firm.Book, new RandomWalkFeed(firm.Book.Prices, 3, 1, 100), new InMemoryOrderSink());
+        engine.Start();
+        await engine.DisposeAsync();
+
+        var result = await engine.Control.Send(new SweepAll("ops", "after stop"));
+
+        Assert.False(result.Applied);
+    }
+}
