@@ -8,6 +8,7 @@ var root = new RootCommand("fastrebal: automated portfolio rebalancing engine")
     GenerateCommand.Create(),
     SweepCommand.Create(),
     DemoCommand.Create(),
+    RunCommand.Create(),
 };
 
 var parsed = root.Parse(args);

@@ -55,6 +55,14 @@ public sealed class MarketHistory
 
     public PriceSeries this[string symbol] => series[symbol];
 
+    /// <summary>A history of one series, e.g. a single CSV given on the command line.</summary>
+    public static MarketHistory FromSeries(PriceSeries prices, string source)
+    {
+        var history = new MarketHistory(source);
+        history.series[prices.Symbol] = prices;
+        return history;
+    }
+
     /// <summary>The symbols the ETF files cover; the data/README.md gives their provenance.</summary>
     public static IReadOnlyList<string> EtfSymbols { get; } = ["SPY", "AGG", "EFA", "IEF", "VTI", "TLT", "EEM", "BIL", "VNQ", "GLD", "VEU"];
 

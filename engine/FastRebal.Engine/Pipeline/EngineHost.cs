@@ -25,7 +25,12 @@ public sealed record EngineOptions
 
     public VerificationPolicy Verification { get; init; } = new();
 
-    public PreTradeLimits Limits { get; init; } = new();
+    /// <summary>
+    /// Pre-trade limits. When null, the defaults of <see cref="PreTradeLimits"/> with the order-rate limit set to the
+    /// book's number of positions per interval: even a rebalance of every account trades each position at most once,
+    /// so more orders than that in one interval can only be a loop gone wrong.
+    /// </summary>
+    public PreTradeLimits? Limits { get; init; }
 
     public SlicingPolicy Slicing { get; init; } = new();
 
@@ -42,6 +47,9 @@ public sealed record EngineOptions
     public Func<int, decimal>? AverageDailyVolume { get; init; }
 
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Evaluate each trading day before ingesting the next (a replay read as fast as possible). See <see cref="IngestLoop.Lockstep"/>.</summary>
+    public bool Lockstep { get; init; }
 }
 
 /// <summary>A snapshot of the running engine for the console, the CLI and health checks.</summary>
@@ -111,7 +119,8 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             }
         }
         KillSwitch = new KillSwitch(options.KillSwitchPath is { } path ? new FileKillSwitchStore(path) : new InMemoryKillSwitchStore());
-        Risk = new RiskGate(book.AccountCount, book.Models.Count, book.Instruments, options.Limits, KillSwitch,
+        var limits = options.Limits ?? new PreTradeLimits { MaxOrdersPerInterval = Math.Max(10_000, book.SlotCount) };
+        Risk = new RiskGate(book.AccountCount, book.Models.Count, book.Instruments, limits, KillSwitch,
             new VerifiedReferencePrices(Verifier), new MarketWideBreaker(options.MarketBreakerLevels));
         var reference = -1;
         for (var i = 0; i < book.Instruments.Count; i++)
@@ -129,7 +138,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity);
         Orders = new OrderStage(book, options.Slicing, options.AverageDailyVolume ?? (_ => 1_000_000m), sink, new SimulatedVenue(), KillSwitch, fills, TickToOrder);
 
-        ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, OnFault = Fail };
+        ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail };
         evaluationProcessor = new BatchProcessor<PriceEvent, EvaluationHandler>(priceRing, new EvaluationHandler(Evaluation, Metrics), "fastrebal-evaluate") { OnFault = Fail };
         orderProcessor = new BatchProcessor<OrderEvent, OrderHandler>(orderRing, new OrderHandler(Orders), "fastrebal-orders") { OnFault = Fail };
         RegisterMetrics();

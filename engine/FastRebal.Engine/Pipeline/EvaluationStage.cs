@@ -175,6 +175,11 @@ public sealed class EvaluationStage
     /// <summary>Takes one event of the current batch. Nothing is evaluated until <see cref="EndBatch"/>.</summary>
     public void Add(in PriceEvent price)
     {
+        // A batch never spans two trading days: the day's calendar checks and breakers must see each day's close.
+        if (changedCount > 0 && price.MarketTime / TimeSpan.TicksPerDay != batchMarketTime / TimeSpan.TicksPerDay)
+        {
+            EndBatch();
+        }
         batchMarketTime = Math.Max(batchMarketTime, price.MarketTime);
         if (price.IsHeartbeat)
         {

@@ -25,6 +25,7 @@ public sealed class IngestLoop
     private readonly SourceTick[] buffer;
     private readonly StopSignal stop = new();
     private Thread? thread;
+    private long lastDay = -1;
 
     public IngestLoop(IPriceFeed feed, PriceVerifier verifier, RingBuffer<PriceEvent> ring, int readBatch = 4096)
     {
@@ -39,6 +40,13 @@ public sealed class IngestLoop
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(1);
 
     public TimeSpan StalenessInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Replay in lockstep: before the first price of a new trading day, wait until evaluation has finished every
+    /// earlier one. A replay read as fast as possible would otherwise run days ahead of the book, and the risk gate
+    /// would compare each day's orders with a price from weeks later.
+    /// </summary>
+    public bool Lockstep { get; init; }
 
     /// <summary>Set once the feed completed and everything it produced was published.</summary>
     public bool FeedCompleted => Volatile.Read(ref completed);
@@ -117,12 +125,22 @@ public sealed class IngestLoop
 
     private void Publish(int instrument, double price, long marketTime, long receivedAt)
     {
+        if (Lockstep && marketTime / TimeSpan.TicksPerDay != lastDay)
+        {
+            lastDay = marketTime / TimeSpan.TicksPerDay;
+            var spin = new SpinWait();
+            while (ring.Backlog > 0 && !stop.IsSet)
+            {
+                spin.SpinOnce(sleep1Threshold: 20);
+            }
+        }
         var sequence = ring.Next();
         ref var slot = ref ring[sequence];
         slot.Instrument = instrument;
         slot.Price = price;
         slot.MarketTime = marketTime;
-        slot.ReceivedAt = receivedAt;
+        // A lockstep wait is replay pacing, not engine latency: such ticks are stamped when they enter the ring.
+        slot.ReceivedAt = Lockstep ? Stopwatch.GetTimestamp() : receivedAt;
         ring.Publish(sequence);
     }
 }

@@ -39,7 +39,6 @@ public sealed class OrderStage
     private readonly Dictionary<(string Account, string Instrument, TradeSide Side), long> originOf = [];
     private readonly Dictionary<string, LiveBlock> blocks = new(StringComparer.Ordinal);
     private long marketTime;
-    private long sequence;
 
     public OrderStage(
         AccountBook book,
@@ -86,9 +85,11 @@ public sealed class OrderStage
     public void Add(in OrderEvent order)
     {
         marketTime = Math.Max(marketTime, order.MarketTime);
-        sequence = Math.Max(sequence, order.Sequence);
-        if (order.Kind != OrderEventKind.Trade)
+        if (order.Kind == OrderEventKind.Heartbeat)
         {
+            // The evaluation stage ends every batch with a heartbeat, so the trades before it are that whole batch:
+            // one block per instrument and side, named after the batch, whatever the ring's batch boundaries were.
+            FormBlocks(order.Sequence);
             return;
         }
         Counters.TradesReceived++;
@@ -105,27 +106,6 @@ public sealed class OrderStage
         {
             CancelEverything();
         }
-        if (batchTrades.Count > 0)
-        {
-            foreach (var block in BlockAggregator.Aggregate(batchTrades, sequence, book.Instruments))
-            {
-                var instrument = book.Instruments.IndexOf(block.InstrumentId);
-                var accounts = new Dictionary<string, int>(StringComparer.Ordinal);
-                var origin = long.MaxValue;
-                foreach (var allocation in block.Allocations)
-                {
-                    accounts[allocation.AccountId] = book.FindAccount(allocation.AccountId);
-                    origin = Math.Min(origin, originOf.GetValueOrDefault((allocation.AccountId, block.InstrumentId, block.Side), long.MaxValue));
-                }
-                blocks[block.Id] = new LiveBlock(block, instrument, accounts, origin);
-                var children = slicer.Slice(block, averageDailyVolume(instrument), block.Allocations[0].Price, now);
-                scheduler.Add(children);
-                Counters.Blocks++;
-            }
-            batchTrades.Clear();
-            originOf.Clear();
-        }
-
         foreach (var child in scheduler.Due(now))
         {
             // The kill switch is read again before every child: one engaged mid-batch stops the very next order.
@@ -151,6 +131,37 @@ public sealed class OrderStage
             }
         }
         Volatile.Write(ref pending, scheduler.PendingCount);
+    }
+
+    private void FormBlocks(long batchSequence)
+    {
+        if (batchTrades.Count == 0)
+        {
+            return;
+        }
+        if (killSwitch.IsEngaged)
+        {
+            CancelEverything();
+            return;
+        }
+        var now = new DateTimeOffset(Math.Max(marketTime, 1), TimeSpan.Zero);
+        foreach (var block in BlockAggregator.Aggregate(batchTrades, batchSequence, book.Instruments))
+        {
+            var instrument = book.Instruments.IndexOf(block.InstrumentId);
+            var accounts = new Dictionary<string, int>(StringComparer.Ordinal);
+            var origin = long.MaxValue;
+            foreach (var allocation in block.Allocations)
+            {
+                accounts[allocation.AccountId] = book.FindAccount(allocation.AccountId);
+                origin = Math.Min(origin, originOf.GetValueOrDefault((allocation.AccountId, block.InstrumentId, block.Side), long.MaxValue));
+            }
+            blocks[block.Id] = new LiveBlock(block, instrument, accounts, origin);
+            var children = slicer.Slice(block, averageDailyVolume(instrument), block.Allocations[0].Price, now);
+            scheduler.Add(children);
+            Counters.Blocks++;
+        }
+        batchTrades.Clear();
+        originOf.Clear();
     }
 
     private void Allocate(LiveBlock live, decimal quantity, decimal price)

@@ -14,7 +14,7 @@ public sealed record PreTradeLimits
     public decimal MaxFirmNotionalPerInterval { get; init; } = 2_000_000_000m;
 
     /// <summary>Orders accepted per interval before the gate engages the kill switch itself.</summary>
-    public int MaxOrdersPerInterval { get; init; } = 200_000;
+    public int MaxOrdersPerInterval { get; init; } = 1_000_000;
 
     public TimeSpan Interval { get; init; } = TimeSpan.FromMinutes(1);
 

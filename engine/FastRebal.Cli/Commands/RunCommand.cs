@@ -1,0 +1,228 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using FastRebal.Engine.Ingestion;
+using FastRebal.Engine.MarketData;
+using FastRebal.Engine.Orders.Slicing;
+using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Risk;
+using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.Simulation;
+
+namespace FastRebal.Cli.Commands;
+
+/// <summary>
+/// <c>fastrebal run</c>: the live pipeline on a generated firm, fed by a replay of real daily history or a random
+/// walk, with a progress line while it runs and its throughput and latency figures at the end.
+/// </summary>
+public static class RunCommand
+{
+    /// <summary>Where a replay starts when --from is not given: recent enough to be quick, long enough to see markets move.</summary>
+    public static readonly DateOnly DefaultReplayStart = new(2025, 6, 30);
+
+    public static Command Create()
+    {
+        var firm = new FirmOptions(defaultAccounts: 100_000);
+        var feed = new Option<string>("--feed") { Description = "replay (data/), replay:PATH (a data folder or one etf_SYMBOL_daily.csv), or random", DefaultValueFactory = _ => "replay" };
+        var speed = new Option<double>("--speed") { Description = "replay: trading days per second (0 = each day as soon as the last is evaluated); random: ticks per second (0 = as fast as possible)", DefaultValueFactory = _ => 0 };
+        var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after this long (e.g. 00:00:10); a replay otherwise runs to its end, a random feed for 10 s" };
+        var from = new Option<DateOnly?>("--from") { Description = $"replay: the day the book is priced on; the replay starts the next trading day (default {DefaultReplayStart:yyyy-MM-dd})" };
+        var sources = new Option<int>("--sources") { Description = "Independent sources quoting each instrument", DefaultValueFactory = _ => 3 };
+        var sliceInterval = new Option<TimeSpan>("--slice-interval") { Description = "Time between child orders of a block (market time)", DefaultValueFactory = _ => TimeSpan.FromSeconds(5) };
+        var blotter = new Option<string?>("--blotter") { Description = "Write every order and cancel to this CSV file" };
+        var killSwitchFile = new Option<string?>("--kill-switch-file") { Description = "Keep the kill switch state in this file across runs" };
+        var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
+        var command = new Command("run", "Run the live pipeline (ingest, verify, drift, decide, risk gate, slice) and report throughput and latency")
+        {
+            feed, speed, duration, from, sources, sliceInterval, blotter, killSwitchFile, json,
+        };
+        firm.AddTo(command);
+        command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
+            firm.Read(parse), parse.GetValue(feed)!, parse.GetValue(speed), parse.GetValue(duration), parse.GetValue(from), parse.GetValue(sources),
+            parse.GetValue(sliceInterval), parse.GetValue(blotter), parse.GetValue(killSwitchFile), parse.GetValue(json)))));
+        return command;
+    }
+
+    public sealed record RunSettings(
+        FirmSpec Firm, string Feed, double Speed, TimeSpan? Duration, DateOnly? From, int Sources, TimeSpan SliceInterval,
+        string? Blotter, string? KillSwitchFile, bool Json);
+
+    public static int Run(RunSettings settings)
+    {
+        if (settings.Sources is < 1 or > 32)
+        {
+            throw new UsageException($"--sources must be 1 to 32 (got {settings.Sources})");
+        }
+        if (settings.Speed < 0 || !double.IsFinite(settings.Speed))
+        {
+            throw new UsageException($"--speed must be 0 or more (got {settings.Speed})");
+        }
+        if (settings.Duration is { } d && d <= TimeSpan.Zero)
+        {
+            throw new UsageException($"--duration must be positive (got {d})");
+        }
+        var replay = settings.Feed == "replay" || settings.Feed.StartsWith("replay:", StringComparison.Ordinal);
+        if (!replay && settings.Feed != "random")
+        {
+            throw new UsageException($"--feed must be replay, replay:PATH or random (got '{settings.Feed}')");
+        }
+
+        var progress = new Progress(quiet: settings.Json);
+        var spec = replay ? settings.Firm with { AsOf = settings.From ?? DefaultReplayStart } : settings.Firm;
+        var firm = FirmOptions.Generate(spec, progress, out _);
+        var book = firm.Book;
+        IPriceFeed feed = replay
+            ? new ReplayFeed(book.Instruments, ReplayHistory(settings.Feed, firm), firm.AsOf, sources: settings.Sources, daysPerSecond: settings.Speed, seed: spec.Seed)
+            : new RandomWalkFeed(book.Prices, settings.Sources, spec.Seed, settings.Speed);
+        var minSources = Math.Min(2, settings.Sources);
+        var options = new EngineOptions
+        {
+            Slicing = new SlicingPolicy { Interval = settings.SliceInterval },
+            KillSwitchPath = settings.KillSwitchFile,
+            Lockstep = replay && settings.Speed == 0,
+            Verification = replay
+                ? new VerificationPolicy { MinSources = minSources }
+                : new VerificationPolicy { MinSources = minSources, DefaultStaleness = TimeSpan.FromSeconds(30) },
+        };
+        IOrderSink sink = settings.Blotter is { } path ? new BlotterFileSink(path) : new InMemoryOrderSink();
+
+        var engine = new EngineHost(book, feed, sink, options);
+        progress.Step($"feed: {feed.Name}; {book.AccountCount:N0} accounts x {settings.Firm.PositionsPerAccount} positions");
+        if (engine.KillSwitch.IsEngaged)
+        {
+            progress.Step($"kill switch is ENGAGED ({engine.KillSwitch.State.Who}: {engine.KillSwitch.State.Why}); no order will leave");
+        }
+        var limit = settings.Duration ?? (replay ? TimeSpan.MaxValue : TimeSpan.FromSeconds(10));
+        var clock = Stopwatch.StartNew();
+        engine.Start();
+        var lastLine = TimeSpan.Zero;
+        var lastTicks = 0L;
+        while (clock.Elapsed < limit && !(replay && engine.Status() is { FeedCompleted: true } done && done.PriceRingBacklog == 0 && done.OrderRingBacklog == 0))
+        {
+            Thread.Sleep(50);
+            if (clock.Elapsed - lastLine >= TimeSpan.FromSeconds(1))
+            {
+                var s = engine.Status();
+                var rate = (s.TicksRead - lastTicks) / (clock.Elapsed - lastLine).TotalSeconds;
+                progress.Step(string.Create(CultureInfo.InvariantCulture,
+                    $"{s.MarketDay:yyyy-MM-dd}  {rate,12:N0} ticks/s  {s.Decisions,9:N0} decisions  {s.OrdersSent,9:N0} orders  {s.RiskRejected,6:N0} rejected  in breach {s.AccountsInBreach,7:N0}  p99 price->decision {engine.PriceToDecision.Percentile(99).TotalMilliseconds:0.00} ms"));
+                lastLine = clock.Elapsed;
+                lastTicks = s.TicksRead;
+            }
+        }
+        engine.Stop();
+        var elapsed = clock.Elapsed;
+        var status = engine.Status();
+        var figures = RunFigures.From(engine, status, elapsed);
+        engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+        if (settings.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(figures, ScenarioDocument.JsonOptions));
+        }
+        else
+        {
+            figures.Print(Console.Out);
+        }
+        return status.Fault is null ? ExitCodes.Ok : ExitCodes.InternalError;
+    }
+
+    /// <summary>The history a replay reads: the firm's own (real closes plus the funds that track them), or a path given on the command line.</summary>
+    private static MarketHistory ReplayHistory(string feed, GeneratedFirm firm)
+    {
+        if (feed == "replay")
+        {
+            return firm.History;
+        }
+        var path = feed["replay:".Length..];
+        if (Directory.Exists(path))
+        {
+            return MarketHistory.LoadEtfs(path);
+        }
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"--feed replay:{path}: no such file or folder");
+        }
+        var name = Path.GetFileNameWithoutExtension(path);
+        var parts = name.Split('_');
+        if (parts.Length < 2)
+        {
+            throw new UsageException($"--feed replay:{path}: a single file must be named etf_SYMBOL_daily.csv so its symbol is known");
+        }
+        return MarketHistory.FromSeries(MarketHistory.ReadCsv(path, parts[1], "split_adj_close", "close"), path);
+    }
+}
+
+/// <summary>What <c>fastrebal run</c> reports.</summary>
+public sealed record RunFigures(
+    string Feed,
+    int Accounts,
+    double Seconds,
+    long TicksRead,
+    double TicksPerSecond,
+    long VerifiedPriceChanges,
+    long TicksRejected,
+    int FrozenInstruments,
+    long Batches,
+    long Decisions,
+    long TradesReleased,
+    long OrdersSent,
+    double OrdersPerSecond,
+    long OrdersCancelled,
+    long RiskRejected,
+    IReadOnlyDictionary<string, long> RejectsByReason,
+    int AccountsInBreach,
+    LatencyFigures PriceToDecision,
+    LatencyFigures TickToOrder,
+    double PeakWorkingSetMb,
+    bool KillSwitchEngaged,
+    string? Fault)
+{
+    public static RunFigures From(EngineHost engine, EngineStatus s, TimeSpan elapsed)
+    {
+        var rejects = Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None && engine.Risk.Rejected(r) > 0)
+            .ToDictionary(r => r.ToString(), r => engine.Risk.Rejected(r));
+        using var process = Process.GetCurrentProcess();
+        return new RunFigures(
+            s.Feed, engine.Book.AccountCount, elapsed.TotalSeconds, s.TicksRead, s.TicksRead / elapsed.TotalSeconds, s.PricesPublished,
+            s.TicksRejected, s.FrozenInstruments, s.Batches, s.Decisions, s.TradesReleased, s.OrdersSent, s.OrdersSent / elapsed.TotalSeconds,
+            s.OrdersCancelled, s.RiskRejected, rejects, s.AccountsInBreach, LatencyFigures.From(engine.PriceToDecision), LatencyFigures.From(engine.TickToOrder),
+            process.PeakWorkingSet64 / 1e6, s.KillSwitch.Engaged, s.Fault);
+    }
+
+    public void Print(TextWriter o)
+    {
+        var c = CultureInfo.InvariantCulture;
+        o.WriteLine(string.Create(c, $"live pipeline: {Accounts:N0} accounts, {Feed}, {Seconds:0.0} s"));
+        o.WriteLine(string.Create(c, $"  ticks read              {TicksRead,14:N0}   {TicksPerSecond,12:N0} /s   ({VerifiedPriceChanges:N0} verified price changes, {TicksRejected:N0} rejected, {FrozenInstruments} instruments frozen at the end)"));
+        o.WriteLine(string.Create(c, $"  evaluation batches      {Batches,14:N0}"));
+        o.WriteLine(string.Create(c, $"  decisions               {Decisions,14:N0}   ({TradesReleased:N0} trades released; {AccountsInBreach:N0} accounts in breach at the end)"));
+        o.WriteLine(string.Create(c, $"  orders sent             {OrdersSent,14:N0}   {OrdersPerSecond,12:N0} /s   ({OrdersCancelled:N0} cancelled)"));
+        o.WriteLine(string.Create(c, $"  risk rejects            {RiskRejected,14:N0}   {(RejectsByReason.Count == 0 ? "" : string.Join(", ", RejectsByReason.Select(r => $"{r.Key} {r.Value:N0}")))}"));
+        PriceToDecision.Print(o, "price change -> decision");
+        TickToOrder.Print(o, "tick -> order");
+        o.WriteLine(string.Create(c, $"  peak working set        {PeakWorkingSetMb,14:N0} MB"));
+        if (KillSwitchEngaged)
+        {
+            o.WriteLine("  kill switch             ENGAGED");
+        }
+        if (Fault is not null)
+        {
+            o.WriteLine($"  FAULT                   {Fault}");
+        }
+    }
+}
+
+/// <summary>A latency distribution in milliseconds.</summary>
+public sealed record LatencyFigures(long Samples, double P50Ms, double P99Ms, double P999Ms, double MaxMs)
+{
+    public static LatencyFigures From(LatencyRecorder recorder)
+    {
+        var s = recorder.Summary();
+        return new(s.Count, s.P50.TotalMilliseconds, s.P99.TotalMilliseconds, s.P999.TotalMilliseconds, s.Max.TotalMilliseconds);
+    }
+
+    public void Print(TextWriter o, string name) => o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  {name,-24}{Samples,14:N0} samples   p50 {P50Ms:0.000} ms   p99 {P99Ms:0.000} ms   p99.9 {P999Ms:0.000} ms   max {MaxMs:0.000} ms"));
+}
