@@ -134,7 +134,8 @@ public static class TradeGenerator
             if (goals[i] > h.Value)
             {
                 goals[i] = h.Value + ((goals[i] - h.Value) * keep);
-                if (goals[i] / investable < h.Target - Tolerance(account.Policy, h.Target))
+                // Buys round down to a lot, so a trimmed goal needs a lot of room above the edge or it lands outside.
+                if ((goals[i] - (h.Step * h.Price)) / investable < h.Target - Tolerance(account.Policy, h.Target))
                 {
                     return null;
                 }

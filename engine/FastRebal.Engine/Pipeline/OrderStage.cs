@@ -20,8 +20,8 @@ public sealed class OrderCounters
 /// <summary>
 /// The last stage, one batch at a time on its own thread: trades released by the risk gate become block orders per
 /// instrument and side, blocks are sliced and scheduled, children that are due leave through the order sink (unless
-/// the kill switch is engaged: then every pending child is cancelled), and the venue's fills are allocated back to
-/// the accounts and queued for the evaluation stage to apply to the book.
+/// the kill switch is engaged: then every pending child is cancelled), and the venue's fills are gathered per block and, when
+/// the block closes, allocated to the accounts at its average price and queued for the evaluation stage to apply to the book.
 /// </summary>
 public sealed class OrderStage
 {
@@ -127,7 +127,7 @@ public sealed class OrderStage
             }
             foreach (var fill in venue.Execute(child))
             {
-                Allocate(live, fill.Quantity, fill.Price);
+                RecordFill(live, fill.Quantity, fill.Price);
             }
         }
         Volatile.Write(ref pending, scheduler.PendingCount);
@@ -164,17 +164,23 @@ public sealed class OrderStage
         originOf.Clear();
     }
 
-    private void Allocate(LiveBlock live, decimal quantity, decimal price)
+    private void RecordFill(LiveBlock live, decimal quantity, decimal price)
     {
         Counters.Fills++;
-        foreach (var share in FillAllocator.Allocate(live.Order, quantity, price))
-        {
-            var account = live.Accounts[share.AccountId];
-            fills.Enqueue(new AccountFill(account, live.Instrument, live.Order.Side, share.Quantity, price, share.AllocationComplete));
-        }
+        live.Order.RecordFill(quantity, price);
         if (live.Order.IsComplete)
         {
+            Close(live);
             blocks.Remove(live.Order.Id);
+        }
+    }
+
+    /// <summary>Allocates what the block filled to its accounts at the average price and ends each account's trade.</summary>
+    private void Close(LiveBlock live)
+    {
+        foreach (var share in FillAllocator.Allocate(live.Order))
+        {
+            fills.Enqueue(new AccountFill(live.Accounts[share.AccountId], live.Instrument, live.Order.Side, share.Quantity, share.Price, TradeComplete: true));
         }
     }
 
@@ -189,13 +195,8 @@ public sealed class OrderStage
         }
         foreach (var live in blocks.Values)
         {
-            foreach (var (accountId, account) in live.Accounts)
-            {
-                if (!live.Order.IsAllocationComplete(accountId))
-                {
-                    fills.Enqueue(new AccountFill(account, live.Instrument, live.Order.Side, 0, 0, TradeComplete: true));
-                }
-            }
+            // What the market already filled is the accounts' own; the rest of each trade will not happen.
+            Close(live);
         }
         blocks.Clear();
         foreach (var trade in batchTrades)

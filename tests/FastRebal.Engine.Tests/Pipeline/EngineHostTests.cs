@@ -2,6 +2,7 @@ using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.MarketData;
 using FastRebal.Engine.Orders.Slicing;
 using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Risk;
 using FastRebal.Engine.Simulation;
 
 namespace FastRebal.Engine.Tests.Pipeline;
@@ -49,7 +50,7 @@ public class EngineHostTests
     {
         var firm = FirmGenerator.Generate(new FirmSpec(3000, 20, 9), History);
         var feed = new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 9, ticksPerSecond: 20_000, stepVolatility: 0.004);
-        var sink = new InMemoryOrderSink();
+        var sink = new KillSwitchWatchingSink();
         await using var engine = new EngineHost(firm.Book, feed, sink, new EngineOptions
         {
             Slicing = new SlicingPolicy { Interval = TimeSpan.FromMilliseconds(5), MaxChildNotional = 20_000m },
@@ -58,14 +59,19 @@ public class EngineHostTests
         engine.Start();
         await Until(() => sink.Sent > 20, "orders to flow");
 
+        sink.Watch(engine.KillSwitch);
         engine.KillSwitch.Engage("ops", "test", 0, DateTimeOffset.UtcNow);
-        await Task.Delay(100);
+        // The order stage may be busy with a batch when the switch is thrown; it reads the switch before every child.
+        await Until(() => engine.Status().OrderRingBacklog == 0 && engine.Orders.Pending == 0, "the order stage to cancel what was scheduled");
         var sentAtStop = sink.Sent;
-        await Task.Delay(500);
+        await Task.Delay(300);
 
+        Assert.Null(engine.Status().Fault);
+        // At most the one child already past its check when the switch was thrown on another thread.
+        Assert.InRange(sink.SentWhileEngaged, 0, 1);
         Assert.Equal(sentAtStop, sink.Sent);
         Assert.Equal(0, engine.Orders.Pending);
-        Assert.Null(engine.Status().Fault);
+        Assert.True(sink.Cancelled > 0);
     }
 
     [Fact]
@@ -99,5 +105,33 @@ public class EngineHostTests
         var result = await engine.Control.Send(new SweepAll("ops", "after stop"));
 
         Assert.False(result.Applied);
+    }
+
+    /// <summary>Counts orders that reached the sink while the kill switch was engaged.</summary>
+    private sealed class KillSwitchWatchingSink : IOrderSink
+    {
+        private KillSwitch? watched;
+        private long sent;
+        private long cancelled;
+        private long sentWhileEngaged;
+
+        public long Sent => Interlocked.Read(ref sent);
+
+        public long Cancelled => Interlocked.Read(ref cancelled);
+
+        public long SentWhileEngaged => Interlocked.Read(ref sentWhileEngaged);
+
+        public void Watch(KillSwitch killSwitch) => Volatile.Write(ref watched, killSwitch);
+
+        public void Send(ChildOrder order)
+        {
+            Interlocked.Increment(ref sent);
+            if (Volatile.Read(ref watched)?.IsEngaged == true)
+            {
+                Interlocked.Increment(ref sentWhileEngaged);
+            }
+        }
+
+        public void Cancel(string orderId, string reason) => Interlocked.Increment(ref cancelled);
     }
 }

@@ -20,8 +20,7 @@ public sealed class SlicingTests : IDisposable
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
-    private static BlockOrder Block(params (string Account, decimal Quantity)[] owed) =>
-        BlockAggregator.Aggregate(owed.Select(o => new Trade(o.Account, "SPY", TradeSide.Buy, o.Quantity, 100, "")), 7, Table).Single();
+    private static BlockOrder Block(params (string Account, decimal Quantity)[] owed) => Block(7, owed);
 
     [Fact]
     public void Trades_become_one_block_per_instrument_and_side_in_a_stable_order_with_deterministic_ids()
@@ -42,35 +41,55 @@ public sealed class SlicingTests : IDisposable
         Assert.Equal(blocks.Select(b => b.Id), BlockAggregator.Aggregate(trades.Reverse(), 42, Table).Select(b => b.Id));
     }
 
+    private static BlockOrder Block(long sequence, params (string Account, decimal Quantity)[] owed) =>
+        BlockAggregator.Aggregate(owed.Select(o => new Trade(o.Account, "SPY", TradeSide.Buy, o.Quantity, 100, "")), sequence, Table).Single();
+
     [Fact]
-    public void A_fill_of_60_over_accounts_owed_100_200_300_gives_10_20_30()
+    public void A_block_closed_after_60_of_600_gives_accounts_owed_100_200_300_10_20_30_at_the_average_price()
     {
         var block = Block(("A", 100), ("B", 200), ("C", 300));
+        block.RecordFill(40, 100);
+        block.RecordFill(20, 103);
 
-        var fills = FillAllocator.Allocate(block, 60, 101);
+        var fills = FillAllocator.Allocate(block);
 
         Assert.Equal([("A", 10m), ("B", 20m), ("C", 30m)], fills.Select(f => (f.AccountId, f.Quantity)));
         Assert.All(fills, f => Assert.Equal(101, f.Price));
+        Assert.True(block.IsAllocated);
     }
 
     [Fact]
-    public void Rounding_leftovers_rotate_and_after_the_whole_block_everyone_got_what_they_were_owed_at_the_block_average()
+    public void A_completely_filled_block_gives_every_account_what_it_asked_for_at_exactly_the_block_average()
     {
-        var block = Block(("A", 100), ("B", 100), ("C", 100));
-        var firstInLine = new List<string>();
-
-        for (var i = 0; i < 300 / 7; i++)
+        var block = Block(("A", 100), ("B", 250), ("C", 7));
+        for (var i = 0; block.Filled < block.Quantity; i++)
         {
-            var fills = FillAllocator.Allocate(block, 7, 100 + i);
-            Assert.Equal(7, fills.Sum(f => f.Quantity));
-            firstInLine.Add(fills.MaxBy(f => f.Quantity)!.AccountId);
+            block.RecordFill(Math.Min(13, block.Quantity - block.Filled), 100 + (i % 5));
         }
-        FillAllocator.Allocate(block, 300 - block.Filled, 200);
 
-        Assert.True(block.IsComplete);
-        Assert.All(block.Allocations, a => Assert.Equal(100, a.Filled));
-        Assert.Equal(3, firstInLine.Distinct().Count());
-        Assert.All(block.Allocations, a => Assert.InRange(a.AveragePrice, block.AveragePrice - 1.5m, block.AveragePrice + 1.5m));
+        var fills = FillAllocator.Allocate(block);
+
+        Assert.Equal([100m, 250m, 7m], fills.Select(f => f.Quantity));
+        Assert.All(fills, f => Assert.Equal(block.AveragePrice, f.Price));
+        Assert.Equal(block.FilledNotional, fills.Sum(f => f.Quantity * f.Price), 20);
+    }
+
+    [Fact]
+    public void The_share_rounding_leaves_over_goes_to_a_different_account_from_block_to_block()
+    {
+        var luckiest = new List<string>();
+        for (var sequence = 1; sequence <= 3; sequence++)
+        {
+            var block = Block(sequence, ("A", 100), ("B", 100), ("C", 100));
+            block.RecordFill(7, 100);
+
+            var fills = FillAllocator.Allocate(block);
+
+            Assert.Equal(7, fills.Sum(f => f.Quantity));
+            Assert.Equal([2m, 2m, 3m], fills.Select(f => f.Quantity).Order());
+            luckiest.Add(fills.MaxBy(f => f.Quantity).AccountId);
+        }
+        Assert.Equal(3, luckiest.Distinct().Count());
     }
 
     [Fact]
@@ -80,18 +99,64 @@ public sealed class SlicingTests : IDisposable
             new Trade("A", "FUND", TradeSide.Buy, 10.5m, 20, ""),
             new Trade("B", "FUND", TradeSide.Buy, 10, 20, ""),
         ], 1, Table).Single();
+        block.RecordFill(5.25m, 20);
 
-        var fills = FillAllocator.Allocate(block, 5.25m, 20);
+        var fills = FillAllocator.Allocate(block);
 
         Assert.Equal(5.25m, fills.Sum(f => f.Quantity));
         Assert.Equal(decimal.Floor(fills.Single(f => f.AccountId == "B").Quantity), fills.Single(f => f.AccountId == "B").Quantity);
     }
 
     [Fact]
-    public void A_fill_larger_than_what_is_open_is_refused()
+    public void What_no_account_step_can_take_stays_unallocated_and_is_reported()
+    {
+        var block = BlockAggregator.Aggregate([
+            new Trade("A", "BOND", TradeSide.Sell, 20, 90, ""),
+            new Trade("B", "BOND", TradeSide.Sell, 30, 90, ""),
+        ], 1, Table).Single();
+        block.RecordFill(10, 90);
+        block.RecordFill(15 - 10, 91);
+
+        var fills = FillAllocator.Allocate(block);
+
+        Assert.All(fills, f => Assert.Equal(0, f.Quantity % 10));
+        Assert.Equal(15, fills.Sum(f => f.Quantity) + block.Unallocated);
+        Assert.Equal(5, block.Unallocated);
+    }
+
+    [Fact]
+    public void A_fill_larger_than_what_is_open_a_late_fill_and_a_second_allocation_are_refused()
     {
         var block = Block(("A", 10));
-        Assert.Throws<ArgumentOutOfRangeException>(() => FillAllocator.Allocate(block, 11, 100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => block.RecordFill(11, 100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => block.RecordFill(5, 0));
+        block.RecordFill(5, 100);
+        FillAllocator.Allocate(block);
+
+        Assert.Throws<InvalidOperationException>(() => block.RecordFill(5, 100));
+        Assert.Throws<InvalidOperationException>(() => FillAllocator.Allocate(block));
+    }
+
+    [Fact]
+    public void Allocations_sum_to_the_fill_never_exceed_what_was_asked_and_all_carry_the_same_price()
+    {
+        Gen.Select(Gen.Int[1, 500].Array[1, 40], Gen.Int[1, 100], Gen.Int[0, 1000]).Sample((owed, percent, seed) =>
+        {
+            var block = Block(seed, [.. owed.Select((q, i) => ($"A{i}", (decimal)q))]);
+            var target = decimal.Floor(block.Quantity * percent / 100m);
+            var random = new Random(seed);
+            while (block.Filled < target)
+            {
+                block.RecordFill(Math.Min(random.Next(1, 50), target - block.Filled), random.Next(95, 106));
+            }
+
+            var fills = FillAllocator.Allocate(block);
+
+            Assert.Equal(block.Filled, fills.Sum(f => f.Quantity) + block.Unallocated);
+            Assert.Equal(0, block.Unallocated);
+            Assert.All(fills.Zip(owed), p => Assert.InRange(p.First.Quantity, 0, p.Second));
+            Assert.All(fills, f => Assert.Equal(block.AveragePrice, f.Price));
+        }, iter: 300);
     }
 
     [Fact]

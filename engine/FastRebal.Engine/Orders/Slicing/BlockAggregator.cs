@@ -13,6 +13,7 @@ public static class BlockAggregator
     public static List<BlockOrder> Aggregate(IEnumerable<Trade> trades, long batchSequence, InstrumentTable instruments)
     {
         var groups = new SortedDictionary<(string Instrument, TradeSide Side), List<Allocation>>();
+        var seen = new HashSet<(string Account, string Instrument, TradeSide Side)>();
         foreach (var trade in trades)
         {
             if (trade.Quantity <= 0)
@@ -25,8 +26,7 @@ public static class BlockAggregator
             {
                 groups[(trade.InstrumentId, trade.Side)] = list = [];
             }
-            var existing = list.FindIndex(a => a.AccountId == trade.AccountId);
-            if (existing >= 0)
+            if (!seen.Add((trade.AccountId, trade.InstrumentId, trade.Side)))
             {
                 throw new ArgumentException($"account {trade.AccountId} has two {trade.Side} trades in {trade.InstrumentId} in one batch", nameof(trades));
             }

@@ -35,6 +35,7 @@ public sealed class BlockOrder
 {
     internal BlockOrder(long batchSequence, string instrumentId, TradeSide side, IReadOnlyList<Allocation> allocations)
     {
+        BatchSequence = batchSequence;
         Id = $"B{batchSequence:D8}-{instrumentId}-{(side == TradeSide.Buy ? 'B' : 'S')}";
         InstrumentId = instrumentId;
         Side = side;
@@ -44,6 +45,9 @@ public sealed class BlockOrder
     }
 
     public string Id { get; }
+
+    /// <summary>The engine batch whose trades the block gathers.</summary>
+    public long BatchSequence { get; }
 
     public string InstrumentId { get; }
 
@@ -56,16 +60,37 @@ public sealed class BlockOrder
 
     public IReadOnlyList<Allocation> Allocations { get; }
 
-    public decimal Filled { get; internal set; }
+    /// <summary>Quantity filled by the market so far.</summary>
+    public decimal Filled { get; private set; }
 
-    public decimal FilledNotional { get; internal set; }
-
-    /// <summary>Fills received so far; rotates the tie-break of the allocation so no account is always first.</summary>
-    public int FillCount { get; internal set; }
+    public decimal FilledNotional { get; private set; }
 
     public decimal AveragePrice => Filled == 0 ? 0 : FilledNotional / Filled;
 
     public bool IsComplete => Filled >= Quantity;
 
-    public bool IsAllocationComplete(string accountId) => Allocations.First(a => a.AccountId == accountId).IsComplete;
+    /// <summary>Set once <see cref="FillAllocator.Allocate"/> has shared the fills among the accounts.</summary>
+    public bool IsAllocated { get; internal set; }
+
+    /// <summary>Filled quantity too small for any account's step when the block closed part-filled; held by the firm.</summary>
+    public decimal Unallocated { get; internal set; }
+
+    /// <summary>Records a fill from the market against the block.</summary>
+    public void RecordFill(decimal quantity, decimal price)
+    {
+        if (quantity <= 0 || quantity > Quantity - Filled)
+        {
+            throw new ArgumentOutOfRangeException(nameof(quantity), $"block {Id}: fill of {quantity} does not fit the {Quantity - Filled} still open");
+        }
+        if (price <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(price), $"block {Id}: fill price must be positive, got {price}");
+        }
+        if (IsAllocated)
+        {
+            throw new InvalidOperationException($"block {Id} is closed and allocated; a late fill of {quantity} cannot be taken");
+        }
+        Filled += quantity;
+        FilledNotional += quantity * price;
+    }
 }

@@ -1,80 +1,86 @@
 namespace FastRebal.Engine.Orders.Slicing;
 
-/// <summary>One account's share of a fill.</summary>
-public readonly record struct AllocatedFill(string AccountId, decimal Quantity, decimal Price, bool AllocationComplete);
+/// <summary>One account's share of a block's fills, at the block's average price.</summary>
+public readonly record struct AllocatedFill(string AccountId, decimal Quantity, decimal Price);
 
 /// <summary>
-/// Shares each fill of a block among its accounts pro rata to what each is still owed, in each account's own step
-/// (whole lots, or fractions where the account trades them), never more than an account is owed and summing exactly
-/// to the fill. Every account's share of a fill is at that fill's price, so over the block each account's average
-/// price is the block's average up to rounding; the leftover steps rounding creates go by largest remainder, ties
-/// broken by a rotation that moves with every fill, so no account is always first in line.
+/// Average-price allocation, the way brokers allocate block trades to client accounts: the block's fills are
+/// gathered while it works, and when it closes (completely filled, or stopped early) the filled quantity is shared
+/// among the accounts once, pro rata to what each asked for, every account at the block's average price. No account
+/// can get a worse price than another, and the work is one pass over the accounts per block rather than per fill.
 /// </summary>
+/// <remarks>
+/// Shares are in each account's own step (whole lots, or fractions where the account trades them), never more than
+/// it asked for, and sum exactly to the fill. The steps that rounding leaves over go by largest remainder; ties are
+/// broken by a rotation that moves with the block's sequence, so no account is always first in line.
+/// </remarks>
 public static class FillAllocator
 {
-    public static List<AllocatedFill> Allocate(BlockOrder block, decimal quantity, decimal price)
+    /// <summary>Shares what the block has filled so far among its accounts; a block is allocated once, when it closes.</summary>
+    public static List<AllocatedFill> Allocate(BlockOrder block)
     {
-        if (quantity <= 0 || quantity > block.Quantity - block.Filled)
+        if (block.IsAllocated)
         {
-            throw new ArgumentOutOfRangeException(nameof(quantity), $"block {block.Id}: fill of {quantity} does not fit the {block.Quantity - block.Filled} still open");
+            throw new InvalidOperationException($"block {block.Id} was already allocated");
         }
         var accounts = block.Allocations;
-        var remainingTotal = block.Quantity - block.Filled;
+        var filled = block.Filled;
+        var price = block.AveragePrice;
         var shares = new decimal[accounts.Count];
+        var exact = new decimal[accounts.Count];
         var given = 0m;
         for (var i = 0; i < accounts.Count; i++)
         {
             var a = accounts[i];
-            var exact = quantity * a.Remaining / remainingTotal;
-            shares[i] = Math.Min(a.Remaining, decimal.Floor(exact / a.Step) * a.Step);
+            exact[i] = filled * a.Requested / block.Quantity;
+            shares[i] = Math.Min(a.Requested, decimal.Floor(exact[i] / a.Step) * a.Step);
             given += shares[i];
         }
 
-        // Hand out what rounding left, one step at a time, to the largest fractional remainders first.
-        var rotation = block.FillCount;
-        var order = Enumerable.Range(0, accounts.Count)
-            .OrderByDescending(i => (quantity * accounts[i].Remaining / remainingTotal) - shares[i])
-            .ThenBy(i => (i - rotation + accounts.Count) % accounts.Count)
-            .ToArray();
-        var left = quantity - given;
-        while (left > 0)
+        var left = filled - given;
+        if (left > 0)
         {
-            var progressed = false;
-            foreach (var i in order)
+            var rotation = (int)(block.BatchSequence % accounts.Count);
+            var order = Enumerable.Range(0, accounts.Count)
+                .OrderByDescending(i => exact[i] - shares[i])
+                .ThenBy(i => (i - rotation + accounts.Count) % accounts.Count)
+                .ToArray();
+            while (left > 0)
             {
-                var step = accounts[i].Step;
-                if (left >= step && shares[i] + step <= accounts[i].Remaining)
+                var progressed = false;
+                foreach (var i in order)
                 {
-                    shares[i] += step;
-                    left -= step;
-                    progressed = true;
-                    if (left <= 0)
+                    var step = accounts[i].Step;
+                    if (left >= step && shares[i] + step <= accounts[i].Requested)
                     {
-                        break;
+                        shares[i] += step;
+                        left -= step;
+                        progressed = true;
+                        if (left <= 0)
+                        {
+                            break;
+                        }
                     }
                 }
-            }
-            if (!progressed)
-            {
-                throw new InvalidOperationException($"block {block.Id}: a fill of {quantity} cannot be split in the accounts' steps ({left} left over)");
+                if (!progressed)
+                {
+                    // Only a block closed part-filled can get here (a complete fill always splits): the rest is smaller
+                    // than any account's step and stays with the firm, as a broker's error account would hold it.
+                    block.Unallocated = left;
+                    break;
+                }
             }
         }
 
-        var fills = new List<AllocatedFill>(accounts.Count);
+        var result = new List<AllocatedFill>(accounts.Count);
         for (var i = 0; i < accounts.Count; i++)
         {
-            if (shares[i] == 0)
-            {
-                continue;
-            }
             var a = accounts[i];
-            a.Filled += shares[i];
-            a.FilledNotional += shares[i] * price;
-            fills.Add(new AllocatedFill(a.AccountId, shares[i], price, a.IsComplete));
+            a.Filled = shares[i];
+            a.FilledNotional = shares[i] * price;
+            result.Add(new AllocatedFill(a.AccountId, shares[i], price));
         }
-        block.Filled += quantity;
-        block.FilledNotional += quantity * price;
-        block.FillCount++;
-        return fills;
+        block.IsAllocated = true;
+        return result;
     }
 }
