@@ -38,15 +38,21 @@ public static class DriftSweep
     public static void Run(AccountBook book, DriftReport report, SweepPath path = SweepPath.Auto, bool parallel = true) =>
         Run(book, book.c.Cash, report, path, parallel);
 
-    /// <summary>Sweeps every account with <paramref name="cash"/> standing in for the book's cash (e.g. after pending cash flows).</summary>
+    /// <summary>
+    /// Sweeps every account with <paramref name="cash"/> standing in for the book's cash (e.g. after pending cash flows).
+    /// When the book's marks are stale (<see cref="AccountBook.SetPrices"/> deferred them), each account's marks are
+    /// copied from the instrument prices just before its slots are read, so the refresh costs no pass of its own.
+    /// </summary>
     public static void Run(AccountBook book, double[] cash, DriftReport report, SweepPath path = SweepPath.Auto, bool parallel = true)
     {
         ValidateShapes(book, cash, report);
         var resolved = Resolve(path);
         var accounts = book.AccountCount;
+        var refreshFrom = book.MarksStale ? book.PriceArray : null;
         if (!parallel || accounts < ParallelThreshold || Environment.ProcessorCount == 1)
         {
-            SweepRange(resolved, book.c, cash, report, 0, accounts);
+            Sweep(resolved, book.c, cash, report, new AccountRange(0, accounts), refreshFrom);
+            book.MarksRefreshedBySweep();
             return;
         }
         // More chunks than cores so a core that finishes early takes another instead of idling.
@@ -58,9 +64,10 @@ public static class DriftSweep
             var to = Math.Min(accounts, from + perChunk);
             if (from < to)
             {
-                SweepRange(resolved, book.c, cash, report, from, to);
+                Sweep(resolved, book.c, cash, report, new AccountRange(from, to), refreshFrom);
             }
         });
+        book.MarksRefreshedBySweep();
     }
 
     /// <summary>Sweeps accounts [<paramref name="from"/>, <paramref name="to"/>) on the calling thread.</summary>
@@ -69,7 +76,9 @@ public static class DriftSweep
         ValidateShapes(book, book.c.Cash, report);
         ArgumentOutOfRangeException.ThrowIfNegative(from);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(to, book.AccountCount);
-        SweepRange(Resolve(path), book.c, book.c.Cash, report, from, to);
+        // Marks outside the range would stay stale, so a partial sweep brings them all up to date first.
+        _ = book.Marks;
+        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountRange(from, to), refreshFrom: null);
     }
 
     /// <summary>
@@ -87,7 +96,8 @@ public static class DriftSweep
                 throw new ArgumentOutOfRangeException(nameof(accounts), $"account index {accounts[i]} is not in the book");
             }
         }
-        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountList(accounts, count));
+        _ = book.Marks;
+        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountList(accounts, count), refreshFrom: null);
     }
 
     private static void ValidateShapes(AccountBook book, double[] cash, DriftReport report)
@@ -115,37 +125,48 @@ public static class DriftSweep
         return supported ? resolved : throw new PlatformNotSupportedException($"{resolved} is not hardware accelerated on this CPU");
     }
 
-    private static void SweepRange(SweepPath path, BookColumns c, double[] cash, DriftReport r, int from, int to) =>
-        Sweep(path, c, cash, r, new AccountRange(from, to));
-
-    private static void Sweep<TAccounts>(SweepPath path, BookColumns c, double[] cash, DriftReport r, TAccounts accounts)
+    private static void Sweep<TAccounts>(SweepPath path, BookColumns c, double[] cash, DriftReport r, TAccounts accounts, double[]? refreshFrom)
         where TAccounts : struct, IAccountSet
     {
         switch (path)
         {
             case SweepPath.Vector512:
-                SweepLadder(c, cash, r, accounts, widest: 8);
+                SweepLadder(c, cash, r, accounts, widest: 8, refreshFrom);
                 break;
             case SweepPath.Vector256:
-                SweepLadder(c, cash, r, accounts, widest: 4);
+                SweepLadder(c, cash, r, accounts, widest: 4, refreshFrom);
                 break;
             case SweepPath.Vector128:
-                SweepLadder(c, cash, r, accounts, widest: 2);
+                SweepLadder(c, cash, r, accounts, widest: 2, refreshFrom);
                 break;
             default:
                 for (var i = 0; i < accounts.Count; i++)
                 {
-                    SweepAccountScalar(c, cash, r, accounts[i]);
+                    SweepAccountScalar(c, cash, r, accounts[i], refreshFrom);
                 }
                 break;
         }
     }
 
+    /// <summary>Copies an account's marks from the instrument prices (the deferred refresh), while its slots are about to be read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RefreshAccountMarks(BookColumns c, double[] prices, int start, int end)
+    {
+        for (var s = start; s < end; s++)
+        {
+            c.Mark[s] = prices[c.InstrumentIndex[s]];
+        }
+    }
+
     /// <summary>The reference implementation for one account: plain loops, no vectors.</summary>
-    internal static void SweepAccountScalar(BookColumns c, double[] cash, DriftReport r, int a)
+    internal static void SweepAccountScalar(BookColumns c, double[] cash, DriftReport r, int a, double[]? refreshFrom = null)
     {
         var start = c.SlotStart[a];
         var end = c.SlotStart[a + 1];
+        if (refreshFrom is not null)
+        {
+            RefreshAccountMarks(c, refreshFrom, start, end);
+        }
         var total = 0.0;
         for (var s = start; s < end; s++)
         {
@@ -185,7 +206,7 @@ public static class DriftSweep
     /// fold is the horizontal reduction and no lane is ever masked or read twice. <paramref name="widest"/> is where
     /// the ladder starts (8, 4 or 2 lanes), which is how each path is tested on its own.
     /// </summary>
-    private static void SweepLadder<TAccounts>(BookColumns c, double[] cash, DriftReport r, TAccounts accounts, int widest)
+    private static void SweepLadder<TAccounts>(BookColumns c, double[] cash, DriftReport r, TAccounts accounts, int widest, double[]? refreshFrom)
         where TAccounts : struct, IAccountSet
     {
         ref var q = ref MemoryMarshal.GetArrayDataReference(c.Quantity);
@@ -199,6 +220,10 @@ public static class DriftSweep
             var a = accounts[i];
             var start = c.SlotStart[a];
             var end = c.SlotStart[a + 1];
+            if (refreshFrom is not null)
+            {
+                RefreshAccountMarks(c, refreshFrom, start, end);
+            }
 
             var s = start;
             var value512 = Vector512<double>.Zero;

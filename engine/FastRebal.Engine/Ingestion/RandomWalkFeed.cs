@@ -5,11 +5,16 @@ namespace FastRebal.Engine.Ingestion;
 /// <summary>
 /// A seeded load generator: every instrument follows its own geometric random walk, and each step is quoted by every
 /// source with a few basis points of independent noise, as real vendors disagree in the last digits. The same seed
-/// gives the same ticks. <paramref name="ticksPerSecond"/> paces it on the wall clock (0 = as fast as it is read).
+/// gives the same ticks. With <c>meanReversion</c> above zero the walk is pulled back towards its start price
+/// (an Ornstein-Uhlenbeck walk in log price), the way intraday quotes jitter around a level: a million ticks a second
+/// of a pure walk would move prices further in a minute than markets move in a year. <paramref name="ticksPerSecond"/> paces it on the wall clock (0 = as fast as it is read).
 /// </summary>
 public sealed class RandomWalkFeed : IPriceFeed
 {
     private readonly double[] price;
+    private readonly double[] start;
+    private readonly double[] logDeviation;
+    private readonly double meanReversion;
     private readonly Random random;
     private readonly double stepVolatility;
     private readonly double noiseBps;
@@ -17,6 +22,7 @@ public sealed class RandomWalkFeed : IPriceFeed
     private readonly long startTicks = DateTime.UtcNow.Ticks;
     private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
     private long emitted;
+    private long paceStart = -1;
     private int nextInstrument;
     private int nextSource;
 
@@ -26,10 +32,18 @@ public sealed class RandomWalkFeed : IPriceFeed
     /// <param name="ticksPerSecond">Pace on the wall clock; 0 for as fast as possible.</param>
     /// <param name="stepVolatility">Standard deviation of one step's return (0.0005 = 5 bps).</param>
     /// <param name="noiseBps">Standard deviation of a source's quote around the true price, in basis points.</param>
-    public RandomWalkFeed(ReadOnlySpan<double> startPrices, int sources, int seed, double ticksPerSecond = 0, double stepVolatility = 0.0005, double noiseBps = 2)
+    /// <param name="meanReversion">
+    /// Share of the log-price deviation from the start price given back at each step (0 = a pure walk). The deviation
+    /// then settles at a standard deviation of about stepVolatility / sqrt(2 x meanReversion).
+    /// </param>
+    public RandomWalkFeed(ReadOnlySpan<double> startPrices, int sources, int seed, double ticksPerSecond = 0, double stepVolatility = 0.0005, double noiseBps = 2, double meanReversion = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sources, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(ticksPerSecond);
+        if (meanReversion is < 0 or >= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(meanReversion), $"mean reversion must be from 0 up to (not including) 1, got {meanReversion}");
+        }
         foreach (var p in startPrices)
         {
             if (!(p > 0) || !double.IsFinite(p))
@@ -38,6 +52,9 @@ public sealed class RandomWalkFeed : IPriceFeed
             }
         }
         price = startPrices.ToArray();
+        start = startPrices.ToArray();
+        logDeviation = new double[price.Length];
+        this.meanReversion = meanReversion;
         SourceCount = sources;
         random = new Random(seed);
         this.stepVolatility = stepVolatility;
@@ -59,7 +76,14 @@ public sealed class RandomWalkFeed : IPriceFeed
         var allowed = destination.Length;
         if (ticksPerSecond > 0)
         {
-            var due = (long)(clock.Elapsed.TotalSeconds * ticksPerSecond) - emitted;
+            // The pace runs from the first read, not from construction: a host that opens its day before reading
+            // (seconds for a large book) must not meet a burst of every tick it was "owed" in the meantime.
+            var elapsed = clock.Elapsed.Ticks;
+            if (paceStart < 0)
+            {
+                paceStart = elapsed;
+            }
+            var due = (long)(TimeSpan.FromTicks(elapsed - paceStart).TotalSeconds * ticksPerSecond) - emitted;
             allowed = (int)Math.Clamp(due, 0, destination.Length);
         }
         var now = Now;
@@ -67,7 +91,9 @@ public sealed class RandomWalkFeed : IPriceFeed
         {
             if (nextSource == 0)
             {
-                price[nextInstrument] *= Math.Exp(stepVolatility * MarketHistory.Gaussian(random));
+                ref var x = ref logDeviation[nextInstrument];
+                x = (x * (1 - meanReversion)) + (stepVolatility * MarketHistory.Gaussian(random));
+                price[nextInstrument] = start[nextInstrument] * Math.Exp(x);
             }
             var quote = price[nextInstrument] * (1 + (noiseBps * 1e-4 * MarketHistory.Gaussian(random)));
             destination[i] = new SourceTick(nextInstrument, nextSource, quote, now);

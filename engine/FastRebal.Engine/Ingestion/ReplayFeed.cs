@@ -24,7 +24,10 @@ public sealed class ReplayFeed : IPriceFeed
     /// <param name="instruments">The book's instruments; each is matched to the history by symbol.</param>
     /// <param name="history">Daily closes.</param>
     /// <param name="from">Replay the days after this one (the day the book was priced).</param>
-    /// <param name="to">Last day to replay (inclusive); the history's end when null.</param>
+    /// <param name="to">
+    /// Last day to replay (inclusive). When null, the last day every replayed instrument has a close: a series that
+    /// ends earlier would otherwise go stale and freeze its instrument for the rest of the replay.
+    /// </param>
     /// <param name="sources">Quotes per instrument and day.</param>
     /// <param name="daysPerSecond">Pace; 0 for as fast as possible.</param>
     /// <param name="seed">Noise seed.</param>
@@ -35,7 +38,7 @@ public sealed class ReplayFeed : IPriceFeed
         ArgumentOutOfRangeException.ThrowIfNegative(daysPerSecond);
         series = new PriceSeries?[instruments.Count];
         var allDays = new SortedSet<DateOnly>();
-        var last = to ?? history.LastDate;
+        var last = to ?? LastCommonDay(instruments, history);
         for (var i = 0; i < instruments.Count; i++)
         {
             var symbol = instruments[i].Symbol;
@@ -58,6 +61,20 @@ public sealed class ReplayFeed : IPriceFeed
     }
 
     public string Name { get; }
+
+    private static DateOnly LastCommonDay(InstrumentTable instruments, MarketHistory history)
+    {
+        var last = DateOnly.MaxValue;
+        for (var i = 0; i < instruments.Count; i++)
+        {
+            if (history.Contains(instruments[i].Symbol))
+            {
+                var dates = history[instruments[i].Symbol].Dates;
+                last = dates[^1] < last ? dates[^1] : last;
+            }
+        }
+        return last;
+    }
 
     public int SourceCount { get; }
 

@@ -56,10 +56,16 @@ public sealed class MarketHistory
     public PriceSeries this[string symbol] => series[symbol];
 
     /// <summary>A history of one series, e.g. a single CSV given on the command line.</summary>
-    public static MarketHistory FromSeries(PriceSeries prices, string source)
+    public static MarketHistory FromSeries(PriceSeries prices, string source) => FromSeries(source, prices);
+
+    /// <summary>A history of the given series (a host's own data, or a test's).</summary>
+    public static MarketHistory FromSeries(string source, params PriceSeries[] prices)
     {
         var history = new MarketHistory(source);
-        history.series[prices.Symbol] = prices;
+        foreach (var series in prices)
+        {
+            history.series[series.Symbol] = series;
+        }
         return history;
     }
 

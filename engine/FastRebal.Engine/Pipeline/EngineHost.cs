@@ -139,7 +139,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         Orders = new OrderStage(book, options.Slicing, options.AverageDailyVolume ?? (_ => 1_000_000m), sink, new SimulatedVenue(), KillSwitch, fills, TickToOrder);
 
         ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail };
-        evaluationProcessor = new BatchProcessor<PriceEvent, EvaluationHandler>(priceRing, new EvaluationHandler(Evaluation, Metrics), "fastrebal-evaluate") { OnFault = Fail };
+        evaluationProcessor = new BatchProcessor<PriceEvent, EvaluationHandler>(priceRing, new EvaluationHandler(Evaluation, Metrics, EvaluationBatch), "fastrebal-evaluate") { OnFault = Fail };
         orderProcessor = new BatchProcessor<OrderEvent, OrderHandler>(orderRing, new OrderHandler(Orders), "fastrebal-orders") { OnFault = Fail };
         RegisterMetrics();
     }
@@ -167,12 +167,19 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
     /// <summary>From a verified price entering the engine to the end of the evaluation of the accounts it touched.</summary>
     public LatencyRecorder PriceToDecision { get; } = new("price change to decision");
 
+    /// <summary>How long one evaluation batch takes, from its first event to its end (the stage's service time).</summary>
+    public LatencyRecorder EvaluationBatch { get; } = new("evaluation batch");
+
     /// <summary>From a verified price entering the engine to the first child order it caused leaving through the sink.</summary>
     public LatencyRecorder TickToOrder { get; } = new("tick to order");
 
     private static IWaitStrategy Wait(EngineOptions options) => options.YieldingWaits ? new YieldingWaitStrategy() : new BlockingWaitStrategy();
 
-    /// <summary>Starts the three threads. Stages start last to first, so nothing is published to a stage not yet running.</summary>
+    /// <summary>
+    /// Opens the day (a full sweep and the day's calendar decisions, on the caller's thread: seconds for a large book
+    /// on a quarter's first day), then starts the three threads. Stages start last to first, so nothing is published
+    /// to a stage not yet running.
+    /// </summary>
     public void Start()
     {
         if (Interlocked.Exchange(ref started, 1) == 1)
@@ -180,6 +187,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("the engine was already started");
         }
         orderProcessor.Start();
+        Evaluation.Open(feed.Now);
         evaluationProcessor.Start();
         ingest.Start();
     }

@@ -21,6 +21,9 @@ public interface IPlanGate
     /// <summary>Sees every evaluated account's total drift, so a breaker can trip on a sudden move.</summary>
     void ObserveDrift(int account, int model, double totalDrift, DateOnly day);
 
+    /// <summary>Sees every account's total drift after a full sweep (index = account).</summary>
+    void ObserveAllDrifts(ReadOnlySpan<double> totalDrift, DateOnly day);
+
     /// <summary>Sees a model's mean total drift after each full sweep (the model-level breaker).</summary>
     void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day);
 
@@ -66,6 +69,8 @@ public sealed class EvaluationCounters
 /// An account with trades in flight is not decided again until they complete or are cancelled, and an account that
 /// was decided without trading (min-days, lot rounding, approval) is not decided again until its drift moves by
 /// <see cref="RedecideDriftStep"/> or the day changes: a breach that cannot be traded must not cost a decision per tick.
+/// Calendar rebalances are checked once a day, in the full sweep that opens it; an account busy then (trades in
+/// flight, halted, awaiting approval) is looked at again at the next day's open.
 /// </remarks>
 public sealed class EvaluationStage
 {
@@ -84,6 +89,7 @@ public sealed class EvaluationStage
 
     private readonly double[] batchPrice;
     private readonly int[] changedInstruments;
+    private readonly (int Instrument, double Price)[] priceUpdates;
     private int changedCount;
     private readonly long[] receivedAt;
     private int receivedCount;
@@ -96,8 +102,10 @@ public sealed class EvaluationStage
     private bool sweepAllRequested = true;
 
     private readonly int[] openTrades;
+    private readonly bool[] assetClassBanded;
     private readonly bool[] rebalancing;
     private readonly decimal[] pendingFlow;
+    private int accountsWithPendingFlow;
     private readonly double[] parkedExcess;
     private readonly double[] modelDrift;
     private readonly int[] modelAccounts;
@@ -129,10 +137,16 @@ public sealed class EvaluationStage
         report = new DriftReport(book);
         batchPrice = new double[book.Instruments.Count];
         changedInstruments = new int[book.Instruments.Count];
+        priceUpdates = new (int, double)[book.Instruments.Count];
         receivedAt = new long[maxBatch];
         dirty = new int[book.AccountCount];
         dirtyStamp = new int[book.AccountCount];
         openTrades = new int[book.AccountCount];
+        assetClassBanded = new bool[book.AccountCount];
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            assetClassBanded[a] = book.Policy(a).AssetClassBands is not null;
+        }
         rebalancing = new bool[book.AccountCount];
         pendingFlow = new decimal[book.AccountCount];
         parkedExcess = new double[book.AccountCount];
@@ -198,13 +212,25 @@ public sealed class EvaluationStage
         Counters.PriceChanges++;
     }
 
+    /// <summary>
+    /// Opens the trading day of <paramref name="marketTime"/> before the first tick: a full sweep with the day's
+    /// calendar checks. Call it on the host's thread before the stage's own thread starts, so the opening work (a
+    /// quarter's calendar rebalances can mean a decision for every account) is done before prices start to flow.
+    /// </summary>
+    public void Open(long marketTime)
+    {
+        batchMarketTime = marketTime;
+        EndBatch();
+    }
+
     /// <summary>Evaluates everything the batch touched. Runs on the evaluation thread only.</summary>
     public void EndBatch()
     {
         sequence++;
         Counters.Batches++;
         var newDay = DateOnly.FromDateTime(new DateTime(Math.Max(batchMarketTime, 1), DateTimeKind.Utc));
-        if (newDay != day)
+        var opensDay = newDay != day;
+        if (opensDay)
         {
             // A new trading day: calendar rebalances may fall due and parked breaches get another look.
             day = newDay;
@@ -222,9 +248,21 @@ public sealed class EvaluationStage
             DriftSweep.Run(book, report, parallel: parallelSweep);
             Counters.FullSweeps++;
             ObserveModels();
-            for (var a = 0; a < book.AccountCount; a++)
+            gate.ObserveAllDrifts(report.TotalDrift, day);
+            // Most accounts are in band with nothing pending: a cheap test over every account finds the few to decide.
+            var maxExcess = report.MaxExcess;
+            var investable = report.InvestableValue;
+            var anyFlow = accountsWithPendingFlow > 0;
+            for (var a = 0; a < maxExcess.Length; a++)
             {
-                Evaluate(a, calendarCheck: true);
+                if (opensDay || (maxExcess[a] > 0 && investable[a] > 0) || assetClassBanded[a] || (anyFlow && pendingFlow[a] != 0))
+                {
+                    Decide(a, calendarCheck: opensDay);
+                }
+                else
+                {
+                    parkedExcess[a] = double.NaN;
+                }
             }
             Counters.AccountsEvaluated += book.AccountCount;
         }
@@ -233,7 +271,9 @@ public sealed class EvaluationStage
             DriftSweep.RunAccounts(book, report, dirty, dirtyCount);
             for (var i = 0; i < dirtyCount; i++)
             {
-                Evaluate(dirty[i], calendarCheck: false);
+                var a = dirty[i];
+                gate.ObserveDrift(a, book.ModelIndex(a), report.TotalDrift[a], day);
+                Decide(a, calendarCheck: false);
             }
             Counters.AccountsEvaluated += dirtyCount;
         }
@@ -273,25 +313,35 @@ public sealed class EvaluationStage
         for (var i = 0; i < changedCount; i++)
         {
             var instrument = changedInstruments[i];
-            book.UpdatePrice(instrument, batchPrice[instrument], holdings);
             gate.ObservePrice(instrument, batchPrice[instrument], day);
-            batchPrice[instrument] = 0;
             touched += holdings.AccountsOf(instrument).Length;
         }
-        // When the batch moved instruments most accounts hold, one full sweep beats merging the account lists.
+        // When the batch moved instruments most accounts hold, one full sweep beats merging the account lists, and
+        // one sequential pass over every slot's mark beats scattered writes to the slots of each instrument.
         if (touched > book.AccountCount / 2)
         {
+            for (var i = 0; i < changedCount; i++)
+            {
+                priceUpdates[i] = (changedInstruments[i], batchPrice[changedInstruments[i]]);
+            }
+            book.SetPrices(priceUpdates.AsSpan(0, changedCount), deferMarks: true);
             sweepAllRequested = true;
         }
         else
         {
             for (var i = 0; i < changedCount; i++)
             {
-                foreach (var account in holdings.AccountsOf(changedInstruments[i]))
+                var instrument = changedInstruments[i];
+                book.UpdatePrice(instrument, batchPrice[instrument], holdings);
+                foreach (var account in holdings.AccountsOf(instrument))
                 {
                     MarkDirty(account);
                 }
             }
+        }
+        for (var i = 0; i < changedCount; i++)
+        {
+            batchPrice[changedInstruments[i]] = 0;
         }
         changedCount = 0;
     }
@@ -306,20 +356,19 @@ public sealed class EvaluationStage
         }
     }
 
-    private void Evaluate(int a, bool calendarCheck)
+    /// <summary>Decides one swept account whose drift the breakers have already seen, if it has anything to act on.</summary>
+    private void Decide(int a, bool calendarCheck)
     {
         var model = book.ModelIndex(a);
-        gate.ObserveDrift(a, model, report.TotalDrift[a], day);
-        if (openTrades[a] > 0 || gate.IsHalted(a, model) || awaitingApproval.ContainsKey(a))
+        if (openTrades[a] > 0 || gate.IsHalted(a, model) || (awaitingApprovalCount > 0 && awaitingApproval.ContainsKey(a)))
         {
             return;
         }
         var flow = pendingFlow[a];
-        var policy = book.Policy(a);
         var candidate = flow != 0
             || report.Breaches(a)
-            || (calendarCheck && policy.Trigger != RebalanceTrigger.Threshold && RebalanceRules.IsCalendarDue(policy.Calendar, book.LastRebalanced(a), day))
-            || (policy.AssetClassBands is not null && RebalanceRules.AssetClassBreach(book, report, a) is not null);
+            || (calendarCheck && book.Policy(a) is { Trigger: not RebalanceTrigger.Threshold } policy && RebalanceRules.IsCalendarDue(policy.Calendar, book.LastRebalanced(a), day))
+            || (assetClassBanded[a] && RebalanceRules.AssetClassBreach(book, report, a) is not null);
         if (!candidate)
         {
             parkedExcess[a] = double.NaN;
@@ -350,7 +399,7 @@ public sealed class EvaluationStage
             default:
                 if (decision.Action == DecisionAction.CashFlow && flow > 0)
                 {
-                    pendingFlow[a] = 0;
+                    SetPendingFlow(a, 0);
                 }
                 Park(a);
                 break;
@@ -453,14 +502,17 @@ public sealed class EvaluationStage
     private void SettleFlow(int a)
     {
         var flow = pendingFlow[a];
-        if (flow < 0 && book.ApplyCashFlow(a, (double)flow) is null)
+        if ((flow < 0 && book.ApplyCashFlow(a, (double)flow) is null) || flow > 0)
         {
-            pendingFlow[a] = 0;
+            SetPendingFlow(a, 0);
         }
-        else if (flow > 0)
-        {
-            pendingFlow[a] = 0;
-        }
+    }
+
+    /// <summary>Sets an account's pending flow and keeps count of the accounts that have one (so a full sweep skips the check when none do).</summary>
+    private void SetPendingFlow(int a, decimal flow)
+    {
+        accountsWithPendingFlow += (flow != 0 ? 1 : 0) - (pendingFlow[a] != 0 ? 1 : 0);
+        pendingFlow[a] = flow;
     }
 
     private void ApplyCommands()
@@ -493,7 +545,7 @@ public sealed class EvaluationStage
                     // Money that arrived is cash at once; the flow stays pending only to be invested.
                     book.ApplyCashFlow(a, (double)flow.SignedAmount);
                 }
-                pendingFlow[a] += flow.SignedAmount;
+                SetPendingFlow(a, pendingFlow[a] + flow.SignedAmount);
                 MarkDirty(a);
                 return CommandResult.Ok($"{flow.Kind} of {flow.Amount:0.00} queued for {flow.AccountId}");
             }
@@ -604,6 +656,7 @@ public sealed class EvaluationStage
         for (var i = 0; i < targets.Count; i++)
         {
             book.UpdatePolicy(targets[i], updated[i]);
+            assetClassBanded[targets[i]] = updated[i].AssetClassBands is not null;
             parkedExcess[targets[i]] = double.NaN;
             MarkDirty(targets[i]);
         }

@@ -17,6 +17,8 @@ public sealed class RiskPlanGate(RiskGate gate, int referenceIndex) : IPlanGate
 
     public void ObserveDrift(int account, int model, double totalDrift, DateOnly day) => Gate.Accounts.Observe(account, totalDrift, day);
 
+    public void ObserveAllDrifts(ReadOnlySpan<double> totalDrift, DateOnly day) => Gate.Accounts.ObserveAll(totalDrift, day);
+
     public void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day) => Gate.Models.Observe(model, meanTotalDrift, day);
 
     public void ObservePrice(int instrument, double price, DateOnly day)

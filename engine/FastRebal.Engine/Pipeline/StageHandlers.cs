@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace FastRebal.Engine.Pipeline;
 
 /// <summary>Feeds the evaluation stage from its ring: every event of a batch, then one evaluation at the batch's end.</summary>
-internal sealed class EvaluationHandler(EvaluationStage stage, EngineMetrics metrics) : IRingHandler<PriceEvent>
+internal sealed class EvaluationHandler(EvaluationStage stage, EngineMetrics metrics, LatencyRecorder batchTime) : IRingHandler<PriceEvent>
 {
     private long batchStart;
 
@@ -17,7 +17,9 @@ internal sealed class EvaluationHandler(EvaluationStage stage, EngineMetrics met
         if (endOfBatch)
         {
             stage.EndBatch();
-            metrics.BatchDuration.Record(Stopwatch.GetElapsedTime(batchStart).TotalMilliseconds);
+            var end = Stopwatch.GetTimestamp();
+            metrics.BatchDuration.Record(Stopwatch.GetElapsedTime(batchStart, end).TotalMilliseconds);
+            batchTime.Record(batchStart, end);
             batchStart = 0;
         }
     }

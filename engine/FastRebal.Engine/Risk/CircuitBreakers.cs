@@ -63,6 +63,24 @@ public sealed class DriftBreaker
         return true;
     }
 
+    /// <summary>
+    /// Takes the total drift of every index at once (a full sweep): the same rule as <see cref="Observe"/>, in one
+    /// tight loop rather than a call per account. Returns how many this observation tripped.
+    /// </summary>
+    public int ObserveAll(ReadOnlySpan<double> totalDrift, DateOnly day)
+    {
+        if (totalDrift.Length != opening.Length)
+        {
+            throw new ArgumentException($"expected {opening.Length} {Kind} drifts, got {totalDrift.Length}", nameof(totalDrift));
+        }
+        var trips = 0;
+        for (var i = 0; i < totalDrift.Length; i++)
+        {
+            trips += Observe(i, totalDrift[i], day) ? 1 : 0;
+        }
+        return trips;
+    }
+
     /// <summary>Releases a halt; the day's opening drift restarts from the current figure at the next observation.</summary>
     public bool Release(int index, string who, string why)
     {

@@ -46,7 +46,24 @@ public sealed class AccountBook
 
     public ReadOnlySpan<double> Quantities => c.Quantity;
 
-    public ReadOnlySpan<double> Marks => c.Mark;
+    /// <summary>Each slot's price. Brings the marks up to date first if <see cref="SetPrices"/> deferred them.</summary>
+    public ReadOnlySpan<double> Marks
+    {
+        get
+        {
+            if (MarksStale)
+            {
+                RefreshMarks();
+            }
+            return c.Mark;
+        }
+    }
+
+    /// <summary>
+    /// True after <see cref="SetPrices"/> with <c>deferMarks</c>: the instrument prices are current and the slot marks
+    /// are not, until the next full drift sweep (which copies them as it reads them) or <see cref="RefreshMarks"/>.
+    /// </summary>
+    public bool MarksStale { get; private set; }
 
     public ReadOnlySpan<double> Targets => c.Target;
 
@@ -84,7 +101,13 @@ public sealed class AccountBook
     /// Replaces prices for a batch of instruments. Every price is checked before any is applied, so a bad
     /// price leaves the book exactly as it was.
     /// </summary>
-    public void SetPrices(ReadOnlySpan<(int Instrument, double Price)> updates)
+    /// <param name="updates">Instrument index and new price.</param>
+    /// <param name="deferMarks">
+    /// Leave the slot marks for the next full sweep to copy while it streams the slots anyway, instead of a separate
+    /// pass over every slot now (the live path, when a batch moved instruments most accounts hold). Anything that
+    /// reads the marks before that sweep gets them refreshed first.
+    /// </param>
+    public void SetPrices(ReadOnlySpan<(int Instrument, double Price)> updates, bool deferMarks = false)
     {
         foreach (var (instrument, price) in updates)
         {
@@ -101,7 +124,14 @@ public sealed class AccountBook
         {
             prices[instrument] = price;
         }
-        RefreshMarks();
+        if (deferMarks)
+        {
+            MarksStale = true;
+        }
+        else
+        {
+            RefreshMarks();
+        }
     }
 
     /// <summary>
@@ -118,6 +148,10 @@ public sealed class AccountBook
         if (!(price > 0) || !double.IsFinite(price))
         {
             throw new ArgumentException($"instrument {Instruments[instrument].Id}: price must be a positive number, got {price}", nameof(price));
+        }
+        if (MarksStale)
+        {
+            RefreshMarks();
         }
         prices[instrument] = price;
         var mark = c.Mark;
@@ -193,7 +227,14 @@ public sealed class AccountBook
         {
             mark[s] = prices[index[s]];
         }
+        MarksStale = false;
     }
+
+    /// <summary>A full sweep copied every mark as it went.</summary>
+    internal void MarksRefreshedBySweep() => MarksStale = false;
+
+    /// <summary>The instrument prices the marks are copied from (for the sweep that refreshes them).</summary>
+    internal double[] PriceArray => prices;
 
     /// <summary>
     /// Applies an account's executed trades and cash change. Quantities are checked first (never short, never

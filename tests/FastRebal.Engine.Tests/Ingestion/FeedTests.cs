@@ -72,4 +72,49 @@ public class FeedTests
 
         Assert.InRange(first, 0, 50);
     }
+
+    [Fact]
+    public void A_paced_random_walk_counts_its_rate_from_the_first_read_not_from_when_it_was_made()
+    {
+        var feed = new RandomWalkFeed([100], sources: 1, seed: 1, ticksPerSecond: 1000);
+        var buffer = new SourceTick[100_000];
+        // A host that opens its day before reading (seconds for a large book) must not be owed a burst of ticks.
+        Thread.Sleep(300);
+
+        var first = feed.Read(buffer);
+
+        Assert.InRange(first, 0, 50);
+    }
+
+    [Fact]
+    public void A_mean_reverting_walk_stays_near_its_start_while_a_pure_walk_wanders()
+    {
+        const int steps = 400_000;
+        var buffer = new SourceTick[steps];
+        new RandomWalkFeed([100], sources: 1, seed: 3, stepVolatility: 0.001, noiseBps: 0, meanReversion: 0.01).Read(buffer);
+        var reverting = buffer.Select(t => Math.Log(t.Price / 100)).ToArray();
+        new RandomWalkFeed([100], sources: 1, seed: 3, stepVolatility: 0.001, noiseBps: 0).Read(buffer);
+        var pure = buffer.Select(t => Math.Log(t.Price / 100)).ToArray();
+
+        // Stationary deviation: 0.001 / sqrt(2 x 0.01) = 0.0071; a pure walk's spread after n steps grows as 0.001 x sqrt(n).
+        var spread = Math.Sqrt(reverting.Skip(steps / 2).Average(x => x * x));
+        Assert.InRange(spread, 0.004, 0.011);
+        Assert.True(pure.Skip(steps / 2).Max(Math.Abs) > 0.05, "the pure walk should wander far beyond the reverting one");
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RandomWalkFeed([100], 1, 1, meanReversion: 1));
+    }
+
+    [Fact]
+    public void A_replay_without_an_end_stops_on_the_last_day_every_instrument_has_a_close()
+    {
+        var history = MarketHistory.FromSeries(
+            "test",
+            new PriceSeries("AAA", [new DateOnly(2025, 1, 2), new DateOnly(2025, 1, 3), new DateOnly(2025, 1, 6)], [10, 11, 12]),
+            new PriceSeries("BBB", [new DateOnly(2025, 1, 2), new DateOnly(2025, 1, 3)], [20, 21]));
+        var table = new InstrumentTable([new Instrument("AAA", "AAA", "US Equity"), new Instrument("BBB", "BBB", "US Equity")]);
+
+        var feed = new ReplayFeed(table, history, new DateOnly(2025, 1, 1), sources: 1, noiseBps: 0);
+
+        // BBB has no close after 2025-01-03: replaying AAA alone past it would leave BBB stale and frozen.
+        Assert.Equal(2, feed.TradingDays);
+    }
 }

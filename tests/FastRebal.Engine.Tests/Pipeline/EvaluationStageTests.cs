@@ -34,6 +34,8 @@ public class EvaluationStageTests
 
         public void ObserveDrift(int account, int model, double totalDrift, DateOnly day) => Observed++;
 
+        public void ObserveAllDrifts(ReadOnlySpan<double> totalDrift, DateOnly day) => Observed += totalDrift.Length;
+
         public void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day)
         {
         }

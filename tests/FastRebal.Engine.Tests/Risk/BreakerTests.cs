@@ -21,6 +21,28 @@ public class BreakerTests
     }
 
     [Fact]
+    public void Observing_every_account_at_once_trips_exactly_those_one_by_one_observation_would()
+    {
+        var bulk = new DriftBreaker("account", 4);
+        var single = new DriftBreaker("account", 4);
+        double[] opening = [0.02, 0.02, 0.05, 0.30];
+        double[] later = [0.1201, 0.1199, 0.30, 0.10];
+
+        bulk.ObserveAll(opening, Day);
+        var trips = bulk.ObserveAll(later, Day);
+        for (var i = 0; i < 4; i++)
+        {
+            single.Observe(i, opening[i], Day);
+            single.Observe(i, later[i], Day);
+        }
+
+        Assert.Equal(3, trips);
+        Assert.Equal([true, false, true, true], Enumerable.Range(0, 4).Select(bulk.IsHalted));
+        Assert.Equal(Enumerable.Range(0, 4).Select(single.IsHalted), Enumerable.Range(0, 4).Select(bulk.IsHalted));
+        Assert.Throws<ArgumentException>(() => bulk.ObserveAll([0.1, 0.2], Day));
+    }
+
+    [Fact]
     public void A_new_day_starts_from_that_days_first_drift()
     {
         var breaker = new DriftBreaker("model", 1);
