@@ -30,6 +30,7 @@ public static class RunCommand
         var feed = new Option<string>("--feed") { Description = "replay (data/), replay:PATH (a data folder or one etf_SYMBOL_daily.csv), or random", DefaultValueFactory = _ => "replay" };
         var speed = new Option<double>("--speed") { Description = "replay: trading days per second (0 = each day as soon as the last is evaluated); random: ticks per second (0 = as fast as possible)", DefaultValueFactory = _ => 0 };
         var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after this long (e.g. 00:00:10); a replay otherwise runs to its end, a random feed for 10 s" };
+        var warmup = new Option<TimeSpan?>("--warmup") { Description = "Discard latency samples from this first stretch of the run (default: 2 s for a random feed, none for a replay)" };
         var from = new Option<DateOnly?>("--from") { Description = $"replay: the day the book is priced on; the replay starts the next trading day (default {DefaultReplayStart:yyyy-MM-dd})" };
         var to = new Option<DateOnly?>("--to") { Description = "replay: the last day replayed (default: the last day every instrument has a close)" };
         var sources = new Option<int>("--sources") { Description = "Independent sources quoting each instrument", DefaultValueFactory = _ => 3 };
@@ -37,20 +38,21 @@ public static class RunCommand
         var blotter = new Option<string?>("--blotter") { Description = "Write every order and cancel to this CSV file" };
         var killSwitchFile = new Option<string?>("--kill-switch-file") { Description = "Keep the kill switch state in this file across runs" };
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
+        var parallelSweep = new Option<bool>("--parallel-sweep") { Description = "Split full sweeps over both cores (pays when the feed leaves a core idle)" };
         var command = new Command("run", "Run the live pipeline (ingest, verify, drift, decide, risk gate, slice) and report throughput and latency")
         {
-            feed, speed, duration, from, to, sources, sliceInterval, blotter, killSwitchFile, json,
+            feed, speed, duration, warmup, from, to, sources, sliceInterval, blotter, killSwitchFile, parallelSweep, json,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
-            firm.Read(parse), parse.GetValue(feed)!, parse.GetValue(speed), parse.GetValue(duration), parse.GetValue(from), parse.GetValue(to), parse.GetValue(sources),
-            parse.GetValue(sliceInterval), parse.GetValue(blotter), parse.GetValue(killSwitchFile), parse.GetValue(json)))));
+            firm.Read(parse), parse.GetValue(feed)!, parse.GetValue(speed), parse.GetValue(duration), parse.GetValue(warmup), parse.GetValue(from), parse.GetValue(to), parse.GetValue(sources),
+            parse.GetValue(sliceInterval), parse.GetValue(blotter), parse.GetValue(killSwitchFile), parse.GetValue(parallelSweep), parse.GetValue(json)))));
         return command;
     }
 
     public sealed record RunSettings(
-        FirmSpec Firm, string Feed, double Speed, TimeSpan? Duration, DateOnly? From, DateOnly? To, int Sources, TimeSpan SliceInterval,
-        string? Blotter, string? KillSwitchFile, bool Json);
+        FirmSpec Firm, string Feed, double Speed, TimeSpan? Duration, TimeSpan? Warmup, DateOnly? From, DateOnly? To, int Sources, TimeSpan SliceInterval,
+        string? Blotter, string? KillSwitchFile, bool ParallelSweep, bool Json);
 
     public static int Run(RunSettings settings)
     {
@@ -65,6 +67,10 @@ public static class RunCommand
         if (settings.Duration is { } d && d <= TimeSpan.Zero)
         {
             throw new UsageException($"--duration must be positive (got {d})");
+        }
+        if (settings.Warmup is { } w && (w < TimeSpan.Zero || (settings.Duration is { } total && w >= total)))
+        {
+            throw new UsageException($"--warmup must be from zero up to (not including) --duration (got {w})");
         }
         var replay = settings.Feed == "replay" || settings.Feed.StartsWith("replay:", StringComparison.Ordinal);
         if (!replay && settings.Feed != "random")
@@ -85,13 +91,16 @@ public static class RunCommand
             ? new ReplayFeed(book.Instruments, ReplayHistory(settings.Feed, firm), firm.AsOf, settings.To, sources: settings.Sources, daysPerSecond: settings.Speed, seed: spec.Seed)
             // Quotes jitter around the opening prices (about 1% standard deviation), as intraday quotes do, so a
             // million ticks a second load the engine without moving markets further than a real day would.
-            : new RandomWalkFeed(book.Prices, settings.Sources, spec.Seed, settings.Speed, meanReversion: 0.00125);
+            // The market clock starts at the US open of the day the book was priced, so the engine opens the day it knows.
+            : new RandomWalkFeed(book.Prices, settings.Sources, spec.Seed, settings.Speed, meanReversion: 0.00125,
+                marketStart: new DateTimeOffset(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero));
         var minSources = Math.Min(2, settings.Sources);
         var options = new EngineOptions
         {
             Slicing = new SlicingPolicy { Interval = settings.SliceInterval },
             KillSwitchPath = settings.KillSwitchFile,
             Lockstep = replay && settings.Speed == 0,
+            ParallelSweep = settings.ParallelSweep,
             Verification = replay
                 ? new VerificationPolicy { MinSources = minSources }
                 : new VerificationPolicy { MinSources = minSources, DefaultStaleness = TimeSpan.FromSeconds(30) },
@@ -111,11 +120,22 @@ public static class RunCommand
         engine.Start();
         progress.Step($"day opened in {opening.Elapsed.TotalSeconds:0.00} s ({engine.Status().Decisions:N0} decisions); ingesting");
         var clock = Stopwatch.StartNew();
+        var warmupLeft = settings.Warmup ?? (replay ? TimeSpan.Zero : TimeSpan.FromSeconds(2));
+        var warmedUp = warmupLeft == TimeSpan.Zero;
         var lastLine = TimeSpan.Zero;
         var lastTicks = 0L;
         while (clock.Elapsed < limit && !(replay && engine.Status() is { FeedCompleted: true } done && done.PriceRingBacklog == 0 && done.OrderRingBacklog == 0))
         {
             Thread.Sleep(50);
+            if (!warmedUp && clock.Elapsed >= warmupLeft)
+            {
+                // The first seconds carry the open's orders and the JIT; a load test reports the pipeline after them.
+                engine.PriceToDecision.Reset();
+                engine.TickToOrder.Reset();
+                engine.EvaluationBatch.Reset();
+                warmedUp = true;
+                progress.Step($"warm-up of {warmupLeft.TotalSeconds:0.#} s over: latency figures start now");
+            }
             if (clock.Elapsed - lastLine >= TimeSpan.FromSeconds(1))
             {
                 var s = engine.Status();
@@ -129,7 +149,7 @@ public static class RunCommand
         engine.Stop();
         var elapsed = clock.Elapsed;
         var status = engine.Status();
-        var figures = RunFigures.From(engine, status, elapsed);
+        var figures = RunFigures.From(engine, status, elapsed, warmedUp ? warmupLeft : elapsed);
         engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
         if (settings.Json)
@@ -174,6 +194,7 @@ public sealed record RunFigures(
     string Feed,
     int Accounts,
     double Seconds,
+    double WarmupSeconds,
     long TicksRead,
     double TicksPerSecond,
     long VerifiedPriceChanges,
@@ -196,7 +217,7 @@ public sealed record RunFigures(
     bool KillSwitchEngaged,
     string? Fault)
 {
-    public static RunFigures From(EngineHost engine, EngineStatus s, TimeSpan elapsed)
+    public static RunFigures From(EngineHost engine, EngineStatus s, TimeSpan elapsed, TimeSpan warmup)
     {
         var rejects = Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None && engine.Risk.Rejected(r) > 0)
             .ToDictionary(r => r.ToString(), r => engine.Risk.Rejected(r));
@@ -204,7 +225,7 @@ public sealed record RunFigures(
             .Select(i => $"{engine.Book.Instruments[i.Instrument].Symbol}: {i.Freeze} ({i.Detail})").ToList();
         using var process = Process.GetCurrentProcess();
         return new RunFigures(
-            s.Feed, engine.Book.AccountCount, elapsed.TotalSeconds, s.TicksRead, s.TicksRead / elapsed.TotalSeconds, s.PricesPublished,
+            s.Feed, engine.Book.AccountCount, elapsed.TotalSeconds, warmup.TotalSeconds, s.TicksRead, s.TicksRead / elapsed.TotalSeconds, s.PricesPublished,
             s.TicksRejected, s.FrozenInstruments, frozen, s.Batches, s.Decisions, s.TradesReleased, s.OrdersSent, s.OrdersSent / elapsed.TotalSeconds,
             s.OrdersCancelled, s.RiskRejected, rejects, s.AccountsInBreach, LatencyFigures.From(engine.PriceToDecision), LatencyFigures.From(engine.TickToOrder), LatencyFigures.From(engine.EvaluationBatch),
             process.PeakWorkingSet64 / 1e6, s.KillSwitch.Engaged, s.Fault);
@@ -223,6 +244,10 @@ public sealed record RunFigures(
         o.WriteLine(string.Create(c, $"  decisions               {Decisions,14:N0}   ({TradesReleased:N0} trades released; {AccountsInBreach:N0} accounts in breach at the end)"));
         o.WriteLine(string.Create(c, $"  orders sent             {OrdersSent,14:N0}   {OrdersPerSecond,12:N0} /s   ({OrdersCancelled:N0} cancelled)"));
         o.WriteLine(string.Create(c, $"  risk rejects            {RiskRejected,14:N0}   {(RejectsByReason.Count == 0 ? "" : string.Join(", ", RejectsByReason.Select(r => $"{r.Key} {r.Value:N0}")))}"));
+        if (WarmupSeconds > 0)
+        {
+            o.WriteLine(string.Create(c, $"  latencies below exclude the first {WarmupSeconds:0.#} s (warm-up)"));
+        }
         PriceToDecision.Print(o, "price change -> decision");
         TickToOrder.Print(o, "tick -> order");
         EvaluationBatch.Print(o, "evaluation batch");

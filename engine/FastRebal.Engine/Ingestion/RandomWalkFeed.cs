@@ -19,7 +19,7 @@ public sealed class RandomWalkFeed : IPriceFeed
     private readonly double stepVolatility;
     private readonly double noiseBps;
     private readonly double ticksPerSecond;
-    private readonly long startTicks = DateTime.UtcNow.Ticks;
+    private readonly long startTicks;
     private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
     private long emitted;
     private long paceStart = -1;
@@ -36,8 +36,13 @@ public sealed class RandomWalkFeed : IPriceFeed
     /// Share of the log-price deviation from the start price given back at each step (0 = a pure walk). The deviation
     /// then settles at a standard deviation of about stepVolatility / sqrt(2 x meanReversion).
     /// </param>
-    public RandomWalkFeed(ReadOnlySpan<double> startPrices, int sources, int seed, double ticksPerSecond = 0, double stepVolatility = 0.0005, double noiseBps = 2, double meanReversion = 0)
+    /// <param name="marketStart">
+    /// Market time of the first tick; the market clock then runs with the wall clock. Now when null. A host whose book
+    /// was priced on another day starts the clock on that day, so the engine opens the day the book knows.
+    /// </param>
+    public RandomWalkFeed(ReadOnlySpan<double> startPrices, int sources, int seed, double ticksPerSecond = 0, double stepVolatility = 0.0005, double noiseBps = 2, double meanReversion = 0, DateTimeOffset? marketStart = null)
     {
+        startTicks = (marketStart ?? DateTimeOffset.UtcNow).UtcTicks;
         ArgumentOutOfRangeException.ThrowIfLessThan(sources, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(ticksPerSecond);
         if (meanReversion is < 0 or >= 1)
@@ -68,7 +73,7 @@ public sealed class RandomWalkFeed : IPriceFeed
 
     public bool IsCompleted => false;
 
-    /// <summary>Wall-clock UTC, advanced from the moment the feed was made.</summary>
+    /// <summary>Market time (UTC ticks): the start time, advanced by the wall clock from the moment the feed was made.</summary>
     public long Now => startTicks + clock.Elapsed.Ticks;
 
     public int Read(Span<SourceTick> destination)

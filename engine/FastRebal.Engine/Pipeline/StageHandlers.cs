@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace FastRebal.Engine.Pipeline;
 
 /// <summary>Feeds the evaluation stage from its ring: every event of a batch, then one evaluation at the batch's end.</summary>
-internal sealed class EvaluationHandler(EvaluationStage stage, EngineMetrics metrics, LatencyRecorder batchTime) : IRingHandler<PriceEvent>
+public sealed class EvaluationHandler(EvaluationStage stage, EngineMetrics metrics, LatencyRecorder batchTime) : IRingHandler<PriceEvent>
 {
     private long batchStart;
 
@@ -26,7 +26,7 @@ internal sealed class EvaluationHandler(EvaluationStage stage, EngineMetrics met
 }
 
 /// <summary>Feeds the order stage from its ring.</summary>
-internal sealed class OrderHandler(OrderStage stage) : IRingHandler<OrderEvent>
+public sealed class OrderHandler(OrderStage stage) : IRingHandler<OrderEvent>
 {
     public void OnEvent(ref OrderEvent item, long sequence, bool endOfBatch)
     {
@@ -39,7 +39,7 @@ internal sealed class OrderHandler(OrderStage stage) : IRingHandler<OrderEvent>
 }
 
 /// <summary>The evaluation stage's way into the order ring: it is that ring's only producer.</summary>
-internal sealed class RingOrderPublisher(RingBuffer<OrderEvent> ring) : IOrderPublisher
+public sealed class RingOrderPublisher(RingBuffer<OrderEvent> ring) : IOrderPublisher
 {
     public void Publish(in OrderEvent order)
     {

@@ -252,4 +252,50 @@ public class RingBufferTests
         Assert.Equal(100_000, summer.Count);
         Assert.Equal(2 * 7 * (100_000L * 99_999 / 2), summer.Sum);
     }
+
+    /// <summary>Holds the consumer at chosen slots until the producer has published far enough, and notes batch ends.</summary>
+    private sealed class Holder(RingBuffer<Item> ring, Dictionary<long, long> holdUntil) : IRingHandler<Item>
+    {
+        public List<long> BatchEnds { get; } = [];
+
+        public bool TimedOut { get; private set; }
+
+        public void OnEvent(ref Item item, long sequence, bool endOfBatch)
+        {
+            if (holdUntil.TryGetValue(sequence, out var until))
+            {
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+                while (ring.Cursor.Value < until && !(TimedOut = DateTime.UtcNow > deadline))
+                {
+                    Thread.Sleep(1);
+                }
+            }
+            if (endOfBatch)
+            {
+                BatchEnds.Add(sequence);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_batch_takes_what_was_published_while_it_ran_and_frees_slots_before_it_ends()
+    {
+        const int capacity = 8192;
+        var ring = new RingBuffer<Item>(capacity, new BlockingWaitStrategy());
+        // At slot 0 the producer fills the ring (it can, nothing is owed yet); at slot 7000 it must get past a full ring,
+        // which it can only if the batch gave back the slots it had finished.
+        var holder = new Holder(ring, new() { [0] = capacity - 1, [7000] = 10_000 });
+        var processor = new BatchProcessor<Item, Holder>(ring, holder, "held");
+        processor.Start();
+
+        var first = ring.Next(2);
+        ring.Publish(first - 1, first);
+        Produce(ring, 12_000 - 2);
+        processor.Stop();
+
+        Assert.False(holder.TimedOut, "the producer stalled: slots were not freed during the batch");
+        // The first batch began with two slots and ran on to the end of the full ring.
+        Assert.Equal(capacity - 1, holder.BatchEnds[0]);
+        Assert.Equal(11_999, holder.BatchEnds[^1]);
+    }
 }

@@ -31,6 +31,9 @@ public sealed class BatchProcessor<T, THandler>
     where T : struct
     where THandler : IRingHandler<T>
 {
+    /// <summary>Within a long batch, how many slots are handled between releases back to the producer (a power of two).</summary>
+    private const int ReleaseEvery = 4096;
+
     private readonly RingBuffer<T> ring;
     private readonly StopSignal stop = new();
     // Not readonly on purpose: calling a struct handler through a readonly field would copy it on every call and
@@ -121,8 +124,17 @@ public sealed class BatchProcessor<T, THandler>
                     continue;
                 }
             }
-            for (var s = next; s <= available; s++)
+            // A batch runs to what is published when it reaches its last slot, not only to what was there when it
+            // began (up to one ring's worth): a stage that conflates (evaluation) then takes all the backlog at once.
+            // Slots are released every ReleaseEvery events, so the producer keeps filling while the batch is handled;
+            // handlers copy what they keep from a slot, so a released slot is never read again.
+            var batchStart = next;
+            for (var s = next; ; s++)
             {
+                if (s == available && s - batchStart < ring.Capacity)
+                {
+                    available = Math.Max(available, Math.Min(ring.Cursor.Value, batchStart + ring.Capacity - 1));
+                }
                 try
                 {
                     handler.OnEvent(ref ring[s], s, s == available);
@@ -133,6 +145,14 @@ public sealed class BatchProcessor<T, THandler>
                     Interlocked.CompareExchange(ref fault, e, null);
                     Volatile.Write(ref state, (int)ProcessorState.Faulted);
                     OnFault?.Invoke(e);
+                }
+                if (s == available)
+                {
+                    break;
+                }
+                if ((s & (ReleaseEvery - 1)) == 0)
+                {
+                    Sequence.SetVolatile(s);
                 }
             }
             Sequence.SetVolatile(available);
