@@ -34,6 +34,12 @@ public sealed record EngineOptions
 
     public SlicingPolicy Slicing { get; init; } = new();
 
+    /// <summary>
+    /// Most accounts whose trades form one set of block orders. Smaller blocks reach the market sooner; larger ones
+    /// aggregate more. The first account released in a batch always goes at once.
+    /// </summary>
+    public int AccountsPerBlock { get; init; } = EvaluationStage.DefaultAccountsPerBlock;
+
     /// <summary>Market-wide breaker levels (falls of the reference index from the previous close).</summary>
     public IReadOnlyList<double> MarketBreakerLevels { get; init; } = [0.07, 0.13, 0.20];
 
@@ -135,7 +141,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         priceRing = new RingBuffer<PriceEvent>(options.PriceRingCapacity, Wait(options));
         orderRing = new RingBuffer<OrderEvent>(options.OrderRingCapacity, Wait(options));
         var fills = new ConcurrentQueue<AccountFill>();
-        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity);
+        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock);
         Orders = new OrderStage(book, options.Slicing, options.AverageDailyVolume ?? (_ => 1_000_000m), sink, new SimulatedVenue(), KillSwitch, fills, TickToOrder);
 
         ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail };

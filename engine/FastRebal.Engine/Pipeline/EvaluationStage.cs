@@ -77,6 +77,9 @@ public sealed class EvaluationStage
     /// <summary>How much more an untradeable breach must grow (in weight) before the account is decided again the same day.</summary>
     public const double RedecideDriftStep = 0.0025;
 
+    /// <summary>How many accounts' released trades the order stage gathers into one set of blocks, at most.</summary>
+    public const int DefaultAccountsPerBlock = 256;
+
     private readonly AccountBook book;
     private readonly HoldingsIndex holdings;
     private readonly DriftReport report;
@@ -115,6 +118,10 @@ public sealed class EvaluationStage
     private long recentCount;
     private DateOnly day;
     private long sequence;
+    private long blockSequence;
+    private int releasedSinceFlush;
+    private bool flushedThisBatch;
+    private readonly int accountsPerBlock;
 
     public EvaluationStage(
         AccountBook book,
@@ -124,8 +131,11 @@ public sealed class EvaluationStage
         IOrderPublisher publisher,
         LatencyRecorder priceToDecision,
         bool parallelSweep = false,
-        int maxBatch = 65_536)
+        int maxBatch = 65_536,
+        int accountsPerBlock = DefaultAccountsPerBlock)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(accountsPerBlock, 1);
+        this.accountsPerBlock = accountsPerBlock;
         this.book = book;
         this.control = control;
         this.fills = fills;
@@ -286,7 +296,21 @@ public sealed class EvaluationStage
             priceToDecision.Record(receivedAt[i], done);
         }
         receivedCount = 0;
-        publisher.Publish(new OrderEvent { Kind = OrderEventKind.Heartbeat, MarketTime = batchMarketTime, Sequence = sequence });
+        FlushBlocks();
+        flushedThisBatch = false;
+    }
+
+    /// <summary>
+    /// Tells the order stage that the trades published so far form blocks now (a heartbeat numbered by block, so
+    /// block ids stay unique and follow from the same inputs). The first account released in a batch is flushed at
+    /// once, so a price move reaches the market without waiting for the rest of the batch's decisions; after it,
+    /// blocks gather up to <c>accountsPerBlock</c> accounts, and the batch's end flushes the rest.
+    /// </summary>
+    private void FlushBlocks()
+    {
+        publisher.Publish(new OrderEvent { Kind = OrderEventKind.Heartbeat, MarketTime = batchMarketTime, Sequence = ++blockSequence });
+        releasedSinceFlush = 0;
+        flushedThisBatch = true;
     }
 
     private void ObserveModels()
@@ -444,6 +468,10 @@ public sealed class EvaluationStage
             });
         }
         openTrades[a] = trades.Length;
+        if (++releasedSinceFlush >= (flushedThisBatch ? accountsPerBlock : 1))
+        {
+            FlushBlocks();
+        }
         rebalancing[a] = decision.Action == DecisionAction.Rebalance;
         Counters.TradesReleased += trades.Length;
         if (decision.Action == DecisionAction.Rebalance)

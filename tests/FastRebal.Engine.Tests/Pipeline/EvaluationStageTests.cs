@@ -15,8 +15,12 @@ public class EvaluationStageTests
     {
         public List<OrderEvent> Trades { get; } = [];
 
+        /// <summary>Everything published, trades and block heartbeats, in order.</summary>
+        public List<OrderEvent> All { get; } = [];
+
         public void Publish(in OrderEvent order)
         {
+            All.Add(order);
             if (order.Kind == OrderEventKind.Trade)
             {
                 Trades.Add(order);
@@ -51,10 +55,10 @@ public class EvaluationStageTests
 
     private sealed class Harness
     {
-        public Harness(AccountBook book)
+        public Harness(AccountBook book, int accountsPerBlock = EvaluationStage.DefaultAccountsPerBlock)
         {
             Book = book;
-            Stage = new EvaluationStage(book, Control, Fills, Gate, Publisher, new LatencyRecorder("test"));
+            Stage = new EvaluationStage(book, Control, Fills, Gate, Publisher, new LatencyRecorder("test"), accountsPerBlock: accountsPerBlock);
             // The first batch of a day sweeps everything; start each test from a settled book.
             Batch();
             Publisher.Trades.Clear();
@@ -100,6 +104,28 @@ public class EvaluationStageTests
         .Account("X", "AB", 0, policy, positions: [("A", 100), ("B", 100)])
         .Account("Y", "CD", 0, policy, positions: [("C", 100), ("D", 100)])
         .Load().Book);
+
+    [Fact]
+    public void The_first_account_released_in_a_batch_forms_blocks_at_once_and_the_rest_in_groups()
+    {
+        var builder = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("AB", ("A", 0.5), ("B", 0.5));
+        for (var i = 0; i < 5; i++)
+        {
+            builder.Account($"X{i}", "AB", 0, positions: [("A", 100), ("B", 100)]);
+        }
+        var h = new Harness(builder.Load().Book, accountsPerBlock: 2);
+        h.Publisher.All.Clear();
+
+        // A at 13 puts all five accounts 6.5 points over their band: each sells A and buys B.
+        h.Batch(("A", 13));
+
+        // Heartbeats (block boundaries) come after account 1, after accounts 2-3, after 4-5, and at the batch's end.
+        var shape = string.Concat(h.Publisher.All.Select(e => e.Kind == OrderEventKind.Trade ? "t" : "|"));
+        Assert.Equal("tt|tttt|tttt||", shape);
+        var blocks = h.Publisher.All.Where(e => e.Kind == OrderEventKind.Heartbeat).Select(e => e.Sequence).ToList();
+        Assert.Equal(blocks.Distinct().Order(), blocks);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EvaluationStage(h.Book, h.Control, h.Fills, h.Gate, h.Publisher, new LatencyRecorder("x"), accountsPerBlock: 0));
+    }
 
     [Fact]
     public void A_price_that_breaks_the_band_releases_the_accounts_trades_once_and_fills_bring_it_back_in_band()
