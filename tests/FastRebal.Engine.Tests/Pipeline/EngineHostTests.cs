@@ -1,3 +1,4 @@
+using FastRebal.Engine.Model;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.MarketData;
 using FastRebal.Engine.Orders.Slicing;
@@ -133,5 +134,30 @@ public class EngineHostTests
         }
 
         public void Cancel(string orderId, string reason) => Interlocked.Increment(ref cancelled);
+    }
+
+    [Fact]
+    public async Task The_embedding_example_in_the_readme_runs_as_written()
+    {
+        var folder = Directory.CreateTempSubdirectory("fastrebal-embed").FullName;
+        var firm = FirmGenerator.Generate(new FirmSpec(2_000), History);
+        var feed = new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 1);
+        await using (var engine = new EngineHost(firm.Book, feed, new BlotterFileSink(Path.Combine(folder, "blotter.csv")),
+            new EngineOptions { KillSwitchPath = Path.Combine(folder, "killswitch.json") }))
+        {
+            engine.Start();
+            var applied = await engine.Control.Send(new ApplyCashFlow("ops", "client deposit", new CashFlow("A0000042", CashFlowKind.Deposit, 10_000m)));
+            engine.KillSwitch.Engage("ops", "venue outage", 0, DateTimeOffset.UtcNow);
+            var status = engine.Status();
+
+            Assert.True(applied.Applied, applied.Detail);
+            Assert.True(status.KillSwitch.Engaged);
+            Assert.Equal("venue outage", status.KillSwitch.Why);
+        }
+
+        // The switch's state outlives the engine: a new one on the same file starts engaged.
+        await using var restarted = new EngineHost(firm.Book, feed, new InMemoryOrderSink(), new EngineOptions { KillSwitchPath = Path.Combine(folder, "killswitch.json") });
+        Assert.True(restarted.KillSwitch.IsEngaged);
+        Assert.True(File.Exists(Path.Combine(folder, "blotter.csv")));
     }
 }
