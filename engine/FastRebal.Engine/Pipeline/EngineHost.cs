@@ -40,6 +40,9 @@ public sealed record EngineOptions
     /// </summary>
     public int AccountsPerBlock { get; init; } = EvaluationStage.DefaultAccountsPerBlock;
 
+    /// <summary>Market time between scheduled full sweeps of every account (ticks otherwise re-evaluate only the accounts they touch).</summary>
+    public TimeSpan FullSweepInterval { get; init; } = EvaluationStage.DefaultFullSweepInterval;
+
     /// <summary>Market-wide breaker levels (falls of the reference index from the previous close).</summary>
     public IReadOnlyList<double> MarketBreakerLevels { get; init; } = [0.07, 0.13, 0.20];
 
@@ -141,7 +144,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         priceRing = new RingBuffer<PriceEvent>(options.PriceRingCapacity, Wait(options));
         orderRing = new RingBuffer<OrderEvent>(options.OrderRingCapacity, Wait(options));
         var fills = new ConcurrentQueue<AccountFill>();
-        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock);
+        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval);
         Orders = new OrderStage(book, options.Slicing, options.AverageDailyVolume ?? (_ => 1_000_000m), sink, new SimulatedVenue(), KillSwitch, fills, TickToOrder);
 
         ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail };

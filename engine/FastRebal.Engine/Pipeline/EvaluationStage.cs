@@ -80,6 +80,12 @@ public sealed class EvaluationStage
     /// <summary>How many accounts' released trades the order stage gathers into one set of blocks, at most.</summary>
     public const int DefaultAccountsPerBlock = 256;
 
+    /// <summary>
+    /// Market time between scheduled full sweeps. Ticks re-evaluate only the accounts they touch; the schedule
+    /// re-evaluates everyone anyway, so nothing an incremental pass missed (a fill, a command) waits for a price.
+    /// </summary>
+    public static readonly TimeSpan DefaultFullSweepInterval = TimeSpan.FromMinutes(1);
+
     private readonly AccountBook book;
     private readonly HoldingsIndex holdings;
     private readonly DriftReport report;
@@ -122,6 +128,8 @@ public sealed class EvaluationStage
     private int releasedSinceFlush;
     private bool flushedThisBatch;
     private readonly int accountsPerBlock;
+    private readonly long fullSweepEvery;
+    private long lastFullSweepAt;
 
     public EvaluationStage(
         AccountBook book,
@@ -132,9 +140,13 @@ public sealed class EvaluationStage
         LatencyRecorder priceToDecision,
         bool parallelSweep = false,
         int maxBatch = 65_536,
-        int accountsPerBlock = DefaultAccountsPerBlock)
+        int accountsPerBlock = DefaultAccountsPerBlock,
+        TimeSpan? fullSweepInterval = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(accountsPerBlock, 1);
+        var every = fullSweepInterval ?? DefaultFullSweepInterval;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, TimeSpan.Zero);
+        fullSweepEvery = every.Ticks;
         this.accountsPerBlock = accountsPerBlock;
         this.book = book;
         this.control = control;
@@ -251,21 +263,20 @@ public sealed class EvaluationStage
         ApplyCommands();
         ApplyPrices();
 
-        var full = sweepAllRequested;
+        var full = sweepAllRequested || batchMarketTime - lastFullSweepAt >= fullSweepEvery;
         sweepAllRequested = false;
         if (full)
         {
+            lastFullSweepAt = batchMarketTime;
             DriftSweep.Run(book, report, parallel: parallelSweep);
             Counters.FullSweeps++;
             ObserveModels();
             gate.ObserveAllDrifts(report.TotalDrift, day);
             // Most accounts are in band with nothing pending: a cheap test over every account finds the few to decide.
-            var maxExcess = report.MaxExcess;
-            var investable = report.InvestableValue;
             var anyFlow = accountsWithPendingFlow > 0;
-            for (var a = 0; a < maxExcess.Length; a++)
+            for (var a = 0; a < book.AccountCount; a++)
             {
-                if (opensDay || (maxExcess[a] > 0 && investable[a] > 0) || assetClassBanded[a] || (anyFlow && pendingFlow[a] != 0))
+                if (opensDay || report.Breaches(a) || assetClassBanded[a] || (anyFlow && pendingFlow[a] != 0))
                 {
                     Decide(a, calendarCheck: opensDay);
                 }

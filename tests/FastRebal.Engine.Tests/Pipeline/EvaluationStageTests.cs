@@ -76,13 +76,15 @@ public class EvaluationStageTests
 
         public EvaluationStage Stage { get; }
 
-        public void Batch(params (string Instrument, double Price)[] prices)
+        public void Batch(params (string Instrument, double Price)[] prices) => BatchAt(Day1, prices);
+
+        public void BatchAt(long marketTime, params (string Instrument, double Price)[] prices)
         {
             foreach (var (id, price) in prices)
             {
-                Stage.Add(new PriceEvent { Instrument = Book.Instruments.IndexOf(id), Price = price, MarketTime = Day1, ReceivedAt = 1 });
+                Stage.Add(new PriceEvent { Instrument = Book.Instruments.IndexOf(id), Price = price, MarketTime = marketTime, ReceivedAt = 1 });
             }
-            Stage.Add(new PriceEvent { Instrument = -1, MarketTime = Day1 });
+            Stage.Add(new PriceEvent { Instrument = -1, MarketTime = marketTime });
             Stage.EndBatch();
         }
 
@@ -104,6 +106,22 @@ public class EvaluationStageTests
         .Account("X", "AB", 0, policy, positions: [("A", 100), ("B", 100)])
         .Account("Y", "CD", 0, policy, positions: [("C", 100), ("D", 100)])
         .Load().Book);
+
+    [Fact]
+    public void A_full_sweep_runs_on_its_schedule_even_when_ticks_touch_only_some_accounts()
+    {
+        var h = TwoAccounts();
+        var sweeps = h.Stage.Counters.FullSweeps;
+
+        // A is held by X alone: one account of two is not more than half the book, so a tick on A re-sweeps X only.
+        h.BatchAt(Day1 + TimeSpan.FromSeconds(30).Ticks, ("A", 10.01));
+        Assert.Equal(sweeps, h.Stage.Counters.FullSweeps);
+
+        h.BatchAt(Day1 + TimeSpan.FromSeconds(61).Ticks, ("A", 10.02));
+        Assert.Equal(sweeps + 1, h.Stage.Counters.FullSweeps);
+        h.BatchAt(Day1 + TimeSpan.FromSeconds(90).Ticks);
+        Assert.Equal(sweeps + 1, h.Stage.Counters.FullSweeps);
+    }
 
     [Fact]
     public void The_first_account_released_in_a_batch_forms_blocks_at_once_and_the_rest_in_groups()
