@@ -124,7 +124,10 @@ public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
                 {
                     break;
                 }
-                found.Add(Match(sale, buy, adjustLots));
+                if (Match(sale, buy, adjustLots) is { } wash)
+                {
+                    found.Add(wash);
+                }
             }
             lossSales.Add(sale);
         }
@@ -151,16 +154,33 @@ public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
             {
                 break;
             }
-            found.Add(Match(sale, buy, adjustLots));
+            if (Match(sale, buy, adjustLots) is { } wash)
+            {
+                found.Add(wash);
+            }
         }
         buys.Add(buy);
         washSales.AddRange(found);
         return found;
     }
 
-    private WashSale Match(LossSale sale, Buy buy, bool adjustLots)
+    private WashSale? Match(LossSale sale, Buy buy, bool adjustLots)
     {
         var quantity = Math.Min(sale.Open, buy.Unmatched);
+        if (adjustLots && !buy.TaxDeferred && buy.LotId is not null && lots.HasAccount(buy.AccountId))
+        {
+            // Only shares still held can carry the disallowed loss: a replacement lot already sold replaces nothing now.
+            var held = lots.Lots(buy.AccountId, buy.InstrumentId).FirstOrDefault(l => l.Id == buy.LotId)?.Quantity ?? 0;
+            if (held < buy.Unmatched)
+            {
+                buy.Unmatched = held;
+            }
+            quantity = Math.Min(quantity, held);
+            if (quantity <= 0)
+            {
+                return null;
+            }
+        }
         var disallowed = quantity * sale.LossPerShare;
         sale.Open -= quantity;
         buy.Unmatched -= quantity;
