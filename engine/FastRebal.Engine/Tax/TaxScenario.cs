@@ -27,15 +27,20 @@ public sealed record TaxPolicyInput(
 public sealed record TaxAccountInput(string? Id, string? HouseholdId, IReadOnlyList<TaxPositionInput>? Positions, TaxPolicyInput? Policy);
 
 /// <summary>A trade of the recent past in any household account (lots already reflect it): the wash-sale ledger's history.</summary>
+/// <param name="Price">Optional: lets the KPIs count the trade's turnover.</param>
+/// <param name="RealizedGain">For a sell: the gain (negative for a loss) the custodian reported; a loss opens the wash-sale window.</param>
+/// <param name="Term">For a sell's realized gain: short-term unless this says long-term.</param>
 public sealed record HouseholdTradeInput(
     DateOnly? Date,
     string? AccountId,
     string? InstrumentId,
     TradeSide? Side,
     decimal Quantity,
-    TradeSource? Source,
-    string? LotId,
-    decimal? RealizedGain);
+    TradeSource? Source = null,
+    string? LotId = null,
+    decimal? RealizedGain = null,
+    decimal? Price = null,
+    HoldingTerm? Term = null);
 
 /// <summary>Small accounts of one model are rebalanced together below this total value.</summary>
 public sealed record BatchingSettings(decimal BelowValue);
@@ -99,6 +104,25 @@ public sealed class TaxScenario
 
     private string HouseholdOf(string accountId) => householdOfRejected.GetValueOrDefault(accountId, accountId);
 
+    /// <summary>A generated firm with lots (e.g. <see cref="Simulation.FirmLots"/>) and one set of tax settings for every account.</summary>
+    public static TaxScenario FromFirm(Simulation.GeneratedFirm firm, LotBook lots, AccountTaxSettings settings)
+    {
+        var book = firm.Book;
+        return new TaxScenario
+        {
+            Scenario = new LoadedScenario { AsOf = firm.AsOf, Book = book, CashFlows = firm.CashFlows, Errors = [], AccountsInInput = book.AccountCount },
+            Lots = lots,
+            Settings = Enumerable.Range(0, book.AccountCount).ToDictionary(book.AccountId, _ => settings, StringComparer.Ordinal),
+            Relations = InstrumentRelations.None,
+            History = [],
+            Errors = [],
+            UsesTaxFeatures = true,
+        };
+    }
+
+    /// <summary>Reads a scenario from JSON text (tests, hosts that hold the text already).</summary>
+    public static TaxScenario Parse(string json, string source = "scenario") => FromText(json, source);
+
     /// <summary>Reads a scenario file with its tax fields.</summary>
     public static TaxScenario Load(string path)
     {
@@ -111,6 +135,11 @@ public sealed class TaxScenario
         {
             throw new ScenarioFormatException($"{path}: cannot read the scenario: {e.Message}", e);
         }
+        return FromText(text, path);
+    }
+
+    private static TaxScenario FromText(string text, string path)
+    {
         ScenarioDocument? document;
         TaxDocument? tax;
         try
