@@ -34,7 +34,7 @@ public static class HarvestCommand
         }
         var queue = approvalsPath is null ? new ApprovalQueue() : ApprovalQueue.Load(approvalsPath);
         var result = progress.Time("harvest scan", () => TaxAwareRun.Harvest(tax, queue), out _);
-        RebalanceCommand.Write(outPath, format, stream => TaxReport.WriteJson(stream, tax.Scenario.Book, result, tax.Errors), writer => TaxReport.WriteCsv(writer, result, tax.Errors));
+        RebalanceCommand.Write(outPath, format, stream => TaxReport.WriteJson(stream, tax.Scenario.Book, result, tax.Errors, harvestScan: true), writer => TaxReport.WriteCsv(writer, result, tax.Errors, harvestScan: true));
         RebalanceCommand.SaveQueue(queue, approvalsPath, progress);
         var harvested = result.Harvests.Where(h => h.Status == HarvestStatus.Harvested).ToList();
         progress.Step(FormattableString.Invariant($"{harvested.Count} harvest(s), losses {harvested.Sum(h => h.Loss):N2}, estimated tax saved {harvested.Sum(h => h.EstimatedTaxSaved):N2}; {result.Harvests.Count(h => h.Status == HarvestStatus.PendingApproval)} waiting for approval, {result.Harvests.Count(h => h.Status == HarvestStatus.Skipped)} skipped"));

@@ -21,13 +21,12 @@ public sealed record ModelBlock(string ModelId, string InstrumentId, TradeSide S
 public sealed record BatchPlan(IReadOnlyDictionary<int, (Decision Decision, TradePlan Plan)> Accounts, IReadOnlyDictionary<string, int> GroupSizes);
 
 /// <summary>
-/// Small accounts (below a configurable value) that rebalance in a run are rebalanced together, per model: the engine
-/// adds the group up into one composite account, computes one set of model trades (the composite's net trade per
-/// instrument, against targets weighted by each account's investable value), and allocates each model trade to the
-/// accounts whose own need points the same way, in proportion to that need, rounded down to each account's lot.
-/// The model's minimum trade applies to the model trade, not to each small allocation, which is why small accounts
-/// are batched at all. Accounts needing the opposite direction are not filled in that instrument (no internal
-/// crossing). Blocked accounts, accounts waiting for approval and cash-flow-only accounts are not batched.
+/// Small accounts (below a configurable value) of one model that rebalance in a run are rebalanced together: the
+/// engine computes one set of model trades, a block per instrument and side, each allocated to the accounts by their
+/// own distance to the model (sells to the nearest lot, buys down to a lot). The minimum trade applies to the block,
+/// not to each allocation, so a small account's small trade goes out with the others instead of being suppressed;
+/// each account still keeps its cash reserve (buys trimmed, largest first). Always to target (band-edge mode does not
+/// apply to a batch). Blocked accounts, accounts waiting for approval and cash-flow-only accounts are not batched.
 /// </summary>
 public static class SmallAccountBatcher
 {
@@ -49,43 +48,40 @@ public static class SmallAccountBatcher
             var instruments = members.SelectMany(m => m.Snapshot.Holdings.Where(h => h.CanSell).Select(h => h.Instrument.Id)).Distinct(StringComparer.Ordinal).ToList();
             foreach (var instrument in instruments)
             {
-                var needs = members.Select(m => (Member: m, Need: m.Need(instrument))).Where(x => x.Need is not null).Select(x => (x.Member, Need: x.Need!.Value)).ToList();
-                var net = needs.Sum(n => n.Need.Value);
-                var price = needs[0].Need.Price;
-                if (net == 0 || Math.Abs(net) < minTrade)
+                // Each account's own trade toward the model, then one block per side; the minimum trade applies to the block.
+                var legs = members.Select(m => (Member: m, Need: m.Need(instrument))).Where(x => x.Need is not null)
+                    .Select(x => (x.Member, Need: x.Need!.Value, Trade: Leg(x.Need!.Value)))
+                    .Where(x => x.Trade.Quantity > 0)
+                    .ToList();
+                foreach (var side in legs.GroupBy(l => l.Trade.Side))
                 {
-                    continue;
-                }
-                var side = net > 0 ? TradeSide.Buy : TradeSide.Sell;
-                var sameWay = needs.Where(n => Math.Sign(n.Need.Value) == Math.Sign(net) && (side == TradeSide.Sell || n.Need.CanBuy)).ToList();
-                var wanted = sameWay.Sum(n => Math.Abs(n.Need.Value));
-                if (wanted == 0)
-                {
-                    continue;
-                }
-                var fill = Math.Min(1, Math.Abs(net) / wanted);
-                foreach (var (member, need) in sameWay)
-                {
-                    var value = Math.Abs(need.Value) * fill;
-                    var quantity = side == TradeSide.Buy
-                        ? TradeSizing.FloorToStep(value / need.Price, need.Step)
-                        : Math.Min(need.Held, TradeSizing.RoundToStep(value / need.Price, need.Step));
-                    if (quantity <= 0)
+                    var blockQuantity = side.Sum(l => l.Trade.Quantity);
+                    var blockNotional = side.Sum(l => l.Trade.Quantity * l.Need.Price);
+                    if (blockNotional < minTrade)
                     {
+                        foreach (var (member, _, _) in side)
+                        {
+                            plans[member.Account].Warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                                $"model trade {side.Key.ToString().ToLowerInvariant()} {instrument} for {members.Count} small accounts ({blockNotional:N2}) is below the minimum trade {minTrade:N2} and was suppressed"));
+                        }
                         continue;
                     }
-                    var reason = string.Create(CultureInfo.InvariantCulture,
-                        $"model trade for {members.Count} small accounts of {modelId}: {side.ToString().ToLowerInvariant()} {instrument}, this account's share of its {(side == TradeSide.Buy ? "shortfall" : "excess")} {Math.Abs(need.Value):N2}");
-                    plans[member.Account].Trades.Add(new Trade(member.Snapshot.AccountId, instrument, side, quantity, need.Price, reason));
+                    foreach (var (member, need, leg) in side)
+                    {
+                        var reason = string.Create(CultureInfo.InvariantCulture,
+                            $"model trade for {members.Count} small accounts of {modelId}: {side.Key.ToString().ToLowerInvariant()} {blockQuantity:0.######} {instrument}, this account's share {leg.Quantity:0.######}");
+                        plans[member.Account].Trades.Add(new Trade(member.Snapshot.AccountId, instrument, side.Key, leg.Quantity, need.Price, reason));
+                    }
                 }
             }
             foreach (var member in members)
             {
                 var plan = plans[member.Account];
-                BuyTrimmer.KeepReserve(plan, member.Snapshot.Policy.MinTradeValue, id => member.Snapshot.Holdings.First(h => h.Instrument.Id == id).Step);
+                // The minimum trade was applied to the block: a trimmed allocation stays, however small.
+                BuyTrimmer.KeepReserve(plan, 0, id => member.Snapshot.Holdings.First(h => h.Instrument.Id == id).Step);
                 var decision = run.Decisions[member.Account];
                 var reason = string.Create(CultureInfo.InvariantCulture,
-                    $"{decision.Reason}; small account (value {run.Drift.TotalValue[member.Account]:N2} below {belowValue:N2}): rebalanced with {members.Count} accounts of model {modelId} as one set of model trades");
+                    $"{decision.Reason.Replace("; no trade was large enough to place", "", StringComparison.Ordinal)}; small account (value {run.Drift.TotalValue[member.Account]:N2} below {belowValue:N2}): rebalanced with {members.Count} accounts of model {modelId} as one set of model trades");
                 var action = plan.IsBlocked ? DecisionAction.Blocked : DecisionAction.Rebalance;
                 result[member.Account] = (decision with { Action = action, Reason = plan.IsBlocked ? $"{reason}; blocked: {plan.BlockedReason}" : reason, TradeCount = plan.IsBlocked ? 0 : plan.Trades.Count, Warnings = plan.Warnings }, plan);
             }
@@ -104,7 +100,12 @@ public static class SmallAccountBatcher
                 [.. g.Select(x => new BlockAllocation(x.Trade.AccountId, x.Trade.Quantity))]))];
     }
 
-    private readonly record struct Need(decimal Value, decimal Price, decimal Step, decimal Held, bool CanBuy);
+    private readonly record struct Need(decimal Value, decimal Price, decimal Step, decimal Held, bool CanBuy, bool Close);
+
+    /// <summary>The account's own trade toward its goal: sells to the nearest lot (all of it when the goal is zero), buys down to a lot.</summary>
+    private static (TradeSide Side, decimal Quantity) Leg(Need need) => need.Value < 0
+        ? (TradeSide.Sell, TradeSizing.SellQuantity(-need.Value / need.Price, need.Held, need.Step, need.Close, roundUp: false))
+        : (TradeSide.Buy, need.CanBuy ? TradeSizing.FloorToStep(need.Value / need.Price, need.Step) : 0);
 
     private sealed record Member(int Account, AccountSnapshot Snapshot, decimal Reserve, decimal LiquidBudget, decimal LiquidTargets)
     {
@@ -126,7 +127,7 @@ public static class SmallAccountBatcher
                 if (h.Instrument.Id == instrumentId && h.CanSell)
                 {
                     var goal = LiquidTargets > 0 ? h.Target / LiquidTargets * LiquidBudget : 0;
-                    return new Need(goal - h.Value, h.Price, h.Step, h.Quantity, h.CanBuy);
+                    return new Need(goal - h.Value, h.Price, h.Step, h.Quantity, h.CanBuy, goal <= 0);
                 }
             }
             return null;

@@ -289,7 +289,7 @@ public static class TaxAwareRun
                 plan.Trades.Clear();
             }
         }
-        BuyTrimmer.KeepReserve(plan, policy.MinTradeValue, StepOf);
+        BuyTrimmer.KeepReserve(plan, batched ? 0 : policy.MinTradeValue, StepOf);
 
         if (plan.IsBlocked)
         {

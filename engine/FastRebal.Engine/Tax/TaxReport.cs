@@ -10,14 +10,15 @@ namespace FastRebal.Engine.Tax;
 /// <summary>Writes a tax-aware run: the plain report's decisions and trades, plus lots relieved, wash sales, harvests, approvals, model blocks and lots after.</summary>
 public static class TaxReport
 {
-    public static void WriteJson(Stream output, AccountBook book, TaxRunResult result, IReadOnlyList<InputError> errors)
+    /// <param name="harvestScan">A harvest scan has no drift decisions: the summary and decisions are left out.</param>
+    public static void WriteJson(Stream output, AccountBook book, TaxRunResult result, IReadOnlyList<InputError> errors, bool harvestScan = false)
     {
         var document = new
         {
             asOf = result.Run.AsOf,
-            summary = RunSummary.From(book, result.Run, errors.Count),
+            summary = harvestScan ? null : RunSummary.From(book, result.Run, errors.Count),
             errors,
-            decisions = result.Run.Decisions,
+            decisions = harvestScan ? null : result.Run.Decisions,
             trades = result.TaxedTrades.Select(t => new
             {
                 t.Trade.AccountId, t.Trade.InstrumentId, t.Trade.Side, t.Trade.Quantity, t.Trade.Price, t.Trade.Notional, t.Trade.Reason, t.Source,
@@ -41,10 +42,25 @@ public static class TaxReport
     /// The plain CSV (same header; decision, trade and error rows) followed by tax rows: <c>lot</c> (a lot a sell
     /// relieved), <c>wash</c>, <c>harvest</c>, <c>approval</c> and <c>block</c>. The first column says which.
     /// </summary>
-    public static void WriteCsv(TextWriter output, TaxRunResult result, IReadOnlyList<InputError> errors)
+    public static void WriteCsv(TextWriter output, TaxRunResult result, IReadOnlyList<InputError> errors, bool harvestScan = false)
     {
-        RunReport.WriteCsv(output, result.Run, errors);
         var c = CultureInfo.InvariantCulture;
+        if (harvestScan)
+        {
+            output.WriteLine(RunReport.CsvHeader);
+            foreach (var t in result.Run.Trades)
+            {
+                Row(output, "trade", t.AccountId, "Harvest", "", t.InstrumentId, t.Side.ToString(), N(t.Quantity), N(t.Price), N(decimal.Round(t.Notional, 2)), "", "", "", "", "", "", t.Reason);
+            }
+            foreach (var e in errors)
+            {
+                Row(output, "error", e.Subject, "", "", "", "", "", "", "", "", "", "", "", "", "", $"{e.Field}: {e.Message}");
+            }
+        }
+        else
+        {
+            RunReport.WriteCsv(output, result.Run, errors);
+        }
         foreach (var t in result.TaxedTrades)
         {
             foreach (var lot in t.Lots)
