@@ -68,9 +68,10 @@ public static class TaxAwareRun
         {
             var (decision, plan) = batch.Accounts.TryGetValue(a, out var batched) ? batched : (baseRun.Decisions[a], baseRun.Plans[a]);
             var settings = scenario.SettingsFor(book.AccountId(a));
+            Dictionary<string, LotSelection>? selections = null;
             if (plan is not null && !plan.IsBlocked)
             {
-                (decision, plan) = Adjust(book, a, asOf, decision, plan, settings, netFlow[a], lots, ledger, batched: batch.Accounts.ContainsKey(a));
+                (decision, plan, selections) = Adjust(book, a, asOf, decision, plan, settings, netFlow[a], lots, ledger, batched: batch.Accounts.ContainsKey(a));
             }
             (decision, var item) = Approval(book, a, asOf, decision, plan, queue, when);
             if (item is not null)
@@ -81,7 +82,7 @@ public static class TaxAwareRun
             plans[a] = plan;
             var released = plan is not null && !plan.IsBlocked && decision.Action is DecisionAction.Rebalance or DecisionAction.CashFlow;
             var accountTrades = released
-                ? Apply(book, a, asOf, plan!.Trades, decision.Action == DecisionAction.CashFlow ? TradeSource.CashFlow : TradeSource.Rebalance, settings, lots, ledger)
+                ? Apply(book, a, asOf, plan!.Trades, decision.Action == DecisionAction.CashFlow ? TradeSource.CashFlow : TradeSource.Rebalance, settings, lots, ledger, selections)
                 : [];
             taxed.AddRange(accountTrades);
             summaries.Add(Summarize(book.AccountId(a), accountTrades, [], settings));
@@ -156,7 +157,8 @@ public static class TaxAwareRun
                 if (record.Status is HarvestStatus.Harvested or HarvestStatus.SwappedBack)
                 {
                     var source = record.Status == HarvestStatus.Harvested ? TradeSource.Harvest : TradeSource.SwapBack;
-                    accountTrades.AddRange(Apply(book, a, asOf, plan.Trades, source, settings, lots, ledger, plan.Sale));
+                    accountTrades.AddRange(Apply(book, a, asOf, plan.Trades, source, settings, lots, ledger,
+                        plan.Sale is null ? null : new Dictionary<string, LotSelection>(StringComparer.Ordinal) { [plan.Trades[0].InstrumentId] = plan.Sale }));
                     trades.AddRange(plan.Trades);
                 }
                 accountRecords.Add(record);
@@ -203,13 +205,14 @@ public static class TaxAwareRun
     }
 
     /// <summary>Makes one account's plan tax-aware; returns the new decision and plan.</summary>
-    private static (Decision, TradePlan) Adjust(AccountBook book, int a, DateOnly asOf, Decision decision, TradePlan plan, AccountTaxSettings settings,
+    private static (Decision, TradePlan, Dictionary<string, LotSelection>) Adjust(AccountBook book, int a, DateOnly asOf, Decision decision, TradePlan plan, AccountTaxSettings settings,
         decimal netFlow, LotBook lots, WashSaleLedger ledger, bool batched)
     {
         var accountId = book.AccountId(a);
         var policy = book.Policy(a);
         var snapshot = AccountSnapshot.From(book, a, (decimal)book.Cash[a] + netFlow);
         var notes = new List<string>();
+        var selections = new Dictionary<string, LotSelection>(StringComparer.Ordinal);
         if (!batched && decision.Action == DecisionAction.Rebalance && settings.CashOnly)
         {
             // Only the sign of the flow matters to the cash-flow planner: out raises cash, otherwise cash above the reserve is invested.
@@ -269,6 +272,10 @@ public static class TaxAwareRun
                 {
                     budget -= selection.Gain;
                 }
+                if (selection.Quantity > 0)
+                {
+                    selections[sell.InstrumentId] = selection;
+                }
                 if (selection.Quantity < sell.Quantity)
                 {
                     var index = plan.Trades.IndexOf(sell);
@@ -293,10 +300,10 @@ public static class TaxAwareRun
 
         if (plan.IsBlocked)
         {
-            return (decision with { Action = DecisionAction.Blocked, Rule = DecisionRule.CashReserve, Reason = $"{decision.Reason}; blocked: {plan.BlockedReason}", TradeCount = 0, Warnings = plan.Warnings }, plan);
+            return (decision with { Action = DecisionAction.Blocked, Rule = DecisionRule.CashReserve, Reason = $"{decision.Reason}; blocked: {plan.BlockedReason}", TradeCount = 0, Warnings = plan.Warnings }, plan, selections);
         }
         var reason = notes.Count == 0 ? decision.Reason : $"{decision.Reason}; {string.Join("; ", notes)}";
-        return (decision with { Reason = reason, TradeCount = plan.Trades.Count, Warnings = plan.Warnings }, plan);
+        return (decision with { Reason = reason, TradeCount = plan.Trades.Count, Warnings = plan.Warnings }, plan, selections);
     }
 
     private static IReadOnlyList<string>? Specific(AccountTaxSettings settings, string instrumentId) =>
@@ -369,9 +376,9 @@ public static class TaxAwareRun
         return (decision with { Reason = $"{decision.Reason}; {by}" }, item);
     }
 
-    /// <summary>Fills trades against the lot book and the ledger: sells first (a same-day buy is then a replacement), then buys.</summary>
+    /// <summary>Fills trades against the lot book and the ledger: sells first (a same-day buy is then a replacement), then buys. A sell relieves the lots chosen for it while planning.</summary>
     private static List<TaxedTrade> Apply(AccountBook book, int a, DateOnly asOf, IReadOnlyList<Trade> trades, TradeSource source, AccountTaxSettings settings,
-        LotBook lots, WashSaleLedger ledger, LotSelection? presetSale = null)
+        LotBook lots, WashSaleLedger ledger, IReadOnlyDictionary<string, LotSelection>? chosen = null)
     {
         var accountId = book.AccountId(a);
         var household = book.HouseholdId(a);
@@ -388,8 +395,9 @@ public static class TaxAwareRun
             }
             var raisingCash = source == TradeSource.CashFlow;
             var method = raisingCash && settings.LotMethod != LotMethod.SpecificLots ? LotMethod.TaxOptimal : settings.LotMethod;
-            var selection = presetSale is not null && presetSale.Quantity == sell.Quantity
-                ? presetSale
+            // The lots chosen while planning (within the budget and deferral) are the lots sold.
+            var selection = chosen?.GetValueOrDefault(sell.InstrumentId) is { } planned && planned.Quantity == sell.Quantity
+                ? planned
                 : LotSelector.Select(lots.Lots(accountId, sell.InstrumentId), sell.Quantity, sell.Price, asOf, method, specificLots: Specific(settings, sell.InstrumentId));
             lots.Sell(accountId, sell.InstrumentId, selection);
             var washes = ledger.RecordSale(household, accountId, sell.InstrumentId, asOf, selection.Reliefs);
