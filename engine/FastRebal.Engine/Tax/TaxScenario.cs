@@ -310,6 +310,7 @@ public sealed class TaxScenario
                 }
                 var id = string.IsNullOrWhiteSpace(lot.Id) ? $"{instrument}-{l + 1}" : lot.Id;
                 var before = errors.Count;
+                sum += lot.Quantity;
                 if (!lotIds.Add(id))
                 {
                     Fail($"{field}.id", $"{instrument} lot {id}: lot id used twice in the account");
@@ -339,7 +340,6 @@ public sealed class TaxScenario
                 {
                     lots.Add(new TaxLot(id, instrument, acquired, lot.Quantity, lot.CostBasis, lot.HoldingSince));
                 }
-                sum += lot.Quantity;
             }
             if (sum != position.Quantity)
             {
