@@ -347,6 +347,17 @@ public sealed class TaxScenario
             }
         }
 
+        if (usesTax && account.Policy?.TaxStatus != TaxStatus.TaxDeferred)
+        {
+            // Lots must cover every holding, or a later buy would open lots for only part of a position.
+            for (var p = 0; p < positions.Count; p++)
+            {
+                if (positions[p] is { Lots: null, Quantity: > 0 } missing)
+                {
+                    Fail($"positions[{p}].lots", $"{missing.InstrumentId}: no lots, but the account keeps lots for other positions; give lots for every position or for none");
+                }
+            }
+        }
         var policy = account.Policy;
         if (policy is null)
         {

@@ -7,7 +7,8 @@ public class TaxScenarioTests
 {
     private static string Account(string id, string lots, string policy = "") => $$"""
         { "id": "{{id}}", "householdId": "HH", "modelId": "BAL6040", "cash": 100,
-          "positions": [ { "instrumentId": "SPY", "quantity": 10, "lots": {{lots}} }, { "instrumentId": "AGG", "quantity": 40 } ],
+          "positions": [ { "instrumentId": "SPY", "quantity": 10, "lots": {{lots}} },
+            { "instrumentId": "AGG", "quantity": 40, "lots": [ { "id": "G1", "acquired": "2024-01-02", "quantity": 40, "costBasis": 4000 } ] } ],
           "policy": { "id": "P-{{id}}"{{policy}} } }
         """;
 
@@ -50,6 +51,17 @@ public class TaxScenarioTests
         Assert.Equal(("account BAD", field), (error.Subject, error.Field));
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
         Assert.Equal(1, scenario.Scenario.Book.AccountCount);
+    }
+
+    [Fact]
+    public void Lots_must_cover_every_holding_once_an_account_keeps_lots()
+    {
+        var partial = Account("BAD", GoodLots).Replace(", \"lots\": [ { \"id\": \"G1\", \"acquired\": \"2024-01-02\", \"quantity\": 40, \"costBasis\": 4000 } ]", "", StringComparison.Ordinal);
+
+        var error = Assert.Single(Load(partial).Errors);
+
+        Assert.Equal(("account BAD", "positions[1].lots"), (error.Subject, error.Field));
+        Assert.Contains("AGG: no lots", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
