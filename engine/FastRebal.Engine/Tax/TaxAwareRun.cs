@@ -51,6 +51,15 @@ public static class TaxAwareRun
         var asOf = loaded.AsOf;
         var baseRun = RebalanceRun.Execute(book, asOf, loaded.CashFlows, options);
         var netFlow = NetFlows(book, loaded);
+        var flowKinds = new HashSet<CashFlowKind>[book.AccountCount];
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            flowKinds[a] = [];
+        }
+        foreach (var pending in loaded.CashFlows)
+        {
+            flowKinds[pending.Account].Add(pending.Flow.Kind);
+        }
         var lots = scenario.Lots;
         var ledger = scenario.NewLedger(lots);
         var historyWashes = ledger.WashSales.Count;
@@ -82,7 +91,7 @@ public static class TaxAwareRun
             plans[a] = plan;
             var released = plan is not null && !plan.IsBlocked && decision.Action is DecisionAction.Rebalance or DecisionAction.CashFlow;
             var accountTrades = released
-                ? Apply(book, a, asOf, plan!.Trades, decision.Action == DecisionAction.CashFlow ? TradeSource.CashFlow : TradeSource.Rebalance, settings, lots, ledger, selections)
+                ? Apply(book, a, asOf, plan!.Trades, SourceOf(decision, flowKinds[a]), settings, lots, ledger, selections)
                 : [];
             taxed.AddRange(accountTrades);
             summaries.Add(Summarize(book.AccountId(a), accountTrades, [], settings));
@@ -193,6 +202,14 @@ public static class TaxAwareRun
             Lots = lots,
         };
     }
+
+    /// <summary>What the ledger records a run's buys as: a dividend invested is a dividend reinvestment.</summary>
+    private static TradeSource SourceOf(Decision decision, HashSet<CashFlowKind> kinds) => decision.Action switch
+    {
+        DecisionAction.CashFlow when kinds.Count == 1 && kinds.Contains(CashFlowKind.Dividend) => TradeSource.DividendReinvestment,
+        DecisionAction.CashFlow => TradeSource.CashFlow,
+        _ => TradeSource.Rebalance,
+    };
 
     private static decimal[] NetFlows(AccountBook book, Scenarios.LoadedScenario loaded)
     {
@@ -393,7 +410,7 @@ public static class TaxAwareRun
                 result.Add(new TaxedTrade(sell, source, [], null, []));
                 continue;
             }
-            var raisingCash = source == TradeSource.CashFlow;
+            var raisingCash = source is TradeSource.CashFlow or TradeSource.DividendReinvestment;
             var method = raisingCash && settings.LotMethod != LotMethod.SpecificLots ? LotMethod.TaxOptimal : settings.LotMethod;
             // The lots chosen while planning (within the budget and deferral) are the lots sold.
             var selection = chosen?.GetValueOrDefault(sell.InstrumentId) is { } planned && planned.Quantity == sell.Quantity

@@ -156,6 +156,50 @@ public class TaxAwareRunTests
     }
 
     [Fact]
+    public void A_deposit_inside_the_band_buys_the_substitute_of_an_instrument_sold_at_a_loss()
+    {
+        // D1: 30 SPY (18,000) + 120 AGG (12,000) is on target; after a 5,000 deposit SPY is 51.4% and AGG 34.3%, inside the
+        // 10-point band, so the deposit buys what is lacking: 5 SPY (3,000) and 20 AGG (2,000). SPY was sold at a loss in
+        // the household 3 days ago: the SPY part buys 10 VTI instead. Nothing is sold.
+        var d1 = """
+            { "id": "D1", "householdId": "HH-1", "modelId": "BAL6040", "cash": 0,
+              "positions": [ { "instrumentId": "SPY", "quantity": 30 }, { "instrumentId": "AGG", "quantity": 120 } ],
+              "policy": { "id": "IPS-D1", "bandWidth": 0.1, "trigger": "threshold" } }
+            """;
+        var result = TaxAwareRun.Rebalance(new TaxScenarioBuilder().Account(d1).Flow("D1", "deposit", 5_000)
+            .Trade("""{ "date": "2025-09-23", "accountId": "D1", "instrumentId": "SPY", "side": "sell", "quantity": 1, "realizedGain": -20 }""")
+            .LoadClean(), now: Now);
+
+        Assert.Equal(DecisionAction.CashFlow, result.Run.Decisions[0].Action);
+        Assert.Equal(10m, Only(result, "D1", "VTI", TradeSide.Buy).Quantity);
+        Assert.Equal(20m, Only(result, "D1", "AGG", TradeSide.Buy).Quantity);
+        Assert.DoesNotContain(result.Run.Trades, t => t.Side == TradeSide.Sell || t.InstrumentId == "SPY");
+    }
+
+    [Fact]
+    public void A_reinvested_dividend_that_replaces_a_loss_sold_in_the_same_run_carries_the_disallowed_loss()
+    {
+        // D1 (first): 33 SPY (19,800) + 132 AGG (13,200) and a 3,000 dividend, inside its 10-point band: the dividend buys
+        // what is lacking, 3 SPY (21,600 - 19,800 = 1,800) and 12 AGG, recorded as a dividend reinvestment. T1 (second,
+        // highest cost) then sells 10 SPY of lot B at -40/sh: 3 are replaced, 3 x 40 = 120 disallowed into D1's new lot.
+        var d1 = """
+            { "id": "D1", "householdId": "HH-1", "modelId": "BAL6040", "cash": 0,
+              "positions": [ { "instrumentId": "SPY", "quantity": 33, "lots": [ { "acquired": "2024-01-02", "quantity": 33, "costBasis": 15000 } ] },
+                             { "instrumentId": "AGG", "quantity": 132, "lots": [ { "acquired": "2024-01-02", "quantity": 132, "costBasis": 13000 } ] } ],
+              "policy": { "id": "IPS-D1", "bandWidth": 0.1, "trigger": "threshold" } }
+            """;
+        var result = TaxAwareRun.Rebalance(new TaxScenarioBuilder().Account(d1).Account(T1(""", "lotMethod": "highestCost" """))
+            .Flow("D1", "dividend", 3_000).LoadClean(), now: Now);
+
+        Assert.Equal(DecisionAction.CashFlow, result.Run.Decisions[0].Action);
+        Assert.Equal(3m, Only(result, "D1", "SPY", TradeSide.Buy).Quantity);
+        var wash = Assert.Single(result.WashSales);
+        Assert.Equal(TradeSource.DividendReinvestment, wash.ReplacementSource);
+        Assert.Equal((3m, 120m), (wash.Quantity, wash.DisallowedLoss));
+        Assert.Equal(1_920m, result.Lots.Lots("D1", "SPY").Single(l => l.Acquired == new DateOnly(2025, 9, 26)).CostBasis);
+    }
+
+    [Fact]
     public void A_substitute_held_after_a_harvest_counts_toward_its_model_instrument()
     {
         // Holds 100 VTI (30,000) in place of SPY and 200 AGG (20,000): without the substitute rule VTI would be sold whole.
