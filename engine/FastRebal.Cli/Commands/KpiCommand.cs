@@ -36,9 +36,9 @@ public static class KpiCommand
         if (scenarioFile is null)
         {
             var generated = FirmOptions.Generate(spec, progress, out _);
-            tax = TaxScenario.FromFirm(generated, FirmLots.Build(generated), AccountTaxSettings.Default);
+            tax = TaxScenario.FromFirm(generated, FirmLots.Build(generated), GeneratedFirmSettings, SubstitutesByAssetClass(generated));
             history = generated.History;
-            source = $"generated firm of {spec.Accounts:N0} accounts (seed {spec.Seed}), lots bought on each account's last rebalance";
+            source = $"generated firm of {spec.Accounts:N0} accounts (seed {spec.Seed}), lots bought on each account's last rebalance, tax-optimal relief, harvesting at 5% and 500";
         }
         else
         {
@@ -56,8 +56,9 @@ public static class KpiCommand
             source = scenarioFile.Name;
         }
         var book = tax.Scenario.Book;
-        var run = progress.Time("rebalancing (tax-aware)", () => TaxAwareRun.Rebalance(tax), out _);
-        var report = KpiCalculator.Compute(KpiInputs.From(book, tax.Scenario.AsOf, run, tax.History, history));
+        var run = progress.Time("harvest scan and rebalance (tax-aware)", () => TaxAwareRun.Day(tax), out _);
+        var inputs = progress.Time("return series", () => KpiInputs.From(book, tax.Scenario.AsOf, run, tax.History, history), out _);
+        var report = progress.Time("KPIs", () => KpiCalculator.Compute(inputs), out _);
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new { asOf = tax.Scenario.AsOf, source, priceHistory = history?.Source, report }, ScenarioDocument.JsonOptions));
@@ -65,7 +66,7 @@ public static class KpiCommand
         }
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(c, $"FastRebal KPIs as of {tax.Scenario.AsOf:yyyy-MM-dd}: {source}"));
-        Console.WriteLine($"  tracking error from {(history is null ? "no price history (not computed)" : $"{history.Source}, {KpiCalculator.TradingDaysPerYear} trading days")}; gains and turnover from this run{(tax.History.Count > 0 ? " and the household history" : "")}");
+        Console.WriteLine($"  tracking error from {(history is null ? "no price history (not computed)" : $"{history.Source}, {KpiCalculator.TradingDaysPerYear} trading days")}; gains, harvests and turnover from today's harvest scan and rebalance{(tax.History.Count > 0 ? " and the household history" : "")}");
         var quarters = report.Firm.TurnoverByQuarter.Keys.ToList();
         Console.WriteLine(string.Create(c, $"  {"",-14} {"accounts",8} {"value",16} {"track.err",9} {string.Join(" ", quarters.Select(q => $"{"turn " + q,11}"))} {"realized ST",13} {"realized LT",13} {"tax eff.",8} {"harvested",11} {"rebal.",6}"));
         foreach (var figures in report.Models.Append(report.Firm))
@@ -79,6 +80,24 @@ public static class KpiCommand
         }
         return tax.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
     }
+
+    /// <summary>What the generated firm's accounts elect: tax-optimal relief and harvesting of lots down 5% and 500 or more.</summary>
+    private static AccountTaxSettings GeneratedFirmSettings { get; } = new()
+    {
+        LotMethod = LotMethod.TaxOptimal,
+        Harvest = new HarvestSettings { Enabled = true, MinLossPercent = 0.05, MinLossAmount = 500 },
+    };
+
+    /// <summary>
+    /// The generated firm's funds of one asset class track the same market through different funds: each may stand in
+    /// for another in a harvest. The legacy stock and the private REIT are not funds and substitute for nothing.
+    /// </summary>
+    private static InstrumentRelations SubstitutesByAssetClass(GeneratedFirm firm) => new(
+        firm.Book.Instruments.All
+            .Where(i => i.Liquid && i.Id != FirmGenerator.LegacyStock)
+            .GroupBy(i => i.AssetClass, StringComparer.Ordinal)
+            .Where(g => g.Count() >= 2)
+            .Select(g => (IReadOnlyList<string>)[.. g.Select(i => i.Id)]));
 
     private static string Percent(double? value) => value is { } v ? v.ToString("0.00%", CultureInfo.InvariantCulture) : "n/a";
 

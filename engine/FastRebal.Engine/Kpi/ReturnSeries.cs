@@ -11,6 +11,9 @@ public sealed class ReturnSeries
 {
     private readonly MarketHistory history;
 
+    // Each symbol's closes on the window's days, looked up once: an account is then a few multiply-adds per day.
+    private readonly Dictionary<string, double[]> closes = new(StringComparer.Ordinal);
+
     public ReturnSeries(MarketHistory history, DateOnly asOf, int tradingDays = KpiCalculator.TradingDaysPerYear, string reference = "SPY")
     {
         this.history = history;
@@ -23,27 +26,53 @@ public sealed class ReturnSeries
 
     public bool Has(string symbol) => history.Contains(symbol);
 
+    private double[] Closes(string symbol)
+    {
+        if (!closes.TryGetValue(symbol, out var values))
+        {
+            var series = history[symbol];
+            closes[symbol] = values = [.. Days.Select(series.On)];
+        }
+        return values;
+    }
+
     /// <summary>Daily value of fixed holdings plus cash, and its total change over the window.</summary>
     public (double[] Returns, decimal Change) Holdings(IReadOnlyList<(string Symbol, double Quantity)> holdings, double cash)
     {
-        var values = Days.Select(d => cash + holdings.Sum(h => h.Quantity * history[h.Symbol].On(d))).ToArray();
+        var values = new double[Days.Length];
+        Array.Fill(values, cash);
+        foreach (var (symbol, quantity) in holdings)
+        {
+            var prices = Closes(symbol);
+            for (var t = 0; t < values.Length; t++)
+            {
+                values[t] += quantity * prices[t];
+            }
+        }
         return (Returns(values), (decimal)(values[^1] - values[0]));
     }
 
-    /// <summary>Daily return of constant weights (the weights sum to 1).</summary>
+    /// <summary>Daily return of constant weights (the weights sum to 1). Accounts of one model share it, so it is kept.</summary>
     public double[] Model(IReadOnlyList<(string Symbol, double Weight)> weights)
     {
-        var returns = new double[Math.Max(0, Days.Length - 1)];
-        for (var t = 1; t < Days.Length; t++)
+        var key = string.Join('|', weights.Select(w => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{w.Symbol}:{w.Weight:R}")));
+        if (models.TryGetValue(key, out var cached))
         {
-            foreach (var (symbol, weight) in weights)
+            return cached;
+        }
+        var returns = new double[Math.Max(0, Days.Length - 1)];
+        foreach (var (symbol, weight) in weights)
+        {
+            var prices = Closes(symbol);
+            for (var t = 1; t < Days.Length; t++)
             {
-                var series = history[symbol];
-                returns[t - 1] += weight * ((series.On(Days[t]) / series.On(Days[t - 1])) - 1);
+                returns[t - 1] += weight * ((prices[t] / prices[t - 1]) - 1);
             }
         }
-        return returns;
+        return models[key] = returns;
     }
+
+    private readonly Dictionary<string, double[]> models = new(StringComparer.Ordinal);
 
     private static double[] Returns(double[] values)
     {

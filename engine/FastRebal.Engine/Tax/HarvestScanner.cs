@@ -18,7 +18,8 @@ public sealed record HarvestPlan(HarvestRecord Record, LotSelection? Sale, IRead
 /// </summary>
 public static class HarvestScanner
 {
-    public static List<HarvestPlan> Scan(AccountBook book, int account, DateOnly asOf, AccountTaxSettings settings, LotBook lots, WashSaleLedger ledger)
+    /// <param name="heldInBook">When set, only substitutes the account's book can hold are bought (a daily cycle applies the fills to the book).</param>
+    public static List<HarvestPlan> Scan(AccountBook book, int account, DateOnly asOf, AccountTaxSettings settings, LotBook lots, WashSaleLedger ledger, bool heldInBook = false)
     {
         var plans = new List<HarvestPlan>();
         var policy = book.Policy(account);
@@ -29,6 +30,10 @@ public static class HarvestScanner
         }
         var accountId = book.AccountId(account);
         var household = book.HouseholdId(account);
+        if (!lots.HasAccount(accountId))
+        {
+            return plans;
+        }
         var holdings = Holdings(book, account);
         var planned = new HashSet<string>(StringComparer.Ordinal);
         foreach (var h in holdings.Where(h => h.Quantity > 0 && lots.HasLots(accountId, h.Instrument.Id)))
@@ -56,7 +61,7 @@ public static class HarvestScanner
                 plans.Add(new(Record(HarvestStatus.Skipped, $"wash-sale rule: {washBuy} within 30 days before; the loss would be disallowed"), null, []));
                 continue;
             }
-            var substitute = PickSubstitute(book, account, h.Instrument.Id, ledger, asOf);
+            var substitute = PickSubstitute(book, account, h.Instrument.Id, ledger, asOf, heldInBook);
             if (substitute is not { } sub)
             {
                 plans.Add(new(Record(HarvestStatus.Skipped, $"no substitute for {h.Instrument.Symbol} can be bought (none configured, restricted, illiquid, unpriced, or itself sold at a loss within 30 days)"), null, []));
@@ -142,16 +147,32 @@ public static class HarvestScanner
     public readonly record struct Buyable(Instrument Instrument, decimal Price, decimal Step);
 
     /// <summary>The first substitute of <paramref name="instrumentId"/> the account may buy today without a wash sale.</summary>
-    public static Buyable? PickSubstitute(AccountBook book, int account, string instrumentId, WashSaleLedger ledger, DateOnly asOf)
+    public static Buyable? PickSubstitute(AccountBook book, int account, string instrumentId, WashSaleLedger ledger, DateOnly asOf, bool heldInBook = false)
     {
         foreach (var candidate in ledger.Relations.Substitutes(instrumentId))
         {
+            if (heldInBook && !HasSlot(book, account, candidate))
+            {
+                continue;
+            }
             if (BuyableFor(book, account, candidate) is { } buyable && ledger.RecentLossSale(book.HouseholdId(account), candidate, asOf) is null)
             {
                 return buyable;
             }
         }
         return null;
+    }
+
+    private static bool HasSlot(AccountBook book, int account, string instrumentId)
+    {
+        for (var s = book.SlotStart[account]; s < book.SlotStart[account + 1]; s++)
+        {
+            if (book.Instruments[book.InstrumentIndices[s]].Id == instrumentId)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Whether the account may buy the instrument (known, priced, liquid, not restricted), with its price and step.</summary>

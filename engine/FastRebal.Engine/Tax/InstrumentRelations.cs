@@ -10,6 +10,7 @@ public sealed class InstrumentRelations
 {
     private readonly Dictionary<string, int> identicalGroup = new(StringComparer.Ordinal);
     private readonly List<IReadOnlyList<string>> substituteGroups = [];
+    private readonly Dictionary<string, string[]> substitutesOf = new(StringComparer.Ordinal);
 
     public InstrumentRelations(IEnumerable<IReadOnlyList<string>>? substitutes = null, IEnumerable<IReadOnlyList<string>>? identical = null)
     {
@@ -34,9 +35,19 @@ public sealed class InstrumentRelations
         || (identicalGroup.TryGetValue(a, out var ga) && identicalGroup.TryGetValue(b, out var gb) && ga == gb);
 
     /// <summary>Substitutes for an instrument in the order the firm listed them, never one identical to it.</summary>
-    public IEnumerable<string> Substitutes(string instrumentId) => substituteGroups
-        .Where(g => g.Contains(instrumentId, StringComparer.Ordinal))
-        .SelectMany(g => g)
-        .Where(id => !AreIdentical(id, instrumentId))
-        .Distinct(StringComparer.Ordinal);
+    public IReadOnlyList<string> Substitutes(string instrumentId)
+    {
+        lock (substitutesOf)
+        {
+            if (!substitutesOf.TryGetValue(instrumentId, out var found))
+            {
+                substitutesOf[instrumentId] = found = [.. substituteGroups
+                    .Where(g => g.Contains(instrumentId, StringComparer.Ordinal))
+                    .SelectMany(g => g)
+                    .Where(id => !AreIdentical(id, instrumentId))
+                    .Distinct(StringComparer.Ordinal)];
+            }
+            return found;
+        }
+    }
 }

@@ -126,7 +126,9 @@ public static class TaxAwareRun
     /// The tax-loss harvesting scan over every taxable account with harvesting on (plus swap backs after the window).
     /// Harvests above an account's limit go to the approval queue and are released once approved.
     /// </summary>
-    public static TaxRunResult Harvest(TaxScenario scenario, ApprovalQueue? queue = null, DateTimeOffset? now = null)
+    public static TaxRunResult Harvest(TaxScenario scenario, ApprovalQueue? queue = null, DateTimeOffset? now = null) => Harvest(scenario, queue, now, heldInBook: false);
+
+    private static TaxRunResult Harvest(TaxScenario scenario, ApprovalQueue? queue, DateTimeOffset? now, bool heldInBook)
     {
         queue ??= new ApprovalQueue();
         var when = now ?? DateTimeOffset.UtcNow;
@@ -146,7 +148,7 @@ public static class TaxAwareRun
             var settings = scenario.SettingsFor(book.AccountId(a));
             var accountTrades = new List<TaxedTrade>();
             var accountRecords = new List<HarvestRecord>();
-            foreach (var plan in HarvestScanner.Scan(book, a, asOf, settings, lots, ledger))
+            foreach (var plan in HarvestScanner.Scan(book, a, asOf, settings, lots, ledger, heldInBook))
             {
                 var record = plan.Record;
                 if (record.Status == HarvestStatus.PendingApproval)
@@ -177,11 +179,13 @@ public static class TaxAwareRun
             summaries.Add(Summarize(book.AccountId(a), accountTrades, accountRecords, settings));
         }
         var decisions = new Decision[book.AccountCount];
+        var recordsByAccount = records.ToLookup(r => r.AccountId, StringComparer.Ordinal);
+        var tradesByAccount = trades.ToLookup(t => t.AccountId, StringComparer.Ordinal);
         for (var a = 0; a < book.AccountCount; a++)
         {
             var policy = book.Policy(a);
-            var mine = records.Where(r => r.AccountId == book.AccountId(a)).ToList();
-            var count = trades.Count(t => t.AccountId == book.AccountId(a));
+            var mine = recordsByAccount[book.AccountId(a)].ToList();
+            var count = tradesByAccount[book.AccountId(a)].Count();
             var reason = mine.Count == 0 ? "no lot passes the harvest threshold" : string.Join("; ", mine.Select(r => $"{r.InstrumentId}: {r.Status}"));
             decisions[a] = new Decision(book.AccountId(a), count > 0 ? DecisionAction.Rebalance : DecisionAction.NoTrade, DecisionRule.WithinBand, $"harvest scan: {reason}",
                 0, 0, 0, 0, policy.BandType, policy.BandWidth, policy.Id, policy.Version, count, []);
@@ -210,6 +214,57 @@ public static class TaxAwareRun
         DecisionAction.CashFlow => TradeSource.CashFlow,
         _ => TradeSource.Rebalance,
     };
+
+    /// <summary>
+    /// A day: the harvest scan first, its fills applied to the book and its trades added to the household history (so
+    /// the rebalance sees the loss sales and substitute buys), then the rebalance. The book's layout is fixed when it
+    /// is built, so in a day a harvest only buys a substitute the account's book already has a place for (e.g. one in
+    /// its model). The book and the lots end the day as if every released trade filled at its price.
+    /// </summary>
+    public static TaxRunResult Day(TaxScenario scenario, ApprovalQueue? queue = null, DateTimeOffset? now = null)
+    {
+        var harvest = Harvest(scenario, queue, now, heldInBook: true);
+        var book = scenario.Scenario.Book;
+        var asOf = scenario.Scenario.AsOf;
+        var history = scenario.History.ToList();
+        foreach (var byAccount in harvest.TaxedTrades.GroupBy(t => t.Trade.AccountId, StringComparer.Ordinal))
+        {
+            var a = book.FindAccount(byAccount.Key);
+            var fills = byAccount.Select(t => (book.Instruments.IndexOf(t.Trade.InstrumentId), (double)(t.Trade.Side == TradeSide.Buy ? t.Trade.Quantity : -t.Trade.Quantity))).ToArray();
+            book.ApplyExecution(a, fills, (double)byAccount.Sum(t => t.Trade.CashEffect), null);
+            foreach (var t in byAccount)
+            {
+                if (t.Trade.Side == TradeSide.Buy)
+                {
+                    history.Add(new HouseholdTradeInput(asOf, t.Trade.AccountId, t.Trade.InstrumentId, TradeSide.Buy, t.Trade.Quantity, t.Source, t.OpenedLotId, Price: t.Trade.Price));
+                }
+                else
+                {
+                    history.AddRange(t.Lots.Select(l => new HouseholdTradeInput(asOf, t.Trade.AccountId, t.Trade.InstrumentId, TradeSide.Sell, l.Quantity, t.Source, l.LotId, l.Gain, t.Trade.Price, l.Term)));
+                }
+            }
+        }
+        var rebalance = Rebalance(scenario.WithHistory(history), queue, now);
+        var harvested = harvest.Accounts.ToDictionary(s => s.AccountId, StringComparer.Ordinal);
+        return new TaxRunResult
+        {
+            Run = new RunResult
+            {
+                AsOf = asOf, Decisions = rebalance.Run.Decisions, Trades = [.. harvest.Run.Trades, .. rebalance.Run.Trades], Plans = rebalance.Run.Plans,
+                Drift = rebalance.Run.Drift, SweepTime = rebalance.Run.SweepTime, DecideTime = rebalance.Run.DecideTime,
+            },
+            TaxedTrades = [.. harvest.TaxedTrades, .. rebalance.TaxedTrades],
+            WashSales = [.. harvest.WashSales, .. rebalance.WashSales],
+            Harvests = harvest.Harvests,
+            Accounts = [.. rebalance.Accounts.Select(r => harvested.TryGetValue(r.AccountId, out var h)
+                ? new AccountTaxSummary(r.AccountId, r.RealizedShortTerm + h.RealizedShortTerm, r.RealizedLongTerm + h.RealizedLongTerm,
+                    h.HarvestedLosses, r.DisallowedLosses + h.DisallowedLosses, h.EstimatedTaxSaved)
+                : r)],
+            Approvals = [.. harvest.Approvals, .. rebalance.Approvals],
+            Blocks = rebalance.Blocks,
+            Lots = rebalance.Lots,
+        };
+    }
 
     private static decimal[] NetFlows(AccountBook book, Scenarios.LoadedScenario loaded)
     {
@@ -442,8 +497,11 @@ public static class TaxAwareRun
     }
 
     /// <summary>Disallowed losses belong to the account that sold; a harvest's estimated saving shrinks by what was disallowed.</summary>
-    private static List<AccountTaxSummary> AddDisallowed(List<AccountTaxSummary> summaries, IEnumerable<WashSale> washSales) =>
-        [.. summaries.Select(s => s with { DisallowedLosses = washSales.Where(w => w.SaleAccountId == s.AccountId).Sum(w => w.DisallowedLoss) })];
+    private static List<AccountTaxSummary> AddDisallowed(List<AccountTaxSummary> summaries, IEnumerable<WashSale> washSales)
+    {
+        var bySeller = washSales.ToLookup(w => w.SaleAccountId, StringComparer.Ordinal);
+        return [.. summaries.Select(s => s with { DisallowedLosses = bySeller[s.AccountId].Sum(w => w.DisallowedLoss) })];
+    }
 
     private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

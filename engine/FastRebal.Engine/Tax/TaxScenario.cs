@@ -104,8 +104,23 @@ public sealed class TaxScenario
 
     private string HouseholdOf(string accountId) => householdOfRejected.GetValueOrDefault(accountId, accountId);
 
+    /// <summary>The same scenario (book, lots, settings) with a longer household history.</summary>
+    public TaxScenario WithHistory(IReadOnlyList<HouseholdTradeInput> history)
+    {
+        var copy = new TaxScenario
+        {
+            Scenario = Scenario, Lots = Lots, Settings = Settings, Relations = Relations, History = history, Batching = Batching,
+            Errors = Errors, UsesTaxFeatures = UsesTaxFeatures,
+        };
+        foreach (var (account, household) in householdOfRejected)
+        {
+            copy.householdOfRejected[account] = household;
+        }
+        return copy;
+    }
+
     /// <summary>A generated firm with lots (e.g. <see cref="Simulation.FirmLots"/>) and one set of tax settings for every account.</summary>
-    public static TaxScenario FromFirm(Simulation.GeneratedFirm firm, LotBook lots, AccountTaxSettings settings)
+    public static TaxScenario FromFirm(Simulation.GeneratedFirm firm, LotBook lots, AccountTaxSettings settings, InstrumentRelations? relations = null)
     {
         var book = firm.Book;
         return new TaxScenario
@@ -113,7 +128,7 @@ public sealed class TaxScenario
             Scenario = new LoadedScenario { AsOf = firm.AsOf, Book = book, CashFlows = firm.CashFlows, Errors = [], AccountsInInput = book.AccountCount },
             Lots = lots,
             Settings = Enumerable.Range(0, book.AccountCount).ToDictionary(book.AccountId, _ => settings, StringComparer.Ordinal),
-            Relations = InstrumentRelations.None,
+            Relations = relations ?? InstrumentRelations.None,
             History = [],
             Errors = [],
             UsesTaxFeatures = true,

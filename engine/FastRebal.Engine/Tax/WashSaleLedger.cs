@@ -66,8 +66,15 @@ public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
         public decimal Open { get; set; }
     }
 
-    private readonly List<Buy> buys = [];
-    private readonly List<LossSale> lossSales = [];
+    // By household: every question is about one household, and a firm has many.
+    private readonly Dictionary<string, List<Buy>> buysByHousehold = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<LossSale>> lossSalesByHousehold = new(StringComparer.Ordinal);
+
+    private List<Buy> Buys(string householdId) =>
+        buysByHousehold.TryGetValue(householdId, out var list) ? list : buysByHousehold[householdId] = [];
+
+    private List<LossSale> LossSales(string householdId) =>
+        lossSalesByHousehold.TryGetValue(householdId, out var list) ? list : lossSalesByHousehold[householdId] = [];
     private readonly List<WashSale> washSales = [];
 
     public InstrumentRelations Relations => relations;
@@ -82,7 +89,7 @@ public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
     /// </summary>
     public string? RecentReplacementBuy(string householdId, string accountId, string instrumentId, DateOnly saleDate, IReadOnlyCollection<string>? soldLotIds = null)
     {
-        var buy = buys.FirstOrDefault(b => b.HouseholdId == householdId && b.Unmatched > 0 && relations.AreIdentical(b.InstrumentId, instrumentId)
+        var buy = Buys(householdId).FirstOrDefault(b => b.Unmatched > 0 && relations.AreIdentical(b.InstrumentId, instrumentId)
             && b.Date <= saleDate && TaxCalendar.WithinWashWindow(b.Date, saleDate)
             && !(b.AccountId == accountId && b.LotId is not null && (soldLotIds?.Contains(b.LotId) ?? false)));
         return buy is null ? null : Text($"{buy.InstrumentId} was bought in {buy.AccountId} on {buy.Date:yyyy-MM-dd} ({buy.Source})");
@@ -94,7 +101,7 @@ public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
     /// </summary>
     public string? RecentLossSale(string householdId, string instrumentId, DateOnly buyDate)
     {
-        var sale = lossSales.FirstOrDefault(s => s.HouseholdId == householdId && s.Open > 0 && relations.AreIdentical(s.InstrumentId, instrumentId)
+        var sale = LossSales(householdId).FirstOrDefault(s => s.Open > 0 && relations.AreIdentical(s.InstrumentId, instrumentId)
             && s.Date <= buyDate && TaxCalendar.WithinWashWindow(s.Date, buyDate));
         return sale is null ? null : Text($"{sale.InstrumentId} was sold at a loss in {sale.AccountId} on {sale.Date:yyyy-MM-dd}; no repurchase before {sale.Date.AddDays(TaxCalendar.WashSaleWindowDays + 1):yyyy-MM-dd}");
     }
@@ -116,7 +123,7 @@ public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
                 HouseholdId = householdId, AccountId = accountId, InstrumentId = instrumentId, LotId = relief.LotId, Date = date,
                 LossPerShare = -relief.Gain / relief.Quantity, HeldDays = date.DayNumber - relief.HoldingStart.DayNumber, Open = relief.Quantity,
             };
-            foreach (var buy in buys.Where(b => b.HouseholdId == householdId && b.Unmatched > 0 && relations.AreIdentical(b.InstrumentId, instrumentId)
+            foreach (var buy in Buys(householdId).Where(b => b.Unmatched > 0 && relations.AreIdentical(b.InstrumentId, instrumentId)
                 && b.Date <= date && TaxCalendar.WithinWashWindow(b.Date, date)
                 && !(b.AccountId == accountId && b.LotId is not null && soldLots.Contains(b.LotId))).OrderBy(b => b.Date).ToList())
             {
@@ -129,7 +136,7 @@ public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
                     found.Add(wash);
                 }
             }
-            lossSales.Add(sale);
+            LossSales(householdId).Add(sale);
         }
         washSales.AddRange(found);
         return found;
@@ -147,7 +154,7 @@ public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
             Source = source, LotId = lotId, Unmatched = quantity,
         };
         var found = new List<WashSale>();
-        foreach (var sale in lossSales.Where(s => s.HouseholdId == householdId && s.Open > 0 && relations.AreIdentical(s.InstrumentId, instrumentId)
+        foreach (var sale in LossSales(householdId).Where(s => s.Open > 0 && relations.AreIdentical(s.InstrumentId, instrumentId)
             && s.Date <= date && TaxCalendar.WithinWashWindow(s.Date, date)).OrderBy(s => s.Date).ToList())
         {
             if (buy.Unmatched <= 0)
@@ -159,7 +166,7 @@ public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
                 found.Add(wash);
             }
         }
-        buys.Add(buy);
+        Buys(householdId).Add(buy);
         washSales.AddRange(found);
         return found;
     }

@@ -125,6 +125,31 @@ public class HarvestTests
         Assert.Empty(result.Run.Trades);
     }
 
+    [Fact]
+    public void A_day_harvests_first_and_the_rebalance_then_works_from_the_harvested_book()
+    {
+        // H1 with an empty VTI position (so its book has a place for the substitute). The harvest sells lot B (40 SPY,
+        // -1,600) and buys 80 VTI; the book then holds 60 SPY + 80 VTI + 300 AGG. The rebalance counts VTI toward SPY's
+        // target, never buys SPY back inside the window, and the lots end equal to the book.
+        var account = H1(On).Replace("""{ "instrumentId": "AGG", "quantity": 300""", """{ "instrumentId": "VTI", "quantity": 0 }, { "instrumentId": "AGG", "quantity": 300""", StringComparison.Ordinal);
+        var scenario = new TaxScenarioBuilder().Account(account).LoadClean();
+
+        var day = TaxAwareRun.Day(scenario, now: Now);
+
+        Assert.Equal(HarvestStatus.Harvested, Assert.Single(day.Harvests).Status);
+        Assert.DoesNotContain(day.Run.Trades, t => t.InstrumentId == "SPY" && t.Side == TradeSide.Buy);
+        var book = scenario.Scenario.Book;
+        for (var s = book.SlotStart[0]; s < book.SlotStart[1]; s++)
+        {
+            var instrument = book.Instruments[book.InstrumentIndices[s]].Id;
+            var rebalanced = day.Run.Plans[0]?.Trades.Where(t => t.InstrumentId == instrument).Sum(t => t.Side == TradeSide.Buy ? t.Quantity : -t.Quantity) ?? 0;
+            Assert.Equal((decimal)book.Quantities[s] + rebalanced, day.Lots.Quantity("H1", instrument));
+        }
+        var summary = day.Accounts.Single();
+        Assert.Equal(1_600m, summary.HarvestedLosses);
+        Assert.Equal(day.TaxedTrades.Sum(t => t.ShortTermGain), summary.RealizedShortTerm);
+    }
+
     /// <summary>H2 holds 80 VTI (bought 2025-08-20 for 24,000, now worth 24,000) in place of SPY after a harvest of SPY on 2025-08-20.</summary>
     private static string H2(string swapHarvest) => $$"""
         { "id": "H2", "householdId": "HH-2", "modelId": "BAL6040", "cash": 0,
