@@ -293,6 +293,16 @@ public static class TaxAwareRun
         }
         else if (!batched && decision.Action is DecisionAction.Rebalance or DecisionAction.NeedsApproval && SubstituteAware(snapshot, ledger.Relations) is { } adjusted)
         {
+            // The sweep saw the substitute as outside the model; with it counted toward its instrument the account may be in band.
+            if (decision.Action == DecisionAction.Rebalance && decision.Rule == DecisionRule.BandBreach && InBand(adjusted.Snapshot))
+            {
+                var none = new TradePlan { CashBefore = plan.CashBefore, Reserve = plan.Reserve };
+                return (decision with
+                {
+                    Action = DecisionAction.NoTrade, Rule = DecisionRule.WithinBand, TradeCount = 0, Warnings = [],
+                    Reason = $"within band once substitutes count toward their model instruments: {adjusted.Note}",
+                }, none, selections);
+            }
             var bandEdge = policy.Mode == RebalanceMode.ToBandEdge && decision.Rule == DecisionRule.BandBreach;
             var regenerated = TradeGenerator.Rebalance(adjusted.Snapshot, bandEdge, decision.Rule == DecisionRule.CalendarDue ? "calendar" : "band breach");
             if (!regenerated.IsBlocked)
@@ -418,6 +428,15 @@ public static class TaxAwareRun
             }
         }
         return notes.Count == 0 ? null : (new AccountSnapshot { AccountId = snapshot.AccountId, Policy = snapshot.Policy, Cash = snapshot.Cash, Holdings = holdings }, string.Join("; ", notes));
+    }
+
+    /// <summary>Whether every liquid holding is inside its band, with weights against investable value as the sweep measures them.</summary>
+    private static bool InBand(AccountSnapshot snapshot)
+    {
+        var value = snapshot.TotalValue;
+        var investable = value - snapshot.ReserveAt(value);
+        return investable > 0 && snapshot.Holdings.Where(h => h.CanSell)
+            .All(h => Math.Abs((h.Value / investable) - h.Target) <= TradeGenerator.Tolerance(snapshot.Policy, h.Target));
     }
 
     /// <summary>Queues accounts that wait for an operator; releases those already approved.</summary>

@@ -212,10 +212,32 @@ public class TaxAwareRunTests
             """;
         var result = TaxAwareRun.Rebalance(new TaxScenarioBuilder().Account(account).LoadClean(), now: Now);
 
-        Assert.DoesNotContain(result.Run.Trades, t => t.InstrumentId == "VTI");
-        Assert.Contains("substitute for SPY", result.Run.Decisions[0].Reason, StringComparison.Ordinal);
-        // VTI is 60% of 50,000 already: SPY's 60% target is all taken, AGG stays at 40%: nothing to trade.
+        // VTI is 60% of 50,000: it takes all of SPY's 60% target and AGG is at its 40%: the account is in band after all.
         Assert.Empty(result.Run.Trades);
+        Assert.Equal((DecisionAction.NoTrade, DecisionRule.WithinBand), (result.Run.Decisions[0].Action, result.Run.Decisions[0].Rule));
+        Assert.Contains("VTI held as a substitute for SPY", result.Run.Decisions[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_substitute_is_kept_while_the_rest_of_the_account_rebalances()
+    {
+        // 50 VTI (15,000) for SPY, 350 AGG (35,000): equity 30% against 60%. VTI keeps its 30% of SPY's target; the other
+        // 30% (15,000) is bought as SPY... but SPY is inside a wash-sale window here, so as VTI: 50 more VTI, 150 AGG sold.
+        var account = """
+            { "id": "H1", "householdId": "HH-1", "modelId": "BAL6040", "cash": 0,
+              "positions": [
+                { "instrumentId": "VTI", "quantity": 50, "lots": [ { "acquired": "2025-09-01", "quantity": 50, "costBasis": 15500 } ] },
+                { "instrumentId": "AGG", "quantity": 350, "lots": [ { "acquired": "2024-09-01", "quantity": 350, "costBasis": 34000 } ] } ],
+              "policy": { "id": "IPS-H1", "bandWidth": 0.05, "trigger": "threshold" } }
+            """;
+        var result = TaxAwareRun.Rebalance(new TaxScenarioBuilder().Account(account)
+            .Trade("""{ "date": "2025-09-01", "accountId": "H1", "instrumentId": "SPY", "side": "sell", "quantity": 50, "realizedGain": -500 }""")
+            .LoadClean(), now: Now);
+
+        Assert.Equal(DecisionAction.Rebalance, result.Run.Decisions[0].Action);
+        Assert.DoesNotContain(result.Run.Trades, t => t.InstrumentId == "VTI" && t.Side == TradeSide.Sell);
+        Assert.Equal(50m, Only(result, "H1", "VTI", TradeSide.Buy).Quantity);
+        Assert.Equal(150m, Only(result, "H1", "AGG", TradeSide.Sell).Quantity);
     }
 
     [Fact]
