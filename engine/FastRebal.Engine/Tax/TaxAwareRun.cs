@@ -515,7 +515,7 @@ public static class TaxAwareRun
             harvested.Sum(h => (h.ShortTermLoss * settings.ShortTermTaxRate) + (h.LongTermLoss * settings.LongTermTaxRate)));
     }
 
-    /// <summary>Disallowed losses belong to the account that sold; a harvest's estimated saving shrinks by what was disallowed.</summary>
+    /// <summary>Disallowed losses belong to the account that sold the shares (the replacement lot carries them as basis).</summary>
     private static List<AccountTaxSummary> AddDisallowed(List<AccountTaxSummary> summaries, IEnumerable<WashSale> washSales)
     {
         var bySeller = washSales.ToLookup(w => w.SaleAccountId, StringComparer.Ordinal);
