@@ -9,6 +9,11 @@ var root = new RootCommand("fastrebal: automated portfolio rebalancing engine")
     SweepCommand.Create(),
     DemoCommand.Create(),
     RunCommand.Create(),
+    HarvestCommand.Create(),
+    ApprovalCommands.List(),
+    ApprovalCommands.Approve(),
+    ApprovalCommands.Reject(),
+    KpiCommand.Create(),
 };
 
 var parsed = root.Parse(args);

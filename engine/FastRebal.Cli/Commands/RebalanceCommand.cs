@@ -1,10 +1,12 @@
 using System.CommandLine;
+using FastRebal.Engine.Approvals;
 using FastRebal.Engine.Runs;
 using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.Tax;
 
 namespace FastRebal.Cli.Commands;
 
-/// <summary><c>fastrebal rebalance --scenario FILE [--out FILE] [--format json|csv]</c>: one run over a scenario file.</summary>
+/// <summary><c>fastrebal rebalance --scenario FILE [--out FILE] [--format json|csv] [--approvals QUEUE]</c>: one run over a scenario file.</summary>
 public static class RebalanceCommand
 {
     public static Command Create()
@@ -14,39 +16,64 @@ public static class RebalanceCommand
         var format = new Option<string>("--format") { Description = "Output format", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json", "csv");
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines on standard error" };
-        var command = new Command("rebalance", "Decide and size trades for every account of a scenario file") { scenario, output, format, quiet };
+        var approvals = new Option<string?>("--approvals") { Description = "Approval queue file: items waiting for an operator are added, approved ones released" };
+        var command = new Command("rebalance", "Decide and size trades for every account of a scenario file") { scenario, output, format, quiet, approvals };
         command.SetAction(parse => ExitCodes.Guard(() => Run(
-            parse.GetValue(scenario)!, parse.GetValue(output), parse.GetValue(format)!, new Progress(parse.GetValue(quiet)))));
+            parse.GetValue(scenario)!, parse.GetValue(output), parse.GetValue(format)!, new Progress(parse.GetValue(quiet)), parse.GetValue(approvals))));
         return command;
     }
 
-    public static int Run(FileInfo scenarioFile, string? outPath, string format, Progress progress)
+    public static int Run(FileInfo scenarioFile, string? outPath, string format, Progress progress, string? approvalsPath = null)
     {
         if (!scenarioFile.Exists)
         {
             throw new FileNotFoundException($"scenario file not found: {scenarioFile.FullName}");
         }
-        var loaded = progress.Time($"loading {scenarioFile.Name}", () => ScenarioLoader.Load(scenarioFile.FullName), out _);
-        foreach (var error in loaded.Errors)
+        var tax = progress.Time($"loading {scenarioFile.Name}", () => TaxScenario.Load(scenarioFile.FullName), out _);
+        var loaded = tax.Scenario;
+        foreach (var error in tax.Errors)
         {
             Console.Error.WriteLine($"fastrebal: bad input: {error}");
         }
-        progress.Step($"{loaded.Book.AccountCount} of {loaded.AccountsInInput} accounts valid, {loaded.Errors.Count} input error(s)");
-        var result = progress.Time("rebalancing", () => RebalanceRun.Execute(loaded.Book, loaded.AsOf, loaded.CashFlows), out _);
+        progress.Step($"{loaded.Book.AccountCount} of {loaded.AccountsInInput} accounts valid, {tax.Errors.Count} input error(s)");
 
-        using (var stream = outPath is null or "-" ? Console.OpenStandardOutput() : File.Create(outPath))
+        // A file without tax fields and no approval queue gets exactly the plain run and report.
+        if (!tax.UsesTaxFeatures && approvalsPath is null)
         {
-            if (format == "csv")
-            {
-                using var writer = new StreamWriter(stream, leaveOpen: true);
-                RunReport.WriteCsv(writer, result, loaded.Errors);
-            }
-            else
-            {
-                RunReport.WriteJson(stream, loaded.Book, result, loaded.Errors);
-            }
+            var result = progress.Time("rebalancing", () => RebalanceRun.Execute(loaded.Book, loaded.AsOf, loaded.CashFlows), out _);
+            Write(outPath, format, stream => RunReport.WriteJson(stream, loaded.Book, result, tax.Errors), writer => RunReport.WriteCsv(writer, result, tax.Errors));
+            progress.Step($"{result.Trades.Count} trades for {result.Decisions.Count} accounts written to {outPath ?? "standard output"}");
+            return tax.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
         }
-        progress.Step($"{result.Trades.Count} trades for {result.Decisions.Count} accounts written to {outPath ?? "standard output"}");
-        return loaded.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
+
+        var queue = approvalsPath is null ? new ApprovalQueue() : ApprovalQueue.Load(approvalsPath);
+        var taxed = progress.Time("rebalancing (tax-aware)", () => TaxAwareRun.Rebalance(tax, queue), out _);
+        Write(outPath, format, stream => TaxReport.WriteJson(stream, loaded.Book, taxed, tax.Errors), writer => TaxReport.WriteCsv(writer, taxed, tax.Errors));
+        SaveQueue(queue, approvalsPath, progress);
+        progress.Step($"{taxed.Run.Trades.Count} trades for {taxed.Run.Decisions.Count} accounts, {taxed.WashSales.Count} wash sale(s), {taxed.Approvals.Count(a => a.Status == ApprovalStatus.Pending)} approval(s) pending, written to {outPath ?? "standard output"}");
+        return tax.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
+    }
+
+    internal static void SaveQueue(ApprovalQueue queue, string? path, Progress progress)
+    {
+        if (path is not null)
+        {
+            queue.Save(path);
+            progress.Step($"approval queue {path}: {queue.Pending.Count()} pending of {queue.Items.Count}");
+        }
+    }
+
+    internal static void Write(string? outPath, string format, Action<Stream> json, Action<TextWriter> csv)
+    {
+        using var stream = outPath is null or "-" ? Console.OpenStandardOutput() : File.Create(outPath);
+        if (format == "csv")
+        {
+            using var writer = new StreamWriter(stream, leaveOpen: true);
+            csv(writer);
+        }
+        else
+        {
+            json(stream);
+        }
     }
 }

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FastRebal.Engine.Runs;
+using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Engine.Tax;
+
+/// <summary>Writes a tax-aware run: the plain report's decisions and trades, plus lots relieved, wash sales, harvests, approvals, model blocks and lots after.</summary>
+public static class TaxReport
+{
+    /// <param name="harvestScan">A harvest scan has no drift decisions: the summary and decisions are left out.</param>
+    public static void WriteJson(Stream output, AccountBook book, TaxRunResult result, IReadOnlyList<InputError> errors, bool harvestScan = false)
+    {
+        var document = new
+        {
+            asOf = result.Run.AsOf,
+            summary = harvestScan ? null : RunSummary.From(book, result.Run, errors.Count),
+            errors,
+            decisions = harvestScan ? null : result.Run.Decisions,
+            trades = result.TaxedTrades.Select(t => new
+            {
+                t.Trade.AccountId, t.Trade.InstrumentId, t.Trade.Side, t.Trade.Quantity, t.Trade.Price, t.Trade.Notional, t.Trade.Reason, t.Source,
+                lots = t.Lots.Count == 0 ? null : t.Lots,
+                shortTermGain = t.Lots.Count == 0 ? (decimal?)null : t.ShortTermGain,
+                longTermGain = t.Lots.Count == 0 ? (decimal?)null : t.LongTermGain,
+                t.OpenedLotId,
+                washSales = t.WashSales.Count == 0 ? null : t.WashSales,
+            }),
+            washSales = result.WashSales,
+            harvests = result.Harvests,
+            approvals = result.Approvals,
+            blocks = result.Blocks.Select(b => new { b.ModelId, b.InstrumentId, b.Side, b.Quantity, b.Price, b.Notional, b.Allocations }),
+            taxSummary = result.Accounts,
+            lots = result.Lots.Accounts.Order(StringComparer.Ordinal).ToDictionary(a => a, a => result.Lots.AllLots(a).ToList()),
+        };
+        JsonSerializer.Serialize(output, document, ScenarioDocument.JsonOptions);
+    }
+
+    /// <summary>
+    /// The plain CSV (same header; decision, trade and error rows) followed by tax rows: <c>lot</c> (a lot a sell
+    /// relieved), <c>wash</c>, <c>harvest</c>, <c>approval</c> and <c>block</c>. The first column says which.
+    /// </summary>
+    public static void WriteCsv(TextWriter output, TaxRunResult result, IReadOnlyList<InputError> errors, bool harvestScan = false)
+    {
+        var c = CultureInfo.InvariantCulture;
+        if (harvestScan)
+        {
+            output.WriteLine(RunReport.CsvHeader);
+            foreach (var t in result.Run.Trades)
+            {
+                Row(output, "trade", t.AccountId, "Harvest", "", t.InstrumentId, t.Side.ToString(), N(t.Quantity), N(t.Price), N(decimal.Round(t.Notional, 2)), "", "", "", "", "", "", t.Reason);
+            }
+            foreach (var e in errors)
+            {
+                Row(output, "error", e.Subject, "", "", "", "", "", "", "", "", "", "", "", "", "", $"{e.Field}: {e.Message}");
+            }
+        }
+        else
+        {
+            RunReport.WriteCsv(output, result.Run, errors);
+        }
+        foreach (var t in result.TaxedTrades)
+        {
+            foreach (var lot in t.Lots)
+            {
+                Row(output, "lot", t.Trade.AccountId, "", "", t.Trade.InstrumentId, "Sell", N(lot.Quantity), N(t.Trade.Price), N(decimal.Round(lot.Proceeds, 2)), "", "", "", "", "", "",
+                    string.Create(c, $"lot {lot.LotId} acquired {lot.Acquired:yyyy-MM-dd}, basis {lot.Basis:0.00}, gain {lot.Gain:0.00}, {lot.Term}"));
+            }
+        }
+        foreach (var w in result.WashSales)
+        {
+            Row(output, "wash", w.SaleAccountId, "", "", w.SoldInstrumentId, "", N(w.Quantity), "", N(decimal.Round(w.DisallowedLoss, 2)), "", "", "", "", "", "",
+                string.Create(c, $"loss on lot {w.SoldLotId} sold {w.SaleDate:yyyy-MM-dd} disallowed: {w.ReplacementInstrumentId} bought in {w.ReplacementAccountId} on {w.ReplacementDate:yyyy-MM-dd} ({w.ReplacementSource}); {w.Reason}"));
+        }
+        foreach (var h in result.Harvests)
+        {
+            Row(output, "harvest", h.AccountId, h.Status.ToString(), "", h.InstrumentId, "", N(h.Quantity), "", N(decimal.Round(h.Loss, 2)), "", "", "", "", h.PolicyId,
+                h.PolicyVersion.ToString(c), string.Create(c, $"{h.Reason}{(h.ApprovalId is null ? "" : $" [{h.ApprovalId}]")}"));
+        }
+        foreach (var a in result.Approvals)
+        {
+            Row(output, "approval", a.AccountId, a.Status.ToString(), a.Kind.ToString(), "", "", "", "", "", "", "", "", "", a.PolicyId, a.PolicyVersion.ToString(c), $"{a.Id}: {a.Reason}");
+        }
+        foreach (var b in result.Blocks)
+        {
+            Row(output, "block", b.ModelId, "", "", b.InstrumentId, b.Side.ToString(), N(b.Quantity), N(b.Price), N(decimal.Round(b.Notional, 2)), "", "", "", "", "", "",
+                string.Join("; ", b.Allocations.Select(x => $"{x.AccountId} {N(x.Quantity)}")));
+        }
+    }
+
+    private static string N(decimal value) => value.ToString("0.########", CultureInfo.InvariantCulture);
+
+    private static void Row(TextWriter output, params string[] fields)
+    {
+        var line = new StringBuilder();
+        for (var i = 0; i < fields.Length; i++)
+        {
+            if (i > 0)
+            {
+                line.Append(',');
+            }
+            var field = fields[i];
+            line.Append(field.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? $"\"{field.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : field);
+        }
+        output.WriteLine(line);
+    }
+}

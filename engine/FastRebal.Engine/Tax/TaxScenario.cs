@@ -1,0 +1,482 @@
+using System.Globalization;
+using System.Text.Json;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.Scenarios;
+
+namespace FastRebal.Engine.Tax;
+
+/// <summary>A lot as a scenario file writes it under a position.</summary>
+public sealed record LotInput(string? Id, DateOnly? Acquired, decimal Quantity, decimal CostBasis, DateOnly? HoldingSince = null);
+
+/// <summary>The tax fields of a position (the base loader reads instrument and quantity from the same object).</summary>
+public sealed record TaxPositionInput(string? InstrumentId, decimal Quantity, IReadOnlyList<LotInput>? Lots);
+
+/// <summary>The tax fields of an IPS, read from the account's <c>policy</c> object.</summary>
+public sealed record TaxPolicyInput(
+    TaxStatus? TaxStatus,
+    LotMethod? LotMethod,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? SpecificLots,
+    decimal? GainsBudget,
+    int? DeferLongTermWithinDays,
+    HarvestSettings? Harvest,
+    decimal? ShortTermTaxRate,
+    decimal? LongTermTaxRate,
+    bool? CashOnly);
+
+public sealed record TaxAccountInput(string? Id, string? HouseholdId, IReadOnlyList<TaxPositionInput>? Positions, TaxPolicyInput? Policy);
+
+/// <summary>A trade of the recent past in any household account (lots already reflect it): the wash-sale ledger's history.</summary>
+/// <param name="Price">Optional: lets the KPIs count the trade's turnover.</param>
+/// <param name="RealizedGain">For a sell: the gain (negative for a loss) the custodian reported; a loss opens the wash-sale window.</param>
+/// <param name="Term">For a sell's realized gain: short-term unless this says long-term.</param>
+public sealed record HouseholdTradeInput(
+    DateOnly? Date,
+    string? AccountId,
+    string? InstrumentId,
+    TradeSide? Side,
+    decimal Quantity,
+    TradeSource? Source = null,
+    string? LotId = null,
+    decimal? RealizedGain = null,
+    decimal? Price = null,
+    HoldingTerm? Term = null);
+
+/// <summary>Small accounts of one model are rebalanced together below this total value.</summary>
+public sealed record BatchingSettings(decimal BelowValue);
+
+/// <summary>The tax and batching fields of a scenario file; everything is optional, so an older file reads as "none".</summary>
+public sealed record TaxDocument(
+    IReadOnlyList<TaxAccountInput>? Accounts,
+    IReadOnlyList<IReadOnlyList<string>>? SubstituteGroups,
+    IReadOnlyList<IReadOnlyList<string>>? IdenticalGroups,
+    IReadOnlyList<HouseholdTradeInput>? HouseholdTrades,
+    BatchingSettings? Batching);
+
+/// <summary>A scenario with its tax side: lots, per-account tax settings, instrument relations and the household history.</summary>
+public sealed class TaxScenario
+{
+    public required LoadedScenario Scenario { get; init; }
+
+    public required LotBook Lots { get; init; }
+
+    public required IReadOnlyDictionary<string, AccountTaxSettings> Settings { get; init; }
+
+    public required InstrumentRelations Relations { get; init; }
+
+    public required IReadOnlyList<HouseholdTradeInput> History { get; init; }
+
+    public BatchingSettings? Batching { get; init; }
+
+    /// <summary>Input errors of the base scenario and of its tax fields, together.</summary>
+    public required IReadOnlyList<InputError> Errors { get; init; }
+
+    /// <summary>Whether the file used any tax or batching field (if not, a run reports exactly what the plain run does).</summary>
+    public required bool UsesTaxFeatures { get; init; }
+
+    public AccountTaxSettings SettingsFor(string accountId) => Settings.GetValueOrDefault(accountId) ?? AccountTaxSettings.Default;
+
+    /// <summary>A ledger holding the household history, matched among itself but not adjusting lots (the custodian already did).</summary>
+    public WashSaleLedger NewLedger(LotBook lots)
+    {
+        var ledger = new WashSaleLedger(Relations, lots);
+        var book = Scenario.Book;
+        // Sales before purchases on the same day: a same-day repurchase is a replacement.
+        foreach (var trade in History.OrderBy(t => t.Date).ThenBy(t => t.Side == TradeSide.Sell ? 0 : 1))
+        {
+            var account = book.FindAccount(trade.AccountId!);
+            var household = account >= 0 ? book.HouseholdId(account) : HouseholdOf(trade.AccountId!);
+            var deferred = account >= 0 && book.Policy(account).TaxStatus == TaxStatus.TaxDeferred;
+            if (trade.Side == TradeSide.Buy)
+            {
+                ledger.RecordBuy(household, trade.AccountId!, deferred, trade.InstrumentId!, trade.Date!.Value, trade.Quantity, trade.LotId, trade.Source ?? TradeSource.Manual, adjustLots: false);
+            }
+            else if (trade.RealizedGain is { } gain && gain < 0 && !deferred)
+            {
+                var relief = new LotRelief(trade.LotId ?? "history", trade.Date!.Value, trade.Date!.Value, trade.Quantity, 0, -gain, HoldingTerm.ShortTerm);
+                ledger.RecordSale(household, trade.AccountId!, trade.InstrumentId!, trade.Date!.Value, [relief], adjustLots: false);
+            }
+        }
+        return ledger;
+    }
+
+    private readonly Dictionary<string, string> householdOfRejected = new(StringComparer.Ordinal);
+
+    private string HouseholdOf(string accountId) => householdOfRejected.GetValueOrDefault(accountId, accountId);
+
+    /// <summary>The same scenario (book, lots, settings) with a longer household history.</summary>
+    public TaxScenario WithHistory(IReadOnlyList<HouseholdTradeInput> history)
+    {
+        var copy = new TaxScenario
+        {
+            Scenario = Scenario, Lots = Lots, Settings = Settings, Relations = Relations, History = history, Batching = Batching,
+            Errors = Errors, UsesTaxFeatures = UsesTaxFeatures,
+        };
+        foreach (var (account, household) in householdOfRejected)
+        {
+            copy.householdOfRejected[account] = household;
+        }
+        return copy;
+    }
+
+    /// <summary>A generated firm with lots (e.g. <see cref="Simulation.FirmLots"/>) and one set of tax settings for every account.</summary>
+    public static TaxScenario FromFirm(Simulation.GeneratedFirm firm, LotBook lots, AccountTaxSettings settings, InstrumentRelations? relations = null)
+    {
+        var book = firm.Book;
+        return new TaxScenario
+        {
+            Scenario = new LoadedScenario { AsOf = firm.AsOf, Book = book, CashFlows = firm.CashFlows, Errors = [], AccountsInInput = book.AccountCount },
+            Lots = lots,
+            Settings = Enumerable.Range(0, book.AccountCount).ToDictionary(book.AccountId, _ => settings, StringComparer.Ordinal),
+            Relations = relations ?? InstrumentRelations.None,
+            History = [],
+            Errors = [],
+            UsesTaxFeatures = true,
+        };
+    }
+
+    /// <summary>Reads a scenario from JSON text (tests, hosts that hold the text already).</summary>
+    public static TaxScenario Parse(string json, string source = "scenario") => FromText(json, source);
+
+    /// <summary>Reads a scenario file with its tax fields.</summary>
+    public static TaxScenario Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScenarioFormatException($"{path}: cannot read the scenario: {e.Message}", e);
+        }
+        return FromText(text, path);
+    }
+
+    private static TaxScenario FromText(string text, string path)
+    {
+        ScenarioDocument? document;
+        TaxDocument? tax;
+        try
+        {
+            document = JsonSerializer.Deserialize<ScenarioDocument>(text, ScenarioDocument.JsonOptions);
+            tax = JsonSerializer.Deserialize<TaxDocument>(text, ScenarioDocument.JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new ScenarioFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"{path}: malformed scenario at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1} ({e.Path ?? "$"}): {e.Message.Split(" Path:")[0]}"), e);
+        }
+        if (document is null || tax is null)
+        {
+            throw new ScenarioFormatException($"{path}: the file holds no scenario (JSON null)");
+        }
+        return Build(document, tax, path);
+    }
+
+    /// <summary>
+    /// Validates the tax fields, leaves out every account whose tax fields are wrong (with an error naming the account,
+    /// instrument, lot and field), and loads the rest through the base loader.
+    /// </summary>
+    public static TaxScenario Build(ScenarioDocument document, TaxDocument tax, string source = "scenario")
+    {
+        if (document.AsOf is not { } asOf)
+        {
+            throw new ScenarioFormatException($"{source}: 'asOf' (the valuation date, YYYY-MM-DD) is required");
+        }
+        var errors = new List<InputError>();
+        var instrumentIds = (document.Instruments ?? []).Where(i => i?.Id is not null).Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
+        var relations = ValidRelations(tax, instrumentIds, errors);
+
+        var lots = new LotBook();
+        var settings = new Dictionary<string, AccountTaxSettings>(StringComparer.Ordinal);
+        var rejected = new HashSet<string>(StringComparer.Ordinal);
+        var taxAccounts = tax.Accounts ?? [];
+        var usesTax = relations.SubstituteGroups.Count > 0 || (tax.IdenticalGroups?.Count ?? 0) > 0 || (tax.HouseholdTrades?.Count ?? 0) > 0 || tax.Batching is not null;
+        for (var i = 0; i < taxAccounts.Count; i++)
+        {
+            var account = taxAccounts[i];
+            if (account?.Id is null)
+            {
+                continue; // the base loader reports the missing id
+            }
+            var before = errors.Count;
+            var (accountLots, accountSettings, used) = ValidAccount(account, asOf, errors);
+            usesTax |= used;
+            if (errors.Count > before)
+            {
+                rejected.Add(account.Id);
+                continue;
+            }
+            if (accountSettings is not null)
+            {
+                settings[account.Id] = accountSettings;
+            }
+            if (account.Policy?.TaxStatus != TaxStatus.TaxDeferred)
+            {
+                lots.AddAccount(account.Id, accountLots);
+            }
+        }
+
+        // Accounts with bad tax fields are left out whole, with their cash flows (their own errors say why).
+        var kept = document with
+        {
+            Accounts = (document.Accounts ?? []).Where(a => a?.Id is null || !rejected.Contains(a.Id)).ToList(),
+            CashFlows = (document.CashFlows ?? []).Where(f => f?.AccountId is null || !rejected.Contains(f.AccountId)).ToList(),
+        };
+        var loaded = ScenarioLoader.Build(kept, source);
+        errors.AddRange(loaded.Errors);
+        var history = ValidHistory(tax.HouseholdTrades ?? [], asOf, document.Accounts ?? [], errors);
+        if (tax.Batching is { } batching && batching.BelowValue <= 0)
+        {
+            errors.Add(new("batching", "belowValue", $"must be positive, got {batching.BelowValue}"));
+        }
+        var scenario = new TaxScenario
+        {
+            Scenario = new LoadedScenario { AsOf = loaded.AsOf, Book = loaded.Book, CashFlows = loaded.CashFlows, Errors = errors, AccountsInInput = document.Accounts?.Count ?? 0 },
+            Lots = lots,
+            Settings = settings,
+            Relations = relations,
+            History = history,
+            Batching = tax.Batching is { BelowValue: > 0 } ? tax.Batching : null,
+            Errors = errors,
+            UsesTaxFeatures = usesTax,
+        };
+        foreach (var account in document.Accounts ?? [])
+        {
+            if (account?.Id is not null)
+            {
+                scenario.householdOfRejected[account.Id] = account.HouseholdId ?? account.Id;
+            }
+        }
+        return scenario;
+    }
+
+    private static InstrumentRelations ValidRelations(TaxDocument tax, HashSet<string> instrumentIds, List<InputError> errors)
+    {
+        List<IReadOnlyList<string>> Groups(IReadOnlyList<IReadOnlyList<string>>? groups, string field)
+        {
+            var valid = new List<IReadOnlyList<string>>();
+            for (var g = 0; g < (groups?.Count ?? 0); g++)
+            {
+                var members = groups![g] ?? [];
+                var unknown = members.Where(m => m is null || !instrumentIds.Contains(m)).ToList();
+                if (members.Count < 2)
+                {
+                    errors.Add(new($"{field}[{g}]", "members", "a group needs at least two instruments"));
+                }
+                else if (unknown.Count > 0)
+                {
+                    errors.Add(new($"{field}[{g}]", "members", $"unknown instrument(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}; the group is ignored"));
+                }
+                else
+                {
+                    valid.Add(members);
+                }
+            }
+            return valid;
+        }
+        var identical = Groups(tax.IdenticalGroups, "identicalGroups");
+        var substitutes = Groups(tax.SubstituteGroups, "substituteGroups");
+        var relations = new InstrumentRelations(substitutes, identical);
+        for (var g = 0; g < substitutes.Count; g++)
+        {
+            var group = substitutes[g];
+            for (var a = 0; a < group.Count; a++)
+            {
+                for (var b = a + 1; b < group.Count; b++)
+                {
+                    if (relations.AreIdentical(group[a], group[b]))
+                    {
+                        errors.Add(new($"substituteGroups[{g}]", "members", $"{group[a]} and {group[b]} are substantially identical, so one cannot substitute for the other in a harvest"));
+                    }
+                }
+            }
+        }
+        return relations;
+    }
+
+    private static (List<TaxLot> Lots, AccountTaxSettings? Settings, bool UsesTax) ValidAccount(TaxAccountInput account, DateOnly asOf, List<InputError> errors)
+    {
+        var subject = $"account {account.Id}";
+        void Fail(string field, string message) => errors.Add(new(subject, field, message));
+        var lots = new List<TaxLot>();
+        var usesTax = false;
+        var lotIds = new HashSet<string>(StringComparer.Ordinal);
+        var positions = account.Positions ?? [];
+        for (var p = 0; p < positions.Count; p++)
+        {
+            var position = positions[p];
+            if (position?.Lots is not { } positionLots)
+            {
+                continue;
+            }
+            usesTax = true;
+            var instrument = position.InstrumentId ?? "?";
+            var sum = 0m;
+            for (var l = 0; l < positionLots.Count; l++)
+            {
+                var lot = positionLots[l];
+                var field = $"positions[{p}].lots[{l}]";
+                if (lot is null)
+                {
+                    Fail(field, $"{instrument}: empty lot");
+                    continue;
+                }
+                var id = string.IsNullOrWhiteSpace(lot.Id) ? $"{instrument}-{l + 1}" : lot.Id;
+                var before = errors.Count;
+                sum += lot.Quantity;
+                if (!lotIds.Add(id))
+                {
+                    Fail($"{field}.id", $"{instrument} lot {id}: lot id used twice in the account");
+                }
+                if (lot.Acquired is not { } acquired)
+                {
+                    Fail($"{field}.acquired", $"{instrument} lot {id}: the acquisition date is required");
+                    continue;
+                }
+                if (acquired > asOf)
+                {
+                    Fail($"{field}.acquired", $"{instrument} lot {id}: acquired {acquired:yyyy-MM-dd}, after the valuation date {asOf:yyyy-MM-dd}");
+                }
+                if (lot.Quantity <= 0)
+                {
+                    Fail($"{field}.quantity", $"{instrument} lot {id}: must be positive, got {lot.Quantity}");
+                }
+                if (lot.CostBasis < 0)
+                {
+                    Fail($"{field}.costBasis", $"{instrument} lot {id}: must not be negative, got {lot.CostBasis}");
+                }
+                if (lot.HoldingSince is { } since && since > acquired)
+                {
+                    Fail($"{field}.holdingSince", $"{instrument} lot {id}: a carried-over holding period cannot start after the purchase");
+                }
+                if (errors.Count == before)
+                {
+                    lots.Add(new TaxLot(id, instrument, acquired, lot.Quantity, lot.CostBasis, lot.HoldingSince));
+                }
+            }
+            if (sum != position.Quantity)
+            {
+                Fail($"positions[{p}].lots", $"{instrument}: lots hold {sum} shares but the position is {position.Quantity}");
+            }
+        }
+
+        if (usesTax && account.Policy?.TaxStatus != TaxStatus.TaxDeferred)
+        {
+            // Lots must cover every holding, or a later buy would open lots for only part of a position.
+            for (var p = 0; p < positions.Count; p++)
+            {
+                if (positions[p] is { Lots: null, Quantity: > 0 } missing)
+                {
+                    Fail($"positions[{p}].lots", $"{missing.InstrumentId}: no lots, but the account keeps lots for other positions; give lots for every position or for none");
+                }
+            }
+        }
+        var policy = account.Policy;
+        if (policy is null)
+        {
+            return (lots, null, usesTax);
+        }
+        usesTax |= policy.LotMethod is not null || policy.GainsBudget is not null || policy.DeferLongTermWithinDays is not null
+            || policy.Harvest is not null || policy.CashOnly is not null || policy.SpecificLots is not null
+            || policy.ShortTermTaxRate is not null || policy.LongTermTaxRate is not null;
+        var settings = new AccountTaxSettings
+        {
+            LotMethod = policy.LotMethod ?? LotMethod.Fifo,
+            SpecificLots = policy.SpecificLots,
+            GainsBudget = policy.GainsBudget,
+            DeferLongTermWithinDays = policy.DeferLongTermWithinDays ?? 0,
+            Harvest = policy.Harvest ?? new HarvestSettings(),
+            ShortTermTaxRate = policy.ShortTermTaxRate ?? AccountTaxSettings.Default.ShortTermTaxRate,
+            LongTermTaxRate = policy.LongTermTaxRate ?? AccountTaxSettings.Default.LongTermTaxRate,
+            CashOnly = policy.CashOnly ?? false,
+        };
+        if (settings.GainsBudget is < 0)
+        {
+            Fail("policy.gainsBudget", $"must not be negative, got {settings.GainsBudget}");
+        }
+        if (settings.DeferLongTermWithinDays < 0)
+        {
+            Fail("policy.deferLongTermWithinDays", $"must not be negative, got {settings.DeferLongTermWithinDays}");
+        }
+        if (settings.ShortTermTaxRate is < 0 or >= 1)
+        {
+            Fail("policy.shortTermTaxRate", $"must be a fraction from 0 up to 1, got {settings.ShortTermTaxRate}");
+        }
+        if (settings.LongTermTaxRate is < 0 or >= 1)
+        {
+            Fail("policy.longTermTaxRate", $"must be a fraction from 0 up to 1, got {settings.LongTermTaxRate}");
+        }
+        var harvest = settings.Harvest;
+        if (!double.IsFinite(harvest.MinLossPercent) || harvest.MinLossPercent < 0 || harvest.MinLossPercent >= 1)
+        {
+            Fail("policy.harvest.minLossPercent", string.Create(CultureInfo.InvariantCulture, $"must be a fraction from 0 up to 1, got {harvest.MinLossPercent}"));
+        }
+        if (harvest.MinLossAmount < 0)
+        {
+            Fail("policy.harvest.minLossAmount", $"must not be negative, got {harvest.MinLossAmount}");
+        }
+        if (harvest.ApprovalAbove is < 0)
+        {
+            Fail("policy.harvest.approvalAbove", $"must not be negative, got {harvest.ApprovalAbove}");
+        }
+        if (settings.LotMethod == LotMethod.SpecificLots && (settings.SpecificLots is null || settings.SpecificLots.Count == 0))
+        {
+            Fail("policy.specificLots", "lotMethod specificLots needs the lots to sell, per instrument");
+        }
+        foreach (var (instrument, ids) in settings.SpecificLots ?? new Dictionary<string, IReadOnlyList<string>>())
+        {
+            foreach (var id in ids ?? [])
+            {
+                if (!lots.Any(l => l.Id == id && l.InstrumentId == instrument))
+                {
+                    Fail($"policy.specificLots.{instrument}", $"{instrument}: unknown lot '{id}'");
+                }
+            }
+        }
+        if (policy.TaxStatus == TaxStatus.TaxDeferred && (settings.Harvest.Enabled || settings.GainsBudget is not null))
+        {
+            Fail("policy.taxStatus", "harvesting and a gains budget apply to taxable accounts only");
+        }
+        return (lots, settings, usesTax);
+    }
+
+    private static List<HouseholdTradeInput> ValidHistory(IReadOnlyList<HouseholdTradeInput> input, DateOnly asOf, IReadOnlyList<Account> accounts, List<InputError> errors)
+    {
+        var known = accounts.Where(a => a?.Id is not null).Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+        var valid = new List<HouseholdTradeInput>();
+        for (var i = 0; i < input.Count; i++)
+        {
+            var trade = input[i];
+            var subject = $"householdTrades[{i}]";
+            var before = errors.Count;
+            if (trade?.AccountId is null || !known.Contains(trade.AccountId))
+            {
+                errors.Add(new(subject, "accountId", $"unknown account '{trade?.AccountId}'"));
+                continue;
+            }
+            if (string.IsNullOrWhiteSpace(trade.InstrumentId))
+            {
+                errors.Add(new(subject, "instrumentId", "is required"));
+            }
+            if (trade.Date is not { } date || date > asOf)
+            {
+                errors.Add(new(subject, "date", $"is required and must not be after the valuation date {asOf:yyyy-MM-dd}"));
+            }
+            if (trade.Side is null)
+            {
+                errors.Add(new(subject, "side", "is required (buy or sell)"));
+            }
+            if (trade.Quantity <= 0)
+            {
+                errors.Add(new(subject, "quantity", $"must be positive, got {trade.Quantity}"));
+            }
+            if (errors.Count == before)
+            {
+                valid.Add(trade);
+            }
+        }
+        return valid;
+    }
+}

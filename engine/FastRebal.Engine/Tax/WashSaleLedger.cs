@@ -1,0 +1,219 @@
+using System.Globalization;
+using FastRebal.Engine.Orders;
+
+namespace FastRebal.Engine.Tax;
+
+/// <summary>Where a purchase came from: the wash-sale rule counts them all, not only the engine's own trades.</summary>
+public enum TradeSource
+{
+    Rebalance,
+    CashFlow,
+    Harvest,
+    SwapBack,
+    DividendReinvestment,
+    Manual,
+}
+
+/// <summary>One wash sale: shares sold at a loss matched with replacement shares bought within 30 days either side.</summary>
+/// <param name="PermanentlyDisallowed">The replacement is in a tax-deferred account, so the loss is lost, not deferred into a basis.</param>
+public sealed record WashSale(
+    string HouseholdId,
+    DateOnly SaleDate,
+    string SaleAccountId,
+    string SoldInstrumentId,
+    string SoldLotId,
+    DateOnly ReplacementDate,
+    string ReplacementAccountId,
+    string ReplacementInstrumentId,
+    string? ReplacementLotId,
+    TradeSource ReplacementSource,
+    decimal Quantity,
+    decimal DisallowedLoss,
+    bool PermanentlyDisallowed,
+    string Reason);
+
+/// <summary>
+/// The household's purchases and loss sales over the wash-sale window, across every account of the household
+/// (tax-deferred ones included) and every source of purchase. It answers the two questions a trade asks first
+/// (was a substantially identical instrument bought in the 30 days before this loss sale; was one sold at a loss in
+/// the 30 days before this purchase) and, when a wash sale happens anyway, matches replacement shares to loss shares
+/// in date order, each share once, and moves the disallowed loss into the replacement lot's basis with the sold
+/// shares' holding period.
+/// </summary>
+public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
+{
+    private sealed class Buy
+    {
+        public required string HouseholdId { get; init; }
+        public required string AccountId { get; init; }
+        public required bool TaxDeferred { get; init; }
+        public required string InstrumentId { get; init; }
+        public required DateOnly Date { get; init; }
+        public required TradeSource Source { get; init; }
+        public string? LotId { get; set; }
+        public decimal Unmatched { get; set; }
+    }
+
+    private sealed class LossSale
+    {
+        public required string HouseholdId { get; init; }
+        public required string AccountId { get; init; }
+        public required string InstrumentId { get; init; }
+        public required string LotId { get; init; }
+        public required DateOnly Date { get; init; }
+        public required decimal LossPerShare { get; init; }
+        public required int HeldDays { get; init; }
+        public decimal Open { get; set; }
+    }
+
+    // By household: every question is about one household, and a firm has many.
+    private readonly Dictionary<string, List<Buy>> buysByHousehold = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<LossSale>> lossSalesByHousehold = new(StringComparer.Ordinal);
+
+    private List<Buy> Buys(string householdId) =>
+        buysByHousehold.TryGetValue(householdId, out var list) ? list : buysByHousehold[householdId] = [];
+
+    private List<LossSale> LossSales(string householdId) =>
+        lossSalesByHousehold.TryGetValue(householdId, out var list) ? list : lossSalesByHousehold[householdId] = [];
+    private readonly List<WashSale> washSales = [];
+
+    public InstrumentRelations Relations => relations;
+
+    /// <summary>Every wash sale this ledger found, in the order found.</summary>
+    public IReadOnlyList<WashSale> WashSales => washSales;
+
+    /// <summary>
+    /// A purchase of a substantially identical instrument in the household in the 30 days up to <paramref name="saleDate"/>
+    /// that could still replace loss shares, ignoring the lots being sold (selling part of the lot you bought is
+    /// not a wash sale). Returns a description of it, or null when a loss sale would not be washed by an earlier buy.
+    /// </summary>
+    public string? RecentReplacementBuy(string householdId, string accountId, string instrumentId, DateOnly saleDate, IReadOnlyCollection<string>? soldLotIds = null)
+    {
+        var buy = Buys(householdId).FirstOrDefault(b => b.Unmatched > 0 && relations.AreIdentical(b.InstrumentId, instrumentId)
+            && b.Date <= saleDate && TaxCalendar.WithinWashWindow(b.Date, saleDate)
+            && !(b.AccountId == accountId && b.LotId is not null && (soldLotIds?.Contains(b.LotId) ?? false)));
+        return buy is null ? null : Text($"{buy.InstrumentId} was bought in {buy.AccountId} on {buy.Date:yyyy-MM-dd} ({buy.Source})");
+    }
+
+    /// <summary>
+    /// A loss sale of a substantially identical instrument in the household in the 30 days up to <paramref name="buyDate"/>
+    /// whose loss is not yet matched. Buying now would be a wash sale; returns a description, or null when a buy is clean.
+    /// </summary>
+    public string? RecentLossSale(string householdId, string instrumentId, DateOnly buyDate)
+    {
+        var sale = LossSales(householdId).FirstOrDefault(s => s.Open > 0 && relations.AreIdentical(s.InstrumentId, instrumentId)
+            && s.Date <= buyDate && TaxCalendar.WithinWashWindow(s.Date, buyDate));
+        return sale is null ? null : Text($"{sale.InstrumentId} was sold at a loss in {sale.AccountId} on {sale.Date:yyyy-MM-dd}; no repurchase before {sale.Date.AddDays(TaxCalendar.WashSaleWindowDays + 1):yyyy-MM-dd}");
+    }
+
+    /// <summary>
+    /// Records a sale. Every relieved lot with a loss is matched with earlier replacement purchases (oldest first);
+    /// what is matched is disallowed, what is not stays open for purchases in the next 30 days.
+    /// <paramref name="adjustLots"/> is false for history the custodian already settled: it only consumes the matches.
+    /// </summary>
+    public IReadOnlyList<WashSale> RecordSale(string householdId, string accountId, string instrumentId, DateOnly date, IEnumerable<LotRelief> reliefs, bool adjustLots = true)
+    {
+        var found = new List<WashSale>();
+        var reliefList = reliefs.ToList();
+        var soldLots = reliefList.Select(r => r.LotId).ToHashSet(StringComparer.Ordinal);
+        foreach (var relief in reliefList.Where(r => r.Gain < 0 && r.Quantity > 0))
+        {
+            var sale = new LossSale
+            {
+                HouseholdId = householdId, AccountId = accountId, InstrumentId = instrumentId, LotId = relief.LotId, Date = date,
+                LossPerShare = -relief.Gain / relief.Quantity, HeldDays = date.DayNumber - relief.HoldingStart.DayNumber, Open = relief.Quantity,
+            };
+            foreach (var buy in Buys(householdId).Where(b => b.Unmatched > 0 && relations.AreIdentical(b.InstrumentId, instrumentId)
+                && b.Date <= date && TaxCalendar.WithinWashWindow(b.Date, date)
+                && !(b.AccountId == accountId && b.LotId is not null && soldLots.Contains(b.LotId))).OrderBy(b => b.Date).ToList())
+            {
+                if (sale.Open <= 0)
+                {
+                    break;
+                }
+                if (Match(sale, buy, adjustLots) is { } wash)
+                {
+                    found.Add(wash);
+                }
+            }
+            LossSales(householdId).Add(sale);
+        }
+        washSales.AddRange(found);
+        return found;
+    }
+
+    /// <summary>
+    /// Records a purchase (any account of the household, any source). It is matched with open loss sales of the 30 days
+    /// before (oldest first); matched shares of its lot take the disallowed loss into their basis.
+    /// </summary>
+    public IReadOnlyList<WashSale> RecordBuy(string householdId, string accountId, bool taxDeferred, string instrumentId, DateOnly date, decimal quantity, string? lotId, TradeSource source, bool adjustLots = true)
+    {
+        var buy = new Buy
+        {
+            HouseholdId = householdId, AccountId = accountId, TaxDeferred = taxDeferred, InstrumentId = instrumentId, Date = date,
+            Source = source, LotId = lotId, Unmatched = quantity,
+        };
+        var found = new List<WashSale>();
+        foreach (var sale in LossSales(householdId).Where(s => s.Open > 0 && relations.AreIdentical(s.InstrumentId, instrumentId)
+            && s.Date <= date && TaxCalendar.WithinWashWindow(s.Date, date)).OrderBy(s => s.Date).ToList())
+        {
+            if (buy.Unmatched <= 0)
+            {
+                break;
+            }
+            if (Match(sale, buy, adjustLots) is { } wash)
+            {
+                found.Add(wash);
+            }
+        }
+        Buys(householdId).Add(buy);
+        washSales.AddRange(found);
+        return found;
+    }
+
+    private WashSale? Match(LossSale sale, Buy buy, bool adjustLots)
+    {
+        var quantity = Math.Min(sale.Open, buy.Unmatched);
+        if (adjustLots && !buy.TaxDeferred && buy.LotId is not null && lots.HasAccount(buy.AccountId))
+        {
+            // Only shares still held can carry the disallowed loss: a replacement lot already sold replaces nothing now.
+            var held = lots.Lots(buy.AccountId, buy.InstrumentId).FirstOrDefault(l => l.Id == buy.LotId)?.Quantity ?? 0;
+            if (held < buy.Unmatched)
+            {
+                buy.Unmatched = held;
+            }
+            quantity = Math.Min(quantity, held);
+            if (quantity <= 0)
+            {
+                return null;
+            }
+        }
+        var disallowed = quantity * sale.LossPerShare;
+        sale.Open -= quantity;
+        buy.Unmatched -= quantity;
+        var replacementLot = buy.LotId;
+        string reason;
+        if (buy.TaxDeferred)
+        {
+            reason = "replacement bought in a tax-deferred account: the loss is disallowed and cannot be added to any basis";
+        }
+        else if (!adjustLots)
+        {
+            reason = "settled history: the custodian's lots already carry the adjustment";
+        }
+        else if (buy.LotId is not null && lots.AdjustForWashSale(buy.AccountId, buy.InstrumentId, buy.LotId, quantity, disallowed, sale.HeldDays) is { } adjusted)
+        {
+            // The unmatched rest of the purchase (if any) is now its own lot; later matches go there.
+            buy.LotId = adjusted.RemainderLotId ?? buy.LotId;
+            reason = Text($"disallowed loss {disallowed:N2} added to lot {replacementLot}'s basis; holding period carried over ({sale.HeldDays} days)");
+        }
+        else
+        {
+            reason = "replacement lot not found in the lot book: the loss is disallowed and the basis adjustment must be made by hand";
+        }
+        return new WashSale(sale.HouseholdId, sale.Date, sale.AccountId, sale.InstrumentId, sale.LotId, buy.Date, buy.AccountId, buy.InstrumentId,
+            replacementLot, buy.Source, quantity, disallowed, buy.TaxDeferred, reason);
+    }
+
+    private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
