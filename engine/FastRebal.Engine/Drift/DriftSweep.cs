@@ -152,9 +152,12 @@ public static class DriftSweep
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RefreshAccountMarks(BookColumns c, double[] prices, int start, int end)
     {
-        for (var s = start; s < end; s++)
+        // Spans over the account's slots: the loop then checks bounds only on the price lookup.
+        var marks = c.Mark.AsSpan(start, end - start);
+        var instruments = c.InstrumentIndex.AsSpan(start, end - start);
+        for (var i = 0; i < marks.Length; i++)
         {
-            c.Mark[s] = prices[c.InstrumentIndex[s]];
+            marks[i] = prices[instruments[i]];
         }
     }
 

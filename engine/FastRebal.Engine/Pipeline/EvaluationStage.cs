@@ -111,7 +111,7 @@ public sealed class EvaluationStage
     private bool sweepAllRequested = true;
 
     private readonly int[] openTrades;
-    private readonly bool[] assetClassBanded;
+    private readonly AssetClassBandIndex classBands;
     private readonly bool[] rebalancing;
     private readonly decimal[] pendingFlow;
     private int accountsWithPendingFlow;
@@ -164,11 +164,7 @@ public sealed class EvaluationStage
         dirty = new int[book.AccountCount];
         dirtyStamp = new int[book.AccountCount];
         openTrades = new int[book.AccountCount];
-        assetClassBanded = new bool[book.AccountCount];
-        for (var a = 0; a < book.AccountCount; a++)
-        {
-            assetClassBanded[a] = book.Policy(a).AssetClassBands is not null;
-        }
+        classBands = new AssetClassBandIndex(book);
         rebalancing = new bool[book.AccountCount];
         pendingFlow = new decimal[book.AccountCount];
         parkedExcess = new double[book.AccountCount];
@@ -276,7 +272,7 @@ public sealed class EvaluationStage
             var anyFlow = accountsWithPendingFlow > 0;
             for (var a = 0; a < book.AccountCount; a++)
             {
-                if (opensDay || report.Breaches(a) || assetClassBanded[a] || (anyFlow && pendingFlow[a] != 0))
+                if (opensDay || report.Breaches(a) || (anyFlow && pendingFlow[a] != 0) || classBands.IsBreached(report, a))
                 {
                     Decide(a, calendarCheck: opensDay);
                 }
@@ -403,7 +399,7 @@ public sealed class EvaluationStage
         var candidate = flow != 0
             || report.Breaches(a)
             || (calendarCheck && book.Policy(a) is { Trigger: not RebalanceTrigger.Threshold } policy && RebalanceRules.IsCalendarDue(policy.Calendar, book.LastRebalanced(a), day))
-            || (assetClassBanded[a] && RebalanceRules.AssetClassBreach(book, report, a) is not null);
+            || classBands.IsBreached(report, a);
         if (!candidate)
         {
             parkedExcess[a] = double.NaN;
@@ -695,7 +691,7 @@ public sealed class EvaluationStage
         for (var i = 0; i < targets.Count; i++)
         {
             book.UpdatePolicy(targets[i], updated[i]);
-            assetClassBanded[targets[i]] = updated[i].AssetClassBands is not null;
+            classBands.Refresh(targets[i]);
             parkedExcess[targets[i]] = double.NaN;
             MarkDirty(targets[i]);
         }
