@@ -38,21 +38,15 @@ public static class DriftSweep
     public static void Run(AccountBook book, DriftReport report, SweepPath path = SweepPath.Auto, bool parallel = true) =>
         Run(book, book.c.Cash, report, path, parallel);
 
-    /// <summary>
-    /// Sweeps every account with <paramref name="cash"/> standing in for the book's cash (e.g. after pending cash flows).
-    /// When the book's marks are stale (<see cref="AccountBook.SetPrices"/> deferred them), each account's marks are
-    /// copied from the instrument prices just before its slots are read, so the refresh costs no pass of its own.
-    /// </summary>
+    /// <summary>Sweeps every account with <paramref name="cash"/> standing in for the book's cash (e.g. after pending cash flows).</summary>
     public static void Run(AccountBook book, double[] cash, DriftReport report, SweepPath path = SweepPath.Auto, bool parallel = true)
     {
         ValidateShapes(book, cash, report);
         var resolved = Resolve(path);
         var accounts = book.AccountCount;
-        var refreshFrom = book.MarksStale ? book.PriceArray : null;
         if (!parallel || accounts < ParallelThreshold || Environment.ProcessorCount == 1)
         {
-            Sweep(resolved, book.c, cash, report, new AccountRange(0, accounts), refreshFrom);
-            book.MarksRefreshedBySweep();
+            Sweep(resolved, book.c, cash, report, new AccountRange(0, accounts));
             return;
         }
         // More chunks than cores so a core that finishes early takes another instead of idling.
@@ -64,10 +58,9 @@ public static class DriftSweep
             var to = Math.Min(accounts, from + perChunk);
             if (from < to)
             {
-                Sweep(resolved, book.c, cash, report, new AccountRange(from, to), refreshFrom);
+                Sweep(resolved, book.c, cash, report, new AccountRange(from, to));
             }
         });
-        book.MarksRefreshedBySweep();
     }
 
     /// <summary>Sweeps accounts [<paramref name="from"/>, <paramref name="to"/>) on the calling thread.</summary>
@@ -76,9 +69,7 @@ public static class DriftSweep
         ValidateShapes(book, book.c.Cash, report);
         ArgumentOutOfRangeException.ThrowIfNegative(from);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(to, book.AccountCount);
-        // Marks outside the range would stay stale, so a partial sweep brings them all up to date first.
-        _ = book.Marks;
-        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountRange(from, to), refreshFrom: null);
+        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountRange(from, to));
     }
 
     /// <summary>
@@ -96,8 +87,7 @@ public static class DriftSweep
                 throw new ArgumentOutOfRangeException(nameof(accounts), $"account index {accounts[i]} is not in the book");
             }
         }
-        _ = book.Marks;
-        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountList(accounts, count), refreshFrom: null);
+        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountList(accounts, count));
     }
 
     private static void ValidateShapes(AccountBook book, double[] cash, DriftReport report)
@@ -125,51 +115,34 @@ public static class DriftSweep
         return supported ? resolved : throw new PlatformNotSupportedException($"{resolved} is not hardware accelerated on this CPU");
     }
 
-    private static void Sweep<TAccounts>(SweepPath path, BookColumns c, double[] cash, DriftReport r, TAccounts accounts, double[]? refreshFrom)
+    private static void Sweep<TAccounts>(SweepPath path, BookColumns c, double[] cash, DriftReport r, TAccounts accounts)
         where TAccounts : struct, IAccountSet
     {
         switch (path)
         {
             case SweepPath.Vector512:
-                SweepLadder(c, cash, r, accounts, widest: 8, refreshFrom);
+                SweepLadder(c, cash, r, accounts, widest: 8);
                 break;
             case SweepPath.Vector256:
-                SweepLadder(c, cash, r, accounts, widest: 4, refreshFrom);
+                SweepLadder(c, cash, r, accounts, widest: 4);
                 break;
             case SweepPath.Vector128:
-                SweepLadder(c, cash, r, accounts, widest: 2, refreshFrom);
+                SweepLadder(c, cash, r, accounts, widest: 2);
                 break;
             default:
                 for (var i = 0; i < accounts.Count; i++)
                 {
-                    SweepAccountScalar(c, cash, r, accounts[i], refreshFrom);
+                    SweepAccountScalar(c, cash, r, accounts[i]);
                 }
                 break;
         }
     }
 
-    /// <summary>Copies an account's marks from the instrument prices (the deferred refresh), while its slots are about to be read.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RefreshAccountMarks(BookColumns c, double[] prices, int start, int end)
-    {
-        // Spans over the account's slots: the loop then checks bounds only on the price lookup.
-        var marks = c.Mark.AsSpan(start, end - start);
-        var instruments = c.InstrumentIndex.AsSpan(start, end - start);
-        for (var i = 0; i < marks.Length; i++)
-        {
-            marks[i] = prices[instruments[i]];
-        }
-    }
-
     /// <summary>The reference implementation for one account: plain loops, no vectors.</summary>
-    internal static void SweepAccountScalar(BookColumns c, double[] cash, DriftReport r, int a, double[]? refreshFrom = null)
+    internal static void SweepAccountScalar(BookColumns c, double[] cash, DriftReport r, int a)
     {
         var start = c.SlotStart[a];
         var end = c.SlotStart[a + 1];
-        if (refreshFrom is not null)
-        {
-            RefreshAccountMarks(c, refreshFrom, start, end);
-        }
         var total = 0.0;
         for (var s = start; s < end; s++)
         {
@@ -209,7 +182,7 @@ public static class DriftSweep
     /// fold is the horizontal reduction and no lane is ever masked or read twice. <paramref name="widest"/> is where
     /// the ladder starts (8, 4 or 2 lanes), which is how each path is tested on its own.
     /// </summary>
-    private static void SweepLadder<TAccounts>(BookColumns c, double[] cash, DriftReport r, TAccounts accounts, int widest, double[]? refreshFrom)
+    private static void SweepLadder<TAccounts>(BookColumns c, double[] cash, DriftReport r, TAccounts accounts, int widest)
         where TAccounts : struct, IAccountSet
     {
         ref var q = ref MemoryMarshal.GetArrayDataReference(c.Quantity);
@@ -223,10 +196,6 @@ public static class DriftSweep
             var a = accounts[i];
             var start = c.SlotStart[a];
             var end = c.SlotStart[a + 1];
-            if (refreshFrom is not null)
-            {
-                RefreshAccountMarks(c, refreshFrom, start, end);
-            }
 
             var s = start;
             var value512 = Vector512<double>.Zero;

@@ -355,7 +355,7 @@ public sealed class EvaluationStage
             {
                 priceUpdates[i] = (changedInstruments[i], batchPrice[changedInstruments[i]]);
             }
-            book.SetPrices(priceUpdates.AsSpan(0, changedCount), deferMarks: true);
+            book.SetPrices(priceUpdates.AsSpan(0, changedCount), parallelSweep);
             sweepAllRequested = true;
         }
         else
