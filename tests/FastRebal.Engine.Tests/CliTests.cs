@@ -156,4 +156,46 @@ public sealed class CliTests : IDisposable
         Assert.True(summary.GetProperty("trades").GetInt32() > 0);
         Assert.True(json.RootElement.GetProperty("accountsInBreachAfterFills").GetInt32() < summary.GetProperty("accountsInBreach").GetInt32());
     }
+
+    [Fact]
+    public void Run_replays_real_closes_through_the_pipeline_writes_a_blotter_and_reports_its_figures_as_json()
+    {
+        var blotter = Path.Combine(directory, "blotter.csv");
+
+        var (code, output, error) = Cli("run", "--accounts", "2000", "--from", "2020-02-28", "--to", "2020-03-31", "--blotter", blotter, "--slice-interval", "00:00:00", "--json");
+
+        Assert.True(code == ExitCodes.Ok, error);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        // March 2020: markets fell far enough to push accounts out of band and send orders.
+        Assert.Equal(2000, root.GetProperty("accounts").GetInt32());
+        Assert.True(root.GetProperty("verifiedPriceChanges").GetInt64() > 0);
+        Assert.True(root.GetProperty("ordersSent").GetInt64() > 0);
+        Assert.True(root.GetProperty("priceToDecision").GetProperty("samples").GetInt64() > 0);
+        Assert.False(root.TryGetProperty("fault", out _), "a run without a fault reports none");
+        Assert.True(File.ReadLines(blotter).Count() > 1);
+    }
+
+    [Fact]
+    public void Run_with_the_probe_feed_measures_tick_to_order_on_a_quiet_book()
+    {
+        var (code, output, error) = Cli("run", "--feed", "probe", "--accounts", "1000", "--duration", "00:00:03", "--warmup", "00:00:01", "--slice-interval", "00:00:00", "--json");
+
+        Assert.True(code == ExitCodes.Ok, error);
+        using var json = JsonDocument.Parse(output);
+        Assert.StartsWith("probe", json.RootElement.GetProperty("feed").GetString());
+        Assert.True(json.RootElement.GetProperty("tickToOrder").GetProperty("samples").GetInt64() > 0, output);
+    }
+
+    [Theory]
+    [InlineData("--feed", "sideways")]
+    [InlineData("--volatility", "0")]
+    [InlineData("--sources", "0")]
+    public void Run_refuses_bad_options_with_exit_code_2_naming_the_option(string option, string value)
+    {
+        var (code, _, error) = Cli("run", "--accounts", "100", option, value);
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(option, error);
+    }
 }

@@ -9,6 +9,7 @@ using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Simulation;
+using FastRebal.Engine.State;
 
 namespace FastRebal.Cli.Commands;
 
@@ -27,12 +28,13 @@ public static class RunCommand
     public static Command Create()
     {
         var firm = new FirmOptions(defaultAccounts: 100_000);
-        var feed = new Option<string>("--feed") { Description = "replay (data/), replay:PATH (a data folder or one etf_SYMBOL_daily.csv), or random", DefaultValueFactory = _ => "replay" };
-        var speed = new Option<double>("--speed") { Description = "replay: trading days per second (0 = each day as soon as the last is evaluated); random: ticks per second (0 = as fast as possible)", DefaultValueFactory = _ => 0 };
+        var feed = new Option<string>("--feed") { Description = "replay (data/), replay:PATH (a data folder or one etf_SYMBOL_daily.csv), random (load), or probe (a quiet market, one 2% step at a time, for tick-to-order)", DefaultValueFactory = _ => "replay" };
+        var speed = new Option<double>("--speed") { Description = "replay: trading days per second (0 = each day as soon as the last is evaluated); random: ticks per second (0 = as fast as possible); probe: moves per second (0 = 20)", DefaultValueFactory = _ => 0 };
         var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after this long (e.g. 00:00:10); a replay otherwise runs to its end, a random feed for 10 s" };
         var warmup = new Option<TimeSpan?>("--warmup") { Description = "Discard latency samples from this first stretch of the run (default: 2 s for a random feed, none for a replay)" };
         var from = new Option<DateOnly?>("--from") { Description = $"replay: the day the book is priced on; the replay starts the next trading day (default {DefaultReplayStart:yyyy-MM-dd})" };
         var to = new Option<DateOnly?>("--to") { Description = "replay: the last day replayed (default: the last day every instrument has a close)" };
+        var volatility = new Option<double>("--volatility") { Description = "random: standard deviation of one step's return (0.0005 = 5 bps)", DefaultValueFactory = _ => 0.0005 };
         var sources = new Option<int>("--sources") { Description = "Independent sources quoting each instrument", DefaultValueFactory = _ => 3 };
         var sliceInterval = new Option<TimeSpan>("--slice-interval") { Description = "Time between child orders of a block (market time)", DefaultValueFactory = _ => TimeSpan.FromSeconds(5) };
         var blotter = new Option<string?>("--blotter") { Description = "Write every order and cancel to this CSV file" };
@@ -41,17 +43,17 @@ public static class RunCommand
         var parallelSweep = new Option<bool>("--parallel-sweep") { Description = "Split full sweeps over both cores (pays when the feed leaves a core idle)" };
         var command = new Command("run", "Run the live pipeline (ingest, verify, drift, decide, risk gate, slice) and report throughput and latency")
         {
-            feed, speed, duration, warmup, from, to, sources, sliceInterval, blotter, killSwitchFile, parallelSweep, json,
+            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, parallelSweep, json,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
-            firm.Read(parse), parse.GetValue(feed)!, parse.GetValue(speed), parse.GetValue(duration), parse.GetValue(warmup), parse.GetValue(from), parse.GetValue(to), parse.GetValue(sources),
+            firm.Read(parse), parse.GetValue(feed)!, parse.GetValue(speed), parse.GetValue(duration), parse.GetValue(warmup), parse.GetValue(from), parse.GetValue(to), parse.GetValue(volatility), parse.GetValue(sources),
             parse.GetValue(sliceInterval), parse.GetValue(blotter), parse.GetValue(killSwitchFile), parse.GetValue(parallelSweep), parse.GetValue(json)))));
         return command;
     }
 
     public sealed record RunSettings(
-        FirmSpec Firm, string Feed, double Speed, TimeSpan? Duration, TimeSpan? Warmup, DateOnly? From, DateOnly? To, int Sources, TimeSpan SliceInterval,
+        FirmSpec Firm, string Feed, double Speed, TimeSpan? Duration, TimeSpan? Warmup, DateOnly? From, DateOnly? To, double Volatility, int Sources, TimeSpan SliceInterval,
         string? Blotter, string? KillSwitchFile, bool ParallelSweep, bool Json);
 
     public static int Run(RunSettings settings)
@@ -64,6 +66,10 @@ public static class RunCommand
         {
             throw new UsageException($"--speed must be 0 or more (got {settings.Speed})");
         }
+        if (!(settings.Volatility > 0 && settings.Volatility < 0.1))
+        {
+            throw new UsageException($"--volatility must be above 0 and below 0.1 (got {settings.Volatility})");
+        }
         if (settings.Duration is { } d && d <= TimeSpan.Zero)
         {
             throw new UsageException($"--duration must be positive (got {d})");
@@ -73,9 +79,10 @@ public static class RunCommand
             throw new UsageException($"--warmup must be from zero up to (not including) --duration (got {w})");
         }
         var replay = settings.Feed == "replay" || settings.Feed.StartsWith("replay:", StringComparison.Ordinal);
-        if (!replay && settings.Feed != "random")
+        var probe = settings.Feed == "probe";
+        if (!replay && !probe && settings.Feed != "random")
         {
-            throw new UsageException($"--feed must be replay, replay:PATH or random (got '{settings.Feed}')");
+            throw new UsageException($"--feed must be replay, replay:PATH, random or probe (got '{settings.Feed}')");
         }
 
         if (settings.To is { } last && last <= (settings.From ?? DefaultReplayStart))
@@ -87,13 +94,15 @@ public static class RunCommand
         var spec = replay ? settings.Firm with { AsOf = settings.From ?? DefaultReplayStart } : settings.Firm;
         var firm = FirmOptions.Generate(spec, progress, out _);
         var book = firm.Book;
+        // A live feed's market clock starts at the US open of the day the book was priced, so the engine opens the day it knows.
+        var marketOpen = new DateTimeOffset(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero);
         IPriceFeed feed = replay
             ? new ReplayFeed(book.Instruments, ReplayHistory(settings.Feed, firm), firm.AsOf, settings.To, sources: settings.Sources, daysPerSecond: settings.Speed, seed: spec.Seed)
-            // Quotes jitter around the opening prices (about 1% standard deviation), as intraday quotes do, so a
-            // million ticks a second load the engine without moving markets further than a real day would.
-            // The market clock starts at the US open of the day the book was priced, so the engine opens the day it knows.
-            : new RandomWalkFeed(book.Prices, settings.Sources, spec.Seed, settings.Speed, meanReversion: 0.00125,
-                marketStart: new DateTimeOffset(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero));
+            : probe
+                ? new ProbeFeed(book.Prices, settings.Sources, MostHeld(book), 0.02, TimeSpan.FromSeconds(1 / (settings.Speed > 0 ? settings.Speed : 20)), marketOpen)
+                // Quotes jitter around the opening prices (about 1% standard deviation), as intraday quotes do, so a
+                // million ticks a second load the engine without moving markets further than a real day would.
+                : new RandomWalkFeed(book.Prices, settings.Sources, spec.Seed, settings.Speed, settings.Volatility, meanReversion: 0.00125, marketStart: marketOpen);
         var minSources = Math.Min(2, settings.Sources);
         var options = new EngineOptions
         {
@@ -101,7 +110,8 @@ public static class RunCommand
             KillSwitchPath = settings.KillSwitchFile,
             Lockstep = replay && settings.Speed == 0,
             ParallelSweep = settings.ParallelSweep,
-            Verification = replay
+            // A daily replay and a quiet probe market keep the daily staleness limit; a random feed quotes everything constantly.
+            Verification = replay || probe
                 ? new VerificationPolicy { MinSources = minSources }
                 : new VerificationPolicy { MinSources = minSources, DefaultStaleness = TimeSpan.FromSeconds(30) },
         };
@@ -161,6 +171,17 @@ public static class RunCommand
             figures.Print(Console.Out);
         }
         return status.Fault is null ? ExitCodes.Ok : ExitCodes.InternalError;
+    }
+
+    /// <summary>The instrument in the most accounts' slots: the one whose every tick touches the most accounts.</summary>
+    private static int MostHeld(AccountBook book)
+    {
+        var holders = new int[book.Instruments.Count];
+        foreach (var instrument in book.InstrumentIndices)
+        {
+            holders[instrument]++;
+        }
+        return Array.IndexOf(holders, holders.Max());
     }
 
     /// <summary>The history a replay reads: the firm's own (real closes plus the funds that track them), or a path given on the command line.</summary>

@@ -432,16 +432,18 @@ public sealed class EvaluationStage
                 {
                     SetPendingFlow(a, 0);
                 }
-                Park(a);
+                // A calendar not due or a rebalance too soon after the last one holds whatever the drift does, so
+                // such an account waits for tomorrow instead of being decided again each time its drift grows.
+                Park(a, untilTomorrow: decision.Rule is DecisionRule.CalendarNotDue or DecisionRule.MinDaysBetweenRebalances);
                 break;
         }
         Remember(decision);
     }
 
-    private void Park(int a)
+    private void Park(int a, bool untilTomorrow = false)
     {
         parkedOn[a] = day;
-        parkedExcess[a] = report.MaxExcess[a];
+        parkedExcess[a] = untilTomorrow ? double.PositiveInfinity : report.MaxExcess[a];
     }
 
     private Decision Release(int a, int model, Decision decision, TradePlan plan)

@@ -39,6 +39,7 @@ public sealed class OrderStage
     private readonly Dictionary<(string Account, string Instrument, TradeSide Side), long> originOf = [];
     private readonly Dictionary<string, LiveBlock> blocks = new(StringComparer.Ordinal);
     private long marketTime;
+    private long lastRecordedOrigin = long.MaxValue;
 
     public OrderStage(
         AccountBook book,
@@ -87,9 +88,11 @@ public sealed class OrderStage
         marketTime = Math.Max(marketTime, order.MarketTime);
         if (order.Kind == OrderEventKind.Heartbeat)
         {
-            // The evaluation stage ends every batch with a heartbeat, so the trades before it are that whole batch:
-            // one block per instrument and side, named after the batch, whatever the ring's batch boundaries were.
+            // The evaluation stage flushes blocks with a heartbeat (after a batch's first released account, every few
+            // hundred accounts, and at the batch's end), so the trades before it form blocks named after it, whatever
+            // the ring's batch boundaries were; their first children leave at once, not when the ring runs dry.
             FormBlocks(order.Sequence);
+            SendDue();
             return;
         }
         Counters.TradesReceived++;
@@ -98,8 +101,10 @@ public sealed class OrderStage
         originOf[(trade.AccountId, trade.InstrumentId, trade.Side)] = order.OriginTimestamp;
     }
 
-    /// <summary>Blocks, slices and sends what is due. Runs on the order thread only.</summary>
-    public void EndBatch()
+    /// <summary>Sends what is due by now (children scheduled for later in a TWAP). Runs on the order thread only.</summary>
+    public void EndBatch() => SendDue();
+
+    private void SendDue()
     {
         var now = new DateTimeOffset(Math.Max(marketTime, 1), TimeSpan.Zero);
         if (killSwitch.IsEngaged)
@@ -117,11 +122,14 @@ public sealed class OrderStage
             sink.Send(child);
             Counters.ChildrenSent++;
             var live = blocks[child.BlockId];
+            // A block's first child ends its tick-to-order time, counted once per tick: the blocks one flush forms
+            // (an instrument and side each) share the tick that caused them.
             if (!live.FirstChildSent)
             {
                 live.FirstChildSent = true;
-                if (live.Origin != long.MaxValue)
+                if (live.Origin != long.MaxValue && live.Origin != lastRecordedOrigin)
                 {
+                    lastRecordedOrigin = live.Origin;
                     tickToOrder.Record(live.Origin, Stopwatch.GetTimestamp());
                 }
             }

@@ -117,4 +117,33 @@ public class FeedTests
         // BBB has no close after 2025-01-03: replaying AAA alone past it would leave BBB stale and frozen.
         Assert.Equal(2, feed.TradingDays);
     }
+
+    [Fact]
+    public void A_probe_quotes_one_instrument_from_every_source_one_step_at_a_time_along_a_zigzag()
+    {
+        var feed = new ProbeFeed([100, 50], sources: 3, instrument: 1, move: 0.02, interval: TimeSpan.FromMilliseconds(1));
+        var buffer = new SourceTick[16];
+        var levels = new List<double>();
+        while (levels.Count < 42)
+        {
+            var read = feed.Read(buffer);
+            if (read == 0)
+            {
+                Thread.Sleep(1);
+                continue;
+            }
+            Assert.Equal(3, read);
+            Assert.All(buffer[..3], t => Assert.Equal(1, t.Instrument));
+            Assert.Equal([0, 1, 2], buffer[..3].Select(t => t.Source));
+            Assert.Single(buffer[..3].Select(t => t.Price).Distinct());
+            levels.Add(Math.Round(Math.Log(buffer[0].Price / 50) / Math.Log(1.02)));
+        }
+
+        // Ten steps up, twenty down, ten up: a verified change every probe, never more than one step (2%) at a time.
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (double)i), levels.Take(10));
+        Assert.Equal(-10, levels[29]);
+        Assert.Equal(0, levels[39]);
+        Assert.All(levels.Zip(levels.Skip(1)), p => Assert.Equal(1, Math.Abs(p.First - p.Second)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ProbeFeed([100], 3, instrument: 1, 0.02, TimeSpan.FromSeconds(1)));
+    }
 }

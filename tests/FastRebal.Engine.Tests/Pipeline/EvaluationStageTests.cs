@@ -124,6 +124,27 @@ public class EvaluationStageTests
     }
 
     [Fact]
+    public void A_breach_held_by_the_minimum_days_is_decided_once_a_day_however_far_it_drifts()
+    {
+        var h = new Harness(new TestBook()
+            .Instrument("A", 10).Instrument("B", 10)
+            .Model("AB", ("A", 0.5), ("B", 0.5))
+            .Account("X", "AB", 0, TestBook.Policy(minDays: 30), lastRebalanced: new DateOnly(2025, 6, 20), positions: [("A", 100), ("B", 100)])
+            .Load().Book);
+        var decisions = h.Stage.Counters.Decisions;
+
+        h.Batch(("A", 13));
+        h.Batch(("A", 16));
+        h.Batch(("A", 20));
+
+        // Rebalanced 10 days ago with a 30-day minimum: the first breach is decided (no trade), the rest wait for tomorrow.
+        Assert.Equal(decisions + 1, h.Stage.Counters.Decisions);
+        Assert.Empty(h.Publisher.Trades);
+        h.BatchAt(Day1 + TimeSpan.TicksPerDay, ("A", 20.5));
+        Assert.Equal(decisions + 2, h.Stage.Counters.Decisions);
+    }
+
+    [Fact]
     public void The_first_account_released_in_a_batch_forms_blocks_at_once_and_the_rest_in_groups()
     {
         var builder = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("AB", ("A", 0.5), ("B", 0.5));
