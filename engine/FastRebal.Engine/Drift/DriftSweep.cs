@@ -42,11 +42,24 @@ public static class DriftSweep
     public static void Run(AccountBook book, double[] cash, DriftReport report, SweepPath path = SweepPath.Auto, bool parallel = true)
     {
         ValidateShapes(book, cash, report);
-        var resolved = Resolve(path);
-        var accounts = book.AccountCount;
+        SweepSpan(Resolve(path), book, cash, report, 0, book.AccountCount, parallel);
+    }
+
+    /// <summary>Sweeps accounts [<paramref name="from"/>, <paramref name="to"/>), on both cores when asked and the range is large enough.</summary>
+    public static void RunRange(AccountBook book, DriftReport report, int from, int to, SweepPath path = SweepPath.Auto, bool parallel = false)
+    {
+        ValidateShapes(book, book.c.Cash, report);
+        ArgumentOutOfRangeException.ThrowIfNegative(from);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(to, book.AccountCount);
+        SweepSpan(Resolve(path), book, book.c.Cash, report, from, to, parallel);
+    }
+
+    private static void SweepSpan(SweepPath path, AccountBook book, double[] cash, DriftReport report, int from, int to, bool parallel)
+    {
+        var accounts = to - from;
         if (!parallel || accounts < ParallelThreshold || Environment.ProcessorCount == 1)
         {
-            Sweep(resolved, book.c, cash, report, new AccountRange(0, accounts));
+            Sweep(path, book.c, cash, report, new AccountRange(from, to));
             return;
         }
         // More chunks than cores so a core that finishes early takes another instead of idling.
@@ -54,22 +67,13 @@ public static class DriftSweep
         var perChunk = (accounts + chunks - 1) / chunks;
         Parallel.For(0, chunks, chunk =>
         {
-            var from = chunk * perChunk;
-            var to = Math.Min(accounts, from + perChunk);
-            if (from < to)
+            var first = from + (chunk * perChunk);
+            var last = Math.Min(to, first + perChunk);
+            if (first < last)
             {
-                Sweep(resolved, book.c, cash, report, new AccountRange(from, to));
+                Sweep(path, book.c, cash, report, new AccountRange(first, last));
             }
         });
-    }
-
-    /// <summary>Sweeps accounts [<paramref name="from"/>, <paramref name="to"/>) on the calling thread.</summary>
-    public static void RunRange(AccountBook book, DriftReport report, int from, int to, SweepPath path = SweepPath.Auto)
-    {
-        ValidateShapes(book, book.c.Cash, report);
-        ArgumentOutOfRangeException.ThrowIfNegative(from);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(to, book.AccountCount);
-        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountRange(from, to));
     }
 
     /// <summary>

@@ -21,10 +21,13 @@ public interface IPlanGate
     /// <summary>Sees every evaluated account's total drift, so a breaker can trip on a sudden move.</summary>
     void ObserveDrift(int account, int model, double totalDrift, DateOnly day);
 
-    /// <summary>Sees every account's total drift after a full sweep (index = account).</summary>
-    void ObserveAllDrifts(ReadOnlySpan<double> totalDrift, DateOnly day);
+    /// <summary>Sees the total drift of accounts <paramref name="firstAccount"/> onwards, after a slice of a full sweep.</summary>
+    void ObserveDrifts(int firstAccount, ReadOnlySpan<double> totalDrift, DateOnly day);
 
-    /// <summary>Sees a model's mean total drift after each full sweep (the model-level breaker).</summary>
+    /// <summary>
+    /// Sees a model's mean total drift after each full sweep (the model-level breaker). It trips for the next batch:
+    /// a model whose drift jumps ten points in a day has its accounts' own breakers tripping in the same slice.
+    /// </summary>
     void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day);
 
     /// <summary>Sees every verified price applied to the book (the market-wide breaker watches its reference index).</summary>
@@ -86,6 +89,12 @@ public sealed class EvaluationStage
     /// </summary>
     public static readonly TimeSpan DefaultFullSweepInterval = TimeSpan.FromMinutes(1);
 
+    /// <summary>Accounts in the first slice of a full pass; each next slice is four times larger, up to <see cref="LargestSlice"/>.</summary>
+    private const int FirstSlice = 1024;
+
+    /// <summary>Large enough for the sweep to split across both cores (see <see cref="DriftSweep.ParallelThreshold"/>).</summary>
+    private const int LargestSlice = 4 * DriftSweep.ParallelThreshold;
+
     private readonly AccountBook book;
     private readonly HoldingsIndex holdings;
     private readonly DriftReport report;
@@ -109,6 +118,7 @@ public sealed class EvaluationStage
     private int dirtyCount;
     private int stamp = 1;
     private bool sweepAllRequested = true;
+    private bool marksPending;
 
     private readonly int[] openTrades;
     private readonly AssetClassBandIndex classBands;
@@ -264,23 +274,9 @@ public sealed class EvaluationStage
         if (full)
         {
             lastFullSweepAt = batchMarketTime;
-            DriftSweep.Run(book, report, parallel: parallelSweep);
+            SweepAndDecideAll(opensDay);
             Counters.FullSweeps++;
             ObserveModels();
-            gate.ObserveAllDrifts(report.TotalDrift, day);
-            // Most accounts are in band with nothing pending: a cheap test over every account finds the few to decide.
-            var anyFlow = accountsWithPendingFlow > 0;
-            for (var a = 0; a < book.AccountCount; a++)
-            {
-                if (opensDay || report.Breaches(a) || (anyFlow && pendingFlow[a] != 0) || classBands.IsBreached(report, a))
-                {
-                    Decide(a, calendarCheck: opensDay);
-                }
-                else
-                {
-                    parkedExcess[a] = double.NaN;
-                }
-            }
             Counters.AccountsEvaluated += book.AccountCount;
         }
         else if (dirtyCount > 0)
@@ -320,6 +316,40 @@ public sealed class EvaluationStage
         flushedThisBatch = true;
     }
 
+    /// <summary>
+    /// The full pass, one slice of accounts at a time: copy the slice's marks if prices moved, sweep it, show its
+    /// drift to the breakers, decide the accounts in it that have something to act on. The first slices are small,
+    /// so the first accounts a price pushed out of band reach the order stage after a thousand accounts are swept,
+    /// not after the whole book; later slices are large enough to use both cores.
+    /// </summary>
+    private void SweepAndDecideAll(bool opensDay)
+    {
+        var anyFlow = accountsWithPendingFlow > 0;
+        for (int from = 0, size = FirstSlice; from < book.AccountCount; from += size, size = Math.Min(size * 4, LargestSlice))
+        {
+            var to = Math.Min(book.AccountCount, from + size);
+            if (marksPending)
+            {
+                book.RefreshMarks(book.SlotStart[from], book.SlotStart[to], parallelSweep);
+            }
+            DriftSweep.RunRange(book, report, from, to, parallel: parallelSweep);
+            gate.ObserveDrifts(from, report.TotalDrift.AsSpan(from, to - from), day);
+            // Most accounts are in band with nothing pending: a cheap test finds the few to decide.
+            for (var a = from; a < to; a++)
+            {
+                if (opensDay || report.Breaches(a) || (anyFlow && pendingFlow[a] != 0) || classBands.IsBreached(report, a))
+                {
+                    Decide(a, calendarCheck: opensDay);
+                }
+                else
+                {
+                    parkedExcess[a] = double.NaN;
+                }
+            }
+        }
+        marksPending = false;
+    }
+
     private void ObserveModels()
     {
         Array.Clear(modelDrift);
@@ -355,7 +385,9 @@ public sealed class EvaluationStage
             {
                 priceUpdates[i] = (changedInstruments[i], batchPrice[changedInstruments[i]]);
             }
-            book.SetPrices(priceUpdates.AsSpan(0, changedCount), parallelSweep);
+            // The marks are copied slice by slice in the full pass that follows, just before each slice is swept.
+            book.SetInstrumentPrices(priceUpdates.AsSpan(0, changedCount));
+            marksPending = true;
             sweepAllRequested = true;
         }
         else

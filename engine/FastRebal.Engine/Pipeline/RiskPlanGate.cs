@@ -17,7 +17,7 @@ public sealed class RiskPlanGate(RiskGate gate, int referenceIndex) : IPlanGate
 
     public void ObserveDrift(int account, int model, double totalDrift, DateOnly day) => Gate.Accounts.Observe(account, totalDrift, day);
 
-    public void ObserveAllDrifts(ReadOnlySpan<double> totalDrift, DateOnly day) => Gate.Accounts.ObserveAll(totalDrift, day);
+    public void ObserveDrifts(int firstAccount, ReadOnlySpan<double> totalDrift, DateOnly day) => Gate.Accounts.ObserveRange(firstAccount, totalDrift, day);
 
     public void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day) => Gate.Models.Observe(model, meanTotalDrift, day);
 

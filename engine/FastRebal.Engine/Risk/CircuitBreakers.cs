@@ -64,19 +64,19 @@ public sealed class DriftBreaker
     }
 
     /// <summary>
-    /// Takes the total drift of every index at once (a full sweep): the same rule as <see cref="Observe"/>, in one
-    /// tight loop rather than a call per account. Returns how many this observation tripped.
+    /// Takes the total drift of indices <paramref name="first"/> onwards at once (a slice of a full sweep): the same
+    /// rule as <see cref="Observe"/>, in one tight loop rather than a call per account. Returns how many it tripped.
     /// </summary>
-    public int ObserveAll(ReadOnlySpan<double> totalDrift, DateOnly day)
+    public int ObserveRange(int first, ReadOnlySpan<double> totalDrift, DateOnly day)
     {
-        if (totalDrift.Length != opening.Length)
+        if (first < 0 || first + totalDrift.Length > opening.Length)
         {
-            throw new ArgumentException($"expected {opening.Length} {Kind} drifts, got {totalDrift.Length}", nameof(totalDrift));
+            throw new ArgumentOutOfRangeException(nameof(first), $"{Kind} drifts {first} to {first + totalDrift.Length - 1} are outside the {opening.Length} the breaker watches");
         }
         var trips = 0;
         for (var i = 0; i < totalDrift.Length; i++)
         {
-            trips += Observe(i, totalDrift[i], day) ? 1 : 0;
+            trips += Observe(first + i, totalDrift[i], day) ? 1 : 0;
         }
         return trips;
     }

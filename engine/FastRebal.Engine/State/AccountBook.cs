@@ -88,6 +88,17 @@ public sealed class AccountBook
     /// <param name="parallel">Copy the marks on both cores (worth it for large books when a core is free).</param>
     public void SetPrices(ReadOnlySpan<(int Instrument, double Price)> updates, bool parallel = false)
     {
+        SetInstrumentPrices(updates);
+        RefreshMarks(parallel);
+    }
+
+    /// <summary>
+    /// Checks and sets the instrument prices but leaves the slot marks as they were: the caller copies them with
+    /// <see cref="RefreshMarks(int, int, bool)"/> over every slot before anything reads them (the live evaluation
+    /// does it one slice of accounts at a time, just before sweeping the slice).
+    /// </summary>
+    internal void SetInstrumentPrices(ReadOnlySpan<(int Instrument, double Price)> updates)
+    {
         foreach (var (instrument, price) in updates)
         {
             if ((uint)instrument >= (uint)prices.Length)
@@ -103,7 +114,6 @@ public sealed class AccountBook
         {
             prices[instrument] = price;
         }
-        RefreshMarks(parallel);
     }
 
     /// <summary>
@@ -191,18 +201,21 @@ public sealed class AccountBook
     /// A separate pass, not a copy folded into the drift sweep: measured in the live pipeline, a per-account copy
     /// inside the sweep cost more than this streaming pass (it breaks up the sweep's vector loads).
     /// </remarks>
-    public void RefreshMarks(bool parallel = false)
+    public void RefreshMarks(bool parallel = false) => RefreshMarks(0, c.Mark.Length, parallel);
+
+    /// <summary>Copies the instrument prices onto slots [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    internal void RefreshMarks(int from, int to, bool parallel)
     {
-        const int chunk = 1 << 18;
-        if (!parallel || c.Mark.Length < 2 * chunk || Environment.ProcessorCount == 1)
+        const int chunk = 1 << 17;
+        if (!parallel || to - from < 2 * chunk || Environment.ProcessorCount == 1)
         {
-            RefreshMarks(0, c.Mark.Length);
+            CopyMarks(from, to);
             return;
         }
-        Parallel.For(0, (c.Mark.Length + chunk - 1) / chunk, i => RefreshMarks(i * chunk, Math.Min(c.Mark.Length, (i + 1) * chunk)));
+        Parallel.For(0, (to - from + chunk - 1) / chunk, i => CopyMarks(from + (i * chunk), Math.Min(to, from + ((i + 1) * chunk))));
     }
 
-    private void RefreshMarks(int from, int to)
+    private void CopyMarks(int from, int to)
     {
         var mark = c.Mark.AsSpan(from, to - from);
         var index = c.InstrumentIndex.AsSpan(from, to - from);

@@ -38,7 +38,7 @@ public class EvaluationStageTests
 
         public void ObserveDrift(int account, int model, double totalDrift, DateOnly day) => Observed++;
 
-        public void ObserveAllDrifts(ReadOnlySpan<double> totalDrift, DateOnly day) => Observed += totalDrift.Length;
+        public void ObserveDrifts(int firstAccount, ReadOnlySpan<double> totalDrift, DateOnly day) => Observed += totalDrift.Length;
 
         public void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day)
         {

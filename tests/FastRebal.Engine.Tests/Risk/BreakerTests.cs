@@ -28,8 +28,9 @@ public class BreakerTests
         double[] opening = [0.02, 0.02, 0.05, 0.30];
         double[] later = [0.1201, 0.1199, 0.30, 0.10];
 
-        bulk.ObserveAll(opening, Day);
-        var trips = bulk.ObserveAll(later, Day);
+        bulk.ObserveRange(0, opening.AsSpan(0, 2), Day);
+        bulk.ObserveRange(2, opening.AsSpan(2), Day);
+        var trips = bulk.ObserveRange(0, later, Day);
         for (var i = 0; i < 4; i++)
         {
             single.Observe(i, opening[i], Day);
@@ -39,7 +40,7 @@ public class BreakerTests
         Assert.Equal(3, trips);
         Assert.Equal([true, false, true, true], Enumerable.Range(0, 4).Select(bulk.IsHalted));
         Assert.Equal(Enumerable.Range(0, 4).Select(single.IsHalted), Enumerable.Range(0, 4).Select(bulk.IsHalted));
-        Assert.Throws<ArgumentException>(() => bulk.ObserveAll([0.1, 0.2], Day));
+        Assert.Throws<ArgumentOutOfRangeException>(() => bulk.ObserveRange(3, [0.1, 0.2], Day));
     }
 
     [Fact]
