@@ -377,8 +377,8 @@ public sealed class EvaluationStage
             gate.ObservePrice(instrument, batchPrice[instrument], day);
             touched += holdings.AccountsOf(instrument).Length;
         }
-        // When the batch moved instruments most accounts hold, one full sweep beats merging the account lists, and
-        // one sequential pass over every slot's mark beats scattered writes to the slots of each instrument.
+        // When the batch moved instruments most accounts hold, one full pass beats merging the account lists, and
+        // copying every slot's mark in order beats scattered writes to the slots of each instrument.
         if (touched > book.AccountCount / 2)
         {
             for (var i = 0; i < changedCount; i++)
