@@ -71,45 +71,19 @@ public static class RunReport
         foreach (var d in result.Decisions)
         {
             var detail = d.Warnings.Count == 0 ? d.Reason : $"{d.Reason} | warnings: {string.Join("; ", d.Warnings)}";
-            Row(output, "decision", d.AccountId, d.Action.ToString(), d.Rule.ToString(), "", "", "", "", "",
-                Number(d.MaxAbsDrift), Number(d.TotalDrift), d.BandType.ToString(), Number(d.BandWidth), d.PolicyId,
+            CsvFields.Row(output, "decision", d.AccountId, d.Action.ToString(), d.Rule.ToString(), "", "", "", "", "",
+                CsvFields.Number(d.MaxAbsDrift), CsvFields.Number(d.TotalDrift), d.BandType.ToString(), CsvFields.Number(d.BandWidth), d.PolicyId,
                 d.PolicyVersion.ToString(CultureInfo.InvariantCulture), detail);
             foreach (var t in byAccount[d.AccountId])
             {
-                Row(output, "trade", t.AccountId, d.Action.ToString(), d.Rule.ToString(), t.InstrumentId, t.Side.ToString(),
-                    Number(t.Quantity), Number(t.Price), Number(decimal.Round(t.Notional, 2)), "", "", "", "", d.PolicyId,
+                CsvFields.Row(output, "trade", t.AccountId, d.Action.ToString(), d.Rule.ToString(), t.InstrumentId, t.Side.ToString(),
+                    CsvFields.Number(t.Quantity), CsvFields.Number(t.Price), CsvFields.Number(decimal.Round(t.Notional, 2)), "", "", "", "", d.PolicyId,
                     d.PolicyVersion.ToString(CultureInfo.InvariantCulture), t.Reason);
             }
         }
         foreach (var e in errors)
         {
-            Row(output, "error", e.Subject, "", "", "", "", "", "", "", "", "", "", "", "", "", $"{e.Field}: {e.Message}");
+            CsvFields.Row(output, "error", e.Subject, "", "", "", "", "", "", "", "", "", "", "", "", "", $"{e.Field}: {e.Message}");
         }
-    }
-
-    private static string Number(double value) => value.ToString("0.########", CultureInfo.InvariantCulture);
-
-    private static string Number(decimal value) => value.ToString("0.########", CultureInfo.InvariantCulture);
-
-    private static void Row(TextWriter output, params string[] fields)
-    {
-        var line = new StringBuilder();
-        for (var i = 0; i < fields.Length; i++)
-        {
-            if (i > 0)
-            {
-                line.Append(',');
-            }
-            var field = fields[i];
-            if (field.AsSpan().IndexOfAny(",\"\n\r") >= 0)
-            {
-                line.Append('"').Append(field.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
-            }
-            else
-            {
-                line.Append(field);
-            }
-        }
-        output.WriteLine(line);
     }
 }

@@ -50,11 +50,11 @@ public static class TaxReport
             output.WriteLine(RunReport.CsvHeader);
             foreach (var t in result.Run.Trades)
             {
-                Row(output, "trade", t.AccountId, "Harvest", "", t.InstrumentId, t.Side.ToString(), N(t.Quantity), N(t.Price), N(decimal.Round(t.Notional, 2)), "", "", "", "", "", "", t.Reason);
+                CsvFields.Row(output, "trade", t.AccountId, "Harvest", "", t.InstrumentId, t.Side.ToString(), CsvFields.Number(t.Quantity), CsvFields.Number(t.Price), CsvFields.Number(decimal.Round(t.Notional, 2)), "", "", "", "", "", "", t.Reason);
             }
             foreach (var e in errors)
             {
-                Row(output, "error", e.Subject, "", "", "", "", "", "", "", "", "", "", "", "", "", $"{e.Field}: {e.Message}");
+                CsvFields.Row(output, "error", e.Subject, "", "", "", "", "", "", "", "", "", "", "", "", "", $"{e.Field}: {e.Message}");
             }
         }
         else
@@ -65,45 +65,28 @@ public static class TaxReport
         {
             foreach (var lot in t.Lots)
             {
-                Row(output, "lot", t.Trade.AccountId, "", "", t.Trade.InstrumentId, "Sell", N(lot.Quantity), N(t.Trade.Price), N(decimal.Round(lot.Proceeds, 2)), "", "", "", "", "", "",
+                CsvFields.Row(output, "lot", t.Trade.AccountId, "", "", t.Trade.InstrumentId, "Sell", CsvFields.Number(lot.Quantity), CsvFields.Number(t.Trade.Price), CsvFields.Number(decimal.Round(lot.Proceeds, 2)), "", "", "", "", "", "",
                     string.Create(c, $"lot {lot.LotId} acquired {lot.Acquired:yyyy-MM-dd}, basis {lot.Basis:0.00}, gain {lot.Gain:0.00}, {lot.Term}"));
             }
         }
         foreach (var w in result.WashSales)
         {
-            Row(output, "wash", w.SaleAccountId, "", "", w.SoldInstrumentId, "", N(w.Quantity), "", N(decimal.Round(w.DisallowedLoss, 2)), "", "", "", "", "", "",
+            CsvFields.Row(output, "wash", w.SaleAccountId, "", "", w.SoldInstrumentId, "", CsvFields.Number(w.Quantity), "", CsvFields.Number(decimal.Round(w.DisallowedLoss, 2)), "", "", "", "", "", "",
                 string.Create(c, $"loss on lot {w.SoldLotId} sold {w.SaleDate:yyyy-MM-dd} disallowed: {w.ReplacementInstrumentId} bought in {w.ReplacementAccountId} on {w.ReplacementDate:yyyy-MM-dd} ({w.ReplacementSource}); {w.Reason}"));
         }
         foreach (var h in result.Harvests)
         {
-            Row(output, "harvest", h.AccountId, h.Status.ToString(), "", h.InstrumentId, "", N(h.Quantity), "", N(decimal.Round(h.Loss, 2)), "", "", "", "", h.PolicyId,
+            CsvFields.Row(output, "harvest", h.AccountId, h.Status.ToString(), "", h.InstrumentId, "", CsvFields.Number(h.Quantity), "", CsvFields.Number(decimal.Round(h.Loss, 2)), "", "", "", "", h.PolicyId,
                 h.PolicyVersion.ToString(c), string.Create(c, $"{h.Reason}{(h.ApprovalId is null ? "" : $" [{h.ApprovalId}]")}"));
         }
         foreach (var a in result.Approvals)
         {
-            Row(output, "approval", a.AccountId, a.Status.ToString(), a.Kind.ToString(), "", "", "", "", "", "", "", "", "", a.PolicyId, a.PolicyVersion.ToString(c), $"{a.Id}: {a.Reason}");
+            CsvFields.Row(output, "approval", a.AccountId, a.Status.ToString(), a.Kind.ToString(), "", "", "", "", "", "", "", "", "", a.PolicyId, a.PolicyVersion.ToString(c), $"{a.Id}: {a.Reason}");
         }
         foreach (var b in result.Blocks)
         {
-            Row(output, "block", b.ModelId, "", "", b.InstrumentId, b.Side.ToString(), N(b.Quantity), N(b.Price), N(decimal.Round(b.Notional, 2)), "", "", "", "", "", "",
-                string.Join("; ", b.Allocations.Select(x => $"{x.AccountId} {N(x.Quantity)}")));
+            CsvFields.Row(output, "block", b.ModelId, "", "", b.InstrumentId, b.Side.ToString(), CsvFields.Number(b.Quantity), CsvFields.Number(b.Price), CsvFields.Number(decimal.Round(b.Notional, 2)), "", "", "", "", "", "",
+                string.Join("; ", b.Allocations.Select(x => $"{x.AccountId} {CsvFields.Number(x.Quantity)}")));
         }
-    }
-
-    private static string N(decimal value) => value.ToString("0.########", CultureInfo.InvariantCulture);
-
-    private static void Row(TextWriter output, params string[] fields)
-    {
-        var line = new StringBuilder();
-        for (var i = 0; i < fields.Length; i++)
-        {
-            if (i > 0)
-            {
-                line.Append(',');
-            }
-            var field = fields[i];
-            line.Append(field.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? $"\"{field.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : field);
-        }
-        output.WriteLine(line);
     }
 }

@@ -13,24 +13,7 @@ public sealed class TaxCliTests : IDisposable
 
     private static string Example => Path.Combine(AppContext.BaseDirectory, "Examples", "tax.json");
 
-    private static (int ExitCode, string Output, string Error) Cli(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var code = (int)typeof(ExitCodes).Assembly.EntryPoint!.Invoke(null, [args])!;
-            return (code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
+    private static (int ExitCode, string Output, string Error) Cli(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Rebalance_of_the_tax_example_shows_lots_the_gains_budget_the_wash_sale_substitute_blocks_and_the_approval()
