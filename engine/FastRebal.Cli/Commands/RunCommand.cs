@@ -29,9 +29,9 @@ public static class RunCommand
     {
         var firm = new FirmOptions(defaultAccounts: 100_000);
         var feed = new Option<string>("--feed") { Description = "replay (data/), replay:PATH (a data folder or one etf_SYMBOL_daily.csv), random (load), or probe (a quiet market, one 2% step at a time, for tick-to-order)", DefaultValueFactory = _ => "replay" };
-        var speed = new Option<double>("--speed") { Description = "replay: trading days per second (0 = each day as soon as the last is evaluated); random: ticks per second (0 = as fast as possible); probe: moves per second (0 = 20)", DefaultValueFactory = _ => 0 };
-        var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after this long (e.g. 00:00:10); a replay otherwise runs to its end, a random feed for 10 s" };
-        var warmup = new Option<TimeSpan?>("--warmup") { Description = "Discard latency samples from this first stretch of the run (default: 2 s for a random feed, none for a replay)" };
+        var speed = new Option<double>("--speed") { Description = "replay: trading days per second (0 = each day as soon as the last is evaluated); random: ticks per second (0 = as fast as possible); probe: steps per second (0 = 20)", DefaultValueFactory = _ => 0 };
+        var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after this long (e.g. 00:00:10); a replay otherwise runs to its end, a random or probe feed for 10 s" };
+        var warmup = new Option<TimeSpan?>("--warmup") { Description = "Discard latency samples from this first stretch of the run (default: 2 s for a random or probe feed, none for a replay)" };
         var from = new Option<DateOnly?>("--from") { Description = $"replay: the day the book is priced on; the replay starts the next trading day (default {DefaultReplayStart:yyyy-MM-dd})" };
         var to = new Option<DateOnly?>("--to") { Description = "replay: the last day replayed (default: the last day every instrument has a close)" };
         var volatility = new Option<double>("--volatility") { Description = "random: standard deviation of one step's return (0.0005 = 5 bps)", DefaultValueFactory = _ => 0.0005 };
