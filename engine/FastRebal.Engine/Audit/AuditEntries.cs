@@ -30,12 +30,9 @@ public static class AuditEntries
 
     public static AuditEntry Trade(AccountBook book, int account, Decision decision, Trade trade, string inputHash, TaxedTrade? taxed = null)
     {
-        var lots = taxed is { Lots.Count: > 0 }
-            ? "; lots relieved: " + string.Join(", ", taxed.Lots.Select(l => string.Create(C, $"{l.LotId} {l.Quantity:0.######} (gain {l.Gain:0.00}, {l.Term})")))
-            : "";
-        var explanation = string.Create(C, $"{trade.Side} {trade.Quantity:0.######} {trade.InstrumentId} at {trade.Price:0.00####} ({trade.Notional:#,0.00}) because of {RuleText(decision.Rule)}: {trade.Reason}{lots}");
+        var explanation = string.Create(C, $"{trade.Side} {trade.Quantity:0.######} {trade.InstrumentId} at {trade.Price:0.00####} ({trade.Notional:#,0.00}) for {RuleText(decision.Rule)}: {trade.Reason}{LotsText(taxed)}");
         return new AuditEntry(AuditKind.Trade, trade.AccountId, book.HouseholdId(account), decision.PolicyId, decision.PolicyVersion,
-            taxed?.Source is TradeSource.Harvest or TradeSource.SwapBack ? taxed.Source.ToString() : decision.Rule.ToString(), explanation,
+            decision.Rule.ToString(), explanation,
             [
                 new("instrument", trade.InstrumentId),
                 new("side", trade.Side.ToString()),
@@ -46,6 +43,30 @@ public static class AuditEntries
             ],
             Engine, "", inputHash);
     }
+
+    /// <summary>A trade of a harvest scan (the loss sale, the substitute buy, a swap back): no drift decision drove it, the harvest did.</summary>
+    public static AuditEntry HarvestTrade(AccountBook book, int account, TaxedTrade taxed, string inputHash)
+    {
+        var trade = taxed.Trade;
+        var policy = book.Policy(account);
+        var what = taxed.Source == TradeSource.SwapBack ? "a swap back after the wash-sale window" : "a tax-loss harvest";
+        var explanation = string.Create(C, $"{trade.Side} {trade.Quantity:0.######} {trade.InstrumentId} at {trade.Price:0.00####} ({trade.Notional:#,0.00}) because of {what}: {trade.Reason}{LotsText(taxed)}");
+        return new AuditEntry(AuditKind.Trade, trade.AccountId, book.HouseholdId(account), policy.Id, policy.Version, taxed.Source.ToString(), explanation,
+            [
+                new("instrument", trade.InstrumentId),
+                new("side", trade.Side.ToString()),
+                new("quantity", trade.Quantity.ToString(C)),
+                new("price", trade.Price.ToString(C)),
+                new("notional", trade.Notional.ToString(C)),
+                new("shortTermGain", taxed.ShortTermGain.ToString(C)),
+                new("longTermGain", taxed.LongTermGain.ToString(C)),
+            ],
+            Engine, "", inputHash);
+    }
+
+    private static string LotsText(TaxedTrade? taxed) => taxed is { Lots.Count: > 0 }
+        ? "; lots relieved: " + string.Join(", ", taxed.Lots.Select(l => string.Create(C, $"{l.LotId} {l.Quantity:0.######} (gain {l.Gain:0.00}, {l.Term})")))
+        : "";
 
     public static AuditEntry Harvest(HarvestRecord harvest, string inputHash) => new(
         AuditKind.Harvest, harvest.AccountId, harvest.HouseholdId, harvest.PolicyId, harvest.PolicyVersion, harvest.Status.ToString(),
