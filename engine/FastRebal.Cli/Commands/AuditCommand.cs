@@ -62,22 +62,11 @@ public static class AuditCommand
     /// <summary>Reads the files (archives first) and verifies them as one chain, against the last file's seal.</summary>
     internal static AuditVerification VerifyFiles(IReadOnlyList<string> paths)
     {
-        var lines = new List<AuditLine>();
-        TornTail? torn = null;
-        AuditSeal? seal = null;
-        foreach (var path in paths)
+        foreach (var path in paths.Where(p => !File.Exists(p)))
         {
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"audit file not found: {path}");
-            }
-            var content = FileAuditStore.Read(path);
-            lines.AddRange(content.Lines);
-            // A torn line can only be the end of the chain; in an archive it is torn data like any other.
-            torn ??= content.Torn;
-            seal = content.Seal;
+            throw new FileNotFoundException($"audit file not found: {path}");
         }
-        return AuditVerifier.Verify(lines, torn, seal);
+        return FileAuditStore.VerifyFiles(paths);
     }
 
     private static Command Report()

@@ -223,6 +223,11 @@ public static class AuditEncoding
         {
             return AuditLineResult.Fail("", $"not valid JSON: {e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // JsonDocument checks a string's UTF-8 only when the string is read.
+            return AuditLineResult.Fail("", $"not valid UTF-8 text: {e.Message}");
+        }
         if (!line.SequenceEqual(WriteLine(record)))
         {
             return AuditLineResult.Fail("", "not in canonical form: the line differs from how its record is written (an edit outside the values?)", record);

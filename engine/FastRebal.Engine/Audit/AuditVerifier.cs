@@ -119,7 +119,9 @@ public static class AuditVerifier
                 }
                 if (record.Sequence > 1 && !Anchored(lines, record))
                 {
-                    return Bad(AuditFault.Deleted, 1, line, $"records 1 to {record.Sequence - 1} are missing: the chain starts at record {record.Sequence} ({Where(line)}) and no checkpoint anchors the records before it");
+                    return lineOf.TryGetValue(1, out var first) && first != line
+                        ? Bad(AuditFault.Reordered, 1, line, $"record 1 is out of order: {Where(line)} holds record {record.Sequence} where record 1 belongs (record 1 is at {Where(first)})")
+                        : Bad(AuditFault.Deleted, 1, line, $"records 1 to {record.Sequence - 1} are missing: the chain starts at record {record.Sequence} ({Where(line)}) and no checkpoint anchors the records before it");
                 }
             }
             else

@@ -69,6 +69,29 @@ public sealed class FileAuditStore : IAuditStore
         return new AuditFileOpen(new FileAuditStore(path, stream, content.Records.LastOrDefault()), verification, repair);
     }
 
+    /// <summary>
+    /// Verifies files as one chain: archives oldest first, then the live file, against the live file's seal. A torn
+    /// line anywhere but at the very end shows up as an unreadable line where the next file's records begin.
+    /// </summary>
+    public static AuditVerification VerifyFiles(params IReadOnlyList<string> paths)
+    {
+        var lines = new List<AuditLine>();
+        TornTail? torn = null;
+        AuditSeal? seal = null;
+        foreach (var path in paths)
+        {
+            var content = Read(path);
+            if (torn is not null)
+            {
+                // An earlier file ends torn: that is a corrupt record in the middle of the chain.
+                lines.Add(new AuditLine(torn.Source, torn.LineNumber, AuditLineResult.Fail("", $"torn line ({torn.Bytes} bytes with no newline) before the records of {path}")));
+            }
+            lines.AddRange(content.Lines);
+            (torn, seal) = (content.Torn, content.Seal);
+        }
+        return AuditVerifier.Verify(lines, torn, seal);
+    }
+
     /// <summary>Reads a file without changing it (a missing file reads as empty).</summary>
     public static AuditFileContent Read(string path)
     {
@@ -77,7 +100,12 @@ public sealed class FileAuditStore : IAuditStore
         {
             return new AuditFileContent(path, [], null, seal);
         }
-        var bytes = File.ReadAllBytes(path);
+        return Parse(path, File.ReadAllBytes(path), seal);
+    }
+
+    /// <summary>Splits a file's bytes into lines and reads each; bytes after the last newline are a torn tail.</summary>
+    public static AuditFileContent Parse(string path, byte[] bytes, AuditSeal? seal)
+    {
         var lines = new List<AuditLine>();
         var start = 0;
         var number = 0;
