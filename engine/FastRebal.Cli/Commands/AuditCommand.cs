@@ -115,11 +115,12 @@ public static class AuditCommand
     private static Command Export()
     {
         var file = ChainFile();
-        var before = new Option<string>("--before") { Description = "Records of UTC days before this date (yyyy-MM-dd) are exported", Required = true };
+        var before = new Option<string?>("--before") { Description = "Records of UTC days before this date (yyyy-MM-dd) are exported" };
+        var keepDays = new Option<int?>("--keep-days") { Description = "Instead of --before: keep the last N UTC days (today included) live, export the rest" };
         var archive = new Option<string>("--archive") { Description = "Archive file to create", Required = true };
         var who = new Option<string>("--who") { Description = "Who runs the export (kept in the checkpoint record)", DefaultValueFactory = _ => Environment.UserName };
         var why = new Option<string>("--why") { Description = "Why (kept in the checkpoint record)", DefaultValueFactory = _ => "retention" };
-        var command = new Command("export", "Move the records before a date to an archive and prune them from the live file; the chain stays verifiable") { file, before, archive, who, why };
+        var command = new Command("export", "Move the records before a date to an archive and prune them from the live file; the chain stays verifiable") { file, before, keepDays, archive, who, why };
         command.SetAction(parse => ExitCodes.Guard(() =>
         {
             var path = parse.GetValue(file)!;
@@ -127,7 +128,15 @@ public static class AuditCommand
             {
                 throw new FileNotFoundException($"audit file not found: {path}");
             }
-            var result = AuditRetention.Export(path, Day(parse.GetValue(before)!, "--before"), parse.GetValue(archive)!, parse.GetValue(who)!, parse.GetValue(why)!);
+            var cutoff = (parse.GetValue(before), parse.GetValue(keepDays)) switch
+            {
+                ({ } date, null) => Day(date, "--before"),
+                (null, >= 1 and var days) => DateOnly.FromDateTime(DateTime.UtcNow).AddDays(1 - days),
+                (null, { } days) => throw new UsageException($"--keep-days must be at least 1 (got {days})"),
+                (null, null) => throw new UsageException("give --before DATE or --keep-days N"),
+                _ => throw new UsageException("give --before or --keep-days, not both"),
+            };
+            var result = AuditRetention.Export(path, cutoff, parse.GetValue(archive)!, parse.GetValue(who)!, parse.GetValue(why)!);
             if (result.Repair is not null)
             {
                 Console.Error.WriteLine($"fastrebal: audit: {result.Repair}");
@@ -138,7 +147,7 @@ public static class AuditCommand
             }
             Console.WriteLine(result.Checkpoint is { } checkpoint
                 ? $"exported {result.Archived} record(s) to {parse.GetValue(archive)}; checkpoint record {checkpoint.Sequence}: {checkpoint.Entry.Explanation}"
-                : $"nothing to export: no record before {parse.GetValue(before)}");
+                : string.Create(CultureInfo.InvariantCulture, $"nothing to export: no record before {cutoff:yyyy-MM-dd}"));
             return ExitCodes.Ok;
         }));
         return command;

@@ -229,6 +229,22 @@ public sealed class AuditCliTests : IDisposable
     }
 
     [Fact]
+    public void Export_keeping_today_live_exports_nothing_from_a_chain_written_today()
+    {
+        var audit = RebalanceQuickstart();
+        var before = File.ReadAllBytes(audit);
+
+        var (code, output, error) = Cli("audit", "export", "--file", audit, "--keep-days", "1", "--archive", PathOf("a.jsonl"));
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.StartsWith("nothing to export: no record before ", output, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(audit));
+        Assert.False(File.Exists(PathOf("a.jsonl")));
+        Assert.Equal(ExitCodes.BadInput, Cli("audit", "export", "--file", audit, "--keep-days", "0", "--archive", PathOf("a.jsonl")).ExitCode);
+        Assert.Equal(ExitCodes.BadInput, Cli("audit", "export", "--file", audit, "--archive", PathOf("a.jsonl")).ExitCode);
+    }
+
+    [Fact]
     public void Bad_dates_and_missing_files_are_named()
     {
         var (code, _, error) = Cli("audit", "report", "--file", PathOf("none.jsonl"), "--account", "A", "--from", "2025-01-01", "--to", "2025-01-02");
