@@ -14,6 +14,7 @@ var root = new RootCommand("fastrebal: automated portfolio rebalancing engine")
     ApprovalCommands.Approve(),
     ApprovalCommands.Reject(),
     KpiCommand.Create(),
+    AuditCommand.Create(),
 };
 
 var parsed = root.Parse(args);

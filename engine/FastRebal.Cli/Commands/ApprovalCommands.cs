@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FastRebal.Engine.Approvals;
+using FastRebal.Engine.Audit;
 
 namespace FastRebal.Cli.Commands;
 
@@ -47,18 +48,27 @@ public static class ApprovalCommands
         var id = new Option<string>("--id") { Description = "Item id (from 'fastrebal approvals')", Required = true };
         var who = new Option<string>("--who") { Description = "Operator making the decision", Required = true };
         var why = new Option<string>("--why") { Description = "Reason, kept with the decision", Required = true };
-        var command = new Command(name, description) { queue, id, who, why };
+        var audit = AuditCommand.FileOption();
+        var command = new Command(name, description) { queue, id, who, why, audit };
         command.SetAction(parse => ExitCodes.Guard(() =>
         {
             var path = parse.GetValue(queue)!;
             RequireFile(path);
             var q = ApprovalQueue.Load(path);
             var (itemId, operatorName, reason) = (parse.GetValue(id)!, parse.GetValue(who)!, parse.GetValue(why)!);
+            // Opened first: a broken chain stops the decision rather than leave it unrecorded.
+            using var chain = AuditCommand.OpenChain(parse.GetValue(audit));
             var outcome = approve ? q.Approve(itemId, operatorName, reason, DateTimeOffset.UtcNow) : q.Reject(itemId, operatorName, reason, DateTimeOffset.UtcNow);
             switch (outcome)
             {
                 case ApprovalOutcome.Done:
                     q.Save(path);
+                    if (chain is not null)
+                    {
+                        // The decision is the queue's newest audit record: who, why, when.
+                        chain.Append(AuditEntries.Approval(q.Audit[^1]));
+                        chain.Flush(durable: true);
+                    }
                     Console.WriteLine($"{itemId} {(approve ? "approved" : "rejected")} by {operatorName}");
                     return ExitCodes.Ok;
                 case ApprovalOutcome.NotFound:

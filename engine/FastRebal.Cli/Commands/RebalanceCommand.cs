@@ -1,12 +1,13 @@
 using System.CommandLine;
 using FastRebal.Engine.Approvals;
+using FastRebal.Engine.Audit;
 using FastRebal.Engine.Runs;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Tax;
 
 namespace FastRebal.Cli.Commands;
 
-/// <summary><c>fastrebal rebalance --scenario FILE [--out FILE] [--format json|csv] [--approvals QUEUE]</c>: one run over a scenario file.</summary>
+/// <summary><c>fastrebal rebalance --scenario FILE [--out FILE] [--format json|csv] [--approvals QUEUE] [--audit FILE]</c>: one run over a scenario file.</summary>
 public static class RebalanceCommand
 {
     public static Command Create()
@@ -17,13 +18,14 @@ public static class RebalanceCommand
         format.AcceptOnlyFromAmong("json", "csv");
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines on standard error" };
         var approvals = new Option<string?>("--approvals") { Description = "Approval queue file: items waiting for an operator are added, approved ones released" };
-        var command = new Command("rebalance", "Decide and size trades for every account of a scenario file") { scenario, output, format, quiet, approvals };
+        var audit = AuditCommand.FileOption();
+        var command = new Command("rebalance", "Decide and size trades for every account of a scenario file") { scenario, output, format, quiet, approvals, audit };
         command.SetAction(parse => ExitCodes.Guard(() => Run(
-            parse.GetValue(scenario)!, parse.GetValue(output), parse.GetValue(format)!, new Progress(parse.GetValue(quiet)), parse.GetValue(approvals))));
+            parse.GetValue(scenario)!, parse.GetValue(output), parse.GetValue(format)!, new Progress(parse.GetValue(quiet)), parse.GetValue(approvals), parse.GetValue(audit))));
         return command;
     }
 
-    public static int Run(FileInfo scenarioFile, string? outPath, string format, Progress progress, string? approvalsPath = null)
+    public static int Run(FileInfo scenarioFile, string? outPath, string format, Progress progress, string? approvalsPath = null, string? auditPath = null)
     {
         if (!scenarioFile.Exists)
         {
@@ -36,6 +38,10 @@ public static class RebalanceCommand
             Console.Error.WriteLine($"fastrebal: bad input: {error}");
         }
         progress.Step($"{loaded.Book.AccountCount} of {loaded.AccountsInInput} accounts valid, {tax.Errors.Count} input error(s)");
+        // Opened before the run, so a broken chain stops the run before anything is decided; hashed before the run
+        // changes the lots.
+        using var chain = AuditCommand.OpenChain(auditPath);
+        var inputHashes = chain is null ? [] : AuditInputs.HashAll(loaded.Book, loaded.AsOf, loaded.CashFlows, tax.UsesTaxFeatures ? tax.Lots : null);
 
         // A file without tax fields and no approval queue gets exactly the plain run and report.
         if (!tax.UsesTaxFeatures && approvalsPath is null)
@@ -43,15 +49,46 @@ public static class RebalanceCommand
             var result = progress.Time("rebalancing", () => RebalanceRun.Execute(loaded.Book, loaded.AsOf, loaded.CashFlows), out _);
             Write(outPath, format, stream => RunReport.WriteJson(stream, loaded.Book, result, tax.Errors), writer => RunReport.WriteCsv(writer, result, tax.Errors));
             progress.Step($"{result.Trades.Count} trades for {result.Decisions.Count} accounts written to {outPath ?? "standard output"}");
+            if (chain is not null)
+            {
+                AppendedToAudit(chain, auditPath!, AuditEntries.AppendRun(chain, loaded.Book, result, inputHashes), progress);
+            }
             return tax.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
         }
 
         var queue = approvalsPath is null ? new ApprovalQueue() : ApprovalQueue.Load(approvalsPath);
+        var approvalRecordsBefore = queue.Audit.Count;
         var taxed = progress.Time("rebalancing (tax-aware)", () => TaxAwareRun.Rebalance(tax, queue), out _);
         Write(outPath, format, stream => TaxReport.WriteJson(stream, loaded.Book, taxed, tax.Errors), writer => TaxReport.WriteCsv(writer, taxed, tax.Errors));
         SaveQueue(queue, approvalsPath, progress);
+        if (chain is not null)
+        {
+            var appended = AuditEntries.AppendRun(chain, loaded.Book, taxed.Run, inputHashes, taxed.TaxedTrades)
+                + AppendApprovals(chain, loaded.Book, queue, approvalRecordsBefore, inputHashes);
+            AppendedToAudit(chain, auditPath!, appended, progress);
+        }
         progress.Step($"{taxed.Run.Trades.Count} trades for {taxed.Run.Decisions.Count} accounts, {taxed.WashSales.Count} wash sale(s), {taxed.Approvals.Count(a => a.Status == ApprovalStatus.Pending)} approval(s) pending, written to {outPath ?? "standard output"}");
         return tax.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
+    }
+
+    /// <summary>Appends the approval records a run added to the queue (submissions), with the account's household and input hash.</summary>
+    internal static int AppendApprovals(AuditChain chain, Engine.State.AccountBook book, ApprovalQueue queue, int from, IReadOnlyList<string> inputHashes)
+    {
+        var appended = 0;
+        foreach (var record in queue.Audit.Skip(from))
+        {
+            var a = book.FindAccount(record.AccountId);
+            chain.Append(AuditEntries.Approval(record, a >= 0 ? book.HouseholdId(a) : "", a >= 0 && inputHashes.Count > a ? inputHashes[a] : ""));
+            appended++;
+        }
+        return appended;
+    }
+
+    /// <summary>Makes the run's records durable (fsync and seal) before the command reports success.</summary>
+    internal static void AppendedToAudit(AuditChain chain, string path, int appended, Progress progress)
+    {
+        chain.Flush(durable: true);
+        progress.Step($"audit {path}: {appended} record(s) appended, chain at record {chain.LastSequence}");
     }
 
     internal static void SaveQueue(ApprovalQueue queue, string? path, Progress progress)

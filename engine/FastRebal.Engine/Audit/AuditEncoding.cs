@@ -1,0 +1,265 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace FastRebal.Engine.Audit;
+
+/// <summary>
+/// The two encodings of a record. <see cref="Canonical"/> is what is hashed: a versioned, length-prefixed byte
+/// layout in a fixed field order, so the hash never depends on JSON formatting or property order.
+/// <see cref="WriteLine"/> is the file's line (compact JSON, fixed property order); a line read back must be exactly
+/// the line its record would be written as, so even a change that JSON would ignore (a space, an escape written
+/// another way) is caught.
+/// </summary>
+public static class AuditEncoding
+{
+    /// <summary>Bumped if the canonical layout ever changes; old records keep verifying under their own version.</summary>
+    public const byte CanonicalVersion = 1;
+
+    private static readonly JsonWriterOptions LineOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
+
+    /// <summary>
+    /// Version 1: version byte; sequence (int64 LE); UTC ticks (int64 LE); kind name, account, household, policy id
+    /// (strings); policy version (int32 LE); rule, explanation (strings); figure count (int32 LE) then name, value per
+    /// figure; actor, actor reason, input hash (strings). A string is its UTF-8 byte count (int32 LE) then the bytes.
+    /// </summary>
+    public static byte[] Canonical(long sequence, DateTimeOffset timestamp, AuditEntry entry)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        buffer.GetSpan(1)[0] = CanonicalVersion;
+        buffer.Advance(1);
+        WriteInt64(buffer, sequence);
+        WriteInt64(buffer, timestamp.UtcTicks);
+        WriteString(buffer, entry.Kind.ToString());
+        WriteString(buffer, entry.AccountId);
+        WriteString(buffer, entry.HouseholdId);
+        WriteString(buffer, entry.PolicyId);
+        WriteInt32(buffer, entry.PolicyVersion);
+        WriteString(buffer, entry.Rule);
+        WriteString(buffer, entry.Explanation);
+        WriteInt32(buffer, entry.Figures.Count);
+        foreach (var figure in entry.Figures)
+        {
+            WriteString(buffer, figure.Name);
+            WriteString(buffer, figure.Value);
+        }
+        WriteString(buffer, entry.Actor);
+        WriteString(buffer, entry.ActorReason);
+        WriteString(buffer, entry.InputHash);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>SHA-256(previous hash bytes ‖ canonical record), as lower-case hex.</summary>
+    public static string ComputeHash(string previousHash, long sequence, DateTimeOffset timestamp, AuditEntry entry)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(HexToBytes(previousHash));
+        sha.AppendData(Canonical(sequence, timestamp, entry));
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    /// <summary>The hash the record's own content and link call for (equal to <see cref="AuditRecord.Hash"/> when intact).</summary>
+    public static string ComputeHash(AuditRecord record) => ComputeHash(record.PreviousHash, record.Sequence, record.Timestamp, record.Entry);
+
+    /// <summary>True for 64 lower-case hex digits.</summary>
+    public static bool IsHash(string text) => text.Length == 64 && text.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+
+    public static byte[] HexToBytes(string hash) =>
+        IsHash(hash) ? Convert.FromHexString(hash) : throw new ArgumentException($"not a SHA-256 hash in lower-case hex: '{hash}'", nameof(hash));
+
+    /// <summary>The record's line in the file, without the newline.</summary>
+    public static byte[] WriteLine(AuditRecord record)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer, LineOptions))
+        {
+            var e = record.Entry;
+            json.WriteStartObject();
+            json.WriteNumber("seq", record.Sequence);
+            json.WriteString("ts", FormatTimestamp(record.Timestamp));
+            json.WriteString("kind", e.Kind.ToString());
+            json.WriteString("account", e.AccountId);
+            json.WriteString("household", e.HouseholdId);
+            json.WriteString("policy", e.PolicyId);
+            json.WriteNumber("policyVersion", e.PolicyVersion);
+            json.WriteString("rule", e.Rule);
+            json.WriteString("explanation", e.Explanation);
+            json.WriteStartArray("figures");
+            foreach (var figure in e.Figures)
+            {
+                json.WriteStartArray();
+                json.WriteStringValue(figure.Name);
+                json.WriteStringValue(figure.Value);
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+            json.WriteString("actor", e.Actor);
+            json.WriteString("why", e.ActorReason);
+            json.WriteString("inputHash", e.InputHash);
+            json.WriteString("prev", record.PreviousHash);
+            json.WriteString("hash", record.Hash);
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>UTC, full tick precision, so the text round-trips to the exact ticks that were hashed.</summary>
+    public static string FormatTimestamp(DateTimeOffset timestamp) =>
+        timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Reads one line back. A problem is a value naming the field: not JSON, a missing or mistyped field, or a line
+    /// that is not exactly how its record is written (the canonical-form check).
+    /// </summary>
+    public static AuditLineResult ReadLine(ReadOnlySpan<byte> line)
+    {
+        AuditRecord record;
+        try
+        {
+            using var document = JsonDocument.Parse(line.ToArray());
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return AuditLineResult.Fail("", "not a JSON object");
+            }
+            var problem = default(string);
+            var field = "";
+            string Text(string name)
+            {
+                if (problem is not null)
+                {
+                    return "";
+                }
+                if (!root.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String)
+                {
+                    (field, problem) = (name, "missing, or not a string");
+                    return "";
+                }
+                return value.GetString()!;
+            }
+            long Number(string name)
+            {
+                if (problem is not null)
+                {
+                    return 0;
+                }
+                if (!root.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var n))
+                {
+                    (field, problem) = (name, "missing, or not a whole number");
+                    return 0;
+                }
+                return n;
+            }
+            var sequence = Number("seq");
+            var tsText = Text("ts");
+            var kindText = Text("kind");
+            var account = Text("account");
+            var household = Text("household");
+            var policy = Text("policy");
+            var policyVersion = Number("policyVersion");
+            var rule = Text("rule");
+            var explanation = Text("explanation");
+            var figures = new List<AuditFigure>();
+            if (problem is null)
+            {
+                if (!root.TryGetProperty("figures", out var array) || array.ValueKind != JsonValueKind.Array)
+                {
+                    (field, problem) = ("figures", "missing, or not an array");
+                }
+                else
+                {
+                    var i = 0;
+                    foreach (var pair in array.EnumerateArray())
+                    {
+                        if (pair.ValueKind != JsonValueKind.Array || pair.GetArrayLength() != 2
+                            || pair[0].ValueKind != JsonValueKind.String || pair[1].ValueKind != JsonValueKind.String)
+                        {
+                            (field, problem) = ($"figures[{i}]", "not a [name, value] pair of strings");
+                            break;
+                        }
+                        figures.Add(new AuditFigure(pair[0].GetString()!, pair[1].GetString()!));
+                        i++;
+                    }
+                }
+            }
+            var actor = Text("actor");
+            var why = Text("why");
+            var inputHash = Text("inputHash");
+            var previous = Text("prev");
+            var hash = Text("hash");
+            if (problem is not null)
+            {
+                return AuditLineResult.Fail(field, problem);
+            }
+            if (!DateTimeOffset.TryParseExact(tsText, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var timestamp))
+            {
+                return AuditLineResult.Fail("ts", $"'{tsText}' is not a UTC time like 2025-09-26T20:00:00.0000000Z");
+            }
+            if (!Enum.TryParse<AuditKind>(kindText, ignoreCase: false, out var kind) || !Enum.IsDefined(kind) || kind.ToString() != kindText)
+            {
+                return AuditLineResult.Fail("kind", $"unknown kind '{kindText}'");
+            }
+            if (policyVersion is < int.MinValue or > int.MaxValue)
+            {
+                return AuditLineResult.Fail("policyVersion", "out of range");
+            }
+            if (!IsHash(previous))
+            {
+                return AuditLineResult.Fail("prev", "not a SHA-256 hash in lower-case hex");
+            }
+            if (!IsHash(hash))
+            {
+                return AuditLineResult.Fail("hash", "not a SHA-256 hash in lower-case hex");
+            }
+            var entry = new AuditEntry(kind, account, household, policy, (int)policyVersion, rule, explanation, figures, actor, why, inputHash);
+            record = new AuditRecord(sequence, timestamp, entry, previous, hash);
+        }
+        catch (JsonException e)
+        {
+            return AuditLineResult.Fail("", $"not valid JSON: {e.Message}");
+        }
+        catch (InvalidOperationException e)
+        {
+            // JsonDocument checks a string's UTF-8 only when the string is read.
+            return AuditLineResult.Fail("", $"not valid UTF-8 text: {e.Message}");
+        }
+        if (!line.SequenceEqual(WriteLine(record)))
+        {
+            return AuditLineResult.Fail("", "not in canonical form: the line differs from how its record is written (an edit outside the values?)", record);
+        }
+        return new AuditLineResult(record, "", null);
+    }
+
+    private static void WriteInt64(ArrayBufferWriter<byte> buffer, long value)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(buffer.GetSpan(8), value);
+        buffer.Advance(8);
+    }
+
+    private static void WriteInt32(ArrayBufferWriter<byte> buffer, int value)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(4), value);
+        buffer.Advance(4);
+    }
+
+    private static void WriteString(ArrayBufferWriter<byte> buffer, string value)
+    {
+        var count = Encoding.UTF8.GetByteCount(value);
+        WriteInt32(buffer, count);
+        Encoding.UTF8.GetBytes(value, buffer.GetSpan(count));
+        buffer.Advance(count);
+    }
+}
+
+/// <summary>A line read back: the record, or the field and problem (a record is kept when only the form is wrong).</summary>
+public sealed record AuditLineResult(AuditRecord? Record, string Field, string? Problem)
+{
+    public bool Ok => Problem is null;
+
+    public static AuditLineResult Fail(string field, string problem, AuditRecord? record = null) => new(record, field, problem);
+}

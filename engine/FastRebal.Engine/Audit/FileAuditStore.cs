@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace FastRebal.Engine.Audit;
+
+/// <summary>An audit file as read from disk: its lines, a torn last line if any, and its seal.</summary>
+public sealed record AuditFileContent(string Path, IReadOnlyList<AuditLine> Lines, TornTail? Torn, AuditSeal? Seal)
+{
+    public IEnumerable<AuditRecord> Records => Lines.Where(l => l.Result.Record is not null).Select(l => l.Result.Record!);
+}
+
+/// <summary>Opening a file for appending: the store, or why it cannot be appended to; and any repair made.</summary>
+/// <param name="Store">The store, positioned after the last whole record; null when the chain is broken.</param>
+/// <param name="Verification">The check made on opening.</param>
+/// <param name="Repair">What was cut from a torn tail, in words; null when nothing was.</param>
+public sealed record AuditFileOpen(FileAuditStore? Store, AuditVerification Verification, string? Repair);
+
+/// <summary>
+/// The append-only audit file: one record per line (see <see cref="AuditEncoding.WriteLine"/>), handed to the
+/// operating system after every append and written to disk (fsync) on <see cref="Flush"/> with durable set. Beside it,
+/// <c>FILE.seal</c> holds the sequence and hash the chain had reached at the last durable flush, so whole records
+/// cut from the end are detected too. A record is durable once its line, newline included, is on disk.
+/// </summary>
+public sealed class FileAuditStore : IAuditStore
+{
+    private readonly FileStream stream;
+
+    private FileAuditStore(string path, FileStream stream, AuditRecord? last)
+    {
+        Path = path;
+        this.stream = stream;
+        Last = last;
+    }
+
+    public string Path { get; }
+
+    public AuditRecord? Last { get; private set; }
+
+    public static string SealPath(string path) => path + ".seal";
+
+    /// <summary>
+    /// Opens (or creates) a file for appending. A torn last line, left by a crash in the middle of an append, is cut
+    /// back to the last whole record and reported in <see cref="AuditFileOpen.Repair"/>; anything else wrong (a
+    /// corrupt or edited record anywhere, a missing tail) leaves the file untouched and returns no store.
+    /// </summary>
+    public static AuditFileOpen Open(string path)
+    {
+        var content = Read(path);
+        string? repair = null;
+        if (content.Torn is { } torn)
+        {
+            using (var cut = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read))
+            {
+                cut.SetLength(torn.Offset);
+                cut.Flush(flushToDisk: true);
+            }
+            var lastWhole = content.Records.LastOrDefault();
+            repair = string.Create(CultureInfo.InvariantCulture,
+                $"{path}: the last line (line {torn.LineNumber}, {torn.Bytes} bytes) was torn by a crash in the middle of an append and was cut; the chain continues from record {lastWhole?.Sequence ?? 0}");
+            content = content with { Torn = null };
+        }
+        var verification = AuditVerifier.Verify(content.Lines, null, content.Seal);
+        if (!verification.Intact)
+        {
+            return new AuditFileOpen(null, verification, repair);
+        }
+        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        return new AuditFileOpen(new FileAuditStore(path, stream, content.Records.LastOrDefault()), verification, repair);
+    }
+
+    /// <summary>
+    /// Verifies files as one chain: archives oldest first, then the live file, against the live file's seal. A torn
+    /// line anywhere but at the very end shows up as an unreadable line where the next file's records begin.
+    /// </summary>
+    public static AuditVerification VerifyFiles(params IReadOnlyList<string> paths)
+    {
+        var lines = new List<AuditLine>();
+        TornTail? torn = null;
+        AuditSeal? seal = null;
+        foreach (var path in paths)
+        {
+            var content = Read(path);
+            if (torn is not null)
+            {
+                // An earlier file ends torn: that is a corrupt record in the middle of the chain.
+                lines.Add(new AuditLine(torn.Source, torn.LineNumber, AuditLineResult.Fail("", $"torn line ({torn.Bytes} bytes with no newline) before the records of {path}")));
+            }
+            lines.AddRange(content.Lines);
+            (torn, seal) = (content.Torn, content.Seal);
+        }
+        return AuditVerifier.Verify(lines, torn, seal);
+    }
+
+    /// <summary>Reads a file without changing it (a missing file reads as empty).</summary>
+    public static AuditFileContent Read(string path)
+    {
+        var seal = ReadSeal(path);
+        if (!File.Exists(path))
+        {
+            return new AuditFileContent(path, [], null, seal);
+        }
+        return Parse(path, File.ReadAllBytes(path), seal);
+    }
+
+    /// <summary>Splits a file's bytes into lines and reads each; bytes after the last newline are a torn tail.</summary>
+    public static AuditFileContent Parse(string path, byte[] bytes, AuditSeal? seal)
+    {
+        var lines = new List<AuditLine>();
+        var start = 0;
+        var number = 0;
+        while (start < bytes.Length)
+        {
+            var newline = Array.IndexOf(bytes, (byte)'\n', start);
+            number++;
+            if (newline < 0)
+            {
+                return new AuditFileContent(path, lines, new TornTail(path, number, bytes.Length - start, start), seal);
+            }
+            lines.Add(new AuditLine(path, number, AuditEncoding.ReadLine(bytes.AsSpan(start, newline - start))));
+            start = newline + 1;
+        }
+        return new AuditFileContent(path, lines, null, seal);
+    }
+
+    /// <summary>The seal beside the file; a malformed seal is reported as bad data, naming the file.</summary>
+    public static AuditSeal? ReadSeal(string path)
+    {
+        var sealPath = SealPath(path);
+        if (!File.Exists(sealPath))
+        {
+            return null;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(sealPath));
+            var root = document.RootElement;
+            if (root.TryGetProperty("seq", out var seq) && seq.TryGetInt64(out var sequence)
+                && root.TryGetProperty("hash", out var hash) && hash.GetString() is { } text && AuditEncoding.IsHash(text))
+            {
+                return new AuditSeal(sequence, text);
+            }
+            throw new InvalidDataException($"{sealPath}: fields 'seq' (a number) and 'hash' (SHA-256 hex) are required");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{sealPath}: not an audit seal: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Writes a seal through a temporary file, so a crash leaves the old seal or the new one.</summary>
+    public static void WriteSeal(string path, AuditRecord? last)
+    {
+        if (last is null)
+        {
+            return;
+        }
+        var sealPath = SealPath(path);
+        var temporary = sealPath + ".tmp";
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        {
+            file.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"seq\":{last.Sequence},\"hash\":\"{last.Hash}\"}}\n")));
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, sealPath, overwrite: true);
+    }
+
+    public void Append(AuditRecord record)
+    {
+        var line = AuditEncoding.WriteLine(record);
+        var buffer = new byte[line.Length + 1];
+        line.CopyTo(buffer, 0);
+        buffer[^1] = (byte)'\n';
+        // One write per record, so a crash tears at most the last line.
+        stream.Write(buffer);
+        stream.Flush(flushToDisk: false);
+        Last = record;
+    }
+
+    public void Flush(bool durable)
+    {
+        stream.Flush(flushToDisk: durable);
+        if (durable)
+        {
+            WriteSeal(Path, Last);
+        }
+    }
+
+    public IReadOnlyList<AuditRecord> ReadAll() => [.. Read(Path).Records];
+
+    public AuditVerification Verify()
+    {
+        var content = Read(Path);
+        return AuditVerifier.Verify(content.Lines, content.Torn, content.Seal);
+    }
+
+    public void Dispose()
+    {
+        Flush(durable: true);
+        stream.Dispose();
+    }
+}
