@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
+using FastRebal.Engine.Runs;
 
 namespace FastRebal.Engine.Audit;
 
@@ -63,7 +63,7 @@ public static class AuditReport
         writer.WriteLine(string.Join(',', Columns));
         foreach (var r in records)
         {
-            writer.WriteLine(string.Join(',', Cells(r).Select(Csv)));
+            writer.WriteLine(string.Join(',', Cells(r).Select(CsvFields.Quote)));
         }
     }
 
@@ -116,16 +116,5 @@ public static class AuditReport
     {
         value = 0;
         return entry.Figure(name) is { } text && double.TryParse(text, NumberStyles.Float, C, out value);
-    }
-
-    private static string Csv(string cell)
-    {
-        if (cell.AsSpan().IndexOfAny(",\"\n\r") < 0)
-        {
-            return cell;
-        }
-        var quoted = new StringBuilder(cell.Length + 2).Append('"');
-        quoted.Append(cell.Replace("\"", "\"\"", StringComparison.Ordinal));
-        return quoted.Append('"').ToString();
     }
 }

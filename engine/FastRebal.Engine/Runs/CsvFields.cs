@@ -20,16 +20,12 @@ internal static class CsvFields
             {
                 line.Append(',');
             }
-            var field = fields[i];
-            if (field.AsSpan().IndexOfAny(",\"\n\r") >= 0)
-            {
-                line.Append('"').Append(field.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
-            }
-            else
-            {
-                line.Append(field);
-            }
+            line.Append(Quote(fields[i]));
         }
         output.WriteLine(line);
     }
+
+    /// <summary>The field as CSV: quoted, with quotes doubled, when it holds a comma, a quote or a line break.</summary>
+    public static string Quote(string field) =>
+        field.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? $"\"{field.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : field;
 }
