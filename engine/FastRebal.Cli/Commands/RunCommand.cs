@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using FastRebal.Engine.Audit;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.MarketData;
 using FastRebal.Engine.Orders.Slicing;
@@ -40,21 +41,22 @@ public static class RunCommand
         var blotter = new Option<string?>("--blotter") { Description = "Write every order and cancel to this CSV file" };
         var killSwitchFile = new Option<string?>("--kill-switch-file") { Description = "Keep the kill switch state in this file across runs" };
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
+        var audit = AuditCommand.FileOption();
         var parallelSweep = new Option<bool>("--parallel-sweep") { Description = "Split full sweeps over both cores (pays when the feed leaves a core idle)" };
         var command = new Command("run", "Run the live pipeline (ingest, verify, drift, decide, risk gate, slice) and report throughput and latency")
         {
-            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, parallelSweep, json,
+            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
             firm.Read(parse), parse.GetValue(feed)!, parse.GetValue(speed), parse.GetValue(duration), parse.GetValue(warmup), parse.GetValue(from), parse.GetValue(to), parse.GetValue(volatility), parse.GetValue(sources),
-            parse.GetValue(sliceInterval), parse.GetValue(blotter), parse.GetValue(killSwitchFile), parse.GetValue(parallelSweep), parse.GetValue(json)))));
+            parse.GetValue(sliceInterval), parse.GetValue(blotter), parse.GetValue(killSwitchFile), parse.GetValue(audit), parse.GetValue(parallelSweep), parse.GetValue(json)))));
         return command;
     }
 
     public sealed record RunSettings(
         FirmSpec Firm, string Feed, double Speed, TimeSpan? Duration, TimeSpan? Warmup, DateOnly? From, DateOnly? To, double Volatility, int Sources, TimeSpan SliceInterval,
-        string? Blotter, string? KillSwitchFile, bool ParallelSweep, bool Json);
+        string? Blotter, string? KillSwitchFile, string? Audit, bool ParallelSweep, bool Json);
 
     public static int Run(RunSettings settings)
     {
@@ -116,6 +118,8 @@ public static class RunCommand
                 : new VerificationPolicy { MinSources = minSources, DefaultStaleness = TimeSpan.FromSeconds(30) },
         };
         IOrderSink sink = settings.Blotter is { } path ? new BlotterFileSink(path) : new InMemoryOrderSink();
+        using var chain = AuditCommand.OpenChain(settings.Audit);
+        options = options with { Audit = chain };
 
         var engine = new EngineHost(book, feed, sink, options);
         progress.Step($"feed: {feed.Name}; {book.AccountCount:N0} accounts x {settings.Firm.PositionsPerAccount} positions");
@@ -161,6 +165,10 @@ public static class RunCommand
         var status = engine.Status();
         var figures = RunFigures.From(engine, status, elapsed, warmedUp ? warmupLeft : elapsed);
         engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        if (chain is not null)
+        {
+            progress.Step($"audit {settings.Audit}: chain at record {chain.LastSequence}");
+        }
 
         if (settings.Json)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using FastRebal.Engine.Audit;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders.Slicing;
 using FastRebal.Engine.Risk;
@@ -48,6 +49,12 @@ public sealed record EngineOptions
 
     /// <summary>Symbol of the instrument the market-wide breaker watches; none when absent from the book.</summary>
     public string ReferenceIndexSymbol { get; init; } = "SPY";
+
+    /// <summary>
+    /// The audit chain every decision, released trade, plan the risk gate held, operator command and kill-switch
+    /// change is appended to (on a writer task of its own); none when null.
+    /// </summary>
+    public AuditChain? Audit { get; init; }
 
     /// <summary>Where the kill switch keeps its state across restarts; in memory only when null.</summary>
     public string? KillSwitchPath { get; init; }
@@ -106,6 +113,8 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
     private readonly BatchProcessor<PriceEvent, EvaluationHandler> evaluationProcessor;
     private readonly BatchProcessor<OrderEvent, OrderHandler> orderProcessor;
     private readonly RiskPlanGate planGate;
+    private readonly AuditWriter? auditWriter;
+    private readonly IDisposable? killSwitchAudit;
     private int started;
     private int stopped;
     private volatile string? fault;
@@ -144,7 +153,12 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         priceRing = new RingBuffer<PriceEvent>(options.PriceRingCapacity, Wait(options));
         orderRing = new RingBuffer<OrderEvent>(options.OrderRingCapacity, Wait(options));
         var fills = new ConcurrentQueue<AccountFill>();
-        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval);
+        if (options.Audit is { } chain)
+        {
+            auditWriter = new AuditWriter(chain);
+            killSwitchAudit = AuditHooks.RecordKillSwitch(chain, KillSwitch);
+        }
+        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter);
         Orders = new OrderStage(book, options.Slicing, options.AverageDailyVolume ?? (_ => 1_000_000m), sink, new SimulatedVenue(), KillSwitch, fills, TickToOrder);
 
         ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail };
@@ -216,6 +230,8 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         evaluationProcessor.Stop();
         orderProcessor.Stop();
         Control.Close();
+        // Everything the stages queued for the audit trail is appended and made durable before Stop returns.
+        auditWriter?.Complete();
     }
 
     /// <summary>Waits until a finite feed (a replay) has been read to its end and every stage has drained it.</summary>
@@ -238,6 +254,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         Stop();
+        killSwitchAudit?.Dispose();
         Metrics.Dispose();
         (Sink as IDisposable)?.Dispose();
         return ValueTask.CompletedTask;

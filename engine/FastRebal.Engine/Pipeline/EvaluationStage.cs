@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using FastRebal.Engine.Audit;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Drift;
 using FastRebal.Engine.Model;
@@ -139,6 +140,7 @@ public sealed class EvaluationStage
     private bool flushedThisBatch;
     private readonly int accountsPerBlock;
     private readonly long fullSweepEvery;
+    private readonly AuditWriter? audit;
     private long lastFullSweepAt;
 
     public EvaluationStage(
@@ -151,8 +153,10 @@ public sealed class EvaluationStage
         bool parallelSweep = false,
         int maxBatch = 65_536,
         int accountsPerBlock = DefaultAccountsPerBlock,
-        TimeSpan? fullSweepInterval = null)
+        TimeSpan? fullSweepInterval = null,
+        AuditWriter? audit = null)
     {
+        this.audit = audit;
         ArgumentOutOfRangeException.ThrowIfLessThan(accountsPerBlock, 1);
         var every = fullSweepInterval ?? DefaultFullSweepInterval;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, TimeSpan.Zero);
@@ -443,12 +447,14 @@ public sealed class EvaluationStage
         }
 
         var cash = (decimal)book.Cash[a] + Math.Min(flow, 0);
+        // The hash of what the decision saw (holdings, marks, cash, policy, flow), taken before anything changes.
+        var inputHash = audit is null ? "" : AuditInputs.Hash(book, a, day, flow);
         var (decision, plan) = RebalanceRun.Decide(book, report, a, day, cash, flow);
         Counters.Decisions++;
         switch (decision.Action)
         {
             case DecisionAction.Rebalance or DecisionAction.CashFlow when plan is { Trades.Count: > 0 }:
-                decision = Release(a, model, decision, plan);
+                decision = Release(a, model, decision, plan, inputHash);
                 break;
             case DecisionAction.NeedsApproval when plan is not null:
                 awaitingApproval[a] = (plan, decision);
@@ -469,6 +475,7 @@ public sealed class EvaluationStage
                 Park(a, untilTomorrow: decision.Rule is DecisionRule.CalendarNotDue or DecisionRule.MinDaysBetweenRebalances);
                 break;
         }
+        audit?.Add(AuditEntries.Decision(book, a, decision, inputHash));
         Remember(decision);
     }
 
@@ -478,7 +485,7 @@ public sealed class EvaluationStage
         parkedExcess[a] = untilTomorrow ? double.PositiveInfinity : report.MaxExcess[a];
     }
 
-    private Decision Release(int a, int model, Decision decision, TradePlan plan)
+    private Decision Release(int a, int model, Decision decision, TradePlan plan, string inputHash = "")
     {
         var trades = new (int, Trade)[plan.Trades.Count];
         for (var i = 0; i < trades.Length; i++)
@@ -489,6 +496,8 @@ public sealed class EvaluationStage
         if (refusal is not null)
         {
             Counters.HeldByRisk++;
+            audit?.Add(AuditEntries.RiskRejection(decision.AccountId, book.HouseholdId(a), book.Policy(a), "PlanRefused",
+                $"{decision.Action} plan of {trades.Length} trade(s) held by the risk gate: {refusal}", [new("trades", trades.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))], inputHash));
             Park(a);
             return decision with { Reason = $"{decision.Reason}; held by the risk gate: {refusal}", TradeCount = 0 };
         }
@@ -507,6 +516,13 @@ public sealed class EvaluationStage
                 MarketTime = batchMarketTime,
                 OriginTimestamp = origin,
             });
+        }
+        if (audit is not null)
+        {
+            foreach (var (_, trade) in trades)
+            {
+                audit.Add(AuditEntries.Trade(book, a, decision, trade, inputHash));
+            }
         }
         openTrades[a] = trades.Length;
         if (++releasedSinceFlush >= (flushedThisBatch ? accountsPerBlock : 1))
@@ -590,6 +606,8 @@ public sealed class EvaluationStage
         {
             var result = Apply(command);
             (result.Applied ? ref Counters.CommandsApplied : ref Counters.CommandsRefused)++;
+            audit?.Add(AuditEntries.OperatorAction(command.GetType().Name, command.Who, command.Why,
+                $"{(result.Applied ? "applied" : "refused")}: {result.Detail}"));
             command.Complete(result);
         }
     }

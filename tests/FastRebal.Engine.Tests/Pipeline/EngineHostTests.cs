@@ -1,3 +1,4 @@
+using FastRebal.Engine.Audit;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.MarketData;
@@ -159,5 +160,38 @@ public class EngineHostTests
         await using var restarted = new EngineHost(firm.Book, feed, new InMemoryOrderSink(), new EngineOptions { KillSwitchPath = Path.Combine(folder, "killswitch.json") });
         Assert.True(restarted.KillSwitch.IsEngaged);
         Assert.True(File.Exists(Path.Combine(folder, "blotter.csv")));
+    }
+
+    [Fact]
+    public async Task The_running_engine_audits_its_decisions_trades_operator_commands_and_kill_switch_in_an_intact_chain()
+    {
+        var firm = FirmGenerator.Generate(new FirmSpec(1500, 20, 5, AsOf: new DateOnly(2020, 1, 31)), History);
+        var feed = new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, new DateOnly(2020, 3, 31), sources: 3, noiseBps: 0);
+        var store = new MemoryAuditStore();
+        await using var engine = new EngineHost(firm.Book, feed, new InMemoryOrderSink(), new EngineOptions
+        {
+            Slicing = new SlicingPolicy { Interval = TimeSpan.Zero },
+            Audit = new AuditChain(store),
+        });
+
+        engine.Start();
+        var edit = await engine.Control.Send(new EditPolicy("admin", "client asked for a wider band", firm.Book.AccountId(0), null, p => p with { BandWidth = 0.2 }));
+        await engine.WaitForFeedAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        engine.KillSwitch.Engage("ops", "end of test", 0, DateTimeOffset.UtcNow);
+        var status = engine.Status();
+        engine.Stop();
+
+        Assert.True(edit.Applied, edit.Detail);
+        var records = store.Records;
+        Assert.True(store.Verify().Intact, store.Verify().Message);
+        // Every decision the stage counted is in the trail, and every released trade.
+        Assert.Equal(status.Decisions, records.Count(r => r.Entry.Kind == AuditKind.Decision));
+        Assert.Equal(status.TradesReleased, records.Count(r => r.Entry.Kind == AuditKind.Trade));
+        var trade = records.First(r => r.Entry.Kind == AuditKind.Trade).Entry;
+        var account = firm.Book.FindAccount(trade.AccountId);
+        Assert.Equal(firm.Book.Policy(account).Id, trade.PolicyId);
+        Assert.Matches("^[0-9a-f]{64}$", trade.InputHash);
+        Assert.Contains(records, r => r.Entry is { Kind: AuditKind.OperatorAction, Rule: nameof(EditPolicy), Actor: "admin", ActorReason: "client asked for a wider band" });
+        Assert.Contains(records, r => r.Entry is { Kind: AuditKind.OperatorAction, Rule: "KillSwitchEngaged", Actor: "ops", ActorReason: "end of test" });
     }
 }
