@@ -181,4 +181,20 @@ public sealed class CliTests : IDisposable
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.Contains(option, error);
     }
+
+    [Fact]
+    public void Run_with_an_audit_file_leaves_a_chain_that_verifies_with_a_decision_for_every_decision_it_counted()
+    {
+        var audit = Path.Combine(directory, "audit.jsonl");
+
+        var (code, output, error) = Cli("run", "--accounts", "1000", "--from", "2020-02-28", "--to", "2020-03-13", "--audit", audit, "--json");
+        var (verified, verifyOutput, verifyError) = Cli("audit", "verify", "--file", audit);
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.True(verified == ExitCodes.Ok, verifyError);
+        Assert.StartsWith("OK:", verifyOutput);
+        using var json = JsonDocument.Parse(output);
+        var decisions = File.ReadLines(audit).Count(l => l.Contains("\"kind\":\"Decision\"", StringComparison.Ordinal));
+        Assert.Equal(json.RootElement.GetProperty("decisions").GetInt64(), decisions);
+    }
 }
