@@ -106,8 +106,10 @@ public static class RunCommand
                 // million ticks a second load the engine without moving markets further than a real day would.
                 : new RandomWalkFeed(book.Prices, settings.Sources, spec.Seed, settings.Speed, settings.Volatility, meanReversion: 0.00125, marketStart: marketOpen);
         var minSources = Math.Min(2, settings.Sources);
+        using var chain = AuditCommand.OpenChain(settings.Audit);
         var options = new EngineOptions
         {
+            Audit = chain,
             Slicing = new SlicingPolicy { Interval = settings.SliceInterval },
             KillSwitchPath = settings.KillSwitchFile,
             Lockstep = replay && settings.Speed == 0,
@@ -118,8 +120,6 @@ public static class RunCommand
                 : new VerificationPolicy { MinSources = minSources, DefaultStaleness = TimeSpan.FromSeconds(30) },
         };
         IOrderSink sink = settings.Blotter is { } path ? new BlotterFileSink(path) : new InMemoryOrderSink();
-        using var chain = AuditCommand.OpenChain(settings.Audit);
-        options = options with { Audit = chain };
 
         var engine = new EngineHost(book, feed, sink, options);
         progress.Step($"feed: {feed.Name}; {book.AccountCount:N0} accounts x {settings.Firm.PositionsPerAccount} positions");
