@@ -35,3 +35,17 @@ public sealed record DecideApproval(string Who, string Why, string AccountId, bo
 
 /// <summary>Re-evaluates every account now, not only those a price touched.</summary>
 public sealed record SweepAll(string Who, string Why) : ControlCommand(Who, Why);
+
+/// <summary>Which circuit breaker an operator releases.</summary>
+public enum BreakerKind
+{
+    Account,
+    Model,
+    MarketWide,
+}
+
+/// <summary>
+/// Releases a tripped circuit breaker: one account's (<see cref="Target"/> = account id), one model's (model id) or
+/// the market-wide one (no target). Goes through the control plane so the release is audited and never races a sweep.
+/// </summary>
+public sealed record ReleaseBreaker(string Who, string Why, BreakerKind Kind, string? Target = null) : ControlCommand(Who, Why);

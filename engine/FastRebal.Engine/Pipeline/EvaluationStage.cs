@@ -42,6 +42,9 @@ public interface IPlanGate
     /// the reason, with nothing counted: a plan whose sells fund its buys must never be released in part.
     /// </summary>
     string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime);
+
+    /// <summary>Releases a tripped breaker (index = account or model; ignored for the market-wide one); false when it was not tripped.</summary>
+    bool Release(BreakerKind kind, int index, string who, string why);
 }
 
 /// <summary>Figures of the evaluation stage, read by the host's status snapshot and metrics.</summary>
@@ -668,9 +671,51 @@ public sealed class EvaluationStage
             case SweepAll:
                 sweepAllRequested = true;
                 return CommandResult.Ok("every account is re-evaluated in this batch");
+            case ReleaseBreaker release:
+                return ApplyBreakerRelease(release);
             default:
                 return CommandResult.Refused($"unknown command {command.GetType().Name}");
         }
+    }
+
+    private CommandResult ApplyBreakerRelease(ReleaseBreaker release)
+    {
+        var (index, what) = release.Kind switch
+        {
+            BreakerKind.Account => (release.Target is { } id ? book.FindAccount(id) : -1, $"account {release.Target}"),
+            BreakerKind.Model => (FindModel(release.Target), $"model {release.Target}"),
+            _ => (0, "the market-wide breaker"),
+        };
+        if (index < 0)
+        {
+            return CommandResult.Refused($"breaker release: unknown {release.Kind.ToString().ToLowerInvariant()} '{release.Target}'");
+        }
+        if (!gate.Release(release.Kind, index, release.Who, release.Why))
+        {
+            return CommandResult.Refused($"{what} is not halted");
+        }
+        if (release.Kind == BreakerKind.Account)
+        {
+            MarkDirty(index);
+        }
+        else
+        {
+            // A model or the whole market back in business: every account it held back is looked at again.
+            sweepAllRequested = true;
+        }
+        return CommandResult.Ok($"{what} released by {release.Who}");
+    }
+
+    private int FindModel(string? modelId)
+    {
+        for (var m = 0; m < book.Models.Count; m++)
+        {
+            if (book.Models[m].Id == modelId)
+            {
+                return m;
+            }
+        }
+        return -1;
     }
 
     private CommandResult ApplyPolicyEdit(EditPolicy edit)
@@ -687,14 +732,7 @@ public sealed class EvaluationStage
         }
         else if (edit.ModelId is { } modelId)
         {
-            var model = -1;
-            for (var m = 0; m < book.Models.Count; m++)
-            {
-                if (book.Models[m].Id == modelId)
-                {
-                    model = m;
-                }
-            }
+            var model = FindModel(modelId);
             if (model < 0)
             {
                 return CommandResult.Refused($"policy edit: unknown model '{modelId}'");

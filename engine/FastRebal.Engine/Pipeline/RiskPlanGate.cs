@@ -37,6 +37,24 @@ public sealed class RiskPlanGate(RiskGate gate, int referenceIndex) : IPlanGate
         lastIndexLevel = price;
     }
 
+    public bool Release(BreakerKind kind, int index, string who, string why)
+    {
+        switch (kind)
+        {
+            case BreakerKind.Account:
+                return Gate.Accounts.Release(index, who, why);
+            case BreakerKind.Model:
+                return Gate.Models.Release(index, who, why);
+            default:
+                if (!Gate.Market.IsHalted)
+                {
+                    return false;
+                }
+                Gate.Market.Release(who, why);
+                return true;
+        }
+    }
+
     public bool IsHalted(int account, int model) => Gate.Accounts.IsHalted(account) || Gate.Models.IsHalted(model);
 
     public string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime)

@@ -50,6 +50,8 @@ public class EvaluationStageTests
 
         public bool IsHalted(int account, int model) => Halted.Contains(account);
 
+        public bool Release(BreakerKind kind, int index, string who, string why) => kind == BreakerKind.Account && Halted.Remove(index);
+
         public string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime) => Refusal;
     }
 
@@ -230,6 +232,27 @@ public class EvaluationStageTests
 
         Assert.Empty(h.Publisher.Trades);
         Assert.True(h.Gate.Observed > 0);
+    }
+
+    [Fact]
+    public async Task A_released_account_breaker_lets_the_account_trade_in_the_next_batch()
+    {
+        var h = TwoAccounts();
+        h.Gate.Halted.Add(0);
+        h.Batch(("A", 13));
+        Assert.Empty(h.Publisher.Trades);
+
+        var notHalted = h.Control.Send(new ReleaseBreaker("ops", "reviewed", BreakerKind.Account, "Y"));
+        var unknown = h.Control.Send(new ReleaseBreaker("ops", "reviewed", BreakerKind.Account, "nobody"));
+        var release = h.Control.Send(new ReleaseBreaker("ops", "reviewed: the move was a real price", BreakerKind.Account, "X"));
+        h.Batch();
+
+        Assert.False((await notHalted).Applied);
+        Assert.Contains("not halted", (await notHalted).Detail);
+        Assert.Contains("unknown account 'nobody'", (await unknown).Detail);
+        Assert.True((await release).Applied);
+        Assert.Empty(h.Gate.Halted);
+        Assert.NotEmpty(h.Publisher.Trades);
     }
 
     [Fact]
