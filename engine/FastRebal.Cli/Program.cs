@@ -9,6 +9,7 @@ var root = new RootCommand("fastrebal: automated portfolio rebalancing engine")
     SweepCommand.Create(),
     DemoCommand.Create(),
     RunCommand.Create(),
+    RunCommand.CreateCheckpoint(),
     HarvestCommand.Create(),
     ApprovalCommands.List(),
     ApprovalCommands.Approve(),

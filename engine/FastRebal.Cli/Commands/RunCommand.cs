@@ -6,6 +6,7 @@ using FastRebal.Engine.Audit;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.MarketData;
 using FastRebal.Engine.Orders.Slicing;
+using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.Scenarios;
@@ -26,7 +27,16 @@ public static class RunCommand
     /// </summary>
     public static readonly DateOnly DefaultReplayStart = new(2025, 3, 31);
 
-    public static Command Create()
+    public static Command Create() => Build("run", "Run the live pipeline (ingest, verify, drift, decide, risk gate, slice) and report throughput and latency", checkpointOnly: false);
+
+    /// <summary>
+    /// <c>fastrebal checkpoint</c>: with the options a durable run used, recovers its state folder (newest good
+    /// checkpoint plus the journal after it), saves it as one fresh checkpoint, prunes old ones and drops the journal
+    /// they no longer need. Run it while the engine is stopped.
+    /// </summary>
+    public static Command CreateCheckpoint() => Build("checkpoint", "Recover a --state folder and save it as one fresh checkpoint (prunes old checkpoints and the journal before them); use the options of the run that wrote it", checkpointOnly: true);
+
+    private static Command Build(string name, string description, bool checkpointOnly)
     {
         var firm = new FirmOptions(defaultAccounts: 100_000);
         var feed = new Option<string>("--feed") { Description = "replay (data/), replay:PATH (a data folder or one etf_SYMBOL_daily.csv), random (load), or probe (a quiet market, one 2% step at a time, for tick-to-order)", DefaultValueFactory = _ => "replay" };
@@ -43,20 +53,38 @@ public static class RunCommand
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
         var audit = AuditCommand.FileOption();
         var parallelSweep = new Option<bool>("--parallel-sweep") { Description = "Split full sweeps over both cores (pays when the feed leaves a core idle)" };
-        var command = new Command("run", "Run the live pipeline (ingest, verify, drift, decide, risk gate, slice) and report throughput and latency")
+        var state = new Option<string?>("--state") { Description = "Journal every input and checkpoint the state in this folder; a run finding state there recovers it and continues (needs the same firm and feed options)", Required = checkpointOnly };
+        var checkpointInterval = new Option<TimeSpan>("--checkpoint-interval") { Description = "With --state: wall-clock time between checkpoints", DefaultValueFactory = _ => TimeSpan.FromMinutes(1) };
+        var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
+        var command = new Command(name, description)
         {
-            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json,
+            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, digest,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
             firm.Read(parse), parse.GetValue(feed)!, parse.GetValue(speed), parse.GetValue(duration), parse.GetValue(warmup), parse.GetValue(from), parse.GetValue(to), parse.GetValue(volatility), parse.GetValue(sources),
-            parse.GetValue(sliceInterval), parse.GetValue(blotter), parse.GetValue(killSwitchFile), parse.GetValue(audit), parse.GetValue(parallelSweep), parse.GetValue(json)))));
+            parse.GetValue(sliceInterval), parse.GetValue(blotter), parse.GetValue(killSwitchFile), parse.GetValue(audit), parse.GetValue(parallelSweep), parse.GetValue(json))
+        {
+            State = parse.GetValue(state),
+            CheckpointInterval = parse.GetValue(checkpointInterval),
+            Digest = parse.GetValue(digest),
+            CheckpointOnly = checkpointOnly,
+        })));
         return command;
     }
 
     public sealed record RunSettings(
         FirmSpec Firm, string Feed, double Speed, TimeSpan? Duration, TimeSpan? Warmup, DateOnly? From, DateOnly? To, double Volatility, int Sources, TimeSpan SliceInterval,
-        string? Blotter, string? KillSwitchFile, string? Audit, bool ParallelSweep, bool Json);
+        string? Blotter, string? KillSwitchFile, string? Audit, bool ParallelSweep, bool Json)
+    {
+        public string? State { get; init; }
+
+        public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+        public bool Digest { get; init; }
+
+        public bool CheckpointOnly { get; init; }
+    }
 
     public static int Run(RunSettings settings)
     {
@@ -114,6 +142,9 @@ public static class RunCommand
             KillSwitchPath = settings.KillSwitchFile,
             Lockstep = replay && settings.Speed == 0,
             ParallelSweep = settings.ParallelSweep,
+            Durability = settings.State is { } folder
+                ? new DurabilityOptions { Directory = folder, CheckpointInterval = settings.CheckpointInterval, Log = line => progress.Step(line) }
+                : null,
             // A daily replay and a quiet probe market keep the daily staleness limit; a random feed quotes everything constantly.
             Verification = replay || probe
                 ? new VerificationPolicy { MinSources = minSources }
@@ -121,7 +152,25 @@ public static class RunCommand
         };
         IOrderSink sink = settings.Blotter is { } path ? new BlotterFileSink(path) : new InMemoryOrderSink();
 
+        if (settings.CheckpointInterval <= TimeSpan.Zero)
+        {
+            throw new UsageException($"--checkpoint-interval must be positive (got {settings.CheckpointInterval})");
+        }
         var engine = new EngineHost(book, feed, sink, options);
+        if (settings.CheckpointOnly)
+        {
+            var taken = Stopwatch.StartNew();
+            var checkpoint = engine.CheckpointAsync().GetAwaiter().GetResult();
+            var recovery = engine.Durability!.Recovery!;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"checkpoint {checkpoint.Token}: batch {checkpoint.Sequence}, {recovery.BatchesReplayed:N0} batch(es) replayed{(recovery.Checkpoint is { } from ? $" after checkpoint of batch {from.Sequence}" : "")}, written in {taken.Elapsed.TotalMilliseconds:0} ms"));
+            if (settings.Digest)
+            {
+                Console.WriteLine($"state digest {engine.StateDigest()}");
+            }
+            engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            return ExitCodes.Ok;
+        }
         progress.Step($"feed: {feed.Name}; {book.AccountCount:N0} accounts x {settings.Firm.PositionsPerAccount} positions");
         if (engine.KillSwitch.IsEngaged)
         {
@@ -164,6 +213,7 @@ public static class RunCommand
         var elapsed = clock.Elapsed;
         var status = engine.Status();
         var figures = RunFigures.From(engine, status, elapsed, warmedUp ? warmupLeft : elapsed);
+        var stateDigest = settings.Digest ? engine.StateDigest() : null;
         engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
         if (chain is not null)
         {
@@ -177,6 +227,10 @@ public static class RunCommand
         else
         {
             figures.Print(Console.Out);
+        }
+        if (stateDigest is not null)
+        {
+            Console.WriteLine($"state digest {stateDigest}");
         }
         return status.Fault is null ? ExitCodes.Ok : ExitCodes.InternalError;
     }

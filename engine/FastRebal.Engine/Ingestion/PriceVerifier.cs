@@ -146,6 +146,37 @@ public sealed class PriceVerifier
         Volatile.Write(ref freeze[instrument], (byte)FreezeReason.None);
     }
 
+    /// <summary>A copy of everything the verifier knows (call it on the ingestion thread, or while ingestion waits).</summary>
+    internal Persistence.VerifierImage Capture(long feedPosition) => new()
+    {
+        Quote = [.. quote],
+        QuoteTime = [.. quoteTime],
+        StaleTicks = [.. staleTicks],
+        Verified = [.. verified],
+        VerifiedTime = [.. verifiedTime],
+        Freeze = [.. freeze],
+        JumpCandidate = [.. jumpCandidate],
+        JumpConfirmations = [.. jumpConfirmations],
+        FeedPosition = feedPosition,
+    };
+
+    /// <summary>Puts back a captured state, before ingestion starts.</summary>
+    internal void Restore(Persistence.VerifierImage image)
+    {
+        if (image.Verified.Length != verified.Length || image.Quote.Length != quote.Length)
+        {
+            throw new Persistence.StateMismatchException($"the saved verifier has {image.Verified.Length} instruments x {image.Quote.Length / Math.Max(1, image.Verified.Length)} sources; this engine has {verified.Length} x {sources}");
+        }
+        image.Quote.CopyTo(quote, 0);
+        image.QuoteTime.CopyTo(quoteTime, 0);
+        image.StaleTicks.CopyTo(staleTicks, 0);
+        image.Verified.CopyTo(verified, 0);
+        image.VerifiedTime.CopyTo(verifiedTime, 0);
+        image.Freeze.CopyTo(freeze, 0);
+        image.JumpCandidate.CopyTo(jumpCandidate, 0);
+        image.JumpConfirmations.CopyTo(jumpConfirmations, 0);
+    }
+
     /// <summary>Takes one quote and returns what became of it.</summary>
     public TickVerdict Offer(in SourceTick tick)
     {

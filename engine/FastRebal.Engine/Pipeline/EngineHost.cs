@@ -3,6 +3,7 @@ using System.Diagnostics;
 using FastRebal.Engine.Audit;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders.Slicing;
+using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.State;
 using Microsoft.Extensions.Hosting;
@@ -63,6 +64,12 @@ public sealed record EngineOptions
     public Func<int, decimal>? AverageDailyVolume { get; init; }
 
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// Journal every input and checkpoint the state in this folder, and recover from it at start (see
+    /// <see cref="EngineDurability"/>); in memory only when null. The kill switch then lives in the journal too.
+    /// </summary>
+    public DurabilityOptions? Durability { get; init; }
 
     /// <summary>Evaluate each trading day before ingesting the next (a replay read as fast as possible). See <see cref="IngestLoop.Lockstep"/>.</summary>
     public bool Lockstep { get; init; }
@@ -136,7 +143,14 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
                 Verifier.Seed(i, book.Prices[i], feed.Now);
             }
         }
-        KillSwitch = new KillSwitch(options.KillSwitchPath is { } path ? new FileKillSwitchStore(path) : new InMemoryKillSwitchStore());
+        if (options.Durability is { } durable)
+        {
+            Durability = new EngineDurability(durable);
+        }
+        KillSwitch = new KillSwitch(
+            Durability is not null ? new JournalKillSwitchStore(Durability.Journal)
+            : options.KillSwitchPath is { } path ? new FileKillSwitchStore(path)
+            : new InMemoryKillSwitchStore());
         var limits = options.Limits ?? new PreTradeLimits { MaxOrdersPerInterval = Math.Max(10_000, book.SlotCount) };
         Risk = new RiskGate(book.AccountCount, book.Models.Count, book.Instruments, limits, KillSwitch,
             new VerifiedReferencePrices(Verifier), new MarketWideBreaker(options.MarketBreakerLevels));
@@ -164,8 +178,14 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail };
         evaluationProcessor = new BatchProcessor<PriceEvent, EvaluationHandler>(priceRing, new EvaluationHandler(Evaluation, Metrics, EvaluationBatch), "fastrebal-evaluate") { OnFault = Fail };
         orderProcessor = new BatchProcessor<OrderEvent, OrderHandler>(orderRing, new OrderHandler(Orders), "fastrebal-orders") { OnFault = Fail };
+        // Lockstep waits for both rings before the next day, so fills of one day are applied before the next begins.
+        ingest.PipelineIdle = () => priceRing.Backlog == 0 && orderRing.Backlog == 0;
+        Durability?.Attach(new EngineParts(book, Evaluation, Orders, Risk, planGate, KillSwitch, Verifier, ingest, fills, () => orderRing.Backlog == 0));
         RegisterMetrics();
     }
+
+    /// <summary>The journal and checkpoints, when <see cref="EngineOptions.Durability"/> is set.</summary>
+    public EngineDurability? Durability { get; }
 
     public EngineOptions Options { get; }
 
@@ -210,9 +230,18 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("the engine was already started");
         }
         orderProcessor.Start();
-        Evaluation.Open(feed.Now);
+        // A durable engine with state on disk continues from it (the journal holds the day's opening already).
+        if (Durability?.Recover() is not { Recovered: true } recovery)
+        {
+            Evaluation.Open(feed.Now);
+        }
+        else if (recovery.JournalError is { } damage)
+        {
+            KillSwitch.Engage("engine", $"recovery stopped at a damaged journal entry; review before trading: {damage}", recovery.LastSequence, DateTimeOffset.UtcNow);
+        }
         evaluationProcessor.Start();
         ingest.Start();
+        Durability?.StartSchedule();
     }
 
     /// <summary>
@@ -230,9 +259,47 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         evaluationProcessor.Stop();
         orderProcessor.Stop();
         Control.Close();
+        if (Durability is { } durable && Options.Durability!.CheckpointOnStop && fault is null)
+        {
+            durable.CheckpointStopped();
+        }
         // Everything the stages queued for the audit trail is appended and made durable before Stop returns.
         auditWriter?.Complete();
     }
+
+    /// <summary>
+    /// Takes a checkpoint. On a running engine it is cut at the next quiet point between batches; on an engine not
+    /// started (the <c>fastrebal checkpoint</c> command) the state on disk is recovered first, then saved whole, so the
+    /// next start replays nothing.
+    /// </summary>
+    public async Task<CheckpointInfo> CheckpointAsync()
+    {
+        var durable = Durability ?? throw new InvalidOperationException("the engine keeps no state on disk (set EngineOptions.Durability)");
+        if (Volatile.Read(ref started) == 1 && Volatile.Read(ref stopped) == 0)
+        {
+            return await durable.RequestCheckpoint().ConfigureAwait(false);
+        }
+        if (Interlocked.Exchange(ref started, 1) == 1)
+        {
+            return durable.CheckpointStopped();
+        }
+        // Never started: recover with the order stage running (replayed trades pass through it), then save.
+        orderProcessor.Start();
+        var recovery = durable.Recover();
+        orderProcessor.Stop();
+        Volatile.Write(ref stopped, 1);
+        if (recovery.JournalError is { } damage)
+        {
+            throw new InvalidDataException($"not checkpointing: {damage}");
+        }
+        return durable.CheckpointStopped();
+    }
+
+    /// <summary>
+    /// A digest of the engine's state (holdings, cash, policies, per-account decision state, breakers, open orders):
+    /// two engines that took the same inputs have the same digest. Call when stopped.
+    /// </summary>
+    public string StateDigest() => Persistence.StateDigest.Of(book, Evaluation, Risk, Orders);
 
     /// <summary>Waits until a finite feed (a replay) has been read to its end and every stage has drained it.</summary>
     public async Task WaitForFeedAsync(CancellationToken cancellationToken = default)
@@ -255,6 +322,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
     {
         Stop();
         killSwitchAudit?.Dispose();
+        Durability?.Dispose();
         Metrics.Dispose();
         (Sink as IDisposable)?.Dispose();
         return ValueTask.CompletedTask;

@@ -5,6 +5,7 @@ using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Drift;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
+using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Runs;
 using FastRebal.Engine.State;
 
@@ -65,6 +66,17 @@ public sealed class EvaluationCounters
     public long FillErrors;
     public long CommandsApplied;
     public long CommandsRefused;
+
+    internal long[] ToArray() =>
+        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused];
+
+    internal void Restore(long[] saved)
+    {
+        var all = new long[15];
+        saved.AsSpan(0, Math.Min(saved.Length, all.Length)).CopyTo(all);
+        (PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked) = (all[0], all[1], all[2], all[3], all[4], all[5], all[6], all[7]);
+        (NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused) = (all[8], all[9], all[10], all[11], all[12], all[13], all[14]);
+    }
 }
 
 /// <summary>
@@ -143,8 +155,12 @@ public sealed class EvaluationStage
     private bool flushedThisBatch;
     private readonly int accountsPerBlock;
     private readonly long fullSweepEvery;
-    private readonly AuditWriter? audit;
+    private AuditWriter? audit;
     private long lastFullSweepAt;
+    private long lastFeedPosition;
+    private readonly List<AccountFill> batchFills = [];
+    private readonly List<(ControlCommand? Original, JournaledCommand Resolved)> batchCommands = [];
+    private readonly Dictionary<int, InvestmentPolicy> policyOverlay = [];
 
     public EvaluationStage(
         AccountBook book,
@@ -221,6 +237,24 @@ public sealed class EvaluationStage
         return list;
     }
 
+    /// <summary>
+    /// Where each batch's inputs are written before they are applied (the durable engine's input journal); none when null.
+    /// Set before the stage's thread starts.
+    /// </summary>
+    internal IBatchJournal? Journal { get; set; }
+
+    /// <summary>The price ring's sequence of the last event taken (a checkpoint waits until it covers the verifier's snapshot).</summary>
+    internal long LastRingSequence { get; set; } = -1;
+
+    /// <summary>Called on the evaluation thread after every batch (the durable engine takes its checkpoints there).</summary>
+    internal Action? AfterBatch { get; set; }
+
+    /// <summary>The input sequence of the last batch evaluated.</summary>
+    public long Sequence => Volatile.Read(ref sequence);
+
+    /// <summary>The last feed position whose verified price a batch applied.</summary>
+    internal long FeedPosition => lastFeedPosition;
+
     /// <summary>Takes one event of the current batch. Nothing is evaluated until <see cref="EndBatch"/>.</summary>
     public void Add(in PriceEvent price)
     {
@@ -230,6 +264,7 @@ public sealed class EvaluationStage
             EndBatch();
         }
         batchMarketTime = Math.Max(batchMarketTime, price.MarketTime);
+        lastFeedPosition = Math.Max(lastFeedPosition, price.FeedPosition);
         if (price.IsHeartbeat)
         {
             return;
@@ -258,10 +293,139 @@ public sealed class EvaluationStage
         EndBatch();
     }
 
-    /// <summary>Evaluates everything the batch touched. Runs on the evaluation thread only.</summary>
+    /// <summary>
+    /// Evaluates everything the batch touched. Runs on the evaluation thread only. The batch's inputs (its clock,
+    /// the fills and commands waiting) are gathered first and journaled before any is applied.
+    /// </summary>
     public void EndBatch()
     {
-        sequence++;
+        batchFills.Clear();
+        while (fills.TryDequeue(out var fill))
+        {
+            batchFills.Add(fill);
+        }
+        batchCommands.Clear();
+        policyOverlay.Clear();
+        while (control.TryTake(out var command))
+        {
+            batchCommands.Add((command, Resolve(command)));
+        }
+        Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands);
+        Evaluate();
+        AfterBatch?.Invoke();
+    }
+
+    /// <summary>
+    /// Evaluates a journaled batch again (recovery): the verified prices it applied, then its clock, fills and
+    /// commands exactly as recorded. Nothing is journaled or audited again.
+    /// </summary>
+    internal void Replay(JournalEntry entry, ReadOnlySpan<PriceEvent> prices)
+    {
+        foreach (ref readonly var price in prices)
+        {
+            Add(price);
+        }
+        batchMarketTime = entry.MarketTime;
+        lastFeedPosition = Math.Max(lastFeedPosition, entry.FeedPosition);
+        batchFills.Clear();
+        batchFills.AddRange(entry.Fills ?? []);
+        batchCommands.Clear();
+        foreach (var command in entry.Commands ?? [])
+        {
+            batchCommands.Add((null, command));
+        }
+        var auditing = audit;
+        audit = null;
+        try
+        {
+            Evaluate();
+        }
+        finally
+        {
+            audit = auditing;
+        }
+        if (sequence != entry.Sequence)
+        {
+            throw new InvalidOperationException($"journal replay out of step: entry {entry.Sequence} replayed as batch {sequence}");
+        }
+    }
+
+    /// <summary>
+    /// The stage's state between batches, for a checkpoint: scalars into the image, per-account arrays into the
+    /// chunks (which already hold the book's part). Call on the evaluation thread, between batches.
+    /// </summary>
+    internal EvaluationImage Capture(IReadOnlyList<AccountChunk> chunks)
+    {
+        foreach (var chunk in chunks)
+        {
+            var range = new Range(chunk.First, chunk.First + chunk.Count);
+            chunk.OpenTrades = openTrades[range];
+            chunk.Rebalancing = rebalancing[range];
+            chunk.PendingFlow = pendingFlow[range];
+            chunk.ParkedExcess = parkedExcess[range];
+            chunk.ParkedOn = [.. parkedOn[range].Select(d => d.DayNumber)];
+        }
+        var held = awaitingApproval.OrderBy(p => p.Key).ToArray();
+        return new EvaluationImage
+        {
+            Day = day.DayNumber,
+            Sequence = sequence,
+            BlockSequence = blockSequence,
+            BatchMarketTime = batchMarketTime,
+            LastFullSweepAt = lastFullSweepAt,
+            AwaitingAccounts = [.. held.Select(p => p.Key)],
+            AwaitingPlans = [.. held.Select(p => StateJson.Write(new HeldPlan(p.Value.Decision, p.Value.Plan.Trades, p.Value.Plan.Warnings, p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve)))],
+            PendingFills = [.. fills],
+            Counters = Counters.ToArray(),
+        };
+    }
+
+    /// <summary>Puts back a captured state (the book already restored), before the stage's thread starts.</summary>
+    internal void Restore(EvaluationImage image, IReadOnlyList<AccountChunk> chunks)
+    {
+        foreach (var chunk in chunks)
+        {
+            chunk.OpenTrades.CopyTo(openTrades, chunk.First);
+            chunk.Rebalancing.CopyTo(rebalancing, chunk.First);
+            chunk.PendingFlow.CopyTo(pendingFlow, chunk.First);
+            chunk.ParkedExcess.CopyTo(parkedExcess, chunk.First);
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                parkedOn[chunk.First + i] = DateOnly.FromDayNumber(chunk.ParkedOn[i]);
+            }
+        }
+        accountsWithPendingFlow = pendingFlow.Count(f => f != 0);
+        day = DateOnly.FromDayNumber(image.Day);
+        sequence = image.Sequence;
+        blockSequence = image.BlockSequence;
+        batchMarketTime = image.BatchMarketTime;
+        lastFullSweepAt = image.LastFullSweepAt;
+        awaitingApproval.Clear();
+        for (var i = 0; i < image.AwaitingAccounts.Length; i++)
+        {
+            var held = StateJson.Read<HeldPlan>(image.AwaitingPlans[i]);
+            var plan = new TradePlan { CashBefore = held.CashBefore, Reserve = held.Reserve, ApprovalReason = held.ApprovalReason };
+            plan.Trades.AddRange(held.Trades);
+            plan.Warnings.AddRange(held.Warnings);
+            awaitingApproval[image.AwaitingAccounts[i]] = (plan, held.Decision);
+        }
+        // Pending fills are not put back here: recovery matches them against the journal (see JournalReplay).
+        awaitingApprovalCount = awaitingApproval.Count;
+        Counters.Restore(image.Counters);
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            classBands.Refresh(a);
+        }
+        // The drift figures are a function of the book: sweep once so the console and the breakers see them at once.
+        book.RefreshMarks(parallelSweep);
+        DriftSweep.RunRange(book, report, 0, book.AccountCount, parallel: parallelSweep);
+        marksPending = false;
+        sweepAllRequested = false;
+    }
+
+    private void Evaluate()
+    {
+        Volatile.Write(ref sequence, sequence + 1);
         Counters.Batches++;
         var newDay = DateOnly.FromDateTime(new DateTime(Math.Max(batchMarketTime, 1), DateTimeKind.Utc));
         var opensDay = newDay != day;
@@ -560,7 +724,7 @@ public sealed class EvaluationStage
     private void ApplyFills()
     {
         Span<(int, double)> one = stackalloc (int, double)[1];
-        while (fills.TryDequeue(out var fill))
+        foreach (var fill in batchFills)
         {
             var a = fill.Account;
             if (fill.Quantity != 0)
@@ -605,22 +769,64 @@ public sealed class EvaluationStage
 
     private void ApplyCommands()
     {
-        while (control.TryTake(out var command))
+        foreach (var (original, command) in batchCommands)
         {
             var result = Apply(command);
             (result.Applied ? ref Counters.CommandsApplied : ref Counters.CommandsRefused)++;
-            audit?.Add(AuditEntries.OperatorAction(command.GetType().Name, command.Who, command.Why,
+            audit?.Add(AuditEntries.OperatorAction(command.Name, command.Who, command.Why,
                 $"{(result.Applied ? "applied" : "refused")}: {result.Detail}"));
-            command.Complete(result);
+            original?.Complete(result);
         }
     }
 
-    private CommandResult Apply(ControlCommand command)
+    /// <summary>
+    /// Turns an operator command into the record the journal keeps: everything needed to apply it, and nothing that
+    /// is code. A policy edit runs its edit here, on the policies as earlier commands of the batch leave them.
+    /// </summary>
+    private JournaledCommand Resolve(ControlCommand command)
     {
+        var resolved = new JournaledCommand { Who = command.Who, Why = command.Why, Name = command.GetType().Name };
         switch (command)
         {
             case ApplyCashFlow { Flow: var flow }:
+                resolved.Kind = CommandKind.CashFlow;
+                resolved.AccountId = flow.AccountId;
+                resolved.FlowKind = flow.Kind;
+                resolved.Amount = flow.Amount;
+                break;
+            case EditPolicy edit:
+                ResolvePolicyEdit(edit, resolved);
+                break;
+            case DecideApproval approval:
+                resolved.Kind = CommandKind.Approval;
+                resolved.AccountId = approval.AccountId;
+                resolved.Approve = approval.Approve;
+                break;
+            case SweepAll:
+                resolved.Kind = CommandKind.SweepAll;
+                break;
+            case ReleaseBreaker release:
+                resolved.Kind = CommandKind.ReleaseBreaker;
+                resolved.Breaker = release.Kind;
+                resolved.Target = release.Target;
+                break;
+            default:
+                resolved.Kind = CommandKind.Refused;
+                resolved.Refusal = $"unknown command {command.GetType().Name}";
+                break;
+        }
+        return resolved;
+    }
+
+    private CommandResult Apply(JournaledCommand command)
+    {
+        switch (command.Kind)
+        {
+            case CommandKind.Refused:
+                return CommandResult.Refused(command.Refusal ?? "refused");
+            case CommandKind.CashFlow:
             {
+                var flow = new CashFlow(command.AccountId ?? "", command.FlowKind, command.Amount);
                 var a = book.FindAccount(flow.AccountId);
                 if (a < 0)
                 {
@@ -639,48 +845,48 @@ public sealed class EvaluationStage
                 MarkDirty(a);
                 return CommandResult.Ok($"{flow.Kind} of {flow.Amount:0.00} queued for {flow.AccountId}");
             }
-            case EditPolicy edit:
-                return ApplyPolicyEdit(edit);
-            case DecideApproval approval:
+            case CommandKind.PolicyEdit:
+                return ApplyPolicies(command);
+            case CommandKind.Approval:
             {
-                var a = book.FindAccount(approval.AccountId);
+                var a = book.FindAccount(command.AccountId ?? "");
                 if (a < 0 || !awaitingApproval.Remove(a, out var held))
                 {
-                    return CommandResult.Refused($"account '{approval.AccountId}' has no trades waiting for approval");
+                    return CommandResult.Refused($"account '{command.AccountId}' has no trades waiting for approval");
                 }
                 Interlocked.Decrement(ref awaitingApprovalCount);
-                if (!approval.Approve)
+                if (!command.Approve)
                 {
                     Park(a);
-                    return CommandResult.Ok($"trades for {approval.AccountId} rejected by {approval.Who}: {approval.Why}");
+                    return CommandResult.Ok($"trades for {command.AccountId} rejected by {command.Who}: {command.Why}");
                 }
-                var approved = held.Decision with { Action = DecisionAction.Rebalance, Reason = $"{held.Decision.Reason}; approved by {approval.Who}: {approval.Why}" };
+                var approved = held.Decision with { Action = DecisionAction.Rebalance, Reason = $"{held.Decision.Reason}; approved by {command.Who}: {command.Why}" };
                 if (held.Plan.Trades.Count == 0)
                 {
                     // Only the illiquid holdings are off target, and those are traded by hand, outside the engine.
                     Park(a);
                     Remember(approved with { TradeCount = 0 });
-                    return CommandResult.Ok($"approved for {approval.AccountId}; nothing to trade automatically (its illiquid holdings are traded by hand)");
+                    return CommandResult.Ok($"approved for {command.AccountId}; nothing to trade automatically (its illiquid holdings are traded by hand)");
                 }
                 var released = Release(a, book.ModelIndex(a), approved, held.Plan);
                 Remember(released);
                 return openTrades[a] > 0
-                    ? CommandResult.Ok($"{held.Plan.Trades.Count} trade(s) for {approval.AccountId} released")
+                    ? CommandResult.Ok($"{held.Plan.Trades.Count} trade(s) for {command.AccountId} released")
                     : CommandResult.Refused(released.Reason);
             }
-            case SweepAll:
+            case CommandKind.SweepAll:
                 sweepAllRequested = true;
                 return CommandResult.Ok("every account is re-evaluated in this batch");
-            case ReleaseBreaker release:
-                return ApplyBreakerRelease(release);
+            case CommandKind.ReleaseBreaker:
+                return ApplyBreakerRelease(command);
             default:
-                return CommandResult.Refused($"unknown command {command.GetType().Name}");
+                return CommandResult.Refused($"unknown command kind {command.Kind}");
         }
     }
 
-    private CommandResult ApplyBreakerRelease(ReleaseBreaker release)
+    private CommandResult ApplyBreakerRelease(JournaledCommand release)
     {
-        var (index, what) = release.Kind switch
+        var (index, what) = release.Breaker switch
         {
             BreakerKind.Account => (release.Target is { } id ? book.FindAccount(id) : -1, $"account {release.Target}"),
             BreakerKind.Model => (FindModel(release.Target), $"model {release.Target}"),
@@ -688,13 +894,13 @@ public sealed class EvaluationStage
         };
         if (index < 0)
         {
-            return CommandResult.Refused($"breaker release: unknown {release.Kind.ToString().ToLowerInvariant()} '{release.Target}'");
+            return CommandResult.Refused($"breaker release: unknown {release.Breaker.ToString().ToLowerInvariant()} '{release.Target}'");
         }
-        if (!gate.Release(release.Kind, index, release.Who, release.Why))
+        if (!gate.Release(release.Breaker, index, release.Who, release.Why))
         {
             return CommandResult.Refused($"{what} is not halted");
         }
-        if (release.Kind == BreakerKind.Account)
+        if (release.Breaker == BreakerKind.Account)
         {
             MarkDirty(index);
         }
@@ -718,15 +924,18 @@ public sealed class EvaluationStage
         return -1;
     }
 
-    private CommandResult ApplyPolicyEdit(EditPolicy edit)
+    /// <summary>Runs a policy edit on every account it names and checks the results; nothing is applied here.</summary>
+    private void ResolvePolicyEdit(EditPolicy edit, JournaledCommand resolved)
     {
+        resolved.Kind = CommandKind.Refused;
         var targets = new List<int>();
         if (edit.AccountId is { } accountId)
         {
             var a = book.FindAccount(accountId);
             if (a < 0)
             {
-                return CommandResult.Refused($"policy edit: unknown account '{accountId}'");
+                resolved.Refusal = $"policy edit: unknown account '{accountId}'";
+                return;
             }
             targets.Add(a);
         }
@@ -735,7 +944,8 @@ public sealed class EvaluationStage
             var model = FindModel(modelId);
             if (model < 0)
             {
-                return CommandResult.Refused($"policy edit: unknown model '{modelId}'");
+                resolved.Refusal = $"policy edit: unknown model '{modelId}'";
+                return;
             }
             for (var a = 0; a < book.AccountCount; a++)
             {
@@ -747,14 +957,15 @@ public sealed class EvaluationStage
         }
         else
         {
-            return CommandResult.Refused("policy edit: name an account or a model");
+            resolved.Refusal = "policy edit: name an account or a model";
+            return;
         }
 
         // Every new policy is built and checked before any is applied, so a bad edit changes no account.
         var updated = new InvestmentPolicy[targets.Count];
         for (var i = 0; i < targets.Count; i++)
         {
-            var current = book.Policy(targets[i]);
+            var current = policyOverlay.GetValueOrDefault(targets[i]) ?? book.Policy(targets[i]);
             InvestmentPolicy next;
             try
             {
@@ -762,29 +973,44 @@ public sealed class EvaluationStage
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException)
             {
-                return CommandResult.Refused($"policy edit for {book.AccountId(targets[i])}: {e.Message}");
+                resolved.Refusal = $"policy edit for {book.AccountId(targets[i])}: {e.Message}";
+                return;
             }
             var problems = PolicyValidation.Problems(next, book.Instruments);
             if (problems.Count > 0)
             {
-                return CommandResult.Refused($"policy edit for {book.AccountId(targets[i])}: {problems[0].Field} {problems[0].Problem}; no account changed");
+                resolved.Refusal = $"policy edit for {book.AccountId(targets[i])}: {problems[0].Field} {problems[0].Problem}; no account changed";
+                return;
             }
             updated[i] = next;
         }
         for (var i = 0; i < targets.Count; i++)
+        {
+            policyOverlay[targets[i]] = updated[i];
+        }
+        resolved.Kind = CommandKind.PolicyEdit;
+        resolved.Accounts = [.. targets];
+        resolved.SetPolicies(updated);
+    }
+
+    private CommandResult ApplyPolicies(JournaledCommand edit)
+    {
+        var targets = edit.Accounts ?? [];
+        var updated = edit.ResolvedPolicies();
+        for (var i = 0; i < targets.Length; i++)
         {
             if (book.CheckPolicyUpdate(targets[i], updated[i]) is { } refused)
             {
                 return CommandResult.Refused($"{refused}; no account changed");
             }
         }
-        for (var i = 0; i < targets.Count; i++)
+        for (var i = 0; i < targets.Length; i++)
         {
             book.UpdatePolicy(targets[i], updated[i]);
             classBands.Refresh(targets[i]);
             parkedExcess[targets[i]] = double.NaN;
             MarkDirty(targets[i]);
         }
-        return CommandResult.Ok($"policy updated on {targets.Count} account(s) by {edit.Who}: {edit.Why}");
+        return CommandResult.Ok($"policy updated on {targets.Length} account(s) by {edit.Who}: {edit.Why}");
     }
 }

@@ -56,6 +56,60 @@ public sealed class IngestLoop
     /// <summary>Called on the ingestion thread if the feed throws; the loop then stops.</summary>
     public Action<Exception>? OnFault { get; init; }
 
+    /// <summary>Where raw quotes are journaled before they are verified (the durable engine); none when null.</summary>
+    internal Persistence.InputJournal? Journal { get; set; }
+
+    /// <summary>
+    /// Lockstep only: true when every stage after ingestion has finished what it was given (the host checks both
+    /// rings), so the next trading day's quotes are verified against the state the last day left.
+    /// </summary>
+    internal Func<bool>? PipelineIdle { get; set; }
+
+    private long resumeAfter;
+    private readonly List<PriceEvent> carried = [];
+    private readonly List<PriceEvent> dayEvents = [];
+    private volatile bool snapshotRequested;
+    private long snapshotAddress = -1;
+    private long snapshotCursor;
+
+    /// <summary>
+    /// Continues after a recovery: ticks up to <paramref name="afterPosition"/> are already in the journal and are
+    /// read past, and <paramref name="pending"/> (verified from them but never evaluated) go out first.
+    /// </summary>
+    internal void Resume(long afterPosition, long day, IReadOnlyList<PriceEvent> pending)
+    {
+        resumeAfter = afterPosition;
+        lastDay = day;
+        carried.AddRange(pending);
+    }
+
+    /// <summary>
+    /// The verifier's state with what ingestion holds but has not published, at the current feed position. Call on
+    /// the ingestion thread or when it is stopped.
+    /// </summary>
+    internal Persistence.VerifierImage CaptureVerifier()
+    {
+        var image = verifier.Capture(Counters.TicksRead);
+        image.Unpublished = [.. dayEvents];
+        image.LastDay = lastDay;
+        return image;
+    }
+
+    /// <summary>Asks the ingestion thread to journal the verifier's state at its next quiet point (a checkpoint starts from it).</summary>
+    internal void RequestVerifierSnapshot()
+    {
+        Volatile.Write(ref snapshotAddress, -1);
+        snapshotRequested = true;
+    }
+
+    /// <summary>The journal address of the requested verifier state and the price ring's cursor when it was taken, once written.</summary>
+    internal bool TryGetVerifierSnapshot(out long address, out long ringCursor)
+    {
+        address = Volatile.Read(ref snapshotAddress);
+        ringCursor = Volatile.Read(ref snapshotCursor);
+        return address >= 0;
+    }
+
     public void Start()
     {
         thread = new Thread(Run) { IsBackground = true, Name = "fastrebal-ingest" };
@@ -77,31 +131,66 @@ public sealed class IngestLoop
         var staleness = (long)(StalenessInterval.TotalSeconds * Stopwatch.Frequency);
         try
         {
+            SkipJournaledTicks();
+            if (!Lockstep)
+            {
+                foreach (var e in carried)
+                {
+                    PublishEvent(e);
+                }
+            }
+            else
+            {
+                dayEvents.AddRange(carried);
+            }
+            carried.Clear();
             while (!stop.IsSet)
             {
+                ServiceSnapshot();
                 var read = feed.Read(buffer);
                 var now = Stopwatch.GetTimestamp();
-                Counters.TicksRead += read;
+                var segmentStart = 0;
                 for (var i = 0; i < read; i++)
                 {
-                    var verdict = verifier.Offer(buffer[i]);
-                    if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
+                    if (Lockstep && buffer[i].Timestamp / TimeSpan.TicksPerDay != lastDay)
                     {
-                        Publish(buffer[i].Instrument, verdict.Price, buffer[i].Timestamp, now);
-                        lastPublish = now;
-                        Counters.PricesPublished++;
+                        // A new trading day: journal and verify what came before, let the pipeline finish the last
+                        // day, then go on. Verifying ahead would let the risk gate see tomorrow's prices.
+                        Offer(segmentStart, i, now);
+                        segmentStart = i;
+                        FlushDay();
+                        WaitForIdle();
+                        if (stop.IsSet)
+                        {
+                            // Stopping: the rest of the read is not offered (nor journaled), so a durable engine's
+                            // next start reads it again and every day still runs in lockstep.
+                            segmentStart = read;
+                            break;
+                        }
+                        lastDay = buffer[i].Timestamp / TimeSpan.TicksPerDay;
+                        CheckStaleness(buffer[i].Timestamp);
                     }
                 }
-                if (now - lastStaleness > staleness)
+                if (Offer(segmentStart, read, now))
                 {
-                    verifier.CheckStaleness(feed.Now);
+                    lastPublish = now;
+                }
+                if (!Lockstep && now - lastStaleness > staleness)
+                {
+                    CheckStaleness(feed.Now);
                     lastStaleness = now;
                 }
                 if (read == 0)
                 {
-                    if (now - lastPublish > heartbeat)
+                    if (Lockstep)
                     {
-                        Publish(-1, 0, feed.Now, now);
+                        FlushDay();
+                    }
+                    else if (now - lastPublish > heartbeat)
+                    {
+                        // A lockstep replay sends none: a heartbeat is a batch, and its timing would make the
+                        // replay's batches (and so its order ids) differ from run to run.
+                        Publish(-1, 0, feed.Now, now, Counters.TicksRead);
                         lastPublish = now;
                         Counters.Heartbeats++;
                     }
@@ -123,24 +212,113 @@ public sealed class IngestLoop
         }
     }
 
-    private void Publish(int instrument, double price, long marketTime, long receivedAt)
+    /// <summary>Journals then verifies ticks [from, to) of the buffer; returns whether any price changed.</summary>
+    private bool Offer(int from, int to, long now)
     {
-        if (Lockstep && marketTime / TimeSpan.TicksPerDay != lastDay)
+        if (to <= from)
         {
-            lastDay = marketTime / TimeSpan.TicksPerDay;
-            var spin = new SpinWait();
-            while (ring.Backlog > 0 && !stop.IsSet)
+            return false;
+        }
+        var first = Counters.TicksRead + 1;
+        Journal?.AppendTicks(first, buffer[from..to]);
+        var changed = false;
+        for (var i = from; i < to; i++)
+        {
+            Counters.TicksRead++;
+            var verdict = verifier.Offer(buffer[i]);
+            if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
             {
-                spin.SpinOnce(sleep1Threshold: 20);
+                changed = true;
+                Counters.PricesPublished++;
+                if (Lockstep)
+                {
+                    dayEvents.Add(new PriceEvent { Instrument = buffer[i].Instrument, Price = verdict.Price, MarketTime = buffer[i].Timestamp, FeedPosition = Counters.TicksRead });
+                }
+                else
+                {
+                    Publish(buffer[i].Instrument, verdict.Price, buffer[i].Timestamp, now, Counters.TicksRead);
+                }
             }
         }
+        return changed;
+    }
+
+    private void CheckStaleness(long marketNow)
+    {
+        Journal?.Append(new Persistence.JournalEntry { Kind = Persistence.JournalEntryKind.StalenessCheck, Now = marketNow });
+        verifier.CheckStaleness(marketNow);
+    }
+
+    /// <summary>Reads past the ticks a recovery found in the journal (the feed restarts from its beginning).</summary>
+    private void SkipJournaledTicks()
+    {
+        while (Counters.TicksRead < resumeAfter && !stop.IsSet)
+        {
+            var want = (int)Math.Min(buffer.Length, resumeAfter - Counters.TicksRead);
+            var read = feed.Read(buffer.AsSpan(0, want));
+            Counters.TicksRead += read;
+            if (read == 0)
+            {
+                if (feed.IsCompleted)
+                {
+                    throw new InvalidOperationException($"the feed ended after {Counters.TicksRead} ticks, but the journal holds {resumeAfter}: it is not the feed this state was built from");
+                }
+                Thread.Sleep(1);
+            }
+        }
+    }
+
+    /// <summary>Journals the verifier's state if a checkpoint asked for it: between two offers, it matches the journal exactly.</summary>
+    private void ServiceSnapshot()
+    {
+        if (!snapshotRequested || Journal is null)
+        {
+            return;
+        }
+        snapshotRequested = false;
+        var address = Journal.Append(new Persistence.JournalEntry { Kind = Persistence.JournalEntryKind.VerifierState, Verifier = CaptureVerifier() });
+        Volatile.Write(ref snapshotCursor, ring.Cursor.Value);
+        Volatile.Write(ref snapshotAddress, address);
+    }
+
+    /// <summary>Lockstep: publishes the day's verified prices in one go, so evaluation takes the whole day as one batch.</summary>
+    private void FlushDay()
+    {
+        for (var from = 0; from < dayEvents.Count; from += ring.Capacity)
+        {
+            var count = Math.Min(ring.Capacity, dayEvents.Count - from);
+            var high = ring.Next(count);
+            var low = high - count + 1;
+            var stamp = Stopwatch.GetTimestamp();
+            for (var i = 0; i < count; i++)
+            {
+                var e = dayEvents[from + i];
+                // A lockstep wait is replay pacing, not engine latency: such ticks are stamped when they enter the ring.
+                e.ReceivedAt = stamp;
+                ring[low + i] = e;
+            }
+            ring.Publish(low, high);
+        }
+        dayEvents.Clear();
+    }
+
+    private void WaitForIdle()
+    {
+        var spin = new SpinWait();
+        while (!stop.IsSet && !(ring.Backlog == 0 && (PipelineIdle?.Invoke() ?? true)))
+        {
+            ServiceSnapshot();
+            spin.SpinOnce(sleep1Threshold: 20);
+        }
+    }
+
+    private void PublishEvent(PriceEvent e)
+    {
         var sequence = ring.Next();
-        ref var slot = ref ring[sequence];
-        slot.Instrument = instrument;
-        slot.Price = price;
-        slot.MarketTime = marketTime;
-        // A lockstep wait is replay pacing, not engine latency: such ticks are stamped when they enter the ring.
-        slot.ReceivedAt = Lockstep ? Stopwatch.GetTimestamp() : receivedAt;
+        ring[sequence] = e;
         ring.Publish(sequence);
     }
+
+    private void Publish(int instrument, double price, long marketTime, long receivedAt, long feedPosition) =>
+        PublishEvent(new PriceEvent { Instrument = instrument, Price = price, MarketTime = marketTime, ReceivedAt = receivedAt, FeedPosition = feedPosition });
 }

@@ -82,6 +82,56 @@ public sealed class OrderStage
         public bool FirstChildSent { get; set; }
     }
 
+    /// <summary>
+    /// Open orders for a checkpoint: working blocks and scheduled children. Call only while the stage is idle (its
+    /// ring drained), when no trade waits to form a block.
+    /// </summary>
+    internal Persistence.OrderStageImage Capture()
+    {
+        if (batchTrades.Count > 0)
+        {
+            throw new InvalidOperationException("the order stage has trades not yet formed into blocks; checkpoint between batches");
+        }
+        return new()
+        {
+            MarketTime = marketTime,
+            Blocks = [.. blocks.Values.OrderBy(b => b.Order.Id, StringComparer.Ordinal).Select(b => Persistence.StateJson.Write(new Persistence.OpenBlock(
+                b.Order.BatchSequence, b.Order.InstrumentId, b.Order.Side,
+                [.. b.Order.Allocations.Select(a => new Persistence.OpenAllocation(a.AccountId, a.Requested, a.Step, a.Price, a.Filled, a.FilledNotional))],
+                b.Order.Filled, b.Order.FilledNotional, b.FirstChildSent)))],
+            Children = [.. scheduler.Pending().Select(Persistence.StateJson.Write)],
+            Counters = [Counters.TradesReceived, Counters.Blocks, Counters.ChildrenSent, Counters.ChildrenCancelled, Counters.Fills],
+        };
+    }
+
+    /// <summary>Puts back the open orders of a checkpoint, before the stage's thread starts.</summary>
+    internal void Restore(Persistence.OrderStageImage image)
+    {
+        marketTime = image.MarketTime;
+        blocks.Clear();
+        foreach (var json in image.Blocks)
+        {
+            var saved = Persistence.StateJson.Read<Persistence.OpenBlock>(json);
+            var allocations = saved.Allocations.Select(a => new Allocation(a.AccountId, a.Requested, a.Step, a.Price) { Filled = a.Filled, FilledNotional = a.FilledNotional }).ToList();
+            var order = new BlockOrder(saved.BatchSequence, saved.InstrumentId, saved.Side, allocations);
+            order.RestoreFills(saved.Filled, saved.FilledNotional);
+            var accounts = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var allocation in allocations)
+            {
+                accounts[allocation.AccountId] = book.FindAccount(allocation.AccountId);
+            }
+            blocks[order.Id] = new LiveBlock(order, book.Instruments.IndexOf(saved.InstrumentId), accounts, long.MaxValue) { FirstChildSent = saved.FirstChildSent };
+        }
+        scheduler.CancelAll();
+        scheduler.Add(image.Children.Select(Persistence.StateJson.Read<ChildOrder>));
+        var c = image.Counters;
+        if (c.Length >= 5)
+        {
+            (Counters.TradesReceived, Counters.Blocks, Counters.ChildrenSent, Counters.ChildrenCancelled, Counters.Fills) = (c[0], c[1], c[2], c[3], c[4]);
+        }
+        Volatile.Write(ref pending, scheduler.PendingCount);
+    }
+
     /// <summary>Takes one event of the current batch.</summary>
     public void Add(in OrderEvent order)
     {

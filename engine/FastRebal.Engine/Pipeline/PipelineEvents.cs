@@ -20,6 +20,9 @@ public struct PriceEvent
     /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp when the tick entered the engine, for latency.</summary>
     public long ReceivedAt;
 
+    /// <summary>How many ticks the feed had produced when this event was published (recovery resumes the feed after the journaled ones).</summary>
+    public long FeedPosition;
+
     public readonly bool IsHeartbeat => Instrument < 0;
 }
 

@@ -37,6 +37,15 @@ public sealed class RiskPlanGate(RiskGate gate, int referenceIndex) : IPlanGate
         lastIndexLevel = price;
     }
 
+    /// <summary>The previous-close tracking of the reference index, for a checkpoint.</summary>
+    internal (double LastIndexLevel, int IndexDay) Capture() => (lastIndexLevel, indexDay.DayNumber);
+
+    internal void Restore(double lastLevel, int day)
+    {
+        lastIndexLevel = lastLevel;
+        indexDay = DateOnly.FromDayNumber(day);
+    }
+
     public bool Release(BreakerKind kind, int index, string who, string why)
     {
         switch (kind)

@@ -14,6 +14,7 @@ public sealed class EvaluationHandler(EvaluationStage stage, EngineMetrics metri
             batchStart = Stopwatch.GetTimestamp();
         }
         stage.Add(item);
+        stage.LastRingSequence = sequence;
         if (endOfBatch)
         {
             stage.EndBatch();

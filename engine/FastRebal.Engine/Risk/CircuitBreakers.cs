@@ -101,6 +101,30 @@ public sealed class DriftBreaker
         }
     }
 
+    internal Persistence.BreakerImage Capture() => new()
+    {
+        Opening = [.. opening],
+        OpenedOn = [.. openedOn.Select(d => d.DayNumber)],
+        Halted = [.. halted],
+        DriftAtTrip = [.. driftAtTrip],
+    };
+
+    internal void Restore(Persistence.BreakerImage image)
+    {
+        if (image.Halted.Length != halted.Length)
+        {
+            throw new Persistence.StateMismatchException($"the saved {Kind} breakers cover {image.Halted.Length}; this book has {halted.Length}");
+        }
+        image.Opening.CopyTo(opening, 0);
+        for (var i = 0; i < openedOn.Length; i++)
+        {
+            openedOn[i] = DateOnly.FromDayNumber(image.OpenedOn[i]);
+        }
+        image.Halted.CopyTo(halted, 0);
+        image.DriftAtTrip.CopyTo(driftAtTrip, 0);
+        haltedCount = halted.Count(h => h);
+    }
+
     /// <summary>Everything halted now, with the figures.</summary>
     public IReadOnlyList<Halt> Halts()
     {
@@ -186,6 +210,16 @@ public sealed class MarketWideBreaker
             return true;
         }
         return false;
+    }
+
+    internal (double PreviousClose, int Day, int Tripped, int ReleasedThrough) Capture() => (previousClose, day.DayNumber, tripped, releasedThrough);
+
+    internal void Restore((double PreviousClose, int Day, int Tripped, int ReleasedThrough) image)
+    {
+        previousClose = image.PreviousClose;
+        day = DateOnly.FromDayNumber(image.Day);
+        tripped = image.Tripped;
+        releasedThrough = image.ReleasedThrough;
     }
 
     public void Release(string who, string why)

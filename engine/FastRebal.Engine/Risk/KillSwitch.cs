@@ -134,6 +134,16 @@ public sealed class KillSwitch
         Changed?.Invoke(next);
     }
 
+    /// <summary>Sets the state recovered from a checkpoint or the journal, without saving it again or raising <see cref="Changed"/>.</summary>
+    internal void Restore(KillSwitchState recovered)
+    {
+        lock (gate)
+        {
+            state = recovered;
+            engaged = recovered.Engaged;
+        }
+    }
+
     private static void Require(string who, string why)
     {
         if (string.IsNullOrWhiteSpace(who))

@@ -185,6 +185,44 @@ public sealed class RiskGate
         return RiskVerdict.Accepted;
     }
 
+    /// <summary>The limits' running totals and the breakers, for a checkpoint (on the evaluation thread).</summary>
+    internal Persistence.RiskImage Capture()
+    {
+        var market = Market.Capture();
+        return new()
+        {
+            AccountNotional = [.. accountNotional],
+            AccountWindow = [.. accountWindow],
+            Counts = [.. counts],
+            Window = window,
+            FirmNotional = firmNotional,
+            OrdersInWindow = ordersInWindow,
+            Accounts = Accounts.Capture(),
+            Models = Models.Capture(),
+            MarketPreviousClose = market.PreviousClose,
+            MarketDay = market.Day,
+            MarketTripped = market.Tripped,
+            MarketReleasedThrough = market.ReleasedThrough,
+        };
+    }
+
+    internal void Restore(Persistence.RiskImage image)
+    {
+        if (image.AccountNotional.Length != accountNotional.Length)
+        {
+            throw new Persistence.StateMismatchException($"the saved risk limits cover {image.AccountNotional.Length} accounts; this book has {accountNotional.Length}");
+        }
+        image.AccountNotional.CopyTo(accountNotional, 0);
+        image.AccountWindow.CopyTo(accountWindow, 0);
+        image.Counts.AsSpan(0, Math.Min(image.Counts.Length, counts.Length)).CopyTo(counts);
+        window = image.Window;
+        firmNotional = image.FirmNotional;
+        ordersInWindow = image.OrdersInWindow;
+        Accounts.Restore(image.Accounts);
+        Models.Restore(image.Models);
+        Market.Restore((image.MarketPreviousClose, image.MarketDay, image.MarketTripped, image.MarketReleasedThrough));
+    }
+
     private void Roll(long now)
     {
         var current = Math.Max(now, 0) / intervalTicks;

@@ -34,6 +34,12 @@ public sealed class AccountBook
 
     public InstrumentTable Instruments { get; }
 
+    /// <summary>The columns themselves, for checkpoints (Persistence) only.</summary>
+    internal BookColumns Columns => c;
+
+    /// <summary>The instrument prices array, for checkpoints (Persistence) only.</summary>
+    internal double[] PriceArray => prices;
+
     public IReadOnlyList<TargetModel> Models { get; }
 
     public int AccountCount => c.AccountIds.Length;

@@ -75,6 +75,13 @@ public sealed class BlockOrder
     /// <summary>Filled quantity too small for any account's step when the block closed part-filled; held by the firm.</summary>
     public decimal Unallocated { get; internal set; }
 
+    /// <summary>Puts back what a block had filled before a restart (its allocations carry their own fills).</summary>
+    internal void RestoreFills(decimal filled, decimal filledNotional)
+    {
+        Filled = filled;
+        FilledNotional = filledNotional;
+    }
+
     /// <summary>Records a fill from the market against the block.</summary>
     public void RecordFill(decimal quantity, decimal price)
     {

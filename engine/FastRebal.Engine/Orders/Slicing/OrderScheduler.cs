@@ -28,6 +28,10 @@ public sealed class OrderScheduler
         return due;
     }
 
+    /// <summary>Every pending child in the order it will leave (for a checkpoint).</summary>
+    internal List<ChildOrder> Pending() =>
+        [.. queue.UnorderedItems.OrderBy(item => item.Priority.At).ThenBy(item => item.Priority.Order).Select(item => item.Element)];
+
     /// <summary>Removes every pending child (the kill switch) and returns them, so each can be cancelled visibly.</summary>
     public List<ChildOrder> CancelAll()
     {

@@ -52,17 +52,23 @@ public sealed class InMemoryOrderSink(int keep = 1000) : IOrderSink
 
 /// <summary>
 /// The default sink: appends every order and cancel to a CSV blotter (header once, invariant culture), flushed per
-/// line so a crash loses nothing that was reported as sent.
+/// line so a crash loses nothing that was reported as sent. It remembers every order id it holds (also those a
+/// previous run wrote), so a recovery that replays the journal never sends an order twice: ids are deterministic.
 /// </summary>
 public sealed class BlotterFileSink : IOrderSink, IDisposable
 {
     public const string Header = "event,order_id,block_id,leg,instrument_id,side,quantity,limit_price,scheduled_at,detail";
 
     private readonly StreamWriter writer;
+    private readonly HashSet<string> written = new(StringComparer.Ordinal);
 
     public BlotterFileSink(string path)
     {
         var exists = File.Exists(path) && new FileInfo(path).Length > 0;
+        if (exists)
+        {
+            Remember(path);
+        }
         writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read));
         if (!exists)
         {
@@ -71,8 +77,36 @@ public sealed class BlotterFileSink : IOrderSink, IDisposable
         }
     }
 
+    /// <summary>Orders and cancels not written again because the blotter already held them (a replay after a crash).</summary>
+    public long DuplicatesSuppressed { get; private set; }
+
+    /// <summary>Reads the ids already in the blotter; a line torn by a crash (no newline) is cut off, as it was never sent.</summary>
+    private void Remember(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var end = Array.LastIndexOf(bytes, (byte)'\n') + 1;
+        if (end < bytes.Length)
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Write);
+            file.SetLength(end);
+        }
+        foreach (var line in System.Text.Encoding.UTF8.GetString(bytes, 0, end).Split('\n'))
+        {
+            var fields = line.Split(',', 3);
+            if (fields.Length >= 2 && fields[0] is "new" or "cancel")
+            {
+                written.Add($"{fields[0]}:{fields[1]}");
+            }
+        }
+    }
+
     public void Send(ChildOrder order)
     {
+        if (!written.Add($"new:{order.Id}"))
+        {
+            DuplicatesSuppressed++;
+            return;
+        }
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"new,{order.Id},{order.BlockId},{order.Leg},{order.InstrumentId},{order.Side},{order.Quantity},{order.LimitPrice},{order.ScheduledAt:O},"));
         writer.Flush();
@@ -80,6 +114,11 @@ public sealed class BlotterFileSink : IOrderSink, IDisposable
 
     public void Cancel(string orderId, string reason)
     {
+        if (!written.Add($"cancel:{orderId}"))
+        {
+            DuplicatesSuppressed++;
+            return;
+        }
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cancel,{orderId},,,,,,,,\"{reason.Replace("\"", "\"\"", StringComparison.Ordinal)}\""));
         writer.Flush();
     }

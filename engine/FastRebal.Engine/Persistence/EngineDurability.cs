@@ -1,0 +1,416 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using FastRebal.Engine.Ingestion;
+using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Risk;
+using FastRebal.Engine.State;
+using MemoryPack;
+
+namespace FastRebal.Engine.Persistence;
+
+/// <summary>How the durable engine keeps its state.</summary>
+public sealed record DurabilityOptions
+{
+    /// <summary>The folder holding the journal and the checkpoints.</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>Wall-clock time between scheduled checkpoints.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Checkpoints kept; older ones are deleted, and the journal before the oldest kept one is dropped.</summary>
+    public int CheckpointsToKeep { get; init; } = 3;
+
+    /// <summary>Take a checkpoint when the engine stops cleanly (the next start then replays nothing).</summary>
+    public bool CheckpointOnStop { get; init; } = true;
+
+    /// <summary>Where recovery and checkpoints report what they did (one line each); nowhere when null.</summary>
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>What a start found and did.</summary>
+public sealed record RecoveryReport(
+    bool Recovered,
+    CheckpointInfo? Checkpoint,
+    int CheckpointsSkipped,
+    long BatchesReplayed,
+    long TicksReplayed,
+    long LastSequence,
+    long FeedPosition,
+    TimeSpan Elapsed,
+    string? JournalError);
+
+/// <summary>The parts of a running engine that hold state, as durability sees them.</summary>
+internal sealed record EngineParts(
+    AccountBook Book,
+    EvaluationStage Evaluation,
+    OrderStage Orders,
+    RiskGate Risk,
+    RiskPlanGate PlanGate,
+    KillSwitch KillSwitch,
+    PriceVerifier Verifier,
+    IngestLoop Ingest,
+    ConcurrentQueue<AccountFill> Fills,
+    Func<bool> OrdersIdle);
+
+/// <summary>
+/// Makes the engine durable: every input goes to the <see cref="InputJournal"/> before it is applied, checkpoints
+/// of the whole state go to the <see cref="IStateStore"/> on a schedule and on demand, and a start recovers the
+/// newest good checkpoint and replays the journal after it, so the engine continues exactly where it stopped.
+/// </summary>
+/// <remarks>
+/// A checkpoint is cut on the evaluation thread between batches, once the ingestion thread has journaled the
+/// verifier's state and evaluation has taken every price published before it, with the order stage idle: the
+/// state then matches one point of the journal exactly. Copying the state is the only pause; serializing and
+/// writing it run on a task of their own.
+/// </remarks>
+public sealed class EngineDurability : IDisposable
+{
+    private readonly DurabilityOptions options;
+    private readonly string truncatedMarker;
+    private EngineParts? parts;
+    private Timer? timer;
+    private volatile TaskCompletionSource<CheckpointInfo>? requested;
+    private int writing;
+
+    public EngineDurability(DurabilityOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.CheckpointsToKeep, 1);
+        this.options = options;
+        Journal = new InputJournal(Path.Combine(options.Directory, "journal"));
+        Store = new FasterStateStore(Path.Combine(options.Directory, "state"));
+        truncatedMarker = Path.Combine(options.Directory, "journal", "truncated");
+    }
+
+    public InputJournal Journal { get; }
+
+    public IStateStore Store { get; }
+
+    /// <summary>The newest checkpoint written by this engine.</summary>
+    public CheckpointInfo? LastCheckpoint { get; private set; }
+
+    /// <summary>How long the last checkpoint held the evaluation thread (the copy) and took in all (with the write).</summary>
+    public (TimeSpan Pause, TimeSpan Total) LastCheckpointTime { get; private set; }
+
+    public RecoveryReport? Recovery { get; private set; }
+
+    internal void Attach(EngineParts engine)
+    {
+        parts = engine;
+        engine.Evaluation.Journal = Journal;
+        engine.Evaluation.AfterBatch = OnBatchEnd;
+        engine.Ingest.Journal = Journal;
+    }
+
+    /// <summary>Starts the checkpoint schedule (after recovery, when the stages run).</summary>
+    internal void StartSchedule()
+    {
+        if (options.CheckpointInterval > TimeSpan.Zero && options.CheckpointInterval != Timeout.InfiniteTimeSpan)
+        {
+            timer = new Timer(_ => RequestCheckpoint(), null, options.CheckpointInterval, options.CheckpointInterval);
+        }
+    }
+
+    /// <summary>Asks for a checkpoint at the next quiet point of the running engine; completes when it is durable.</summary>
+    public Task<CheckpointInfo> RequestCheckpoint()
+    {
+        var engine = parts ?? throw new InvalidOperationException("the engine is not running");
+        var current = requested;
+        if (current is not null)
+        {
+            return current.Task;
+        }
+        var request = new TaskCompletionSource<CheckpointInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref requested, request, null) is { } other)
+        {
+            return other.Task;
+        }
+        engine.Ingest.RequestVerifierSnapshot();
+        return request.Task;
+    }
+
+    /// <summary>The evaluation thread, after each batch: cuts the requested checkpoint once the state matches the journal.</summary>
+    private void OnBatchEnd()
+    {
+        var engine = parts!;
+        var request = requested;
+        if (request is null || Volatile.Read(ref writing) == 1
+            || !engine.Ingest.TryGetVerifierSnapshot(out var address, out var cursor) || engine.Evaluation.LastRingSequence < cursor)
+        {
+            return;
+        }
+        var spin = new SpinWait();
+        while (!engine.OrdersIdle())
+        {
+            spin.SpinOnce(sleep1Threshold: 20);
+        }
+        var started = Stopwatch.GetTimestamp();
+        var (image, chunks) = Capture(engine, address);
+        var pause = Stopwatch.GetElapsedTime(started);
+        Volatile.Write(ref writing, 1);
+        requested = null;
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                var info = Write(image, chunks);
+                LastCheckpointTime = (pause, Stopwatch.GetElapsedTime(started));
+                request.TrySetResult(info);
+            }
+            catch (Exception e)
+            {
+                options.Log?.Invoke($"checkpoint failed: {e.Message}; the journal keeps every input, nothing is lost");
+                request.TrySetException(e);
+            }
+            finally
+            {
+                Volatile.Write(ref writing, 0);
+            }
+        });
+    }
+
+    /// <summary>A checkpoint of a stopped engine (every stage drained), taken on the caller's thread.</summary>
+    internal CheckpointInfo CheckpointStopped()
+    {
+        var engine = parts ?? throw new InvalidOperationException("the engine was never attached");
+        SpinWait.SpinUntil(() => Volatile.Read(ref writing) == 0);
+        var address = Journal.Append(new JournalEntry { Kind = JournalEntryKind.VerifierState, Verifier = engine.Ingest.CaptureVerifier() });
+        Journal.Commit();
+        var started = Stopwatch.GetTimestamp();
+        var (image, chunks) = Capture(engine, address);
+        var pause = Stopwatch.GetElapsedTime(started);
+        var info = Write(image, chunks);
+        LastCheckpointTime = (pause, Stopwatch.GetElapsedTime(started));
+        requested?.TrySetResult(info);
+        requested = null;
+        return info;
+    }
+
+    private static (EngineImage Image, AccountChunk[] Chunks) Capture(EngineParts engine, long replayFrom)
+    {
+        var image = new EngineImage
+        {
+            BookFingerprint = BookState.Fingerprint(engine.Book),
+            Sequence = engine.Evaluation.Sequence,
+            ReplayFrom = replayFrom,
+            FeedPosition = engine.Evaluation.FeedPosition,
+            TakenAt = DateTimeOffset.UtcNow,
+        };
+        var chunks = BookState.Capture(engine.Book, image);
+        image.Evaluation = engine.Evaluation.Capture(chunks);
+        (image.Evaluation.LastIndexLevel, image.Evaluation.IndexDay) = engine.PlanGate.Capture();
+        image.Risk = engine.Risk.Capture();
+        image.Orders = engine.Orders.Capture();
+        image.KillSwitch = KillSwitchRecord.From(engine.KillSwitch.State);
+        return (image, chunks);
+    }
+
+    private CheckpointInfo Write(EngineImage image, AccountChunk[] chunks)
+    {
+        var bytes = new byte[chunks.Length][];
+        for (var i = 0; i < chunks.Length; i++)
+        {
+            bytes[i] = MemoryPackSerializer.Serialize(chunks[i]);
+        }
+        var info = Store.Save(image, bytes);
+        Store.Prune(options.CheckpointsToKeep);
+        // The journal is needed back to the oldest checkpoint kept, so a damaged newer one can fall back to it.
+        var oldest = Store.List().Where(c => c.Sequence != long.MinValue).MinBy(c => c.Sequence);
+        if (oldest is not null && oldest.ReplayFrom > Journal.BeginAddress)
+        {
+            File.WriteAllText(truncatedMarker, oldest.ReplayFrom.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Journal.TruncateUntil(oldest.ReplayFrom);
+        }
+        LastCheckpoint = info;
+        options.Log?.Invoke($"checkpoint {info.Token}: batch {info.Sequence}, {image.AccountCount} accounts, journal from {info.ReplayFrom}");
+        return info;
+    }
+
+    /// <summary>
+    /// Loads the newest good checkpoint and replays the journal after it. A damaged checkpoint falls back to the one
+    /// before it (and a longer replay); a damaged journal entry ends the replay there, and says so.
+    /// </summary>
+    internal RecoveryReport Recover()
+    {
+        var engine = parts ?? throw new InvalidOperationException("the engine was never attached");
+        var started = Stopwatch.GetTimestamp();
+        var fingerprint = BookState.Fingerprint(engine.Book);
+        EngineImage? image = null;
+        AccountChunk[] chunks = [];
+        CheckpointInfo? used = null;
+        var skipped = 0;
+        foreach (var checkpoint in Store.List())
+        {
+            try
+            {
+                (image, chunks) = Store.Load(checkpoint);
+                used = checkpoint;
+                break;
+            }
+            catch (InvalidDataException e)
+            {
+                skipped++;
+                options.Log?.Invoke($"recovery: checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}) is unusable: {e.Message}; falling back to the one before it");
+            }
+        }
+        if (image is not null && image.BookFingerprint != fingerprint)
+        {
+            throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({image.BookFingerprint}); this engine runs {fingerprint}. Use another --state folder or the same firm.");
+        }
+        if (image is null && File.Exists(truncatedMarker))
+        {
+            throw new InvalidDataException($"recovery: no usable checkpoint in {options.Directory}, and the journal no longer starts at the beginning (dropped up to {File.ReadAllText(truncatedMarker)}): the state cannot be rebuilt. The checkpoints were skipped for the reasons above.");
+        }
+
+        var unjournaled = new Dictionary<AccountFill, int>();
+        var skipThrough = 0L;
+        var from = Journal.BeginAddress;
+        if (image is not null)
+        {
+            BookState.Restore(engine.Book, image, chunks);
+            engine.Evaluation.Restore(image.Evaluation, chunks);
+            engine.PlanGate.Restore(image.Evaluation.LastIndexLevel, image.Evaluation.IndexDay);
+            engine.Risk.Restore(image.Risk);
+            engine.Orders.Restore(image.Orders);
+            engine.KillSwitch.Restore(image.KillSwitch.ToState());
+            foreach (var fill in image.Evaluation.PendingFills)
+            {
+                unjournaled[fill] = unjournaled.GetValueOrDefault(fill) + 1;
+            }
+            skipThrough = image.Sequence;
+            from = image.ReplayFrom;
+        }
+
+        var pending = new List<PriceEvent>();
+        long lastTick = 0, lastDay = -1, batches = 0, ticks = 0;
+        var expectVerifier = image is not null;
+        string? journalError = null;
+        try
+        {
+            foreach (var (entry, address) in Journal.Read(from))
+            {
+                if (expectVerifier)
+                {
+                    if (entry.Kind != JournalEntryKind.VerifierState || entry.Verifier is null)
+                    {
+                        throw new InvalidDataException($"journal entry at {address} should hold the verifier state checkpoint {used!.Token} starts from, but holds {entry.Kind}");
+                    }
+                    engine.Verifier.Restore(entry.Verifier);
+                    lastTick = entry.Verifier.FeedPosition;
+                    lastDay = entry.Verifier.LastDay;
+                    pending.AddRange(entry.Verifier.Unpublished);
+                    expectVerifier = false;
+                    continue;
+                }
+                switch (entry.Kind)
+                {
+                    case JournalEntryKind.Ticks:
+                        var quotes = entry.Ticks ?? [];
+                        for (var i = 0; i < quotes.Length; i++)
+                        {
+                            var verdict = engine.Verifier.Offer(quotes[i]);
+                            if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
+                            {
+                                pending.Add(new PriceEvent { Instrument = quotes[i].Instrument, Price = verdict.Price, MarketTime = quotes[i].Timestamp, FeedPosition = entry.FirstPosition + i, ReceivedAt = Stopwatch.GetTimestamp() });
+                            }
+                        }
+                        if (quotes.Length > 0)
+                        {
+                            lastTick = entry.FirstPosition + quotes.Length - 1;
+                            lastDay = quotes[^1].Timestamp / TimeSpan.TicksPerDay;
+                        }
+                        ticks += quotes.Length;
+                        break;
+                    case JournalEntryKind.StalenessCheck:
+                        engine.Verifier.CheckStaleness(entry.Now);
+                        break;
+                    case JournalEntryKind.KillSwitch when entry.KillSwitch is not null:
+                        engine.KillSwitch.Restore(entry.KillSwitch.ToState());
+                        break;
+                    case JournalEntryKind.Batch:
+                        var taken = 0;
+                        while (taken < pending.Count && pending[taken].FeedPosition <= entry.FeedPosition)
+                        {
+                            taken++;
+                        }
+                        if (entry.Sequence > skipThrough)
+                        {
+                            // Fills the order stage made again while replaying are the ones this batch applied (or a
+                            // later one will): count them, and keep only those no journaled batch took.
+                            DrainInto(engine.Fills, unjournaled);
+                            foreach (var fill in entry.Fills ?? [])
+                            {
+                                if (unjournaled.TryGetValue(fill, out var n))
+                                {
+                                    if (n == 1)
+                                    {
+                                        unjournaled.Remove(fill);
+                                    }
+                                    else
+                                    {
+                                        unjournaled[fill] = n - 1;
+                                    }
+                                }
+                            }
+                            engine.Evaluation.Replay(entry, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending)[..taken]);
+                            SpinWait.SpinUntil(engine.OrdersIdle);
+                            batches++;
+                        }
+                        pending.RemoveRange(0, taken);
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            journalError = e.Message;
+            options.Log?.Invoke($"recovery: {e.Message}; the state is the last good one before it");
+        }
+        DrainInto(engine.Fills, unjournaled);
+        foreach (var (fill, count) in unjournaled)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                engine.Fills.Enqueue(fill);
+            }
+        }
+        engine.Ingest.Resume(lastTick, lastDay, pending);
+        var recovered = image is not null || batches > 0;
+        Recovery = new RecoveryReport(recovered, used, skipped, batches, ticks, engine.Evaluation.Sequence, lastTick, Stopwatch.GetElapsedTime(started), journalError);
+        if (recovered)
+        {
+            options.Log?.Invoke($"recovery: {(used is null ? "no checkpoint" : $"checkpoint {used.Token} (batch {used.Sequence})")}, {batches} batch(es) and {ticks} tick(s) replayed from the journal in {Recovery.Elapsed.TotalMilliseconds:0} ms; continuing after feed position {lastTick}");
+        }
+        return Recovery;
+    }
+
+    private static void DrainInto(ConcurrentQueue<AccountFill> fills, Dictionary<AccountFill, int> into)
+    {
+        while (fills.TryDequeue(out var fill))
+        {
+            into[fill] = into.GetValueOrDefault(fill) + 1;
+        }
+    }
+
+    public void Dispose()
+    {
+        timer?.Dispose();
+        SpinWait.SpinUntil(() => Volatile.Read(ref writing) == 0, TimeSpan.FromSeconds(30));
+        Store.Dispose();
+        Journal.Dispose();
+    }
+}
+
+/// <summary>Keeps the kill switch in the journal: every engage and release is on disk before the call returns.</summary>
+internal sealed class JournalKillSwitchStore(InputJournal journal) : IKillSwitchStore
+{
+    /// <summary>Released until recovery puts back what the checkpoint and the journal say.</summary>
+    public KillSwitchState Load() => KillSwitchState.Released;
+
+    public void Save(KillSwitchState state)
+    {
+        journal.Append(new JournalEntry { Kind = JournalEntryKind.KillSwitch, KillSwitch = KillSwitchRecord.From(state) });
+        journal.Commit();
+    }
+}

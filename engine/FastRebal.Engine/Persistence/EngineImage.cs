@@ -1,0 +1,151 @@
+using MemoryPack;
+
+namespace FastRebal.Engine.Persistence;
+
+/// <summary>
+/// The engine-wide part of a checkpoint: where the journal resumes, which book it belongs to, and the state of
+/// every stage that is not per account. Per-account arrays travel in <see cref="AccountChunk"/> records.
+/// Member order is the schema (MemoryPack, version-tolerant): add members at the end, never reorder.
+/// </summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class EngineImage
+{
+    /// <summary>Identifies the book (accounts, slots, instruments) the state belongs to; recovery refuses another book.</summary>
+    [MemoryPackOrder(0)] public string BookFingerprint { get; set; } = "";
+
+    /// <summary>The last evaluation batch whose effects the image holds.</summary>
+    [MemoryPackOrder(1)] public long Sequence { get; set; }
+
+    /// <summary>Journal address to replay from (the verifier state entry written for this checkpoint).</summary>
+    [MemoryPackOrder(2)] public long ReplayFrom { get; set; }
+
+    /// <summary>The last feed position the evaluation stage applied.</summary>
+    [MemoryPackOrder(3)] public long FeedPosition { get; set; }
+
+    [MemoryPackOrder(4)] public int AccountCount { get; set; }
+
+    [MemoryPackOrder(5)] public int ChunkCount { get; set; }
+
+    /// <summary>SHA-256 of each chunk's bytes, so a damaged chunk is caught before any of it is used.</summary>
+    [MemoryPackOrder(6)] public string[] ChunkHashes { get; set; } = [];
+
+    [MemoryPackOrder(7)] public double[] Prices { get; set; } = [];
+
+    /// <summary>The distinct investment policies (JSON); accounts refer to them by index.</summary>
+    [MemoryPackOrder(8)] public string[] Policies { get; set; } = [];
+
+    [MemoryPackOrder(9)] public EvaluationImage Evaluation { get; set; } = new();
+
+    [MemoryPackOrder(10)] public RiskImage Risk { get; set; } = new();
+
+    [MemoryPackOrder(11)] public OrderStageImage Orders { get; set; } = new();
+
+    [MemoryPackOrder(12)] public KillSwitchRecord KillSwitch { get; set; } = new();
+
+    [MemoryPackOrder(13)] public DateTimeOffset TakenAt { get; set; }
+}
+
+/// <summary>Per-account state of accounts [First, First + Count): holdings, cash, policy and what each stage keeps per account.</summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class AccountChunk
+{
+    [MemoryPackOrder(0)] public int First { get; set; }
+    [MemoryPackOrder(1)] public int Count { get; set; }
+
+    /// <summary>Quantities of the chunk's slots, in slot order.</summary>
+    [MemoryPackOrder(2)] public double[] Quantity { get; set; } = [];
+    [MemoryPackOrder(3)] public double[] Cash { get; set; } = [];
+    [MemoryPackOrder(4)] public int[] Policy { get; set; } = [];
+
+    /// <summary>Day number of the last rebalance, or -1 for never.</summary>
+    [MemoryPackOrder(5)] public int[] LastRebalanced { get; set; } = [];
+    [MemoryPackOrder(6)] public int[] OpenTrades { get; set; } = [];
+    [MemoryPackOrder(7)] public bool[] Rebalancing { get; set; } = [];
+    [MemoryPackOrder(8)] public decimal[] PendingFlow { get; set; } = [];
+    [MemoryPackOrder(9)] public double[] ParkedExcess { get; set; } = [];
+    [MemoryPackOrder(10)] public int[] ParkedOn { get; set; } = [];
+}
+
+/// <summary>The evaluation stage's own state beyond the book.</summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class EvaluationImage
+{
+    [MemoryPackOrder(0)] public int Day { get; set; }
+    [MemoryPackOrder(1)] public long Sequence { get; set; }
+    [MemoryPackOrder(2)] public long BlockSequence { get; set; }
+    [MemoryPackOrder(3)] public long BatchMarketTime { get; set; }
+    [MemoryPackOrder(4)] public long LastFullSweepAt { get; set; }
+
+    /// <summary>Accounts whose trades wait for an operator, with the held plan (JSON).</summary>
+    [MemoryPackOrder(5)] public int[] AwaitingAccounts { get; set; } = [];
+    [MemoryPackOrder(6)] public string[] AwaitingPlans { get; set; } = [];
+
+    /// <summary>Fills the order stage produced that no batch has applied yet.</summary>
+    [MemoryPackOrder(7)] public Pipeline.AccountFill[] PendingFills { get; set; } = [];
+
+    /// <summary>The evaluation counters, so figures continue across a restart.</summary>
+    [MemoryPackOrder(8)] public long[] Counters { get; set; } = [];
+
+    /// <summary>The last reference-index level and its day (the market-wide breaker's previous close).</summary>
+    [MemoryPackOrder(9)] public double LastIndexLevel { get; set; }
+    [MemoryPackOrder(10)] public int IndexDay { get; set; }
+}
+
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class RiskImage
+{
+    [MemoryPackOrder(0)] public decimal[] AccountNotional { get; set; } = [];
+    [MemoryPackOrder(1)] public long[] AccountWindow { get; set; } = [];
+    [MemoryPackOrder(2)] public long[] Counts { get; set; } = [];
+    [MemoryPackOrder(3)] public long Window { get; set; }
+    [MemoryPackOrder(4)] public decimal FirmNotional { get; set; }
+    [MemoryPackOrder(5)] public long OrdersInWindow { get; set; }
+    [MemoryPackOrder(6)] public BreakerImage Accounts { get; set; } = new();
+    [MemoryPackOrder(7)] public BreakerImage Models { get; set; } = new();
+    [MemoryPackOrder(8)] public double MarketPreviousClose { get; set; }
+    [MemoryPackOrder(9)] public int MarketDay { get; set; }
+    [MemoryPackOrder(10)] public int MarketTripped { get; set; }
+    [MemoryPackOrder(11)] public int MarketReleasedThrough { get; set; }
+}
+
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class BreakerImage
+{
+    [MemoryPackOrder(0)] public double[] Opening { get; set; } = [];
+    [MemoryPackOrder(1)] public int[] OpenedOn { get; set; } = [];
+    [MemoryPackOrder(2)] public bool[] Halted { get; set; } = [];
+    [MemoryPackOrder(3)] public double[] DriftAtTrip { get; set; } = [];
+}
+
+/// <summary>Open orders: blocks still working and the child orders scheduled for later.</summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class OrderStageImage
+{
+    [MemoryPackOrder(0)] public long MarketTime { get; set; }
+
+    /// <summary>Working blocks (JSON of <see cref="OpenBlock"/>).</summary>
+    [MemoryPackOrder(1)] public string[] Blocks { get; set; } = [];
+
+    /// <summary>Scheduled child orders (JSON of <see cref="Orders.Slicing.ChildOrder"/>), in the order they were added.</summary>
+    [MemoryPackOrder(2)] public string[] Children { get; set; } = [];
+
+    [MemoryPackOrder(3)] public long[] Counters { get; set; } = [];
+}
+
+/// <summary>A working block as the checkpoint keeps it.</summary>
+public sealed record OpenBlock(
+    long BatchSequence,
+    string InstrumentId,
+    Orders.TradeSide Side,
+    IReadOnlyList<OpenAllocation> Allocations,
+    decimal Filled,
+    decimal FilledNotional,
+    bool FirstChildSent);
+
+public sealed record OpenAllocation(string AccountId, decimal Requested, decimal Step, decimal Price, decimal Filled, decimal FilledNotional);
+
+/// <summary>A plan held for approval, as the checkpoint keeps it.</summary>
+public sealed record HeldPlan(Decisions.Decision Decision, IReadOnlyList<Orders.Trade> Trades, IReadOnlyList<string> Warnings, string? ApprovalReason, decimal CashBefore, decimal Reserve);
+
+/// <summary>The saved state does not belong to this engine (another book, another layout).</summary>
+public sealed class StateMismatchException(string message) : Exception(message);

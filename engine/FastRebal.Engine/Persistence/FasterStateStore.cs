@@ -1,0 +1,246 @@
+using System.Security.Cryptography;
+using FASTER.core;
+using MemoryPack;
+
+namespace FastRebal.Engine.Persistence;
+
+/// <summary>One checkpoint the store holds.</summary>
+/// <param name="Token">The store's own id for it.</param>
+/// <param name="Sequence">The last evaluation batch it includes.</param>
+/// <param name="ReplayFrom">Journal address recovery replays from.</param>
+/// <param name="TakenAt">When it was taken.</param>
+public sealed record CheckpointInfo(Guid Token, long Sequence, long ReplayFrom, DateTimeOffset TakenAt);
+
+/// <summary>
+/// Where checkpoints live. Behind an interface because FASTER is feature-frozen (Tsavorite is its maintained fork):
+/// the engine only needs to save an image with its chunks, list what is saved, load one, and prune.
+/// </summary>
+public interface IStateStore : IDisposable
+{
+    /// <summary>Saves a whole checkpoint; it is durable when this returns.</summary>
+    CheckpointInfo Save(EngineImage image, IReadOnlyList<byte[]> chunks);
+
+    /// <summary>The checkpoints held, newest first.</summary>
+    IReadOnlyList<CheckpointInfo> List();
+
+    /// <summary>Loads a checkpoint; throws <see cref="InvalidDataException"/> naming what is damaged.</summary>
+    (EngineImage Image, AccountChunk[] Chunks) Load(CheckpointInfo checkpoint);
+
+    /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints.</summary>
+    void Prune(int keep);
+}
+
+/// <summary>
+/// Checkpoints in a Microsoft FASTER key-value store: key 0 holds the <see cref="EngineImage"/>, keys 1..n the
+/// per-account chunks, and each checkpoint is a FASTER snapshot checkpoint whose commit cookie names the batch it
+/// includes (FASTER issue #73: the application keeps the token; here the cookie is read back from each token).
+/// </summary>
+public sealed class FasterStateStore : IStateStore
+{
+    private const int ImageKey = 0;
+
+    private readonly string directory;
+    private readonly DeviceLogCommitCheckpointManager checkpoints;
+    private FasterKV<SpanByte, SpanByte> store;
+    private IDevice device;
+    private ClientSession<SpanByte, SpanByte, SpanByte, byte[], Empty, IFunctions<SpanByte, SpanByte, SpanByte, byte[], Empty>> session;
+    private readonly byte[] key = GC.AllocateUninitializedArray<byte>(sizeof(long), pinned: true);
+
+    public FasterStateStore(string directory)
+    {
+        this.directory = directory;
+        Directory.CreateDirectory(directory);
+        checkpoints = new DeviceLogCommitCheckpointManager(new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(Path.Combine(directory, "checkpoints")));
+        (store, device, session) = Open();
+    }
+
+    private (FasterKV<SpanByte, SpanByte>, IDevice, ClientSession<SpanByte, SpanByte, SpanByte, byte[], Empty, IFunctions<SpanByte, SpanByte, SpanByte, byte[], Empty>>) Open()
+    {
+        var log = Devices.CreateLogDevice(Path.Combine(directory, "state.log"), recoverDevice: true);
+        var kv = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
+        {
+            IndexSize = 1L << 16,
+            LogDevice = log,
+            // Pages large enough for the biggest chunk; the whole image stays in memory between checkpoints.
+            PageSize = 1L << 25,
+            MemorySize = 1L << 30,
+            CheckpointManager = checkpoints,
+        });
+        var s = kv.NewSession<SpanByte, byte[], Empty>(new SpanByteFunctions_ByteArrayOutput<Empty>());
+        return (kv, log, s);
+    }
+
+    public CheckpointInfo Save(EngineImage image, IReadOnlyList<byte[]> chunks)
+    {
+        image.ChunkCount = chunks.Count;
+        image.ChunkHashes = [.. chunks.Select(c => Convert.ToHexString(SHA256.HashData(c)))];
+        Put(ImageKey, MemoryPackSerializer.Serialize(image));
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            Put(i + 1, chunks[i]);
+        }
+        var cookie = new CheckpointCookie { Sequence = image.Sequence, ReplayFrom = image.ReplayFrom, TakenAt = image.TakenAt };
+        store.CommitCookie = MemoryPackSerializer.Serialize(cookie);
+        var (ok, token) = store.TakeFullCheckpointAsync(CheckpointType.Snapshot).AsTask().GetAwaiter().GetResult();
+        if (!ok)
+        {
+            throw new IOException($"state store {directory}: FASTER refused the checkpoint (another one is running)");
+        }
+        var info = new CheckpointInfo(token, image.Sequence, image.ReplayFrom, image.TakenAt);
+        var catalog = ReadCatalog();
+        catalog.Add(info);
+        WriteCatalog(catalog);
+        return info;
+    }
+
+    private string CatalogPath => Path.Combine(directory, "checkpoints.json");
+
+    private List<CheckpointInfo> ReadCatalog()
+    {
+        try
+        {
+            return File.Exists(CatalogPath) ? StateJson.Read<List<CheckpointInfo>>(File.ReadAllText(CatalogPath)) : [];
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return [];
+        }
+    }
+
+    private void WriteCatalog(List<CheckpointInfo> catalog)
+    {
+        var temporary = CatalogPath + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(StateJson.Write(catalog));
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, CatalogPath, overwrite: true);
+    }
+
+    public IReadOnlyList<CheckpointInfo> List()
+    {
+        // The catalog names each token's batch; tokens FASTER holds that the catalog lost (a crash between the
+        // checkpoint and the catalog write) are still offered, with the batch their cookie gives once recovered.
+        var catalog = ReadCatalog();
+        var known = catalog.Select(c => c.Token).ToHashSet();
+        foreach (var token in checkpoints.GetLogCheckpointTokens())
+        {
+            if (!known.Contains(token))
+            {
+                catalog.Add(new CheckpointInfo(token, long.MinValue, 0, DateTimeOffset.MinValue));
+            }
+        }
+        return [.. catalog.OrderByDescending(c => c.Sequence).ThenByDescending(c => c.TakenAt)];
+    }
+
+    public (EngineImage Image, AccountChunk[] Chunks) Load(CheckpointInfo checkpoint)
+    {
+        // Recovery rebuilds the store from the checkpoint: a fresh instance, so a failed attempt leaves nothing behind.
+        session.Dispose();
+        store.Dispose();
+        device.Dispose();
+        (store, device, session) = Open();
+        try
+        {
+            store.Recover(checkpoint.Token);
+        }
+        catch (Exception e) when (e is FasterException or IOException or InvalidOperationException or IndexOutOfRangeException or ArgumentException)
+        {
+            throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}) does not recover: {e.Message}", e);
+        }
+        if (store.RecoveredCommitCookie is not { Length: > 0 } cookie || MemoryPackSerializer.Deserialize<CheckpointCookie>(cookie) is null)
+        {
+            throw new InvalidDataException($"checkpoint {checkpoint.Token}: no commit cookie, so the batch it includes is unknown");
+        }
+        var image = Decode<EngineImage>(Get(ImageKey, checkpoint), $"checkpoint {checkpoint.Token}: engine record");
+        var chunks = new AccountChunk[image.ChunkCount];
+        for (var i = 0; i < chunks.Length; i++)
+        {
+            var bytes = Get(i + 1, checkpoint);
+            if (image.ChunkHashes.Length != chunks.Length || Convert.ToHexString(SHA256.HashData(bytes)) != image.ChunkHashes[i])
+            {
+                throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): account chunk {i + 1} does not match its hash");
+            }
+            chunks[i] = Decode<AccountChunk>(bytes, $"checkpoint {checkpoint.Token}: account chunk {i + 1}");
+        }
+        return (image, chunks);
+    }
+
+    public void Prune(int keep)
+    {
+        var all = List();
+        foreach (var old in all.Skip(Math.Max(1, keep)))
+        {
+            checkpoints.Purge(old.Token);
+        }
+        WriteCatalog([.. all.Take(Math.Max(1, keep)).Where(c => c.Sequence != long.MinValue)]);
+    }
+
+    public void Dispose()
+    {
+        session.Dispose();
+        store.Dispose();
+        device.Dispose();
+        checkpoints.Dispose();
+    }
+
+    private static T Decode<T>(byte[] bytes, string what)
+        where T : class
+    {
+        try
+        {
+            return MemoryPackSerializer.Deserialize<T>(bytes) ?? throw new InvalidDataException($"{what} is empty");
+        }
+        catch (MemoryPackSerializationException e)
+        {
+            throw new InvalidDataException($"{what} does not decode: {e.Message}", e);
+        }
+    }
+
+    private void Put(long id, byte[] value)
+    {
+        BitConverter.TryWriteBytes(key, id);
+        var pinned = GC.AllocateUninitializedArray<byte>(value.Length, pinned: true);
+        value.CopyTo(pinned, 0);
+        var k = SpanByte.FromPinnedMemory(key);
+        var v = SpanByte.FromPinnedMemory(pinned);
+        session.Upsert(ref k, ref v);
+    }
+
+    private byte[] Get(long id, CheckpointInfo checkpoint)
+    {
+        BitConverter.TryWriteBytes(key, id);
+        var k = SpanByte.FromPinnedMemory(key);
+        byte[] output = [];
+        var status = session.Read(ref k, ref output);
+        if (status.IsPending)
+        {
+            session.CompletePendingWithOutputs(out var completed, wait: true);
+            using (completed)
+            {
+                while (completed.Next())
+                {
+                    status = completed.Current.Status;
+                    output = completed.Current.Output;
+                }
+            }
+        }
+        if (!status.Found || output is null)
+        {
+            throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): record {id} is missing");
+        }
+        return output;
+    }
+}
+
+/// <summary>What a checkpoint's FASTER commit cookie carries, so checkpoints can be listed without loading them.</summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class CheckpointCookie
+{
+    [MemoryPackOrder(0)] public long Sequence { get; set; }
+    [MemoryPackOrder(1)] public long ReplayFrom { get; set; }
+    [MemoryPackOrder(2)] public DateTimeOffset TakenAt { get; set; }
+}

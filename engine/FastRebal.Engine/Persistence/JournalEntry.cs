@@ -1,0 +1,214 @@
+using FastRebal.Engine.Ingestion;
+using FastRebal.Engine.Pipeline;
+using MemoryPack;
+
+namespace FastRebal.Engine.Persistence;
+
+/// <summary>What one journal entry records.</summary>
+public enum JournalEntryKind : byte
+{
+    /// <summary>Quotes read from the feed, before verification (the verifier replays them to rebuild its state).</summary>
+    Ticks,
+
+    /// <summary>The ingestion thread's periodic staleness check, at the feed's clock.</summary>
+    StalenessCheck,
+
+    /// <summary>One evaluation batch: its clock, the feed position it reached, and the fills and commands it applied.</summary>
+    Batch,
+
+    /// <summary>The kill switch engaged or released.</summary>
+    KillSwitch,
+
+    /// <summary>The verifier's whole state at this point of the tick stream (written for a checkpoint to start from).</summary>
+    VerifierState,
+}
+
+/// <summary>
+/// One entry of the input journal. Member order is the schema (MemoryPack, version-tolerant): add members at the end
+/// with the next order number, never reorder or reuse one.
+/// </summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class JournalEntry
+{
+    [MemoryPackOrder(0)]
+    public JournalEntryKind Kind { get; set; }
+
+    /// <summary>Ticks: feed position of the first tick (positions count ticks read since the feed began, from 1).</summary>
+    [MemoryPackOrder(1)]
+    public long FirstPosition { get; set; }
+
+    [MemoryPackOrder(2)]
+    public SourceTick[]? Ticks { get; set; }
+
+    /// <summary>StalenessCheck: the feed clock the check ran at.</summary>
+    [MemoryPackOrder(3)]
+    public long Now { get; set; }
+
+    /// <summary>Batch: the engine input sequence (part of every order id).</summary>
+    [MemoryPackOrder(4)]
+    public long Sequence { get; set; }
+
+    /// <summary>Batch: market time of the batch.</summary>
+    [MemoryPackOrder(5)]
+    public long MarketTime { get; set; }
+
+    /// <summary>Batch: the last feed position whose verified price the batch applied.</summary>
+    [MemoryPackOrder(6)]
+    public long FeedPosition { get; set; }
+
+    [MemoryPackOrder(7)]
+    public AccountFill[]? Fills { get; set; }
+
+    [MemoryPackOrder(8)]
+    public JournaledCommand[]? Commands { get; set; }
+
+    [MemoryPackOrder(9)]
+    public KillSwitchRecord? KillSwitch { get; set; }
+
+    [MemoryPackOrder(10)]
+    public VerifierImage? Verifier { get; set; }
+}
+
+/// <summary>
+/// An operator command as the engine resolved it, ready to apply again on replay. A policy edit is journaled as the
+/// policies it produced (the edit itself is code), so replaying it needs nothing but this record.
+/// </summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class JournaledCommand
+{
+    [MemoryPackOrder(0)]
+    public CommandKind Kind { get; set; }
+
+    [MemoryPackOrder(1)]
+    public string Who { get; set; } = "";
+
+    [MemoryPackOrder(2)]
+    public string Why { get; set; } = "";
+
+    /// <summary>The command's type name, for the audit trail.</summary>
+    [MemoryPackOrder(3)]
+    public string Name { get; set; } = "";
+
+    [MemoryPackOrder(4)]
+    public string? AccountId { get; set; }
+
+    [MemoryPackOrder(5)]
+    public Model.CashFlowKind FlowKind { get; set; }
+
+    [MemoryPackOrder(6)]
+    public decimal Amount { get; set; }
+
+    [MemoryPackOrder(7)]
+    public bool Approve { get; set; }
+
+    [MemoryPackOrder(8)]
+    public BreakerKind Breaker { get; set; }
+
+    [MemoryPackOrder(9)]
+    public string? Target { get; set; }
+
+    /// <summary>Policy edit: the accounts it changes.</summary>
+    [MemoryPackOrder(10)]
+    public int[]? Accounts { get; set; }
+
+    /// <summary>Policy edit: each account's new policy (JSON).</summary>
+    [MemoryPackOrder(11)]
+    public string[]? Policies { get; set; }
+
+    /// <summary>Refused while being resolved: why (nothing to apply).</summary>
+    [MemoryPackOrder(12)]
+    public string? Refusal { get; set; }
+
+    /// <summary>Policy edit: for each account, which of <see cref="Policies"/> it gets (an edit of a model shares a few policies among many accounts).</summary>
+    [MemoryPackOrder(13)]
+    public int[]? PolicyIndex { get; set; }
+
+    [MemoryPackIgnore]
+    private Model.InvestmentPolicy[]? resolvedPolicies;
+
+    /// <summary>Keeps the edited policies (and their JSON, for the journal).</summary>
+    internal void SetPolicies(Model.InvestmentPolicy[] policies)
+    {
+        resolvedPolicies = policies;
+        var distinct = new Dictionary<string, int>(StringComparer.Ordinal);
+        PolicyIndex = new int[policies.Length];
+        for (var i = 0; i < policies.Length; i++)
+        {
+            var json = StateJson.Write(policies[i]);
+            if (!distinct.TryGetValue(json, out var index))
+            {
+                distinct[json] = index = distinct.Count;
+            }
+            PolicyIndex[i] = index;
+        }
+        Policies = [.. distinct.OrderBy(p => p.Value).Select(p => p.Key)];
+    }
+
+    /// <summary>The edited policies, one per account in <see cref="Accounts"/> (read back from JSON after a restart).</summary>
+    internal Model.InvestmentPolicy[] ResolvedPolicies()
+    {
+        if (resolvedPolicies is null)
+        {
+            var distinct = (Policies ?? []).Select(StateJson.Read<Model.InvestmentPolicy>).ToArray();
+            resolvedPolicies = [.. (PolicyIndex ?? []).Select(i => distinct[i])];
+        }
+        return resolvedPolicies;
+    }
+}
+
+public enum CommandKind : byte
+{
+    Refused,
+    CashFlow,
+    PolicyEdit,
+    Approval,
+    SweepAll,
+    ReleaseBreaker,
+}
+
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class KillSwitchRecord
+{
+    [MemoryPackOrder(0)]
+    public bool Engaged { get; set; }
+
+    [MemoryPackOrder(1)]
+    public string Who { get; set; } = "";
+
+    [MemoryPackOrder(2)]
+    public string Why { get; set; } = "";
+
+    [MemoryPackOrder(3)]
+    public DateTimeOffset At { get; set; }
+
+    [MemoryPackOrder(4)]
+    public long Sequence { get; set; }
+
+    public static KillSwitchRecord From(Risk.KillSwitchState state) =>
+        new() { Engaged = state.Engaged, Who = state.Who, Why = state.Why, At = state.At, Sequence = state.Sequence };
+
+    public Risk.KillSwitchState ToState() => new(Engaged, Who, Why, At, Sequence);
+}
+
+/// <summary>Everything the price verifier knows, so it continues exactly where it was.</summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class VerifierImage
+{
+    [MemoryPackOrder(0)] public double[] Quote { get; set; } = [];
+    [MemoryPackOrder(1)] public long[] QuoteTime { get; set; } = [];
+    [MemoryPackOrder(2)] public long[] StaleTicks { get; set; } = [];
+    [MemoryPackOrder(3)] public double[] Verified { get; set; } = [];
+    [MemoryPackOrder(4)] public long[] VerifiedTime { get; set; } = [];
+    [MemoryPackOrder(5)] public byte[] Freeze { get; set; } = [];
+    [MemoryPackOrder(6)] public double[] JumpCandidate { get; set; } = [];
+    [MemoryPackOrder(7)] public int[] JumpConfirmations { get; set; } = [];
+
+    /// <summary>The feed position of the last tick the verifier had seen.</summary>
+    [MemoryPackOrder(8)] public long FeedPosition { get; set; }
+
+    /// <summary>Prices verified but not yet published (a lockstep replay holds a day's prices until the day is read).</summary>
+    [MemoryPackOrder(9)] public PriceEvent[] Unpublished { get; set; } = [];
+
+    /// <summary>The trading day (UTC day number of ticks) of the last tick offered, -1 for none: lockstep continues the same day.</summary>
+    [MemoryPackOrder(10)] public long LastDay { get; set; } = -1;
+}

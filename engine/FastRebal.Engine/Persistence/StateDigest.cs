@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Risk;
+using FastRebal.Engine.State;
+using MemoryPack;
+
+namespace FastRebal.Engine.Persistence;
+
+/// <summary>
+/// One hash of everything a checkpoint keeps except counters and timestamps: the crash tests compare a recovered
+/// engine with one that never stopped through it.
+/// </summary>
+internal static class StateDigest
+{
+    public static string Of(AccountBook book, EvaluationStage evaluation, RiskGate risk, OrderStage orders)
+    {
+        var image = new EngineImage();
+        var chunks = BookState.Capture(book, image);
+        var stage = evaluation.Capture(chunks);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(MemoryPackSerializer.Serialize(image.Prices));
+        foreach (var policy in image.Policies)
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(policy));
+        }
+        foreach (var chunk in chunks)
+        {
+            hash.AppendData(MemoryPackSerializer.Serialize(chunk));
+        }
+        hash.AppendData(MemoryPackSerializer.Serialize(new long[] { stage.Day, stage.Sequence, stage.BlockSequence, stage.BatchMarketTime, stage.LastFullSweepAt }));
+        hash.AppendData(MemoryPackSerializer.Serialize(stage.AwaitingAccounts));
+        var r = risk.Capture();
+        hash.AppendData(MemoryPackSerializer.Serialize(r.Accounts));
+        hash.AppendData(MemoryPackSerializer.Serialize(r.Models));
+        hash.AppendData(MemoryPackSerializer.Serialize(new[] { r.MarketTripped, r.MarketDay }));
+        var o = orders.Capture();
+        hash.AppendData(MemoryPackSerializer.Serialize(o.Blocks));
+        hash.AppendData(MemoryPackSerializer.Serialize(o.Children));
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+}
