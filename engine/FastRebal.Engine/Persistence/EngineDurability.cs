@@ -261,7 +261,7 @@ public sealed class EngineDurability : IDisposable
             throw new InvalidDataException($"recovery: no usable checkpoint in {options.Directory}, and the journal no longer starts at the beginning (dropped up to {File.ReadAllText(truncatedMarker)}): the state cannot be rebuilt. The checkpoints were skipped for the reasons above.");
         }
 
-        var unjournaled = new Dictionary<AccountFill, int>();
+        var unjournaled = new PendingFills();
         var skipThrough = 0L;
         var from = Journal.BeginAddress;
         if (image is not null)
@@ -274,7 +274,7 @@ public sealed class EngineDurability : IDisposable
             engine.KillSwitch.Restore(image.KillSwitch.ToState());
             foreach (var fill in image.Evaluation.PendingFills)
             {
-                unjournaled[fill] = unjournaled.GetValueOrDefault(fill) + 1;
+                unjournaled.Add(fill);
             }
             skipThrough = image.Sequence;
             from = image.ReplayFrom;
@@ -336,20 +336,10 @@ public sealed class EngineDurability : IDisposable
                         {
                             // Fills the order stage made again while replaying are the ones this batch applied (or a
                             // later one will): count them, and keep only those no journaled batch took.
-                            DrainInto(engine.Fills, unjournaled);
+                            unjournaled.Drain(engine.Fills);
                             foreach (var fill in entry.Fills ?? [])
                             {
-                                if (unjournaled.TryGetValue(fill, out var n))
-                                {
-                                    if (n == 1)
-                                    {
-                                        unjournaled.Remove(fill);
-                                    }
-                                    else
-                                    {
-                                        unjournaled[fill] = n - 1;
-                                    }
-                                }
+                                unjournaled.Remove(fill);
                             }
                             engine.Evaluation.Replay(entry, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending)[..taken]);
                             SpinWait.SpinUntil(engine.OrdersIdle);
@@ -365,15 +355,19 @@ public sealed class EngineDurability : IDisposable
         catch (InvalidDataException e)
         {
             journalError = e.Message;
-            options.Log?.Invoke($"recovery: {e.Message}; the state is the last good one before it");
         }
-        DrainInto(engine.Fills, unjournaled);
-        foreach (var (fill, count) in unjournaled)
+        if (journalError is null && Journal.CommittedBatch > engine.Evaluation.Sequence)
         {
-            for (var i = 0; i < count; i++)
-            {
-                engine.Fills.Enqueue(fill);
-            }
+            journalError = $"journal {Journal.Folder}: its last commit recorded batch {Journal.CommittedBatch}, but only batches up to {engine.Evaluation.Sequence} could be read: entries are missing from its tail";
+        }
+        if (journalError is not null)
+        {
+            options.Log?.Invoke($"recovery: {journalError}; the state is the last good one before it");
+        }
+        unjournaled.Drain(engine.Fills);
+        foreach (var fill in unjournaled.InOrder())
+        {
+            engine.Fills.Enqueue(fill);
         }
         engine.Ingest.Resume(lastTick, lastDay, pending);
         var recovered = image is not null || batches > 0;
@@ -383,14 +377,6 @@ public sealed class EngineDurability : IDisposable
             options.Log?.Invoke($"recovery: {(used is null ? "no checkpoint" : $"checkpoint {used.Token} (batch {used.Sequence})")}, {batches} batch(es) and {ticks} tick(s) replayed from the journal in {Recovery.Elapsed.TotalMilliseconds:0} ms; continuing after feed position {lastTick}");
         }
         return Recovery;
-    }
-
-    private static void DrainInto(ConcurrentQueue<AccountFill> fills, Dictionary<AccountFill, int> into)
-    {
-        while (fills.TryDequeue(out var fill))
-        {
-            into[fill] = into.GetValueOrDefault(fill) + 1;
-        }
     }
 
     public void Dispose()
@@ -413,4 +399,44 @@ internal sealed class JournalKillSwitchStore(InputJournal journal) : IKillSwitch
         journal.Append(new JournalEntry { Kind = JournalEntryKind.KillSwitch, KillSwitch = KillSwitchRecord.From(state) });
         journal.Commit();
     }
+}
+
+/// <summary>
+/// Fills the order stage produced that no journaled batch has applied yet, in the order they were produced: the
+/// order matters (a fill may be refused for want of cash, and the last fill of a trade dates the rebalance).
+/// </summary>
+internal sealed class PendingFills
+{
+    private readonly LinkedList<AccountFill> order = new();
+    private readonly Dictionary<AccountFill, Queue<LinkedListNode<AccountFill>>> nodes = [];
+
+    public void Add(AccountFill fill)
+    {
+        var node = order.AddLast(fill);
+        if (!nodes.TryGetValue(fill, out var same))
+        {
+            nodes[fill] = same = new Queue<LinkedListNode<AccountFill>>();
+        }
+        same.Enqueue(node);
+    }
+
+    /// <summary>Moves what the order stage produced since the last call in behind the fills already held.</summary>
+    public void Drain(ConcurrentQueue<AccountFill> fills)
+    {
+        while (fills.TryDequeue(out var fill))
+        {
+            Add(fill);
+        }
+    }
+
+    /// <summary>A journaled batch applied this fill: forget its oldest copy (none held when it came before the checkpoint).</summary>
+    public void Remove(AccountFill fill)
+    {
+        if (nodes.TryGetValue(fill, out var same) && same.TryDequeue(out var node))
+        {
+            order.Remove(node);
+        }
+    }
+
+    public IEnumerable<AccountFill> InOrder() => order;
 }

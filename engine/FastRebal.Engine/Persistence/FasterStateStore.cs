@@ -50,7 +50,7 @@ public sealed class FasterStateStore : IStateStore
     {
         this.directory = directory;
         Directory.CreateDirectory(directory);
-        checkpoints = new DeviceLogCommitCheckpointManager(new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(Path.Combine(directory, "checkpoints")));
+        checkpoints = new DeviceLogCommitCheckpointManager(new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(Path.Combine(directory, "checkpoints")), removeOutdated: false);
         (store, device, session) = Open();
     }
 
@@ -74,12 +74,18 @@ public sealed class FasterStateStore : IStateStore
     {
         image.ChunkCount = chunks.Count;
         image.ChunkHashes = [.. chunks.Select(c => Convert.ToHexString(SHA256.HashData(c)))];
-        Put(ImageKey, MemoryPackSerializer.Serialize(image));
+        var imageBytes = MemoryPackSerializer.Serialize(image);
+        Put(ImageKey, imageBytes);
         for (var i = 0; i < chunks.Count; i++)
         {
             Put(i + 1, chunks[i]);
+            if (i == chunks.Count / 2)
+            {
+                CrashPoints.Reach(CrashPoints.Checkpoint);
+            }
         }
-        var cookie = new CheckpointCookie { Sequence = image.Sequence, ReplayFrom = image.ReplayFrom, TakenAt = image.TakenAt };
+        // The image record's hash rides in the cookie (FASTER's own metadata), so a damaged record is caught too.
+        var cookie = new CheckpointCookie { Sequence = image.Sequence, ReplayFrom = image.ReplayFrom, TakenAt = image.TakenAt, ImageHash = Convert.ToHexString(SHA256.HashData(imageBytes)) };
         store.CommitCookie = MemoryPackSerializer.Serialize(cookie);
         var (ok, token) = store.TakeFullCheckpointAsync(CheckpointType.Snapshot).AsTask().GetAwaiter().GetResult();
         if (!ok)
@@ -151,11 +157,16 @@ public sealed class FasterStateStore : IStateStore
         {
             throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}) does not recover: {e.Message}", e);
         }
-        if (store.RecoveredCommitCookie is not { Length: > 0 } cookie || MemoryPackSerializer.Deserialize<CheckpointCookie>(cookie) is null)
+        if (store.RecoveredCommitCookie is not { Length: > 0 } cookieBytes || Decode<CheckpointCookie>(cookieBytes, $"checkpoint {checkpoint.Token}: commit cookie") is not { } cookie)
         {
             throw new InvalidDataException($"checkpoint {checkpoint.Token}: no commit cookie, so the batch it includes is unknown");
         }
-        var image = Decode<EngineImage>(Get(ImageKey, checkpoint), $"checkpoint {checkpoint.Token}: engine record");
+        var imageBytes = Get(ImageKey, checkpoint);
+        if (Convert.ToHexString(SHA256.HashData(imageBytes)) != cookie.ImageHash)
+        {
+            throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): the engine record does not match its hash");
+        }
+        var image = Decode<EngineImage>(imageBytes, $"checkpoint {checkpoint.Token}: engine record");
         var chunks = new AccountChunk[image.ChunkCount];
         for (var i = 0; i < chunks.Length; i++)
         {
@@ -243,4 +254,7 @@ public sealed partial class CheckpointCookie
     [MemoryPackOrder(0)] public long Sequence { get; set; }
     [MemoryPackOrder(1)] public long ReplayFrom { get; set; }
     [MemoryPackOrder(2)] public DateTimeOffset TakenAt { get; set; }
+
+    /// <summary>SHA-256 of the engine record.</summary>
+    [MemoryPackOrder(3)] public string ImageHash { get; set; } = "";
 }

@@ -17,6 +17,8 @@ public sealed class InputJournal : IBatchJournal, IDisposable
     private readonly IDevice device;
     private readonly FasterLog log;
     private long appended;
+    private long lastBatch;
+    private readonly Lock commitGate = new();
 
     public InputJournal(string directory)
     {
@@ -33,6 +35,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             LogChecksum = LogChecksumType.PerEntry,
             TryRecoverLatest = true,
         });
+        lastBatch = CommittedBatch;
     }
 
     public string Folder { get; }
@@ -57,8 +60,21 @@ public sealed class InputJournal : IBatchJournal, IDisposable
         return log.Enqueue(bytes);
     }
 
-    /// <summary>Makes everything appended so far durable; returns when it is on disk.</summary>
-    public void Commit() => log.Commit(spinWait: true);
+    /// <summary>
+    /// Makes everything appended so far durable; returns when it is on disk. The commit record carries the last
+    /// batch sequence journaled, so a recovery can tell a journal that lost committed entries from a complete one.
+    /// </summary>
+    public void Commit()
+    {
+        var cookie = BitConverter.GetBytes(Interlocked.Read(ref lastBatch));
+        lock (commitGate)
+        {
+            log.CommitStrongly(out _, out _, spinWait: true, cookie: cookie);
+        }
+    }
+
+    /// <summary>The last batch sequence the journal's newest commit record says is on disk (0 for none).</summary>
+    public long CommittedBatch => log.RecoveredCookie is { Length: 8 } cookie ? BitConverter.ToInt64(cookie) : 0;
 
     public long AppendTicks(long firstPosition, SourceTick[] ticks) =>
         Append(new JournalEntry { Kind = JournalEntryKind.Ticks, FirstPosition = firstPosition, Ticks = ticks });
@@ -74,6 +90,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             Fills = fills.Count == 0 ? null : [.. fills],
             Commands = commands.Count == 0 ? null : [.. commands.Select(c => c.Resolved)],
         });
+        Interlocked.Exchange(ref lastBatch, sequence);
         Commit();
     }
 
@@ -121,6 +138,12 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             }
             yield return (entry, address);
         }
+        if (iterator.NextAddress < end)
+        {
+            // FASTER stops quietly where the file no longer holds what its commit record promised (a truncated or
+            // zeroed tail): committed inputs are missing, and that must never pass unnoticed.
+            throw new InvalidDataException($"journal {Folder}: committed up to address {end}, but readable only up to {iterator.NextAddress}: its tail is damaged or missing");
+        }
     }
 
     /// <summary>Drops the entries before <paramref name="address"/> (no checkpoint needs them any more).</summary>
@@ -129,7 +152,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
         if (address > log.BeginAddress)
         {
             log.TruncateUntil(address);
-            log.Commit(spinWait: true);
+            Commit();
         }
     }
 

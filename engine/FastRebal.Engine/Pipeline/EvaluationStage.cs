@@ -311,6 +311,7 @@ public sealed class EvaluationStage
             batchCommands.Add((command, Resolve(command)));
         }
         Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands);
+        CrashPoints.Reach(CrashPoints.JournalAppended);
         Evaluate();
         AfterBatch?.Invoke();
     }
@@ -505,6 +506,10 @@ public sealed class EvaluationStage
             }
             DriftSweep.RunRange(book, report, from, to, parallel: parallelSweep);
             gate.ObserveDrifts(from, report.TotalDrift.AsSpan(from, to - from), day);
+            if (from > 0)
+            {
+                CrashPoints.Reach(CrashPoints.Sweep);
+            }
             // Most accounts are in band with nothing pending: a cheap test finds the few to decide.
             for (var a = from; a < to; a++)
             {

@@ -170,6 +170,7 @@ public sealed class OrderStage
                 break;
             }
             sink.Send(child);
+            Persistence.CrashPoints.Reach(Persistence.CrashPoints.OrderSent);
             Counters.ChildrenSent++;
             var live = blocks[child.BlockId];
             // A block's first child ends its tick-to-order time, counted once per tick: the blocks one flush forms
