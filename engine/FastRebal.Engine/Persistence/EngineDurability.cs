@@ -234,6 +234,14 @@ public sealed class EngineDurability : IDisposable
         var engine = parts ?? throw new InvalidOperationException("the engine was never attached");
         var started = Stopwatch.GetTimestamp();
         var fingerprint = BookState.Fingerprint(engine.Book);
+        // The folder names its book from the first start on, so even a journal with no checkpoint yet is never
+        // replayed into another book.
+        var bookFile = Path.Combine(options.Directory, "book");
+        if (File.Exists(bookFile) && File.ReadAllText(bookFile) is var saved && saved != fingerprint)
+        {
+            throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({saved}); this engine runs {fingerprint}. Use another --state folder or the same firm.");
+        }
+        File.WriteAllText(bookFile, fingerprint);
         EngineImage? image = null;
         AccountChunk[] chunks = [];
         CheckpointInfo? used = null;

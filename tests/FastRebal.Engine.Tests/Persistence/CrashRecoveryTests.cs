@@ -1,0 +1,141 @@
+namespace FastRebal.Engine.Tests.Persistence;
+
+/// <summary>
+/// The durable engine killed at the worst moments: the run that recovers must end in the same state, with the same
+/// order stream, as a run that was never killed — no order lost, none sent twice. Lockstep replay of real history
+/// makes the uninterrupted run repeatable, so "the same" means byte for byte.
+/// </summary>
+[Collection(ChildProcesses.Name)]
+public sealed class CrashRecoveryTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("fastrebal-crash-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private static readonly Lazy<(string Digest, string[] Blotter)> Reference = new(() =>
+    {
+        var dir = Directory.CreateTempSubdirectory("fastrebal-reference-").FullName;
+        try
+        {
+            var blotter = Path.Combine(dir, "blotter.csv");
+            var run = ChildRun.Run([.. ChildRun.Firm, "--blotter", blotter]);
+            Assert.Equal(0, run.ExitCode);
+            return (run.Digest, File.ReadAllLines(blotter));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
+    private string[] Durable(string name, params string[] extra) =>
+        [.. ChildRun.Firm, "--blotter", Path.Combine(folder, name + ".csv"), "--state", Path.Combine(folder, name), .. extra];
+
+    private void AssertSameAsNeverKilled(string name, ChildRun.Result finished)
+    {
+        Assert.Equal(0, finished.ExitCode);
+        var blotter = File.ReadAllLines(Path.Combine(folder, name + ".csv"));
+        Assert.Equal(Reference.Value.Blotter.Length, blotter.Length);
+        Assert.Equal(Reference.Value.Blotter, blotter);
+        var sent = blotter.Where(l => l.StartsWith("new,", StringComparison.Ordinal)).Select(l => l.Split(',')[1]).ToList();
+        Assert.Equal(sent.Count, sent.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(Reference.Value.Digest, finished.Digest);
+    }
+
+    [Theory]
+    [InlineData("journal-appended:45")] // a batch on disk, nothing of it applied
+    [InlineData("sweep:5")] // half of a full sweep decided, its first orders already sent
+    [InlineData("checkpoint:2")] // half of a checkpoint's chunks in the store
+    [InlineData("order-sent:1500")] // an order in the blotter, its fill not yet recorded
+    public void A_run_killed_at_a_crash_point_recovers_to_the_state_and_orders_of_a_run_never_killed(string crashAt)
+    {
+        var name = crashAt.Replace(':', '-');
+        var crashed = ChildRun.Run(Durable(name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
+        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
+
+        var finished = ChildRun.Run(Durable(name));
+
+        Assert.Contains("recovery:", finished.Output);
+        AssertSameAsNeverKilled(name, finished);
+    }
+
+    [Fact]
+    public void A_run_killed_again_and_again_at_random_moments_loses_and_repeats_nothing()
+    {
+        var random = new Random(20261125);
+        var kills = 0;
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var run = ChildRun.Run(Durable("random", "--checkpoint-interval", "00:00:00.15"), killAfter: TimeSpan.FromMilliseconds(random.Next(600, 2500)));
+            kills += run.Killed ? 1 : 0;
+            Assert.True(run.Killed || run.ExitCode == 0, run.Output);
+        }
+        var finished = ChildRun.Run(Durable("random"));
+
+        Assert.True(kills >= 3, $"only {kills} of 5 runs were killed before they finished");
+        AssertSameAsNeverKilled("random", finished);
+    }
+
+    [Fact]
+    public void A_damaged_newest_checkpoint_falls_back_to_the_one_before_with_a_longer_replay()
+    {
+        var crashed = ChildRun.Run(Durable("damaged", "--checkpoint-interval", "00:00:00.1"), crashAt: "journal-appended:120");
+        Assert.True(crashed.Killed);
+        var catalog = File.ReadAllText(Path.Combine(folder, "damaged", "state", "checkpoints.json"));
+        var newest = System.Text.Json.JsonDocument.Parse(catalog).RootElement.EnumerateArray().Select(c => c.GetProperty("Token").GetString()!).First();
+        var snapshot = Directory.GetFiles(Path.Combine(folder, "damaged", "state", "checkpoints", "cpr-checkpoints", newest), "snapshot.dat*").Single();
+        var bytes = File.ReadAllBytes(snapshot);
+        for (var i = 64; i < bytes.Length; i += 997)
+        {
+            bytes[i] ^= 0x5A;
+        }
+        File.WriteAllBytes(snapshot, bytes);
+
+        var finished = ChildRun.Run(Durable("damaged"));
+
+        Assert.Contains($"checkpoint {newest}", finished.Output);
+        Assert.Contains("is unusable", finished.Output);
+        Assert.Contains("falling back to the one before it", finished.Output);
+        AssertSameAsNeverKilled("damaged", finished);
+    }
+
+    [Fact]
+    public void A_journal_that_lost_its_tail_says_so_recovers_the_last_good_state_and_engages_the_kill_switch()
+    {
+        var crashed = ChildRun.Run(Durable("truncated", "--checkpoint-interval", "01:00:00"), crashAt: "journal-appended:120");
+        Assert.True(crashed.Killed);
+        var journal = Path.Combine(folder, "truncated", "journal", "journal.log.0");
+        using (var file = new FileStream(journal, FileMode.Open))
+        {
+            file.SetLength(file.Length - 3000);
+        }
+
+        var finished = ChildRun.Run(Durable("truncated"));
+
+        Assert.Equal(0, finished.ExitCode);
+        Assert.Contains("its last commit recorded batch 120, but only batches up to", finished.Output);
+        Assert.Contains("entries are missing from its tail", finished.Output);
+        Assert.Matches(@"kill switch\s+ENGAGED", finished.Output);
+    }
+
+    [Fact]
+    public void A_state_folder_of_another_firm_is_refused_with_what_differs()
+    {
+        var crashed = ChildRun.Run(Durable("other", "--checkpoint-interval", "01:00:00"), crashAt: "journal-appended:30");
+        Assert.True(crashed.Killed);
+        string[] otherFirm = [.. Durable("other").Select(a => a == "1500" ? "1400" : a)];
+
+        var refused = ChildRun.Run(otherFirm);
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("belongs to another book", refused.Output);
+        Assert.Contains("1500 accounts", refused.Output);
+    }
+}
+
+/// <summary>Child-process tests run one at a time: each already uses both cores.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ChildProcesses
+{
+    public const string Name = "child processes";
+}
