@@ -50,7 +50,8 @@ internal sealed record EngineParts(
     PriceVerifier Verifier,
     IngestLoop Ingest,
     ConcurrentQueue<AccountFill> Fills,
-    Func<bool> OrdersIdle);
+    Func<bool> OrdersIdle,
+    Action AuditWritten);
 
 /// <summary>
 /// Makes the engine durable: every input goes to the <see cref="InputJournal"/> before it is applied, checkpoints
@@ -143,6 +144,7 @@ public sealed class EngineDurability : IDisposable
         {
             spin.SpinOnce(sleep1Threshold: 20);
         }
+        engine.AuditWritten();
         var started = Stopwatch.GetTimestamp();
         var (image, chunks) = Capture(engine, address);
         var pause = Stopwatch.GetElapsedTime(started);

@@ -180,7 +180,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         orderProcessor = new BatchProcessor<OrderEvent, OrderHandler>(orderRing, new OrderHandler(Orders), "fastrebal-orders") { OnFault = Fail };
         // Lockstep waits for both rings before the next day, so fills of one day are applied before the next begins.
         ingest.PipelineIdle = () => priceRing.Backlog == 0 && orderRing.Backlog == 0;
-        Durability?.Attach(new EngineParts(book, Evaluation, Orders, Risk, planGate, KillSwitch, Verifier, ingest, fills, () => orderRing.Backlog == 0));
+        Durability?.Attach(new EngineParts(book, Evaluation, Orders, Risk, planGate, KillSwitch, Verifier, ingest, fills, () => orderRing.Backlog == 0, () => auditWriter?.WaitUntilWritten()));
         RegisterMetrics();
     }
 
@@ -230,6 +230,11 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("the engine was already started");
         }
         orderProcessor.Start();
+        if (Durability is not null && auditWriter is not null)
+        {
+            var (lastBatch, records) = AuditWriter.LastBatchIn(auditWriter.Chain);
+            auditWriter.ResumeAfter(lastBatch, records);
+        }
         // A durable engine with state on disk continues from it (the journal holds the day's opening already).
         if (Durability?.Recover() is not { Recovered: true } recovery)
         {
@@ -259,12 +264,13 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         evaluationProcessor.Stop();
         orderProcessor.Stop();
         Control.Close();
+        // Everything the stages queued for the audit trail is appended and made durable before Stop returns (and
+        // before the last checkpoint, which must never be ahead of the trail).
+        auditWriter?.Complete();
         if (Durability is { } durable && Options.Durability!.CheckpointOnStop && fault is null)
         {
             durable.CheckpointStopped();
         }
-        // Everything the stages queued for the audit trail is appended and made durable before Stop returns.
-        auditWriter?.Complete();
     }
 
     /// <summary>
@@ -285,8 +291,14 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         }
         // Never started: recover with the order stage running (replayed trades pass through it), then save.
         orderProcessor.Start();
+        if (auditWriter is not null)
+        {
+            var (lastBatch, records) = AuditWriter.LastBatchIn(auditWriter.Chain);
+            auditWriter.ResumeAfter(lastBatch, records);
+        }
         var recovery = durable.Recover();
         orderProcessor.Stop();
+        auditWriter?.Complete();
         Volatile.Write(ref stopped, 1);
         if (recovery.JournalError is { } damage)
         {

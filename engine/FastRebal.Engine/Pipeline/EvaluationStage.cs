@@ -155,7 +155,7 @@ public sealed class EvaluationStage
     private bool flushedThisBatch;
     private readonly int accountsPerBlock;
     private readonly long fullSweepEvery;
-    private AuditWriter? audit;
+    private readonly AuditWriter? audit;
     private long lastFullSweepAt;
     private long lastFeedPosition;
     private readonly List<AccountFill> batchFills = [];
@@ -318,7 +318,7 @@ public sealed class EvaluationStage
 
     /// <summary>
     /// Evaluates a journaled batch again (recovery): the verified prices it applied, then its clock, fills and
-    /// commands exactly as recorded. Nothing is journaled or audited again.
+    /// commands exactly as recorded. Nothing is journaled again.
     /// </summary>
     internal void Replay(JournalEntry entry, ReadOnlySpan<PriceEvent> prices)
     {
@@ -335,16 +335,8 @@ public sealed class EvaluationStage
         {
             batchCommands.Add((null, command));
         }
-        var auditing = audit;
-        audit = null;
-        try
-        {
-            Evaluate();
-        }
-        finally
-        {
-            audit = auditing;
-        }
+        // The audit writer drops what the chain already holds (see AuditWriter.ResumeAfter) and adds what a crash lost.
+        Evaluate();
         if (sequence != entry.Sequence)
         {
             throw new InvalidOperationException($"journal replay out of step: entry {entry.Sequence} replayed as batch {sequence}");
@@ -427,6 +419,7 @@ public sealed class EvaluationStage
     private void Evaluate()
     {
         Volatile.Write(ref sequence, sequence + 1);
+        audit?.StartBatch(sequence);
         Counters.Batches++;
         var newDay = DateOnly.FromDateTime(new DateTime(Math.Max(batchMarketTime, 1), DateTimeKind.Utc));
         var opensDay = newDay != day;

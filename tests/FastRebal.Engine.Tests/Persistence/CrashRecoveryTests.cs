@@ -76,6 +76,29 @@ public sealed class CrashRecoveryTests : IDisposable
         AssertSameAsNeverKilled("random", finished);
     }
 
+    [Theory]
+    [InlineData("sweep:5")]
+    [InlineData("journal-appended:80")]
+    public void The_audit_trail_of_a_killed_run_holds_every_record_of_a_run_never_killed_once(string crashAt)
+    {
+        var referenceAudit = Path.Combine(folder, "reference-audit.jsonl");
+        Assert.Equal(0, ChildRun.Run([.. ChildRun.Firm, "--audit", referenceAudit]).ExitCode);
+        var name = "audit-" + crashAt.Replace(':', '-');
+        var audit = Path.Combine(folder, name + "-audit.jsonl");
+
+        var crashed = ChildRun.Run(Durable(name, "--checkpoint-interval", "00:00:00.1", "--audit", audit), crashAt: crashAt);
+        Assert.True(crashed.Killed);
+        var finished = ChildRun.Run(Durable(name, "--audit", audit));
+
+        AssertSameAsNeverKilled(name, finished);
+        static string[] Entries(string path) => [.. FastRebal.Engine.Audit.FileAuditStore.Read(path).Records
+            .Select(r => r.Entry)
+            .Select(e => $"{e.Kind}|{e.AccountId}|{e.PolicyVersion}|{e.Rule}|{e.Explanation}|{e.Actor}|{e.InputHash}|{string.Join(";", e.Figures.Select(f => $"{f.Name}={f.Value}"))}")];
+        var verified = FastRebal.Engine.Audit.FileAuditStore.VerifyFiles(audit);
+        Assert.True(verified.Intact, verified.Message);
+        Assert.Equal(Entries(referenceAudit), Entries(audit));
+    }
+
     [Fact]
     public void A_damaged_newest_checkpoint_falls_back_to_the_one_before_with_a_longer_replay()
     {
