@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders.Slicing;
+using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.Simulation;
@@ -14,7 +15,9 @@ namespace FastRebal.Bench.Pipeline;
 /// sources, a seeded random walk) are verified on the calling thread, handed to the evaluation stage (conflation,
 /// incremental or full drift, decisions, risk gate) and on to the order stage (blocks, slices, the sink). The stages
 /// are the engine's own; the only difference between the rows is the hand-off between them: the engine's rings, or
-/// bounded <see cref="Channel{T}"/>s of the same capacity (the baseline). Each figure is per source quote.
+/// bounded <see cref="Channel{T}"/>s of the same capacity (the baseline). A third row adds the durable engine's
+/// input journal (FASTER's FasterLog): every quote journaled before it is verified, every batch journaled and
+/// committed to disk before it is evaluated. Each figure is per source quote.
 /// </summary>
 /// <remarks>
 /// Each iteration starts from a freshly generated book whose trading day is already open (the opening full sweep and
@@ -27,6 +30,7 @@ public class PipelineBenchmarks
 {
     private const int Ticks = 1_000_000;
     private const int Capacity = 1 << 16;
+    private const int ReadChunk = 4096;
 
     private Engine.MarketData.MarketHistory history = null!;
     private SourceTick[] ticks = null!;
@@ -44,8 +48,28 @@ public class PipelineBenchmarks
         new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 42, meanReversion: 0.00125, marketStart: MarketOpen(firm.AsOf)).Read(ticks);
     }
 
-    [IterationSetup]
+    private string? journalFolder;
+
+    [IterationSetup(Targets = [nameof(Channels), nameof(Rings)])]
     public void FreshBook() => stages = new Stages(FirmGenerator.Generate(new FirmSpec(Accounts, 20, 42), history));
+
+    [IterationSetup(Target = nameof(JournaledRings))]
+    public void FreshBookAndJournal()
+    {
+        journalFolder = Directory.CreateTempSubdirectory("fastrebal-bench-journal-").FullName;
+        stages = new Stages(FirmGenerator.Generate(new FirmSpec(Accounts, 20, 42), history), new InputJournal(journalFolder));
+    }
+
+    [IterationCleanup]
+    public void DropJournal()
+    {
+        stages.Journal?.Dispose();
+        if (journalFolder is not null)
+        {
+            Directory.Delete(journalFolder, recursive: true);
+            journalFolder = null;
+        }
+    }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Ticks, Description = "stages joined by Channel<T>")]
     public long Channels()
@@ -91,7 +115,12 @@ public class PipelineBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Ticks, Description = "stages joined by the engine's rings")]
-    public long Rings()
+    public long Rings() => RunRings();
+
+    [Benchmark(OperationsPerInvoke = Ticks, Description = "rings + input journal (FasterLog)")]
+    public long JournaledRings() => RunRings();
+
+    private long RunRings()
     {
         var prices = new RingBuffer<PriceEvent>(Capacity, new BlockingWaitStrategy());
         var orders = new RingBuffer<OrderEvent>(Capacity, new BlockingWaitStrategy());
@@ -127,9 +156,10 @@ public class PipelineBenchmarks
         private readonly ConcurrentQueue<AccountFill> fills = new();
         private readonly KillSwitch killSwitch = new(new InMemoryKillSwitchStore());
 
-        public Stages(GeneratedFirm firm)
+        public Stages(GeneratedFirm firm, InputJournal? journal = null)
         {
             this.firm = firm;
+            Journal = journal;
             var book = firm.Book;
             var open = MarketOpen(firm.AsOf).UtcTicks;
             verifier = new PriceVerifier(book.Instruments, 3, new VerificationPolicy { MinSources = 2 });
@@ -146,7 +176,10 @@ public class PipelineBenchmarks
             // dropped, and those accounts stay busy with them, the same way in every row.
             Evaluation = new EvaluationStage(book, new ControlPlane(), fills, gate, Publisher, new LatencyRecorder("price to decision"));
             Evaluation.Open(open);
+            Evaluation.Journal = journal;
         }
+
+        public InputJournal? Journal { get; }
 
         public OrderStage Orders { get; }
 
@@ -157,6 +190,19 @@ public class PipelineBenchmarks
 
         /// <summary>Verifies every quote and publishes each verified price change; returns how many were published.</summary>
         public long Ingest(SourceTick[] quotes, PublishPrice publish)
+        {
+            var published = 0L;
+            // Read by chunks as the ingestion thread does; a durable engine journals each chunk before verifying it.
+            for (var from = 0; from < quotes.Length; from += ReadChunk)
+            {
+                var to = Math.Min(quotes.Length, from + ReadChunk);
+                Journal?.AppendTicks(from + 1, quotes[from..to]);
+                published += Verify(quotes.AsSpan(from, to - from), publish);
+            }
+            return published;
+        }
+
+        private long Verify(ReadOnlySpan<SourceTick> quotes, PublishPrice publish)
         {
             var published = 0L;
             foreach (var quote in quotes)

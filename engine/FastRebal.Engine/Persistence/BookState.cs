@@ -32,14 +32,12 @@ internal static class BookState
         return $"{book.AccountCount} accounts, {book.SlotCount} slots, {book.Instruments.Count} instruments, {Convert.ToHexString(hash.GetHashAndReset())[..16]}";
     }
 
-    /// <summary>Copies the book into chunks (and prices and the distinct policies into the image).</summary>
+    /// <summary>Copies the book's holdings into chunks (and its prices into the image).</summary>
     public static AccountChunk[] Capture(AccountBook book, EngineImage image)
     {
         var c = book.Columns;
         image.Prices = [.. book.PriceArray];
-        var policyIndex = new Dictionary<InvestmentPolicy, int>(ReferenceEqualityComparer.Instance);
-        var policies = new List<string>();
-        var chunks = new AccountChunk[(book.AccountCount + ChunkAccounts - 1) / ChunkAccounts];
+        var chunks = new AccountChunk[ChunkCount(book)];
         for (var i = 0; i < chunks.Length; i++)
         {
             var first = i * ChunkAccounts;
@@ -50,27 +48,47 @@ internal static class BookState
                 Count = count,
                 Quantity = c.Quantity[c.SlotStart[first]..c.SlotStart[first + count]],
                 Cash = c.Cash[first..(first + count)],
-                Policy = new int[count],
                 LastRebalanced = new int[count],
             };
             for (var k = 0; k < count; k++)
             {
-                var policy = c.Policies[first + k];
-                if (!policyIndex.TryGetValue(policy, out var index))
-                {
-                    policyIndex[policy] = index = policies.Count;
-                    policies.Add(StateJson.Write(policy));
-                }
-                chunk.Policy[k] = index;
                 chunk.LastRebalanced[k] = c.LastRebalanced[first + k] is { } day ? day.DayNumber : -1;
             }
         }
-        image.Policies = [.. policies];
         image.AccountCount = book.AccountCount;
         return chunks;
     }
 
-    public static void Restore(AccountBook book, EngineImage image, IReadOnlyList<AccountChunk> chunks)
+    public static int ChunkCount(AccountBook book) => (book.AccountCount + ChunkAccounts - 1) / ChunkAccounts;
+
+    /// <summary>
+    /// The policies of chunk <paramref name="index"/>, or null when every one is the very object <paramref name="saved"/>
+    /// holds from the last checkpoint (policies are immutable: an edit replaces the object). Updates <paramref name="saved"/>.
+    /// </summary>
+    public static PolicyChunk? CapturePolicies(AccountBook book, int index, InvestmentPolicy?[] saved)
+    {
+        var c = book.Columns;
+        var first = index * ChunkAccounts;
+        var count = Math.Min(ChunkAccounts, book.AccountCount - first);
+        var unchanged = true;
+        for (var a = first; a < first + count && unchanged; a++)
+        {
+            unchanged = ReferenceEquals(c.Policies[a], saved[a]);
+        }
+        if (unchanged)
+        {
+            return null;
+        }
+        var chunk = new PolicyChunk { First = first, Policies = new PolicyImage[count] };
+        for (var k = 0; k < count; k++)
+        {
+            chunk.Policies[k] = PolicyImage.From(c.Policies[first + k]);
+            saved[first + k] = c.Policies[first + k];
+        }
+        return chunk;
+    }
+
+    public static void Restore(AccountBook book, EngineImage image, IReadOnlyList<AccountChunk> chunks, IReadOnlyList<PolicyChunk> policyChunks)
     {
         var c = book.Columns;
         if (image.Prices.Length != book.PriceArray.Length || image.AccountCount != book.AccountCount || chunks.Sum(k => k.Count) != book.AccountCount)
@@ -78,7 +96,6 @@ internal static class BookState
             throw new StateMismatchException($"the checkpoint holds {image.AccountCount} accounts and {image.Prices.Length} instruments; this book has {book.AccountCount} and {book.PriceArray.Length}");
         }
         image.Prices.CopyTo(book.PriceArray, 0);
-        var policies = image.Policies.Select(StateJson.Read<InvestmentPolicy>).ToArray();
         foreach (var chunk in chunks)
         {
             var first = chunk.First;
@@ -92,13 +109,20 @@ internal static class BookState
             for (var k = 0; k < chunk.Count; k++)
             {
                 var a = first + k;
-                var policy = policies[chunk.Policy[k]];
+                c.LastRebalanced[a] = chunk.LastRebalanced[k] < 0 ? null : DateOnly.FromDayNumber(chunk.LastRebalanced[k]);
+            }
+        }
+        foreach (var chunk in policyChunks)
+        {
+            for (var k = 0; k < chunk.Policies.Length; k++)
+            {
+                var a = chunk.First + k;
+                var policy = chunk.Policies[k].ToPolicy();
                 c.Policies[a] = policy;
                 c.BandWidth[a] = policy.BandWidth;
                 c.RelativeBand[a] = policy.BandType == BandType.Relative;
                 c.ReserveAmount[a] = (double)policy.CashReserveAmount;
                 c.ReservePercent[a] = policy.CashReservePercent;
-                c.LastRebalanced[a] = chunk.LastRebalanced[k] < 0 ? null : DateOnly.FromDayNumber(chunk.LastRebalanced[k]);
             }
         }
     }

@@ -73,6 +73,9 @@ public sealed class EngineDurability : IDisposable
     private volatile TaskCompletionSource<CheckpointInfo>? requested;
     private int writing;
 
+    /// <summary>The policy objects the store holds, per account: a policy chunk is rewritten only when one changed.</summary>
+    private Model.InvestmentPolicy?[] savedPolicies = [];
+
     public EngineDurability(DurabilityOptions options)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CheckpointsToKeep, 1);
@@ -146,7 +149,7 @@ public sealed class EngineDurability : IDisposable
         }
         engine.AuditWritten();
         var started = Stopwatch.GetTimestamp();
-        var (image, chunks) = Capture(engine, address);
+        var (image, chunks, policies) = Capture(engine, address);
         var pause = Stopwatch.GetElapsedTime(started);
         Volatile.Write(ref writing, 1);
         requested = null;
@@ -154,7 +157,7 @@ public sealed class EngineDurability : IDisposable
         {
             try
             {
-                var info = Write(image, chunks);
+                var info = Write(image, chunks, policies);
                 LastCheckpointTime = (pause, Stopwatch.GetElapsedTime(started));
                 request.TrySetResult(info);
             }
@@ -178,16 +181,16 @@ public sealed class EngineDurability : IDisposable
         var address = Journal.Append(new JournalEntry { Kind = JournalEntryKind.VerifierState, Verifier = engine.Ingest.CaptureVerifier() });
         Journal.Commit();
         var started = Stopwatch.GetTimestamp();
-        var (image, chunks) = Capture(engine, address);
+        var (image, chunks, policies) = Capture(engine, address);
         var pause = Stopwatch.GetElapsedTime(started);
-        var info = Write(image, chunks);
+        var info = Write(image, chunks, policies);
         LastCheckpointTime = (pause, Stopwatch.GetElapsedTime(started));
         requested?.TrySetResult(info);
         requested = null;
         return info;
     }
 
-    private static (EngineImage Image, AccountChunk[] Chunks) Capture(EngineParts engine, long replayFrom)
+    private (EngineImage Image, AccountChunk[] Chunks, PolicyChunk?[] Policies) Capture(EngineParts engine, long replayFrom)
     {
         var image = new EngineImage
         {
@@ -198,22 +201,40 @@ public sealed class EngineDurability : IDisposable
             TakenAt = DateTimeOffset.UtcNow,
         };
         var chunks = BookState.Capture(engine.Book, image);
+        if (savedPolicies.Length != engine.Book.AccountCount)
+        {
+            savedPolicies = new Model.InvestmentPolicy?[engine.Book.AccountCount];
+        }
+        var policies = new PolicyChunk?[chunks.Length];
+        for (var i = 0; i < policies.Length; i++)
+        {
+            policies[i] = BookState.CapturePolicies(engine.Book, i, savedPolicies);
+        }
+        image.ChunkCount = chunks.Length;
+        image.PolicyChunkCount = policies.Length;
         image.Evaluation = engine.Evaluation.Capture(chunks);
         (image.Evaluation.LastIndexLevel, image.Evaluation.IndexDay) = engine.PlanGate.Capture();
         image.Risk = engine.Risk.Capture();
         image.Orders = engine.Orders.Capture();
         image.KillSwitch = KillSwitchRecord.From(engine.KillSwitch.State);
-        return (image, chunks);
+        return (image, chunks, policies);
     }
 
-    private CheckpointInfo Write(EngineImage image, AccountChunk[] chunks)
+    private CheckpointInfo Write(EngineImage image, AccountChunk[] chunks, PolicyChunk?[] policies)
     {
-        var bytes = new byte[chunks.Length][];
+        var started = Stopwatch.GetTimestamp();
+        var bytes = new byte[]?[chunks.Length + policies.Length];
         for (var i = 0; i < chunks.Length; i++)
         {
             bytes[i] = MemoryPackSerializer.Serialize(chunks[i]);
         }
+        for (var i = 0; i < policies.Length; i++)
+        {
+            bytes[chunks.Length + i] = policies[i] is { } changed ? MemoryPackSerializer.Serialize(changed) : null;
+        }
+        var serialized = Stopwatch.GetElapsedTime(started);
         var info = Store.Save(image, bytes);
+        var saved = Stopwatch.GetElapsedTime(started);
         Store.Prune(options.CheckpointsToKeep);
         // The journal is needed back to the oldest checkpoint kept, so a damaged newer one can fall back to it.
         var oldest = Store.List().Where(c => c.Sequence != long.MinValue).MinBy(c => c.Sequence);
@@ -223,7 +244,8 @@ public sealed class EngineDurability : IDisposable
             Journal.TruncateUntil(oldest.ReplayFrom);
         }
         LastCheckpoint = info;
-        options.Log?.Invoke($"checkpoint {info.Token}: batch {info.Sequence}, {image.AccountCount} accounts, journal from {info.ReplayFrom}");
+        options.Log?.Invoke(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"checkpoint {info.Token}: batch {info.Sequence}, {image.AccountCount} accounts, {bytes.Sum(b => (long)(b?.Length ?? 0)) / 1e6:0.0} MB of accounts ({policies.Count(p => p is not null)} policy chunks rewritten), {image.Orders.Blocks.Length} blocks and {image.Orders.Children.Length} child orders open; serialized {serialized.TotalMilliseconds:0} ms, stored {(saved - serialized).TotalMilliseconds:0} ms, pruned {(Stopwatch.GetElapsedTime(started) - saved).TotalMilliseconds:0} ms; journal from {info.ReplayFrom}"));
         return info;
     }
 
@@ -246,13 +268,14 @@ public sealed class EngineDurability : IDisposable
         File.WriteAllText(bookFile, fingerprint);
         EngineImage? image = null;
         AccountChunk[] chunks = [];
+        PolicyChunk[] policyChunks = [];
         CheckpointInfo? used = null;
         var skipped = 0;
         foreach (var checkpoint in Store.List())
         {
             try
             {
-                (image, chunks) = Store.Load(checkpoint);
+                (image, chunks, policyChunks) = Store.Load(checkpoint);
                 used = checkpoint;
                 break;
             }
@@ -276,7 +299,9 @@ public sealed class EngineDurability : IDisposable
         var from = Journal.BeginAddress;
         if (image is not null)
         {
-            BookState.Restore(engine.Book, image, chunks);
+            BookState.Restore(engine.Book, image, chunks, policyChunks);
+            // The store holds these policies now; the next checkpoint rewrites only the chunks whose policies change.
+            savedPolicies = [.. engine.Book.Columns.Policies];
             engine.Evaluation.Restore(image.Evaluation, chunks);
             engine.PlanGate.Restore(image.Evaluation.LastIndexLevel, image.Evaluation.IndexDay);
             engine.Risk.Restore(image.Risk);

@@ -26,13 +26,13 @@ public sealed partial class EngineImage
 
     [MemoryPackOrder(5)] public int ChunkCount { get; set; }
 
-    /// <summary>SHA-256 of each chunk's bytes, so a damaged chunk is caught before any of it is used.</summary>
+    /// <summary>Checksum (XxHash128) of each chunk's bytes, so a damaged chunk is caught before any of it is used.</summary>
     [MemoryPackOrder(6)] public string[] ChunkHashes { get; set; } = [];
 
     [MemoryPackOrder(7)] public double[] Prices { get; set; } = [];
 
-    /// <summary>The distinct investment policies (JSON); accounts refer to them by index.</summary>
-    [MemoryPackOrder(8)] public string[] Policies { get; set; } = [];
+    /// <summary>How many <see cref="PolicyChunk"/> records follow the account chunks (their hashes follow in <see cref="ChunkHashes"/>).</summary>
+    [MemoryPackOrder(8)] public int PolicyChunkCount { get; set; }
 
     [MemoryPackOrder(9)] public EvaluationImage Evaluation { get; set; } = new();
 
@@ -55,7 +55,6 @@ public sealed partial class AccountChunk
     /// <summary>Quantities of the chunk's slots, in slot order.</summary>
     [MemoryPackOrder(2)] public double[] Quantity { get; set; } = [];
     [MemoryPackOrder(3)] public double[] Cash { get; set; } = [];
-    [MemoryPackOrder(4)] public int[] Policy { get; set; } = [];
 
     /// <summary>Day number of the last rebalance, or -1 for never.</summary>
     [MemoryPackOrder(5)] public int[] LastRebalanced { get; set; } = [];
@@ -64,6 +63,17 @@ public sealed partial class AccountChunk
     [MemoryPackOrder(8)] public decimal[] PendingFlow { get; set; } = [];
     [MemoryPackOrder(9)] public double[] ParkedExcess { get; set; } = [];
     [MemoryPackOrder(10)] public int[] ParkedOn { get; set; } = [];
+}
+
+/// <summary>
+/// The investment policies of accounts [First, First + Count). Kept apart from the holdings because they rarely
+/// change: a checkpoint rewrites a policy chunk only when one of its policies was edited.
+/// </summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class PolicyChunk
+{
+    [MemoryPackOrder(0)] public int First { get; set; }
+    [MemoryPackOrder(1)] public PolicyImage[] Policies { get; set; } = [];
 }
 
 /// <summary>The evaluation stage's own state beyond the book.</summary>
@@ -123,8 +133,8 @@ public sealed partial class OrderStageImage
 {
     [MemoryPackOrder(0)] public long MarketTime { get; set; }
 
-    /// <summary>Working blocks (JSON of <see cref="OpenBlock"/>).</summary>
-    [MemoryPackOrder(1)] public string[] Blocks { get; set; } = [];
+    /// <summary>Working blocks.</summary>
+    [MemoryPackOrder(1)] public OpenBlock[] Blocks { get; set; } = [];
 
     /// <summary>Scheduled child orders (JSON of <see cref="Orders.Slicing.ChildOrder"/>), in the order they were added.</summary>
     [MemoryPackOrder(2)] public string[] Children { get; set; } = [];
@@ -132,17 +142,48 @@ public sealed partial class OrderStageImage
     [MemoryPackOrder(3)] public long[] Counters { get; set; } = [];
 }
 
-/// <summary>A working block as the checkpoint keeps it.</summary>
-public sealed record OpenBlock(
-    long BatchSequence,
-    string InstrumentId,
-    Orders.TradeSide Side,
-    IReadOnlyList<OpenAllocation> Allocations,
-    decimal Filled,
-    decimal FilledNotional,
-    bool FirstChildSent);
+/// <summary>
+/// A working block as the checkpoint keeps it: its allocations as columns (a quarter's opening can put most of a
+/// large firm's accounts into open blocks, so this is binary and per account index, not per account object).
+/// </summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class OpenBlock
+{
+    [MemoryPackOrder(0)] public long BatchSequence { get; set; }
+    [MemoryPackOrder(1)] public string InstrumentId { get; set; } = "";
+    [MemoryPackOrder(2)] public Orders.TradeSide Side { get; set; }
+    [MemoryPackOrder(3)] public decimal Filled { get; set; }
+    [MemoryPackOrder(4)] public decimal FilledNotional { get; set; }
+    [MemoryPackOrder(5)] public bool FirstChildSent { get; set; }
+    [MemoryPackOrder(6)] public int[] Accounts { get; set; } = [];
+    [MemoryPackOrder(7)] public decimal[] Requested { get; set; } = [];
 
-public sealed record OpenAllocation(string AccountId, decimal Requested, decimal Step, decimal Price, decimal Filled, decimal FilledNotional);
+    /// <summary>One value when every allocation has the same (the usual case: one lot size, one sizing price), else one per allocation.</summary>
+    [MemoryPackOrder(8)] public decimal[] Step { get; set; } = [];
+    [MemoryPackOrder(9)] public decimal[] Price { get; set; } = [];
+
+    /// <summary>Empty while nothing is allocated yet (allocations are filled when the block closes), else one per allocation.</summary>
+    [MemoryPackOrder(10)] public decimal[] AllocatedFilled { get; set; } = [];
+    [MemoryPackOrder(11)] public decimal[] AllocatedNotional { get; set; } = [];
+
+    /// <summary>Reads a column kept as one shared value, per allocation, or empty for zeros.</summary>
+    public static decimal At(decimal[] column, int i) => column.Length switch
+    {
+        0 => 0m,
+        1 => column[0],
+        _ => column[i],
+    };
+
+    /// <summary>Keeps a column as one value when all are equal (and as nothing when all are zero and <paramref name="zeroIsEmpty"/>).</summary>
+    public static decimal[] Compact(decimal[] column, bool zeroIsEmpty)
+    {
+        if (column.Length == 0 || column.AsSpan(1).ContainsAnyExcept(column[0]))
+        {
+            return column;
+        }
+        return zeroIsEmpty && column[0] == 0 ? [] : [column[0]];
+    }
+}
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>
 public sealed record HeldPlan(Decisions.Decision Decision, IReadOnlyList<Orders.Trade> Trades, IReadOnlyList<string> Warnings, string? ApprovalReason, decimal CashBefore, decimal Reserve);

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using FASTER.core;
 using MemoryPack;
 
@@ -17,14 +16,18 @@ public sealed record CheckpointInfo(Guid Token, long Sequence, long ReplayFrom, 
 /// </summary>
 public interface IStateStore : IDisposable
 {
-    /// <summary>Saves a whole checkpoint; it is durable when this returns.</summary>
-    CheckpointInfo Save(EngineImage image, IReadOnlyList<byte[]> chunks);
+    /// <summary>
+    /// Saves a checkpoint: the engine record, then <see cref="EngineImage.ChunkCount"/> account chunks and
+    /// <see cref="EngineImage.PolicyChunkCount"/> policy chunks. A null record is unchanged since the last save (or
+    /// load) and is kept as it is. The checkpoint is durable when this returns.
+    /// </summary>
+    CheckpointInfo Save(EngineImage image, IReadOnlyList<byte[]?> records);
 
     /// <summary>The checkpoints held, newest first.</summary>
     IReadOnlyList<CheckpointInfo> List();
 
     /// <summary>Loads a checkpoint; throws <see cref="InvalidDataException"/> naming what is damaged.</summary>
-    (EngineImage Image, AccountChunk[] Chunks) Load(CheckpointInfo checkpoint);
+    (EngineImage Image, AccountChunk[] Chunks, PolicyChunk[] Policies) Load(CheckpointInfo checkpoint);
 
     /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints.</summary>
     void Prune(int keep);
@@ -37,7 +40,10 @@ public interface IStateStore : IDisposable
 /// </summary>
 public sealed class FasterStateStore : IStateStore
 {
+    /// <summary>The engine record's first part; further parts take keys -1, -2 ... (account chunks take 1 ... n).</summary>
     private const int ImageKey = 0;
+
+    private const int ImagePartBytes = 4 << 20;
 
     private readonly string directory;
     private readonly DeviceLogCommitCheckpointManager checkpoints;
@@ -45,6 +51,9 @@ public sealed class FasterStateStore : IStateStore
     private IDevice device;
     private ClientSession<SpanByte, SpanByte, SpanByte, byte[], Empty, IFunctions<SpanByte, SpanByte, SpanByte, byte[], Empty>> session;
     private readonly byte[] key = GC.AllocateUninitializedArray<byte>(sizeof(long), pinned: true);
+
+    /// <summary>The hash of each chunk record the store holds now (from the last save or load).</summary>
+    private string[] savedHashes = [];
 
     public FasterStateStore(string directory)
     {
@@ -59,33 +68,59 @@ public sealed class FasterStateStore : IStateStore
         var log = Devices.CreateLogDevice(Path.Combine(directory, "state.log"), recoverDevice: true);
         var kv = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
         {
-            IndexSize = 1L << 16,
+            // A few hundred keys at most: the engine record's parts and one per 8,192 accounts.
+            IndexSize = 1L << 12,
             LogDevice = log,
-            // Pages large enough for the biggest chunk; the whole image stays in memory between checkpoints.
-            PageSize = 1L << 25,
-            MemorySize = 1L << 30,
+            // Pages larger than the biggest value (a chunk is about 1.3 MB at 20 positions, a record part 4 MB); the
+            // whole image stays in memory between checkpoints.
+            PageSize = 1L << 23,
+            MemorySize = 1L << 29,
             CheckpointManager = checkpoints,
         });
         var s = kv.NewSession<SpanByte, byte[], Empty>(new SpanByteFunctions_ByteArrayOutput<Empty>());
         return (kv, log, s);
     }
 
-    public CheckpointInfo Save(EngineImage image, IReadOnlyList<byte[]> chunks)
+    public CheckpointInfo Save(EngineImage image, IReadOnlyList<byte[]?> chunks)
     {
-        image.ChunkCount = chunks.Count;
-        image.ChunkHashes = [.. chunks.Select(c => Convert.ToHexString(SHA256.HashData(c)))];
-        var imageBytes = MemoryPackSerializer.Serialize(image);
-        Put(ImageKey, imageBytes);
+        if (chunks.Count != image.ChunkCount + image.PolicyChunkCount)
+        {
+            throw new ArgumentException($"expected {image.ChunkCount} account and {image.PolicyChunkCount} policy chunks, got {chunks.Count} records", nameof(chunks));
+        }
+        Array.Resize(ref savedHashes, chunks.Count);
         for (var i = 0; i < chunks.Count; i++)
         {
-            Put(i + 1, chunks[i]);
+            if (chunks[i] is { } bytes)
+            {
+                savedHashes[i] = Checksum(bytes);
+            }
+            else if (savedHashes[i] is null)
+            {
+                throw new ArgumentException($"record {i + 1} is marked unchanged, but this store holds none", nameof(chunks));
+            }
+        }
+        image.ChunkHashes = [.. savedHashes];
+        var imageBytes = MemoryPackSerializer.Serialize(image);
+        // The engine record grows with open orders (a quarter's opening can schedule a child for every position), so it
+        // is stored in parts that always fit a FASTER page.
+        var parts = (imageBytes.Length + ImagePartBytes - 1) / ImagePartBytes;
+        for (var p = 0; p < parts; p++)
+        {
+            Put(ImageKey - p, imageBytes.AsSpan(p * ImagePartBytes, Math.Min(ImagePartBytes, imageBytes.Length - (p * ImagePartBytes))).ToArray());
+        }
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            if (chunks[i] is { } bytes)
+            {
+                Put(i + 1, bytes);
+            }
             if (i == chunks.Count / 2)
             {
                 CrashPoints.Reach(CrashPoints.Checkpoint);
             }
         }
         // The image record's hash rides in the cookie (FASTER's own metadata), so a damaged record is caught too.
-        var cookie = new CheckpointCookie { Sequence = image.Sequence, ReplayFrom = image.ReplayFrom, TakenAt = image.TakenAt, ImageHash = Convert.ToHexString(SHA256.HashData(imageBytes)) };
+        var cookie = new CheckpointCookie { Sequence = image.Sequence, ReplayFrom = image.ReplayFrom, TakenAt = image.TakenAt, ImageHash = Checksum(imageBytes), ImageParts = parts };
         store.CommitCookie = MemoryPackSerializer.Serialize(cookie);
         var (ok, token) = store.TakeFullCheckpointAsync(CheckpointType.Snapshot).AsTask().GetAwaiter().GetResult();
         if (!ok)
@@ -142,13 +177,14 @@ public sealed class FasterStateStore : IStateStore
         return [.. catalog.OrderByDescending(c => c.Sequence).ThenByDescending(c => c.TakenAt)];
     }
 
-    public (EngineImage Image, AccountChunk[] Chunks) Load(CheckpointInfo checkpoint)
+    public (EngineImage Image, AccountChunk[] Chunks, PolicyChunk[] Policies) Load(CheckpointInfo checkpoint)
     {
         // Recovery rebuilds the store from the checkpoint: a fresh instance, so a failed attempt leaves nothing behind.
         session.Dispose();
         store.Dispose();
         device.Dispose();
         (store, device, session) = Open();
+        savedHashes = [];
         try
         {
             store.Recover(checkpoint.Token);
@@ -161,23 +197,36 @@ public sealed class FasterStateStore : IStateStore
         {
             throw new InvalidDataException($"checkpoint {checkpoint.Token}: no commit cookie, so the batch it includes is unknown");
         }
-        var imageBytes = Get(ImageKey, checkpoint);
-        if (Convert.ToHexString(SHA256.HashData(imageBytes)) != cookie.ImageHash)
+        var imageBytes = cookie.ImageParts <= 1 ? Get(ImageKey, checkpoint) : [.. Enumerable.Range(0, cookie.ImageParts).SelectMany(p => Get(ImageKey - p, checkpoint))];
+        if (Checksum(imageBytes) != cookie.ImageHash)
         {
             throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): the engine record does not match its hash");
         }
         var image = Decode<EngineImage>(imageBytes, $"checkpoint {checkpoint.Token}: engine record");
+        if (image.ChunkHashes.Length != image.ChunkCount + image.PolicyChunkCount)
+        {
+            throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): the engine record lists {image.ChunkHashes.Length} chunk hashes for {image.ChunkCount + image.PolicyChunkCount} chunks");
+        }
         var chunks = new AccountChunk[image.ChunkCount];
-        for (var i = 0; i < chunks.Length; i++)
+        var policies = new PolicyChunk[image.PolicyChunkCount];
+        for (var i = 0; i < chunks.Length + policies.Length; i++)
         {
             var bytes = Get(i + 1, checkpoint);
-            if (image.ChunkHashes.Length != chunks.Length || Convert.ToHexString(SHA256.HashData(bytes)) != image.ChunkHashes[i])
+            if (Checksum(bytes) != image.ChunkHashes[i])
             {
-                throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): account chunk {i + 1} does not match its hash");
+                throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): chunk record {i + 1} does not match its hash");
             }
-            chunks[i] = Decode<AccountChunk>(bytes, $"checkpoint {checkpoint.Token}: account chunk {i + 1}");
+            if (i < chunks.Length)
+            {
+                chunks[i] = Decode<AccountChunk>(bytes, $"checkpoint {checkpoint.Token}: account chunk {i + 1}");
+            }
+            else
+            {
+                policies[i - chunks.Length] = Decode<PolicyChunk>(bytes, $"checkpoint {checkpoint.Token}: policy chunk {i + 1 - chunks.Length}");
+            }
         }
-        return (image, chunks);
+        savedHashes = [.. image.ChunkHashes];
+        return (image, chunks, policies);
     }
 
     public void Prune(int keep)
@@ -198,6 +247,9 @@ public sealed class FasterStateStore : IStateStore
         checkpoints.Dispose();
     }
 
+    /// <summary>XxHash128 of a record: catches a damaged record at memory speed (tampering is the audit chain's concern).</summary>
+    private static string Checksum(byte[] bytes) => Convert.ToHexString(System.IO.Hashing.XxHash128.Hash(bytes));
+
     private static T Decode<T>(byte[] bytes, string what)
         where T : class
     {
@@ -214,11 +266,18 @@ public sealed class FasterStateStore : IStateStore
     private void Put(long id, byte[] value)
     {
         BitConverter.TryWriteBytes(key, id);
-        var pinned = GC.AllocateUninitializedArray<byte>(value.Length, pinned: true);
-        value.CopyTo(pinned, 0);
-        var k = SpanByte.FromPinnedMemory(key);
-        var v = SpanByte.FromPinnedMemory(pinned);
-        session.Upsert(ref k, ref v);
+        // Pinned only for the upsert, which copies the value into FASTER's log.
+        var handle = System.Runtime.InteropServices.GCHandle.Alloc(value, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try
+        {
+            var k = SpanByte.FromPinnedMemory(key);
+            var v = SpanByte.FromPinnedMemory(value);
+            session.Upsert(ref k, ref v);
+        }
+        finally
+        {
+            handle.Free();
+        }
     }
 
     private byte[] Get(long id, CheckpointInfo checkpoint)
@@ -255,6 +314,9 @@ public sealed partial class CheckpointCookie
     [MemoryPackOrder(1)] public long ReplayFrom { get; set; }
     [MemoryPackOrder(2)] public DateTimeOffset TakenAt { get; set; }
 
-    /// <summary>SHA-256 of the engine record.</summary>
+    /// <summary>Checksum (XxHash128) of the engine record.</summary>
     [MemoryPackOrder(3)] public string ImageHash { get; set; } = "";
+
+    /// <summary>How many parts the engine record is stored in.</summary>
+    [MemoryPackOrder(4)] public int ImageParts { get; set; } = 1;
 }

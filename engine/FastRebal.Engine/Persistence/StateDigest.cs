@@ -19,9 +19,10 @@ internal static class StateDigest
         var stage = evaluation.Capture(chunks);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(MemoryPackSerializer.Serialize(image.Prices));
-        foreach (var policy in image.Policies)
+        var fresh = new Model.InvestmentPolicy?[book.AccountCount];
+        for (var i = 0; i < chunks.Length; i++)
         {
-            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(policy));
+            hash.AppendData(MemoryPackSerializer.Serialize(BookState.CapturePolicies(book, i, fresh)));
         }
         foreach (var chunk in chunks)
         {

@@ -285,11 +285,29 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         {
             return await durable.RequestCheckpoint().ConfigureAwait(false);
         }
-        if (Interlocked.Exchange(ref started, 1) == 1)
+        if (Volatile.Read(ref started) == 1)
         {
             return durable.CheckpointStopped();
         }
-        // Never started: recover with the order stage running (replayed trades pass through it), then save.
+        var recovery = RecoverStopped();
+        if (recovery.JournalError is { } damage)
+        {
+            throw new InvalidDataException($"not checkpointing: {damage}");
+        }
+        return durable.CheckpointStopped();
+    }
+
+    /// <summary>
+    /// Recovers the state on disk into an engine that will not run (the checkpoint command, the recovery benchmark):
+    /// the order stage runs meanwhile, since replayed trades pass through it.
+    /// </summary>
+    internal RecoveryReport RecoverStopped()
+    {
+        var durable = Durability ?? throw new InvalidOperationException("the engine keeps no state on disk (set EngineOptions.Durability)");
+        if (Interlocked.Exchange(ref started, 1) == 1)
+        {
+            throw new InvalidOperationException("the engine was already started");
+        }
         orderProcessor.Start();
         if (auditWriter is not null)
         {
@@ -300,11 +318,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         orderProcessor.Stop();
         auditWriter?.Complete();
         Volatile.Write(ref stopped, 1);
-        if (recovery.JournalError is { } damage)
-        {
-            throw new InvalidDataException($"not checkpointing: {damage}");
-        }
-        return durable.CheckpointStopped();
+        return recovery;
     }
 
     /// <summary>

@@ -95,13 +95,41 @@ public sealed class OrderStage
         return new()
         {
             MarketTime = marketTime,
-            Blocks = [.. blocks.Values.OrderBy(b => b.Order.Id, StringComparer.Ordinal).Select(b => Persistence.StateJson.Write(new Persistence.OpenBlock(
-                b.Order.BatchSequence, b.Order.InstrumentId, b.Order.Side,
-                [.. b.Order.Allocations.Select(a => new Persistence.OpenAllocation(a.AccountId, a.Requested, a.Step, a.Price, a.Filled, a.FilledNotional))],
-                b.Order.Filled, b.Order.FilledNotional, b.FirstChildSent)))],
+            Blocks = [.. blocks.Values.OrderBy(b => b.Order.Id, StringComparer.Ordinal).Select(Image)],
             Children = [.. scheduler.Pending().Select(Persistence.StateJson.Write)],
             Counters = [Counters.TradesReceived, Counters.Blocks, Counters.ChildrenSent, Counters.ChildrenCancelled, Counters.Fills],
         };
+    }
+
+    private static Persistence.OpenBlock Image(LiveBlock live)
+    {
+        var allocations = live.Order.Allocations;
+        var image = new Persistence.OpenBlock
+        {
+            BatchSequence = live.Order.BatchSequence,
+            InstrumentId = live.Order.InstrumentId,
+            Side = live.Order.Side,
+            Filled = live.Order.Filled,
+            FilledNotional = live.Order.FilledNotional,
+            FirstChildSent = live.FirstChildSent,
+            Accounts = new int[allocations.Count],
+            Requested = new decimal[allocations.Count],
+            Step = new decimal[allocations.Count],
+            Price = new decimal[allocations.Count],
+            AllocatedFilled = new decimal[allocations.Count],
+            AllocatedNotional = new decimal[allocations.Count],
+        };
+        for (var i = 0; i < allocations.Count; i++)
+        {
+            var a = allocations[i];
+            (image.Accounts[i], image.Requested[i], image.Step[i], image.Price[i], image.AllocatedFilled[i], image.AllocatedNotional[i]) =
+                (live.Accounts[a.AccountId], a.Requested, a.Step, a.Price, a.Filled, a.FilledNotional);
+        }
+        image.Step = Persistence.OpenBlock.Compact(image.Step, zeroIsEmpty: false);
+        image.Price = Persistence.OpenBlock.Compact(image.Price, zeroIsEmpty: false);
+        image.AllocatedFilled = Persistence.OpenBlock.Compact(image.AllocatedFilled, zeroIsEmpty: true);
+        image.AllocatedNotional = Persistence.OpenBlock.Compact(image.AllocatedNotional, zeroIsEmpty: true);
+        return image;
     }
 
     /// <summary>Puts back the open orders of a checkpoint, before the stage's thread starts.</summary>
@@ -109,17 +137,22 @@ public sealed class OrderStage
     {
         marketTime = image.MarketTime;
         blocks.Clear();
-        foreach (var json in image.Blocks)
+        foreach (var saved in image.Blocks)
         {
-            var saved = Persistence.StateJson.Read<Persistence.OpenBlock>(json);
-            var allocations = saved.Allocations.Select(a => new Allocation(a.AccountId, a.Requested, a.Step, a.Price) { Filled = a.Filled, FilledNotional = a.FilledNotional }).ToList();
+            var allocations = new List<Allocation>(saved.Accounts.Length);
+            var accounts = new Dictionary<string, int>(saved.Accounts.Length, StringComparer.Ordinal);
+            for (var i = 0; i < saved.Accounts.Length; i++)
+            {
+                var id = book.AccountId(saved.Accounts[i]);
+                allocations.Add(new Allocation(id, saved.Requested[i], Persistence.OpenBlock.At(saved.Step, i), Persistence.OpenBlock.At(saved.Price, i))
+                {
+                    Filled = Persistence.OpenBlock.At(saved.AllocatedFilled, i),
+                    FilledNotional = Persistence.OpenBlock.At(saved.AllocatedNotional, i),
+                });
+                accounts[id] = saved.Accounts[i];
+            }
             var order = new BlockOrder(saved.BatchSequence, saved.InstrumentId, saved.Side, allocations);
             order.RestoreFills(saved.Filled, saved.FilledNotional);
-            var accounts = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var allocation in allocations)
-            {
-                accounts[allocation.AccountId] = book.FindAccount(allocation.AccountId);
-            }
             blocks[order.Id] = new LiveBlock(order, book.Instruments.IndexOf(saved.InstrumentId), accounts, long.MaxValue) { FirstChildSent = saved.FirstChildSent };
         }
         scheduler.CancelAll();

@@ -64,14 +64,17 @@ public sealed partial class PersistenceFormatTests : IDisposable
         for (var s = 1; s <= 3; s++)
         {
             var chunk = new AccountChunk { First = 0, Count = 2, Quantity = [s, s * 2], Cash = [100 * s, 0] };
-            store.Save(new EngineImage { Sequence = s * 10, ReplayFrom = s * 64, BookFingerprint = "book", TakenAt = DateTimeOffset.UnixEpoch.AddDays(s) }, [MemoryPackSerializer.Serialize(chunk)]);
+            // The policy chunk is written once and kept unchanged (null) by the later checkpoints.
+            var policies = s == 1 ? MemoryPackSerializer.Serialize(new PolicyChunk { First = 0, Policies = [new PolicyImage { Id = "IPS-1", Version = 3 }] }) : null;
+            store.Save(new EngineImage { Sequence = s * 10, ReplayFrom = s * 64, BookFingerprint = "book", TakenAt = DateTimeOffset.UnixEpoch.AddDays(s), ChunkCount = 1, PolicyChunkCount = 1 }, [MemoryPackSerializer.Serialize(chunk), policies]);
         }
 
         var list = store.List();
         Assert.Equal([30L, 20L, 10L], list.Select(c => c.Sequence));
-        var (image, chunks) = store.Load(list[1]);
+        var (image, chunks, policyChunks) = store.Load(list[1]);
         Assert.Equal((20, 128, "book"), (image.Sequence, image.ReplayFrom, image.BookFingerprint));
         Assert.Equal([2.0, 4.0], chunks.Single().Quantity);
+        Assert.Equal(("IPS-1", 3), (policyChunks.Single().Policies.Single().Id, policyChunks.Single().Policies.Single().Version));
 
         store.Prune(2);
         Assert.Equal([30L, 20L], store.List().Select(c => c.Sequence));
