@@ -35,21 +35,24 @@ public class RecoveryBenchmarks
         history = FirmGenerator.LoadHistory(42);
         var firm = FirmGenerator.Generate(new FirmSpec(Accounts, 20, 42), history);
         var quotes = new SourceTick[Entries];
-        var feed = new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 42, meanReversion: 0.00125, marketStart: new DateTimeOffset(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero));
+        // One trading day of quotes (a batch never spans two), from the open of the day the book was priced.
+        var feed = new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 42, ticksPerSecond: 0, meanReversion: 0.00125, marketStart: MarketOpen(firm));
         feed.Read(quotes);
         var writer = Engine(firm);
         try
         {
+            // The writer opens the day and stops at once (a checkpoint); the quotes then follow in the journal.
             writer.Start();
             writer.Stop();
             var journal = writer.Durability!.Journal;
             var sequence = writer.Evaluation.Sequence;
+            var position = writer.Status().TicksRead;
             for (var i = 0; i < Entries; i++)
             {
-                journal.AppendTicks(i + 1, [quotes[i]]);
+                journal.AppendTicks(position + i + 1, [quotes[i]]);
                 if ((i + 1) % QuotesPerBatch == 0)
                 {
-                    journal.AppendBatch(++sequence, quotes[i].Timestamp, i + 1, [], []);
+                    journal.AppendBatch(++sequence, quotes[i].Timestamp, position + i + 1, [], []);
                 }
             }
             journal.Commit();
@@ -60,8 +63,10 @@ public class RecoveryBenchmarks
         }
     }
 
+    private static DateTimeOffset MarketOpen(GeneratedFirm firm) => new(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero);
+
     private EngineHost Engine(GeneratedFirm firm) =>
-        new(firm.Book, new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 42), new InMemoryOrderSink(), new EngineOptions
+        new(firm.Book, new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 7, ticksPerSecond: 1, marketStart: MarketOpen(firm)), new InMemoryOrderSink(), new EngineOptions
         {
             Durability = new DurabilityOptions { Directory = Path.Combine(folder, "state"), CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = false },
         });

@@ -321,7 +321,7 @@ public sealed class EngineDurability : IDisposable
         string? journalError = null;
         try
         {
-            foreach (var (entry, address) in Journal.Read(from))
+            foreach (var (entry, address) in ReadAhead(Journal.Read(from)))
             {
                 if (expectVerifier)
                 {
@@ -412,6 +412,53 @@ public sealed class EngineDurability : IDisposable
             options.Log?.Invoke($"recovery: {(used is null ? "no checkpoint" : $"checkpoint {used.Token} (batch {used.Sequence})")}, {batches} batch(es) and {ticks} tick(s) replayed from the journal in {Recovery.Elapsed.TotalMilliseconds:0} ms; continuing after feed position {lastTick}");
         }
         return Recovery;
+    }
+
+    /// <summary>
+    /// Reads and decodes the journal on a second thread while the caller applies what was read: recovery then costs
+    /// about the larger of the two, not their sum. An error while reading surfaces where the caller reaches it.
+    /// </summary>
+    private static IEnumerable<(JournalEntry Entry, long Address)> ReadAhead(IEnumerable<(JournalEntry Entry, long Address)> entries)
+    {
+        using var queue = new System.Collections.Concurrent.BlockingCollection<(JournalEntry Entry, long Address)>(boundedCapacity: 16_384);
+        Exception? failure = null;
+        var reader = Task.Run(() =>
+        {
+            try
+            {
+                foreach (var entry in entries)
+                {
+                    queue.Add(entry);
+                }
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        });
+        try
+        {
+            foreach (var entry in queue.GetConsumingEnumerable())
+            {
+                yield return entry;
+            }
+        }
+        finally
+        {
+            // A consumer that stops early (an error while applying) must not leave the reader blocked on a full queue.
+            while (!reader.IsCompleted)
+            {
+                queue.TryTake(out _, 10);
+            }
+        }
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
     }
 
     public void Dispose()

@@ -158,6 +158,7 @@ public sealed class EvaluationStage
     private readonly AuditWriter? audit;
     private long lastFullSweepAt;
     private long lastFeedPosition;
+    private bool replaying;
     private readonly List<AccountFill> batchFills = [];
     private readonly List<(ControlCommand? Original, JournaledCommand Resolved)> batchCommands = [];
     private readonly Dictionary<int, InvestmentPolicy> policyOverlay = [];
@@ -261,6 +262,10 @@ public sealed class EvaluationStage
         // A batch never spans two trading days: the day's calendar checks and breakers must see each day's close.
         if (changedCount > 0 && price.MarketTime / TimeSpan.TicksPerDay != batchMarketTime / TimeSpan.TicksPerDay)
         {
+            if (replaying)
+            {
+                throw new InvalidDataException($"journaled batch {sequence + 1} holds prices of two trading days; the journal was not written by this engine");
+            }
             EndBatch();
         }
         batchMarketTime = Math.Max(batchMarketTime, price.MarketTime);
@@ -322,9 +327,17 @@ public sealed class EvaluationStage
     /// </summary>
     internal void Replay(JournalEntry entry, ReadOnlySpan<PriceEvent> prices)
     {
-        foreach (ref readonly var price in prices)
+        replaying = true;
+        try
         {
-            Add(price);
+            foreach (ref readonly var price in prices)
+            {
+                Add(price);
+            }
+        }
+        finally
+        {
+            replaying = false;
         }
         batchMarketTime = entry.MarketTime;
         lastFeedPosition = Math.Max(lastFeedPosition, entry.FeedPosition);
