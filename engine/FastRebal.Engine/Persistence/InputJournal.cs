@@ -69,7 +69,14 @@ public sealed class InputJournal : IBatchJournal, IDisposable
         var cookie = BitConverter.GetBytes(Interlocked.Read(ref lastBatch));
         lock (commitGate)
         {
-            log.CommitStrongly(out _, out _, spinWait: true, cookie: cookie);
+            try
+            {
+                log.CommitStrongly(out _, out _, spinWait: true, cookie: cookie);
+            }
+            catch (CommitFailureException e)
+            {
+                throw new IOException($"journal {Folder}: the disk refused the write (full, or failing): nothing after the last commit is kept; free space and restart to recover ({e.Message})", e);
+            }
         }
     }
 

@@ -406,9 +406,18 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
 
     private void Fail(Exception e)
     {
-        // A stage that throws is a bug; the safe reaction is to stop trading and say why.
+        // A stage that throws (a bug, or a journal that can no longer be written) must stop trading and say why.
         fault ??= $"{e.GetType().Name}: {e.Message}";
-        KillSwitch.Engage("engine", $"pipeline fault: {e.GetType().Name}: {e.Message}", 0, DateTimeOffset.UtcNow);
+        try
+        {
+            KillSwitch.Engage("engine", $"pipeline fault: {e.GetType().Name}: {e.Message}", 0, DateTimeOffset.UtcNow);
+        }
+        catch (Exception persist) when (persist is IOException or FASTER.core.FasterException)
+        {
+            // The switch is engaged in memory before its store is written; only keeping it on disk failed (the same
+            // full disk, most likely). Nothing leaves, and the fault says both.
+            fault = $"{fault}; the kill switch is engaged but could not be saved: {persist.Message}";
+        }
     }
 
     private void RegisterMetrics()

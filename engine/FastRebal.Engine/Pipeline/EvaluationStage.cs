@@ -315,7 +315,20 @@ public sealed class EvaluationStage
         {
             batchCommands.Add((command, Resolve(command)));
         }
-        Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands);
+        try
+        {
+            Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands);
+        }
+        catch (Exception e)
+        {
+            // An input that cannot be journaled is not applied (the engine faults and stops trading): the state stays
+            // the last one on disk, and whoever sent a command hears why it was not applied.
+            foreach (var (original, _) in batchCommands)
+            {
+                original?.Complete(CommandResult.Refused($"not applied: the journal could not be written ({e.Message})"));
+            }
+            throw;
+        }
         CrashPoints.Reach(CrashPoints.JournalAppended);
         Evaluate();
         AfterBatch?.Invoke();

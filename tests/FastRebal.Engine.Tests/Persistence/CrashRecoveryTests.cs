@@ -142,6 +142,49 @@ public sealed class CrashRecoveryTests : IDisposable
     }
 
     [Fact]
+    public void A_full_disk_stops_trading_with_a_clear_error_and_a_restart_with_room_loses_nothing()
+    {
+        // A real full disk: the state folder on a 2 MB tmpfs, which a year's journal outgrows (mounting needs root, as CI runs).
+        var disk = Path.Combine(folder, "small-disk");
+        Directory.CreateDirectory(disk);
+        Mount("-t", "tmpfs", "-o", "size=2m", "tmpfs", disk);
+        try
+        {
+            string[] args = [.. ChildRun.Firm, "--blotter", Path.Combine(folder, "full.csv"), "--state", Path.Combine(disk, "state")];
+            var full = ChildRun.Run(args);
+
+            Assert.Equal(1, full.ExitCode);
+            Assert.Contains("the disk refused the write (full, or failing)", full.Output);
+            Assert.Matches(@"kill switch\s+ENGAGED", full.Output);
+
+            Mount("-o", "remount,size=64m", disk);
+            var finished = ChildRun.Run(args);
+
+            Assert.Contains("recovery:", finished.Output);
+            AssertSameAsNeverKilled("full", finished);
+        }
+        finally
+        {
+            Run(["-l", disk], "umount");
+        }
+    }
+
+    private static void Mount(params string[] args) => Run(args, "mount");
+
+    private static void Run(string[] args, string command)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(command) { RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{command} {string.Join(' ', args)} failed ({error.Trim()}): the full-disk test mounts a small tmpfs and needs root");
+    }
+
+    [Fact]
     public void A_state_folder_of_another_firm_is_refused_with_what_differs()
     {
         var crashed = ChildRun.Run(Durable("other", "--checkpoint-interval", "01:00:00"), crashAt: "journal-appended:30");
