@@ -134,6 +134,7 @@ public sealed class EvaluationStage
     private readonly int[] modelAccounts;
     private readonly DateOnly[] parkedOn;
     private readonly Dictionary<int, (TradePlan Plan, Decision Decision)> awaitingApproval = [];
+    private readonly ConcurrentDictionary<int, PendingApproval> awaitingApprovalView = new();
     private readonly Decision?[] recent = new Decision?[256];
     private long recentCount;
     private DateOnly day;
@@ -205,6 +206,9 @@ public sealed class EvaluationStage
     public int AwaitingApproval => Volatile.Read(ref awaitingApprovalCount);
 
     private int awaitingApprovalCount;
+
+    /// <summary>The accounts whose trades wait for an operator, oldest account first. Safe from any thread.</summary>
+    public IReadOnlyList<PendingApproval> PendingApprovals() => [.. awaitingApprovalView.OrderBy(p => p.Key).Select(p => p.Value)];
 
     /// <summary>The most recent decisions that did something (newest first), for the console and the run summary.</summary>
     public IReadOnlyList<Decision> RecentDecisions()
@@ -461,6 +465,7 @@ public sealed class EvaluationStage
                 break;
             case DecisionAction.NeedsApproval when plan is not null:
                 awaitingApproval[a] = (plan, decision);
+                awaitingApprovalView[a] = new PendingApproval(decision, [.. plan.Trades], day);
                 Interlocked.Increment(ref awaitingApprovalCount);
                 Counters.NeedsApproval++;
                 break;
@@ -648,6 +653,7 @@ public sealed class EvaluationStage
                 {
                     return CommandResult.Refused($"account '{approval.AccountId}' has no trades waiting for approval");
                 }
+                awaitingApprovalView.TryRemove(a, out _);
                 Interlocked.Decrement(ref awaitingApprovalCount);
                 if (!approval.Approve)
                 {
