@@ -38,6 +38,30 @@ public sealed class LiveNotifier(EngineSession session, ILogger<LiveNotifier> lo
         }
     }
 
+    /// <summary>Subscribed components (a component that forgot to unsubscribe shows up here).</summary>
+    public int SubscriberCount
+    {
+        get
+        {
+            lock (gate)
+            {
+                return subscribers.Count;
+            }
+        }
+    }
+
+    /// <summary>Makes <paramref name="snapshot"/> current and pushes it to every subscriber.</summary>
+    public Task Publish(LiveSnapshot snapshot)
+    {
+        current = snapshot;
+        List<Func<LiveSnapshot, Task>> targets;
+        lock (gate)
+        {
+            targets = subscribers;
+        }
+        return Task.WhenAll(targets.Select(t => Deliver(t, snapshot)));
+    }
+
     /// <summary>Takes a snapshot now instead of at the next tick (after an operator's action).</summary>
     public void RefreshSoon() => wake.Release();
 
@@ -54,13 +78,7 @@ public sealed class LiveNotifier(EngineSession session, ILogger<LiveNotifier> lo
             try
             {
                 var snapshot = await Task.Run(() => LiveSnapshot.Take(session, current), stoppingToken).ConfigureAwait(false);
-                current = snapshot;
-                List<Func<LiveSnapshot, Task>> targets;
-                lock (gate)
-                {
-                    targets = subscribers;
-                }
-                await Task.WhenAll(targets.Select(t => Deliver(t, snapshot))).ConfigureAwait(false);
+                await Publish(snapshot).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
