@@ -116,6 +116,16 @@ public sealed class ConsoleSettings
     /// <summary>Append every decision, trade, operator action and kill-switch change to DataDirectory/audit.jsonl.</summary>
     public bool Audit { get; set; } = true;
 
+    /// <summary>
+    /// A live audit file larger than this at start is moved aside (sealed, still verifiable) and a new chain begins
+    /// whose first record names it: the default firm writes about a gigabyte of records per replayed quarter, and
+    /// opening a chain reads the whole file.
+    /// </summary>
+    public int AuditRolloverMegabytes { get; set; } = 256;
+
+    /// <summary>The Audit page verifies files up to this size in the console; larger ones with <c>fastrebal audit verify</c>.</summary>
+    public int VerifyLimitMegabytes { get; set; } = 512;
+
     /// <summary>Write every child order and cancel to DataDirectory/blotter.csv.</summary>
     public bool Blotter { get; set; } = true;
 

@@ -102,6 +102,7 @@ public sealed class EngineSession(
 
         if (console.Audit)
         {
+            var rolledOver = RollOverLargeAuditFile(console);
             var opened = FileAuditStore.Open(console.AuditPath);
             if (opened.Repair is not null)
             {
@@ -111,6 +112,10 @@ public sealed class EngineSession(
                 $"{console.AuditPath}: the audit chain is broken, so the console will not append to it: {opened.Verification.Message} (move the file aside and check it with 'fastrebal audit verify')");
             Audit = new IndexedAuditStore(store);
             chain = new AuditChain(Audit);
+            if (rolledOver is not null)
+            {
+                chain.Append(rolledOver);
+            }
         }
         var blotter = new BlotterRecorder(console.Blotter ? new BlotterFileSink(console.BlotterPath) : new InMemoryOrderSink(1));
         var options = new EngineOptions
@@ -136,6 +141,34 @@ public sealed class EngineSession(
         host.Start();
         progress = $"running: {monitored.Name}";
         logger.LogInformation("Engine running: {Accounts} accounts, feed {Feed}, data in {Directory}", book.AccountCount, monitored.Name, console.FullDataDirectory);
+    }
+
+    /// <summary>
+    /// Moves a live audit file over the size limit aside, with its seal, and returns the record that starts the new
+    /// chain by naming the old one's last sequence and hash (from its seal: reading a gigabyte to find them is what
+    /// the rollover avoids). The old file verifies on its own with <c>fastrebal audit verify --file</c>.
+    /// </summary>
+    private AuditEntry? RollOverLargeAuditFile(ConsoleSettings console)
+    {
+        var live = new FileInfo(console.AuditPath);
+        if (!live.Exists || live.Length <= (long)console.AuditRolloverMegabytes * 1024 * 1024)
+        {
+            return null;
+        }
+        var archive = Path.Combine(console.FullDataDirectory, $"audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl");
+        var seal = FileAuditStore.ReadSeal(console.AuditPath);
+        File.Move(console.AuditPath, archive);
+        if (File.Exists(FileAuditStore.SealPath(console.AuditPath)))
+        {
+            File.Move(FileAuditStore.SealPath(console.AuditPath), FileAuditStore.SealPath(archive));
+        }
+        var name = Path.GetFileName(archive);
+        logger.LogInformation("Audit: {Live} was {Megabytes:N0} MB, over the {Limit} MB limit; moved to {Archive}, a new chain starts", console.AuditPath, live.Length / (1024 * 1024), console.AuditRolloverMegabytes, archive);
+        var explanation = seal is null
+            ? $"the previous chain was moved to {name} unsealed (the console did not stop cleanly); verify it with fastrebal audit verify --file {name}"
+            : $"the previous chain, sealed at record {seal.Sequence} with hash {seal.Hash}, was moved to {name}; verify it with fastrebal audit verify --file {name}";
+        return AuditEntries.OperatorAction("AuditFileRolledOver", "console", $"the live audit file was over {console.AuditRolloverMegabytes} MB at start", explanation,
+            [new("previousFile", name), new("previousSealedSequence", seal?.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""), new("previousSealedHash", seal?.Hash ?? "")]);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

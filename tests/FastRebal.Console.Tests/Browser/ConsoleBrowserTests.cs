@@ -16,7 +16,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
     {
         var page = await console.SignIn("admin", console.AdminPassword);
 
-        await Assertions.Expect(page.Locator("#accounts")).ToHaveTextAsync("2,000", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("#accounts")).ToHaveTextAsync(ConsoleFixture.Accounts.ToString("N0", CultureInfo.InvariantCulture), new() { Timeout = 120_000 });
         await Assertions.Expect(page.Locator("#signed-in-user")).ToHaveTextAsync("admin (admin)");
         await Assertions.Expect(page.Locator("#drift-chart svg").First).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#feed-health")).ToContainTextAsync("source 2");
@@ -154,7 +154,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         var folder = Environment.GetEnvironmentVariable("FASTREBAL_SCREENSHOTS") is { Length: > 0 } wanted ? wanted : TestServices.TempDirectory();
         Directory.CreateDirectory(folder);
         var page = await console.SignIn("admin", console.AdminPassword);
-        await Assertions.Expect(page.Locator("#accounts")).ToHaveTextAsync("2,000", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("#accounts")).ToHaveTextAsync(ConsoleFixture.Accounts.ToString("N0", CultureInfo.InvariantCulture), new() { Timeout = 120_000 });
         await Until(async () => Number(await page.Locator("#ticks-rate").TextContentAsync()) > 0, "ticks to flow");
 
         (string Path, string Heading, string File)[] pages =
@@ -180,7 +180,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
             // One more live update, so charts and tables have drawn.
             await Task.Delay(1200);
             var target = Path.Combine(folder, file);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = target, FullPage = path != "/orders" });
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = target, FullPage = path is not ("/orders" or "/audit") });
             Assert.True(new FileInfo(target).Length > 10_000, $"{file} looks empty");
         }
         await page.Context.CloseAsync();

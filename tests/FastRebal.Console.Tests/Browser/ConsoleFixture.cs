@@ -18,7 +18,14 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
     public const string ViewerPassword = "viewer-password-1";
     public const string OperatorName = "olga";
     public const string OperatorPassword = "operator-password-1";
-    public const int Accounts = 2000;
+
+    /// <summary>
+    /// FASTREBAL_E2E_DEFAULT_FIRM=1 runs the console as a newcomer would (100k accounts, the replay of data/), for the
+    /// README's screenshots; by default the tests use a small firm that starts in seconds.
+    /// </summary>
+    public static readonly bool DefaultFirm = Environment.GetEnvironmentVariable("FASTREBAL_E2E_DEFAULT_FIRM") == "1";
+
+    public static int Accounts => DefaultFirm ? 100_000 : 2000;
 
     /// <summary>Debian's Chromium flags for running as root in a container without a GPU, and without phoning home.</summary>
     private static readonly string[] ChromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
@@ -60,10 +67,8 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[]
-        {
-            console,
-            "--urls", "http://127.0.0.1:0",
+        string[] smallFirm =
+        [
             "--Engine:Accounts", Accounts.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Engine:SliceInterval", "00:00:02",
             "--Engine:MaxChildNotional", "20000",
@@ -71,12 +76,17 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
             "--Feed:TicksPerSecond", "3000",
             "--Feed:Volatility", "0.002",
             "--Feed:MeanReversion", "0.005",
+        ];
+        foreach (var argument in new[]
+        {
+            console,
+            "--urls", "http://127.0.0.1:0",
             "--Console:DataDirectory", dataDirectory,
             $"--Console:Users:{ViewerName}:Role", Roles.Viewer,
             $"--Console:Users:{ViewerName}:PasswordHash", PasswordHashing.Hash(ViewerPassword),
             $"--Console:Users:{OperatorName}:Role", Roles.Operator,
             $"--Console:Users:{OperatorName}:PasswordHash", PasswordHashing.Hash(OperatorPassword),
-        })
+        }.Concat(DefaultFirm ? [] : smallFirm))
         {
             start.ArgumentList.Add(argument);
         }
