@@ -22,7 +22,8 @@ public static class Format
     public static string Millis(TimeSpan span) => span.TotalMilliseconds.ToString(span.TotalMilliseconds < 10 ? "0.00" : "0.0", C) + " ms";
 
     public static string Age(TimeSpan span) =>
-        span == TimeSpan.MaxValue ? "never" : span.TotalSeconds < 1 ? "< 1 s" : span.TotalMinutes < 2 ? span.TotalSeconds.ToString("0", C) + " s" : span.TotalHours < 48 ? span.TotalMinutes.ToString("0", C) + " min" : span.TotalDays.ToString("0.#", C) + " days";
+        span == TimeSpan.MaxValue ? "never" : span.TotalSeconds < 1 ? "< 1 s" : span.TotalMinutes < 2 ? span.TotalSeconds.ToString("0", C) + " s" : span.TotalHours < 2 ? span.TotalMinutes.ToString("0", C) + " min"
+        : span.TotalHours < 48 ? span.TotalHours.ToString("0.#", C) + " h" : span.TotalDays.ToString("0.#", C) + " days";
 
     public static string Quantity(decimal value) => value.ToString("#,0.######", C);
 

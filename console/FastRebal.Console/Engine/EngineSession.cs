@@ -98,7 +98,7 @@ public sealed class EngineSession(
             ? new ReplayThenRandomWalkFeed(book.Instruments, firm.History, firm.AsOf, book.Prices, feed, engine.Seed)
             : new RandomWalkFeed(book.Prices, feed.Sources, engine.Seed, feed.TicksPerSecond, feed.Volatility, meanReversion: feed.MeanReversion,
                 marketStart: new DateTimeOffset(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero));
-        var monitored = new MonitoredFeed(source);
+        var monitored = new MonitoredFeed(source, book.Instruments.Count);
 
         if (console.Audit)
         {
@@ -130,7 +130,6 @@ public sealed class EngineSession(
                 : new VerificationPolicy { MinSources = Math.Min(2, feed.Sources), DefaultStaleness = TimeSpan.FromMinutes(2) },
         };
         var host = new EngineHost(book, monitored, blotter, options);
-        monitored.Attach(host.Verifier);
         (Firm, Feed, Blotter, Engine) = (firm, monitored, blotter, host);
 
         progress = $"opening {firm.AsOf:yyyy-MM-dd}: sweeping and deciding {book.AccountCount:N0} accounts";

@@ -8,25 +8,44 @@ namespace FastRebal.Console.Engine;
 /// <param name="Ticks">Quotes read from it.</param>
 /// <param name="SinceLastQuote">Wall-clock time since its last quote.</param>
 /// <param name="MarketAge">Market time between its last quote and the feed's clock now.</param>
-/// <param name="DivergenceBps">Recent mean distance of its quotes from the verified price, in basis points.</param>
-/// <param name="WorstDivergenceBps">The largest distance seen in the last sampling period.</param>
+/// <param name="DivergenceBps">Recent mean distance of its quotes from the other sources' quotes of the same moment, in basis points.</param>
+/// <param name="WorstDivergenceBps">The largest such distance seen since the previous sample.</param>
 public readonly record struct SourceHealth(int Source, long Ticks, TimeSpan SinceLastQuote, TimeSpan MarketAge, double DivergenceBps, double WorstDivergenceBps);
 
 /// <summary>
 /// Wraps the feed to watch each source: how many quotes it sends, how long since its last one, and how far its quotes
-/// sit from the verified price. The verifier keeps only the consensus; the console wants to see which vendor is
-/// drifting or silent before it freezes an instrument. Runs on the ingestion thread: a few array writes per quote.
+/// sit from what the other sources quote for the same instrument at the same moment. The verifier keeps only the
+/// consensus; the console wants to see which vendor is drifting or silent before it freezes an instrument. Runs on
+/// the ingestion thread: a few array reads and writes per quote, nothing allocated.
 /// </summary>
-public sealed class MonitoredFeed(IPriceFeed inner) : IPriceFeed
+public sealed class MonitoredFeed : IPriceFeed
 {
-    private readonly long[] ticks = new long[inner.SourceCount];
-    private readonly long[] lastQuoteAt = new long[inner.SourceCount];
-    private readonly long[] lastQuoteMarketTime = new long[inner.SourceCount];
-    private readonly double[] divergence = new double[inner.SourceCount];
-    private readonly double[] worstDivergence = new double[inner.SourceCount];
-    private PriceVerifier? verifier;
+    /// <summary>Quotes of other sources this close in market time count as the same moment.</summary>
+    private static readonly long SameMoment = TimeSpan.FromSeconds(1).Ticks;
 
-    public IPriceFeed Inner { get; } = inner;
+    private readonly int sources;
+    private readonly long[] ticks;
+    private readonly long[] lastQuoteAt;
+    private readonly long[] lastQuoteMarketTime;
+    private readonly double[] divergence;
+    private readonly double[] worstDivergence;
+    private readonly double[] latestQuote;
+    private readonly long[] latestQuoteTime;
+
+    public MonitoredFeed(IPriceFeed inner, int instruments)
+    {
+        Inner = inner;
+        sources = inner.SourceCount;
+        ticks = new long[sources];
+        lastQuoteAt = new long[sources];
+        lastQuoteMarketTime = new long[sources];
+        divergence = new double[sources];
+        worstDivergence = new double[sources];
+        latestQuote = new double[instruments * sources];
+        latestQuoteTime = new long[instruments * sources];
+    }
+
+    public IPriceFeed Inner { get; }
 
     public string Name => Inner.Name;
 
@@ -36,9 +55,6 @@ public sealed class MonitoredFeed(IPriceFeed inner) : IPriceFeed
 
     public long Now => Inner.Now;
 
-    /// <summary>The verifier whose consensus the quotes are compared with (it exists only once the engine does).</summary>
-    public void Attach(PriceVerifier priceVerifier) => Volatile.Write(ref verifier, priceVerifier);
-
     public int Read(Span<SourceTick> destination)
     {
         var read = Inner.Read(destination);
@@ -47,22 +63,38 @@ public sealed class MonitoredFeed(IPriceFeed inner) : IPriceFeed
             return 0;
         }
         var now = Stopwatch.GetTimestamp();
-        var verified = Volatile.Read(ref verifier) is { } v ? v.VerifiedPrices : default;
         for (var i = 0; i < read; i++)
         {
             ref readonly var tick = ref destination[i];
-            if ((uint)tick.Source >= (uint)ticks.Length)
+            var s = tick.Source;
+            if ((uint)s >= (uint)sources || (uint)(tick.Instrument * sources) >= (uint)latestQuote.Length)
             {
                 continue;
             }
-            var s = tick.Source;
             ticks[s]++;
             lastQuoteAt[s] = now;
             lastQuoteMarketTime[s] = tick.Timestamp;
-            if ((uint)tick.Instrument < (uint)verified.Length && verified[tick.Instrument] > 0 && double.IsFinite(tick.Price))
+            if (!(tick.Price > 0) || !double.IsFinite(tick.Price))
             {
-                var bps = Math.Abs((tick.Price / verified[tick.Instrument]) - 1) * 10_000;
-                // An exponential average over roughly the last hundred quotes: recent behaviour, not history.
+                continue;
+            }
+            var row = tick.Instrument * sources;
+            var sum = 0.0;
+            var others = 0;
+            for (var o = 0; o < sources; o++)
+            {
+                if (o != s && latestQuote[row + o] > 0 && Math.Abs(latestQuoteTime[row + o] - tick.Timestamp) <= SameMoment)
+                {
+                    sum += latestQuote[row + o];
+                    others++;
+                }
+            }
+            latestQuote[row + s] = tick.Price;
+            latestQuoteTime[row + s] = tick.Timestamp;
+            if (others > 0)
+            {
+                var bps = Math.Abs((tick.Price * others / sum) - 1) * 10_000;
+                // An exponential average over roughly the last hundred comparisons: recent behaviour, not history.
                 divergence[s] += (bps - divergence[s]) * 0.01;
                 worstDivergence[s] = Math.Max(worstDivergence[s], bps);
             }
@@ -75,8 +107,8 @@ public sealed class MonitoredFeed(IPriceFeed inner) : IPriceFeed
     {
         var now = Stopwatch.GetTimestamp();
         var marketNow = Inner.Now;
-        var list = new SourceHealth[ticks.Length];
-        for (var s = 0; s < ticks.Length; s++)
+        var list = new SourceHealth[sources];
+        for (var s = 0; s < sources; s++)
         {
             var last = Volatile.Read(ref lastQuoteAt[s]);
             var lastMarket = Volatile.Read(ref lastQuoteMarketTime[s]);
