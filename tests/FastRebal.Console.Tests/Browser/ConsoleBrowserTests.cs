@@ -70,6 +70,10 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
     public async Task An_operator_engages_the_kill_switch_with_a_reason_and_the_order_rate_drops_to_zero()
     {
         var page = await console.SignIn(ConsoleFixture.OperatorName, ConsoleFixture.OperatorPassword);
+        // Even the operator's own cookie is not enough over HTTP without the antiforgery token of a console page.
+        var forged = await page.APIRequest.PostAsync("/api/kill-switch/engage", new() { Form = Form(page.APIRequest, "a forged post") });
+        Assert.Equal(400, forged.Status);
+        Assert.False((await Status(page)).GetProperty("killSwitch").GetProperty("engaged").GetBoolean());
         await Until(async () => Number(await page.Locator("#orders-rate").TextContentAsync()) > 0, "orders to flow");
 
         await page.ClickAsync("#kill-switch-engage");

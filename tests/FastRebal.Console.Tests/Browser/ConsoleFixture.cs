@@ -111,6 +111,8 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
         BaseUrl = listening.Groups[1].Value;
         AdminPassword = password.Groups[1].Value;
 
+        // Two cores shared by the console, Chromium and the other test projects: the 5 s default is too tight in CI.
+        Assertions.SetDefaultExpectTimeout(30_000);
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium, Args = ChromiumArgs, Headless = true });
     }
