@@ -18,6 +18,8 @@ public sealed class DriftBreaker
     private readonly DateOnly[] openedOn;
     private readonly bool[] halted;
     private readonly double[] driftAtTrip;
+    private readonly double[] openingAtTrip;
+    private readonly DateOnly[] trippedOn;
     private readonly Lock releaseGate = new();
     private int haltedCount;
 
@@ -33,6 +35,8 @@ public sealed class DriftBreaker
         openedOn = new DateOnly[count];
         halted = new bool[count];
         driftAtTrip = new double[count];
+        openingAtTrip = new double[count];
+        trippedOn = new DateOnly[count];
     }
 
     /// <summary>"account" or "model", for messages.</summary>
@@ -58,6 +62,9 @@ public sealed class DriftBreaker
             return false;
         }
         driftAtTrip[index] = totalDrift;
+        // The day's opening moves on at each new day while the halt lasts; the halt keeps the figures that tripped it.
+        openingAtTrip[index] = opening[index];
+        trippedOn[index] = day;
         Volatile.Write(ref halted[index], true);
         Interlocked.Increment(ref haltedCount);
         return true;
@@ -109,7 +116,7 @@ public sealed class DriftBreaker
         {
             if (IsHalted(i))
             {
-                list.Add(new Halt(i, openedOn[i], opening[i], driftAtTrip[i]));
+                list.Add(new Halt(i, trippedOn[i], openingAtTrip[i], driftAtTrip[i]));
             }
         }
         return list;
