@@ -13,9 +13,13 @@ public sealed class IndexedAuditStore : IAuditStore
     public const int PerAccount = 40;
     public const int Tail = 5000;
 
+    /// <summary>Operator actions kept apart: in a busy chain they are a few among millions of decisions and trades.</summary>
+    public const int OperatorActionsKept = 1000;
+
     private readonly FileAuditStore inner;
     private readonly Dictionary<string, List<long>> byAccount = new(StringComparer.Ordinal);
     private readonly long[] tail = new long[Tail];
+    private readonly List<long> operatorActions = [];
     private readonly Lock gate = new();
     private long tailCount;
     private long end;
@@ -40,6 +44,14 @@ public sealed class IndexedAuditStore : IAuditStore
             var at = end;
             end += length;
             tail[tailCount++ % Tail] = at;
+            if (record.Entry.Kind is AuditKind.OperatorAction or AuditKind.Checkpoint)
+            {
+                if (operatorActions.Count == OperatorActionsKept)
+                {
+                    operatorActions.RemoveAt(0);
+                }
+                operatorActions.Add(at);
+            }
             var account = record.Entry.AccountId;
             if (account.Length > 0)
             {
@@ -71,6 +83,18 @@ public sealed class IndexedAuditStore : IAuditStore
         lock (gate)
         {
             offsets = byAccount.TryGetValue(accountId, out var list) ? [.. list] : [];
+        }
+        Array.Reverse(offsets);
+        return ReadAt(offsets);
+    }
+
+    /// <summary>The most recent operator actions (and retention checkpoints) since the console started, newest first.</summary>
+    public IReadOnlyList<AuditRecord> OperatorActions()
+    {
+        long[] offsets;
+        lock (gate)
+        {
+            offsets = [.. operatorActions];
         }
         Array.Reverse(offsets);
         return ReadAt(offsets);

@@ -28,6 +28,7 @@ public class IndexedAuditStoreTests
         Assert.Equal(["second", "first, with a \"quote\" and ünïcödé"], store.ForAccount("A1").Select(r => r.Entry.Explanation));
         Assert.Equal([5L, 4, 3, 2], store.Newest(10).Select(r => r.Sequence));
         Assert.Empty(store.ForAccount("A9"));
+        Assert.Equal(["KillSwitchEngaged"], store.OperatorActions().Select(r => r.Entry.Rule));
         chain.Flush(durable: true);
         Assert.True(FileAuditStore.VerifyFiles(path).Intact);
     }
