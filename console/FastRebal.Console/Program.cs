@@ -10,6 +10,11 @@ using Microsoft.AspNetCore.DataProtection;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
+if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+{
+    // Localhost only unless configured otherwise, even when appsettings.json is not beside the working directory.
+    builder.WebHost.UseUrls("http://127.0.0.1:5080");
+}
 // MudBlazor's files are served from its package in a build and from wwwroot in a publish: both work in any environment.
 builder.WebHost.UseStaticWebAssets();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
