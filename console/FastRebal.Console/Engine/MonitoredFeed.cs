@@ -8,20 +8,24 @@ namespace FastRebal.Console.Engine;
 /// <param name="Ticks">Quotes read from it.</param>
 /// <param name="SinceLastQuote">Wall-clock time since its last quote.</param>
 /// <param name="MarketAge">Market time between its last quote and the feed's clock now.</param>
-/// <param name="DivergenceBps">Recent mean distance of its quotes from the other sources' quotes of the same moment, in basis points.</param>
+/// <param name="DivergenceBps">Recent mean distance of its quotes from the median of all sources' quotes of the same moment, in basis points.</param>
 /// <param name="WorstDivergenceBps">The largest such distance seen since the previous sample.</param>
 public readonly record struct SourceHealth(int Source, long Ticks, TimeSpan SinceLastQuote, TimeSpan MarketAge, double DivergenceBps, double WorstDivergenceBps);
 
 /// <summary>
 /// Wraps the feed to watch each source: how many quotes it sends, how long since its last one, and how far its quotes
-/// sit from what the other sources quote for the same instrument at the same moment. The verifier keeps only the
-/// consensus; the console wants to see which vendor is drifting or silent before it freezes an instrument. Runs on
-/// the ingestion thread: a few array reads and writes per quote, nothing allocated.
+/// sit from the median of what all sources quoted for the same instrument at the same moment (a moment is judged
+/// when the instrument's next one begins, so every source that quoted it is compared, whatever the order they came
+/// in). The verifier keeps only the consensus; the console wants to see which vendor is drifting or silent before it
+/// freezes an instrument. Runs on the ingestion thread: a few array reads and writes per quote, nothing allocated.
 /// </summary>
 public sealed class MonitoredFeed : IPriceFeed
 {
-    /// <summary>Quotes of other sources this close in market time count as the same moment.</summary>
-    private static readonly long SameMoment = TimeSpan.FromSeconds(1).Ticks;
+    /// <summary>
+    /// Quotes this close in market time are of the same moment: sources stamp the same close identically in a replay,
+    /// a few milliseconds apart in a live feed.
+    /// </summary>
+    private static readonly long SameMoment = TimeSpan.FromMilliseconds(100).Ticks;
 
     private readonly int sources;
     private readonly long[] ticks;
@@ -31,6 +35,7 @@ public sealed class MonitoredFeed : IPriceFeed
     private readonly double[] worstDivergence;
     private readonly double[] latestQuote;
     private readonly long[] latestQuoteTime;
+    private readonly long[] momentOf;
 
     public MonitoredFeed(IPriceFeed inner, int instruments)
     {
@@ -43,6 +48,7 @@ public sealed class MonitoredFeed : IPriceFeed
         worstDivergence = new double[sources];
         latestQuote = new double[instruments * sources];
         latestQuoteTime = new long[instruments * sources];
+        momentOf = new long[instruments];
     }
 
     public IPriceFeed Inner { get; }
@@ -79,27 +85,46 @@ public sealed class MonitoredFeed : IPriceFeed
                 continue;
             }
             var row = tick.Instrument * sources;
-            var sum = 0.0;
-            var others = 0;
-            for (var o = 0; o < sources; o++)
+            if (Math.Abs(tick.Timestamp - momentOf[tick.Instrument]) > SameMoment)
             {
-                if (o != s && latestQuote[row + o] > 0 && Math.Abs(latestQuoteTime[row + o] - tick.Timestamp) <= SameMoment)
-                {
-                    sum += latestQuote[row + o];
-                    others++;
-                }
+                Judge(row, momentOf[tick.Instrument]);
+                momentOf[tick.Instrument] = tick.Timestamp;
             }
             latestQuote[row + s] = tick.Price;
             latestQuoteTime[row + s] = tick.Timestamp;
-            if (others > 0)
-            {
-                var bps = Math.Abs((tick.Price * others / sum) - 1) * 10_000;
-                // An exponential average over roughly the last hundred comparisons: recent behaviour, not history.
-                divergence[s] += (bps - divergence[s]) * 0.01;
-                worstDivergence[s] = Math.Max(worstDivergence[s], bps);
-            }
         }
         return read;
+    }
+
+    /// <summary>Compares each source that quoted an instrument at a moment with the median of those quotes.</summary>
+    private void Judge(int row, long moment)
+    {
+        Span<double> quotes = stackalloc double[sources];
+        var count = 0;
+        for (var o = 0; o < sources; o++)
+        {
+            if (latestQuote[row + o] > 0 && Math.Abs(latestQuoteTime[row + o] - moment) <= SameMoment)
+            {
+                quotes[count++] = latestQuote[row + o];
+            }
+        }
+        if (count < 2)
+        {
+            return;
+        }
+        var present = quotes[..count];
+        present.Sort();
+        var median = count % 2 == 1 ? present[count / 2] : (present[(count / 2) - 1] + present[count / 2]) / 2;
+        for (var o = 0; o < sources; o++)
+        {
+            if (latestQuote[row + o] > 0 && Math.Abs(latestQuoteTime[row + o] - moment) <= SameMoment)
+            {
+                var bps = Math.Abs((latestQuote[row + o] / median) - 1) * 10_000;
+                // An exponential average over roughly the last hundred moments: recent behaviour, not history.
+                divergence[o] += (bps - divergence[o]) * 0.01;
+                worstDivergence[o] = Math.Max(worstDivergence[o], bps);
+            }
+        }
     }
 
     /// <summary>Every source now; resets the worst divergence so each sample shows its own period.</summary>

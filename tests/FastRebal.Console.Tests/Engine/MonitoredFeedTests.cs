@@ -39,7 +39,8 @@ public class MonitoredFeedTests
             var at = start + TimeSpan.FromMinutes(step).Ticks;
             var price = 100 + (step % 7);
             // Sources 0 and 1 agree; source 2 quotes 1% high; source 3 never quotes.
-            return new[] { new SourceTick(step % 2, 0, price, at), new SourceTick(step % 2, 1, price, at), new SourceTick(step % 2, 2, price * 1.01, at) };
+            SourceTick[] quotes = [new(step % 2, 0, price, at), new(step % 2, 1, price, at), new(step % 2, 2, price * 1.01, at)];
+            return step % 3 == 0 ? [.. quotes.Reverse()] : quotes;
         }).ToList();
         var feed = new MonitoredFeed(new ScriptedFeed(4, batches), instruments: 2);
         var buffer = new SourceTick[16];
@@ -52,7 +53,9 @@ public class MonitoredFeedTests
         Assert.Equal([200L, 200, 200, 0], health.Select(h => h.Ticks));
         Assert.InRange(health[2].DivergenceBps, 60, 101);
         Assert.InRange(health[2].WorstDivergenceBps, 99, 101);
-        Assert.True(health[0].DivergenceBps < health[2].DivergenceBps / 2);
+        // The median is the two agreeing sources' price, whichever order the sources came in.
+        Assert.Equal(0, health[0].DivergenceBps, 9);
+        Assert.Equal(0, health[1].DivergenceBps, 9);
         Assert.Equal(TimeSpan.MaxValue, health[3].SinceLastQuote);
         Assert.Equal(TimeSpan.Zero, health[0].MarketAge);
         // The worst figure is per sampling period.
