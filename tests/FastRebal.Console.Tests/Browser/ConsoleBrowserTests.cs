@@ -148,6 +148,15 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         // Its next decision cites the new policy version and the new band.
         var decision = page.Locator("#decisions tr", new() { HasText = $"v{version + 1}" }).Filter(new() { HasText = "Decision" });
         await Assertions.Expect(decision.First).ToBeVisibleAsync(new() { Timeout = 60_000 });
+
+        // The account's audit report (what the export links download) holds the edit and the decision under the new version.
+        var report = await page.APIRequest.GetAsync($"/audit/report?account={account}&format=csv");
+        Assert.Equal(200, report.Status);
+        var csv = await report.TextAsync();
+        Assert.Contains($",Decision,{account},", csv, StringComparison.Ordinal);
+        Assert.Contains($",{version + 1},", csv, StringComparison.Ordinal);
+        Assert.Contains("client asked for a tight band", csv, StringComparison.Ordinal);
+        Assert.Equal(400, (await page.APIRequest.GetAsync($"/audit/report?account={account}&format=pdf")).Status);
         await page.Context.CloseAsync();
     }
 
