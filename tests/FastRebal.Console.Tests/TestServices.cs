@@ -16,9 +16,30 @@ namespace FastRebal.Console.Tests;
 /// <summary>The console's services for component tests: a session whose engine is not started, a notifier the test publishes to.</summary>
 public static class TestServices
 {
-    public static string TempDirectory()
+    /// <summary>This run's temporary files, removed when the test process exits.</summary>
+    private static readonly string RunDirectory = CreateRunDirectory();
+
+    private static string CreateRunDirectory()
     {
         var path = Path.Combine(Path.GetTempPath(), "fastrebal-console-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Something still holds a file: the operating system's temporary-file cleanup will get it.
+            }
+        };
+        return path;
+    }
+
+    public static string TempDirectory()
+    {
+        var path = Path.Combine(RunDirectory, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(path);
         return path;
     }
