@@ -116,7 +116,10 @@ public sealed class DriftBreaker
         {
             if (IsHalted(i))
             {
-                list.Add(new Halt(i, trippedOn[i], openingAtTrip[i], driftAtTrip[i]));
+                // A halt restored without its trip figures (an older saved state) falls back to the day's opening.
+                list.Add(trippedOn[i] == default
+                    ? new Halt(i, openedOn[i], opening[i], driftAtTrip[i])
+                    : new Halt(i, trippedOn[i], openingAtTrip[i], driftAtTrip[i]));
             }
         }
         return list;
