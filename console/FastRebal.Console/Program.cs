@@ -64,7 +64,7 @@ if (firstAdmin is not null)
 {
     var separator = firstAdmin.IndexOf(':', StringComparison.Ordinal);
     // Shown once: only its hash is stored. Whoever reads this log can sign in, so it goes to the console log only.
-    app.Logger.LogWarning("First run: created the admin user '{User}' with password {Password} (only its hash is kept; sign in and change it on the Users page)",
+    app.Logger.LogWarning("First run: created the admin user '{User}' with password {Password} (only its hash is kept; sign in, then on the Users page add named admins and remove this one, or reset its password)",
         firstAdmin[..separator], firstAdmin[(separator + 1)..]);
 }
 
