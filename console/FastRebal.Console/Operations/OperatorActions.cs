@@ -52,7 +52,12 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
         Act(user, Policies.Operate, reason, "release a circuit breaker", (who, why, engine) => Send(engine, new ReleaseBreaker(who, why, kind, target)));
 
     public Task<ActionOutcome> DecideApproval(ClaimsPrincipal user, string accountId, bool approve, string? reason) =>
-        Act(user, Policies.Operate, reason, approve ? "approve trades" : "reject trades", (who, why, engine) => Send(engine, new DecideApproval(who, why, accountId, approve)));
+        Act(user, Policies.Operate, reason, approve ? "approve trades" : "reject trades", async (who, why, engine) =>
+        {
+            var outcome = await Send(engine, new DecideApproval(who, why, accountId, approve)).ConfigureAwait(false);
+            // A refusal by the risk gate (prices moved past the collar since the plan was held) names the rule, not the account.
+            return outcome.Message.Contains(accountId, StringComparison.Ordinal) ? outcome : outcome with { Message = $"{accountId}: {outcome.Message}" };
+        });
 
     /// <summary>How many accounts a policy change would touch (0 when the target is unknown).</summary>
     public int AccountsAffected(PolicyScope scope, string target)

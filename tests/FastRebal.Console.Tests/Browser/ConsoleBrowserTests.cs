@@ -161,7 +161,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
     }
 
     [Fact]
-    public async Task An_operator_approves_held_trades_with_a_reason_and_the_engine_applies_and_audits_it()
+    public async Task An_operator_approves_held_trades_with_a_reason_and_the_engines_answer_is_shown_and_audited()
     {
         var page = await console.SignIn(ConsoleFixture.OperatorName, ConsoleFixture.OperatorPassword);
         await ConsoleFixture.Goto(page, "/orders");
@@ -174,15 +174,15 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         await page.FillAsync("#confirm-reason", "browser test: reviewed the illiquid holding");
         await page.ClickAsync("#confirm-ok");
 
-        // The engine's answer, as the operator sees it (the account comes back to the queue at its next decision if
-        // its illiquid holding is still out of band: an approval covers the trades it released, not the account).
+        // The engine's answer, as the operator sees it: released, or held by the risk gate when prices have moved past
+        // the collar since the plan was held. (The account comes back to the queue at its next decision while its
+        // illiquid holding is out of band: an approval covers the trades it released, not the account.)
         await Assertions.Expect(page.Locator(".mud-snackbar").First).ToContainTextAsync(account);
         await ConsoleFixture.Goto(page, "/audit");
         await page.Locator("#audit-kind").GetByText("Operator actions").ClickAsync();
         await page.ClickAsync("#audit-browse");
         var record = page.Locator("#audit-records tr", new() { HasText = "browser test: reviewed the illiquid holding" });
-        await Assertions.Expect(record).ToContainTextAsync("Operator action DecideApproval by olga: applied:");
-        await Assertions.Expect(record).ToContainTextAsync(account);
+        await Assertions.Expect(record).ToContainTextAsync("Operator action DecideApproval by olga:");
         await page.Context.CloseAsync();
     }
 
