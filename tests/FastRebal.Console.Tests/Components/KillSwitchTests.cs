@@ -81,7 +81,7 @@ public class KillSwitchTests : ComponentTest
         var cut = RenderPanel(KillSwitchState.Released);
 
         cut.Find("#kill-switch-engage").Click();
-        cut.WaitForElement("#confirm-reason").Input("venue outage");
+        cut.WaitForElement("#confirm-reason").Change("venue outage");
         cut.Find("#confirm-ok").Click();
 
         cut.WaitForAssertion(() => Assert.Contains("the engine is not running yet", cut.Markup));
