@@ -125,6 +125,8 @@ public sealed partial class BreakerImage
     [MemoryPackOrder(1)] public int[] OpenedOn { get; set; } = [];
     [MemoryPackOrder(2)] public bool[] Halted { get; set; } = [];
     [MemoryPackOrder(3)] public double[] DriftAtTrip { get; set; } = [];
+    [MemoryPackOrder(4)] public double[] OpeningAtTrip { get; set; } = [];
+    [MemoryPackOrder(5)] public int[] TrippedOn { get; set; } = [];
 }
 
 /// <summary>Open orders: blocks still working and the child orders scheduled for later.</summary>

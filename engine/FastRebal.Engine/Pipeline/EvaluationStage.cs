@@ -146,6 +146,7 @@ public sealed class EvaluationStage
     private readonly int[] modelAccounts;
     private readonly DateOnly[] parkedOn;
     private readonly Dictionary<int, (TradePlan Plan, Decision Decision)> awaitingApproval = [];
+    private readonly ConcurrentDictionary<int, PendingApproval> awaitingApprovalView = new();
     private readonly Decision?[] recent = new Decision?[256];
     private long recentCount;
     private DateOnly day;
@@ -222,6 +223,9 @@ public sealed class EvaluationStage
     public int AwaitingApproval => Volatile.Read(ref awaitingApprovalCount);
 
     private int awaitingApprovalCount;
+
+    /// <summary>The accounts whose trades wait for an operator, oldest account first. Safe from any thread.</summary>
+    public IReadOnlyList<PendingApproval> PendingApprovals() => [.. awaitingApprovalView.OrderBy(p => p.Key).Select(p => p.Value)];
 
     /// <summary>The most recent decisions that did something (newest first), for the console and the run summary.</summary>
     public IReadOnlyList<Decision> RecentDecisions()
@@ -420,6 +424,7 @@ public sealed class EvaluationStage
         batchMarketTime = image.BatchMarketTime;
         lastFullSweepAt = image.LastFullSweepAt;
         awaitingApproval.Clear();
+        awaitingApprovalView.Clear();
         for (var i = 0; i < image.AwaitingAccounts.Length; i++)
         {
             var held = StateJson.Read<HeldPlan>(image.AwaitingPlans[i]);
@@ -427,6 +432,7 @@ public sealed class EvaluationStage
             plan.Trades.AddRange(held.Trades);
             plan.Warnings.AddRange(held.Warnings);
             awaitingApproval[image.AwaitingAccounts[i]] = (plan, held.Decision);
+            awaitingApprovalView[image.AwaitingAccounts[i]] = new PendingApproval(held.Decision, [.. plan.Trades], day);
         }
         // Pending fills are not put back here: recovery matches them against the journal (see JournalReplay).
         awaitingApprovalCount = awaitingApproval.Count;
@@ -649,6 +655,7 @@ public sealed class EvaluationStage
                 break;
             case DecisionAction.NeedsApproval when plan is not null:
                 awaitingApproval[a] = (plan, decision);
+                awaitingApprovalView[a] = new PendingApproval(decision, [.. plan.Trades], day);
                 Interlocked.Increment(ref awaitingApprovalCount);
                 Counters.NeedsApproval++;
                 break;
@@ -878,6 +885,7 @@ public sealed class EvaluationStage
                 {
                     return CommandResult.Refused($"account '{command.AccountId}' has no trades waiting for approval");
                 }
+                awaitingApprovalView.TryRemove(a, out _);
                 Interlocked.Decrement(ref awaitingApprovalCount);
                 if (!command.Approve)
                 {

@@ -18,6 +18,8 @@ public sealed class DriftBreaker
     private readonly DateOnly[] openedOn;
     private readonly bool[] halted;
     private readonly double[] driftAtTrip;
+    private readonly double[] openingAtTrip;
+    private readonly DateOnly[] trippedOn;
     private readonly Lock releaseGate = new();
     private int haltedCount;
 
@@ -33,6 +35,8 @@ public sealed class DriftBreaker
         openedOn = new DateOnly[count];
         halted = new bool[count];
         driftAtTrip = new double[count];
+        openingAtTrip = new double[count];
+        trippedOn = new DateOnly[count];
     }
 
     /// <summary>"account" or "model", for messages.</summary>
@@ -58,6 +62,9 @@ public sealed class DriftBreaker
             return false;
         }
         driftAtTrip[index] = totalDrift;
+        // The day's opening moves on at each new day while the halt lasts; the halt keeps the figures that tripped it.
+        openingAtTrip[index] = opening[index];
+        trippedOn[index] = day;
         Volatile.Write(ref halted[index], true);
         Interlocked.Increment(ref haltedCount);
         return true;
@@ -107,6 +114,8 @@ public sealed class DriftBreaker
         OpenedOn = [.. openedOn.Select(d => d.DayNumber)],
         Halted = [.. halted],
         DriftAtTrip = [.. driftAtTrip],
+        OpeningAtTrip = [.. openingAtTrip],
+        TrippedOn = [.. trippedOn.Select(d => d.DayNumber)],
     };
 
     internal void Restore(Persistence.BreakerImage image)
@@ -122,6 +131,15 @@ public sealed class DriftBreaker
         }
         image.Halted.CopyTo(halted, 0);
         image.DriftAtTrip.CopyTo(driftAtTrip, 0);
+        // A state saved before the trip figures were kept has none: such halts fall back to the day's opening.
+        if (image.OpeningAtTrip.Length == halted.Length)
+        {
+            image.OpeningAtTrip.CopyTo(openingAtTrip, 0);
+            for (var i = 0; i < trippedOn.Length; i++)
+            {
+                trippedOn[i] = DateOnly.FromDayNumber(image.TrippedOn[i]);
+            }
+        }
         haltedCount = halted.Count(h => h);
     }
 
@@ -133,7 +151,10 @@ public sealed class DriftBreaker
         {
             if (IsHalted(i))
             {
-                list.Add(new Halt(i, openedOn[i], opening[i], driftAtTrip[i]));
+                // A halt restored without its trip figures (an older saved state) falls back to the day's opening.
+                list.Add(trippedOn[i] == default
+                    ? new Halt(i, openedOn[i], opening[i], driftAtTrip[i])
+                    : new Halt(i, trippedOn[i], openingAtTrip[i], driftAtTrip[i]));
             }
         }
         return list;

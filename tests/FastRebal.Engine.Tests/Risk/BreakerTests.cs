@@ -56,6 +56,21 @@ public class BreakerTests
     }
 
     [Fact]
+    public void A_halt_keeps_the_day_and_figures_that_tripped_it_while_later_days_open()
+    {
+        var breaker = new DriftBreaker("account", 1);
+        breaker.Observe(0, 0.02, Day);
+        breaker.Observe(0, 0.15, Day);
+        breaker.Observe(0, 0.01, Day.AddDays(1));
+        breaker.Observe(0, 0.03, Day.AddDays(1));
+
+        var halt = Assert.Single(breaker.Halts());
+
+        Assert.Equal((Day, 0.02, 0.15), (halt.Day, halt.OpeningDrift, halt.DriftAtTrip));
+        Assert.Contains("from 2.00% to 15.00%", breaker.Describe(halt));
+    }
+
+    [Fact]
     public void Only_an_operator_with_a_reason_releases_a_halt()
     {
         var breaker = new DriftBreaker("account", 1);

@@ -1,0 +1,141 @@
+using System.Globalization;
+
+namespace FastRebal.Console.Engine;
+
+/// <summary>The firm the console generates and how the engine runs it (section "Engine" of appsettings or the command line).</summary>
+public sealed class EngineSettings
+{
+    public const string Section = "Engine";
+
+    /// <summary>Accounts in the generated firm: 100k by default, a few thousand in tests.</summary>
+    public int Accounts { get; set; } = 100_000;
+
+    public int Positions { get; set; } = 20;
+
+    public int Seed { get; set; } = 42;
+
+    /// <summary>Market time between child orders of a block.</summary>
+    public TimeSpan SliceInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest child order by value; smaller values cut blocks into more children.</summary>
+    public decimal MaxChildNotional { get; set; } = 1_000_000m;
+
+    /// <summary>Split full sweeps over both cores.</summary>
+    public bool ParallelSweep { get; set; }
+
+    public IEnumerable<string> Problems()
+    {
+        if (Accounts is < 1 or > 5_000_000)
+        {
+            yield return $"Engine:Accounts must be 1 to 5,000,000 (got {Accounts})";
+        }
+        if (Positions is < 2 or > 200)
+        {
+            yield return $"Engine:Positions must be 2 to 200 (got {Positions})";
+        }
+        if (SliceInterval < TimeSpan.Zero)
+        {
+            yield return $"Engine:SliceInterval must not be negative (got {SliceInterval})";
+        }
+        if (MaxChildNotional <= 0)
+        {
+            yield return $"Engine:MaxChildNotional must be positive (got {MaxChildNotional})";
+        }
+    }
+}
+
+/// <summary>Where prices come from (section "Feed").</summary>
+public sealed class FeedSettings
+{
+    public const string Section = "Feed";
+
+    /// <summary>
+    /// "replay": the real daily closes under data/ from <see cref="From"/> to the end of the data, paced at
+    /// <see cref="DaysPerSecond"/>, then a seeded random walk from the last closes, so the console never goes quiet.
+    /// "random": the random walk from the start.
+    /// </summary>
+    public string Kind { get; set; } = "replay";
+
+    /// <summary>Replay: the day the firm is priced on; the replay starts the next trading day.</summary>
+    public DateOnly From { get; set; } = new(2025, 3, 31);
+
+    /// <summary>Replay: trading days per second of wall-clock time.</summary>
+    public double DaysPerSecond { get; set; } = 1;
+
+    /// <summary>Independent sources quoting each instrument (verification compares them).</summary>
+    public int Sources { get; set; } = 3;
+
+    /// <summary>Random walk: quotes per second.</summary>
+    public double TicksPerSecond { get; set; } = 300;
+
+    /// <summary>Random walk: standard deviation of one step's return.</summary>
+    public double Volatility { get; set; } = 0.0005;
+
+    /// <summary>Random walk: share of the deviation from the start price given back each step (0 = a pure walk).</summary>
+    public double MeanReversion { get; set; } = 0.00125;
+
+    public bool IsReplay => Kind == "replay";
+
+    public IEnumerable<string> Problems()
+    {
+        if (Kind is not ("replay" or "random"))
+        {
+            yield return $"Feed:Kind must be replay or random (got '{Kind}')";
+        }
+        if (!(DaysPerSecond > 0) || !double.IsFinite(DaysPerSecond))
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"Feed:DaysPerSecond must be positive (got {DaysPerSecond})");
+        }
+        if (Sources is < 1 or > 32)
+        {
+            yield return $"Feed:Sources must be 1 to 32 (got {Sources})";
+        }
+        if (!(TicksPerSecond > 0) || !double.IsFinite(TicksPerSecond))
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"Feed:TicksPerSecond must be positive (got {TicksPerSecond})");
+        }
+        if (!(Volatility > 0 && Volatility < 0.1))
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"Feed:Volatility must be above 0 and below 0.1 (got {Volatility})");
+        }
+        if (MeanReversion is < 0 or >= 1 || double.IsNaN(MeanReversion))
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"Feed:MeanReversion must be from 0 up to (not including) 1 (got {MeanReversion})");
+        }
+    }
+}
+
+/// <summary>The console's own files (section "Console").</summary>
+public sealed class ConsoleSettings
+{
+    public const string Section = "Console";
+
+    /// <summary>Holds the users file, the audit chain, the kill switch state and the blotter; relative to the working directory.</summary>
+    public string DataDirectory { get; set; } = "console-data";
+
+    /// <summary>Append every decision, trade, operator action and kill-switch change to DataDirectory/audit.jsonl.</summary>
+    public bool Audit { get; set; } = true;
+
+    /// <summary>
+    /// A live audit file larger than this at start is moved aside (sealed, still verifiable) and a new chain begins
+    /// whose first record names it: the default firm writes about a gigabyte of records per replayed quarter, and
+    /// opening a chain reads the whole file.
+    /// </summary>
+    public int AuditRolloverMegabytes { get; set; } = 256;
+
+    /// <summary>The Audit page verifies files up to this size in the console; larger ones with <c>fastrebal audit verify</c>.</summary>
+    public int VerifyLimitMegabytes { get; set; } = 512;
+
+    /// <summary>Write every child order and cancel to DataDirectory/blotter.csv.</summary>
+    public bool Blotter { get; set; } = true;
+
+    public string FullDataDirectory => Path.GetFullPath(DataDirectory);
+
+    public string AuditPath => Path.Combine(FullDataDirectory, "audit.jsonl");
+
+    public string BlotterPath => Path.Combine(FullDataDirectory, "blotter.csv");
+
+    public string KillSwitchPath => Path.Combine(FullDataDirectory, "killswitch.json");
+
+    public string UsersPath => Path.Combine(FullDataDirectory, "users.json");
+}

@@ -1,0 +1,185 @@
+using FastRebal.Console.AuditTrail;
+using FastRebal.Engine.Audit;
+using FastRebal.Engine.Ingestion;
+using FastRebal.Engine.Orders.Slicing;
+using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Simulation;
+using Microsoft.Extensions.Options;
+
+namespace FastRebal.Console.Engine;
+
+public enum EnginePhase
+{
+    Starting,
+    Running,
+    Failed,
+    Stopped,
+}
+
+/// <summary>
+/// The live engine inside the console: one generated firm, one <see cref="EngineHost"/>, shared by every page. It
+/// starts in the background (generating 100k accounts and opening the day takes seconds), so the sign-in page is up
+/// at once and the dashboard shows the engine coming up.
+/// </summary>
+public sealed class EngineSession(
+    IOptions<EngineSettings> engineSettings,
+    IOptions<FeedSettings> feedSettings,
+    IOptions<ConsoleSettings> consoleSettings,
+    ILogger<EngineSession> logger) : BackgroundService
+{
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile EnginePhase phase = EnginePhase.Starting;
+    private volatile string progress = "starting";
+    private AuditChain? chain;
+
+    public EnginePhase Phase => phase;
+
+    /// <summary>What the engine is doing while it starts, or why it failed.</summary>
+    public string Progress => progress;
+
+    /// <summary>Completes when the engine runs; faults when it could not start.</summary>
+    public Task Ready => ready.Task;
+
+    public EngineHost? Engine { get; private set; }
+
+    public GeneratedFirm? Firm { get; private set; }
+
+    public MonitoredFeed? Feed { get; private set; }
+
+    public BlotterRecorder? Blotter { get; private set; }
+
+    public IndexedAuditStore? Audit { get; private set; }
+
+    /// <summary>The audit chain the engine appends to, for the console's own records (user changes); null when auditing is off.</summary>
+    public AuditChain? Chain => chain;
+
+    /// <summary>The engine, or an exception a page can show when it is not running.</summary>
+    public EngineHost Running => phase == EnginePhase.Running && Engine is { } engine
+        ? engine
+        : throw new InvalidOperationException($"the engine is not running ({progress})");
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() =>
+    {
+        try
+        {
+            Start(stoppingToken);
+            phase = EnginePhase.Running;
+            ready.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            // A console that cannot start its engine still serves its pages, saying why.
+            logger.LogError(e, "The engine failed to start");
+            progress = $"failed to start: {e.Message}";
+            phase = EnginePhase.Failed;
+            ready.TrySetException(e);
+        }
+    }, stoppingToken);
+
+    private void Start(CancellationToken stoppingToken)
+    {
+        var engine = engineSettings.Value;
+        var feed = feedSettings.Value;
+        var console = consoleSettings.Value;
+        var problems = engine.Problems().Concat(feed.Problems()).ToList();
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join("; ", problems));
+        }
+        Directory.CreateDirectory(console.FullDataDirectory);
+
+        progress = $"generating {engine.Accounts:N0} accounts";
+        var history = FirmGenerator.LoadHistory(engine.Seed);
+        var spec = new FirmSpec(engine.Accounts, engine.Positions, engine.Seed, feed.IsReplay ? feed.From : null);
+        var firm = FirmGenerator.Generate(spec, history);
+        stoppingToken.ThrowIfCancellationRequested();
+        var book = firm.Book;
+        IPriceFeed source = feed.IsReplay
+            ? new ReplayThenRandomWalkFeed(book.Instruments, firm.History, firm.AsOf, book.Prices, feed, engine.Seed)
+            : new RandomWalkFeed(book.Prices, feed.Sources, engine.Seed, feed.TicksPerSecond, feed.Volatility, meanReversion: feed.MeanReversion,
+                marketStart: new DateTimeOffset(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero));
+        var monitored = new MonitoredFeed(source, book.Instruments.Count);
+
+        if (console.Audit)
+        {
+            var rolledOver = RollOverLargeAuditFile(console);
+            var opened = FileAuditStore.Open(console.AuditPath);
+            if (opened.Repair is not null)
+            {
+                logger.LogWarning("Audit: {Repair}", opened.Repair);
+            }
+            var store = opened.Store ?? throw new InvalidOperationException(
+                $"{console.AuditPath}: the audit chain is broken, so the console will not append to it: {opened.Verification.Message} (move the file aside and check it with 'fastrebal audit verify')");
+            Audit = new IndexedAuditStore(store);
+            chain = new AuditChain(Audit);
+            if (rolledOver is not null)
+            {
+                chain.Append(rolledOver);
+            }
+        }
+        var blotter = new BlotterRecorder(console.Blotter ? new BlotterFileSink(console.BlotterPath) : new InMemoryOrderSink(1));
+        var options = new EngineOptions
+        {
+            Audit = chain,
+            KillSwitchPath = console.KillSwitchPath,
+            ParallelSweep = engine.ParallelSweep,
+            Slicing = new SlicingPolicy { Interval = engine.SliceInterval, MaxChildNotional = engine.MaxChildNotional },
+            // A daily replay keeps the daily staleness limit; a random walk quotes every instrument many times a minute.
+            Verification = feed.IsReplay
+                ? new VerificationPolicy { MinSources = Math.Min(2, feed.Sources) }
+                : new VerificationPolicy { MinSources = Math.Min(2, feed.Sources), DefaultStaleness = TimeSpan.FromMinutes(2) },
+        };
+        var host = new EngineHost(book, monitored, blotter, options);
+        (Firm, Feed, Blotter, Engine) = (firm, monitored, blotter, host);
+
+        progress = $"opening {firm.AsOf:yyyy-MM-dd}: sweeping and deciding {book.AccountCount:N0} accounts";
+        if (host.KillSwitch.IsEngaged)
+        {
+            logger.LogWarning("The kill switch is ENGAGED ({Who}: {Why}); no order will leave until an operator releases it", host.KillSwitch.State.Who, host.KillSwitch.State.Why);
+        }
+        host.Start();
+        progress = $"running: {monitored.Name}";
+        logger.LogInformation("Engine running: {Accounts} accounts, feed {Feed}, data in {Directory}", book.AccountCount, monitored.Name, console.FullDataDirectory);
+    }
+
+    /// <summary>
+    /// Moves a live audit file over the size limit aside, with its seal, and returns the record that starts the new
+    /// chain by naming the old one's last sequence and hash (from its seal: reading a gigabyte to find them is what
+    /// the rollover avoids). The old file verifies on its own with <c>fastrebal audit verify --file</c>.
+    /// </summary>
+    private AuditEntry? RollOverLargeAuditFile(ConsoleSettings console)
+    {
+        var live = new FileInfo(console.AuditPath);
+        if (!live.Exists || live.Length <= (long)console.AuditRolloverMegabytes * 1024 * 1024)
+        {
+            return null;
+        }
+        var archive = Path.Combine(console.FullDataDirectory, $"audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl");
+        var seal = FileAuditStore.ReadSeal(console.AuditPath);
+        File.Move(console.AuditPath, archive);
+        if (File.Exists(FileAuditStore.SealPath(console.AuditPath)))
+        {
+            File.Move(FileAuditStore.SealPath(console.AuditPath), FileAuditStore.SealPath(archive));
+        }
+        var name = Path.GetFileName(archive);
+        logger.LogInformation("Audit: {Live} was {Megabytes:N0} MB, over the {Limit} MB limit; moved to {Archive}, a new chain starts", console.AuditPath, live.Length / (1024 * 1024), console.AuditRolloverMegabytes, archive);
+        var explanation = seal is null
+            ? $"the previous chain was moved to {name} unsealed (the console did not stop cleanly); verify it with fastrebal audit verify --file {name}"
+            : $"the previous chain, sealed at record {seal.Sequence} with hash {seal.Hash}, was moved to {name}; verify it with fastrebal audit verify --file {name}";
+        return AuditEntries.OperatorAction("AuditFileRolledOver", "console", $"the live audit file was over {console.AuditRolloverMegabytes} MB at start", explanation,
+            [new("previousFile", name), new("previousSealedSequence", seal?.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""), new("previousSealedHash", seal?.Hash ?? "")]);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (Engine is { } engine)
+        {
+            phase = EnginePhase.Stopped;
+            progress = "stopped";
+            // Stop drains the stages and makes the audit chain durable before the file is closed.
+            await engine.DisposeAsync().ConfigureAwait(false);
+        }
+        chain?.Dispose();
+    }
+}

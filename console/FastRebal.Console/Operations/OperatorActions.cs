@@ -1,0 +1,170 @@
+using System.Security.Claims;
+using FastRebal.Console.Engine;
+using FastRebal.Console.Live;
+using FastRebal.Console.Security;
+using FastRebal.Engine.Audit;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Pipeline;
+using Microsoft.AspNetCore.Authorization;
+
+namespace FastRebal.Console.Operations;
+
+/// <summary>What became of an operator's action.</summary>
+public readonly record struct ActionOutcome(bool Done, string Message, bool Forbidden = false)
+{
+    public static ActionOutcome Ok(string message) => new(true, message);
+
+    public static ActionOutcome Refused(string message) => new(false, message);
+
+    public static ActionOutcome Denied(string message) => new(false, message, Forbidden: true);
+}
+
+/// <summary>
+/// Every state-changing action of the console, for the pages and the HTTP endpoints alike. Each one checks the
+/// caller's role here, on the server, whatever the page showed; needs a reason; and records the signed-in user as
+/// who acted: control commands and kill-switch changes are audited by the engine, user changes here.
+/// </summary>
+public sealed class OperatorActions(EngineSession session, IAuthorizationService authorization, LiveNotifier notifier, UserStore users, ILogger<OperatorActions> logger)
+{
+    public const int MaxReasonLength = 500;
+
+    public Task<ActionOutcome> EngageKillSwitch(ClaimsPrincipal user, string? reason) => Act(user, Policies.Operate, reason, "engage the kill switch", (who, why, engine) =>
+    {
+        if (engine.KillSwitch.IsEngaged)
+        {
+            return Task.FromResult(ActionOutcome.Refused($"the kill switch is already engaged (by {engine.KillSwitch.State.Who}: {engine.KillSwitch.State.Why})"));
+        }
+        engine.KillSwitch.Engage(who, why, engine.Status().PricesPublished, DateTimeOffset.UtcNow);
+        return Task.FromResult(ActionOutcome.Ok($"kill switch engaged by {who}: no order leaves and every scheduled child order is cancelled"));
+    });
+
+    public Task<ActionOutcome> ReleaseKillSwitch(ClaimsPrincipal user, string? reason) => Act(user, Policies.Operate, reason, "release the kill switch", (who, why, engine) =>
+    {
+        if (!engine.KillSwitch.IsEngaged)
+        {
+            return Task.FromResult(ActionOutcome.Refused("the kill switch is not engaged"));
+        }
+        engine.KillSwitch.Release(who, why, DateTimeOffset.UtcNow);
+        return Task.FromResult(ActionOutcome.Ok($"kill switch released by {who}: trading may resume"));
+    });
+
+    public Task<ActionOutcome> ReleaseBreaker(ClaimsPrincipal user, BreakerKind kind, string? target, string? reason) =>
+        Act(user, Policies.Operate, reason, "release a circuit breaker", (who, why, engine) => Send(engine, new ReleaseBreaker(who, why, kind, target)));
+
+    public Task<ActionOutcome> DecideApproval(ClaimsPrincipal user, string accountId, bool approve, string? reason) =>
+        Act(user, Policies.Operate, reason, approve ? "approve trades" : "reject trades", async (who, why, engine) =>
+        {
+            var outcome = await Send(engine, new DecideApproval(who, why, accountId, approve)).ConfigureAwait(false);
+            // A refusal by the risk gate (prices moved past the collar since the plan was held) names the rule, not the account.
+            return outcome.Message.Contains(accountId, StringComparison.Ordinal) ? outcome : outcome with { Message = $"{accountId}: {outcome.Message}" };
+        });
+
+    /// <summary>How many accounts a policy change would touch (0 when the target is unknown).</summary>
+    public int AccountsAffected(PolicyScope scope, string target)
+    {
+        if (session.Engine is not { } engine)
+        {
+            return 0;
+        }
+        var book = engine.Book;
+        if (scope == PolicyScope.Account)
+        {
+            return book.FindAccount(target) >= 0 ? 1 : 0;
+        }
+        var model = -1;
+        for (var m = 0; m < book.Models.Count; m++)
+        {
+            model = book.Models[m].Id == target ? m : model;
+        }
+        var count = 0;
+        for (var a = 0; model >= 0 && a < book.AccountCount; a++)
+        {
+            count += book.ModelIndex(a) == model ? 1 : 0;
+        }
+        return count;
+    }
+
+    public Task<ActionOutcome> ChangePolicy(ClaimsPrincipal user, PolicyForm form, string? reason) => Act(user, Policies.Administer, reason, "change a policy", (who, why, engine) =>
+    {
+        var problems = form.Validate(engine.Book.Instruments);
+        if (problems.Count > 0)
+        {
+            return Task.FromResult(ActionOutcome.Refused(string.Join(" ", problems.Select(p => p.Message))));
+        }
+        var change = form.Copy();
+        var edit = new EditPolicy(who, $"{why} ({change.Describe()})", change.Scope == PolicyScope.Account ? change.Target : null, change.Scope == PolicyScope.Model ? change.Target : null, change.ApplyTo);
+        return Send(engine, edit);
+    });
+
+    public Task<ActionOutcome> AddUser(ClaimsPrincipal user, string name, string role, string password, string? reason) =>
+        ManageUsers(user, reason, "UserAdded", name, $"user {name} added with role {role}", () => users.Add(name, role, password));
+
+    public Task<ActionOutcome> SetRole(ClaimsPrincipal user, string name, string role, string? reason) =>
+        ManageUsers(user, reason, "UserRoleChanged", name, $"user {name} now has role {role}", () => users.SetRole(name, role, user.Identity?.Name ?? ""));
+
+    public Task<ActionOutcome> SetPassword(ClaimsPrincipal user, string name, string password, string? reason) =>
+        ManageUsers(user, reason, "UserPasswordReset", name, $"password of user {name} reset", () => users.SetPassword(name, password));
+
+    public Task<ActionOutcome> RemoveUser(ClaimsPrincipal user, string name, string? reason) =>
+        ManageUsers(user, reason, "UserRemoved", name, $"user {name} removed", () => users.Remove(name, user.Identity?.Name ?? ""));
+
+    private Task<ActionOutcome> ManageUsers(ClaimsPrincipal user, string? reason, string action, string name, string done, Func<string?> change) =>
+        Act(user, Policies.Administer, reason, "manage users", (who, why, _) =>
+        {
+            if (change() is { } problem)
+            {
+                return Task.FromResult(ActionOutcome.Refused(problem));
+            }
+            session.Chain?.Append(AuditEntries.OperatorAction(action, who, why, done, [new("user", name)]));
+            return Task.FromResult(ActionOutcome.Ok(done));
+        }, needsEngine: false);
+
+    private static async Task<ActionOutcome> Send(EngineHost engine, ControlCommand command)
+    {
+        var result = await engine.Control.Send(command).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return result.Applied ? ActionOutcome.Ok(result.Detail) : ActionOutcome.Refused(result.Detail);
+    }
+
+    private async Task<ActionOutcome> Act(ClaimsPrincipal user, string policy, string? reason, string what, Func<string, string, EngineHost, Task<ActionOutcome>> action, bool needsEngine = true)
+    {
+        var who = user.Identity?.Name;
+        if (user.Identity?.IsAuthenticated != true || string.IsNullOrEmpty(who) || !(await authorization.AuthorizeAsync(user, policy).ConfigureAwait(false)).Succeeded)
+        {
+            logger.LogWarning("Refused: {User} may not {What}", who ?? "anonymous", what);
+            return ActionOutcome.Denied($"{who ?? "an anonymous user"} may not {what}: it needs the {RoleOf(policy)} role");
+        }
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            return ActionOutcome.Refused($"to {what}, give a reason: it goes into the audit trail");
+        }
+        if (reason.Length > MaxReasonLength)
+        {
+            return ActionOutcome.Refused($"the reason is {reason.Length} characters; keep it to {MaxReasonLength}");
+        }
+        if (needsEngine && session.Engine is null)
+        {
+            return ActionOutcome.Refused($"the engine is not running yet ({session.Progress})");
+        }
+        try
+        {
+            var outcome = await action(who, reason.Trim(), session.Engine!).ConfigureAwait(false);
+            logger.LogInformation("{User} asked to {What}: {Outcome}", who, what, outcome.Message);
+            return outcome;
+        }
+        catch (TimeoutException)
+        {
+            return ActionOutcome.Refused("the engine did not answer within 30 seconds; the command is still queued and will be audited when applied");
+        }
+        finally
+        {
+            notifier.RefreshSoon();
+        }
+    }
+
+    private static string RoleOf(string policy) => policy switch
+    {
+        Policies.Operate => Roles.Operator,
+        Policies.Administer => Roles.Admin,
+        _ => Roles.Viewer,
+    };
+}

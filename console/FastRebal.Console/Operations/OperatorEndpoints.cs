@@ -1,0 +1,69 @@
+using System.Text;
+using FastRebal.Console.Engine;
+using FastRebal.Console.Security;
+using FastRebal.Engine.Audit;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace FastRebal.Console.Operations;
+
+/// <summary>
+/// The console's HTTP endpoints besides the pages: the kill switch as form posts (operator role, antiforgery), the
+/// engine status as JSON and the audit report download (viewer role). The pages call <see cref="OperatorActions"/>
+/// directly; these exist for scripts and other tools, and a viewer posting to them is refused with 403.
+/// </summary>
+public static class OperatorEndpoints
+{
+    public static void MapOperatorEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/kill-switch/engage", async ([FromForm] string? reason, HttpContext context, OperatorActions actions) =>
+            Reply(await actions.EngageKillSwitch(context.User, reason))).RequireAuthorization(Policies.Operate);
+
+        app.MapPost("/api/kill-switch/release", async ([FromForm] string? reason, HttpContext context, OperatorActions actions) =>
+            Reply(await actions.ReleaseKillSwitch(context.User, reason))).RequireAuthorization(Policies.Operate);
+
+        app.MapGet("/api/status", (EngineSession session) => session.Engine is { } engine
+            ? Results.Ok(engine.Status())
+            : Results.Json(new { phase = session.Phase.ToString(), progress = session.Progress }, statusCode: StatusCodes.Status503ServiceUnavailable))
+            .RequireAuthorization(Policies.View);
+
+        app.MapGet("/audit/report", (string? account, DateOnly? from, DateOnly? to, string? format, EngineSession session, IOptions<ConsoleSettings> settings) =>
+        {
+            if (session.Audit is not { } audit)
+            {
+                return Results.Problem("the audit chain is off (Console:Audit is false)", statusCode: StatusCodes.Status404NotFound);
+            }
+            if (string.IsNullOrWhiteSpace(account))
+            {
+                return Results.Problem("name the account: ?account=A0000001", statusCode: StatusCodes.Status400BadRequest);
+            }
+            if (format is not (null or "csv" or "html"))
+            {
+                return Results.Problem($"format must be csv or html (got '{format}')", statusCode: StatusCodes.Status400BadRequest);
+            }
+            var megabytes = new FileInfo(audit.Path).Length / (1024 * 1024);
+            if (megabytes > settings.Value.VerifyLimitMegabytes)
+            {
+                // A report reads the whole chain into memory: not inside a console serving people.
+                return Results.Problem($"the audit file is {megabytes:N0} MB, over the {settings.Value.VerifyLimitMegabytes} MB the console reads itself; use: fastrebal audit report --file {audit.Path} --account {account} --from DATE --to DATE",
+                    statusCode: StatusCodes.Status413PayloadTooLarge);
+            }
+            var query = new AuditReportQuery(account, from ?? DateOnly.MinValue, to ?? DateOnly.MaxValue);
+            var content = FileAuditStore.Read(audit.Path);
+            var records = content.Records.Where(query.Includes).ToList();
+            using var writer = new StringWriter();
+            if (format == "html")
+            {
+                AuditReport.WriteHtml(writer, records, query, audit.Path, AuditVerifier.Verify(content.Lines, content.Torn, content.Seal));
+                return Results.File(Encoding.UTF8.GetBytes(writer.ToString()), "text/html", $"audit-{account}.html");
+            }
+            AuditReport.WriteCsv(writer, records);
+            return Results.File(Encoding.UTF8.GetBytes(writer.ToString()), "text/csv", $"audit-{account}.csv");
+        }).RequireAuthorization(Policies.View);
+    }
+
+    private static IResult Reply(ActionOutcome outcome) =>
+        outcome.Forbidden ? Results.Json(outcome, statusCode: StatusCodes.Status403Forbidden)
+        : outcome.Done ? Results.Ok(outcome)
+        : Results.Json(outcome, statusCode: StatusCodes.Status409Conflict);
+}

@@ -1,0 +1,82 @@
+using FastRebal.Console.Engine;
+using FastRebal.Engine.Audit;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace FastRebal.Console.Tests.Engine;
+
+public class EngineSessionTests
+{
+    private static EngineSession Session(string directory, int rolloverMegabytes = 256, string feed = "random") => new(
+        Options.Create(new EngineSettings { Accounts = 300, Positions = 10, Seed = 4 }),
+        Options.Create(new FeedSettings { Kind = feed, TicksPerSecond = 500 }),
+        Options.Create(new ConsoleSettings { DataDirectory = directory, AuditRolloverMegabytes = rolloverMegabytes }),
+        NullLogger<EngineSession>.Instance);
+
+    [Fact]
+    public async Task The_session_runs_the_engine_with_its_audit_chain_blotter_and_kill_switch_in_the_data_directory()
+    {
+        var directory = TestServices.TempDirectory();
+        var session = Session(directory);
+
+        await session.StartAsync(CancellationToken.None);
+        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(EnginePhase.Running, session.Phase);
+        Assert.Equal(300, session.Running.Book.AccountCount);
+        session.Running.KillSwitch.Engage("olga", "session test", 0, DateTimeOffset.UtcNow);
+        await session.StopAsync(CancellationToken.None);
+
+        Assert.Equal(EnginePhase.Stopped, session.Phase);
+        Assert.True(File.Exists(Path.Combine(directory, "blotter.csv")));
+        Assert.Contains("session test", await File.ReadAllTextAsync(Path.Combine(directory, "killswitch.json")), StringComparison.Ordinal);
+        var verification = FileAuditStore.VerifyFiles(Path.Combine(directory, "audit.jsonl"));
+        Assert.True(verification.Intact, verification.Message);
+        Assert.Contains(FileAuditStore.Read(Path.Combine(directory, "audit.jsonl")).Records, r => r.Entry.Rule == "KillSwitchEngaged" && r.Entry.Actor == "olga");
+    }
+
+    [Fact]
+    public async Task A_live_audit_file_over_the_limit_is_moved_aside_and_the_new_chain_starts_by_naming_it()
+    {
+        var directory = TestServices.TempDirectory();
+        var live = Path.Combine(directory, "audit.jsonl");
+        using (var previous = new AuditChain(FileAuditStore.Open(live).Store!))
+        {
+            previous.Append(AuditEntries.OperatorAction("Test", "ops", "earlier run", "one"));
+            previous.Append(AuditEntries.OperatorAction("Test", "ops", "earlier run", "two"));
+        }
+        var session = Session(directory, rolloverMegabytes: 0);
+
+        await session.StartAsync(CancellationToken.None);
+        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        await session.StopAsync(CancellationToken.None);
+
+        var archive = Assert.Single(Directory.GetFiles(directory, "audit-*.jsonl"));
+        Assert.True(FileAuditStore.VerifyFiles(archive).Intact);
+        Assert.Equal(2, FileAuditStore.Read(archive).Records.Count());
+        var first = FileAuditStore.Read(live).Records.First();
+        Assert.Equal(1, first.Sequence);
+        Assert.Equal("AuditFileRolledOver", first.Entry.Rule);
+        Assert.Equal(Path.GetFileName(archive), first.Entry.Figure("previousFile"));
+        Assert.Equal("2", first.Entry.Figure("previousSealedSequence"));
+        Assert.True(FileAuditStore.VerifyFiles(live).Intact);
+    }
+
+    [Fact]
+    public async Task Bad_settings_stop_the_engine_with_every_problem_named()
+    {
+        var session = new EngineSession(
+            Options.Create(new EngineSettings { Accounts = 0 }),
+            Options.Create(new FeedSettings { Kind = "tape" }),
+            Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory() }),
+            NullLogger<EngineSession>.Instance);
+
+        await session.StartAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => session.Ready.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(EnginePhase.Failed, session.Phase);
+        Assert.Contains("Engine:Accounts must be 1 to 5,000,000 (got 0)", session.Progress, StringComparison.Ordinal);
+        Assert.Contains("Feed:Kind must be replay or random (got 'tape')", session.Progress, StringComparison.Ordinal);
+        await session.StopAsync(CancellationToken.None);
+    }
+}

@@ -1,0 +1,60 @@
+using FastRebal.Console.Operations;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Console.Tests.Operations;
+
+public class PolicyFormTests
+{
+    private static readonly InstrumentTable Instruments = new([new Instrument("SPY", "SPY", "US Equity")]);
+
+    public static TheoryData<Action<PolicyForm>, string, string> BadForms => new()
+    {
+        { f => f.BandWidthPercent = 0, nameof(PolicyForm.BandWidthPercent), "Band width must be more than 0% and less than 100% (got 0)." },
+        { f => f.BandWidthPercent = 100, nameof(PolicyForm.BandWidthPercent), "(got 100)" },
+        { f => f.BandWidthPercent = double.NaN, nameof(PolicyForm.BandWidthPercent), "(got NaN)" },
+        { f => f.BandWidthPercent = 60, nameof(PolicyForm.BandWidthPercent), "would never trigger" },
+        { f => (f.Trigger, f.Calendar) = (RebalanceTrigger.Calendar, CalendarSchedule.None), nameof(PolicyForm.Calendar), "needs a calendar schedule" },
+        { f => f.MinDaysBetweenRebalances = -1, nameof(PolicyForm.MinDaysBetweenRebalances), "(got -1)" },
+        { f => f.CashReserveAmount = -5, nameof(PolicyForm.CashReserveAmount), "must not be negative (got -5)" },
+        { f => f.CashReservePercent = 100, nameof(PolicyForm.CashReservePercent), "(got 100)" },
+        { f => f.MinTradeValue = -1, nameof(PolicyForm.MinTradeValue), "must not be negative (got -1)" },
+        { f => f.Target = " ", nameof(PolicyForm.Target), "Choose a model." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadForms))]
+    public void Each_bad_field_is_named_with_its_value(Action<PolicyForm> spoil, string field, string message)
+    {
+        var form = new PolicyForm { Target = "BAL" };
+        spoil(form);
+
+        var problem = Assert.Single(form.Validate(Instruments));
+
+        Assert.Equal(field, problem.Field);
+        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Applying_a_form_changes_its_fields_in_engine_units_and_keeps_the_rest_of_the_policy()
+    {
+        var current = new InvestmentPolicy { Id = "IPS-1", Version = 3, RestrictedInstruments = ["SPY"], TaxStatus = TaxStatus.TaxDeferred, FractionalShares = true };
+        var form = PolicyForm.From(current, PolicyScope.Account, "A0000001");
+        form.BandWidthPercent = 2.5;
+        form.BandType = BandType.Relative;
+        form.CashReservePercent = 1;
+        form.MinTradeValue = 100;
+
+        var next = form.ApplyTo(current);
+
+        Assert.Empty(form.Validate(Instruments));
+        Assert.Equal(0.025, next.BandWidth, 12);
+        Assert.Equal(BandType.Relative, next.BandType);
+        Assert.Equal(0.01, next.CashReservePercent, 12);
+        Assert.Equal(100m, next.MinTradeValue);
+        Assert.Equal(["SPY"], next.RestrictedInstruments!);
+        Assert.Equal(TaxStatus.TaxDeferred, next.TaxStatus);
+        Assert.True(next.FractionalShares);
+        Assert.Equal(("IPS-1", 3), (next.Id, next.Version));
+    }
+}
