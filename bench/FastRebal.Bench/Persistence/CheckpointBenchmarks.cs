@@ -9,10 +9,12 @@ using MemoryPack;
 namespace FastRebal.Bench.Persistence;
 
 /// <summary>
-/// A checkpoint of a firm of 100k accounts x 20 positions with its day open: the engine's whole path (copy the
-/// state between batches, serialize with MemoryPack, upsert into FASTER, take a FASTER snapshot checkpoint, prune,
-/// truncate the journal). The baseline writes the same serialized bytes to one file with one fsync: the floor any
-/// checkpoint of this state has on this disk.
+/// A checkpoint of a firm of 100k accounts x 20 positions after five seconds of live trading (a seeded random walk
+/// as fast as the engine takes it, after the day's opening): the engine's whole path (copy the state, serialize
+/// with MemoryPack, upsert into FASTER, take a FASTER snapshot checkpoint, prune, truncate the journal). Policies
+/// did not change since the previous checkpoint, so their records are kept, as in steady running. The baseline
+/// writes the serialized holdings and per-account decision state to one file with one fsync: the floor for
+/// putting that much on this disk.
 /// </summary>
 [Config(typeof(BenchConfig))]
 [BenchmarkCategory("persistence")]
@@ -30,13 +32,14 @@ public class CheckpointBenchmarks
     {
         folder = Directory.CreateTempSubdirectory("fastrebal-bench-checkpoint-").FullName;
         var firm = FirmGenerator.Generate(new FirmSpec(Accounts, 20, 42), FirmGenerator.LoadHistory(42));
-        var feed = new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 42);
+        var feed = new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 42, meanReversion: 0.00125, marketStart: new DateTimeOffset(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero));
         engine = new EngineHost(firm.Book, feed, new InMemoryOrderSink(), new EngineOptions
         {
             Durability = new DurabilityOptions { Directory = Path.Combine(folder, "state"), CheckpointInterval = Timeout.InfiniteTimeSpan },
         });
-        // Open the day as a start does (its decisions leave trades in flight and accounts parked), then stop.
+        // Open the day, trade for a while (the opening's orders fill and are applied), then stop.
         engine.Start();
+        Thread.Sleep(TimeSpan.FromSeconds(5));
         engine.Stop();
         var image = new EngineImage();
         var chunks = BookState.Capture(firm.Book, image);

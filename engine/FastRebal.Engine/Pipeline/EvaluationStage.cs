@@ -119,7 +119,10 @@ public sealed class EvaluationStage
     private readonly IPlanGate gate;
     private readonly IOrderPublisher publisher;
     private readonly LatencyRecorder priceToDecision;
-    private readonly bool parallelSweep;
+    private readonly bool parallelSweepOption;
+
+    /// <summary>Full sweeps use both cores: when the host asked for it, and always while recovering (nothing else runs then).</summary>
+    private bool parallelSweep => parallelSweepOption || replaying;
 
     private readonly double[] batchPrice;
     private readonly int[] changedInstruments;
@@ -189,7 +192,7 @@ public sealed class EvaluationStage
         this.gate = gate;
         this.publisher = publisher;
         this.priceToDecision = priceToDecision;
-        this.parallelSweep = parallelSweep;
+        parallelSweepOption = parallelSweep;
         holdings = new HoldingsIndex(book);
         report = new DriftReport(book);
         batchPrice = new double[book.Instruments.Count];
@@ -351,22 +354,22 @@ public sealed class EvaluationStage
             {
                 Add(price);
             }
+            batchMarketTime = entry.MarketTime;
+            lastFeedPosition = Math.Max(lastFeedPosition, entry.FeedPosition);
+            batchFills.Clear();
+            batchFills.AddRange(entry.Fills ?? []);
+            batchCommands.Clear();
+            foreach (var command in entry.Commands ?? [])
+            {
+                batchCommands.Add((null, command));
+            }
+            // The audit writer drops what the chain already holds (see AuditWriter.ResumeAfter) and adds what a crash lost.
+            Evaluate();
         }
         finally
         {
             replaying = false;
         }
-        batchMarketTime = entry.MarketTime;
-        lastFeedPosition = Math.Max(lastFeedPosition, entry.FeedPosition);
-        batchFills.Clear();
-        batchFills.AddRange(entry.Fills ?? []);
-        batchCommands.Clear();
-        foreach (var command in entry.Commands ?? [])
-        {
-            batchCommands.Add((null, command));
-        }
-        // The audit writer drops what the chain already holds (see AuditWriter.ResumeAfter) and adds what a crash lost.
-        Evaluate();
         if (sequence != entry.Sequence)
         {
             throw new InvalidOperationException($"journal replay out of step: entry {entry.Sequence} replayed as batch {sequence}");
@@ -442,8 +445,8 @@ public sealed class EvaluationStage
             classBands.Refresh(a);
         }
         // The drift figures are a function of the book: sweep once so the console and the breakers see them at once.
-        book.RefreshMarks(parallelSweep);
-        DriftSweep.RunRange(book, report, 0, book.AccountCount, parallel: parallelSweep);
+        book.RefreshMarks(parallel: true);
+        DriftSweep.RunRange(book, report, 0, book.AccountCount, parallel: true);
         marksPending = false;
         sweepAllRequested = false;
     }
