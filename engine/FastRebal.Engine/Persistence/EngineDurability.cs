@@ -103,6 +103,7 @@ public sealed class EngineDurability : IDisposable
         engine.Evaluation.Journal = Journal;
         engine.Evaluation.AfterBatch = OnBatchEnd;
         engine.Ingest.Journal = Journal;
+        engine.Orders.Journal = Journal;
     }
 
     /// <summary>Starts the checkpoint schedule (after recovery, when the stages run).</summary>

@@ -220,7 +220,8 @@ public sealed class IngestLoop
             return false;
         }
         var first = Counters.TicksRead + 1;
-        Journal?.AppendTicks(first, buffer[from..to]);
+        // The whole read goes as it is (serialized before the buffer is read into again); a part is copied.
+        Journal?.AppendTicks(first, from == 0 && to == buffer.Length ? buffer : buffer[from..to]);
         var changed = false;
         for (var i = from; i < to; i++)
         {

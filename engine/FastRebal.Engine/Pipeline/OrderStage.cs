@@ -80,7 +80,15 @@ public sealed class OrderStage
         public long Origin { get; } = origin;
 
         public bool FirstChildSent { get; set; }
+
+        /// <summary>The newest input batch behind the block's trades: its orders wait until the journal has it on disk.</summary>
+        public long InputBatch { get; init; }
     }
+
+    /// <summary>The durable engine's journal: no child leaves before the batch that caused it is on disk. None when null.</summary>
+    internal Persistence.InputJournal? Journal { get; set; }
+
+    private long batchOfPendingTrades;
 
     /// <summary>
     /// Open orders for a checkpoint: working blocks and scheduled children. Call only while the stage is idle (its
@@ -179,6 +187,7 @@ public sealed class OrderStage
             return;
         }
         Counters.TradesReceived++;
+        batchOfPendingTrades = Math.Max(batchOfPendingTrades, order.Sequence);
         var trade = new Trade(book.AccountId(order.Account), book.Instruments[order.Instrument].Id, order.Side, order.Quantity, order.Price, "");
         batchTrades.Add(trade);
         originOf[(trade.AccountId, trade.InstrumentId, trade.Side)] = order.OriginTimestamp;
@@ -202,10 +211,11 @@ public sealed class OrderStage
                 CancelEverything();
                 break;
             }
+            var live = blocks[child.BlockId];
+            Journal?.EnsureDurable(live.InputBatch);
             sink.Send(child);
             Persistence.CrashPoints.Reach(Persistence.CrashPoints.OrderSent);
             Counters.ChildrenSent++;
-            var live = blocks[child.BlockId];
             // A block's first child ends its tick-to-order time, counted once per tick: the blocks one flush forms
             // (an instrument and side each) share the tick that caused them.
             if (!live.FirstChildSent)
@@ -247,13 +257,14 @@ public sealed class OrderStage
                 accounts[allocation.AccountId] = book.FindAccount(allocation.AccountId);
                 origin = Math.Min(origin, originOf.GetValueOrDefault((allocation.AccountId, block.InstrumentId, block.Side), long.MaxValue));
             }
-            blocks[block.Id] = new LiveBlock(block, instrument, accounts, origin);
+            blocks[block.Id] = new LiveBlock(block, instrument, accounts, origin) { InputBatch = batchOfPendingTrades };
             var children = slicer.Slice(block, averageDailyVolume(instrument), block.Allocations[0].Price, now);
             scheduler.Add(children);
             Counters.Blocks++;
         }
         batchTrades.Clear();
         originOf.Clear();
+        batchOfPendingTrades = 0;
     }
 
     private void RecordFill(LiveBlock live, decimal quantity, decimal price)

@@ -130,13 +130,14 @@ public sealed class CrashRecoveryTests : IDisposable
         var journal = Path.Combine(folder, "truncated", "journal", "journal.log.0");
         using (var file = new FileStream(journal, FileMode.Open))
         {
-            file.SetLength(file.Length - 3000);
+            // Well past what a crash leaves uncommitted: committed entries are gone.
+            file.SetLength(file.Length - 20_000);
         }
 
         var finished = ChildRun.Run(Durable("truncated"));
 
         Assert.Equal(0, finished.ExitCode);
-        Assert.Contains("its last commit recorded batch 120, but only batches up to", finished.Output);
+        Assert.Matches(@"its last commit recorded batch \d+, but only batches up to \d+ could be read", finished.Output);
         Assert.Contains("entries are missing from its tail", finished.Output);
         Assert.Matches(@"kill switch\s+ENGAGED", finished.Output);
     }
