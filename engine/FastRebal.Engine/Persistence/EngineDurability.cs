@@ -223,6 +223,9 @@ public sealed class EngineDurability : IDisposable
 
     private CheckpointInfo Write(EngineImage image, AccountChunk[] chunks, PolicyChunk?[] policies)
     {
+        // The journal up to the checkpoint (its verifier state entry, the batches it includes) must be on disk before
+        // the checkpoint is: with group commit it may not be yet, and a checkpoint must never point past the journal.
+        Journal.Commit();
         var started = Stopwatch.GetTimestamp();
         var bytes = new byte[]?[chunks.Length + policies.Length];
         for (var i = 0; i < chunks.Length; i++)

@@ -230,10 +230,9 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("the engine was already started");
         }
         orderProcessor.Start();
-        if (Durability is not null && auditWriter is not null)
+        if (Durability is not null)
         {
-            var (lastBatch, records) = AuditWriter.LastBatchIn(auditWriter.Chain);
-            auditWriter.ResumeAfter(lastBatch, records);
+            ResumeAudit();
         }
         // A durable engine with state on disk continues from it (the journal holds the day's opening already).
         if (Durability?.Recover() is not { Recovered: true } recovery)
@@ -269,7 +268,15 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         auditWriter?.Complete();
         if (Durability is { } durable && Options.Durability!.CheckpointOnStop && fault is null)
         {
-            durable.CheckpointStopped();
+            try
+            {
+                durable.CheckpointStopped();
+            }
+            catch (Exception e) when (e is IOException or FASTER.core.FasterException)
+            {
+                // Not fatal: the journal holds every input, so the next start replays it from the last checkpoint.
+                Options.Durability.Log?.Invoke($"checkpoint at stop failed: {e.Message}; the next start replays the journal instead");
+            }
         }
     }
 
@@ -309,16 +316,22 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("the engine was already started");
         }
         orderProcessor.Start();
-        if (auditWriter is not null)
-        {
-            var (lastBatch, records) = AuditWriter.LastBatchIn(auditWriter.Chain);
-            auditWriter.ResumeAfter(lastBatch, records);
-        }
+        ResumeAudit();
         var recovery = durable.Recover();
         orderProcessor.Stop();
         auditWriter?.Complete();
         Volatile.Write(ref stopped, 1);
         return recovery;
+    }
+
+    /// <summary>Tells the audit writer which records of the batches recovery replays the chain already holds.</summary>
+    private void ResumeAudit()
+    {
+        if (auditWriter is not null)
+        {
+            var (lastBatch, records) = AuditWriter.LastBatchIn(auditWriter.Chain);
+            auditWriter.ResumeAfter(lastBatch, records);
+        }
     }
 
     /// <summary>
