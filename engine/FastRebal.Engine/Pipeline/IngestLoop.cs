@@ -89,8 +89,9 @@ public sealed class IngestLoop
     /// </summary>
     internal Persistence.VerifierImage CaptureVerifier()
     {
-        var image = verifier.Capture(Counters.TicksRead);
-        image.Unpublished = [.. dayEvents];
+        // Before the thread runs (a recovery saved as a checkpoint at once), what it would resume from is the state.
+        var image = verifier.Capture(Math.Max(Counters.TicksRead, resumeAfter));
+        image.Unpublished = [.. carried, .. dayEvents];
         image.LastDay = lastDay;
         return image;
     }
