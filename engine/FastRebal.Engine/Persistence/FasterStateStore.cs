@@ -179,6 +179,10 @@ public sealed class FasterStateStore : IStateStore
 
     public (EngineImage Image, AccountChunk[] Chunks, PolicyChunk[] Policies) Load(CheckpointInfo checkpoint)
     {
+        if (!Directory.Exists(Path.Combine(directory, "checkpoints", "cpr-checkpoints", checkpoint.Token.ToString())))
+        {
+            throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): its files are missing");
+        }
         // Recovery rebuilds the store from the checkpoint: a fresh instance, so a failed attempt leaves nothing behind.
         session.Dispose();
         store.Dispose();

@@ -116,27 +116,38 @@ public sealed class CrashRecoveryTests : IDisposable
         Assert.Equal(Entries(referenceAudit), Entries(audit));
     }
 
-    [Fact]
-    public void A_damaged_newest_checkpoint_falls_back_to_the_one_before_with_a_longer_replay()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_damaged_or_missing_newest_checkpoint_falls_back_to_the_one_before_with_a_longer_replay(bool missing)
     {
-        var crashed = ChildRun.Run(Durable("damaged", "--checkpoint-interval", "00:00:00.1"), crashAt: "journal-appended:120");
+        var name = missing ? "missing" : "damaged";
+        var crashed = ChildRun.Run(Durable(name, "--checkpoint-interval", "00:00:00.1"), crashAt: "journal-appended:120");
         Assert.True(crashed.Killed);
-        var catalog = File.ReadAllText(Path.Combine(folder, "damaged", "state", "checkpoints.json"));
+        var catalog = File.ReadAllText(Path.Combine(folder, name, "state", "checkpoints.json"));
         var newest = System.Text.Json.JsonDocument.Parse(catalog).RootElement.EnumerateArray().Select(c => c.GetProperty("Token").GetString()!).First();
-        var snapshot = Directory.GetFiles(Path.Combine(folder, "damaged", "state", "checkpoints", "cpr-checkpoints", newest), "snapshot.dat*").Single();
-        var bytes = File.ReadAllBytes(snapshot);
-        for (var i = 64; i < bytes.Length; i += 997)
+        var files = Path.Combine(folder, name, "state", "checkpoints", "cpr-checkpoints", newest);
+        if (missing)
         {
-            bytes[i] ^= 0x5A;
+            Directory.Delete(files, recursive: true);
         }
-        File.WriteAllBytes(snapshot, bytes);
+        else
+        {
+            var snapshot = Directory.GetFiles(files, "snapshot.dat*").Single();
+            var bytes = File.ReadAllBytes(snapshot);
+            for (var i = 64; i < bytes.Length; i += 997)
+            {
+                bytes[i] ^= 0x5A;
+            }
+            File.WriteAllBytes(snapshot, bytes);
+        }
 
-        var finished = ChildRun.Run(Durable("damaged"));
+        var finished = ChildRun.Run(Durable(name));
 
         Assert.Contains($"checkpoint {newest}", finished.Output);
-        Assert.Contains("is unusable", finished.Output);
+        Assert.Contains(missing ? "its files are missing" : "does not match its hash", finished.Output);
         Assert.Contains("falling back to the one before it", finished.Output);
-        AssertSameAsNeverKilled("damaged", finished);
+        AssertSameAsNeverKilled(name, finished);
     }
 
     [Fact]
