@@ -117,7 +117,11 @@ public sealed class IngestLoop
         thread.Start();
     }
 
-    /// <summary>Stops reading the feed; everything already read is published before the thread ends.</summary>
+    /// <summary>
+    /// Stops reading the feed; everything already verified is published before the thread ends, except, in a
+    /// lockstep replay, the unfinished day's prices: those stay with the verifier's state (a durable engine's last
+    /// checkpoint keeps them), so no day is ever evaluated in two parts.
+    /// </summary>
     public void Stop()
     {
         stop.Set();
