@@ -15,6 +15,18 @@ namespace FastRebal.Engine.Pipeline;
 public interface IOrderPublisher
 {
     void Publish(in OrderEvent order);
+
+    /// <summary>
+    /// Publishes events in order as one hand-off: an account's trades and the flush after them wake the order stage
+    /// once, not once per trade (each wake-up of a sleeping stage costs the publisher a system call).
+    /// </summary>
+    void PublishAll(ReadOnlySpan<OrderEvent> orders)
+    {
+        foreach (ref readonly var order in orders)
+        {
+            Publish(order);
+        }
+    }
 }
 
 /// <summary>What the evaluation stage asks of the risk layer: breakers watch drift, and a plan is released whole or not at all.</summary>
@@ -166,6 +178,7 @@ public sealed class EvaluationStage
     private readonly List<AccountFill> batchFills = [];
     private readonly List<(ControlCommand? Original, JournaledCommand Resolved)> batchCommands = [];
     private readonly Dictionary<int, InvestmentPolicy> policyOverlay = [];
+    private readonly List<OrderEvent> outgoing = [];
 
     public EvaluationStage(
         AccountBook book,
@@ -509,11 +522,14 @@ public sealed class EvaluationStage
     /// once, so a price move reaches the market without waiting for the rest of the batch's decisions; after it,
     /// blocks gather up to <c>accountsPerBlock</c> accounts, and the batch's end flushes the rest.
     /// </summary>
-    private void FlushBlocks()
+    private void FlushBlocks() => publisher.Publish(BlockFlush());
+
+    /// <summary>The heartbeat that closes the blocks published so far (see <see cref="FlushBlocks"/>).</summary>
+    private OrderEvent BlockFlush()
     {
-        publisher.Publish(new OrderEvent { Kind = OrderEventKind.Heartbeat, MarketTime = batchMarketTime, Sequence = ++blockSequence });
         releasedSinceFlush = 0;
         flushedThisBatch = true;
+        return new OrderEvent { Kind = OrderEventKind.Heartbeat, MarketTime = batchMarketTime, Sequence = ++blockSequence };
     }
 
     /// <summary>
@@ -703,9 +719,10 @@ public sealed class EvaluationStage
             return decision with { Reason = $"{decision.Reason}; held by the risk gate: {refusal}", TradeCount = 0 };
         }
         var origin = receivedCount > 0 ? receivedAt[0] : Stopwatch.GetTimestamp();
+        outgoing.Clear();
         foreach (var (instrument, trade) in trades)
         {
-            publisher.Publish(new OrderEvent
+            outgoing.Add(new OrderEvent
             {
                 Kind = OrderEventKind.Trade,
                 Account = a,
@@ -728,8 +745,9 @@ public sealed class EvaluationStage
         openTrades[a] = trades.Length;
         if (++releasedSinceFlush >= (flushedThisBatch ? accountsPerBlock : 1))
         {
-            FlushBlocks();
+            outgoing.Add(BlockFlush());
         }
+        publisher.PublishAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(outgoing));
         rebalancing[a] = decision.Action == DecisionAction.Rebalance;
         Counters.TradesReleased += trades.Length;
         if (decision.Action == DecisionAction.Rebalance)

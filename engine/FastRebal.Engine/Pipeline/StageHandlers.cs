@@ -48,4 +48,19 @@ public sealed class RingOrderPublisher(RingBuffer<OrderEvent> ring) : IOrderPubl
         ring[sequence] = order;
         ring.Publish(sequence);
     }
+
+    public void PublishAll(ReadOnlySpan<OrderEvent> orders)
+    {
+        for (var from = 0; from < orders.Length; from += ring.Capacity)
+        {
+            var part = orders.Slice(from, Math.Min(ring.Capacity, orders.Length - from));
+            var high = ring.Next(part.Length);
+            var low = high - part.Length + 1;
+            for (var i = 0; i < part.Length; i++)
+            {
+                ring[low + i] = part[i];
+            }
+            ring.Publish(low, high);
+        }
+    }
 }
