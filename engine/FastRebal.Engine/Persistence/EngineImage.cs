@@ -63,6 +63,12 @@ public sealed partial class AccountChunk
     [MemoryPackOrder(8)] public decimal[] PendingFlow { get; set; } = [];
     [MemoryPackOrder(9)] public double[] ParkedExcess { get; set; } = [];
     [MemoryPackOrder(10)] public int[] ParkedOn { get; set; } = [];
+
+    /// <summary>
+    /// The slots' marks, kept only while a rolling pass is under way: then the accounts it has not reached yet still
+    /// carry older prices than the book's, and recovery must put back exactly those. Null otherwise (marks follow the prices).
+    /// </summary>
+    [MemoryPackOrder(11)] public double[]? Marks { get; set; }
 }
 
 /// <summary>
@@ -99,6 +105,10 @@ public sealed partial class EvaluationImage
     /// <summary>The last reference-index level and its day (the market-wide breaker's previous close).</summary>
     [MemoryPackOrder(9)] public double LastIndexLevel { get; set; }
     [MemoryPackOrder(10)] public int IndexDay { get; set; }
+
+    /// <summary>The rolling pass: the next account it sweeps, and how many accounts it has left (0 = none under way).</summary>
+    [MemoryPackOrder(11)] public int PassCursor { get; set; }
+    [MemoryPackOrder(12)] public int PassRemaining { get; set; }
 }
 
 [MemoryPackable(GenerateType.VersionTolerant)]

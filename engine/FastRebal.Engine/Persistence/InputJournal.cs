@@ -141,7 +141,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
     public long AppendTicks(long firstPosition, SourceTick[] ticks) =>
         Append(new JournalEntry { Kind = JournalEntryKind.Ticks, FirstPosition = firstPosition, Ticks = ticks });
 
-    public void AppendBatch(long sequence, long marketTime, long feedPosition, IReadOnlyList<AccountFill> fills, IReadOnlyList<(ControlCommand? Original, JournaledCommand Resolved)> commands)
+    public void AppendBatch(long sequence, long marketTime, long feedPosition, IReadOnlyList<AccountFill> fills, IReadOnlyList<(ControlCommand? Original, JournaledCommand Resolved)> commands, int sweepLimit = 0)
     {
         Append(new JournalEntry
         {
@@ -151,6 +151,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             FeedPosition = feedPosition,
             Fills = fills.Count == 0 ? null : [.. fills],
             Commands = commands.Count == 0 ? null : [.. commands.Select(c => c.Resolved)],
+            SweepLimit = sweepLimit,
         });
         Interlocked.Exchange(ref lastBatch, sequence);
         batchEnds.Enqueue((sequence, log.TailAddress));

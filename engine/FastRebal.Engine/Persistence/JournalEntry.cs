@@ -67,6 +67,13 @@ public sealed partial class JournalEntry
 
     [MemoryPackOrder(10)]
     public VerifierImage? Verifier { get; set; }
+
+    /// <summary>
+    /// Batch: how many accounts of a rolling pass the batch swept at most (0 = the whole rest of the pass). Chosen by
+    /// whether more input was waiting, which is timing, so it is recorded for replay to do the same.
+    /// </summary>
+    [MemoryPackOrder(11)]
+    public int SweepLimit { get; set; }
 }
 
 /// <summary>

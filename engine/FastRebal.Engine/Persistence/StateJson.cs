@@ -19,5 +19,5 @@ internal static class StateJson
 /// <summary>Where the evaluation stage writes each batch's inputs before applying them.</summary>
 internal interface IBatchJournal
 {
-    void AppendBatch(long sequence, long marketTime, long feedPosition, IReadOnlyList<Pipeline.AccountFill> fills, IReadOnlyList<(Pipeline.ControlCommand? Original, JournaledCommand Resolved)> commands);
+    void AppendBatch(long sequence, long marketTime, long feedPosition, IReadOnlyList<Pipeline.AccountFill> fills, IReadOnlyList<(Pipeline.ControlCommand? Original, JournaledCommand Resolved)> commands, int sweepLimit = 0);
 }

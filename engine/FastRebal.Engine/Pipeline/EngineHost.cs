@@ -180,6 +180,12 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         orderProcessor = new BatchProcessor<OrderEvent, OrderHandler>(orderRing, new OrderHandler(Orders), "fastrebal-orders") { OnFault = Fail };
         // Lockstep waits for both rings before the next day, so fills of one day are applied before the next begins.
         ingest.PipelineIdle = () => priceRing.Backlog == 0 && orderRing.Backlog == 0;
+        if (!options.Lockstep)
+        {
+            // A rolling pass lets waiting prices in between slices. A lockstep replay keeps one pass per day: its
+            // batches, and so its orders, must not depend on timing.
+            Evaluation.MoreInputWaiting = () => priceRing.Cursor.Value > Evaluation.LastRingSequence;
+        }
         Durability?.Attach(new EngineParts(book, Evaluation, Orders, Risk, planGate, KillSwitch, Verifier, ingest, fills, () => orderRing.Backlog == 0, () => auditWriter?.WaitUntilWritten()));
         RegisterMetrics();
     }

@@ -102,6 +102,14 @@ public sealed class EvaluationCounters
 /// <see cref="RedecideDriftStep"/> or the day changes: a breach that cannot be traded must not cost a decision per tick.
 /// Calendar rebalances are checked once a day, in the full sweep that opens it; an account busy then (trades in
 /// flight, halted, awaiting approval) is looked at again at the next day's open.
+/// <para>
+/// A price move most accounts feel starts a rolling pass over the book. While the feed is busy (see
+/// <see cref="BusyFeedPrices"/>), a batch sweeps only <see cref="RollingSlice"/> accounts of the pass and ends, so the next prices are applied within
+/// about a millisecond instead of after a whole pass; the pass goes on from where it stopped, with the newest
+/// prices, until every account has been swept once since the last move. A price therefore reaches every account
+/// within one pass of arriving, not the rest of the current pass plus a whole next one. On a quiet book the whole
+/// pass runs in one batch, and the accounts that ended the last one nearest their bands go first.
+/// </para>
 /// </remarks>
 public sealed class EvaluationStage
 {
@@ -122,6 +130,18 @@ public sealed class EvaluationStage
 
     /// <summary>Large enough for the sweep to split across both cores (see <see cref="DriftSweep.ParallelThreshold"/>).</summary>
     private const int LargestSlice = 4 * DriftSweep.ParallelThreshold;
+
+    /// <summary>
+    /// Accounts of a rolling pass a batch sweeps while the feed is busy: about a millisecond's work on one core, and
+    /// enough for the sweep to use both when asked.
+    /// </summary>
+    public const int RollingSlice = DriftSweep.ParallelThreshold;
+
+    /// <summary>Price changes in one batch from which the feed counts as busy: more will arrive while a whole pass runs.</summary>
+    public const int BusyFeedPrices = 64;
+
+    /// <summary>How close to a band (in weight) an account must be for a pass that starts on a quiet book to sweep and decide it first.</summary>
+    public const double NearBandMargin = RedecideDriftStep;
 
     private readonly AccountBook book;
     private readonly HoldingsIndex holdings;
@@ -149,7 +169,17 @@ public sealed class EvaluationStage
     private int dirtyCount;
     private int stamp = 1;
     private bool sweepAllRequested = true;
-    private bool marksPending;
+
+    // The rolling pass: the next account it sweeps and how many it has left (state, checkpointed); the accounts
+    // swept by passes so far (only for latency); and this batch's limit (0 = none), journaled with the batch.
+    private int passCursor;
+    private int passRemaining;
+    private long passSwept;
+    private int sweepLimit;
+    private readonly int rollingSlice;
+    private readonly int[] decidedStamp;
+    private readonly int[] nearBand;
+    private readonly PassLatency waitingForPass = new();
 
     private readonly int[] openTrades;
     private readonly AssetClassBandIndex classBands;
@@ -191,8 +221,11 @@ public sealed class EvaluationStage
         int maxBatch = 65_536,
         int accountsPerBlock = DefaultAccountsPerBlock,
         TimeSpan? fullSweepInterval = null,
-        AuditWriter? audit = null)
+        AuditWriter? audit = null,
+        int rollingSlice = RollingSlice)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rollingSlice, 1);
+        this.rollingSlice = rollingSlice;
         this.audit = audit;
         ArgumentOutOfRangeException.ThrowIfLessThan(accountsPerBlock, 1);
         var every = fullSweepInterval ?? DefaultFullSweepInterval;
@@ -214,6 +247,8 @@ public sealed class EvaluationStage
         receivedAt = new long[maxBatch];
         dirty = new int[book.AccountCount];
         dirtyStamp = new int[book.AccountCount];
+        decidedStamp = new int[book.AccountCount];
+        nearBand = new int[Math.Max(FirstSlice, book.AccountCount / 8)];
         openTrades = new int[book.AccountCount];
         classBands = new AssetClassBandIndex(book);
         rebalancing = new bool[book.AccountCount];
@@ -266,6 +301,15 @@ public sealed class EvaluationStage
 
     /// <summary>The price ring's sequence of the last event taken (a checkpoint waits until it covers the verifier's snapshot).</summary>
     internal long LastRingSequence { get; set; } = -1;
+
+    /// <summary>
+    /// True when more input waits behind the batch being ended. Set, batches of a busy feed sweep one slice of a
+    /// rolling pass and let the next prices in; none (a lockstep replay, a test) means every batch finishes its pass.
+    /// </summary>
+    internal Func<bool>? MoreInputWaiting { get; set; }
+
+    /// <summary>Whether a rolling pass is under way (some accounts have not been swept since the last broad price move).</summary>
+    internal bool PassUnderWay => passRemaining > 0;
 
     /// <summary>Called on the evaluation thread after every batch (the durable engine takes its checkpoints there).</summary>
     internal Action? AfterBatch { get; set; }
@@ -335,9 +379,12 @@ public sealed class EvaluationStage
         {
             batchCommands.Add((command, Resolve(command)));
         }
+        // A busy feed (a batch that brought many prices, or input already waiting) gets a rolling pass; a quiet one
+        // gets the whole pass at once, since nothing is waiting for it to finish.
+        sweepLimit = MoreInputWaiting is { } waiting && (receivedCount >= BusyFeedPrices || waiting()) ? rollingSlice : 0;
         try
         {
-            Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands);
+            Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands, sweepLimit);
         }
         catch (Exception e)
         {
@@ -369,6 +416,7 @@ public sealed class EvaluationStage
             }
             batchMarketTime = entry.MarketTime;
             lastFeedPosition = Math.Max(lastFeedPosition, entry.FeedPosition);
+            sweepLimit = entry.SweepLimit;
             batchFills.Clear();
             batchFills.AddRange(entry.Fills ?? []);
             batchCommands.Clear();
@@ -403,6 +451,7 @@ public sealed class EvaluationStage
             chunk.PendingFlow = pendingFlow[range];
             chunk.ParkedExcess = parkedExcess[range];
             chunk.ParkedOn = [.. parkedOn[range].Select(d => d.DayNumber)];
+            chunk.Marks = passRemaining > 0 ? book.c.Mark[book.SlotStart[chunk.First]..book.SlotStart[chunk.First + chunk.Count]] : null;
         }
         var held = awaitingApproval.OrderBy(p => p.Key).ToArray();
         return new EvaluationImage
@@ -412,6 +461,8 @@ public sealed class EvaluationStage
             BlockSequence = blockSequence,
             BatchMarketTime = batchMarketTime,
             LastFullSweepAt = lastFullSweepAt,
+            PassCursor = passCursor,
+            PassRemaining = passRemaining,
             AwaitingAccounts = [.. held.Select(p => p.Key)],
             AwaitingPlans = [.. held.Select(p => StateJson.Write(new HeldPlan(p.Value.Decision, p.Value.Plan.Trades, p.Value.Plan.Warnings, p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve)))],
             PendingFills = [.. fills],
@@ -439,6 +490,8 @@ public sealed class EvaluationStage
         blockSequence = image.BlockSequence;
         batchMarketTime = image.BatchMarketTime;
         lastFullSweepAt = image.LastFullSweepAt;
+        passCursor = image.PassCursor;
+        passRemaining = image.PassRemaining;
         awaitingApproval.Clear();
         awaitingApprovalView.Clear();
         for (var i = 0; i < image.AwaitingAccounts.Length; i++)
@@ -457,10 +510,21 @@ public sealed class EvaluationStage
         {
             classBands.Refresh(a);
         }
+        // Mid-pass, the marks the pass has not refreshed yet are older than the prices: put back exactly those.
+        if (passRemaining > 0 && chunks.All(k => k.Marks is { } marks && marks.Length == book.SlotStart[k.First + k.Count] - book.SlotStart[k.First]))
+        {
+            foreach (var chunk in chunks)
+            {
+                chunk.Marks!.CopyTo(book.c.Mark, book.SlotStart[chunk.First]);
+            }
+        }
+        else
+        {
+            book.RefreshMarks(parallel: true);
+            passRemaining = 0;
+        }
         // The drift figures are a function of the book: sweep once so the console and the breakers see them at once.
-        book.RefreshMarks(parallel: true);
         DriftSweep.RunRange(book, report, 0, book.AccountCount, parallel: true);
-        marksPending = false;
         sweepAllRequested = false;
     }
 
@@ -480,28 +544,38 @@ public sealed class EvaluationStage
 
         ApplyFills();
         ApplyCommands();
-        ApplyPrices();
-
-        var full = sweepAllRequested || batchMarketTime - lastFullSweepAt >= fullSweepEvery;
-        sweepAllRequested = false;
-        if (full)
+        var passWasUnderWay = passRemaining > 0;
+        var broad = ApplyPrices();
+        if (broad || batchMarketTime - lastFullSweepAt >= fullSweepEvery)
         {
+            // Every account must be swept once more from here (the scheduled pass catches what no price touched).
             lastFullSweepAt = batchMarketTime;
-            SweepAndDecideAll(opensDay);
-            Counters.FullSweeps++;
-            ObserveModels();
-            Counters.AccountsEvaluated += book.AccountCount;
+            passRemaining = book.AccountCount;
         }
-        else if (dirtyCount > 0)
+        if (broad)
         {
-            DriftSweep.RunAccounts(book, report, dirty, dirtyCount);
-            for (var i = 0; i < dirtyCount; i++)
+            // These prices are decided on once the pass has gone once round the book from here.
+            waitingForPass.Add(passSwept + book.AccountCount, receivedAt.AsSpan(0, receivedCount));
+            receivedCount = 0;
+        }
+
+        if (sweepAllRequested)
+        {
+            // A new day (calendar checks for everyone) or an operator's request: the whole book in this batch.
+            sweepAllRequested = false;
+            SweepAndDecideAll(opensDay);
+        }
+        else
+        {
+            DecideDirty();
+            if (passRemaining > 0)
             {
-                var a = dirty[i];
-                gate.ObserveDrift(a, book.ModelIndex(a), report.TotalDrift[a], day);
-                Decide(a, calendarCheck: false);
+                if (!passWasUnderWay)
+                {
+                    DecideNearBandFirst();
+                }
+                RollPass(sweepLimit == 0 ? passRemaining : Math.Min(sweepLimit, passRemaining));
             }
-            Counters.AccountsEvaluated += dirtyCount;
         }
         dirtyCount = 0;
         stamp++;
@@ -512,8 +586,96 @@ public sealed class EvaluationStage
             priceToDecision.Record(receivedAt[i], done);
         }
         receivedCount = 0;
+        waitingForPass.RecordCovered(passRemaining == 0 ? long.MaxValue : passSwept, done, priceToDecision);
         FlushBlocks();
         flushedThisBatch = false;
+    }
+
+    /// <summary>Sweeps and decides the accounts this batch marked (fills, commands, prices of few holders).</summary>
+    private void DecideDirty()
+    {
+        if (dirtyCount == 0)
+        {
+            return;
+        }
+        SweepListed(dirty, dirtyCount);
+    }
+
+    /// <summary>
+    /// A pass starting on a quiet book: the accounts that ended the last sweep nearest their bands are the likeliest
+    /// to be pushed out by this move, so they are swept and decided before the pass begins (it skips their decision).
+    /// The list comes from the drift figures, which follow from the book, so a replay picks the same accounts.
+    /// </summary>
+    private void DecideNearBandFirst()
+    {
+        var excess = report.MaxExcess;
+        var count = 0;
+        for (var a = 0; a < excess.Length && count < nearBand.Length; a++)
+        {
+            if (excess[a] > -NearBandMargin && decidedStamp[a] != stamp)
+            {
+                nearBand[count++] = a;
+            }
+        }
+        SweepListed(nearBand, count);
+    }
+
+    /// <summary>Sweeps listed accounts (refreshing their marks first while a pass is under way) and decides each once.</summary>
+    private void SweepListed(int[] accounts, int count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+        if (passRemaining > 0)
+        {
+            // The pass may not have reached them yet: their marks would still carry older prices than the book's.
+            for (var i = 0; i < count; i++)
+            {
+                var a = accounts[i];
+                book.RefreshMarks(book.SlotStart[a], book.SlotStart[a + 1], parallel: false);
+            }
+        }
+        DriftSweep.RunAccounts(book, report, accounts, count);
+        for (var i = 0; i < count; i++)
+        {
+            var a = accounts[i];
+            gate.ObserveDrift(a, book.ModelIndex(a), report.TotalDrift[a], day);
+            Decide(a, calendarCheck: false);
+            decidedStamp[a] = stamp;
+        }
+        Counters.AccountsEvaluated += count;
+    }
+
+    /// <summary>
+    /// Sweeps up to <paramref name="limit"/> accounts of the rolling pass from its cursor, slice by slice (small first,
+    /// so the first accounts to act reach the order stage early), wrapping round the book's end.
+    /// </summary>
+    private void RollPass(int limit)
+    {
+        var anyFlow = accountsWithPendingFlow > 0;
+        var swept = 0;
+        for (var size = FirstSlice; swept < limit; size = Math.Min(size * 4, LargestSlice))
+        {
+            var from = passCursor;
+            var to = Math.Min(book.AccountCount, from + Math.Min(size, limit - swept));
+            if (swept > 0)
+            {
+                CrashPoints.Reach(CrashPoints.Sweep);
+            }
+            SweepSlice(from, to, refreshMarks: true, calendarCheck: false, anyFlow);
+            swept += to - from;
+            passSwept += to - from;
+            passRemaining -= to - from;
+            passCursor = to == book.AccountCount ? 0 : to;
+            if (passCursor == 0)
+            {
+                // Once round the book: the models' mean drift is complete.
+                Counters.FullSweeps++;
+                ObserveModels();
+            }
+        }
+        Counters.AccountsEvaluated += swept;
     }
 
     /// <summary>
@@ -541,33 +703,51 @@ public sealed class EvaluationStage
     private void SweepAndDecideAll(bool opensDay)
     {
         var anyFlow = accountsWithPendingFlow > 0;
+        var refreshMarks = passRemaining > 0;
         for (int from = 0, size = FirstSlice; from < book.AccountCount; from += size, size = Math.Min(size * 4, LargestSlice))
         {
-            var to = Math.Min(book.AccountCount, from + size);
-            if (marksPending)
-            {
-                book.RefreshMarks(book.SlotStart[from], book.SlotStart[to], parallelSweep);
-            }
-            DriftSweep.RunRange(book, report, from, to, parallel: parallelSweep);
-            gate.ObserveDrifts(from, report.TotalDrift.AsSpan(from, to - from), day);
             if (from > 0)
             {
                 CrashPoints.Reach(CrashPoints.Sweep);
             }
-            // Most accounts are in band with nothing pending: a cheap test finds the few to decide.
-            for (var a = from; a < to; a++)
+            SweepSlice(from, Math.Min(book.AccountCount, from + size), refreshMarks, opensDay, anyFlow);
+        }
+        // Every account has now seen every price: whatever a rolling pass had left is done.
+        passRemaining = 0;
+        Counters.FullSweeps++;
+        ObserveModels();
+        Counters.AccountsEvaluated += book.AccountCount;
+    }
+
+    /// <summary>
+    /// One slice of a pass: copy its marks if prices moved, sweep it, show its drift to the breakers, and decide the
+    /// accounts in it that have something to act on and were not decided earlier in this batch.
+    /// </summary>
+    private void SweepSlice(int from, int to, bool refreshMarks, bool calendarCheck, bool anyFlow)
+    {
+        if (refreshMarks)
+        {
+            book.RefreshMarks(book.SlotStart[from], book.SlotStart[to], parallelSweep);
+        }
+        DriftSweep.RunRange(book, report, from, to, parallel: parallelSweep);
+        gate.ObserveDrifts(from, report.TotalDrift.AsSpan(from, to - from), day);
+        // Most accounts are in band with nothing pending: a cheap test finds the few to decide.
+        for (var a = from; a < to; a++)
+        {
+            if (decidedStamp[a] == stamp)
             {
-                if (opensDay || report.Breaches(a) || (anyFlow && pendingFlow[a] != 0) || classBands.IsBreached(report, a))
-                {
-                    Decide(a, calendarCheck: opensDay);
-                }
-                else
-                {
-                    parkedExcess[a] = double.NaN;
-                }
+                continue;
+            }
+            if (calendarCheck || report.Breaches(a) || (anyFlow && pendingFlow[a] != 0) || classBands.IsBreached(report, a))
+            {
+                Decide(a, calendarCheck);
+            }
+            else if (!double.IsNaN(parkedExcess[a]))
+            {
+                // Back in band: a later breach is a new one. (Written only when set: most accounts never were.)
+                parkedExcess[a] = double.NaN;
             }
         }
-        marksPending = false;
     }
 
     private void ObserveModels()
@@ -588,7 +768,8 @@ public sealed class EvaluationStage
         }
     }
 
-    private void ApplyPrices()
+    /// <summary>Applies the batch's prices; true when they moved instruments most accounts hold (a pass follows).</summary>
+    private bool ApplyPrices()
     {
         var touched = 0L;
         for (var i = 0; i < changedCount; i++)
@@ -599,16 +780,15 @@ public sealed class EvaluationStage
         }
         // When the batch moved instruments most accounts hold, one full pass beats merging the account lists, and
         // copying every slot's mark in order beats scattered writes to the slots of each instrument.
-        if (touched > book.AccountCount / 2)
+        var broad = touched > book.AccountCount / 2;
+        if (broad)
         {
             for (var i = 0; i < changedCount; i++)
             {
                 priceUpdates[i] = (changedInstruments[i], batchPrice[changedInstruments[i]]);
             }
-            // The marks are copied slice by slice in the full pass that follows, just before each slice is swept.
+            // The marks are copied slice by slice in the pass that follows, just before each slice is swept.
             book.SetInstrumentPrices(priceUpdates.AsSpan(0, changedCount));
-            marksPending = true;
-            sweepAllRequested = true;
         }
         else
         {
@@ -627,6 +807,7 @@ public sealed class EvaluationStage
             batchPrice[changedInstruments[i]] = 0;
         }
         changedCount = 0;
+        return broad;
     }
 
     /// <summary>Adds an account to this batch's list once: a stamp per batch saves clearing a flag array every batch.</summary>
@@ -798,8 +979,10 @@ public sealed class EvaluationStage
             if (fill.TradeComplete && openTrades[a] > 0 && --openTrades[a] == 0)
             {
                 SettleFlow(a);
-                MarkDirty(a);
             }
+            // Swept again in this batch even mid-trade (it is not decided until its trades are done), so its drift
+            // figures always follow from the book: a recovered engine computes the same ones.
+            MarkDirty(a);
         }
     }
 

@@ -41,14 +41,14 @@ public sealed partial class PersistenceFormatTests : IDisposable
         {
             journal.AppendTicks(1, [new SourceTick(0, 0, 101.5, 10), new SourceTick(0, 1, 101.6, 11)]);
             second = journal.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = 99 });
-            journal.AppendBatch(7, 1234, 2, [new AccountFill(3, 0, Orders.TradeSide.Buy, 10, 101.5m, true)], []);
+            journal.AppendBatch(7, 1234, 2, [new AccountFill(3, 0, Orders.TradeSide.Buy, 10, 101.5m, true)], [], sweepLimit: 16_384);
         }
         using (var reopened = new InputJournal(folder))
         {
             var entries = reopened.Read(0).Select(e => e.Entry).ToList();
             Assert.Equal([JournalEntryKind.Ticks, JournalEntryKind.StalenessCheck, JournalEntryKind.Batch], entries.Select(e => e.Kind));
             Assert.Equal(101.6, entries[0].Ticks![1].Price);
-            Assert.Equal((7, 1234, 2), (entries[2].Sequence, entries[2].MarketTime, entries[2].FeedPosition));
+            Assert.Equal((7, 1234, 2, 16_384), (entries[2].Sequence, entries[2].MarketTime, entries[2].FeedPosition, entries[2].SweepLimit));
             Assert.Equal(10m, entries[2].Fills!.Single().Quantity);
             Assert.Equal(7, reopened.CommittedBatch);
 

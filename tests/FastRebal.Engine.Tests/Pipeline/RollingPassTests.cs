@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.Persistence;
+using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Engine.Tests.Pipeline;
+
+/// <summary>
+/// The rolling pass: a busy feed's batches sweep a slice of the book each and let the next prices in, every account
+/// still sees every price within one pass, and a quiet book's pass decides the accounts nearest their bands first.
+/// </summary>
+public class RollingPassTests
+{
+    private static readonly long Day1 = new DateTime(2025, 6, 30, 15, 0, 0, DateTimeKind.Utc).Ticks;
+
+    private sealed class Publisher : IOrderPublisher
+    {
+        public List<OrderEvent> Trades { get; } = [];
+
+        public void Publish(in OrderEvent order)
+        {
+            if (order.Kind == OrderEventKind.Trade)
+            {
+                Trades.Add(order);
+            }
+        }
+    }
+
+    private sealed class OpenGate : IPlanGate
+    {
+        public void ObserveDrift(int account, int model, double totalDrift, DateOnly day)
+        {
+        }
+
+        public void ObserveDrifts(int firstAccount, ReadOnlySpan<double> totalDrift, DateOnly day)
+        {
+        }
+
+        public void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day)
+        {
+        }
+
+        public void ObservePrice(int instrument, double price, DateOnly day)
+        {
+        }
+
+        public bool IsHalted(int account, int model) => false;
+
+        public bool Release(BreakerKind kind, int index, string who, string why) => false;
+
+        public string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime) => null;
+    }
+
+    private sealed class Stage
+    {
+        public Stage(AccountBook book, bool busy, int rollingSlice)
+        {
+            Book = book;
+            Evaluation = new EvaluationStage(book, new ControlPlane(), new ConcurrentQueue<AccountFill>(), new OpenGate(), Publisher, Latency, rollingSlice: rollingSlice);
+            // The day opens with a whole sweep; from then on the feed counts as busy (or not).
+            Batch();
+            Evaluation.MoreInputWaiting = () => busy;
+            Publisher.Trades.Clear();
+        }
+
+        public AccountBook Book { get; }
+
+        public EvaluationStage Evaluation { get; }
+
+        public Publisher Publisher { get; } = new();
+
+        public LatencyRecorder Latency { get; } = new("price change to decision");
+
+        public void Batch(params (string Instrument, double Price)[] prices)
+        {
+            foreach (var (id, price) in prices)
+            {
+                Evaluation.Add(new PriceEvent { Instrument = Book.Instruments.IndexOf(id), Price = price, MarketTime = Day1, ReceivedAt = Stopwatch.GetTimestamp() });
+            }
+            Evaluation.Add(new PriceEvent { Instrument = -1, MarketTime = Day1 });
+            Evaluation.EndBatch();
+        }
+
+        /// <summary>Each account's total value as the last sweep of it computed.</summary>
+        public double[] Values() => [.. Evaluation.Drift.TotalValue];
+    }
+
+    /// <summary>Ten accounts on one model, all holding A and B: a move of A touches the whole book.</summary>
+    private static AccountBook TenAccounts()
+    {
+        var book = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("AB", ("A", 0.5), ("B", 0.5));
+        for (var i = 0; i < 10; i++)
+        {
+            book.Account($"X{i}", "AB", 0, TestBook.Policy(band: 0.2), positions: [("A", 100), ("B", 100)]);
+        }
+        return book.Load().Book;
+    }
+
+    [Fact]
+    public void A_busy_feeds_batch_sweeps_one_slice_and_the_pass_reaches_every_account_in_later_batches()
+    {
+        var s = new Stage(TenAccounts(), busy: true, rollingSlice: 3);
+
+        s.Batch(("A", 11));
+
+        // Three accounts valued at the new price, seven still at the old one, and the price not yet counted as decided.
+        Assert.Equal([2100, 2100, 2100, 2000, 2000, 2000, 2000, 2000, 2000, 2000], s.Values());
+        Assert.True(s.Evaluation.PassUnderWay);
+        Assert.Equal(0, s.Latency.Count);
+
+        s.Batch();
+        s.Batch();
+        Assert.Equal(0, s.Latency.Count);
+        s.Batch();
+
+        Assert.All(s.Values(), v => Assert.Equal(2100, v));
+        Assert.False(s.Evaluation.PassUnderWay);
+        Assert.Equal(1, s.Latency.Count);
+    }
+
+    [Fact]
+    public void A_price_arriving_mid_pass_is_carried_on_by_the_pass_and_reaches_the_accounts_already_behind_it()
+    {
+        var s = new Stage(TenAccounts(), busy: true, rollingSlice: 4);
+
+        s.Batch(("A", 11)); // accounts 0-3 at 11
+        s.Batch(("A", 12)); // accounts 4-7 at 12; 0-3 must now wait for the pass to come round again
+        Assert.Equal([2100, 2100, 2100, 2100, 2200, 2200, 2200, 2200, 2000, 2000], s.Values());
+        Assert.Equal(0, s.Latency.Count);
+
+        s.Batch(); // 8, 9, then round to 0 and 1: the first price has now reached every account
+        Assert.Equal([2200, 2200, 2100, 2100, 2200, 2200, 2200, 2200, 2200, 2200], s.Values());
+        Assert.Equal(1, s.Latency.Count);
+
+        s.Batch(); // 2 and 3: every account has seen the second price
+        Assert.All(s.Values(), v => Assert.Equal(2200, v));
+        Assert.Equal(2, s.Latency.Count);
+        Assert.False(s.Evaluation.PassUnderWay);
+    }
+
+    [Fact]
+    public void A_quiet_feeds_batch_finishes_the_whole_pass_at_once()
+    {
+        var s = new Stage(TenAccounts(), busy: false, rollingSlice: 3);
+
+        s.Batch(("A", 11));
+
+        Assert.All(s.Values(), v => Assert.Equal(2100, v));
+        Assert.False(s.Evaluation.PassUnderWay);
+        Assert.Equal(1, s.Latency.Count);
+    }
+
+    [Fact]
+    public void A_batch_that_brings_many_prices_counts_as_busy_even_with_nothing_waiting_behind_it()
+    {
+        var s = new Stage(TenAccounts(), busy: false, rollingSlice: 3);
+
+        // The feed's quotes arrive one by one, so the ring is often empty the instant a batch ends; the batch's own
+        // size says the feed is busy.
+        s.Batch([.. Enumerable.Range(0, EvaluationStage.BusyFeedPrices).Select(i => ("A", 11 + (i * 0.001)))]);
+
+        Assert.True(s.Evaluation.PassUnderWay);
+    }
+
+    [Fact]
+    public void A_quiet_pass_decides_the_accounts_nearest_their_bands_before_the_rest_of_the_book()
+    {
+        // Both accounts break their 5% band when A rises 30%, but Late (the book's last account) ended the last sweep
+        // just inside its band, so it is decided first and its trades reach the order stage first.
+        var book = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("AB", ("A", 0.5), ("B", 0.5))
+            .Account("Early", "AB", 0, positions: [("A", 100), ("B", 100)])
+            .Account("Late", "AB", 0, positions: [("A", 122), ("B", 100)])
+            .Load().Book;
+        var s = new Stage(book, busy: false, rollingSlice: EvaluationStage.RollingSlice);
+        Assert.True(s.Evaluation.Drift.MaxExcess[1] > -EvaluationStage.NearBandMargin);
+        Assert.True(s.Evaluation.Drift.MaxExcess[0] < -EvaluationStage.NearBandMargin);
+
+        s.Batch(("A", 13));
+
+        Assert.Equal([1, 0], s.Publisher.Trades.Select(t => t.Account).Distinct());
+    }
+
+    [Fact]
+    public void A_checkpoint_taken_mid_pass_keeps_the_marks_the_pass_has_not_refreshed_and_the_restored_engine_goes_on_the_same()
+    {
+        var live = new Stage(TenAccounts(), busy: true, rollingSlice: 3);
+        live.Batch(("A", 11));
+        live.Batch(("A", 30)); // accounts 3-5 now far out of band; 6-9 will be when the pass reaches them
+
+        var image = new EngineImage();
+        var chunks = BookState.Capture(live.Book, image);
+        image.Evaluation = live.Evaluation.Capture(chunks);
+        var policies = Enumerable.Range(0, BookState.ChunkCount(live.Book))
+            .Select(i => BookState.CapturePolicies(live.Book, i, new Model.InvestmentPolicy?[live.Book.AccountCount])!).ToArray();
+        Assert.All(chunks, c => Assert.NotNull(c.Marks));
+
+        var restored = new Stage(TenAccounts(), busy: true, rollingSlice: 3);
+        BookState.Restore(restored.Book, image, chunks, policies);
+        restored.Evaluation.Restore(image.Evaluation, chunks);
+        restored.Publisher.Trades.Clear();
+        live.Publisher.Trades.Clear();
+
+        // The accounts the pass has not reached are still valued at their old marks, as in the engine that kept running.
+        Assert.Equal(live.Values(), restored.Values());
+        for (var i = 0; i < 4; i++)
+        {
+            live.Batch();
+            restored.Batch();
+            Assert.Equal(live.Values(), restored.Values());
+        }
+        Assert.NotEmpty(live.Publisher.Trades);
+        Assert.Equal(Orders(live), Orders(restored));
+
+        static IEnumerable<(int, int, TradeSide, decimal, decimal, long)> Orders(Stage s) =>
+            s.Publisher.Trades.Select(t => (t.Account, t.Instrument, t.Side, t.Quantity, t.Price, t.Sequence));
+    }
+}
