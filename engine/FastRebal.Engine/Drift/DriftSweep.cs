@@ -80,18 +80,23 @@ public static class DriftSweep
     /// Sweeps only the listed accounts, on the calling thread: the live path, where a price tick names the accounts
     /// holding the instrument. Entries must be valid account indices; order does not matter.
     /// </summary>
-    public static void RunAccounts(AccountBook book, DriftReport report, int[] accounts, int count, SweepPath path = SweepPath.Auto)
+    public static void RunAccounts(AccountBook book, DriftReport report, int[] accounts, int count, SweepPath path = SweepPath.Auto) =>
+        RunAccounts(book, report, accounts, 0, count, path);
+
+    /// <summary>Sweeps <paramref name="count"/> accounts of the list from <paramref name="start"/> on (a part of a longer list).</summary>
+    public static void RunAccounts(AccountBook book, DriftReport report, int[] accounts, int start, int count, SweepPath path = SweepPath.Auto)
     {
         ValidateShapes(book, book.c.Cash, report);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, accounts.Length);
-        for (var i = 0; i < count; i++)
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, accounts.Length - start);
+        for (var i = start; i < start + count; i++)
         {
             if ((uint)accounts[i] >= (uint)book.AccountCount)
             {
                 throw new ArgumentOutOfRangeException(nameof(accounts), $"account index {accounts[i]} is not in the book");
             }
         }
-        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountList(accounts, count));
+        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountList(accounts, start, count));
     }
 
     private static void ValidateShapes(AccountBook book, double[] cash, DriftReport report)
@@ -326,9 +331,9 @@ internal readonly struct AccountRange(int from, int to) : IAccountSet
 }
 
 /// <summary>An explicit list of accounts: the incremental sweep after a tick.</summary>
-internal readonly struct AccountList(int[] accounts, int count) : IAccountSet
+internal readonly struct AccountList(int[] accounts, int start, int count) : IAccountSet
 {
     public int Count => count;
 
-    public int this[int i] => accounts[i];
+    public int this[int i] => accounts[start + i];
 }

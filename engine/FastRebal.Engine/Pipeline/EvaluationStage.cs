@@ -137,6 +137,9 @@ public sealed class EvaluationStage
     /// </summary>
     public const int RollingSlice = DriftSweep.ParallelThreshold;
 
+    /// <summary>Listed accounts swept between decisions (see <see cref="SweepListed"/>).</summary>
+    private const int ListedGroup = 64;
+
     /// <summary>Price changes in one batch from which the feed counts as busy: more will arrive while a whole pass runs.</summary>
     public const int BusyFeedPrices = 64;
 
@@ -177,6 +180,7 @@ public sealed class EvaluationStage
     private long passSwept;
     private int sweepLimit;
     private readonly int rollingSlice;
+    private long batchOrigin;
     private readonly int[] decidedStamp;
     private readonly int[] nearBand;
     private readonly PassLatency waitingForPass = new();
@@ -542,6 +546,8 @@ public sealed class EvaluationStage
             sweepAllRequested = true;
         }
 
+        // The oldest tick of the batch is where the tick-to-order time of every trade the batch releases starts.
+        batchOrigin = receivedCount > 0 ? receivedAt[0] : 0;
         ApplyFills();
         ApplyCommands();
         var passWasUnderWay = passRemaining > 0;
@@ -602,9 +608,10 @@ public sealed class EvaluationStage
     }
 
     /// <summary>
-    /// A pass starting on a quiet book: the accounts that ended the last sweep nearest their bands are the likeliest
-    /// to be pushed out by this move, so they are swept and decided before the pass begins (it skips their decision).
-    /// The list comes from the drift figures, which follow from the book, so a replay picks the same accounts.
+    /// A pass starting on a quiet book: the accounts that ended the last sweep just inside their bands are the
+    /// likeliest to be pushed out by this move, so they are swept and decided before the pass begins (it skips their
+    /// decision); those already out of band follow (most wait, parked, for their breach to grow). The list comes
+    /// from the drift figures, which follow from the book, so a replay picks the same accounts.
     /// </summary>
     private void DecideNearBandFirst()
     {
@@ -612,7 +619,14 @@ public sealed class EvaluationStage
         var count = 0;
         for (var a = 0; a < excess.Length && count < nearBand.Length; a++)
         {
-            if (excess[a] > -NearBandMargin && decidedStamp[a] != stamp)
+            if (excess[a] > -NearBandMargin && excess[a] <= 0 && decidedStamp[a] != stamp)
+            {
+                nearBand[count++] = a;
+            }
+        }
+        for (var a = 0; a < excess.Length && count < nearBand.Length; a++)
+        {
+            if (excess[a] > 0 && decidedStamp[a] != stamp)
             {
                 nearBand[count++] = a;
             }
@@ -620,29 +634,32 @@ public sealed class EvaluationStage
         SweepListed(nearBand, count);
     }
 
-    /// <summary>Sweeps listed accounts (refreshing their marks first while a pass is under way) and decides each once.</summary>
+    /// <summary>
+    /// Sweeps listed accounts (refreshing their marks first while a pass is under way) and decides each once, a small
+    /// group at a time: the first account a move pushed out of band is decided after its group, not after the list.
+    /// </summary>
     private void SweepListed(int[] accounts, int count)
     {
-        if (count == 0)
+        for (var from = 0; from < count; from += ListedGroup)
         {
-            return;
-        }
-        if (passRemaining > 0)
-        {
-            // The pass may not have reached them yet: their marks would still carry older prices than the book's.
-            for (var i = 0; i < count; i++)
+            var group = Math.Min(ListedGroup, count - from);
+            if (passRemaining > 0)
+            {
+                // The pass may not have reached them yet: their marks would still carry older prices than the book's.
+                for (var i = from; i < from + group; i++)
+                {
+                    var a = accounts[i];
+                    book.RefreshMarks(book.SlotStart[a], book.SlotStart[a + 1], parallel: false);
+                }
+            }
+            DriftSweep.RunAccounts(book, report, accounts, from, group);
+            for (var i = from; i < from + group; i++)
             {
                 var a = accounts[i];
-                book.RefreshMarks(book.SlotStart[a], book.SlotStart[a + 1], parallel: false);
+                gate.ObserveDrift(a, book.ModelIndex(a), report.TotalDrift[a], day);
+                Decide(a, calendarCheck: false);
+                decidedStamp[a] = stamp;
             }
-        }
-        DriftSweep.RunAccounts(book, report, accounts, count);
-        for (var i = 0; i < count; i++)
-        {
-            var a = accounts[i];
-            gate.ObserveDrift(a, book.ModelIndex(a), report.TotalDrift[a], day);
-            Decide(a, calendarCheck: false);
-            decidedStamp[a] = stamp;
         }
         Counters.AccountsEvaluated += count;
     }
@@ -899,7 +916,7 @@ public sealed class EvaluationStage
             Park(a);
             return decision with { Reason = $"{decision.Reason}; held by the risk gate: {refusal}", TradeCount = 0 };
         }
-        var origin = receivedCount > 0 ? receivedAt[0] : Stopwatch.GetTimestamp();
+        var origin = batchOrigin != 0 ? batchOrigin : Stopwatch.GetTimestamp();
         outgoing.Clear();
         foreach (var (instrument, trade) in trades)
         {

@@ -30,9 +30,10 @@ public class RollingPassTests
 
     private sealed class OpenGate : IPlanGate
     {
-        public void ObserveDrift(int account, int model, double totalDrift, DateOnly day)
-        {
-        }
+        /// <summary>Accounts swept one by one (dirty or near their bands), in the order they were swept.</summary>
+        public List<int> SweptAlone { get; } = [];
+
+        public void ObserveDrift(int account, int model, double totalDrift, DateOnly day) => SweptAlone.Add(account);
 
         public void ObserveDrifts(int firstAccount, ReadOnlySpan<double> totalDrift, DateOnly day)
         {
@@ -58,7 +59,7 @@ public class RollingPassTests
         public Stage(AccountBook book, bool busy, int rollingSlice)
         {
             Book = book;
-            Evaluation = new EvaluationStage(book, new ControlPlane(), new ConcurrentQueue<AccountFill>(), new OpenGate(), Publisher, Latency, rollingSlice: rollingSlice);
+            Evaluation = new EvaluationStage(book, new ControlPlane(), new ConcurrentQueue<AccountFill>(), Gate, Publisher, Latency, rollingSlice: rollingSlice);
             // The day opens with a whole sweep; from then on the feed counts as busy (or not).
             Batch();
             Evaluation.MoreInputWaiting = () => busy;
@@ -70,6 +71,8 @@ public class RollingPassTests
         public EvaluationStage Evaluation { get; }
 
         public Publisher Publisher { get; } = new();
+
+        public OpenGate Gate { get; } = new();
 
         public LatencyRecorder Latency { get; } = new("price change to decision");
 
@@ -180,6 +183,24 @@ public class RollingPassTests
         s.Batch(("A", 13));
 
         Assert.Equal([1, 0], s.Publisher.Trades.Select(t => t.Account).Distinct());
+    }
+
+    [Fact]
+    public void Among_the_accounts_near_their_bands_those_just_inside_go_before_those_already_out_and_waiting()
+    {
+        // Out broke its band before today but may not trade again for 30 days: it waits, parked. Inside is just inside
+        // its band. Far is nowhere near. A quiet move sweeps Inside first, then Out, and leaves Far to the pass.
+        var book = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("AB", ("A", 0.5), ("B", 0.5))
+            .Account("Out", "AB", 0, TestBook.Policy(minDays: 30), lastRebalanced: new DateOnly(2025, 6, 20), positions: [("A", 150), ("B", 100)])
+            .Account("Far", "AB", 0, positions: [("A", 100), ("B", 100)])
+            .Account("Inside", "AB", 0, positions: [("A", 122), ("B", 100)])
+            .Load().Book;
+        var s = new Stage(book, busy: false, rollingSlice: EvaluationStage.RollingSlice);
+        s.Gate.SweptAlone.Clear();
+
+        s.Batch(("A", 10.1));
+
+        Assert.Equal([2, 0], s.Gate.SweptAlone);
     }
 
     [Fact]
