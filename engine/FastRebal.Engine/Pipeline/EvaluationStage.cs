@@ -757,7 +757,12 @@ public sealed class EvaluationStage
             }
             if (calendarCheck || report.Breaches(a) || (anyFlow && pendingFlow[a] != 0) || classBands.IsBreached(report, a))
             {
-                Decide(a, calendarCheck);
+                // A breach parked today that has not grown enough is left waiting here, before Decide reads the
+                // account's other state: thousands of such accounts sit in every pass of a busy day.
+                if (calendarCheck || !IsParked(a, anyFlow ? pendingFlow[a] : 0))
+                {
+                    Decide(a, calendarCheck);
+                }
             }
             else if (!double.IsNaN(parkedExcess[a]))
             {
@@ -855,7 +860,7 @@ public sealed class EvaluationStage
             parkedExcess[a] = double.NaN;
             return;
         }
-        if (flow == 0 && parkedOn[a] == day && report.MaxExcess[a] < parkedExcess[a] + RedecideDriftStep)
+        if (IsParked(a, flow))
         {
             return;
         }
@@ -893,6 +898,9 @@ public sealed class EvaluationStage
         audit?.Add(AuditEntries.Decision(book, a, decision, inputHash));
         Remember(decision);
     }
+
+    /// <summary>Whether the account's breach was decided today without trading and has not grown enough to be decided again.</summary>
+    private bool IsParked(int a, decimal flow) => flow == 0 && parkedOn[a] == day && report.MaxExcess[a] < parkedExcess[a] + RedecideDriftStep;
 
     private void Park(int a, bool untilTomorrow = false)
     {
