@@ -185,6 +185,7 @@ public static class RunCommand
         var clock = Stopwatch.StartNew();
         var warmupLeft = settings.Warmup ?? (replay ? TimeSpan.Zero : TimeSpan.FromSeconds(2));
         var warmedUp = warmupLeft == TimeSpan.Zero;
+        var gcAtStart = GarbageCollections.Now();
         var lastLine = TimeSpan.Zero;
         var lastTicks = 0L;
         while (clock.Elapsed < limit && !(replay && engine.Status() is { FeedCompleted: true } done && done.PriceRingBacklog == 0 && done.OrderRingBacklog == 0))
@@ -196,6 +197,7 @@ public static class RunCommand
                 engine.PriceToDecision.Reset();
                 engine.TickToOrder.Reset();
                 engine.EvaluationBatch.Reset();
+                gcAtStart = GarbageCollections.Now();
                 warmedUp = true;
                 progress.Step($"warm-up of {warmupLeft.TotalSeconds:0.#} s over: latency figures start now");
             }
@@ -212,7 +214,7 @@ public static class RunCommand
         engine.Stop();
         var elapsed = clock.Elapsed;
         var status = engine.Status();
-        var figures = RunFigures.From(engine, status, elapsed, warmedUp ? warmupLeft : elapsed);
+        var figures = RunFigures.From(engine, status, elapsed, warmedUp ? warmupLeft : elapsed, GarbageCollections.Now().Since(gcAtStart));
         var stateDigest = settings.Digest ? engine.StateDigest() : null;
         engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
         if (chain is not null)
@@ -297,10 +299,11 @@ public sealed record RunFigures(
     LatencyFigures TickToOrder,
     LatencyFigures EvaluationBatch,
     double PeakWorkingSetMb,
+    GarbageCollections Collections,
     bool KillSwitchEngaged,
     string? Fault)
 {
-    public static RunFigures From(EngineHost engine, EngineStatus s, TimeSpan elapsed, TimeSpan warmup)
+    public static RunFigures From(EngineHost engine, EngineStatus s, TimeSpan elapsed, TimeSpan warmup, GarbageCollections collections)
     {
         var rejects = Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None && engine.Risk.Rejected(r) > 0)
             .ToDictionary(r => r.ToString(), r => engine.Risk.Rejected(r));
@@ -311,7 +314,7 @@ public sealed record RunFigures(
             s.Feed, engine.Book.AccountCount, elapsed.TotalSeconds, warmup.TotalSeconds, s.TicksRead, s.TicksRead / elapsed.TotalSeconds, s.PricesPublished,
             s.TicksRejected, s.FrozenInstruments, frozen, s.Batches, s.Decisions, s.TradesReleased, s.OrdersSent, s.OrdersSent / elapsed.TotalSeconds,
             s.OrdersCancelled, s.RiskRejected, rejects, s.AccountsInBreach, LatencyFigures.From(engine.PriceToDecision), LatencyFigures.From(engine.TickToOrder), LatencyFigures.From(engine.EvaluationBatch),
-            process.PeakWorkingSet64 / 1e6, s.KillSwitch.Engaged, s.Fault);
+            process.PeakWorkingSet64 / 1e6, collections, s.KillSwitch.Engaged, s.Fault);
     }
 
     public void Print(TextWriter o)
@@ -335,6 +338,8 @@ public sealed record RunFigures(
         TickToOrder.Print(o, "tick -> order");
         EvaluationBatch.Print(o, "evaluation batch");
         o.WriteLine(string.Create(c, $"  peak working set        {PeakWorkingSetMb,14:N0} MB"));
+        // Every thread stops for a collection, so a pause lands in the latencies of whatever was in flight.
+        o.WriteLine(string.Create(c, $"  garbage collections     {Collections.Gen0 + Collections.Gen1 + Collections.Gen2,14:N0}   (gen0 {Collections.Gen0:N0}, gen1 {Collections.Gen1:N0}, gen2 {Collections.Gen2:N0}; threads paused {Collections.PausedMs:N0} ms in all{(WarmupSeconds > 0 ? ", after the warm-up" : "")})"));
         if (KillSwitchEngaged)
         {
             o.WriteLine("  kill switch             ENGAGED");
@@ -357,4 +362,16 @@ public sealed record LatencyFigures(long Samples, double P50Ms, double P99Ms, do
 
     public void Print(TextWriter o, string name) => o.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"  {name,-24}{Samples,14:N0} samples   p50 {P50Ms:0.000} ms   p99 {P99Ms:0.000} ms   p99.9 {P999Ms:0.000} ms   max {MaxMs:0.000} ms"));
+}
+
+/// <summary>Garbage collections of the process so far (each gen1 also counts as a gen0 in the runtime's figures; here each is counted once, by its generation).</summary>
+public readonly record struct GarbageCollections(int Gen0, int Gen1, int Gen2, double PausedMs)
+{
+    public static GarbageCollections Now()
+    {
+        var (all0, all1, all2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        return new(all0 - all1, all1 - all2, all2, GC.GetTotalPauseDuration().TotalMilliseconds);
+    }
+
+    public GarbageCollections Since(GarbageCollections start) => new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, PausedMs - start.PausedMs);
 }

@@ -16,6 +16,10 @@ public sealed class AssetClassBandIndex
     private readonly Dictionary<string, int> classOrdinal = new(StringComparer.Ordinal);
     private readonly (int Class, double Width)[]?[] bands;
 
+    // Per account: the narrowest class band that can break, and the sum of the slots' targets (for the cheap bound).
+    private readonly double[] narrowest;
+    private readonly double[] targetSum;
+
     public AssetClassBandIndex(AccountBook book)
     {
         this.book = book;
@@ -25,8 +29,15 @@ public sealed class AssetClassBandIndex
             classOfInstrument[i] = Ordinal(book.Instruments[i].AssetClass);
         }
         bands = new (int, double)[]?[book.AccountCount];
+        narrowest = new double[book.AccountCount];
+        targetSum = new double[book.AccountCount];
+        var targets = book.Targets;
         for (var a = 0; a < bands.Length; a++)
         {
+            for (int s = book.SlotStart[a], end = book.SlotStart[a + 1]; s < end; s++)
+            {
+                targetSum[a] += targets[s];
+            }
             Refresh(a);
         }
     }
@@ -45,10 +56,16 @@ public sealed class AssetClassBandIndex
         }
         var compiled = new (int, double)[classBands.Count];
         var i = 0;
+        narrowest[account] = double.PositiveInfinity;
         foreach (var (assetClass, width) in classBands)
         {
             // A class no instrument belongs to has no drift: its band can never break, as in the reference.
-            compiled[i++] = (classOrdinal.TryGetValue(assetClass, out var ordinal) ? ordinal : -1, width);
+            var ordinal = classOrdinal.TryGetValue(assetClass, out var known) ? known : -1;
+            compiled[i++] = (ordinal, width);
+            if (ordinal >= 0)
+            {
+                narrowest[account] = Math.Min(narrowest[account], width);
+            }
         }
         bands[account] = compiled;
     }
@@ -60,7 +77,7 @@ public sealed class AssetClassBandIndex
 
     private bool IsBreached(DriftReport report, int account, (int Class, double Width)[] classBands)
     {
-        if (!report.HasInvestableValue(account))
+        if (!report.HasInvestableValue(account) || !MayBreach(report, account))
         {
             return false;
         }
@@ -83,6 +100,19 @@ public sealed class AssetClassBandIndex
             }
         }
         return false;
+    }
+
+    /// <summary>
+    /// A bound that needs no walk over the slots. The slots' drifts sum to δ (the invested weight less the targets'
+    /// sum), so their positive part is TotalDrift + δ/2 and their negative part TotalDrift − δ/2; any class's summed
+    /// drift lies between the two. When even that bound is inside the narrowest band, no class can be out of its band.
+    /// </summary>
+    private bool MayBreach(DriftReport report, int account)
+    {
+        var invested = (report.TotalValue[account] - book.Cash[account]) / report.InvestableValue[account];
+        var bound = report.TotalDrift[account] + (Math.Abs(invested - targetSum[account]) / 2);
+        // The slack keeps rounding in the two sums from ever hiding a class right at its band's edge.
+        return bound > narrowest[account] - 1e-9;
     }
 
     private int Ordinal(string assetClass)

@@ -143,6 +143,9 @@ public sealed class EvaluationStage
     /// <summary>Price changes in one batch from which the feed counts as busy: more will arrive while a whole pass runs.</summary>
     public const int BusyFeedPrices = 64;
 
+    /// <summary>Batches after a busy one that still count as busy.</summary>
+    private const int BusyGraceBatches = 8;
+
     /// <summary>How close to a band (in weight) an account must be for a pass that starts on a quiet book to sweep and decide it first.</summary>
     public const double NearBandMargin = RedecideDriftStep;
 
@@ -180,6 +183,7 @@ public sealed class EvaluationStage
     private long passSwept;
     private int sweepLimit;
     private readonly int rollingSlice;
+    private long busyThrough = -1;
     private long batchOrigin;
     private readonly int[] decidedStamp;
     private readonly int[] nearBand;
@@ -383,9 +387,14 @@ public sealed class EvaluationStage
         {
             batchCommands.Add((command, Resolve(command)));
         }
-        // A busy feed (a batch that brought many prices, or input already waiting) gets a rolling pass; a quiet one
-        // gets the whole pass at once, since nothing is waiting for it to finish.
-        sweepLimit = MoreInputWaiting is { } waiting && (receivedCount >= BusyFeedPrices || waiting()) ? rollingSlice : 0;
+        // A busy feed (a batch that brought many prices, or input already waiting, within the last few batches) gets a
+        // rolling pass; a quiet one gets the whole pass at once, since nothing is waiting for it to finish. The few
+        // batches' grace keeps one small batch between two large ones from sweeping the whole book by itself.
+        if (MoreInputWaiting is { } waiting && (receivedCount >= BusyFeedPrices || waiting()))
+        {
+            busyThrough = sequence + 1 + BusyGraceBatches;
+        }
+        sweepLimit = sequence + 1 <= busyThrough ? rollingSlice : 0;
         try
         {
             Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands, sweepLimit);
@@ -576,8 +585,10 @@ public sealed class EvaluationStage
             DecideDirty();
             if (passRemaining > 0)
             {
-                if (!passWasUnderWay)
+                if (!passWasUnderWay && sweepLimit == 0)
                 {
+                    // A quiet book woken by one move: the accounts it most likely pushed out go first. (A busy feed
+                    // keeps a pass rolling; one that restarts after a lull would spend milliseconds on the list.)
                     DecideNearBandFirst();
                 }
                 RollPass(sweepLimit == 0 ? passRemaining : Math.Min(sweepLimit, passRemaining));

@@ -168,6 +168,19 @@ public class RollingPassTests
     }
 
     [Fact]
+    public void A_small_batch_between_busy_ones_keeps_rolling_instead_of_sweeping_the_whole_book()
+    {
+        var s = new Stage(TenAccounts(), busy: false, rollingSlice: 3);
+        s.Batch([.. Enumerable.Range(0, EvaluationStage.BusyFeedPrices).Select(i => ("A", 11 + (i * 0.001)))]);
+
+        // One price, nothing waiting: alone it would look quiet, but the feed was busy a batch ago.
+        s.Batch(("A", 11.5));
+
+        Assert.True(s.Evaluation.PassUnderWay);
+        Assert.Equal(3, s.Values().Count(v => v == 2150));
+    }
+
+    [Fact]
     public void A_quiet_pass_decides_the_accounts_nearest_their_bands_before_the_rest_of_the_book()
     {
         // Both accounts break their 5% band when A rises 30%, but Late (the book's last account) ended the last sweep
