@@ -557,6 +557,7 @@ public sealed class EvaluationStage
 
         // The oldest tick of the batch is where the tick-to-order time of every trade the batch releases starts.
         batchOrigin = receivedCount > 0 ? receivedAt[0] : 0;
+        var batchPrices = receivedCount;
         ApplyFills();
         ApplyCommands();
         var passWasUnderWay = passRemaining > 0;
@@ -585,10 +586,11 @@ public sealed class EvaluationStage
             DecideDirty();
             if (passRemaining > 0)
             {
-                if (!passWasUnderWay && sweepLimit == 0)
+                if (!passWasUnderWay && sweepLimit == 0 && batchPrices < BusyFeedPrices)
                 {
-                    // A quiet book woken by one move: the accounts it most likely pushed out go first. (A busy feed
-                    // keeps a pass rolling; one that restarts after a lull would spend milliseconds on the list.)
+                    // A quiet book woken by a move or two: the accounts they most likely pushed out go first. (A busy
+                    // feed keeps a pass rolling, and a batch of many prices, a replayed day or a recovery, moves too
+                    // much for a list of a few accounts to be the ones that matter.)
                     DecideNearBandFirst();
                 }
                 RollPass(sweepLimit == 0 ? passRemaining : Math.Min(sweepLimit, passRemaining));
@@ -695,6 +697,8 @@ public sealed class EvaluationStage
             swept += to - from;
             passSwept += to - from;
             passRemaining -= to - from;
+            // Prices whose pass is complete with this slice were decided on just now, not at the batch's end.
+            waitingForPass.RecordCovered(passSwept, Stopwatch.GetTimestamp(), priceToDecision);
             passCursor = to == book.AccountCount ? 0 : to;
             if (passCursor == 0)
             {
