@@ -267,6 +267,18 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         }
         ingest.Stop();
         evaluationProcessor.Stop();
+        if (fault is null)
+        {
+            // A busy feed may leave a rolling pass half way: its prices are evaluated for every account before stopping.
+            try
+            {
+                Evaluation.FinishPass();
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+            }
+        }
         orderProcessor.Stop();
         Control.Close();
         // Everything the stages queued for the audit trail is appended and made durable before Stop returns (and

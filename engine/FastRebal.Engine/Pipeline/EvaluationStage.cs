@@ -184,6 +184,7 @@ public sealed class EvaluationStage
     private int sweepLimit;
     private readonly int rollingSlice;
     private long busyThrough = -1;
+    private bool finishingPass;
     private long batchOrigin;
     private readonly int[] decidedStamp;
     private readonly int[] nearBand;
@@ -394,7 +395,7 @@ public sealed class EvaluationStage
         {
             busyThrough = sequence + 1 + BusyGraceBatches;
         }
-        sweepLimit = sequence + 1 <= busyThrough ? rollingSlice : 0;
+        sweepLimit = sequence + 1 <= busyThrough && !finishingPass ? rollingSlice : 0;
         try
         {
             Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands, sweepLimit);
@@ -412,6 +413,28 @@ public sealed class EvaluationStage
         CrashPoints.Reach(CrashPoints.JournalAppended);
         Evaluate();
         AfterBatch?.Invoke();
+    }
+
+    /// <summary>
+    /// Runs one more batch, with no prices, that finishes a rolling pass under way (journaled like any batch): a
+    /// stopping engine evaluates every price it applied before it stops. Call on the evaluation thread or once it has
+    /// stopped; nothing happens when no pass is under way.
+    /// </summary>
+    internal void FinishPass()
+    {
+        if (passRemaining == 0)
+        {
+            return;
+        }
+        finishingPass = true;
+        try
+        {
+            EndBatch();
+        }
+        finally
+        {
+            finishingPass = false;
+        }
     }
 
     /// <summary>

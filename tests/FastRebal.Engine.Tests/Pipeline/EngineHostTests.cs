@@ -1,4 +1,5 @@
 using FastRebal.Engine.Audit;
+using FastRebal.Engine.Drift;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.MarketData;
@@ -74,6 +75,32 @@ public class EngineHostTests
         Assert.Equal(sentAtStop, sink.Sent);
         Assert.Equal(0, engine.Orders.Pending);
         Assert.True(sink.Cancelled > 0);
+    }
+
+    [Fact]
+    public async Task A_busy_feed_rolls_its_passes_and_stopping_finishes_the_one_under_way()
+    {
+        // More accounts than one rolling slice, and quotes fast enough that every batch counts as busy.
+        var firm = FirmGenerator.Generate(new FirmSpec(EvaluationStage.RollingSlice + 4000, 20, 11), History);
+        var feed = new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 11, ticksPerSecond: 200_000);
+        var engine = new EngineHost(firm.Book, feed, new InMemoryOrderSink(), new EngineOptions
+        {
+            Verification = new VerificationPolicy { DefaultStaleness = TimeSpan.FromMinutes(5) },
+        });
+        engine.Start();
+        var sawPassUnderWay = false;
+        await Until(() => (sawPassUnderWay |= engine.Evaluation.PassUnderWay) && engine.Status().Batches > 50, "batches that end with a pass under way");
+
+        engine.Stop();
+
+        Assert.Null(engine.Status().Fault);
+        Assert.False(engine.Evaluation.PassUnderWay);
+        // Every account's figures were computed from the prices the book ended with: a fresh sweep agrees.
+        var fresh = new DriftReport(firm.Book);
+        firm.Book.RefreshMarks();
+        DriftSweep.Run(firm.Book, fresh, parallel: false);
+        Assert.Equal(fresh.TotalValue, engine.Evaluation.Drift.TotalValue);
+        await engine.DisposeAsync();
     }
 
     [Fact]
