@@ -68,7 +68,24 @@ public sealed class InputJournal : IBatchJournal, IDisposable
         buffer.ResetWrittenCount();
         MemoryPackSerializer.Serialize(buffer, entry);
         Interlocked.Increment(ref appended);
-        return log.Enqueue(buffer.WrittenSpan);
+        return buffer.WrittenCount <= MaxEntryBytes ? log.Enqueue(buffer.WrittenSpan) : AppendInParts(buffer.WrittenSpan);
+    }
+
+    /// <summary>The largest entry written whole; a larger one is split (a log entry must fit in one 4 MB page).</summary>
+    internal const int MaxEntryBytes = 1 << 20;
+
+    /// <summary>Writes a serialized entry as parts of one group, in order; returns the address of the last.</summary>
+    private long AppendInParts(ReadOnlySpan<byte> whole)
+    {
+        var group = Random.Shared.NextInt64(1, long.MaxValue);
+        var count = (whole.Length + MaxEntryBytes - 1) / MaxEntryBytes;
+        var address = 0L;
+        for (var i = 0; i < count; i++)
+        {
+            var part = whole.Slice(i * MaxEntryBytes, Math.Min(MaxEntryBytes, whole.Length - (i * MaxEntryBytes)));
+            address = log.Enqueue(MemoryPackSerializer.Serialize(new JournalEntry { Kind = JournalEntryKind.Part, PartGroup = group, PartIndex = i, PartCount = count, Payload = part.ToArray() }));
+        }
+        return address;
     }
 
     [ThreadStatic]
@@ -179,6 +196,9 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             yield break;
         }
         using var iterator = log.Scan(start, end);
+        // Parts of split entries, by group, until the last one arrives. A group cut short by a crash (its last parts
+        // never committed) stays here and is dropped: its entry was never whole, so nothing acted on it.
+        var groups = new Dictionary<long, List<byte[]>>();
         while (true)
         {
             byte[]? bytes;
@@ -207,6 +227,14 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             {
                 throw new InvalidDataException($"journal {Folder}: entry at address {address} is empty");
             }
+            if (entry.Kind == JournalEntryKind.Part)
+            {
+                entry = JoinPart(groups, entry, address);
+                if (entry is null)
+                {
+                    continue;
+                }
+            }
             yield return (entry, address);
         }
         if (iterator.NextAddress < end)
@@ -214,6 +242,41 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             // FASTER stops quietly where the file no longer holds what its commit record promised (a truncated or
             // zeroed tail): committed inputs are missing, and that must never pass unnoticed.
             throw new InvalidDataException($"journal {Folder}: committed up to address {end}, but readable only up to {iterator.NextAddress}: its tail is damaged or missing");
+        }
+    }
+
+    /// <summary>Adds a part to its group; returns the whole entry once its last part is in, otherwise null.</summary>
+    private JournalEntry? JoinPart(Dictionary<long, List<byte[]>> groups, JournalEntry part, long address)
+    {
+        if (part.PartIndex == 0)
+        {
+            groups[part.PartGroup] = [];
+        }
+        if (!groups.TryGetValue(part.PartGroup, out var parts) || parts.Count != part.PartIndex || part.Payload is null)
+        {
+            // The journal was cut before this group began (a truncation point always falls between whole entries).
+            return null;
+        }
+        parts.Add(part.Payload);
+        if (parts.Count < part.PartCount)
+        {
+            return null;
+        }
+        groups.Remove(part.PartGroup);
+        var whole = new byte[parts.Sum(p => p.Length)];
+        var at = 0;
+        foreach (var p in parts)
+        {
+            p.CopyTo(whole, at);
+            at += p.Length;
+        }
+        try
+        {
+            return MemoryPackSerializer.Deserialize<JournalEntry>(whole) ?? throw new InvalidDataException($"journal {Folder}: the entry split into parts ending at address {address} is empty");
+        }
+        catch (MemoryPackSerializationException e)
+        {
+            throw new InvalidDataException($"journal {Folder}: the entry split into parts ending at address {address} does not decode ({e.Message})", e);
         }
     }
 

@@ -21,6 +21,12 @@ public enum JournalEntryKind : byte
 
     /// <summary>The verifier's whole state at this point of the tick stream (written for a checkpoint to start from).</summary>
     VerifierState,
+
+    /// <summary>
+    /// One part of an entry too large for a page of the log (a batch that applies the fills of a whole opening, say):
+    /// the reader joins the parts of a group and yields the entry where its last part lies.
+    /// </summary>
+    Part,
 }
 
 /// <summary>
@@ -74,6 +80,20 @@ public sealed partial class JournalEntry
     /// </summary>
     [MemoryPackOrder(11)]
     public int SweepLimit { get; set; }
+
+    /// <summary>Part: which split entry the part belongs to (random, so groups of different runs never mix).</summary>
+    [MemoryPackOrder(12)]
+    public long PartGroup { get; set; }
+
+    [MemoryPackOrder(13)]
+    public int PartIndex { get; set; }
+
+    [MemoryPackOrder(14)]
+    public int PartCount { get; set; }
+
+    /// <summary>Part: its share of the serialized entry.</summary>
+    [MemoryPackOrder(15)]
+    public byte[]? Payload { get; set; }
 }
 
 /// <summary>

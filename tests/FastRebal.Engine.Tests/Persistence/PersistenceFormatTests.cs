@@ -58,6 +58,40 @@ public sealed partial class PersistenceFormatTests : IDisposable
     }
 
     [Fact]
+    public void An_entry_larger_than_a_page_is_written_in_parts_and_read_back_whole_in_its_place()
+    {
+        // The fills of a whole opening in one batch: about 5 MB, more than a 4 MB page of the log can hold.
+        var fills = Enumerable.Range(0, 120_000).Select(i => new AccountFill(i, i % 20, Orders.TradeSide.Buy, 10 + i, 101.5m, true)).ToList();
+        using (var journal = new InputJournal(folder))
+        {
+            journal.AppendTicks(1, [new SourceTick(0, 0, 101.5, 10)]);
+            journal.AppendBatch(1, 1234, 1, fills, []);
+            journal.AppendTicks(2, [new SourceTick(0, 1, 101.6, 11)]);
+        }
+        using var reopened = new InputJournal(folder);
+
+        var entries = reopened.Read(0).Select(e => e.Entry).ToList();
+
+        Assert.Equal([JournalEntryKind.Ticks, JournalEntryKind.Batch, JournalEntryKind.Ticks], entries.Select(e => e.Kind));
+        Assert.Equal(fills, entries[1].Fills);
+        Assert.Equal(1, reopened.CommittedBatch);
+    }
+
+    [Fact]
+    public void A_split_entry_whose_last_parts_never_reached_the_disk_is_dropped_and_the_rest_is_read()
+    {
+        using (var journal = new InputJournal(folder))
+        {
+            // What a crash between the parts of a split batch leaves: its first part, then the next run's entries.
+            journal.Append(new JournalEntry { Kind = JournalEntryKind.Part, PartGroup = 7, PartIndex = 0, PartCount = 3, Payload = [1, 2, 3] });
+            journal.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = 99 });
+        }
+        using var reopened = new InputJournal(folder);
+
+        Assert.Equal([JournalEntryKind.StalenessCheck], reopened.Read(0).Select(e => e.Entry.Kind));
+    }
+
+    [Fact]
     public void The_state_store_lists_newest_first_loads_what_it_saved_and_prunes_the_oldest()
     {
         using var store = new FasterStateStore(folder);
