@@ -11,26 +11,44 @@ namespace FastRebal.Engine.Pipeline;
 public sealed class LatencyRecorder(string name)
 {
     private static readonly double NanosecondsPerTick = 1e9 / Stopwatch.Frequency;
-    private readonly LongConcurrentHistogram histogram = new(1, TimeSpan.FromMinutes(1).Ticks * 100, 3);
+    // Replaced whole by Reset: HdrHistogram's own reset is not safe while another thread records, and a torn one
+    // later failed to report its maximum. A sample recorded into the old one during the swap is simply dropped.
+    private LongConcurrentHistogram histogram = NewHistogram();
+    private long max;
+
+    private static LongConcurrentHistogram NewHistogram() => new(1, TimeSpan.FromMinutes(1).Ticks * 100, 3);
 
     public string Name { get; } = name;
 
-    public long Count => histogram.TotalCount;
+    public long Count => Volatile.Read(ref histogram).TotalCount;
 
     /// <summary>Records the time from <paramref name="startTimestamp"/> to <paramref name="endTimestamp"/>.</summary>
     public void Record(long startTimestamp, long endTimestamp)
     {
-        var nanoseconds = (long)((endTimestamp - startTimestamp) * NanosecondsPerTick);
-        histogram.RecordValue(Math.Clamp(nanoseconds, 1, histogram.HighestTrackableValue));
+        var h = Volatile.Read(ref histogram);
+        var nanoseconds = Math.Clamp((long)((endTimestamp - startTimestamp) * NanosecondsPerTick), 1, h.HighestTrackableValue);
+        h.RecordValue(nanoseconds);
+        long seen;
+        while (nanoseconds > (seen = Volatile.Read(ref max)) && Interlocked.CompareExchange(ref max, nanoseconds, seen) != seen)
+        {
+        }
     }
 
     /// <summary>The latency below which <paramref name="percentile"/>% of samples fall (0 when empty).</summary>
-    public TimeSpan Percentile(double percentile) =>
-        histogram.TotalCount == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(histogram.GetValueAtPercentile(percentile) / 100);
+    public TimeSpan Percentile(double percentile)
+    {
+        var h = Volatile.Read(ref histogram);
+        return h.TotalCount == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(h.GetValueAtPercentile(percentile) / 100);
+    }
 
-    public LatencySummary Summary() => new(Name, Count, Percentile(50), Percentile(99), Percentile(99.9), histogram.TotalCount == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(histogram.GetMaxValue() / 100));
+    public LatencySummary Summary() => new(Name, Count, Percentile(50), Percentile(99), Percentile(99.9), Count == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Volatile.Read(ref max) / 100));
 
-    public void Reset() => histogram.Reset();
+    /// <summary>Starts the figures afresh (after a warm-up, say). Safe while other threads record.</summary>
+    public void Reset()
+    {
+        Volatile.Write(ref histogram, NewHistogram());
+        Volatile.Write(ref max, 0);
+    }
 }
 
 /// <summary>A latency distribution as the CLI and console print it.</summary>
