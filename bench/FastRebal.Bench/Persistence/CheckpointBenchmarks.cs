@@ -41,6 +41,11 @@ public class CheckpointBenchmarks
         engine.Start();
         Thread.Sleep(TimeSpan.FromSeconds(5));
         engine.Stop();
+        // A faulted engine stops where it failed (mid-pass, kill switch engaged): not the state this benchmark is about.
+        if (engine.Status().Fault is { } fault)
+        {
+            throw new InvalidOperationException($"the engine faulted while trading: {fault}");
+        }
         var image = new EngineImage();
         var chunks = BookState.Capture(firm.Book, image);
         engine.Evaluation.Capture(chunks);
