@@ -646,28 +646,30 @@ public sealed class EvaluationStage
     /// <summary>
     /// A pass starting on a quiet book: the accounts that ended the last sweep just inside their bands are the
     /// likeliest to be pushed out by this move, so they are swept and decided before the pass begins (it skips their
-    /// decision); those already out of band follow (most wait, parked, for their breach to grow). The list comes
+    /// decision), those within an eighth of a point before those within a quarter; those already out of band follow (most wait, parked, for their breach to grow). The list comes
     /// from the drift figures, which follow from the book, so a replay picks the same accounts.
     /// </summary>
     private void DecideNearBandFirst()
     {
-        var excess = report.MaxExcess;
         var count = 0;
-        for (var a = 0; a < excess.Length && count < nearBand.Length; a++)
-        {
-            if (excess[a] > -NearBandMargin && excess[a] <= 0 && decidedStamp[a] != stamp)
-            {
-                nearBand[count++] = a;
-            }
-        }
-        for (var a = 0; a < excess.Length && count < nearBand.Length; a++)
-        {
-            if (excess[a] > 0 && decidedStamp[a] != stamp)
-            {
-                nearBand[count++] = a;
-            }
-        }
+        count = CollectNearBand(count, -NearBandMargin / 2, 0);
+        count = CollectNearBand(count, -NearBandMargin, -NearBandMargin / 2);
+        count = CollectNearBand(count, 0, double.PositiveInfinity);
         SweepListed(nearBand, count);
+    }
+
+    /// <summary>Adds to the near-band list, in book order, the accounts whose excess lies in (above, upTo].</summary>
+    private int CollectNearBand(int count, double above, double upTo)
+    {
+        var excess = report.MaxExcess;
+        for (var a = 0; a < excess.Length && count < nearBand.Length; a++)
+        {
+            if (excess[a] > above && excess[a] <= upTo && decidedStamp[a] != stamp)
+            {
+                nearBand[count++] = a;
+            }
+        }
+        return count;
     }
 
     /// <summary>

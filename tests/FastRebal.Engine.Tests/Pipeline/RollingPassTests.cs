@@ -217,6 +217,23 @@ public class RollingPassTests
     }
 
     [Fact]
+    public void Among_the_accounts_just_inside_their_bands_the_nearest_go_first()
+    {
+        // Nearer is within an eighth of a point of its band, Near within a quarter; Nearer goes first though later in the book.
+        var book = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("AB", ("A", 0.5), ("B", 0.5))
+            .Account("Near", "AB", 0, positions: [("A", 121), ("B", 100)])
+            .Account("Nearer", "AB", 0, positions: [("A", 122), ("B", 100)])
+            .Load().Book;
+        var s = new Stage(book, busy: false, rollingSlice: EvaluationStage.RollingSlice);
+        Assert.InRange(s.Evaluation.Drift.MaxExcess[0], -EvaluationStage.NearBandMargin, -EvaluationStage.NearBandMargin / 2);
+        s.Gate.SweptAlone.Clear();
+
+        s.Batch(("A", 10.01));
+
+        Assert.Equal([1, 0], s.Gate.SweptAlone);
+    }
+
+    [Fact]
     public void A_checkpoint_taken_mid_pass_keeps_the_marks_the_pass_has_not_refreshed_and_the_restored_engine_goes_on_the_same()
     {
         var live = new Stage(TenAccounts(), busy: true, rollingSlice: 3);
