@@ -22,7 +22,7 @@ public sealed record EngineOptions
     /// <summary>Blocking (the default: least CPU, right for two cores) or yielding waits between stages.</summary>
     public bool YieldingWaits { get; init; }
 
-    /// <summary>Use both cores for full sweeps (worth it only when ingestion leaves a core idle).</summary>
+    /// <summary>Use both cores for passes that run in one batch (the opening, a quiet feed); a busy feed's rolling slices stay on one.</summary>
     public bool ParallelSweep { get; init; }
 
     public VerificationPolicy Verification { get; init; } = new();
