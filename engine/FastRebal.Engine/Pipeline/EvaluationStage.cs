@@ -104,11 +104,12 @@ public sealed class EvaluationCounters
 /// flight, halted, awaiting approval) is looked at again at the next day's open.
 /// <para>
 /// A price move most accounts feel starts a rolling pass over the book. While the feed is busy (see
-/// <see cref="BusyFeedPrices"/>), a batch sweeps only <see cref="RollingSlice"/> accounts of the pass and ends, so the next prices are applied within
-/// about a millisecond instead of after a whole pass; the pass goes on from where it stopped, with the newest
-/// prices, until every account has been swept once since the last move. A price therefore reaches every account
-/// within one pass of arriving, not the rest of the current pass plus a whole next one. On a quiet book the whole
-/// pass runs in one batch, and the accounts that ended the last one nearest their bands go first.
+/// <see cref="BusyFeedPrices"/>), a batch sweeps only <see cref="RollingSlice"/> accounts of the pass and ends, so
+/// the next prices are applied within about a millisecond instead of after a whole pass; the pass goes on from where
+/// it stopped, with the newest prices, until every account has been swept once since the last move. A price
+/// therefore reaches every account within one pass of arriving, not the rest of the current pass plus a whole next
+/// one. On a quiet book the whole pass runs in one batch, and the accounts that ended the last one nearest their
+/// bands go first. How far each batch swept is journaled with it, so a replay rolls the same way.
 /// </para>
 /// </remarks>
 public sealed class EvaluationStage
