@@ -629,7 +629,6 @@ public sealed class EvaluationStage
             priceToDecision.Record(receivedAt[i], done);
         }
         receivedCount = 0;
-        waitingForPass.RecordCovered(passRemaining == 0 ? long.MaxValue : passSwept, done, priceToDecision);
         FlushBlocks();
         flushedThisBatch = false;
     }
@@ -772,6 +771,7 @@ public sealed class EvaluationStage
         }
         // Every account has now seen every price: whatever a rolling pass had left is done.
         passRemaining = 0;
+        waitingForPass.RecordCovered(long.MaxValue, Stopwatch.GetTimestamp(), priceToDecision);
         Counters.FullSweeps++;
         ObserveModels();
         Counters.AccountsEvaluated += book.AccountCount;
