@@ -150,6 +150,8 @@ public sealed class FasterStateStore : IStateStore
 
     private void WriteCatalog(List<CheckpointInfo> catalog)
     {
+        // Newest first, whatever order the entries came in: a reader takes the head as the newest checkpoint.
+        catalog = [.. catalog.OrderByDescending(c => c.Sequence).ThenByDescending(c => c.TakenAt)];
         var temporary = CatalogPath + ".tmp";
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
         using (var writer = new StreamWriter(stream))

@@ -125,7 +125,9 @@ public sealed class CrashRecoveryTests : IDisposable
         var crashed = ChildRun.Run(Durable(name, "--checkpoint-interval", "00:00:00.1"), crashAt: "journal-appended:120");
         Assert.True(crashed.Killed);
         var catalog = File.ReadAllText(Path.Combine(folder, name, "state", "checkpoints.json"));
-        var newest = System.Text.Json.JsonDocument.Parse(catalog).RootElement.EnumerateArray().Select(c => c.GetProperty("Token").GetString()!).First();
+        // The checkpoint recovery tries first: the highest batch, whatever the catalog's order.
+        var newest = System.Text.Json.JsonDocument.Parse(catalog).RootElement.EnumerateArray()
+            .MaxBy(c => c.GetProperty("Sequence").GetInt64())!.GetProperty("Token").GetString()!;
         var files = Path.Combine(folder, name, "state", "checkpoints", "cpr-checkpoints", newest);
         if (missing)
         {

@@ -105,6 +105,9 @@ public sealed partial class PersistenceFormatTests : IDisposable
 
         var list = store.List();
         Assert.Equal([30L, 20L, 10L], list.Select(c => c.Sequence));
+        // The catalog file itself keeps the newest at its head, even before any prune rewrites it.
+        var catalog = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "checkpoints.json"))).RootElement;
+        Assert.Equal([30L, 20L, 10L], catalog.EnumerateArray().Select(c => c.GetProperty("Sequence").GetInt64()));
         var (image, chunks, policyChunks) = store.Load(list[1]);
         Assert.Equal((20, 128, "book"), (image.Sequence, image.ReplayFrom, image.BookFingerprint));
         Assert.Equal([2.0, 4.0], chunks.Single().Quantity);
