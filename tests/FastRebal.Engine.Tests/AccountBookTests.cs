@@ -35,4 +35,33 @@ public class AccountBookTests
 
         Assert.Equal([10.0, 12.5], book.Marks.ToArray());
     }
+
+    [Theory]
+    [InlineData(0, 15)]
+    [InlineData(1, 14)]
+    [InlineData(3, 8)]
+    [InlineData(5, 6)]
+    [InlineData(7, 7)]
+    public void A_range_of_marks_is_refreshed_exactly_slot_for_slot_and_nothing_outside_it(int from, int to)
+    {
+        // Five accounts of three slots each: 15 slots, not a multiple of four, so both the four-slot stores and the
+        // tail are used.
+        var builder = new TestBook().Instrument("A", 10).Instrument("B", 20).Instrument("C", 30).Model("M", ("A", 0.3), ("B", 0.3), ("C", 0.4));
+        for (var a = 0; a < 5; a++)
+        {
+            builder.Account($"X{a}", "M", 0, positions: [("A", 1), ("B", 1), ("C", 1)]);
+        }
+        var book = builder.Load().Book;
+        var before = book.Marks.ToArray();
+
+        book.SetInstrumentPrices([(0, 11), (1, 22), (2, 33)]);
+        book.RefreshMarks(from, to, parallel: false);
+
+        for (var s = 0; s < book.SlotCount; s++)
+        {
+            var expected = s >= from && s < to ? book.Prices[book.InstrumentIndices[s]] : before[s];
+            Assert.Equal(expected, book.Marks[s]);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => book.RefreshMarks(0, book.SlotCount + 1, parallel: false));
+    }
 }

@@ -153,6 +153,38 @@ public class DriftSweepTests
         }, iter: 150);
     }
 
+    [Theory]
+    [MemberData(nameof(AcceleratedPaths))]
+    public void A_sweep_that_copies_the_marks_as_it_reads_them_equals_copying_them_first_then_sweeping(SweepPath path)
+    {
+        Gen.Select(Gen.Int[1, 300], Gen.Int, Gen.Double[0, 1], Gen.Double[0, 1]).Sample((accounts, seed, x, y) =>
+        {
+            var copiedFirst = RandomBook(accounts, seed);
+            var copiedInSweep = RandomBook(accounts, seed);
+            var moves = Enumerable.Range(0, copiedFirst.Instruments.Count).Select(i => (i, copiedFirst.Prices[i] * (0.8 + (0.4 * ((i * 0.37) % 1))))).ToArray();
+            copiedFirst.SetInstrumentPrices(moves);
+            copiedInSweep.SetInstrumentPrices(moves);
+            var from = (int)(Math.Min(x, y) * accounts);
+            var to = (int)Math.Ceiling(Math.Max(x, y) * accounts);
+            var expected = new DriftReport(copiedFirst);
+            var actual = new DriftReport(copiedInSweep);
+
+            copiedFirst.RefreshMarks(copiedFirst.SlotStart[from], copiedFirst.SlotStart[to], parallel: false);
+            DriftSweep.RunRange(copiedFirst, expected, from, to, path);
+            DriftSweep.RunRange(copiedInSweep, actual, from, to, path, refreshMarks: true);
+
+            // The same arithmetic in the same order: equal to the bit, and the marks outside the range left as they were.
+            Assert.Equal(copiedFirst.Marks.ToArray(), copiedInSweep.Marks.ToArray());
+            Assert.Equal(expected.Drift, actual.Drift);
+            Assert.Equal(expected.TotalValue, actual.TotalValue);
+            Assert.Equal(expected.InvestableValue, actual.InvestableValue);
+            Assert.Equal(expected.MaxAbsDrift, actual.MaxAbsDrift);
+            Assert.Equal(expected.MaxRelativeDrift, actual.MaxRelativeDrift);
+            Assert.Equal(expected.TotalDrift, actual.TotalDrift);
+            Assert.Equal(expected.MaxExcess, actual.MaxExcess);
+        }, iter: 100);
+    }
+
     [Fact]
     public void Marks_copied_on_both_cores_equal_marks_copied_on_one()
     {

@@ -28,13 +28,16 @@ internal struct DriftAccumulator<TVector>
             MaxExcess = TOps.Broadcast(double.NegativeInfinity),
         };
 
-    /// <summary>Drift of the slots at <paramref name="at"/>: stores it and folds it into the figures.</summary>
+    /// <summary>
+    /// Drift of the slots at <paramref name="at"/>, whose values (quantity x mark) the sweep left in
+    /// <paramref name="drift"/>: replaces them with the drift and folds it into the figures.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Step<TOps>(ref double quantity, ref double mark, ref double target, ref double inverseTarget, ref double drift, nuint at, in DriftConstants<TVector> k)
+    public void Step<TOps>(ref double target, ref double inverseTarget, ref double drift, nuint at, in DriftConstants<TVector> k)
         where TOps : struct, ISimdOps<TVector>
     {
         var targets = TOps.Load(ref target, at);
-        var d = TOps.Subtract(TOps.Multiply(TOps.Multiply(TOps.Load(ref quantity, at), TOps.Load(ref mark, at)), k.Inverse), targets);
+        var d = TOps.Subtract(TOps.Multiply(TOps.Load(ref drift, at), k.Inverse), targets);
         TOps.Store(d, ref drift, at);
         var abs = TOps.Abs(d);
         MaxAbs = TOps.Max(MaxAbs, abs);

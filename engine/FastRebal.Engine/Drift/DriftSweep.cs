@@ -42,24 +42,36 @@ public static class DriftSweep
     public static void Run(AccountBook book, double[] cash, DriftReport report, SweepPath path = SweepPath.Auto, bool parallel = true)
     {
         ValidateShapes(book, cash, report);
-        SweepSpan(Resolve(path), book, cash, report, 0, book.AccountCount, parallel);
+        SweepSpan<StoredMarks>(Resolve(path), book, cash, report, 0, book.AccountCount, parallel);
     }
 
     /// <summary>Sweeps accounts [<paramref name="from"/>, <paramref name="to"/>), on both cores when asked and the range is large enough.</summary>
-    public static void RunRange(AccountBook book, DriftReport report, int from, int to, SweepPath path = SweepPath.Auto, bool parallel = false)
+    /// <param name="refreshMarks">
+    /// Copy each slot's instrument price onto its mark as the sweep reads it (the live pass, where the prices moved
+    /// since these accounts were last swept): the same marks as <see cref="AccountBook.RefreshMarks(bool)"/>, in one walk.
+    /// </param>
+    public static void RunRange(AccountBook book, DriftReport report, int from, int to, SweepPath path = SweepPath.Auto, bool parallel = false, bool refreshMarks = false)
     {
         ValidateShapes(book, book.c.Cash, report);
         ArgumentOutOfRangeException.ThrowIfNegative(from);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(to, book.AccountCount);
-        SweepSpan(Resolve(path), book, book.c.Cash, report, from, to, parallel);
+        if (refreshMarks)
+        {
+            SweepSpan<FreshMarks>(Resolve(path), book, book.c.Cash, report, from, to, parallel);
+        }
+        else
+        {
+            SweepSpan<StoredMarks>(Resolve(path), book, book.c.Cash, report, from, to, parallel);
+        }
     }
 
-    private static void SweepSpan(SweepPath path, AccountBook book, double[] cash, DriftReport report, int from, int to, bool parallel)
+    private static void SweepSpan<TMarks>(SweepPath path, AccountBook book, double[] cash, DriftReport report, int from, int to, bool parallel)
+        where TMarks : struct, IMarkSource
     {
         var accounts = to - from;
         if (!parallel || accounts < ParallelThreshold || Environment.ProcessorCount == 1)
         {
-            Sweep(path, book.c, cash, report, new AccountRange(from, to));
+            Sweep<AccountRange, TMarks>(path, book, cash, report, new AccountRange(from, to));
             return;
         }
         // More chunks than cores so a core that finishes early takes another instead of idling.
@@ -71,7 +83,7 @@ public static class DriftSweep
             var last = Math.Min(to, first + perChunk);
             if (first < last)
             {
-                Sweep(path, book.c, cash, report, new AccountRange(first, last));
+                Sweep<AccountRange, TMarks>(path, book, cash, report, new AccountRange(first, last));
             }
         });
     }
@@ -96,7 +108,7 @@ public static class DriftSweep
                 throw new ArgumentOutOfRangeException(nameof(accounts), $"account index {accounts[i]} is not in the book");
             }
         }
-        Sweep(Resolve(path), book.c, book.c.Cash, report, new AccountList(accounts, start, count));
+        Sweep<AccountList, StoredMarks>(Resolve(path), book, book.c.Cash, report, new AccountList(accounts, start, count));
     }
 
     private static void ValidateShapes(AccountBook book, double[] cash, DriftReport report)
@@ -124,24 +136,30 @@ public static class DriftSweep
         return supported ? resolved : throw new PlatformNotSupportedException($"{resolved} is not hardware accelerated on this CPU");
     }
 
-    private static void Sweep<TAccounts>(SweepPath path, BookColumns c, double[] cash, DriftReport r, TAccounts accounts)
+    private static void Sweep<TAccounts, TMarks>(SweepPath path, AccountBook book, double[] cash, DriftReport r, TAccounts accounts)
         where TAccounts : struct, IAccountSet
+        where TMarks : struct, IMarkSource
     {
         switch (path)
         {
             case SweepPath.Vector512:
-                SweepLadder(c, cash, r, accounts, widest: 8);
+                SweepLadder<TAccounts, TMarks>(book, cash, r, accounts, widest: 8);
                 break;
             case SweepPath.Vector256:
-                SweepLadder(c, cash, r, accounts, widest: 4);
+                SweepLadder<TAccounts, TMarks>(book, cash, r, accounts, widest: 4);
                 break;
             case SweepPath.Vector128:
-                SweepLadder(c, cash, r, accounts, widest: 2);
+                SweepLadder<TAccounts, TMarks>(book, cash, r, accounts, widest: 2);
                 break;
             default:
                 for (var i = 0; i < accounts.Count; i++)
                 {
-                    SweepAccountScalar(c, cash, r, accounts[i]);
+                    var a = accounts[i];
+                    if (typeof(TMarks) == typeof(FreshMarks))
+                    {
+                        book.RefreshMarks(book.c.SlotStart[a], book.c.SlotStart[a + 1], parallel: false);
+                    }
+                    SweepAccountScalar(book.c, cash, r, a);
                 }
                 break;
         }
@@ -190,12 +208,18 @@ public static class DriftSweep
     /// (Vector256), then 2 (Vector128), then one by one. The accumulators are folded in half at each step down, so the
     /// fold is the horizontal reduction and no lane is ever masked or read twice. <paramref name="widest"/> is where
     /// the ladder starts (8, 4 or 2 lanes), which is how each path is tested on its own.
+    /// The first walk stores each slot's value (quantity x mark) where its drift will go, and the second reads it
+    /// back from there (a cache line still in L1) instead of loading and multiplying quantity and mark again.
     /// </summary>
-    private static void SweepLadder<TAccounts>(BookColumns c, double[] cash, DriftReport r, TAccounts accounts, int widest)
+    private static void SweepLadder<TAccounts, TMarks>(AccountBook book, double[] cash, DriftReport r, TAccounts accounts, int widest)
         where TAccounts : struct, IAccountSet
+        where TMarks : struct, IMarkSource
     {
+        var c = book.c;
         ref var q = ref MemoryMarshal.GetArrayDataReference(c.Quantity);
         ref var m = ref MemoryMarshal.GetArrayDataReference(c.Mark);
+        ref var ix = ref MemoryMarshal.GetArrayDataReference(c.InstrumentIndex);
+        ref var p = ref MemoryMarshal.GetArrayDataReference(book.PriceArray);
         ref var t = ref MemoryMarshal.GetArrayDataReference(c.Target);
         ref var it = ref MemoryMarshal.GetArrayDataReference(c.InverseTarget);
         ref var d = ref MemoryMarshal.GetArrayDataReference(r.Drift);
@@ -212,7 +236,9 @@ public static class DriftSweep
             {
                 for (; s <= end - 8; s += 8)
                 {
-                    value512 += Vector512.LoadUnsafe(ref q, (nuint)s) * Vector512.LoadUnsafe(ref m, (nuint)s);
+                    var value = Vector512.LoadUnsafe(ref q, (nuint)s) * TMarks.Read512(ref m, ref ix, ref p, (nuint)s);
+                    value.StoreUnsafe(ref d, (nuint)s);
+                    value512 += value;
                 }
             }
             var value256 = value512.GetLower() + value512.GetUpper();
@@ -220,18 +246,24 @@ public static class DriftSweep
             {
                 for (; s <= end - 4; s += 4)
                 {
-                    value256 += Vector256.LoadUnsafe(ref q, (nuint)s) * Vector256.LoadUnsafe(ref m, (nuint)s);
+                    var value = Vector256.LoadUnsafe(ref q, (nuint)s) * TMarks.Read256(ref m, ref ix, ref p, (nuint)s);
+                    value.StoreUnsafe(ref d, (nuint)s);
+                    value256 += value;
                 }
             }
             var value128 = value256.GetLower() + value256.GetUpper();
             for (; s <= end - 2; s += 2)
             {
-                value128 += Vector128.LoadUnsafe(ref q, (nuint)s) * Vector128.LoadUnsafe(ref m, (nuint)s);
+                var value = Vector128.LoadUnsafe(ref q, (nuint)s) * TMarks.Read128(ref m, ref ix, ref p, (nuint)s);
+                value.StoreUnsafe(ref d, (nuint)s);
+                value128 += value;
             }
             var total = value128.GetElement(0) + value128.GetElement(1);
             for (; s < end; s++)
             {
-                total += Unsafe.Add(ref q, s) * Unsafe.Add(ref m, s);
+                var value = Unsafe.Add(ref q, s) * TMarks.Read(ref m, ref ix, ref p, (nuint)s);
+                Unsafe.Add(ref d, s) = value;
+                total += value;
             }
 
             var investable = StoreValues(c, r, a, total + cash[a]);
@@ -250,7 +282,7 @@ public static class DriftSweep
                 var k = new DriftConstants<Vector512<double>>(Vector512.Create(inverse), Vector512.Create(relativeScale), Vector512.Create(absoluteTolerance));
                 for (; s <= end - 8; s += 8)
                 {
-                    acc512.Step<Simd512>(ref q, ref m, ref t, ref it, ref d, (nuint)s, k);
+                    acc512.Step<Simd512>(ref t, ref it, ref d, (nuint)s, k);
                 }
             }
             var acc256 = acc512.Fold();
@@ -259,20 +291,20 @@ public static class DriftSweep
                 var k = new DriftConstants<Vector256<double>>(Vector256.Create(inverse), Vector256.Create(relativeScale), Vector256.Create(absoluteTolerance));
                 for (; s <= end - 4; s += 4)
                 {
-                    acc256.Step<Simd256>(ref q, ref m, ref t, ref it, ref d, (nuint)s, k);
+                    acc256.Step<Simd256>(ref t, ref it, ref d, (nuint)s, k);
                 }
             }
             var acc128 = acc256.Fold();
             var k128 = new DriftConstants<Vector128<double>>(Vector128.Create(inverse), Vector128.Create(relativeScale), Vector128.Create(absoluteTolerance));
             for (; s <= end - 2; s += 2)
             {
-                acc128.Step<Simd128>(ref q, ref m, ref t, ref it, ref d, (nuint)s, k128);
+                acc128.Step<Simd128>(ref t, ref it, ref d, (nuint)s, k128);
             }
             var (maxAbs, sumAbs, maxRelative, maxExcess) = acc128.Fold();
             for (; s < end; s++)
             {
                 var target = Unsafe.Add(ref t, s);
-                var drift = (Unsafe.Add(ref q, s) * Unsafe.Add(ref m, s) * inverse) - target;
+                var drift = (Unsafe.Add(ref d, s) * inverse) - target;
                 Unsafe.Add(ref d, s) = drift;
                 var abs = Math.Abs(drift);
                 maxAbs = Math.Max(maxAbs, abs);

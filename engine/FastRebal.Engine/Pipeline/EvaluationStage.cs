@@ -783,11 +783,7 @@ public sealed class EvaluationStage
     /// </summary>
     private void SweepSlice(int from, int to, bool refreshMarks, bool calendarCheck, bool anyFlow)
     {
-        if (refreshMarks)
-        {
-            book.RefreshMarks(book.SlotStart[from], book.SlotStart[to], parallelSweep);
-        }
-        DriftSweep.RunRange(book, report, from, to, parallel: parallelSweep);
+        DriftSweep.RunRange(book, report, from, to, parallel: parallelSweep, refreshMarks: refreshMarks);
         gate.ObserveDrifts(from, report.TotalDrift.AsSpan(from, to - from), day);
         // Most accounts are in band with nothing pending: a cheap test finds the few to decide.
         for (var a = from; a < to; a++)
