@@ -182,6 +182,10 @@ public static class RunCommand
         var opening = Stopwatch.StartNew();
         engine.Start();
         progress.Step($"day opened in {opening.Elapsed.TotalSeconds:0.00} s ({engine.Status().Decisions:N0} decisions); ingesting");
+        // Settle the heap once the day has opened: everything built so far (the book, the history, the open's decisions)
+        // moves to the oldest generation now, at the start of the warm-up, instead of in the first collection of the
+        // measured run (a pause of every thread of 27 to 32 ms, measured on the probe book).
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         var clock = Stopwatch.StartNew();
         var warmupLeft = settings.Warmup ?? (replay ? TimeSpan.Zero : TimeSpan.FromSeconds(2));
         var warmedUp = warmupLeft == TimeSpan.Zero;
