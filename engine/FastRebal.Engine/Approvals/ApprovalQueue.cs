@@ -74,32 +74,65 @@ public enum ApprovalOutcome
 
 /// <summary>
 /// The operator's queue: the engine submits items, an operator approves or rejects them (with who and why), and a
-/// later run releases what was approved. A library type any host uses (the CLI keeps it in a JSON file).
+/// later run releases what was approved. A library type any host uses (the CLI keeps it in a JSON file). Safe to
+/// share between threads (an engine submitting while a console decides): every change and every read takes one
+/// lock, and readers get a copy, never the live list.
 /// </summary>
 public sealed class ApprovalQueue
 {
+    private readonly Lock gate = new();
     private readonly List<ApprovalItem> items = [];
     private readonly List<ApprovalAuditRecord> audit = [];
 
-    public IReadOnlyList<ApprovalItem> Items => items;
+    /// <summary>Every item, pending or decided, as of this call.</summary>
+    public IReadOnlyList<ApprovalItem> Items
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. items];
+            }
+        }
+    }
 
-    public IReadOnlyList<ApprovalAuditRecord> Audit => audit;
+    /// <summary>Every submission and decision, as of this call.</summary>
+    public IReadOnlyList<ApprovalAuditRecord> Audit
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. audit];
+            }
+        }
+    }
 
-    public IEnumerable<ApprovalItem> Pending => items.Where(i => i.Status == ApprovalStatus.Pending);
+    /// <summary>The items still waiting, as of this call.</summary>
+    public IEnumerable<ApprovalItem> Pending => Items.Where(i => i.Status == ApprovalStatus.Pending);
 
-    public ApprovalItem? Find(string id) => items.FirstOrDefault(i => i.Id == id);
+    public ApprovalItem? Find(string id)
+    {
+        lock (gate)
+        {
+            return items.FirstOrDefault(i => i.Id == id);
+        }
+    }
 
     /// <summary>Adds an item unless one with the same id is already queued (pending or decided); returns the queued one.</summary>
     public ApprovalItem Submit(ApprovalItem item, DateTimeOffset when)
     {
-        if (Find(item.Id) is { } existing)
+        lock (gate)
         {
-            return existing;
+            if (items.FirstOrDefault(i => i.Id == item.Id) is { } existing)
+            {
+                return existing;
+            }
+            var pending = item with { Status = ApprovalStatus.Pending, Decision = null };
+            items.Add(pending);
+            audit.Add(new ApprovalAuditRecord(when, "submitted", item.Id, item.AccountId, item.PolicyId, item.PolicyVersion, "engine", item.Reason));
+            return pending;
         }
-        var pending = item with { Status = ApprovalStatus.Pending, Decision = null };
-        items.Add(pending);
-        audit.Add(new ApprovalAuditRecord(when, "submitted", item.Id, item.AccountId, item.PolicyId, item.PolicyVersion, "engine", item.Reason));
-        return pending;
     }
 
     public ApprovalOutcome Approve(string id, string who, string why, DateTimeOffset when) => Decide(id, ApprovalStatus.Approved, who, why, when);
@@ -116,19 +149,23 @@ public sealed class ApprovalQueue
         {
             return ApprovalOutcome.MissingWhy;
         }
-        var index = items.FindIndex(i => i.Id == id);
-        if (index < 0)
+        lock (gate)
         {
-            return ApprovalOutcome.NotFound;
+            var index = items.FindIndex(i => i.Id == id);
+            if (index < 0)
+            {
+                return ApprovalOutcome.NotFound;
+            }
+            if (items[index].Status != ApprovalStatus.Pending)
+            {
+                // Two operators deciding the same item at once: the first wins, the second is told it was decided.
+                return ApprovalOutcome.AlreadyDecided;
+            }
+            var item = items[index];
+            items[index] = item with { Status = outcome, Decision = new ApprovalDecision(outcome, who, why, when) };
+            audit.Add(new ApprovalAuditRecord(when, outcome == ApprovalStatus.Approved ? "approved" : "rejected", id, item.AccountId, item.PolicyId, item.PolicyVersion, who, why));
+            return ApprovalOutcome.Done;
         }
-        if (items[index].Status != ApprovalStatus.Pending)
-        {
-            return ApprovalOutcome.AlreadyDecided;
-        }
-        var item = items[index];
-        items[index] = item with { Status = outcome, Decision = new ApprovalDecision(outcome, who, why, when) };
-        audit.Add(new ApprovalAuditRecord(when, outcome == ApprovalStatus.Approved ? "approved" : "rejected", id, item.AccountId, item.PolicyId, item.PolicyVersion, who, why));
-        return ApprovalOutcome.Done;
     }
 
     private sealed record QueueFile(IReadOnlyList<ApprovalItem>? Items, IReadOnlyList<ApprovalAuditRecord>? Audit);
@@ -158,7 +195,12 @@ public sealed class ApprovalQueue
     public void Save(string path)
     {
         var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(new QueueFile(items, audit), ScenarioDocument.JsonOptions));
+        string json;
+        lock (gate)
+        {
+            json = JsonSerializer.Serialize(new QueueFile(items, audit), ScenarioDocument.JsonOptions);
+        }
+        File.WriteAllText(temporary, json);
         File.Move(temporary, path, overwrite: true);
     }
 }
