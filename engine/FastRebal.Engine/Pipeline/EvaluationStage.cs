@@ -44,6 +44,14 @@ public interface IPlanGate
     /// </summary>
     void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day);
 
+    /// <summary>
+    /// An account's fills were applied: its drift moved by trading, not by the market, so its breaker measures the
+    /// day's move from the next figure it sees.
+    /// </summary>
+    void FillsApplied(int account)
+    {
+    }
+
     /// <summary>Sees every verified price applied to the book (the market-wide breaker watches its reference index).</summary>
     void ObservePrice(int instrument, double price, DateOnly day);
 
@@ -1029,6 +1037,7 @@ public sealed class EvaluationStage
                 try
                 {
                     book.ApplyExecution(a, one, (double)(-signed * fill.Price), fill.TradeComplete && openTrades[a] == 1 && rebalancing[a] ? day : null);
+                    gate.FillsApplied(a);
                     Counters.FillsApplied++;
                 }
                 catch (ArgumentException)

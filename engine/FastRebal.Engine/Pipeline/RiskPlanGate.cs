@@ -21,6 +21,8 @@ public sealed class RiskPlanGate(RiskGate gate, int referenceIndex) : IPlanGate
 
     public void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day) => Gate.Models.Observe(model, meanTotalDrift, day);
 
+    public void FillsApplied(int account) => Gate.Accounts.Rebase(account);
+
     public void ObservePrice(int instrument, double price, DateOnly day)
     {
         if (instrument != referenceIndex)

@@ -88,6 +88,19 @@ public sealed class DriftBreaker
         return trips;
     }
 
+    /// <summary>
+    /// Trades, not the market, just moved this index's drift (its fills were applied): the day's move is measured
+    /// from its next observation, so a rebalance that takes twelve points of drift to none does not halt the very
+    /// account it fixed. A halted index keeps the figures that tripped it.
+    /// </summary>
+    public void Rebase(int index)
+    {
+        if (!halted[index])
+        {
+            openedOn[index] = default;
+        }
+    }
+
     /// <summary>Releases a halt; the day's opening drift restarts from the current figure at the next observation.</summary>
     public bool Release(int index, string who, string why)
     {

@@ -36,6 +36,11 @@ public class EvaluationStageTests
 
         public int Observed { get; private set; }
 
+        /// <summary>How many fills the stage reported applied, per account.</summary>
+        public Dictionary<int, int> FillsSeen { get; } = [];
+
+        public void FillsApplied(int account) => FillsSeen[account] = FillsSeen.GetValueOrDefault(account) + 1;
+
         public void ObserveDrift(int account, int model, double totalDrift, DateOnly day) => Observed++;
 
         public void ObserveDrifts(int firstAccount, ReadOnlySpan<double> totalDrift, DateOnly day) => Observed += totalDrift.Length;
@@ -187,9 +192,12 @@ public class EvaluationStageTests
         Assert.Empty(h.Publisher.Trades);
 
         h.Publisher.Trades.AddRange(released);
+        Assert.Empty(h.Gate.FillsSeen);
         h.FillAll();
         h.Batch();
 
+        // Each applied fill tells the breakers that trading, not the market, moved X's drift.
+        Assert.Equal(new Dictionary<int, int> { [0] = released.Count }, h.Gate.FillsSeen);
         Assert.False(h.Stage.Drift.Breaches(0));
         Assert.True(h.Book.Cash[0] >= 0);
         Assert.Equal(TestBook.AsOf, h.Book.LastRebalanced(0));

@@ -44,6 +44,44 @@ public class BreakerTests
     }
 
     [Fact]
+    public void A_rebalance_that_takes_an_account_back_to_target_does_not_halt_it_but_a_market_move_after_it_does()
+    {
+        var breaker = new DriftBreaker("account", 2);
+        breaker.Observe(0, 0.14, Day);
+        breaker.Observe(1, 0.14, Day);
+
+        // Fills took account 0 from 14 points of drift to none; account 1 fell as far with no trade (the market).
+        breaker.Rebase(0);
+        Assert.False(breaker.Observe(0, 0.0, Day));
+        Assert.True(breaker.Observe(1, 0.0, Day));
+
+        // From its new opening, the market moving account 0 by 10.01 points still halts it.
+        Assert.False(breaker.Observe(0, 0.0999, Day));
+        Assert.True(breaker.Observe(0, 0.1001, Day));
+
+        // A halted account keeps the figures that tripped it, whatever trades follow.
+        breaker.Rebase(0);
+        Assert.True(breaker.IsHalted(0));
+        Assert.False(breaker.Observe(0, 0.0, Day));
+        Assert.True(breaker.IsHalted(0));
+    }
+
+    [Fact]
+    public void The_pipelines_gate_rebases_an_accounts_breaker_when_its_fills_are_applied()
+    {
+        var book = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("M", ("A", 0.5), ("B", 0.5))
+            .Account("X", "M", 0, positions: [("A", 100), ("B", 100)]).Load().Book;
+        var risk = new RiskGate(1, 1, book.Instruments, new PreTradeLimits(), new KillSwitch(new InMemoryKillSwitchStore()), new RiskGateTests.FakePrices());
+        var gate = new FastRebal.Engine.Pipeline.RiskPlanGate(risk, referenceIndex: 0);
+
+        gate.ObserveDrift(0, 0, 0.14, Day);
+        gate.FillsApplied(0);
+        gate.ObserveDrift(0, 0, 0.0, Day);
+
+        Assert.False(gate.IsHalted(0, 0));
+    }
+
+    [Fact]
     public void A_new_day_starts_from_that_days_first_drift()
     {
         var breaker = new DriftBreaker("model", 1);
