@@ -52,6 +52,8 @@ public sealed class AssetClassBandIndex
         if (classBands is null || classBands.Count == 0)
         {
             bands[account] = null;
+            // No class band can break: the bound never reaches infinity (see MayBreachBound).
+            narrowest[account] = double.PositiveInfinity;
             return;
         }
         var compiled = new (int, double)[classBands.Count];
@@ -69,6 +71,14 @@ public sealed class AssetClassBandIndex
         }
         bands[account] = compiled;
     }
+
+    /// <summary>
+    /// Per account, the narrowest class band (infinite without class bands) and the sum of its slots' targets: what
+    /// the cheap bound needs, for a screen that applies it to many accounts at once (the live pass). An account
+    /// whose total drift plus half its gap between invested weight and target sum stays below its narrowest band
+    /// cannot have a class out of band.
+    /// </summary>
+    internal (double[] Narrowest, double[] TargetSum) MayBreachBound => (narrowest, targetSum);
 
     /// <summary>True when some asset class's summed drift is outside its band (the same rule as <see cref="RebalanceRules.AssetClassBreach"/>).</summary>
     /// <remarks>Inlined where it is asked for every account of a pass: most accounts have no class bands, and say so in one load.</remarks>

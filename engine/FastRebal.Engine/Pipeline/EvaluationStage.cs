@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.Intrinsics;
 using FastRebal.Engine.Audit;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Drift;
@@ -793,27 +794,56 @@ public sealed class EvaluationStage
     {
         DriftSweep.RunRange(book, report, from, to, parallel: parallelSweep, refreshMarks: refreshMarks);
         gate.ObserveDrifts(from, report.TotalDrift.AsSpan(from, to - from), day);
-        // Most accounts are in band with nothing pending: a cheap test finds the few to decide.
-        for (var a = from; a < to; a++)
+        if (calendarCheck || anyFlow)
         {
-            if (decidedStamp[a] == stamp)
+            for (var a = from; a < to; a++)
             {
-                continue;
+                ConsiderAccount(a, calendarCheck, anyFlow);
             }
-            if (calendarCheck || report.Breaches(a) || (anyFlow && pendingFlow[a] != 0) || classBands.IsBreached(report, a))
+            return;
+        }
+        // Most accounts are in band with nothing parked: four at a time, a screen passes over those with nothing for
+        // ConsiderAccount to do, which then looks at the rest one by one.
+        var a4 = from;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var (narrowest, targetSum) = classBands.MayBreachBound;
+            for (; a4 <= to - 4; a4 += 4)
             {
-                // A breach parked today that has not grown enough is left waiting here, before Decide reads the
-                // account's other state: thousands of such accounts sit in every pass of a busy day.
-                if (calendarCheck || !IsParked(a, anyFlow ? pendingFlow[a] : 0))
+                var candidates = SliceScreen.Four(a4, report, book.c.Cash, narrowest, targetSum, parkedExcess);
+                while (candidates != 0)
                 {
-                    Decide(a, calendarCheck);
+                    ConsiderAccount(a4 + System.Numerics.BitOperations.TrailingZeroCount(candidates), calendarCheck: false, anyFlow: false);
+                    candidates &= candidates - 1;
                 }
             }
-            else if (!double.IsNaN(parkedExcess[a]))
+        }
+        for (var a = a4; a < to; a++)
+        {
+            ConsiderAccount(a, calendarCheck: false, anyFlow: false);
+        }
+    }
+
+    /// <summary>One account of a swept slice: decided if it has something to act on, its parked breach cleared once back in band.</summary>
+    private void ConsiderAccount(int a, bool calendarCheck, bool anyFlow)
+    {
+        if (decidedStamp[a] == stamp)
+        {
+            return;
+        }
+        if (calendarCheck || report.Breaches(a) || (anyFlow && pendingFlow[a] != 0) || classBands.IsBreached(report, a))
+        {
+            // A breach parked today that has not grown enough is left waiting here, before Decide reads the
+            // account's other state: thousands of such accounts sit in every pass of a busy day.
+            if (calendarCheck || !IsParked(a, anyFlow ? pendingFlow[a] : 0))
             {
-                // Back in band: a later breach is a new one. (Written only when set: most accounts never were.)
-                parkedExcess[a] = double.NaN;
+                Decide(a, calendarCheck);
             }
+        }
+        else if (!double.IsNaN(parkedExcess[a]))
+        {
+            // Back in band: a later breach is a new one. (Written only when set: most accounts never were.)
+            parkedExcess[a] = double.NaN;
         }
     }
 
