@@ -82,6 +82,60 @@ public class BreakerTests
     }
 
     [Fact]
+    public void Bulk_observation_over_many_days_and_slices_trips_exactly_what_one_by_one_observation_trips()
+    {
+        const int count = 103;
+        var bulk = new DriftBreaker("account", count);
+        var single = new DriftBreaker("account", count);
+        var random = new Random(17);
+        var drifts = new double[count];
+        for (var round = 0; round < 400; round++)
+        {
+            var day = Day.AddDays(round / 40);
+            for (var a = 0; a < count; a++)
+            {
+                // Mostly small moves, some past the threshold, right at it, or not a number.
+                drifts[a] = random.Next(12) switch
+                {
+                    0 => drifts[a] + 0.10 + (random.NextDouble() * 0.05),
+                    1 => drifts[a] - 0.1001,
+                    2 => double.NaN,
+                    _ => Math.Max(0, (double.IsNaN(drifts[a]) ? 0 : drifts[a]) + ((random.NextDouble() - 0.5) * 0.02)),
+                };
+            }
+            // Slices of uneven sizes, so both the four-at-a-time screen and its tail run.
+            var trips = 0;
+            for (var from = 0; from < count;)
+            {
+                var size = Math.Min(count - from, 1 + random.Next(23));
+                trips += bulk.ObserveRange(from, drifts.AsSpan(from, size), day);
+                from += size;
+            }
+            var expected = 0;
+            for (var a = 0; a < count; a++)
+            {
+                expected += single.Observe(a, drifts[a], day) ? 1 : 0;
+            }
+            Assert.Equal(expected, trips);
+            if (round % 50 == 25)
+            {
+                // Operators release what tripped, in both.
+                for (var a = 0; a < count; a++)
+                {
+                    if (single.IsHalted(a))
+                    {
+                        single.Release(a, "ops", "reviewed");
+                        bulk.Release(a, "ops", "reviewed");
+                    }
+                }
+            }
+        }
+        Assert.Equal(Enumerable.Range(0, count).Select(single.IsHalted), Enumerable.Range(0, count).Select(bulk.IsHalted));
+        Assert.Equal(single.HaltedCount, bulk.HaltedCount);
+        Assert.InRange(single.HaltedCount, 1, count - 1);
+    }
+
+    [Fact]
     public void A_new_day_starts_from_that_days_first_drift()
     {
         var breaker = new DriftBreaker("model", 1);
