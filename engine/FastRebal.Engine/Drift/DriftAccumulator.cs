@@ -3,6 +3,22 @@ using System.Runtime.Intrinsics;
 
 namespace FastRebal.Engine.Drift;
 
+/// <summary>Whether an account's band is relative (a tolerance per slot) or absolute (one for all): a struct type parameter, so the JIT compiles each walk without the other's work.</summary>
+internal interface IBandKind
+{
+    static abstract bool IsRelative { get; }
+}
+
+internal readonly struct RelativeBand : IBandKind
+{
+    public static bool IsRelative => true;
+}
+
+internal readonly struct AbsoluteBand : IBandKind
+{
+    public static bool IsRelative => false;
+}
+
 /// <summary>Per-account values every drift step needs, broadcast once per account.</summary>
 internal readonly record struct DriftConstants<TVector>(TVector Inverse, TVector RelativeScale, TVector AbsoluteTolerance)
     where TVector : struct;
@@ -32,9 +48,11 @@ internal struct DriftAccumulator<TVector>
     /// Drift of the slots at <paramref name="at"/>, whose values (quantity x mark) the sweep left in
     /// <paramref name="drift"/>: replaces them with the drift and folds it into the figures.
     /// </summary>
+    /// <remarks>With an absolute band (<typeparamref name="TBand"/>) the excess is left to the caller (see DriftSweep.WalkDrift).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Step<TOps>(ref double target, ref double inverseTarget, ref double drift, nuint at, in DriftConstants<TVector> k)
+    public void Step<TOps, TBand>(ref double target, ref double inverseTarget, ref double drift, nuint at, in DriftConstants<TVector> k)
         where TOps : struct, ISimdOps<TVector>
+        where TBand : struct, IBandKind
     {
         var targets = TOps.Load(ref target, at);
         var d = TOps.Subtract(TOps.Multiply(TOps.Load(ref drift, at), k.Inverse), targets);
@@ -42,7 +60,10 @@ internal struct DriftAccumulator<TVector>
         var abs = TOps.Abs(d);
         MaxAbs = TOps.Max(MaxAbs, abs);
         SumAbs = TOps.Add(SumAbs, abs);
-        MaxExcess = TOps.Max(MaxExcess, TOps.Subtract(abs, TOps.Add(TOps.Multiply(targets, k.RelativeScale), k.AbsoluteTolerance)));
+        if (TBand.IsRelative)
+        {
+            MaxExcess = TOps.Max(MaxExcess, TOps.Subtract(abs, TOps.Add(TOps.Multiply(targets, k.RelativeScale), k.AbsoluteTolerance)));
+        }
         // The inverse target is 0 where the target is 0, so positions outside the model add no relative drift.
         MaxRelative = TOps.Max(MaxRelative, TOps.Multiply(abs, TOps.Load(ref inverseTarget, at)));
     }

@@ -273,47 +273,71 @@ public static class DriftSweep
                 continue;
             }
             var inverse = 1 / investable;
-            var (relativeScale, absoluteTolerance) = Tolerance(c, a);
-
-            s = start;
-            var acc512 = DriftAccumulator<Vector512<double>>.Start<Simd512>();
-            if (widest >= 8)
+            if (c.RelativeBand[a])
             {
-                var k = new DriftConstants<Vector512<double>>(Vector512.Create(inverse), Vector512.Create(relativeScale), Vector512.Create(absoluteTolerance));
-                for (; s <= end - 8; s += 8)
-                {
-                    acc512.Step<Simd512>(ref t, ref it, ref d, (nuint)s, k);
-                }
+                WalkDrift<RelativeBand>(r, ref t, ref it, ref d, a, start, end, inverse, c.BandWidth[a], 0, widest);
             }
-            var acc256 = acc512.Fold();
-            if (widest >= 4)
+            else
             {
-                var k = new DriftConstants<Vector256<double>>(Vector256.Create(inverse), Vector256.Create(relativeScale), Vector256.Create(absoluteTolerance));
-                for (; s <= end - 4; s += 4)
-                {
-                    acc256.Step<Simd256>(ref t, ref it, ref d, (nuint)s, k);
-                }
+                WalkDrift<AbsoluteBand>(r, ref t, ref it, ref d, a, start, end, inverse, 0, c.BandWidth[a], widest);
             }
-            var acc128 = acc256.Fold();
-            var k128 = new DriftConstants<Vector128<double>>(Vector128.Create(inverse), Vector128.Create(relativeScale), Vector128.Create(absoluteTolerance));
-            for (; s <= end - 2; s += 2)
-            {
-                acc128.Step<Simd128>(ref t, ref it, ref d, (nuint)s, k128);
-            }
-            var (maxAbs, sumAbs, maxRelative, maxExcess) = acc128.Fold();
-            for (; s < end; s++)
-            {
-                var target = Unsafe.Add(ref t, s);
-                var drift = (Unsafe.Add(ref d, s) * inverse) - target;
-                Unsafe.Add(ref d, s) = drift;
-                var abs = Math.Abs(drift);
-                maxAbs = Math.Max(maxAbs, abs);
-                sumAbs += abs;
-                maxExcess = Math.Max(maxExcess, abs - ((target * relativeScale) + absoluteTolerance));
-                maxRelative = Math.Max(maxRelative, abs * Unsafe.Add(ref it, s));
-            }
-            StoreFigures(r, a, maxAbs, maxRelative, sumAbs, maxExcess);
         }
+    }
+
+    /// <summary>
+    /// The ladder's second walk over an account's slots: drift from the stored values, and the account's figures. With
+    /// an absolute band every slot has the same tolerance, so the worst excess is the worst drift less the band, taken
+    /// once instead of per slot (rounding is monotonic, so the two are equal to the bit).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WalkDrift<TBand>(DriftReport r, ref double t, ref double it, ref double d, int a, int start, int end, double inverse, double relativeScale, double absoluteTolerance, int widest)
+        where TBand : struct, IBandKind
+    {
+        var s = start;
+        var acc512 = DriftAccumulator<Vector512<double>>.Start<Simd512>();
+        if (widest >= 8)
+        {
+            var k = new DriftConstants<Vector512<double>>(Vector512.Create(inverse), Vector512.Create(relativeScale), Vector512.Create(absoluteTolerance));
+            for (; s <= end - 8; s += 8)
+            {
+                acc512.Step<Simd512, TBand>(ref t, ref it, ref d, (nuint)s, k);
+            }
+        }
+        var acc256 = acc512.Fold();
+        if (widest >= 4)
+        {
+            var k = new DriftConstants<Vector256<double>>(Vector256.Create(inverse), Vector256.Create(relativeScale), Vector256.Create(absoluteTolerance));
+            for (; s <= end - 4; s += 4)
+            {
+                acc256.Step<Simd256, TBand>(ref t, ref it, ref d, (nuint)s, k);
+            }
+        }
+        var acc128 = acc256.Fold();
+        var k128 = new DriftConstants<Vector128<double>>(Vector128.Create(inverse), Vector128.Create(relativeScale), Vector128.Create(absoluteTolerance));
+        for (; s <= end - 2; s += 2)
+        {
+            acc128.Step<Simd128, TBand>(ref t, ref it, ref d, (nuint)s, k128);
+        }
+        var (maxAbs, sumAbs, maxRelative, maxExcess) = acc128.Fold();
+        for (; s < end; s++)
+        {
+            var target = Unsafe.Add(ref t, s);
+            var drift = (Unsafe.Add(ref d, s) * inverse) - target;
+            Unsafe.Add(ref d, s) = drift;
+            var abs = Math.Abs(drift);
+            maxAbs = Math.Max(maxAbs, abs);
+            sumAbs += abs;
+            if (TBand.IsRelative)
+            {
+                maxExcess = Math.Max(maxExcess, abs - ((target * relativeScale) + absoluteTolerance));
+            }
+            maxRelative = Math.Max(maxRelative, abs * Unsafe.Add(ref it, s));
+        }
+        if (!TBand.IsRelative)
+        {
+            maxExcess = end > start ? maxAbs - absoluteTolerance : double.NegativeInfinity;
+        }
+        StoreFigures(r, a, maxAbs, maxRelative, sumAbs, maxExcess);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
