@@ -17,13 +17,43 @@ public static class AuditHooks
     /// <summary>Appends an operator-action record on every engage and release (who, why, when); dispose to stop.</summary>
     public static IDisposable RecordKillSwitch(AuditChain chain, KillSwitch killSwitch)
     {
-        void OnChanged(KillSwitchState state) => chain.Append(AuditEntries.OperatorAction(
-            state.Engaged ? "KillSwitchEngaged" : "KillSwitchReleased", state.Who, state.Why,
-            state.Engaged ? "kill switch engaged: no order leaves and every pending child order is cancelled" : "kill switch released: trading may resume",
-            [new("at", AuditEncoding.FormatTimestamp(state.At)), new("ringSequence", state.Sequence.ToString(C))]));
+        void OnChanged(KillSwitchState state) => chain.Append(KillSwitchEntry(state, ""));
         killSwitch.Changed += OnChanged;
         return new Unsubscribe(() => killSwitch.Changed -= OnChanged);
     }
+
+    /// <summary>
+    /// Appends the kill switch's state when the chain's last kill-switch record does not show it: the switch saves its
+    /// state before it raises the event that records it, so a crash between the two leaves a state no record explains.
+    /// Call at start, once the state is recovered and before anything can change it. True when a record was appended.
+    /// </summary>
+    public static bool RecordKillSwitchIfMissing(AuditChain chain, KillSwitch killSwitch, IReadOnlyList<AuditRecord> records)
+    {
+        var state = killSwitch.State;
+        AuditEntry? last = null;
+        for (var i = records.Count - 1; i >= 0 && last is null; i--)
+        {
+            if (records[i].Entry is { Kind: AuditKind.OperatorAction, Rule: "KillSwitchEngaged" or "KillSwitchReleased" } entry)
+            {
+                last = entry;
+            }
+        }
+        var recorded = last is not null
+            && last.Rule == (state.Engaged ? "KillSwitchEngaged" : "KillSwitchReleased")
+            && last.Figure("at") == AuditEncoding.FormatTimestamp(state.At);
+        // A switch never engaged needs no record; any other state must be the last one the chain shows.
+        if (recorded || (last is null && state == KillSwitchState.Released))
+        {
+            return false;
+        }
+        chain.Append(KillSwitchEntry(state, " (recorded when the engine started: it stopped between saving the switch and recording it)"));
+        return true;
+    }
+
+    private static AuditEntry KillSwitchEntry(KillSwitchState state, string note) => AuditEntries.OperatorAction(
+        state.Engaged ? "KillSwitchEngaged" : "KillSwitchReleased", state.Who, state.Why,
+        (state.Engaged ? "kill switch engaged: no order leaves and every pending child order is cancelled" : "kill switch released: trading may resume") + note,
+        [new("at", AuditEncoding.FormatTimestamp(state.At)), new("ringSequence", state.Sequence.ToString(C))]);
 
     /// <summary>The record of one order the risk gate refused, with its reason code, limit and actual figure.</summary>
     public static AuditEntry RiskRejection(AccountBook book, in OrderCandidate order, RiskVerdict verdict, string inputHash = "")

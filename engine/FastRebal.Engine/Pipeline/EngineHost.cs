@@ -249,6 +249,11 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         {
             KillSwitch.Engage("engine", $"recovery stopped at a damaged journal entry; review before trading: {damage}", recovery.LastSequence, DateTimeOffset.UtcNow);
         }
+        if (Options.Audit is { } chain)
+        {
+            // The state is recovered and nothing can change it until the stages run: the trail must explain it.
+            AuditHooks.RecordKillSwitchIfMissing(chain, KillSwitch, chain.Store.ReadAll());
+        }
         evaluationProcessor.Start();
         ingest.Start();
         Durability?.StartSchedule();

@@ -30,6 +30,42 @@ public sealed class AuditHooksTests
     }
 
     [Fact]
+    public void A_kill_switch_state_the_chain_does_not_show_is_recorded_once_at_start_and_a_recorded_one_is_not()
+    {
+        var store = new MemoryAuditStore();
+        var chain = new AuditChain(store);
+        var switchStore = new InMemoryKillSwitchStore();
+        var at = new DateTimeOffset(2025, 9, 26, 15, 0, 0, TimeSpan.Zero);
+
+        // Never engaged, nothing recorded: nothing to explain.
+        Assert.False(AuditHooks.RecordKillSwitchIfMissing(chain, new KillSwitch(switchStore), store.Records));
+
+        // Engaged and saved, then the process died before the event recorded it (no hook attached here).
+        new KillSwitch(switchStore).Engage("alice", "feed B printing zeros", 42, at);
+        var restarted = new KillSwitch(switchStore);
+        Assert.True(AuditHooks.RecordKillSwitchIfMissing(chain, restarted, store.Records));
+        Assert.False(AuditHooks.RecordKillSwitchIfMissing(chain, restarted, store.Records));
+        var engaged = Assert.Single(store.Records).Entry;
+        Assert.Equal(("KillSwitchEngaged", "alice", "feed B printing zeros", "42"), (engaged.Rule, engaged.Actor, engaged.ActorReason, engaged.Figure("ringSequence")));
+        Assert.Contains("recorded when the engine started", engaged.Explanation, StringComparison.Ordinal);
+
+        // Released the same way: the chain's last record says engaged, so the release is recorded.
+        restarted.Release("bob", "feed B fixed", at.AddMinutes(5));
+        Assert.True(AuditHooks.RecordKillSwitchIfMissing(chain, new KillSwitch(switchStore), store.Records));
+        Assert.Equal(("KillSwitchReleased", "bob"), (store.Records[^1].Entry.Rule, store.Records[^1].Entry.Actor));
+
+        // Engaged again with the hook attached: the record is there, and a start adds nothing.
+        var live = new KillSwitch(switchStore);
+        using (AuditHooks.RecordKillSwitch(chain, live))
+        {
+            live.Engage("carol", "venue outage", 43, at.AddMinutes(9));
+        }
+        Assert.False(AuditHooks.RecordKillSwitchIfMissing(chain, new KillSwitch(switchStore), store.Records));
+        Assert.Equal(3, store.Records.Count);
+        Assert.True(store.Verify().Intact);
+    }
+
+    [Fact]
     public void A_risk_refusal_carries_the_account_policy_reason_and_figures()
     {
         var book = new TestBook().Instrument("SPY", 500).Instrument("AGG", 100).Model("M", ("SPY", 0.6), ("AGG", 0.4))

@@ -183,10 +183,15 @@ public class EngineHostTests
             Assert.Equal("venue outage", status.KillSwitch.Why);
         }
 
-        // The switch's state outlives the engine: a new one on the same file starts engaged.
-        await using var restarted = new EngineHost(firm.Book, feed, new InMemoryOrderSink(), new EngineOptions { KillSwitchPath = Path.Combine(folder, "killswitch.json") });
+        // The switch's state outlives the engine: a new one on the same file starts engaged. That engine kept no
+        // audit trail; one that does records the state it starts in, since its trail has no record of it.
+        var store = new MemoryAuditStore();
+        await using var restarted = new EngineHost(firm.Book, feed, new InMemoryOrderSink(), new EngineOptions { KillSwitchPath = Path.Combine(folder, "killswitch.json"), Audit = new AuditChain(store) });
         Assert.True(restarted.KillSwitch.IsEngaged);
         Assert.True(File.Exists(Path.Combine(folder, "blotter.csv")));
+        restarted.Start();
+        restarted.Stop();
+        Assert.Contains(store.Records, r => r.Entry is { Kind: AuditKind.OperatorAction, Rule: "KillSwitchEngaged", Actor: "ops", ActorReason: "venue outage" });
     }
 
     [Fact]
