@@ -103,7 +103,10 @@ public class DriftSweepTests
         Assert.False(report.Breaches(0));
     }
 
-    /// <summary>A random book: accounts of 1..45 slots (so every vector width meets short accounts and ragged tails).</summary>
+    /// <summary>
+    /// A random book: accounts of 1..46 slots (so every vector width meets short accounts and ragged tails), most sharing
+    /// their model's lineup, some with a lineup of their own.
+    /// </summary>
     internal static AccountBook RandomBook(int accounts, int seed)
     {
         var random = new Random(seed);
@@ -123,7 +126,12 @@ public class DriftSweepTests
         {
             var model = random.Next(models.Count);
             var slots = model + 1;
+            // Most accounts hold only their model's instruments (and so share its lineup); some also hold one outside it.
             var held = Enumerable.Range(0, slots).Where(_ => random.NextDouble() < 0.9).ToArray();
+            if (slots < instruments.Count && random.NextDouble() < 0.2)
+            {
+                held = [.. held, random.Next(slots, instruments.Count)];
+            }
             var quantities = held.Select(_ => random.NextDouble() < 0.05 ? 0 : random.NextDouble() * 1000).ToArray();
             var policy = new InvestmentPolicy
             {
@@ -182,6 +190,40 @@ public class DriftSweepTests
             Assert.Equal(expected.MaxRelativeDrift, actual.MaxRelativeDrift);
             Assert.Equal(expected.TotalDrift, actual.TotalDrift);
             Assert.Equal(expected.MaxExcess, actual.MaxExcess);
+        }, iter: 100);
+    }
+
+    [Theory]
+    [MemberData(nameof(AcceleratedPaths))]
+    public void A_live_sweep_reading_lineup_rows_equals_one_gathering_every_price(SweepPath path)
+    {
+        Gen.Select(Gen.Int[1, 300], Gen.Int, Gen.Int[0, 600]).Sample((accounts, seed, rowSlots) =>
+        {
+            var rows = RandomBook(accounts, seed);
+            var gathered = RandomBook(accounts, seed);
+            // A cap of 0 gives no account a row; a small one leaves the less shared lineups without one.
+            rows.Lineups = InstrumentLineups.Find(rows.SlotStart.ToArray(), rows.InstrumentIndices.ToArray(), rowSlots);
+            gathered.Lineups = InstrumentLineups.Find(gathered.SlotStart.ToArray(), gathered.InstrumentIndices.ToArray(), maxRowSlots: 0);
+            var expected = new DriftReport(gathered);
+            var actual = new DriftReport(rows);
+            Assert.Equal(0, gathered.LineupRows.Accounts);
+
+            // Two moves: the rows must carry each sweep's prices, not the first ones they were copied with.
+            foreach (var step in new[] { 0.9, 1.05 })
+            {
+                var moves = Enumerable.Range(0, rows.Instruments.Count).Select(i => (i, rows.Prices[i] * (step + (0.01 * (i % 20))))).ToArray();
+                rows.SetInstrumentPrices(moves);
+                gathered.SetInstrumentPrices(moves);
+
+                DriftSweep.RunRange(gathered, expected, 0, accounts, path, refreshMarks: true);
+                DriftSweep.RunRange(rows, actual, 0, accounts, path, refreshMarks: true);
+
+                Assert.Equal(gathered.Marks.ToArray(), rows.Marks.ToArray());
+                Assert.Equal(expected.Drift, actual.Drift);
+                Assert.Equal(expected.TotalValue, actual.TotalValue);
+                Assert.Equal(expected.MaxExcess, actual.MaxExcess);
+                Assert.Equal(expected.TotalDrift, actual.TotalDrift);
+            }
         }, iter: 100);
     }
 

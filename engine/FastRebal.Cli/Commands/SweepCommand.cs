@@ -43,28 +43,33 @@ public static class SweepCommand
         var report = new DriftReport(book);
         var resolved = path == SweepPath.Auto ? DriftSweep.BestPath : path;
 
-        progress.Step($"timing {iterations} sweeps and {iterations} streaming passes, interleaved");
+        progress.Step($"timing {iterations} sweeps, {iterations} live sweeps and {iterations} streaming passes, interleaved");
         var sweepTimes = new double[iterations];
+        var liveTimes = new double[iterations];
         var streamTimes = new double[iterations];
         var sink = 0.0;
-        for (var warmup = 0; warmup < 3; warmup++)
+        for (var i = -3; i < iterations; i++)
         {
-            DriftSweep.Run(book, report, resolved, parallel);
-            sink += MemoryStreamingBaseline.Run(book, report, parallel);
-        }
-        for (var i = 0; i < iterations; i++)
-        {
+            // The first three rounds warm up (and tier up) each loop and are not counted.
             var clock = Stopwatch.StartNew();
             DriftSweep.Run(book, report, resolved, parallel);
-            sweepTimes[i] = clock.Elapsed.TotalMilliseconds;
+            var sweep = clock.Elapsed.TotalMilliseconds;
+            clock.Restart();
+            DriftSweep.RunRange(book, report, 0, book.AccountCount, resolved, parallel, refreshMarks: true);
+            var live = clock.Elapsed.TotalMilliseconds;
             clock.Restart();
             sink += MemoryStreamingBaseline.Run(book, report, parallel);
-            streamTimes[i] = clock.Elapsed.TotalMilliseconds;
+            var stream = clock.Elapsed.TotalMilliseconds;
+            if (i >= 0)
+            {
+                (sweepTimes[i], liveTimes[i], streamTimes[i]) = (sweep, live, stream);
+            }
         }
         GC.KeepAlive(sink);
 
         var bytes = MemoryStreamingBaseline.BytesPerSweep(book);
         var sweepMedian = Median(sweepTimes);
+        var liveMedian = Median(liveTimes);
         var streamMedian = Median(streamTimes);
         var threads = parallel && accounts >= DriftSweep.ParallelThreshold ? Environment.ProcessorCount : 1;
         var figures = new
@@ -77,6 +82,9 @@ public static class SweepCommand
             iterations,
             sweepMedianMs = sweepMedian,
             sweepGBps = bytes / (sweepMedian / 1000) / 1e9,
+            liveSweepMedianMs = liveMedian,
+            lineups = book.LineupRows.Lineups,
+            accountsWithLineupRow = book.LineupRows.Accounts,
             streamingMedianMs = streamMedian,
             streamingGBps = bytes / (streamMedian / 1000) / 1e9,
             sweepOverStreaming = sweepMedian / streamMedian,
@@ -90,6 +98,7 @@ public static class SweepCommand
         }
         Console.WriteLine($"drift sweep: {accounts:N0} accounts x {positions} positions ({book.SlotCount:N0} slots), {resolved}, {threads} thread(s), median of {iterations}");
         Console.WriteLine($"  sweep             {sweepMedian,8:0.000} ms  {figures.sweepGBps,6:0.0} GB/s");
+        Console.WriteLine($"  live sweep        {liveMedian,8:0.000} ms           (prices copied onto the marks as read; {figures.accountsWithLineupRow:N0} accounts read them from {figures.lineups:N0} shared lineup rows)");
         Console.WriteLine($"  memory streaming  {streamMedian,8:0.000} ms  {figures.streamingGBps,6:0.0} GB/s  (same {bytes / 1e6:0.0} MB read and written, no work)");
         Console.WriteLine($"  sweep / streaming {figures.sweepOverStreaming,8:0.00}x");
         Console.WriteLine($"  hot state         {figures.hotBytesPerPosition,8:0.0} bytes per position");

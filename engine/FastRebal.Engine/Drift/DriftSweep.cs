@@ -42,7 +42,7 @@ public static class DriftSweep
     public static void Run(AccountBook book, double[] cash, DriftReport report, SweepPath path = SweepPath.Auto, bool parallel = true)
     {
         ValidateShapes(book, cash, report);
-        SweepSpan<StoredMarks>(Resolve(path), book, cash, report, 0, book.AccountCount, parallel);
+        SweepSpan<StoredMarks>(ResolvePath(path), book, cash, report, 0, book.AccountCount, parallel);
     }
 
     /// <summary>Sweeps accounts [<paramref name="from"/>, <paramref name="to"/>), on both cores when asked and the range is large enough.</summary>
@@ -52,22 +52,31 @@ public static class DriftSweep
     /// </param>
     public static void RunRange(AccountBook book, DriftReport report, int from, int to, SweepPath path = SweepPath.Auto, bool parallel = false, bool refreshMarks = false)
     {
-        ValidateShapes(book, book.c.Cash, report);
-        ArgumentOutOfRangeException.ThrowIfNegative(from);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(to, book.AccountCount);
+        ValidateRange(book, report, from, to);
         if (refreshMarks)
         {
-            SweepSpan<FreshMarks>(Resolve(path), book, book.c.Cash, report, from, to, parallel);
+            SweepSpan<FreshMarks>(ResolvePath(path), book, book.c.Cash, report, from, to, parallel);
         }
         else
         {
-            SweepSpan<StoredMarks>(Resolve(path), book, book.c.Cash, report, from, to, parallel);
+            SweepSpan<StoredMarks>(ResolvePath(path), book, book.c.Cash, report, from, to, parallel);
         }
+    }
+
+    internal static void ValidateRange(AccountBook book, DriftReport report, int from, int to)
+    {
+        ValidateShapes(book, book.c.Cash, report);
+        ArgumentOutOfRangeException.ThrowIfNegative(from);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(to, book.AccountCount);
     }
 
     private static void SweepSpan<TMarks>(SweepPath path, AccountBook book, double[] cash, DriftReport report, int from, int to, bool parallel)
         where TMarks : struct, IMarkSource
     {
+        if (typeof(TMarks) == typeof(FreshMarks))
+        {
+            book.Lineups.Refresh(book.PriceArray);
+        }
         var accounts = to - from;
         if (!parallel || accounts < ParallelThreshold || Environment.ProcessorCount == 1)
         {
@@ -108,7 +117,7 @@ public static class DriftSweep
                 throw new ArgumentOutOfRangeException(nameof(accounts), $"account index {accounts[i]} is not in the book");
             }
         }
-        Sweep<AccountList, StoredMarks>(Resolve(path), book, book.c.Cash, report, new AccountList(accounts, start, count));
+        Sweep<AccountList, StoredMarks>(ResolvePath(path), book, book.c.Cash, report, new AccountList(accounts, start, count));
     }
 
     private static void ValidateShapes(AccountBook book, double[] cash, DriftReport report)
@@ -123,7 +132,7 @@ public static class DriftSweep
     private static void ThrowShapeMismatch() =>
         throw new ArgumentException("the drift report and cash array must be sized for this book");
 
-    private static SweepPath Resolve(SweepPath path)
+    internal static SweepPath ResolvePath(SweepPath path)
     {
         var resolved = path == SweepPath.Auto ? BestPath : path;
         var supported = resolved switch
@@ -210,12 +219,15 @@ public static class DriftSweep
     /// the ladder starts (8, 4 or 2 lanes), which is how each path is tested on its own.
     /// The first walk stores each slot's value (quantity x mark) where its drift will go, and the second reads it
     /// back from there (a cache line still in L1) instead of loading and multiplying quantity and mark again.
+    /// Every column reference is moved to the account's first slot, so a walk indexes slots from 0 and a lineup's price
+    /// row lines up with the account's slots.
     /// </summary>
     private static void SweepLadder<TAccounts, TMarks>(AccountBook book, double[] cash, DriftReport r, TAccounts accounts, int widest)
         where TAccounts : struct, IAccountSet
         where TMarks : struct, IMarkSource
     {
         var c = book.c;
+        var lineups = book.Lineups;
         ref var q = ref MemoryMarshal.GetArrayDataReference(c.Quantity);
         ref var m = ref MemoryMarshal.GetArrayDataReference(c.Mark);
         ref var ix = ref MemoryMarshal.GetArrayDataReference(c.InstrumentIndex);
@@ -229,42 +241,13 @@ public static class DriftSweep
             var a = accounts[i];
             var start = c.SlotStart[a];
             var end = c.SlotStart[a + 1];
+            var first = (nuint)start;
+            var length = end - start;
 
-            var s = start;
-            var value512 = Vector512<double>.Zero;
-            if (widest >= 8)
-            {
-                for (; s <= end - 8; s += 8)
-                {
-                    var value = Vector512.LoadUnsafe(ref q, (nuint)s) * TMarks.Read512(ref m, ref ix, ref p, (nuint)s);
-                    value.StoreUnsafe(ref d, (nuint)s);
-                    value512 += value;
-                }
-            }
-            var value256 = value512.GetLower() + value512.GetUpper();
-            if (widest >= 4)
-            {
-                for (; s <= end - 4; s += 4)
-                {
-                    var value = Vector256.LoadUnsafe(ref q, (nuint)s) * TMarks.Read256(ref m, ref ix, ref p, (nuint)s);
-                    value.StoreUnsafe(ref d, (nuint)s);
-                    value256 += value;
-                }
-            }
-            var value128 = value256.GetLower() + value256.GetUpper();
-            for (; s <= end - 2; s += 2)
-            {
-                var value = Vector128.LoadUnsafe(ref q, (nuint)s) * TMarks.Read128(ref m, ref ix, ref p, (nuint)s);
-                value.StoreUnsafe(ref d, (nuint)s);
-                value128 += value;
-            }
-            var total = value128.GetElement(0) + value128.GetElement(1);
-            for (; s < end; s++)
-            {
-                var value = Unsafe.Add(ref q, s) * TMarks.Read(ref m, ref ix, ref p, (nuint)s);
-                Unsafe.Add(ref d, s) = value;
-                total += value;
-            }
+            ref var row = ref typeof(TMarks) == typeof(FreshMarks) ? ref lineups.Row(a) : ref Unsafe.NullRef<double>();
+            var total = Unsafe.IsNullRef(ref row)
+                ? Values<TMarks>(ref Unsafe.Add(ref q, first), ref Unsafe.Add(ref m, first), ref Unsafe.Add(ref ix, first), ref p, ref Unsafe.Add(ref d, first), length, widest)
+                : Values<RowMarks>(ref Unsafe.Add(ref q, first), ref Unsafe.Add(ref m, first), ref Unsafe.Add(ref ix, first), ref row, ref Unsafe.Add(ref d, first), length, widest);
 
             var investable = StoreValues(c, r, a, total + cash[a]);
             if (!(investable > 0))
@@ -275,13 +258,59 @@ public static class DriftSweep
             var inverse = 1 / investable;
             if (c.RelativeBand[a])
             {
-                WalkDrift<RelativeBand>(r, ref t, ref it, ref d, a, start, end, inverse, c.BandWidth[a], 0, widest);
+                WalkDrift<RelativeBand>(r, ref Unsafe.Add(ref t, first), ref Unsafe.Add(ref it, first), ref Unsafe.Add(ref d, first), a, length, inverse, c.BandWidth[a], 0, widest);
             }
             else
             {
-                WalkDrift<AbsoluteBand>(r, ref t, ref it, ref d, a, start, end, inverse, 0, c.BandWidth[a], widest);
+                WalkDrift<AbsoluteBand>(r, ref Unsafe.Add(ref t, first), ref Unsafe.Add(ref it, first), ref Unsafe.Add(ref d, first), a, length, inverse, 0, c.BandWidth[a], widest);
             }
         }
+    }
+
+    /// <summary>
+    /// The ladder's first walk over an account's <paramref name="length"/> slots (every reference at its first slot):
+    /// stores each slot's value (quantity x mark) in <paramref name="d"/> and returns their sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Values<TMarks>(ref double q, ref double m, ref int ix, ref double p, ref double d, int length, int widest)
+        where TMarks : struct, IMarkSource
+    {
+        var s = 0;
+        var value512 = Vector512<double>.Zero;
+        if (widest >= 8)
+        {
+            for (; s <= length - 8; s += 8)
+            {
+                var value = Vector512.LoadUnsafe(ref q, (nuint)s) * TMarks.Read512(ref m, ref ix, ref p, (nuint)s);
+                value.StoreUnsafe(ref d, (nuint)s);
+                value512 += value;
+            }
+        }
+        var value256 = value512.GetLower() + value512.GetUpper();
+        if (widest >= 4)
+        {
+            for (; s <= length - 4; s += 4)
+            {
+                var value = Vector256.LoadUnsafe(ref q, (nuint)s) * TMarks.Read256(ref m, ref ix, ref p, (nuint)s);
+                value.StoreUnsafe(ref d, (nuint)s);
+                value256 += value;
+            }
+        }
+        var value128 = value256.GetLower() + value256.GetUpper();
+        for (; s <= length - 2; s += 2)
+        {
+            var value = Vector128.LoadUnsafe(ref q, (nuint)s) * TMarks.Read128(ref m, ref ix, ref p, (nuint)s);
+            value.StoreUnsafe(ref d, (nuint)s);
+            value128 += value;
+        }
+        var total = value128.GetElement(0) + value128.GetElement(1);
+        for (; s < length; s++)
+        {
+            var value = Unsafe.Add(ref q, s) * TMarks.Read(ref m, ref ix, ref p, (nuint)s);
+            Unsafe.Add(ref d, s) = value;
+            total += value;
+        }
+        return total;
     }
 
     /// <summary>
@@ -290,15 +319,15 @@ public static class DriftSweep
     /// once instead of per slot (rounding is monotonic, so the two are equal to the bit).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WalkDrift<TBand>(DriftReport r, ref double t, ref double it, ref double d, int a, int start, int end, double inverse, double relativeScale, double absoluteTolerance, int widest)
+    private static void WalkDrift<TBand>(DriftReport r, ref double t, ref double it, ref double d, int a, int length, double inverse, double relativeScale, double absoluteTolerance, int widest)
         where TBand : struct, IBandKind
     {
-        var s = start;
+        var s = 0;
         var acc512 = DriftAccumulator<Vector512<double>>.Start<Simd512>();
         if (widest >= 8)
         {
             var k = new DriftConstants<Vector512<double>>(Vector512.Create(inverse), Vector512.Create(relativeScale), Vector512.Create(absoluteTolerance));
-            for (; s <= end - 8; s += 8)
+            for (; s <= length - 8; s += 8)
             {
                 acc512.Step<Simd512, TBand>(ref t, ref it, ref d, (nuint)s, k);
             }
@@ -307,19 +336,19 @@ public static class DriftSweep
         if (widest >= 4)
         {
             var k = new DriftConstants<Vector256<double>>(Vector256.Create(inverse), Vector256.Create(relativeScale), Vector256.Create(absoluteTolerance));
-            for (; s <= end - 4; s += 4)
+            for (; s <= length - 4; s += 4)
             {
                 acc256.Step<Simd256, TBand>(ref t, ref it, ref d, (nuint)s, k);
             }
         }
         var acc128 = acc256.Fold();
         var k128 = new DriftConstants<Vector128<double>>(Vector128.Create(inverse), Vector128.Create(relativeScale), Vector128.Create(absoluteTolerance));
-        for (; s <= end - 2; s += 2)
+        for (; s <= length - 2; s += 2)
         {
             acc128.Step<Simd128, TBand>(ref t, ref it, ref d, (nuint)s, k128);
         }
         var (maxAbs, sumAbs, maxRelative, maxExcess) = acc128.Fold();
-        for (; s < end; s++)
+        for (; s < length; s++)
         {
             var target = Unsafe.Add(ref t, s);
             var drift = (Unsafe.Add(ref d, s) * inverse) - target;
@@ -335,7 +364,7 @@ public static class DriftSweep
         }
         if (!TBand.IsRelative)
         {
-            maxExcess = end > start ? maxAbs - absoluteTolerance : double.NegativeInfinity;
+            maxExcess = length > 0 ? maxAbs - absoluteTolerance : double.NegativeInfinity;
         }
         StoreFigures(r, a, maxAbs, maxRelative, sumAbs, maxExcess);
     }

@@ -4,8 +4,8 @@ using System.Runtime.Intrinsics;
 namespace FastRebal.Engine.Drift;
 
 /// <summary>
-/// Where the sweep reads each slot's mark: the marks as they stand, or the instrument prices, copied onto the marks as
-/// they are read. A struct type parameter of the sweep, so the JIT compiles one loop per source with no branch.
+/// Where the sweep reads each slot's mark: the marks as they stand, or the instrument prices (gathered through the
+/// slot's instrument index, or read from the account's lineup row), copied onto the marks as they are read. A struct type parameter of the sweep, so the JIT compiles one loop per source with no branch.
 /// </summary>
 internal interface IMarkSource
 {
@@ -71,4 +71,40 @@ internal readonly struct FreshMarks : IMarkSource
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double Price(ref int instrument, ref double price, nuint slot) => Unsafe.Add(ref price, Unsafe.Add(ref instrument, slot));
+}
+
+/// <summary>
+/// The prices of the account's lineup row (<see cref="State.InstrumentLineups"/>; <c>price</c> is the row's first
+/// price), written onto the marks as the sweep reads them: the same prices as <see cref="FreshMarks"/>, in straight
+/// vector loads instead of a gather.
+/// </summary>
+internal readonly struct RowMarks : IMarkSource
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Read512(ref double mark, ref int instrument, ref double price, nuint slot)
+    {
+        var marks = Vector512.LoadUnsafe(ref price, slot);
+        marks.StoreUnsafe(ref mark, slot);
+        return marks;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Read256(ref double mark, ref int instrument, ref double price, nuint slot)
+    {
+        var marks = Vector256.LoadUnsafe(ref price, slot);
+        marks.StoreUnsafe(ref mark, slot);
+        return marks;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<double> Read128(ref double mark, ref int instrument, ref double price, nuint slot)
+    {
+        var marks = Vector128.LoadUnsafe(ref price, slot);
+        marks.StoreUnsafe(ref mark, slot);
+        return marks;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Read(ref double mark, ref int instrument, ref double price, nuint slot) =>
+        Unsafe.Add(ref mark, slot) = Unsafe.Add(ref price, slot);
 }

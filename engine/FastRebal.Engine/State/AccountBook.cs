@@ -38,12 +38,22 @@ public sealed class AccountBook
                 throw new ArgumentOutOfRangeException(nameof(columns), $"a slot names instrument index {instrument}, but the book prices {prices.Length} instruments");
             }
         }
+        Lineups = InstrumentLineups.Find(columns.SlotStart, columns.InstrumentIndex);
     }
 
     private readonly double[] prices;
     internal readonly BookColumns c;
 
     public InstrumentTable Instruments { get; }
+
+    /// <summary>
+    /// The instrument lineups accounts share, whose price rows the live sweep reads marks from (set only by the
+    /// benchmarks, to time the gather they replace).
+    /// </summary>
+    internal InstrumentLineups Lineups { get; set; }
+
+    /// <summary>How many shared lineups the live sweep reads as price rows, and how many accounts have one.</summary>
+    public (int Lineups, int Accounts) LineupRows => (Lineups.LineupCount, Lineups.AccountsWithRow);
 
     /// <summary>The columns themselves, for checkpoints (Persistence) only.</summary>
     internal BookColumns Columns => c;
