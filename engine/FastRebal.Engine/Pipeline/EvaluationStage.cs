@@ -428,6 +428,23 @@ public sealed class EvaluationStage
     }
 
     /// <summary>
+    /// Sweeps the next slice of a rolling pass in a batch of its own, with no prices (journaled like any batch), when a
+    /// pass is under way and no input waits: a feed that delivers its ticks in bursts (a poll each millisecond) would
+    /// otherwise leave the pass where the last batch stopped until the next burst. Returns false, doing nothing, when
+    /// no pass is under way, input waits, or nothing says whether it does (a lockstep replay, where batches follow the
+    /// feed's days). Call on the evaluation thread, between batches.
+    /// </summary>
+    public bool ContinuePass()
+    {
+        if (passRemaining == 0 || MoreInputWaiting is not { } waiting || waiting())
+        {
+            return false;
+        }
+        EndBatch();
+        return true;
+    }
+
+    /// <summary>
     /// Runs one more batch, with no prices, that finishes a rolling pass under way (journaled like any batch): a
     /// stopping engine evaluates every price it applied before it stops. Call on the evaluation thread or once it has
     /// stopped; nothing happens when no pass is under way.

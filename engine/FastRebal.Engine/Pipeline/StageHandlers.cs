@@ -18,11 +18,21 @@ public sealed class EvaluationHandler(EvaluationStage stage, EngineMetrics metri
         if (endOfBatch)
         {
             stage.EndBatch();
-            var end = Stopwatch.GetTimestamp();
-            metrics.BatchDuration.Record(Stopwatch.GetElapsedTime(batchStart, end).TotalMilliseconds);
-            batchTime.Record(batchStart, end);
+            Recorded(batchStart);
+            // While no input waits, a rolling pass goes on by itself, a slice per batch, until the next prices come.
+            for (var start = Stopwatch.GetTimestamp(); stage.ContinuePass(); start = Stopwatch.GetTimestamp())
+            {
+                Recorded(start);
+            }
             batchStart = 0;
         }
+    }
+
+    private void Recorded(long start)
+    {
+        var end = Stopwatch.GetTimestamp();
+        metrics.BatchDuration.Record(Stopwatch.GetElapsedTime(start, end).TotalMilliseconds);
+        batchTime.Record(start, end);
     }
 }
 

@@ -144,6 +144,62 @@ public class RollingPassTests
     }
 
     [Fact]
+    public void With_no_input_waiting_a_rolling_pass_goes_on_a_slice_per_batch_until_every_account_has_the_price()
+    {
+        var s = new Stage(TenAccounts(), busy: false, rollingSlice: 3);
+        // A batch of many prices makes the feed busy, so the pass rolls instead of finishing in this batch.
+        s.Batch([.. Enumerable.Range(0, EvaluationStage.BusyFeedPrices).Select(i => ("A", 11 + (i * 0.001)))]);
+        Assert.Equal(3, s.Values().Count(v => v != 2000));
+        var batches = s.Evaluation.Sequence;
+
+        var continued = 0;
+        while (s.Evaluation.ContinuePass())
+        {
+            continued++;
+            Assert.Equal(Math.Min(10, 3 * (continued + 1)), s.Values().Count(v => v != 2000));
+        }
+
+        // Seven accounts left, three a batch: three more batches, each its own (journaled) batch with no prices.
+        Assert.Equal(3, continued);
+        Assert.Equal(batches + 3, s.Evaluation.Sequence);
+        Assert.False(s.Evaluation.PassUnderWay);
+        Assert.Equal(EvaluationStage.BusyFeedPrices, s.Latency.Count);
+        Assert.False(s.Evaluation.ContinuePass());
+    }
+
+    [Fact]
+    public void A_pass_does_not_go_on_by_itself_while_input_waits_or_when_nothing_says_whether_it_does()
+    {
+        var busy = new Stage(TenAccounts(), busy: true, rollingSlice: 3);
+        busy.Batch(("A", 11));
+
+        Assert.False(busy.Evaluation.ContinuePass());
+        Assert.Equal(3, busy.Values().Count(v => v == 2100));
+
+        busy.Evaluation.MoreInputWaiting = null;
+        Assert.False(busy.Evaluation.ContinuePass());
+        Assert.True(busy.Evaluation.PassUnderWay);
+    }
+
+    [Fact]
+    public void The_evaluation_handler_carries_a_rolling_pass_to_its_end_once_the_ring_has_nothing_more()
+    {
+        var s = new Stage(TenAccounts(), busy: false, rollingSlice: 3);
+        using var metrics = new EngineMetrics();
+        var handler = new EvaluationHandler(s.Evaluation, metrics, new LatencyRecorder("batch"));
+        var instrument = s.Book.Instruments.IndexOf("A");
+
+        for (var i = 0; i < EvaluationStage.BusyFeedPrices; i++)
+        {
+            var price = new PriceEvent { Instrument = instrument, Price = 11 + (i * 0.001), MarketTime = Day1, ReceivedAt = Stopwatch.GetTimestamp() };
+            handler.OnEvent(ref price, i, endOfBatch: i == EvaluationStage.BusyFeedPrices - 1);
+        }
+
+        Assert.False(s.Evaluation.PassUnderWay);
+        Assert.Equal(EvaluationStage.BusyFeedPrices, s.Latency.Count);
+    }
+
+    [Fact]
     public void A_quiet_feeds_batch_finishes_the_whole_pass_at_once()
     {
         var s = new Stage(TenAccounts(), busy: false, rollingSlice: 3);
