@@ -52,7 +52,7 @@ public static class RunCommand
         var killSwitchFile = new Option<string?>("--kill-switch-file") { Description = "Keep the kill switch state in this file across runs" };
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
         var audit = AuditCommand.FileOption();
-        var parallelSweep = new Option<bool>("--parallel-sweep") { Description = "Split passes that run in one batch (the opening, a quiet feed) over both cores; a busy feed's rolling slices stay on one" };
+        var parallelSweep = new Option<bool>("--parallel-sweep") { Description = "Sweep on both cores: a second thread takes chunks of every slice, a busy feed's rolling slices included" };
         var state = new Option<string?>("--state") { Description = "Journal every input and checkpoint the state in this folder; a run finding state there recovers it and continues (needs the same firm and feed options)", Required = checkpointOnly };
         var checkpointInterval = new Option<TimeSpan>("--checkpoint-interval") { Description = "With --state: wall-clock time between checkpoints", DefaultValueFactory = _ => TimeSpan.FromMinutes(1) };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };

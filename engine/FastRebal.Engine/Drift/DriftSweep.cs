@@ -70,6 +70,22 @@ public static class DriftSweep
         ArgumentOutOfRangeException.ThrowIfGreaterThan(to, book.AccountCount);
     }
 
+    /// <summary>
+    /// Sweeps accounts [<paramref name="from"/>, <paramref name="to"/>) on the calling thread, unchecked: a chunk of a
+    /// range <see cref="SweepPartner"/> checked, whose lineup rows it already refreshed.
+    /// </summary>
+    internal static void SweepChunk(SweepPath resolvedPath, AccountBook book, DriftReport report, int from, int to, bool refreshMarks)
+    {
+        if (refreshMarks)
+        {
+            Sweep<AccountRange, FreshMarks>(resolvedPath, book, book.c.Cash, report, new AccountRange(from, to));
+        }
+        else
+        {
+            Sweep<AccountRange, StoredMarks>(resolvedPath, book, book.c.Cash, report, new AccountRange(from, to));
+        }
+    }
+
     private static void SweepSpan<TMarks>(SweepPath path, AccountBook book, double[] cash, DriftReport report, int from, int to, bool parallel)
         where TMarks : struct, IMarkSource
     {

@@ -22,7 +22,10 @@ public sealed record EngineOptions
     /// <summary>Blocking (the default: least CPU, right for two cores) or yielding waits between stages.</summary>
     public bool YieldingWaits { get; init; }
 
-    /// <summary>Use both cores for passes that run in one batch (the opening, a quiet feed); a busy feed's rolling slices stay on one.</summary>
+    /// <summary>
+    /// Sweep on both cores: a second thread (<see cref="Drift.SweepPartner"/>) takes chunks of every slice, a busy
+    /// feed's rolling slices included. It spins for a millisecond after each slice before it sleeps, so it costs CPU.
+    /// </summary>
     public bool ParallelSweep { get; init; }
 
     public VerificationPolicy Verification { get; init; } = new();
@@ -284,6 +287,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
                 Fail(e);
             }
         }
+        Evaluation.ReleaseSweepPartner();
         orderProcessor.Stop();
         Control.Close();
         // Everything the stages queued for the audit trail is appended and made durable before Stop returns (and

@@ -172,6 +172,12 @@ public sealed class EvaluationStage
     /// <summary>Full sweeps use both cores: when the host asked for it, and always while recovering (nothing else runs then).</summary>
     private bool parallelSweep => parallelSweepOption || replaying;
 
+    /// <summary>
+    /// The second core's sweeper, when the host asked for parallel sweeps (every slice then uses both cores, a busy
+    /// feed's rolling slices too); released when the engine stops.
+    /// </summary>
+    private SweepPartner? partner;
+
     private readonly double[] batchPrice;
     private readonly int[] changedInstruments;
     private readonly (int Instrument, double Price)[] priceUpdates;
@@ -259,6 +265,7 @@ public sealed class EvaluationStage
         this.publisher = publisher;
         this.priceToDecision = priceToDecision;
         parallelSweepOption = parallelSweep;
+        partner = parallelSweep && Environment.ProcessorCount > 1 ? new SweepPartner() : null;
         holdings = new HoldingsIndex(book);
         report = new DriftReport(book);
         batchPrice = new double[book.Instruments.Count];
@@ -425,6 +432,13 @@ public sealed class EvaluationStage
         CrashPoints.Reach(CrashPoints.JournalAppended);
         Evaluate();
         AfterBatch?.Invoke();
+    }
+
+    /// <summary>Stops the second core's sweeper, if any; later sweeps run on the calling thread. Call once the stage's thread has stopped.</summary>
+    public void ReleaseSweepPartner()
+    {
+        partner?.Dispose();
+        partner = null;
     }
 
     /// <summary>
@@ -811,7 +825,14 @@ public sealed class EvaluationStage
     /// </summary>
     private void SweepSlice(int from, int to, bool refreshMarks, bool calendarCheck, bool anyFlow)
     {
-        DriftSweep.RunRange(book, report, from, to, parallel: parallelSweep, refreshMarks: refreshMarks);
+        if (partner is not null)
+        {
+            partner.RunRange(book, report, from, to, refreshMarks);
+        }
+        else
+        {
+            DriftSweep.RunRange(book, report, from, to, parallel: parallelSweep, refreshMarks: refreshMarks);
+        }
         gate.ObserveDrifts(from, report.TotalDrift.AsSpan(from, to - from), day);
         if (calendarCheck || anyFlow)
         {
