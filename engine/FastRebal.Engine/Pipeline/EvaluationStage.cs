@@ -150,6 +150,9 @@ public sealed class EvaluationStage
     /// <summary>Listed accounts swept between decisions (see <see cref="SweepListed"/>).</summary>
     private const int ListedGroup = 64;
 
+    /// <summary>Listed accounts swept before the first decision: sweeping 64 cold accounts cost 30 to 50 µs before the first one could act.</summary>
+    private const int FirstListedGroup = 8;
+
     /// <summary>Price changes in one batch from which the feed counts as busy: more will arrive while a whole pass runs.</summary>
     public const int BusyFeedPrices = 64;
 
@@ -203,7 +206,25 @@ public sealed class EvaluationStage
     private bool finishingPass;
     private long batchOrigin;
     private readonly int[] decidedStamp;
+    // The near-band tiers as CollectNearBand fills them: room for every account, plus one for the slot each tier
+    // writes past its end.
     private readonly int[] nearBand;
+    private readonly int[] nearBandOuter;
+    private readonly int[] nearBandOutside;
+
+    // The near-band list a quiet pass prepared for the next move (PrepareNearBand): its length, how many of it are
+    // inside their bands, each one's worst position (instrument, and +1 over or -1 under target), the prices it was
+    // figured at, and whether it is there; nearBandOrder is the order a move decides them in.
+    private int nearBandCount;
+    private int nearBandInside;
+    private readonly int[] nearBandInstrument;
+    private readonly sbyte[] nearBandSide;
+    private readonly double[] nearBandPrices;
+    private bool nearBandReady;
+    private readonly int[] nearBandOrder;
+
+    /// <summary>Accounts a quiet pass decides ahead of the rest at most: an eighth of the book.</summary>
+    private int NearBandCapacity => Math.Max(FirstSlice, book.AccountCount / 8);
     private readonly PassLatency waitingForPass = new();
 
     private readonly int[] openTrades;
@@ -275,7 +296,13 @@ public sealed class EvaluationStage
         dirty = new int[book.AccountCount];
         dirtyStamp = new int[book.AccountCount];
         decidedStamp = new int[book.AccountCount];
-        nearBand = new int[Math.Max(FirstSlice, book.AccountCount / 8)];
+        nearBand = new int[book.AccountCount + 1];
+        nearBandOuter = new int[book.AccountCount + 1];
+        nearBandOutside = new int[book.AccountCount + 1];
+        nearBandInstrument = new int[NearBandCapacity];
+        nearBandSide = new sbyte[NearBandCapacity];
+        nearBandPrices = new double[book.Instruments.Count];
+        nearBandOrder = new int[NearBandCapacity];
         openTrades = new int[book.AccountCount];
         classBands = new AssetClassBandIndex(book);
         rebalancing = new bool[book.AccountCount];
@@ -546,6 +573,11 @@ public sealed class EvaluationStage
             AwaitingPlans = [.. held.Select(p => StateJson.Write(new HeldPlan(p.Value.Decision, p.Value.Plan.Trades, p.Value.Plan.Warnings, p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve)))],
             PendingFills = [.. fills],
             Counters = Counters.ToArray(),
+            NearBandAccounts = nearBandReady ? nearBand[..nearBandCount] : [],
+            NearBandInside = nearBandReady ? nearBandInside : 0,
+            NearBandInstruments = nearBandReady ? nearBandInstrument[..nearBandInside] : [],
+            NearBandSides = nearBandReady ? nearBandSide[..nearBandInside] : [],
+            NearBandPrices = nearBandReady ? [.. nearBandPrices] : [],
         };
     }
 
@@ -571,6 +603,17 @@ public sealed class EvaluationStage
         lastFullSweepAt = image.LastFullSweepAt;
         passCursor = image.PassCursor;
         passRemaining = image.PassRemaining;
+        // A checkpoint from before the list was kept has none: the next quiet move then collects it as it goes.
+        nearBandReady = image.NearBandPrices.Length == nearBandPrices.Length && image.NearBandAccounts.Length <= NearBandCapacity;
+        if (nearBandReady)
+        {
+            image.NearBandAccounts.CopyTo(nearBand, 0);
+            nearBandCount = image.NearBandAccounts.Length;
+            nearBandInside = image.NearBandInside;
+            image.NearBandInstruments.CopyTo(nearBandInstrument, 0);
+            image.NearBandSides.CopyTo(nearBandSide, 0);
+            image.NearBandPrices.CopyTo(nearBandPrices, 0);
+        }
         awaitingApproval.Clear();
         awaitingApprovalView.Clear();
         for (var i = 0; i < image.AwaitingAccounts.Length; i++)
@@ -641,11 +684,13 @@ public sealed class EvaluationStage
             receivedCount = 0;
         }
 
+        var passEnded = false;
         if (sweepAllRequested)
         {
             // A new day (calendar checks for everyone) or an operator's request: the whole book in this batch.
             sweepAllRequested = false;
             SweepAndDecideAll(opensDay);
+            passEnded = true;
         }
         else
         {
@@ -660,6 +705,7 @@ public sealed class EvaluationStage
                     DecideNearBandFirst();
                 }
                 RollPass(sweepLimit == 0 ? passRemaining : Math.Min(sweepLimit, passRemaining));
+                passEnded = passRemaining == 0;
             }
         }
         dirtyCount = 0;
@@ -673,6 +719,15 @@ public sealed class EvaluationStage
         receivedCount = 0;
         FlushBlocks();
         flushedThisBatch = false;
+        // After the flush, so it costs this batch's orders nothing.
+        if (sweepLimit != 0)
+        {
+            nearBandReady = false;
+        }
+        else if (passEnded)
+        {
+            PrepareNearBand();
+        }
     }
 
     /// <summary>Sweeps and decides the accounts this batch marked (fills, commands, prices of few holders).</summary>
@@ -693,25 +748,119 @@ public sealed class EvaluationStage
     /// </summary>
     private void DecideNearBandFirst()
     {
-        var count = 0;
-        count = CollectNearBand(count, -NearBandMargin / 2, 0);
-        count = CollectNearBand(count, -NearBandMargin, -NearBandMargin / 2);
-        count = CollectNearBand(count, 0, double.PositiveInfinity);
-        SweepListed(nearBand, count);
-    }
-
-    /// <summary>Adds to the near-band list, in book order, the accounts whose excess lies in (above, upTo].</summary>
-    private int CollectNearBand(int count, double above, double upTo)
-    {
-        var excess = report.MaxExcess;
-        for (var a = 0; a < excess.Length && count < nearBand.Length; a++)
+        if (!nearBandReady)
         {
-            if (excess[a] > above && excess[a] <= upTo && decidedStamp[a] != stamp)
+            SweepListed(nearBand, CollectNearBand());
+            return;
+        }
+        // The list the last quiet pass left, with the accounts whose worst position this move pushes further out
+        // taken first. Accounts this batch already decided (fills, commands) are left out.
+        var marketMove = 0.0;
+        for (var instrument = 0; instrument < nearBandPrices.Length; instrument++)
+        {
+            marketMove += Move(instrument);
+        }
+        var count = 0;
+        for (var i = 0; i < nearBandInside; i++)
+        {
+            if (decidedStamp[nearBand[i]] != stamp && PushedFurther(i, marketMove))
             {
-                nearBand[count++] = a;
+                nearBandOrder[count++] = nearBand[i];
             }
         }
-        return count;
+        for (var i = 0; i < nearBandCount; i++)
+        {
+            if (decidedStamp[nearBand[i]] != stamp && !(i < nearBandInside && PushedFurther(i, marketMove)))
+            {
+                nearBandOrder[count++] = nearBand[i];
+            }
+        }
+        SweepListed(nearBandOrder, count);
+    }
+
+    /// <summary>How far an instrument's price moved, relatively, since the near-band list was prepared.</summary>
+    private double Move(int instrument) => (book.Prices[instrument] / nearBandPrices[instrument]) - 1;
+
+    /// <summary>
+    /// Whether the batch moved the worst position of near-band entry <paramref name="i"/> further from its target: an
+    /// overweight position whose price rose or an underweight one whose price fell; or, when its own price held, an
+    /// underweight position while the rest rose (the account grew around it) or an overweight one while they fell.
+    /// </summary>
+    private bool PushedFurther(int i, double marketMove)
+    {
+        var own = Move(nearBandInstrument[i]);
+        return (own != 0 ? own : -marketMove) * nearBandSide[i] > 0;
+    }
+
+    /// <summary>
+    /// After a quiet batch that ended a pass, lists the accounts nearest their bands for the next quiet move (see
+    /// <see cref="CollectNearBand"/>), each just inside with the instrument of its worst position and which side of
+    /// the target that position is on, and keeps the prices they were figured at: the next move then finds the
+    /// accounts it pushes out without reading the whole book's figures, which are cold in cache by then (on the 10k
+    /// book the scan took 60 to 150 µs of a tick's 0.35 ms). The list is part of the checkpointed state, so a
+    /// recovered engine orders its decisions the same way.
+    /// </summary>
+    private void PrepareNearBand()
+    {
+        nearBandCount = CollectNearBand(inside: out nearBandInside);
+        var c = book.c;
+        for (var i = 0; i < nearBandInside; i++)
+        {
+            var a = nearBand[i];
+            var tolerance = c.BandWidth[a];
+            var relative = c.RelativeBand[a];
+            var (worst, worstExcess) = (c.SlotStart[a], double.NegativeInfinity);
+            for (var slot = c.SlotStart[a]; slot < c.SlotStart[a + 1]; slot++)
+            {
+                var excess = Math.Abs(report.Drift[slot]) - (relative ? c.Target[slot] * tolerance : tolerance);
+                if (excess > worstExcess)
+                {
+                    (worst, worstExcess) = (slot, excess);
+                }
+            }
+            nearBandInstrument[i] = c.InstrumentIndex[worst];
+            nearBandSide[i] = (sbyte)Math.Sign(report.Drift[worst]);
+        }
+        book.Prices.CopyTo(nearBandPrices);
+        nearBandReady = true;
+    }
+
+    /// <summary>
+    /// Lists the accounts not yet decided in this batch whose excess lies within <see cref="NearBandMargin"/> of their
+    /// band or above it: those within half the margin, then the rest of the margin, then those out of band, each tier
+    /// in book order; returns how many (at most <see cref="NearBandCapacity"/>).
+    /// </summary>
+    /// <remarks>
+    /// One pass without a branch on the figures: each account is written at the end of its tier's list, which grows
+    /// only if the account belongs there. Excess figures are as good as random to a branch predictor, and the three
+    /// branchy scans this replaces took 70 to 140 µs of a quiet tick's 0.35 ms on the 10k book.
+    /// </remarks>
+    private int CollectNearBand() => CollectNearBand(out _);
+
+    /// <summary>As <see cref="CollectNearBand()"/>; <paramref name="inside"/> is how many of them are inside their bands (the first tiers).</summary>
+    private int CollectNearBand(out int inside)
+    {
+        var excess = report.MaxExcess;
+        int inner = 0, outer = 0, outside = 0;
+        for (var a = 0; a < excess.Length; a++)
+        {
+            var e = excess[a];
+            var open = decidedStamp[a] != stamp;
+            nearBand[inner] = a;
+            inner += (open & (e > -NearBandMargin / 2) & (e <= 0)) ? 1 : 0;
+            nearBandOuter[outer] = a;
+            outer += (open & (e > -NearBandMargin) & (e <= -NearBandMargin / 2)) ? 1 : 0;
+            nearBandOutside[outside] = a;
+            outside += (open & (e > 0)) ? 1 : 0;
+        }
+        var count = Math.Min(inner, NearBandCapacity);
+        var more = Math.Min(outer, NearBandCapacity - count);
+        nearBandOuter.AsSpan(0, more).CopyTo(nearBand.AsSpan(count));
+        count += more;
+        inside = count;
+        more = Math.Min(outside, NearBandCapacity - count);
+        nearBandOutside.AsSpan(0, more).CopyTo(nearBand.AsSpan(count));
+        return count + more;
     }
 
     /// <summary>
@@ -720,9 +869,10 @@ public sealed class EvaluationStage
     /// </summary>
     private void SweepListed(int[] accounts, int count)
     {
-        for (var from = 0; from < count; from += ListedGroup)
+        for (int from = 0, group; from < count; from += group)
         {
-            var group = Math.Min(ListedGroup, count - from);
+            // The first group is small: a quiet move's list starts with the accounts it most likely pushed out.
+            group = Math.Min(from == 0 ? FirstListedGroup : ListedGroup, count - from);
             if (passRemaining > 0)
             {
                 // The pass may not have reached them yet: their marks would still carry older prices than the book's.

@@ -289,6 +289,72 @@ public class RollingPassTests
         Assert.Equal([1, 0], s.Gate.SweptAlone);
     }
 
+    /// <summary>
+    /// Two accounts just inside their 5% bands on a 50/50 model: Under holds A 4.9 points under target, Over 5.0 points
+    /// over. A rise in A pushes Over out and brings Under back.
+    /// </summary>
+    private static AccountBook UnderAndOver(bool overFirst = false)
+    {
+        var book = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("AB", ("A", 0.5), ("B", 0.5));
+        (string, decimal)[] under = [("A", 82.2m), ("B", 100)];
+        (string, decimal)[] over = [("A", 122), ("B", 100)];
+        return (overFirst
+            ? book.Account("Over", "AB", 0, positions: over).Account("Under", "AB", 0, positions: under)
+            : book.Account("Under", "AB", 0, positions: under).Account("Over", "AB", 0, positions: over)).Load().Book;
+    }
+
+    [Theory]
+    [InlineData(false, 10.1, "Over")]
+    [InlineData(true, 10.1, "Over")]
+    [InlineData(false, 9.9, "Under")]
+    [InlineData(true, 9.9, "Under")]
+    [InlineData(false, 10, "Over")] // B falls: the account grows less than A, so A's overweight grows
+    public void A_quiet_move_decides_first_the_account_whose_worst_position_it_pushes_further_out(bool overFirst, double priceOfA, string first)
+    {
+        var s = new Stage(UnderAndOver(overFirst), busy: false, rollingSlice: EvaluationStage.RollingSlice);
+        Assert.All(s.Evaluation.Drift.MaxExcess.ToArray(), e => Assert.InRange(e, -EvaluationStage.NearBandMargin / 2, 0));
+        s.Gate.SweptAlone.Clear();
+
+        s.Batch(priceOfA == 10 ? ("B", 9.9) : ("A", priceOfA));
+
+        // Either account may come first in book order; the list the opening pass prepared knows which side each is on.
+        Assert.Equal(first, s.Book.AccountId(s.Gate.SweptAlone[0]));
+        Assert.Equal(2, s.Gate.SweptAlone.Count);
+        Assert.Equal([s.Gate.SweptAlone[0]], s.Publisher.Trades.Select(t => t.Account).Distinct());
+    }
+
+    [Fact]
+    public void The_near_band_list_a_quiet_pass_prepared_is_checkpointed_and_a_restored_engine_decides_the_next_move_in_the_same_order()
+    {
+        var live = new Stage(UnderAndOver(), busy: false, rollingSlice: EvaluationStage.RollingSlice);
+        live.Batch(("B", 10.02)); // a quiet move: its pass prepares a new list, at these prices
+
+        var image = new EngineImage();
+        var chunks = BookState.Capture(live.Book, image);
+        image.Evaluation = live.Evaluation.Capture(chunks);
+        var policies = Enumerable.Range(0, BookState.ChunkCount(live.Book))
+            .Select(i => BookState.CapturePolicies(live.Book, i, new Model.InvestmentPolicy?[live.Book.AccountCount])!).ToArray();
+        Assert.Equal([0, 1], image.Evaluation.NearBandAccounts);
+        Assert.Equal([10, 10.02], image.Evaluation.NearBandPrices);
+
+        var restored = new Stage(UnderAndOver(), busy: false, rollingSlice: EvaluationStage.RollingSlice);
+        BookState.Restore(restored.Book, image, chunks, policies);
+        restored.Evaluation.Restore(image.Evaluation, chunks);
+        var again = restored.Evaluation.Capture(BookState.Capture(restored.Book, new EngineImage()));
+        Assert.Equal(image.Evaluation.NearBandAccounts, again.NearBandAccounts);
+        Assert.Equal(image.Evaluation.NearBandInside, again.NearBandInside);
+        Assert.Equal(image.Evaluation.NearBandInstruments, again.NearBandInstruments);
+        Assert.Equal(image.Evaluation.NearBandSides, again.NearBandSides);
+        Assert.Equal(image.Evaluation.NearBandPrices, again.NearBandPrices);
+
+        live.Gate.SweptAlone.Clear();
+        restored.Gate.SweptAlone.Clear();
+        live.Batch(("A", 10.1));
+        restored.Batch(("A", 10.1));
+        Assert.Equal([1, 0], live.Gate.SweptAlone);
+        Assert.Equal(live.Gate.SweptAlone, restored.Gate.SweptAlone);
+    }
+
     [Fact]
     public void A_checkpoint_taken_mid_pass_keeps_the_marks_the_pass_has_not_refreshed_and_the_restored_engine_goes_on_the_same()
     {
