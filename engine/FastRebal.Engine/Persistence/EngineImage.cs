@@ -112,14 +112,13 @@ public sealed partial class EvaluationImage
 
     /// <summary>
     /// The near-band list the last quiet pass prepared for the next move (empty when there is none): the accounts,
-    /// how many of them are inside their bands, each one's worst position (instrument, +1 over or -1 under target),
-    /// and the prices they were figured at. It decides which accounts a move looks at first.
+    /// each one's worst position (instrument, +1 over or -1 under target), and the prices they were figured at. It
+    /// decides which accounts a move looks at first.
     /// </summary>
     [MemoryPackOrder(13)] public int[] NearBandAccounts { get; set; } = [];
-    [MemoryPackOrder(14)] public int NearBandInside { get; set; }
-    [MemoryPackOrder(15)] public int[] NearBandInstruments { get; set; } = [];
-    [MemoryPackOrder(16)] public sbyte[] NearBandSides { get; set; } = [];
-    [MemoryPackOrder(17)] public double[] NearBandPrices { get; set; } = [];
+    [MemoryPackOrder(14)] public int[] NearBandInstruments { get; set; } = [];
+    [MemoryPackOrder(15)] public sbyte[] NearBandSides { get; set; } = [];
+    [MemoryPackOrder(16)] public double[] NearBandPrices { get; set; } = [];
 }
 
 [MemoryPackable(GenerateType.VersionTolerant)]

@@ -212,11 +212,10 @@ public sealed class EvaluationStage
     private readonly int[] nearBandOuter;
     private readonly int[] nearBandOutside;
 
-    // The near-band list a quiet pass prepared for the next move (PrepareNearBand): its length, how many of it are
-    // inside their bands, each one's worst position (instrument, and +1 over or -1 under target), the prices it was
-    // figured at, and whether it is there; nearBandOrder is the order a move decides them in.
+    // The near-band list a quiet pass prepared for the next move (PrepareNearBand): its length, each one's worst
+    // position (instrument, and +1 over or -1 under target), the prices it was figured at, and whether it is there;
+    // nearBandOrder is the order a move decides them in.
     private int nearBandCount;
-    private int nearBandInside;
     private readonly int[] nearBandInstrument;
     private readonly sbyte[] nearBandSide;
     private readonly double[] nearBandPrices;
@@ -574,9 +573,8 @@ public sealed class EvaluationStage
             PendingFills = [.. fills],
             Counters = Counters.ToArray(),
             NearBandAccounts = nearBandReady ? nearBand[..nearBandCount] : [],
-            NearBandInside = nearBandReady ? nearBandInside : 0,
-            NearBandInstruments = nearBandReady ? nearBandInstrument[..nearBandInside] : [],
-            NearBandSides = nearBandReady ? nearBandSide[..nearBandInside] : [],
+            NearBandInstruments = nearBandReady ? nearBandInstrument[..nearBandCount] : [],
+            NearBandSides = nearBandReady ? nearBandSide[..nearBandCount] : [],
             NearBandPrices = nearBandReady ? [.. nearBandPrices] : [],
         };
     }
@@ -609,7 +607,6 @@ public sealed class EvaluationStage
         {
             image.NearBandAccounts.CopyTo(nearBand, 0);
             nearBandCount = image.NearBandAccounts.Length;
-            nearBandInside = image.NearBandInside;
             image.NearBandInstruments.CopyTo(nearBandInstrument, 0);
             image.NearBandSides.CopyTo(nearBandSide, 0);
             image.NearBandPrices.CopyTo(nearBandPrices, 0);
@@ -741,10 +738,11 @@ public sealed class EvaluationStage
     }
 
     /// <summary>
-    /// A pass starting on a quiet book: the accounts that ended the last sweep just inside their bands are the
-    /// likeliest to be pushed out by this move, so they are swept and decided before the pass begins (it skips their
-    /// decision), those within an eighth of a point before those within a quarter; those already out of band follow (most wait, parked, for their breach to grow). The list comes
-    /// from the drift figures, which follow from the book, so a replay picks the same accounts.
+    /// A pass starting on a quiet book: the accounts that ended the last sweep near their bands are the likeliest to
+    /// be pushed out by this move, so they are swept and decided before the pass begins (it skips their decision).
+    /// Those whose worst position the move pushes further out go first (see <see cref="PushedFurther"/>); the rest
+    /// follow in the list's order (see <see cref="CollectNearBand"/>). The list comes from the drift figures and
+    /// prices, which follow from the book, so a replay picks the same accounts in the same order.
     /// </summary>
     private void DecideNearBandFirst()
     {
@@ -753,15 +751,14 @@ public sealed class EvaluationStage
             SweepListed(nearBand, CollectNearBand());
             return;
         }
-        // The list the last quiet pass left, with the accounts whose worst position this move pushes further out
-        // taken first. Accounts this batch already decided (fills, commands) are left out.
+        // The list the last quiet pass left. Accounts this batch already decided (fills, commands) are left out.
         var marketMove = 0.0;
         for (var instrument = 0; instrument < nearBandPrices.Length; instrument++)
         {
             marketMove += Move(instrument);
         }
         var count = 0;
-        for (var i = 0; i < nearBandInside; i++)
+        for (var i = 0; i < nearBandCount; i++)
         {
             if (decidedStamp[nearBand[i]] != stamp && PushedFurther(i, marketMove))
             {
@@ -770,7 +767,7 @@ public sealed class EvaluationStage
         }
         for (var i = 0; i < nearBandCount; i++)
         {
-            if (decidedStamp[nearBand[i]] != stamp && !(i < nearBandInside && PushedFurther(i, marketMove)))
+            if (decidedStamp[nearBand[i]] != stamp && !PushedFurther(i, marketMove))
             {
                 nearBandOrder[count++] = nearBand[i];
             }
@@ -794,17 +791,17 @@ public sealed class EvaluationStage
 
     /// <summary>
     /// After a quiet batch that ended a pass, lists the accounts nearest their bands for the next quiet move (see
-    /// <see cref="CollectNearBand"/>), each just inside with the instrument of its worst position and which side of
-    /// the target that position is on, and keeps the prices they were figured at: the next move then finds the
+    /// <see cref="CollectNearBand"/>), each with the instrument of its worst position and which side of the target
+    /// that position is on, and keeps the prices they were figured at: the next move then finds the
     /// accounts it pushes out without reading the whole book's figures, which are cold in cache by then (on the 10k
     /// book the scan took 60 to 150 µs of a tick's 0.35 ms). The list is part of the checkpointed state, so a
     /// recovered engine orders its decisions the same way.
     /// </summary>
     private void PrepareNearBand()
     {
-        nearBandCount = CollectNearBand(inside: out nearBandInside);
+        nearBandCount = CollectNearBand();
         var c = book.c;
-        for (var i = 0; i < nearBandInside; i++)
+        for (var i = 0; i < nearBandCount; i++)
         {
             var a = nearBand[i];
             var tolerance = c.BandWidth[a];
@@ -835,10 +832,7 @@ public sealed class EvaluationStage
     /// only if the account belongs there. Excess figures are as good as random to a branch predictor, and the three
     /// branchy scans this replaces took 70 to 140 µs of a quiet tick's 0.35 ms on the 10k book.
     /// </remarks>
-    private int CollectNearBand() => CollectNearBand(out _);
-
-    /// <summary>As <see cref="CollectNearBand()"/>; <paramref name="inside"/> is how many of them are inside their bands (the first tiers).</summary>
-    private int CollectNearBand(out int inside)
+    private int CollectNearBand()
     {
         var excess = report.MaxExcess;
         int inner = 0, outer = 0, outside = 0;
@@ -857,7 +851,6 @@ public sealed class EvaluationStage
         var more = Math.Min(outer, NearBandCapacity - count);
         nearBandOuter.AsSpan(0, more).CopyTo(nearBand.AsSpan(count));
         count += more;
-        inside = count;
         more = Math.Min(outside, NearBandCapacity - count);
         nearBandOutside.AsSpan(0, more).CopyTo(nearBand.AsSpan(count));
         return count + more;
@@ -1230,11 +1223,21 @@ public sealed class EvaluationStage
             }
         }
         openTrades[a] = trades.Length;
+        var firstFlush = false;
         if (++releasedSinceFlush >= (flushedThisBatch ? accountsPerBlock : 1))
         {
+            firstFlush = !flushedThisBatch;
             outgoing.Add(BlockFlush());
         }
         publisher.PublishAll(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(outgoing));
+        if (firstFlush && sweepLimit == 0)
+        {
+            // A quiet batch's first trades just woke the order stage, and the scheduler often wakes it on this very
+            // core, where it would wait until this pass ends (1 to 3 ms on the 10k probe book, 3 or 4 ticks a run).
+            // Yielding once lets it send them now; when it woke on the other core, or nothing else is runnable here,
+            // the yield returns at once. A busy feed's batches do not yield: the stages must not trade places there.
+            Thread.Yield();
+        }
         rebalancing[a] = decision.Action == DecisionAction.Rebalance;
         Counters.TradesReleased += trades.Length;
         if (decision.Action == DecisionAction.Rebalance)
