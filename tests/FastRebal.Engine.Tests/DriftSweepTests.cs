@@ -182,14 +182,7 @@ public class DriftSweepTests
             DriftSweep.RunRange(copiedInSweep, actual, from, to, path, refreshMarks: true);
 
             // The same arithmetic in the same order: equal to the bit, and the marks outside the range left as they were.
-            Assert.Equal(copiedFirst.Marks.ToArray(), copiedInSweep.Marks.ToArray());
-            Assert.Equal(expected.Drift, actual.Drift);
-            Assert.Equal(expected.TotalValue, actual.TotalValue);
-            Assert.Equal(expected.InvestableValue, actual.InvestableValue);
-            Assert.Equal(expected.MaxAbsDrift, actual.MaxAbsDrift);
-            Assert.Equal(expected.MaxRelativeDrift, actual.MaxRelativeDrift);
-            Assert.Equal(expected.TotalDrift, actual.TotalDrift);
-            Assert.Equal(expected.MaxExcess, actual.MaxExcess);
+            AssertIdentical(copiedFirst, expected, copiedInSweep, actual);
         }, iter: 100);
     }
 
@@ -218,11 +211,7 @@ public class DriftSweepTests
                 DriftSweep.RunRange(gathered, expected, 0, accounts, path, refreshMarks: true);
                 DriftSweep.RunRange(rows, actual, 0, accounts, path, refreshMarks: true);
 
-                Assert.Equal(gathered.Marks.ToArray(), rows.Marks.ToArray());
-                Assert.Equal(expected.Drift, actual.Drift);
-                Assert.Equal(expected.TotalValue, actual.TotalValue);
-                Assert.Equal(expected.MaxExcess, actual.MaxExcess);
-                Assert.Equal(expected.TotalDrift, actual.TotalDrift);
+                AssertIdentical(gathered, expected, rows, actual);
             }
         }, iter: 100);
     }
@@ -274,6 +263,19 @@ public class DriftSweepTests
         var firm = FirmGenerator.Generate(new FirmSpec(1000, 20, 3), MarketHistory.Synthetic([("SPY", 100, 0.05, 0.2), ("AGG", 100, 0.02, 0.05)], FirmGenerator.DefaultAsOf, 300, 3));
         var perPosition = (double)firm.Book.HotBytes / firm.Book.SlotCount;
         Assert.InRange(perPosition, 1, 64);
+    }
+
+    /// <summary>Two sweeps of books that started the same left the same marks and figures, to the bit.</summary>
+    internal static void AssertIdentical(AccountBook expectedBook, DriftReport expected, AccountBook actualBook, DriftReport actual)
+    {
+        Assert.Equal(expectedBook.Marks.ToArray(), actualBook.Marks.ToArray());
+        Assert.Equal(expected.Drift, actual.Drift);
+        Assert.Equal(expected.TotalValue, actual.TotalValue);
+        Assert.Equal(expected.InvestableValue, actual.InvestableValue);
+        Assert.Equal(expected.MaxAbsDrift, actual.MaxAbsDrift);
+        Assert.Equal(expected.MaxRelativeDrift, actual.MaxRelativeDrift);
+        Assert.Equal(expected.TotalDrift, actual.TotalDrift);
+        Assert.Equal(expected.MaxExcess, actual.MaxExcess);
     }
 
     private static void AssertSame(DriftReport expected, DriftReport actual, AccountBook book)

@@ -30,13 +30,7 @@ public class SweepPartnerTests
             DriftSweep.RunRange(alone, expected, from, to, refreshMarks: refreshMarks);
             partner.RunRange(together, actual, from, to, refreshMarks);
 
-            Assert.Equal(alone.Marks.ToArray(), together.Marks.ToArray());
-            Assert.Equal(expected.Drift, actual.Drift);
-            Assert.Equal(expected.TotalValue, actual.TotalValue);
-            Assert.Equal(expected.InvestableValue, actual.InvestableValue);
-            Assert.Equal(expected.MaxExcess, actual.MaxExcess);
-            Assert.Equal(expected.TotalDrift, actual.TotalDrift);
-            Assert.Equal(expected.MaxRelativeDrift, actual.MaxRelativeDrift);
+            DriftSweepTests.AssertIdentical(alone, expected, together, actual);
         }
     }
 

@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using FastRebal.Engine.Drift;
-using FastRebal.Engine.MarketData;
-using FastRebal.Engine.Simulation;
 using FastRebal.Engine.State;
 
 namespace FastRebal.Bench.Drift;
@@ -27,10 +25,7 @@ public class DriftSweepBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        // A seeded synthetic history keeps the benchmark independent of the data folder; the sweep's cost does not depend on the prices.
-        var history = MarketHistory.Synthetic(
-            MarketHistory.EtfSymbols.Select(s => (s, 100.0, 0.05, 0.15)), FirmGenerator.DefaultAsOf, 600, seed: 1);
-        book = FirmGenerator.Generate(new FirmSpec(Accounts, 20, Seed: 42), history).Book;
+        book = SweepBook.Generate(Accounts);
         report = new DriftReport(book);
         naive = NaiveFirm.From(book);
         typical = TypicalObjectFirm.From(book);

@@ -387,6 +387,8 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         Stop();
+        // An engine disposed without being started still made its sweep partner's thread.
+        Evaluation.ReleaseSweepPartner();
         killSwitchAudit?.Dispose();
         Durability?.Dispose();
         Metrics.Dispose();
