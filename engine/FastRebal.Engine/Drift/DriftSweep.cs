@@ -63,6 +63,7 @@ public static class DriftSweep
         }
     }
 
+    /// <summary>Checks that the report fits the book and that accounts [from, to) are in it, before any is swept.</summary>
     internal static void ValidateRange(AccountBook book, DriftReport report, int from, int to)
     {
         ValidateShapes(book, book.c.Cash, report);
