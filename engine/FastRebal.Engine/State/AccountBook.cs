@@ -47,8 +47,8 @@ public sealed class AccountBook
     public InstrumentTable Instruments { get; }
 
     /// <summary>
-    /// The instrument lineups accounts share, whose price rows the live sweep reads marks from (set only by the
-    /// benchmarks, to time the gather they replace).
+    /// The instrument lineups accounts share, whose price rows the live sweep reads marks from (replaced only by the
+    /// benchmarks and tests, to compare with the gather the rows replace).
     /// </summary>
     internal InstrumentLineups Lineups { get; set; }
 
