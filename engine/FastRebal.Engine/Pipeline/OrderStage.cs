@@ -182,8 +182,9 @@ public sealed class OrderStage
             // The evaluation stage flushes blocks with a heartbeat (after a batch's first released account, every few
             // hundred accounts, and at the batch's end), so the trades before it form blocks named after it, whatever
             // the ring's batch boundaries were; their first children leave at once, not when the ring runs dry.
-            FormBlocks(order.Sequence);
+            // Children due from earlier blocks leave first, then each new block's as it is formed.
             SendDue();
+            FormBlocks(order.Sequence);
             return;
         }
         Counters.TradesReceived++;
@@ -235,6 +236,12 @@ public sealed class OrderStage
         Volatile.Write(ref pending, scheduler.PendingCount);
     }
 
+    /// <summary>
+    /// Forms the pending trades into blocks and sends each block's due children as soon as that block is formed, so
+    /// the first order of a flush does not wait for the rest of its blocks to be built (an account's trades make up
+    /// to one block per instrument, each one ids, a slicing and a schedule). The order the children leave in is the
+    /// same as forming every block first: due children leave in time order, ties in the order they were added.
+    /// </summary>
     private void FormBlocks(long batchSequence)
     {
         if (batchTrades.Count == 0)
@@ -247,8 +254,19 @@ public sealed class OrderStage
             return;
         }
         var now = new DateTimeOffset(Math.Max(marketTime, 1), TimeSpan.Zero);
-        foreach (var block in BlockAggregator.Aggregate(batchTrades, batchSequence, book.Instruments))
+        var formed = BlockAggregator.Aggregate(batchTrades, batchSequence, book.Instruments);
+        batchTrades.Clear();
+        for (var b = 0; b < formed.Count; b++)
         {
+            if (killSwitch.IsEngaged)
+            {
+                // Engaged while this flush was going out: what was formed is cancelled and closed, and the trades of
+                // the blocks not yet formed end here, unfilled.
+                CancelEverything();
+                EndUnformed(formed, b);
+                break;
+            }
+            var block = formed[b];
             var instrument = book.Instruments.IndexOf(block.InstrumentId);
             var accounts = new Dictionary<string, int>(StringComparer.Ordinal);
             var origin = long.MaxValue;
@@ -261,10 +279,23 @@ public sealed class OrderStage
             var children = slicer.Slice(block, averageDailyVolume(instrument), block.Allocations[0].Price, now);
             scheduler.Add(children);
             Counters.Blocks++;
+            SendDue();
         }
-        batchTrades.Clear();
         originOf.Clear();
         batchOfPendingTrades = 0;
+    }
+
+    /// <summary>Tells the book that the trades of the blocks from <paramref name="first"/> on will not happen.</summary>
+    private void EndUnformed(List<BlockOrder> formed, int first)
+    {
+        for (var b = first; b < formed.Count; b++)
+        {
+            var instrument = book.Instruments.IndexOf(formed[b].InstrumentId);
+            foreach (var allocation in formed[b].Allocations)
+            {
+                fills.Enqueue(new AccountFill(book.FindAccount(allocation.AccountId), instrument, formed[b].Side, 0, 0, TradeComplete: true));
+            }
+        }
     }
 
     private void RecordFill(LiveBlock live, decimal quantity, decimal price)
