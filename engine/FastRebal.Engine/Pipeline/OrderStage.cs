@@ -238,9 +238,10 @@ public sealed class OrderStage
 
     /// <summary>
     /// Forms the pending trades into blocks and sends each block's due children as soon as that block is formed, so
-    /// the first order of a flush does not wait for the rest of its blocks to be built (an account's trades make up
-    /// to one block per instrument, each one ids, a slicing and a schedule). The order the children leave in is the
-    /// same as forming every block first: due children leave in time order, ties in the order they were added.
+    /// the first order of a flush does not wait for the rest of its blocks to be built (one account's trades make up
+    /// to one block per instrument, and each block needs its ids, its slices and their schedule). The children leave
+    /// in the same order as when every block was formed first: due children leave in time order, ties in the order
+    /// they were added.
     /// </summary>
     private void FormBlocks(long batchSequence)
     {
