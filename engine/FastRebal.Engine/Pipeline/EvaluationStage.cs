@@ -46,10 +46,10 @@ public interface IPlanGate
     void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day);
 
     /// <summary>
-    /// An account's fills were applied: its drift moved by trading, not by the market, so its breaker measures the
-    /// day's move from the next figure it sees.
+    /// An account's fills were applied: its drift, and its model's mean drift, moved by trading, not by the market, so
+    /// their breakers measure the day's move from the next figure each sees.
     /// </summary>
-    void FillsApplied(int account)
+    void FillsApplied(int account, int model)
     {
     }
 
@@ -1301,7 +1301,7 @@ public sealed class EvaluationStage
                 try
                 {
                     book.ApplyExecution(a, one, (double)(-signed * fill.Price), fill.TradeComplete && openTrades[a] == 1 && rebalancing[a] ? day : null);
-                    gate.FillsApplied(a);
+                    gate.FillsApplied(a, book.ModelIndex(a));
                     Counters.FillsApplied++;
                 }
                 catch (ArgumentException)

@@ -21,7 +21,11 @@ public sealed class RiskPlanGate(RiskGate gate, int referenceIndex) : IPlanGate
 
     public void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day) => Gate.Models.Observe(model, meanTotalDrift, day);
 
-    public void FillsApplied(int account) => Gate.Accounts.Rebase(account);
+    public void FillsApplied(int account, int model)
+    {
+        Gate.Accounts.Rebase(account);
+        Gate.Models.Rebase(model);
+    }
 
     public void ObservePrice(int instrument, double price, DateOnly day)
     {

@@ -39,7 +39,7 @@ public class EvaluationStageTests
         /// <summary>How many fills the stage reported applied, per account.</summary>
         public Dictionary<int, int> FillsSeen { get; } = [];
 
-        public void FillsApplied(int account) => FillsSeen[account] = FillsSeen.GetValueOrDefault(account) + 1;
+        public void FillsApplied(int account, int model) => FillsSeen[account] = FillsSeen.GetValueOrDefault(account) + 1;
 
         public void ObserveDrift(int account, int model, double totalDrift, DateOnly day) => Observed++;
 
@@ -62,10 +62,10 @@ public class EvaluationStageTests
 
     private sealed class Harness
     {
-        public Harness(AccountBook book, int accountsPerBlock = EvaluationStage.DefaultAccountsPerBlock)
+        public Harness(AccountBook book, int accountsPerBlock = EvaluationStage.DefaultAccountsPerBlock, IPlanGate? gate = null)
         {
             Book = book;
-            Stage = new EvaluationStage(book, Control, Fills, Gate, Publisher, new LatencyRecorder("test"), accountsPerBlock: accountsPerBlock);
+            Stage = new EvaluationStage(book, Control, Fills, gate ?? Gate, Publisher, new LatencyRecorder("test"), accountsPerBlock: accountsPerBlock);
             // The first batch of a day sweeps everything; start each test from a settled book.
             Batch();
             Publisher.Trades.Clear();
@@ -202,6 +202,43 @@ public class EvaluationStageTests
         Assert.True(h.Book.Cash[0] >= 0);
         Assert.Equal(TestBook.AsOf, h.Book.LastRebalanced(0));
         Assert.Empty(h.Publisher.Trades);
+    }
+
+    /// <summary>The book's own prices as the verified ones, for a real risk gate's collars.</summary>
+    private sealed class BookPrices(AccountBook book) : FastRebal.Engine.Risk.IReferencePrices
+    {
+        public double VerifiedPrice(int instrument) => book.Prices[instrument];
+
+        public bool IsFrozen(int instrument) => false;
+    }
+
+    [Fact]
+    public void A_model_whose_accounts_are_rebalanced_back_to_target_is_not_halted_and_a_market_move_of_them_halts_it()
+    {
+        var book = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("AB", ("A", 0.5), ("B", 0.5))
+            .Account("X", "AB", 0, positions: [("A", 300), ("B", 10)])
+            .Account("Y", "AB", 0, positions: [("A", 300), ("B", 10)])
+            .Load().Book;
+        var risk = new FastRebal.Engine.Risk.RiskGate(book.AccountCount, book.Models.Count, book.Instruments, new FastRebal.Engine.Risk.PreTradeLimits(),
+            new FastRebal.Engine.Risk.KillSwitch(new FastRebal.Engine.Risk.InMemoryKillSwitchStore()), new BookPrices(book));
+        // The day opens with both accounts about 47 points from target, and the first batch rebalances them.
+        var h = new Harness(book, gate: new RiskPlanGate(risk, referenceIndex: -1));
+        Assert.Equal(0.4677, h.Stage.Drift.TotalDrift[0], 4);
+        Assert.Equal(2, h.Stage.Counters.Rebalances);
+
+        // The fills take the model's mean drift from 47 points to almost none, in a batch that sweeps the whole book.
+        h.Publisher.Trades.AddRange(h.Publisher.All.Where(o => o.Kind == OrderEventKind.Trade));
+        h.FillAll();
+        h.BatchAt(Day1 + TimeSpan.FromSeconds(61).Ticks);
+        Assert.True(h.Stage.Drift.TotalDrift[0] < 0.01);
+        Assert.Equal(2, h.Stage.Counters.FullSweeps);
+        Assert.False(risk.Models.IsHalted(0));
+        Assert.Equal(0, risk.Accounts.HaltedCount);
+
+        // A tripling of A in one day moves both accounts 25 points: the accounts and their model halt.
+        h.BatchAt(Day1 + TimeSpan.FromSeconds(122).Ticks, ("A", 30));
+        Assert.Equal(2, risk.Accounts.HaltedCount);
+        Assert.True(risk.Models.IsHalted(0));
     }
 
     [Fact]

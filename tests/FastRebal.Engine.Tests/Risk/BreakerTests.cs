@@ -67,7 +67,7 @@ public class BreakerTests
     }
 
     [Fact]
-    public void The_pipelines_gate_rebases_an_accounts_breaker_when_its_fills_are_applied()
+    public void The_pipelines_gate_rebases_an_accounts_breaker_and_its_models_when_its_fills_are_applied()
     {
         var book = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("M", ("A", 0.5), ("B", 0.5))
             .Account("X", "M", 0, positions: [("A", 100), ("B", 100)]).Load().Book;
@@ -75,10 +75,13 @@ public class BreakerTests
         var gate = new FastRebal.Engine.Pipeline.RiskPlanGate(risk, referenceIndex: 0);
 
         gate.ObserveDrift(0, 0, 0.14, Day);
-        gate.FillsApplied(0);
+        gate.ObserveModelDrift(0, 0.14, Day);
+        gate.FillsApplied(0, 0);
         gate.ObserveDrift(0, 0, 0.0, Day);
+        gate.ObserveModelDrift(0, 0.0, Day);
 
         Assert.False(gate.IsHalted(0, 0));
+        Assert.False(risk.Models.IsHalted(0));
     }
 
     [Fact]
