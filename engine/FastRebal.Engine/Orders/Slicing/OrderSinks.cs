@@ -2,7 +2,12 @@ using System.Globalization;
 
 namespace FastRebal.Engine.Orders.Slicing;
 
-/// <summary>Where orders leave the engine: what a firm implements for its broker or exchange gateway.</summary>
+/// <summary>
+/// Where orders leave the engine: what a firm implements for its broker or exchange gateway. Order ids are
+/// deterministic, and a durable engine that recovers from a crash replays its journal through the order stage, so
+/// orders sent before the crash are sent again with the same ids: an implementation must refuse an id it has already
+/// sent (as a FIX gateway refuses a repeated ClOrdID), as <see cref="BlotterFileSink"/> does.
+/// </summary>
 public interface IOrderSink
 {
     void Send(ChildOrder order);
