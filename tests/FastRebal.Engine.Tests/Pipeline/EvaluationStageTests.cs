@@ -3,6 +3,7 @@ using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Risk;
 using FastRebal.Engine.State;
 
 namespace FastRebal.Engine.Tests.Pipeline;
@@ -205,7 +206,7 @@ public class EvaluationStageTests
     }
 
     /// <summary>The book's own prices as the verified ones, for a real risk gate's collars.</summary>
-    private sealed class BookPrices(AccountBook book) : FastRebal.Engine.Risk.IReferencePrices
+    private sealed class BookPrices(AccountBook book) : IReferencePrices
     {
         public double VerifiedPrice(int instrument) => book.Prices[instrument];
 
@@ -219,8 +220,8 @@ public class EvaluationStageTests
             .Account("X", "AB", 0, positions: [("A", 300), ("B", 10)])
             .Account("Y", "AB", 0, positions: [("A", 300), ("B", 10)])
             .Load().Book;
-        var risk = new FastRebal.Engine.Risk.RiskGate(book.AccountCount, book.Models.Count, book.Instruments, new FastRebal.Engine.Risk.PreTradeLimits(),
-            new FastRebal.Engine.Risk.KillSwitch(new FastRebal.Engine.Risk.InMemoryKillSwitchStore()), new BookPrices(book));
+        var risk = new RiskGate(book.AccountCount, book.Models.Count, book.Instruments, new PreTradeLimits(),
+            new KillSwitch(new InMemoryKillSwitchStore()), new BookPrices(book));
         // The day opens with both accounts about 47 points from target, and the first batch rebalances them.
         var h = new Harness(book, gate: new RiskPlanGate(risk, referenceIndex: -1));
         Assert.Equal(0.4677, h.Stage.Drift.TotalDrift[0], 4);
