@@ -24,7 +24,7 @@ public static class TradeGenerator
         var plan = new TradePlan { CashBefore = account.Cash, Reserve = reserve };
         if (investable <= 0)
         {
-            plan.BlockedReason = Text($"the cash reserve {reserve:N2} leaves nothing to invest out of {value:N2}");
+            plan.BlockedReason = string.Create(CultureInfo.InvariantCulture, $"the cash reserve {reserve:N2} leaves nothing to invest out of {value:N2}");
             return plan;
         }
 
@@ -43,7 +43,7 @@ public static class TradeGenerator
             var illiquidValue = account.Holdings.Where(h => !h.CanSell).Sum(h => h.Value);
             if (illiquidValue > investable)
             {
-                plan.BlockedReason = Text($"illiquid holdings worth {illiquidValue:N2} exceed the investable value {investable:N2}; manual review needed");
+                plan.BlockedReason = string.Create(CultureInfo.InvariantCulture, $"illiquid holdings worth {illiquidValue:N2} exceed the investable value {investable:N2}; manual review needed");
                 return plan;
             }
             goals = TargetGoals(account, investable - illiquidValue);
@@ -152,7 +152,7 @@ public static class TradeGenerator
             var drift = (h.Value / investable) - h.Target;
             if (Math.Abs(drift) > Tolerance(account.Policy, h.Target))
             {
-                notes.Add(Text($"{h.Instrument.Symbol} drift {drift:+0.00%;-0.00%}"));
+                notes.Add(string.Create(CultureInfo.InvariantCulture, $"{h.Instrument.Symbol} drift {drift:+0.00%;-0.00%}"));
             }
         }
         return notes;
@@ -195,10 +195,10 @@ public static class TradeGenerator
             var notional = quantity * h.Price;
             if (!raisingCash && notional < account.Policy.MinTradeValue)
             {
-                plan.Warnings.Add(Text($"{side.ToString().ToLowerInvariant()} {quantity:0.######} {h.Instrument.Symbol} ({notional:N2}) is below the minimum trade {account.Policy.MinTradeValue:N2} and was suppressed"));
+                plan.Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{side.ToString().ToLowerInvariant()} {quantity:0.######} {h.Instrument.Symbol} ({notional:N2}) is below the minimum trade {account.Policy.MinTradeValue:N2} and was suppressed"));
                 continue;
             }
-            var reason = Text($"{rule}: {h.Instrument.Symbol} {h.Value / investable:0.00%} -> {goals[i] / investable:0.00%}, target {h.Target:0.00%}");
+            var reason = string.Create(CultureInfo.InvariantCulture, $"{rule}: {h.Instrument.Symbol} {h.Value / investable:0.00%} -> {goals[i] / investable:0.00%}, target {h.Target:0.00%}");
             plan.Trades.Add(new Trade(account.AccountId, h.Instrument.Id, side, quantity, h.Price, reason));
         }
     }
@@ -227,17 +227,17 @@ public static class TradeGenerator
             {
                 shortfall -= remaining * buy.Price;
                 plan.Trades.RemoveAt(index);
-                plan.Warnings.Add(Text($"buy of {buy.InstrumentId} dropped to keep the cash reserve {plan.Reserve:N2}"));
+                plan.Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"buy of {buy.InstrumentId} dropped to keep the cash reserve {plan.Reserve:N2}"));
             }
             else
             {
                 plan.Trades[index] = buy with { Quantity = remaining };
-                plan.Warnings.Add(Text($"buy of {buy.InstrumentId} trimmed by {cut:0.######} to keep the cash reserve {plan.Reserve:N2}"));
+                plan.Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"buy of {buy.InstrumentId} trimmed by {cut:0.######} to keep the cash reserve {plan.Reserve:N2}"));
             }
         }
         if (plan.CashAfter < plan.Reserve)
         {
-            plan.BlockedReason = Text($"after rounding to tradable lots the account would hold {plan.CashAfter:N2} in cash, below its reserve of {plan.Reserve:N2}; not traded");
+            plan.BlockedReason = string.Create(CultureInfo.InvariantCulture, $"after rounding to tradable lots the account would hold {plan.CashAfter:N2} in cash, below its reserve of {plan.Reserve:N2}; not traded");
             plan.Trades.Clear();
         }
     }
@@ -274,7 +274,7 @@ public static class TradeGenerator
         var liquid = holdings.Where(h => h.CanSell).Sum(h => h.Value);
         if (liquid < need)
         {
-            plan.BlockedReason = Text($"{(netFlow < 0 ? "withdrawal" : "cash reserve")} needs {need:N2} raised but liquid holdings are worth only {liquid:N2}; nothing was sold and the flow was not applied");
+            plan.BlockedReason = string.Create(CultureInfo.InvariantCulture, $"{(netFlow < 0 ? "withdrawal" : "cash reserve")} needs {need:N2} raised but liquid holdings are worth only {liquid:N2}; nothing was sold and the flow was not applied");
             return;
         }
         var goals = holdings.Select(h => h.Value).ToArray();
@@ -304,6 +304,4 @@ public static class TradeGenerator
         }
         AddTrades(plan, account, goals, Math.Max(investable, 1), netFlow < 0 ? "cash flow (withdrawal)" : "cash flow (restore reserve)", raisingCash: true);
     }
-
-    private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
