@@ -215,6 +215,8 @@ public sealed class EngineDurability : IDisposable
     {
         var engine = parts ?? throw new InvalidOperationException("the engine was never attached");
         SpinWait.SpinUntil(() => Volatile.Read(ref writing) == 0);
+        // A start that opened the day before its first checkpoint: the order stage forms the opening's blocks first.
+        SpinWait.SpinUntil(engine.OrdersIdle);
         var verifier = engine.Ingest.CaptureVerifier();
         var address = Journal.Append(new JournalEntry { Kind = JournalEntryKind.VerifierState, Verifier = verifier });
         Journal.Commit();
@@ -356,17 +358,8 @@ public sealed class EngineDurability : IDisposable
                 skipped++;
                 unusable.Add(checkpoint);
                 options.Log?.Invoke(checkpoint.Sequence == long.MinValue
-                    ? $"recovery: checkpoint {checkpoint.Token}, which the catalog does not list, does not load: {e.Message}; a crash while it was written leaves one such"
-                    : $"recovery: checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}) is damaged: {e.Message}; falling back to the one before it");
-            }
-        }
-        if (image is not null)
-        {
-            // Offered once: a checkpoint that does not load is removed, so no later start trips over it again.
-            foreach (var bad in unusable)
-            {
-                Store.Remove(bad);
-                options.Log?.Invoke($"recovery: removed checkpoint {bad.Token}, which does not load");
+                    ? $"recovery: checkpoint {checkpoint.Token}, not in the catalog, does not load: {e.Message}; a crash while it was written leaves one such"
+                    : $"recovery: {checkpoint.Name} is damaged: {e.Message}; falling back to the one before it");
             }
         }
         if (image is not null && image.BookFingerprint != fingerprint)
@@ -493,6 +486,12 @@ public sealed class EngineDurability : IDisposable
             damage = $"{damage}. The state is the last good one: batch {engine.Evaluation.Sequence}{(used is null ? "" : $", from checkpoint {used.Token}")}";
             engine.Evaluation.NumberAfter(Journal.CommittedBatch);
             options.Log?.Invoke($"recovery: damage: {damage}");
+        }
+        // Offered once: a checkpoint that does not load is removed, so no later start trips over it again.
+        foreach (var bad in unusable)
+        {
+            Store.Remove(bad);
+            options.Log?.Invoke($"recovery: removed checkpoint {bad.Token}, which does not load");
         }
         unjournaled.Drain(engine.Fills);
         foreach (var fill in unjournaled.InOrder())
