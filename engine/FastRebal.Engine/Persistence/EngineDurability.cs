@@ -424,22 +424,16 @@ public sealed class EngineDurability : IDisposable
                 }
                 switch (entry.Kind)
                 {
-                    case JournalEntryKind.Ticks:
-                        var quotes = entry.Ticks ?? [];
-                        for (var i = 0; i < quotes.Length; i++)
+                    case JournalEntryKind.Verified:
+                        engine.Verifier.Apply(entry.Delta ?? throw new InvalidDataException($"journal entry in {Journal.Locate(address)} holds a verified read without the verifier's changes"));
+                        var stamp = Stopwatch.GetTimestamp();
+                        foreach (var price in entry.Prices ?? [])
                         {
-                            var verdict = engine.Verifier.Offer(quotes[i]);
-                            if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
-                            {
-                                pending.Add(new PriceEvent { Instrument = quotes[i].Instrument, Price = verdict.Price, MarketTime = quotes[i].Timestamp, FeedPosition = entry.FirstPosition + i, ReceivedAt = Stopwatch.GetTimestamp() });
-                            }
+                            pending.Add(price with { ReceivedAt = stamp });
                         }
-                        if (quotes.Length > 0)
-                        {
-                            lastTick = entry.FirstPosition + quotes.Length - 1;
-                            lastDay = quotes[^1].Timestamp / TimeSpan.TicksPerDay;
-                        }
-                        ticks += quotes.Length;
+                        lastTick = entry.FirstPosition + entry.TickCount - 1;
+                        lastDay = entry.LastDay;
+                        ticks += entry.TickCount;
                         break;
                     case JournalEntryKind.StalenessCheck:
                         engine.Verifier.CheckStaleness(entry.Now);
@@ -558,9 +552,9 @@ public sealed class EngineDurability : IDisposable
         Exception? failure = null;
         var reader = Task.Run(() =>
         {
+            var block = new List<(JournalEntry Entry, long Address)>(Block);
             try
             {
-                var block = new List<(JournalEntry Entry, long Address)>(Block);
                 foreach (var entry in entries)
                 {
                     block.Add(entry);
@@ -570,7 +564,6 @@ public sealed class EngineDurability : IDisposable
                         block = new List<(JournalEntry Entry, long Address)>(Block);
                     }
                 }
-                queue.Add(block);
             }
             catch (Exception e)
             {
@@ -578,6 +571,8 @@ public sealed class EngineDurability : IDisposable
             }
             finally
             {
+                // What was read whole before a damaged entry is applied too: recovery stops at the last good entry.
+                queue.Add(block);
                 queue.CompleteAdding();
             }
         });

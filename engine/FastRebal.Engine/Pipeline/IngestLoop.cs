@@ -219,7 +219,10 @@ public sealed class IngestLoop
         }
     }
 
-    /// <summary>Journals then verifies ticks [from, to) of the buffer; returns whether any price changed.</summary>
+    /// <summary>
+    /// Verifies ticks [from, to) of the buffer, journals what that changed, then publishes the verified prices (or
+    /// holds them for the day, in lockstep); returns whether any price changed.
+    /// </summary>
     private bool Offer(int from, int to, long now)
     {
         if (to <= from)
@@ -227,29 +230,34 @@ public sealed class IngestLoop
             return false;
         }
         var first = Counters.TicksRead + 1;
-        // The whole read goes as it is (serialized before the buffer is read into again); a part is copied.
-        Journal?.AppendTicks(first, from == 0 && to == buffer.Length ? buffer : buffer[from..to]);
-        var changed = false;
+        verifiedNow.Clear();
         for (var i = from; i < to; i++)
         {
             Counters.TicksRead++;
             var verdict = verifier.Offer(buffer[i]);
             if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
             {
-                changed = true;
-                Counters.PricesPublished++;
-                if (Lockstep)
-                {
-                    dayEvents.Add(new PriceEvent { Instrument = buffer[i].Instrument, Price = verdict.Price, MarketTime = buffer[i].Timestamp, FeedPosition = Counters.TicksRead });
-                }
-                else
-                {
-                    Publish(buffer[i].Instrument, verdict.Price, buffer[i].Timestamp, now, Counters.TicksRead);
-                }
+                verifiedNow.Add(new PriceEvent { Instrument = buffer[i].Instrument, Price = verdict.Price, MarketTime = buffer[i].Timestamp, ReceivedAt = now, FeedPosition = Counters.TicksRead });
             }
         }
-        return changed;
+        // Nothing verified reaches the book before it is journaled: the verifier's changed rows rebuild it exactly.
+        Journal?.AppendVerified(first, to - from, buffer[to - 1].Timestamp / TimeSpan.TicksPerDay, verifier.TakeDelta(), verifiedNow);
+        Counters.PricesPublished += verifiedNow.Count;
+        if (Lockstep)
+        {
+            dayEvents.AddRange(verifiedNow);
+        }
+        else
+        {
+            foreach (var e in verifiedNow)
+            {
+                PublishEvent(e);
+            }
+        }
+        return verifiedNow.Count > 0;
     }
+
+    private readonly List<PriceEvent> verifiedNow = [];
 
     private void CheckStaleness(long marketNow)
     {
