@@ -17,6 +17,12 @@ public sealed record DurabilityOptions
     /// <summary>Wall-clock time between scheduled checkpoints.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Journal bytes written since the last checkpoint that call for the next one, whatever the time: a busy feed's
+    /// journal, and so the replay a recovery faces, stays bounded. 0 turns it off.
+    /// </summary>
+    public long CheckpointJournalBytes { get; init; } = 64L << 20;
+
     /// <summary>Checkpoints kept; older ones are deleted, and the journal before the oldest kept one is dropped.</summary>
     public int CheckpointsToKeep { get; init; } = 3;
 
@@ -69,6 +75,9 @@ public sealed class EngineDurability : IDisposable
     private readonly DurabilityOptions options;
     private readonly string truncatedMarker;
     private EngineParts? parts;
+
+    /// <summary>Where in the journal the newest checkpoint resumes: the journal grows from here until the next.</summary>
+    private long checkpointedAt;
     private Timer? timer;
     private volatile TaskCompletionSource<CheckpointInfo>? requested;
     private int writing;
@@ -174,6 +183,13 @@ public sealed class EngineDurability : IDisposable
     {
         var engine = parts!;
         var request = requested;
+        if (request is null && options.CheckpointJournalBytes > 0 && Volatile.Read(ref writing) == 0
+            && Journal.TailAddress - Volatile.Read(ref checkpointedAt) >= options.CheckpointJournalBytes)
+        {
+            // The checkpoint is cut at a later batch end, once ingestion has journaled the verifier's state.
+            _ = RequestCheckpoint();
+            return;
+        }
         if (request is null || Volatile.Read(ref writing) == 1
             || !engine.Ingest.TryGetVerifierSnapshot(out var address, out var cursor, out var verifier) || engine.Evaluation.LastRingSequence < cursor)
         {
@@ -288,6 +304,7 @@ public sealed class EngineDurability : IDisposable
             Journal.TruncateUntil(oldest.ReplayFrom);
         }
         LastCheckpoint = info;
+        Volatile.Write(ref checkpointedAt, info.ReplayFrom);
         options.Log?.Invoke(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"checkpoint {info.Token}: batch {info.Sequence}, {image.AccountCount} accounts, {bytes.Sum(b => (long)(b?.Length ?? 0)) / 1e6:0.0} MB of accounts ({policies.Count(p => p is not null)} policy chunks rewritten), {image.Orders.Blocks.Length} blocks and {image.Orders.Children.Length} child orders open; serialized {serialized.TotalMilliseconds:0} ms, stored {(saved - serialized).TotalMilliseconds:0} ms, pruned {(Stopwatch.GetElapsedTime(started) - saved).TotalMilliseconds:0} ms; journal from {info.ReplayFrom}"));
         return info;
@@ -380,6 +397,7 @@ public sealed class EngineDurability : IDisposable
         var unjournaled = new PendingFills();
         var skipThrough = 0L;
         var from = Journal.BeginAddress;
+        checkpointedAt = image?.ReplayFrom ?? Journal.BeginAddress;
         if (image is not null)
         {
             BookState.Restore(engine.Book, image, chunks, policyChunks);

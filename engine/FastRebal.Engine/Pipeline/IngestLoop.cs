@@ -240,6 +240,7 @@ public sealed class IngestLoop
                 verifiedNow.Add(new PriceEvent { Instrument = buffer[i].Instrument, Price = verdict.Price, MarketTime = buffer[i].Timestamp, ReceivedAt = now, FeedPosition = Counters.TicksRead });
             }
         }
+        Conflate(verifiedNow);
         // Nothing verified reaches the book before it is journaled: the verifier's changed rows rebuild it exactly.
         Journal?.AppendVerified(first, to - from, buffer[to - 1].Timestamp / TimeSpan.TicksPerDay, verifier.TakeDelta(), verifiedNow);
         Counters.PricesPublished += verifiedNow.Count;
@@ -258,6 +259,46 @@ public sealed class IngestLoop
     }
 
     private readonly List<PriceEvent> verifiedNow = [];
+
+    /// <summary>For <see cref="Conflate"/>: the pass that last kept each instrument.</summary>
+    private long[] keptIn = [];
+    private long conflation;
+
+    /// <summary>
+    /// Keeps, of one read's verified changes, only each instrument's last within each trading day, in feed order:
+    /// evaluation applies a batch's last price per instrument anyway, so the book ends the same, and neither the ring
+    /// nor the journal carries a busy feed's every step. A day's changes never merge into the next day's.
+    /// </summary>
+    internal void Conflate(List<PriceEvent> changes)
+    {
+        if (changes.Count < 2)
+        {
+            return;
+        }
+        if (keptIn.Length < verifier.InstrumentCount)
+        {
+            keptIn = new long[verifier.InstrumentCount];
+        }
+        // From the end back: the first seen of an instrument in a day is its last. Kept ones move to the tail.
+        var kept = changes.Count;
+        var day = long.MinValue;
+        for (var i = changes.Count - 1; i >= 0; i--)
+        {
+            var change = changes[i];
+            var changeDay = change.MarketTime / TimeSpan.TicksPerDay;
+            if (changeDay != day)
+            {
+                day = changeDay;
+                conflation++;
+            }
+            if (keptIn[change.Instrument] != conflation)
+            {
+                keptIn[change.Instrument] = conflation;
+                changes[--kept] = change;
+            }
+        }
+        changes.RemoveRange(0, kept);
+    }
 
     private void CheckStaleness(long marketNow)
     {
