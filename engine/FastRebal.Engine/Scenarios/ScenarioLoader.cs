@@ -29,44 +29,28 @@ public sealed class LoadedScenario
 /// </summary>
 public static class ScenarioLoader
 {
+    /// <summary>The highest price accepted for one unit of an instrument.</summary>
+    public const double MaxPrice = 1e9;
+
+    /// <summary>The largest account value, cash balance or cash flow accepted: far above any real account, and low enough that every sum the engine forms stays exact.</summary>
+    public const double MaxAmount = 1e15;
+
     public static LoadedScenario Load(string path)
     {
-        ScenarioDocument? document;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            document = JsonSerializer.Deserialize<ScenarioDocument>(stream, ScenarioDocument.JsonOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new ScenarioFormatException(string.Create(CultureInfo.InvariantCulture,
-                $"{path}: malformed scenario at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1} ({e.Path ?? "$"}): {FirstSentence(e.Message)}"), e);
-        }
-        catch (IOException e)
-        {
-            throw new ScenarioFormatException($"{path}: cannot read the scenario: {e.Message}", e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new ScenarioFormatException($"{path}: cannot read the scenario: {e.Message}", e);
-        }
-        return Build(document ?? throw new ScenarioFormatException($"{path}: the file holds no scenario (JSON null)"), path);
-    }
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        var read = ScenarioReader.ReadFile(path);
+        return Build(read.Document, path, read.Problems);
     }
 
     /// <summary>Validates a parsed document and lays the good accounts out into a book.</summary>
-    public static LoadedScenario Build(ScenarioDocument document, string source = "scenario")
+    /// <param name="read">What strict reading left out: its errors come first, and its accounts count as submitted.</param>
+    public static LoadedScenario Build(ScenarioDocument document, string source = "scenario", ReadProblems? read = null)
     {
+        read ??= ReadProblems.None;
         if (document.AsOf is not { } asOf)
         {
             throw new ScenarioFormatException($"{source}: 'asOf' (the valuation date, YYYY-MM-DD) is required");
         }
-        var errors = new List<InputError>();
+        var errors = new List<InputError>(read.Errors);
         var instruments = ValidInstruments(document.Instruments ?? [], errors);
         var table = new InstrumentTable(instruments.Values);
         var prices = ValidPrices(document.Prices ?? [], table, errors);
@@ -76,7 +60,7 @@ public static class ScenarioLoader
 
         var accounts = document.Accounts ?? [];
         var builder = new BookBuilder(table, modelList, prices, accounts.Count);
-        var duplicateIds = accounts.Where(a => a?.Id is not null).GroupBy(a => a.Id, StringComparer.Ordinal)
+        var duplicateIds = accounts.Where(a => a?.Id is not null).Select(a => a.Id).Concat(read.UnreadAccounts.Keys).GroupBy(id => id, StringComparer.Ordinal)
             .Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < accounts.Count; i++)
         {
@@ -86,7 +70,7 @@ public static class ScenarioLoader
 
         var flows = new List<PendingCashFlow>();
         var flowList = document.CashFlows ?? [];
-        var submittedIds = accounts.Where(a => a?.Id is not null).Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+        var submittedIds = accounts.Where(a => a?.Id is not null).Select(a => a.Id).Concat(read.UnreadAccounts.Keys).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < flowList.Count; i++)
         {
             var flow = flowList[i];
@@ -96,9 +80,9 @@ public static class ScenarioLoader
                 errors.Add(new(subject, "accountId", "is required"));
                 continue;
             }
-            if (flow.Amount <= 0)
+            if (flow.Amount <= 0 || (double)flow.Amount > MaxAmount)
             {
-                errors.Add(new(subject, "amount", $"must be positive (the kind gives the direction), got {flow.Amount}"));
+                errors.Add(new(subject, "amount", string.Create(CultureInfo.InvariantCulture, $"must be positive (the kind gives the direction) and at most {MaxAmount:0e0}, got {flow.Amount}")));
                 continue;
             }
             var account = book.FindAccount(flow.AccountId);
@@ -113,7 +97,7 @@ public static class ScenarioLoader
             // A flow for an account rejected above is not applied; that account's own error already explains why.
         }
 
-        return new LoadedScenario { AsOf = asOf, Book = book, CashFlows = flows, Errors = errors, AccountsInInput = accounts.Count };
+        return new LoadedScenario { AsOf = asOf, Book = book, CashFlows = flows, Errors = errors, AccountsInInput = Math.Max(accounts.Count, read.AccountsInFile) };
     }
 
     private static Dictionary<string, Instrument> ValidInstruments(IReadOnlyList<Instrument> input, List<InputError> errors)
@@ -175,9 +159,9 @@ public static class ScenarioLoader
                 errors.Add(new(subject, "instrumentId", "more than one price given; the instrument has no usable price"));
                 continue;
             }
-            if (!double.IsFinite(price.Value) || price.Value <= 0)
+            if (!double.IsFinite(price.Value) || price.Value <= 0 || price.Value > MaxPrice)
             {
-                errors.Add(new(subject, "value", string.Create(CultureInfo.InvariantCulture, $"must be a positive number, got {price.Value}")));
+                errors.Add(new(subject, "value", string.Create(CultureInfo.InvariantCulture, $"must be a positive number up to {MaxPrice:0e0}, got {price.Value}")));
                 continue;
             }
             prices[index] = price.Value;
@@ -249,9 +233,13 @@ public static class ScenarioLoader
         {
             var sleeve = model.Sleeves![s];
             var members = sleeve?.Instruments ?? [];
+            if (sleeve is null || !double.IsFinite(sleeve.Weight) || sleeve.Weight < 0 || sleeve.Weight > 1)
+            {
+                problems.Add(($"sleeves[{s}].weight", string.Create(CultureInfo.InvariantCulture, $"must be between 0 and 1, got {sleeve?.Weight}")));
+            }
             CheckWeights(members, $"sleeves[{s}].instruments", sleeve?.AssetClass);
             var memberSum = members.Sum(m => m?.Weight ?? 0);
-            if (Math.Abs(memberSum - 1) > TargetModel.WeightSumTolerance)
+            if (!(Math.Abs(memberSum - 1) <= TargetModel.WeightSumTolerance))
             {
                 problems.Add(($"sleeves[{s}].instruments", string.Create(CultureInfo.InvariantCulture, $"weights inside the sleeve must sum to 1, got {memberSum:R}")));
             }
@@ -262,7 +250,7 @@ public static class ScenarioLoader
         }
         var resolved = model.ResolvedWeights();
         var total = resolved.Sum(w => w.Weight);
-        if (Math.Abs(total - 1) > TargetModel.WeightSumTolerance)
+        if (!(Math.Abs(total - 1) <= TargetModel.WeightSumTolerance))
         {
             problems.Add(("weights", string.Create(CultureInfo.InvariantCulture, $"must sum to 1 within 1e-9, got {total:R}")));
         }
@@ -313,9 +301,9 @@ public static class ScenarioLoader
                 }
             }
         }
-        if (account.Cash < 0)
+        if (account.Cash < 0 || (double)account.Cash > MaxAmount)
         {
-            Fail("cash", $"must not be negative, got {account.Cash}");
+            Fail("cash", string.Create(CultureInfo.InvariantCulture, $"must be from 0 up to {MaxAmount:0e0}, got {account.Cash}"));
         }
         var policy = account.Policy;
         if (policy is null)
@@ -359,6 +347,16 @@ public static class ScenarioLoader
         }
         if (errors.Count > before)
         {
+            return;
+        }
+        var value = (double)account.Cash;
+        for (var p = 0; p < positions.Count; p++)
+        {
+            value += quantities[p] * prices[held[p]];
+        }
+        if (!(value <= MaxAmount))
+        {
+            Fail("positions", string.Create(CultureInfo.InvariantCulture, $"the account's value {value:0.###e0} is above the limit of {MaxAmount:0e0}; check the quantities and prices"));
             return;
         }
         var refused = builder.TryAddAccount(account.Id, account.HouseholdId ?? account.Id, model, (double)account.Cash, policy!, account.LastRebalanced, held, quantities);

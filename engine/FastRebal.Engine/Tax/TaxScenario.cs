@@ -7,7 +7,8 @@ using FastRebal.Engine.Scenarios;
 namespace FastRebal.Engine.Tax;
 
 /// <summary>A lot as a scenario file writes it under a position.</summary>
-public sealed record LotInput(string? Id, DateOnly? Acquired, decimal Quantity, decimal CostBasis, DateOnly? HoldingSince = null);
+/// <param name="CostBasis">Required: a lot without one would count its whole sale as gain.</param>
+public sealed record LotInput(string? Id, DateOnly? Acquired, decimal Quantity, decimal? CostBasis, DateOnly? HoldingSince = null);
 
 /// <summary>The tax fields of a position (the base loader reads instrument and quantity from the same object).</summary>
 public sealed record TaxPositionInput(string? InstrumentId, decimal Quantity, IReadOnlyList<LotInput>? Lots);
@@ -136,50 +137,27 @@ public sealed class TaxScenario
     }
 
     /// <summary>Reads a scenario from JSON text (tests, hosts that hold the text already).</summary>
-    public static TaxScenario Parse(string json, string source = "scenario") => FromText(json, source);
-
-    /// <summary>Reads a scenario file with its tax fields.</summary>
-    public static TaxScenario Load(string path)
+    public static TaxScenario Parse(string json, string source = "scenario")
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ScenarioFormatException($"{path}: cannot read the scenario: {e.Message}", e);
-        }
-        return FromText(text, path);
+        var read = ScenarioReader.ReadText(json, source);
+        return Build(read.Document, read.Tax, source, read.Problems);
     }
 
-    private static TaxScenario FromText(string text, string path)
+    /// <summary>Reads a scenario file with its tax fields, strictly (see <see cref="ScenarioReader"/>).</summary>
+    public static TaxScenario Load(string path)
     {
-        ScenarioDocument? document;
-        TaxDocument? tax;
-        try
-        {
-            document = JsonSerializer.Deserialize<ScenarioDocument>(text, ScenarioDocument.JsonOptions);
-            tax = JsonSerializer.Deserialize<TaxDocument>(text, ScenarioDocument.JsonOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new ScenarioFormatException(string.Create(CultureInfo.InvariantCulture,
-                $"{path}: malformed scenario at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1} ({e.Path ?? "$"}): {e.Message.Split(" Path:")[0]}"), e);
-        }
-        if (document is null || tax is null)
-        {
-            throw new ScenarioFormatException($"{path}: the file holds no scenario (JSON null)");
-        }
-        return Build(document, tax, path);
+        var read = ScenarioReader.ReadFile(path);
+        return Build(read.Document, read.Tax, path, read.Problems);
     }
 
     /// <summary>
     /// Validates the tax fields, leaves out every account whose tax fields are wrong (with an error naming the account,
     /// instrument, lot and field), and loads the rest through the base loader.
     /// </summary>
-    public static TaxScenario Build(ScenarioDocument document, TaxDocument tax, string source = "scenario")
+    /// <param name="read">What strict reading left out (its errors come first).</param>
+    public static TaxScenario Build(ScenarioDocument document, TaxDocument tax, string source = "scenario", ReadProblems? read = null)
     {
+        read ??= ReadProblems.None;
         if (document.AsOf is not { } asOf)
         {
             throw new ScenarioFormatException($"{source}: 'asOf' (the valuation date, YYYY-MM-DD) is required");
@@ -224,16 +202,17 @@ public sealed class TaxScenario
             Accounts = (document.Accounts ?? []).Where(a => a?.Id is null || !rejected.Contains(a.Id)).ToList(),
             CashFlows = (document.CashFlows ?? []).Where(f => f?.AccountId is null || !rejected.Contains(f.AccountId)).ToList(),
         };
-        var loaded = ScenarioLoader.Build(kept, source);
-        errors.AddRange(loaded.Errors);
-        var history = ValidHistory(tax.HouseholdTrades ?? [], asOf, document.Accounts ?? [], errors);
+        var loaded = ScenarioLoader.Build(kept, source, read);
+        errors.InsertRange(0, loaded.Errors.Take(read.Errors.Count));
+        errors.AddRange(loaded.Errors.Skip(read.Errors.Count));
+        var history = ValidHistory(tax.HouseholdTrades ?? [], asOf, (document.Accounts ?? []).Where(a => a?.Id is not null).Select(a => a.Id).Concat(read.UnreadAccounts.Keys), errors);
         if (tax.Batching is { } batching && batching.BelowValue <= 0)
         {
             errors.Add(new("batching", "belowValue", $"must be positive, got {batching.BelowValue}"));
         }
         var scenario = new TaxScenario
         {
-            Scenario = new LoadedScenario { AsOf = loaded.AsOf, Book = loaded.Book, CashFlows = loaded.CashFlows, Errors = errors, AccountsInInput = document.Accounts?.Count ?? 0 },
+            Scenario = new LoadedScenario { AsOf = loaded.AsOf, Book = loaded.Book, CashFlows = loaded.CashFlows, Errors = errors, AccountsInInput = Math.Max(document.Accounts?.Count ?? 0, read.AccountsInFile) },
             Lots = lots,
             Settings = settings,
             Relations = relations,
@@ -248,6 +227,10 @@ public sealed class TaxScenario
             {
                 scenario.householdOfRejected[account.Id] = account.HouseholdId ?? account.Id;
             }
+        }
+        foreach (var (account, household) in read.UnreadAccounts)
+        {
+            scenario.householdOfRejected.TryAdd(account, household);
         }
         return scenario;
     }
@@ -343,9 +326,14 @@ public sealed class TaxScenario
                 {
                     Fail($"{field}.quantity", $"{instrument} lot {id}: must be positive, got {lot.Quantity}");
                 }
-                if (lot.CostBasis < 0)
+                if (lot.CostBasis is not { } costBasis)
                 {
-                    Fail($"{field}.costBasis", $"{instrument} lot {id}: must not be negative, got {lot.CostBasis}");
+                    Fail($"{field}.costBasis", $"{instrument} lot {id}: the cost basis (what the lot cost in all) is required");
+                    continue;
+                }
+                if (costBasis < 0)
+                {
+                    Fail($"{field}.costBasis", $"{instrument} lot {id}: must not be negative, got {costBasis}");
                 }
                 if (lot.HoldingSince is { } since && since > acquired)
                 {
@@ -353,7 +341,7 @@ public sealed class TaxScenario
                 }
                 if (errors.Count == before)
                 {
-                    lots.Add(new TaxLot(id, instrument, acquired, lot.Quantity, lot.CostBasis, lot.HoldingSince));
+                    lots.Add(new TaxLot(id, instrument, acquired, lot.Quantity, costBasis, lot.HoldingSince));
                 }
             }
             if (sum != position.Quantity)
@@ -442,9 +430,9 @@ public sealed class TaxScenario
         return (lots, settings, usesTax);
     }
 
-    private static List<HouseholdTradeInput> ValidHistory(IReadOnlyList<HouseholdTradeInput> input, DateOnly asOf, IReadOnlyList<Account> accounts, List<InputError> errors)
+    private static List<HouseholdTradeInput> ValidHistory(IReadOnlyList<HouseholdTradeInput> input, DateOnly asOf, IEnumerable<string> accountIds, List<InputError> errors)
     {
-        var known = accounts.Where(a => a?.Id is not null).Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+        var known = accountIds.ToHashSet(StringComparer.Ordinal);
         var valid = new List<HouseholdTradeInput>();
         for (var i = 0; i < input.Count; i++)
         {
