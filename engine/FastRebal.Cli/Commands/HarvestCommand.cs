@@ -60,7 +60,7 @@ public static class HarvestCommand
             RebalanceCommand.AppendedToAudit(chain, auditPath!, appended, progress);
         }
         var harvested = result.Harvests.Where(h => h.Status == HarvestStatus.Harvested).ToList();
-        progress.Step(FormattableString.Invariant($"{harvested.Count} harvest(s), losses {harvested.Sum(h => h.Loss):N2}, estimated tax saved {harvested.Sum(h => h.EstimatedTaxSaved):N2}; {result.Harvests.Count(h => h.Status == HarvestStatus.PendingApproval)} waiting for approval, {result.Harvests.Count(h => h.Status == HarvestStatus.Skipped)} skipped"));
+        progress.Step(FormattableString.Invariant($"{harvested.Count} harvest(s), losses {harvested.Sum(h => h.Loss):N2}, estimated tax saved {harvested.Sum(h => h.EstimatedTaxSaved):N2}; {result.Harvests.Count(h => h.Status == HarvestStatus.PendingApproval)} waiting for approval ({result.Run.HeldTrades.Count} trade(s) held), {result.Run.Trades.Count} trade(s) released, {result.Harvests.Count(h => h.Status == HarvestStatus.Skipped)} skipped"));
         return tax.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
     }
 }
