@@ -1,3 +1,4 @@
+using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Scenarios;
 
 namespace FastRebal.Cli;
@@ -16,14 +17,16 @@ public static class ExitCodes
         {
             return body();
         }
-        catch (Exception e) when (e is ScenarioFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UsageException)
+        catch (Exception e) when (e is ScenarioFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UsageException
+            or StateMismatchException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"fastrebal: bad input: {e.Message}");
+            // Bounded, so a huge value in the input is never echoed whole.
+            Console.Error.WriteLine($"fastrebal: bad input: {TextLimit.Clip(e.Message, 2000)}");
             return BadInput;
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"fastrebal: internal error: {e.GetType().Name}: {e.Message}");
+            Console.Error.WriteLine($"fastrebal: internal error: {e.GetType().Name}: {TextLimit.Clip(e.Message, 2000)}");
             Console.Error.WriteLine(e.StackTrace);
             return InternalError;
         }

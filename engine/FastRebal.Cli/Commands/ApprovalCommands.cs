@@ -86,9 +86,6 @@ public static class ApprovalCommands
 
     private static void RequireFile(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"approval queue not found: {path}");
-        }
+        OptionChecks.InputFile("--queue", path);
     }
 }

@@ -19,11 +19,11 @@ public static class AuditCommand
     /// <summary>Opens the chain to append to; a torn tail is cut and reported, a broken chain is refused (nothing is appended to it).</summary>
     public static AuditChain? OpenChain(string? path)
     {
-        if (path is null)
+        if (OptionChecks.OutputFile("--audit", path) is null)
         {
             return null;
         }
-        var opened = FileAuditStore.Open(path);
+        var opened = FileAuditStore.Open(path!);
         if (opened.Repair is not null)
         {
             Console.Error.WriteLine($"fastrebal: audit: {opened.Repair}");
@@ -86,6 +86,7 @@ public static class AuditCommand
             {
                 throw new FileNotFoundException($"audit file not found: {path}");
             }
+            OptionChecks.OutputFile("--out", parse.GetValue(output));
             var query = new AuditReportQuery(parse.GetValue(account)!, Day(parse.GetValue(from)!, "--from"), Day(parse.GetValue(to)!, "--to"));
             if (query.To < query.From)
             {
@@ -136,6 +137,7 @@ public static class AuditCommand
                 (null, null) => throw new UsageException("give --before DATE or --keep-days N"),
                 _ => throw new UsageException("give --before or --keep-days, not both"),
             };
+            OptionChecks.OutputFile("--archive", parse.GetValue(archive));
             var result = AuditRetention.Export(path, cutoff, parse.GetValue(archive)!, parse.GetValue(who)!, parse.GetValue(why)!);
             if (result.Repair is not null)
             {

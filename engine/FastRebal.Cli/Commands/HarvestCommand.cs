@@ -25,10 +25,10 @@ public static class HarvestCommand
 
     public static int Run(FileInfo scenarioFile, string? outPath, string format, Progress progress, string? approvalsPath, string? auditPath = null)
     {
-        if (!scenarioFile.Exists)
-        {
-            throw new FileNotFoundException($"scenario file not found: {scenarioFile.FullName}");
-        }
+        OptionChecks.InputFile("--scenario", scenarioFile.FullName);
+        OptionChecks.OutputFile("--out", outPath);
+        OptionChecks.OutputFile("--approvals", approvalsPath);
+        OptionChecks.OutputFile("--audit", auditPath);
         var tax = progress.Time($"loading {scenarioFile.Name}", () => TaxScenario.Load(scenarioFile.FullName), out _);
         foreach (var error in tax.Errors)
         {

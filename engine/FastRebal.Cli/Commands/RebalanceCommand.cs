@@ -27,10 +27,10 @@ public static class RebalanceCommand
 
     public static int Run(FileInfo scenarioFile, string? outPath, string format, Progress progress, string? approvalsPath = null, string? auditPath = null)
     {
-        if (!scenarioFile.Exists)
-        {
-            throw new FileNotFoundException($"scenario file not found: {scenarioFile.FullName}");
-        }
+        OptionChecks.InputFile("--scenario", scenarioFile.FullName);
+        OptionChecks.OutputFile("--out", outPath);
+        OptionChecks.OutputFile("--approvals", approvalsPath);
+        OptionChecks.OutputFile("--audit", auditPath);
         var tax = progress.Time($"loading {scenarioFile.Name}", () => TaxScenario.Load(scenarioFile.FullName), out _);
         var loaded = tax.Scenario;
         foreach (var error in tax.Errors)

@@ -92,7 +92,7 @@ public static class ScenarioLoader
             }
             else if (!submittedIds.Contains(flow.AccountId))
             {
-                errors.Add(new(subject, "accountId", $"unknown account '{flow.AccountId}'"));
+                errors.Add(new(subject, "accountId", $"unknown account '{TextLimit.Clip(flow.AccountId, 80)}'"));
             }
             // A flow for an account rejected above is not applied; that account's own error already explains why.
         }
@@ -112,7 +112,7 @@ public static class ScenarioLoader
                 errors.Add(new($"instruments[{i}]", "id", "is required"));
                 continue;
             }
-            var subject = $"instrument {instrument.Id}";
+            var subject = $"instrument {TextLimit.Clip(instrument.Id, 80)}";
             if (!seen.Add(instrument.Id))
             {
                 valid.Remove(instrument.Id);
@@ -147,7 +147,7 @@ public static class ScenarioLoader
                 errors.Add(new($"prices[{i}]", "instrumentId", "is required"));
                 continue;
             }
-            var subject = $"price of {price.InstrumentId}";
+            var subject = $"price of {TextLimit.Clip(price.InstrumentId, 80)}";
             if (!table.TryGetIndex(price.InstrumentId, out var index))
             {
                 errors.Add(new(subject, "instrumentId", "unknown or rejected instrument"));
@@ -181,7 +181,7 @@ public static class ScenarioLoader
                 errors.Add(new($"models[{i}]", "id", "is required"));
                 continue;
             }
-            var subject = $"model {model.Id}";
+            var subject = $"model {TextLimit.Clip(model.Id, 80)}";
             if (!seen.Add(model.Id))
             {
                 valid.Remove(model.Id);
@@ -215,7 +215,7 @@ public static class ScenarioLoader
                 var weight = weights[w];
                 if (weight is null || !table.TryGetIndex(weight.InstrumentId ?? "", out var index))
                 {
-                    problems.Add(($"{field}[{w}].instrumentId", $"unknown or rejected instrument '{weight?.InstrumentId}'"));
+                    problems.Add(($"{field}[{w}].instrumentId", $"unknown or rejected instrument '{TextLimit.Clip(weight?.InstrumentId, 80)}'"));
                     continue;
                 }
                 if (!double.IsFinite(weight.Weight) || weight.Weight < 0 || weight.Weight > 1)
@@ -224,7 +224,7 @@ public static class ScenarioLoader
                 }
                 if (assetClass is not null && table[index].AssetClass != assetClass)
                 {
-                    problems.Add(($"{field}[{w}].instrumentId", $"{weight.InstrumentId} is {table[index].AssetClass}, not in the {assetClass} sleeve"));
+                    problems.Add(($"{field}[{w}].instrumentId", $"{TextLimit.Clip(weight.InstrumentId, 80)} is {TextLimit.Clip(table[index].AssetClass, 80)}, not in the {TextLimit.Clip(assetClass, 80)} sleeve"));
                 }
             }
         }
@@ -257,7 +257,7 @@ public static class ScenarioLoader
         var duplicate = resolved.GroupBy(w => w.InstrumentId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            problems.Add(("weights", $"instrument {duplicate.Key} appears more than once"));
+            problems.Add(("weights", $"instrument {TextLimit.Clip(duplicate.Key, 80)} appears more than once"));
         }
         return problems;
     }
@@ -277,7 +277,7 @@ public static class ScenarioLoader
             errors.Add(new($"accounts[{position}]", "id", "is required"));
             return;
         }
-        var subject = $"account {account.Id}";
+        var subject = $"account {TextLimit.Clip(account.Id, 80)}";
         var before = errors.Count;
         void Fail(string field, string message) => errors.Add(new(subject, field, message));
 
@@ -289,7 +289,7 @@ public static class ScenarioLoader
         var model = -1;
         if (string.IsNullOrWhiteSpace(account.ModelId) || !modelIndex.TryGetValue(account.ModelId, out model))
         {
-            Fail("modelId", $"unknown or rejected model '{account.ModelId}'");
+            Fail("modelId", $"unknown or rejected model '{TextLimit.Clip(account.ModelId, 80)}'");
         }
         else
         {
@@ -297,7 +297,7 @@ public static class ScenarioLoader
             {
                 if (double.IsNaN(prices[weight]))
                 {
-                    Fail("modelId", $"model {account.ModelId} targets {table[weight].Id}, which has no valid price");
+                    Fail("modelId", $"model {TextLimit.Clip(account.ModelId, 80)} targets {TextLimit.Clip(table[weight].Id, 80)}, which has no valid price");
                 }
             }
         }
@@ -328,20 +328,20 @@ public static class ScenarioLoader
             var field = $"positions[{p}]";
             if (pos is null || !table.TryGetIndex(pos.InstrumentId ?? "", out held[p]))
             {
-                Fail($"{field}.instrumentId", $"unknown or rejected instrument '{pos?.InstrumentId}'");
+                Fail($"{field}.instrumentId", $"unknown or rejected instrument '{TextLimit.Clip(pos?.InstrumentId, 80)}'");
                 continue;
             }
             if (!seen.Add(pos.InstrumentId!))
             {
-                Fail($"{field}.instrumentId", $"{pos.InstrumentId} is listed twice");
+                Fail($"{field}.instrumentId", $"{TextLimit.Clip(pos.InstrumentId, 80)} is listed twice");
             }
             if (pos.Quantity < 0)
             {
-                Fail($"{field}.quantity", $"{pos.InstrumentId}: negative quantity {pos.Quantity} (short positions are not allowed)");
+                Fail($"{field}.quantity", $"{TextLimit.Clip(pos.InstrumentId, 80)}: negative quantity {pos.Quantity} (short positions are not allowed)");
             }
             if (double.IsNaN(prices[held[p]]))
             {
-                Fail($"{field}.instrumentId", $"{pos.InstrumentId} has no valid price");
+                Fail($"{field}.instrumentId", $"{TextLimit.Clip(pos.InstrumentId, 80)} has no valid price");
             }
             quantities[p] = (double)pos.Quantity;
         }

@@ -250,7 +250,7 @@ public sealed class TaxScenario
                 }
                 else if (unknown.Count > 0)
                 {
-                    errors.Add(new($"{field}[{g}]", "members", $"unknown instrument(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}; the group is ignored"));
+                    errors.Add(new($"{field}[{g}]", "members", $"unknown instrument(s) {string.Join(", ", unknown.Select(u => $"'{TextLimit.Clip(u, 80)}'"))}; the group is ignored"));
                 }
                 else
                 {
@@ -271,7 +271,7 @@ public sealed class TaxScenario
                 {
                     if (relations.AreIdentical(group[a], group[b]))
                     {
-                        errors.Add(new($"substituteGroups[{g}]", "members", $"{group[a]} and {group[b]} are substantially identical, so one cannot substitute for the other in a harvest"));
+                        errors.Add(new($"substituteGroups[{g}]", "members", $"{TextLimit.Clip(group[a], 80)} and {TextLimit.Clip(group[b], 80)} are substantially identical, so one cannot substitute for the other in a harvest"));
                     }
                 }
             }
@@ -281,7 +281,7 @@ public sealed class TaxScenario
 
     private static (List<TaxLot> Lots, AccountTaxSettings? Settings, bool UsesTax) ValidAccount(TaxAccountInput account, DateOnly asOf, List<InputError> errors)
     {
-        var subject = $"account {account.Id}";
+        var subject = $"account {TextLimit.Clip(account.Id, 80)}";
         void Fail(string field, string message) => errors.Add(new(subject, field, message));
         var lots = new List<TaxLot>();
         var usesTax = false;
@@ -303,41 +303,41 @@ public sealed class TaxScenario
                 var field = $"positions[{p}].lots[{l}]";
                 if (lot is null)
                 {
-                    Fail(field, $"{instrument}: empty lot");
+                    Fail(field, $"{TextLimit.Clip(instrument, 80)}: empty lot");
                     continue;
                 }
-                var id = string.IsNullOrWhiteSpace(lot.Id) ? $"{instrument}-{l + 1}" : lot.Id;
+                var id = string.IsNullOrWhiteSpace(lot.Id) ? $"{TextLimit.Clip(instrument, 80)}-{l + 1}" : lot.Id;
                 var before = errors.Count;
                 sum += lot.Quantity;
                 if (!lotIds.Add(id))
                 {
-                    Fail($"{field}.id", $"{instrument} lot {id}: lot id used twice in the account");
+                    Fail($"{field}.id", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: lot id used twice in the account");
                 }
                 if (lot.Acquired is not { } acquired)
                 {
-                    Fail($"{field}.acquired", $"{instrument} lot {id}: the acquisition date is required");
+                    Fail($"{field}.acquired", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: the acquisition date is required");
                     continue;
                 }
                 if (acquired > asOf)
                 {
-                    Fail($"{field}.acquired", $"{instrument} lot {id}: acquired {acquired:yyyy-MM-dd}, after the valuation date {asOf:yyyy-MM-dd}");
+                    Fail($"{field}.acquired", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: acquired {acquired:yyyy-MM-dd}, after the valuation date {asOf:yyyy-MM-dd}");
                 }
                 if (lot.Quantity <= 0)
                 {
-                    Fail($"{field}.quantity", $"{instrument} lot {id}: must be positive, got {lot.Quantity}");
+                    Fail($"{field}.quantity", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: must be positive, got {lot.Quantity}");
                 }
                 if (lot.CostBasis is not { } costBasis)
                 {
-                    Fail($"{field}.costBasis", $"{instrument} lot {id}: the cost basis (what the lot cost in all) is required");
+                    Fail($"{field}.costBasis", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: the cost basis (what the lot cost in all) is required");
                     continue;
                 }
                 if (costBasis < 0)
                 {
-                    Fail($"{field}.costBasis", $"{instrument} lot {id}: must not be negative, got {costBasis}");
+                    Fail($"{field}.costBasis", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: must not be negative, got {costBasis}");
                 }
                 if (lot.HoldingSince is { } since && since > acquired)
                 {
-                    Fail($"{field}.holdingSince", $"{instrument} lot {id}: a carried-over holding period cannot start after the purchase");
+                    Fail($"{field}.holdingSince", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: a carried-over holding period cannot start after the purchase");
                 }
                 if (errors.Count == before)
                 {
@@ -346,7 +346,7 @@ public sealed class TaxScenario
             }
             if (sum != position.Quantity)
             {
-                Fail($"positions[{p}].lots", $"{instrument}: lots hold {sum} shares but the position is {position.Quantity}");
+                Fail($"positions[{p}].lots", $"{TextLimit.Clip(instrument, 80)}: lots hold {sum} shares but the position is {position.Quantity}");
             }
         }
 
@@ -357,7 +357,7 @@ public sealed class TaxScenario
             {
                 if (positions[p] is { Lots: null, Quantity: > 0 } missing)
                 {
-                    Fail($"positions[{p}].lots", $"{missing.InstrumentId}: no lots, but the account keeps lots for other positions; give lots for every position or for none");
+                    Fail($"positions[{p}].lots", $"{TextLimit.Clip(missing.InstrumentId, 80)}: no lots, but the account keeps lots for other positions; give lots for every position or for none");
                 }
             }
         }
@@ -419,7 +419,7 @@ public sealed class TaxScenario
             {
                 if (!lots.Any(l => l.Id == id && l.InstrumentId == instrument))
                 {
-                    Fail($"policy.specificLots.{instrument}", $"{instrument}: unknown lot '{id}'");
+                    Fail($"policy.specificLots.{TextLimit.Clip(instrument, 80)}", $"{TextLimit.Clip(instrument, 80)}: unknown lot '{TextLimit.Clip(id, 80)}'");
                 }
             }
         }
@@ -441,7 +441,7 @@ public sealed class TaxScenario
             var before = errors.Count;
             if (trade?.AccountId is null || !known.Contains(trade.AccountId))
             {
-                errors.Add(new(subject, "accountId", $"unknown account '{trade?.AccountId}'"));
+                errors.Add(new(subject, "accountId", $"unknown account '{TextLimit.Clip(trade?.AccountId, 80)}'"));
                 continue;
             }
             if (string.IsNullOrWhiteSpace(trade.InstrumentId))
