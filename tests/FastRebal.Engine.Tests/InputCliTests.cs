@@ -142,6 +142,14 @@ public sealed class InputCliTests : IDisposable
     }
 
     [Fact]
+    public void An_approval_queue_that_is_not_utf8_is_refused_with_the_byte_offset()
+    {
+        File.WriteAllBytes(In("queue.json"), [(byte)'{', (byte)' ', 0xC0, (byte)'}']);
+
+        Assert.Contains("queue.json: not valid UTF-8 at byte offset 2", BadInput("approvals", "--queue", In("queue.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_huge_value_is_not_echoed_whole()
     {
         var id = new string('Q', 5_000_000);
