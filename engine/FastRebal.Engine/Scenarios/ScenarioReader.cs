@@ -65,7 +65,8 @@ public static partial class ScenarioReader
             var name = JsonNamingPolicy.CamelCase.ConvertName(property.Name);
             if (known.Add(name))
             {
-                var accepted = info.CreateJsonPropertyInfo(typeof(JsonElement), name);
+                var accepted = info.CreateJsonPropertyInfo(typeof(object), name);
+                accepted.CustomConverter = SkippedValue.Instance;
                 accepted.Set = static (_, _) => { };
                 info.Properties.Add(accepted);
             }
@@ -349,6 +350,22 @@ public static partial class ScenarioReader
 
         private static string Id(JsonElement item, string field) => Text(item, field) is { } id ? TextLimit.Clip(id, 80) : "(no id)";
     }
+}
+
+/// <summary>Skips a value without keeping it (a field the other view of the same object reads).</summary>
+internal sealed class SkippedValue : JsonConverter<object?>
+{
+    public static SkippedValue Instance { get; } = new();
+
+    public override bool HandleNull => true;
+
+    public override object? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        reader.Skip();
+        return null;
+    }
+
+    public override void Write(Utf8JsonWriter writer, object? value, JsonSerializerOptions options) => writer.WriteNullValue();
 }
 
 /// <summary>Reads enums by their camelCase names only; anything else is an error naming the value and the valid values.</summary>
