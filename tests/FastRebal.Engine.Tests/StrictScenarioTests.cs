@@ -132,8 +132,7 @@ public sealed class StrictScenarioTests
     {
         var error = Assert.Throws<ScenarioFormatException>(() => Parse(Scenario(badPolicy: ", \"lotMethod\": \"fifo\", \"lotMethod\": \"lifo\"")));
 
-        Assert.StartsWith("scenario.json: $.accounts[1]", error.Message, StringComparison.Ordinal);
-        Assert.Contains("field 'lotMethod' is given twice", error.Message, StringComparison.Ordinal);
+        Assert.Equal("scenario.json: $.accounts[1]: field 'lotMethod' is given twice (line 10)", error.Message);
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public static partial class ScenarioReader
         }
     }
 
-    /// <summary>The top level of a scenario file: every list kept as raw items, so each is read (and may fail) on its own.</summary>
+    /// <summary>The top level of a scenario file (its field names are the known ones): every list kept as raw items, so each is read (and may fail) on its own.</summary>
     private sealed record Sections(
         DateOnly? AsOf,
         List<JsonElement>? Instruments,
@@ -103,35 +103,108 @@ public static partial class ScenarioReader
 
     public static ScenarioRead ReadText(string json, string source) => Read(Encoding.UTF8.GetBytes(json), source);
 
-    public static ScenarioRead Read(ReadOnlySpan<byte> bytes, string source)
+    public static ScenarioRead Read(ReadOnlyMemory<byte> bytes, string source)
     {
-        bytes = bytes.StartsWith(Encoding.UTF8.Preamble) ? bytes[Encoding.UTF8.Preamble.Length..] : bytes;
-        if (TextLimit.InvalidUtf8At(bytes) is { } offset)
+        bytes = bytes.Span.StartsWith(Encoding.UTF8.Preamble) ? bytes[Encoding.UTF8.Preamble.Length..] : bytes;
+        if (TextLimit.InvalidUtf8At(bytes.Span) is { } offset)
         {
             throw new ScenarioFormatException(string.Create(CultureInfo.InvariantCulture, $"{source}: not valid UTF-8 at byte offset {offset}"));
         }
-        Sections? sections;
+        JsonDocument document;
         try
         {
-            sections = JsonSerializer.Deserialize<Sections>(bytes, ReadOptions);
+            document = JsonDocument.Parse(bytes, DocumentOptions);
         }
         catch (JsonException e)
         {
-            throw new ScenarioFormatException(FormatError(e, source), e);
+            throw new ScenarioFormatException(FormatError(Located(e, bytes), source), e);
         }
-        if (sections is null)
+        // One parse of the file; the sections and their items are views into it, read one by one below.
+        using (document)
+        {
+            return new Reading(Path.GetFileName(source)).Read(Top(document.RootElement, source));
+        }
+    }
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        AllowDuplicateProperties = false,
+    };
+
+    /// <summary>The top level, checked against <see cref="Sections"/>: an unknown field or a section of the wrong kind refuses the file.</summary>
+    private static Sections Top(JsonElement root, string source)
+    {
+        if (root.ValueKind == JsonValueKind.Null)
         {
             throw new ScenarioFormatException($"{source}: the file holds no scenario (JSON null)");
         }
-        return new Reading(Path.GetFileName(source)).Read(sections);
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new ScenarioFormatException($"{source}: $: expects an object with asOf, instruments, models, prices, accounts and the other sections");
+        }
+        var known = ReadOptions.GetTypeInfo(typeof(Sections)).Properties.ToDictionary(p => p.Name, p => p.Name, StringComparer.OrdinalIgnoreCase);
+        var found = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!known.TryGetValue(property.Name, out var name))
+            {
+                throw new ScenarioFormatException($"{source}: $.{TextLimit.Clip(property.Name, 80)}: unknown field");
+            }
+            found[name] = property.Value;
+        }
+        List<JsonElement>? List(string name)
+        {
+            if (!found.TryGetValue(name, out var section) || section.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+            return section.ValueKind == JsonValueKind.Array
+                ? [.. section.EnumerateArray()]
+                : throw new ScenarioFormatException($"{source}: $.{name}: expects a list, got {TextLimit.Clip(section.GetRawText(), 60)}");
+        }
+        DateOnly? asOf = null;
+        if (found.TryGetValue("asOf", out var date))
+        {
+            try
+            {
+                asOf = date.Deserialize<DateOnly?>(ReadOptions);
+            }
+            catch (JsonException e)
+            {
+                throw new ScenarioFormatException($"{source}: $.asOf: expects a date (YYYY-MM-DD), got {TextLimit.Clip(date.GetRawText(), 60)}", e);
+            }
+        }
+        return new Sections(
+            asOf, List("instruments"), List("models"), List("prices"), List("accounts"), List("cashFlows"), List("substituteGroups"), List("identicalGroups"), List("householdTrades"),
+            found.TryGetValue("batching", out var batching) && batching.ValueKind != JsonValueKind.Null ? batching : null);
+    }
+
+    /// <summary>The document parser does not say where a duplicate field is; the serializer, reading the same bytes, does.</summary>
+    private static JsonException Located(JsonException e, ReadOnlyMemory<byte> bytes)
+    {
+        if (e.Path is not null || !DuplicateProperty().IsMatch(e.Message))
+        {
+            return e;
+        }
+        try
+        {
+            JsonSerializer.Deserialize<Sections>(bytes.Span, ReadOptions);
+            return e;
+        }
+        catch (JsonException located)
+        {
+            return located;
+        }
     }
 
     private static string FormatError(JsonException e, string source)
     {
         var path = e.Path ?? "$";
-        if (Describe(e, null, typeof(Sections)) is { } known)
+        if (Describe(e, null) is { } known)
         {
-            return $"{source}: {path}: {known}";
+            return e.LineNumber is { } line ? string.Create(CultureInfo.InvariantCulture, $"{source}: {path}: {known} (line {line + 1})") : $"{source}: {path}: {known}";
         }
         var message = e.Message;
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
@@ -148,7 +221,7 @@ public static partial class ScenarioReader
         }
         if (DuplicateProperty().Match(e.Message) is { Success: true } duplicate)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"field '{TextLimit.Clip(duplicate.Groups["name"].Value, 80)}' is given twice (line {(e.LineNumber ?? 0) + 1})");
+            return $"field '{TextLimit.Clip(duplicate.Groups["name"].Value, 80)}' is given twice";
         }
         if (StrictEnumConverter.IsItsError(e))
         {
