@@ -204,6 +204,23 @@ public sealed class StrictScenarioTests
     }
 
     [Fact]
+    public void A_last_rebalance_after_the_valuation_date_is_refused()
+    {
+        var scenario = Parse(Scenario(extra: "").Replace("\"id\": \"BAD\", \"householdId\": \"H\",", "\"id\": \"BAD\", \"householdId\": \"H\", \"lastRebalanced\": \"2025-07-01\",", StringComparison.Ordinal));
+
+        var error = Assert.Single(scenario.Errors);
+        Assert.Equal("account BAD, lastRebalanced: 2025-07-01 is after the valuation date 2025-06-30", error.ToString());
+    }
+
+    [Fact]
+    public void A_household_trade_with_a_price_that_is_not_positive_is_refused()
+    {
+        var scenario = Parse(Scenario(extra: ", \"householdTrades\": [ { \"date\": \"2025-06-01\", \"accountId\": \"GOOD\", \"instrumentId\": \"A\", \"side\": \"buy\", \"quantity\": 1, \"price\": -3 } ]"));
+
+        Assert.Equal("householdTrades[0], price: must be positive and at most 1e9, got -3", Assert.Single(scenario.Errors).ToString());
+    }
+
+    [Fact]
     public void The_shipped_examples_load_without_errors()
     {
         foreach (var example in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Examples"), "*.json"))

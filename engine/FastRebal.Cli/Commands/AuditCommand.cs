@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FastRebal.Engine.Audit;
+using FastRebal.Engine.Scenarios;
 
 namespace FastRebal.Cli.Commands;
 
@@ -158,5 +159,5 @@ public static class AuditCommand
     private static DateOnly Day(string text, string option) =>
         DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
             ? day
-            : throw new UsageException($"{option}: '{text}' is not a date like 2025-09-26");
+            : throw new UsageException($"{option}: '{TextLimit.Clip(text, 80)}' is not a date like 2025-09-26");
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.State;
 
@@ -64,7 +63,7 @@ public static class ScenarioLoader
             .Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < accounts.Count; i++)
         {
-            AddAccount(accounts[i], i, builder, table, prices, modelIndex, duplicateIds, errors);
+            AddAccount(accounts[i], i, asOf, builder, table, prices, modelIndex, duplicateIds, errors);
         }
         var book = builder.Build();
 
@@ -265,6 +264,7 @@ public static class ScenarioLoader
     private static void AddAccount(
         Account? account,
         int position,
+        DateOnly asOf,
         BookBuilder builder,
         InstrumentTable table,
         double[] prices,
@@ -300,6 +300,10 @@ public static class ScenarioLoader
                     Fail("modelId", $"model {TextLimit.Clip(account.ModelId, 80)} targets {TextLimit.Clip(table[weight].Id, 80)}, which has no valid price");
                 }
             }
+        }
+        if (account.LastRebalanced is { } last && last > asOf)
+        {
+            Fail("lastRebalanced", $"{last:yyyy-MM-dd} is after the valuation date {asOf:yyyy-MM-dd}");
         }
         if (account.Cash < 0 || (double)account.Cash > MaxAmount)
         {

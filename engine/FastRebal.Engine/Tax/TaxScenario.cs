@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Scenarios;
@@ -459,6 +458,10 @@ public sealed class TaxScenario
             if (trade.Quantity <= 0)
             {
                 errors.Add(new(subject, "quantity", $"must be positive, got {trade.Quantity}"));
+            }
+            if (trade.Price is { } price && (price <= 0 || (double)price > ScenarioLoader.MaxPrice))
+            {
+                errors.Add(new(subject, "price", string.Create(CultureInfo.InvariantCulture, $"must be positive and at most {ScenarioLoader.MaxPrice:0e0}, got {price}")));
             }
             if (errors.Count == before)
             {
