@@ -155,6 +155,8 @@ public sealed class StrictScenarioTests
         var error = Assert.Throws<ScenarioFormatException>(() => ScenarioReader.Read(bytes.ToArray(), "scenario.json"));
 
         Assert.Equal($"scenario.json: not valid UTF-8 at byte offset {at}", error.Message);
+        var withMark = (byte[])[0xEF, 0xBB, 0xBF, .. bytes];
+        Assert.Equal($"scenario.json: not valid UTF-8 at byte offset {at + 3}", Assert.Throws<ScenarioFormatException>(() => ScenarioReader.Read(withMark, "scenario.json")).Message);
     }
 
     [Fact]

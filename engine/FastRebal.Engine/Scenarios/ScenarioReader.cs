@@ -105,10 +105,11 @@ public static partial class ScenarioReader
 
     public static ScenarioRead Read(ReadOnlyMemory<byte> bytes, string source)
     {
-        bytes = bytes.Span.StartsWith(Encoding.UTF8.Preamble) ? bytes[Encoding.UTF8.Preamble.Length..] : bytes;
+        var skip = bytes.Span.StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
+        bytes = bytes[skip..];
         if (TextLimit.InvalidUtf8At(bytes.Span) is { } offset)
         {
-            throw new ScenarioFormatException(string.Create(CultureInfo.InvariantCulture, $"{source}: not valid UTF-8 at byte offset {offset}"));
+            throw new ScenarioFormatException(string.Create(CultureInfo.InvariantCulture, $"{source}: not valid UTF-8 at byte offset {offset + skip}"));
         }
         JsonDocument document;
         try
@@ -484,6 +485,10 @@ public static class TextLimit
     /// <summary>The byte offset of the first byte that is not valid UTF-8, or null when all of it is.</summary>
     public static long? InvalidUtf8At(ReadOnlySpan<byte> bytes)
     {
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return null;
+        }
         var status = System.Text.Unicode.Utf8.ToUtf16(bytes, new char[bytes.Length], out var read, out _, replaceInvalidSequences: false);
         return status == System.Buffers.OperationStatus.Done ? null : read;
     }
