@@ -128,11 +128,31 @@ public sealed class StrictScenarioTests
     }
 
     [Fact]
-    public void A_field_given_twice_refuses_the_file_naming_it()
+    public void A_field_given_twice_in_an_item_leaves_out_that_item()
     {
-        var error = Assert.Throws<ScenarioFormatException>(() => Parse(Scenario(badPolicy: ", \"lotMethod\": \"fifo\", \"lotMethod\": \"lifo\"")));
+        var scenario = Parse(Scenario(badPolicy: ", \"lotMethod\": \"fifo\", \"lotMethod\": \"lifo\""));
 
-        Assert.Equal("scenario.json: $.accounts[1]: field 'lotMethod' is given twice (line 10)", error.Message);
+        var error = Assert.Single(scenario.Errors);
+        Assert.StartsWith("scenario.json: $.accounts[1].policy", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("field 'lotMethod' is given twice", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("account BAD is left out", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["GOOD"], Accounts(scenario));
+    }
+
+    [Fact]
+    public void A_key_given_twice_in_a_map_leaves_out_its_account()
+    {
+        var scenario = Parse(Scenario(badPolicy: ", \"assetClassBands\": { \"Eq\": 0.1, \"Eq\": 0.2 }"));
+
+        Assert.Equal("scenario.json: $.accounts[1].policy.assetClassBands.Eq: field 'Eq' is given twice; account BAD is left out", Assert.Single(scenario.Errors).ToString());
+    }
+
+    [Fact]
+    public void A_top_level_field_given_twice_refuses_the_file()
+    {
+        var error = Assert.Throws<ScenarioFormatException>(() => Parse(Scenario(extra: ", \"asOf\": \"2025-07-01\"")));
+
+        Assert.Equal("scenario.json: $.asOf: field 'asOf' is given twice", error.Message);
     }
 
     [Fact]

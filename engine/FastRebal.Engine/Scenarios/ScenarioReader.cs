@@ -118,7 +118,7 @@ public static partial class ScenarioReader
         }
         catch (JsonException e)
         {
-            throw new ScenarioFormatException(FormatError(Located(e, bytes), source), e);
+            throw new ScenarioFormatException(FormatError(e, source), e);
         }
         // One parse of the file; the sections and their items are views into it, read one by one below.
         using (document)
@@ -127,11 +127,11 @@ public static partial class ScenarioReader
         }
     }
 
+    // Duplicate fields are found where they are read: at the top below, inside an item by the serializer (ReadOptions).
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
         CommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
-        AllowDuplicateProperties = false,
     };
 
     /// <summary>The top level, checked against <see cref="Sections"/>: an unknown field or a section of the wrong kind refuses the file.</summary>
@@ -153,7 +153,10 @@ public static partial class ScenarioReader
             {
                 throw new ScenarioFormatException($"{source}: $.{TextLimit.Clip(property.Name, 80)}: unknown field");
             }
-            found[name] = property.Value;
+            if (!found.TryAdd(name, property.Value))
+            {
+                throw new ScenarioFormatException($"{source}: $.{name}: field '{name}' is given twice");
+            }
         }
         List<JsonElement>? List(string name)
         {
@@ -182,24 +185,6 @@ public static partial class ScenarioReader
             found.TryGetValue("batching", out var batching) && batching.ValueKind != JsonValueKind.Null ? batching : null);
     }
 
-    /// <summary>The document parser does not say where a duplicate field is; the serializer, reading the same bytes, does.</summary>
-    private static JsonException Located(JsonException e, ReadOnlyMemory<byte> bytes)
-    {
-        if (e.Path is not null || !DuplicateProperty().IsMatch(e.Message))
-        {
-            return e;
-        }
-        try
-        {
-            JsonSerializer.Deserialize<Sections>(bytes.Span, ReadOptions);
-            return e;
-        }
-        catch (JsonException located)
-        {
-            return located;
-        }
-    }
-
     private static string FormatError(JsonException e, string source)
     {
         var path = e.Path ?? "$";
@@ -222,7 +207,8 @@ public static partial class ScenarioReader
         }
         if (DuplicateProperty().Match(e.Message) is { Success: true } duplicate)
         {
-            return $"field '{TextLimit.Clip(duplicate.Groups["name"].Value, 80)}' is given twice";
+            var name = duplicate.Groups["name"].Success ? duplicate.Groups["name"].Value : PathStep().Matches(e.Path ?? "").LastOrDefault()?.Value.TrimStart('.') ?? "?";
+            return $"field '{TextLimit.Clip(name, 80)}' is given twice";
         }
         if (StrictEnumConverter.IsItsError(e))
         {
@@ -334,7 +320,7 @@ public static partial class ScenarioReader
     [GeneratedRegex(@"could not be mapped to any \.NET member")]
     private static partial Regex UnmappedMember();
 
-    [GeneratedRegex(@"^Duplicate property '(?<name>.*)' encountered")]
+    [GeneratedRegex(@"^Duplicate propert(y '(?<name>.*)' encountered|ies)")]
     private static partial Regex DuplicateProperty();
 
     [GeneratedRegex(@"could not be converted to ")]
