@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastRebal.Engine.Audit;
 
 /// <summary>
@@ -58,6 +60,7 @@ public sealed class AuditChain : IDisposable
     /// Appends entries in order as one write to the store: the records are exactly those <see cref="Append"/> would
     /// make one by one, and no other thread's record falls between them.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AppendAll(IReadOnlyList<AuditEntry> entries)
     {
         if (entries.Count == 0)

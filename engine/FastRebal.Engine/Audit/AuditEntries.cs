@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using FastRebal.Engine.Approvals;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Model;
@@ -23,6 +24,7 @@ public static class AuditEntries
         Decision(book.HouseholdId(account), decision, inputHash, null);
 
     /// <summary>A decision's entry; <paramref name="last"/> is a figure to add after the others (the live engine's batch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static AuditEntry Decision(string householdId, Decision decision, string inputHash, AuditFigure? last)
     {
         var warnings = decision.Warnings.Count > 0 ? $" (warnings: {string.Join("; ", decision.Warnings)})" : "";
@@ -41,6 +43,7 @@ public static class AuditEntries
     /// A released trade's entry, given the figures of the decision that drove it (<see cref="DecisionFigures"/>: the
     /// same for each of its trades); <paramref name="last"/> is a figure to add after the others.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static AuditEntry Trade(string householdId, Decision decision, IReadOnlyList<AuditFigure> decisionFigures, Trade trade, string inputHash,
         TaxedTrade? taxed, AuditFigure? last)
     {

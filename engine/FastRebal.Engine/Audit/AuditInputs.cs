@@ -42,9 +42,11 @@ public static class AuditInputs
             netFlow, slots, book.Policy(account), book.LastRebalanced(account), lots is null ? null : [.. lots]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static string Hash(AuditInputSnapshot inputs)
     {
-        var text = new StringBuilder("fastrebal-inputs-v1\n");
+        // The writer hashes a decision's inputs at a time on one thread: the text and its bytes reuse that thread's buffers.
+        var text = (hashText ??= new StringBuilder(4096)).Clear().Append("fastrebal-inputs-v1\n");
         var c = CultureInfo.InvariantCulture;
         text.Append(c, $"asOf={inputs.AsOf:yyyy-MM-dd}\naccount={inputs.AccountId}\nhousehold={inputs.HouseholdId}\n");
         text.Append(c, $"model={inputs.ModelId}\ncash={inputs.Cash:R}\nnetFlow={inputs.NetFlow}\n");
@@ -52,24 +54,47 @@ public static class AuditInputs
         {
             text.Append(c, $"slot={slot.InstrumentId}|{slot.Quantity:R}|{slot.Mark:R}|{slot.Target:R}\n");
         }
-        text.Append("policy=").Append(PolicyText(inputs.Policy)).Append('\n');
+        var policy = inputs.Policy;
+        // Dictionaries serialize in insertion order; sort them so two equal policies read from different files hash alike.
+        policy = policy with { AssetClassBands = policy.AssetClassBands is null ? null : new SortedDictionary<string, double>(policy.AssetClassBands.ToDictionary(), StringComparer.Ordinal) };
+        text.Append("policy=").Append(JsonSerializer.Serialize(policy, ScenarioDocument.JsonOptions).ReplaceLineEndings(" ")).Append('\n');
         text.Append(c, $"lastRebalanced={inputs.LastRebalanced:yyyy-MM-dd}\n");
         foreach (var lot in inputs.Lots ?? [])
         {
             text.Append(c, $"lot={lot.Id}|{lot.InstrumentId}|{lot.Acquired:yyyy-MM-dd}|{lot.Quantity}|{lot.CostBasis}|{lot.HoldingPeriodStart:yyyy-MM-dd}|{lot.WashSaleAdjustment}\n");
         }
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        return Convert.ToHexStringLower(SHA256.HashData(Utf8(text)));
     }
 
-    /// <summary>The policy's line of the layout, kept per policy object: a policy is immutable and shared by many decisions.</summary>
-    private static string PolicyText(InvestmentPolicy policy) => PolicyTexts.GetValue(policy, p =>
+    /// <summary>The text's UTF-8 bytes, in a buffer kept for the next call on this thread.</summary>
+    private static ReadOnlySpan<byte> Utf8(StringBuilder text)
     {
-        // Dictionaries serialize in insertion order; sort them so two equal policies read from different files hash alike.
-        var sorted = p with { AssetClassBands = p.AssetClassBands is null ? null : new SortedDictionary<string, double>(p.AssetClassBands.ToDictionary(), StringComparer.Ordinal) };
-        return JsonSerializer.Serialize(sorted, ScenarioDocument.JsonOptions).ReplaceLineEndings(" ");
-    });
+        var bytes = hashBytes;
+        var most = Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (bytes is null || bytes.Length < most)
+        {
+            bytes = hashBytes = new byte[Math.Max(most, 8192)];
+        }
+        // One encoder across the chunks, so a character split between two chunks is encoded whole.
+        var encoder = hashEncoder ??= Encoding.UTF8.GetEncoder();
+        encoder.Reset();
+        var written = 0;
+        foreach (var chunk in text.GetChunks())
+        {
+            written += encoder.GetBytes(chunk.Span, bytes.AsSpan(written), flush: false);
+        }
+        written += encoder.GetBytes([], bytes.AsSpan(written), flush: true);
+        return bytes.AsSpan(0, written);
+    }
 
-    private static readonly ConditionalWeakTable<InvestmentPolicy, string> PolicyTexts = new();
+    [ThreadStatic]
+    private static StringBuilder? hashText;
+
+    [ThreadStatic]
+    private static byte[]? hashBytes;
+
+    [ThreadStatic]
+    private static Encoder? hashEncoder;
 
     /// <summary>Every account's input hash before a run changes anything (lots are relieved as a run applies its trades).</summary>
     public static string[] HashAll(AccountBook book, DateOnly asOf, IReadOnlyList<PendingCashFlow> cashFlows, LotBook? lots = null)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
@@ -178,6 +179,7 @@ public sealed class FileAuditStore : IAuditStore
     /// Writes the records' lines with one write, then hands them to the operating system. A crash in the middle can
     /// tear only the last line it reached; the whole lines before it are records like any other.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AppendAll(IReadOnlyList<AuditRecord> records)
     {
         if (records.Count == 0)
