@@ -38,7 +38,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             LogCommitDir = directory,
             PageSizeBits = 22,
             MemorySizeBits = 26,
-            SegmentSizeBits = 30,
+            SegmentSizeBits = SegmentSizeBits,
             LogChecksum = LogChecksumType.PerEntry,
             TryRecoverLatest = true,
         });
@@ -78,8 +78,11 @@ public sealed class InputJournal : IBatchJournal, IDisposable
     /// <summary>Every entry ends with the XxHash3 of what precedes it, checked on every read whatever FASTER checks.</summary>
     internal const int ChecksumBytes = sizeof(ulong);
 
-    /// <summary>The journal's segment files are 1 GB (2^30 bytes): an address names a file and an offset in it.</summary>
-    private const int SegmentSizeBits = 30;
+    /// <summary>
+    /// The journal's segment files are 64 MB: a file is deleted once a checkpoint no longer needs any of it, so the
+    /// folder holds little more than the journal the kept checkpoints need. An address names a file and an offset.
+    /// </summary>
+    private const int SegmentSizeBits = 26;
 
     /// <summary>Seals a serialized entry with its checksum and enqueues it.</summary>
     private long Enqueue(System.Buffers.ArrayBufferWriter<byte> buffer)
