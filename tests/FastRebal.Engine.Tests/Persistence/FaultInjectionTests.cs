@@ -1,0 +1,469 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace FastRebal.Engine.Tests.Persistence;
+
+/// <summary>
+/// Every durable file damaged at seeded random offsets (or deleted, cut, edited): the run that starts on it must end
+/// in exactly the state and order stream of a run never interrupted, or stop with exit code 3 and a
+/// <c>recovery: damage:</c> line naming the file and the last good batch. Never a different state with exit code 0,
+/// never a stack trace. Each case copies a folder one crashed run produced, so a case costs one run of the firm.
+/// </summary>
+[Collection(ChildProcesses.Name)]
+public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClassFixture<DamagedFolders>
+{
+    /// <summary>Exit code of a run that found damage in its state folder and engaged the kill switch for review.</summary>
+    private const int StateDamage = 3;
+
+    public static TheoryData<string, int, int> JournalBytes => new()
+    {
+        // Folder, bytes XORed, seed of the offset.
+        { DamagedFolders.NoCheckpoint, 1, 1101 },
+        { DamagedFolders.NoCheckpoint, 1, 1102 },
+        { DamagedFolders.NoCheckpoint, 1, 1103 },
+        { DamagedFolders.NoCheckpoint, 64, 1201 },
+        { DamagedFolders.NoCheckpoint, 64, 1202 },
+        { DamagedFolders.Checkpointed, 1, 1301 },
+        { DamagedFolders.Checkpointed, 64, 1401 },
+    };
+
+    [Theory]
+    [MemberData(nameof(JournalBytes))]
+    public void Journal_bytes_flipped_at_a_random_offset_recover_exactly_or_stop_naming_the_journal(string kind, int bytes, int seed)
+    {
+        var run = folders.Copy(kind, $"journal-{kind}-{bytes}-{seed}");
+        var journal = Path.Combine(run.State, "journal", "journal.log.0");
+        // Entries recovery reads: all of them without a checkpoint, those after the newest one's start otherwise.
+        var from = kind == DamagedFolders.Checkpointed ? Catalog(run).Max(c => (long)c["ReplayFrom"]!) : 64L;
+        var offset = Flip(journal, new Random(seed), from, new FileInfo(journal).Length, bytes);
+
+        AssertExactOrStopped(run, folders.Start(run), $"{bytes} byte(s) XORed at offset {offset} of {journal} (seed {seed})", Path.Combine("journal", "journal.log.0"));
+    }
+
+    [Theory]
+    [InlineData(DamagedFolders.NoCheckpoint, "deleted")]
+    [InlineData(DamagedFolders.NoCheckpoint, "emptied")]
+    [InlineData(DamagedFolders.NoCheckpoint, "garbled:2101")]
+    [InlineData(DamagedFolders.Checkpointed, "deleted")]
+    [InlineData(DamagedFolders.Checkpointed, "garbled:2201")]
+    public void Damaged_journal_commit_metadata_recovers_exactly_or_stops_naming_it(string kind, string damage)
+    {
+        var run = folders.Copy(kind, $"commits-{kind}-{damage.Replace(':', '-')}");
+        var commit = Directory.GetFiles(Path.Combine(run.State, "journal", "log-commits")).Single();
+        var what = damage switch
+        {
+            "deleted" => Delete(commit),
+            "emptied" => Cut(commit, 0),
+            // The commit record is a few dozen bytes at the head of a 512-byte sector; the rest is padding.
+            _ => $"1 byte XORed at offset {Flip(commit, new Random(Seed(damage)), 0, 64, 1)} of {commit} (seed {Seed(damage)})",
+        };
+
+        AssertExactOrStopped(run, folders.Start(run), what, Path.Combine("journal", "log-commits"));
+    }
+
+    [Theory]
+    [InlineData("cpr-checkpoints", "snapshot.dat.0", "flip:3101")]
+    [InlineData("cpr-checkpoints", "snapshot.dat.0", "flip:3102")]
+    [InlineData("cpr-checkpoints", "snapshot.dat.0", "cut")]
+    [InlineData("cpr-checkpoints", "info.dat.0", "flip:3201")]
+    [InlineData("cpr-checkpoints", "info.dat.0", "cut")]
+    [InlineData("index-checkpoints", "ht.dat.0", "flip:3301")]
+    [InlineData("index-checkpoints", "ht.dat.0", "cut")]
+    [InlineData("index-checkpoints", "info.dat.0", "flip:3401")]
+    [InlineData("index-checkpoints", "info.dat.0", "cut")]
+    public void A_damaged_file_of_the_newest_checkpoint_recovers_exactly_or_stops_naming_it(string part, string file, string damage)
+    {
+        var run = folders.Copy(DamagedFolders.Checkpointed, $"checkpoint-{part}-{file}-{damage.Replace(':', '-')}");
+        var token = (string)Catalog(run).MaxBy(c => (long)c["Sequence"]!)!["Token"]!;
+        var path = Path.Combine(run.State, "state", "checkpoints", part, token, file);
+        var what = damage == "cut"
+            ? Cut(path, new FileInfo(path).Length / 2)
+            : $"1 byte XORed at offset {Flip(path, new Random(Seed(damage)), 0, new FileInfo(path).Length, 1)} of {path} (seed {Seed(damage)})";
+
+        AssertExactOrStopped(run, folders.Start(run), what, token);
+    }
+
+    [Theory]
+    [InlineData("deleted")]
+    [InlineData("emptied")]
+    [InlineData("cut")]
+    [InlineData("garbled:4101")]
+    [InlineData("garbled:4102")]
+    [InlineData("newest-and-oldest-sequences-swapped")]
+    [InlineData("newest-replay-from-moved-back")]
+    public void A_damaged_checkpoint_catalog_recovers_exactly_or_stops_naming_it(string damage)
+    {
+        var run = folders.Copy(DamagedFolders.Checkpointed, $"catalog-{damage.Replace(':', '-')}");
+        var catalog = Path.Combine(run.State, "state", "checkpoints.json");
+        var what = damage switch
+        {
+            "deleted" => Delete(catalog),
+            "emptied" => Cut(catalog, 0),
+            "cut" => Cut(catalog, new FileInfo(catalog).Length / 2),
+            "newest-and-oldest-sequences-swapped" => EditCatalog(run, entries =>
+            {
+                var (newest, oldest) = (entries.MaxBy(c => (long)c["Sequence"]!)!, entries.MinBy(c => (long)c["Sequence"]!)!);
+                (newest["Sequence"], oldest["Sequence"]) = ((long)oldest["Sequence"]!, (long)newest["Sequence"]!);
+                return $"{catalog}: the sequences of checkpoints {newest["Token"]} and {oldest["Token"]} swapped";
+            }),
+            "newest-replay-from-moved-back" => EditCatalog(run, entries =>
+            {
+                var (newest, oldest) = (entries.MaxBy(c => (long)c["Sequence"]!)!, entries.MinBy(c => (long)c["Sequence"]!)!);
+                newest["ReplayFrom"] = (long)oldest["ReplayFrom"]!;
+                return $"{catalog}: checkpoint {newest["Token"]} made to replay from {oldest["ReplayFrom"]}";
+            }),
+            _ => $"1 byte XORed at offset {Flip(catalog, new Random(Seed(damage)), 0, new FileInfo(catalog).Length, 1)} of {catalog} (seed {Seed(damage)})",
+        };
+
+        AssertExactOrStopped(run, folders.Start(run), what, Path.Combine("state", "checkpoints.json"));
+    }
+
+    [Theory]
+    [InlineData("book")]
+    [InlineData("journal/truncated")]
+    public void A_garbled_book_or_truncation_marker_recovers_exactly_or_stops_naming_it(string file)
+    {
+        var run = folders.Copy(DamagedFolders.Checkpointed, $"marker-{file.Replace('/', '-')}");
+        var path = Path.Combine(run.State, file);
+        var what = $"1 byte XORed at offset {Flip(path, new Random(5101), 0, new FileInfo(path).Length, 1)} of {path} (seed 5101)";
+
+        AssertExactOrStopped(run, folders.Start(run), what, file);
+    }
+
+    /// <summary>
+    /// A checkpoint a crash cut short: the run killed during its first checkpoint, and a checkpoint whose files were
+    /// half written before the catalog named it (the only checkpoint of its folder). The next start skips it, says
+    /// so once and removes it; the start after that never meets it again.
+    /// </summary>
+    [Theory]
+    [InlineData("killed-in-the-first-checkpoint")]
+    [InlineData("files-half-written-before-the-catalog")]
+    public void A_half_written_checkpoint_is_skipped_once_cleaned_up_and_not_offered_again(string how)
+    {
+        DamagedFolders.Run run;
+        string what;
+        if (how == "killed-in-the-first-checkpoint")
+        {
+            run = folders.Fresh("half-killed");
+            var crashed = folders.StartCrashing(run, "checkpoint:1", "--checkpoint-interval", "00:00:00.1");
+            Assert.True(crashed.Killed, $"the run should have died in its first checkpoint:\n{crashed.Output}");
+            what = "a run killed in the middle of its first checkpoint";
+        }
+        else
+        {
+            run = folders.Copy(DamagedFolders.NoCheckpoint, "half-written");
+            var source = folders.Copy(DamagedFolders.Checkpointed, "half-written-source");
+            var token = (string)Catalog(source).MaxBy(c => (long)c["Sequence"]!)!["Token"]!;
+            foreach (var part in new[] { "cpr-checkpoints", "index-checkpoints" })
+            {
+                CopyDirectory(Path.Combine(source.State, "state", "checkpoints", part, token), Path.Combine(run.State, "state", "checkpoints", part, token));
+            }
+            var snapshot = Path.Combine(run.State, "state", "checkpoints", "cpr-checkpoints", token, "snapshot.dat.0");
+            what = $"checkpoint {token} (not in any catalog) with {Cut(snapshot, new FileInfo(snapshot).Length / 2)}";
+        }
+        var half = Tokens(run).Except(Catalog(run).Select(c => (string)c["Token"]!)).ToList();
+
+        var next = folders.Start(run);
+
+        AssertExactOrStopped(run, next, what, half.FirstOrDefault() ?? "checkpoint");
+        var left = Tokens(run).Intersect(half).ToList();
+        Assert.True(left.Count == 0, $"{what}: the half-written checkpoint {string.Join(", ", left)} is still on disk after the start that skipped it:\n{next.Output}");
+        var after = folders.Start(run);
+        foreach (var token in half)
+        {
+            Assert.DoesNotContain(token, after.Output);
+        }
+        Assert.DoesNotContain("unusable", after.Output);
+        AssertExactOrStopped(run, after, what, half.FirstOrDefault() ?? "checkpoint");
+    }
+
+    [Theory]
+    [InlineData("audit", "flip:6101")]
+    [InlineData("audit", "flip:6102")]
+    [InlineData("audit", "last-record-cut")]
+    [InlineData("seal", "flip:6201")]
+    [InlineData("seal", "deleted")]
+    public void A_damaged_audit_chain_is_continued_exactly_or_refused_naming_it(string file, string damage)
+    {
+        var run = folders.Copy(DamagedFolders.Audited, $"audit-{file}-{damage.Replace(':', '-')}");
+        var path = file == "seal" ? run.Audit + ".seal" : run.Audit;
+        var what = damage switch
+        {
+            "deleted" => Delete(path),
+            "last-record-cut" => Cut(path, LastRecordStart(path)),
+            _ => $"1 byte XORed at offset {Flip(path, new Random(Seed(damage)), 0, new FileInfo(path).Length, 1)} of {path} (seed {Seed(damage)})",
+        };
+        var before = File.ReadAllBytes(run.Audit);
+
+        var next = folders.Start(run, "--audit", run.Audit);
+
+        AssertNoStackTrace(what, next);
+        if (next.ExitCode == 0)
+        {
+            AssertExact(run, next, what);
+            var verified = FastRebal.Engine.Audit.FileAuditStore.VerifyFiles(run.Audit);
+            Assert.True(verified.Intact, $"{what}: the run went on, but its chain does not verify: {verified.Message}");
+            Assert.True(DamagedFolders.ReferenceAudit.Value.SequenceEqual(DamagedFolders.AuditEntries(run.Audit)), $"{what}: the run went on, but its trail differs from the uninterrupted run's");
+            return;
+        }
+        // A broken chain is refused before anything runs: it names the file, and nothing is appended to it.
+        Assert.True(next.ExitCode is 2 or StateDamage, $"{what}: exit code {next.ExitCode}:\n{next.Output}");
+        Assert.Contains(run.Audit, next.Output);
+        Assert.True(next.Output.Contains("audit chain is broken", StringComparison.Ordinal) || next.Output.Contains("not an audit seal", StringComparison.Ordinal),
+            $"{what}: refused without saying the chain is broken:\n{next.Output}");
+        Assert.Equal(before, File.ReadAllBytes(run.Audit));
+    }
+
+    /// <summary>The kill switch in its own file (no --state): a damaged file must never let orders out that it stopped.</summary>
+    [Theory]
+    [InlineData(true, "name-of-Engaged")]
+    [InlineData(true, "flip:7101")]
+    [InlineData(true, "flip:7102")]
+    [InlineData(false, "flip:7201")]
+    public void A_damaged_kill_switch_file_keeps_trading_stopped_or_reads_exactly(bool engaged, string damage)
+    {
+        var run = folders.Fresh($"kill-switch-{engaged}-{damage.Replace(':', '-')}");
+        var path = Path.Combine(Path.GetDirectoryName(run.State)!, "kill-switch.json");
+        new FastRebal.Engine.Risk.FileKillSwitchStore(path).Save(new(engaged, "alice", "feed looks wrong", new DateTimeOffset(2025, 6, 30, 14, 0, 0, TimeSpan.Zero), 42));
+        var what = damage == "name-of-Engaged"
+            ? $"{path}: the E of the field name Engaged XORed with 0x01"
+            : $"1 byte XORed at offset {Flip(path, new Random(Seed(damage)), 0, new FileInfo(path).Length, 1)} of {path} (seed {Seed(damage)})";
+        if (damage == "name-of-Engaged")
+        {
+            var bytes = File.ReadAllBytes(path);
+            bytes[Array.IndexOf(bytes, (byte)'E')] ^= 0x01;
+            File.WriteAllBytes(path, bytes);
+        }
+
+        var next = ChildRun.Run([.. ChildRun.Firm, "--blotter", run.Blotter, "--kill-switch-file", path]);
+
+        AssertNoStackTrace(what, next);
+        Assert.True(next.ExitCode is 0 or StateDamage, $"{what}: exit code {next.ExitCode}:\n{next.Output}");
+        if (!engaged && next.Output.Contains("kill switch is ENGAGED", StringComparison.Ordinal))
+        {
+            // Failing safe: the damaged file of a released switch reads as engaged, and says which file and why.
+            Assert.Contains($"kill switch state file {path} is unreadable", next.Output);
+        }
+        if (engaged || next.Output.Contains("kill switch is ENGAGED", StringComparison.Ordinal))
+        {
+            Assert.Contains("kill switch is ENGAGED", next.Output);
+            Assert.DoesNotContain(File.ReadAllLines(run.Blotter), l => l.StartsWith("new,", StringComparison.Ordinal));
+            return;
+        }
+        AssertExact(run, next, what);
+    }
+
+    private static void AssertExactOrStopped(DamagedFolders.Run run, ChildRun.Result finished, string what, string names)
+    {
+        AssertNoStackTrace(what, finished);
+        if (finished.ExitCode == 0)
+        {
+            AssertExact(run, finished, what);
+            return;
+        }
+        Assert.True(finished.ExitCode == StateDamage, $"{what}: exit code {finished.ExitCode}, expected 0 (the same state) or {StateDamage} (damage found):\n{finished.Output}");
+        var damage = finished.Output.Split('\n').FirstOrDefault(l => l.Contains("recovery: damage:", StringComparison.Ordinal));
+        Assert.True(damage is not null, $"{what}: exit code {StateDamage} without a 'recovery: damage:' line:\n{finished.Output}");
+        Assert.True(damage.Contains(names, StringComparison.Ordinal), $"{what}: the damage line does not name {names}: {damage}");
+        Assert.True(LastGoodBatch().IsMatch(damage), $"{what}: the damage line does not name the last good batch: {damage}");
+        // The run stopped at the last good point: every order it sent is one the uninterrupted run sent.
+        var sent = File.Exists(run.Blotter) ? File.ReadAllLines(run.Blotter).Where(l => l.StartsWith("new,", StringComparison.Ordinal)) : [];
+        var reference = DamagedFolders.Reference.Value.Blotter.Where(l => l.StartsWith("new,", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        Assert.All(sent, line => Assert.True(reference.Contains(line), $"{what}: an order the uninterrupted run never sent: {line}"));
+    }
+
+    private static void AssertExact(DamagedFolders.Run run, ChildRun.Result finished, string what)
+    {
+        var reference = DamagedFolders.Reference.Value;
+        Assert.True(finished.Digest == reference.Digest, $"{what}: exit code 0 with a different state (digest {finished.Digest}, expected {reference.Digest}):\n{finished.Output}");
+        var blotter = File.ReadAllLines(run.Blotter);
+        Assert.True(reference.Blotter.SequenceEqual(blotter), $"{what}: exit code 0 with a different blotter ({blotter.Length} lines, expected {reference.Blotter.Length}):\n{finished.Output}");
+    }
+
+    private static void AssertNoStackTrace(string what, ChildRun.Result finished)
+    {
+        Assert.False(finished.Killed, $"{what}: the run died:\n{finished.Output}");
+        Assert.False(finished.Output.Contains("Unhandled exception", StringComparison.Ordinal) || StackFrame().IsMatch(finished.Output),
+            $"{what}: a stack trace instead of a message:\n{finished.Output}");
+    }
+
+    [GeneratedRegex(@"^\s+at \S", RegexOptions.Multiline)]
+    private static partial Regex StackFrame();
+
+    [GeneratedRegex(@"\bbatch \d+")]
+    private static partial Regex LastGoodBatch();
+
+    private static int Seed(string damage) => int.Parse(damage[(damage.IndexOf(':', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>XORs <paramref name="count"/> bytes (each with a random non-zero mask) from a random offset in [from, to); returns the offset.</summary>
+    private static long Flip(string path, Random random, long from, long to, int count)
+    {
+        var bytes = File.ReadAllBytes(path);
+        to = Math.Min(to, bytes.Length);
+        var offset = random.NextInt64(from, Math.Max(from + 1, to - count + 1));
+        for (var i = 0; i < count && offset + i < bytes.Length; i++)
+        {
+            bytes[offset + i] ^= (byte)random.Next(1, 256);
+        }
+        File.WriteAllBytes(path, bytes);
+        return offset;
+    }
+
+    private static string Cut(string path, long length)
+    {
+        var was = new FileInfo(path).Length;
+        using (var file = new FileStream(path, FileMode.Open))
+        {
+            file.SetLength(length);
+        }
+        return $"{path} cut from {was} to {length} bytes";
+    }
+
+    private static string Delete(string path)
+    {
+        File.Delete(path);
+        return $"{path} deleted";
+    }
+
+    /// <summary>Where the last whole line of a file starts.</summary>
+    private static long LastRecordStart(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        return Array.LastIndexOf(bytes, (byte)'\n', bytes.Length - 2) + 1;
+    }
+
+    private static List<JsonObject> Catalog(DamagedFolders.Run run)
+    {
+        var path = Path.Combine(run.State, "state", "checkpoints.json");
+        return File.Exists(path) ? [.. JsonNode.Parse(File.ReadAllText(path))!.AsArray().Select(n => n!.AsObject())] : [];
+    }
+
+    private static string EditCatalog(DamagedFolders.Run run, Func<List<JsonObject>, string> edit)
+    {
+        var entries = Catalog(run);
+        var what = edit(entries);
+        var array = new JsonArray([.. entries.Select(e => e.DeepClone())]);
+        File.WriteAllText(Path.Combine(run.State, "state", "checkpoints.json"), array.ToJsonString());
+        return what;
+    }
+
+    /// <summary>The checkpoint tokens with files on disk.</summary>
+    private static IEnumerable<string> Tokens(DamagedFolders.Run run)
+    {
+        var checkpoints = Path.Combine(run.State, "state", "checkpoints");
+        return new[] { "cpr-checkpoints", "index-checkpoints" }.Select(p => Path.Combine(checkpoints, p)).Where(Directory.Exists)
+            .SelectMany(Directory.GetDirectories).Select(d => Path.GetFileName(d)!).Distinct();
+    }
+
+    internal static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+        foreach (var directory in Directory.GetDirectories(from))
+        {
+            CopyDirectory(directory, Path.Combine(to, Path.GetFileName(directory)));
+        }
+    }
+}
+
+/// <summary>
+/// The folders the fault cases start from, each made once by a crashed run of <see cref="ChildRun.Firm"/>, and the
+/// run never interrupted they are compared with.
+/// </summary>
+public sealed class DamagedFolders : IDisposable
+{
+    /// <summary>Killed at batch 120 before any checkpoint: recovery replays the whole journal.</summary>
+    public const string NoCheckpoint = "no-checkpoint";
+
+    /// <summary>Killed at batch 120 with a checkpoint every 0.1 s: three or four checkpoints and the journal after the oldest.</summary>
+    public const string Checkpointed = "checkpointed";
+
+    /// <summary>With the audit chain, stopped cleanly part of the way (so the chain has its seal), a checkpoint every 0.1 s.</summary>
+    public const string Audited = "audited";
+
+    private readonly string root = Directory.CreateTempSubdirectory("fastrebal-faults-").FullName;
+    private readonly Dictionary<string, Run> crashed = [];
+
+    /// <summary>A state folder, the blotter and audit file beside it.</summary>
+    public sealed record Run(string State, string Blotter, string Audit);
+
+    public static readonly Lazy<(string Digest, string[] Blotter)> Reference = new(() =>
+    {
+        var dir = Directory.CreateTempSubdirectory("fastrebal-faults-reference-").FullName;
+        try
+        {
+            var blotter = Path.Combine(dir, "blotter.csv");
+            var run = ChildRun.Run([.. ChildRun.Firm, "--blotter", blotter]);
+            Assert.Equal(0, run.ExitCode);
+            return (run.Digest, File.ReadAllLines(blotter));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
+    /// <summary>The audit entries of the run never interrupted, without sequence numbers, hashes and times.</summary>
+    public static readonly Lazy<string[]> ReferenceAudit = new(() =>
+    {
+        var dir = Directory.CreateTempSubdirectory("fastrebal-faults-reference-").FullName;
+        try
+        {
+            var audit = Path.Combine(dir, "audit.jsonl");
+            Assert.Equal(0, ChildRun.Run([.. ChildRun.Firm, "--audit", audit]).ExitCode);
+            return AuditEntries(audit);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
+    public static string[] AuditEntries(string path) => [.. FastRebal.Engine.Audit.FileAuditStore.Read(path).Records
+        .Select(r => r.Entry)
+        .Select(e => $"{e.Kind}|{e.AccountId}|{e.PolicyVersion}|{e.Rule}|{e.Explanation}|{e.Actor}|{e.InputHash}|{string.Join(";", e.Figures.Select(f => $"{f.Name}={f.Value}"))}")];
+
+    public Run Fresh(string name)
+    {
+        var dir = Path.Combine(root, name);
+        Directory.CreateDirectory(dir);
+        return new Run(Path.Combine(dir, "state"), Path.Combine(dir, "blotter.csv"), Path.Combine(dir, "audit.jsonl"));
+    }
+
+    /// <summary>A copy of the folder a crashed run of this kind left (the run is made on first use).</summary>
+    public Run Copy(string kind, string name)
+    {
+        if (!crashed.TryGetValue(kind, out var source))
+        {
+            source = Fresh("crashed-" + kind);
+            if (kind == Audited)
+            {
+                var run = Start(source, "--checkpoint-interval", "00:00:00.1", "--audit", source.Audit, "--duration", "00:00:01");
+                Assert.True(run.ExitCode == 0 && File.Exists(source.Audit + ".seal"), $"the {kind} run should have stopped cleanly with a sealed chain:\n{run.Output}");
+            }
+            else
+            {
+                var run = StartCrashing(source, "journal-appended:120", "--checkpoint-interval", kind == NoCheckpoint ? "01:00:00" : "00:00:00.1");
+                Assert.True(run.Killed, $"the {kind} run should have died at batch 120:\n{run.Output}");
+            }
+            crashed[kind] = source;
+        }
+        var copy = Fresh(name);
+        FaultInjectionTests.CopyDirectory(Path.GetDirectoryName(source.State)!, Path.GetDirectoryName(copy.State)!);
+        return copy;
+    }
+
+    /// <summary>Runs the firm on a folder to the end.</summary>
+    internal ChildRun.Result Start(Run run, params string[] extra) =>
+        ChildRun.Run([.. ChildRun.Firm, "--blotter", run.Blotter, "--state", run.State, .. extra]);
+
+    /// <summary>Runs the firm on a folder until it kills itself at <paramref name="crashAt"/>.</summary>
+    internal ChildRun.Result StartCrashing(Run run, string crashAt, params string[] extra) =>
+        ChildRun.Run([.. ChildRun.Firm, "--blotter", run.Blotter, "--state", run.State, .. extra], crashAt: crashAt);
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+}
