@@ -184,6 +184,7 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
     [InlineData("audit", "last-record-cut")]
     [InlineData("seal", "flip:6201")]
     [InlineData("seal", "deleted")]
+    [InlineData("audit", "last-record-cut-and-seal-deleted")]
     public void A_damaged_audit_chain_is_continued_exactly_or_refused_naming_it(string file, string damage)
     {
         var run = folders.Copy(DamagedFolders.Audited, $"audit-{file}-{damage.Replace(':', '-')}");
@@ -192,6 +193,8 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
         {
             "deleted" => Delete(path),
             "last-record-cut" => Cut(path, LastRecordStart(path)),
+            // Nothing left to notice the cut by but the state: the checkpoint holds batches the chain no longer has.
+            "last-record-cut-and-seal-deleted" => $"{Cut(path, LastRecordStart(path))}, {Delete(path + ".seal")}",
             _ => $"1 byte XORed at offset {Flip(path, new Random(Seed(damage)), 0, new FileInfo(path).Length, 1)} of {path} (seed {Seed(damage)})",
         };
         var before = File.ReadAllBytes(run.Audit);
