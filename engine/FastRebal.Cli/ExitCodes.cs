@@ -9,12 +9,20 @@ public static class ExitCodes
     public const int InternalError = 1;
     public const int BadInput = 2;
 
+    /// <summary>The state folder was damaged: the run continued from the last good state with the kill switch engaged, or could not start.</summary>
+    public const int StateDamage = 3;
+
     /// <summary>Runs a command body, turning input problems into exit code 2 and anything unexpected into 1, each with a one-line message.</summary>
     public static int Guard(Func<int> body)
     {
         try
         {
             return body();
+        }
+        catch (FastRebal.Engine.Persistence.StateDamageException e)
+        {
+            Console.Error.WriteLine($"fastrebal: state damage: {e.Message}");
+            return StateDamage;
         }
         catch (Exception e) when (e is ScenarioFormatException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UsageException)
         {

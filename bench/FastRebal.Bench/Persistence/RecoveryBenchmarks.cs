@@ -101,9 +101,9 @@ public class RecoveryBenchmarks
     public long Recover()
     {
         var report = engine.RecoverStopped();
-        if (report.TicksReplayed != Entries || report.JournalError is not null)
+        if (report.TicksReplayed != Entries || report.Damage is not null)
         {
-            throw new InvalidOperationException($"recovery replayed {report.TicksReplayed} quotes ({report.JournalError})");
+            throw new InvalidOperationException($"recovery replayed {report.TicksReplayed} quotes ({report.Damage})");
         }
         return report.LastSequence;
     }

@@ -238,7 +238,9 @@ public static class RunCommand
         {
             Console.WriteLine($"state digest {stateDigest}");
         }
-        return status.Fault is null ? ExitCodes.Ok : ExitCodes.InternalError;
+        return status.Fault is not null ? ExitCodes.InternalError
+            : engine.Durability?.Recovery?.Damage is not null ? ExitCodes.StateDamage
+            : ExitCodes.Ok;
     }
 
     /// <summary>The instrument in the most accounts' slots: the one whose every tick touches the most accounts.</summary>

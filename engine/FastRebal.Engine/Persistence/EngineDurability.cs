@@ -27,7 +27,7 @@ public sealed record DurabilityOptions
     public Action<string>? Log { get; init; }
 }
 
-/// <summary>What a start found and did.</summary>
+/// <summary>What a start found and did. <see cref="Damage"/> names what was damaged and where, when recovery stopped short of the end.</summary>
 public sealed record RecoveryReport(
     bool Recovered,
     CheckpointInfo? Checkpoint,
@@ -37,7 +37,7 @@ public sealed record RecoveryReport(
     long LastSequence,
     long FeedPosition,
     TimeSpan Elapsed,
-    string? JournalError);
+    string? Damage);
 
 /// <summary>The parts of a running engine that hold state, as durability sees them.</summary>
 internal sealed record EngineParts(
@@ -80,9 +80,45 @@ public sealed class EngineDurability : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CheckpointsToKeep, 1);
         this.options = options;
-        Journal = new InputJournal(Path.Combine(options.Directory, "journal"));
+        bookFile = Path.Combine(options.Directory, "book");
+        Journal = OpenJournal(Path.Combine(options.Directory, "journal"));
         Store = new FasterStateStore(Path.Combine(options.Directory, "state"));
         truncatedMarker = Path.Combine(options.Directory, "journal", "truncated");
+    }
+
+    private readonly string bookFile;
+
+    /// <summary>What was wrong with the journal when it was opened (it was set aside and a new one begun), if anything.</summary>
+    private string? openDamage;
+
+    /// <summary>
+    /// Opens the journal. One that does not open, or has lost its commit record though the folder has run before (the
+    /// first start commits before it writes <c>book</c>), is moved aside whole under <c>damaged/</c> and a new one begun:
+    /// FASTER would otherwise start over at its first address and write over what the damaged one still holds.
+    /// </summary>
+    private InputJournal OpenJournal(string folder)
+    {
+        InputJournal? journal = null;
+        string problem;
+        try
+        {
+            journal = new InputJournal(folder);
+            if (journal.HasCommit || !File.Exists(bookFile))
+            {
+                return journal;
+            }
+            problem = $"has no readable commit record ({Path.Combine(folder, "log-commits")} is missing or damaged), though this folder has run before";
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            problem = $"does not open ({e.GetType().Name}: {e.Message})";
+        }
+        journal?.Abandon();
+        var aside = Path.Combine(options.Directory, "damaged", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"journal-{DateTime.UtcNow:yyyyMMdd'T'HHmmssfff}"));
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(aside)!);
+        System.IO.Directory.Move(folder, aside);
+        openDamage = $"the journal in {folder} {problem}; it was moved to {aside} as found, and a new journal begun";
+        return new InputJournal(folder);
     }
 
     public InputJournal Journal { get; }
@@ -139,7 +175,7 @@ public sealed class EngineDurability : IDisposable
         var engine = parts!;
         var request = requested;
         if (request is null || Volatile.Read(ref writing) == 1
-            || !engine.Ingest.TryGetVerifierSnapshot(out var address, out var cursor) || engine.Evaluation.LastRingSequence < cursor)
+            || !engine.Ingest.TryGetVerifierSnapshot(out var address, out var cursor, out var verifier) || engine.Evaluation.LastRingSequence < cursor)
         {
             return;
         }
@@ -150,7 +186,7 @@ public sealed class EngineDurability : IDisposable
         }
         engine.AuditWritten();
         var started = Stopwatch.GetTimestamp();
-        var (image, chunks, policies) = Capture(engine, address);
+        var (image, chunks, policies) = Capture(engine, address, verifier);
         var pause = Stopwatch.GetElapsedTime(started);
         Volatile.Write(ref writing, 1);
         requested = null;
@@ -179,10 +215,11 @@ public sealed class EngineDurability : IDisposable
     {
         var engine = parts ?? throw new InvalidOperationException("the engine was never attached");
         SpinWait.SpinUntil(() => Volatile.Read(ref writing) == 0);
-        var address = Journal.Append(new JournalEntry { Kind = JournalEntryKind.VerifierState, Verifier = engine.Ingest.CaptureVerifier() });
+        var verifier = engine.Ingest.CaptureVerifier();
+        var address = Journal.Append(new JournalEntry { Kind = JournalEntryKind.VerifierState, Verifier = verifier });
         Journal.Commit();
         var started = Stopwatch.GetTimestamp();
-        var (image, chunks, policies) = Capture(engine, address);
+        var (image, chunks, policies) = Capture(engine, address, verifier);
         var pause = Stopwatch.GetElapsedTime(started);
         var info = Write(image, chunks, policies);
         LastCheckpointTime = (pause, Stopwatch.GetElapsedTime(started));
@@ -191,10 +228,11 @@ public sealed class EngineDurability : IDisposable
         return info;
     }
 
-    private (EngineImage Image, AccountChunk[] Chunks, PolicyChunk?[] Policies) Capture(EngineParts engine, long replayFrom)
+    private (EngineImage Image, AccountChunk[] Chunks, PolicyChunk?[] Policies) Capture(EngineParts engine, long replayFrom, VerifierImage verifier)
     {
         var image = new EngineImage
         {
+            Verifier = verifier,
             BookFingerprint = BookState.Fingerprint(engine.Book),
             Sequence = engine.Evaluation.Sequence,
             ReplayFrom = replayFrom,
@@ -264,38 +302,86 @@ public sealed class EngineDurability : IDisposable
         var fingerprint = BookState.Fingerprint(engine.Book);
         // The folder names its book from the first start on, so even a journal with no checkpoint yet is never
         // replayed into another book.
-        var bookFile = Path.Combine(options.Directory, "book");
-        if (File.Exists(bookFile) && File.ReadAllText(bookFile) is var saved && saved != fingerprint)
+        if (File.Exists(bookFile))
         {
-            throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({saved}); this engine runs {fingerprint}. Use another --state folder or the same firm.");
+            var named = File.ReadAllText(bookFile);
+            if (named != fingerprint)
+            {
+                throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({Bounded(named)}); this engine runs {fingerprint}. Use another --state folder or the same firm.");
+            }
         }
-        File.WriteAllText(bookFile, fingerprint);
+        else
+        {
+            // The journal is committed before the folder is named: from then on a journal without a commit record is
+            // damage, never a first start.
+            Journal.Append(new JournalEntry { Kind = JournalEntryKind.Opened });
+            Journal.Commit();
+            WriteDurably(bookFile, fingerprint);
+        }
         EngineImage? image = null;
         AccountChunk[] chunks = [];
         PolicyChunk[] policyChunks = [];
         CheckpointInfo? used = null;
         var skipped = 0;
-        foreach (var checkpoint in Store.List())
+        var unusable = new List<CheckpointInfo>();
+        var listed = Store.List();
+        if (Store.CatalogProblem is { } catalogProblem)
+        {
+            options.Log?.Invoke($"recovery: {catalogProblem}");
+        }
+        foreach (var checkpoint in listed)
         {
             try
             {
-                (image, chunks, policyChunks) = Store.Load(checkpoint);
+                var loaded = Store.Load(checkpoint);
+                if (checkpoint.Sequence != long.MinValue && (loaded.Image.Sequence != checkpoint.Sequence || loaded.Image.ReplayFrom != checkpoint.ReplayFrom))
+                {
+                    // The checkpoint's own record is checksummed; the catalog only orders the checkpoints. Trusting the
+                    // record costs at most a longer replay from an older checkpoint than the catalog promised.
+                    options.Log?.Invoke($"recovery: the checkpoint catalog lists checkpoint {checkpoint.Token} as batch {checkpoint.Sequence} from journal address {checkpoint.ReplayFrom}, but it holds batch {loaded.Image.Sequence} from {loaded.Image.ReplayFrom}; its own record is used");
+                }
+                if (loaded.Image.ReplayFrom < Journal.BeginAddress)
+                {
+                    // Normal for a checkpoint the next prune removes: the journal it needs is already dropped.
+                    skipped++;
+                    options.Log?.Invoke($"recovery: checkpoint {checkpoint.Token} (batch {loaded.Image.Sequence}) needs the journal from address {loaded.Image.ReplayFrom}, which starts at {Journal.BeginAddress} now; trying the one before it");
+                    continue;
+                }
+                (image, chunks, policyChunks) = loaded;
                 used = checkpoint;
                 break;
             }
             catch (InvalidDataException e)
             {
                 skipped++;
-                options.Log?.Invoke($"recovery: checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}) is unusable: {e.Message}; falling back to the one before it");
+                unusable.Add(checkpoint);
+                options.Log?.Invoke(checkpoint.Sequence == long.MinValue
+                    ? $"recovery: checkpoint {checkpoint.Token}, which the catalog does not list, does not load: {e.Message}; a crash while it was written leaves one such"
+                    : $"recovery: checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}) is damaged: {e.Message}; falling back to the one before it");
+            }
+        }
+        if (image is not null)
+        {
+            // Offered once: a checkpoint that does not load is removed, so no later start trips over it again.
+            foreach (var bad in unusable)
+            {
+                Store.Remove(bad);
+                options.Log?.Invoke($"recovery: removed checkpoint {bad.Token}, which does not load");
             }
         }
         if (image is not null && image.BookFingerprint != fingerprint)
         {
             throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({image.BookFingerprint}); this engine runs {fingerprint}. Use another --state folder or the same firm.");
         }
-        if (image is null && File.Exists(truncatedMarker))
+        if (image is null && (File.Exists(truncatedMarker) || openDamage is not null))
         {
-            throw new InvalidDataException($"recovery: no usable checkpoint in {options.Directory}, and the journal no longer starts at the beginning (dropped up to {File.ReadAllText(truncatedMarker)}): the state cannot be rebuilt. The checkpoints were skipped for the reasons above.");
+            var why = openDamage ?? $"the journal no longer starts at the beginning (dropped up to {Bounded(File.ReadAllText(truncatedMarker))})";
+            throw new StateDamageException($"no usable checkpoint in {options.Directory}, and {why}: the state cannot be rebuilt. Move the folder aside to start afresh, or restore it from a backup.");
+        }
+        string? damage = openDamage;
+        if (image is not null && damage is null)
+        {
+            damage = CrossCheck(used!, image);
         }
 
         var unjournaled = new PendingFills();
@@ -322,21 +408,24 @@ public sealed class EngineDurability : IDisposable
         var pending = new List<PriceEvent>();
         long lastTick = 0, lastDay = -1, batches = 0, ticks = 0;
         var expectVerifier = image is not null;
-        string? journalError = null;
+        if (image?.Verifier is { } saved)
+        {
+            RestoreVerifier(engine, saved, pending, out lastTick, out lastDay);
+        }
         try
         {
-            foreach (var (entry, address) in ReadAhead(Journal.Read(from)))
+            foreach (var (entry, address) in ReadAhead(Journal.Read(damage is null ? from : long.MaxValue)))
             {
                 if (expectVerifier)
                 {
                     if (entry.Kind != JournalEntryKind.VerifierState || entry.Verifier is null)
                     {
-                        throw new InvalidDataException($"journal entry at {address} should hold the verifier state checkpoint {used!.Token} starts from, but holds {entry.Kind}");
+                        throw new InvalidDataException($"journal entry in {Journal.Locate(address)} should hold the verifier state checkpoint {used!.Token} starts from, but holds {entry.Kind}");
                     }
-                    engine.Verifier.Restore(entry.Verifier);
-                    lastTick = entry.Verifier.FeedPosition;
-                    lastDay = entry.Verifier.LastDay;
-                    pending.AddRange(entry.Verifier.Unpublished);
+                    if (image!.Verifier is null)
+                    {
+                        RestoreVerifier(engine, entry.Verifier, pending, out lastTick, out lastDay);
+                    }
                     expectVerifier = false;
                     continue;
                 }
@@ -393,15 +482,17 @@ public sealed class EngineDurability : IDisposable
         }
         catch (InvalidDataException e)
         {
-            journalError = e.Message;
+            damage = e.Message;
         }
-        if (journalError is null && Journal.CommittedBatch > engine.Evaluation.Sequence)
+        if (damage is null && Journal.CommittedBatch > engine.Evaluation.Sequence)
         {
-            journalError = $"journal {Journal.Folder}: its last commit recorded batch {Journal.CommittedBatch}, but only batches up to {engine.Evaluation.Sequence} could be read: entries are missing from its tail";
+            damage = $"the journal's commit record ({Path.Combine(Journal.Folder, "log-commits")}) names batch {Journal.CommittedBatch}, but its entries end at batch {engine.Evaluation.Sequence}, at {Journal.Locate(Journal.CommittedUntil)}: entries are missing from its tail";
         }
-        if (journalError is not null)
+        if (damage is not null)
         {
-            options.Log?.Invoke($"recovery: {journalError}; the state is the last good one before it");
+            damage = $"{damage}. The state is the last good one: batch {engine.Evaluation.Sequence}{(used is null ? "" : $", from checkpoint {used.Token}")}";
+            engine.Evaluation.NumberAfter(Journal.CommittedBatch);
+            options.Log?.Invoke($"recovery: damage: {damage}");
         }
         unjournaled.Drain(engine.Fills);
         foreach (var fill in unjournaled.InOrder())
@@ -410,12 +501,50 @@ public sealed class EngineDurability : IDisposable
         }
         engine.Ingest.Resume(lastTick, lastDay, pending);
         var recovered = image is not null || batches > 0;
-        Recovery = new RecoveryReport(recovered, used, skipped, batches, ticks, engine.Evaluation.Sequence, lastTick, Stopwatch.GetElapsedTime(started), journalError);
+        Recovery = new RecoveryReport(recovered, used, skipped, batches, ticks, engine.Evaluation.Sequence, lastTick, Stopwatch.GetElapsedTime(started), damage);
         if (recovered)
         {
-            options.Log?.Invoke($"recovery: {(used is null ? "no checkpoint" : $"checkpoint {used.Token} (batch {used.Sequence})")}, {batches} batch(es) and {ticks} tick(s) replayed from the journal in {Recovery.Elapsed.TotalMilliseconds:0} ms; continuing after feed position {lastTick}");
+            options.Log?.Invoke($"recovery: {(used is null ? "no checkpoint" : $"checkpoint {used.Token} (batch {image!.Sequence})")}, {batches} batch(es) and {ticks} tick(s) replayed from the journal in {Recovery.Elapsed.TotalMilliseconds:0} ms; continuing after feed position {lastTick}");
         }
         return Recovery;
+    }
+
+    private static void RestoreVerifier(EngineParts engine, VerifierImage saved, List<PriceEvent> pending, out long lastTick, out long lastDay)
+    {
+        engine.Verifier.Restore(saved);
+        lastTick = saved.FeedPosition;
+        lastDay = saved.LastDay;
+        pending.AddRange(saved.Unpublished);
+    }
+
+    /// <summary>
+    /// The journal must hold what the checkpoint resumes from: its commit record is written before every checkpoint,
+    /// so a commit record that ends before the checkpoint's resume point, or names an older batch, has been lost or
+    /// damaged, and the inputs after the checkpoint with it.
+    /// </summary>
+    private string? CrossCheck(CheckpointInfo checkpoint, EngineImage image)
+    {
+        var commits = Path.Combine(Journal.Folder, "log-commits");
+        if (Journal.CommittedUntil <= image.ReplayFrom)
+        {
+            return $"the journal's commit record ({commits}) ends at address {Journal.CommittedUntil}, but checkpoint {checkpoint.Token} (batch {image.Sequence}) resumes from {Journal.Locate(image.ReplayFrom)}: the commit record is stale or damaged";
+        }
+        if (Journal.CommittedBatch < image.Sequence)
+        {
+            return $"the journal's commit record ({commits}) names batch {Journal.CommittedBatch}, older than checkpoint {checkpoint.Token}'s batch {image.Sequence}: the commit record is stale or damaged";
+        }
+        return null;
+    }
+
+    /// <summary>A value read from a file, cut to a length fit for a message.</summary>
+    private static string Bounded(string text) => text.Length <= 200 ? text : $"{text[..200]}... ({text.Length:N0} characters)";
+
+    /// <summary>Writes a small file and makes it durable before returning (it must never be seen before what it vouches for).</summary>
+    private static void WriteDurably(string path, string text)
+    {
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write);
+        stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        stream.Flush(flushToDisk: true);
     }
 
     /// <summary>

@@ -43,6 +43,12 @@ public sealed partial class EngineImage
     [MemoryPackOrder(12)] public KillSwitchRecord KillSwitch { get; set; } = new();
 
     [MemoryPackOrder(13)] public DateTimeOffset TakenAt { get; set; }
+
+    /// <summary>
+    /// The price verifier's state at <see cref="ReplayFrom"/> (also the journal entry there), so a checkpoint stands on
+    /// its own when the journal after it is lost. Null in checkpoints written before it was added.
+    /// </summary>
+    [MemoryPackOrder(14)] public VerifierImage? Verifier { get; set; }
 }
 
 /// <summary>Per-account state of accounts [First, First + Count): holdings, cash, policy and what each stage keeps per account.</summary>
@@ -212,3 +218,6 @@ public sealed record HeldPlan(Decisions.Decision Decision, IReadOnlyList<Orders.
 
 /// <summary>The saved state does not belong to this engine (another book, another layout).</summary>
 public sealed class StateMismatchException(string message) : Exception(message);
+
+/// <summary>The state on disk is damaged beyond what recovery can rebuild exactly: the message names the file and what is wrong.</summary>
+public sealed class StateDamageException(string message) : Exception(message);

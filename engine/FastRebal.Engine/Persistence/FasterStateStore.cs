@@ -31,6 +31,12 @@ public interface IStateStore : IDisposable
 
     /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints.</summary>
     void Prune(int keep);
+
+    /// <summary>Deletes one checkpoint (one that does not load).</summary>
+    void Remove(CheckpointInfo checkpoint);
+
+    /// <summary>What was wrong with the store's list of checkpoints when it was last read, if anything.</summary>
+    string? CatalogProblem { get; }
 }
 
 /// <summary>
@@ -136,14 +142,19 @@ public sealed class FasterStateStore : IStateStore
 
     private string CatalogPath => Path.Combine(directory, "checkpoints.json");
 
+    public string? CatalogProblem { get; private set; }
+
     private List<CheckpointInfo> ReadCatalog()
     {
+        CatalogProblem = null;
         try
         {
             return File.Exists(CatalogPath) ? StateJson.Read<List<CheckpointInfo>>(File.ReadAllText(CatalogPath)) : [];
         }
-        catch (System.Text.Json.JsonException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException or System.Text.DecoderFallbackException or NotSupportedException)
         {
+            // Each checkpoint's own cookie still names its batch (checked when it loads): the catalog only orders them.
+            CatalogProblem = $"the checkpoint catalog {CatalogPath} does not read ({e.Message}); checkpoints are tried newest file first, each checked against its own record";
             return [];
         }
     }
@@ -173,7 +184,8 @@ public sealed class FasterStateStore : IStateStore
         {
             if (!known.Contains(token))
             {
-                catalog.Add(new CheckpointInfo(token, long.MinValue, 0, DateTimeOffset.MinValue));
+                // Unlisted: no batch known until it loads; the newest files are tried first.
+                catalog.Add(new CheckpointInfo(token, long.MinValue, 0, Directory.GetLastWriteTimeUtc(TokenFolder(token))));
             }
         }
         return [.. catalog.OrderByDescending(c => c.Sequence).ThenByDescending(c => c.TakenAt)];
@@ -181,7 +193,7 @@ public sealed class FasterStateStore : IStateStore
 
     public (EngineImage Image, AccountChunk[] Chunks, PolicyChunk[] Policies) Load(CheckpointInfo checkpoint)
     {
-        if (!Directory.Exists(Path.Combine(directory, "checkpoints", "cpr-checkpoints", checkpoint.Token.ToString())))
+        if (!Directory.Exists(TokenFolder(checkpoint.Token)))
         {
             throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): its files are missing");
         }
@@ -233,6 +245,14 @@ public sealed class FasterStateStore : IStateStore
         }
         savedHashes = [.. image.ChunkHashes];
         return (image, chunks, policies);
+    }
+
+    private string TokenFolder(Guid token) => Path.Combine(directory, "checkpoints", "cpr-checkpoints", token.ToString());
+
+    public void Remove(CheckpointInfo checkpoint)
+    {
+        checkpoints.Purge(checkpoint.Token);
+        WriteCatalog([.. ReadCatalog().Where(c => c.Token != checkpoint.Token)]);
     }
 
     public void Prune(int keep)

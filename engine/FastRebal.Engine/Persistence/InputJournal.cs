@@ -43,6 +43,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             TryRecoverLatest = true,
         });
         lastBatch = CommittedBatch;
+        HasCommit = log.RecoveredCookie is not null;
     }
 
     public string Folder { get; }
@@ -68,11 +69,41 @@ public sealed class InputJournal : IBatchJournal, IDisposable
         buffer.ResetWrittenCount();
         MemoryPackSerializer.Serialize(buffer, entry);
         Interlocked.Increment(ref appended);
-        return buffer.WrittenCount <= MaxEntryBytes ? log.Enqueue(buffer.WrittenSpan) : AppendInParts(buffer.WrittenSpan);
+        return buffer.WrittenCount <= MaxEntryBytes ? Enqueue(buffer) : AppendInParts(buffer.WrittenSpan);
     }
 
     /// <summary>The largest entry written whole; a larger one is split (a log entry must fit in one 4 MB page).</summary>
     internal const int MaxEntryBytes = 1 << 20;
+
+    /// <summary>Every entry ends with the XxHash3 of what precedes it, checked on every read whatever FASTER checks.</summary>
+    internal const int ChecksumBytes = sizeof(ulong);
+
+    /// <summary>The journal's segment files are 1 GB (2^30 bytes): an address names a file and an offset in it.</summary>
+    private const int SegmentSizeBits = 30;
+
+    /// <summary>Seals a serialized entry with its checksum and enqueues it.</summary>
+    private long Enqueue(System.Buffers.ArrayBufferWriter<byte> buffer)
+    {
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(buffer.GetSpan(ChecksumBytes), System.IO.Hashing.XxHash3.HashToUInt64(buffer.WrittenSpan));
+        buffer.Advance(ChecksumBytes);
+        return log.Enqueue(buffer.WrittenSpan);
+    }
+
+    /// <summary>The entry's bytes without its checksum, or false when they do not match it.</summary>
+    internal static bool TryUnseal(byte[] sealedEntry, out ReadOnlySpan<byte> entry)
+    {
+        entry = default;
+        if (sealedEntry.Length <= ChecksumBytes)
+        {
+            return false;
+        }
+        entry = sealedEntry.AsSpan(0, sealedEntry.Length - ChecksumBytes);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(sealedEntry.AsSpan(entry.Length)) == System.IO.Hashing.XxHash3.HashToUInt64(entry);
+    }
+
+    /// <summary>Where an address lies on disk: the segment file and the offset in it, for messages a person acts on.</summary>
+    public string Locate(long address) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Path.Combine(Folder, "journal.log." + (address >> SegmentSizeBits))} at offset {address & ((1L << SegmentSizeBits) - 1)}");
 
     /// <summary>Writes a serialized entry as parts of one group, in order; returns the address of the last.</summary>
     private long AppendInParts(ReadOnlySpan<byte> whole)
@@ -80,10 +111,13 @@ public sealed class InputJournal : IBatchJournal, IDisposable
         var group = Random.Shared.NextInt64(1, long.MaxValue);
         var count = (whole.Length + MaxEntryBytes - 1) / MaxEntryBytes;
         var address = 0L;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(MaxEntryBytes + 256);
         for (var i = 0; i < count; i++)
         {
             var part = whole.Slice(i * MaxEntryBytes, Math.Min(MaxEntryBytes, whole.Length - (i * MaxEntryBytes)));
-            address = log.Enqueue(MemoryPackSerializer.Serialize(new JournalEntry { Kind = JournalEntryKind.Part, PartGroup = group, PartIndex = i, PartCount = count, Payload = part.ToArray() }));
+            buffer.ResetWrittenCount();
+            MemoryPackSerializer.Serialize(buffer, new JournalEntry { Kind = JournalEntryKind.Part, PartGroup = group, PartIndex = i, PartCount = count, Payload = part.ToArray() });
+            address = Enqueue(buffer);
         }
         return address;
     }
@@ -212,21 +246,13 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             }
             catch (Exception e) when (e is not InvalidDataException)
             {
-                throw new InvalidDataException($"journal {Folder}: entry after address {iterator.CompletedUntilAddress} is damaged ({e.Message})", e);
+                throw new InvalidDataException($"journal entry after {Locate(iterator.CompletedUntilAddress)} is damaged ({e.Message})", e);
             }
-            JournalEntry? entry;
-            try
+            if (!TryUnseal(bytes!, out var sealedPayload))
             {
-                entry = MemoryPackSerializer.Deserialize<JournalEntry>(bytes);
+                throw new InvalidDataException($"journal entry in {Locate(address)} does not match its checksum: it is damaged");
             }
-            catch (MemoryPackSerializationException e)
-            {
-                throw new InvalidDataException($"journal {Folder}: entry at address {address} does not decode ({e.Message})", e);
-            }
-            if (entry is null)
-            {
-                throw new InvalidDataException($"journal {Folder}: entry at address {address} is empty");
-            }
+            JournalEntry? entry = Decode(sealedPayload, address);
             if (entry.Kind == JournalEntryKind.Part)
             {
                 entry = JoinPart(groups, entry, address);
@@ -241,7 +267,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
         {
             // FASTER stops quietly where the file no longer holds what its commit record promised (a truncated or
             // zeroed tail): committed inputs are missing, and that must never pass unnoticed.
-            throw new InvalidDataException($"journal {Folder}: committed up to address {end}, but readable only up to {iterator.NextAddress}: its tail is damaged or missing");
+            throw new InvalidDataException($"journal committed up to address {end}, but readable only up to {Locate(iterator.NextAddress)}: its tail is damaged or missing");
         }
     }
 
@@ -270,13 +296,19 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             p.CopyTo(whole, at);
             at += p.Length;
         }
+        return Decode(whole, address);
+    }
+
+    /// <summary>Decodes an entry whose checksum matched; anything that still does not decode is damage, never a crash.</summary>
+    private JournalEntry Decode(ReadOnlySpan<byte> bytes, long address)
+    {
         try
         {
-            return MemoryPackSerializer.Deserialize<JournalEntry>(whole) ?? throw new InvalidDataException($"journal {Folder}: the entry split into parts ending at address {address} is empty");
+            return MemoryPackSerializer.Deserialize<JournalEntry>(bytes) ?? throw new InvalidDataException($"journal entry in {Locate(address)} is empty");
         }
-        catch (MemoryPackSerializationException e)
+        catch (Exception e) when (e is not InvalidDataException)
         {
-            throw new InvalidDataException($"journal {Folder}: the entry split into parts ending at address {address} does not decode ({e.Message})", e);
+            throw new InvalidDataException($"journal entry in {Locate(address)} does not decode ({e.Message})", e);
         }
     }
 
@@ -288,6 +320,16 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             log.TruncateUntil(address);
             Commit();
         }
+    }
+
+    /// <summary>Whether a commit record was found when the journal opened (false for a journal never committed).</summary>
+    public bool HasCommit { get; }
+
+    /// <summary>Closes without committing: a damaged journal is set aside exactly as it was found.</summary>
+    internal void Abandon()
+    {
+        log.Dispose();
+        device.Dispose();
     }
 
     public void Dispose()

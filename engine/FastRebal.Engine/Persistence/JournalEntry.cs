@@ -27,6 +27,9 @@ public enum JournalEntryKind : byte
     /// the reader joins the parts of a group and yields the entry where its last part lies.
     /// </summary>
     Part,
+
+    /// <summary>The folder's first start: committed before the folder names its book, so a journal that has lost every commit record is told from a new one.</summary>
+    Opened,
 }
 
 /// <summary>

@@ -244,13 +244,17 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             ResumeAudit();
         }
         // A durable engine with state on disk continues from it (the journal holds the day's opening already).
-        if (Durability?.Recover() is not { Recovered: true } recovery)
+        var recovery = Durability?.Recover();
+        if (recovery is not { Recovered: true })
         {
             Evaluation.Open(feed.Now);
         }
-        else if (recovery.JournalError is { } damage)
+        if (recovery?.Damage is { } damage)
         {
-            KillSwitch.Engage("engine", $"recovery stopped at a damaged journal entry; review before trading: {damage}", recovery.LastSequence, DateTimeOffset.UtcNow);
+            // Fail closed: nothing trades on a state that stopped short until a person has looked. The checkpoint
+            // puts the damage behind the next start, which then resumes from here with the switch still engaged.
+            KillSwitch.Engage("engine", $"recovery stopped at damaged state; review before trading: {damage}", recovery.LastSequence, DateTimeOffset.UtcNow);
+            Durability!.CheckpointStopped();
         }
         if (Options.Audit is { } chain)
         {
@@ -324,9 +328,9 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             return durable.CheckpointStopped();
         }
         var recovery = RecoverStopped();
-        if (recovery.JournalError is { } damage)
+        if (recovery.Damage is { } damage)
         {
-            throw new InvalidDataException($"not checkpointing: {damage}");
+            throw new StateDamageException($"not checkpointing a state that stopped short: {damage}. `fastrebal run` on this folder continues from the last good state with the kill switch engaged.");
         }
         return durable.CheckpointStopped();
     }

@@ -537,7 +537,19 @@ public sealed class EvaluationStage
         }
         if (sequence != entry.Sequence)
         {
-            throw new InvalidOperationException($"journal replay out of step: entry {entry.Sequence} replayed as batch {sequence}");
+            throw new InvalidDataException($"journal replay out of step: entry {entry.Sequence} replayed as batch {sequence}");
+        }
+    }
+
+    /// <summary>
+    /// After recovery stopped at damage: the next batch is numbered after every batch the journal says it held, so no
+    /// order id of a batch lost to the damage (perhaps already sent) is ever used again.
+    /// </summary>
+    internal void NumberAfter(long batch)
+    {
+        if (batch > sequence)
+        {
+            Volatile.Write(ref sequence, batch);
         }
     }
 

@@ -71,6 +71,7 @@ public sealed class IngestLoop
     private volatile bool snapshotRequested;
     private long snapshotAddress = -1;
     private long snapshotCursor;
+    private Persistence.VerifierImage? snapshotImage;
 
     /// <summary>
     /// Continues after a recovery: ticks up to <paramref name="afterPosition"/> are already in the journal and are
@@ -103,11 +104,12 @@ public sealed class IngestLoop
         snapshotRequested = true;
     }
 
-    /// <summary>The journal address of the requested verifier state and the price ring's cursor when it was taken, once written.</summary>
-    internal bool TryGetVerifierSnapshot(out long address, out long ringCursor)
+    /// <summary>The requested verifier state, its journal address and the price ring's cursor when it was taken, once written.</summary>
+    internal bool TryGetVerifierSnapshot(out long address, out long ringCursor, out Persistence.VerifierImage image)
     {
         address = Volatile.Read(ref snapshotAddress);
         ringCursor = Volatile.Read(ref snapshotCursor);
+        image = Volatile.Read(ref snapshotImage)!;
         return address >= 0;
     }
 
@@ -282,7 +284,9 @@ public sealed class IngestLoop
             return;
         }
         snapshotRequested = false;
-        var address = Journal.Append(new Persistence.JournalEntry { Kind = Persistence.JournalEntryKind.VerifierState, Verifier = CaptureVerifier() });
+        var image = CaptureVerifier();
+        var address = Journal.Append(new Persistence.JournalEntry { Kind = Persistence.JournalEntryKind.VerifierState, Verifier = image });
+        Volatile.Write(ref snapshotImage, image);
         Volatile.Write(ref snapshotCursor, ring.Cursor.Value);
         Volatile.Write(ref snapshotAddress, address);
     }

@@ -166,8 +166,8 @@ public sealed class CrashRecoveryTests : IDisposable
 
         var finished = ChildRun.Run(Durable("truncated"));
 
-        Assert.Equal(0, finished.ExitCode);
-        Assert.Matches(@"its last commit recorded batch \d+, but only batches up to \d+ could be read", finished.Output);
+        Assert.Equal(3, finished.ExitCode);
+        Assert.Matches(@"recovery: damage: .*names batch \d+, but its entries end at batch \d+", finished.Output);
         Assert.Contains("entries are missing from its tail", finished.Output);
         Assert.Matches(@"kill switch\s+ENGAGED", finished.Output);
     }
