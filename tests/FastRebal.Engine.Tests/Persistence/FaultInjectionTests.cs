@@ -42,21 +42,25 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
     }
 
     [Theory]
-    [InlineData(DamagedFolders.NoCheckpoint, "deleted")]
-    [InlineData(DamagedFolders.NoCheckpoint, "emptied")]
-    [InlineData(DamagedFolders.NoCheckpoint, "garbled:2101")]
-    [InlineData(DamagedFolders.Checkpointed, "deleted")]
-    [InlineData(DamagedFolders.Checkpointed, "garbled:2201")]
+    [InlineData(DamagedFolders.NoCheckpoint, "newest-deleted")]
+    [InlineData(DamagedFolders.NoCheckpoint, "all-deleted")]
+    [InlineData(DamagedFolders.NoCheckpoint, "newest-emptied")]
+    [InlineData(DamagedFolders.NoCheckpoint, "newest-garbled:2101")]
+    [InlineData(DamagedFolders.Checkpointed, "all-deleted")]
+    [InlineData(DamagedFolders.Checkpointed, "newest-garbled:2201")]
     public void Damaged_journal_commit_metadata_recovers_exactly_or_stops_naming_it(string kind, string damage)
     {
         var run = folders.Copy(kind, $"commits-{kind}-{damage.Replace(':', '-')}");
-        var commit = Directory.GetFiles(Path.Combine(run.State, "journal", "log-commits")).Single();
+        // FASTER keeps the commit record before the newest (commit.N.0, commit.N+1.0) until the next one is written.
+        var commits = Directory.GetFiles(Path.Combine(run.State, "journal", "log-commits")).OrderBy(CommitNumber).ToList();
+        var newest = commits[^1];
         var what = damage switch
         {
-            "deleted" => Delete(commit),
-            "emptied" => Cut(commit, 0),
+            "newest-deleted" => Delete(newest),
+            "all-deleted" => string.Join(", ", commits.Select(Delete)),
+            "newest-emptied" => Cut(newest, 0),
             // The commit record is a few dozen bytes at the head of a 512-byte sector; the rest is padding.
-            _ => $"1 byte XORed at offset {Flip(commit, new Random(Seed(damage)), 0, 64, 1)} of {commit} (seed {Seed(damage)})",
+            _ => $"1 byte XORed at offset {Flip(newest, new Random(Seed(damage)), 0, 64, 1)} of {newest} (seed {Seed(damage)})",
         };
 
         AssertExactOrStopped(run, folders.Start(run), what, Path.Combine("journal", "log-commits"));
@@ -207,14 +211,14 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
             AssertExact(run, next, what);
             var verified = FastRebal.Engine.Audit.FileAuditStore.VerifyFiles(run.Audit);
             Assert.True(verified.Intact, $"{what}: the run went on, but its chain does not verify: {verified.Message}");
-            Assert.True(DamagedFolders.ReferenceAudit.Value.SequenceEqual(DamagedFolders.AuditEntries(run.Audit)), $"{what}: the run went on, but its trail differs from the uninterrupted run's");
+            Assert.True(run.Reference.Audit!.SequenceEqual(DamagedFolders.AuditEntries(run.Audit)), $"{what}: the run went on, but its trail differs from the uninterrupted run's");
             return;
         }
         // A broken chain is refused before anything runs: it names the file, and nothing is appended to it.
         Assert.True(next.ExitCode is 2 or StateDamage, $"{what}: exit code {next.ExitCode}:\n{next.Output}");
         Assert.Contains(run.Audit, next.Output);
-        Assert.True(next.Output.Contains("audit chain is broken", StringComparison.Ordinal) || next.Output.Contains("not an audit seal", StringComparison.Ordinal),
-            $"{what}: refused without saying the chain is broken:\n{next.Output}");
+        Assert.True(next.Output.Contains("audit chain is broken", StringComparison.Ordinal) || next.Output.Contains(path + ":", StringComparison.Ordinal),
+            $"{what}: refused without saying the chain is broken or naming {path}:\n{next.Output}");
         Assert.Equal(before, File.ReadAllBytes(run.Audit));
     }
 
@@ -266,19 +270,22 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
             return;
         }
         Assert.True(finished.ExitCode == StateDamage, $"{what}: exit code {finished.ExitCode}, expected 0 (the same state) or {StateDamage} (damage found):\n{finished.Output}");
-        var damage = finished.Output.Split('\n').FirstOrDefault(l => l.Contains("recovery: damage:", StringComparison.Ordinal));
-        Assert.True(damage is not null, $"{what}: exit code {StateDamage} without a 'recovery: damage:' line:\n{finished.Output}");
-        Assert.True(damage.Contains(names, StringComparison.Ordinal), $"{what}: the damage line does not name {names}: {damage}");
-        Assert.True(LastGoodBatch().IsMatch(damage), $"{what}: the damage line does not name the last good batch: {damage}");
+        // Either the run went on from the last good point ("recovery: damage: ... batch N"), or nothing could be rebuilt.
+        var lines = finished.Output.Split('\n');
+        var damage = lines.FirstOrDefault(l => l.Contains("recovery: damage:", StringComparison.Ordinal));
+        var refusal = lines.FirstOrDefault(l => l.StartsWith("fastrebal: state damage:", StringComparison.Ordinal));
+        Assert.True(damage is not null || refusal is not null, $"{what}: exit code {StateDamage} without a 'recovery: damage:' or 'fastrebal: state damage:' line:\n{finished.Output}");
+        Assert.True((damage ?? refusal)!.Contains(names, StringComparison.Ordinal), $"{what}: the damage line does not name {names}: {damage ?? refusal}");
+        Assert.True(damage is null || LastGoodBatch().IsMatch(damage), $"{what}: the damage line does not name the last good batch: {damage}");
         // The run stopped at the last good point: every order it sent is one the uninterrupted run sent.
         var sent = File.Exists(run.Blotter) ? File.ReadAllLines(run.Blotter).Where(l => l.StartsWith("new,", StringComparison.Ordinal)) : [];
-        var reference = DamagedFolders.Reference.Value.Blotter.Where(l => l.StartsWith("new,", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        var reference = run.Reference.Blotter.Where(l => l.StartsWith("new,", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
         Assert.All(sent, line => Assert.True(reference.Contains(line), $"{what}: an order the uninterrupted run never sent: {line}"));
     }
 
     private static void AssertExact(DamagedFolders.Run run, ChildRun.Result finished, string what)
     {
-        var reference = DamagedFolders.Reference.Value;
+        var reference = run.Reference;
         Assert.True(finished.Digest == reference.Digest, $"{what}: exit code 0 with a different state (digest {finished.Digest}, expected {reference.Digest}):\n{finished.Output}");
         var blotter = File.ReadAllLines(run.Blotter);
         Assert.True(reference.Blotter.SequenceEqual(blotter), $"{what}: exit code 0 with a different blotter ({blotter.Length} lines, expected {reference.Blotter.Length}):\n{finished.Output}");
@@ -296,6 +303,8 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
 
     [GeneratedRegex(@"\bbatch \d+")]
     private static partial Regex LastGoodBatch();
+
+    private static long CommitNumber(string path) => long.Parse(Path.GetFileName(path).Split('.')[1], System.Globalization.CultureInfo.InvariantCulture);
 
     private static int Seed(string damage) => int.Parse(damage[(damage.IndexOf(':', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture);
 
@@ -375,7 +384,7 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
 
 /// <summary>
 /// The folders the fault cases start from, each made once by a crashed run of <see cref="ChildRun.Firm"/>, and the
-/// run never interrupted they are compared with.
+/// runs never interrupted they are compared with.
 /// </summary>
 public sealed class DamagedFolders : IDisposable
 {
@@ -385,56 +394,60 @@ public sealed class DamagedFolders : IDisposable
     /// <summary>Killed at batch 120 with a checkpoint every 0.1 s: three or four checkpoints and the journal after the oldest.</summary>
     public const string Checkpointed = "checkpointed";
 
-    /// <summary>With the audit chain, stopped cleanly part of the way (so the chain has its seal), a checkpoint every 0.1 s.</summary>
+    /// <summary>
+    /// The first quarter only (the chain of a whole year is tens of MB to verify at each case), with the audit chain:
+    /// killed at batch 40, then saved by <c>fastrebal checkpoint</c>, which seals the chain.
+    /// </summary>
     public const string Audited = "audited";
+
+    /// <summary>The firm of <see cref="Audited"/>: <see cref="ChildRun.Firm"/> replayed to the end of March.</summary>
+    private static readonly string[] Quarter = [.. ChildRun.Firm.Select(a => a == "2016-12-31" ? "2016-03-31" : a)];
 
     private readonly string root = Directory.CreateTempSubdirectory("fastrebal-faults-").FullName;
     private readonly Dictionary<string, Run> crashed = [];
 
-    /// <summary>A state folder, the blotter and audit file beside it.</summary>
-    public sealed record Run(string State, string Blotter, string Audit);
+    /// <summary>A state folder, the blotter and audit file beside it, and whether it belongs to the quarter's firm.</summary>
+    public sealed record Run(string State, string Blotter, string Audit, bool IsQuarter)
+    {
+        public string[] Firm => IsQuarter ? Quarter : ChildRun.Firm;
 
-    public static readonly Lazy<(string Digest, string[] Blotter)> Reference = new(() =>
+        /// <summary>What a run never interrupted ends with.</summary>
+        public Uninterrupted Reference => (IsQuarter ? QuarterReference : YearReference).Value;
+    }
+
+    /// <summary>The digest, blotter and audit entries (null when not kept) of a run never interrupted.</summary>
+    public sealed record Uninterrupted(string Digest, string[] Blotter, string[]? Audit);
+
+    private static readonly Lazy<Uninterrupted> YearReference = new(() => RunUninterrupted(ChildRun.Firm, audit: false));
+
+    private static readonly Lazy<Uninterrupted> QuarterReference = new(() => RunUninterrupted(Quarter, audit: true));
+
+    private static Uninterrupted RunUninterrupted(string[] firm, bool audit)
     {
         var dir = Directory.CreateTempSubdirectory("fastrebal-faults-reference-").FullName;
         try
         {
-            var blotter = Path.Combine(dir, "blotter.csv");
-            var run = ChildRun.Run([.. ChildRun.Firm, "--blotter", blotter]);
+            var (blotter, chain) = (Path.Combine(dir, "blotter.csv"), Path.Combine(dir, "audit.jsonl"));
+            var run = ChildRun.Run([.. firm, "--blotter", blotter, .. audit ? new[] { "--audit", chain } : []]);
             Assert.Equal(0, run.ExitCode);
-            return (run.Digest, File.ReadAllLines(blotter));
+            return new(run.Digest, File.ReadAllLines(blotter), audit ? AuditEntries(chain) : null);
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
-    });
+    }
 
-    /// <summary>The audit entries of the run never interrupted, without sequence numbers, hashes and times.</summary>
-    public static readonly Lazy<string[]> ReferenceAudit = new(() =>
-    {
-        var dir = Directory.CreateTempSubdirectory("fastrebal-faults-reference-").FullName;
-        try
-        {
-            var audit = Path.Combine(dir, "audit.jsonl");
-            Assert.Equal(0, ChildRun.Run([.. ChildRun.Firm, "--audit", audit]).ExitCode);
-            return AuditEntries(audit);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    });
-
+    /// <summary>A chain's entries without sequence numbers, hashes and times: what two runs must agree on.</summary>
     public static string[] AuditEntries(string path) => [.. FastRebal.Engine.Audit.FileAuditStore.Read(path).Records
         .Select(r => r.Entry)
         .Select(e => $"{e.Kind}|{e.AccountId}|{e.PolicyVersion}|{e.Rule}|{e.Explanation}|{e.Actor}|{e.InputHash}|{string.Join(";", e.Figures.Select(f => $"{f.Name}={f.Value}"))}")];
 
-    public Run Fresh(string name)
+    public Run Fresh(string name, bool quarter = false)
     {
         var dir = Path.Combine(root, name);
         Directory.CreateDirectory(dir);
-        return new Run(Path.Combine(dir, "state"), Path.Combine(dir, "blotter.csv"), Path.Combine(dir, "audit.jsonl"));
+        return new Run(Path.Combine(dir, "state"), Path.Combine(dir, "blotter.csv"), Path.Combine(dir, "audit.jsonl"), quarter);
     }
 
     /// <summary>A copy of the folder a crashed run of this kind left (the run is made on first use).</summary>
@@ -442,11 +455,13 @@ public sealed class DamagedFolders : IDisposable
     {
         if (!crashed.TryGetValue(kind, out var source))
         {
-            source = Fresh("crashed-" + kind);
+            source = Fresh("crashed-" + kind, quarter: kind == Audited);
             if (kind == Audited)
             {
-                var run = Start(source, "--checkpoint-interval", "00:00:00.1", "--audit", source.Audit, "--duration", "00:00:01");
-                Assert.True(run.ExitCode == 0 && File.Exists(source.Audit + ".seal"), $"the {kind} run should have stopped cleanly with a sealed chain:\n{run.Output}");
+                var run = StartCrashing(source, "journal-appended:40", "--checkpoint-interval", "00:00:00.1", "--audit", source.Audit);
+                Assert.True(run.Killed, $"the {kind} run should have died at batch 40:\n{run.Output}");
+                var saved = ChildRun.Run([.. source.Firm.Select(a => a == "run" ? "checkpoint" : a).Where(a => a != "--digest"), "--blotter", source.Blotter, "--state", source.State, "--audit", source.Audit]);
+                Assert.True(saved.ExitCode == 0 && File.Exists(source.Audit + ".seal"), $"the checkpoint command should have saved the {kind} state and sealed its chain:\n{saved.Output}");
             }
             else
             {
@@ -455,18 +470,18 @@ public sealed class DamagedFolders : IDisposable
             }
             crashed[kind] = source;
         }
-        var copy = Fresh(name);
+        var copy = Fresh(name, source.IsQuarter);
         FaultInjectionTests.CopyDirectory(Path.GetDirectoryName(source.State)!, Path.GetDirectoryName(copy.State)!);
         return copy;
     }
 
     /// <summary>Runs the firm on a folder to the end.</summary>
     internal ChildRun.Result Start(Run run, params string[] extra) =>
-        ChildRun.Run([.. ChildRun.Firm, "--blotter", run.Blotter, "--state", run.State, .. extra]);
+        ChildRun.Run([.. run.Firm, "--blotter", run.Blotter, "--state", run.State, .. extra]);
 
     /// <summary>Runs the firm on a folder until it kills itself at <paramref name="crashAt"/>.</summary>
     internal ChildRun.Result StartCrashing(Run run, string crashAt, params string[] extra) =>
-        ChildRun.Run([.. ChildRun.Firm, "--blotter", run.Blotter, "--state", run.State, .. extra], crashAt: crashAt);
+        ChildRun.Run([.. run.Firm, "--blotter", run.Blotter, "--state", run.State, .. extra], crashAt: crashAt);
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 }
