@@ -196,32 +196,32 @@ public class PipelineBenchmarks
         public long Ingest(SourceTick[] quotes, PublishPrice publish)
         {
             var published = 0L;
-            // Read by chunks as the ingestion thread does; a durable engine journals each chunk before verifying it.
+            // Read by chunks as the ingestion thread does; a durable engine journals what each chunk's verification
+            // changed before it publishes any of it.
             for (var from = 0; from < quotes.Length; from += ReadChunk)
             {
                 var to = Math.Min(quotes.Length, from + ReadChunk);
-                // The feed copies into the ingestion thread's read buffer, which the journal takes as it is.
                 quotes.AsSpan(from, to - from).CopyTo(readBuffer);
-                Journal?.AppendTicks(from + 1, to - from == ReadChunk ? readBuffer : readBuffer[..(to - from)]);
-                published += Verify(readBuffer.AsSpan(0, to - from), publish);
+                verifiedNow.Clear();
+                foreach (var quote in readBuffer.AsSpan(0, to - from))
+                {
+                    var verdict = verifier.Offer(quote);
+                    if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
+                    {
+                        verifiedNow.Add(new PriceEvent { Instrument = quote.Instrument, Price = verdict.Price, MarketTime = quote.Timestamp, ReceivedAt = System.Diagnostics.Stopwatch.GetTimestamp() });
+                    }
+                }
+                Journal?.AppendVerified(from + 1, to - from, readBuffer[to - from - 1].Timestamp / TimeSpan.TicksPerDay, verifier.TakeDelta(), verifiedNow);
+                foreach (var e in verifiedNow)
+                {
+                    publish(e);
+                }
+                published += verifiedNow.Count;
             }
             return published;
         }
 
-        private long Verify(ReadOnlySpan<SourceTick> quotes, PublishPrice publish)
-        {
-            var published = 0L;
-            foreach (var quote in quotes)
-            {
-                var verdict = verifier.Offer(quote);
-                if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
-                {
-                    publish(new PriceEvent { Instrument = quote.Instrument, Price = verdict.Price, MarketTime = quote.Timestamp, ReceivedAt = System.Diagnostics.Stopwatch.GetTimestamp() });
-                    published++;
-                }
-            }
-            return published;
-        }
+        private readonly List<PriceEvent> verifiedNow = [];
     }
 
     private sealed class RedirectablePublisher : IOrderPublisher

@@ -55,10 +55,11 @@ public static class RunCommand
         var parallelSweep = new Option<bool>("--parallel-sweep") { Description = "Sweep on both cores: a second thread takes chunks of every slice, a busy feed's rolling slices included" };
         var state = new Option<string?>("--state") { Description = "Journal every input and checkpoint the state in this folder; a run finding state there recovers it and continues (needs the same firm and feed options)", Required = checkpointOnly };
         var checkpointInterval = new Option<TimeSpan>("--checkpoint-interval") { Description = "With --state: wall-clock time between checkpoints", DefaultValueFactory = _ => TimeSpan.FromMinutes(1) };
+        var checkpointSize = new Option<int>("--checkpoint-journal-mb") { Description = "With --state: also checkpoint once the journal has grown this many MB since the last checkpoint (0 = by time only)", DefaultValueFactory = _ => 64 };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
         var command = new Command(name, description)
         {
-            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, digest,
+            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, digest,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
@@ -67,6 +68,7 @@ public static class RunCommand
         {
             State = parse.GetValue(state),
             CheckpointInterval = parse.GetValue(checkpointInterval),
+            CheckpointJournalMegabytes = parse.GetValue(checkpointSize),
             Digest = parse.GetValue(digest),
             CheckpointOnly = checkpointOnly,
         })));
@@ -78,6 +80,8 @@ public static class RunCommand
         string? Blotter, string? KillSwitchFile, string? Audit, bool ParallelSweep, bool Json)
     {
         public string? State { get; init; }
+
+        public int CheckpointJournalMegabytes { get; init; } = 64;
 
         public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
 
@@ -143,7 +147,7 @@ public static class RunCommand
             Lockstep = replay && settings.Speed == 0,
             ParallelSweep = settings.ParallelSweep,
             Durability = settings.State is { } folder
-                ? new DurabilityOptions { Directory = folder, CheckpointInterval = settings.CheckpointInterval, Log = line => progress.Step(line) }
+                ? new DurabilityOptions { Directory = folder, CheckpointInterval = settings.CheckpointInterval, CheckpointJournalBytes = (long)settings.CheckpointJournalMegabytes << 20, Log = line => progress.Step(line) }
                 : null,
             // A daily replay and a quiet probe market keep the daily staleness limit; a random feed quotes everything constantly.
             Verification = replay || probe
@@ -155,6 +159,10 @@ public static class RunCommand
         if (settings.CheckpointInterval <= TimeSpan.Zero)
         {
             throw new UsageException($"--checkpoint-interval must be positive (got {settings.CheckpointInterval})");
+        }
+        if (settings.CheckpointJournalMegabytes < 0)
+        {
+            throw new UsageException($"--checkpoint-journal-mb must be 0 (by time only) or more (got {settings.CheckpointJournalMegabytes})");
         }
         var engine = new EngineHost(book, feed, sink, options);
         if (settings.CheckpointOnly)
@@ -327,7 +335,7 @@ public sealed record RunFigures(
     {
         var c = CultureInfo.InvariantCulture;
         o.WriteLine(string.Create(c, $"live pipeline: {Accounts:N0} accounts, {Feed}, {Seconds:0.0} s"));
-        o.WriteLine(string.Create(c, $"  ticks read              {TicksRead,14:N0}   {TicksPerSecond,12:N0} /s   ({VerifiedPriceChanges:N0} verified price changes, {TicksRejected:N0} rejected, {FrozenInstruments} instruments frozen at the end)"));
+        o.WriteLine(string.Create(c, $"  ticks read              {TicksRead,14:N0}   {TicksPerSecond,12:N0} /s   ({VerifiedPriceChanges:N0} verified price changes published, {TicksRejected:N0} rejected, {FrozenInstruments} instruments frozen at the end)"));
         foreach (var line in FrozenBecause)
         {
             o.WriteLine($"    frozen {line}");

@@ -87,6 +87,10 @@ public sealed class PriceVerifier
     private long verifiedCount;
     private long offered;
 
+    /// <summary>Instruments whose state an offer changed since the last <see cref="TakeDelta"/>, each once.</summary>
+    private readonly bool[] touched;
+    private readonly List<int> touchedList = [];
+
     public PriceVerifier(InstrumentTable instruments, int sources, VerificationPolicy? policy = null)
     {
         this.policy = policy ?? new VerificationPolicy();
@@ -112,6 +116,7 @@ public sealed class PriceVerifier
         Array.Fill(freeze, (byte)FreezeReason.NoPrice);
         jumpCandidate = new double[count];
         jumpConfirmations = new int[count];
+        touched = new bool[count];
     }
 
     public int InstrumentCount => verified.Length;
@@ -177,6 +182,67 @@ public sealed class PriceVerifier
         image.JumpConfirmations.CopyTo(jumpConfirmations, 0);
     }
 
+    /// <summary>
+    /// The state of every instrument offers changed since the last call, and forgets them: journaled after each read
+    /// of the feed, it rebuilds the verifier exactly (<see cref="Apply"/>) without journaling every raw quote.
+    /// </summary>
+    internal Persistence.VerifierDelta TakeDelta()
+    {
+        var n = touchedList.Count;
+        var delta = new Persistence.VerifierDelta
+        {
+            Instruments = new int[n],
+            Quote = new double[n * sources],
+            QuoteTime = new long[n * sources],
+            Verified = new double[n],
+            VerifiedTime = new long[n],
+            Freeze = new byte[n],
+            JumpCandidate = new double[n],
+            JumpConfirmations = new int[n],
+        };
+        for (var k = 0; k < n; k++)
+        {
+            var i = touchedList[k];
+            touched[i] = false;
+            delta.Instruments[k] = i;
+            quote.AsSpan(i * sources, sources).CopyTo(delta.Quote.AsSpan(k * sources));
+            quoteTime.AsSpan(i * sources, sources).CopyTo(delta.QuoteTime.AsSpan(k * sources));
+            delta.Verified[k] = verified[i];
+            delta.VerifiedTime[k] = verifiedTime[i];
+            delta.Freeze[k] = freeze[i];
+            delta.JumpCandidate[k] = jumpCandidate[i];
+            delta.JumpConfirmations[k] = jumpConfirmations[i];
+        }
+        touchedList.Clear();
+        return delta;
+    }
+
+    /// <summary>Puts back the instruments a journaled <see cref="TakeDelta"/> holds (recovery, before ingestion starts).</summary>
+    internal void Apply(Persistence.VerifierDelta delta)
+    {
+        var n = delta.Instruments.Length;
+        if (delta.Quote.Length != n * sources || delta.QuoteTime.Length != n * sources || delta.Verified.Length != n || delta.VerifiedTime.Length != n
+            || delta.Freeze.Length != n || delta.JumpCandidate.Length != n || delta.JumpConfirmations.Length != n)
+        {
+            throw new InvalidDataException($"a journaled verifier change does not fit {sources} source(s) for {n} instrument(s)");
+        }
+        for (var k = 0; k < n; k++)
+        {
+            var i = delta.Instruments[k];
+            if ((uint)i >= (uint)verified.Length)
+            {
+                throw new InvalidDataException($"a journaled verifier change names instrument {i}; this engine has {verified.Length}");
+            }
+            delta.Quote.AsSpan(k * sources, sources).CopyTo(quote.AsSpan(i * sources));
+            delta.QuoteTime.AsSpan(k * sources, sources).CopyTo(quoteTime.AsSpan(i * sources));
+            verified[i] = delta.Verified[k];
+            verifiedTime[i] = delta.VerifiedTime[k];
+            freeze[i] = delta.Freeze[k];
+            jumpCandidate[i] = delta.JumpCandidate[k];
+            jumpConfirmations[i] = delta.JumpConfirmations[k];
+        }
+    }
+
     /// <summary>Takes one quote and returns what became of it.</summary>
     public TickVerdict Offer(in SourceTick tick)
     {
@@ -199,6 +265,11 @@ public sealed class PriceVerifier
         }
 
         var i = tick.Instrument;
+        if (!touched[i])
+        {
+            touched[i] = true;
+            touchedList.Add(i);
+        }
         var row = i * sources;
         quote[row + tick.Source] = tick.Price;
         quoteTime[row + tick.Source] = tick.Timestamp;

@@ -17,6 +17,12 @@ public sealed record DurabilityOptions
     /// <summary>Wall-clock time between scheduled checkpoints.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Journal bytes written since the last checkpoint that call for the next one, whatever the time: a busy feed's
+    /// journal, and so the replay a recovery faces, stays bounded. 0 turns it off.
+    /// </summary>
+    public long CheckpointJournalBytes { get; init; } = 64L << 20;
+
     /// <summary>Checkpoints kept; older ones are deleted, and the journal before the oldest kept one is dropped.</summary>
     public int CheckpointsToKeep { get; init; } = 3;
 
@@ -69,6 +75,9 @@ public sealed class EngineDurability : IDisposable
     private readonly DurabilityOptions options;
     private readonly string truncatedMarker;
     private EngineParts? parts;
+
+    /// <summary>Where in the journal the newest checkpoint resumes: the journal grows from here until the next.</summary>
+    private long checkpointedAt;
     private Timer? timer;
     private volatile TaskCompletionSource<CheckpointInfo>? requested;
     private int writing;
@@ -174,6 +183,13 @@ public sealed class EngineDurability : IDisposable
     {
         var engine = parts!;
         var request = requested;
+        if (request is null && options.CheckpointJournalBytes > 0 && Volatile.Read(ref writing) == 0
+            && Journal.TailAddress - Volatile.Read(ref checkpointedAt) >= options.CheckpointJournalBytes)
+        {
+            // The checkpoint is cut at a later batch end, once ingestion has journaled the verifier's state.
+            _ = RequestCheckpoint();
+            return;
+        }
         if (request is null || Volatile.Read(ref writing) == 1
             || !engine.Ingest.TryGetVerifierSnapshot(out var address, out var cursor, out var verifier) || engine.Evaluation.LastRingSequence < cursor)
         {
@@ -215,6 +231,8 @@ public sealed class EngineDurability : IDisposable
     {
         var engine = parts ?? throw new InvalidOperationException("the engine was never attached");
         SpinWait.SpinUntil(() => Volatile.Read(ref writing) == 0);
+        // A start that opened the day before its first checkpoint: the order stage forms the opening's blocks first.
+        SpinWait.SpinUntil(engine.OrdersIdle);
         var verifier = engine.Ingest.CaptureVerifier();
         var address = Journal.Append(new JournalEntry { Kind = JournalEntryKind.VerifierState, Verifier = verifier });
         Journal.Commit();
@@ -286,6 +304,7 @@ public sealed class EngineDurability : IDisposable
             Journal.TruncateUntil(oldest.ReplayFrom);
         }
         LastCheckpoint = info;
+        Volatile.Write(ref checkpointedAt, info.ReplayFrom);
         options.Log?.Invoke(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"checkpoint {info.Token}: batch {info.Sequence}, {image.AccountCount} accounts, {bytes.Sum(b => (long)(b?.Length ?? 0)) / 1e6:0.0} MB of accounts ({policies.Count(p => p is not null)} policy chunks rewritten), {image.Orders.Blocks.Length} blocks and {image.Orders.Children.Length} child orders open; serialized {serialized.TotalMilliseconds:0} ms, stored {(saved - serialized).TotalMilliseconds:0} ms, pruned {(Stopwatch.GetElapsedTime(started) - saved).TotalMilliseconds:0} ms; journal from {info.ReplayFrom}"));
         return info;
@@ -356,17 +375,8 @@ public sealed class EngineDurability : IDisposable
                 skipped++;
                 unusable.Add(checkpoint);
                 options.Log?.Invoke(checkpoint.Sequence == long.MinValue
-                    ? $"recovery: checkpoint {checkpoint.Token}, which the catalog does not list, does not load: {e.Message}; a crash while it was written leaves one such"
-                    : $"recovery: checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}) is damaged: {e.Message}; falling back to the one before it");
-            }
-        }
-        if (image is not null)
-        {
-            // Offered once: a checkpoint that does not load is removed, so no later start trips over it again.
-            foreach (var bad in unusable)
-            {
-                Store.Remove(bad);
-                options.Log?.Invoke($"recovery: removed checkpoint {bad.Token}, which does not load");
+                    ? $"recovery: checkpoint {checkpoint.Token}, not in the catalog, does not load: {e.Message}; a crash while it was written leaves one such"
+                    : $"recovery: {checkpoint.Name} is damaged: {e.Message}; falling back to the one before it");
             }
         }
         if (image is not null && image.BookFingerprint != fingerprint)
@@ -387,6 +397,7 @@ public sealed class EngineDurability : IDisposable
         var unjournaled = new PendingFills();
         var skipThrough = 0L;
         var from = Journal.BeginAddress;
+        checkpointedAt = image?.ReplayFrom ?? Journal.BeginAddress;
         if (image is not null)
         {
             BookState.Restore(engine.Book, image, chunks, policyChunks);
@@ -431,22 +442,16 @@ public sealed class EngineDurability : IDisposable
                 }
                 switch (entry.Kind)
                 {
-                    case JournalEntryKind.Ticks:
-                        var quotes = entry.Ticks ?? [];
-                        for (var i = 0; i < quotes.Length; i++)
+                    case JournalEntryKind.Verified:
+                        engine.Verifier.Apply(entry.Delta ?? throw new InvalidDataException($"journal entry in {Journal.Locate(address)} holds a verified read without the verifier's changes"));
+                        var stamp = Stopwatch.GetTimestamp();
+                        foreach (var price in entry.Prices ?? [])
                         {
-                            var verdict = engine.Verifier.Offer(quotes[i]);
-                            if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
-                            {
-                                pending.Add(new PriceEvent { Instrument = quotes[i].Instrument, Price = verdict.Price, MarketTime = quotes[i].Timestamp, FeedPosition = entry.FirstPosition + i, ReceivedAt = Stopwatch.GetTimestamp() });
-                            }
+                            pending.Add(price with { ReceivedAt = stamp });
                         }
-                        if (quotes.Length > 0)
-                        {
-                            lastTick = entry.FirstPosition + quotes.Length - 1;
-                            lastDay = quotes[^1].Timestamp / TimeSpan.TicksPerDay;
-                        }
-                        ticks += quotes.Length;
+                        lastTick = entry.FirstPosition + entry.TickCount - 1;
+                        lastDay = entry.LastDay;
+                        ticks += entry.TickCount;
                         break;
                     case JournalEntryKind.StalenessCheck:
                         engine.Verifier.CheckStaleness(entry.Now);
@@ -493,6 +498,12 @@ public sealed class EngineDurability : IDisposable
             damage = $"{damage}. The state is the last good one: batch {engine.Evaluation.Sequence}{(used is null ? "" : $", from checkpoint {used.Token}")}";
             engine.Evaluation.NumberAfter(Journal.CommittedBatch);
             options.Log?.Invoke($"recovery: damage: {damage}");
+        }
+        // Offered once: a checkpoint that does not load is removed, so no later start trips over it again.
+        foreach (var bad in unusable)
+        {
+            Store.Remove(bad);
+            options.Log?.Invoke($"recovery: removed checkpoint {bad.Token}, which does not load");
         }
         unjournaled.Drain(engine.Fills);
         foreach (var fill in unjournaled.InOrder())
@@ -559,9 +570,9 @@ public sealed class EngineDurability : IDisposable
         Exception? failure = null;
         var reader = Task.Run(() =>
         {
+            var block = new List<(JournalEntry Entry, long Address)>(Block);
             try
             {
-                var block = new List<(JournalEntry Entry, long Address)>(Block);
                 foreach (var entry in entries)
                 {
                     block.Add(entry);
@@ -571,7 +582,6 @@ public sealed class EngineDurability : IDisposable
                         block = new List<(JournalEntry Entry, long Address)>(Block);
                     }
                 }
-                queue.Add(block);
             }
             catch (Exception e)
             {
@@ -579,6 +589,8 @@ public sealed class EngineDurability : IDisposable
             }
             finally
             {
+                // What was read whole before a damaged entry is applied too: recovery stops at the last good entry.
+                queue.Add(block);
                 queue.CompleteAdding();
             }
         });

@@ -8,7 +8,12 @@ namespace FastRebal.Engine.Persistence;
 /// <param name="Sequence">The last evaluation batch it includes.</param>
 /// <param name="ReplayFrom">Journal address recovery replays from.</param>
 /// <param name="TakenAt">When it was taken.</param>
-public sealed record CheckpointInfo(Guid Token, long Sequence, long ReplayFrom, DateTimeOffset TakenAt);
+public sealed record CheckpointInfo(Guid Token, long Sequence, long ReplayFrom, DateTimeOffset TakenAt)
+{
+    /// <summary>How messages name it: the catalog's batch, or that the catalog does not list it (its batch is unknown until it loads).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Name => Sequence == long.MinValue ? $"checkpoint {Token} (not in the catalog)" : $"checkpoint {Token} (batch {Sequence})";
+}
 
 /// <summary>
 /// Where checkpoints live. Behind an interface because FASTER is feature-frozen (Tsavorite is its maintained fork):
@@ -188,14 +193,16 @@ public sealed class FasterStateStore : IStateStore
                 catalog.Add(new CheckpointInfo(token, long.MinValue, 0, Directory.GetLastWriteTimeUtc(TokenFolder(token))));
             }
         }
-        return [.. catalog.OrderByDescending(c => c.Sequence).ThenByDescending(c => c.TakenAt)];
+        // Unlisted ones first: the catalog is written right after each checkpoint, so one it lacks is newer than all it
+        // lists (a crash came in between) or half-written; either way it is tried, and kept or removed, first.
+        return [.. catalog.OrderByDescending(c => c.Sequence == long.MinValue).ThenByDescending(c => c.Sequence).ThenByDescending(c => c.TakenAt)];
     }
 
     public (EngineImage Image, AccountChunk[] Chunks, PolicyChunk[] Policies) Load(CheckpointInfo checkpoint)
     {
         if (!Directory.Exists(TokenFolder(checkpoint.Token)))
         {
-            throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): its files are missing");
+            throw new InvalidDataException($"{checkpoint.Name}: its files are missing");
         }
         // Recovery rebuilds the store from the checkpoint: a fresh instance, so a failed attempt leaves nothing behind.
         session.Dispose();
@@ -207,9 +214,11 @@ public sealed class FasterStateStore : IStateStore
         {
             store.Recover(checkpoint.Token);
         }
-        catch (Exception e) when (e is FasterException or IOException or InvalidOperationException or IndexOutOfRangeException or ArgumentException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}) does not recover: {e.Message}", e);
+            // FASTER parses its own metadata with whatever it meets (FormatException, IndexOutOfRange ...): a damaged
+            // checkpoint is a checkpoint that does not load, never a crash.
+            throw new InvalidDataException($"{checkpoint.Name} does not recover: {e.Message}", e);
         }
         if (store.RecoveredCommitCookie is not { Length: > 0 } cookieBytes || Decode<CheckpointCookie>(cookieBytes, $"checkpoint {checkpoint.Token}: commit cookie") is not { } cookie)
         {
@@ -218,12 +227,12 @@ public sealed class FasterStateStore : IStateStore
         var imageBytes = cookie.ImageParts <= 1 ? Get(ImageKey, checkpoint) : [.. Enumerable.Range(0, cookie.ImageParts).SelectMany(p => Get(ImageKey - p, checkpoint))];
         if (Checksum(imageBytes) != cookie.ImageHash)
         {
-            throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): the engine record does not match its hash");
+            throw new InvalidDataException($"{checkpoint.Name}: the engine record does not match its hash");
         }
         var image = Decode<EngineImage>(imageBytes, $"checkpoint {checkpoint.Token}: engine record");
         if (image.ChunkHashes.Length != image.ChunkCount + image.PolicyChunkCount)
         {
-            throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): the engine record lists {image.ChunkHashes.Length} chunk hashes for {image.ChunkCount + image.PolicyChunkCount} chunks");
+            throw new InvalidDataException($"{checkpoint.Name}: the engine record lists {image.ChunkHashes.Length} chunk hashes for {image.ChunkCount + image.PolicyChunkCount} chunks");
         }
         var chunks = new AccountChunk[image.ChunkCount];
         var policies = new PolicyChunk[image.PolicyChunkCount];
@@ -232,7 +241,7 @@ public sealed class FasterStateStore : IStateStore
             var bytes = Get(i + 1, checkpoint);
             if (Checksum(bytes) != image.ChunkHashes[i])
             {
-                throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): chunk record {i + 1} does not match its hash");
+                throw new InvalidDataException($"{checkpoint.Name}: chunk record {i + 1} does not match its hash");
             }
             if (i < chunks.Length)
             {
@@ -244,6 +253,11 @@ public sealed class FasterStateStore : IStateStore
             }
         }
         savedHashes = [.. image.ChunkHashes];
+        if (checkpoint.Sequence == long.MinValue)
+        {
+            // Whole after all (the crash fell between the checkpoint and the catalog): list it under its own batch.
+            WriteCatalog([.. ReadCatalog().Where(c => c.Token != checkpoint.Token), new CheckpointInfo(checkpoint.Token, cookie.Sequence, cookie.ReplayFrom, cookie.TakenAt)]);
+        }
         return (image, chunks, policies);
     }
 
@@ -257,12 +271,13 @@ public sealed class FasterStateStore : IStateStore
 
     public void Prune(int keep)
     {
-        var all = List();
-        foreach (var old in all.Skip(Math.Max(1, keep)))
+        // Called after a save: a checkpoint still unlisted then is older than the one just saved, or was never whole.
+        var listed = List().Where(c => c.Sequence != long.MinValue).ToList();
+        foreach (var old in List().Where(c => c.Sequence == long.MinValue).Concat(listed.Skip(Math.Max(1, keep))))
         {
             checkpoints.Purge(old.Token);
         }
-        WriteCatalog([.. all.Take(Math.Max(1, keep)).Where(c => c.Sequence != long.MinValue)]);
+        WriteCatalog([.. listed.Take(Math.Max(1, keep))]);
     }
 
     public void Dispose()
@@ -326,7 +341,7 @@ public sealed class FasterStateStore : IStateStore
         }
         if (!status.Found || output is null)
         {
-            throw new InvalidDataException($"checkpoint {checkpoint.Token} (batch {checkpoint.Sequence}): record {id} is missing");
+            throw new InvalidDataException($"{checkpoint.Name}: record {id} is missing");
         }
         return output;
     }

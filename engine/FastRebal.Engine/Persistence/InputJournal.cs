@@ -189,8 +189,8 @@ public sealed class InputJournal : IBatchJournal, IDisposable
     /// <summary>The last batch sequence the journal's newest commit record says is on disk (0 for none).</summary>
     public long CommittedBatch => log.RecoveredCookie is { Length: 8 } cookie ? BitConverter.ToInt64(cookie) : 0;
 
-    public long AppendTicks(long firstPosition, SourceTick[] ticks) =>
-        Append(new JournalEntry { Kind = JournalEntryKind.Ticks, FirstPosition = firstPosition, Ticks = ticks });
+    public long AppendVerified(long firstPosition, int tickCount, long lastDay, VerifierDelta delta, List<PriceEvent> prices) =>
+        Append(new JournalEntry { Kind = JournalEntryKind.Verified, FirstPosition = firstPosition, TickCount = tickCount, LastDay = lastDay, Delta = delta, Prices = prices.Count == 0 ? null : [.. prices] });
 
     public void AppendBatch(long sequence, long marketTime, long feedPosition, IReadOnlyList<AccountFill> fills, IReadOnlyList<(ControlCommand? Original, JournaledCommand Resolved)> commands, int sweepLimit = 0)
     {

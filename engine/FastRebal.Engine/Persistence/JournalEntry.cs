@@ -7,7 +7,7 @@ namespace FastRebal.Engine.Persistence;
 /// <summary>What one journal entry records.</summary>
 public enum JournalEntryKind : byte
 {
-    /// <summary>Quotes read from the feed, before verification (the verifier replays them to rebuild its state).</summary>
+    /// <summary>Raw quotes, as builds before <see cref="Verified"/> journaled them; no longer written or read.</summary>
     Ticks,
 
     /// <summary>The ingestion thread's periodic staleness check, at the feed's clock.</summary>
@@ -27,6 +27,13 @@ public enum JournalEntryKind : byte
     /// the reader joins the parts of a group and yields the entry where its last part lies.
     /// </summary>
     Part,
+
+    /// <summary>
+    /// One read of the feed, verified: how many quotes it held, the verifier's state for each instrument they touched
+    /// and the verified price changes, journaled before any of them reaches the book. A busy feed's quotes mostly
+    /// repeat the same instruments, so this is far smaller than the quotes themselves.
+    /// </summary>
+    Verified,
 
     /// <summary>The folder's first start: committed before the folder names its book, so a journal that has lost every commit record is told from a new one.</summary>
     Opened,
@@ -97,6 +104,22 @@ public sealed partial class JournalEntry
     /// <summary>Part: its share of the serialized entry.</summary>
     [MemoryPackOrder(15)]
     public byte[]? Payload { get; set; }
+
+    /// <summary>Verified: how many quotes the read held (from <see cref="FirstPosition"/> on).</summary>
+    [MemoryPackOrder(16)]
+    public int TickCount { get; set; }
+
+    /// <summary>Verified: the trading day (UTC day number) of the read's last quote.</summary>
+    [MemoryPackOrder(17)]
+    public long LastDay { get; set; }
+
+    /// <summary>Verified: the verifier's state for each instrument the read touched.</summary>
+    [MemoryPackOrder(18)]
+    public VerifierDelta? Delta { get; set; }
+
+    /// <summary>Verified: the price changes the read verified, in feed order.</summary>
+    [MemoryPackOrder(19)]
+    public PriceEvent[]? Prices { get; set; }
 }
 
 /// <summary>
@@ -218,6 +241,22 @@ public sealed partial class KillSwitchRecord
         new() { Engaged = state.Engaged, Who = state.Who, Why = state.Why, At = state.At, Sequence = state.Sequence };
 
     public Risk.KillSwitchState ToState() => new(Engaged, Who, Why, At, Sequence);
+}
+
+/// <summary>The price verifier's state for some instruments: what one read of the feed changed.</summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class VerifierDelta
+{
+    [MemoryPackOrder(0)] public int[] Instruments { get; set; } = [];
+
+    /// <summary>Each instrument's row of source quotes, one after another.</summary>
+    [MemoryPackOrder(1)] public double[] Quote { get; set; } = [];
+    [MemoryPackOrder(2)] public long[] QuoteTime { get; set; } = [];
+    [MemoryPackOrder(3)] public double[] Verified { get; set; } = [];
+    [MemoryPackOrder(4)] public long[] VerifiedTime { get; set; } = [];
+    [MemoryPackOrder(5)] public byte[] Freeze { get; set; } = [];
+    [MemoryPackOrder(6)] public double[] JumpCandidate { get; set; } = [];
+    [MemoryPackOrder(7)] public int[] JumpConfirmations { get; set; } = [];
 }
 
 /// <summary>Everything the price verifier knows, so it continues exactly where it was.</summary>

@@ -245,15 +245,18 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         }
         // A durable engine with state on disk continues from it (the journal holds the day's opening already).
         var recovery = Durability?.Recover();
+        if (recovery?.Damage is { } damage)
+        {
+            // Fail closed: nothing trades on a state that stopped short until a person has looked.
+            KillSwitch.Engage("engine", $"recovery stopped at damaged state; review before trading: {damage}", recovery.LastSequence, DateTimeOffset.UtcNow);
+        }
         if (recovery is not { Recovered: true })
         {
             Evaluation.Open(feed.Now);
         }
-        if (recovery?.Damage is { } damage)
+        if (recovery?.Damage is not null)
         {
-            // Fail closed: nothing trades on a state that stopped short until a person has looked. The checkpoint
-            // puts the damage behind the next start, which then resumes from here with the switch still engaged.
-            KillSwitch.Engage("engine", $"recovery stopped at damaged state; review before trading: {damage}", recovery.LastSequence, DateTimeOffset.UtcNow);
+            // The checkpoint puts the damage behind the next start, which resumes from here with the switch still engaged.
             Durability!.CheckpointStopped();
         }
         if (Options.Audit is { } chain)

@@ -219,7 +219,10 @@ public sealed class IngestLoop
         }
     }
 
-    /// <summary>Journals then verifies ticks [from, to) of the buffer; returns whether any price changed.</summary>
+    /// <summary>
+    /// Verifies ticks [from, to) of the buffer, journals what that changed, then publishes the verified prices (or
+    /// holds them for the day, in lockstep); returns whether any price changed.
+    /// </summary>
     private bool Offer(int from, int to, long now)
     {
         if (to <= from)
@@ -227,28 +230,74 @@ public sealed class IngestLoop
             return false;
         }
         var first = Counters.TicksRead + 1;
-        // The whole read goes as it is (serialized before the buffer is read into again); a part is copied.
-        Journal?.AppendTicks(first, from == 0 && to == buffer.Length ? buffer : buffer[from..to]);
-        var changed = false;
+        verifiedNow.Clear();
         for (var i = from; i < to; i++)
         {
             Counters.TicksRead++;
             var verdict = verifier.Offer(buffer[i]);
             if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
             {
-                changed = true;
-                Counters.PricesPublished++;
-                if (Lockstep)
-                {
-                    dayEvents.Add(new PriceEvent { Instrument = buffer[i].Instrument, Price = verdict.Price, MarketTime = buffer[i].Timestamp, FeedPosition = Counters.TicksRead });
-                }
-                else
-                {
-                    Publish(buffer[i].Instrument, verdict.Price, buffer[i].Timestamp, now, Counters.TicksRead);
-                }
+                verifiedNow.Add(new PriceEvent { Instrument = buffer[i].Instrument, Price = verdict.Price, MarketTime = buffer[i].Timestamp, ReceivedAt = now, FeedPosition = Counters.TicksRead });
             }
         }
-        return changed;
+        Conflate(verifiedNow);
+        // Nothing verified reaches the book before it is journaled: the verifier's changed rows rebuild it exactly.
+        Journal?.AppendVerified(first, to - from, buffer[to - 1].Timestamp / TimeSpan.TicksPerDay, verifier.TakeDelta(), verifiedNow);
+        Counters.PricesPublished += verifiedNow.Count;
+        if (Lockstep)
+        {
+            dayEvents.AddRange(verifiedNow);
+        }
+        else
+        {
+            foreach (var e in verifiedNow)
+            {
+                PublishEvent(e);
+            }
+        }
+        return verifiedNow.Count > 0;
+    }
+
+    private readonly List<PriceEvent> verifiedNow = [];
+
+    /// <summary>For <see cref="Conflate"/>: the pass that last kept each instrument.</summary>
+    private long[] keptIn = [];
+    private long conflation;
+
+    /// <summary>
+    /// Keeps, of one read's verified changes, only each instrument's last within each trading day, in feed order:
+    /// evaluation applies a batch's last price per instrument anyway, so the book ends the same, and neither the ring
+    /// nor the journal carries a busy feed's every step. A day's changes never merge into the next day's.
+    /// </summary>
+    internal void Conflate(List<PriceEvent> changes)
+    {
+        if (changes.Count < 2)
+        {
+            return;
+        }
+        if (keptIn.Length < verifier.InstrumentCount)
+        {
+            keptIn = new long[verifier.InstrumentCount];
+        }
+        // From the end back: the first seen of an instrument in a day is its last. Kept ones move to the tail.
+        var kept = changes.Count;
+        var day = long.MinValue;
+        for (var i = changes.Count - 1; i >= 0; i--)
+        {
+            var change = changes[i];
+            var changeDay = change.MarketTime / TimeSpan.TicksPerDay;
+            if (changeDay != day)
+            {
+                day = changeDay;
+                conflation++;
+            }
+            if (keptIn[change.Instrument] != conflation)
+            {
+                keptIn[change.Instrument] = conflation;
+                changes[--kept] = change;
+            }
+        }
+        changes.RemoveRange(0, kept);
     }
 
     private void CheckStaleness(long marketNow)

@@ -18,12 +18,12 @@ public sealed class DurableEngineTests : IDisposable
 
     private static GeneratedFirm Firm() => FirmGenerator.Generate(new FirmSpec(1200, 20, 5, AsOf: new DateOnly(2020, 1, 31)), History);
 
-    private EngineHost Engine(GeneratedFirm firm, bool checkpointOnStop, DateOnly? to = null) =>
+    private EngineHost Engine(GeneratedFirm firm, bool checkpointOnStop, DateOnly? to = null, long checkpointJournalBytes = 0) =>
         new(firm.Book, new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, to ?? new DateOnly(2020, 3, 31), sources: 3, noiseBps: 0), new BlotterFileSink(Path.Combine(folder, "blotter.csv")), new EngineOptions
         {
             Lockstep = true,
             Slicing = new SlicingPolicy { Interval = TimeSpan.Zero },
-            Durability = new DurabilityOptions { Directory = Path.Combine(folder, "state"), CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = checkpointOnStop },
+            Durability = new DurabilityOptions { Directory = Path.Combine(folder, "state"), CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = checkpointOnStop, CheckpointJournalBytes = checkpointJournalBytes },
         });
 
     [Fact]
@@ -115,6 +115,31 @@ public sealed class DurableEngineTests : IDisposable
 
         Assert.NotNull(recovered.Durability!.Recovery!.Checkpoint);
         Assert.True(recovered.Durability.Recovery.BatchesReplayed > 0);
+        Assert.Equal(digest, recovered.StateDigest());
+    }
+
+    [Fact]
+    public async Task A_journal_that_grows_past_its_size_limit_brings_a_checkpoint_without_waiting_for_the_clock()
+    {
+        string digest;
+        await using (var engine = Engine(Firm(), checkpointOnStop: false, checkpointJournalBytes: 256 << 10))
+        {
+            engine.Start();
+            await engine.WaitForFeedAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            engine.Stop();
+            digest = engine.StateDigest();
+            var checkpoint = engine.Durability!.LastCheckpoint;
+            Assert.NotNull(checkpoint);
+            // The newest checkpoint is no further back than the limit (and a batch) from the journal's end, and older
+            // journal is dropped with the checkpoints it served.
+            Assert.True(engine.Durability.Journal.TailAddress - checkpoint.ReplayFrom < (256 << 10) + (4 << 20));
+            Assert.True(engine.Durability.Journal.BeginAddress > 0);
+        }
+
+        await using var recovered = Engine(Firm(), checkpointOnStop: false);
+        recovered.Start();
+        recovered.Stop();
+        Assert.NotNull(recovered.Durability!.Recovery!.Checkpoint);
         Assert.Equal(digest, recovered.StateDigest());
     }
 }

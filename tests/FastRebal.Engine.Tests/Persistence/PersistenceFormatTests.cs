@@ -39,15 +39,18 @@ public sealed partial class PersistenceFormatTests : IDisposable
         long second;
         using (var journal = new InputJournal(folder))
         {
-            journal.AppendTicks(1, [new SourceTick(0, 0, 101.5, 10), new SourceTick(0, 1, 101.6, 11)]);
+            var delta = new VerifierDelta { Instruments = [0], Quote = [101.5, 101.6], QuoteTime = [10, 11], Verified = [101.55], VerifiedTime = [11], Freeze = [0], JumpCandidate = [0], JumpConfirmations = [0] };
+            journal.AppendVerified(1, 2, 0, delta, [new PriceEvent { Instrument = 0, Price = 101.55, MarketTime = 11, FeedPosition = 2 }]);
             second = journal.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = 99 });
             journal.AppendBatch(7, 1234, 2, [new AccountFill(3, 0, Orders.TradeSide.Buy, 10, 101.5m, true)], [], sweepLimit: 16_384);
         }
         using (var reopened = new InputJournal(folder))
         {
             var entries = reopened.Read(0).Select(e => e.Entry).ToList();
-            Assert.Equal([JournalEntryKind.Ticks, JournalEntryKind.StalenessCheck, JournalEntryKind.Batch], entries.Select(e => e.Kind));
-            Assert.Equal(101.6, entries[0].Ticks![1].Price);
+            Assert.Equal([JournalEntryKind.Verified, JournalEntryKind.StalenessCheck, JournalEntryKind.Batch], entries.Select(e => e.Kind));
+            Assert.Equal((1, 2), (entries[0].FirstPosition, entries[0].TickCount));
+            Assert.Equal(101.6, entries[0].Delta!.Quote[1]);
+            Assert.Equal((101.55, 2), (entries[0].Prices!.Single().Price, entries[0].Prices!.Single().FeedPosition));
             Assert.Equal((7, 1234, 2, 16_384), (entries[2].Sequence, entries[2].MarketTime, entries[2].FeedPosition, entries[2].SweepLimit));
             Assert.Equal(10m, entries[2].Fills!.Single().Quantity);
             Assert.Equal(7, reopened.CommittedBatch);
@@ -64,15 +67,15 @@ public sealed partial class PersistenceFormatTests : IDisposable
         var fills = Enumerable.Range(0, 120_000).Select(i => new AccountFill(i, i % 20, Orders.TradeSide.Buy, 10 + i, 101.5m, true)).ToList();
         using (var journal = new InputJournal(folder))
         {
-            journal.AppendTicks(1, [new SourceTick(0, 0, 101.5, 10)]);
+            journal.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = 10 });
             journal.AppendBatch(1, 1234, 1, fills, []);
-            journal.AppendTicks(2, [new SourceTick(0, 1, 101.6, 11)]);
+            journal.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = 11 });
         }
         using var reopened = new InputJournal(folder);
 
         var entries = reopened.Read(0).Select(e => e.Entry).ToList();
 
-        Assert.Equal([JournalEntryKind.Ticks, JournalEntryKind.Batch, JournalEntryKind.Ticks], entries.Select(e => e.Kind));
+        Assert.Equal([JournalEntryKind.StalenessCheck, JournalEntryKind.Batch, JournalEntryKind.StalenessCheck], entries.Select(e => e.Kind));
         Assert.Equal(fills, entries[1].Fills);
         Assert.Equal(1, reopened.CommittedBatch);
     }

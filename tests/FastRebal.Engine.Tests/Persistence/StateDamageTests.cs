@@ -126,8 +126,10 @@ public sealed class StateDamageTests : IDisposable
         Assert.Contains("cannot be rebuilt", refusal.Message);
     }
 
-    [Fact]
-    public async Task A_checkpoint_that_does_not_load_falls_back_to_an_older_one_exactly_and_is_removed()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // half-written: a crash before the catalog named it
+    public async Task A_checkpoint_that_does_not_load_falls_back_to_an_older_one_exactly_and_is_removed(bool inCatalog)
     {
         var (digest, _) = await RunOnce(checkpoints: 2);
         List<CheckpointInfo> before;
@@ -138,6 +140,11 @@ public sealed class StateDamageTests : IDisposable
         var newest = before[0];
         var snapshot = Directory.GetFiles(Path.Combine(State, "state", "checkpoints", "cpr-checkpoints", newest.Token.ToString()), "snapshot.dat.*").Single();
         Flip(snapshot, new FileInfo(snapshot).Length / 2, 16);
+        if (!inCatalog)
+        {
+            var catalog = Path.Combine(State, "state", "checkpoints.json");
+            File.WriteAllText(catalog, File.ReadAllText(catalog).Replace(newest.Token.ToString(), Guid.NewGuid().ToString()));
+        }
 
         var (report, engaged, recoveredDigest) = await Restart();
 
@@ -147,6 +154,7 @@ public sealed class StateDamageTests : IDisposable
         Assert.Equal(digest, recoveredDigest);
         using var after = new FasterStateStore(Path.Combine(State, "state"));
         Assert.DoesNotContain(after.List(), c => c.Token == newest.Token);
+        Assert.False(Directory.Exists(Path.Combine(State, "state", "checkpoints", "cpr-checkpoints", newest.Token.ToString())));
     }
 
     [Fact]
