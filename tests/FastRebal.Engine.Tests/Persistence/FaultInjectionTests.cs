@@ -42,6 +42,23 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
     }
 
     [Theory]
+    [InlineData(8101)]
+    [InlineData(8102)]
+    public void A_damaged_newest_checkpoint_falling_back_onto_damaged_journal_recovers_exactly_or_stops_naming_the_journal(int seed)
+    {
+        var run = folders.Copy(DamagedFolders.Checkpointed, $"fallback-{seed}");
+        var checkpoints = Catalog(run).OrderByDescending(c => (long)c["Sequence"]!).ToList();
+        var (newest, before) = (checkpoints[0], checkpoints[1]);
+        var journal = Path.Combine(run.State, "journal", "journal.log.0");
+        // Only the fallback reads these entries: the newest checkpoint starts after them.
+        var offset = Flip(journal, new Random(seed), (long)before["ReplayFrom"]!, (long)newest["ReplayFrom"]!, 1);
+        var snapshot = Path.Combine(run.State, "state", "checkpoints", "cpr-checkpoints", (string)newest["Token"]!, "snapshot.dat.0");
+        var what = $"1 byte XORed at offset {offset} of {journal} (seed {seed}), and {Cut(snapshot, new FileInfo(snapshot).Length / 2)}";
+
+        AssertExactOrStopped(run, folders.Start(run), what, Path.Combine("journal", "journal.log.0"));
+    }
+
+    [Theory]
     [InlineData(DamagedFolders.NoCheckpoint, "newest-deleted")]
     [InlineData(DamagedFolders.NoCheckpoint, "all-deleted")]
     [InlineData(DamagedFolders.NoCheckpoint, "newest-emptied")]
