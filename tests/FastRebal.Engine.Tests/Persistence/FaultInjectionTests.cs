@@ -6,9 +6,10 @@ namespace FastRebal.Engine.Tests.Persistence;
 
 /// <summary>
 /// Every durable file damaged at seeded random offsets (or deleted, cut, edited): the run that starts on it must end
-/// in exactly the state and order stream of a run never interrupted, or stop with exit code 3 and a
-/// <c>recovery: damage:</c> line naming the file and the last good batch. Never a different state with exit code 0,
-/// never a stack trace. Each case copies a folder one crashed run produced, so a case costs one run of the firm.
+/// in exactly the state and order stream of a run never interrupted, or exit with code 3 and a line naming the file:
+/// <c>recovery: damage:</c> with the last good batch when it went on from there, <c>fastrebal: state damage:</c> when
+/// nothing could be rebuilt. Never a different state with exit code 0, never a stack trace. Each case copies a folder
+/// one crashed run produced, so a case costs one run of the firm; a failure prints the seed and the offset.
 /// </summary>
 [Collection(ChildProcesses.Name)]
 public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClassFixture<DamagedFolders>
@@ -169,6 +170,8 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
             run = folders.Fresh("half-killed");
             var crashed = folders.StartCrashing(run, "checkpoint:1", "--checkpoint-interval", "00:00:00.1");
             Assert.True(crashed.Killed, $"the run should have died in its first checkpoint:\n{crashed.Output}");
+            // The crash point lies before FASTER writes a file of the checkpoint, so this may leave nothing half
+            // written on disk; the other case writes one.
             what = "a run killed in the middle of its first checkpoint";
         }
         else
@@ -195,7 +198,6 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
         {
             Assert.DoesNotContain(token, after.Output);
         }
-        Assert.DoesNotContain("unusable", after.Output);
         AssertExactOrStopped(run, after, what, half.FirstOrDefault() ?? "checkpoint");
     }
 
