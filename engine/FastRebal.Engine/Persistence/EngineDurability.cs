@@ -26,6 +26,12 @@ public sealed record DurabilityOptions
     /// <summary>Checkpoints kept; older ones are deleted, and the journal before the oldest kept one is dropped.</summary>
     public int CheckpointsToKeep { get; init; } = 3;
 
+    /// <summary>
+    /// Take a checkpoint as soon as a first start has opened the day: for a large book the opening is seconds of
+    /// decisions, which a crash soon after would otherwise make recovery repeat.
+    /// </summary>
+    public bool CheckpointAfterOpening { get; init; } = true;
+
     /// <summary>Take a checkpoint when the engine stops cleanly (the next start then replays nothing).</summary>
     public bool CheckpointOnStop { get; init; } = true;
 

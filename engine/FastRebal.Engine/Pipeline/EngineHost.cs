@@ -250,13 +250,16 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             // Fail closed: nothing trades on a state that stopped short until a person has looked.
             KillSwitch.Engage("engine", $"recovery stopped at damaged state; review before trading: {damage}", recovery.LastSequence, DateTimeOffset.UtcNow);
         }
-        if (recovery is not { Recovered: true })
+        var opened = recovery is not { Recovered: true };
+        if (opened)
         {
             Evaluation.Open(feed.Now);
         }
-        if (recovery?.Damage is not null)
+        if (recovery?.Damage is not null || (opened && Durability is not null && Options.Durability!.CheckpointAfterOpening))
         {
-            // The checkpoint puts the damage behind the next start, which resumes from here with the switch still engaged.
+            // After damage, the checkpoint puts it behind the next start, which resumes from here with the switch still
+            // engaged; after a first opening, it keeps the opening's decisions out of any replay. The trail comes first.
+            auditWriter?.WaitUntilWritten();
             Durability!.CheckpointStopped();
         }
         if (Options.Audit is { } chain)

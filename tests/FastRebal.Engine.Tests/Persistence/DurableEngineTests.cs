@@ -23,7 +23,7 @@ public sealed class DurableEngineTests : IDisposable
         {
             Lockstep = true,
             Slicing = new SlicingPolicy { Interval = TimeSpan.Zero },
-            Durability = new DurabilityOptions { Directory = Path.Combine(folder, "state"), CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = checkpointOnStop, CheckpointJournalBytes = checkpointJournalBytes },
+            Durability = new DurabilityOptions { Directory = Path.Combine(folder, "state"), CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = checkpointOnStop, CheckpointJournalBytes = checkpointJournalBytes, CheckpointAfterOpening = false },
         });
 
     [Fact]
