@@ -20,11 +20,11 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
     public static TheoryData<string, int, int> JournalBytes => new()
     {
         // Folder, bytes XORed, seed of the offset.
-        { DamagedFolders.NoCheckpoint, 1, 1101 },
-        { DamagedFolders.NoCheckpoint, 1, 1102 },
-        { DamagedFolders.NoCheckpoint, 1, 1103 },
-        { DamagedFolders.NoCheckpoint, 64, 1201 },
-        { DamagedFolders.NoCheckpoint, 64, 1202 },
+        { DamagedFolders.LongJournal, 1, 1101 },
+        { DamagedFolders.LongJournal, 1, 1102 },
+        { DamagedFolders.LongJournal, 1, 1103 },
+        { DamagedFolders.LongJournal, 64, 1201 },
+        { DamagedFolders.LongJournal, 64, 1202 },
         { DamagedFolders.Checkpointed, 1, 1301 },
         { DamagedFolders.Checkpointed, 64, 1401 },
     };
@@ -35,8 +35,8 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
     {
         var run = folders.Copy(kind, $"journal-{kind}-{bytes}-{seed}");
         var journal = Path.Combine(run.State, "journal", "journal.log.0");
-        // Entries recovery reads: all of them without a checkpoint, those after the newest one's start otherwise.
-        var from = kind == DamagedFolders.Checkpointed ? Catalog(run).Max(c => (long)c["ReplayFrom"]!) : 64L;
+        // Entries recovery reads: those after the newest checkpoint's start (a log's first address is 64).
+        var from = Catalog(run).Select(c => (long)c["ReplayFrom"]!).DefaultIfEmpty(64).Max();
         var offset = Flip(journal, new Random(seed), from, new FileInfo(journal).Length, bytes);
 
         AssertExactOrStopped(run, folders.Start(run), $"{bytes} byte(s) XORed at offset {offset} of {journal} (seed {seed})", Path.Combine("journal", "journal.log.0"));
@@ -60,10 +60,10 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
     }
 
     [Theory]
-    [InlineData(DamagedFolders.NoCheckpoint, "newest-deleted")]
-    [InlineData(DamagedFolders.NoCheckpoint, "all-deleted")]
-    [InlineData(DamagedFolders.NoCheckpoint, "newest-emptied")]
-    [InlineData(DamagedFolders.NoCheckpoint, "newest-garbled:2101")]
+    [InlineData(DamagedFolders.LongJournal, "newest-deleted")]
+    [InlineData(DamagedFolders.LongJournal, "all-deleted")]
+    [InlineData(DamagedFolders.LongJournal, "newest-emptied")]
+    [InlineData(DamagedFolders.LongJournal, "newest-garbled:2101")]
     [InlineData(DamagedFolders.Checkpointed, "all-deleted")]
     [InlineData(DamagedFolders.Checkpointed, "newest-garbled:2201")]
     public void Damaged_journal_commit_metadata_recovers_exactly_or_stops_naming_it(string kind, string damage)
@@ -155,8 +155,8 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
 
     /// <summary>
     /// A checkpoint a crash cut short: the run killed during its first checkpoint, and a checkpoint whose files were
-    /// half written before the catalog named it (the only checkpoint of its folder). The next start skips it, says
-    /// so once and removes it; the start after that never meets it again.
+    /// half written before the catalog named it, beside the good checkpoint taken after the opening. The next start
+    /// skips it and removes it; the start after that never meets it again.
     /// </summary>
     [Theory]
     [InlineData("killed-in-the-first-checkpoint")]
@@ -176,7 +176,7 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
         }
         else
         {
-            run = folders.Copy(DamagedFolders.NoCheckpoint, "half-written");
+            run = folders.Copy(DamagedFolders.LongJournal, "half-written");
             var source = folders.Copy(DamagedFolders.Checkpointed, "half-written-source");
             var token = (string)Catalog(source).MaxBy(c => (long)c["Sequence"]!)!["Token"]!;
             foreach (var part in new[] { "cpr-checkpoints", "index-checkpoints" })
@@ -184,7 +184,7 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
                 CopyDirectory(Path.Combine(source.State, "state", "checkpoints", part, token), Path.Combine(run.State, "state", "checkpoints", part, token));
             }
             var snapshot = Path.Combine(run.State, "state", "checkpoints", "cpr-checkpoints", token, "snapshot.dat.0");
-            what = $"checkpoint {token} (not in any catalog) with {Cut(snapshot, new FileInfo(snapshot).Length / 2)}";
+            what = $"checkpoint {token} (not in the catalog) with {Cut(snapshot, new FileInfo(snapshot).Length / 2)}";
         }
         var half = Tokens(run).Except(Catalog(run).Select(c => (string)c["Token"]!)).ToList();
 
@@ -431,8 +431,8 @@ public sealed partial class FaultInjectionTests(DamagedFolders folders) : IClass
 /// </summary>
 public sealed class DamagedFolders : IDisposable
 {
-    /// <summary>Killed at batch 120 before any checkpoint: recovery replays the whole journal.</summary>
-    public const string NoCheckpoint = "no-checkpoint";
+    /// <summary>Killed at batch 120 with only the checkpoint taken after the opening: recovery replays 119 batches.</summary>
+    public const string LongJournal = "long-journal";
 
     /// <summary>Killed at batch 120 with a checkpoint every 0.1 s: three or four checkpoints and the journal after the oldest.</summary>
     public const string Checkpointed = "checkpointed";
@@ -508,7 +508,7 @@ public sealed class DamagedFolders : IDisposable
             }
             else
             {
-                var run = StartCrashing(source, "journal-appended:120", "--checkpoint-interval", kind == NoCheckpoint ? "01:00:00" : "00:00:00.1");
+                var run = StartCrashing(source, "journal-appended:120", "--checkpoint-interval", kind == LongJournal ? "01:00:00" : "00:00:00.1");
                 Assert.True(run.Killed, $"the {kind} run should have died at batch 120:\n{run.Output}");
             }
             crashed[kind] = source;
