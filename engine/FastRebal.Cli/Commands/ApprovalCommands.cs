@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using FastRebal.Engine.Approvals;
 using FastRebal.Engine.Audit;
+using FastRebal.Engine.Scenarios;
 
 namespace FastRebal.Cli.Commands;
 
@@ -72,7 +73,7 @@ public static class ApprovalCommands
                     Console.WriteLine($"{itemId} {(approve ? "approved" : "rejected")} by {operatorName}");
                     return ExitCodes.Ok;
                 case ApprovalOutcome.NotFound:
-                    throw new UsageException($"no item '{itemId}' in {path}");
+                    throw new UsageException($"no item '{TextLimit.Clip(itemId, 80)}' in {path}");
                 case ApprovalOutcome.AlreadyDecided:
                     throw new UsageException($"item '{itemId}' is already {q.Find(itemId)!.Status.ToString().ToLowerInvariant()}; a decision is final");
                 default:
@@ -86,9 +87,6 @@ public static class ApprovalCommands
 
     private static void RequireFile(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"approval queue not found: {path}");
-        }
+        OptionChecks.InputFile("--queue", path);
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FastRebal.Engine.Audit;
+using FastRebal.Engine.Scenarios;
 
 namespace FastRebal.Cli.Commands;
 
@@ -19,11 +20,11 @@ public static class AuditCommand
     /// <summary>Opens the chain to append to; a torn tail is cut and reported, a broken chain is refused (nothing is appended to it).</summary>
     public static AuditChain? OpenChain(string? path)
     {
-        if (path is null)
+        if (OptionChecks.OutputFile("--audit", path) is null)
         {
             return null;
         }
-        var opened = FileAuditStore.Open(path);
+        var opened = FileAuditStore.Open(path!);
         if (opened.Repair is not null)
         {
             Console.Error.WriteLine($"fastrebal: audit: {opened.Repair}");
@@ -86,6 +87,7 @@ public static class AuditCommand
             {
                 throw new FileNotFoundException($"audit file not found: {path}");
             }
+            OptionChecks.OutputFile("--out", parse.GetValue(output));
             var query = new AuditReportQuery(parse.GetValue(account)!, Day(parse.GetValue(from)!, "--from"), Day(parse.GetValue(to)!, "--to"));
             if (query.To < query.From)
             {
@@ -136,6 +138,7 @@ public static class AuditCommand
                 (null, null) => throw new UsageException("give --before DATE or --keep-days N"),
                 _ => throw new UsageException("give --before or --keep-days, not both"),
             };
+            OptionChecks.OutputFile("--archive", parse.GetValue(archive));
             var result = AuditRetention.Export(path, cutoff, parse.GetValue(archive)!, parse.GetValue(who)!, parse.GetValue(why)!);
             if (result.Repair is not null)
             {
@@ -156,5 +159,5 @@ public static class AuditCommand
     private static DateOnly Day(string text, string option) =>
         DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
             ? day
-            : throw new UsageException($"{option}: '{text}' is not a date like 2025-09-26");
+            : throw new UsageException($"{option}: '{TextLimit.Clip(text, 80)}' is not a date like 2025-09-26");
 }

@@ -75,7 +75,7 @@ public static class DemoCommand
         Console.WriteLine(string.Create(c, $"  accounts in breach: {summary.AccountsInBreach:N0} ({(double)summary.AccountsInBreach / accounts:0.0%})"));
         Console.WriteLine("    by model: " + string.Join(" | ", summary.BreachesByModel.Select(p => string.Create(c, $"{p.Key} {p.Value:N0}"))));
         Console.WriteLine("  decisions: " + string.Join(" | ", summary.DecisionsByAction.Select(p => string.Create(c, $"{p.Key} {p.Value:N0}"))));
-        Console.WriteLine(string.Create(c, $"  trades: {summary.Trades:N0} (buys {summary.BuyNotional:N0}, sells {summary.SellNotional:N0})"));
+        Console.WriteLine(string.Create(c, $"  trades released: {summary.Trades:N0} (buys {summary.BuyNotional:N0}, sells {summary.SellNotional:N0}); held for approval: {summary.HeldTrades:N0}"));
         Console.WriteLine(string.Create(c, $"  after the released trades fill: {breachesAfter:N0} account(s) still in breach, by decision: ")
             + string.Join(" | ", stillInBreachBy.Select(p => string.Create(c, $"{p.Key} {p.Value:N0}"))));
         if (example is not null)

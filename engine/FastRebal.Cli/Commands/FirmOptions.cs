@@ -6,6 +6,12 @@ namespace FastRebal.Cli.Commands;
 /// <summary>The --accounts, --positions and --seed options of every command that generates a firm, and the generating itself.</summary>
 internal sealed class FirmOptions(int defaultAccounts)
 {
+    /// <summary>The most accounts a generated firm may have: ten million, a large firm's whole book.</summary>
+    public const int MaxAccounts = 10_000_000;
+
+    /// <summary>The most positions (accounts x positions) a generated firm may hold, so the book's slot count stays far inside its 32-bit indices.</summary>
+    public const long MaxSlots = 500_000_000;
+
     private readonly Option<int> accounts = new("--accounts") { Description = "Number of accounts", DefaultValueFactory = _ => defaultAccounts };
     private readonly Option<int> positions = new("--positions") { Description = "Instruments per model (2..200)", DefaultValueFactory = _ => 20 };
     private readonly Option<int> seed = new("--seed") { Description = "Random seed: the same seed gives the same firm", DefaultValueFactory = _ => 42 };
@@ -20,9 +26,13 @@ internal sealed class FirmOptions(int defaultAccounts)
     public FirmSpec Read(ParseResult parse)
     {
         var spec = new FirmSpec(parse.GetValue(accounts), parse.GetValue(positions), parse.GetValue(seed));
-        if (spec.Accounts < 1 || spec.PositionsPerAccount < 2 || spec.PositionsPerAccount > 200)
+        if (spec.Accounts < 1 || spec.Accounts > MaxAccounts || spec.PositionsPerAccount < 2 || spec.PositionsPerAccount > 200)
         {
-            throw new UsageException($"--accounts must be at least 1 and --positions between 2 and 200 (got {spec.Accounts} and {spec.PositionsPerAccount})");
+            throw new UsageException($"--accounts must be 1 to {MaxAccounts:N0} and --positions 2 to 200 (got {spec.Accounts:N0} and {spec.PositionsPerAccount})");
+        }
+        if ((long)spec.Accounts * spec.PositionsPerAccount > MaxSlots)
+        {
+            throw new UsageException($"--accounts x --positions must be at most {MaxSlots:N0} (got {(long)spec.Accounts * spec.PositionsPerAccount:N0})");
         }
         return spec;
     }

@@ -20,6 +20,7 @@ public static class GenerateCommand
 
     public static int Run(FirmSpec spec, string outPath, Progress progress)
     {
+        OptionChecks.OutputFile("--out", outPath);
         var firm = FirmOptions.Generate(spec, progress, out _);
         progress.Time($"writing {outPath}", () =>
         {

@@ -25,10 +25,10 @@ public static class HarvestCommand
 
     public static int Run(FileInfo scenarioFile, string? outPath, string format, Progress progress, string? approvalsPath, string? auditPath = null)
     {
-        if (!scenarioFile.Exists)
-        {
-            throw new FileNotFoundException($"scenario file not found: {scenarioFile.FullName}");
-        }
+        OptionChecks.InputFile("--scenario", scenarioFile.FullName);
+        OptionChecks.OutputFile("--out", outPath);
+        OptionChecks.OutputFile("--approvals", approvalsPath);
+        OptionChecks.OutputFile("--audit", auditPath);
         var tax = progress.Time($"loading {scenarioFile.Name}", () => TaxScenario.Load(scenarioFile.FullName), out _);
         foreach (var error in tax.Errors)
         {
@@ -60,7 +60,7 @@ public static class HarvestCommand
             RebalanceCommand.AppendedToAudit(chain, auditPath!, appended, progress);
         }
         var harvested = result.Harvests.Where(h => h.Status == HarvestStatus.Harvested).ToList();
-        progress.Step(FormattableString.Invariant($"{harvested.Count} harvest(s), losses {harvested.Sum(h => h.Loss):N2}, estimated tax saved {harvested.Sum(h => h.EstimatedTaxSaved):N2}; {result.Harvests.Count(h => h.Status == HarvestStatus.PendingApproval)} waiting for approval, {result.Harvests.Count(h => h.Status == HarvestStatus.Skipped)} skipped"));
+        progress.Step(FormattableString.Invariant($"{harvested.Count} harvest(s), losses {harvested.Sum(h => h.Loss):N2}, estimated tax saved {harvested.Sum(h => h.EstimatedTaxSaved):N2}; {result.Harvests.Count(h => h.Status == HarvestStatus.PendingApproval)} waiting for approval ({result.Run.HeldTrades.Count} trade(s) held), {result.Run.Trades.Count} trade(s) released, {result.Harvests.Count(h => h.Status == HarvestStatus.Skipped)} skipped"));
         return tax.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
     }
 }

@@ -42,10 +42,7 @@ public static class KpiCommand
         }
         else
         {
-            if (!scenarioFile.Exists)
-            {
-                throw new FileNotFoundException($"scenario file not found: {scenarioFile.FullName}");
-            }
+            OptionChecks.InputFile("--scenario", scenarioFile.FullName);
             tax = TaxScenario.Load(scenarioFile.FullName);
             foreach (var error in tax.Errors)
             {

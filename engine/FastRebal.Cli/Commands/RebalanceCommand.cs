@@ -27,10 +27,10 @@ public static class RebalanceCommand
 
     public static int Run(FileInfo scenarioFile, string? outPath, string format, Progress progress, string? approvalsPath = null, string? auditPath = null)
     {
-        if (!scenarioFile.Exists)
-        {
-            throw new FileNotFoundException($"scenario file not found: {scenarioFile.FullName}");
-        }
+        OptionChecks.InputFile("--scenario", scenarioFile.FullName);
+        OptionChecks.OutputFile("--out", outPath);
+        OptionChecks.OutputFile("--approvals", approvalsPath);
+        OptionChecks.OutputFile("--audit", auditPath);
         var tax = progress.Time($"loading {scenarioFile.Name}", () => TaxScenario.Load(scenarioFile.FullName), out _);
         var loaded = tax.Scenario;
         foreach (var error in tax.Errors)
@@ -48,7 +48,7 @@ public static class RebalanceCommand
         {
             var result = progress.Time("rebalancing", () => RebalanceRun.Execute(loaded.Book, loaded.AsOf, loaded.CashFlows), out _);
             Write(outPath, format, stream => RunReport.WriteJson(stream, loaded.Book, result, tax.Errors), writer => RunReport.WriteCsv(writer, result, tax.Errors));
-            progress.Step($"{result.Trades.Count} trades for {result.Decisions.Count} accounts written to {outPath ?? "standard output"}");
+            progress.Step($"{result.Trades.Count} trade(s) released and {result.HeldTrades.Count} held for approval, for {result.Decisions.Count} accounts, written to {outPath ?? "standard output"}");
             if (chain is not null)
             {
                 AppendedToAudit(chain, auditPath!, AuditEntries.AppendRun(chain, loaded.Book, result, inputHashes), progress);
@@ -67,7 +67,7 @@ public static class RebalanceCommand
                 + AppendApprovals(chain, loaded.Book, queue, approvalRecordsBefore, inputHashes);
             AppendedToAudit(chain, auditPath!, appended, progress);
         }
-        progress.Step($"{taxed.Run.Trades.Count} trades for {taxed.Run.Decisions.Count} accounts, {taxed.WashSales.Count} wash sale(s), {taxed.Approvals.Count(a => a.Status == ApprovalStatus.Pending)} approval(s) pending, written to {outPath ?? "standard output"}");
+        progress.Step($"{taxed.Run.Trades.Count} trade(s) released and {taxed.Run.HeldTrades.Count} held for approval, for {taxed.Run.Decisions.Count} accounts, {taxed.WashSales.Count} wash sale(s), {taxed.Approvals.Count(a => a.Status == ApprovalStatus.Pending)} approval(s) pending, written to {outPath ?? "standard output"}");
         return tax.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
     }
 

@@ -123,15 +123,44 @@ public static class RunCommand
         {
             throw new UsageException($"--to {last:yyyy-MM-dd} must be after --from {settings.From ?? DefaultReplayStart:yyyy-MM-dd}");
         }
+        if ((settings.From is not null || settings.To is not null) && !replay)
+        {
+            throw new UsageException($"--from and --to apply to a replay only (--feed is {settings.Feed})");
+        }
+        if (settings.SliceInterval < TimeSpan.Zero || settings.SliceInterval > TimeSpan.FromDays(1))
+        {
+            throw new UsageException($"--slice-interval must be from 00:00:00 up to one day (got {settings.SliceInterval})");
+        }
+        if (settings.CheckpointInterval <= TimeSpan.Zero)
+        {
+            throw new UsageException($"--checkpoint-interval must be positive (got {settings.CheckpointInterval})");
+        }
+        if (settings.CheckpointJournalMegabytes < 0)
+        {
+            throw new UsageException($"--checkpoint-journal-mb must be 0 (by time only) or more (got {settings.CheckpointJournalMegabytes})");
+        }
+        OptionChecks.OutputFile("--audit", settings.Audit);
+        OptionChecks.OutputFile("--blotter", settings.Blotter);
+        OptionChecks.OutputFile("--kill-switch-file", settings.KillSwitchFile);
+        OptionChecks.StateFolder("--state", settings.State);
+        if (settings.Feed.StartsWith("replay:", StringComparison.Ordinal) && settings.Feed["replay:".Length..] is var data && !Directory.Exists(data) && !File.Exists(data))
+        {
+            throw new FileNotFoundException($"--feed replay:{TextLimit.Clip(data, 200)}: no such file or folder");
+        }
 
         var progress = new Progress(quiet: settings.Json);
         var spec = replay ? settings.Firm with { AsOf = settings.From ?? DefaultReplayStart } : settings.Firm;
         var firm = FirmOptions.Generate(spec, progress, out _);
         var book = firm.Book;
+        var history = replay ? ReplayHistory(settings.Feed, firm) : null;
+        if (history is not null)
+        {
+            CheckReplayDays(settings, book, history, firm.AsOf);
+        }
         // A live feed's market clock starts at the US open of the day the book was priced, so the engine opens the day it knows.
         var marketOpen = new DateTimeOffset(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero);
         IPriceFeed feed = replay
-            ? new ReplayFeed(book.Instruments, ReplayHistory(settings.Feed, firm), firm.AsOf, settings.To, sources: settings.Sources, daysPerSecond: settings.Speed, seed: spec.Seed)
+            ? new ReplayFeed(book.Instruments, history!, firm.AsOf, settings.To, sources: settings.Sources, daysPerSecond: settings.Speed, seed: spec.Seed)
             : probe
                 ? new ProbeFeed(book.Prices, settings.Sources, MostHeld(book), 0.02, TimeSpan.FromSeconds(1 / (settings.Speed > 0 ? settings.Speed : 20)), marketOpen)
                 // Quotes jitter around the opening prices (about 1% standard deviation), as intraday quotes do, so a
@@ -156,14 +185,6 @@ public static class RunCommand
         };
         IOrderSink sink = settings.Blotter is { } path ? new BlotterFileSink(path) : new InMemoryOrderSink();
 
-        if (settings.CheckpointInterval <= TimeSpan.Zero)
-        {
-            throw new UsageException($"--checkpoint-interval must be positive (got {settings.CheckpointInterval})");
-        }
-        if (settings.CheckpointJournalMegabytes < 0)
-        {
-            throw new UsageException($"--checkpoint-journal-mb must be 0 (by time only) or more (got {settings.CheckpointJournalMegabytes})");
-        }
         var engine = new EngineHost(book, feed, sink, options);
         if (settings.CheckpointOnly)
         {
@@ -260,6 +281,26 @@ public static class RunCommand
             holders[instrument]++;
         }
         return Array.IndexOf(holders, holders.Max());
+    }
+
+    /// <summary>A replay needs an instrument of the firm in its data, and trading days after --from (up to --to) for them.</summary>
+    private static void CheckReplayDays(RunSettings settings, AccountBook book, MarketHistory history, DateOnly from)
+    {
+        var symbols = Enumerable.Range(0, book.Instruments.Count).Select(i => book.Instruments[i].Symbol).ToList();
+        var replayed = symbols.Where(history.Contains).Distinct().ToList();
+        if (replayed.Count == 0)
+        {
+            throw new UsageException(TextLimit.Clip(
+                $"--feed {settings.Feed}: the data holds {string.Join(", ", history.Symbols)}, none of them an instrument of the firm ({string.Join(", ", symbols)})", 600));
+        }
+        var first = replayed.Min(s => history[s].Dates[0]);
+        var last = replayed.Min(s => history[s].Dates[^1]);
+        var to = settings.To ?? last;
+        if (from < first || from >= last || !replayed.Any(s => history[s].Dates.Any(d => d > from && d <= to)))
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                $"--from {from:yyyy-MM-dd}{(settings.To is { } t ? $" --to {t:yyyy-MM-dd}" : "")}: the replay data has prices from {first:yyyy-MM-dd} to {last:yyyy-MM-dd}; give a --from in that range, before its last day, and a --to with a trading day after --from"));
+        }
     }
 
     /// <summary>The history a replay reads: the firm's own (real closes plus the funds that track them), or a path given on the command line.</summary>

@@ -33,9 +33,9 @@ public static class SweepCommand
 
     public static int Run(FirmSpec spec, int iterations, SweepPath path, bool parallel, bool json)
     {
-        if (iterations < 1)
+        if (iterations is < 1 or > 10_000)
         {
-            throw new UsageException($"--iterations must be at least 1 (got {iterations})");
+            throw new UsageException($"--iterations must be 1 to 10,000 (got {iterations})");
         }
         var (accounts, positions) = (spec.Accounts, spec.PositionsPerAccount);
         var progress = new Progress(quiet: json);

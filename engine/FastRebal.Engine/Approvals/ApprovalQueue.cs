@@ -180,13 +180,13 @@ public sealed class ApprovalQueue
         }
         try
         {
-            var file = JsonSerializer.Deserialize<QueueFile>(File.ReadAllText(path), ScenarioDocument.JsonOptions);
+            var file = JsonSerializer.Deserialize<QueueFile>(TextLimit.ReadUtf8File(path), ScenarioDocument.JsonOptions);
             queue.items.AddRange(file?.Items ?? []);
             queue.audit.AddRange(file?.Audit ?? []);
         }
         catch (JsonException e)
         {
-            throw new ScenarioFormatException($"{path}: not an approval queue: {e.Message}", e);
+            throw new ScenarioFormatException($"{path}: not an approval queue: {TextLimit.Clip(e.Message, 300)}", e);
         }
         return queue;
     }

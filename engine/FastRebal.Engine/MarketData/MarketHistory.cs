@@ -1,4 +1,5 @@
 using System.Globalization;
+using FastRebal.Engine.Scenarios;
 
 namespace FastRebal.Engine.MarketData;
 
@@ -126,12 +127,12 @@ public sealed class MarketHistory
     /// </summary>
     public static PriceSeries ReadCsv(string path, string symbol, params string[] columns)
     {
-        using var reader = new StreamReader(path);
+        using var reader = new StringReader(TextLimit.ReadUtf8File(path));
         var header = reader.ReadLine()?.Split(',') ?? throw new InvalidDataException($"{path}: empty file");
         var valueColumn = columns.Select(c => Array.IndexOf(header, c)).FirstOrDefault(i => i > 0, -1);
         if (header[0] != "date" || valueColumn < 0)
         {
-            throw new InvalidDataException($"{path}: expected a header 'date,...,{string.Join('|', columns)}', got '{string.Join(',', header)}'");
+            throw new InvalidDataException($"{path}: expected a header 'date,...,{string.Join('|', columns)}', got '{TextLimit.Clip(string.Join(',', header), 200)}'");
         }
         var column = header[valueColumn];
         var dates = new List<DateOnly>();
@@ -148,9 +149,10 @@ public sealed class MarketHistory
             if (fields.Length <= valueColumn
                 || !DateOnly.TryParseExact(fields[0], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
                 || !double.TryParse(fields[valueColumn], NumberStyles.Float, CultureInfo.InvariantCulture, out var close)
-                || !(close > 0))
+                || !(close > 0 && close <= ScenarioLoader.MaxPrice))
             {
-                throw new InvalidDataException($"{path}, line {lineNumber}: expected a date and a positive {column}, got '{line}'");
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"{path}, line {lineNumber}: expected a date and a positive, finite {column} up to {ScenarioLoader.MaxPrice:0e0}, got '{TextLimit.Clip(line, 200)}'"));
             }
             if (dates.Count > 0 && date <= dates[^1])
             {
@@ -158,6 +160,10 @@ public sealed class MarketHistory
             }
             dates.Add(date);
             closes.Add(close);
+        }
+        if (dates.Count == 0)
+        {
+            throw new InvalidDataException($"{path}: no prices after the header");
         }
         return new PriceSeries(symbol, [.. dates], [.. closes]);
     }

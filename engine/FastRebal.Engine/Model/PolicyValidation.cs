@@ -1,4 +1,5 @@
 using System.Globalization;
+using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.State;
 
 namespace FastRebal.Engine.Model;
@@ -27,7 +28,7 @@ public static class PolicyValidation
         {
             if (!double.IsFinite(band) || band <= 0 || band >= 1)
             {
-                Fail($"policy.assetClassBands.{assetClass}", string.Create(CultureInfo.InvariantCulture, $"must be a fraction between 0 and 1, got {band}"));
+                Fail($"policy.assetClassBands.{TextLimit.Clip(assetClass, 80)}", string.Create(CultureInfo.InvariantCulture, $"must be a fraction between 0 and 1, got {band}"));
             }
         }
         if (policy.MinDaysBetweenRebalances < 0)
@@ -50,7 +51,7 @@ public static class PolicyValidation
         {
             if (!table.TryGetIndex(restricted ?? "", out _))
             {
-                Fail("policy.restrictedInstruments", $"unknown instrument '{restricted}'");
+                Fail("policy.restrictedInstruments", $"unknown instrument '{TextLimit.Clip(restricted, 80)}'");
             }
         }
         return problems;

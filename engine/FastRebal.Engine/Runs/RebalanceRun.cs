@@ -24,7 +24,11 @@ public sealed class RunResult
 
     public required IReadOnlyList<Decision> Decisions { get; init; }
 
+    /// <summary>The released trades: those of accounts that rebalance or invest a cash flow.</summary>
     public required IReadOnlyList<Trade> Trades { get; init; }
+
+    /// <summary>Trades sized but waiting for an operator's approval: not released, and not to be executed from here.</summary>
+    public IReadOnlyList<Trade> HeldTrades { get; init; } = [];
 
     /// <summary>Per account (book order), its plan, or null when it does not trade.</summary>
     public required IReadOnlyList<TradePlan?> Plans { get; init; }
@@ -90,11 +94,18 @@ public static class RebalanceRun
             DecideRange(0, book.AccountCount);
         }
         var trades = new List<Trade>();
-        foreach (var plan in plans)
+        var held = new List<Trade>();
+        for (var a = 0; a < plans.Length; a++)
         {
-            if (plan is not null && !plan.IsBlocked)
+            if (plans[a] is { IsBlocked: false } plan)
             {
-                trades.AddRange(plan.Trades);
+                var into = decisions[a].Action switch
+                {
+                    DecisionAction.Rebalance or DecisionAction.CashFlow => trades,
+                    DecisionAction.NeedsApproval => held,
+                    _ => null,
+                };
+                into?.AddRange(plan.Trades);
             }
         }
         return new RunResult
@@ -102,6 +113,7 @@ public static class RebalanceRun
             AsOf = asOf,
             Decisions = decisions,
             Trades = trades,
+            HeldTrades = held,
             Plans = plans,
             Drift = report,
             SweepTime = sweepTime,

@@ -40,9 +40,17 @@ public sealed record ScenarioDocument(
 /// <param name="Subject">What the problem is in, e.g. "account A-17" or "instrument SPY".</param>
 /// <param name="Field">The field, e.g. "positions[2].quantity".</param>
 /// <param name="Message">What is wrong with it.</param>
+/// <remarks>Each part is cut to a bounded length, so a huge value in the input is never echoed whole.</remarks>
 public sealed record InputError(string Subject, string Field, string Message)
 {
-    public override string ToString() => $"{Subject}, {Field}: {Message}";
+    public string Subject { get; init; } = TextLimit.Clip(Subject, 200);
+
+    public string Field { get; init; } = TextLimit.Clip(Field, 300);
+
+    public string Message { get; init; } = TextLimit.Clip(Message, 600);
+
+    /// <summary>"account A-1, positions[2].quantity: ..." or, for an error strict reading found, "file.json: $.accounts[3].lotMethd: ...".</summary>
+    public override string ToString() => Field.StartsWith('$') ? $"{Subject}: {Field}: {Message}" : $"{Subject}, {Field}: {Message}";
 }
 
 /// <summary>The whole input cannot be used (unreadable, not JSON, wrong shape); names the file and position.</summary>

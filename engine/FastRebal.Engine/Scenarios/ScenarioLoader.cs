@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.State;
 
@@ -29,44 +28,28 @@ public sealed class LoadedScenario
 /// </summary>
 public static class ScenarioLoader
 {
+    /// <summary>The highest price accepted for one unit of an instrument.</summary>
+    public const double MaxPrice = 1e9;
+
+    /// <summary>The largest account value, cash balance or cash flow accepted: far above any real account, and low enough that every sum the engine forms stays exact.</summary>
+    public const double MaxAmount = 1e15;
+
     public static LoadedScenario Load(string path)
     {
-        ScenarioDocument? document;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            document = JsonSerializer.Deserialize<ScenarioDocument>(stream, ScenarioDocument.JsonOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new ScenarioFormatException(string.Create(CultureInfo.InvariantCulture,
-                $"{path}: malformed scenario at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1} ({e.Path ?? "$"}): {FirstSentence(e.Message)}"), e);
-        }
-        catch (IOException e)
-        {
-            throw new ScenarioFormatException($"{path}: cannot read the scenario: {e.Message}", e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new ScenarioFormatException($"{path}: cannot read the scenario: {e.Message}", e);
-        }
-        return Build(document ?? throw new ScenarioFormatException($"{path}: the file holds no scenario (JSON null)"), path);
-    }
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        var read = ScenarioReader.ReadFile(path);
+        return Build(read.Document, path, read.Problems);
     }
 
     /// <summary>Validates a parsed document and lays the good accounts out into a book.</summary>
-    public static LoadedScenario Build(ScenarioDocument document, string source = "scenario")
+    /// <param name="read">What strict reading left out: its errors come first, and its accounts count as submitted.</param>
+    public static LoadedScenario Build(ScenarioDocument document, string source = "scenario", ReadProblems? read = null)
     {
+        read ??= ReadProblems.None;
         if (document.AsOf is not { } asOf)
         {
             throw new ScenarioFormatException($"{source}: 'asOf' (the valuation date, YYYY-MM-DD) is required");
         }
-        var errors = new List<InputError>();
+        var errors = new List<InputError>(read.Errors);
         var instruments = ValidInstruments(document.Instruments ?? [], errors);
         var table = new InstrumentTable(instruments.Values);
         var prices = ValidPrices(document.Prices ?? [], table, errors);
@@ -76,17 +59,17 @@ public static class ScenarioLoader
 
         var accounts = document.Accounts ?? [];
         var builder = new BookBuilder(table, modelList, prices, accounts.Count);
-        var duplicateIds = accounts.Where(a => a?.Id is not null).GroupBy(a => a.Id, StringComparer.Ordinal)
+        var duplicateIds = accounts.Where(a => a?.Id is not null).Select(a => a.Id).Concat(read.UnreadAccounts.Keys).GroupBy(id => id, StringComparer.Ordinal)
             .Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < accounts.Count; i++)
         {
-            AddAccount(accounts[i], i, builder, table, prices, modelIndex, duplicateIds, errors);
+            AddAccount(accounts[i], i, asOf, builder, table, prices, modelIndex, duplicateIds, errors);
         }
         var book = builder.Build();
 
         var flows = new List<PendingCashFlow>();
         var flowList = document.CashFlows ?? [];
-        var submittedIds = accounts.Where(a => a?.Id is not null).Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+        var submittedIds = accounts.Where(a => a?.Id is not null).Select(a => a.Id).Concat(read.UnreadAccounts.Keys).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < flowList.Count; i++)
         {
             var flow = flowList[i];
@@ -96,9 +79,9 @@ public static class ScenarioLoader
                 errors.Add(new(subject, "accountId", "is required"));
                 continue;
             }
-            if (flow.Amount <= 0)
+            if (flow.Amount <= 0 || (double)flow.Amount > MaxAmount)
             {
-                errors.Add(new(subject, "amount", $"must be positive (the kind gives the direction), got {flow.Amount}"));
+                errors.Add(new(subject, "amount", string.Create(CultureInfo.InvariantCulture, $"must be positive (the kind gives the direction) and at most {MaxAmount:0e0}, got {flow.Amount}")));
                 continue;
             }
             var account = book.FindAccount(flow.AccountId);
@@ -108,12 +91,12 @@ public static class ScenarioLoader
             }
             else if (!submittedIds.Contains(flow.AccountId))
             {
-                errors.Add(new(subject, "accountId", $"unknown account '{flow.AccountId}'"));
+                errors.Add(new(subject, "accountId", $"unknown account '{TextLimit.Clip(flow.AccountId, 80)}'"));
             }
             // A flow for an account rejected above is not applied; that account's own error already explains why.
         }
 
-        return new LoadedScenario { AsOf = asOf, Book = book, CashFlows = flows, Errors = errors, AccountsInInput = accounts.Count };
+        return new LoadedScenario { AsOf = asOf, Book = book, CashFlows = flows, Errors = errors, AccountsInInput = Math.Max(accounts.Count, read.AccountsInFile) };
     }
 
     private static Dictionary<string, Instrument> ValidInstruments(IReadOnlyList<Instrument> input, List<InputError> errors)
@@ -128,7 +111,7 @@ public static class ScenarioLoader
                 errors.Add(new($"instruments[{i}]", "id", "is required"));
                 continue;
             }
-            var subject = $"instrument {instrument.Id}";
+            var subject = $"instrument {TextLimit.Clip(instrument.Id, 80)}";
             if (!seen.Add(instrument.Id))
             {
                 valid.Remove(instrument.Id);
@@ -163,7 +146,7 @@ public static class ScenarioLoader
                 errors.Add(new($"prices[{i}]", "instrumentId", "is required"));
                 continue;
             }
-            var subject = $"price of {price.InstrumentId}";
+            var subject = $"price of {TextLimit.Clip(price.InstrumentId, 80)}";
             if (!table.TryGetIndex(price.InstrumentId, out var index))
             {
                 errors.Add(new(subject, "instrumentId", "unknown or rejected instrument"));
@@ -175,9 +158,9 @@ public static class ScenarioLoader
                 errors.Add(new(subject, "instrumentId", "more than one price given; the instrument has no usable price"));
                 continue;
             }
-            if (!double.IsFinite(price.Value) || price.Value <= 0)
+            if (!double.IsFinite(price.Value) || price.Value <= 0 || price.Value > MaxPrice)
             {
-                errors.Add(new(subject, "value", string.Create(CultureInfo.InvariantCulture, $"must be a positive number, got {price.Value}")));
+                errors.Add(new(subject, "value", string.Create(CultureInfo.InvariantCulture, $"must be a positive number up to {MaxPrice:0e0}, got {price.Value}")));
                 continue;
             }
             prices[index] = price.Value;
@@ -197,7 +180,7 @@ public static class ScenarioLoader
                 errors.Add(new($"models[{i}]", "id", "is required"));
                 continue;
             }
-            var subject = $"model {model.Id}";
+            var subject = $"model {TextLimit.Clip(model.Id, 80)}";
             if (!seen.Add(model.Id))
             {
                 valid.Remove(model.Id);
@@ -231,7 +214,7 @@ public static class ScenarioLoader
                 var weight = weights[w];
                 if (weight is null || !table.TryGetIndex(weight.InstrumentId ?? "", out var index))
                 {
-                    problems.Add(($"{field}[{w}].instrumentId", $"unknown or rejected instrument '{weight?.InstrumentId}'"));
+                    problems.Add(($"{field}[{w}].instrumentId", $"unknown or rejected instrument '{TextLimit.Clip(weight?.InstrumentId, 80)}'"));
                     continue;
                 }
                 if (!double.IsFinite(weight.Weight) || weight.Weight < 0 || weight.Weight > 1)
@@ -240,7 +223,7 @@ public static class ScenarioLoader
                 }
                 if (assetClass is not null && table[index].AssetClass != assetClass)
                 {
-                    problems.Add(($"{field}[{w}].instrumentId", $"{weight.InstrumentId} is {table[index].AssetClass}, not in the {assetClass} sleeve"));
+                    problems.Add(($"{field}[{w}].instrumentId", $"{TextLimit.Clip(weight.InstrumentId, 80)} is {TextLimit.Clip(table[index].AssetClass, 80)}, not in the {TextLimit.Clip(assetClass, 80)} sleeve"));
                 }
             }
         }
@@ -249,9 +232,13 @@ public static class ScenarioLoader
         {
             var sleeve = model.Sleeves![s];
             var members = sleeve?.Instruments ?? [];
+            if (sleeve is null || !double.IsFinite(sleeve.Weight) || sleeve.Weight < 0 || sleeve.Weight > 1)
+            {
+                problems.Add(($"sleeves[{s}].weight", string.Create(CultureInfo.InvariantCulture, $"must be between 0 and 1, got {sleeve?.Weight}")));
+            }
             CheckWeights(members, $"sleeves[{s}].instruments", sleeve?.AssetClass);
             var memberSum = members.Sum(m => m?.Weight ?? 0);
-            if (Math.Abs(memberSum - 1) > TargetModel.WeightSumTolerance)
+            if (!(Math.Abs(memberSum - 1) <= TargetModel.WeightSumTolerance))
             {
                 problems.Add(($"sleeves[{s}].instruments", string.Create(CultureInfo.InvariantCulture, $"weights inside the sleeve must sum to 1, got {memberSum:R}")));
             }
@@ -262,14 +249,14 @@ public static class ScenarioLoader
         }
         var resolved = model.ResolvedWeights();
         var total = resolved.Sum(w => w.Weight);
-        if (Math.Abs(total - 1) > TargetModel.WeightSumTolerance)
+        if (!(Math.Abs(total - 1) <= TargetModel.WeightSumTolerance))
         {
             problems.Add(("weights", string.Create(CultureInfo.InvariantCulture, $"must sum to 1 within 1e-9, got {total:R}")));
         }
         var duplicate = resolved.GroupBy(w => w.InstrumentId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            problems.Add(("weights", $"instrument {duplicate.Key} appears more than once"));
+            problems.Add(("weights", $"instrument {TextLimit.Clip(duplicate.Key, 80)} appears more than once"));
         }
         return problems;
     }
@@ -277,6 +264,7 @@ public static class ScenarioLoader
     private static void AddAccount(
         Account? account,
         int position,
+        DateOnly asOf,
         BookBuilder builder,
         InstrumentTable table,
         double[] prices,
@@ -289,7 +277,7 @@ public static class ScenarioLoader
             errors.Add(new($"accounts[{position}]", "id", "is required"));
             return;
         }
-        var subject = $"account {account.Id}";
+        var subject = $"account {TextLimit.Clip(account.Id, 80)}";
         var before = errors.Count;
         void Fail(string field, string message) => errors.Add(new(subject, field, message));
 
@@ -301,7 +289,7 @@ public static class ScenarioLoader
         var model = -1;
         if (string.IsNullOrWhiteSpace(account.ModelId) || !modelIndex.TryGetValue(account.ModelId, out model))
         {
-            Fail("modelId", $"unknown or rejected model '{account.ModelId}'");
+            Fail("modelId", $"unknown or rejected model '{TextLimit.Clip(account.ModelId, 80)}'");
         }
         else
         {
@@ -309,13 +297,17 @@ public static class ScenarioLoader
             {
                 if (double.IsNaN(prices[weight]))
                 {
-                    Fail("modelId", $"model {account.ModelId} targets {table[weight].Id}, which has no valid price");
+                    Fail("modelId", $"model {TextLimit.Clip(account.ModelId, 80)} targets {TextLimit.Clip(table[weight].Id, 80)}, which has no valid price");
                 }
             }
         }
-        if (account.Cash < 0)
+        if (account.LastRebalanced is { } last && last > asOf)
         {
-            Fail("cash", $"must not be negative, got {account.Cash}");
+            Fail("lastRebalanced", $"{last:yyyy-MM-dd} is after the valuation date {asOf:yyyy-MM-dd}");
+        }
+        if (account.Cash < 0 || (double)account.Cash > MaxAmount)
+        {
+            Fail("cash", string.Create(CultureInfo.InvariantCulture, $"must be from 0 up to {MaxAmount:0e0}, got {account.Cash}"));
         }
         var policy = account.Policy;
         if (policy is null)
@@ -340,25 +332,35 @@ public static class ScenarioLoader
             var field = $"positions[{p}]";
             if (pos is null || !table.TryGetIndex(pos.InstrumentId ?? "", out held[p]))
             {
-                Fail($"{field}.instrumentId", $"unknown or rejected instrument '{pos?.InstrumentId}'");
+                Fail($"{field}.instrumentId", $"unknown or rejected instrument '{TextLimit.Clip(pos?.InstrumentId, 80)}'");
                 continue;
             }
             if (!seen.Add(pos.InstrumentId!))
             {
-                Fail($"{field}.instrumentId", $"{pos.InstrumentId} is listed twice");
+                Fail($"{field}.instrumentId", $"{TextLimit.Clip(pos.InstrumentId, 80)} is listed twice");
             }
             if (pos.Quantity < 0)
             {
-                Fail($"{field}.quantity", $"{pos.InstrumentId}: negative quantity {pos.Quantity} (short positions are not allowed)");
+                Fail($"{field}.quantity", $"{TextLimit.Clip(pos.InstrumentId, 80)}: negative quantity {pos.Quantity} (short positions are not allowed)");
             }
             if (double.IsNaN(prices[held[p]]))
             {
-                Fail($"{field}.instrumentId", $"{pos.InstrumentId} has no valid price");
+                Fail($"{field}.instrumentId", $"{TextLimit.Clip(pos.InstrumentId, 80)} has no valid price");
             }
             quantities[p] = (double)pos.Quantity;
         }
         if (errors.Count > before)
         {
+            return;
+        }
+        var value = (double)account.Cash;
+        for (var p = 0; p < positions.Count; p++)
+        {
+            value += quantities[p] * prices[held[p]];
+        }
+        if (!(value <= MaxAmount))
+        {
+            Fail("positions", string.Create(CultureInfo.InvariantCulture, $"the account's value {value:0.###e0} is above the limit of {MaxAmount:0e0}; check the quantities and prices"));
             return;
         }
         var refused = builder.TryAddAccount(account.Id, account.HouseholdId ?? account.Id, model, (double)account.Cash, policy!, account.LastRebalanced, held, quantities);

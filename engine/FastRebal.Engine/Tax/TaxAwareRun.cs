@@ -73,6 +73,7 @@ public static class TaxAwareRun
         var taxed = new List<TaxedTrade>();
         var approvals = new List<ApprovalItem>();
         var summaries = new List<AccountTaxSummary>();
+        var held = new List<Trade>();
         for (var a = 0; a < book.AccountCount; a++)
         {
             var (decision, plan) = batch.Accounts.TryGetValue(a, out var batched) ? batched : (baseRun.Decisions[a], baseRun.Plans[a]);
@@ -86,6 +87,10 @@ public static class TaxAwareRun
             if (item is not null)
             {
                 approvals.Add(item);
+                if (item.Status == ApprovalStatus.Pending && plan is { IsBlocked: false })
+                {
+                    held.AddRange(plan.Trades);
+                }
             }
             decisions[a] = decision;
             plans[a] = plan;
@@ -109,7 +114,7 @@ public static class TaxAwareRun
         {
             Run = new RunResult
             {
-                AsOf = asOf, Decisions = decisions, Trades = trades, Plans = plans, Drift = baseRun.Drift,
+                AsOf = asOf, Decisions = decisions, Trades = trades, HeldTrades = held, Plans = plans, Drift = baseRun.Drift,
                 SweepTime = baseRun.SweepTime, DecideTime = baseRun.DecideTime,
             },
             TaxedTrades = taxed,
@@ -141,6 +146,7 @@ public static class TaxAwareRun
         var records = new List<HarvestRecord>();
         var taxed = new List<TaxedTrade>();
         var trades = new List<Trade>();
+        var held = new List<Trade>();
         var approvals = new List<ApprovalItem>();
         var summaries = new List<AccountTaxSummary>();
         for (var a = 0; a < book.AccountCount; a++)
@@ -164,6 +170,10 @@ public static class TaxAwareRun
                         _ => record,
                     };
                     record = record with { ApprovalId = item.Id };
+                    if (record.Status == HarvestStatus.PendingApproval)
+                    {
+                        held.AddRange(plan.Trades);
+                    }
                 }
                 if (record.Status is HarvestStatus.Harvested or HarvestStatus.SwappedBack)
                 {
@@ -194,7 +204,7 @@ public static class TaxAwareRun
         {
             Run = new RunResult
             {
-                AsOf = asOf, Decisions = decisions, Trades = trades, Plans = new TradePlan?[book.AccountCount],
+                AsOf = asOf, Decisions = decisions, Trades = trades, HeldTrades = held, Plans = new TradePlan?[book.AccountCount],
                 Drift = new Drift.DriftReport(book), SweepTime = TimeSpan.Zero, DecideTime = TimeSpan.Zero,
             },
             TaxedTrades = taxed,
@@ -250,7 +260,8 @@ public static class TaxAwareRun
         {
             Run = new RunResult
             {
-                AsOf = asOf, Decisions = rebalance.Run.Decisions, Trades = [.. harvest.Run.Trades, .. rebalance.Run.Trades], Plans = rebalance.Run.Plans,
+                AsOf = asOf, Decisions = rebalance.Run.Decisions, Trades = [.. harvest.Run.Trades, .. rebalance.Run.Trades],
+                HeldTrades = [.. harvest.Run.HeldTrades, .. rebalance.Run.HeldTrades], Plans = rebalance.Run.Plans,
                 Drift = rebalance.Run.Drift, SweepTime = rebalance.Run.SweepTime, DecideTime = rebalance.Run.DecideTime,
             },
             TaxedTrades = [.. harvest.TaxedTrades, .. rebalance.TaxedTrades],

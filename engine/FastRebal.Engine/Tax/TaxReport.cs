@@ -15,7 +15,7 @@ public static class TaxReport
         var document = new
         {
             asOf = result.Run.AsOf,
-            summary = harvestScan ? null : RunSummary.From(book, result.Run, errors.Count),
+            summary = harvestScan ? (object)HarvestSummary.From(result, errors.Count) : RunSummary.From(book, result.Run, errors.Count),
             errors,
             decisions = harvestScan ? null : result.Run.Decisions,
             trades = result.TaxedTrades.Select(t => new
@@ -27,6 +27,7 @@ public static class TaxReport
                 t.OpenedLotId,
                 washSales = t.WashSales.Count == 0 ? null : t.WashSales,
             }),
+            heldTrades = result.Run.HeldTrades.Select(t => new { t.AccountId, t.InstrumentId, t.Side, t.Quantity, t.Price, t.Notional, t.Reason, approvalId = PendingApproval(result, t.AccountId) }),
             washSales = result.WashSales,
             harvests = result.Harvests,
             approvals = result.Approvals,
@@ -36,6 +37,10 @@ public static class TaxReport
         };
         JsonSerializer.Serialize(output, document, ScenarioDocument.JsonOptions);
     }
+
+    /// <summary>The id of the approval an account's held trades wait for.</summary>
+    private static string? PendingApproval(TaxRunResult result, string accountId) =>
+        result.Approvals.FirstOrDefault(a => a.AccountId == accountId && a.Status == Approvals.ApprovalStatus.Pending)?.Id;
 
     /// <summary>
     /// The plain CSV (same header; decision, trade and error rows) followed by tax rows: <c>lot</c> (a lot a sell
@@ -47,9 +52,9 @@ public static class TaxReport
         if (harvestScan)
         {
             output.WriteLine(RunReport.CsvHeader);
-            foreach (var t in result.Run.Trades)
+            foreach (var (record, t) in result.Run.Trades.Select(t => ("trade", t)).Concat(result.Run.HeldTrades.Select(t => ("held_trade", t))))
             {
-                CsvFields.Row(output, "trade", t.AccountId, "Harvest", "", t.InstrumentId, t.Side.ToString(), CsvFields.Number(t.Quantity), CsvFields.Number(t.Price), CsvFields.Number(decimal.Round(t.Notional, 2)), "", "", "", "", "", "", t.Reason);
+                CsvFields.Row(output, record, t.AccountId, "Harvest", "", t.InstrumentId, t.Side.ToString(), CsvFields.Number(t.Quantity), CsvFields.Number(t.Price), CsvFields.Number(decimal.Round(t.Notional, 2)), "", "", "", "", "", "", t.Reason);
             }
             foreach (var e in errors)
             {
@@ -88,4 +93,19 @@ public static class TaxReport
                 string.Join("; ", b.Allocations.Select(x => $"{x.AccountId} {CsvFields.Number(x.Quantity)}")));
         }
     }
+}
+
+/// <summary>The counts of a harvest scan: harvests by outcome, released and held trades.</summary>
+/// <param name="Trades">Released trades (harvests done, swap backs).</param>
+/// <param name="HeldTrades">Trades of harvests waiting for an operator's approval: not released.</param>
+public sealed record HarvestSummary(int Harvested, int SwappedBack, int WaitingForApproval, int Skipped, int Trades, int HeldTrades, int InputErrors)
+{
+    public static HarvestSummary From(TaxRunResult result, int inputErrors) => new(
+        result.Harvests.Count(h => h.Status == HarvestStatus.Harvested),
+        result.Harvests.Count(h => h.Status == HarvestStatus.SwappedBack),
+        result.Harvests.Count(h => h.Status == HarvestStatus.PendingApproval),
+        result.Harvests.Count(h => h.Status == HarvestStatus.Skipped),
+        result.Run.Trades.Count,
+        result.Run.HeldTrades.Count,
+        inputErrors);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Scenarios;
@@ -7,7 +6,8 @@ using FastRebal.Engine.Scenarios;
 namespace FastRebal.Engine.Tax;
 
 /// <summary>A lot as a scenario file writes it under a position.</summary>
-public sealed record LotInput(string? Id, DateOnly? Acquired, decimal Quantity, decimal CostBasis, DateOnly? HoldingSince = null);
+/// <param name="CostBasis">Required: a lot without one would count its whole sale as gain.</param>
+public sealed record LotInput(string? Id, DateOnly? Acquired, decimal Quantity, decimal? CostBasis, DateOnly? HoldingSince = null);
 
 /// <summary>The tax fields of a position (the base loader reads instrument and quantity from the same object).</summary>
 public sealed record TaxPositionInput(string? InstrumentId, decimal Quantity, IReadOnlyList<LotInput>? Lots);
@@ -136,50 +136,27 @@ public sealed class TaxScenario
     }
 
     /// <summary>Reads a scenario from JSON text (tests, hosts that hold the text already).</summary>
-    public static TaxScenario Parse(string json, string source = "scenario") => FromText(json, source);
-
-    /// <summary>Reads a scenario file with its tax fields.</summary>
-    public static TaxScenario Load(string path)
+    public static TaxScenario Parse(string json, string source = "scenario")
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ScenarioFormatException($"{path}: cannot read the scenario: {e.Message}", e);
-        }
-        return FromText(text, path);
+        var read = ScenarioReader.ReadText(json, source);
+        return Build(read.Document, read.Tax, source, read.Problems);
     }
 
-    private static TaxScenario FromText(string text, string path)
+    /// <summary>Reads a scenario file with its tax fields, strictly (see <see cref="ScenarioReader"/>).</summary>
+    public static TaxScenario Load(string path)
     {
-        ScenarioDocument? document;
-        TaxDocument? tax;
-        try
-        {
-            document = JsonSerializer.Deserialize<ScenarioDocument>(text, ScenarioDocument.JsonOptions);
-            tax = JsonSerializer.Deserialize<TaxDocument>(text, ScenarioDocument.JsonOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new ScenarioFormatException(string.Create(CultureInfo.InvariantCulture,
-                $"{path}: malformed scenario at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1} ({e.Path ?? "$"}): {e.Message.Split(" Path:")[0]}"), e);
-        }
-        if (document is null || tax is null)
-        {
-            throw new ScenarioFormatException($"{path}: the file holds no scenario (JSON null)");
-        }
-        return Build(document, tax, path);
+        var read = ScenarioReader.ReadFile(path);
+        return Build(read.Document, read.Tax, path, read.Problems);
     }
 
     /// <summary>
     /// Validates the tax fields, leaves out every account whose tax fields are wrong (with an error naming the account,
     /// instrument, lot and field), and loads the rest through the base loader.
     /// </summary>
-    public static TaxScenario Build(ScenarioDocument document, TaxDocument tax, string source = "scenario")
+    /// <param name="read">What strict reading left out (its errors come first).</param>
+    public static TaxScenario Build(ScenarioDocument document, TaxDocument tax, string source = "scenario", ReadProblems? read = null)
     {
+        read ??= ReadProblems.None;
         if (document.AsOf is not { } asOf)
         {
             throw new ScenarioFormatException($"{source}: 'asOf' (the valuation date, YYYY-MM-DD) is required");
@@ -224,16 +201,17 @@ public sealed class TaxScenario
             Accounts = (document.Accounts ?? []).Where(a => a?.Id is null || !rejected.Contains(a.Id)).ToList(),
             CashFlows = (document.CashFlows ?? []).Where(f => f?.AccountId is null || !rejected.Contains(f.AccountId)).ToList(),
         };
-        var loaded = ScenarioLoader.Build(kept, source);
-        errors.AddRange(loaded.Errors);
-        var history = ValidHistory(tax.HouseholdTrades ?? [], asOf, document.Accounts ?? [], errors);
+        var loaded = ScenarioLoader.Build(kept, source, read);
+        errors.InsertRange(0, loaded.Errors.Take(read.Errors.Count));
+        errors.AddRange(loaded.Errors.Skip(read.Errors.Count));
+        var history = ValidHistory(tax.HouseholdTrades ?? [], asOf, (document.Accounts ?? []).Where(a => a?.Id is not null).Select(a => a.Id).Concat(read.UnreadAccounts.Keys), errors);
         if (tax.Batching is { } batching && batching.BelowValue <= 0)
         {
             errors.Add(new("batching", "belowValue", $"must be positive, got {batching.BelowValue}"));
         }
         var scenario = new TaxScenario
         {
-            Scenario = new LoadedScenario { AsOf = loaded.AsOf, Book = loaded.Book, CashFlows = loaded.CashFlows, Errors = errors, AccountsInInput = document.Accounts?.Count ?? 0 },
+            Scenario = new LoadedScenario { AsOf = loaded.AsOf, Book = loaded.Book, CashFlows = loaded.CashFlows, Errors = errors, AccountsInInput = Math.Max(document.Accounts?.Count ?? 0, read.AccountsInFile) },
             Lots = lots,
             Settings = settings,
             Relations = relations,
@@ -248,6 +226,10 @@ public sealed class TaxScenario
             {
                 scenario.householdOfRejected[account.Id] = account.HouseholdId ?? account.Id;
             }
+        }
+        foreach (var (account, household) in read.UnreadAccounts)
+        {
+            scenario.householdOfRejected.TryAdd(account, household);
         }
         return scenario;
     }
@@ -267,7 +249,7 @@ public sealed class TaxScenario
                 }
                 else if (unknown.Count > 0)
                 {
-                    errors.Add(new($"{field}[{g}]", "members", $"unknown instrument(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}; the group is ignored"));
+                    errors.Add(new($"{field}[{g}]", "members", $"unknown instrument(s) {string.Join(", ", unknown.Select(u => $"'{TextLimit.Clip(u, 80)}'"))}; the group is ignored"));
                 }
                 else
                 {
@@ -288,7 +270,7 @@ public sealed class TaxScenario
                 {
                     if (relations.AreIdentical(group[a], group[b]))
                     {
-                        errors.Add(new($"substituteGroups[{g}]", "members", $"{group[a]} and {group[b]} are substantially identical, so one cannot substitute for the other in a harvest"));
+                        errors.Add(new($"substituteGroups[{g}]", "members", $"{TextLimit.Clip(group[a], 80)} and {TextLimit.Clip(group[b], 80)} are substantially identical, so one cannot substitute for the other in a harvest"));
                     }
                 }
             }
@@ -298,7 +280,7 @@ public sealed class TaxScenario
 
     private static (List<TaxLot> Lots, AccountTaxSettings? Settings, bool UsesTax) ValidAccount(TaxAccountInput account, DateOnly asOf, List<InputError> errors)
     {
-        var subject = $"account {account.Id}";
+        var subject = $"account {TextLimit.Clip(account.Id, 80)}";
         void Fail(string field, string message) => errors.Add(new(subject, field, message));
         var lots = new List<TaxLot>();
         var usesTax = false;
@@ -320,45 +302,50 @@ public sealed class TaxScenario
                 var field = $"positions[{p}].lots[{l}]";
                 if (lot is null)
                 {
-                    Fail(field, $"{instrument}: empty lot");
+                    Fail(field, $"{TextLimit.Clip(instrument, 80)}: empty lot");
                     continue;
                 }
-                var id = string.IsNullOrWhiteSpace(lot.Id) ? $"{instrument}-{l + 1}" : lot.Id;
+                var id = string.IsNullOrWhiteSpace(lot.Id) ? $"{TextLimit.Clip(instrument, 80)}-{l + 1}" : lot.Id;
                 var before = errors.Count;
                 sum += lot.Quantity;
                 if (!lotIds.Add(id))
                 {
-                    Fail($"{field}.id", $"{instrument} lot {id}: lot id used twice in the account");
+                    Fail($"{field}.id", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: lot id used twice in the account");
                 }
                 if (lot.Acquired is not { } acquired)
                 {
-                    Fail($"{field}.acquired", $"{instrument} lot {id}: the acquisition date is required");
+                    Fail($"{field}.acquired", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: the acquisition date is required");
                     continue;
                 }
                 if (acquired > asOf)
                 {
-                    Fail($"{field}.acquired", $"{instrument} lot {id}: acquired {acquired:yyyy-MM-dd}, after the valuation date {asOf:yyyy-MM-dd}");
+                    Fail($"{field}.acquired", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: acquired {acquired:yyyy-MM-dd}, after the valuation date {asOf:yyyy-MM-dd}");
                 }
                 if (lot.Quantity <= 0)
                 {
-                    Fail($"{field}.quantity", $"{instrument} lot {id}: must be positive, got {lot.Quantity}");
+                    Fail($"{field}.quantity", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: must be positive, got {lot.Quantity}");
                 }
-                if (lot.CostBasis < 0)
+                if (lot.CostBasis is not { } costBasis)
                 {
-                    Fail($"{field}.costBasis", $"{instrument} lot {id}: must not be negative, got {lot.CostBasis}");
+                    Fail($"{field}.costBasis", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: the cost basis (what the lot cost in all) is required");
+                    continue;
+                }
+                if (costBasis < 0)
+                {
+                    Fail($"{field}.costBasis", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: must not be negative, got {costBasis}");
                 }
                 if (lot.HoldingSince is { } since && since > acquired)
                 {
-                    Fail($"{field}.holdingSince", $"{instrument} lot {id}: a carried-over holding period cannot start after the purchase");
+                    Fail($"{field}.holdingSince", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: a carried-over holding period cannot start after the purchase");
                 }
                 if (errors.Count == before)
                 {
-                    lots.Add(new TaxLot(id, instrument, acquired, lot.Quantity, lot.CostBasis, lot.HoldingSince));
+                    lots.Add(new TaxLot(id, instrument, acquired, lot.Quantity, costBasis, lot.HoldingSince));
                 }
             }
             if (sum != position.Quantity)
             {
-                Fail($"positions[{p}].lots", $"{instrument}: lots hold {sum} shares but the position is {position.Quantity}");
+                Fail($"positions[{p}].lots", $"{TextLimit.Clip(instrument, 80)}: lots hold {sum} shares but the position is {position.Quantity}");
             }
         }
 
@@ -369,7 +356,7 @@ public sealed class TaxScenario
             {
                 if (positions[p] is { Lots: null, Quantity: > 0 } missing)
                 {
-                    Fail($"positions[{p}].lots", $"{missing.InstrumentId}: no lots, but the account keeps lots for other positions; give lots for every position or for none");
+                    Fail($"positions[{p}].lots", $"{TextLimit.Clip(missing.InstrumentId, 80)}: no lots, but the account keeps lots for other positions; give lots for every position or for none");
                 }
             }
         }
@@ -431,7 +418,7 @@ public sealed class TaxScenario
             {
                 if (!lots.Any(l => l.Id == id && l.InstrumentId == instrument))
                 {
-                    Fail($"policy.specificLots.{instrument}", $"{instrument}: unknown lot '{id}'");
+                    Fail($"policy.specificLots.{TextLimit.Clip(instrument, 80)}", $"{TextLimit.Clip(instrument, 80)}: unknown lot '{TextLimit.Clip(id, 80)}'");
                 }
             }
         }
@@ -442,9 +429,9 @@ public sealed class TaxScenario
         return (lots, settings, usesTax);
     }
 
-    private static List<HouseholdTradeInput> ValidHistory(IReadOnlyList<HouseholdTradeInput> input, DateOnly asOf, IReadOnlyList<Account> accounts, List<InputError> errors)
+    private static List<HouseholdTradeInput> ValidHistory(IReadOnlyList<HouseholdTradeInput> input, DateOnly asOf, IEnumerable<string> accountIds, List<InputError> errors)
     {
-        var known = accounts.Where(a => a?.Id is not null).Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+        var known = accountIds.ToHashSet(StringComparer.Ordinal);
         var valid = new List<HouseholdTradeInput>();
         for (var i = 0; i < input.Count; i++)
         {
@@ -453,7 +440,7 @@ public sealed class TaxScenario
             var before = errors.Count;
             if (trade?.AccountId is null || !known.Contains(trade.AccountId))
             {
-                errors.Add(new(subject, "accountId", $"unknown account '{trade?.AccountId}'"));
+                errors.Add(new(subject, "accountId", $"unknown account '{TextLimit.Clip(trade?.AccountId, 80)}'"));
                 continue;
             }
             if (string.IsNullOrWhiteSpace(trade.InstrumentId))
@@ -471,6 +458,10 @@ public sealed class TaxScenario
             if (trade.Quantity <= 0)
             {
                 errors.Add(new(subject, "quantity", $"must be positive, got {trade.Quantity}"));
+            }
+            if (trade.Price is { } price && (price <= 0 || (double)price > ScenarioLoader.MaxPrice))
+            {
+                errors.Add(new(subject, "price", string.Create(CultureInfo.InvariantCulture, $"must be positive and at most {ScenarioLoader.MaxPrice:0e0}, got {price}")));
             }
             if (errors.Count == before)
             {

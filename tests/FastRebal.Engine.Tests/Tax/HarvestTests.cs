@@ -111,7 +111,7 @@ public class HarvestTests
     [Fact]
     public void Tax_deferred_and_illiquid_holdings_are_never_harvested()
     {
-        var ira = H1(On).Replace("\"harvest\"", "\"taxStatus\": \"taxDeferred\", \"unused\"", StringComparison.Ordinal);
+        var ira = H1(On).Replace($"\"harvest\": {On}", "\"taxStatus\": \"taxDeferred\"", StringComparison.Ordinal);
         Assert.Empty(TaxAwareRun.Harvest(new TaxScenarioBuilder().Account(ira).LoadClean(), now: Now).Harvests);
 
         var illiquid = """
