@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastRebal.Engine.Audit;
 
 /// <summary>
@@ -47,15 +49,51 @@ public sealed class AuditChain : IDisposable
     {
         lock (gate)
         {
-            var now = clock.GetUtcNow().ToUniversalTime();
-            var timestamp = last is not null && now < last.Timestamp ? last.Timestamp : now;
-            var sequence = (last?.Sequence ?? 0) + 1;
-            var previous = last?.Hash ?? AuditRecord.GenesisHash;
-            var record = new AuditRecord(sequence, timestamp, entry, previous, AuditEncoding.ComputeHash(previous, sequence, timestamp, entry));
+            var record = Link(entry);
             Store.Append(record);
             last = record;
             return record;
         }
+    }
+
+    /// <summary>
+    /// Appends entries in order as one write to the store: the records are exactly those <see cref="Append"/> would
+    /// make one by one, and no other thread's record falls between them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void AppendAll(IReadOnlyList<AuditEntry> entries)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+        lock (gate)
+        {
+            var records = new AuditRecord[entries.Count];
+            for (var i = 0; i < records.Length; i++)
+            {
+                records[i] = last = Link(entries[i]);
+            }
+            try
+            {
+                Store.AppendAll(records);
+            }
+            catch
+            {
+                // The store did not take them: the chain goes on from what it holds.
+                last = Store.Last;
+                throw;
+            }
+        }
+    }
+
+    private AuditRecord Link(AuditEntry entry)
+    {
+        var now = clock.GetUtcNow().ToUniversalTime();
+        var timestamp = last is not null && now < last.Timestamp ? last.Timestamp : now;
+        var sequence = (last?.Sequence ?? 0) + 1;
+        var previous = last?.Hash ?? AuditRecord.GenesisHash;
+        return new AuditRecord(sequence, timestamp, entry, previous, AuditEncoding.ComputeHash(previous, sequence, timestamp, entry));
     }
 
     /// <summary>Flushes the store; durable = on disk (fsync) and the seal moved up to the last record.</summary>

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -20,7 +22,8 @@ public static class AuditEncoding
     /// <summary>Bumped if the canonical layout ever changes; old records keep verifying under their own version.</summary>
     public const byte CanonicalVersion = 1;
 
-    private static readonly JsonWriterOptions LineOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
+    // Validation off: the line's structure is fixed by WriteLine, and the bytes are the same either way.
+    private static readonly JsonWriterOptions LineOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false, SkipValidation = true };
 
     /// <summary>
     /// Version 1: version byte; sequence (int64 LE); UTC ticks (int64 LE); kind name, account, household, policy id
@@ -30,11 +33,18 @@ public static class AuditEncoding
     public static byte[] Canonical(long sequence, DateTimeOffset timestamp, AuditEntry entry)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
+        WriteCanonical(buffer, sequence, timestamp, entry);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteCanonical(ArrayBufferWriter<byte> buffer, long sequence, DateTimeOffset timestamp, AuditEntry entry)
+    {
         buffer.GetSpan(1)[0] = CanonicalVersion;
         buffer.Advance(1);
         WriteInt64(buffer, sequence);
         WriteInt64(buffer, timestamp.UtcTicks);
-        WriteString(buffer, entry.Kind.ToString());
+        WriteString(buffer, KindName(entry.Kind));
         WriteString(buffer, entry.AccountId);
         WriteString(buffer, entry.HouseholdId);
         WriteString(buffer, entry.PolicyId);
@@ -42,31 +52,55 @@ public static class AuditEncoding
         WriteString(buffer, entry.Rule);
         WriteString(buffer, entry.Explanation);
         WriteInt32(buffer, entry.Figures.Count);
-        foreach (var figure in entry.Figures)
+        for (var i = 0; i < entry.Figures.Count; i++)
         {
-            WriteString(buffer, figure.Name);
-            WriteString(buffer, figure.Value);
+            WriteString(buffer, entry.Figures[i].Name);
+            WriteString(buffer, entry.Figures[i].Value);
         }
         WriteString(buffer, entry.Actor);
         WriteString(buffer, entry.ActorReason);
         WriteString(buffer, entry.InputHash);
-        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>SHA-256(previous hash bytes ‖ canonical record), as lower-case hex.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string ComputeHash(string previousHash, long sequence, DateTimeOffset timestamp, AuditEntry entry)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(HexToBytes(previousHash));
-        sha.AppendData(Canonical(sequence, timestamp, entry));
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
+        // The chain hashes every record on one thread: a buffer and a hasher kept per thread spare allocations per record.
+        var buffer = hashScratch ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        if (!IsHash(previousHash) || Convert.FromHexString(previousHash, buffer.GetSpan(32), out _, out var written) != OperationStatus.Done)
+        {
+            throw new ArgumentException($"not a SHA-256 hash in lower-case hex: '{previousHash}'", nameof(previousHash));
+        }
+        buffer.Advance(written);
+        WriteCanonical(buffer, sequence, timestamp, entry);
+        var sha = hasher ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(buffer.WrittenSpan);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        sha.GetHashAndReset(hash);
+        return Convert.ToHexStringLower(hash);
     }
 
     /// <summary>The hash the record's own content and link call for (equal to <see cref="AuditRecord.Hash"/> when intact).</summary>
     public static string ComputeHash(AuditRecord record) => ComputeHash(record.PreviousHash, record.Sequence, record.Timestamp, record.Entry);
 
     /// <summary>True for 64 lower-case hex digits.</summary>
-    public static bool IsHash(string text) => text.Length == 64 && text.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+    public static bool IsHash(string text)
+    {
+        if (text.Length != 64)
+        {
+            return false;
+        }
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c) && c is not (>= 'a' and <= 'f'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 
     public static byte[] HexToBytes(string hash) =>
         IsHash(hash) ? Convert.FromHexString(hash) : throw new ArgumentException($"not a SHA-256 hash in lower-case hex: '{hash}'", nameof(hash));
@@ -74,42 +108,89 @@ public static class AuditEncoding
     /// <summary>The record's line in the file, without the newline.</summary>
     public static byte[] WriteLine(AuditRecord record)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var json = new Utf8JsonWriter(buffer, LineOptions))
-        {
-            var e = record.Entry;
-            json.WriteStartObject();
-            json.WriteNumber("seq", record.Sequence);
-            json.WriteString("ts", FormatTimestamp(record.Timestamp));
-            json.WriteString("kind", e.Kind.ToString());
-            json.WriteString("account", e.AccountId);
-            json.WriteString("household", e.HouseholdId);
-            json.WriteString("policy", e.PolicyId);
-            json.WriteNumber("policyVersion", e.PolicyVersion);
-            json.WriteString("rule", e.Rule);
-            json.WriteString("explanation", e.Explanation);
-            json.WriteStartArray("figures");
-            foreach (var figure in e.Figures)
-            {
-                json.WriteStartArray();
-                json.WriteStringValue(figure.Name);
-                json.WriteStringValue(figure.Value);
-                json.WriteEndArray();
-            }
-            json.WriteEndArray();
-            json.WriteString("actor", e.Actor);
-            json.WriteString("why", e.ActorReason);
-            json.WriteString("inputHash", e.InputHash);
-            json.WriteString("prev", record.PreviousHash);
-            json.WriteString("hash", record.Hash);
-            json.WriteEndObject();
-        }
+        var buffer = lineScratch ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        WriteLine(record, buffer);
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes the record's line, without the newline, to the end of <paramref name="buffer"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void WriteLine(AuditRecord record, IBufferWriter<byte> buffer)
+    {
+        // One JSON writer per thread, reset for each line: a file append encodes thousands of lines in a row.
+        var json = lineWriter;
+        if (json is null)
+        {
+            json = lineWriter = new Utf8JsonWriter(buffer, LineOptions);
+        }
+        else
+        {
+            json.Reset(buffer);
+        }
+        var e = record.Entry;
+        json.WriteStartObject();
+        json.WriteNumber("seq", record.Sequence);
+        Span<byte> ts = stackalloc byte[TimestampLength];
+        FormatTimestamp(record.Timestamp, ts);
+        json.WriteString("ts", ts);
+        json.WriteString("kind", KindName(e.Kind));
+        json.WriteString("account", e.AccountId);
+        json.WriteString("household", e.HouseholdId);
+        json.WriteString("policy", e.PolicyId);
+        json.WriteNumber("policyVersion", e.PolicyVersion);
+        json.WriteString("rule", e.Rule);
+        json.WriteString("explanation", e.Explanation);
+        json.WriteStartArray("figures");
+        for (var i = 0; i < e.Figures.Count; i++)
+        {
+            json.WriteStartArray();
+            json.WriteStringValue(e.Figures[i].Name);
+            json.WriteStringValue(e.Figures[i].Value);
+            json.WriteEndArray();
+        }
+        json.WriteEndArray();
+        json.WriteString("actor", e.Actor);
+        json.WriteString("why", e.ActorReason);
+        json.WriteString("inputHash", e.InputHash);
+        json.WriteString("prev", record.PreviousHash);
+        json.WriteString("hash", record.Hash);
+        json.WriteEndObject();
+        json.Flush();
+        // The writer must not keep the caller's buffer alive between lines.
+        json.Reset(Stream.Null);
     }
 
     /// <summary>UTC, full tick precision, so the text round-trips to the exact ticks that were hashed.</summary>
     public static string FormatTimestamp(DateTimeOffset timestamp) =>
-        timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+        timestamp.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture);
+
+    private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+
+    private const int TimestampLength = 28;
+
+    private static void FormatTimestamp(DateTimeOffset timestamp, Span<byte> utf8)
+    {
+        var done = timestamp.UtcDateTime.TryFormat(utf8, out var written, TimestampFormat, CultureInfo.InvariantCulture);
+        Debug.Assert(done && written == TimestampLength);
+    }
+
+    /// <summary>The kind's name, as <see cref="Enum.ToString()"/> spells it, without formatting it each time.</summary>
+    private static string KindName(AuditKind kind) => (uint)kind < (uint)KindNames.Length ? KindNames[(int)kind] : kind.ToString();
+
+    private static readonly string[] KindNames = [.. Enumerable.Range(0, (int)Enum.GetValues<AuditKind>().Max() + 1).Select(k => ((AuditKind)k).ToString())];
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? hashScratch;
+
+    [ThreadStatic]
+    private static IncrementalHash? hasher;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? lineScratch;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? lineWriter;
 
     /// <summary>
     /// Reads one line back. A problem is a value naming the field: not JSON, a missing or mistyped field, or a line
@@ -228,7 +309,10 @@ public static class AuditEncoding
             // JsonDocument checks a string's UTF-8 only when the string is read.
             return AuditLineResult.Fail("", $"not valid UTF-8 text: {e.Message}");
         }
-        if (!line.SequenceEqual(WriteLine(record)))
+        var canonical = lineScratch ??= new ArrayBufferWriter<byte>(1024);
+        canonical.ResetWrittenCount();
+        WriteLine(record, canonical);
+        if (!line.SequenceEqual(canonical.WrittenSpan))
         {
             return AuditLineResult.Fail("", "not in canonical form: the line differs from how its record is written (an edit outside the values?)", record);
         }

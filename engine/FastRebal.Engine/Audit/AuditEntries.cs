@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using FastRebal.Engine.Approvals;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Model;
@@ -19,29 +20,54 @@ public static class AuditEntries
 
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
-    public static AuditEntry Decision(AccountBook book, int account, Decision decision, string inputHash)
+    public static AuditEntry Decision(AccountBook book, int account, Decision decision, string inputHash) =>
+        Decision(book.HouseholdId(account), decision, inputHash, null);
+
+    /// <summary>A decision's entry; <paramref name="last"/> is a figure to add after the others (the live engine's batch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static AuditEntry Decision(string householdId, Decision decision, string inputHash, AuditFigure? last)
     {
         var warnings = decision.Warnings.Count > 0 ? $" (warnings: {string.Join("; ", decision.Warnings)})" : "";
-        return new AuditEntry(AuditKind.Decision, decision.AccountId, book.HouseholdId(account), decision.PolicyId, decision.PolicyVersion,
-            decision.Rule.ToString(), $"{ActionText(decision.Action)}: {decision.Reason}{warnings}",
-            [.. DecisionFigures(decision), new("trades", decision.TradeCount.ToString(C))],
-            Engine, "", inputHash);
+        var figures = new List<AuditFigure>(DecisionFigureCount + 2);
+        AddDecisionFigures(figures, decision);
+        figures.Add(new("trades", decision.TradeCount.ToString(C)));
+        AddLast(figures, last);
+        return new AuditEntry(AuditKind.Decision, decision.AccountId, householdId, decision.PolicyId, decision.PolicyVersion,
+            decision.Rule.ToString(), $"{ActionText(decision.Action)}: {decision.Reason}{warnings}", figures, Engine, "", inputHash);
     }
 
-    public static AuditEntry Trade(AccountBook book, int account, Decision decision, Trade trade, string inputHash, TaxedTrade? taxed = null)
+    public static AuditEntry Trade(AccountBook book, int account, Decision decision, Trade trade, string inputHash, TaxedTrade? taxed = null) =>
+        Trade(book.HouseholdId(account), decision, DecisionFigures(decision), trade, inputHash, taxed, null);
+
+    /// <summary>
+    /// A released trade's entry, given the figures of the decision that drove it (<see cref="DecisionFigures"/>: the
+    /// same for each of its trades); <paramref name="last"/> is a figure to add after the others.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static AuditEntry Trade(string householdId, Decision decision, IReadOnlyList<AuditFigure> decisionFigures, Trade trade, string inputHash,
+        TaxedTrade? taxed, AuditFigure? last)
     {
         var explanation = string.Create(C, $"{trade.Side} {trade.Quantity:0.######} {trade.InstrumentId} at {trade.Price:0.00####} ({trade.Notional:#,0.00}) for {RuleText(decision.Rule)}: {trade.Reason}{LotsText(taxed)}");
-        return new AuditEntry(AuditKind.Trade, trade.AccountId, book.HouseholdId(account), decision.PolicyId, decision.PolicyVersion,
-            decision.Rule.ToString(), explanation,
-            [
-                new("instrument", trade.InstrumentId),
-                new("side", trade.Side.ToString()),
-                new("quantity", trade.Quantity.ToString(C)),
-                new("price", trade.Price.ToString(C)),
-                new("notional", trade.Notional.ToString(C)),
-                .. DecisionFigures(decision),
-            ],
-            Engine, "", inputHash);
+        var figures = new List<AuditFigure>(5 + decisionFigures.Count + 1)
+        {
+            new("instrument", trade.InstrumentId),
+            new("side", trade.Side.ToString()),
+            new("quantity", trade.Quantity.ToString(C)),
+            new("price", trade.Price.ToString(C)),
+            new("notional", trade.Notional.ToString(C)),
+        };
+        figures.AddRange(decisionFigures);
+        AddLast(figures, last);
+        return new AuditEntry(AuditKind.Trade, trade.AccountId, householdId, decision.PolicyId, decision.PolicyVersion,
+            decision.Rule.ToString(), explanation, figures, Engine, "", inputHash);
+    }
+
+    private static void AddLast(List<AuditFigure> figures, AuditFigure? last)
+    {
+        if (last is not null)
+        {
+            figures.Add(last);
+        }
     }
 
     /// <summary>A trade of a harvest scan (the loss sale, the substitute buy, a swap back): no drift decision drove it, the harvest did.</summary>
@@ -132,16 +158,26 @@ public static class AuditEntries
         return appended;
     }
 
-    private static IEnumerable<AuditFigure> DecisionFigures(Decision d) =>
-    [
-        new("action", d.Action.ToString()),
-        new("totalValue", d.TotalValue.ToString("R", C)),
-        new("maxAbsDrift", d.MaxAbsDrift.ToString("R", C)),
-        new("maxRelativeDrift", d.MaxRelativeDrift.ToString("R", C)),
-        new("totalDrift", d.TotalDrift.ToString("R", C)),
-        new("bandType", d.BandType.ToString()),
-        new("bandWidth", d.BandWidth.ToString("R", C)),
-    ];
+    /// <summary>The figures of a decision that its entry and each of its trades' entries carry, in their fixed order.</summary>
+    internal static AuditFigure[] DecisionFigures(Decision d)
+    {
+        var figures = new List<AuditFigure>(DecisionFigureCount);
+        AddDecisionFigures(figures, d);
+        return [.. figures];
+    }
+
+    private const int DecisionFigureCount = 7;
+
+    private static void AddDecisionFigures(List<AuditFigure> figures, Decision d)
+    {
+        figures.Add(new("action", d.Action.ToString()));
+        figures.Add(new("totalValue", d.TotalValue.ToString("R", C)));
+        figures.Add(new("maxAbsDrift", d.MaxAbsDrift.ToString("R", C)));
+        figures.Add(new("maxRelativeDrift", d.MaxRelativeDrift.ToString("R", C)));
+        figures.Add(new("totalDrift", d.TotalDrift.ToString("R", C)));
+        figures.Add(new("bandType", d.BandType.ToString()));
+        figures.Add(new("bandWidth", d.BandWidth.ToString("R", C)));
+    }
 
     private static string ActionText(DecisionAction action) => action switch
     {

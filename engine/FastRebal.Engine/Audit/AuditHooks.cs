@@ -14,6 +14,9 @@ public static class AuditHooks
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
+    /// <summary>The rules of the kill switch's operator-action records (<see cref="RecordKillSwitchIfMissing"/> needs only those).</summary>
+    public static readonly IReadOnlyList<string> KillSwitchRules = ["KillSwitchEngaged", "KillSwitchReleased"];
+
     /// <summary>Appends an operator-action record on every engage and release (who, why, when); dispose to stop.</summary>
     public static IDisposable RecordKillSwitch(AuditChain chain, KillSwitch killSwitch)
     {

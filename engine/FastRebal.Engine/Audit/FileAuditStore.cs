@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
@@ -18,13 +20,19 @@ public sealed record AuditFileOpen(FileAuditStore? Store, AuditVerification Veri
 
 /// <summary>
 /// The append-only audit file: one record per line (see <see cref="AuditEncoding.WriteLine"/>), handed to the
-/// operating system after every append and written to disk (fsync) on <see cref="Flush"/> with durable set. Beside it,
+/// operating system at the end of every append and written to disk (fsync) on <see cref="Flush"/> with durable set. Beside it,
 /// <c>FILE.seal</c> holds the sequence and hash the chain had reached at the last durable flush, so whole records
 /// cut from the end are detected too. A record is durable once its line, newline included, is on disk.
 /// </summary>
 public sealed class FileAuditStore : IAuditStore
 {
+    private const int InitialBuffer = 64 * 1024;
+
+    // A very large append (a day's opening in one go) should not pin its buffer for the rest of the run.
+    private const int MaxKeptBuffer = 16 * 1024 * 1024;
+
     private readonly FileStream stream;
+    private ArrayBufferWriter<byte> lines = new(InitialBuffer);
 
     private FileAuditStore(string path, FileStream stream, AuditRecord? last)
     {
@@ -165,16 +173,33 @@ public sealed class FileAuditStore : IAuditStore
         File.Move(temporary, sealPath, overwrite: true);
     }
 
-    public void Append(AuditRecord record)
+    public void Append(AuditRecord record) => AppendAll([record]);
+
+    /// <summary>
+    /// Writes the records' lines with one write, then hands them to the operating system. A crash in the middle can
+    /// tear only the last line it reached; the whole lines before it are records like any other.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void AppendAll(IReadOnlyList<AuditRecord> records)
     {
-        var line = AuditEncoding.WriteLine(record);
-        var buffer = new byte[line.Length + 1];
-        line.CopyTo(buffer, 0);
-        buffer[^1] = (byte)'\n';
-        // One write per record, so a crash tears at most the last line.
-        stream.Write(buffer);
+        if (records.Count == 0)
+        {
+            return;
+        }
+        lines.ResetWrittenCount();
+        foreach (var record in records)
+        {
+            AuditEncoding.WriteLine(record, lines);
+            lines.GetSpan(1)[0] = (byte)'\n';
+            lines.Advance(1);
+        }
+        stream.Write(lines.WrittenSpan);
         stream.Flush(flushToDisk: false);
-        Last = record;
+        Last = records[^1];
+        if (lines.Capacity > MaxKeptBuffer)
+        {
+            lines = new ArrayBufferWriter<byte>(InitialBuffer);
+        }
     }
 
     public void Flush(bool durable)
@@ -187,6 +212,45 @@ public sealed class FileAuditStore : IAuditStore
     }
 
     public IReadOnlyList<AuditRecord> ReadAll() => [.. Read(Path).Records];
+
+    /// <summary>
+    /// Reads only the lines holding one of the rules as the line format writes it (<c>"rule":"NAME",</c>), so finding the
+    /// few kill-switch records of a large file does not decode every other line. A torn last line is not read.
+    /// </summary>
+    public IReadOnlyList<AuditRecord> ReadRules(AuditKind kind, params IReadOnlyList<string> rules) => ReadRules(Path, kind, rules);
+
+    /// <inheritdoc cref="ReadRules(AuditKind, IReadOnlyList{string})"/>
+    public static IReadOnlyList<AuditRecord> ReadRules(string path, AuditKind kind, params IReadOnlyList<string> rules)
+    {
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+        var bytes = File.ReadAllBytes(path);
+        var end = Array.LastIndexOf(bytes, (byte)'\n') + 1;
+        var found = new SortedDictionary<int, AuditRecord>();
+        foreach (var rule in rules)
+        {
+            var needle = Encoding.UTF8.GetBytes("\"rule\":" + JsonSerializer.Serialize(rule, RuleJson) + ",");
+            var span = bytes.AsSpan(0, end);
+            var from = 0;
+            while (span[from..].IndexOf(needle) is var hit and >= 0)
+            {
+                var at = from + hit;
+                var start = span[..at].LastIndexOf((byte)'\n') + 1;
+                var stop = at + span[at..].IndexOf((byte)'\n');
+                if (AuditEncoding.ReadLine(span[start..stop]).Record is { } record && record.Entry.Kind == kind && record.Entry.Rule == rule)
+                {
+                    found[start] = record;
+                }
+                from = stop + 1;
+            }
+        }
+        return [.. found.Values];
+    }
+
+    // The line format's escaping, so a rule is searched for exactly as a line holds it.
+    private static readonly JsonSerializerOptions RuleJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public AuditVerification Verify()
     {

@@ -11,11 +11,24 @@ public interface IAuditStore : IDisposable
 
     void Append(AuditRecord record);
 
+    /// <summary>Appends records in order; a store that can should hand them to the operating system as one write.</summary>
+    void AppendAll(IReadOnlyList<AuditRecord> records)
+    {
+        foreach (var record in records)
+        {
+            Append(record);
+        }
+    }
+
     /// <summary>Pushes appended records to the operating system; with <paramref name="durable"/>, to the disk (fsync).</summary>
     void Flush(bool durable);
 
     /// <summary>Every record, in order.</summary>
     IReadOnlyList<AuditRecord> ReadAll();
+
+    /// <summary>Every record of one kind with one of the given rules, in order; a store may skip the others unread.</summary>
+    IReadOnlyList<AuditRecord> ReadRules(AuditKind kind, params IReadOnlyList<string> rules) =>
+        [.. ReadAll().Where(r => r.Entry.Kind == kind && rules.Contains(r.Entry.Rule))];
 
     /// <summary>Checks the stored chain from scratch.</summary>
     AuditVerification Verify();

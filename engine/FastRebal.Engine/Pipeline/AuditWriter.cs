@@ -1,26 +1,54 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using FastRebal.Engine.Audit;
+using FastRebal.Engine.Decisions;
+using FastRebal.Engine.Orders;
 
 namespace FastRebal.Engine.Pipeline;
 
 /// <summary>
-/// Takes audit entries from the engine's stages and appends them to the chain on a task of its own, so hashing and
-/// file writes never run on the evaluation thread. The queue is bounded: when the chain falls behind (a day's open
-/// with a trade for every account), the stage waits for room rather than dropping a record, because an audit trail
-/// with gaps is worth nothing. Reads use WaitToReadAsync + TryRead (see dotnet/runtime #132094).
+/// Takes audit entries from the evaluation stage and appends them to the chain on a task of its own. The stage only
+/// keeps what an entry is made of (the decision, the trade, a copy of the inputs); the writer builds the entry, hashes
+/// the inputs and the chain, and appends a chunk of records with one write. Chunks are handed over at the end of each
+/// evaluation batch, or sooner when one fills. The records in flight are bounded: when the chain falls behind (a
+/// day's open with a trade for every account), the stage waits for room rather than dropping a record, because an
+/// audit trail with gaps is worth nothing. Reads use WaitToReadAsync + TryRead (see dotnet/runtime #132094).
 /// </summary>
 public sealed class AuditWriter
 {
-    private readonly Channel<AuditEntry> queue;
-    private readonly Task pump;
-    private long written;
+    /// <summary>The figure naming the engine batch a record came from: recovery finds in the chain where to resume.</summary>
+    public const string BatchFigure = "batch";
 
-    public AuditWriter(AuditChain chain, int capacity = 1 << 16)
+    private readonly Channel<List<PendingEntry>> queue;
+    private readonly Task pump;
+    private readonly int chunkSize;
+    private List<PendingEntry> pending;
+    private long written;
+    private long added;
+    private long batch;
+    private AuditFigure? batchFigure;
+    private long resumeBatch;
+    private long resumeSkip;
+    private Exception? failure;
+    private readonly List<AuditEntry> chunkEntries = [];
+    private Decision? figuresOf;
+    private AuditFigure[] decisionFigures = [];
+
+    /// <param name="chain">The chain the records go to.</param>
+    /// <param name="capacity">Records that may wait for the chain before the stage waits for room.</param>
+    /// <param name="chunkSize">Records the stage collects before handing them over within a batch.</param>
+    public AuditWriter(AuditChain chain, int capacity = 1 << 16, int chunkSize = 1024)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, chunkSize);
         Chain = chain;
-        queue = Channel.CreateBounded<AuditEntry>(new BoundedChannelOptions(capacity)
+        this.chunkSize = chunkSize;
+        pending = new List<PendingEntry>(chunkSize);
+        queue = Channel.CreateBounded<List<PendingEntry>>(new BoundedChannelOptions(capacity / chunkSize)
         {
             SingleReader = true,
+            SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
         pump = Task.Run(PumpAsync);
@@ -31,8 +59,8 @@ public sealed class AuditWriter
     /// <summary>Records appended to the chain so far.</summary>
     public long Written => Interlocked.Read(ref written);
 
-    private long batch;
-    private long added;
+    /// <summary>Records added so far (appended or on their way).</summary>
+    public long Added => Interlocked.Read(ref added);
 
     /// <summary>
     /// Waits until every entry added so far is in the chain's file (a checkpoint must not get ahead of the audit
@@ -40,17 +68,25 @@ public sealed class AuditWriter
     /// </summary>
     internal void WaitUntilWritten()
     {
-        SpinWait.SpinUntil(() => Written >= Interlocked.Read(ref added));
+        HandOver();
+        SpinWait.SpinUntil(() => Written >= Added || pump.IsCompleted);
+        if (Volatile.Read(ref failure) is not null)
+        {
+            // The chain refused a write: nothing may go on as if the records were kept.
+            throw Closed();
+        }
         Chain.Flush();
     }
-    private long resumeBatch;
-    private long resumeSkip;
-
-    /// <summary>The figure naming the engine batch a record came from: recovery finds in the chain where to resume.</summary>
-    public const string BatchFigure = "batch";
 
     /// <summary>Entries added from now on come from this batch (called by the evaluation stage, on its thread).</summary>
-    internal void StartBatch(long sequence) => batch = sequence;
+    internal void StartBatch(long sequence)
+    {
+        batch = sequence;
+        batchFigure = sequence > 0 ? new AuditFigure(BatchFigure, sequence.ToString(CultureInfo.InvariantCulture)) : null;
+    }
+
+    /// <summary>The batch is evaluated: what it added goes to the chain now (called by the evaluation stage, on its thread).</summary>
+    internal void EndBatch() => HandOver();
 
     /// <summary>
     /// Recovery: the chain already holds every record of the batches before <paramref name="lastBatch"/> and the
@@ -69,7 +105,7 @@ public sealed class AuditWriter
             {
                 continue;
             }
-            var b = long.Parse(figure, System.Globalization.CultureInfo.InvariantCulture);
+            var b = long.Parse(figure, CultureInfo.InvariantCulture);
             if (last == 0)
             {
                 last = b;
@@ -83,8 +119,21 @@ public sealed class AuditWriter
         return (last, count);
     }
 
-    /// <summary>Queues one entry; waits for room when the chain is behind. Refuses entries after <see cref="Complete"/>.</summary>
-    public void Add(AuditEntry entry)
+    /// <summary>Queues one entry built by the caller; waits for room when the chain is behind. Refuses entries after <see cref="Complete"/>.</summary>
+    public void Add(AuditEntry entry) => Add(new PendingEntry(entry, null, null, null, "", null));
+
+    /// <summary>Queues an entry whose input hash is that of <paramref name="inputs"/> (computed by the writer), or as it is when there are none.</summary>
+    internal void Add(AuditEntry entry, AuditInputSnapshot? inputs) => Add(new PendingEntry(entry, null, null, null, "", inputs));
+
+    /// <summary>Queues a decision's record; the writer builds it as <see cref="AuditEntries.Decision(State.AccountBook, int, Decision, string)"/> does.</summary>
+    internal void AddDecision(string householdId, Decision decision, AuditInputSnapshot? inputs) =>
+        Add(new PendingEntry(null, decision, null, null, householdId, inputs));
+
+    /// <summary>Queues a released trade's record; the writer builds it from the decision that drove it.</summary>
+    internal void AddTrade(string householdId, Decision decision, Trade trade, AuditInputSnapshot? inputs) =>
+        Add(new PendingEntry(null, decision, trade, null, householdId, inputs));
+
+    private void Add(PendingEntry entry)
     {
         if (batch < resumeBatch)
         {
@@ -95,23 +144,49 @@ public sealed class AuditWriter
             resumeSkip--;
             return;
         }
-        if (batch > 0)
-        {
-            entry = entry with { Figures = [.. entry.Figures, new AuditFigure(BatchFigure, batch.ToString(System.Globalization.CultureInfo.InvariantCulture))] };
-        }
+        pending.Add(entry with { Batch = batchFigure });
         Interlocked.Increment(ref added);
-        while (!queue.Writer.TryWrite(entry))
+        if (pending.Count >= chunkSize)
         {
-            if (!queue.Writer.WaitToWriteAsync().AsTask().GetAwaiter().GetResult())
+            HandOver();
+        }
+    }
+
+    /// <summary>Hands the collected entries to the writer, waiting for room when too many are on their way.</summary>
+    private void HandOver()
+    {
+        if (pending.Count == 0)
+        {
+            return;
+        }
+        var chunk = pending;
+        pending = new List<PendingEntry>(chunkSize);
+        while (!queue.Writer.TryWrite(chunk))
+        {
+            bool open;
+            try
             {
-                throw new InvalidOperationException("the audit writer is closed: the engine has stopped");
+                open = queue.Writer.WaitToWriteAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw Closed();
+            }
+            if (!open)
+            {
+                throw Closed();
             }
         }
     }
 
+    private InvalidOperationException Closed() => Volatile.Read(ref failure) is { } e
+        ? new InvalidOperationException($"the audit trail cannot be written, so nothing more may be decided: {e.Message}", e)
+        : new InvalidOperationException("the audit writer is closed: the engine has stopped");
+
     /// <summary>Appends everything queued, then makes the chain durable (fsync and seal). Call once the stages have stopped.</summary>
     public void Complete()
     {
+        HandOver();
         queue.Writer.TryComplete();
         pump.GetAwaiter().GetResult();
         Chain.Flush(durable: true);
@@ -119,15 +194,69 @@ public sealed class AuditWriter
 
     private async Task PumpAsync()
     {
+        try
+        {
+            await AppendQueuedAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The stage must not wait for room that will never come, nor go on as if its records were kept.
+            Volatile.Write(ref failure, e);
+            queue.Writer.TryComplete(e);
+            throw;
+        }
+    }
+
+    private async Task AppendQueuedAsync()
+    {
         var reader = queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (reader.TryRead(out var entry))
+            while (reader.TryRead(out var chunk))
             {
-                Chain.Append(entry);
-                Interlocked.Increment(ref written);
+                Append(chunk);
+                Interlocked.Add(ref written, chunk.Count);
             }
             Chain.Flush();
+        }
+    }
+
+    /// <summary>Builds a chunk's entries and appends them to the chain as one write (on the writer's task only).</summary>
+    // Optimized from the first call: a day's opening sends a hundred thousand records here before tiering would catch up.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Append(List<PendingEntry> chunk)
+    {
+        chunkEntries.Clear();
+        foreach (var item in chunk)
+        {
+            if (item.Trade is not null && !ReferenceEquals(item.Decision, figuresOf))
+            {
+                // A decision's trades come one after another and carry its figures: format them once.
+                figuresOf = item.Decision;
+                decisionFigures = AuditEntries.DecisionFigures(figuresOf!);
+            }
+            chunkEntries.Add(item.Build(decisionFigures));
+        }
+        Chain.AppendAll(chunkEntries);
+    }
+
+    /// <summary>An entry on its way: built already, or the decision (and trade) it is built from; the batch it came from.</summary>
+    private readonly record struct PendingEntry(AuditEntry? Entry, Decision? Decision, Trade? Trade, AuditFigure? Batch, string HouseholdId, AuditInputSnapshot? Inputs)
+    {
+        public AuditEntry Build(AuditFigure[] decisionFigures)
+        {
+            var inputHash = Inputs?.Hash ?? "";
+            if (Entry is { } entry)
+            {
+                if (Inputs is not null)
+                {
+                    entry = entry with { InputHash = inputHash };
+                }
+                return Batch is null ? entry : entry with { Figures = [.. entry.Figures, Batch] };
+            }
+            return Trade is { } trade
+                ? AuditEntries.Trade(HouseholdId, Decision!, decisionFigures, trade, inputHash, null, Batch)
+                : AuditEntries.Decision(HouseholdId, Decision!, inputHash, Batch);
         }
     }
 }

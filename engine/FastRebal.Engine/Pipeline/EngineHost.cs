@@ -265,7 +265,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         if (Options.Audit is { } chain)
         {
             // The state is recovered and nothing can change it until the stages run: the trail must explain it.
-            AuditHooks.RecordKillSwitchIfMissing(chain, KillSwitch, chain.Store.ReadAll());
+            AuditHooks.RecordKillSwitchIfMissing(chain, KillSwitch, chain.Store.ReadRules(AuditKind.OperatorAction, AuditHooks.KillSwitchRules));
         }
         evaluationProcessor.Start();
         ingest.Start();

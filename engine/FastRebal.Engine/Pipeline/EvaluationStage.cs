@@ -727,6 +727,7 @@ public sealed class EvaluationStage
         receivedCount = 0;
         FlushBlocks();
         flushedThisBatch = false;
+        audit?.EndBatch();
         // After the flush, so it costs this batch's orders nothing.
         if (sweepLimit != 0)
         {
@@ -1177,14 +1178,14 @@ public sealed class EvaluationStage
         }
 
         var cash = (decimal)book.Cash[a] + Math.Min(flow, 0);
-        // The hash of what the decision saw (holdings, marks, cash, policy, flow), taken before anything changes.
-        var inputHash = audit is null ? "" : AuditInputs.Hash(book, a, day, flow);
+        // What the decision saw (holdings, marks, cash, policy, flow), copied before anything changes; the audit writer hashes it.
+        var inputs = audit is null ? null : AuditInputs.Capture(book, a, day, flow);
         var (decision, plan) = RebalanceRun.Decide(book, report, a, day, cash, flow);
         Counters.Decisions++;
         switch (decision.Action)
         {
             case DecisionAction.Rebalance or DecisionAction.CashFlow when plan is { Trades.Count: > 0 }:
-                decision = Release(a, model, decision, plan, inputHash);
+                decision = Release(a, model, decision, plan, inputs);
                 break;
             case DecisionAction.NeedsApproval when plan is not null:
                 awaitingApproval[a] = (plan, decision);
@@ -1206,7 +1207,7 @@ public sealed class EvaluationStage
                 Park(a, untilTomorrow: decision.Rule is DecisionRule.CalendarNotDue or DecisionRule.MinDaysBetweenRebalances);
                 break;
         }
-        audit?.Add(AuditEntries.Decision(book, a, decision, inputHash));
+        audit?.AddDecision(book.HouseholdId(a), decision, inputs);
         Remember(decision);
     }
 
@@ -1219,7 +1220,7 @@ public sealed class EvaluationStage
         parkedExcess[a] = untilTomorrow ? double.PositiveInfinity : report.MaxExcess[a];
     }
 
-    private Decision Release(int a, int model, Decision decision, TradePlan plan, string inputHash = "")
+    private Decision Release(int a, int model, Decision decision, TradePlan plan, AuditInputSnapshot? inputs = null)
     {
         var trades = new (int, Trade)[plan.Trades.Count];
         for (var i = 0; i < trades.Length; i++)
@@ -1231,7 +1232,7 @@ public sealed class EvaluationStage
         {
             Counters.HeldByRisk++;
             audit?.Add(AuditEntries.RiskRejection(decision.AccountId, book.HouseholdId(a), book.Policy(a), "PlanRefused",
-                $"{decision.Action} plan of {trades.Length} trade(s) held by the risk gate: {refusal}", [new("trades", trades.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))], inputHash));
+                $"{decision.Action} plan of {trades.Length} trade(s) held by the risk gate: {refusal}", [new("trades", trades.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))]), inputs);
             Park(a);
             return decision with { Reason = $"{decision.Reason}; held by the risk gate: {refusal}", TradeCount = 0 };
         }
@@ -1254,9 +1255,10 @@ public sealed class EvaluationStage
         }
         if (audit is not null)
         {
+            var household = book.HouseholdId(a);
             foreach (var (_, trade) in trades)
             {
-                audit.Add(AuditEntries.Trade(book, a, decision, trade, inputHash));
+                audit.AddTrade(household, decision, trade, inputs);
             }
         }
         openTrades[a] = trades.Length;

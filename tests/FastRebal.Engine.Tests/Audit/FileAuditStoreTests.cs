@@ -179,4 +179,89 @@ public sealed class FileAuditStoreTests : IDisposable
         Assert.Contains("record 1", result.Problem, StringComparison.Ordinal);
         Assert.False(File.Exists(PathOf("a.jsonl")));
     }
+
+    [Fact]
+    public void Appending_a_chunk_writes_the_same_file_as_appending_its_records_one_by_one()
+    {
+        AuditEntry[] entries = [Decision("ACC-1"), Trade("ACC-1"), Trade("ACC-2"), Operator(), Decision("ACC-3")];
+        using (var one = OpenChain(PathOf("one.jsonl"), new ManualClock(Start)))
+        {
+            foreach (var entry in entries)
+            {
+                one.Append(entry);
+            }
+        }
+        using (var all = OpenChain(PathOf("all.jsonl"), new ManualClock(Start)))
+        {
+            all.AppendAll(entries[..2]);
+            all.AppendAll(entries[2..]);
+        }
+
+        Assert.Equal(File.ReadAllBytes(PathOf("one.jsonl")), File.ReadAllBytes(PathOf("all.jsonl")));
+        Assert.Equal(File.ReadAllText(PathOf("one.jsonl.seal")), File.ReadAllText(PathOf("all.jsonl.seal")));
+        Assert.True(FileAuditStore.VerifyFiles(PathOf("all.jsonl")).Intact);
+    }
+
+    [Fact]
+    public void A_crash_in_the_middle_of_a_chunk_keeps_every_record_handed_over_before_it_and_its_whole_lines()
+    {
+        var path = PathOf("crash.jsonl");
+        var store = FileAuditStore.Open(path).Store!;
+        var chain = new AuditChain(store, new ManualClock(Start));
+        chain.AppendAll([Decision("ACC-1"), Trade("ACC-1"), Trade("ACC-2")]);
+        // The process dies here: no durable flush, no seal, no dispose. The next chunk reached the file only in part:
+        // its first record whole and the second cut in the middle of its line.
+        var next = new MemoryAuditStore();
+        foreach (var record in FileAuditStore.Read(path).Records)
+        {
+            next.Append(record);
+        }
+        var shadow = new AuditChain(next, new ManualClock(Start));
+        shadow.AppendAll([Decision("ACC-4"), Trade("ACC-4")]);
+        var lost = AuditEncoding.WriteLine(next.Records[4]);
+        using (var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.Write([.. AuditEncoding.WriteLine(next.Records[3]), (byte)'\n', .. lost[..(lost.Length / 2)]]);
+        }
+
+        var opened = FileAuditStore.Open(path);
+
+        Assert.True(opened.Store is not null, opened.Verification.Message);
+        Assert.Contains("line 5", opened.Repair, StringComparison.Ordinal);
+        using (var reopened = new AuditChain(opened.Store!, new ManualClock(Start)))
+        {
+            Assert.Equal(4, reopened.LastSequence);
+            reopened.AppendAll([Operator()]);
+        }
+        var records = FileAuditStore.Read(path).Records.ToList();
+        Assert.Equal(["ACC-1", "ACC-1", "ACC-2", "ACC-4", ""], records.Select(r => r.Entry.AccountId));
+        Assert.True(FileAuditStore.VerifyFiles(path).Intact);
+        store.Dispose();
+    }
+
+    [Fact]
+    public void Reading_by_rule_finds_exactly_the_records_a_full_read_finds_and_skips_a_torn_last_line()
+    {
+        var path = PathOf("rules.jsonl");
+        using (var chain = OpenChain(path))
+        {
+            chain.Append(Decision());
+            chain.Append(AuditEntries.OperatorAction("KillSwitchEngaged", "alice", "bad feed", "kill switch engaged"));
+            // The rule's name in another field is not the rule.
+            chain.Append(AuditEntries.OperatorAction("EditPolicy", "bob", "\"rule\":\"KillSwitchReleased\",", "mentions \"rule\":\"KillSwitchReleased\","));
+            chain.Append(Trade());
+            chain.Append(AuditEntries.OperatorAction("KillSwitchReleased", "alice", "feed fixed", "kill switch released"));
+            chain.Append(Decision("ACC-2") with { Kind = AuditKind.Decision, Rule = "KillSwitchEngaged" });
+        }
+        var whole = File.ReadAllBytes(path);
+        var torn = AuditEncoding.WriteLine(new AuditChain(new MemoryAuditStore()).Append(AuditEntries.OperatorAction("KillSwitchEngaged", "eve", "x", "y")));
+        File.WriteAllBytes(path, [.. whole, .. torn[..^3]]);
+
+        var found = FileAuditStore.ReadRules(path, AuditKind.OperatorAction, AuditHooks.KillSwitchRules);
+
+        var expected = FileAuditStore.Read(path).Records
+            .Where(r => r.Entry.Kind == AuditKind.OperatorAction && AuditHooks.KillSwitchRules.Contains(r.Entry.Rule)).ToList();
+        Assert.Equal([2L, 5], found.Select(r => r.Sequence));
+        Assert.Equal(expected.Select(r => r.Hash), found.Select(r => r.Hash));
+    }
 }
