@@ -29,7 +29,8 @@ public sealed class InMemoryKillSwitchStore : IKillSwitchStore
 /// <summary>
 /// A JSON file, replaced atomically (write a temporary file, flush it to disk, rename over the old one), so a crash
 /// mid-write leaves the old state or the new one, never half of either. A missing file means released; an unreadable
-/// one means ENGAGED: when the engine cannot tell whether trading was stopped, it assumes it was.
+/// one means ENGAGED: when the engine cannot tell whether trading was stopped, it assumes it was. The file carries a
+/// checksum of the state and every field is required, so a damaged file is unreadable, never read as another state.
 /// </summary>
 public sealed class FileKillSwitchStore(string path) : IKillSwitchStore
 {
@@ -43,14 +44,35 @@ public sealed class FileKillSwitchStore(string path) : IKillSwitchStore
         }
         try
         {
-            return JsonSerializer.Deserialize<KillSwitchState>(File.ReadAllText(Path))
+            var stored = JsonSerializer.Deserialize<StoredState>(File.ReadAllBytes(Path), Strict)
                 ?? throw new JsonException("the file holds null");
+            var state = new KillSwitchState(stored.Engaged, stored.Who, stored.Why, stored.At, stored.Sequence);
+            // A file written before the checksum was added has none; a damaged name of the field is an unknown field.
+            if (stored.Check is { } check && check != Checksum(state))
+            {
+                throw new JsonException("its checksum does not match its content: the file is damaged");
+            }
+            return state;
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException)
         {
             return new KillSwitchState(true, "engine", $"kill switch state file {Path} is unreadable ({e.Message}); engaged until an operator releases it", DateTimeOffset.UtcNow, 0);
         }
     }
+
+    /// <summary>Reading refuses a missing, unknown or repeated field: a damaged field name must not default a field to released.</summary>
+    private static readonly JsonSerializerOptions Strict = new()
+    {
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
+    };
+
+    /// <summary>The file's content: the state and the checksum of its JSON.</summary>
+    private sealed record StoredState(bool Engaged, string Who, string Why, DateTimeOffset At, long Sequence, string? Check = null);
+
+    private static string Checksum(KillSwitchState state) => Convert.ToHexString(System.IO.Hashing.XxHash128.Hash(JsonSerializer.SerializeToUtf8Bytes(state)));
 
     public void Save(KillSwitchState state)
     {
@@ -59,7 +81,7 @@ public sealed class FileKillSwitchStore(string path) : IKillSwitchStore
         var temporary = Path + ".tmp";
         using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            JsonSerializer.Serialize(file, state);
+            JsonSerializer.Serialize(file, new StoredState(state.Engaged, state.Who, state.Why, state.At, state.Sequence, Checksum(state)));
             file.Flush(flushToDisk: true);
         }
         File.Move(temporary, Path, overwrite: true);

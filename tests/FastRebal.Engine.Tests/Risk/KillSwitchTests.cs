@@ -42,6 +42,45 @@ public sealed class KillSwitchTests : IDisposable
         Assert.Contains("unreadable", killSwitch.State.Why);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_state_file_with_any_byte_flipped_reads_as_it_was_written_or_as_engaged_never_as_released(bool engaged)
+    {
+        var path = Path.Combine(directory, "kill-switch.json");
+        var written = new KillSwitchState(engaged, "alice", "feed looks wrong", new DateTimeOffset(2025, 6, 30, 14, 0, 0, TimeSpan.Zero), 42);
+        new FileKillSwitchStore(path).Save(written);
+        var original = File.ReadAllBytes(path);
+        var random = new Random(20261206);
+
+        // Every offset, with a one-bit, a letter-case, an all-bits and a random mask: the file is small.
+        for (var offset = 0; offset < original.Length; offset++)
+        {
+            foreach (var mask in new byte[] { 0x01, 0x20, 0xFF, (byte)random.Next(1, 256) })
+            {
+                var bytes = (byte[])original.Clone();
+                bytes[offset] ^= mask;
+                File.WriteAllBytes(path, bytes);
+
+                var read = new FileKillSwitchStore(path).Load();
+
+                var damage = $"byte {offset} ('{(char)original[offset]}') XORed with 0x{mask:X2}: read {read}";
+                Assert.True(read == written || (read.Engaged && read.Why.Contains(path, StringComparison.Ordinal) && read.Why.Contains("unreadable", StringComparison.Ordinal)), damage);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_state_file_written_before_it_carried_a_checksum_still_reads()
+    {
+        var path = Path.Combine(directory, "kill-switch.json");
+        File.WriteAllText(path, """{"Engaged":true,"Who":"alice","Why":"feed looks wrong","At":"2025-06-30T14:00:00+00:00","Sequence":42}""");
+
+        var read = new FileKillSwitchStore(path).Load();
+
+        Assert.Equal(new KillSwitchState(true, "alice", "feed looks wrong", new DateTimeOffset(2025, 6, 30, 14, 0, 0, TimeSpan.Zero), 42), read);
+    }
+
     [Fact]
     public void Engaging_and_releasing_need_who_and_why()
     {
