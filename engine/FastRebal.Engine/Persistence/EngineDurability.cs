@@ -63,7 +63,8 @@ internal sealed record EngineParts(
     IngestLoop Ingest,
     ConcurrentQueue<AccountFill> Fills,
     Func<bool> OrdersIdle,
-    Action AuditWritten);
+    Action AuditWritten,
+    Audit.AuditChain? Audit);
 
 /// <summary>
 /// Makes the engine durable: every input goes to the <see cref="InputJournal"/> before it is applied, checkpoints
@@ -118,11 +119,21 @@ public sealed class EngineDurability : IDisposable
         try
         {
             journal = new InputJournal(folder);
-            if (journal.HasCommit || !File.Exists(bookFile))
+            var marker = Path.Combine(folder, "truncated");
+            var truncatedTo = File.Exists(marker) && long.TryParse(File.ReadAllText(marker), System.Globalization.CultureInfo.InvariantCulture, out var point) ? point : long.MaxValue;
+            if (journal.HasCommit && (journal.BeginAddress > journal.CommittedUntil || journal.BeginAddress > truncatedTo))
+            {
+                // The journal begins only where a truncation put it (the marker is written first), and before its end.
+                problem = $"has a commit record ({Path.Combine(folder, "log-commits")}) that does not add up: it begins at address {journal.BeginAddress}, past its end ({journal.CommittedUntil}) or the last truncation ({(truncatedTo == long.MaxValue ? "none" : truncatedTo)})";
+            }
+            else if (journal.HasCommit || !File.Exists(bookFile))
             {
                 return journal;
             }
-            problem = $"has no readable commit record ({Path.Combine(folder, "log-commits")} is missing or damaged), though this folder has run before";
+            else
+            {
+                problem = $"has no readable commit record ({Path.Combine(folder, "log-commits")} is missing or damaged), though this folder has run before";
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -280,6 +291,8 @@ public sealed class EngineDurability : IDisposable
         image.Risk = engine.Risk.Capture();
         image.Orders = engine.Orders.Capture();
         image.KillSwitch = KillSwitchRecord.From(engine.KillSwitch.State);
+        // The trail is complete up to here (every checkpoint waits for it): a trail found shorter at recovery lost records.
+        image.AuditRecords = engine.Audit?.LastSequence ?? 0;
         return (image, chunks, policies);
     }
 
@@ -329,7 +342,7 @@ public sealed class EngineDurability : IDisposable
         // replayed into another book.
         if (File.Exists(bookFile))
         {
-            var named = File.ReadAllText(bookFile);
+            var named = ReadBookFile();
             if (named != fingerprint)
             {
                 throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({Bounded(named)}); this engine runs {fingerprint}. Use another --state folder or the same firm.");
@@ -341,7 +354,7 @@ public sealed class EngineDurability : IDisposable
             // damage, never a first start.
             Journal.Append(new JournalEntry { Kind = JournalEntryKind.Opened });
             Journal.Commit();
-            WriteDurably(bookFile, fingerprint);
+            WriteDurably(bookFile, $"{fingerprint}\n{BookCheck(fingerprint)}");
         }
         EngineImage? image = null;
         AccountChunk[] chunks = [];
@@ -400,6 +413,12 @@ public sealed class EngineDurability : IDisposable
             damage = CrossCheck(used!, image);
         }
 
+        if (image is not null && engine.Audit is { } trail && trail.LastSequence < image.AuditRecords)
+        {
+            // The trail is the record of why the state is what it is: nothing is appended to one with a hole in it.
+            var where = trail.Store is Audit.FileAuditStore file ? file.Path : "the audit trail";
+            throw new StateDamageException($"{where}: the audit trail ends at record {trail.LastSequence}, but it held {image.AuditRecords} when checkpoint {used!.Token} (batch {image.Sequence}) was taken: records were lost, and with them the seal that would have shown it. Restore the trail from its backup or archive; nothing was changed.");
+        }
         var unjournaled = new PendingFills();
         var skipThrough = 0L;
         var from = Journal.BeginAddress;
@@ -551,6 +570,25 @@ public sealed class EngineDurability : IDisposable
             return $"the journal's commit record ({commits}) names batch {Journal.CommittedBatch}, older than checkpoint {checkpoint.Token}'s batch {image.Sequence}: the commit record is stale or damaged";
         }
         return null;
+    }
+
+    /// <summary>The checksum kept under the fingerprint in <c>book</c>: an edited or damaged file is told from another book's.</summary>
+    private static string BookCheck(string fingerprint) => Convert.ToHexString(System.IO.Hashing.XxHash64.Hash(System.Text.Encoding.UTF8.GetBytes(fingerprint)));
+
+    /// <summary>The fingerprint <c>book</c> names; a file whose checksum does not match is damage, not another book.</summary>
+    private string ReadBookFile()
+    {
+        var lines = File.ReadAllText(bookFile).Split('\n');
+        if (lines.Length == 1)
+        {
+            // Written before the checksum was added.
+            return lines[0];
+        }
+        if (lines.Length != 2 || BookCheck(lines[0]) != lines[1])
+        {
+            throw new StateDamageException($"{bookFile} is damaged: it does not match its own checksum, so which book this state belongs to is unknown. Restore the file or move the folder aside.");
+        }
+        return lines[0];
     }
 
     /// <summary>A value read from a file, cut to a length fit for a message.</summary>

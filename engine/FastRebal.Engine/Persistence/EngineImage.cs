@@ -49,6 +49,9 @@ public sealed partial class EngineImage
     /// its own when the journal after it is lost. Null in checkpoints written before it was added.
     /// </summary>
     [MemoryPackOrder(14)] public VerifierImage? Verifier { get; set; }
+
+    /// <summary>The audit trail's last record when the checkpoint was taken (0 without a trail, or before this was kept).</summary>
+    [MemoryPackOrder(15)] public long AuditRecords { get; set; }
 }
 
 /// <summary>Per-account state of accounts [First, First + Count): holdings, cash, policy and what each stage keeps per account.</summary>

@@ -189,7 +189,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             // batches, and so its orders, must not depend on timing.
             Evaluation.MoreInputWaiting = () => priceRing.Cursor.Value > Evaluation.LastRingSequence;
         }
-        Durability?.Attach(new EngineParts(book, Evaluation, Orders, Risk, planGate, KillSwitch, Verifier, ingest, fills, () => orderRing.Backlog == 0, () => auditWriter?.WaitUntilWritten()));
+        Durability?.Attach(new EngineParts(book, Evaluation, Orders, Risk, planGate, KillSwitch, Verifier, ingest, fills, () => orderRing.Backlog == 0, () => auditWriter?.WaitUntilWritten(), options.Audit));
         RegisterMetrics();
     }
 
