@@ -514,6 +514,12 @@ public sealed class EngineDurability : IDisposable
         {
             damage = e.Message;
         }
+        if (image is { Verifier: null } && expectVerifier)
+        {
+            // A checkpoint from before it kept the verifier's state, whose journal entry of it is unreadable: where the
+            // feed resumes is unknown, so nothing can continue from here.
+            throw new StateDamageException($"{used!.Name} keeps the price verifier's state only in the journal, at {Journal.Locate(image.ReplayFrom)}, and that entry could not be read ({damage ?? "it is missing"}): the state cannot be continued. Move the folder aside to start afresh, or restore it from a backup.");
+        }
         if (damage is null && Journal.CommittedBatch > engine.Evaluation.Sequence)
         {
             damage = $"the journal's commit record ({Path.Combine(Journal.Folder, "log-commits")}) names batch {Journal.CommittedBatch}, but its entries end at batch {engine.Evaluation.Sequence}, at {Journal.Locate(Journal.CommittedUntil)}: entries are missing from its tail";
