@@ -187,6 +187,9 @@ public sealed class EvaluationStage
     private int changedCount;
     private readonly long[] receivedAt;
     private int receivedCount;
+
+    /// <summary>The feed's verified changes the batch's prices stand for: what tells a busy feed from a quiet one.</summary>
+    private int batchChanges;
     private long batchMarketTime;
 
     private readonly int[] dirty;
@@ -401,6 +404,7 @@ public sealed class EvaluationStage
         {
             receivedAt[receivedCount++] = price.ReceivedAt;
         }
+        batchChanges += Math.Max(1, price.Changes);
         Counters.PriceChanges++;
     }
 
@@ -435,7 +439,7 @@ public sealed class EvaluationStage
         // A busy feed (a batch that brought many prices, or input already waiting, within the last few batches) gets a
         // rolling pass; a quiet one gets the whole pass at once, since nothing is waiting for it to finish. The few
         // batches' grace keeps one small batch between two large ones from sweeping the whole book by itself.
-        if (MoreInputWaiting is { } waiting && (receivedCount >= BusyFeedPrices || waiting()))
+        if (MoreInputWaiting is { } waiting && (batchChanges >= BusyFeedPrices || waiting()))
         {
             busyThrough = sequence + 1 + BusyGraceBatches;
         }
@@ -674,7 +678,7 @@ public sealed class EvaluationStage
 
         // The oldest tick of the batch is where the tick-to-order time of every trade the batch releases starts.
         batchOrigin = receivedCount > 0 ? receivedAt[0] : 0;
-        var batchPrices = receivedCount;
+        var batchPrices = batchChanges;
         ApplyFills();
         ApplyCommands();
         var passWasUnderWay = passRemaining > 0;
@@ -725,6 +729,7 @@ public sealed class EvaluationStage
             priceToDecision.Record(receivedAt[i], done);
         }
         receivedCount = 0;
+        batchChanges = 0;
         FlushBlocks();
         flushedThisBatch = false;
         audit?.EndBatch();

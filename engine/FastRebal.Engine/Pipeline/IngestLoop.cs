@@ -237,7 +237,7 @@ public sealed class IngestLoop
             var verdict = verifier.Offer(buffer[i]);
             if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
             {
-                verifiedNow.Add(new PriceEvent { Instrument = buffer[i].Instrument, Price = verdict.Price, MarketTime = buffer[i].Timestamp, ReceivedAt = now, FeedPosition = Counters.TicksRead });
+                verifiedNow.Add(new PriceEvent { Instrument = buffer[i].Instrument, Price = verdict.Price, MarketTime = buffer[i].Timestamp, ReceivedAt = now, FeedPosition = Counters.TicksRead, Changes = 1 });
             }
         }
         Conflate(verifiedNow);
@@ -260,8 +260,9 @@ public sealed class IngestLoop
 
     private readonly List<PriceEvent> verifiedNow = [];
 
-    /// <summary>For <see cref="Conflate"/>: the pass that last kept each instrument.</summary>
+    /// <summary>For <see cref="Conflate"/>: the pass that last kept each instrument, and where it put it.</summary>
     private long[] keptIn = [];
+    private int[] keptAt = [];
     private long conflation;
 
     /// <summary>
@@ -278,13 +279,16 @@ public sealed class IngestLoop
         if (keptIn.Length < verifier.InstrumentCount)
         {
             keptIn = new long[verifier.InstrumentCount];
+            keptAt = new int[verifier.InstrumentCount];
         }
-        // From the end back: the first seen of an instrument in a day is its last. Kept ones move to the tail.
-        var kept = changes.Count;
+        // From the end back: the first seen of an instrument in a day is its last. Kept ones move to the tail, and
+        // count the changes they stand for (evaluation tells a busy feed by them).
+        var all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(changes);
+        var kept = all.Length;
         var day = long.MinValue;
-        for (var i = changes.Count - 1; i >= 0; i--)
+        for (var i = all.Length - 1; i >= 0; i--)
         {
-            var change = changes[i];
+            var change = all[i];
             var changeDay = change.MarketTime / TimeSpan.TicksPerDay;
             if (changeDay != day)
             {
@@ -294,7 +298,12 @@ public sealed class IngestLoop
             if (keptIn[change.Instrument] != conflation)
             {
                 keptIn[change.Instrument] = conflation;
-                changes[--kept] = change;
+                keptAt[change.Instrument] = --kept;
+                all[kept] = change;
+            }
+            else
+            {
+                all[keptAt[change.Instrument]].Changes += change.Changes;
             }
         }
         changes.RemoveRange(0, kept);

@@ -23,6 +23,9 @@ public struct PriceEvent
     /// <summary>How many ticks the feed had produced when this event was published (recovery resumes the feed after the journaled ones).</summary>
     public long FeedPosition;
 
+    /// <summary>How many verified changes of the feed this event stands for (ingestion conflates a read's changes).</summary>
+    public int Changes;
+
     public readonly bool IsHeartbeat => Instrument < 0;
 }
 

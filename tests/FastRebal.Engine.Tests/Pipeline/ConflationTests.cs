@@ -20,17 +20,18 @@ public sealed class ConflationTests
         var day = TimeSpan.TicksPerDay;
         List<PriceEvent> changes =
         [
-            new() { Instrument = 0, Price = 10, MarketTime = day + 1, FeedPosition = 1 },
-            new() { Instrument = 1, Price = 20, MarketTime = day + 2, FeedPosition = 2 },
-            new() { Instrument = 0, Price = 11, MarketTime = day + 3, FeedPosition = 3 },
-            new() { Instrument = 0, Price = 12, MarketTime = (2 * day) + 1, FeedPosition = 4 },
-            new() { Instrument = 2, Price = 30, MarketTime = (2 * day) + 2, FeedPosition = 5 },
-            new() { Instrument = 0, Price = 13, MarketTime = (2 * day) + 3, FeedPosition = 6 },
+            new() { Instrument = 0, Price = 10, MarketTime = day + 1, FeedPosition = 1, Changes = 1 },
+            new() { Instrument = 1, Price = 20, MarketTime = day + 2, FeedPosition = 2, Changes = 1 },
+            new() { Instrument = 0, Price = 11, MarketTime = day + 3, FeedPosition = 3, Changes = 1 },
+            new() { Instrument = 0, Price = 12, MarketTime = (2 * day) + 1, FeedPosition = 4, Changes = 1 },
+            new() { Instrument = 2, Price = 30, MarketTime = (2 * day) + 2, FeedPosition = 5, Changes = 1 },
+            new() { Instrument = 0, Price = 13, MarketTime = (2 * day) + 3, FeedPosition = 6, Changes = 1 },
         ];
 
         Loop().Conflate(changes);
 
-        Assert.Equal([(1, 20d, 2L), (0, 11d, 3L), (2, 30d, 5L), (0, 13d, 6L)], changes.Select(c => (c.Instrument, c.Price, c.FeedPosition)));
+        // Each kept change counts the ones it stands for, so evaluation still sees how busy the feed was.
+        Assert.Equal([(1, 20d, 2L, 1), (0, 11d, 3L, 2), (2, 30d, 5L, 1), (0, 13d, 6L, 2)], changes.Select(c => (c.Instrument, c.Price, c.FeedPosition, c.Changes)));
     }
 
     [Fact]
@@ -39,7 +40,7 @@ public sealed class ConflationTests
         var loop = Loop();
         Gen.Select(Gen.Int[0, 4], Gen.Double[1, 100]).Array[0, 200].Sample(read =>
         {
-            var changes = read.Select((r, i) => new PriceEvent { Instrument = r.Item1, Price = r.Item2, MarketTime = 1, FeedPosition = i + 1 }).ToList();
+            var changes = read.Select((r, i) => new PriceEvent { Instrument = r.Item1, Price = r.Item2, MarketTime = 1, FeedPosition = i + 1, Changes = 1 }).ToList();
             var whole = new double[5];
             foreach (var c in changes)
             {
@@ -54,6 +55,7 @@ public sealed class ConflationTests
                 conflated[c.Instrument] = c.Price;
             }
             Assert.Equal(whole, conflated);
+            Assert.Equal(read.Length, changes.Sum(c => c.Changes));
             Assert.Equal(changes.Select(c => c.Instrument).Distinct().Count(), changes.Count);
             Assert.Equal(changes.OrderBy(c => c.FeedPosition).Select(c => c.FeedPosition), changes.Select(c => c.FeedPosition));
         });
