@@ -30,8 +30,8 @@ public enum JournalEntryKind : byte
 
     /// <summary>
     /// One read of the feed, verified: how many quotes it held, the verifier's state for each instrument they touched
-    /// and the verified price changes, journaled before any of them reaches the book. A busy feed's quotes mostly
-    /// repeat the same instruments, so this is far smaller than the quotes themselves.
+    /// and the verified price changes, journaled before any of them reaches the book. Recovery puts the verifier back
+    /// from these rows instead of verifying every quote again.
     /// </summary>
     Verified,
 
