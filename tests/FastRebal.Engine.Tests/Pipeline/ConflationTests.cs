@@ -37,9 +37,10 @@ public sealed class ConflationTests
     [Fact]
     public void A_batch_of_conflated_changes_moves_every_instrument_to_the_price_the_whole_read_would()
     {
-        var loop = Loop();
+        // One loop per sample: CsCheck runs samples on several threads, and a loop conflates on its ingestion thread only.
         Gen.Select(Gen.Int[0, 4], Gen.Double[1, 100]).Array[0, 200].Sample(read =>
         {
+            var loop = Loop();
             var changes = read.Select((r, i) => new PriceEvent { Instrument = r.Item1, Price = r.Item2, MarketTime = 1, FeedPosition = i + 1, Changes = 1 }).ToList();
             var whole = new double[5];
             foreach (var c in changes)
