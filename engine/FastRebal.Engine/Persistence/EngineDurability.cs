@@ -345,7 +345,7 @@ public sealed class EngineDurability : IDisposable
             var named = ReadBookFile();
             if (named != fingerprint)
             {
-                throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({Bounded(named)}); this engine runs {fingerprint}. Use another --state folder or the same firm.");
+                throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({Scenarios.TextLimit.Clip(named, 200)}); this engine runs {fingerprint}. Use another --state folder or the same firm.");
             }
         }
         else
@@ -404,7 +404,7 @@ public sealed class EngineDurability : IDisposable
         }
         if (image is null && (File.Exists(truncatedMarker) || openDamage is not null))
         {
-            var why = openDamage ?? $"the journal no longer starts at the beginning (dropped up to {Bounded(File.ReadAllText(truncatedMarker))})";
+            var why = openDamage ?? $"the journal no longer starts at the beginning (dropped up to {Scenarios.TextLimit.Clip(File.ReadAllText(truncatedMarker), 200)})";
             throw new StateDamageException($"no usable checkpoint in {options.Directory}, and {why}: the state cannot be rebuilt. Move the folder aside to start afresh, or restore it from a backup.");
         }
         string? damage = openDamage;
@@ -596,9 +596,6 @@ public sealed class EngineDurability : IDisposable
         }
         return lines[0];
     }
-
-    /// <summary>A value read from a file, cut to a length fit for a message.</summary>
-    private static string Bounded(string text) => text.Length <= 200 ? text : $"{text[..200]}... ({text.Length:N0} characters)";
 
     /// <summary>Writes a small file and makes it durable before returning (it must never be seen before what it vouches for).</summary>
     private static void WriteDurably(string path, string text)
