@@ -27,6 +27,8 @@ public sealed class InputCliTests : IDisposable
     [Theory]
     [InlineData("--slice-interval", "-00:00:05", "--slice-interval")]
     [InlineData("--checkpoint-interval", "00:00:00", "--checkpoint-interval")]
+    [InlineData("--checkpoint-replay-ms", "-1", "--checkpoint-replay-ms")]
+    [InlineData("--checkpoint-journal-mb", "-1", "--checkpoint-journal-mb")]
     [InlineData("--accounts", "2147483647", "--accounts")]
     [InlineData("--positions", "1", "--positions")]
     public void Run_refuses_nonsense_options_before_any_work(string option, string value, string named)

@@ -55,11 +55,12 @@ public static class RunCommand
         var parallelSweep = new Option<bool>("--parallel-sweep") { Description = "Sweep on both cores: a second thread takes chunks of every slice, a busy feed's rolling slices included" };
         var state = new Option<string?>("--state") { Description = "Journal every input and checkpoint the state in this folder; a run finding state there recovers it and continues (needs the same firm and feed options)", Required = checkpointOnly };
         var checkpointInterval = new Option<TimeSpan>("--checkpoint-interval") { Description = "With --state: wall-clock time between checkpoints", DefaultValueFactory = _ => TimeSpan.FromMinutes(1) };
-        var checkpointSize = new Option<int>("--checkpoint-journal-mb") { Description = "With --state: also checkpoint once the journal has grown this many MB since the last checkpoint (0 = by time only)", DefaultValueFactory = _ => 64 };
+        var checkpointSize = new Option<int>("--checkpoint-journal-mb") { Description = "With --state: also checkpoint once the journal has grown this many MB since the last checkpoint (0 = off)", DefaultValueFactory = _ => 64 };
+        var checkpointReplay = new Option<int>("--checkpoint-replay-ms") { Description = "With --state: also checkpoint once evaluation has spent this many ms deciding since the last checkpoint, which bounds what a recovery replays (0 = off)", DefaultValueFactory = _ => 500 };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
         var command = new Command(name, description)
         {
-            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, digest,
+            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
@@ -69,6 +70,7 @@ public static class RunCommand
             State = parse.GetValue(state),
             CheckpointInterval = parse.GetValue(checkpointInterval),
             CheckpointJournalMegabytes = parse.GetValue(checkpointSize),
+            CheckpointReplayMilliseconds = parse.GetValue(checkpointReplay),
             Digest = parse.GetValue(digest),
             CheckpointOnly = checkpointOnly,
         })));
@@ -82,6 +84,8 @@ public static class RunCommand
         public string? State { get; init; }
 
         public int CheckpointJournalMegabytes { get; init; } = 64;
+
+        public int CheckpointReplayMilliseconds { get; init; } = 500;
 
         public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
 
@@ -137,7 +141,11 @@ public static class RunCommand
         }
         if (settings.CheckpointJournalMegabytes < 0)
         {
-            throw new UsageException($"--checkpoint-journal-mb must be 0 (by time only) or more (got {settings.CheckpointJournalMegabytes})");
+            throw new UsageException($"--checkpoint-journal-mb must be 0 (off) or more (got {settings.CheckpointJournalMegabytes})");
+        }
+        if (settings.CheckpointReplayMilliseconds < 0)
+        {
+            throw new UsageException($"--checkpoint-replay-ms must be 0 (off) or more (got {settings.CheckpointReplayMilliseconds})");
         }
         OptionChecks.OutputFile("--audit", settings.Audit);
         OptionChecks.OutputFile("--blotter", settings.Blotter);
@@ -176,7 +184,7 @@ public static class RunCommand
             Lockstep = replay && settings.Speed == 0,
             ParallelSweep = settings.ParallelSweep,
             Durability = settings.State is { } folder
-                ? new DurabilityOptions { Directory = folder, CheckpointInterval = settings.CheckpointInterval, CheckpointJournalBytes = (long)settings.CheckpointJournalMegabytes << 20, Log = line => progress.Step(line) }
+                ? new DurabilityOptions { Directory = folder, CheckpointInterval = settings.CheckpointInterval, CheckpointJournalBytes = (long)settings.CheckpointJournalMegabytes << 20, CheckpointReplayBudget = TimeSpan.FromMilliseconds(settings.CheckpointReplayMilliseconds), Log = line => progress.Step(line) }
                 : null,
             // A daily replay and a quiet probe market keep the daily staleness limit; a random feed quotes everything constantly.
             Verification = replay || probe

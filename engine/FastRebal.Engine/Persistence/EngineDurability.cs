@@ -23,6 +23,15 @@ public sealed record DurabilityOptions
     /// </summary>
     public long CheckpointJournalBytes { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// Time the evaluation stage has spent deciding since the last checkpoint that calls for the next one. Recovery
+    /// replays every batch since the checkpoint it loads, at about the pace they were first evaluated, so this bounds
+    /// the replay by what it costs rather than by bytes: a busy feed's batches cost far more to replay than their
+    /// journal size says. The checkpoint that is being written when a crash comes adds its own span to the replay.
+    /// Zero turns it off.
+    /// </summary>
+    public TimeSpan CheckpointReplayBudget { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Checkpoints kept; older ones are deleted, and the journal before the oldest kept one is dropped.</summary>
     public int CheckpointsToKeep { get; init; } = 3;
 
@@ -49,7 +58,11 @@ public sealed record RecoveryReport(
     long LastSequence,
     long FeedPosition,
     TimeSpan Elapsed,
-    string? Damage);
+    string? Damage)
+{
+    /// <summary>Of <see cref="Elapsed"/>, the time spent reading, checking and restoring the checkpoint (the rest is the replay).</summary>
+    public TimeSpan Loading { get; init; }
+}
 
 /// <summary>The parts of a running engine that hold state, as durability sees them.</summary>
 internal sealed record EngineParts(
@@ -85,6 +98,9 @@ public sealed class EngineDurability : IDisposable
 
     /// <summary>Where in the journal the newest checkpoint resumes: the journal grows from here until the next.</summary>
     private long checkpointedAt;
+
+    /// <summary>The evaluation stage's <see cref="EvaluationStage.WorkTicks"/> when the newest checkpoint was cut (evaluation thread only).</summary>
+    private long workAtCut;
     private Timer? timer;
     private volatile TaskCompletionSource<CheckpointInfo>? requested;
     private int writing;
@@ -200,8 +216,9 @@ public sealed class EngineDurability : IDisposable
     {
         var engine = parts!;
         var request = requested;
-        if (request is null && options.CheckpointJournalBytes > 0 && Volatile.Read(ref writing) == 0
-            && Journal.TailAddress - Volatile.Read(ref checkpointedAt) >= options.CheckpointJournalBytes)
+        if (request is null && Volatile.Read(ref writing) == 0 && (
+            (options.CheckpointJournalBytes > 0 && Journal.TailAddress - Volatile.Read(ref checkpointedAt) >= options.CheckpointJournalBytes)
+            || (options.CheckpointReplayBudget > TimeSpan.Zero && engine.Evaluation.WorkSince(workAtCut) >= options.CheckpointReplayBudget)))
         {
             // The checkpoint is cut at a later batch end, once ingestion has journaled the verifier's state.
             _ = RequestCheckpoint();
@@ -221,13 +238,14 @@ public sealed class EngineDurability : IDisposable
         var started = Stopwatch.GetTimestamp();
         var (image, chunks, policies) = Capture(engine, address, verifier);
         var pause = Stopwatch.GetElapsedTime(started);
+        workAtCut = engine.Evaluation.WorkTicks;
         Volatile.Write(ref writing, 1);
         requested = null;
         _ = Task.Run(() =>
         {
             try
             {
-                var info = Write(image, chunks, policies);
+                var info = Write(image, chunks, policies, pause);
                 LastCheckpointTime = (pause, Stopwatch.GetElapsedTime(started));
                 request.TrySetResult(info);
             }
@@ -256,19 +274,27 @@ public sealed class EngineDurability : IDisposable
         var started = Stopwatch.GetTimestamp();
         var (image, chunks, policies) = Capture(engine, address, verifier);
         var pause = Stopwatch.GetElapsedTime(started);
-        var info = Write(image, chunks, policies);
+        var info = Write(image, chunks, policies, pause);
         LastCheckpointTime = (pause, Stopwatch.GetElapsedTime(started));
         requested?.TrySetResult(info);
         requested = null;
         return info;
     }
 
+    /// <summary>
+    /// The book's fingerprint, hashed once: the book's layout (accounts, slots, instruments) is fixed for the engine's
+    /// life, and hashing it is tens of milliseconds a checkpoint would otherwise pause the evaluation thread for.
+    /// </summary>
+    private string Fingerprint(EngineParts engine) => bookFingerprint ??= BookState.Fingerprint(engine.Book);
+
+    private string? bookFingerprint;
+
     private (EngineImage Image, AccountChunk[] Chunks, PolicyChunk?[] Policies) Capture(EngineParts engine, long replayFrom, VerifierImage verifier)
     {
         var image = new EngineImage
         {
             Verifier = verifier,
-            BookFingerprint = BookState.Fingerprint(engine.Book),
+            BookFingerprint = Fingerprint(engine),
             Sequence = engine.Evaluation.Sequence,
             ReplayFrom = replayFrom,
             FeedPosition = engine.Evaluation.FeedPosition,
@@ -296,11 +322,11 @@ public sealed class EngineDurability : IDisposable
         return (image, chunks, policies);
     }
 
-    private CheckpointInfo Write(EngineImage image, AccountChunk[] chunks, PolicyChunk?[] policies)
+    private CheckpointInfo Write(EngineImage image, AccountChunk[] chunks, PolicyChunk?[] policies, TimeSpan pause)
     {
         // The journal up to the checkpoint (its verifier state entry, the batches it includes) must be on disk before
         // the checkpoint is: with group commit it may not be yet, and a checkpoint must never point past the journal.
-        Journal.Commit();
+        Journal.CommitInBackground();
         var started = Stopwatch.GetTimestamp();
         var bytes = new byte[]?[chunks.Length + policies.Length];
         for (var i = 0; i < chunks.Length; i++)
@@ -325,7 +351,7 @@ public sealed class EngineDurability : IDisposable
         LastCheckpoint = info;
         Volatile.Write(ref checkpointedAt, info.ReplayFrom);
         options.Log?.Invoke(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"checkpoint {info.Token}: batch {info.Sequence}, {image.AccountCount} accounts, {bytes.Sum(b => (long)(b?.Length ?? 0)) / 1e6:0.0} MB of accounts ({policies.Count(p => p is not null)} policy chunks rewritten), {image.Orders.Blocks.Length} blocks and {image.Orders.Children.Length} child orders open; serialized {serialized.TotalMilliseconds:0} ms, stored {(saved - serialized).TotalMilliseconds:0} ms, pruned {(Stopwatch.GetElapsedTime(started) - saved).TotalMilliseconds:0} ms; journal from {info.ReplayFrom}"));
+            $"checkpoint {info.Token}: batch {info.Sequence}, {image.AccountCount} accounts, {bytes.Sum(b => (long)(b?.Length ?? 0)) / 1e6:0.0} MB of accounts ({policies.Count(p => p is not null)} policy chunks rewritten), {image.Orders.Blocks.Length} blocks and {image.Orders.Children.Length} child orders open; the engine paused {pause.TotalMilliseconds:0.0} ms to copy them, serialized {serialized.TotalMilliseconds:0} ms, stored {(saved - serialized).TotalMilliseconds:0} ms, pruned {(Stopwatch.GetElapsedTime(started) - saved).TotalMilliseconds:0} ms; journal from {info.ReplayFrom}"));
         return info;
     }
 
@@ -337,7 +363,7 @@ public sealed class EngineDurability : IDisposable
     {
         var engine = parts ?? throw new InvalidOperationException("the engine was never attached");
         var started = Stopwatch.GetTimestamp();
-        var fingerprint = BookState.Fingerprint(engine.Book);
+        var fingerprint = Fingerprint(engine);
         // The folder names its book from the first start on, so even a journal with no checkpoint yet is never
         // replayed into another book.
         if (File.Exists(bookFile))
@@ -441,6 +467,7 @@ public sealed class EngineDurability : IDisposable
             from = image.ReplayFrom;
         }
 
+        var loading = Stopwatch.GetElapsedTime(started);
         var pending = new List<PriceEvent>();
         long lastTick = 0, lastDay = -1, batches = 0, ticks = 0;
         var expectVerifier = image is not null;
@@ -448,6 +475,7 @@ public sealed class EngineDurability : IDisposable
         {
             RestoreVerifier(engine, saved, pending, out lastTick, out lastDay);
         }
+        engine.Evaluation.BeginReplay();
         try
         {
             foreach (var (entry, address) in ReadAhead(Journal.Read(damage is null ? from : long.MaxValue)))
@@ -500,7 +528,7 @@ public sealed class EngineDurability : IDisposable
                                 unjournaled.Remove(fill);
                             }
                             engine.Evaluation.Replay(entry, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending)[..taken]);
-                            SpinWait.SpinUntil(engine.OrdersIdle);
+                            WaitForOrders(engine);
                             batches++;
                         }
                         pending.RemoveRange(0, taken);
@@ -513,6 +541,10 @@ public sealed class EngineDurability : IDisposable
         catch (InvalidDataException e)
         {
             damage = e.Message;
+        }
+        finally
+        {
+            engine.Evaluation.EndReplay();
         }
         if (image is { Verifier: null } && expectVerifier)
         {
@@ -543,12 +575,25 @@ public sealed class EngineDurability : IDisposable
         }
         engine.Ingest.Resume(lastTick, lastDay, pending);
         var recovered = image is not null || batches > 0;
-        Recovery = new RecoveryReport(recovered, used, skipped, batches, ticks, engine.Evaluation.Sequence, lastTick, Stopwatch.GetElapsedTime(started), damage);
+        Recovery = new RecoveryReport(recovered, used, skipped, batches, ticks, engine.Evaluation.Sequence, lastTick, Stopwatch.GetElapsedTime(started), damage) { Loading = loading };
         if (recovered)
         {
-            options.Log?.Invoke($"recovery: {(used is null ? "no checkpoint" : $"checkpoint {used.Token} (batch {image!.Sequence})")}, {batches} batch(es) and {ticks} tick(s) replayed from the journal in {Recovery.Elapsed.TotalMilliseconds:0} ms; continuing after feed position {lastTick}");
+            options.Log?.Invoke($"recovery: {(used is null ? "no checkpoint" : $"checkpoint {used.Token} (batch {image!.Sequence})")}, {batches} batch(es) and {ticks} tick(s) replayed from the journal in {Recovery.Elapsed.TotalMilliseconds:0} ms (checkpoint {loading.TotalMilliseconds:0} ms, replay {(Recovery.Elapsed - loading).TotalMilliseconds:0} ms); continuing after feed position {lastTick}");
         }
         return Recovery;
+    }
+
+    /// <summary>
+    /// Waits for the order stage to take a replayed batch's trades. It spins and yields but never sleeps: a sleep costs a
+    /// millisecond a batch, longer than most batches take to replay.
+    /// </summary>
+    private static void WaitForOrders(EngineParts engine)
+    {
+        var spin = new SpinWait();
+        while (!engine.OrdersIdle())
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
     }
 
     private static void RestoreVerifier(EngineParts engine, VerifierImage saved, List<PriceEvent> pending, out long lastTick, out long lastDay)

@@ -181,6 +181,9 @@ public sealed class EvaluationStage
     /// </summary>
     private SweepPartner? partner;
 
+    /// <summary>Whether <see cref="partner"/> was taken for a replay only (see <see cref="BeginReplay"/>).</summary>
+    private bool partnerForReplay;
+
     private readonly double[] batchPrice;
     private readonly int[] changedInstruments;
     private readonly (int Instrument, double Price)[] priceUpdates;
@@ -459,8 +462,43 @@ public sealed class EvaluationStage
             throw;
         }
         CrashPoints.Reach(CrashPoints.JournalAppended);
+        var started = Stopwatch.GetTimestamp();
         Evaluate();
+        WorkTicks += Stopwatch.GetTimestamp() - started;
         AfterBatch?.Invoke();
+    }
+
+    /// <summary>
+    /// Stopwatch ticks spent evaluating live batches since the stage was made (evaluation thread only): what a
+    /// recovery would spend replaying them, about, which is what the durable engine's checkpoints are paced by.
+    /// </summary>
+    internal long WorkTicks { get; private set; }
+
+    /// <summary>The evaluation time spent since <see cref="WorkTicks"/> was <paramref name="ticks"/>.</summary>
+    internal TimeSpan WorkSince(long ticks) => Stopwatch.GetElapsedTime(ticks, WorkTicks);
+
+    /// <summary>
+    /// Recovery replays batches with nothing else running, so every slice is swept on both cores, by a partner of its
+    /// own when the host asked for none (<see cref="System.Threading.Tasks.Parallel"/> wakes too slowly for a busy
+    /// feed's slices). <see cref="EndReplay"/> releases it.
+    /// </summary>
+    internal void BeginReplay()
+    {
+        if (partner is null && Environment.ProcessorCount > 1)
+        {
+            partner = new SweepPartner();
+            partnerForReplay = true;
+        }
+    }
+
+    /// <summary>The replay is over: a partner taken for it is released, and live slices sweep as the host asked.</summary>
+    internal void EndReplay()
+    {
+        if (partnerForReplay)
+        {
+            ReleaseSweepPartner();
+            partnerForReplay = false;
+        }
     }
 
     /// <summary>Stops the second core's sweeper, if any; later sweeps run on the calling thread. Call once the stage's thread has stopped.</summary>

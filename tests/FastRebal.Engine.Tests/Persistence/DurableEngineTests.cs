@@ -18,12 +18,12 @@ public sealed class DurableEngineTests : IDisposable
 
     private static GeneratedFirm Firm() => FirmGenerator.Generate(new FirmSpec(1200, 20, 5, AsOf: new DateOnly(2020, 1, 31)), History);
 
-    private EngineHost Engine(GeneratedFirm firm, bool checkpointOnStop, DateOnly? to = null, long checkpointJournalBytes = 0) =>
+    private EngineHost Engine(GeneratedFirm firm, bool checkpointOnStop, DateOnly? to = null, long checkpointJournalBytes = 0, TimeSpan checkpointReplayBudget = default) =>
         new(firm.Book, new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, to ?? new DateOnly(2020, 3, 31), sources: 3, noiseBps: 0), new BlotterFileSink(Path.Combine(folder, "blotter.csv")), new EngineOptions
         {
             Lockstep = true,
             Slicing = new SlicingPolicy { Interval = TimeSpan.Zero },
-            Durability = new DurabilityOptions { Directory = Path.Combine(folder, "state"), CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = checkpointOnStop, CheckpointJournalBytes = checkpointJournalBytes, CheckpointAfterOpening = false },
+            Durability = new DurabilityOptions { Directory = Path.Combine(folder, "state"), CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = checkpointOnStop, CheckpointJournalBytes = checkpointJournalBytes, CheckpointReplayBudget = checkpointReplayBudget, CheckpointAfterOpening = false },
         });
 
     [Fact]
@@ -140,6 +140,31 @@ public sealed class DurableEngineTests : IDisposable
         recovered.Start();
         recovered.Stop();
         Assert.NotNull(recovered.Durability!.Recovery!.Checkpoint);
+        Assert.Equal(digest, recovered.StateDigest());
+    }
+
+    [Fact]
+    public async Task Evaluation_time_past_the_replay_budget_brings_a_checkpoint_so_a_recovery_replays_little()
+    {
+        string digest;
+        long batches;
+        await using (var engine = Engine(Firm(), checkpointOnStop: false, checkpointReplayBudget: TimeSpan.FromTicks(1)))
+        {
+            engine.Start();
+            await engine.WaitForFeedAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            engine.Stop();
+            digest = engine.StateDigest();
+            batches = engine.Evaluation.Sequence;
+            // Every batch spends more than a tick deciding, so each one that finds no checkpoint being written cuts one:
+            // the newest is at most the batches a checkpoint's write lasts from the end, never the opening's alone.
+            Assert.NotNull(engine.Durability!.LastCheckpoint);
+            Assert.True(engine.Durability.LastCheckpoint.Sequence > batches / 2, $"newest checkpoint at batch {engine.Durability.LastCheckpoint.Sequence} of {batches}");
+        }
+
+        await using var recovered = Engine(Firm(), checkpointOnStop: false);
+        recovered.Start();
+        recovered.Stop();
+        Assert.True(recovered.Durability!.Recovery!.BatchesReplayed < batches / 2);
         Assert.Equal(digest, recovered.StateDigest());
     }
 }

@@ -30,7 +30,7 @@ public sealed class StateDamageTests : IDisposable
             {
                 Lockstep = true,
                 Slicing = new SlicingPolicy { Interval = TimeSpan.Zero },
-                Durability = new DurabilityOptions { Directory = State, CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = false, CheckpointAfterOpening = false },
+                Durability = new DurabilityOptions { Directory = State, CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = false, CheckpointAfterOpening = false, CheckpointReplayBudget = TimeSpan.Zero },
             });
     }
 
