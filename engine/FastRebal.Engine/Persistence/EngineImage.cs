@@ -74,8 +74,9 @@ public sealed partial class AccountChunk
     [MemoryPackOrder(10)] public int[] ParkedOn { get; set; } = [];
 
     /// <summary>
-    /// The slots' marks, kept only while a rolling pass is under way: then the accounts it has not reached yet still
-    /// carry older prices than the book's, and recovery must put back exactly those. Null otherwise (marks follow the prices).
+    /// The slots' marks. Recovery puts them back while a rolling pass is under way (the accounts it has not reached
+    /// yet still carry older prices than the book's) and otherwise refreshes them from the prices. Null in
+    /// checkpoints of builds that kept them only mid-pass.
     /// </summary>
     [MemoryPackOrder(11)] public double[]? Marks { get; set; }
 }

@@ -54,7 +54,8 @@ public sealed class FasterStateStore : IStateStore
     /// <summary>The engine record's first part; further parts take keys -1, -2 ... (account chunks take 1 ... n).</summary>
     private const int ImageKey = 0;
 
-    private const int ImagePartBytes = 4 << 20;
+    /// <summary>Small enough for three parts to share a FASTER page, so a large record (a quarter's opening) wastes little of the log.</summary>
+    private const int ImagePartBytes = 2 << 20;
 
     private readonly string directory;
     private readonly DeviceLogCommitCheckpointManager checkpoints;
@@ -82,7 +83,7 @@ public sealed class FasterStateStore : IStateStore
             // A few hundred keys at most: the engine record's parts and one per 8,192 accounts.
             IndexSize = 1L << 12,
             LogDevice = log,
-            // Pages larger than the biggest value (a chunk is about 1.3 MB at 20 positions, a record part 4 MB); the
+            // Pages larger than the biggest value (a chunk is about 3.4 MB at 20 positions, a record part 2 MB); the
             // whole image stays in memory between checkpoints.
             PageSize = 1L << 23,
             MemorySize = 1L << 29,
@@ -210,6 +211,7 @@ public sealed class FasterStateStore : IStateStore
         device.Dispose();
         (store, device, session) = Open();
         savedHashes = [];
+        room.Clear();
         try
         {
             store.Recover(checkpoint.Token);
@@ -322,22 +324,42 @@ public sealed class FasterStateStore : IStateStore
         }
     }
 
+    /// <summary>
+    /// Stores a record in a slot of fixed room: its length, the bytes, then zeros up to the room its key was first
+    /// given. A value of the same length overwrites the record in place, where a longer one would be appended as a
+    /// new version (FASTER's copy-on-update) and leave the old one in the log; and a snapshot checkpoint writes the
+    /// whole in-memory log, stale versions included. Room grows (by an eighth more than asked) only when a record
+    /// outgrows it.
+    /// </summary>
     private void Put(long id, byte[] value)
     {
+        var needed = sizeof(int) + value.Length;
+        if (!room.TryGetValue(id, out var size) || size < needed)
+        {
+            size = (needed + (needed / 8) + RoomGrain - 1) / RoomGrain * RoomGrain;
+            room[id] = size;
+        }
+        if (slot.Length < size)
+        {
+            slot = GC.AllocateUninitializedArray<byte>(size, pinned: true);
+        }
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(slot, value.Length);
+        value.CopyTo(slot, sizeof(int));
+        slot.AsSpan(needed, size - needed).Clear();
         BitConverter.TryWriteBytes(key, id);
-        // Pinned only for the upsert, which copies the value into FASTER's log.
-        var handle = System.Runtime.InteropServices.GCHandle.Alloc(value, System.Runtime.InteropServices.GCHandleType.Pinned);
-        try
-        {
-            var k = SpanByte.FromPinnedMemory(key);
-            var v = SpanByte.FromPinnedMemory(value);
-            session.Upsert(ref k, ref v);
-        }
-        finally
-        {
-            handle.Free();
-        }
+        var k = SpanByte.FromPinnedMemory(key);
+        var v = SpanByte.FromFixedSpan(slot.AsSpan(0, size));
+        session.Upsert(ref k, ref v);
     }
+
+    /// <summary>Records' room is a multiple of this, so small changes in size still fit in place.</summary>
+    private const int RoomGrain = 64 << 10;
+
+    /// <summary>The room each key's record has in the log (see <see cref="Put"/>).</summary>
+    private readonly Dictionary<long, int> room = [];
+
+    /// <summary>Where <see cref="Put"/> lays a record out; pinned, since FASTER copies from its address.</summary>
+    private byte[] slot = [];
 
     private byte[] Get(long id, CheckpointInfo checkpoint)
     {
@@ -361,7 +383,13 @@ public sealed class FasterStateStore : IStateStore
         {
             throw new InvalidDataException($"{checkpoint.Name}: record {id} is missing");
         }
-        return output;
+        var length = output.Length >= sizeof(int) ? System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(output) : -1;
+        if (length < 0 || length > output.Length - sizeof(int))
+        {
+            throw new InvalidDataException($"{checkpoint.Name}: record {id} is damaged (it claims {length} bytes in a slot of {output.Length})");
+        }
+        room[id] = output.Length;
+        return output.AsSpan(sizeof(int), length).ToArray();
     }
 }
 

@@ -609,7 +609,9 @@ public sealed class EvaluationStage
             chunk.PendingFlow = pendingFlow[range];
             chunk.ParkedExcess = parkedExcess[range];
             chunk.ParkedOn = [.. parkedOn[range].Select(d => d.DayNumber)];
-            chunk.Marks = passRemaining > 0 ? book.c.Mark[book.SlotStart[chunk.First]..book.SlotStart[chunk.First + chunk.Count]] : null;
+            // Kept whether or not a pass is under way: a chunk's record then keeps one size, so the store overwrites it
+            // in place instead of appending a larger version each time a pass starts.
+            chunk.Marks = book.c.Mark[book.SlotStart[chunk.First]..book.SlotStart[chunk.First + chunk.Count]];
         }
         var held = awaitingApproval.OrderBy(p => p.Key).ToArray();
         return new EvaluationImage

@@ -121,6 +121,27 @@ public sealed partial class PersistenceFormatTests : IDisposable
     }
 
     [Fact]
+    public void A_record_that_grows_a_little_is_overwritten_in_place_so_checkpoints_do_not_grow_the_snapshot()
+    {
+        using var store = new FasterStateStore(folder);
+        long Snapshot(CheckpointInfo info) => new FileInfo(Path.Combine(folder, "checkpoints", "cpr-checkpoints", info.Token.ToString(), "snapshot.dat.0")).Length;
+        CheckpointInfo Save(int sequence, int slots)
+        {
+            // A chunk a few percent larger each time, as a busy day's records grow (more open trades, a pass under way).
+            var chunk = new AccountChunk { First = 0, Count = 1, Quantity = [.. Enumerable.Range(0, slots).Select(i => (double)i)], Cash = [sequence] };
+            return store.Save(new EngineImage { Sequence = sequence, ReplayFrom = 64, BookFingerprint = "book", TakenAt = DateTimeOffset.UnixEpoch, ChunkCount = 1, PolicyChunkCount = 0 }, [MemoryPackSerializer.Serialize(chunk)]);
+        }
+
+        var first = Snapshot(Save(1, 200_000));
+        var sizes = Enumerable.Range(2, 4).Select(s => Snapshot(Save(s, 200_000 + (s * 2_000)))).ToList();
+
+        Assert.All(sizes, size => Assert.Equal(first, size));
+        var (_, chunks, _) = store.Load(store.List()[0]);
+        Assert.Equal(210_000, chunks.Single().Quantity.Length);
+        Assert.Equal(5.0, chunks.Single().Cash.Single());
+    }
+
+    [Fact]
     public void The_blotter_never_writes_an_order_twice_and_cuts_a_line_a_crash_tore()
     {
         var path = Path.Combine(folder, "blotter.csv");
