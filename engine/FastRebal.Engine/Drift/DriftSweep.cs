@@ -239,6 +239,9 @@ public static class DriftSweep
     /// Every column reference is moved to the account's first slot, so a walk indexes slots from 0 and a lineup's price
     /// row lines up with the account's slots.
     /// </summary>
+    // Optimized from the first call: a recovery replays a few hundred batches, too few for tiering to reach this
+    // loop before the replay is over; straight-line vector code gains nothing from the profile tiering would gather.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SweepLadder<TAccounts, TMarks>(AccountBook book, double[] cash, DriftReport r, TAccounts accounts, int widest)
         where TAccounts : struct, IAccountSet
         where TMarks : struct, IMarkSource
@@ -293,27 +296,31 @@ public static class DriftSweep
         where TMarks : struct, IMarkSource
     {
         var s = 0;
-        var value512 = Vector512<double>.Zero;
-        if (widest >= 8)
-        {
-            for (; s <= length - 8; s += 8)
-            {
-                var value = Vector512.LoadUnsafe(ref q, (nuint)s) * TMarks.Read512(ref m, ref ix, ref p, (nuint)s);
-                value.StoreUnsafe(ref d, (nuint)s);
-                value512 += value;
-            }
-        }
-        var value256 = value512.GetLower() + value512.GetUpper();
+        // Each width's accumulator exists only where the ladder starts at or above it: a CPU without the wider
+        // vectors would otherwise run their software fallback (calls, not instructions) for every account.
+        var value128 = Vector128<double>.Zero;
         if (widest >= 4)
         {
+            var value256 = Vector256<double>.Zero;
+            if (widest >= 8)
+            {
+                var value512 = Vector512<double>.Zero;
+                for (; s <= length - 8; s += 8)
+                {
+                    var value = Vector512.LoadUnsafe(ref q, (nuint)s) * TMarks.Read512(ref m, ref ix, ref p, (nuint)s);
+                    value.StoreUnsafe(ref d, (nuint)s);
+                    value512 += value;
+                }
+                value256 = value512.GetLower() + value512.GetUpper();
+            }
             for (; s <= length - 4; s += 4)
             {
                 var value = Vector256.LoadUnsafe(ref q, (nuint)s) * TMarks.Read256(ref m, ref ix, ref p, (nuint)s);
                 value.StoreUnsafe(ref d, (nuint)s);
                 value256 += value;
             }
+            value128 = value256.GetLower() + value256.GetUpper();
         }
-        var value128 = value256.GetLower() + value256.GetUpper();
         for (; s <= length - 2; s += 2)
         {
             var value = Vector128.LoadUnsafe(ref q, (nuint)s) * TMarks.Read128(ref m, ref ix, ref p, (nuint)s);
@@ -340,25 +347,28 @@ public static class DriftSweep
         where TBand : struct, IBandKind
     {
         var s = 0;
-        var acc512 = DriftAccumulator<Vector512<double>>.Start<Simd512>();
-        if (widest >= 8)
-        {
-            var k = new DriftConstants<Vector512<double>>(Vector512.Create(inverse), Vector512.Create(relativeScale), Vector512.Create(absoluteTolerance));
-            for (; s <= length - 8; s += 8)
-            {
-                acc512.Step<Simd512, TBand>(ref t, ref it, ref d, (nuint)s, k);
-            }
-        }
-        var acc256 = acc512.Fold();
+        // As in Values: the wider accumulators only where the ladder starts at or above them.
+        var acc128 = DriftAccumulator<Vector128<double>>.Start<Simd128>();
         if (widest >= 4)
         {
-            var k = new DriftConstants<Vector256<double>>(Vector256.Create(inverse), Vector256.Create(relativeScale), Vector256.Create(absoluteTolerance));
+            var acc256 = DriftAccumulator<Vector256<double>>.Start<Simd256>();
+            if (widest >= 8)
+            {
+                var acc512 = DriftAccumulator<Vector512<double>>.Start<Simd512>();
+                var k512 = new DriftConstants<Vector512<double>>(Vector512.Create(inverse), Vector512.Create(relativeScale), Vector512.Create(absoluteTolerance));
+                for (; s <= length - 8; s += 8)
+                {
+                    acc512.Step<Simd512, TBand>(ref t, ref it, ref d, (nuint)s, k512);
+                }
+                acc256 = acc512.Fold();
+            }
+            var k256 = new DriftConstants<Vector256<double>>(Vector256.Create(inverse), Vector256.Create(relativeScale), Vector256.Create(absoluteTolerance));
             for (; s <= length - 4; s += 4)
             {
-                acc256.Step<Simd256, TBand>(ref t, ref it, ref d, (nuint)s, k);
+                acc256.Step<Simd256, TBand>(ref t, ref it, ref d, (nuint)s, k256);
             }
+            acc128 = acc256.Fold();
         }
-        var acc128 = acc256.Fold();
         var k128 = new DriftConstants<Vector128<double>>(Vector128.Create(inverse), Vector128.Create(relativeScale), Vector128.Create(absoluteTolerance));
         for (; s <= length - 2; s += 2)
         {

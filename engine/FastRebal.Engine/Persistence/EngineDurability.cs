@@ -270,7 +270,7 @@ public sealed class EngineDurability : IDisposable
         SpinWait.SpinUntil(engine.OrdersIdle);
         var verifier = engine.Ingest.CaptureVerifier();
         var address = Journal.Append(new JournalEntry { Kind = JournalEntryKind.VerifierState, Verifier = verifier });
-        Journal.Commit();
+        Journal.CommitInBackground();
         var started = Stopwatch.GetTimestamp();
         var (image, chunks, policies) = Capture(engine, address, verifier);
         var pause = Stopwatch.GetElapsedTime(started);

@@ -137,8 +137,8 @@ public sealed class InputJournal : IBatchJournal, IDisposable
     public void Commit() => Commit(spin: true);
 
     /// <summary>
-    /// <see cref="Commit"/> for a background task (a checkpoint): it sleeps until the disk has the commit instead of
-    /// spinning, so the engine's own threads keep both cores while the disk is slow (a checkpoint is being written).
+    /// <see cref="Commit"/> for a checkpoint (on its own task, or of a stopped engine): it sleeps until the disk has
+    /// the commit instead of spinning, so the engine's threads keep both cores while the disk is slow.
     /// </summary>
     public void CommitInBackground() => Commit(spin: false);
 
