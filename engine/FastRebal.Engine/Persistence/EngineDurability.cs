@@ -328,6 +328,7 @@ public sealed class EngineDurability : IDisposable
         // the checkpoint is: with group commit it may not be yet, and a checkpoint must never point past the journal.
         Journal.CommitInBackground();
         var started = Stopwatch.GetTimestamp();
+        image.Evaluation.EncodeHeldPlans();
         var bytes = new byte[]?[chunks.Length + policies.Length];
         for (var i = 0; i < chunks.Length; i++)
         {

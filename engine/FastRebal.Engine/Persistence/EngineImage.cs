@@ -106,6 +106,24 @@ public sealed partial class EvaluationImage
     [MemoryPackOrder(5)] public int[] AwaitingAccounts { get; set; } = [];
     [MemoryPackOrder(6)] public string[] AwaitingPlans { get; set; } = [];
 
+    /// <summary>
+    /// The held plans as captured, not yet in <see cref="AwaitingPlans"/>: the evaluation thread only copies them, and
+    /// the checkpoint's own task writes their JSON (<see cref="EncodeHeldPlans"/>), so a busy day's hundreds of held
+    /// plans do not lengthen the pause.
+    /// </summary>
+    [MemoryPackIgnore] public HeldPlan[]? HeldPlans { get; set; }
+
+    /// <summary>Writes <see cref="HeldPlans"/> into <see cref="AwaitingPlans"/> (once; before the image is serialized).</summary>
+    internal void EncodeHeldPlans()
+    {
+        if (HeldPlans is { } plans)
+        {
+            AwaitingPlans = new string[plans.Length];
+            Parallel.For(0, plans.Length, i => AwaitingPlans[i] = StateJson.Write(plans[i]));
+            HeldPlans = null;
+        }
+    }
+
     /// <summary>Fills the order stage produced that no batch has applied yet.</summary>
     [MemoryPackOrder(7)] public Pipeline.AccountFill[] PendingFills { get; set; } = [];
 
@@ -218,7 +236,11 @@ public sealed partial class OpenBlock
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>
-public sealed record HeldPlan(Decisions.Decision Decision, IReadOnlyList<Orders.Trade> Trades, IReadOnlyList<string> Warnings, string? ApprovalReason, decimal CashBefore, decimal Reserve);
+public sealed record HeldPlan(Decisions.Decision Decision, IReadOnlyList<Orders.Trade> Trades, IReadOnlyList<string> Warnings, string? ApprovalReason, decimal CashBefore, decimal Reserve)
+{
+    /// <summary>The day the plan was first held (absent from checkpoints of builds that did not keep it).</summary>
+    public DateOnly? Since { get; init; }
+}
 
 /// <summary>The saved state does not belong to this engine (another book, another layout).</summary>
 public sealed class StateMismatchException(string message) : Exception(message);

@@ -226,7 +226,19 @@ public sealed class FasterStateStore : IStateStore
         {
             throw new InvalidDataException($"checkpoint {checkpoint.Token}: no commit cookie, so the batch it includes is unknown");
         }
-        var imageBytes = cookie.ImageParts <= 1 ? Get(ImageKey, checkpoint) : [.. Enumerable.Range(0, cookie.ImageParts).SelectMany(p => Get(ImageKey - p, checkpoint))];
+        var imageParts = Enumerable.Range(0, Math.Max(1, cookie.ImageParts)).Select(p => Get(ImageKey - p, checkpoint)).ToArray();
+        var imageBytes = imageParts[0];
+        if (imageParts.Length > 1)
+        {
+            var joined = new byte[imageParts.Sum(part => part.Count)];
+            var at = 0;
+            foreach (var part in imageParts)
+            {
+                part.AsSpan().CopyTo(joined.AsSpan(at));
+                at += part.Count;
+            }
+            imageBytes = joined;
+        }
         if (Checksum(imageBytes) != cookie.ImageHash)
         {
             throw new InvalidDataException($"{checkpoint.Name}: the engine record does not match its hash");
@@ -239,7 +251,7 @@ public sealed class FasterStateStore : IStateStore
         var chunks = new AccountChunk[image.ChunkCount];
         var policies = new PolicyChunk[image.PolicyChunkCount];
         // FASTER's session reads one record at a time; checking and decoding them is independent, so both cores share it.
-        var records = new byte[chunks.Length + policies.Length][];
+        var records = new ArraySegment<byte>[chunks.Length + policies.Length];
         for (var i = 0; i < records.Length; i++)
         {
             records[i] = Get(i + 1, checkpoint);
@@ -309,9 +321,9 @@ public sealed class FasterStateStore : IStateStore
     }
 
     /// <summary>XxHash128 of a record: catches a damaged record at memory speed (tampering is the audit chain's concern).</summary>
-    private static string Checksum(byte[] bytes) => Convert.ToHexString(System.IO.Hashing.XxHash128.Hash(bytes));
+    private static string Checksum(ReadOnlySpan<byte> bytes) => Convert.ToHexString(System.IO.Hashing.XxHash128.Hash(bytes));
 
-    private static T Decode<T>(byte[] bytes, string what)
+    private static T Decode<T>(ReadOnlySpan<byte> bytes, string what)
         where T : class
     {
         try
@@ -361,7 +373,7 @@ public sealed class FasterStateStore : IStateStore
     /// <summary>Where <see cref="Put"/> lays a record out; pinned, since FASTER copies from its address.</summary>
     private byte[] slot = [];
 
-    private byte[] Get(long id, CheckpointInfo checkpoint)
+    private ArraySegment<byte> Get(long id, CheckpointInfo checkpoint)
     {
         BitConverter.TryWriteBytes(key, id);
         var k = SpanByte.FromPinnedMemory(key);
@@ -389,7 +401,7 @@ public sealed class FasterStateStore : IStateStore
             throw new InvalidDataException($"{checkpoint.Name}: record {id} is damaged (it claims {length} bytes in a slot of {output.Length})");
         }
         room[id] = output.Length;
-        return output.AsSpan(sizeof(int), length).ToArray();
+        return new ArraySegment<byte>(output, sizeof(int), length);
     }
 }
 

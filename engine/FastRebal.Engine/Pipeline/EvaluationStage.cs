@@ -624,7 +624,8 @@ public sealed class EvaluationStage
             PassCursor = passCursor,
             PassRemaining = passRemaining,
             AwaitingAccounts = [.. held.Select(p => p.Key)],
-            AwaitingPlans = [.. held.Select(p => StateJson.Write(new HeldPlan(p.Value.Decision, p.Value.Plan.Trades, p.Value.Plan.Warnings, p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve)))],
+            // Copies of the lists, since an approval may change the plan after this batch; JSON comes later, off this thread.
+            HeldPlans = [.. held.Select(p => new HeldPlan(p.Value.Decision, [.. p.Value.Plan.Trades], [.. p.Value.Plan.Warnings], p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve) { Since = awaitingApprovalView[p.Key].Since })],
             PendingFills = [.. fills],
             Counters = Counters.ToArray(),
             NearBandAccounts = nearBandReady ? nearBand[..nearBandCount] : [],
@@ -668,14 +669,17 @@ public sealed class EvaluationStage
         }
         awaitingApproval.Clear();
         awaitingApprovalView.Clear();
+        // A busy day holds hundreds of plans for approval: they are read on both cores, then put back in order.
+        var heldPlans = new HeldPlan[image.AwaitingAccounts.Length];
+        Parallel.For(0, heldPlans.Length, i => heldPlans[i] = StateJson.Read<HeldPlan>(image.AwaitingPlans[i]));
         for (var i = 0; i < image.AwaitingAccounts.Length; i++)
         {
-            var held = StateJson.Read<HeldPlan>(image.AwaitingPlans[i]);
+            var held = heldPlans[i];
             var plan = new TradePlan { CashBefore = held.CashBefore, Reserve = held.Reserve, ApprovalReason = held.ApprovalReason };
             plan.Trades.AddRange(held.Trades);
             plan.Warnings.AddRange(held.Warnings);
             awaitingApproval[image.AwaitingAccounts[i]] = (plan, held.Decision);
-            awaitingApprovalView[image.AwaitingAccounts[i]] = new PendingApproval(held.Decision, [.. plan.Trades], day);
+            awaitingApprovalView[image.AwaitingAccounts[i]] = new PendingApproval(held.Decision, [.. plan.Trades], held.Since ?? day);
         }
         // Pending fills are not put back here: recovery matches them against the journal (see JournalReplay).
         awaitingApprovalCount = awaitingApproval.Count;

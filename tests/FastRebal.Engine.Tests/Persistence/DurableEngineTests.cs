@@ -167,4 +167,25 @@ public sealed class DurableEngineTests : IDisposable
         Assert.True(recovered.Durability!.Recovery!.BatchesReplayed < batches / 2);
         Assert.Equal(digest, recovered.StateDigest());
     }
+
+    [Fact]
+    public async Task Plans_held_for_approval_come_back_from_a_checkpoint_exactly_with_their_trades_and_reasons()
+    {
+        string held;
+        await using (var engine = Engine(Firm(), checkpointOnStop: true))
+        {
+            engine.Start();
+            await engine.WaitForFeedAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            engine.Stop();
+            // The generated firm holds illiquid funds, so the opening leaves plans waiting for an operator.
+            Assert.NotEmpty(engine.Evaluation.PendingApprovals());
+            held = System.Text.Json.JsonSerializer.Serialize(engine.Evaluation.PendingApprovals());
+        }
+
+        await using var recovered = Engine(Firm(), checkpointOnStop: false);
+        recovered.Start();
+        recovered.Stop();
+        Assert.Equal(0, recovered.Durability!.Recovery!.BatchesReplayed);
+        Assert.Equal(held, System.Text.Json.JsonSerializer.Serialize(recovered.Evaluation.PendingApprovals()));
+    }
 }
