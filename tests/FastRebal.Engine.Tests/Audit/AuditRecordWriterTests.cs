@@ -1,0 +1,163 @@
+using System.Globalization;
+using CsCheck;
+using FastRebal.Engine.Audit;
+using FastRebal.Engine.Decisions;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.Pipeline;
+
+namespace FastRebal.Engine.Tests.Audit;
+
+/// <summary>
+/// The live engine writes decisions and trades straight into their hashes and lines; these must be byte for byte what
+/// the entries built the way they always were (the sentences and figures as formatted before) give through
+/// <see cref="AuditChain.Append"/> and <see cref="AuditEncoding.WriteLine(AuditRecord)"/>, the path verification reads.
+/// </summary>
+public sealed class AuditRecordWriterTests
+{
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    // Quotes, backslashes, control characters, JSON's HTML-sensitive characters, non-ASCII, a surrogate pair, a line separator.
+    private static readonly Gen<string> Text = OneOf("a", "Z9", " ", "\"", "\\", "\n", "\t", "\u0001", "<", "&", "'", "é", "±", "中文", "😀", "\u2028", "-", "%")
+        .Array[0, 6].Select(string.Concat);
+
+    private static readonly Gen<double> Number = Gen.Frequency(
+        (3, Gen.Double.Where(double.IsFinite)),
+        (1, OneOf(0.0, -0.0, double.Epsilon, double.MaxValue, double.MinValue, 1e-300, 1e21, 0.1 + 0.2, -123456.789, 1.0 / 3)));
+
+    // Integers of up to 7 digits with up to 8 decimals (scale kept, as 1.500 is), so a notional never overflows.
+    private static readonly Gen<decimal> Money = Gen.Select(Gen.Int[-9_999_999, 9_999_999], Gen.Int[0, 8])
+        .Select((units, scale) => new decimal(Math.Abs(units), 0, 0, units < 0, (byte)scale));
+
+    private static readonly Gen<Decision> Decisions = Gen.Select(
+        Gen.Select(Text, Gen.Enum<DecisionAction>(), Gen.Enum<DecisionRule>(), Text, Gen.Enum<BandType>()),
+        Gen.Select(Number, Number, Number, Number, Number),
+        Gen.Select(Text, Gen.Int, Gen.Int[0, 50], Text.Array[0, 2]))
+        .Select((a, n, p) => new Decision(a.Item1, a.Item2, a.Item3, a.Item4, n.Item1, n.Item2, n.Item3, n.Item4, a.Item5, n.Item5, p.Item1, p.Item2, p.Item3, p.Item4));
+
+    private static readonly Gen<Trade> Trades = Gen.Select(Text, Text, Gen.Enum<TradeSide>(), Money, Money, Text)
+        .Select((account, instrument, side, quantity, price, reason) => new Trade(account, instrument, side, quantity, price, reason));
+
+    /// <summary>One decision, its trades (none when it was held or decided no trade), the batch, the household and which inputs.</summary>
+    private static readonly Gen<(Decision Decision, Trade[] Trades, long Batch, string Household, int Inputs)> Items =
+        Gen.Select(Decisions, Trades.Array[0, 3], Gen.Long[0, 3], Text, Gen.Int[0, 2]);
+
+    private static Gen<T> OneOf<T>(params T[] values) => Gen.Int[0, values.Length - 1].Select(i => values[i]);
+
+    [Fact]
+    public void Records_written_straight_from_decisions_and_trades_are_byte_for_byte_those_of_their_entries()
+    {
+        var folder = Directory.CreateTempSubdirectory("fastrebal-audit-writer-").FullName;
+        try
+        {
+            var inputs = Inputs();
+            Gen.Select(Items.Array[1, 12], Gen.Int[-5, 30].Array[40]).Sample((items, steps) =>
+            {
+                var path = Path.Combine(folder, Guid.NewGuid().ToString("N") + ".jsonl");
+                var written = WriteThroughTheEngine(path, items, inputs, steps);
+                var expected = AppendTheWayTheyWereBuilt(items, inputs, steps);
+                Assert.Equal(FileBytes(expected), File.ReadAllBytes(path));
+                Assert.Equal(SealOf(expected), FileAuditStore.ReadSeal(path));
+                Assert.Equal(AuditEncoding.WriteLine(expected[^1]), AuditEncoding.WriteLine(written));
+                Assert.True(FileAuditStore.VerifyFiles(path).Intact);
+            }, iter: 300, threads: 1);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_store_that_keeps_entries_gets_the_same_records_as_a_file()
+    {
+        var inputs = Inputs();
+        Gen.Select(Items.Array[1, 12], Gen.Int[-5, 30].Array[40]).Sample((items, steps) =>
+        {
+            var store = new MemoryAuditStore();
+            var writer = new AuditWriter(new AuditChain(store, new SteppingClock(steps)));
+            Add(writer, items, inputs);
+            writer.Complete();
+            Assert.Equal(FileBytes(AppendTheWayTheyWereBuilt(items, inputs, steps)), FileBytes(store.Records));
+        }, iter: 100, threads: 1);
+    }
+
+    private static AuditInputSnapshot?[] Inputs()
+    {
+        var book = new TestBook().Instrument("SPY", 500).Model("M", ("SPY", 1.0)).Account("A1", "M", 1000m, null, null, ("SPY", 10m)).Load().Book;
+        return [null, AuditInputs.Capture(book, 0, TestBook.AsOf, 0), AuditInputs.Capture(book, 0, TestBook.AsOf, 250m)];
+    }
+
+    /// <summary>The engine's path: the audit writer, a chain and a file store. Returns the store's last record.</summary>
+    private static AuditRecord WriteThroughTheEngine(string path, IEnumerable<(Decision, Trade[], long, string, int)> items, AuditInputSnapshot?[] inputs, int[] steps)
+    {
+        using var chain = new AuditChain(FileAuditStore.Open(path).Store!, new SteppingClock(steps));
+        var writer = new AuditWriter(chain, capacity: 8, chunkSize: 4);
+        Add(writer, items, inputs);
+        writer.Complete();
+        return chain.Store.Last!;
+    }
+
+    private static void Add(AuditWriter writer, IEnumerable<(Decision, Trade[], long, string, int)> items, AuditInputSnapshot?[] inputs)
+    {
+        foreach (var (decision, trades, batch, household, input) in items)
+        {
+            writer.StartBatch(batch);
+            foreach (var trade in trades)
+            {
+                writer.AddTrade(household, decision, trade, inputs[input]);
+            }
+            writer.AddDecision(household, decision, inputs[input]);
+            writer.Add(Refusal(decision, household), inputs[input]);
+            writer.EndBatch();
+        }
+    }
+
+    private static AuditEntry Refusal(Decision decision, string household) =>
+        AuditEntries.RiskRejection(decision.AccountId, household, null, "PlanRefused", decision.Reason, [new("trades", decision.TradeCount.ToString(C))]);
+
+    /// <summary>The entries as they were built before records were written straight (the formulas kept here), appended one by one.</summary>
+    private static List<AuditRecord> AppendTheWayTheyWereBuilt(IEnumerable<(Decision, Trade[], long, string, int)> items, AuditInputSnapshot?[] inputs, int[] steps)
+    {
+        var store = new MemoryAuditStore();
+        var chain = new AuditChain(store, new SteppingClock(steps));
+        foreach (var (d, trades, batch, household, input) in items)
+        {
+            var inputHash = inputs[input]?.Hash ?? "";
+            List<AuditFigure> last = batch > 0 ? [new(AuditWriter.BatchFigure, batch.ToString(C))] : [];
+            List<AuditFigure> decisionFigures =
+            [
+                new("action", d.Action.ToString()), new("totalValue", d.TotalValue.ToString("R", C)), new("maxAbsDrift", d.MaxAbsDrift.ToString("R", C)),
+                new("maxRelativeDrift", d.MaxRelativeDrift.ToString("R", C)), new("totalDrift", d.TotalDrift.ToString("R", C)),
+                new("bandType", d.BandType.ToString()), new("bandWidth", d.BandWidth.ToString("R", C)),
+            ];
+            foreach (var t in trades)
+            {
+                chain.Append(new AuditEntry(AuditKind.Trade, t.AccountId, household, d.PolicyId, d.PolicyVersion, d.Rule.ToString(),
+                    string.Create(C, $"{t.Side} {t.Quantity:0.######} {t.InstrumentId} at {t.Price:0.00####} ({t.Notional:#,0.00}) for {AuditEntries.RuleText(d.Rule)}: {t.Reason}"),
+                    [new("instrument", t.InstrumentId), new("side", t.Side.ToString()), new("quantity", t.Quantity.ToString(C)), new("price", t.Price.ToString(C)),
+                        new("notional", t.Notional.ToString(C)), .. decisionFigures, .. last],
+                    "engine", "", inputHash));
+            }
+            var warnings = d.Warnings.Count > 0 ? $" (warnings: {string.Join("; ", d.Warnings)})" : "";
+            chain.Append(new AuditEntry(AuditKind.Decision, d.AccountId, household, d.PolicyId, d.PolicyVersion, d.Rule.ToString(),
+                $"{AuditEntries.ActionText(d.Action)}: {d.Reason}{warnings}", [.. decisionFigures, new("trades", d.TradeCount.ToString(C)), .. last], "engine", "", inputHash));
+            var refusal = Refusal(d, household);
+            chain.Append(refusal with { InputHash = inputs[input]?.Hash ?? refusal.InputHash, Figures = [.. refusal.Figures, .. last] });
+        }
+        return [.. store.Records];
+    }
+
+    private static byte[] FileBytes(IEnumerable<AuditRecord> records) => AuditTestData.FileBytes(records);
+
+    private static AuditSeal SealOf(IReadOnlyList<AuditRecord> records) => AuditTestData.SealOf(records);
+
+    /// <summary>A clock that moves by the given steps (in ticks, some backwards) on each reading, the same way for each chain given the same steps.</summary>
+    private sealed class SteppingClock(int[] steps) : TimeProvider
+    {
+        private DateTimeOffset now = AuditTestData.Start;
+        private int reads;
+
+        public override DateTimeOffset GetUtcNow() => now = now.AddTicks(steps[reads++ % steps.Length]);
+    }
+}
