@@ -32,6 +32,7 @@ public static class AuditEntries
     }
 
     /// <summary>A decision's record, written to a sink (an entry being built, or the record's encodings straight away).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void WriteDecision(IAuditEntrySink sink, string householdId, Decision decision, string inputHash, AuditFigure? last)
     {
         sink.Head(AuditKind.Decision, decision.AccountId, householdId, decision.PolicyId, decision.PolicyVersion, decision.Rule.ToString());
@@ -65,6 +66,7 @@ public static class AuditEntries
     /// A released trade's record, written to a sink, given the figures of the decision that drove it
     /// (<see cref="DecisionFigures"/>: the same for each of its trades); <paramref name="last"/> is a figure to add after the others.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void WriteTrade(IAuditEntrySink sink, string householdId, Decision decision, IReadOnlyList<AuditFigure> decisionFigures, Trade trade,
         string inputHash, TaxedTrade? taxed, AuditFigure? last)
     {
@@ -98,6 +100,7 @@ public static class AuditEntries
     }
 
     /// <summary>A figure formatted with the invariant culture straight into the sink.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Figure<T>(IAuditEntrySink sink, string name, T value, string? format) where T : ISpanFormattable
     {
         Span<char> text = stackalloc char[64];
@@ -218,6 +221,7 @@ public static class AuditEntries
         return builder.BuiltFigures();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteDecisionFigures(IAuditEntrySink sink, Decision d)
     {
         sink.Figure("action", d.Action.ToString());

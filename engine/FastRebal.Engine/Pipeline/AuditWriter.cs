@@ -237,6 +237,7 @@ public sealed class AuditWriter
 
         public int Count => chunk.Count;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Write(int index, IAuditEntrySink sink)
         {
             var item = chunk[index];
