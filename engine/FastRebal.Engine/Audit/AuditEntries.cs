@@ -87,10 +87,7 @@ public static class AuditEntries
         Figure(sink, "quantity", trade.Quantity, null);
         Figure(sink, "price", trade.Price, null);
         Figure(sink, "notional", trade.Notional, null);
-        for (var i = 0; i < decisionFigures.Count; i++)
-        {
-            sink.Figure(decisionFigures[i].Name, decisionFigures[i].Value);
-        }
+        sink.Figures(decisionFigures);
         if (last is not null)
         {
             sink.Figure(last.Name, last.Value);

@@ -25,6 +25,9 @@ internal interface IAuditEntrySink
 
     void Figure(string name, ReadOnlySpan<char> value);
 
+    /// <summary>Figures that several records carry alike, in order; the list must not change once given.</summary>
+    void Figures(IReadOnlyList<AuditFigure> figures);
+
     void EndFigures();
 
     void Tail(string actor, string actorReason, string inputHash);
@@ -60,6 +63,8 @@ internal sealed class AuditEntryBuilder : IAuditEntrySink
 
     public void Figure(string name, ReadOnlySpan<char> value) => figures.Add(new AuditFigure(name, value.ToString()));
 
+    public void Figures(IReadOnlyList<AuditFigure> figures) => this.figures.AddRange(figures);
+
     public void EndFigures()
     {
     }
@@ -92,9 +97,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     [ThreadStatic]
     private static AuditRecordWriter? current;
 
-    private readonly IncrementalHash sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private byte[] canonical = new byte[2048];
-    private int length;
+    private readonly ByteText canonical = new(2048);
     private int canonicalStart;
     private int figureCountAt;
     private int figureCount;
@@ -102,11 +105,17 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     private Utf8JsonWriter? json;
     private bool toLine;
 
+    // The last shared run of figures, in both encodings: a decision's figures, which each of its trades carries.
+    private IReadOnlyList<AuditFigure>? sharedOf;
+    private readonly ByteText sharedCanonical = new(1024);
+    private readonly ArrayBufferWriter<byte> sharedLine = new(1024);
+    private Utf8JsonWriter? sharedJson;
+
     /// <summary>This thread's writer (a record is written start to finish on one thread, never two at once).</summary>
     public static AuditRecordWriter ForThisThread => current ??= new AuditRecordWriter();
 
     /// <summary>The canonical form written so far, without the previous hash before it.</summary>
-    public ReadOnlySpan<byte> Canonical => canonical.AsSpan(canonicalStart, length - canonicalStart);
+    public ReadOnlySpan<byte> Canonical => canonical.Written[canonicalStart..];
 
     /// <summary>
     /// Starts a record: its canonical form after <paramref name="previousHash"/> (the hash's 32 bytes; empty for the
@@ -115,17 +124,15 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Start(long sequence, DateTimeOffset timestamp, ReadOnlySpan<byte> previousHash, bool hashed, IBufferWriter<byte>? line)
     {
-        length = 0;
+        canonical.Clear();
         toCanonical = hashed;
         if (hashed)
         {
-            previousHash.CopyTo(Room(previousHash.Length));
-            length += previousHash.Length;
-            canonicalStart = length;
-            Room(1)[0] = AuditEncoding.CanonicalVersion;
-            length++;
-            Int64(sequence);
-            Int64(timestamp.UtcTicks);
+            canonical.Append(previousHash);
+            canonicalStart = canonical.Length;
+            canonical.Append([AuditEncoding.CanonicalVersion]);
+            canonical.Int64(sequence);
+            canonical.Int64(timestamp.UtcTicks);
         }
         toLine = line is not null;
         if (line is not null)
@@ -155,7 +162,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         Text(PolicyName, policyId);
         if (toCanonical)
         {
-            Int32(policyVersion);
+            canonical.Int32(policyVersion);
         }
         if (toLine)
         {
@@ -172,8 +179,8 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         if (toCanonical)
         {
             // The count comes before the figures: its place is kept and filled in at the end.
-            figureCountAt = length;
-            Int32(0);
+            figureCountAt = canonical.Length;
+            canonical.Int32(0);
         }
         if (toLine)
         {
@@ -189,23 +196,79 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         figureCount++;
         if (toCanonical)
         {
-            String(name);
-            String(value);
+            canonical.String(name);
+            canonical.String(value);
         }
         if (toLine)
         {
-            json!.WriteStartArray();
-            json.WriteStringValue(name);
-            json.WriteStringValue(value);
-            json.WriteEndArray();
+            WriteFigure(json!, name, value);
         }
+    }
+
+    /// <summary>
+    /// Figures several records carry alike (the list must not change once given): encoded once, then copied into each
+    /// record that carries the same list, exactly as <see cref="Figure(string, string)"/> one by one would write them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Figures(IReadOnlyList<AuditFigure> figures)
+    {
+        if (figures.Count == 0)
+        {
+            return;
+        }
+        if (!ReferenceEquals(figures, sharedOf))
+        {
+            Share(figures);
+        }
+        figureCount += figures.Count;
+        if (toCanonical)
+        {
+            canonical.Append(sharedCanonical.Written);
+        }
+        if (toLine)
+        {
+            // The pairs as the line's array holds them, commas between; the writer puts the comma before the first.
+            json!.WriteRawValue(sharedLine.WrittenSpan[1..^1], skipInputValidation: true);
+        }
+    }
+
+    private void Share(IReadOnlyList<AuditFigure> figures)
+    {
+        sharedOf = figures;
+        sharedCanonical.Clear();
+        sharedLine.ResetWrittenCount();
+        if (sharedJson is null)
+        {
+            sharedJson = new Utf8JsonWriter(sharedLine, LineOptions);
+        }
+        else
+        {
+            sharedJson.Reset(sharedLine);
+        }
+        sharedJson.WriteStartArray();
+        foreach (var figure in figures)
+        {
+            sharedCanonical.String(figure.Name);
+            sharedCanonical.String(figure.Value);
+            WriteFigure(sharedJson, figure.Name, figure.Value);
+        }
+        sharedJson.WriteEndArray();
+        sharedJson.Flush();
+    }
+
+    private static void WriteFigure(Utf8JsonWriter line, string name, ReadOnlySpan<char> value)
+    {
+        line.WriteStartArray();
+        line.WriteStringValue(name);
+        line.WriteStringValue(value);
+        line.WriteEndArray();
     }
 
     public void EndFigures()
     {
         if (toCanonical)
         {
-            BinaryPrimitives.WriteInt32LittleEndian(canonical.AsSpan(figureCountAt), figureCount);
+            canonical.Patch(figureCountAt, figureCount);
         }
         if (toLine)
         {
@@ -222,11 +285,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     }
 
     /// <summary>SHA-256 of the previous hash and the canonical form (a record started with hashed set).</summary>
-    public void Hash(Span<byte> hash)
-    {
-        sha.AppendData(canonical.AsSpan(0, length));
-        sha.GetHashAndReset(hash);
-    }
+    public void Hash(Span<byte> hash) => SHA256.HashData(canonical.Written, hash);
 
     /// <summary>Ends the line (a record started with one) with the two hashes, as lower-case hex.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -246,7 +305,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     {
         if (toCanonical)
         {
-            String(value);
+            canonical.String(value);
         }
         if (toLine)
         {
@@ -254,33 +313,53 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         }
     }
 
-    private Span<byte> Room(int count)
+    /// <summary>Bytes of the canonical layout: little-endian integers, and strings as their UTF-8 byte count then the bytes.</summary>
+    private sealed class ByteText(int capacity)
     {
-        if (canonical.Length - length < count)
+        private byte[] bytes = new byte[capacity];
+
+        public int Length { get; private set; }
+
+        public ReadOnlySpan<byte> Written => bytes.AsSpan(0, Length);
+
+        public void Clear() => Length = 0;
+
+        public void Append(ReadOnlySpan<byte> value)
         {
-            Array.Resize(ref canonical, Math.Max(canonical.Length * 2, length + count));
+            value.CopyTo(Room(value.Length));
+            Length += value.Length;
         }
-        return canonical.AsSpan(length);
-    }
 
-    private void Int64(long value)
-    {
-        BinaryPrimitives.WriteInt64LittleEndian(Room(8), value);
-        length += 8;
-    }
+        public void Int64(long value)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(Room(8), value);
+            Length += 8;
+        }
 
-    private void Int32(int value)
-    {
-        BinaryPrimitives.WriteInt32LittleEndian(Room(4), value);
-        length += 4;
-    }
+        public void Int32(int value)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(Room(4), value);
+            Length += 4;
+        }
 
-    /// <summary>A string: its UTF-8 byte count, then the bytes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void String(ReadOnlySpan<char> value)
-    {
-        var count = Encoding.UTF8.GetByteCount(value);
-        Int32(count);
-        length += Encoding.UTF8.GetBytes(value, Room(count));
+        /// <summary>Writes <paramref name="value"/> over the integer written at <paramref name="at"/>.</summary>
+        public void Patch(int at, int value) => BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at, 4), value);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void String(ReadOnlySpan<char> value)
+        {
+            var count = Encoding.UTF8.GetByteCount(value);
+            Int32(count);
+            Length += Encoding.UTF8.GetBytes(value, Room(count));
+        }
+
+        private Span<byte> Room(int count)
+        {
+            if (bytes.Length - Length < count)
+            {
+                Array.Resize(ref bytes, Math.Max(bytes.Length * 2, Length + count));
+            }
+            return bytes.AsSpan(Length);
+        }
     }
 }
