@@ -124,7 +124,8 @@ public static class AuditEncoding
 
     internal static void FormatTimestamp(DateTimeOffset timestamp, Span<byte> utf8)
     {
-        var done = timestamp.UtcDateTime.TryFormat(utf8, out var written, TimestampFormat, CultureInfo.InvariantCulture);
+        // The round-trip format spells a UTC time exactly as TimestampFormat does, without parsing a custom format each record.
+        var done = timestamp.UtcDateTime.TryFormat(utf8, out var written, "O", CultureInfo.InvariantCulture);
         Debug.Assert(done && written == TimestampLength);
     }
 

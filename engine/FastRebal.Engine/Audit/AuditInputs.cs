@@ -81,7 +81,7 @@ public static class AuditInputs
             policy = policy with { AssetClassBands = new SortedDictionary<string, double>(policy.AssetClassBands.ToDictionary(), StringComparer.Ordinal) };
         }
         text.Append("policy="u8);
-        text.AppendOnOneLine(JsonSerializer.SerializeToUtf8Bytes(policy, ScenarioDocument.JsonOptions));
+        text.AppendOnOneLine(text.Policy.Write(policy));
         text.Append("\n"u8);
         text.Append("lastRebalanced="u8);
         if (inputs.LastRebalanced is { } last)
@@ -114,6 +114,9 @@ public static class AuditInputs
         private const int KnownSlots = 4096;
 
         private readonly long[] knownBits = new long[KnownSlots];
+
+        public AuditPolicyJson Policy { get; } = new();
+
         private readonly byte[]?[] knownText = new byte[KnownSlots][];
         private byte[] bytes = new byte[16 * 1024];
         private int length;
@@ -148,31 +151,34 @@ public static class AuditInputs
             {
                 Grow();
             }
-            for (var i = 0; i < utf8.Length; i++)
+            while (utf8.IndexOfAny(LineEndingStarts) is var at and >= 0)
             {
-                var b = utf8[i];
-                if (b is (byte)'\r' && i + 1 < utf8.Length && utf8[i + 1] == (byte)'\n')
+                utf8[..at].CopyTo(bytes.AsSpan(length));
+                length += at;
+                var rest = utf8[at..];
+                var ending = rest switch
                 {
-                    i++;
-                    b = (byte)' ';
-                }
-                else if (b is (byte)'\r' or (byte)'\n' or (byte)'\f')
+                    [(byte)'\r', (byte)'\n', ..] => 2,
+                    [(byte)'\r' or (byte)'\n' or (byte)'\f', ..] => 1,
+                    [0xC2, 0x85, ..] => 2,
+                    [0xE2, 0x80, 0xA8 or 0xA9, ..] => 3,
+                    _ => 0,
+                };
+                if (ending == 0)
                 {
-                    b = (byte)' ';
+                    bytes[length++] = rest[0];
+                    utf8 = rest[1..];
+                    continue;
                 }
-                else if (b == 0xC2 && i + 1 < utf8.Length && utf8[i + 1] == 0x85)
-                {
-                    i++;
-                    b = (byte)' ';
-                }
-                else if (b == 0xE2 && i + 2 < utf8.Length && utf8[i + 1] == 0x80 && utf8[i + 2] is 0xA8 or 0xA9)
-                {
-                    i += 2;
-                    b = (byte)' ';
-                }
-                bytes[length++] = b;
+                bytes[length++] = (byte)' ';
+                utf8 = rest[ending..];
             }
+            utf8.CopyTo(bytes.AsSpan(length));
+            length += utf8.Length;
         }
+
+        // The first byte of each line ending string.ReplaceLineEndings knows, in UTF-8.
+        private static readonly System.Buffers.SearchValues<byte> LineEndingStarts = System.Buffers.SearchValues.Create([(byte)'\r', (byte)'\n', (byte)'\f', 0xC2, 0xE2]);
 
         /// <summary>A double's shortest round-trip text ("R"), formatted once per value seen.</summary>
         public ReadOnlySpan<byte> Known(double value)

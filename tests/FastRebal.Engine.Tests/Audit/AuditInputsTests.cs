@@ -64,20 +64,45 @@ public sealed class AuditInputsTests
 
     private static readonly Gen<DateOnly> Day = Gen.Int[0, 20_000].Select(d => DateOnly.FromDayNumber(730_000 + d));
 
+    // Any policy: named and unnamed enum values, NaN and infinities, a missing id, bands and restricted lists or none.
+    private static readonly Gen<InvestmentPolicy> Policies = Gen.Select(
+        Gen.Select(Text.Null(), Gen.Int, Gen.Int[0, 3], Gen.Int[0, 2], Number, Gen.Select(Text, Number).Array[0, 3].Null()),
+        Gen.Select(Gen.Int[0, 5], Gen.Int, Money, Gen.Frequency((4, Number), (1, OneOf(double.NaN, double.PositiveInfinity, double.NegativeInfinity)))),
+        Gen.Select(Money, Gen.Bool, Text.Null().Array[0, 3].Null(), Gen.Int[0, 2], Gen.Int[0, 2]))
+        .Select((a, b, c) => new InvestmentPolicy
+        {
+            Id = a.Item1!, Version = a.Item2, Trigger = (RebalanceTrigger)a.Item3, BandType = (BandType)a.Item4, BandWidth = a.Item5,
+            AssetClassBands = a.Item6 is null ? null : new SortedDictionary<string, double>(a.Item6.DistinctBy(x => x.Item1).ToDictionary(x => x.Item1, x => x.Item2), StringComparer.Ordinal),
+            Calendar = (CalendarSchedule)b.Item1, MinDaysBetweenRebalances = b.Item2, CashReserveAmount = b.Item3, CashReservePercent = b.Item4,
+            MinTradeValue = c.Item1, FractionalShares = c.Item2, RestrictedInstruments = c.Item3!, TaxStatus = (TaxStatus)c.Item4, Mode = (RebalanceMode)c.Item5,
+        });
+
     private static readonly Gen<AuditInputSnapshot> Snapshots = Gen.Select(
         Gen.Select(Day, Text, Text, Text, Number, Money),
         Gen.Select(Text, Number, Number, Number).Select((id, q, m, t) => new AuditInputSlot(id, q, m, t)).Array[0, 25],
-        Gen.Select(Text, Gen.Int, Number, Gen.Select(Text, Number).Array[0, 3].Null()),
+        Gen.Frequency((1, Policies), (1, Gen.Select(Text, Gen.Int, Number, Gen.Select(Text, Number).Array[0, 3].Null()).Select(p => TestBook.Policy(band: p.Item3) with
+        {
+            Id = p.Item1, Version = p.Item2, AssetClassBands = p.Item4?.DistinctBy(b => b.Item1).ToDictionary(b => b.Item1, b => b.Item2),
+        }))),
         Gen.Select(Text, Text, Day, Money, Money, Day.Nullable(), Money).Select((id, instrument, acquired, quantity, basis, since, wash) =>
             new TaxLot(id, instrument, acquired, quantity, basis, since, wash)).Array[0, 3].Null(),
         Day.Nullable())
         .Select((head, slots, policy, lots, last) => new AuditInputSnapshot(head.Item1, head.Item2, head.Item3, head.Item4, head.Item5, head.Item6, slots,
-            TestBook.Policy(band: policy.Item3) with
-            {
-                Id = policy.Item1, Version = policy.Item2,
-                AssetClassBands = policy.Item4?.DistinctBy(b => b.Item1).ToDictionary(b => b.Item1, b => b.Item2),
-            },
-            last, lots));
+            policy, last, lots));
+
+    [Fact]
+    public void A_policy_is_written_for_its_input_hash_exactly_as_the_serializer_writes_it()
+    {
+        var json = new AuditPolicyJson();
+        Policies.Sample(policy => Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(policy, ScenarioDocument.JsonOptions), json.Write(policy).ToArray()), iter: 2_000);
+    }
+
+    [Fact]
+    public void The_policy_writer_knows_every_field_of_a_policy()
+    {
+        // A field added to policies must be added to the input hash's policy writer too (and to the generator above).
+        Assert.Equal(typeof(InvestmentPolicy).GetProperties().Select(p => p.Name), AuditPolicyJson.Fields);
+    }
 
     [Fact]
     public void The_input_hash_is_that_of_the_documented_text_for_any_inputs()

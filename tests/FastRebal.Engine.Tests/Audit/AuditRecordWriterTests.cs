@@ -82,6 +82,18 @@ public sealed class AuditRecordWriterTests
         }, iter: 100, threads: 1);
     }
 
+    [Fact]
+    public void A_line_spells_its_time_in_the_documented_layout_for_any_UTC_time()
+    {
+        Gen.Long[DateTimeOffset.MinValue.UtcTicks, DateTimeOffset.MaxValue.UtcTicks].Sample(ticks =>
+        {
+            var time = new DateTimeOffset(ticks, TimeSpan.Zero);
+            Span<byte> utf8 = stackalloc byte[AuditEncoding.TimestampLength];
+            AuditEncoding.FormatTimestamp(time, utf8);
+            Assert.Equal(time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", C), System.Text.Encoding.UTF8.GetString(utf8));
+        }, iter: 10_000);
+    }
+
     private static AuditInputSnapshot?[] Inputs()
     {
         var book = new TestBook().Instrument("SPY", 500).Model("M", ("SPY", 1.0)).Account("A1", "M", 1000m, null, null, ("SPY", 10m)).Load().Book;
