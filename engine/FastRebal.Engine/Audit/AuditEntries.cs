@@ -72,10 +72,13 @@ public static class AuditEntries
     {
         sink.Head(AuditKind.Trade, trade.AccountId, householdId, decision.PolicyId, decision.PolicyVersion, decision.Rule.ToString());
         var lots = LotsText(taxed);
+        // Every account trading an instrument at a moment trades it at one price: its two texts are made once.
+        var price = (prices ??= new PriceTexts()).Of(trade.Price);
+        var notional = trade.Notional;
         var text = ExplanationScratch(trade.InstrumentId.Length + trade.Reason.Length + lots.Length + 128);
         int written;
         while (!text.AsSpan().TryWrite(C,
-            $"{trade.Side} {trade.Quantity:0.######} {trade.InstrumentId} at {trade.Price:0.00####} ({trade.Notional:#,0.00}) for {RuleText(decision.Rule)}: {trade.Reason}{lots}",
+            $"{trade.Side} {trade.Quantity:0.######} {trade.InstrumentId} at {price.Text} ({notional:#,0.00}) for {RuleText(decision.Rule)}: {trade.Reason}{lots}",
             out written))
         {
             text = ExplanationScratch(text.Length * 2);
@@ -85,8 +88,8 @@ public static class AuditEntries
         sink.Figure("instrument", trade.InstrumentId);
         sink.Figure("side", trade.Side.ToString());
         Figure(sink, "quantity", trade.Quantity, null);
-        Figure(sink, "price", trade.Price, null);
-        Figure(sink, "notional", trade.Notional, null);
+        sink.Figure("price", price.Figure);
+        Figure(sink, "notional", notional, null);
         sink.Figures(decisionFigures);
         if (last is not null)
         {
@@ -120,6 +123,28 @@ public static class AuditEntries
 
     [ThreadStatic]
     private static char[]? explanationScratch;
+
+    [ThreadStatic]
+    private static PriceTexts? prices;
+
+    /// <summary>A price as a trade's figure ("G") and as its explanation ("0.00####") spell it, for the prices seen last.</summary>
+    private sealed class PriceTexts
+    {
+        private readonly (decimal Price, string Figure, string Text)?[] known = new (decimal, string, string)?[256];
+
+        public (decimal Price, string Figure, string Text) Of(decimal price)
+        {
+            var slot = price.GetHashCode() & (known.Length - 1);
+            // Equal value, scale and sign: the same digits, so the same texts.
+            if (known[slot] is { } seen && seen.Price == price && seen.Price.Scale == price.Scale && decimal.IsNegative(seen.Price) == decimal.IsNegative(price))
+            {
+                return seen;
+            }
+            var texts = (price, price.ToString(C), price.ToString("0.00####", C));
+            known[slot] = texts;
+            return texts;
+        }
+    }
 
     /// <summary>A trade of a harvest scan (the loss sale, the substitute buy, a swap back): no drift decision drove it, the harvest did.</summary>
     public static AuditEntry HarvestTrade(AccountBook book, int account, TaxedTrade taxed, string inputHash)

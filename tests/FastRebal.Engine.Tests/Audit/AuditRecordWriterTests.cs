@@ -35,7 +35,10 @@ public sealed class AuditRecordWriterTests
         Gen.Select(Text, Gen.Int, Gen.Int[0, 50], Text.Array[0, 2]))
         .Select((a, n, p) => new Decision(a.Item1, a.Item2, a.Item3, a.Item4, n.Item1, n.Item2, n.Item3, n.Item4, a.Item5, n.Item5, p.Item1, p.Item2, p.Item3, p.Item4));
 
-    private static readonly Gen<Trade> Trades = Gen.Select(Text, Text, Gen.Enum<TradeSide>(), Money, Money, Text)
+    // Prices repeat from trade to trade, some equal in value but not in scale or sign (1.5, 1.50; 0, -0.00).
+    private static readonly Gen<decimal> Price = Gen.Frequency((2, Money), (3, OneOf(1.5m, 1.50m, 1.500m, 0m, 0.00m, new decimal(0, 0, 0, true, 2), -2.5m, 559.39001m)));
+
+    private static readonly Gen<Trade> Trades = Gen.Select(Text, Text, Gen.Enum<TradeSide>(), Money, Price, Text)
         .Select((account, instrument, side, quantity, price, reason) => new Trade(account, instrument, side, quantity, price, reason));
 
     /// <summary>One decision, its trades (none when it was held or decided no trade), the batch, the household and which inputs.</summary>
