@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -81,18 +82,19 @@ internal sealed class AuditEntryBuilder : IAuditEntrySink
 /// Writes one record's canonical form (hashed) and/or its file line as its fields arrive, into buffers kept for the
 /// next record: the only place either layout is written (see <see cref="AuditEncoding"/> for both). One per thread.
 /// </summary>
-/// <remarks>The hot methods are optimized from the first call: a day's opening sends a hundred thousand records here before tiering would catch up.</remarks>
+/// <remarks>
+/// The line is compact JSON in a fixed property order. A value of printable ASCII other than a quote or a backslash
+/// is written as it is between quotes, which is what a JSON writer with the line's escaping writes; any other value
+/// is escaped by such a writer. The hot methods are optimized from the first call: a day's opening sends a hundred
+/// thousand records here before tiering would catch up.
+/// </remarks>
 internal sealed class AuditRecordWriter : IAuditEntrySink
 {
-    // Validation off: the line's structure is fixed here, and the bytes are the same either way.
-    private static readonly JsonWriterOptions LineOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false, SkipValidation = true };
+    // The escaping the line has always had (a value is escaped by this writer unless it needs no escaping at all).
+    private static readonly JsonWriterOptions EscapeOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false, SkipValidation = true };
 
-    private static readonly JsonEncodedText SeqName = JsonEncodedText.Encode("seq"), TsName = JsonEncodedText.Encode("ts"),
-        KindField = JsonEncodedText.Encode("kind"), AccountName = JsonEncodedText.Encode("account"), HouseholdName = JsonEncodedText.Encode("household"),
-        PolicyName = JsonEncodedText.Encode("policy"), PolicyVersionName = JsonEncodedText.Encode("policyVersion"), RuleName = JsonEncodedText.Encode("rule"),
-        ExplanationName = JsonEncodedText.Encode("explanation"), FiguresName = JsonEncodedText.Encode("figures"), ActorName = JsonEncodedText.Encode("actor"),
-        WhyName = JsonEncodedText.Encode("why"), InputHashName = JsonEncodedText.Encode("inputHash"), PrevName = JsonEncodedText.Encode("prev"),
-        HashName = JsonEncodedText.Encode("hash");
+    // Bytes that may need escaping in a JSON string: controls, the quote, the backslash, DEL and everything not ASCII.
+    private static readonly SearchValues<byte> NotPlain = SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"', (byte)'\\', .. Enumerable.Range(0x7F, 0x81).Select(b => (byte)b)]);
 
     [ThreadStatic]
     private static AuditRecordWriter? current;
@@ -102,14 +104,18 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     private int figureCountAt;
     private int figureCount;
     private bool toCanonical;
-    private Utf8JsonWriter? json;
-    private bool toLine;
+
+    private readonly ByteText text = new(2048);
+    private IBufferWriter<byte>? line;
+    private bool firstFigure;
+    private readonly ByteText utf8 = new(512);
+    private readonly ArrayBufferWriter<byte> escaped = new(512);
+    private Utf8JsonWriter? escaper;
 
     // The last shared run of figures, in both encodings: a decision's figures, which each of its trades carries.
     private IReadOnlyList<AuditFigure>? sharedOf;
     private readonly ByteText sharedCanonical = new(1024);
-    private readonly ArrayBufferWriter<byte> sharedLine = new(1024);
-    private Utf8JsonWriter? sharedJson;
+    private readonly ByteText sharedLine = new(1024);
 
     /// <summary>This thread's writer (a record is written start to finish on one thread, never two at once).</summary>
     public static AuditRecordWriter ForThisThread => current ??= new AuditRecordWriter();
@@ -134,44 +140,39 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
             canonical.Int64(sequence);
             canonical.Int64(timestamp.UtcTicks);
         }
-        toLine = line is not null;
+        this.line = line;
         if (line is not null)
         {
-            if (json is null)
-            {
-                json = new Utf8JsonWriter(line, LineOptions);
-            }
-            else
-            {
-                json.Reset(line);
-            }
-            json.WriteStartObject();
-            json.WriteNumber(SeqName, sequence);
-            Span<byte> ts = stackalloc byte[AuditEncoding.TimestampLength];
-            AuditEncoding.FormatTimestamp(timestamp, ts);
-            json.WriteString(TsName, ts);
+            text.Clear();
+            text.Append("{\"seq\":"u8);
+            text.Number(sequence);
+            text.Append(",\"ts\":\""u8);
+            AuditEncoding.FormatTimestamp(timestamp, text.Room(AuditEncoding.TimestampLength));
+            text.Advance(AuditEncoding.TimestampLength);
+            text.Append("\""u8);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Head(AuditKind kind, string accountId, string householdId, string policyId, int policyVersion, string rule)
     {
-        Text(KindField, AuditEncoding.KindName(kind));
-        Text(AccountName, accountId);
-        Text(HouseholdName, householdId);
-        Text(PolicyName, policyId);
+        Text(",\"kind\":"u8, AuditEncoding.KindName(kind));
+        Text(",\"account\":"u8, accountId);
+        Text(",\"household\":"u8, householdId);
+        Text(",\"policy\":"u8, policyId);
         if (toCanonical)
         {
             canonical.Int32(policyVersion);
         }
-        if (toLine)
+        if (line is not null)
         {
-            json!.WriteNumber(PolicyVersionName, policyVersion);
+            text.Append(",\"policyVersion\":"u8);
+            text.Number(policyVersion);
         }
-        Text(RuleName, rule);
+        Text(",\"rule\":"u8, rule);
     }
 
-    public void Explanation(ReadOnlySpan<char> text) => Text(ExplanationName, text);
+    public void Explanation(ReadOnlySpan<char> value) => Text(",\"explanation\":"u8, value);
 
     public void StartFigures()
     {
@@ -182,9 +183,10 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
             figureCountAt = canonical.Length;
             canonical.Int32(0);
         }
-        if (toLine)
+        if (line is not null)
         {
-            json!.WriteStartArray(FiguresName);
+            text.Append(",\"figures\":["u8);
+            firstFigure = true;
         }
     }
 
@@ -194,15 +196,12 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     public void Figure(string name, ReadOnlySpan<char> value)
     {
         figureCount++;
-        if (toCanonical)
+        if (line is not null)
         {
-            canonical.String(name);
-            canonical.String(value);
+            text.Append(firstFigure ? "["u8 : ",["u8);
+            firstFigure = false;
         }
-        if (toLine)
-        {
-            WriteFigure(json!, name, value);
-        }
+        Pair(canonical, toCanonical, line is not null ? text : null, name, value);
     }
 
     /// <summary>
@@ -218,50 +217,46 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         }
         if (!ReferenceEquals(figures, sharedOf))
         {
-            Share(figures);
+            sharedOf = figures;
+            sharedCanonical.Clear();
+            sharedLine.Clear();
+            for (var i = 0; i < figures.Count; i++)
+            {
+                sharedLine.Append(i == 0 ? "["u8 : ",["u8);
+                Pair(sharedCanonical, true, sharedLine, figures[i].Name, figures[i].Value);
+            }
         }
         figureCount += figures.Count;
         if (toCanonical)
         {
             canonical.Append(sharedCanonical.Written);
         }
-        if (toLine)
+        if (line is not null)
         {
-            // The pairs as the line's array holds them, commas between; the writer puts the comma before the first.
-            json!.WriteRawValue(sharedLine.WrittenSpan[1..^1], skipInputValidation: true);
+            if (!firstFigure)
+            {
+                text.Append(","u8);
+            }
+            text.Append(sharedLine.Written);
+            firstFigure = false;
         }
     }
 
-    private void Share(IReadOnlyList<AuditFigure> figures)
+    /// <summary>A figure's name and value: two strings in the canonical form, a pair in the line (after its opening bracket).</summary>
+    private void Pair(ByteText canonicalTo, bool toCanonicalForm, ByteText? lineTo, string name, ReadOnlySpan<char> value)
     {
-        sharedOf = figures;
-        sharedCanonical.Clear();
-        sharedLine.ResetWrittenCount();
-        if (sharedJson is null)
+        var nameBytes = Utf8(canonicalTo, toCanonicalForm, name);
+        if (lineTo is not null)
         {
-            sharedJson = new Utf8JsonWriter(sharedLine, LineOptions);
+            Quoted(lineTo, name, nameBytes);
+            lineTo.Append(","u8);
         }
-        else
+        var valueBytes = Utf8(canonicalTo, toCanonicalForm, value);
+        if (lineTo is not null)
         {
-            sharedJson.Reset(sharedLine);
+            Quoted(lineTo, value, valueBytes);
+            lineTo.Append("]"u8);
         }
-        sharedJson.WriteStartArray();
-        foreach (var figure in figures)
-        {
-            sharedCanonical.String(figure.Name);
-            sharedCanonical.String(figure.Value);
-            WriteFigure(sharedJson, figure.Name, figure.Value);
-        }
-        sharedJson.WriteEndArray();
-        sharedJson.Flush();
-    }
-
-    private static void WriteFigure(Utf8JsonWriter line, string name, ReadOnlySpan<char> value)
-    {
-        line.WriteStartArray();
-        line.WriteStringValue(name);
-        line.WriteStringValue(value);
-        line.WriteEndArray();
     }
 
     public void EndFigures()
@@ -270,50 +265,86 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         {
             canonical.Patch(figureCountAt, figureCount);
         }
-        if (toLine)
+        if (line is not null)
         {
-            json!.WriteEndArray();
+            text.Append("]"u8);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Tail(string actor, string actorReason, string inputHash)
     {
-        Text(ActorName, actor);
-        Text(WhyName, actorReason);
-        Text(InputHashName, inputHash);
+        Text(",\"actor\":"u8, actor);
+        Text(",\"why\":"u8, actorReason);
+        Text(",\"inputHash\":"u8, inputHash);
     }
 
     /// <summary>SHA-256 of the previous hash and the canonical form (a record started with hashed set).</summary>
     public void Hash(Span<byte> hash) => SHA256.HashData(canonical.Written, hash);
 
-    /// <summary>Ends the line (a record started with one) with the two hashes, as lower-case hex.</summary>
+    /// <summary>Ends the line (a record started with one) with the two hashes, as lower-case hex, and hands it to the buffer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndLine(ReadOnlySpan<char> previousHash, ReadOnlySpan<char> hash)
     {
-        var line = json!;
-        line.WriteString(PrevName, previousHash);
-        line.WriteString(HashName, hash);
-        line.WriteEndObject();
-        line.Flush();
-        // The writer must not keep the caller's buffer alive between lines.
-        line.Reset(Stream.Null);
+        text.Append(",\"prev\":"u8);
+        Quoted(text, previousHash, utf8.Of(previousHash));
+        text.Append(",\"hash\":"u8);
+        Quoted(text, hash, utf8.Of(hash));
+        text.Append("}"u8);
+        line!.Write(text.Written);
+        // The line's buffer is the caller's: it is not kept between lines.
+        line = null;
     }
 
+    /// <summary>A string field: its canonical form, and in the line its name (with the comma before it) and value.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Text(JsonEncodedText name, ReadOnlySpan<char> value)
+    private void Text(ReadOnlySpan<byte> nameInLine, ReadOnlySpan<char> value)
     {
-        if (toCanonical)
+        var bytes = Utf8(canonical, toCanonical, value);
+        if (line is not null)
         {
-            canonical.String(value);
-        }
-        if (toLine)
-        {
-            json!.WriteString(name, value);
+            text.Append(nameInLine);
+            Quoted(text, value, bytes);
         }
     }
 
-    /// <summary>Bytes of the canonical layout: little-endian integers, and strings as their UTF-8 byte count then the bytes.</summary>
+    /// <summary>The value's UTF-8: written as a canonical string when asked, and either way returned.</summary>
+    private ReadOnlySpan<byte> Utf8(ByteText canonicalTo, bool toCanonicalForm, ReadOnlySpan<char> value)
+    {
+        if (toCanonicalForm)
+        {
+            var start = canonicalTo.String(value);
+            return canonicalTo.Written[start..];
+        }
+        return line is not null ? utf8.Of(value) : default;
+    }
+
+    /// <summary>A JSON string: as it is when nothing in it needs escaping, or as the line's JSON writer escapes it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Quoted(ByteText to, ReadOnlySpan<char> value, ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IndexOfAny(NotPlain) < 0)
+        {
+            to.Append("\""u8);
+            to.Append(bytes);
+            to.Append("\""u8);
+            return;
+        }
+        escaped.ResetWrittenCount();
+        if (escaper is null)
+        {
+            escaper = new Utf8JsonWriter(escaped, EscapeOptions);
+        }
+        else
+        {
+            escaper.Reset(escaped);
+        }
+        escaper.WriteStringValue(value);
+        escaper.Flush();
+        to.Append(escaped.WrittenSpan);
+    }
+
+    /// <summary>Bytes of a layout: little-endian integers, strings as their UTF-8 byte count then the bytes, and text.</summary>
     private sealed class ByteText(int capacity)
     {
         private byte[] bytes = new byte[capacity];
@@ -330,6 +361,8 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
             Length += value.Length;
         }
 
+        public void Advance(int count) => Length += count;
+
         public void Int64(long value)
         {
             BinaryPrimitives.WriteInt64LittleEndian(Room(8), value);
@@ -342,18 +375,36 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
             Length += 4;
         }
 
+        /// <summary>A whole number as JSON writes it (invariant digits, a minus sign when negative).</summary>
+        public void Number(long value)
+        {
+            Utf8Formatter.TryFormat(value, Room(20), out var written);
+            Length += written;
+        }
+
         /// <summary>Writes <paramref name="value"/> over the integer written at <paramref name="at"/>.</summary>
         public void Patch(int at, int value) => BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at, 4), value);
 
+        /// <summary>Writes a string's byte count and UTF-8 bytes; returns where the bytes start.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void String(ReadOnlySpan<char> value)
+        public int String(ReadOnlySpan<char> value)
         {
             var count = Encoding.UTF8.GetByteCount(value);
             Int32(count);
+            var start = Length;
             Length += Encoding.UTF8.GetBytes(value, Room(count));
+            return start;
         }
 
-        private Span<byte> Room(int count)
+        /// <summary>The value's UTF-8 alone, replacing what was here.</summary>
+        public ReadOnlySpan<byte> Of(ReadOnlySpan<char> value)
+        {
+            Length = 0;
+            Length = Encoding.UTF8.GetBytes(value, Room(Encoding.UTF8.GetByteCount(value)));
+            return Written;
+        }
+
+        public Span<byte> Room(int count)
         {
             if (bytes.Length - Length < count)
             {
