@@ -74,14 +74,8 @@ public static class AuditInputs
             text.Append(text.Known(slot.Target));
             text.Append("\n"u8);
         }
-        var policy = inputs.Policy;
-        if (policy.AssetClassBands is not null)
-        {
-            // Dictionaries serialize in insertion order; sort them so two equal policies read from different files hash alike.
-            policy = policy with { AssetClassBands = new SortedDictionary<string, double>(policy.AssetClassBands.ToDictionary(), StringComparer.Ordinal) };
-        }
         text.Append("policy="u8);
-        text.AppendOnOneLine(text.Policy.Write(policy));
+        text.AppendOnOneLine(text.Policy.Write(inputs.Policy));
         text.Append("\n"u8);
         text.Append("lastRebalanced="u8);
         if (inputs.LastRebalanced is { } last)

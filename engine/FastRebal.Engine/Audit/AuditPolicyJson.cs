@@ -41,7 +41,7 @@ internal sealed class AuditPolicyJson
 
     public AuditPolicyJson() => json = new Utf8JsonWriter(buffer, WriterOptions);
 
-    /// <summary>The policy's JSON, valid until the next call.</summary>
+    /// <summary>The policy's JSON with its asset-class bands in ordinal order, valid until the next call.</summary>
     public ReadOnlySpan<byte> Write(InvestmentPolicy p)
     {
         buffer.ResetWrittenCount();
@@ -52,19 +52,24 @@ internal sealed class AuditPolicyJson
             json.WriteString(Names[0], p.Id);
         }
         json.WriteNumber(Names[1], p.Version);
-        Enum(Names[2], p.Trigger);
-        Enum(Names[3], p.BandType);
+        Enum(Names[2], (int)p.Trigger, Triggers);
+        Enum(Names[3], (int)p.BandType, BandTypes);
         Number(Names[4], p.BandWidth);
         if (p.AssetClassBands is { } bands)
         {
+            // In ordinal order of the asset classes, so two equal policies read from different files write alike.
+            var classes = sortedClasses;
+            classes.Clear();
+            classes.AddRange(bands.Keys);
+            classes.Sort(StringComparer.Ordinal);
             json.WriteStartObject(Names[5]);
-            foreach (var (assetClass, band) in bands)
+            foreach (var assetClass in classes)
             {
-                Number(JsonEncodedText.Encode(assetClass, Options.Encoder), band);
+                Number(ClassName(assetClass), bands[assetClass]);
             }
             json.WriteEndObject();
         }
-        Enum(Names[6], p.Calendar);
+        Enum(Names[6], (int)p.Calendar, Calendars);
         json.WriteNumber(Names[7], p.MinDaysBetweenRebalances);
         json.WriteNumber(Names[8], p.CashReserveAmount);
         Number(Names[9], p.CashReservePercent);
@@ -86,8 +91,8 @@ internal sealed class AuditPolicyJson
             }
             json.WriteEndArray();
         }
-        Enum(Names[13], p.TaxStatus);
-        Enum(Names[14], p.Mode);
+        Enum(Names[13], (int)p.TaxStatus, TaxStatuses);
+        Enum(Names[14], (int)p.Mode, Modes);
         json.WriteEndObject();
         json.Flush();
         return buffer.WrittenSpan;
@@ -107,23 +112,47 @@ internal sealed class AuditPolicyJson
     }
 
     /// <summary>An enum as the options' string converter writes it: its camel-cased name, or its number when it has no name.</summary>
-    private void Enum<T>(JsonEncodedText name, T value) where T : struct, Enum
+    private void Enum(JsonEncodedText name, int value, JsonEncodedText?[] names)
     {
-        if (EnumNames<T>.Of(value) is { } text)
+        if ((uint)value < (uint)names.Length && names[value] is { } text)
         {
             json.WriteString(name, text);
         }
         else
         {
-            json.WriteNumber(name, Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteNumber(name, value);
         }
     }
 
-    private static class EnumNames<T> where T : struct, Enum
-    {
-        private static readonly Dictionary<T, JsonEncodedText> Names = System.Enum.GetValues<T>().Distinct()
-            .ToDictionary(v => v, v => JsonEncodedText.Encode(JsonNamingPolicy.CamelCase.ConvertName(v.ToString()), Options.Encoder));
+    private static readonly JsonEncodedText?[] Triggers = NamesOf<RebalanceTrigger>(), BandTypes = NamesOf<BandType>(), Calendars = NamesOf<CalendarSchedule>(),
+        TaxStatuses = NamesOf<TaxStatus>(), Modes = NamesOf<RebalanceMode>();
 
-        public static JsonEncodedText? Of(T value) => Names.TryGetValue(value, out var text) ? text : null;
+    /// <summary>The names of an enum's values, by value (the policy's enums number their values from 0).</summary>
+    private static JsonEncodedText?[] NamesOf<T>() where T : struct, Enum
+    {
+        var values = System.Enum.GetValues<T>().Select(v => (Value: Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture), Name: v.ToString())).ToArray();
+        var names = new JsonEncodedText?[values.Max(v => v.Value) + 1];
+        foreach (var (value, text) in values)
+        {
+            names[value] = JsonEncodedText.Encode(JsonNamingPolicy.CamelCase.ConvertName(text), Options.Encoder);
+        }
+        return names;
     }
+
+    /// <summary>An asset class as a property name; the few a firm has are encoded once.</summary>
+    private JsonEncodedText ClassName(string assetClass)
+    {
+        if (!classNames.TryGetValue(assetClass, out var name))
+        {
+            name = JsonEncodedText.Encode(assetClass, Options.Encoder);
+            if (classNames.Count < 1024)
+            {
+                classNames[assetClass] = name;
+            }
+        }
+        return name;
+    }
+
+    private readonly List<string> sortedClasses = [];
+    private readonly Dictionary<string, JsonEncodedText> classNames = new(StringComparer.Ordinal);
 }
