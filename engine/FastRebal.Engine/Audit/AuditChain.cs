@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 
 namespace FastRebal.Engine.Audit;
 
@@ -60,23 +62,35 @@ public sealed class AuditChain : IDisposable
     /// Appends entries in order as one write to the store: the records are exactly those <see cref="Append"/> would
     /// make one by one, and no other thread's record falls between them.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void AppendAll(IReadOnlyList<AuditEntry> entries)
+    public void AppendAll(IReadOnlyList<AuditEntry> entries) => AppendAll(new EntryList(entries));
+
+    /// <summary>
+    /// <see cref="AppendAll(IReadOnlyList{AuditEntry})"/> for entries a source writes: to a file store they go straight
+    /// into their hashes and lines, with no entry built but the last (the store's <see cref="IAuditStore.Last"/>).
+    /// </summary>
+    internal void AppendAll(IAuditEntrySource source)
     {
-        if (entries.Count == 0)
+        if (source.Count == 0)
         {
             return;
         }
         lock (gate)
         {
-            var records = new AuditRecord[entries.Count];
-            for (var i = 0; i < records.Length; i++)
-            {
-                records[i] = last = Link(entries[i]);
-            }
             try
             {
-                Store.AppendAll(records);
+                if (Store is FileAuditStore file)
+                {
+                    last = AppendLines(file, source);
+                }
+                else
+                {
+                    var records = new AuditRecord[source.Count];
+                    for (var i = 0; i < records.Length; i++)
+                    {
+                        records[i] = last = Link(source.Entry(i));
+                    }
+                    Store.AppendAll(records);
+                }
             }
             catch
             {
@@ -85,6 +99,68 @@ public sealed class AuditChain : IDisposable
                 throw;
             }
         }
+    }
+
+    /// <summary>Links, hashes and encodes the source's records into one buffer and hands it to the file as one write; returns the last record.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private AuditRecord AppendLines(FileAuditStore file, IAuditEntrySource source)
+    {
+        var writer = AuditRecordWriter.ForThisThread;
+        lines.ResetWrittenCount();
+        Span<byte> previous = stackalloc byte[SHA256.HashSizeInBytes];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        Span<char> previousText = stackalloc char[2 * SHA256.HashSizeInBytes];
+        Span<char> hashText = stackalloc char[2 * SHA256.HashSizeInBytes];
+        var linkTo = last?.Hash ?? AuditRecord.GenesisHash;
+        Convert.FromHexString(linkTo, previous, out _, out _);
+        linkTo.CopyTo(previousText);
+        var sequence = last?.Sequence ?? 0;
+        DateTimeOffset? before = last?.Timestamp;
+        var timestamp = default(DateTimeOffset);
+        var count = source.Count;
+        for (var i = 0; i < count; i++)
+        {
+            if (i > 0)
+            {
+                hash.CopyTo(previous);
+                hashText.CopyTo(previousText);
+            }
+            var now = clock.GetUtcNow().ToUniversalTime();
+            timestamp = before is { } t && now < t ? t : now;
+            before = timestamp;
+            sequence++;
+            writer.Start(sequence, timestamp, previous, hashed: true, lines);
+            source.Write(i, writer);
+            writer.Hash(hash);
+            Convert.TryToHexStringLower(hash, hashText, out _);
+            writer.EndLine(previousText, hashText);
+            lines.GetSpan(1)[0] = (byte)'\n';
+            lines.Advance(1);
+        }
+        var record = new AuditRecord(sequence, timestamp, source.Entry(count - 1), new string(previousText), new string(hashText));
+        file.AppendLines(lines.WrittenSpan, record);
+        if (lines.Capacity > MaxKeptBuffer)
+        {
+            lines = new ArrayBufferWriter<byte>(InitialBuffer);
+        }
+        return record;
+    }
+
+    private const int InitialBuffer = 64 * 1024;
+
+    // A very large append (a day's opening in one go) should not pin its buffer for the rest of the run.
+    private const int MaxKeptBuffer = 16 * 1024 * 1024;
+
+    private ArrayBufferWriter<byte> lines = new(InitialBuffer);
+
+    /// <summary>Entries already built.</summary>
+    private sealed class EntryList(IReadOnlyList<AuditEntry> entries) : IAuditEntrySource
+    {
+        public int Count => entries.Count;
+
+        public void Write(int index, IAuditEntrySink sink) => AuditEncoding.WriteEntry(sink, entries[index]);
+
+        public AuditEntry Entry(int index) => entries[index];
     }
 
     private AuditRecord Link(AuditEntry entry)

@@ -22,9 +22,6 @@ public static class AuditEncoding
     /// <summary>Bumped if the canonical layout ever changes; old records keep verifying under their own version.</summary>
     public const byte CanonicalVersion = 1;
 
-    // Validation off: the line's structure is fixed by WriteLine, and the bytes are the same either way.
-    private static readonly JsonWriterOptions LineOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false, SkipValidation = true };
-
     /// <summary>
     /// Version 1: version byte; sequence (int64 LE); UTC ticks (int64 LE); kind name, account, household, policy id
     /// (strings); policy version (int32 LE); rule, explanation (strings); figure count (int32 LE) then name, value per
@@ -32,58 +29,51 @@ public static class AuditEncoding
     /// </summary>
     public static byte[] Canonical(long sequence, DateTimeOffset timestamp, AuditEntry entry)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        WriteCanonical(buffer, sequence, timestamp, entry);
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteCanonical(ArrayBufferWriter<byte> buffer, long sequence, DateTimeOffset timestamp, AuditEntry entry)
-    {
-        buffer.GetSpan(1)[0] = CanonicalVersion;
-        buffer.Advance(1);
-        WriteInt64(buffer, sequence);
-        WriteInt64(buffer, timestamp.UtcTicks);
-        WriteString(buffer, KindName(entry.Kind));
-        WriteString(buffer, entry.AccountId);
-        WriteString(buffer, entry.HouseholdId);
-        WriteString(buffer, entry.PolicyId);
-        WriteInt32(buffer, entry.PolicyVersion);
-        WriteString(buffer, entry.Rule);
-        WriteString(buffer, entry.Explanation);
-        WriteInt32(buffer, entry.Figures.Count);
-        for (var i = 0; i < entry.Figures.Count; i++)
-        {
-            WriteString(buffer, entry.Figures[i].Name);
-            WriteString(buffer, entry.Figures[i].Value);
-        }
-        WriteString(buffer, entry.Actor);
-        WriteString(buffer, entry.ActorReason);
-        WriteString(buffer, entry.InputHash);
+        var writer = AuditRecordWriter.ForThisThread;
+        writer.Start(sequence, timestamp, [], hashed: true, line: null);
+        WriteEntry(writer, entry);
+        return writer.Canonical.ToArray();
     }
 
     /// <summary>SHA-256(previous hash bytes ‖ canonical record), as lower-case hex.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string ComputeHash(string previousHash, long sequence, DateTimeOffset timestamp, AuditEntry entry)
     {
-        // The chain hashes every record on one thread: a buffer and a hasher kept per thread spare allocations per record.
-        var buffer = hashScratch ??= new ArrayBufferWriter<byte>(1024);
-        buffer.ResetWrittenCount();
-        if (!IsHash(previousHash) || Convert.FromHexString(previousHash, buffer.GetSpan(32), out _, out var written) != OperationStatus.Done)
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        if (!IsHash(previousHash) || Convert.FromHexString(previousHash, hash, out _, out _) != OperationStatus.Done)
         {
             throw new ArgumentException($"not a SHA-256 hash in lower-case hex: '{previousHash}'", nameof(previousHash));
         }
-        buffer.Advance(written);
-        WriteCanonical(buffer, sequence, timestamp, entry);
-        var sha = hasher ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(buffer.WrittenSpan);
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        sha.GetHashAndReset(hash);
+        var writer = AuditRecordWriter.ForThisThread;
+        writer.Start(sequence, timestamp, hash, hashed: true, line: null);
+        WriteEntry(writer, entry);
+        writer.Hash(hash);
         return Convert.ToHexStringLower(hash);
     }
 
     /// <summary>The hash the record's own content and link call for (equal to <see cref="AuditRecord.Hash"/> when intact).</summary>
     public static string ComputeHash(AuditRecord record) => ComputeHash(record.PreviousHash, record.Sequence, record.Timestamp, record.Entry);
+
+    /// <summary>
+    /// Writes an entry's fields to a sink; <paramref name="inputHash"/> stands for the entry's own when given, and
+    /// <paramref name="last"/> is a figure after its others (the live engine's batch).
+    /// </summary>
+    internal static void WriteEntry(IAuditEntrySink sink, AuditEntry e, string? inputHash = null, AuditFigure? last = null)
+    {
+        sink.Head(e.Kind, e.AccountId, e.HouseholdId, e.PolicyId, e.PolicyVersion, e.Rule);
+        sink.Explanation(e.Explanation);
+        sink.StartFigures();
+        for (var i = 0; i < e.Figures.Count; i++)
+        {
+            sink.Figure(e.Figures[i].Name, e.Figures[i].Value);
+        }
+        if (last is not null)
+        {
+            sink.Figure(last.Name, last.Value);
+        }
+        sink.EndFigures();
+        sink.Tail(e.Actor, e.ActorReason, inputHash ?? e.InputHash);
+    }
 
     /// <summary>True for 64 lower-case hex digits.</summary>
     public static bool IsHash(string text)
@@ -118,47 +108,10 @@ public static class AuditEncoding
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WriteLine(AuditRecord record, IBufferWriter<byte> buffer)
     {
-        // One JSON writer per thread, reset for each line: a file append encodes thousands of lines in a row.
-        var json = lineWriter;
-        if (json is null)
-        {
-            json = lineWriter = new Utf8JsonWriter(buffer, LineOptions);
-        }
-        else
-        {
-            json.Reset(buffer);
-        }
-        var e = record.Entry;
-        json.WriteStartObject();
-        json.WriteNumber("seq", record.Sequence);
-        Span<byte> ts = stackalloc byte[TimestampLength];
-        FormatTimestamp(record.Timestamp, ts);
-        json.WriteString("ts", ts);
-        json.WriteString("kind", KindName(e.Kind));
-        json.WriteString("account", e.AccountId);
-        json.WriteString("household", e.HouseholdId);
-        json.WriteString("policy", e.PolicyId);
-        json.WriteNumber("policyVersion", e.PolicyVersion);
-        json.WriteString("rule", e.Rule);
-        json.WriteString("explanation", e.Explanation);
-        json.WriteStartArray("figures");
-        for (var i = 0; i < e.Figures.Count; i++)
-        {
-            json.WriteStartArray();
-            json.WriteStringValue(e.Figures[i].Name);
-            json.WriteStringValue(e.Figures[i].Value);
-            json.WriteEndArray();
-        }
-        json.WriteEndArray();
-        json.WriteString("actor", e.Actor);
-        json.WriteString("why", e.ActorReason);
-        json.WriteString("inputHash", e.InputHash);
-        json.WriteString("prev", record.PreviousHash);
-        json.WriteString("hash", record.Hash);
-        json.WriteEndObject();
-        json.Flush();
-        // The writer must not keep the caller's buffer alive between lines.
-        json.Reset(Stream.Null);
+        var writer = AuditRecordWriter.ForThisThread;
+        writer.Start(record.Sequence, record.Timestamp, [], hashed: false, buffer);
+        WriteEntry(writer, record.Entry);
+        writer.EndLine(record.PreviousHash, record.Hash);
     }
 
     /// <summary>UTC, full tick precision, so the text round-trips to the exact ticks that were hashed.</summary>
@@ -167,30 +120,22 @@ public static class AuditEncoding
 
     private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
 
-    private const int TimestampLength = 28;
+    internal const int TimestampLength = 28;
 
-    private static void FormatTimestamp(DateTimeOffset timestamp, Span<byte> utf8)
+    internal static void FormatTimestamp(DateTimeOffset timestamp, Span<byte> utf8)
     {
-        var done = timestamp.UtcDateTime.TryFormat(utf8, out var written, TimestampFormat, CultureInfo.InvariantCulture);
+        // The round-trip format spells a UTC time exactly as TimestampFormat does, without parsing a custom format each record.
+        var done = timestamp.UtcDateTime.TryFormat(utf8, out var written, "O", CultureInfo.InvariantCulture);
         Debug.Assert(done && written == TimestampLength);
     }
 
     /// <summary>The kind's name, as <see cref="Enum.ToString()"/> spells it, without formatting it each time.</summary>
-    private static string KindName(AuditKind kind) => (uint)kind < (uint)KindNames.Length ? KindNames[(int)kind] : kind.ToString();
+    internal static string KindName(AuditKind kind) => (uint)kind < (uint)KindNames.Length ? KindNames[(int)kind] : kind.ToString();
 
     private static readonly string[] KindNames = [.. Enumerable.Range(0, (int)Enum.GetValues<AuditKind>().Max() + 1).Select(k => ((AuditKind)k).ToString())];
 
     [ThreadStatic]
-    private static ArrayBufferWriter<byte>? hashScratch;
-
-    [ThreadStatic]
-    private static IncrementalHash? hasher;
-
-    [ThreadStatic]
     private static ArrayBufferWriter<byte>? lineScratch;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? lineWriter;
 
     /// <summary>
     /// Reads one line back. A problem is a value naming the field: not JSON, a missing or mistyped field, or a line
@@ -317,26 +262,6 @@ public static class AuditEncoding
             return AuditLineResult.Fail("", "not in canonical form: the line differs from how its record is written (an edit outside the values?)", record);
         }
         return new AuditLineResult(record, "", null);
-    }
-
-    private static void WriteInt64(ArrayBufferWriter<byte> buffer, long value)
-    {
-        BinaryPrimitives.WriteInt64LittleEndian(buffer.GetSpan(8), value);
-        buffer.Advance(8);
-    }
-
-    private static void WriteInt32(ArrayBufferWriter<byte> buffer, int value)
-    {
-        BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(4), value);
-        buffer.Advance(4);
-    }
-
-    private static void WriteString(ArrayBufferWriter<byte> buffer, string value)
-    {
-        var count = Encoding.UTF8.GetByteCount(value);
-        WriteInt32(buffer, count);
-        Encoding.UTF8.GetBytes(value, buffer.GetSpan(count));
-        buffer.Advance(count);
     }
 }
 

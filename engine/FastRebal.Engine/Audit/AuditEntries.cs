@@ -24,49 +24,125 @@ public static class AuditEntries
         Decision(book.HouseholdId(account), decision, inputHash, null);
 
     /// <summary>A decision's entry; <paramref name="last"/> is a figure to add after the others (the live engine's batch).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static AuditEntry Decision(string householdId, Decision decision, string inputHash, AuditFigure? last)
     {
-        var warnings = decision.Warnings.Count > 0 ? $" (warnings: {string.Join("; ", decision.Warnings)})" : "";
-        var figures = new List<AuditFigure>(DecisionFigureCount + 2);
-        AddDecisionFigures(figures, decision);
-        figures.Add(new("trades", decision.TradeCount.ToString(C)));
-        AddLast(figures, last);
-        return new AuditEntry(AuditKind.Decision, decision.AccountId, householdId, decision.PolicyId, decision.PolicyVersion,
-            decision.Rule.ToString(), $"{ActionText(decision.Action)}: {decision.Reason}{warnings}", figures, Engine, "", inputHash);
+        var builder = new AuditEntryBuilder();
+        WriteDecision(builder, householdId, decision, inputHash, last);
+        return builder.Build();
     }
 
-    public static AuditEntry Trade(AccountBook book, int account, Decision decision, Trade trade, string inputHash, TaxedTrade? taxed = null) =>
-        Trade(book.HouseholdId(account), decision, DecisionFigures(decision), trade, inputHash, taxed, null);
-
-    /// <summary>
-    /// A released trade's entry, given the figures of the decision that drove it (<see cref="DecisionFigures"/>: the
-    /// same for each of its trades); <paramref name="last"/> is a figure to add after the others.
-    /// </summary>
+    /// <summary>A decision's record, written to a sink (an entry being built, or the record's encodings straight away).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static AuditEntry Trade(string householdId, Decision decision, IReadOnlyList<AuditFigure> decisionFigures, Trade trade, string inputHash,
-        TaxedTrade? taxed, AuditFigure? last)
+    internal static void WriteDecision(IAuditEntrySink sink, string householdId, Decision decision, string inputHash, AuditFigure? last)
     {
-        var explanation = string.Create(C, $"{trade.Side} {trade.Quantity:0.######} {trade.InstrumentId} at {trade.Price:0.00####} ({trade.Notional:#,0.00}) for {RuleText(decision.Rule)}: {trade.Reason}{LotsText(taxed)}");
-        var figures = new List<AuditFigure>(5 + decisionFigures.Count + 1)
+        sink.Head(AuditKind.Decision, decision.AccountId, householdId, decision.PolicyId, decision.PolicyVersion, decision.Rule.ToString());
+        var warnings = decision.Warnings.Count > 0 ? $" (warnings: {string.Join("; ", decision.Warnings)})" : "";
+        var text = ExplanationScratch(decision.Reason.Length + warnings.Length + 64);
+        int written;
+        while (!text.AsSpan().TryWrite(C, $"{ActionText(decision.Action)}: {decision.Reason}{warnings}", out written))
         {
-            new("instrument", trade.InstrumentId),
-            new("side", trade.Side.ToString()),
-            new("quantity", trade.Quantity.ToString(C)),
-            new("price", trade.Price.ToString(C)),
-            new("notional", trade.Notional.ToString(C)),
-        };
-        figures.AddRange(decisionFigures);
-        AddLast(figures, last);
-        return new AuditEntry(AuditKind.Trade, trade.AccountId, householdId, decision.PolicyId, decision.PolicyVersion,
-            decision.Rule.ToString(), explanation, figures, Engine, "", inputHash);
-    }
-
-    private static void AddLast(List<AuditFigure> figures, AuditFigure? last)
-    {
+            text = ExplanationScratch(text.Length * 2);
+        }
+        sink.Explanation(text.AsSpan(0, written));
+        sink.StartFigures();
+        WriteDecisionFigures(sink, decision);
+        Figure(sink, "trades", decision.TradeCount, null);
         if (last is not null)
         {
-            figures.Add(last);
+            sink.Figure(last.Name, last.Value);
+        }
+        sink.EndFigures();
+        sink.Tail(Engine, "", inputHash);
+    }
+
+    public static AuditEntry Trade(AccountBook book, int account, Decision decision, Trade trade, string inputHash, TaxedTrade? taxed = null)
+    {
+        var builder = new AuditEntryBuilder();
+        WriteTrade(builder, book.HouseholdId(account), decision, DecisionFigures(decision), trade, inputHash, taxed, null);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// A released trade's record, written to a sink, given the figures of the decision that drove it
+    /// (<see cref="DecisionFigures"/>: the same for each of its trades); <paramref name="last"/> is a figure to add after the others.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void WriteTrade(IAuditEntrySink sink, string householdId, Decision decision, IReadOnlyList<AuditFigure> decisionFigures, Trade trade,
+        string inputHash, TaxedTrade? taxed, AuditFigure? last)
+    {
+        sink.Head(AuditKind.Trade, trade.AccountId, householdId, decision.PolicyId, decision.PolicyVersion, decision.Rule.ToString());
+        var lots = LotsText(taxed);
+        // Every account trading an instrument at a moment trades it at one price: its two texts are made once.
+        var price = (prices ??= new PriceTexts()).Of(trade.Price);
+        var notional = trade.Notional;
+        var text = ExplanationScratch(trade.InstrumentId.Length + trade.Reason.Length + lots.Length + 128);
+        int written;
+        while (!text.AsSpan().TryWrite(C,
+            $"{trade.Side} {trade.Quantity:0.######} {trade.InstrumentId} at {price.Text} ({notional:#,0.00}) for {RuleText(decision.Rule)}: {trade.Reason}{lots}",
+            out written))
+        {
+            text = ExplanationScratch(text.Length * 2);
+        }
+        sink.Explanation(text.AsSpan(0, written));
+        sink.StartFigures();
+        sink.Figure("instrument", trade.InstrumentId);
+        sink.Figure("side", trade.Side.ToString());
+        Figure(sink, "quantity", trade.Quantity, null);
+        sink.Figure("price", price.Figure);
+        Figure(sink, "notional", notional, null);
+        sink.Figures(decisionFigures);
+        if (last is not null)
+        {
+            sink.Figure(last.Name, last.Value);
+        }
+        sink.EndFigures();
+        sink.Tail(Engine, "", inputHash);
+    }
+
+    /// <summary>A figure formatted with the invariant culture straight into the sink.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Figure<T>(IAuditEntrySink sink, string name, T value, string? format) where T : ISpanFormattable
+    {
+        Span<char> text = stackalloc char[64];
+        if (!value.TryFormat(text, out var written, format, C))
+        {
+            throw new InvalidOperationException($"figure '{name}' did not fit in {text.Length} characters");
+        }
+        sink.Figure(name, text[..written]);
+    }
+
+    /// <summary>This thread's buffer for an explanation being written, of at least <paramref name="length"/> characters.</summary>
+    private static char[] ExplanationScratch(int length)
+    {
+        if (explanationScratch is not { } text || text.Length < length)
+        {
+            explanationScratch = text = new char[Math.Max(length, 1024)];
+        }
+        return text;
+    }
+
+    [ThreadStatic]
+    private static char[]? explanationScratch;
+
+    [ThreadStatic]
+    private static PriceTexts? prices;
+
+    /// <summary>A price as a trade's figure ("G") and as its explanation ("0.00####") spell it, for the prices seen last.</summary>
+    private sealed class PriceTexts
+    {
+        private readonly (decimal Price, string Figure, string Text)?[] known = new (decimal, string, string)?[256];
+
+        public (decimal Price, string Figure, string Text) Of(decimal price)
+        {
+            var slot = price.GetHashCode() & (known.Length - 1);
+            // Equal value, scale and sign: the same digits, so the same texts.
+            if (known[slot] is { } seen && seen.Price == price && seen.Price.Scale == price.Scale && decimal.IsNegative(seen.Price) == decimal.IsNegative(price))
+            {
+                return seen;
+            }
+            var texts = (price, price.ToString(C), price.ToString("0.00####", C));
+            known[slot] = texts;
+            return texts;
         }
     }
 
@@ -161,25 +237,25 @@ public static class AuditEntries
     /// <summary>The figures of a decision that its entry and each of its trades' entries carry, in their fixed order.</summary>
     internal static AuditFigure[] DecisionFigures(Decision d)
     {
-        var figures = new List<AuditFigure>(DecisionFigureCount);
-        AddDecisionFigures(figures, d);
-        return [.. figures];
+        var builder = new AuditEntryBuilder();
+        builder.StartFigures();
+        WriteDecisionFigures(builder, d);
+        return builder.BuiltFigures();
     }
 
-    private const int DecisionFigureCount = 7;
-
-    private static void AddDecisionFigures(List<AuditFigure> figures, Decision d)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteDecisionFigures(IAuditEntrySink sink, Decision d)
     {
-        figures.Add(new("action", d.Action.ToString()));
-        figures.Add(new("totalValue", d.TotalValue.ToString("R", C)));
-        figures.Add(new("maxAbsDrift", d.MaxAbsDrift.ToString("R", C)));
-        figures.Add(new("maxRelativeDrift", d.MaxRelativeDrift.ToString("R", C)));
-        figures.Add(new("totalDrift", d.TotalDrift.ToString("R", C)));
-        figures.Add(new("bandType", d.BandType.ToString()));
-        figures.Add(new("bandWidth", d.BandWidth.ToString("R", C)));
+        sink.Figure("action", d.Action.ToString());
+        Figure(sink, "totalValue", d.TotalValue, "R");
+        Figure(sink, "maxAbsDrift", d.MaxAbsDrift, "R");
+        Figure(sink, "maxRelativeDrift", d.MaxRelativeDrift, "R");
+        Figure(sink, "totalDrift", d.TotalDrift, "R");
+        sink.Figure("bandType", d.BandType.ToString());
+        Figure(sink, "bandWidth", d.BandWidth, "R");
     }
 
-    private static string ActionText(DecisionAction action) => action switch
+    internal static string ActionText(DecisionAction action) => action switch
     {
         DecisionAction.NoTrade => "no trade",
         DecisionAction.Rebalance => "rebalance",
@@ -189,7 +265,7 @@ public static class AuditEntries
         _ => action.ToString(),
     };
 
-    private static string RuleText(DecisionRule rule) => rule switch
+    internal static string RuleText(DecisionRule rule) => rule switch
     {
         DecisionRule.BandBreach => "a band breach",
         DecisionRule.AssetClassBandBreach => "an asset-class band breach",

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.State;
@@ -45,56 +45,153 @@ public static class AuditInputs
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static string Hash(AuditInputSnapshot inputs)
     {
-        // The writer hashes a decision's inputs at a time on one thread: the text and its bytes reuse that thread's buffers.
-        var text = (hashText ??= new StringBuilder(4096)).Clear().Append("fastrebal-inputs-v1\n");
+        // The writer hashes a decision's inputs at a time on one thread: the text is written as UTF-8 straight into that thread's buffer.
+        var text = hashText ??= new InputText();
         var c = CultureInfo.InvariantCulture;
-        text.Append(c, $"asOf={inputs.AsOf:yyyy-MM-dd}\naccount={inputs.AccountId}\nhousehold={inputs.HouseholdId}\n");
-        text.Append(c, $"model={inputs.ModelId}\ncash={inputs.Cash:R}\nnetFlow={inputs.NetFlow}\n");
+        text.Clear();
+        text.Append("fastrebal-inputs-v1\n"u8);
+        int n;
+        while (!Utf8.TryWrite(text.Free, c, $"asOf={inputs.AsOf:yyyy-MM-dd}\naccount={inputs.AccountId}\nhousehold={inputs.HouseholdId}\n", out n))
+        {
+            text.Grow();
+        }
+        text.Advance(n);
+        while (!Utf8.TryWrite(text.Free, c, $"model={inputs.ModelId}\ncash={inputs.Cash:R}\nnetFlow={inputs.NetFlow}\n", out n))
+        {
+            text.Grow();
+        }
+        text.Advance(n);
         foreach (var slot in inputs.Slots)
         {
-            text.Append(c, $"slot={slot.InstrumentId}|{slot.Quantity:R}|{slot.Mark:R}|{slot.Target:R}\n");
+            while (!Utf8.TryWrite(text.Free, c, $"slot={slot.InstrumentId}|{slot.Quantity:R}|", out n))
+            {
+                text.Grow();
+            }
+            text.Advance(n);
+            // Marks and targets repeat from account to account: each value is formatted once.
+            text.Append(text.Known(slot.Mark));
+            text.Append("|"u8);
+            text.Append(text.Known(slot.Target));
+            text.Append("\n"u8);
         }
-        var policy = inputs.Policy;
-        // Dictionaries serialize in insertion order; sort them so two equal policies read from different files hash alike.
-        policy = policy with { AssetClassBands = policy.AssetClassBands is null ? null : new SortedDictionary<string, double>(policy.AssetClassBands.ToDictionary(), StringComparer.Ordinal) };
-        text.Append("policy=").Append(JsonSerializer.Serialize(policy, ScenarioDocument.JsonOptions).ReplaceLineEndings(" ")).Append('\n');
-        text.Append(c, $"lastRebalanced={inputs.LastRebalanced:yyyy-MM-dd}\n");
+        text.Append("policy="u8);
+        text.AppendOnOneLine(text.Policy.Write(inputs.Policy));
+        text.Append("\n"u8);
+        text.Append("lastRebalanced="u8);
+        if (inputs.LastRebalanced is { } last)
+        {
+            while (!Utf8.TryWrite(text.Free, c, $"{last:yyyy-MM-dd}", out n))
+            {
+                text.Grow();
+            }
+            text.Advance(n);
+        }
+        text.Append("\n"u8);
         foreach (var lot in inputs.Lots ?? [])
         {
-            text.Append(c, $"lot={lot.Id}|{lot.InstrumentId}|{lot.Acquired:yyyy-MM-dd}|{lot.Quantity}|{lot.CostBasis}|{lot.HoldingPeriodStart:yyyy-MM-dd}|{lot.WashSaleAdjustment}\n");
+            while (!Utf8.TryWrite(text.Free, c,
+                $"lot={lot.Id}|{lot.InstrumentId}|{lot.Acquired:yyyy-MM-dd}|{lot.Quantity}|{lot.CostBasis}|{lot.HoldingPeriodStart:yyyy-MM-dd}|{lot.WashSaleAdjustment}\n", out n))
+            {
+                text.Grow();
+            }
+            text.Advance(n);
         }
-        return Convert.ToHexStringLower(SHA256.HashData(Utf8(text)));
+        return Convert.ToHexStringLower(SHA256.HashData(text.Written));
     }
 
-    /// <summary>The text's UTF-8 bytes, in a buffer kept for the next call on this thread.</summary>
-    private static ReadOnlySpan<byte> Utf8(StringBuilder text)
+    [ThreadStatic]
+    private static InputText? hashText;
+
+    /// <summary>The input text as UTF-8, in a buffer kept for the next decision; with the text of the doubles seen so far.</summary>
+    private sealed class InputText
     {
-        var bytes = hashBytes;
-        var most = Encoding.UTF8.GetMaxByteCount(text.Length);
-        if (bytes is null || bytes.Length < most)
+        private const int KnownSlots = 4096;
+
+        private readonly long[] knownBits = new long[KnownSlots];
+
+        public AuditPolicyJson Policy { get; } = new();
+
+        private readonly byte[]?[] knownText = new byte[KnownSlots][];
+        private byte[] bytes = new byte[16 * 1024];
+        private int length;
+
+        public Span<byte> Free => bytes.AsSpan(length);
+
+        public ReadOnlySpan<byte> Written => bytes.AsSpan(0, length);
+
+        public void Clear() => length = 0;
+
+        public void Grow() => Array.Resize(ref bytes, bytes.Length * 2);
+
+        public void Advance(int count) => length += count;
+
+        public void Append(ReadOnlySpan<byte> utf8)
         {
-            bytes = hashBytes = new byte[Math.Max(most, 8192)];
+            while (bytes.Length - length < utf8.Length)
+            {
+                Grow();
+            }
+            utf8.CopyTo(bytes.AsSpan(length));
+            length += utf8.Length;
         }
-        // One encoder across the chunks, so a character split between two chunks is encoded whole.
-        var encoder = hashEncoder ??= Encoding.UTF8.GetEncoder();
-        encoder.Reset();
-        var written = 0;
-        foreach (var chunk in text.GetChunks())
+
+        /// <summary>
+        /// Appends JSON text with its line endings each made one space, as <see cref="string.ReplaceLineEndings(string)"/>
+        /// does (CR LF, CR, LF, FF, NEL, LS, PS).
+        /// </summary>
+        public void AppendOnOneLine(ReadOnlySpan<byte> utf8)
         {
-            written += encoder.GetBytes(chunk.Span, bytes.AsSpan(written), flush: false);
+            while (bytes.Length - length < utf8.Length)
+            {
+                Grow();
+            }
+            while (utf8.IndexOfAny(LineEndingStarts) is var at and >= 0)
+            {
+                utf8[..at].CopyTo(bytes.AsSpan(length));
+                length += at;
+                var rest = utf8[at..];
+                var ending = rest switch
+                {
+                    [(byte)'\r', (byte)'\n', ..] => 2,
+                    [(byte)'\r' or (byte)'\n' or (byte)'\f', ..] => 1,
+                    [0xC2, 0x85, ..] => 2,
+                    [0xE2, 0x80, 0xA8 or 0xA9, ..] => 3,
+                    _ => 0,
+                };
+                if (ending == 0)
+                {
+                    bytes[length++] = rest[0];
+                    utf8 = rest[1..];
+                    continue;
+                }
+                bytes[length++] = (byte)' ';
+                utf8 = rest[ending..];
+            }
+            utf8.CopyTo(bytes.AsSpan(length));
+            length += utf8.Length;
         }
-        written += encoder.GetBytes([], bytes.AsSpan(written), flush: true);
-        return bytes.AsSpan(0, written);
+
+        // The first byte of each line ending string.ReplaceLineEndings knows, in UTF-8.
+        private static readonly System.Buffers.SearchValues<byte> LineEndingStarts = System.Buffers.SearchValues.Create([(byte)'\r', (byte)'\n', (byte)'\f', 0xC2, 0xE2]);
+
+        /// <summary>A double's shortest round-trip text ("R"), formatted once per value seen.</summary>
+        public ReadOnlySpan<byte> Known(double value)
+        {
+            var bits = BitConverter.DoubleToInt64Bits(value);
+            var slot = (int)((ulong)(bits * -7046029254386353131L) >> 52);
+            if (knownText[slot] is { } known && knownBits[slot] == bits)
+            {
+                return known;
+            }
+            Span<byte> text = stackalloc byte[64];
+            if (!value.TryFormat(text, out var written, "R", CultureInfo.InvariantCulture))
+            {
+                throw new InvalidOperationException($"{value} did not fit in {text.Length} bytes");
+            }
+            knownBits[slot] = bits;
+            return knownText[slot] = text[..written].ToArray();
+        }
     }
-
-    [ThreadStatic]
-    private static StringBuilder? hashText;
-
-    [ThreadStatic]
-    private static byte[]? hashBytes;
-
-    [ThreadStatic]
-    private static Encoder? hashEncoder;
 
     /// <summary>Every account's input hash before a run changes anything (lots are relieved as a run applies its trades).</summary>
     public static string[] HashAll(AccountBook book, DateOnly asOf, IReadOnlyList<PendingCashFlow> cashFlows, LotBook? lots = null)

@@ -202,6 +202,17 @@ public sealed class FileAuditStore : IAuditStore
         }
     }
 
+    /// <summary>
+    /// Writes whole lines, each ended by its newline, that the chain encoded (<see cref="AuditChain"/>), as one write,
+    /// then hands them to the operating system; <paramref name="last"/> is the record of the last line.
+    /// </summary>
+    internal void AppendLines(ReadOnlySpan<byte> encoded, AuditRecord last)
+    {
+        stream.Write(encoded);
+        stream.Flush(flushToDisk: false);
+        Last = last;
+    }
+
     public void Flush(bool durable)
     {
         stream.Flush(flushToDisk: durable);

@@ -31,9 +31,7 @@ public sealed class AuditWriter
     private long resumeBatch;
     private long resumeSkip;
     private Exception? failure;
-    private readonly List<AuditEntry> chunkEntries = [];
-    private Decision? figuresOf;
-    private AuditFigure[] decisionFigures = [];
+    private readonly ChunkSource chunkSource = new();
 
     /// <param name="chain">The chain the records go to.</param>
     /// <param name="capacity">Records that may wait for the chain before the stage waits for room.</param>
@@ -221,42 +219,56 @@ public sealed class AuditWriter
         }
     }
 
-    /// <summary>Builds a chunk's entries and appends them to the chain as one write (on the writer's task only).</summary>
-    // Optimized from the first call: a day's opening sends a hundred thousand records here before tiering would catch up.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Append(List<PendingEntry> chunk)
+    /// <summary>Appends a chunk to the chain as one write, each record encoded straight from what it is made of (on the writer's task only).</summary>
+    private void Append(List<PendingEntry> chunk) => Chain.AppendAll(chunkSource.Of(chunk));
+
+    /// <summary>A chunk as the chain reads it; the figures of a decision are formatted once for all its trades, which come one after another.</summary>
+    private sealed class ChunkSource : IAuditEntrySource
     {
-        chunkEntries.Clear();
-        foreach (var item in chunk)
+        private List<PendingEntry> chunk = [];
+        private Decision? figuresOf;
+        private AuditFigure[] decisionFigures = [];
+
+        public ChunkSource Of(List<PendingEntry> entries)
         {
-            if (item.Trade is not null && !ReferenceEquals(item.Decision, figuresOf))
-            {
-                // A decision's trades come one after another and carry its figures: format them once.
-                figuresOf = item.Decision;
-                decisionFigures = AuditEntries.DecisionFigures(figuresOf!);
-            }
-            chunkEntries.Add(item.Build(decisionFigures));
+            chunk = entries;
+            return this;
         }
-        Chain.AppendAll(chunkEntries);
+
+        public int Count => chunk.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Write(int index, IAuditEntrySink sink)
+        {
+            var item = chunk[index];
+            var inputHash = item.Inputs?.Hash;
+            if (item.Entry is { } entry)
+            {
+                AuditEncoding.WriteEntry(sink, entry, inputHash, item.Batch);
+            }
+            else if (item.Trade is { } trade)
+            {
+                if (!ReferenceEquals(item.Decision, figuresOf))
+                {
+                    figuresOf = item.Decision;
+                    decisionFigures = AuditEntries.DecisionFigures(figuresOf!);
+                }
+                AuditEntries.WriteTrade(sink, item.HouseholdId, item.Decision!, decisionFigures, trade, inputHash ?? "", null, item.Batch);
+            }
+            else
+            {
+                AuditEntries.WriteDecision(sink, item.HouseholdId, item.Decision!, inputHash ?? "", item.Batch);
+            }
+        }
+
+        public AuditEntry Entry(int index)
+        {
+            var builder = new AuditEntryBuilder();
+            Write(index, builder);
+            return builder.Build();
+        }
     }
 
     /// <summary>An entry on its way: built already, or the decision (and trade) it is built from; the batch it came from.</summary>
-    private readonly record struct PendingEntry(AuditEntry? Entry, Decision? Decision, Trade? Trade, AuditFigure? Batch, string HouseholdId, AuditInputSnapshot? Inputs)
-    {
-        public AuditEntry Build(AuditFigure[] decisionFigures)
-        {
-            var inputHash = Inputs?.Hash ?? "";
-            if (Entry is { } entry)
-            {
-                if (Inputs is not null)
-                {
-                    entry = entry with { InputHash = inputHash };
-                }
-                return Batch is null ? entry : entry with { Figures = [.. entry.Figures, Batch] };
-            }
-            return Trade is { } trade
-                ? AuditEntries.Trade(HouseholdId, Decision!, decisionFigures, trade, inputHash, null, Batch)
-                : AuditEntries.Decision(HouseholdId, Decision!, inputHash, Batch);
-        }
-    }
+    private readonly record struct PendingEntry(AuditEntry? Entry, Decision? Decision, Trade? Trade, AuditFigure? Batch, string HouseholdId, AuditInputSnapshot? Inputs);
 }

@@ -2,8 +2,11 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using CsCheck;
 using FastRebal.Engine.Audit;
+using FastRebal.Engine.Model;
 using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.Tax;
 
 namespace FastRebal.Engine.Tests.Audit;
 
@@ -46,5 +49,91 @@ public sealed class AuditInputsTests
 
         Assert.Equal(before, snapshot.Hash);
         Assert.NotEqual(before, AuditInputs.Hash(book, 0, TestBook.AsOf, 0));
+    }
+
+    private static Gen<T> OneOf<T>(params T[] values) => Gen.Int[0, values.Length - 1].Select(i => values[i]);
+
+    private static readonly Gen<string> Text = OneOf("a", "Z9", "\"", "\\", "\n", "\r\n", "\u0085", "\u2028", "|", "é", "中", "😀", "<", "=").Array[0, 5].Select(string.Concat);
+
+    // A few values that repeat (as marks and targets do across accounts), edge values, and any finite double.
+    private static readonly Gen<double> Number = Gen.Frequency(
+        (2, OneOf(500.25, 0.6, 0.4, 0.0, -0.0, double.Epsilon, double.MaxValue, 1e-300, 1e21, 0.1 + 0.2)),
+        (3, Gen.Double.Where(double.IsFinite)));
+
+    private static readonly Gen<decimal> Money = Gen.Select(Gen.Int[-int.MaxValue, int.MaxValue], Gen.Int[0, 10]).Select((units, scale) => new decimal(Math.Abs(units), 0, 0, units < 0, (byte)scale));
+
+    private static readonly Gen<DateOnly> Day = Gen.Int[0, 20_000].Select(d => DateOnly.FromDayNumber(730_000 + d));
+
+    // Any policy: named and unnamed enum values, NaN and infinities, a missing id, bands and restricted lists or none.
+    private static readonly Gen<InvestmentPolicy> Policies = Gen.Select(
+        Gen.Select(Text.Null(), Gen.Int, Gen.Int[0, 3], Gen.Int[0, 2], Number, Gen.Select(Text, Number).Array[0, 3].Null()),
+        Gen.Select(Gen.Int[0, 5], Gen.Int, Money, Gen.Frequency((4, Number), (1, OneOf(double.NaN, double.PositiveInfinity, double.NegativeInfinity)))),
+        Gen.Select(Money, Gen.Bool, Text.Null().Array[0, 3].Null(), Gen.Int[0, 2], Gen.Int[0, 2]))
+        .Select((a, b, c) => new InvestmentPolicy
+        {
+            Id = a.Item1!, Version = a.Item2, Trigger = (RebalanceTrigger)a.Item3, BandType = (BandType)a.Item4, BandWidth = a.Item5,
+            AssetClassBands = a.Item6?.DistinctBy(x => x.Item1).ToDictionary(x => x.Item1, x => x.Item2),
+            Calendar = (CalendarSchedule)b.Item1, MinDaysBetweenRebalances = b.Item2, CashReserveAmount = b.Item3, CashReservePercent = b.Item4,
+            MinTradeValue = c.Item1, FractionalShares = c.Item2, RestrictedInstruments = c.Item3!, TaxStatus = (TaxStatus)c.Item4, Mode = (RebalanceMode)c.Item5,
+        });
+
+    private static readonly Gen<AuditInputSnapshot> Snapshots = Gen.Select(
+        Gen.Select(Day, Text, Text, Text, Number, Money),
+        Gen.Select(Text, Number, Number, Number).Select((id, q, m, t) => new AuditInputSlot(id, q, m, t)).Array[0, 25],
+        Gen.Frequency((1, Policies), (1, Gen.Select(Text, Gen.Int, Number, Gen.Select(Text, Number).Array[0, 3].Null()).Select(p => TestBook.Policy(band: p.Item3) with
+        {
+            Id = p.Item1, Version = p.Item2, AssetClassBands = p.Item4?.DistinctBy(b => b.Item1).ToDictionary(b => b.Item1, b => b.Item2),
+        }))),
+        Gen.Select(Text, Text, Day, Money, Money, Day.Nullable(), Money).Select((id, instrument, acquired, quantity, basis, since, wash) =>
+            new TaxLot(id, instrument, acquired, quantity, basis, since, wash)).Array[0, 3].Null(),
+        Day.Nullable())
+        .Select((head, slots, policy, lots, last) => new AuditInputSnapshot(head.Item1, head.Item2, head.Item3, head.Item4, head.Item5, head.Item6, slots,
+            policy, last, lots));
+
+    [Fact]
+    public void A_policy_is_written_for_its_input_hash_exactly_as_the_serializer_writes_it()
+    {
+        // One writer per sample: CsCheck samples on several threads, and a writer is one thread's.
+        Policies.Sample(policy =>
+        {
+            // The bands sorted as the input hash documents them.
+            var sorted = policy.AssetClassBands is null ? policy : policy with { AssetClassBands = new SortedDictionary<string, double>(policy.AssetClassBands.ToDictionary(), StringComparer.Ordinal) };
+            Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(sorted, ScenarioDocument.JsonOptions), new AuditPolicyJson().Write(policy).ToArray());
+        }, iter: 2_000);
+    }
+
+    [Fact]
+    public void The_policy_writer_knows_every_field_of_a_policy()
+    {
+        // A field added to policies must be added to the input hash's policy writer too (and to the generator above).
+        Assert.Equal(typeof(InvestmentPolicy).GetProperties().Select(p => p.Name), AuditPolicyJson.Fields);
+    }
+
+    [Fact]
+    public void The_input_hash_is_that_of_the_documented_text_for_any_inputs()
+    {
+        Snapshots.Sample(inputs =>
+        {
+            // The layout written with strings, as the documentation spells it; the engine writes UTF-8 straight.
+            var c = CultureInfo.InvariantCulture;
+            var text = new StringBuilder("fastrebal-inputs-v1\n")
+                .Append(c, $"asOf={inputs.AsOf:yyyy-MM-dd}\naccount={inputs.AccountId}\nhousehold={inputs.HouseholdId}\n")
+                .Append(c, $"model={inputs.ModelId}\ncash={inputs.Cash:R}\nnetFlow={inputs.NetFlow}\n");
+            foreach (var slot in inputs.Slots)
+            {
+                text.Append(c, $"slot={slot.InstrumentId}|{slot.Quantity:R}|{slot.Mark:R}|{slot.Target:R}\n");
+            }
+            var policy = inputs.Policy with
+            {
+                AssetClassBands = inputs.Policy.AssetClassBands is null ? null : new SortedDictionary<string, double>(inputs.Policy.AssetClassBands.ToDictionary(), StringComparer.Ordinal),
+            };
+            text.Append("policy=").Append(JsonSerializer.Serialize(policy, ScenarioDocument.JsonOptions).ReplaceLineEndings(" ")).Append('\n');
+            text.Append(c, $"lastRebalanced={inputs.LastRebalanced:yyyy-MM-dd}\n");
+            foreach (var lot in inputs.Lots ?? [])
+            {
+                text.Append(c, $"lot={lot.Id}|{lot.InstrumentId}|{lot.Acquired:yyyy-MM-dd}|{lot.Quantity}|{lot.CostBasis}|{lot.HoldingPeriodStart:yyyy-MM-dd}|{lot.WashSaleAdjustment}\n");
+            }
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))), inputs.Hash);
+        }, iter: 2_000);
     }
 }

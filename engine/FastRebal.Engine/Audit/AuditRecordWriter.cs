@@ -1,0 +1,416 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Buffers.Text;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace FastRebal.Engine.Audit;
+
+/// <summary>
+/// Receives an entry's fields in their one fixed order (the order of the canonical form and of the file's line): the
+/// head, the explanation, the figures, the tail. What a record says is written once against it (see
+/// <see cref="AuditEntries"/>), whether it becomes an <see cref="AuditEntry"/> or goes straight into its encoded form.
+/// </summary>
+internal interface IAuditEntrySink
+{
+    void Head(AuditKind kind, string accountId, string householdId, string policyId, int policyVersion, string rule);
+
+    void Explanation(ReadOnlySpan<char> text);
+
+    void StartFigures();
+
+    void Figure(string name, string value);
+
+    void Figure(string name, ReadOnlySpan<char> value);
+
+    /// <summary>Figures that several records carry alike, in order; the list must not change once given.</summary>
+    void Figures(IReadOnlyList<AuditFigure> figures);
+
+    void EndFigures();
+
+    void Tail(string actor, string actorReason, string inputHash);
+}
+
+/// <summary>Entries a chain appends in order: each written into a sink, or built whole (for the store's last record, or a store that keeps entries).</summary>
+internal interface IAuditEntrySource
+{
+    int Count { get; }
+
+    void Write(int index, IAuditEntrySink sink);
+
+    AuditEntry Entry(int index);
+}
+
+/// <summary>Builds an <see cref="AuditEntry"/> from the fields a sink receives.</summary>
+internal sealed class AuditEntryBuilder : IAuditEntrySink
+{
+    private AuditKind kind;
+    private string accountId = "", householdId = "", policyId = "", rule = "", explanation = "", actor = "", actorReason = "", inputHash = "";
+    private int policyVersion;
+    private List<AuditFigure> figures = [];
+
+    public void Head(AuditKind kind, string accountId, string householdId, string policyId, int policyVersion, string rule) =>
+        (this.kind, this.accountId, this.householdId, this.policyId, this.policyVersion, this.rule) = (kind, accountId, householdId, policyId, policyVersion, rule);
+
+    public void Explanation(ReadOnlySpan<char> text) => explanation = text.ToString();
+
+    // Each entry keeps its own list.
+    public void StartFigures() => figures = [];
+
+    public void Figure(string name, string value) => figures.Add(new AuditFigure(name, value));
+
+    public void Figure(string name, ReadOnlySpan<char> value) => figures.Add(new AuditFigure(name, value.ToString()));
+
+    public void Figures(IReadOnlyList<AuditFigure> figures) => this.figures.AddRange(figures);
+
+    public void EndFigures()
+    {
+    }
+
+    public void Tail(string actor, string actorReason, string inputHash) => (this.actor, this.actorReason, this.inputHash) = (actor, actorReason, inputHash);
+
+    public AuditEntry Build() => new(kind, accountId, householdId, policyId, policyVersion, rule, explanation, figures, actor, actorReason, inputHash);
+
+    /// <summary>The figures received since the last <see cref="StartFigures"/>.</summary>
+    public AuditFigure[] BuiltFigures() => [.. figures];
+}
+
+/// <summary>
+/// Writes one record's canonical form (hashed) and/or its file line as its fields arrive, into buffers kept for the
+/// next record: the only place either layout is written (see <see cref="AuditEncoding"/> for both). One per thread.
+/// </summary>
+/// <remarks>
+/// The line is compact JSON in a fixed property order. A value of printable ASCII other than a quote or a backslash
+/// is written as it is between quotes, which is what a JSON writer with the line's escaping writes; any other value
+/// is escaped by such a writer. The hot methods are optimized from the first call: a day's opening sends a hundred
+/// thousand records here before tiering would catch up.
+/// </remarks>
+internal sealed class AuditRecordWriter : IAuditEntrySink
+{
+    // The escaping the line has always had (a value is escaped by this writer unless it needs no escaping at all).
+    private static readonly JsonWriterOptions EscapeOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false, SkipValidation = true };
+
+    // Bytes that may need escaping in a JSON string: controls, the quote, the backslash, DEL and everything not ASCII.
+    private static readonly SearchValues<byte> NotPlain = SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"', (byte)'\\', .. Enumerable.Range(0x7F, 0x81).Select(b => (byte)b)]);
+
+    [ThreadStatic]
+    private static AuditRecordWriter? current;
+
+    private readonly ByteText canonical = new(2048);
+    private int canonicalStart;
+    private int figureCountAt;
+    private int figureCount;
+    private bool toCanonical;
+
+    private readonly ByteText text = new(2048);
+    private IBufferWriter<byte>? line;
+    private bool firstFigure;
+    private readonly ByteText utf8 = new(512);
+    private readonly ArrayBufferWriter<byte> escaped = new(512);
+    private Utf8JsonWriter? escaper;
+
+    // The last shared run of figures, in both encodings: a decision's figures, which each of its trades carries.
+    private IReadOnlyList<AuditFigure>? sharedOf;
+    private readonly ByteText sharedCanonical = new(1024);
+    private readonly ByteText sharedLine = new(1024);
+
+    /// <summary>This thread's writer (a record is written start to finish on one thread, never two at once).</summary>
+    public static AuditRecordWriter ForThisThread => current ??= new AuditRecordWriter();
+
+    /// <summary>The canonical form written so far, without the previous hash before it.</summary>
+    public ReadOnlySpan<byte> Canonical => canonical.Written[canonicalStart..];
+
+    /// <summary>
+    /// Starts a record: its canonical form after <paramref name="previousHash"/> (the hash's 32 bytes; empty for the
+    /// canonical form alone) when <paramref name="hashed"/>, its line at the end of <paramref name="line"/> when given.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Start(long sequence, DateTimeOffset timestamp, ReadOnlySpan<byte> previousHash, bool hashed, IBufferWriter<byte>? line)
+    {
+        canonical.Clear();
+        toCanonical = hashed;
+        if (hashed)
+        {
+            canonical.Append(previousHash);
+            canonicalStart = canonical.Length;
+            canonical.Append([AuditEncoding.CanonicalVersion]);
+            canonical.Int64(sequence);
+            canonical.Int64(timestamp.UtcTicks);
+        }
+        this.line = line;
+        if (line is not null)
+        {
+            text.Clear();
+            text.Append("{\"seq\":"u8);
+            text.Number(sequence);
+            text.Append(",\"ts\":\""u8);
+            AuditEncoding.FormatTimestamp(timestamp, text.Room(AuditEncoding.TimestampLength));
+            text.Advance(AuditEncoding.TimestampLength);
+            text.Append("\""u8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Head(AuditKind kind, string accountId, string householdId, string policyId, int policyVersion, string rule)
+    {
+        Text(",\"kind\":"u8, AuditEncoding.KindName(kind));
+        Text(",\"account\":"u8, accountId);
+        Text(",\"household\":"u8, householdId);
+        Text(",\"policy\":"u8, policyId);
+        if (toCanonical)
+        {
+            canonical.Int32(policyVersion);
+        }
+        if (line is not null)
+        {
+            text.Append(",\"policyVersion\":"u8);
+            text.Number(policyVersion);
+        }
+        Text(",\"rule\":"u8, rule);
+    }
+
+    public void Explanation(ReadOnlySpan<char> value) => Text(",\"explanation\":"u8, value);
+
+    public void StartFigures()
+    {
+        figureCount = 0;
+        if (toCanonical)
+        {
+            // The count comes before the figures: its place is kept and filled in at the end.
+            figureCountAt = canonical.Length;
+            canonical.Int32(0);
+        }
+        if (line is not null)
+        {
+            text.Append(",\"figures\":["u8);
+            firstFigure = true;
+        }
+    }
+
+    public void Figure(string name, string value) => Figure(name, value.AsSpan());
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Figure(string name, ReadOnlySpan<char> value)
+    {
+        figureCount++;
+        if (line is not null)
+        {
+            text.Append(firstFigure ? "["u8 : ",["u8);
+            firstFigure = false;
+        }
+        Pair(canonical, toCanonical, line is not null ? text : null, name, value);
+    }
+
+    /// <summary>
+    /// Figures several records carry alike (the list must not change once given): encoded once, then copied into each
+    /// record that carries the same list, exactly as <see cref="Figure(string, string)"/> one by one would write them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Figures(IReadOnlyList<AuditFigure> figures)
+    {
+        if (figures.Count == 0)
+        {
+            return;
+        }
+        if (!ReferenceEquals(figures, sharedOf))
+        {
+            sharedOf = figures;
+            sharedCanonical.Clear();
+            sharedLine.Clear();
+            for (var i = 0; i < figures.Count; i++)
+            {
+                sharedLine.Append(i == 0 ? "["u8 : ",["u8);
+                Pair(sharedCanonical, true, sharedLine, figures[i].Name, figures[i].Value);
+            }
+        }
+        figureCount += figures.Count;
+        if (toCanonical)
+        {
+            canonical.Append(sharedCanonical.Written);
+        }
+        if (line is not null)
+        {
+            if (!firstFigure)
+            {
+                text.Append(","u8);
+            }
+            text.Append(sharedLine.Written);
+            firstFigure = false;
+        }
+    }
+
+    /// <summary>A figure's name and value: two strings in the canonical form, a pair in the line (after its opening bracket).</summary>
+    private void Pair(ByteText canonicalTo, bool toCanonicalForm, ByteText? lineTo, string name, ReadOnlySpan<char> value)
+    {
+        var nameBytes = Utf8(canonicalTo, toCanonicalForm, name);
+        if (lineTo is not null)
+        {
+            Quoted(lineTo, name, nameBytes);
+            lineTo.Append(","u8);
+        }
+        var valueBytes = Utf8(canonicalTo, toCanonicalForm, value);
+        if (lineTo is not null)
+        {
+            Quoted(lineTo, value, valueBytes);
+            lineTo.Append("]"u8);
+        }
+    }
+
+    public void EndFigures()
+    {
+        if (toCanonical)
+        {
+            canonical.Patch(figureCountAt, figureCount);
+        }
+        if (line is not null)
+        {
+            text.Append("]"u8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Tail(string actor, string actorReason, string inputHash)
+    {
+        Text(",\"actor\":"u8, actor);
+        Text(",\"why\":"u8, actorReason);
+        Text(",\"inputHash\":"u8, inputHash);
+    }
+
+    /// <summary>SHA-256 of the previous hash and the canonical form (a record started with hashed set).</summary>
+    public void Hash(Span<byte> hash) => SHA256.HashData(canonical.Written, hash);
+
+    /// <summary>Ends the line (a record started with one) with the two hashes, as lower-case hex, and hands it to the buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void EndLine(ReadOnlySpan<char> previousHash, ReadOnlySpan<char> hash)
+    {
+        text.Append(",\"prev\":"u8);
+        Quoted(text, previousHash, utf8.Of(previousHash));
+        text.Append(",\"hash\":"u8);
+        Quoted(text, hash, utf8.Of(hash));
+        text.Append("}"u8);
+        line!.Write(text.Written);
+        // The line's buffer is the caller's: it is not kept between lines.
+        line = null;
+    }
+
+    /// <summary>A string field: its canonical form, and in the line its name (with the comma before it) and value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Text(ReadOnlySpan<byte> nameInLine, ReadOnlySpan<char> value)
+    {
+        var bytes = Utf8(canonical, toCanonical, value);
+        if (line is not null)
+        {
+            text.Append(nameInLine);
+            Quoted(text, value, bytes);
+        }
+    }
+
+    /// <summary>The value's UTF-8: written as a canonical string when asked, and either way returned.</summary>
+    private ReadOnlySpan<byte> Utf8(ByteText canonicalTo, bool toCanonicalForm, ReadOnlySpan<char> value)
+    {
+        if (toCanonicalForm)
+        {
+            var start = canonicalTo.String(value);
+            return canonicalTo.Written[start..];
+        }
+        return line is not null ? utf8.Of(value) : default;
+    }
+
+    /// <summary>A JSON string: as it is when nothing in it needs escaping, or as the line's JSON writer escapes it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Quoted(ByteText to, ReadOnlySpan<char> value, ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IndexOfAny(NotPlain) < 0)
+        {
+            to.Append("\""u8);
+            to.Append(bytes);
+            to.Append("\""u8);
+            return;
+        }
+        escaped.ResetWrittenCount();
+        if (escaper is null)
+        {
+            escaper = new Utf8JsonWriter(escaped, EscapeOptions);
+        }
+        else
+        {
+            escaper.Reset(escaped);
+        }
+        escaper.WriteStringValue(value);
+        escaper.Flush();
+        to.Append(escaped.WrittenSpan);
+    }
+
+    /// <summary>Bytes of a layout: little-endian integers, strings as their UTF-8 byte count then the bytes, and text.</summary>
+    private sealed class ByteText(int capacity)
+    {
+        private byte[] bytes = new byte[capacity];
+
+        public int Length { get; private set; }
+
+        public ReadOnlySpan<byte> Written => bytes.AsSpan(0, Length);
+
+        public void Clear() => Length = 0;
+
+        public void Append(ReadOnlySpan<byte> value)
+        {
+            value.CopyTo(Room(value.Length));
+            Length += value.Length;
+        }
+
+        public void Advance(int count) => Length += count;
+
+        public void Int64(long value)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(Room(8), value);
+            Length += 8;
+        }
+
+        public void Int32(int value)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(Room(4), value);
+            Length += 4;
+        }
+
+        /// <summary>A whole number as JSON writes it (invariant digits, a minus sign when negative).</summary>
+        public void Number(long value)
+        {
+            Utf8Formatter.TryFormat(value, Room(20), out var written);
+            Length += written;
+        }
+
+        /// <summary>Writes <paramref name="value"/> over the integer written at <paramref name="at"/>.</summary>
+        public void Patch(int at, int value) => BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at, 4), value);
+
+        /// <summary>Writes a string's byte count and UTF-8 bytes; returns where the bytes start.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public int String(ReadOnlySpan<char> value)
+        {
+            var count = Encoding.UTF8.GetByteCount(value);
+            Int32(count);
+            var start = Length;
+            Length += Encoding.UTF8.GetBytes(value, Room(count));
+            return start;
+        }
+
+        /// <summary>The value's UTF-8 alone, replacing what was here.</summary>
+        public ReadOnlySpan<byte> Of(ReadOnlySpan<char> value)
+        {
+            Length = 0;
+            Length = Encoding.UTF8.GetBytes(value, Room(Encoding.UTF8.GetByteCount(value)));
+            return Written;
+        }
+
+        public Span<byte> Room(int count)
+        {
+            if (bytes.Length - Length < count)
+            {
+                Array.Resize(ref bytes, Math.Max(bytes.Length * 2, Length + count));
+            }
+            return bytes.AsSpan(Length);
+        }
+    }
+}
