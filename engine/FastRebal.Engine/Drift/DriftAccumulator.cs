@@ -35,6 +35,7 @@ internal struct DriftAccumulator<TVector>
     public TVector MaxRelative;
     public TVector MaxExcess;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static DriftAccumulator<TVector> Start<TOps>()
         where TOps : struct, ISimdOps<TVector> => new()
         {
@@ -69,8 +70,10 @@ internal struct DriftAccumulator<TVector>
     }
 }
 
+/// <summary>The folds, inlined into the kernel: called once per account, a call each would cost more than the fold.</summary>
 internal static class DriftAccumulatorFolds
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static DriftAccumulator<Vector256<double>> Fold(this in DriftAccumulator<Vector512<double>> wide) => new()
     {
         MaxAbs = Vector256.Max(wide.MaxAbs.GetLower(), wide.MaxAbs.GetUpper()),
@@ -79,6 +82,7 @@ internal static class DriftAccumulatorFolds
         MaxExcess = Vector256.Max(wide.MaxExcess.GetLower(), wide.MaxExcess.GetUpper()),
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static DriftAccumulator<Vector128<double>> Fold(this in DriftAccumulator<Vector256<double>> wide) => new()
     {
         MaxAbs = Vector128.Max(wide.MaxAbs.GetLower(), wide.MaxAbs.GetUpper()),
@@ -87,6 +91,7 @@ internal static class DriftAccumulatorFolds
         MaxExcess = Vector128.Max(wide.MaxExcess.GetLower(), wide.MaxExcess.GetUpper()),
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (double MaxAbs, double SumAbs, double MaxRelative, double MaxExcess) Fold(this in DriftAccumulator<Vector128<double>> wide) => (
         Math.Max(wide.MaxAbs.GetElement(0), wide.MaxAbs.GetElement(1)),
         wide.SumAbs.GetElement(0) + wide.SumAbs.GetElement(1),
