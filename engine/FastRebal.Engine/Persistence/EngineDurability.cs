@@ -229,11 +229,7 @@ public sealed class EngineDurability : IDisposable
         {
             return;
         }
-        var spin = new SpinWait();
-        while (!engine.OrdersIdle())
-        {
-            spin.SpinOnce(sleep1Threshold: 20);
-        }
+        WaitForOrders(engine);
         engine.AuditWritten();
         var started = Stopwatch.GetTimestamp();
         var (image, chunks, policies) = Capture(engine, address, verifier);
@@ -585,8 +581,9 @@ public sealed class EngineDurability : IDisposable
     }
 
     /// <summary>
-    /// Waits for the order stage to take a replayed batch's trades. It spins and yields but never sleeps: a sleep costs a
-    /// millisecond a batch, longer than most batches take to replay.
+    /// Waits for the order stage to take the trades published so far (a replayed batch's, or those before a
+    /// checkpoint is cut). It spins and yields but never sleeps: a sleep costs a millisecond, longer than most
+    /// batches take to replay and than a checkpoint's whole pause should be.
     /// </summary>
     private static void WaitForOrders(EngineParts engine)
     {

@@ -118,7 +118,7 @@ public sealed class FasterStateStore : IStateStore
         var parts = (imageBytes.Length + ImagePartBytes - 1) / ImagePartBytes;
         for (var p = 0; p < parts; p++)
         {
-            Put(ImageKey - p, imageBytes.AsSpan(p * ImagePartBytes, Math.Min(ImagePartBytes, imageBytes.Length - (p * ImagePartBytes))).ToArray());
+            Put(ImageKey - p, imageBytes.AsSpan(p * ImagePartBytes, Math.Min(ImagePartBytes, imageBytes.Length - (p * ImagePartBytes))));
         }
         for (var i = 0; i < chunks.Count; i++)
         {
@@ -343,7 +343,7 @@ public sealed class FasterStateStore : IStateStore
     /// whole in-memory log, stale versions included. Room grows (by an eighth more than asked) only when a record
     /// outgrows it.
     /// </summary>
-    private void Put(long id, byte[] value)
+    private void Put(long id, ReadOnlySpan<byte> value)
     {
         var needed = sizeof(int) + value.Length;
         if (!room.TryGetValue(id, out var size) || size < needed)
@@ -356,7 +356,7 @@ public sealed class FasterStateStore : IStateStore
             slot = GC.AllocateUninitializedArray<byte>(size, pinned: true);
         }
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(slot, value.Length);
-        value.CopyTo(slot, sizeof(int));
+        value.CopyTo(slot.AsSpan(sizeof(int)));
         slot.AsSpan(needed, size - needed).Clear();
         BitConverter.TryWriteBytes(key, id);
         var k = SpanByte.FromPinnedMemory(key);
