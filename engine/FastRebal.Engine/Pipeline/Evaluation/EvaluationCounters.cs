@@ -1,0 +1,32 @@
+namespace FastRebal.Engine.Pipeline;
+
+/// <summary>Figures of the evaluation stage, read by the host's status snapshot and metrics.</summary>
+public sealed class EvaluationCounters
+{
+    public long PriceChanges;
+    public long Batches;
+    public long FullSweeps;
+    public long AccountsEvaluated;
+    public long Decisions;
+    public long Rebalances;
+    public long CashFlowsInvested;
+    public long Blocked;
+    public long NeedsApproval;
+    public long HeldByRisk;
+    public long TradesReleased;
+    public long FillsApplied;
+    public long FillErrors;
+    public long CommandsApplied;
+    public long CommandsRefused;
+
+    internal long[] ToArray() =>
+        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused];
+
+    internal void Restore(long[] saved)
+    {
+        var all = new long[15];
+        saved.AsSpan(0, Math.Min(saved.Length, all.Length)).CopyTo(all);
+        (PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked) = (all[0], all[1], all[2], all[3], all[4], all[5], all[6], all[7]);
+        (NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused) = (all[8], all[9], all[10], all[11], all[12], all[13], all[14]);
+    }
+}

@@ -1,0 +1,258 @@
+using FastRebal.Engine.Audit;
+using FastRebal.Engine.Decisions;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Persistence;
+
+namespace FastRebal.Engine.Pipeline;
+
+// Operator commands: resolved, journaled with the batch and applied (kill switch, approvals, breaker releases, policy edits).
+public sealed partial class EvaluationStage
+{
+    private void ApplyCommands()
+    {
+        foreach (var (original, command) in batchCommands)
+        {
+            var result = Apply(command);
+            (result.Applied ? ref Counters.CommandsApplied : ref Counters.CommandsRefused)++;
+            audit?.Add(AuditEntries.OperatorAction(command.Name, command.Who, command.Why,
+                $"{(result.Applied ? "applied" : "refused")}: {result.Detail}"));
+            original?.Complete(result);
+        }
+    }
+
+    /// <summary>
+    /// Turns an operator command into the record the journal keeps: everything needed to apply it, and nothing that
+    /// is code. A policy edit runs its edit here, on the policies as earlier commands of the batch leave them.
+    /// </summary>
+    private JournaledCommand Resolve(ControlCommand command)
+    {
+        var resolved = new JournaledCommand { Who = command.Who, Why = command.Why, Name = command.GetType().Name };
+        switch (command)
+        {
+            case ApplyCashFlow { Flow: var flow }:
+                resolved.Kind = CommandKind.CashFlow;
+                resolved.AccountId = flow.AccountId;
+                resolved.FlowKind = flow.Kind;
+                resolved.Amount = flow.Amount;
+                break;
+            case EditPolicy edit:
+                ResolvePolicyEdit(edit, resolved);
+                break;
+            case DecideApproval approval:
+                resolved.Kind = CommandKind.Approval;
+                resolved.AccountId = approval.AccountId;
+                resolved.Approve = approval.Approve;
+                break;
+            case SweepAll:
+                resolved.Kind = CommandKind.SweepAll;
+                break;
+            case ReleaseBreaker release:
+                resolved.Kind = CommandKind.ReleaseBreaker;
+                resolved.Breaker = release.Kind;
+                resolved.Target = release.Target;
+                break;
+            default:
+                resolved.Kind = CommandKind.Refused;
+                resolved.Refusal = $"unknown command {command.GetType().Name}";
+                break;
+        }
+        return resolved;
+    }
+
+    private CommandResult Apply(JournaledCommand command)
+    {
+        switch (command.Kind)
+        {
+            case CommandKind.Refused:
+                return CommandResult.Refused(command.Refusal ?? "refused");
+            case CommandKind.CashFlow:
+            {
+                var flow = new CashFlow(command.AccountId ?? "", command.FlowKind, command.Amount);
+                var a = book.FindAccount(flow.AccountId);
+                if (a < 0)
+                {
+                    return CommandResult.Refused($"cash flow: unknown account '{flow.AccountId}'");
+                }
+                if (flow.Amount <= 0)
+                {
+                    return CommandResult.Refused($"cash flow for {flow.AccountId}: amount must be positive, got {flow.Amount}");
+                }
+                if (flow.SignedAmount > 0)
+                {
+                    // Money that arrived is cash at once; the flow stays pending only to be invested.
+                    book.ApplyCashFlow(a, (double)flow.SignedAmount);
+                }
+                SetPendingFlow(a, pendingFlow[a] + flow.SignedAmount);
+                MarkDirty(a);
+                return CommandResult.Ok($"{flow.Kind} of {flow.Amount:0.00} queued for {flow.AccountId}");
+            }
+            case CommandKind.PolicyEdit:
+                return ApplyPolicies(command);
+            case CommandKind.Approval:
+            {
+                var a = book.FindAccount(command.AccountId ?? "");
+                if (a < 0 || !awaitingApproval.Remove(a, out var held))
+                {
+                    return CommandResult.Refused($"account '{command.AccountId}' has no trades waiting for approval");
+                }
+                awaitingApprovalView.TryRemove(a, out _);
+                Interlocked.Decrement(ref awaitingApprovalCount);
+                if (!command.Approve)
+                {
+                    Park(a);
+                    return CommandResult.Ok($"trades for {command.AccountId} rejected by {command.Who}: {command.Why}");
+                }
+                var approved = held.Decision with { Action = DecisionAction.Rebalance, Reason = $"{held.Decision.Reason}; approved by {command.Who}: {command.Why}" };
+                if (held.Plan.Trades.Count == 0)
+                {
+                    // Only the illiquid holdings are off target, and those are traded by hand, outside the engine.
+                    Park(a);
+                    Remember(approved with { TradeCount = 0 });
+                    return CommandResult.Ok($"approved for {command.AccountId}; nothing to trade automatically (its illiquid holdings are traded by hand)");
+                }
+                var released = Release(a, book.ModelIndex(a), approved, held.Plan);
+                Remember(released);
+                return openTrades[a] > 0
+                    ? CommandResult.Ok($"{held.Plan.Trades.Count} trade(s) for {command.AccountId} released")
+                    : CommandResult.Refused(released.Reason);
+            }
+            case CommandKind.SweepAll:
+                sweepAllRequested = true;
+                return CommandResult.Ok("every account is re-evaluated in this batch");
+            case CommandKind.ReleaseBreaker:
+                return ApplyBreakerRelease(command);
+            default:
+                return CommandResult.Refused($"unknown command kind {command.Kind}");
+        }
+    }
+
+    private CommandResult ApplyBreakerRelease(JournaledCommand release)
+    {
+        var (index, what) = release.Breaker switch
+        {
+            BreakerKind.Account => (release.Target is { } id ? book.FindAccount(id) : -1, $"account {release.Target}"),
+            BreakerKind.Model => (FindModel(release.Target), $"model {release.Target}"),
+            _ => (0, "the market-wide breaker"),
+        };
+        if (index < 0)
+        {
+            return CommandResult.Refused($"breaker release: unknown {release.Breaker.ToString().ToLowerInvariant()} '{release.Target}'");
+        }
+        if (!gate.Release(release.Breaker, index, release.Who, release.Why))
+        {
+            return CommandResult.Refused($"{what} is not halted");
+        }
+        if (release.Breaker == BreakerKind.Account)
+        {
+            MarkDirty(index);
+        }
+        else
+        {
+            // A model or the whole market back in business: every account it held back is looked at again.
+            sweepAllRequested = true;
+        }
+        return CommandResult.Ok($"{what} released by {release.Who}");
+    }
+
+    private int FindModel(string? modelId)
+    {
+        for (var m = 0; m < book.Models.Count; m++)
+        {
+            if (book.Models[m].Id == modelId)
+            {
+                return m;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Runs a policy edit on every account it names and checks the results; nothing is applied here.</summary>
+    private void ResolvePolicyEdit(EditPolicy edit, JournaledCommand resolved)
+    {
+        resolved.Kind = CommandKind.Refused;
+        var targets = new List<int>();
+        if (edit.AccountId is { } accountId)
+        {
+            var a = book.FindAccount(accountId);
+            if (a < 0)
+            {
+                resolved.Refusal = $"policy edit: unknown account '{accountId}'";
+                return;
+            }
+            targets.Add(a);
+        }
+        else if (edit.ModelId is { } modelId)
+        {
+            var model = FindModel(modelId);
+            if (model < 0)
+            {
+                resolved.Refusal = $"policy edit: unknown model '{modelId}'";
+                return;
+            }
+            for (var a = 0; a < book.AccountCount; a++)
+            {
+                if (book.ModelIndex(a) == model)
+                {
+                    targets.Add(a);
+                }
+            }
+        }
+        else
+        {
+            resolved.Refusal = "policy edit: name an account or a model";
+            return;
+        }
+
+        // Every new policy is built and checked before any is applied, so a bad edit changes no account.
+        var updated = new InvestmentPolicy[targets.Count];
+        for (var i = 0; i < targets.Count; i++)
+        {
+            var current = policyOverlay.GetValueOrDefault(targets[i]) ?? book.Policy(targets[i]);
+            InvestmentPolicy next;
+            try
+            {
+                next = edit.Edit(current) with { Id = current.Id, Version = current.Version + 1 };
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                resolved.Refusal = $"policy edit for {book.AccountId(targets[i])}: {e.Message}";
+                return;
+            }
+            var problems = PolicyValidation.Problems(next, book.Instruments);
+            if (problems.Count > 0)
+            {
+                resolved.Refusal = $"policy edit for {book.AccountId(targets[i])}: {problems[0].Field} {problems[0].Problem}; no account changed";
+                return;
+            }
+            updated[i] = next;
+        }
+        for (var i = 0; i < targets.Count; i++)
+        {
+            policyOverlay[targets[i]] = updated[i];
+        }
+        resolved.Kind = CommandKind.PolicyEdit;
+        resolved.Accounts = [.. targets];
+        resolved.SetPolicies(updated);
+    }
+
+    private CommandResult ApplyPolicies(JournaledCommand edit)
+    {
+        var targets = edit.Accounts ?? [];
+        var updated = edit.ResolvedPolicies();
+        for (var i = 0; i < targets.Length; i++)
+        {
+            if (book.CheckPolicyUpdate(targets[i], updated[i]) is { } refused)
+            {
+                return CommandResult.Refused($"{refused}; no account changed");
+            }
+        }
+        for (var i = 0; i < targets.Length; i++)
+        {
+            book.UpdatePolicy(targets[i], updated[i]);
+            classBands.Refresh(targets[i]);
+            parkedExcess[targets[i]] = double.NaN;
+            MarkDirty(targets[i]);
+        }
+        return CommandResult.Ok($"policy updated on {targets.Length} account(s) by {edit.Who}: {edit.Why}");
+    }
+}

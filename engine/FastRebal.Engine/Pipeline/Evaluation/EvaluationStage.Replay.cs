@@ -1,0 +1,192 @@
+using FastRebal.Engine.Drift;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.Persistence;
+
+namespace FastRebal.Engine.Pipeline;
+
+// Recovery and checkpoints: replaying journaled batches, and capturing and restoring the stage's state.
+public sealed partial class EvaluationStage
+{
+    /// <summary>
+    /// Recovery replays batches with nothing else running, so every slice is swept on both cores, by a partner of its
+    /// own when the host asked for none (<see cref="System.Threading.Tasks.Parallel"/> wakes too slowly for a busy
+    /// feed's slices). <see cref="EndReplay"/> releases it.
+    /// </summary>
+    internal void BeginReplay()
+    {
+        if (partner is null && Environment.ProcessorCount > 1)
+        {
+            partner = new SweepPartner();
+            partnerForReplay = true;
+        }
+    }
+
+    /// <summary>The replay is over: a partner taken for it is released, and live slices sweep as the host asked.</summary>
+    internal void EndReplay()
+    {
+        if (partnerForReplay)
+        {
+            ReleaseSweepPartner();
+            partnerForReplay = false;
+        }
+    }
+
+    /// <summary>
+    /// Evaluates a journaled batch again (recovery): the verified prices it applied, then its clock, fills and
+    /// commands exactly as recorded. Nothing is journaled again.
+    /// </summary>
+    internal void Replay(JournalEntry entry, ReadOnlySpan<PriceEvent> prices)
+    {
+        replaying = true;
+        try
+        {
+            foreach (ref readonly var price in prices)
+            {
+                Add(price);
+            }
+            batchMarketTime = entry.MarketTime;
+            lastFeedPosition = Math.Max(lastFeedPosition, entry.FeedPosition);
+            sweepLimit = entry.SweepLimit;
+            batchFills.Clear();
+            batchFills.AddRange(entry.Fills ?? []);
+            batchCommands.Clear();
+            foreach (var command in entry.Commands ?? [])
+            {
+                batchCommands.Add((null, command));
+            }
+            // The audit writer drops what the chain already holds (see AuditWriter.ResumeAfter) and adds what a crash lost.
+            Evaluate();
+        }
+        finally
+        {
+            replaying = false;
+        }
+        if (sequence != entry.Sequence)
+        {
+            throw new InvalidDataException($"journal replay out of step: entry {entry.Sequence} replayed as batch {sequence}");
+        }
+    }
+
+    /// <summary>
+    /// After recovery stopped at damage: the next batch is numbered after every batch the journal says it held, so no
+    /// order id of a batch lost to the damage (perhaps already sent) is ever used again.
+    /// </summary>
+    internal void NumberAfter(long batch)
+    {
+        if (batch > sequence)
+        {
+            Volatile.Write(ref sequence, batch);
+        }
+    }
+
+    /// <summary>
+    /// The stage's state between batches, for a checkpoint: scalars into the image, per-account arrays into the
+    /// chunks (which already hold the book's part). Call on the evaluation thread, between batches.
+    /// </summary>
+    internal EvaluationImage Capture(IReadOnlyList<AccountChunk> chunks)
+    {
+        foreach (var chunk in chunks)
+        {
+            var range = new Range(chunk.First, chunk.First + chunk.Count);
+            chunk.OpenTrades = openTrades[range];
+            chunk.Rebalancing = rebalancing[range];
+            chunk.PendingFlow = pendingFlow[range];
+            chunk.ParkedExcess = parkedExcess[range];
+            chunk.ParkedOn = [.. parkedOn[range].Select(d => d.DayNumber)];
+            // Kept whether or not a pass is under way: a chunk's record then keeps one size, so the store overwrites it
+            // in place instead of appending a larger version each time a pass starts.
+            chunk.Marks = book.c.Mark[book.SlotStart[chunk.First]..book.SlotStart[chunk.First + chunk.Count]];
+        }
+        var held = awaitingApproval.OrderBy(p => p.Key).ToArray();
+        return new EvaluationImage
+        {
+            Day = day.DayNumber,
+            Sequence = sequence,
+            BlockSequence = blockSequence,
+            BatchMarketTime = batchMarketTime,
+            LastFullSweepAt = lastFullSweepAt,
+            PassCursor = passCursor,
+            PassRemaining = passRemaining,
+            AwaitingAccounts = [.. held.Select(p => p.Key)],
+            // Copies of the lists, since an approval may change the plan after this batch; JSON comes later, off this thread.
+            HeldPlans = [.. held.Select(p => new HeldPlan(p.Value.Decision, [.. p.Value.Plan.Trades], [.. p.Value.Plan.Warnings], p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve) { Since = awaitingApprovalView[p.Key].Since })],
+            PendingFills = [.. fills],
+            Counters = Counters.ToArray(),
+            NearBandAccounts = nearBandReady ? nearBand[..nearBandCount] : [],
+            NearBandInstruments = nearBandReady ? nearBandInstrument[..nearBandCount] : [],
+            NearBandSides = nearBandReady ? nearBandSide[..nearBandCount] : [],
+            NearBandPrices = nearBandReady ? [.. nearBandPrices] : [],
+        };
+    }
+
+    /// <summary>Puts back a captured state (the book already restored), before the stage's thread starts.</summary>
+    internal void Restore(EvaluationImage image, IReadOnlyList<AccountChunk> chunks)
+    {
+        foreach (var chunk in chunks)
+        {
+            chunk.OpenTrades.CopyTo(openTrades, chunk.First);
+            chunk.Rebalancing.CopyTo(rebalancing, chunk.First);
+            chunk.PendingFlow.CopyTo(pendingFlow, chunk.First);
+            chunk.ParkedExcess.CopyTo(parkedExcess, chunk.First);
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                parkedOn[chunk.First + i] = DateOnly.FromDayNumber(chunk.ParkedOn[i]);
+            }
+        }
+        accountsWithPendingFlow = pendingFlow.Count(f => f != 0);
+        day = DateOnly.FromDayNumber(image.Day);
+        sequence = image.Sequence;
+        blockSequence = image.BlockSequence;
+        batchMarketTime = image.BatchMarketTime;
+        lastFullSweepAt = image.LastFullSweepAt;
+        passCursor = image.PassCursor;
+        passRemaining = image.PassRemaining;
+        // A checkpoint from before the list was kept has none: the next quiet move then collects it as it goes.
+        nearBandReady = image.NearBandPrices.Length == nearBandPrices.Length && image.NearBandAccounts.Length <= NearBandCapacity;
+        if (nearBandReady)
+        {
+            image.NearBandAccounts.CopyTo(nearBand, 0);
+            nearBandCount = image.NearBandAccounts.Length;
+            image.NearBandInstruments.CopyTo(nearBandInstrument, 0);
+            image.NearBandSides.CopyTo(nearBandSide, 0);
+            image.NearBandPrices.CopyTo(nearBandPrices, 0);
+        }
+        awaitingApproval.Clear();
+        awaitingApprovalView.Clear();
+        // A busy day holds hundreds of plans for approval: they are read on both cores, then put back in order.
+        var heldPlans = new HeldPlan[image.AwaitingAccounts.Length];
+        Parallel.For(0, heldPlans.Length, i => heldPlans[i] = StateJson.Read<HeldPlan>(image.AwaitingPlans[i]));
+        for (var i = 0; i < image.AwaitingAccounts.Length; i++)
+        {
+            var held = heldPlans[i];
+            var plan = new TradePlan { CashBefore = held.CashBefore, Reserve = held.Reserve, ApprovalReason = held.ApprovalReason };
+            plan.Trades.AddRange(held.Trades);
+            plan.Warnings.AddRange(held.Warnings);
+            awaitingApproval[image.AwaitingAccounts[i]] = (plan, held.Decision);
+            awaitingApprovalView[image.AwaitingAccounts[i]] = new PendingApproval(held.Decision, [.. plan.Trades], held.Since ?? day);
+        }
+        // Pending fills are not put back here: recovery matches them against the journal (see JournalReplay).
+        awaitingApprovalCount = awaitingApproval.Count;
+        Counters.Restore(image.Counters);
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            classBands.Refresh(a);
+        }
+        // Mid-pass, the marks the pass has not refreshed yet are older than the prices: put back exactly those.
+        if (passRemaining > 0 && chunks.All(k => k.Marks is { } marks && marks.Length == book.SlotStart[k.First + k.Count] - book.SlotStart[k.First]))
+        {
+            foreach (var chunk in chunks)
+            {
+                chunk.Marks!.CopyTo(book.c.Mark, book.SlotStart[chunk.First]);
+            }
+        }
+        else
+        {
+            book.RefreshMarks(parallel: true);
+            passRemaining = 0;
+        }
+        // The drift figures are a function of the book: sweep once so the console and the breakers see them at once.
+        DriftSweep.RunRange(book, report, 0, book.AccountCount, parallel: true);
+        sweepAllRequested = false;
+    }
+}
