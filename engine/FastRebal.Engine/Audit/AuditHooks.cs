@@ -1,5 +1,4 @@
 using System.Globalization;
-using FastRebal.Engine.Orders;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.State;
 

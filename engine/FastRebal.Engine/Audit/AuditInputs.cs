@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text.Unicode;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Scenarios;

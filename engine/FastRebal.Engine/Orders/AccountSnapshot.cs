@@ -1,4 +1,3 @@
-using FastRebal.Engine.Drift;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.State;
 

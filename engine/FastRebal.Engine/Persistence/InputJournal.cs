@@ -1,5 +1,4 @@
 using FASTER.core;
-using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Pipeline;
 using MemoryPack;
 

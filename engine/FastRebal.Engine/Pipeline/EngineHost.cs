@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using FastRebal.Engine.Audit;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders.Slicing;

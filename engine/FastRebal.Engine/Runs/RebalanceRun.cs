@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Drift;
-using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.State;
@@ -80,7 +78,7 @@ public static class RebalanceRun
         {
             for (var a = from; a < to; a++)
             {
-                (decisions[a], plans[a]) = Decide(book, report, a, asOf, (decimal)book.Cash[a] + netFlow[a], netFlow[a]);
+                (decisions[a], plans[a]) = AccountDecider.Decide(book, report, a, asOf, (decimal)book.Cash[a] + netFlow[a], netFlow[a]);
             }
         }
         if (options.Parallel && book.AccountCount >= DriftSweep.ParallelThreshold)
@@ -120,72 +118,6 @@ public static class RebalanceRun
             DecideTime = clock.Elapsed,
         };
     }
-
-    /// <summary>Decides one account and, when it must act, sizes its trades.</summary>
-    public static (Decision Decision, TradePlan? Plan) Decide(AccountBook book, DriftReport report, int a, DateOnly asOf, decimal cash, decimal netFlow)
-    {
-        var policy = book.Policy(a);
-        Decision Make(DecisionAction action, DecisionRule rule, string reason, TradePlan? plan) => new(
-            book.AccountId(a), action, rule, reason, report.TotalValue[a], report.MaxAbsDrift[a], report.MaxRelativeDrift[a],
-            report.TotalDrift[a], policy.BandType, policy.BandWidth, policy.Id, policy.Version, plan?.IsBlocked == false ? plan.Trades.Count : 0,
-            plan?.Warnings ?? (IReadOnlyList<string>)[]);
-
-        if (!report.HasInvestableValue(a) && netFlow >= 0)
-        {
-            return (Make(DecisionAction.NoTrade, DecisionRule.NoInvestableValue,
-                string.Create(CultureInfo.InvariantCulture, $"account value {report.TotalValue[a]:N2} is all cash reserve; nothing to invest"), null), null);
-        }
-
-        var outcome = RebalanceRules.Evaluate(policy, report.MaxAbsDrift[a], report.MaxRelativeDrift[a], report.Breaches(a),
-            RebalanceRules.AssetClassBreach(book, report, a), book.LastRebalanced(a), asOf);
-        var snapshotNeeded = outcome.Rebalance || netFlow != 0 || cash < (decimal)(book.ReserveAmounts[a] + (book.ReservePercents[a] * report.TotalValue[a]));
-        if (!snapshotNeeded)
-        {
-            return (Make(DecisionAction.NoTrade, outcome.Rule, outcome.Reason, null), null);
-        }
-
-        var snapshot = AccountSnapshot.From(book, a, cash);
-        TradePlan plan;
-        DecisionAction action;
-        DecisionRule rule;
-        string reason;
-        if (outcome.Rebalance)
-        {
-            // Band-edge mode answers a band breach; a calendar or asset-class trigger goes to target.
-            var bandEdge = policy.Mode == RebalanceMode.ToBandEdge && outcome.Rule == DecisionRule.BandBreach;
-            plan = TradeGenerator.Rebalance(snapshot, bandEdge, RuleLabel(outcome.Rule));
-            (action, rule, reason) = (DecisionAction.Rebalance, outcome.Rule, outcome.Reason + (bandEdge ? "; back to band edge" : "; to target"));
-        }
-        else
-        {
-            plan = TradeGenerator.CashFlow(snapshot, netFlow);
-            (action, rule, reason) = (DecisionAction.CashFlow, DecisionRule.CashFlow,
-                string.Create(CultureInfo.InvariantCulture, $"net cash flow {netFlow:+#,0.00;-#,0.00;0.00}; {outcome.Reason}"));
-        }
-
-        if (plan.IsBlocked)
-        {
-            var blockRule = netFlow < 0 && !outcome.Rebalance ? DecisionRule.WithdrawalNotCovered : DecisionRule.CashReserve;
-            return (Make(DecisionAction.Blocked, blockRule, $"{reason}; blocked: {plan.BlockedReason}", plan), plan);
-        }
-        if (plan.ApprovalReason is not null)
-        {
-            return (Make(DecisionAction.NeedsApproval, DecisionRule.IlliquidOutOfBand, $"{reason}; {plan.ApprovalReason}", plan), plan);
-        }
-        if (plan.Trades.Count == 0 && action == DecisionAction.Rebalance)
-        {
-            reason += "; no trade was large enough to place";
-        }
-        return (Make(action, rule, reason, plan), plan);
-    }
-
-    private static string RuleLabel(DecisionRule rule) => rule switch
-    {
-        DecisionRule.BandBreach => "band breach",
-        DecisionRule.AssetClassBandBreach => "asset-class band breach",
-        DecisionRule.CalendarDue => "calendar",
-        _ => rule.ToString(),
-    };
 
     /// <summary>
     /// Applies every released plan of a run to the book as if filled at the plan's prices (accounts blocked or

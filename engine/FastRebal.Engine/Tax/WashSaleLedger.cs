@@ -1,5 +1,4 @@
 using System.Globalization;
-using FastRebal.Engine.Orders;
 
 namespace FastRebal.Engine.Tax;
 

@@ -3,7 +3,6 @@ using FastRebal.Engine.Audit;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
-using FastRebal.Engine.Runs;
 
 namespace FastRebal.Engine.Pipeline;
 
@@ -52,7 +51,7 @@ public sealed partial class EvaluationStage
         var cash = (decimal)book.Cash[a] + Math.Min(flow, 0);
         // What the decision saw (holdings, marks, cash, policy, flow), copied before anything changes; the audit writer hashes it.
         var inputs = audit is null ? null : AuditInputs.Capture(book, a, day, flow);
-        var (decision, plan) = RebalanceRun.Decide(book, report, a, day, cash, flow);
+        var (decision, plan) = AccountDecider.Decide(book, report, a, day, cash, flow);
         Counters.Decisions++;
         switch (decision.Action)
         {

@@ -1,0 +1,80 @@
+using System.Globalization;
+using FastRebal.Engine.Drift;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Engine.Decisions;
+
+/// <summary>
+/// Decides one account by its IPS and, when it must act, sizes its trades: the one place both the one-shot run and
+/// the live engine's evaluation stage take an account's decision from.
+/// </summary>
+public static class AccountDecider
+{
+    /// <summary>Decides one account and, when it must act, sizes its trades.</summary>
+    public static (Decision Decision, TradePlan? Plan) Decide(AccountBook book, DriftReport report, int a, DateOnly asOf, decimal cash, decimal netFlow)
+    {
+        var policy = book.Policy(a);
+        Decision Make(DecisionAction action, DecisionRule rule, string reason, TradePlan? plan) => new(
+            book.AccountId(a), action, rule, reason, report.TotalValue[a], report.MaxAbsDrift[a], report.MaxRelativeDrift[a],
+            report.TotalDrift[a], policy.BandType, policy.BandWidth, policy.Id, policy.Version, plan?.IsBlocked == false ? plan.Trades.Count : 0,
+            plan?.Warnings ?? (IReadOnlyList<string>)[]);
+
+        if (!report.HasInvestableValue(a) && netFlow >= 0)
+        {
+            return (Make(DecisionAction.NoTrade, DecisionRule.NoInvestableValue,
+                string.Create(CultureInfo.InvariantCulture, $"account value {report.TotalValue[a]:N2} is all cash reserve; nothing to invest"), null), null);
+        }
+
+        var outcome = RebalanceRules.Evaluate(policy, report.MaxAbsDrift[a], report.MaxRelativeDrift[a], report.Breaches(a),
+            RebalanceRules.AssetClassBreach(book, report, a), book.LastRebalanced(a), asOf);
+        var snapshotNeeded = outcome.Rebalance || netFlow != 0 || cash < (decimal)(book.ReserveAmounts[a] + (book.ReservePercents[a] * report.TotalValue[a]));
+        if (!snapshotNeeded)
+        {
+            return (Make(DecisionAction.NoTrade, outcome.Rule, outcome.Reason, null), null);
+        }
+
+        var snapshot = AccountSnapshot.From(book, a, cash);
+        TradePlan plan;
+        DecisionAction action;
+        DecisionRule rule;
+        string reason;
+        if (outcome.Rebalance)
+        {
+            // Band-edge mode answers a band breach; a calendar or asset-class trigger goes to target.
+            var bandEdge = policy.Mode == RebalanceMode.ToBandEdge && outcome.Rule == DecisionRule.BandBreach;
+            plan = TradeGenerator.Rebalance(snapshot, bandEdge, RuleLabel(outcome.Rule));
+            (action, rule, reason) = (DecisionAction.Rebalance, outcome.Rule, outcome.Reason + (bandEdge ? "; back to band edge" : "; to target"));
+        }
+        else
+        {
+            plan = TradeGenerator.CashFlow(snapshot, netFlow);
+            (action, rule, reason) = (DecisionAction.CashFlow, DecisionRule.CashFlow,
+                string.Create(CultureInfo.InvariantCulture, $"net cash flow {netFlow:+#,0.00;-#,0.00;0.00}; {outcome.Reason}"));
+        }
+
+        if (plan.IsBlocked)
+        {
+            var blockRule = netFlow < 0 && !outcome.Rebalance ? DecisionRule.WithdrawalNotCovered : DecisionRule.CashReserve;
+            return (Make(DecisionAction.Blocked, blockRule, $"{reason}; blocked: {plan.BlockedReason}", plan), plan);
+        }
+        if (plan.ApprovalReason is not null)
+        {
+            return (Make(DecisionAction.NeedsApproval, DecisionRule.IlliquidOutOfBand, $"{reason}; {plan.ApprovalReason}", plan), plan);
+        }
+        if (plan.Trades.Count == 0 && action == DecisionAction.Rebalance)
+        {
+            reason += "; no trade was large enough to place";
+        }
+        return (Make(action, rule, reason, plan), plan);
+    }
+
+    private static string RuleLabel(DecisionRule rule) => rule switch
+    {
+        DecisionRule.BandBreach => "band breach",
+        DecisionRule.AssetClassBandBreach => "asset-class band breach",
+        DecisionRule.CalendarDue => "calendar",
+        _ => rule.ToString(),
+    };
+}
