@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using BenchmarkDotNet.Attributes;
 using FastRebal.Engine.Audit;
 using FastRebal.Engine.Ingestion;
-using FastRebal.Engine.Orders;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.Simulation;

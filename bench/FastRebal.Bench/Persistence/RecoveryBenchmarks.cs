@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders.Slicing;
-using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Simulation;
 

@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders.Slicing;
-using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.Simulation;
@@ -58,7 +57,7 @@ public class PipelineBenchmarks
     public void FreshBookAndJournal()
     {
         journalFolder = Directory.CreateTempSubdirectory("fastrebal-bench-journal-").FullName;
-        stages = new Stages(FirmGenerator.Generate(new FirmSpec(Accounts, 20, 42), history), new InputJournal(journalFolder));
+        stages = new Stages(FirmGenerator.Generate(new FirmSpec(Accounts, 20, 42), history), new EngineJournal(journalFolder));
     }
 
     [IterationCleanup]
@@ -157,7 +156,7 @@ public class PipelineBenchmarks
         private readonly ConcurrentQueue<AccountFill> fills = new();
         private readonly KillSwitch killSwitch = new(new InMemoryKillSwitchStore());
 
-        public Stages(GeneratedFirm firm, InputJournal? journal = null)
+        public Stages(GeneratedFirm firm, EngineJournal? journal = null)
         {
             this.firm = firm;
             Journal = journal;
@@ -181,7 +180,7 @@ public class PipelineBenchmarks
             Orders.Journal = journal;
         }
 
-        public InputJournal? Journal { get; }
+        public EngineJournal? Journal { get; }
 
         private readonly SourceTick[] readBuffer = new SourceTick[ReadChunk];
 

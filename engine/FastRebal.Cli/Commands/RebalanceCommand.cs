@@ -2,7 +2,6 @@ using System.CommandLine;
 using FastRebal.Engine.Approvals;
 using FastRebal.Engine.Audit;
 using FastRebal.Engine.Runs;
-using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Tax;
 
 namespace FastRebal.Cli.Commands;

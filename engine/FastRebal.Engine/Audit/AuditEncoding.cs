@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace FastRebal.Engine.Audit;

@@ -152,7 +152,7 @@ public sealed class PriceVerifier
     }
 
     /// <summary>A copy of everything the verifier knows (call it on the ingestion thread, or while ingestion waits).</summary>
-    internal Persistence.VerifierImage Capture(long feedPosition) => new()
+    internal VerifierImage Capture(long feedPosition) => new()
     {
         Quote = [.. quote],
         QuoteTime = [.. quoteTime],
@@ -166,7 +166,7 @@ public sealed class PriceVerifier
     };
 
     /// <summary>Puts back a captured state, before ingestion starts.</summary>
-    internal void Restore(Persistence.VerifierImage image)
+    internal void Restore(VerifierImage image)
     {
         if (image.Verified.Length != verified.Length || image.Quote.Length != quote.Length)
         {
@@ -186,10 +186,10 @@ public sealed class PriceVerifier
     /// The state of every instrument offers changed since the last call, and forgets them: journaled after each read
     /// of the feed, it rebuilds the verifier exactly (<see cref="Apply"/>) without journaling every raw quote.
     /// </summary>
-    internal Persistence.VerifierDelta TakeDelta()
+    internal VerifierDelta TakeDelta()
     {
         var n = touchedList.Count;
-        var delta = new Persistence.VerifierDelta
+        var delta = new VerifierDelta
         {
             Instruments = new int[n],
             Quote = new double[n * sources],
@@ -218,7 +218,7 @@ public sealed class PriceVerifier
     }
 
     /// <summary>Puts back the instruments a journaled <see cref="TakeDelta"/> holds (recovery, before ingestion starts).</summary>
-    internal void Apply(Persistence.VerifierDelta delta)
+    internal void Apply(VerifierDelta delta)
     {
         var n = delta.Instruments.Length;
         if (delta.Quote.Length != n * sources || delta.QuoteTime.Length != n * sources || delta.Verified.Length != n || delta.VerifiedTime.Length != n

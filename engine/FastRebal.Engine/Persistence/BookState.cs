@@ -33,7 +33,7 @@ internal static class BookState
     }
 
     /// <summary>Copies the book's holdings into chunks (and its prices into the image).</summary>
-    public static AccountChunk[] Capture(AccountBook book, EngineImage image)
+    public static AccountChunk[] Capture(AccountBook book, ICheckpointImage image)
     {
         var c = book.Columns;
         image.Prices = [.. book.PriceArray];
@@ -88,7 +88,7 @@ internal static class BookState
         return chunk;
     }
 
-    public static void Restore(AccountBook book, EngineImage image, IReadOnlyList<AccountChunk> chunks, IReadOnlyList<PolicyChunk> policyChunks)
+    public static void Restore(AccountBook book, ICheckpointImage image, IReadOnlyList<AccountChunk> chunks, IReadOnlyList<PolicyChunk> policyChunks)
     {
         var c = book.Columns;
         if (image.Prices.Length != book.PriceArray.Length || image.AccountCount != book.AccountCount || chunks.Sum(k => k.Count) != book.AccountCount)

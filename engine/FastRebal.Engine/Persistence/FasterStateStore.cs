@@ -16,23 +16,49 @@ public sealed record CheckpointInfo(Guid Token, long Sequence, long ReplayFrom, 
 }
 
 /// <summary>
+/// What this layer needs to know of the engine record kept with each checkpoint: the batch and journal address it
+/// resumes from, when it was taken, the book's size and prices, and how many chunk records follow it with their hashes.
+/// </summary>
+public interface ICheckpointImage
+{
+    /// <summary>The book's prices (see <see cref="BookState"/>).</summary>
+    double[] Prices { get; set; }
+
+    int AccountCount { get; set; }
+
+    long Sequence { get; }
+
+    long ReplayFrom { get; }
+
+    DateTimeOffset TakenAt { get; }
+
+    int ChunkCount { get; }
+
+    int PolicyChunkCount { get; }
+
+    /// <summary>Checksum of each chunk record, account chunks then policy chunks; the store fills them in as it saves.</summary>
+    string[] ChunkHashes { get; set; }
+}
+
+/// <summary>
 /// Where checkpoints live. Behind an interface because FASTER is feature-frozen (Tsavorite is its maintained fork):
 /// the engine only needs to save an image with its chunks, list what is saved, load one, and prune.
 /// </summary>
-public interface IStateStore : IDisposable
+public interface IStateStore<TImage> : IDisposable
+    where TImage : class, ICheckpointImage
 {
     /// <summary>
-    /// Saves a checkpoint: the engine record, then <see cref="EngineImage.ChunkCount"/> account chunks and
-    /// <see cref="EngineImage.PolicyChunkCount"/> policy chunks. A null record is unchanged since the last save (or
+    /// Saves a checkpoint: the engine record, then <see cref="ICheckpointImage.ChunkCount"/> account chunks and
+    /// <see cref="ICheckpointImage.PolicyChunkCount"/> policy chunks. A null record is unchanged since the last save (or
     /// load) and is kept as it is. The checkpoint is durable when this returns.
     /// </summary>
-    CheckpointInfo Save(EngineImage image, IReadOnlyList<byte[]?> records);
+    CheckpointInfo Save(TImage image, IReadOnlyList<byte[]?> records);
 
     /// <summary>The checkpoints held, newest first.</summary>
     IReadOnlyList<CheckpointInfo> List();
 
     /// <summary>Loads a checkpoint; throws <see cref="InvalidDataException"/> naming what is damaged.</summary>
-    (EngineImage Image, AccountChunk[] Chunks, PolicyChunk[] Policies) Load(CheckpointInfo checkpoint);
+    (TImage Image, AccountChunk[] Chunks, PolicyChunk[] Policies) Load(CheckpointInfo checkpoint);
 
     /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints.</summary>
     void Prune(int keep);
@@ -45,11 +71,12 @@ public interface IStateStore : IDisposable
 }
 
 /// <summary>
-/// Checkpoints in a Microsoft FASTER key-value store: key 0 holds the <see cref="EngineImage"/>, keys 1..n the
+/// Checkpoints in a Microsoft FASTER key-value store: key 0 holds the engine record (<typeparamref name="TImage"/>), keys 1..n the
 /// per-account chunks, and each checkpoint is a FASTER snapshot checkpoint whose commit cookie names the batch it
 /// includes (FASTER issue #73: the application keeps the token; here the cookie is read back from each token).
 /// </summary>
-public sealed class FasterStateStore : IStateStore
+public sealed class FasterStateStore<TImage> : IStateStore<TImage>
+    where TImage : class, ICheckpointImage
 {
     /// <summary>The engine record's first part; further parts take keys -1, -2 ... (account chunks take 1 ... n).</summary>
     private const int ImageKey = 0;
@@ -93,7 +120,7 @@ public sealed class FasterStateStore : IStateStore
         return (kv, log, s);
     }
 
-    public CheckpointInfo Save(EngineImage image, IReadOnlyList<byte[]?> chunks)
+    public CheckpointInfo Save(TImage image, IReadOnlyList<byte[]?> chunks)
     {
         if (chunks.Count != image.ChunkCount + image.PolicyChunkCount)
         {
@@ -199,7 +226,7 @@ public sealed class FasterStateStore : IStateStore
         return [.. catalog.OrderByDescending(c => c.Sequence == long.MinValue).ThenByDescending(c => c.Sequence).ThenByDescending(c => c.TakenAt)];
     }
 
-    public (EngineImage Image, AccountChunk[] Chunks, PolicyChunk[] Policies) Load(CheckpointInfo checkpoint)
+    public (TImage Image, AccountChunk[] Chunks, PolicyChunk[] Policies) Load(CheckpointInfo checkpoint)
     {
         if (!Directory.Exists(TokenFolder(checkpoint.Token)))
         {
@@ -243,7 +270,7 @@ public sealed class FasterStateStore : IStateStore
         {
             throw new InvalidDataException($"{checkpoint.Name}: the engine record does not match its hash");
         }
-        var image = Decode<EngineImage>(imageBytes, $"checkpoint {checkpoint.Token}: engine record");
+        var image = Decode<TImage>(imageBytes, $"checkpoint {checkpoint.Token}: engine record");
         if (image.ChunkHashes.Length != image.ChunkCount + image.PolicyChunkCount)
         {
             throw new InvalidDataException($"{checkpoint.Name}: the engine record lists {image.ChunkHashes.Length} chunk hashes for {image.ChunkCount + image.PolicyChunkCount} chunks");

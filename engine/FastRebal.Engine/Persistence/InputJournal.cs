@@ -1,18 +1,18 @@
 using FASTER.core;
-using FastRebal.Engine.Pipeline;
 using MemoryPack;
 
 namespace FastRebal.Engine.Persistence;
 
 /// <summary>
-/// The input journal: every input the engine acts on (raw feed quotes, staleness checks, each evaluation batch's
+/// The input journal: every input the engine acts on (verified prices, staleness checks, each evaluation batch's
 /// clock, fills and operator commands, kill-switch changes) is appended here before it is applied, in a FASTER
-/// <see cref="FasterLog"/> with a checksum per entry. Each batch starts a commit as it is appended (group commit:
+/// <see cref="FasterLog"/> with a checksum per entry. The entries' type belongs to the layer that writes them. Each batch starts a commit as it is appended (group commit:
 /// the evaluation never waits for the disk), and the order stage waits for a batch's commit before any order of it
 /// leaves (<see cref="EnsureDurable"/>), so no order can leave for an input a crash could lose.
 /// </summary>
 /// <remarks>Appends are thread-safe: the ingestion thread, the evaluation thread and an operator's thread all append.</remarks>
-public sealed class InputJournal : IBatchJournal, IDisposable
+public class InputJournal<TEntry> : IDisposable
+    where TEntry : class, IJournalEntry<TEntry>
 {
     private readonly IDevice device;
     private readonly FasterLog log;
@@ -60,7 +60,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
     public long Appended => Interlocked.Read(ref appended);
 
     /// <summary>Appends an entry (not yet durable: a later <see cref="Commit"/> makes it so) and returns its address.</summary>
-    public long Append(JournalEntry entry)
+    public long Append(TEntry entry)
     {
         // Each appending thread serializes into a buffer of its own, reused: a million quotes a second would
         // otherwise allocate their own size again every second.
@@ -118,7 +118,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
         {
             var part = whole.Slice(i * MaxEntryBytes, Math.Min(MaxEntryBytes, whole.Length - (i * MaxEntryBytes)));
             buffer.ResetWrittenCount();
-            MemoryPackSerializer.Serialize(buffer, new JournalEntry { Kind = JournalEntryKind.Part, PartGroup = group, PartIndex = i, PartCount = count, Payload = part.ToArray() });
+            MemoryPackSerializer.Serialize(buffer, TEntry.Part(group, i, count, part.ToArray()));
             address = Enqueue(buffer);
         }
         return address;
@@ -211,21 +211,12 @@ public sealed class InputJournal : IBatchJournal, IDisposable
     /// <summary>The last batch sequence the journal's newest commit record says is on disk (0 for none).</summary>
     public long CommittedBatch => log.RecoveredCookie is { Length: 8 } cookie ? BitConverter.ToInt64(cookie) : 0;
 
-    public long AppendVerified(long firstPosition, int tickCount, long lastDay, VerifierDelta delta, List<PriceEvent> prices) =>
-        Append(new JournalEntry { Kind = JournalEntryKind.Verified, FirstPosition = firstPosition, TickCount = tickCount, LastDay = lastDay, Delta = delta, Prices = prices.Count == 0 ? null : [.. prices] });
-
-    public void AppendBatch(long sequence, long marketTime, long feedPosition, IReadOnlyList<AccountFill> fills, IReadOnlyList<(ControlCommand? Original, JournaledCommand Resolved)> commands, int sweepLimit = 0)
+    /// <summary>
+    /// Marks the end of batch <paramref name="sequence"/>, just appended: <see cref="EnsureDurable"/> waits for the
+    /// journal up to here, and the next commit record names it.
+    /// </summary>
+    protected void EndBatch(long sequence)
     {
-        Append(new JournalEntry
-        {
-            Kind = JournalEntryKind.Batch,
-            Sequence = sequence,
-            MarketTime = marketTime,
-            FeedPosition = feedPosition,
-            Fills = fills.Count == 0 ? null : [.. fills],
-            Commands = commands.Count == 0 ? null : [.. commands.Select(c => c.Resolved)],
-            SweepLimit = sweepLimit,
-        });
         Interlocked.Exchange(ref lastBatch, sequence);
         batchEnds.Enqueue((sequence, log.TailAddress));
         // Group commit: at most one started per CommitPacing; a batch whose orders must leave sooner is committed by
@@ -243,7 +234,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
     /// the read with an <see cref="InvalidDataException"/> naming its address; a torn tail that was never committed
     /// is not read at all.
     /// </summary>
-    public IEnumerable<(JournalEntry Entry, long Address)> Read(long from)
+    public IEnumerable<(TEntry Entry, long Address)> Read(long from)
     {
         var start = Math.Max(from, log.BeginAddress);
         var end = log.CommittedUntilAddress;
@@ -274,8 +265,8 @@ public sealed class InputJournal : IBatchJournal, IDisposable
             {
                 throw new InvalidDataException($"journal entry in {Locate(address)} does not match its checksum: it is damaged");
             }
-            JournalEntry? entry = Decode(sealedPayload, address);
-            if (entry.Kind == JournalEntryKind.Part)
+            TEntry? entry = Decode(sealedPayload, address);
+            if (entry.IsPart)
             {
                 entry = JoinPart(groups, entry, address);
                 if (entry is null)
@@ -294,7 +285,7 @@ public sealed class InputJournal : IBatchJournal, IDisposable
     }
 
     /// <summary>Adds a part to its group; returns the whole entry once its last part is in, otherwise null.</summary>
-    private JournalEntry? JoinPart(Dictionary<long, List<byte[]>> groups, JournalEntry part, long address)
+    private TEntry? JoinPart(Dictionary<long, List<byte[]>> groups, TEntry part, long address)
     {
         if (part.PartIndex == 0)
         {
@@ -322,11 +313,11 @@ public sealed class InputJournal : IBatchJournal, IDisposable
     }
 
     /// <summary>Decodes an entry whose checksum matched; anything that still does not decode is damage, never a crash.</summary>
-    private JournalEntry Decode(ReadOnlySpan<byte> bytes, long address)
+    private TEntry Decode(ReadOnlySpan<byte> bytes, long address)
     {
         try
         {
-            return MemoryPackSerializer.Deserialize<JournalEntry>(bytes) ?? throw new InvalidDataException($"journal entry in {Locate(address)} is empty");
+            return MemoryPackSerializer.Deserialize<TEntry>(bytes) ?? throw new InvalidDataException($"journal entry in {Locate(address)} is empty");
         }
         catch (Exception e) when (e is not InvalidDataException)
         {
@@ -370,4 +361,22 @@ public sealed class InputJournal : IBatchJournal, IDisposable
         log.Dispose();
         device.Dispose();
     }
+}
+
+/// <summary>What the input journal needs of its entries: one that carries a part of an entry too large for a page.</summary>
+public interface IJournalEntry<TSelf>
+    where TSelf : class, IJournalEntry<TSelf>
+{
+    /// <summary>Part <paramref name="index"/> of <paramref name="count"/> of an entry's serialized bytes.</summary>
+    static abstract TSelf Part(long group, int index, int count, byte[] payload);
+
+    bool IsPart { get; }
+
+    long PartGroup { get; }
+
+    int PartIndex { get; }
+
+    int PartCount { get; }
+
+    byte[]? Payload { get; }
 }

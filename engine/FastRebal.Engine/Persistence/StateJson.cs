@@ -10,8 +10,9 @@ namespace FastRebal.Engine.Persistence;
 /// </summary>
 internal static class StateJson
 {
-    // The types a checkpoint holds many of, or a recovery reads first, come with compiled metadata: reflection would
-    // spend a recovery's first hundreds of milliseconds building it. Anything else falls back to reflection.
+    // Types a checkpoint holds many of, or a recovery reads first, come with compiled metadata (reflection would spend
+    // a recovery's first hundreds of milliseconds building it): the catalog's here, the engine's through the
+    // overloads that take a JsonTypeInfo. Anything else falls back to reflection.
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.General)
     {
         TypeInfoResolver = JsonTypeInfoResolver.Combine(StateJsonContext.Default, new DefaultJsonTypeInfoResolver()),
@@ -19,18 +20,16 @@ internal static class StateJson
 
     public static string Write<T>(T value) => JsonSerializer.Serialize(value, Options);
 
+    /// <summary>Writes with compiled metadata from a context of the layer that owns the type.</summary>
+    public static string Write<T>(T value, JsonTypeInfo<T> info) => JsonSerializer.Serialize(value, info);
+
     public static T Read<T>(string json) =>
         JsonSerializer.Deserialize<T>(json, Options) ?? throw new InvalidDataException($"saved {typeof(T).Name} is empty");
+
+    public static T Read<T>(string json, JsonTypeInfo<T> info) =>
+        JsonSerializer.Deserialize(json, info) ?? throw new InvalidDataException($"saved {typeof(T).Name} is empty");
 }
 
-/// <summary>Compiled JSON metadata for the checkpoint's held plans, open child orders and the checkpoint catalog.</summary>
-[JsonSerializable(typeof(HeldPlan))]
-[JsonSerializable(typeof(Orders.Slicing.ChildOrder))]
+/// <summary>Compiled JSON metadata for the checkpoint catalog.</summary>
 [JsonSerializable(typeof(List<CheckpointInfo>))]
 internal sealed partial class StateJsonContext : JsonSerializerContext;
-
-/// <summary>Where the evaluation stage writes each batch's inputs before applying them.</summary>
-internal interface IBatchJournal
-{
-    void AppendBatch(long sequence, long marketTime, long feedPosition, IReadOnlyList<Pipeline.AccountFill> fills, IReadOnlyList<(Pipeline.ControlCommand? Original, JournaledCommand Resolved)> commands, int sweepLimit = 0);
-}

@@ -374,7 +374,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
     /// A digest of the engine's state (holdings, cash, policies, per-account decision state, breakers, open orders):
     /// two engines that took the same inputs have the same digest. Call when stopped.
     /// </summary>
-    public string StateDigest() => Persistence.StateDigest.Of(book, Evaluation, Risk, Orders);
+    public string StateDigest() => FastRebal.Engine.Pipeline.StateDigest.Of(book, Evaluation, Risk, Orders);
 
     /// <summary>Waits until a finite feed (a replay) has been read to its end and every stage has drained it.</summary>
     public async Task WaitForFeedAsync(CancellationToken cancellationToken = default)

@@ -57,7 +57,7 @@ public sealed class IngestLoop
     public Action<Exception>? OnFault { get; init; }
 
     /// <summary>Where raw quotes are journaled before they are verified (the durable engine); none when null.</summary>
-    internal Persistence.InputJournal? Journal { get; set; }
+    internal EngineJournal? Journal { get; set; }
 
     /// <summary>
     /// Lockstep only: true when every stage after ingestion has finished what it was given (the host checks both
@@ -71,7 +71,7 @@ public sealed class IngestLoop
     private volatile bool snapshotRequested;
     private long snapshotAddress = -1;
     private long snapshotCursor;
-    private Persistence.VerifierImage? snapshotImage;
+    private VerifierImage? snapshotImage;
 
     /// <summary>
     /// Continues after a recovery: ticks up to <paramref name="afterPosition"/> are already in the journal and are
@@ -88,7 +88,7 @@ public sealed class IngestLoop
     /// The verifier's state with what ingestion holds but has not published, at the current feed position. Call on
     /// the ingestion thread or when it is stopped.
     /// </summary>
-    internal Persistence.VerifierImage CaptureVerifier()
+    internal VerifierImage CaptureVerifier()
     {
         // Before the thread runs (a recovery saved as a checkpoint at once), what it would resume from is the state.
         var image = verifier.Capture(Math.Max(Counters.TicksRead, resumeAfter));
@@ -105,7 +105,7 @@ public sealed class IngestLoop
     }
 
     /// <summary>The requested verifier state, its journal address and the price ring's cursor when it was taken, once written.</summary>
-    internal bool TryGetVerifierSnapshot(out long address, out long ringCursor, out Persistence.VerifierImage image)
+    internal bool TryGetVerifierSnapshot(out long address, out long ringCursor, out VerifierImage image)
     {
         address = Volatile.Read(ref snapshotAddress);
         ringCursor = Volatile.Read(ref snapshotCursor);
@@ -311,7 +311,7 @@ public sealed class IngestLoop
 
     private void CheckStaleness(long marketNow)
     {
-        Journal?.Append(new Persistence.JournalEntry { Kind = Persistence.JournalEntryKind.StalenessCheck, Now = marketNow });
+        Journal?.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = marketNow });
         verifier.CheckStaleness(marketNow);
     }
 
@@ -343,7 +343,7 @@ public sealed class IngestLoop
         }
         snapshotRequested = false;
         var image = CaptureVerifier();
-        var address = Journal.Append(new Persistence.JournalEntry { Kind = Persistence.JournalEntryKind.VerifierState, Verifier = image });
+        var address = Journal.Append(new JournalEntry { Kind = JournalEntryKind.VerifierState, Verifier = image });
         Volatile.Write(ref snapshotImage, image);
         Volatile.Write(ref snapshotCursor, ring.Cursor.Value);
         Volatile.Write(ref snapshotAddress, address);

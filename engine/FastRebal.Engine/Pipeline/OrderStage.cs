@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Orders.Slicing;
+using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.State;
 
@@ -86,7 +87,7 @@ public sealed class OrderStage
     }
 
     /// <summary>The durable engine's journal: no child leaves before the batch that caused it is on disk. None when null.</summary>
-    internal Persistence.InputJournal? Journal { get; set; }
+    internal EngineJournal? Journal { get; set; }
 
     private long batchOfPendingTrades;
 
@@ -94,7 +95,7 @@ public sealed class OrderStage
     /// Open orders for a checkpoint: working blocks and scheduled children. Call only while the stage is idle (its
     /// ring drained), when no trade waits to form a block.
     /// </summary>
-    internal Persistence.OrderStageImage Capture()
+    internal OrderStageImage Capture()
     {
         if (batchTrades.Count > 0)
         {
@@ -104,15 +105,15 @@ public sealed class OrderStage
         {
             MarketTime = marketTime,
             Blocks = [.. blocks.Values.OrderBy(b => b.Order.Id, StringComparer.Ordinal).Select(Image)],
-            Children = [.. scheduler.Pending().Select(Persistence.StateJson.Write)],
+            Children = [.. scheduler.Pending().Select(c => StateJson.Write(c, EngineJson.Default.ChildOrder))],
             Counters = [Counters.TradesReceived, Counters.Blocks, Counters.ChildrenSent, Counters.ChildrenCancelled, Counters.Fills],
         };
     }
 
-    private static Persistence.OpenBlock Image(LiveBlock live)
+    private static OpenBlock Image(LiveBlock live)
     {
         var allocations = live.Order.Allocations;
-        var image = new Persistence.OpenBlock
+        var image = new OpenBlock
         {
             BatchSequence = live.Order.BatchSequence,
             InstrumentId = live.Order.InstrumentId,
@@ -133,15 +134,15 @@ public sealed class OrderStage
             (image.Accounts[i], image.Requested[i], image.Step[i], image.Price[i], image.AllocatedFilled[i], image.AllocatedNotional[i]) =
                 (live.Accounts[a.AccountId], a.Requested, a.Step, a.Price, a.Filled, a.FilledNotional);
         }
-        image.Step = Persistence.OpenBlock.Compact(image.Step, zeroIsEmpty: false);
-        image.Price = Persistence.OpenBlock.Compact(image.Price, zeroIsEmpty: false);
-        image.AllocatedFilled = Persistence.OpenBlock.Compact(image.AllocatedFilled, zeroIsEmpty: true);
-        image.AllocatedNotional = Persistence.OpenBlock.Compact(image.AllocatedNotional, zeroIsEmpty: true);
+        image.Step = OpenBlock.Compact(image.Step, zeroIsEmpty: false);
+        image.Price = OpenBlock.Compact(image.Price, zeroIsEmpty: false);
+        image.AllocatedFilled = OpenBlock.Compact(image.AllocatedFilled, zeroIsEmpty: true);
+        image.AllocatedNotional = OpenBlock.Compact(image.AllocatedNotional, zeroIsEmpty: true);
         return image;
     }
 
     /// <summary>Puts back the open orders of a checkpoint, before the stage's thread starts.</summary>
-    internal void Restore(Persistence.OrderStageImage image)
+    internal void Restore(OrderStageImage image)
     {
         marketTime = image.MarketTime;
         blocks.Clear();
@@ -152,10 +153,10 @@ public sealed class OrderStage
             for (var i = 0; i < saved.Accounts.Length; i++)
             {
                 var id = book.AccountId(saved.Accounts[i]);
-                allocations.Add(new Allocation(id, saved.Requested[i], Persistence.OpenBlock.At(saved.Step, i), Persistence.OpenBlock.At(saved.Price, i))
+                allocations.Add(new Allocation(id, saved.Requested[i], OpenBlock.At(saved.Step, i), OpenBlock.At(saved.Price, i))
                 {
-                    Filled = Persistence.OpenBlock.At(saved.AllocatedFilled, i),
-                    FilledNotional = Persistence.OpenBlock.At(saved.AllocatedNotional, i),
+                    Filled = OpenBlock.At(saved.AllocatedFilled, i),
+                    FilledNotional = OpenBlock.At(saved.AllocatedNotional, i),
                 });
                 accounts[id] = saved.Accounts[i];
             }
@@ -164,7 +165,7 @@ public sealed class OrderStage
             blocks[order.Id] = new LiveBlock(order, book.Instruments.IndexOf(saved.InstrumentId), accounts, long.MaxValue) { FirstChildSent = saved.FirstChildSent };
         }
         scheduler.CancelAll();
-        scheduler.Add(image.Children.Select(Persistence.StateJson.Read<ChildOrder>));
+        scheduler.Add(image.Children.Select(json => StateJson.Read(json, EngineJson.Default.ChildOrder)));
         var c = image.Counters;
         if (c.Length >= 5)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FastRebal.Engine.Ingestion;
 
 namespace FastRebal.Engine.Pipeline;
 

@@ -147,7 +147,7 @@ public sealed class DriftBreaker
         }
     }
 
-    internal Persistence.BreakerImage Capture() => new()
+    internal BreakerImage Capture() => new()
     {
         Opening = [.. opening],
         OpenedOn = [.. openedOn.Select(d => d.DayNumber)],
@@ -157,7 +157,7 @@ public sealed class DriftBreaker
         TrippedOn = [.. trippedOn.Select(d => d.DayNumber)],
     };
 
-    internal void Restore(Persistence.BreakerImage image)
+    internal void Restore(BreakerImage image)
     {
         if (image.Halted.Length != halted.Length)
         {

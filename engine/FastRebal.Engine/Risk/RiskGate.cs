@@ -186,7 +186,7 @@ public sealed class RiskGate
     }
 
     /// <summary>The limits' running totals and the breakers, for a checkpoint (on the evaluation thread).</summary>
-    internal Persistence.RiskImage Capture()
+    internal RiskImage Capture()
     {
         var market = Market.Capture();
         return new()
@@ -206,7 +206,7 @@ public sealed class RiskGate
         };
     }
 
-    internal void Restore(Persistence.RiskImage image)
+    internal void Restore(RiskImage image)
     {
         if (image.AccountNotional.Length != accountNotional.Length)
         {

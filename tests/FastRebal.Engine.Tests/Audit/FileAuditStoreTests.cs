@@ -1,4 +1,3 @@
-using System.Text;
 using FastRebal.Engine.Audit;
 using static FastRebal.Engine.Tests.Audit.AuditTestData;
 

@@ -104,7 +104,7 @@ public sealed class DurableEngineTests : IDisposable
             Assert.Equal(3, engine.Durability!.Store.List().Count);
         }
 
-        using (var store = new FasterStateStore(Path.Combine(folder, "state", "state")))
+        using (var store = new FasterStateStore<EngineImage>(Path.Combine(folder, "state", "state")))
         {
             store.Prune(1);
             Assert.Single(store.List());

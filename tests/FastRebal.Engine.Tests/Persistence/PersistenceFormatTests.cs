@@ -37,14 +37,14 @@ public sealed partial class PersistenceFormatTests : IDisposable
     public void The_journal_gives_back_every_committed_entry_in_order_and_drops_what_was_truncated()
     {
         long second;
-        using (var journal = new InputJournal(folder))
+        using (var journal = new EngineJournal(folder))
         {
             var delta = new VerifierDelta { Instruments = [0], Quote = [101.5, 101.6], QuoteTime = [10, 11], Verified = [101.55], VerifiedTime = [11], Freeze = [0], JumpCandidate = [0], JumpConfirmations = [0] };
             journal.AppendVerified(1, 2, 0, delta, [new PriceEvent { Instrument = 0, Price = 101.55, MarketTime = 11, FeedPosition = 2 }]);
             second = journal.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = 99 });
             journal.AppendBatch(7, 1234, 2, [new AccountFill(3, 0, Orders.TradeSide.Buy, 10, 101.5m, true)], [], sweepLimit: 16_384);
         }
-        using (var reopened = new InputJournal(folder))
+        using (var reopened = new EngineJournal(folder))
         {
             var entries = reopened.Read(0).Select(e => e.Entry).ToList();
             Assert.Equal([JournalEntryKind.Verified, JournalEntryKind.StalenessCheck, JournalEntryKind.Batch], entries.Select(e => e.Kind));
@@ -65,13 +65,13 @@ public sealed partial class PersistenceFormatTests : IDisposable
     {
         // The fills of a whole opening in one batch: about 5 MB, more than a 4 MB page of the log can hold.
         var fills = Enumerable.Range(0, 120_000).Select(i => new AccountFill(i, i % 20, Orders.TradeSide.Buy, 10 + i, 101.5m, true)).ToList();
-        using (var journal = new InputJournal(folder))
+        using (var journal = new EngineJournal(folder))
         {
             journal.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = 10 });
             journal.AppendBatch(1, 1234, 1, fills, []);
             journal.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = 11 });
         }
-        using var reopened = new InputJournal(folder);
+        using var reopened = new EngineJournal(folder);
 
         var entries = reopened.Read(0).Select(e => e.Entry).ToList();
 
@@ -83,13 +83,13 @@ public sealed partial class PersistenceFormatTests : IDisposable
     [Fact]
     public void A_split_entry_whose_last_parts_never_reached_the_disk_is_dropped_and_the_rest_is_read()
     {
-        using (var journal = new InputJournal(folder))
+        using (var journal = new EngineJournal(folder))
         {
             // What a crash between the parts of a split batch leaves: its first part, then the next run's entries.
             journal.Append(new JournalEntry { Kind = JournalEntryKind.Part, PartGroup = 7, PartIndex = 0, PartCount = 3, Payload = [1, 2, 3] });
             journal.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = 99 });
         }
-        using var reopened = new InputJournal(folder);
+        using var reopened = new EngineJournal(folder);
 
         Assert.Equal([JournalEntryKind.StalenessCheck], reopened.Read(0).Select(e => e.Entry.Kind));
     }
@@ -97,7 +97,7 @@ public sealed partial class PersistenceFormatTests : IDisposable
     [Fact]
     public void The_state_store_lists_newest_first_loads_what_it_saved_and_prunes_the_oldest()
     {
-        using var store = new FasterStateStore(folder);
+        using var store = new FasterStateStore<EngineImage>(folder);
         for (var s = 1; s <= 3; s++)
         {
             var chunk = new AccountChunk { First = 0, Count = 2, Quantity = [s, s * 2], Cash = [100 * s, 0] };
@@ -123,7 +123,7 @@ public sealed partial class PersistenceFormatTests : IDisposable
     [Fact]
     public void A_record_that_grows_a_little_is_overwritten_in_place_so_checkpoints_do_not_grow_the_snapshot()
     {
-        using var store = new FasterStateStore(folder);
+        using var store = new FasterStateStore<EngineImage>(folder);
         long Snapshot(CheckpointInfo info) => new FileInfo(Path.Combine(folder, "checkpoints", "cpr-checkpoints", info.Token.ToString(), "snapshot.dat.0")).Length;
         CheckpointInfo Save(int sequence, int slots)
         {

@@ -76,7 +76,7 @@ public sealed class StateDamageTests : IDisposable
     {
         var (_, sequence) = await RunOnce();
         long begin, end;
-        using (var journal = new InputJournal(Path.Combine(State, "journal")))
+        using (var journal = new EngineJournal(Path.Combine(State, "journal")))
         {
             (begin, end) = (journal.BeginAddress, journal.CommittedUntil);
         }
@@ -133,7 +133,7 @@ public sealed class StateDamageTests : IDisposable
     {
         var (digest, _) = await RunOnce(checkpoints: 2);
         List<CheckpointInfo> before;
-        using (var store = new FasterStateStore(Path.Combine(State, "state")))
+        using (var store = new FasterStateStore<EngineImage>(Path.Combine(State, "state")))
         {
             before = [.. store.List()];
         }
@@ -152,7 +152,7 @@ public sealed class StateDamageTests : IDisposable
         Assert.False(engaged);
         Assert.Equal(before[1].Token, report.Checkpoint!.Token);
         Assert.Equal(digest, recoveredDigest);
-        using var after = new FasterStateStore(Path.Combine(State, "state"));
+        using var after = new FasterStateStore<EngineImage>(Path.Combine(State, "state"));
         Assert.DoesNotContain(after.List(), c => c.Token == newest.Token);
         Assert.False(Directory.Exists(Path.Combine(State, "state", "checkpoints", "cpr-checkpoints", newest.Token.ToString())));
     }
@@ -164,7 +164,7 @@ public sealed class StateDamageTests : IDisposable
         var catalog = Path.Combine(State, "state", "checkpoints.json");
         var text = File.ReadAllText(catalog);
         List<CheckpointInfo> listed;
-        using (var store = new FasterStateStore(Path.Combine(State, "state")))
+        using (var store = new FasterStateStore<EngineImage>(Path.Combine(State, "state")))
         {
             listed = [.. store.List()];
         }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FastRebal.Engine.Decisions;
+using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Pipeline;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Pipeline;

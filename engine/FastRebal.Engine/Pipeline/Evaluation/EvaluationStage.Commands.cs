@@ -1,7 +1,6 @@
 using FastRebal.Engine.Audit;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Model;
-using FastRebal.Engine.Persistence;
 
 namespace FastRebal.Engine.Pipeline;
 

@@ -1,4 +1,5 @@
 using FastRebal.Engine.Drift;
+using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Persistence;
 
@@ -155,7 +156,7 @@ public sealed partial class EvaluationStage
         awaitingApprovalView.Clear();
         // A busy day holds hundreds of plans for approval: they are read on both cores, then put back in order.
         var heldPlans = new HeldPlan[image.AwaitingAccounts.Length];
-        Parallel.For(0, heldPlans.Length, i => heldPlans[i] = StateJson.Read<HeldPlan>(image.AwaitingPlans[i]));
+        Parallel.For(0, heldPlans.Length, i => heldPlans[i] = StateJson.Read(image.AwaitingPlans[i], EngineJson.Default.HeldPlan));
         for (var i = 0; i < image.AwaitingAccounts.Length; i++)
         {
             var held = heldPlans[i];

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Drift;
+using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Persistence;

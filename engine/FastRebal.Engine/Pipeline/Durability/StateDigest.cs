@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
-using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.State;
 using MemoryPack;
 
-namespace FastRebal.Engine.Persistence;
+namespace FastRebal.Engine.Pipeline;
 
 /// <summary>
 /// One hash of everything a checkpoint keeps except counters and timestamps: the crash tests compare a recovered

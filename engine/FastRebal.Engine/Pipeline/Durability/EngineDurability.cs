@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using FastRebal.Engine.Ingestion;
-using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.State;
 using MemoryPack;
 
-namespace FastRebal.Engine.Persistence;
+namespace FastRebal.Engine.Pipeline;
 
 /// <summary>How the durable engine keeps its state.</summary>
 public sealed record DurabilityOptions
@@ -80,8 +80,8 @@ internal sealed record EngineParts(
     Audit.AuditChain? Audit);
 
 /// <summary>
-/// Makes the engine durable: every input goes to the <see cref="InputJournal"/> before it is applied, checkpoints
-/// of the whole state go to the <see cref="IStateStore"/> on a schedule and on demand, and a start recovers the
+/// Makes the engine durable: every input goes to the <see cref="EngineJournal"/> before it is applied, checkpoints
+/// of the whole state go to the <see cref="IStateStore{TImage}"/> on a schedule and on demand, and a start recovers the
 /// newest good checkpoint and replays the journal after it, so the engine continues exactly where it stopped.
 /// </summary>
 /// <remarks>
@@ -114,7 +114,7 @@ public sealed class EngineDurability : IDisposable
         this.options = options;
         bookFile = Path.Combine(options.Directory, "book");
         Journal = OpenJournal(Path.Combine(options.Directory, "journal"));
-        Store = new FasterStateStore(Path.Combine(options.Directory, "state"));
+        Store = new FasterStateStore<EngineImage>(Path.Combine(options.Directory, "state"));
         truncatedMarker = Path.Combine(options.Directory, "journal", "truncated");
     }
 
@@ -128,13 +128,13 @@ public sealed class EngineDurability : IDisposable
     /// first start commits before it writes <c>book</c>), is moved aside whole under <c>damaged/</c> and a new one begun:
     /// FASTER would otherwise start over at its first address and write over what the damaged one still holds.
     /// </summary>
-    private InputJournal OpenJournal(string folder)
+    private EngineJournal OpenJournal(string folder)
     {
-        InputJournal? journal = null;
+        EngineJournal? journal = null;
         string problem;
         try
         {
-            journal = new InputJournal(folder);
+            journal = new EngineJournal(folder);
             var marker = Path.Combine(folder, "truncated");
             var truncatedTo = File.Exists(marker) && long.TryParse(File.ReadAllText(marker), System.Globalization.CultureInfo.InvariantCulture, out var point) ? point : long.MaxValue;
             if (journal.HasCommit && (journal.BeginAddress > journal.CommittedUntil || journal.BeginAddress > truncatedTo))
@@ -160,12 +160,12 @@ public sealed class EngineDurability : IDisposable
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(aside)!);
         System.IO.Directory.Move(folder, aside);
         openDamage = $"the journal in {folder} {problem}; it was moved to {aside} as found, and a new journal begun";
-        return new InputJournal(folder);
+        return new EngineJournal(folder);
     }
 
-    public InputJournal Journal { get; }
+    public EngineJournal Journal { get; }
 
-    public IStateStore Store { get; }
+    public IStateStore<EngineImage> Store { get; }
 
     /// <summary>The newest checkpoint written by this engine.</summary>
     public CheckpointInfo? LastCheckpoint { get; private set; }
@@ -718,7 +718,7 @@ public sealed class EngineDurability : IDisposable
 }
 
 /// <summary>Keeps the kill switch in the journal: every engage and release is on disk before the call returns.</summary>
-internal sealed class JournalKillSwitchStore(InputJournal journal) : IKillSwitchStore
+internal sealed class JournalKillSwitchStore(EngineJournal journal) : IKillSwitchStore
 {
     /// <summary>Released until recovery puts back what the checkpoint and the journal say.</summary>
     public KillSwitchState Load() => KillSwitchState.Released;

@@ -1,8 +1,9 @@
 using FastRebal.Engine.Ingestion;
-using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Persistence;
+using FastRebal.Engine.Risk;
 using MemoryPack;
 
-namespace FastRebal.Engine.Persistence;
+namespace FastRebal.Engine.Pipeline;
 
 /// <summary>What one journal entry records.</summary>
 public enum JournalEntryKind : byte
@@ -44,7 +45,7 @@ public enum JournalEntryKind : byte
 /// with the next order number, never reorder or reuse one.
 /// </summary>
 [MemoryPackable(GenerateType.VersionTolerant)]
-public sealed partial class JournalEntry
+public sealed partial class JournalEntry : IJournalEntry<JournalEntry>
 {
     [MemoryPackOrder(0)]
     public JournalEntryKind Kind { get; set; }
@@ -104,6 +105,12 @@ public sealed partial class JournalEntry
     /// <summary>Part: its share of the serialized entry.</summary>
     [MemoryPackOrder(15)]
     public byte[]? Payload { get; set; }
+
+    [MemoryPackIgnore]
+    public bool IsPart => Kind == JournalEntryKind.Part;
+
+    public static JournalEntry Part(long group, int index, int count, byte[] payload) =>
+        new() { Kind = JournalEntryKind.Part, PartGroup = group, PartIndex = index, PartCount = count, Payload = payload };
 
     /// <summary>Verified: how many quotes the read held (from <see cref="FirstPosition"/> on).</summary>
     [MemoryPackOrder(16)]
@@ -217,67 +224,4 @@ public enum CommandKind : byte
     Approval,
     SweepAll,
     ReleaseBreaker,
-}
-
-[MemoryPackable(GenerateType.VersionTolerant)]
-public sealed partial class KillSwitchRecord
-{
-    [MemoryPackOrder(0)]
-    public bool Engaged { get; set; }
-
-    [MemoryPackOrder(1)]
-    public string Who { get; set; } = "";
-
-    [MemoryPackOrder(2)]
-    public string Why { get; set; } = "";
-
-    [MemoryPackOrder(3)]
-    public DateTimeOffset At { get; set; }
-
-    [MemoryPackOrder(4)]
-    public long Sequence { get; set; }
-
-    public static KillSwitchRecord From(Risk.KillSwitchState state) =>
-        new() { Engaged = state.Engaged, Who = state.Who, Why = state.Why, At = state.At, Sequence = state.Sequence };
-
-    public Risk.KillSwitchState ToState() => new(Engaged, Who, Why, At, Sequence);
-}
-
-/// <summary>The price verifier's state for some instruments: what one read of the feed changed.</summary>
-[MemoryPackable(GenerateType.VersionTolerant)]
-public sealed partial class VerifierDelta
-{
-    [MemoryPackOrder(0)] public int[] Instruments { get; set; } = [];
-
-    /// <summary>Each instrument's row of source quotes, one after another.</summary>
-    [MemoryPackOrder(1)] public double[] Quote { get; set; } = [];
-    [MemoryPackOrder(2)] public long[] QuoteTime { get; set; } = [];
-    [MemoryPackOrder(3)] public double[] Verified { get; set; } = [];
-    [MemoryPackOrder(4)] public long[] VerifiedTime { get; set; } = [];
-    [MemoryPackOrder(5)] public byte[] Freeze { get; set; } = [];
-    [MemoryPackOrder(6)] public double[] JumpCandidate { get; set; } = [];
-    [MemoryPackOrder(7)] public int[] JumpConfirmations { get; set; } = [];
-}
-
-/// <summary>Everything the price verifier knows, so it continues exactly where it was.</summary>
-[MemoryPackable(GenerateType.VersionTolerant)]
-public sealed partial class VerifierImage
-{
-    [MemoryPackOrder(0)] public double[] Quote { get; set; } = [];
-    [MemoryPackOrder(1)] public long[] QuoteTime { get; set; } = [];
-    [MemoryPackOrder(2)] public long[] StaleTicks { get; set; } = [];
-    [MemoryPackOrder(3)] public double[] Verified { get; set; } = [];
-    [MemoryPackOrder(4)] public long[] VerifiedTime { get; set; } = [];
-    [MemoryPackOrder(5)] public byte[] Freeze { get; set; } = [];
-    [MemoryPackOrder(6)] public double[] JumpCandidate { get; set; } = [];
-    [MemoryPackOrder(7)] public int[] JumpConfirmations { get; set; } = [];
-
-    /// <summary>The feed position of the last tick the verifier had seen.</summary>
-    [MemoryPackOrder(8)] public long FeedPosition { get; set; }
-
-    /// <summary>Prices verified but not yet published (a lockstep replay holds a day's prices until the day is read).</summary>
-    [MemoryPackOrder(9)] public PriceEvent[] Unpublished { get; set; } = [];
-
-    /// <summary>The trading day (UTC day number of ticks) of the last tick offered, -1 for none: lockstep continues the same day.</summary>
-    [MemoryPackOrder(10)] public long LastDay { get; set; } = -1;
 }

@@ -1,0 +1,68 @@
+using FastRebal.Engine.Persistence;
+using MemoryPack;
+
+namespace FastRebal.Engine.Pipeline;
+
+/// <summary>The evaluation stage's own state beyond the book.</summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class EvaluationImage
+{
+    [MemoryPackOrder(0)] public int Day { get; set; }
+    [MemoryPackOrder(1)] public long Sequence { get; set; }
+    [MemoryPackOrder(2)] public long BlockSequence { get; set; }
+    [MemoryPackOrder(3)] public long BatchMarketTime { get; set; }
+    [MemoryPackOrder(4)] public long LastFullSweepAt { get; set; }
+
+    /// <summary>Accounts whose trades wait for an operator, with the held plan (JSON).</summary>
+    [MemoryPackOrder(5)] public int[] AwaitingAccounts { get; set; } = [];
+    [MemoryPackOrder(6)] public string[] AwaitingPlans { get; set; } = [];
+
+    /// <summary>
+    /// The held plans as captured, not yet in <see cref="AwaitingPlans"/>: the evaluation thread only copies them, and
+    /// the checkpoint's own task writes their JSON (<see cref="EncodeHeldPlans"/>), so a busy day's hundreds of held
+    /// plans do not lengthen the pause.
+    /// </summary>
+    [MemoryPackIgnore] public HeldPlan[]? HeldPlans { get; set; }
+
+    /// <summary>Writes <see cref="HeldPlans"/> into <see cref="AwaitingPlans"/> (once; before the image is serialized).</summary>
+    internal void EncodeHeldPlans()
+    {
+        if (HeldPlans is { } plans)
+        {
+            AwaitingPlans = new string[plans.Length];
+            Parallel.For(0, plans.Length, i => AwaitingPlans[i] = StateJson.Write(plans[i], EngineJson.Default.HeldPlan));
+            HeldPlans = null;
+        }
+    }
+
+    /// <summary>Fills the order stage produced that no batch has applied yet.</summary>
+    [MemoryPackOrder(7)] public Pipeline.AccountFill[] PendingFills { get; set; } = [];
+
+    /// <summary>The evaluation counters, so figures continue across a restart.</summary>
+    [MemoryPackOrder(8)] public long[] Counters { get; set; } = [];
+
+    /// <summary>The last reference-index level and its day (the market-wide breaker's previous close).</summary>
+    [MemoryPackOrder(9)] public double LastIndexLevel { get; set; }
+    [MemoryPackOrder(10)] public int IndexDay { get; set; }
+
+    /// <summary>The rolling pass: the next account it sweeps, and how many accounts it has left (0 = none under way).</summary>
+    [MemoryPackOrder(11)] public int PassCursor { get; set; }
+    [MemoryPackOrder(12)] public int PassRemaining { get; set; }
+
+    /// <summary>
+    /// The near-band list the last quiet pass prepared for the next move (empty when there is none): the accounts,
+    /// each one's worst position (instrument, +1 over or -1 under target), and the prices they were figured at. It
+    /// decides which accounts a move looks at first.
+    /// </summary>
+    [MemoryPackOrder(13)] public int[] NearBandAccounts { get; set; } = [];
+    [MemoryPackOrder(14)] public int[] NearBandInstruments { get; set; } = [];
+    [MemoryPackOrder(15)] public sbyte[] NearBandSides { get; set; } = [];
+    [MemoryPackOrder(16)] public double[] NearBandPrices { get; set; } = [];
+}
+
+/// <summary>A plan held for approval, as the checkpoint keeps it.</summary>
+public sealed record HeldPlan(Decisions.Decision Decision, IReadOnlyList<Orders.Trade> Trades, IReadOnlyList<string> Warnings, string? ApprovalReason, decimal CashBefore, decimal Reserve)
+{
+    /// <summary>The day the plan was first held (absent from checkpoints of builds that did not keep it).</summary>
+    public DateOnly? Since { get; init; }
+}
