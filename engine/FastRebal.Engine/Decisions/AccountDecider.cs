@@ -1,4 +1,3 @@
-using System.Globalization;
 using FastRebal.Engine.Drift;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
@@ -16,58 +15,56 @@ public static class AccountDecider
     public static (Decision Decision, TradePlan? Plan) Decide(AccountBook book, DriftReport report, int a, DateOnly asOf, decimal cash, decimal netFlow)
     {
         var policy = book.Policy(a);
-        Decision Make(DecisionAction action, DecisionRule rule, string reason, TradePlan? plan) => new(
-            book.AccountId(a), action, rule, reason, report.TotalValue[a], report.MaxAbsDrift[a], report.MaxRelativeDrift[a],
+        Decision Make(DecisionAction action, DecisionRule rule, DecisionReason why, TradePlan? plan) => new(
+            book.AccountId(a), action, rule, why, report.TotalValue[a], report.MaxAbsDrift[a], report.MaxRelativeDrift[a],
             report.TotalDrift[a], policy.BandType, policy.BandWidth, policy.Id, policy.Version, plan?.IsBlocked == false ? plan.Trades.Count : 0,
             plan?.Warnings ?? (IReadOnlyList<string>)[]);
 
         if (!report.HasInvestableValue(a) && netFlow >= 0)
         {
-            return (Make(DecisionAction.NoTrade, DecisionRule.NoInvestableValue,
-                string.Create(CultureInfo.InvariantCulture, $"account value {report.TotalValue[a]:N2} is all cash reserve; nothing to invest"), null), null);
+            return (Make(DecisionAction.NoTrade, DecisionRule.NoInvestableValue, DecisionReason.NoInvestableValue(report.TotalValue[a]), null), null);
         }
 
         var outcome = RebalanceRules.Evaluate(policy, report.MaxAbsDrift[a], report.MaxRelativeDrift[a], report.Breaches(a),
-            RebalanceRules.AssetClassBreach(book, report, a), book.LastRebalanced(a), asOf);
+            RebalanceRules.FindAssetClassBreach(book, report, a), book.LastRebalanced(a), asOf);
         var snapshotNeeded = outcome.Rebalance || netFlow != 0 || cash < (decimal)(book.ReserveAmounts[a] + (book.ReservePercents[a] * report.TotalValue[a]));
         if (!snapshotNeeded)
         {
-            return (Make(DecisionAction.NoTrade, outcome.Rule, outcome.Reason, null), null);
+            return (Make(DecisionAction.NoTrade, outcome.Rule, DecisionReason.Trigger(outcome), null), null);
         }
 
         var snapshot = AccountSnapshot.From(book, a, cash);
         TradePlan plan;
         DecisionAction action;
         DecisionRule rule;
-        string reason;
+        DecisionReason why;
         if (outcome.Rebalance)
         {
             // Band-edge mode answers a band breach; a calendar or asset-class trigger goes to target.
             var bandEdge = policy.Mode == RebalanceMode.ToBandEdge && outcome.Rule == DecisionRule.BandBreach;
             plan = TradeGenerator.Rebalance(snapshot, bandEdge, RuleLabel(outcome.Rule));
-            (action, rule, reason) = (DecisionAction.Rebalance, outcome.Rule, outcome.Reason + (bandEdge ? "; back to band edge" : "; to target"));
+            (action, rule, why) = (DecisionAction.Rebalance, outcome.Rule, DecisionReason.Rebalance(outcome, bandEdge));
         }
         else
         {
             plan = TradeGenerator.CashFlow(snapshot, netFlow);
-            (action, rule, reason) = (DecisionAction.CashFlow, DecisionRule.CashFlow,
-                string.Create(CultureInfo.InvariantCulture, $"net cash flow {netFlow:+#,0.00;-#,0.00;0.00}; {outcome.Reason}"));
+            (action, rule, why) = (DecisionAction.CashFlow, DecisionRule.CashFlow, DecisionReason.CashFlow(outcome, netFlow));
         }
 
         if (plan.IsBlocked)
         {
             var blockRule = netFlow < 0 && !outcome.Rebalance ? DecisionRule.WithdrawalNotCovered : DecisionRule.CashReserve;
-            return (Make(DecisionAction.Blocked, blockRule, $"{reason}; blocked: {plan.BlockedReason}", plan), plan);
+            return (Make(DecisionAction.Blocked, blockRule, why.Blocked(plan.BlockedReason), plan), plan);
         }
         if (plan.ApprovalReason is not null)
         {
-            return (Make(DecisionAction.NeedsApproval, DecisionRule.IlliquidOutOfBand, $"{reason}; {plan.ApprovalReason}", plan), plan);
+            return (Make(DecisionAction.NeedsApproval, DecisionRule.IlliquidOutOfBand, why.HeldForApproval(plan.ApprovalReason), plan), plan);
         }
         if (plan.Trades.Count == 0 && action == DecisionAction.Rebalance)
         {
-            reason += "; no trade was large enough to place";
+            why = why.NothingPlaced();
         }
-        return (Make(action, rule, reason, plan), plan);
+        return (Make(action, rule, why, plan), plan);
     }
 
     private static string RuleLabel(DecisionRule rule) => rule switch

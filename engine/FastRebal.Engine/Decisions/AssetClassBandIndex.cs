@@ -6,7 +6,7 @@ namespace FastRebal.Engine.Decisions;
 /// <summary>
 /// The per-asset-class bands of every account, compiled once into numbers (a class ordinal per instrument, a list of
 /// class and width per account), so the live path can ask "is any class out of its band?" for thousands of accounts
-/// per batch without a dictionary, a string or an allocation. <see cref="RebalanceRules.AssetClassBreach"/> stays the
+/// per batch without a dictionary, a string or an allocation. <see cref="RebalanceRules.FindAssetClassBreach"/> stays the
 /// reference that also says which class and by how much; the two are property-tested to agree.
 /// </summary>
 public sealed class AssetClassBandIndex
@@ -80,7 +80,7 @@ public sealed class AssetClassBandIndex
     /// </summary>
     internal (double[] Narrowest, double[] TargetSum) MayBreachBound => (narrowest, targetSum);
 
-    /// <summary>True when some asset class's summed drift is outside its band (the same rule as <see cref="RebalanceRules.AssetClassBreach"/>).</summary>
+    /// <summary>True when some asset class's summed drift is outside its band (the same rule as <see cref="RebalanceRules.FindAssetClassBreach"/>).</summary>
     /// <remarks>Inlined where it is asked for every account of a pass: most accounts have no class bands, and say so in one load.</remarks>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool IsBreached(DriftReport report, int account) => bands[account] is { } classBands && IsBreached(report, account, classBands);

@@ -5,8 +5,66 @@ using FastRebal.Engine.State;
 
 namespace FastRebal.Engine.Decisions;
 
-/// <summary>Whether the IPS says an account should rebalance now, and which rule says so.</summary>
-public readonly record struct TriggerOutcome(bool Rebalance, DecisionRule Rule, string Reason);
+/// <summary>
+/// Whether the IPS says an account should rebalance now, and which rule says so. The reason is kept as the figures it
+/// is made of and put into words only when <see cref="Reason"/> is read (a person, a report or the audit trail):
+/// deciding an account formats nothing.
+/// </summary>
+public readonly struct TriggerOutcome
+{
+    private readonly DecisionRule fired;
+    private readonly double maxAbsDrift;
+    private readonly double maxRelativeDrift;
+    private readonly BandType bandType;
+    private readonly double bandWidth;
+    private readonly CalendarSchedule calendar;
+    private readonly AssetClassBreach? assetClass;
+    private readonly int daysSinceLast;
+    private readonly int minDays;
+
+    internal TriggerOutcome(bool rebalance, DecisionRule rule, DecisionRule fired, InvestmentPolicy policy, double maxAbsDrift, double maxRelativeDrift,
+        AssetClassBreach? assetClass = null, int daysSinceLast = 0)
+    {
+        (Rebalance, Rule, this.fired, this.maxAbsDrift, this.maxRelativeDrift, this.assetClass, this.daysSinceLast) =
+            (rebalance, rule, fired, maxAbsDrift, maxRelativeDrift, assetClass, daysSinceLast);
+        (bandType, bandWidth, calendar, minDays) = (policy.BandType, policy.BandWidth, policy.Calendar, policy.MinDaysBetweenRebalances);
+    }
+
+    public bool Rebalance { get; }
+
+    public DecisionRule Rule { get; }
+
+    /// <summary>The outcome in words, e.g. "band breach: max drift 6.01% (relative 10.6%) outside the ±20% relative band".</summary>
+    public string Reason
+    {
+        get
+        {
+            var c = CultureInfo.InvariantCulture;
+            var figures = string.Create(c, $"max drift {maxAbsDrift:0.00%} (relative {maxRelativeDrift:0.0%})");
+            var schedule = calendar.ToString().ToLowerInvariant();
+            var text = fired switch
+            {
+                DecisionRule.BandBreach => $"band breach: {figures} outside the {RebalanceRules.BandText(bandType, bandWidth)} band",
+                DecisionRule.AssetClassBandBreach => $"band breach: {assetClass}",
+                DecisionRule.CalendarDue => $"{schedule} calendar rebalance due ({figures})",
+                DecisionRule.WithinBand => $"within band: {figures} inside the {RebalanceRules.BandText(bandType, bandWidth)} band",
+                _ => $"calendar rebalance not due ({schedule}; {figures})",
+            };
+            return Rule == DecisionRule.MinDaysBetweenRebalances
+                ? string.Create(c, $"{text}, but the last rebalance was {daysSinceLast} day(s) ago and the IPS requires {minDays}")
+                : text;
+        }
+    }
+
+    public override string ToString() => Reason;
+}
+
+/// <summary>The first asset class whose summed drift breaks its band: the class, its drift and the band.</summary>
+public sealed record AssetClassBreach(string AssetClass, double Drift, double Band)
+{
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"asset class {AssetClass} drift {Drift:+0.00%;-0.00%} outside its ±{Band:0.00%} band");
+}
 
 /// <summary>
 /// The decision rules of an IPS: threshold (absolute or relative band, optionally per asset class), calendar, and
@@ -42,10 +100,10 @@ public static class RebalanceRules
     };
 
     /// <summary>
-    /// The first asset class whose summed drift breaks the class band of the account's IPS, described in words,
-    /// or null when every class is inside its band (or the IPS sets none).
+    /// The first asset class whose summed drift breaks the class band of the account's IPS, or null when every class
+    /// is inside its band (or the IPS sets none).
     /// </summary>
-    public static string? AssetClassBreach(AccountBook book, DriftReport report, int account)
+    public static AssetClassBreach? FindAssetClassBreach(AccountBook book, DriftReport report, int account)
     {
         var bands = book.Policy(account).AssetClassBands;
         if (bands is null || bands.Count == 0 || !report.HasInvestableValue(account))
@@ -65,7 +123,7 @@ public static class RebalanceRules
             var drift = classDrift.GetValueOrDefault(assetClass);
             if (Math.Abs(drift) > band)
             {
-                return string.Create(CultureInfo.InvariantCulture, $"asset class {assetClass} drift {drift:+0.00%;-0.00%} outside its ±{band:0.00%} band");
+                return new AssetClassBreach(assetClass, drift, band);
             }
         }
         return null;
@@ -77,48 +135,43 @@ public static class RebalanceRules
         double maxAbsDrift,
         double maxRelativeDrift,
         bool bandBreach,
-        string? assetClassBreach,
+        AssetClassBreach? assetClassBreach,
         DateOnly? lastRebalanced,
         DateOnly asOf)
     {
         var usesThreshold = policy.Trigger is RebalanceTrigger.Threshold or RebalanceTrigger.Hybrid;
         var usesCalendar = policy.Trigger is RebalanceTrigger.Calendar or RebalanceTrigger.Hybrid;
-        var band = BandText(policy);
-        var figures = string.Create(CultureInfo.InvariantCulture, $"max drift {maxAbsDrift:0.00%} (relative {maxRelativeDrift:0.0%})");
 
-        TriggerOutcome fired;
+        DecisionRule fired;
         if (usesThreshold && bandBreach)
         {
-            fired = new(true, DecisionRule.BandBreach, $"band breach: {figures} outside the {band} band");
+            fired = DecisionRule.BandBreach;
         }
         else if (usesThreshold && assetClassBreach is not null)
         {
-            fired = new(true, DecisionRule.AssetClassBandBreach, $"band breach: {assetClassBreach}");
+            fired = DecisionRule.AssetClassBandBreach;
         }
         else if (usesCalendar && IsCalendarDue(policy.Calendar, lastRebalanced, asOf))
         {
-            fired = new(true, DecisionRule.CalendarDue, $"{policy.Calendar.ToString().ToLowerInvariant()} calendar rebalance due ({figures})");
-        }
-        else if (usesThreshold)
-        {
-            return new(false, DecisionRule.WithinBand, $"within band: {figures} inside the {band} band");
+            fired = DecisionRule.CalendarDue;
         }
         else
         {
-            return new(false, DecisionRule.CalendarNotDue, $"calendar rebalance not due ({policy.Calendar.ToString().ToLowerInvariant()}; {figures})");
+            var quiet = usesThreshold ? DecisionRule.WithinBand : DecisionRule.CalendarNotDue;
+            return new(false, quiet, quiet, policy, maxAbsDrift, maxRelativeDrift);
         }
 
         if (lastRebalanced is { } last && asOf.DayNumber - last.DayNumber < policy.MinDaysBetweenRebalances)
         {
-            var days = asOf.DayNumber - last.DayNumber;
-            return new(false, DecisionRule.MinDaysBetweenRebalances,
-                $"{fired.Reason}, but the last rebalance was {days} day(s) ago and the IPS requires {policy.MinDaysBetweenRebalances}");
+            return new(false, DecisionRule.MinDaysBetweenRebalances, fired, policy, maxAbsDrift, maxRelativeDrift, assetClassBreach, asOf.DayNumber - last.DayNumber);
         }
-        return fired;
+        return new(true, fired, fired, policy, maxAbsDrift, maxRelativeDrift, assetClassBreach);
     }
 
     /// <summary>The band in words, e.g. "±5.00% absolute" or "±25% relative".</summary>
-    public static string BandText(InvestmentPolicy policy) => policy.BandType == BandType.Absolute
-        ? string.Create(CultureInfo.InvariantCulture, $"±{policy.BandWidth:0.00%} absolute")
-        : string.Create(CultureInfo.InvariantCulture, $"±{policy.BandWidth:0.##%} relative");
+    public static string BandText(InvestmentPolicy policy) => BandText(policy.BandType, policy.BandWidth);
+
+    internal static string BandText(BandType type, double width) => type == BandType.Absolute
+        ? string.Create(CultureInfo.InvariantCulture, $"±{width:0.00%} absolute")
+        : string.Create(CultureInfo.InvariantCulture, $"±{width:0.##%} relative");
 }

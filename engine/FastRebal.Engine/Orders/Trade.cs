@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace FastRebal.Engine.Orders;
 
 public enum TradeSide
@@ -6,13 +8,49 @@ public enum TradeSide
     Sell,
 }
 
-/// <summary>A trade the engine wants for one account. Money is decimal from here on.</summary>
+/// <summary>
+/// A trade the engine wants for one account. Money is decimal from here on. A trade the sizing makes keeps its reason
+/// as a <see cref="TradeReason"/> and puts it into words the first time <see cref="Reason"/> is read.
+/// </summary>
 public sealed record Trade(string AccountId, string InstrumentId, TradeSide Side, decimal Quantity, decimal Price, string Reason)
 {
+    private readonly TradeReason why;
+    private string? reason = Reason;
+
+    internal Trade(string accountId, string instrumentId, TradeSide side, decimal quantity, decimal price, TradeReason why)
+        : this(accountId, instrumentId, side, quantity, price, null!)
+    {
+        this.why = why;
+    }
+
+    /// <summary>Why, in words, e.g. "band breach: SPY 11.10% -> 11.70%, target 11.70%".</summary>
+    public string Reason
+    {
+        get => reason ??= why.ToString();
+        init => reason = value;
+    }
+
+    // Two trades are equal when they read the same, however their reasons were kept.
+    public bool Equals(Trade? other) =>
+        other is not null && AccountId == other.AccountId && InstrumentId == other.InstrumentId && Side == other.Side && Quantity == other.Quantity &&
+        Price == other.Price && Reason == other.Reason;
+
+    public override int GetHashCode() => HashCode.Combine(AccountId, InstrumentId, Side, Quantity, Price, Reason);
+
     public decimal Notional => Quantity * Price;
 
     /// <summary>Cash the trade moves: negative for a buy, positive for a sell.</summary>
     public decimal CashEffect => Side == TradeSide.Buy ? -Notional : Notional;
+}
+
+/// <summary>
+/// Why the sizing traded a holding: the rule's label, the instrument, its value and goal out of the investable value,
+/// and its target, put into words only when read.
+/// </summary>
+public readonly record struct TradeReason(string Rule, string Symbol, decimal Value, decimal Goal, decimal Investable, decimal Target)
+{
+    public override string ToString() =>
+        Rule is null ? "" : string.Create(CultureInfo.InvariantCulture, $"{Rule}: {Symbol} {Value / Investable:0.00%} -> {Goal / Investable:0.00%}, target {Target:0.00%}");
 }
 
 /// <summary>The trades for one account with the outcome: released, held for approval, or blocked with a reason.</summary>

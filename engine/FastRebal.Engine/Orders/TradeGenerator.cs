@@ -198,8 +198,7 @@ public static class TradeGenerator
                 plan.Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{side.ToString().ToLowerInvariant()} {quantity:0.######} {h.Instrument.Symbol} ({notional:N2}) is below the minimum trade {account.Policy.MinTradeValue:N2} and was suppressed"));
                 continue;
             }
-            var reason = string.Create(CultureInfo.InvariantCulture, $"{rule}: {h.Instrument.Symbol} {h.Value / investable:0.00%} -> {goals[i] / investable:0.00%}, target {h.Target:0.00%}");
-            plan.Trades.Add(new Trade(account.AccountId, h.Instrument.Id, side, quantity, h.Price, reason));
+            plan.Trades.Add(new Trade(account.AccountId, h.Instrument.Id, side, quantity, h.Price, new TradeReason(rule, h.Instrument.Symbol, h.Value, goals[i], investable, h.Target)));
         }
     }
 

@@ -24,7 +24,7 @@ public class AssetClassBandIndexTests
             var banded = 0;
             for (var a = 0; a < book.AccountCount; a++)
             {
-                Assert.Equal(RebalanceRules.AssetClassBreach(book, report, a) is not null, index.IsBreached(report, a));
+                Assert.Equal(RebalanceRules.FindAssetClassBreach(book, report, a) is not null, index.IsBreached(report, a));
                 banded += index.HasBands(a) ? 1 : 0;
             }
             Assert.InRange(banded, 1, book.AccountCount - 1);
@@ -52,6 +52,6 @@ public class AssetClassBandIndexTests
         Assert.True(index.IsBreached(report, 0));
         index.Refresh(0);
         Assert.False(index.IsBreached(report, 0));
-        Assert.Null(RebalanceRules.AssetClassBreach(book, report, 0));
+        Assert.Null(RebalanceRules.FindAssetClassBreach(book, report, 0));
     }
 }
