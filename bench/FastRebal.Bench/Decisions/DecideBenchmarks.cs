@@ -1,0 +1,46 @@
+using BenchmarkDotNet.Attributes;
+using FastRebal.Engine.Runs;
+using FastRebal.Engine.Simulation;
+
+namespace FastRebal.Bench.Decisions;
+
+/// <summary>
+/// Deciding and sizing every account of the generated firm (N accounts x 20 positions, the one-shot run that `demo`
+/// times). The baseline also puts every decision's and trade's reason into words, which is what deciding cost when
+/// reasons were formatted as they were made; against it, the run as it is now, where the words wait until read.
+/// </summary>
+[Config(typeof(BenchConfig))]
+[BenchmarkCategory("decisions")]
+public class DecideBenchmarks
+{
+    private GeneratedFirm firm = null!;
+
+    [Params(100_000)]
+    public int Accounts { get; set; }
+
+    [GlobalSetup]
+    public void Setup() => firm = FirmGenerator.Generate(new FirmSpec(Accounts), FirmGenerator.LoadHistory(42));
+
+    [Benchmark(Baseline = true, Description = "decide and size, every reason in words")]
+    public int DecideAndWord()
+    {
+        var result = RebalanceRun.Execute(firm.Book, firm.AsOf, firm.CashFlows);
+        var characters = 0;
+        foreach (var decision in result.Decisions)
+        {
+            characters += decision.Reason.Length;
+        }
+        foreach (var trade in result.Trades)
+        {
+            characters += trade.Reason.Length;
+        }
+        foreach (var trade in result.HeldTrades)
+        {
+            characters += trade.Reason.Length;
+        }
+        return characters;
+    }
+
+    [Benchmark(Description = "decide and size (reasons kept as figures)")]
+    public int Decide() => RebalanceRun.Execute(firm.Book, firm.AsOf, firm.CashFlows).Trades.Count;
+}
