@@ -38,6 +38,17 @@ public sealed class InputCliTests : IDisposable
         Assert.Contains(named, error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("run")]
+    [InlineData("demo")]
+    [InlineData("sweep")]
+    public void A_firm_shape_that_does_not_exist_is_refused_naming_the_option_the_value_and_the_shapes_there_are(string command)
+    {
+        var error = BadInput(command, "--accounts", "100", "--firm-shape", "Sideways");
+
+        Assert.Contains("--firm-shape must be uniform or realistic (got 'Sideways')", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_refuses_a_replay_path_that_does_not_exist() =>
         Assert.Contains("--feed replay:/no/such/file.csv: no such file or folder", BadInput("run", "--accounts", "100", "--feed", "replay:/no/such/file.csv"), StringComparison.Ordinal);
