@@ -19,7 +19,7 @@ internal sealed class FirmOptions(int defaultAccounts, FirmShape defaultShape = 
     private readonly Option<string> shape = new("--firm-shape")
     {
         Description = "realistic (models over different lineups drawn from 300 instruments: a tick touches the accounts holding it) or uniform (four models over the same instruments: a tick touches every account)",
-        DefaultValueFactory = _ => Name(defaultShape),
+        DefaultValueFactory = _ => FirmGenerator.ShapeName(defaultShape),
     };
 
     public void AddTo(Command command)
@@ -33,8 +33,8 @@ internal sealed class FirmOptions(int defaultAccounts, FirmShape defaultShape = 
     public FirmSpec Read(ParseResult parse)
     {
         var shapeName = parse.GetValue(shape);
-        var firmShape = Enum.GetValues<FirmShape>().Where(s => Name(s) == shapeName).Cast<FirmShape?>().SingleOrDefault()
-            ?? throw new UsageException($"--firm-shape must be {string.Join(" or ", Enum.GetValues<FirmShape>().Select(Name))} (got '{TextLimit.Clip(shapeName ?? "", 100)}')");
+        var firmShape = FirmGenerator.ParseShape(shapeName)
+            ?? throw new UsageException($"--firm-shape must be {FirmGenerator.ShapeNames} (got '{TextLimit.Clip(shapeName ?? "", 100)}')");
         var spec = new FirmSpec(parse.GetValue(accounts), parse.GetValue(positions), parse.GetValue(seed), Shape: firmShape);
         if (spec.Accounts < 1 || spec.Accounts > MaxAccounts || spec.PositionsPerAccount < 2 || spec.PositionsPerAccount > 200)
         {
@@ -52,9 +52,6 @@ internal sealed class FirmOptions(int defaultAccounts, FirmShape defaultShape = 
     {
         var history = FirmGenerator.LoadHistory(spec.Seed);
         progress.Step($"prices from {history.Source}");
-        return progress.Time($"generating {spec.Accounts:N0} accounts x {spec.PositionsPerAccount} positions ({Name(spec.Shape)} firm)", () => FirmGenerator.Generate(spec, history), out elapsed);
+        return progress.Time($"generating {spec.Accounts:N0} accounts x {spec.PositionsPerAccount} positions ({FirmGenerator.ShapeName(spec.Shape)} firm)", () => FirmGenerator.Generate(spec, history), out elapsed);
     }
-
-    /// <summary>The shape as the command line spells it.</summary>
-    public static string Name(FirmShape shape) => shape.ToString().ToLowerInvariant();
 }

@@ -93,6 +93,15 @@ public static class FirmGenerator
     public const string LegacyStock = "LEGACY";
     public const string PrivateReit = "PREIT";
 
+    /// <summary>The shapes as a command line or a settings file spells them: "uniform", "realistic".</summary>
+    public static string ShapeName(FirmShape shape) => shape == FirmShape.Realistic ? "realistic" : "uniform";
+
+    /// <summary>The shape spelled <paramref name="name"/> (exactly as <see cref="ShapeName"/> spells it), or null.</summary>
+    public static FirmShape? ParseShape(string? name) => Enum.GetValues<FirmShape>().Where(s => ShapeName(s) == name).Cast<FirmShape?>().SingleOrDefault();
+
+    /// <summary>"uniform or realistic", for an error about a shape that does not exist.</summary>
+    public static string ShapeNames => string.Join(" or ", Enum.GetValues<FirmShape>().Select(ShapeName));
+
     /// <summary>Loads the real history under data/ when it can be found, else generates one.</summary>
     public static MarketHistory LoadHistory(int seed)
     {
