@@ -119,6 +119,7 @@ public sealed class InputCliTests : IDisposable
         Assert.True(first == ExitCodes.Ok, firstError);
 
         Assert.Contains("belongs to another book", BadInput("run", "--accounts", "120", "--feed", "random", "--duration", "00:00:01", "--state", state, "--json"), StringComparison.Ordinal);
+        Assert.Contains("belongs to another book", BadInput("run", "--accounts", "100", "--feed", "random", "--duration", "00:00:01", "--state", state, "--json", "--firm-shape", "uniform"), StringComparison.Ordinal);
         File.WriteAllText(Path.Combine(state, "book"), new string('x', 1_000_000));
         Assert.True(BadInput("run", "--accounts", "100", "--feed", "random", "--duration", "00:00:01", "--state", state, "--json").Length < 3_000);
     }
