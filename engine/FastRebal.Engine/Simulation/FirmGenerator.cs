@@ -85,6 +85,9 @@ public static class FirmGenerator
     /// <summary>Lineups of a realistic firm: every risk profile has one model per lineup.</summary>
     public const int RealisticLineups = 8;
 
+    /// <summary>The most lineups one instrument is in (while positions are few enough for that): three of eight.</summary>
+    public const int MaxLineupsPerInstrument = 3;
+
     private static readonly (string Name, double Equity, double Band)[] Profiles =
     [
         ("Conservative 30/70", 0.30, 0.02), ("Balanced 60/40", 0.60, 0.03), ("Growth 80/20", 0.80, 0.04), ("Aggressive 95/5", 0.95, 0.05),
@@ -260,27 +263,41 @@ public static class FirmGenerator
     /// <summary>
     /// The realistic firm's lineups: each holds <paramref name="positions"/> different instruments of the universe (the
     /// legacy stock and the private REIT are never in a model), at least one equity and one bond or cash fund, in the
-    /// order drawn, which is also the order of their weight.
+    /// order drawn, which is also the order of their weight. While the lineups fit comfortably in the universe, no
+    /// instrument is in more than <see cref="MaxLineupsPerInstrument"/> of them, so a tick on any one touches well under
+    /// half the book.
     /// </summary>
     private static List<List<Instrument>> DrawLineups(List<Instrument> universe, int positions, Random random)
     {
         var candidates = universe.Where(i => i.Id is not LegacyStock and not PrivateReit).ToList();
         var equities = candidates.Where(i => IsEquity(i.AssetClass)).ToList();
         var others = candidates.Where(i => !IsEquity(i.AssetClass)).ToList();
+        var capped = 2 * RealisticLineups * positions <= MaxLineupsPerInstrument * candidates.Count;
+        var lineupsOf = new Dictionary<Instrument, int>();
         var lineups = new List<List<Instrument>>();
         for (var n = 0; n < RealisticLineups; n++)
         {
+            var lineup = new List<Instrument>(positions);
             // The core equity and bond holdings first, so every lineup's sleeves hold both sides of its profile's split.
-            var lineup = new List<Instrument> { equities[random.Next(equities.Count)], others[random.Next(others.Count)] };
+            Draw(equities);
+            Draw(others);
             while (lineup.Count < positions)
             {
-                var next = candidates[random.Next(candidates.Count)];
-                if (!lineup.Contains(next))
-                {
-                    lineup.Add(next);
-                }
+                Draw(candidates);
             }
             lineups.Add(lineup);
+
+            void Draw(List<Instrument> pool)
+            {
+                var open = pool.Where(i => !lineup.Contains(i) && (!capped || lineupsOf.GetValueOrDefault(i) < MaxLineupsPerInstrument)).ToList();
+                if (open.Count == 0)
+                {
+                    open = [.. pool.Where(i => !lineup.Contains(i))];
+                }
+                var next = open[random.Next(open.Count)];
+                lineup.Add(next);
+                lineupsOf[next] = lineupsOf.GetValueOrDefault(next) + 1;
+            }
         }
         return lineups;
     }
