@@ -45,8 +45,8 @@ public sealed class GeneratedFirm
 /// <summary>
 /// A deterministic synthetic firm that behaves like a real one: four risk-profile models (30/70 to 95/5) built as
 /// asset-class sleeves, over one set of instruments (<see cref="FirmShape.Uniform"/>) or over one of several lineups
-/// drawn from a universe of a few hundred funds (<see cref="FirmShape.Realistic"/>); accounts whose size is log-normal, grouped in households, each with its own IPS (band,
-/// trigger, calendar, reserve, restrictions); holdings bought at target on the account's last rebalance date at
+/// drawn from a universe of a few hundred funds (<see cref="FirmShape.Realistic"/>); accounts whose size is log-normal,
+/// grouped in households, each with its own IPS (band, trigger, calendar, reserve, restrictions); holdings bought at target on the account's last rebalance date at
 /// that day's price, so today's drift is the market's real move since then. A few accounts carry an out-of-model
 /// legacy stock or an illiquid private REIT, as real books do.
 /// </summary>
