@@ -160,6 +160,29 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Run_generates_the_realistic_firm_unless_told_uniform_and_replays_real_closes_through_it()
+    {
+        string[] args = ["run", "--accounts", "400", "--from", "2020-02-28", "--to", "2020-03-13", "--digest", "--json"];
+
+        var (code, output, error) = Cli(args);
+        var (realisticCode, realisticOutput, _) = Cli([.. args, "--firm-shape", "realistic"]);
+        var (uniformCode, uniformOutput, _) = Cli([.. args, "--firm-shape", "uniform"]);
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal(ExitCodes.Ok, realisticCode);
+        Assert.Equal(ExitCodes.Ok, uniformCode);
+        using var json = JsonDocument.Parse(output[..output.LastIndexOf("state digest", StringComparison.Ordinal)]);
+        Assert.True(json.RootElement.GetProperty("verifiedPriceChanges").GetInt64() > 0);
+        Assert.True(json.RootElement.GetProperty("decisions").GetInt64() > 0);
+        Assert.False(json.RootElement.TryGetProperty("fault", out _));
+        // A lockstep replay is repeatable, so the digest tells the firms apart: the default is the realistic one.
+        Assert.Equal(Digest(realisticOutput), Digest(output));
+        Assert.NotEqual(Digest(uniformOutput), Digest(output));
+
+        static string Digest(string printed) => printed.Split('\n').Single(l => l.StartsWith("state digest ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Run_with_the_probe_feed_measures_tick_to_order_on_a_quiet_book()
     {
         var (code, output, error) = Cli("run", "--feed", "probe", "--accounts", "1000", "--duration", "00:00:03", "--warmup", "00:00:01", "--slice-interval", "00:00:00", "--json");

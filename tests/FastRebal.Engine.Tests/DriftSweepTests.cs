@@ -245,10 +245,12 @@ public class DriftSweepTests
         AssertSame(single, parallel, book);
     }
 
-    [Fact]
-    public void Sweep_of_a_generated_firm_matches_the_reference_and_finds_breaches()
+    [Theory]
+    [InlineData(FirmShape.Uniform)]
+    [InlineData(FirmShape.Realistic)]
+    public void Sweep_of_a_generated_firm_matches_the_reference_and_finds_breaches(FirmShape shape)
     {
-        var firm = FirmGenerator.Generate(new FirmSpec(2000, 20, 11), FirmGenerator.LoadHistory(11));
+        var firm = FirmGenerator.Generate(new FirmSpec(2000, 20, 11, Shape: shape), FirmGenerator.LoadHistory(11));
         var expected = new DriftReport(firm.Book);
         var actual = new DriftReport(firm.Book);
         DriftSweep.Run(firm.Book, expected, SweepPath.Scalar, parallel: false);

@@ -38,6 +38,17 @@ public sealed class InputCliTests : IDisposable
         Assert.Contains(named, error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("run")]
+    [InlineData("demo")]
+    [InlineData("sweep")]
+    public void A_firm_shape_that_does_not_exist_is_refused_naming_the_option_the_value_and_the_shapes_there_are(string command)
+    {
+        var error = BadInput(command, "--accounts", "100", "--firm-shape", "Sideways");
+
+        Assert.Contains("--firm-shape must be uniform or realistic (got 'Sideways')", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_refuses_a_replay_path_that_does_not_exist() =>
         Assert.Contains("--feed replay:/no/such/file.csv: no such file or folder", BadInput("run", "--accounts", "100", "--feed", "replay:/no/such/file.csv"), StringComparison.Ordinal);
@@ -108,6 +119,7 @@ public sealed class InputCliTests : IDisposable
         Assert.True(first == ExitCodes.Ok, firstError);
 
         Assert.Contains("belongs to another book", BadInput("run", "--accounts", "120", "--feed", "random", "--duration", "00:00:01", "--state", state, "--json"), StringComparison.Ordinal);
+        Assert.Contains("belongs to another book", BadInput("run", "--accounts", "100", "--feed", "random", "--duration", "00:00:01", "--state", state, "--json", "--firm-shape", "uniform"), StringComparison.Ordinal);
         File.WriteAllText(Path.Combine(state, "book"), new string('x', 1_000_000));
         Assert.True(BadInput("run", "--accounts", "100", "--feed", "random", "--duration", "00:00:01", "--state", state, "--json").Length < 3_000);
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FastRebal.Engine.Simulation;
 
 namespace FastRebal.Console.Engine;
 
@@ -13,6 +14,9 @@ public sealed class EngineSettings
     public int Positions { get; set; } = 20;
 
     public int Seed { get; set; } = 42;
+
+    /// <summary>"realistic": models over different lineups, a tick touches the accounts holding it; "uniform": four models over the same instruments.</summary>
+    public string FirmShape { get; set; } = "realistic";
 
     /// <summary>Market time between child orders of a block.</summary>
     public TimeSpan SliceInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -32,6 +36,10 @@ public sealed class EngineSettings
         if (Positions is < 2 or > 200)
         {
             yield return $"Engine:Positions must be 2 to 200 (got {Positions})";
+        }
+        if (FirmGenerator.ParseShape(FirmShape) is null)
+        {
+            yield return $"Engine:FirmShape must be {FirmGenerator.ShapeNames} (got '{FirmShape}')";
         }
         if (SliceInterval < TimeSpan.Zero)
         {

@@ -90,7 +90,7 @@ public sealed class EngineSession(
 
         progress = $"generating {engine.Accounts:N0} accounts";
         var history = FirmGenerator.LoadHistory(engine.Seed);
-        var spec = new FirmSpec(engine.Accounts, engine.Positions, engine.Seed, feed.IsReplay ? feed.From : null);
+        var spec = new FirmSpec(engine.Accounts, engine.Positions, engine.Seed, feed.IsReplay ? feed.From : null, FirmGenerator.ParseShape(engine.FirmShape)!.Value);
         var firm = FirmGenerator.Generate(spec, history);
         stoppingToken.ThrowIfCancellationRequested();
         var book = firm.Book;

@@ -18,7 +18,7 @@ public static class DemoCommand
 {
     public static Command Create()
     {
-        var firm = new FirmOptions(defaultAccounts: 100_000);
+        var firm = new FirmOptions(defaultAccounts: 100_000, FirmShape.Realistic);
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON" };
         var command = new Command("demo", "Generate a firm, sweep it, rebalance the accounts in breach and summarise") { json };
         firm.AddTo(command);

@@ -36,7 +36,7 @@ public static class RunCommand
 
     private static Command Build(string name, string description, bool checkpointOnly)
     {
-        var firm = new FirmOptions(defaultAccounts: 100_000);
+        var firm = new FirmOptions(defaultAccounts: 100_000, FirmShape.Realistic);
         var feed = new Option<string>("--feed") { Description = "replay (data/), replay:PATH (a data folder or one etf_SYMBOL_daily.csv), random (load), or probe (a quiet market, one 2% step at a time, for tick-to-order)", DefaultValueFactory = _ => "replay" };
         var speed = new Option<double>("--speed") { Description = "replay: trading days per second (0 = each day as soon as the last is evaluated); random: ticks per second (0 = as fast as possible); probe: steps per second (0 = 20)", DefaultValueFactory = _ => 0 };
         var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after this long (e.g. 00:00:10); a replay otherwise runs to its end, a random or probe feed for 10 s" };

@@ -6,12 +6,26 @@ using FastRebal.Engine.State;
 
 namespace FastRebal.Engine.Simulation;
 
+/// <summary>How a generated firm's models choose their instruments.</summary>
+public enum FirmShape
+{
+    /// <summary>Four risk-profile models over the same instruments: every price tick touches every account.</summary>
+    Uniform,
+
+    /// <summary>
+    /// Risk profiles times several lineups drawn from a universe of a few hundred instruments: a tick touches only the
+    /// accounts whose model holds that instrument.
+    /// </summary>
+    Realistic,
+}
+
 /// <summary>What firm to generate.</summary>
 /// <param name="Accounts">Number of accounts.</param>
 /// <param name="PositionsPerAccount">Instruments in every model (2 or more).</param>
 /// <param name="Seed">Same seed, same firm.</param>
 /// <param name="AsOf">The day the book is priced on (the history's last day when null); a replay starts after it.</param>
-public sealed record FirmSpec(int Accounts, int PositionsPerAccount = 20, int Seed = 42, DateOnly? AsOf = null);
+/// <param name="Shape">Whether every model holds the same instruments (uniform) or models differ in their lineups (realistic).</param>
+public sealed record FirmSpec(int Accounts, int PositionsPerAccount = 20, int Seed = 42, DateOnly? AsOf = null, FirmShape Shape = FirmShape.Uniform);
 
 /// <summary>A generated firm, ready to sweep: the book priced as of <see cref="AsOf"/>, plus the day's cash flows.</summary>
 public sealed class GeneratedFirm
@@ -30,8 +44,9 @@ public sealed class GeneratedFirm
 
 /// <summary>
 /// A deterministic synthetic firm that behaves like a real one: four risk-profile models (30/70 to 95/5) built as
-/// asset-class sleeves; accounts whose size is log-normal, grouped in households, each with its own IPS (band,
-/// trigger, calendar, reserve, restrictions); holdings bought at target on the account's last rebalance date at
+/// asset-class sleeves, over one set of instruments (<see cref="FirmShape.Uniform"/>) or over one of several lineups
+/// drawn from a universe of a few hundred funds (<see cref="FirmShape.Realistic"/>); accounts whose size is log-normal,
+/// grouped in households, each with its own IPS (band, trigger, calendar, reserve, restrictions); holdings bought at target on the account's last rebalance date at
 /// that day's price, so today's drift is the market's real move since then. A few accounts carry an out-of-model
 /// legacy stock or an illiquid private REIT, as real books do.
 /// </summary>
@@ -54,6 +69,25 @@ public static class FirmGenerator
         ("USEQ", "US Equity", "SPY"), ("USBD", "US Bonds", "AGG"), ("INTL", "Intl Equity", "EFA"), ("TRSY", "US Treasuries", "IEF"),
     ];
 
+    /// <summary>
+    /// The realistic firm's generated funds, by the real ETF each tracks (its asset class too), with how many of every
+    /// 30 funds follow it: broad US equity and core bonds have the most funds, cash and commodities the fewest.
+    /// </summary>
+    private static readonly (string Prefix, string Parent, int Share)[] TrackingFamilies =
+    [
+        ("USEQ", "SPY", 5), ("USTM", "VTI", 3), ("USBD", "AGG", 5), ("INTL", "EFA", 3), ("XUSE", "VEU", 2), ("TRSY", "IEF", 3),
+        ("LTRS", "TLT", 2), ("EMEQ", "EEM", 2), ("REIT", "VNQ", 2), ("CMDT", "GLD", 1), ("CASH", "BIL", 2),
+    ];
+
+    /// <summary>Instruments a realistic firm's lineups are drawn from (the real ETFs plus the funds that track them).</summary>
+    public const int RealisticUniverse = 300;
+
+    /// <summary>Lineups of a realistic firm: every risk profile has one model per lineup.</summary>
+    public const int RealisticLineups = 8;
+
+    /// <summary>The most lineups one instrument is in (while positions are few enough for that): three of eight.</summary>
+    public const int MaxLineupsPerInstrument = 3;
+
     private static readonly (string Name, double Equity, double Band)[] Profiles =
     [
         ("Conservative 30/70", 0.30, 0.02), ("Balanced 60/40", 0.60, 0.03), ("Growth 80/20", 0.80, 0.04), ("Aggressive 95/5", 0.95, 0.05),
@@ -61,6 +95,15 @@ public static class FirmGenerator
 
     public const string LegacyStock = "LEGACY";
     public const string PrivateReit = "PREIT";
+
+    /// <summary>The shapes as a command line or a settings file spells them: "uniform", "realistic".</summary>
+    public static string ShapeName(FirmShape shape) => shape == FirmShape.Realistic ? "realistic" : "uniform";
+
+    /// <summary>The shape spelled <paramref name="name"/> (exactly as <see cref="ShapeName"/> spells it), or null.</summary>
+    public static FirmShape? ParseShape(string? name) => Enum.GetValues<FirmShape>().Where(s => ShapeName(s) == name).Cast<FirmShape?>().SingleOrDefault();
+
+    /// <summary>"uniform or realistic", for an error about a shape that does not exist.</summary>
+    public static string ShapeNames => string.Join(" or ", Enum.GetValues<FirmShape>().Select(ShapeName));
 
     /// <summary>Loads the real history under data/ when it can be found, else generates one.</summary>
     public static MarketHistory LoadHistory(int seed)
@@ -86,9 +129,12 @@ public static class FirmGenerator
         history = history.Copy();
         var asOf = spec.AsOf ?? history.LastDate;
 
-        var instruments = BuildUniverse(spec.PositionsPerAccount, history, random);
+        var realistic = spec.Shape == FirmShape.Realistic;
+        var instruments = BuildUniverse(realistic ? RealisticUniverse : spec.PositionsPerAccount, realistic, history, random);
         var table = new InstrumentTable(instruments);
-        var models = BuildModels(instruments.Take(spec.PositionsPerAccount).ToList());
+        var models = realistic
+            ? [.. DrawLineups(instruments, spec.PositionsPerAccount, random).SelectMany((lineup, n) => BuildModels(lineup, string.Create(CultureInfo.InvariantCulture, $"-{n + 1}")))]
+            : BuildModels(instruments.Take(spec.PositionsPerAccount).ToList(), "");
         var prices = instruments.Select(i => history[i.Symbol].On(asOf)).ToArray();
         var builder = new BookBuilder(table, models, prices, spec.Accounts, spec.PositionsPerAccount);
 
@@ -106,6 +152,8 @@ public static class FirmGenerator
                 householdLeft = random.Next(0, 4);
             }
             var profile = PickProfile(random);
+            // Lineups come in the order DrawLineups made them, each with one model per profile.
+            var model = realistic ? (random.Next(RealisticLineups) * Profiles.Length) + profile : profile;
             var policy = RandomPolicy(random, a, profile, table);
             var value = Math.Clamp(Math.Exp(Math.Log(250_000) + (1.1 * MarketHistory.Gaussian(random))), 5_000, 20_000_000);
             // Most accounts were last rebalanced this quarter; some have gone a long time without one.
@@ -116,7 +164,7 @@ public static class FirmGenerator
             held.Clear();
             quantities.Clear();
             var spent = 0.0;
-            foreach (var (index, weight) in modelInstruments[profile])
+            foreach (var (index, weight) in modelInstruments[model])
             {
                 var buyPrice = history[instruments[index].Symbol].On(lastRebalanced);
                 var quantity = weight * investable * (1 + (0.01 * MarketHistory.Gaussian(random))) / buyPrice;
@@ -138,7 +186,7 @@ public static class FirmGenerator
             }
             var cash = Math.Round(Math.Max(0, value - spent) + (random.NextDouble() * 200), 2);
             var id = string.Create(CultureInfo.InvariantCulture, $"A{a + 1:D7}");
-            var refused = builder.TryAddAccount(id, string.Create(CultureInfo.InvariantCulture, $"H{household:D7}"), profile, cash, policy, lastRebalanced, held.ToArray(), quantities.ToArray());
+            var refused = builder.TryAddAccount(id, string.Create(CultureInfo.InvariantCulture, $"H{household:D7}"), model, cash, policy, lastRebalanced, held.ToArray(), quantities.ToArray());
             if (refused is not null)
             {
                 throw new InvalidOperationException($"generator produced an invalid account {id}: {refused}");
@@ -162,7 +210,11 @@ public static class FirmGenerator
         _ => 3,
     };
 
-    private static List<Instrument> BuildUniverse(int positions, MarketHistory history, Random random)
+    /// <summary>
+    /// The real ETFs found in the history, then generated funds up to <paramref name="size"/> instruments, each tracking a
+    /// real ETF (its daily moves plus a little noise) in that ETF's asset class, then the legacy stock and the private REIT.
+    /// </summary>
+    private static List<Instrument> BuildUniverse(int size, bool realistic, MarketHistory history, Random random)
     {
         var instruments = new List<Instrument>();
         foreach (var (symbol, assetClass) in Etfs)
@@ -172,10 +224,20 @@ public static class FirmGenerator
                 instruments.Add(new Instrument(symbol, symbol, assetClass, FractionalAllowed: true));
             }
         }
-        for (var n = instruments.Count; n < positions; n++)
+        var shares = TrackingFamilies.Sum(f => f.Share);
+        for (var n = instruments.Count; n < size; n++)
         {
-            var (prefix, assetClass, parent) = FundFamilies[n % FundFamilies.Length];
-            var symbol = string.Create(CultureInfo.InvariantCulture, $"{prefix}{n:D2}");
+            string prefix, assetClass, parent;
+            if (realistic)
+            {
+                (prefix, parent) = PickFamily(random.Next(shares));
+                assetClass = Etfs.First(e => e.Symbol == parent).AssetClass;
+            }
+            else
+            {
+                (prefix, assetClass, parent) = FundFamilies[n % FundFamilies.Length];
+            }
+            var symbol = realistic ? string.Create(CultureInfo.InvariantCulture, $"{prefix}{n:D3}") : string.Create(CultureInfo.InvariantCulture, $"{prefix}{n:D2}");
             history.AddTracking(symbol, parent, 20 + (random.NextDouble() * 180), 0.004, random);
             instruments.Add(new Instrument(symbol, symbol, assetClass, FractionalAllowed: n % 3 != 0));
         }
@@ -186,8 +248,62 @@ public static class FirmGenerator
         return instruments;
     }
 
-    /// <summary>One model per risk profile over the same instruments, written as asset-class sleeves.</summary>
-    private static List<TargetModel> BuildModels(List<Instrument> members)
+    private static (string Prefix, string Parent) PickFamily(int draw)
+    {
+        foreach (var (prefix, parent, share) in TrackingFamilies)
+        {
+            if ((draw -= share) < 0)
+            {
+                return (prefix, parent);
+            }
+        }
+        throw new ArgumentOutOfRangeException(nameof(draw));
+    }
+
+    /// <summary>
+    /// The realistic firm's lineups: each holds <paramref name="positions"/> different instruments of the universe (the
+    /// legacy stock and the private REIT are never in a model), at least one equity and one bond or cash fund, in the
+    /// order drawn, which is also the order of their weight. While the lineups fit comfortably in the universe, no
+    /// instrument is in more than <see cref="MaxLineupsPerInstrument"/> of them, so a tick on any one touches well under
+    /// half the book.
+    /// </summary>
+    private static List<List<Instrument>> DrawLineups(List<Instrument> universe, int positions, Random random)
+    {
+        var candidates = universe.Where(i => i.Id is not LegacyStock and not PrivateReit).ToList();
+        var equities = candidates.Where(i => IsEquity(i.AssetClass)).ToList();
+        var others = candidates.Where(i => !IsEquity(i.AssetClass)).ToList();
+        var capped = 2 * RealisticLineups * positions <= MaxLineupsPerInstrument * candidates.Count;
+        var lineupsOf = new Dictionary<Instrument, int>();
+        var lineups = new List<List<Instrument>>();
+        for (var n = 0; n < RealisticLineups; n++)
+        {
+            var lineup = new List<Instrument>(positions);
+            // The core equity and bond holdings first, so every lineup's sleeves hold both sides of its profile's split.
+            Draw(equities);
+            Draw(others);
+            while (lineup.Count < positions)
+            {
+                Draw(candidates);
+            }
+            lineups.Add(lineup);
+
+            void Draw(List<Instrument> pool)
+            {
+                var open = pool.Where(i => !lineup.Contains(i) && (!capped || lineupsOf.GetValueOrDefault(i) < MaxLineupsPerInstrument)).ToList();
+                if (open.Count == 0)
+                {
+                    open = [.. pool.Where(i => !lineup.Contains(i))];
+                }
+                var next = open[random.Next(open.Count)];
+                lineup.Add(next);
+                lineupsOf[next] = lineupsOf.GetValueOrDefault(next) + 1;
+            }
+        }
+        return lineups;
+    }
+
+    /// <summary>One model per risk profile over the given instruments, written as asset-class sleeves.</summary>
+    private static List<TargetModel> BuildModels(List<Instrument> members, string suffix)
     {
         var models = new List<TargetModel>();
         foreach (var (name, equity, _) in Profiles)
@@ -202,8 +318,8 @@ public static class FirmGenerator
                 var sleeveWeight = g.Sum(w => w.Weight);
                 return new AssetClassSleeve(g.Key, sleeveWeight, [.. g.Select(w => new ModelWeight(w.m.Id, w.Weight / sleeveWeight))]);
             }).ToList();
-            var id = name.Split(' ')[0].ToUpperInvariant();
-            models.Add(new TargetModel(id, name, Sleeves: sleeves));
+            var id = name.Split(' ')[0].ToUpperInvariant() + suffix;
+            models.Add(new TargetModel(id, suffix.Length == 0 ? name : $"{name} (lineup {suffix[1..]})", Sleeves: sleeves));
         }
         return models;
     }

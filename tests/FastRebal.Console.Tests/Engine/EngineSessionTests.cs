@@ -1,5 +1,6 @@
 using FastRebal.Console.Engine;
 using FastRebal.Engine.Audit;
+using FastRebal.Engine.Simulation;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +25,8 @@ public class EngineSessionTests
 
         Assert.Equal(EnginePhase.Running, session.Phase);
         Assert.Equal(300, session.Running.Book.AccountCount);
+        // The realistic firm by default: four risk profiles over each of its lineups.
+        Assert.Equal(4 * FirmGenerator.RealisticLineups, session.Running.Book.Models.Count);
         session.Running.KillSwitch.Engage("olga", "session test", 0, DateTimeOffset.UtcNow);
         await session.StopAsync(CancellationToken.None);
 
@@ -66,7 +69,7 @@ public class EngineSessionTests
     public async Task Bad_settings_stop_the_engine_with_every_problem_named()
     {
         var session = new EngineSession(
-            Options.Create(new EngineSettings { Accounts = 0 }),
+            Options.Create(new EngineSettings { Accounts = 0, FirmShape = "Realistic" }),
             Options.Create(new FeedSettings { Kind = "tape" }),
             Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory() }),
             NullLogger<EngineSession>.Instance);
@@ -77,6 +80,7 @@ public class EngineSessionTests
         Assert.Equal(EnginePhase.Failed, session.Phase);
         Assert.Contains("Engine:Accounts must be 1 to 5,000,000 (got 0)", session.Progress, StringComparison.Ordinal);
         Assert.Contains("Feed:Kind must be replay or random (got 'tape')", session.Progress, StringComparison.Ordinal);
+        Assert.Contains("Engine:FirmShape must be uniform or realistic (got 'Realistic')", session.Progress, StringComparison.Ordinal);
         await session.StopAsync(CancellationToken.None);
     }
 }

@@ -7,13 +7,15 @@ namespace FastRebal.Engine.Tests.Decisions;
 
 public class AssetClassBandIndexTests
 {
-    [Fact]
-    public void The_compiled_check_agrees_with_the_reference_rule_on_generated_firms_after_random_moves()
+    [Theory]
+    [InlineData(FirmShape.Uniform)]
+    [InlineData(FirmShape.Realistic)]
+    public void The_compiled_check_agrees_with_the_reference_rule_on_generated_firms_after_random_moves(FirmShape shape)
     {
         var history = FirmGenerator.LoadHistory(4);
         Gen.Int[0, 1000].Sample(seed =>
         {
-            var firm = FirmGenerator.Generate(new FirmSpec(400, 20, seed), history);
+            var firm = FirmGenerator.Generate(new FirmSpec(400, 20, seed, Shape: shape), history);
             var book = firm.Book;
             var random = new Random(seed);
             book.SetPrices(Enumerable.Range(0, book.Instruments.Count).Select(i => (i, book.Prices[i] * (0.85 + (0.3 * random.NextDouble())))).ToArray());

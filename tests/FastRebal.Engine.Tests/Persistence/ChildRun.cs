@@ -8,8 +8,14 @@ namespace FastRebal.Engine.Tests.Persistence;
 /// </summary>
 internal static class ChildRun
 {
-    /// <summary>A firm and a year of real daily history, small enough for many runs in CI time: 1,500 accounts, two sweep slices.</summary>
-    public static readonly string[] Firm = ["run", "--accounts", "1500", "--from", "2015-12-31", "--to", "2016-12-31", "--digest"];
+    /// <summary>
+    /// A firm and a year of real daily history, small enough for many runs in CI time: 1,500 accounts, two sweep slices.
+    /// The uniform firm the crash points below were chosen on (every model holds the same instruments).
+    /// </summary>
+    public static readonly string[] Firm = ["run", "--accounts", "1500", "--from", "2015-12-31", "--to", "2016-12-31", "--digest", "--firm-shape", "uniform"];
+
+    /// <summary>The same run on the realistic firm: models over different lineups of 300 instruments.</summary>
+    public static readonly string[] RealisticFirm = [.. Firm[..^1], "realistic"];
 
     private static string Cli => Path.Combine(AppContext.BaseDirectory, "fastrebal.dll");
 

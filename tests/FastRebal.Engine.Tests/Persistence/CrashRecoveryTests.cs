@@ -12,13 +12,17 @@ public sealed class CrashRecoveryTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private static readonly Lazy<(string Digest, string[] Blotter)> Reference = new(() =>
+    private static readonly Lazy<(string Digest, string[] Blotter)> Reference = new(() => NeverKilled(ChildRun.Firm));
+
+    private static readonly Lazy<(string Digest, string[] Blotter)> RealisticReference = new(() => NeverKilled(ChildRun.RealisticFirm));
+
+    private static (string Digest, string[] Blotter) NeverKilled(string[] firm)
     {
         var dir = Directory.CreateTempSubdirectory("fastrebal-reference-").FullName;
         try
         {
             var blotter = Path.Combine(dir, "blotter.csv");
-            var run = ChildRun.Run([.. ChildRun.Firm, "--blotter", blotter]);
+            var run = ChildRun.Run([.. firm, "--blotter", blotter]);
             Assert.Equal(0, run.ExitCode);
             return (run.Digest, File.ReadAllLines(blotter));
         }
@@ -26,20 +30,25 @@ public sealed class CrashRecoveryTests : IDisposable
         {
             Directory.Delete(dir, recursive: true);
         }
-    });
+    }
 
-    private string[] Durable(string name, params string[] extra) =>
-        [.. ChildRun.Firm, "--blotter", Path.Combine(folder, name + ".csv"), "--state", Path.Combine(folder, name), .. extra];
+    private string[] Durable(string name, params string[] extra) => DurableOf(ChildRun.Firm, name, extra);
 
-    private void AssertSameAsNeverKilled(string name, ChildRun.Result finished, IReadOnlySet<string>? faultCancels = null)
+    private string[] DurableOf(string[] firm, string name, params string[] extra) =>
+        [.. firm, "--blotter", Path.Combine(folder, name + ".csv"), "--state", Path.Combine(folder, name), .. extra];
+
+    private void AssertSameAsNeverKilled(string name, ChildRun.Result finished, IReadOnlySet<string>? faultCancels = null) =>
+        AssertSameAs(Reference.Value, name, finished, faultCancels);
+
+    private void AssertSameAs((string Digest, string[] Blotter) reference, string name, ChildRun.Result finished, IReadOnlySet<string>? faultCancels = null)
     {
         Assert.Equal(0, finished.ExitCode);
         var blotter = File.ReadAllLines(Path.Combine(folder, name + ".csv")).Where(l => faultCancels?.Contains(l) != true).ToArray();
-        Assert.Equal(Reference.Value.Blotter.Length, blotter.Length);
-        Assert.Equal(Reference.Value.Blotter, blotter);
+        Assert.Equal(reference.Blotter.Length, blotter.Length);
+        Assert.Equal(reference.Blotter, blotter);
         var sent = blotter.Where(l => l.StartsWith("new,", StringComparison.Ordinal)).Select(l => l.Split(',')[1]).ToList();
         Assert.Equal(sent.Count, sent.Distinct(StringComparer.Ordinal).Count());
-        Assert.Equal(Reference.Value.Digest, finished.Digest);
+        Assert.Equal(reference.Digest, finished.Digest);
     }
 
     [Theory]
@@ -57,6 +66,24 @@ public sealed class CrashRecoveryTests : IDisposable
 
         Assert.Contains("recovery:", finished.Output);
         AssertSameAsNeverKilled(name, finished);
+    }
+
+    [Theory]
+    [InlineData("journal-appended:45")]
+    [InlineData("sweep:5")]
+    [InlineData("order-sent:1500")]
+    public void A_run_of_the_realistic_firm_killed_at_a_crash_point_recovers_to_the_state_and_orders_of_a_run_never_killed(string crashAt)
+    {
+        var name = "realistic-" + crashAt.Replace(':', '-');
+        var crashed = ChildRun.Run(DurableOf(ChildRun.RealisticFirm, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
+        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
+
+        var finished = ChildRun.Run(DurableOf(ChildRun.RealisticFirm, name));
+
+        Assert.Contains("recovery:", finished.Output);
+        AssertSameAs(RealisticReference.Value, name, finished);
+        // The realistic firm's orders are not the uniform firm's: the shape reached the engine.
+        Assert.NotEqual(Reference.Value.Digest, finished.Digest);
     }
 
     [Fact]

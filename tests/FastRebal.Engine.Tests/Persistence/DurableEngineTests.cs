@@ -16,7 +16,7 @@ public sealed class DurableEngineTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private static GeneratedFirm Firm() => FirmGenerator.Generate(new FirmSpec(1200, 20, 5, AsOf: new DateOnly(2020, 1, 31)), History);
+    private static GeneratedFirm Firm(FirmShape shape = FirmShape.Uniform) => FirmGenerator.Generate(new FirmSpec(1200, 20, 5, AsOf: new DateOnly(2020, 1, 31), Shape: shape), History);
 
     private EngineHost Engine(GeneratedFirm firm, bool checkpointOnStop, DateOnly? to = null, long checkpointJournalBytes = 0, TimeSpan checkpointReplayBudget = default) =>
         new(firm.Book, new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, to ?? new DateOnly(2020, 3, 31), sources: 3, noiseBps: 0), new BlotterFileSink(Path.Combine(folder, "blotter.csv")), new EngineOptions
@@ -86,12 +86,14 @@ public sealed class DurableEngineTests : IDisposable
         Assert.Equal(digest, recovered.StateDigest());
     }
 
-    [Fact]
-    public async Task An_engine_recovers_to_the_same_state_whichever_checkpoint_it_starts_from()
+    [Theory]
+    [InlineData(FirmShape.Uniform)]
+    [InlineData(FirmShape.Realistic)]
+    public async Task An_engine_recovers_to_the_same_state_whichever_checkpoint_it_starts_from(FirmShape shape)
     {
         // One run takes checkpoints as it goes; recovering from each of them in turn must give the same end state.
         string digest;
-        await using (var engine = Engine(Firm(), checkpointOnStop: false))
+        await using (var engine = Engine(Firm(shape), checkpointOnStop: false))
         {
             engine.Start();
             for (var i = 0; i < 3; i++)
@@ -109,7 +111,7 @@ public sealed class DurableEngineTests : IDisposable
             store.Prune(1);
             Assert.Single(store.List());
         }
-        await using var recovered = Engine(Firm(), checkpointOnStop: false);
+        await using var recovered = Engine(Firm(shape), checkpointOnStop: false);
         recovered.Start();
         recovered.Stop();
 

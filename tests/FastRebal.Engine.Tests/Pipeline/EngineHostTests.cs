@@ -24,10 +24,12 @@ public class EngineHostTests
         }
     }
 
-    [Fact]
-    public async Task A_replay_runs_to_the_end_applies_the_last_closes_and_sends_orders_for_the_accounts_it_pushes_out_of_band()
+    [Theory]
+    [InlineData(FirmShape.Uniform)]
+    [InlineData(FirmShape.Realistic)]
+    public async Task A_replay_runs_to_the_end_applies_the_last_closes_and_sends_orders_for_the_accounts_it_pushes_out_of_band(FirmShape shape)
     {
-        var firm = FirmGenerator.Generate(new FirmSpec(1500, 20, 5, AsOf: new DateOnly(2020, 1, 31)), History);
+        var firm = FirmGenerator.Generate(new FirmSpec(1500, 20, 5, AsOf: new DateOnly(2020, 1, 31), Shape: shape), History);
         var feed = new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, new DateOnly(2020, 4, 30), sources: 3, noiseBps: 0);
         var sink = new InMemoryOrderSink();
         await using var engine = new EngineHost(firm.Book, feed, sink, new EngineOptions { Slicing = new SlicingPolicy { Interval = TimeSpan.Zero } });
@@ -45,6 +47,8 @@ public class EngineHostTests
         Assert.Equal(new DateOnly(2020, 4, 30), status.MarketDay);
         var spy = firm.Book.Instruments.IndexOf("SPY");
         Assert.Equal(firm.History["SPY"].On(new DateOnly(2020, 4, 30)), firm.Book.Prices[spy], 6);
+        var last = firm.Book.Instruments.All.Count - 3;
+        Assert.Equal(firm.History[firm.Book.Instruments[last].Symbol].On(new DateOnly(2020, 4, 30)), firm.Book.Prices[last], 6);
         Assert.True(firm.Book.Cash.ToArray().All(c => c >= 0));
     }
 
@@ -77,11 +81,13 @@ public class EngineHostTests
         Assert.True(sink.Cancelled > 0);
     }
 
-    [Fact]
-    public async Task A_busy_feed_rolls_its_passes_and_stopping_finishes_the_one_under_way()
+    [Theory]
+    [InlineData(FirmShape.Uniform)]
+    [InlineData(FirmShape.Realistic)]
+    public async Task A_busy_feed_rolls_its_passes_and_stopping_finishes_the_one_under_way(FirmShape shape)
     {
         // More accounts than one rolling slice, and quotes fast enough that every batch counts as busy.
-        var firm = FirmGenerator.Generate(new FirmSpec(EvaluationStage.RollingSlice + 4000, 20, 11), History);
+        var firm = FirmGenerator.Generate(new FirmSpec(EvaluationStage.RollingSlice + 4000, 20, 11, Shape: shape), History);
         var feed = new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 11, ticksPerSecond: 200_000);
         var engine = new EngineHost(firm.Book, feed, new InMemoryOrderSink(), new EngineOptions
         {

@@ -5,6 +5,7 @@ using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Risk;
+using FastRebal.Engine.Simulation;
 using FastRebal.Engine.State;
 
 namespace FastRebal.Engine.Tests.Pipeline;
@@ -130,6 +131,23 @@ public class EvaluationStageTests
         Assert.Equal(sweeps + 1, h.Stage.Counters.FullSweeps);
         h.BatchAt(Day1 + TimeSpan.FromSeconds(90).Ticks);
         Assert.Equal(sweeps + 1, h.Stage.Counters.FullSweeps);
+    }
+
+    [Fact]
+    public void On_the_realistic_firm_a_tick_re_sweeps_only_the_accounts_whose_model_holds_the_instrument()
+    {
+        var firm = FirmGenerator.Generate(new FirmSpec(3000, 20, 5, Shape: FirmShape.Realistic), FirmGenerator.LoadHistory(5));
+        var h = new Harness(firm.Book);
+        var held = h.Book.Models[0].ResolvedWeights()[^1].InstrumentId;
+        var instrument = h.Book.Instruments.IndexOf(held);
+        var holders = Enumerable.Range(0, h.Book.AccountCount).Count(a => h.Book.InstrumentIndices[h.Book.SlotStart[a]..h.Book.SlotStart[a + 1]].Contains(instrument));
+        var (sweeps, evaluated) = (h.Stage.Counters.FullSweeps, h.Stage.Counters.AccountsEvaluated);
+
+        h.BatchAt(Day1 + TimeSpan.FromSeconds(30).Ticks, (held, h.Book.Prices[instrument] * 1.001));
+
+        Assert.InRange(holders, 1, (h.Book.AccountCount / 2) - 1);
+        Assert.Equal(sweeps, h.Stage.Counters.FullSweeps);
+        Assert.Equal(holders, h.Stage.Counters.AccountsEvaluated - evaluated);
     }
 
     [Fact]
