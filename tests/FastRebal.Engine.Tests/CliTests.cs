@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using FastRebal.Cli;
 using FastRebal.Engine.Scenarios;
@@ -138,6 +139,20 @@ public sealed class CliTests : IDisposable
         Assert.True(summary.GetProperty("accountsInBreach").GetInt32() > 0);
         Assert.True(summary.GetProperty("trades").GetInt32() > 0);
         Assert.True(json.RootElement.GetProperty("accountsInBreachAfterFills").GetInt32() < summary.GetProperty("accountsInBreach").GetInt32());
+    }
+
+    [Fact]
+    public void Demo_of_the_realistic_firm_names_the_six_most_breached_models_and_counts_the_rest()
+    {
+        var (code, output, _) = Cli("demo", "--accounts", "3000");
+
+        Assert.Equal(ExitCodes.Ok, code);
+        var line = output.Split('\n').Single(l => l.TrimStart().StartsWith("by model: ", StringComparison.Ordinal));
+        var parts = line.Trim()["by model: ".Length..].Split(" | ");
+        Assert.Equal(7, parts.Length);
+        Assert.Matches(@"^\d+ more model\(s\) [\d,]+$", parts[^1]);
+        var counts = parts[..^1].Select(p => int.Parse(p[(p.LastIndexOf(' ') + 1)..].Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(counts.OrderByDescending(n => n), counts);
     }
 
     [Fact]

@@ -16,6 +16,9 @@ namespace FastRebal.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
+    /// <summary>Models named on the summary's breach line; the rest are counted together.</summary>
+    private const int ModelsShown = 6;
+
     public static Command Create()
     {
         var firm = new FirmOptions(defaultAccounts: 100_000, FirmShape.Realistic);
@@ -73,7 +76,10 @@ public static class DemoCommand
         Console.WriteLine(string.Create(c, $"FastRebal demo: {accounts:N0} accounts x {positions} positions, as of {firm.AsOf:yyyy-MM-dd}, prices from {firm.PriceSource}"));
         Console.WriteLine(string.Create(c, $"  generated in {generateTime.TotalSeconds:0.00} s; drift sweep {sweepMs:0.00} ms (median of 7, {DriftSweep.BestPath}); decisions and trades {result.DecideTime.TotalMilliseconds:0} ms"));
         Console.WriteLine(string.Create(c, $"  accounts in breach: {summary.AccountsInBreach:N0} ({(double)summary.AccountsInBreach / accounts:0.0%})"));
-        Console.WriteLine("    by model: " + string.Join(" | ", summary.BreachesByModel.Select(p => string.Create(c, $"{p.Key} {p.Value:N0}"))));
+        // A realistic firm has dozens of models: the line names the most breached and counts the rest.
+        var byModel = summary.BreachesByModel.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToList();
+        var more = byModel.Count > ModelsShown ? string.Create(c, $" | {byModel.Count - ModelsShown} more model(s) {byModel.Skip(ModelsShown).Sum(p => p.Value):N0}") : "";
+        Console.WriteLine("    by model: " + string.Join(" | ", byModel.Take(ModelsShown).Select(p => string.Create(c, $"{p.Key} {p.Value:N0}"))) + more);
         Console.WriteLine("  decisions: " + string.Join(" | ", summary.DecisionsByAction.Select(p => string.Create(c, $"{p.Key} {p.Value:N0}"))));
         Console.WriteLine(string.Create(c, $"  trades released: {summary.Trades:N0} (buys {summary.BuyNotional:N0}, sells {summary.SellNotional:N0}); held for approval: {summary.HeldTrades:N0}"));
         Console.WriteLine(string.Create(c, $"  after the released trades fill: {breachesAfter:N0} account(s) still in breach, by decision: ")
