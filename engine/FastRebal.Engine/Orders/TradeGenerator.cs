@@ -40,7 +40,7 @@ public static class TradeGenerator
         }
         if (goals is null)
         {
-            var illiquidValue = account.Holdings.Where(h => !h.CanSell).Sum(h => h.Value);
+            var illiquidValue = SumValues(account.Holdings, sellable: false);
             if (illiquidValue > investable)
             {
                 plan.BlockedReason = string.Create(CultureInfo.InvariantCulture, $"illiquid holdings worth {illiquidValue:N2} exceed the investable value {investable:N2}; manual review needed");
@@ -82,7 +82,14 @@ public static class TradeGenerator
 
     private static decimal[] TargetGoals(AccountSnapshot account, decimal liquidBudget)
     {
-        var liquidTargets = account.Holdings.Where(h => h.CanSell).Sum(h => h.Target);
+        var liquidTargets = 0m;
+        foreach (var h in account.Holdings)
+        {
+            if (h.CanSell)
+            {
+                liquidTargets += h.Target;
+            }
+        }
         var goals = new decimal[account.Holdings.Count];
         for (var i = 0; i < goals.Length; i++)
         {
@@ -122,7 +129,11 @@ public static class TradeGenerator
         {
             return goals;
         }
-        var buys = account.Holdings.Select((h, i) => Math.Max(0, goals[i] - h.Value)).Sum();
+        var buys = 0m;
+        for (var i = 0; i < goals.Length; i++)
+        {
+            buys += Math.Max(0, goals[i] - account.Holdings[i].Value);
+        }
         if (shortfall > buys)
         {
             return null;
@@ -247,9 +258,16 @@ public static class TradeGenerator
         {
             return;
         }
-        var goals = account.Holdings.Select(h => h.Value).ToArray();
+        var goals = Values(account.Holdings);
         // Most underweight first: each gets what it lacks until the cash runs out.
-        foreach (var i in Enumerable.Range(0, goals.Length).OrderBy(i => (account.Holdings[i].Value / investable) - account.Holdings[i].Target))
+        Span<decimal> keys = goals.Length <= StackPositions ? stackalloc decimal[goals.Length] : new decimal[goals.Length];
+        Span<int> order = goals.Length <= StackPositions ? stackalloc int[goals.Length] : new int[goals.Length];
+        for (var i = 0; i < goals.Length; i++)
+        {
+            keys[i] = (account.Holdings[i].Value / investable) - account.Holdings[i].Target;
+        }
+        StableOrder(keys, order, descending: false);
+        foreach (var i in order)
         {
             var h = account.Holdings[i];
             var lacking = (h.Target * investable) - h.Value;
@@ -270,15 +288,22 @@ public static class TradeGenerator
     private static void RaiseCash(TradePlan plan, AccountSnapshot account, decimal need, decimal investable, decimal netFlow)
     {
         var holdings = account.Holdings;
-        var liquid = holdings.Where(h => h.CanSell).Sum(h => h.Value);
+        var liquid = SumValues(holdings, sellable: true);
         if (liquid < need)
         {
             plan.BlockedReason = string.Create(CultureInfo.InvariantCulture, $"{(netFlow < 0 ? "withdrawal" : "cash reserve")} needs {need:N2} raised but liquid holdings are worth only {liquid:N2}; nothing was sold and the flow was not applied");
             return;
         }
-        var goals = holdings.Select(h => h.Value).ToArray();
+        var goals = Values(holdings);
         // Most overweight first, down to target; then whatever is still missing pro rata to what is left.
-        foreach (var i in Enumerable.Range(0, goals.Length).OrderByDescending(i => investable > 0 ? (holdings[i].Value / investable) - holdings[i].Target : 0))
+        Span<decimal> keys = goals.Length <= StackPositions ? stackalloc decimal[goals.Length] : new decimal[goals.Length];
+        Span<int> order = goals.Length <= StackPositions ? stackalloc int[goals.Length] : new int[goals.Length];
+        for (var i = 0; i < goals.Length; i++)
+        {
+            keys[i] = investable > 0 ? (holdings[i].Value / investable) - holdings[i].Target : 0;
+        }
+        StableOrder(keys, order, descending: true);
+        foreach (var i in order)
         {
             var h = holdings[i];
             var excess = h.Value - (h.Target * investable);
@@ -292,7 +317,11 @@ public static class TradeGenerator
         }
         if (need > 0)
         {
-            var left = holdings.Select((h, i) => h.CanSell ? goals[i] : 0).Sum();
+            var left = 0m;
+            for (var i = 0; i < goals.Length; i++)
+            {
+                left += holdings[i].CanSell ? goals[i] : 0;
+            }
             for (var i = 0; i < goals.Length && left > 0; i++)
             {
                 if (holdings[i].CanSell)
@@ -302,5 +331,52 @@ public static class TradeGenerator
             }
         }
         AddTrades(plan, account, goals, Math.Max(investable, 1), netFlow < 0 ? "cash flow (withdrawal)" : "cash flow (restore reserve)", raisingCash: true);
+    }
+
+    /// <summary>Positions whose sort keys and order fit on the stack (a model has at most 200).</summary>
+    private const int StackPositions = 256;
+
+    /// <summary>Each holding's value, in holding order.</summary>
+    private static decimal[] Values(IReadOnlyList<Holding> holdings)
+    {
+        var values = new decimal[holdings.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = holdings[i].Value;
+        }
+        return values;
+    }
+
+    /// <summary>The summed value of the holdings that can be sold, or of those that cannot, in holding order.</summary>
+    private static decimal SumValues(IReadOnlyList<Holding> holdings, bool sellable)
+    {
+        var sum = 0m;
+        foreach (var h in holdings)
+        {
+            if (h.CanSell == sellable)
+            {
+                sum += h.Value;
+            }
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="order"/> with the indices of <paramref name="keys"/> sorted by key, equal keys in index
+    /// order, as a stable LINQ OrderBy would, without its allocations (an insertion sort: an account has few positions).
+    /// </summary>
+    internal static void StableOrder(ReadOnlySpan<decimal> keys, Span<int> order, bool descending)
+    {
+        for (var i = 0; i < order.Length; i++)
+        {
+            var key = keys[i];
+            var j = i - 1;
+            while (j >= 0 && (descending ? keys[order[j]] < key : keys[order[j]] > key))
+            {
+                order[j + 1] = order[j];
+                j--;
+            }
+            order[j + 1] = i;
+        }
     }
 }
