@@ -42,10 +42,27 @@ public class ReasonWordsTests
 
     [Fact]
     public void A_trade_reason_reads_as_before() =>
-        Gen.Select(Gen.Decimal[0, 1_000_000], Gen.Decimal[0, 1_000_000], Gen.Decimal[1, 2_000_000], Gen.Decimal[0, 1])
+        Gen.Select(Gen.Decimal[-1_000, 1_000_000], Gen.Decimal[0, 1_000_000], Gen.Decimal[0.01m, 2_000_000], Gen.Decimal[0, 1])
             .Sample((value, goal, investable, target) =>
                 Assert.Equal(string.Create(C, $"band breach: SPY {value / investable:0.00%} -> {goal / investable:0.00%}, target {target:0.00%}"),
                     new TradeReason("band breach", "SPY", value, goal, investable, target).ToString()));
+
+    [Theory]
+    [InlineData(0.123449999, 1)]
+    [InlineData(0.12345, 1)]
+    [InlineData(0.0000499, 1)]
+    [InlineData(0.00005, 1)]
+    [InlineData(0.999995, 1)]
+    [InlineData(1, 3)]
+    [InlineData(2, 3)]
+    [InlineData(0, 7)]
+    public void A_trade_reason_rounds_its_percentages_as_the_format_did_at_the_halfway_points(double numerator, double denominator)
+    {
+        var value = (decimal)numerator;
+        var investable = (decimal)denominator;
+        Assert.Equal(string.Create(C, $"calendar: AGG {value / investable:0.00%} -> {value * investable / investable:0.00%}, target {value:0.00%}"),
+            new TradeReason("calendar", "AGG", value, value * investable, investable, value).ToString());
+    }
 
     [Fact]
     public void A_decision_reason_reads_as_the_parts_it_was_built_from()
