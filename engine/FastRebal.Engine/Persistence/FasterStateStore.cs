@@ -71,9 +71,9 @@ public interface IStateStore<TImage> : IDisposable
 }
 
 /// <summary>
-/// Checkpoints in a Microsoft FASTER key-value store: key 0 holds the engine record (<typeparamref name="TImage"/>), keys 1..n the
-/// per-account chunks, and each checkpoint is a FASTER snapshot checkpoint whose commit cookie names the batch it
-/// includes (FASTER issue #73: the application keeps the token; here the cookie is read back from each token).
+/// Checkpoints in a Microsoft FASTER key-value store: key 0 holds the engine record (<typeparamref name="TImage"/>),
+/// keys 1..n the per-account chunks, and each checkpoint is a FASTER snapshot checkpoint whose commit cookie names the
+/// batch it includes (FASTER issue #73: the application keeps the token; here the cookie is read back from each token).
 /// </summary>
 public sealed class FasterStateStore<TImage> : IStateStore<TImage>
     where TImage : class, ICheckpointImage

@@ -6,9 +6,10 @@ namespace FastRebal.Engine.Persistence;
 /// <summary>
 /// The input journal: every input the engine acts on (verified prices, staleness checks, each evaluation batch's
 /// clock, fills and operator commands, kill-switch changes) is appended here before it is applied, in a FASTER
-/// <see cref="FasterLog"/> with a checksum per entry. The entries' type belongs to the layer that writes them. Each batch starts a commit as it is appended (group commit:
-/// the evaluation never waits for the disk), and the order stage waits for a batch's commit before any order of it
-/// leaves (<see cref="EnsureDurable"/>), so no order can leave for an input a crash could lose.
+/// <see cref="FasterLog"/> with a checksum per entry; the entries' type belongs to the layer that writes them. Each
+/// batch starts a commit as it is appended (group commit: the evaluation never waits for the disk), and the order
+/// stage waits for a batch's commit before any order of it leaves (<see cref="EnsureDurable"/>), so no order can
+/// leave for an input a crash could lose.
 /// </summary>
 /// <remarks>Appends are thread-safe: the ingestion thread, the evaluation thread and an operator's thread all append.</remarks>
 public class InputJournal<TEntry> : IDisposable
