@@ -33,7 +33,8 @@ public static class AccountDecider
             return (Make(DecisionAction.NoTrade, outcome.Rule, DecisionReason.Trigger(outcome), null), null);
         }
 
-        var snapshot = AccountSnapshot.From(book, a, cash);
+        // Sizing keeps nothing of the snapshot (its trades and plan copy what they need), so it borrows this thread's.
+        var snapshot = AccountSnapshot.Borrow(book, a, cash);
         TradePlan plan;
         DecisionAction action;
         DecisionRule rule;

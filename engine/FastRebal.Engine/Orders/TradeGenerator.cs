@@ -83,11 +83,11 @@ public static class TradeGenerator
     private static decimal[] TargetGoals(AccountSnapshot account, decimal liquidBudget)
     {
         var liquidTargets = 0m;
-        foreach (var h in account.Holdings)
+        for (var i = 0; i < account.Holdings.Count; i++)
         {
-            if (h.CanSell)
+            if (account.Holdings[i].CanSell)
             {
-                liquidTargets += h.Target;
+                liquidTargets += account.Holdings[i].Target;
             }
         }
         var goals = new decimal[account.Holdings.Count];
@@ -158,8 +158,13 @@ public static class TradeGenerator
     private static List<string> IlliquidOutOfBand(AccountSnapshot account, decimal investable)
     {
         var notes = new List<string>();
-        foreach (var h in account.Holdings.Where(h => !h.CanSell))
+        for (var i = 0; i < account.Holdings.Count; i++)
         {
+            var h = account.Holdings[i];
+            if (h.CanSell)
+            {
+                continue;
+            }
             var drift = (h.Value / investable) - h.Target;
             if (Math.Abs(drift) > Tolerance(account.Policy, h.Target))
             {
@@ -351,11 +356,11 @@ public static class TradeGenerator
     private static decimal SumValues(IReadOnlyList<Holding> holdings, bool sellable)
     {
         var sum = 0m;
-        foreach (var h in holdings)
+        for (var i = 0; i < holdings.Count; i++)
         {
-            if (h.CanSell == sellable)
+            if (holdings[i].CanSell == sellable)
             {
-                sum += h.Value;
+                sum += holdings[i].Value;
             }
         }
         return sum;
