@@ -127,46 +127,6 @@ public static class AuditEntries
     [ThreadStatic]
     private static PriceTexts? prices;
 
-    /// <summary>
-    /// A quantity as "0.######" writes it. A positive one is rounded half away from zero to six places, as that format
-    /// rounds, and written with "F6" less its trailing zeros: the custom format parses its pattern on every call, and a
-    /// day's opening words a hundred thousand trades.
-    /// </summary>
-    internal readonly struct QuantityWords(decimal value) : ISpanFormattable
-    {
-        public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
-        {
-            if (value <= 0)
-            {
-                return value.TryFormat(destination, out charsWritten, "0.######", C);
-            }
-            if (!decimal.Round(value, 6, MidpointRounding.AwayFromZero).TryFormat(destination, out charsWritten, "F6", C))
-            {
-                return false;
-            }
-            while (destination[charsWritten - 1] == '0')
-            {
-                charsWritten--;
-            }
-            if (destination[charsWritten - 1] == '.')
-            {
-                charsWritten--;
-            }
-            return true;
-        }
-
-        public string ToString(string? format, IFormatProvider? formatProvider) => value.ToString("0.######", C);
-    }
-
-    /// <summary>A notional as "#,0.00" writes it: for a positive one, the standard "N2" writes the same, without parsing a pattern.</summary>
-    internal readonly struct NotionalWords(decimal value) : ISpanFormattable
-    {
-        public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider) =>
-            value > 0 ? value.TryFormat(destination, out charsWritten, "N2", C) : value.TryFormat(destination, out charsWritten, "#,0.00", C);
-
-        public string ToString(string? format, IFormatProvider? formatProvider) => value.ToString("#,0.00", C);
-    }
-
     /// <summary>A price as a trade's figure ("G") and as its explanation ("0.00####") spell it, for the prices seen last.</summary>
     private sealed class PriceTexts
     {

@@ -49,43 +49,9 @@ public sealed record Trade(string AccountId, string InstrumentId, TradeSide Side
 /// </summary>
 public readonly record struct TradeReason(string Rule, string Symbol, decimal Value, decimal Goal, decimal Investable, decimal Target)
 {
-    public override string ToString()
-    {
-        if (Rule is null)
-        {
-            return "";
-        }
-        Span<char> text = stackalloc char[Rule.Length + Symbol.Length + 128];
-        var written = 0;
-        var ok = Append(text, ref written, Rule) && Append(text, ref written, ": ") && Append(text, ref written, Symbol) && Append(text, ref written, " ") &&
-            Percent(text, ref written, Value / Investable) && Append(text, ref written, " -> ") && Percent(text, ref written, Goal / Investable) &&
-            Append(text, ref written, ", target ") && Percent(text, ref written, Target);
-        return ok ? new string(text[..written]) : string.Create(CultureInfo.InvariantCulture, $"{Rule}: {Symbol} {Value / Investable:0.00%} -> {Goal / Investable:0.00%}, target {Target:0.00%}");
-    }
-
-    private static bool Append(Span<char> text, ref int written, ReadOnlySpan<char> part)
-    {
-        if (!part.TryCopyTo(text[written..]))
-        {
-            return false;
-        }
-        written += part.Length;
-        return true;
-    }
-
-    /// <summary>
-    /// A ratio as the format "0.00%" writes it: for a ratio not below zero, rounded half away from zero to two places
-    /// of a percent and written with the standard "F2" (the custom format parses its pattern on every call).
-    /// </summary>
-    private static bool Percent(Span<char> text, ref int written, decimal ratio)
-    {
-        int n;
-        var ok = ratio >= 0
-            ? decimal.Round(ratio * 100, 2, MidpointRounding.AwayFromZero).TryFormat(text[written..], out n, "F2", CultureInfo.InvariantCulture)
-            : ratio.TryFormat(text[written..], out n, "0.00%", CultureInfo.InvariantCulture);
-        written += n;
-        return ok && (ratio < 0 || Append(text, ref written, "%"));
-    }
+    public override string ToString() => Rule is null
+        ? ""
+        : string.Create(CultureInfo.InvariantCulture, $"{Rule}: {Symbol} {new PercentWords(Value / Investable)} -> {new PercentWords(Goal / Investable)}, target {new PercentWords(Target)}");
 }
 
 /// <summary>The trades for one account with the outcome: released, held for approval, or blocked with a reason.</summary>

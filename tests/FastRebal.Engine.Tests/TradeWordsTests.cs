@@ -1,10 +1,10 @@
 using System.Globalization;
 using CsCheck;
-using FastRebal.Engine.Audit;
+using FastRebal.Engine.Orders;
 
-namespace FastRebal.Engine.Tests.Audit;
+namespace FastRebal.Engine.Tests;
 
-/// <summary>A trade's explanation writes its quantity and notional without parsing a custom format; the text must be the custom format's.</summary>
+/// <summary>A trade's words spell its numbers without parsing a custom format; the text must be the custom format's.</summary>
 public class TradeWordsTests
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
@@ -17,11 +17,15 @@ public class TradeWordsTests
 
     [Fact]
     public void A_quantity_reads_as_the_format_0_hashes_writes_it() =>
-        Amounts.Sample(value => Assert.Equal(value.ToString("0.######", C), Words(new AuditEntries.QuantityWords(value))), iter: 20_000);
+        Amounts.Sample(value => Assert.Equal(value.ToString("0.######", C), Words(new QuantityWords(value))), iter: 20_000);
 
     [Fact]
     public void A_notional_reads_as_the_format_grouped_with_two_places_writes_it() =>
-        Amounts.Sample(value => Assert.Equal(value.ToString("#,0.00", C), Words(new AuditEntries.NotionalWords(value))), iter: 20_000);
+        Amounts.Sample(value => Assert.Equal(value.ToString("#,0.00", C), Words(new NotionalWords(value))), iter: 20_000);
+
+    [Fact]
+    public void A_ratio_reads_as_the_format_of_a_percent_with_two_places_writes_it() =>
+        Amounts.Sample(value => Assert.Equal((value / 1000).ToString("0.00%", C), Words(new PercentWords(value / 1000))), iter: 20_000);
 
     private static string Words<T>(T value) where T : ISpanFormattable
     {
