@@ -80,12 +80,13 @@ public sealed record Decision(
         init => reason = value;
     }
 
-    // Two decisions are equal when they read the same, however their reasons were kept.
+    // Two decisions are equal when they read the same, however their reasons were kept; one is equal to itself
+    // without putting its reason into words.
     public bool Equals(Decision? other) =>
-        other is not null && AccountId == other.AccountId && Action == other.Action && Rule == other.Rule && Reason == other.Reason &&
+        ReferenceEquals(this, other) || (other is not null && AccountId == other.AccountId && Action == other.Action && Rule == other.Rule &&
         TotalValue.Equals(other.TotalValue) && MaxAbsDrift.Equals(other.MaxAbsDrift) && MaxRelativeDrift.Equals(other.MaxRelativeDrift) &&
         TotalDrift.Equals(other.TotalDrift) && BandType == other.BandType && BandWidth.Equals(other.BandWidth) && PolicyId == other.PolicyId &&
-        PolicyVersion == other.PolicyVersion && TradeCount == other.TradeCount && ReferenceEquals(Warnings, other.Warnings);
+        PolicyVersion == other.PolicyVersion && TradeCount == other.TradeCount && ReferenceEquals(Warnings, other.Warnings) && Reason == other.Reason);
 
     public override int GetHashCode() => HashCode.Combine(AccountId, Action, Rule, Reason, TotalValue, MaxAbsDrift, PolicyId, PolicyVersion);
 }

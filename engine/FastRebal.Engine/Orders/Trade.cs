@@ -30,10 +30,11 @@ public sealed record Trade(string AccountId, string InstrumentId, TradeSide Side
         init => reason = value;
     }
 
-    // Two trades are equal when they read the same, however their reasons were kept.
+    // Two trades are equal when they read the same, however their reasons were kept; one is equal to itself without
+    // putting its reason into words (finding a trade in its plan must not format one).
     public bool Equals(Trade? other) =>
-        other is not null && AccountId == other.AccountId && InstrumentId == other.InstrumentId && Side == other.Side && Quantity == other.Quantity &&
-        Price == other.Price && Reason == other.Reason;
+        ReferenceEquals(this, other) || (other is not null && AccountId == other.AccountId && InstrumentId == other.InstrumentId && Side == other.Side &&
+        Quantity == other.Quantity && Price == other.Price && Reason == other.Reason);
 
     public override int GetHashCode() => HashCode.Combine(AccountId, InstrumentId, Side, Quantity, Price, Reason);
 
