@@ -36,7 +36,7 @@ public static class KpiCommand
         if (scenarioFile is null)
         {
             var generated = FirmOptions.Generate(spec, progress, out _);
-            tax = TaxScenario.FromFirm(generated, FirmLots.Build(generated), GeneratedFirmSettings, SubstitutesByAssetClass(generated));
+            tax = TaxScenario.FromFirm(generated, FirmLots.Build(generated), FirmLots.GeneratedSettings, SubstitutesByAssetClass(generated));
             history = generated.History;
             source = $"generated firm of {spec.Accounts:N0} accounts (seed {spec.Seed}), lots bought on each account's last rebalance, tax-optimal relief, harvesting at 5% and 500";
         }
@@ -77,13 +77,6 @@ public static class KpiCommand
         }
         return tax.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
     }
-
-    /// <summary>What the generated firm's accounts elect: tax-optimal relief and harvesting of lots down 5% and 500 or more.</summary>
-    private static AccountTaxSettings GeneratedFirmSettings { get; } = new()
-    {
-        LotMethod = LotMethod.TaxOptimal,
-        Harvest = new HarvestSettings { Enabled = true, MinLossPercent = 0.05, MinLossAmount = 500 },
-    };
 
     /// <summary>
     /// The generated firm's funds of one asset class track the same market through different funds: each may stand in

@@ -10,6 +10,7 @@ using FastRebal.Engine.Risk;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Simulation;
 using FastRebal.Engine.State;
+using FastRebal.Engine.Tax;
 
 namespace FastRebal.Cli.Commands;
 
@@ -55,10 +56,11 @@ public static class RunCommand
         var checkpointInterval = new Option<TimeSpan>("--checkpoint-interval") { Description = "With --state: wall-clock time between checkpoints", DefaultValueFactory = _ => TimeSpan.FromMinutes(1) };
         var checkpointSize = new Option<int>("--checkpoint-journal-mb") { Description = "With --state: also checkpoint once the journal has grown this many MB since the last checkpoint (0 = off)", DefaultValueFactory = _ => 64 };
         var checkpointReplay = new Option<int>("--checkpoint-replay-ms") { Description = "With --state: also checkpoint once evaluation has spent this many ms deciding since the last checkpoint, which bounds what a recovery replays (0 = off)", DefaultValueFactory = _ => 500 };
+        var lots = new Option<bool>("--lots") { Description = "Give the taxable accounts 3 to 5 tax lots per position: plans relieve lots by each account's method (tax-optimal) and fills move them; checkpointed and in the digest" };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
         var command = new Command(name, description)
         {
-            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest,
+            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
@@ -70,6 +72,7 @@ public static class RunCommand
             CheckpointJournalMegabytes = parse.GetValue(checkpointSize),
             CheckpointReplayMilliseconds = parse.GetValue(checkpointReplay),
             Digest = parse.GetValue(digest),
+            Lots = parse.GetValue(lots),
             CheckpointOnly = checkpointOnly,
         })));
         return command;
@@ -88,6 +91,9 @@ public static class RunCommand
         public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMinutes(1);
 
         public bool Digest { get; init; }
+
+        /// <summary>Give the generated firm's taxable accounts lots (<see cref="FirmLots.Table"/>) and make the engine tax-aware.</summary>
+        public bool Lots { get; init; }
 
         public bool CheckpointOnly { get; init; }
     }
@@ -172,6 +178,11 @@ public static class RunCommand
                 // Quotes jitter around the opening prices (about 1% standard deviation), as intraday quotes do, so a
                 // million ticks a second load the engine without moving markets further than a real day would.
                 : new RandomWalkFeed(book.Prices, settings.Sources, spec.Seed, settings.Speed, settings.Volatility, meanReversion: 0.00125, marketStart: marketOpen);
+        var taxBook = settings.Lots ? progress.Time("tax lots", () => new TaxBook(FirmLots.Table(firm, spec.Seed), FirmLots.GeneratedSettings), out _) : null;
+        if (taxBook is not null)
+        {
+            progress.Step(string.Create(CultureInfo.InvariantCulture, $"lots: {taxBook.Lots.Count:N0} in {taxBook.Lots.TrackedAccounts:N0} taxable accounts, relieved tax-optimally"));
+        }
         var minSources = Math.Min(2, settings.Sources);
         using var chain = AuditCommand.OpenChain(settings.Audit);
         var options = new EngineOptions
@@ -181,6 +192,7 @@ public static class RunCommand
             KillSwitchPath = settings.KillSwitchFile,
             Lockstep = replay && settings.Speed == 0,
             ParallelSweep = settings.ParallelSweep,
+            Tax = taxBook,
             Durability = settings.State is { } folder
                 ? new DurabilityOptions { Directory = folder, CheckpointInterval = settings.CheckpointInterval, CheckpointJournalBytes = (long)settings.CheckpointJournalMegabytes << 20, CheckpointReplayBudget = TimeSpan.FromMilliseconds(settings.CheckpointReplayMilliseconds), Log = line => progress.Step(line) }
                 : null,
@@ -364,6 +376,9 @@ public sealed record RunFigures(
     bool KillSwitchEngaged,
     string? Fault)
 {
+    /// <summary>The tax lots at the end, when the run kept them.</summary>
+    public LotFigures? Lots { get; init; }
+
     public static RunFigures From(EngineHost engine, EngineStatus s, TimeSpan elapsed, TimeSpan warmup, GarbageCollections collections)
     {
         var rejects = Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None && engine.Risk.Rejected(r) > 0)
@@ -375,7 +390,10 @@ public sealed record RunFigures(
             s.Feed, engine.Book.AccountCount, elapsed.TotalSeconds, warmup.TotalSeconds, s.TicksRead, s.TicksRead / elapsed.TotalSeconds, s.PricesPublished,
             s.TicksRejected, s.FrozenInstruments, frozen, s.Batches, s.Decisions, s.TradesReleased, s.OrdersSent, s.OrdersSent / elapsed.TotalSeconds,
             s.OrdersCancelled, s.RiskRejected, rejects, s.AccountsInBreach, LatencyFigures.From(engine.PriceToDecision), LatencyFigures.From(engine.TickToOrder), LatencyFigures.From(engine.EvaluationBatch),
-            process.PeakWorkingSet64 / 1e6, collections, s.KillSwitch.Engaged, s.Fault);
+            process.PeakWorkingSet64 / 1e6, collections, s.KillSwitch.Engaged, s.Fault)
+        {
+            Lots = engine.Evaluation.Tax is { } tax ? LotFigures.From(tax.Lots, engine.Evaluation.Counters) : null,
+        };
     }
 
     public void Print(TextWriter o)
@@ -401,6 +419,10 @@ public sealed record RunFigures(
         o.WriteLine(string.Create(c, $"  peak working set        {PeakWorkingSetMb,14:N0} MB"));
         // Every thread stops for a collection, so a pause lands in the latencies of whatever was in flight.
         o.WriteLine(string.Create(c, $"  garbage collections     {Collections.Gen0 + Collections.Gen1 + Collections.Gen2,14:N0}   (gen0 {Collections.Gen0:N0}, gen1 {Collections.Gen1:N0}, gen2 {Collections.Gen2:N0}; threads paused {Collections.PausedMs:N0} ms in all{(WarmupSeconds > 0 ? ", after the warm-up" : "")})"));
+        if (Lots is { } lots)
+        {
+            o.WriteLine(string.Create(c, $"  tax lots                {lots.Lots,14:N0}   in {lots.TaxableAccounts:N0} taxable accounts; {lots.SellFills:N0} sell fills relieved lots, {lots.LotsOpened:N0} opened; realized short-term {lots.RealizedShortTerm:N2}, long-term {lots.RealizedLongTerm:N2}"));
+        }
         if (KillSwitchEngaged)
         {
             o.WriteLine("  kill switch             ENGAGED");
@@ -409,6 +431,22 @@ public sealed record RunFigures(
         {
             o.WriteLine($"  FAULT                   {Fault}");
         }
+    }
+}
+
+/// <summary>The tax lots of a run: how many are held at the end, what the fills did to them and what the sales realized.</summary>
+public sealed record LotFigures(int Lots, int TaxableAccounts, long SellFills, long LotsOpened, long Shortfalls, decimal RealizedShortTerm, decimal RealizedLongTerm)
+{
+    public static LotFigures From(LotTable lots, EvaluationCounters counters)
+    {
+        decimal shortTerm = 0, longTerm = 0;
+        for (var a = 0; a < lots.Book.AccountCount; a++)
+        {
+            var (st, lt) = lots.Realized(a);
+            shortTerm += st;
+            longTerm += lt;
+        }
+        return new(lots.Count, lots.TrackedAccounts, counters.LotSales, counters.LotsOpened, counters.LotShortfalls, shortTerm, longTerm);
     }
 }
 

@@ -27,6 +27,9 @@ public sealed partial class AccountChunk
     /// checkpoints of builds that kept them only mid-pass.
     /// </summary>
     [MemoryPackOrder(11)] public double[]? Marks { get; set; }
+
+    /// <summary>The chunk's tax lots; null when the engine keeps none.</summary>
+    [MemoryPackOrder(12)] public LotChunk? Lots { get; set; }
 }
 
 /// <summary>

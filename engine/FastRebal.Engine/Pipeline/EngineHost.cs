@@ -73,6 +73,12 @@ public sealed record EngineOptions
     /// </summary>
     public DurabilityOptions? Durability { get; init; }
 
+    /// <summary>
+    /// The taxable accounts' lots and every account's tax settings: plans are made tax-aware (lot relief, gains budget,
+    /// deferral, cash-only) and fills move the lots. None when null (the engine then sells without regard to basis).
+    /// </summary>
+    public Tax.TaxBook? Tax { get; init; }
+
     /// <summary>Evaluate each trading day before ingesting the next (a replay read as fast as possible). See <see cref="IngestLoop.Lockstep"/>.</summary>
     public bool Lockstep { get; init; }
 }
@@ -174,7 +180,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             auditWriter = new AuditWriter(chain);
             killSwitchAudit = AuditHooks.RecordKillSwitch(chain, KillSwitch);
         }
-        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter);
+        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter, tax: options.Tax);
         Orders = new OrderStage(book, options.Slicing, options.AverageDailyVolume ?? (_ => 1_000_000m), sink, new SimulatedVenue(), KillSwitch, fills, TickToOrder);
 
         ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail };

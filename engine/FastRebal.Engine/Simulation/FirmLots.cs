@@ -39,5 +39,66 @@ public static class FirmLots
         return lots;
     }
 
+    /// <summary>
+    /// What the generated firm's accounts elect: tax-optimal relief and harvesting of lots down 5% and 500 or more
+    /// (the live engine does not harvest yet; <c>kpi</c> does).
+    /// </summary>
+    public static AccountTaxSettings GeneratedSettings { get; } = new()
+    {
+        LotMethod = LotMethod.TaxOptimal,
+        Harvest = new HarvestSettings { Enabled = true, MinLossPercent = 0.05, MinLossAmount = 500 },
+    };
+
+    /// <summary>
+    /// Lots for the live engine: every position of a taxable account is 3 to 5 lots, the newest bought on the day
+    /// <see cref="Build"/> dates the position and each earlier one about half a year before the next (some short-,
+    /// most long-term), at that day's real close, so a sale realizes gains and losses of both terms. Seeded by account,
+    /// so the same firm always has the same lots. Whole shares stay whole.
+    /// </summary>
+    public static LotTable Table(GeneratedFirm firm, int seed = 42)
+    {
+        var book = firm.Book;
+        var table = new LotTable(book);
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            if (book.Policy(a).TaxStatus != TaxStatus.Taxable)
+            {
+                continue;
+            }
+            table.Track(a);
+            // Not HashCode.Combine: its hashes change from one process to the next, and the lots must not.
+            var random = new Random(unchecked((seed * 1_000_003) + a));
+            for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
+            {
+                var quantity = (decimal)book.Quantities[s];
+                if (quantity <= 0)
+                {
+                    continue;
+                }
+                var instrument = book.Instruments[book.InstrumentIndices[s]];
+                var newest = book.Targets[s] > 0 ? book.LastRebalanced(a) ?? firm.AsOf.AddYears(-1) : firm.AsOf.AddYears(-3);
+                var whole = decimal.Truncate(quantity) == quantity;
+                var count = whole ? (int)Math.Min(random.Next(3, 6), quantity) : random.Next(3, 6);
+                var left = quantity;
+                var bought = newest;
+                for (var k = 0; k < count; k++)
+                {
+                    // Lots of about equal size, the oldest (the last one here) taking what is left.
+                    var share = k == count - 1 ? left : quantity / count;
+                    share = whole ? decimal.Truncate(share) : decimal.Round(share, 6, MidpointRounding.ToZero);
+                    if (share <= 0)
+                    {
+                        continue;
+                    }
+                    var price = Price(firm.History, instrument.Symbol, bought);
+                    table.Add(s, new TaxLot(LotTable.EngineLotId(instrument.Id, bought, 1), instrument.Id, bought, share, decimal.Round(share * price, 2)), named: false);
+                    left -= share;
+                    bought = bought.AddDays(-(150 + random.Next(0, 60)));
+                }
+            }
+        }
+        return table;
+    }
+
     private static decimal Price(MarketHistory history, string symbol, DateOnly day) => history.Contains(symbol) ? (decimal)history[symbol].On(day) : 0m;
 }

@@ -38,6 +38,16 @@ public sealed class LotBook
     public IEnumerable<TaxLot> AllLots(string accountId) =>
         lots.TryGetValue(accountId, out var byInstrument) ? byInstrument.Values.SelectMany(l => l) : [];
 
+    /// <summary>One account's lots as the decision rules read them.</summary>
+    public IAccountLots For(string accountId) => new AccountLots(this, accountId);
+
+    private sealed class AccountLots(LotBook book, string accountId) : IAccountLots
+    {
+        public bool Tracked => book.HasAccount(accountId);
+
+        public IReadOnlyList<TaxLot> Lots(string instrumentId) => book.Lots(accountId, instrumentId);
+    }
+
     public bool HasLots(string accountId, string instrumentId) => Lots(accountId, instrumentId).Count > 0;
 
     public decimal Quantity(string accountId, string instrumentId) => Lots(accountId, instrumentId).Sum(l => l.Quantity);

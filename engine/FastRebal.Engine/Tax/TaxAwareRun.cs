@@ -81,7 +81,7 @@ public static class TaxAwareRun
             Dictionary<string, LotSelection>? selections = null;
             if (plan is not null && !plan.IsBlocked)
             {
-                (decision, plan, selections) = Adjust(book, a, asOf, decision, plan, settings, netFlow[a], lots, ledger, batched: batch.Accounts.ContainsKey(a));
+                (decision, plan, selections) = TaxPlanAdjuster.Adjust(book, a, asOf, decision, plan, settings, (decimal)book.Cash[a] + netFlow[a], netFlow[a], lots.For(book.AccountId(a)), ledger, batched: batch.Accounts.ContainsKey(a));
             }
             (decision, var item) = Approval(book, a, asOf, decision, plan, queue, when);
             if (item is not null)
@@ -287,169 +287,6 @@ public static class TaxAwareRun
         return netFlow;
     }
 
-    /// <summary>Makes one account's plan tax-aware; returns the new decision and plan.</summary>
-    private static (Decision, TradePlan, Dictionary<string, LotSelection>) Adjust(AccountBook book, int a, DateOnly asOf, Decision decision, TradePlan plan, AccountTaxSettings settings,
-        decimal netFlow, LotBook lots, WashSaleLedger ledger, bool batched)
-    {
-        var accountId = book.AccountId(a);
-        var policy = book.Policy(a);
-        var snapshot = AccountSnapshot.From(book, a, (decimal)book.Cash[a] + netFlow);
-        var notes = new List<string>();
-        var selections = new Dictionary<string, LotSelection>(StringComparer.Ordinal);
-        if (!batched && decision.Action == DecisionAction.Rebalance && settings.CashOnly)
-        {
-            // Only the sign of the flow matters to the cash-flow planner: out raises cash, otherwise cash above the reserve is invested.
-            plan = TradeGenerator.CashFlow(snapshot, netFlow < 0 ? netFlow : 1m);
-            notes.Add("cash-only mode: cash above the reserve buys the most underweight positions and nothing is sold");
-        }
-        else if (!batched && decision.Action is DecisionAction.Rebalance or DecisionAction.NeedsApproval && SubstituteAware(snapshot, ledger.Relations) is { } adjusted)
-        {
-            // The sweep saw the substitute as outside the model; with it counted toward its instrument the account may be in band.
-            if (decision.Action == DecisionAction.Rebalance && decision.Rule == DecisionRule.BandBreach && InBand(adjusted.Snapshot))
-            {
-                var none = new TradePlan { CashBefore = plan.CashBefore, Reserve = plan.Reserve };
-                return (decision with
-                {
-                    Action = DecisionAction.NoTrade, Rule = DecisionRule.WithinBand, TradeCount = 0, Warnings = [],
-                    Reason = $"within band once substitutes count toward their model instruments: {adjusted.Note}",
-                }, none, selections);
-            }
-            var bandEdge = policy.Mode == RebalanceMode.ToBandEdge && decision.Rule == DecisionRule.BandBreach;
-            var regenerated = TradeGenerator.Rebalance(adjusted.Snapshot, bandEdge, decision.Rule == DecisionRule.CalendarDue ? "calendar" : "band breach");
-            if (!regenerated.IsBlocked)
-            {
-                plan = regenerated;
-                notes.Add(adjusted.Note);
-            }
-        }
-
-        var household = book.HouseholdId(a);
-        var taxable = policy.TaxStatus == TaxStatus.Taxable;
-        decimal StepOf(string id) => HarvestScanner.BuyableFor(book, a, id)?.Step ?? book.Instruments[book.Instruments.IndexOf(id)].LotSize;
-
-        // No repurchase within 30 days of a household loss sale: buy a substitute instead, or keep the cash.
-        for (var i = 0; i < plan.Trades.Count; i++)
-        {
-            var buy = plan.Trades[i];
-            if (buy.Side != TradeSide.Buy || ledger.RecentLossSale(household, buy.InstrumentId, asOf) is not { } lossSale)
-            {
-                continue;
-            }
-            if (HarvestScanner.PickSubstitute(book, a, buy.InstrumentId, ledger, asOf) is { } sub
-                && TradeSizing.FloorToStep(buy.Notional / sub.Price, sub.Step) is var quantity and > 0
-                && quantity * sub.Price >= policy.MinTradeValue)
-            {
-                plan.Trades[i] = new Trade(accountId, sub.Instrument.Id, TradeSide.Buy, quantity, sub.Price, $"{buy.Reason}; wash-sale rule: {lossSale}; bought substitute {sub.Instrument.Symbol} instead");
-            }
-            else
-            {
-                plan.Trades.RemoveAt(i--);
-                plan.Warnings.Add($"buy of {buy.InstrumentId} not placed: wash-sale rule: {lossSale}, and no substitute can be bought");
-            }
-        }
-
-        // Sells relieve lots: the account's method for a rebalance (within its gains budget and deferral), tax-optimal to raise cash.
-        if (taxable && lots.HasAccount(accountId))
-        {
-            var raisingCash = decision.Action == DecisionAction.CashFlow;
-            var method = raisingCash && settings.LotMethod != LotMethod.SpecificLots ? LotMethod.TaxOptimal : settings.LotMethod;
-            var budget = raisingCash ? null : settings.GainsBudget;
-            var sells = plan.Trades.Where(t => t.Side == TradeSide.Sell && lots.HasLots(accountId, t.InstrumentId))
-                .OrderBy(t => LotSelector.Select(lots.Lots(accountId, t.InstrumentId), t.Quantity, t.Price, asOf, method, specificLots: Specific(settings, t.InstrumentId)).Gain / t.Notional)
-                .ToList();
-            foreach (var sell in sells)
-            {
-                var limits = new SellLimits(budget, raisingCash ? 0 : settings.DeferLongTermWithinDays, StepOf(sell.InstrumentId));
-                var selection = LotSelector.Select(lots.Lots(accountId, sell.InstrumentId), sell.Quantity, sell.Price, asOf, method, limits, Specific(settings, sell.InstrumentId));
-                if (budget is not null)
-                {
-                    budget -= selection.Gain;
-                }
-                if (selection.Quantity > 0)
-                {
-                    selections[sell.InstrumentId] = selection;
-                }
-                if (selection.Quantity < sell.Quantity)
-                {
-                    var index = plan.Trades.IndexOf(sell);
-                    notes.Add(Text($"sell of {sell.InstrumentId} cut from {sell.Quantity:0.######} to {selection.Quantity:0.######}: {selection.Note}"));
-                    if (selection.Quantity <= 0)
-                    {
-                        plan.Trades.RemoveAt(index);
-                    }
-                    else
-                    {
-                        plan.Trades[index] = sell with { Quantity = selection.Quantity };
-                    }
-                }
-            }
-            if (raisingCash && plan.CashAfter < plan.Reserve)
-            {
-                plan.BlockedReason = Text($"the named lots cannot raise the cash needed ({plan.CashAfter:N2} against a reserve of {plan.Reserve:N2})");
-                plan.Trades.Clear();
-            }
-        }
-        BuyTrimmer.KeepReserve(plan, batched ? 0 : policy.MinTradeValue, StepOf);
-
-        if (plan.IsBlocked)
-        {
-            return (decision with { Action = DecisionAction.Blocked, Rule = DecisionRule.CashReserve, Reason = $"{decision.Reason}; blocked: {plan.BlockedReason}", TradeCount = 0, Warnings = plan.Warnings }, plan, selections);
-        }
-        var reason = notes.Count == 0 ? decision.Reason : $"{decision.Reason}; {string.Join("; ", notes)}";
-        return (decision with { Reason = reason, TradeCount = plan.Trades.Count, Warnings = plan.Warnings }, plan, selections);
-    }
-
-    private static IReadOnlyList<string>? Specific(AccountTaxSettings settings, string instrumentId) =>
-        settings.SpecificLots?.GetValueOrDefault(instrumentId);
-
-    /// <summary>
-    /// A substitute held in place of a model instrument (after a harvest) takes that instrument's target up to its own
-    /// weight, so a rebalance does not sell it at once and buy back the original inside the wash-sale window.
-    /// </summary>
-    private static (AccountSnapshot Snapshot, string Note)? SubstituteAware(AccountSnapshot snapshot, InstrumentRelations relations)
-    {
-        if (relations.SubstituteGroups.Count == 0)
-        {
-            return null;
-        }
-        var value = snapshot.TotalValue;
-        var investable = value - snapshot.ReserveAt(value);
-        if (investable <= 0)
-        {
-            return null;
-        }
-        var holdings = snapshot.Holdings.ToArray();
-        var notes = new List<string>();
-        for (var s = 0; s < holdings.Length; s++)
-        {
-            if (holdings[s].Target != 0 || holdings[s].Quantity <= 0 || !holdings[s].CanSell)
-            {
-                continue;
-            }
-            for (var o = 0; o < holdings.Length; o++)
-            {
-                if (holdings[o].Target > 0 && relations.Substitutes(holdings[o].Instrument.Id).Contains(holdings[s].Instrument.Id, StringComparer.Ordinal))
-                {
-                    var moved = Math.Min(holdings[s].Value / investable, holdings[o].Target);
-                    holdings[s] = holdings[s] with { Target = moved };
-                    holdings[o] = holdings[o] with { Target = holdings[o].Target - moved };
-                    notes.Add(Text($"{holdings[s].Instrument.Symbol} held as a substitute for {holdings[o].Instrument.Symbol} counts toward its target ({moved:0.00%})"));
-                    break;
-                }
-            }
-        }
-        return notes.Count == 0 ? null : (new AccountSnapshot { AccountId = snapshot.AccountId, Policy = snapshot.Policy, Cash = snapshot.Cash, Holdings = holdings }, string.Join("; ", notes));
-    }
-
-    /// <summary>Whether every liquid holding is inside its band, with weights against investable value as the sweep measures them.</summary>
-    private static bool InBand(AccountSnapshot snapshot)
-    {
-        var value = snapshot.TotalValue;
-        var investable = value - snapshot.ReserveAt(value);
-        return investable > 0 && snapshot.Holdings.Where(h => h.CanSell)
-            .All(h => Math.Abs((h.Value / investable) - h.Target) <= TradeGenerator.Tolerance(snapshot.Policy, h.Target));
-    }
-
     /// <summary>Queues accounts that wait for an operator; releases those already approved.</summary>
     private static (Decision, ApprovalItem?) Approval(AccountBook book, int a, DateOnly asOf, Decision decision, TradePlan? plan, ApprovalQueue queue, DateTimeOffset when)
     {
@@ -496,11 +333,11 @@ public static class TaxAwareRun
                 continue;
             }
             var raisingCash = source is TradeSource.CashFlow or TradeSource.DividendReinvestment;
-            var method = raisingCash && settings.LotMethod != LotMethod.SpecificLots ? LotMethod.TaxOptimal : settings.LotMethod;
+            var method = TaxPlanAdjuster.ReliefMethod(settings, raisingCash);
             // The lots chosen while planning (within the budget and deferral) are the lots sold.
             var selection = chosen?.GetValueOrDefault(sell.InstrumentId) is { } planned && planned.Quantity == sell.Quantity
                 ? planned
-                : LotSelector.Select(lots.Lots(accountId, sell.InstrumentId), sell.Quantity, sell.Price, asOf, method, specificLots: Specific(settings, sell.InstrumentId));
+                : LotSelector.Select(lots.Lots(accountId, sell.InstrumentId), sell.Quantity, sell.Price, asOf, method, specificLots: TaxPlanAdjuster.Specific(settings, sell.InstrumentId));
             lots.Sell(accountId, sell.InstrumentId, selection);
             var washes = ledger.RecordSale(household, accountId, sell.InstrumentId, asOf, selection.Reliefs);
             result.Add(new TaxedTrade(sell, source, selection.Reliefs, null, washes));

@@ -10,10 +10,18 @@ public class TaxRunPropertyTests
 {
     private static readonly string[] Methods = ["fifo", "lifo", "highestCost", "lowestCost", "taxOptimal"];
 
-    private static TaxScenarioBuilder RandomHousehold(int seed)
+    /// <param name="plain">
+    /// Only what a live engine without a wash-sale ledger decides alike: each account its own household, no flows, no
+    /// household history, no substitutes, no batching.
+    /// </param>
+    internal static TaxScenarioBuilder RandomHousehold(int seed, bool plain = false)
     {
         var random = new Random(seed);
         var builder = new TaxScenarioBuilder();
+        if (plain)
+        {
+            builder.Substitutes("[]");
+        }
         var accounts = random.Next(1, 6);
         for (var a = 0; a < accounts; a++)
         {
@@ -50,14 +58,18 @@ public class TaxRunPropertyTests
                 ? """ "taxStatus": "taxDeferred" """
                 : $$""" "lotMethod": "{{Methods[random.Next(Methods.Length)]}}"{{budget}}, "deferLongTermWithinDays": {{random.Next(0, 40)}}, "cashOnly": {{(random.NextDouble() < 0.2 ? "true" : "false")}} """;
             builder.Account($$"""
-                { "id": "A{{a}}", "householdId": "HH", "modelId": "BAL6040", "cash": {{random.Next(0, 20_000)}},
+                { "id": "A{{a}}", "householdId": "{{(plain ? $"HH{a}" : "HH")}}", "modelId": "BAL6040", "cash": {{random.Next(0, 20_000)}},
                   "positions": [ {{string.Join(", ", positions)}} ],
                   "policy": { "id": "P{{a}}", "bandWidth": 0.03, "trigger": "threshold", "minTradeValue": {{random.Next(0, 500)}}, {{policy}} } }
                 """);
-            if (random.NextDouble() < 0.4)
+            if (!plain && random.NextDouble() < 0.4)
             {
                 builder.Flow($"A{a}", random.NextDouble() < 0.5 ? "withdrawal" : random.NextDouble() < 0.5 ? "dividend" : "deposit", random.Next(100, 15_000));
             }
+        }
+        if (plain)
+        {
+            return builder;
         }
         if (random.NextDouble() < 0.5)
         {

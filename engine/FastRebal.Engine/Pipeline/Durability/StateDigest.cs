@@ -37,6 +37,8 @@ internal static class StateDigest
         var o = orders.Capture();
         hash.AppendData(MemoryPackSerializer.Serialize(o.Blocks));
         hash.AppendData(MemoryPackSerializer.Serialize(o.Children));
+        // Only an engine with lots adds them, so the digests of engines without stay what they were.
+        evaluation.Tax?.Lots.AppendTo(hash);
         return Convert.ToHexString(hash.GetHashAndReset());
     }
 }

@@ -19,14 +19,20 @@ public sealed class EvaluationCounters
     public long CommandsApplied;
     public long CommandsRefused;
 
+    /// <summary>Sell fills that relieved tax lots, buy fills that opened one, and sold shares no lot held (lots then sum to less than the position).</summary>
+    public long LotSales;
+    public long LotsOpened;
+    public long LotShortfalls;
+
     internal long[] ToArray() =>
-        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused];
+        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused, LotSales, LotsOpened, LotShortfalls];
 
     internal void Restore(long[] saved)
     {
-        var all = new long[15];
+        var all = new long[18];
         saved.AsSpan(0, Math.Min(saved.Length, all.Length)).CopyTo(all);
         (PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked) = (all[0], all[1], all[2], all[3], all[4], all[5], all[6], all[7]);
         (NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused) = (all[8], all[9], all[10], all[11], all[12], all[13], all[14]);
+        (LotSales, LotsOpened, LotShortfalls) = (all[15], all[16], all[17]);
     }
 }

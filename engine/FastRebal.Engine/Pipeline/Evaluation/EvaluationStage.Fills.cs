@@ -1,4 +1,5 @@
 using FastRebal.Engine.Orders;
+using FastRebal.Engine.Tax;
 
 namespace FastRebal.Engine.Pipeline;
 
@@ -20,6 +21,10 @@ public sealed partial class EvaluationStage
                     book.ApplyExecution(a, one, (double)(-signed * fill.Price), fill.TradeComplete && openTrades[a] == 1 && rebalancing[a] ? day : null);
                     gate.FillsApplied(a, book.ModelIndex(a));
                     Counters.FillsApplied++;
+                    if (tax is not null && tax.Lots.IsTracked(a) && book.Policy(a).TaxStatus == Model.TaxStatus.Taxable)
+                    {
+                        ApplyToLots(a, fill);
+                    }
                 }
                 catch (ArgumentException)
                 {
@@ -35,6 +40,46 @@ public sealed partial class EvaluationStage
             // Swept again in this batch even mid-trade (it is not decided until its trades are done), so its drift
             // figures always follow from the book: a recovered engine computes the same ones.
             MarkDirty(a);
+        }
+    }
+
+    /// <summary>
+    /// Moves the account's lots with a fill, as the fill moved its position: a buy opens a lot at the fill price; a sell
+    /// relieves lots by the account's method (tax-optimal when it raises cash) within its deferral, exactly the lots
+    /// its plan was sized against when nothing changed between. Should the deferral keep back shares the plan could
+    /// not foresee (a lot came within its window since), the rest comes from the kept lots: lots always follow the position.
+    /// </summary>
+    private void ApplyToLots(int a, AccountFill fill)
+    {
+        var lots = tax!.Lots;
+        var slot = lots.SlotOf(a, fill.Instrument);
+        if (fill.Side == TradeSide.Buy)
+        {
+            lots.Open(slot, day, fill.Quantity, fill.Price);
+            Counters.LotsOpened++;
+            return;
+        }
+        var held = lots.Lots(slot);
+        if (held.Count == 0)
+        {
+            Counters.LotShortfalls++;
+            return;
+        }
+        var settings = tax.Settings(a);
+        var raisingCash = !rebalancing[a];
+        var method = TaxPlanAdjuster.ReliefMethod(settings, raisingCash);
+        var specific = TaxPlanAdjuster.Specific(settings, book.Instruments[fill.Instrument].Id);
+        var selection = LotSelector.Select(held, fill.Quantity, fill.Price, day, method, TaxPlanAdjuster.Limits(settings, raisingCash, budget: null, step: 1m), specific);
+        lots.Relieve(a, slot, selection);
+        Counters.LotSales++;
+        if (selection.Shortfall > 0)
+        {
+            var rest = LotSelector.Select(lots.Lots(slot), selection.Shortfall, fill.Price, day, method == LotMethod.SpecificLots ? LotMethod.Fifo : method);
+            lots.Relieve(a, slot, rest);
+            if (rest.Shortfall > 0)
+            {
+                Counters.LotShortfalls++;
+            }
         }
     }
 

@@ -3,6 +3,7 @@ using FastRebal.Engine.Audit;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
+using FastRebal.Engine.Tax;
 
 namespace FastRebal.Engine.Pipeline;
 
@@ -52,6 +53,12 @@ public sealed partial class EvaluationStage
         // What the decision saw (holdings, marks, cash, policy, flow), copied before anything changes; the audit writer hashes it.
         var inputs = audit is null ? null : AuditInputs.Capture(book, a, day, flow);
         var (decision, plan) = AccountDecider.Decide(book, report, a, day, cash, flow);
+        if (tax is not null && plan is { IsBlocked: false })
+        {
+            // The same tax rules as a one-shot run: lots relieved by the account's method within its gains budget and
+            // deferral, cash-only accounts selling nothing, buys trimmed to the reserve.
+            (decision, plan, _) = TaxPlanAdjuster.Adjust(book, a, day, decision, plan, tax.Settings(a), cash, flow, tax.Lots.For(a), ledger: null, batched: false);
+        }
         Counters.Decisions++;
         switch (decision.Action)
         {

@@ -97,6 +97,7 @@ public sealed partial class EvaluationStage
             // Kept whether or not a pass is under way: a chunk's record then keeps one size, so the store overwrites it
             // in place instead of appending a larger version each time a pass starts.
             chunk.Marks = book.c.Mark[book.SlotStart[chunk.First]..book.SlotStart[chunk.First + chunk.Count]];
+            chunk.Lots = tax?.Lots.Capture(chunk.First, chunk.Count);
         }
         var held = awaitingApproval.OrderBy(p => p.Key).ToArray();
         return new EvaluationImage
@@ -123,6 +124,20 @@ public sealed partial class EvaluationStage
     /// <summary>Puts back a captured state (the book already restored), before the stage's thread starts.</summary>
     internal void Restore(EvaluationImage image, IReadOnlyList<AccountChunk> chunks)
     {
+        if (chunks.Any(k => (k.Lots is null) != (tax is null)))
+        {
+            throw new StateMismatchException(tax is null
+                ? "the saved state keeps tax lots and this engine keeps none; start it with the same lots (e.g. run --lots) or use another state folder"
+                : "the saved state keeps no tax lots and this engine keeps them; start it without lots or use another state folder");
+        }
+        tax?.Lots.Clear();
+        foreach (var chunk in chunks)
+        {
+            if (chunk.Lots is { } lots)
+            {
+                tax!.Lots.Restore(chunk.First, chunk.Count, lots);
+            }
+        }
         foreach (var chunk in chunks)
         {
             chunk.OpenTrades.CopyTo(openTrades, chunk.First);

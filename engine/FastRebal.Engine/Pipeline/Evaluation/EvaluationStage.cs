@@ -7,6 +7,7 @@ using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Persistence;
 using FastRebal.Engine.State;
+using FastRebal.Engine.Tax;
 
 namespace FastRebal.Engine.Pipeline;
 
@@ -135,6 +136,9 @@ public sealed partial class EvaluationStage
     private readonly int accountsPerBlock;
     private readonly long fullSweepEvery;
     private readonly AuditWriter? audit;
+
+    /// <summary>The taxable accounts' lots and every account's tax settings; null when the engine keeps no lots.</summary>
+    private readonly TaxBook? tax;
     private long lastFullSweepAt;
     private long lastFeedPosition;
     private bool replaying;
@@ -155,8 +159,14 @@ public sealed partial class EvaluationStage
         int accountsPerBlock = DefaultAccountsPerBlock,
         TimeSpan? fullSweepInterval = null,
         AuditWriter? audit = null,
-        int rollingSlice = RollingSlice)
+        int rollingSlice = RollingSlice,
+        TaxBook? tax = null)
     {
+        if (tax is not null && tax.Lots.Book != book)
+        {
+            throw new ArgumentException("the tax book's lots belong to another account book", nameof(tax));
+        }
+        this.tax = tax;
         ArgumentOutOfRangeException.ThrowIfLessThan(rollingSlice, 1);
         this.rollingSlice = rollingSlice;
         this.audit = audit;
@@ -201,6 +211,9 @@ public sealed partial class EvaluationStage
     }
 
     public EvaluationCounters Counters { get; } = new();
+
+    /// <summary>The lots and tax settings the stage keeps (null when none): read them on the evaluation thread, or with the engine stopped.</summary>
+    public TaxBook? Tax => tax;
 
     /// <summary>The drift figures of the last evaluation of each account (read by the console; a torn read shows a figure one batch old).</summary>
     public DriftReport Drift => report;

@@ -1,0 +1,483 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using FastRebal.Engine.Persistence;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Engine.Tax;
+
+/// <summary>
+/// The live book's tax lots, in struct-of-arrays form beside the <see cref="AccountBook"/>: each slot (an account's
+/// position) heads a chain of lots, and a lot is one entry in each column (quantity, basis, dates, wash-sale
+/// adjustment, number). Nothing is an object per lot; a sale reads its slot's lots as <see cref="TaxLot"/> values
+/// only while it picks them, through the same <see cref="LotSelector"/> the one-shot runs use.
+/// </summary>
+/// <remarks>
+/// A lot's id is its own name when it came from outside (a custodian's id), otherwise
+/// <c>INSTRUMENT-yyyyMMdd-N</c>, N counting the lots the engine opened in that position that day, as
+/// <see cref="LotBook.Buy"/> names them. The lots of a position always sum to the book's quantity, because they move
+/// only on fills (<see cref="Open"/>, <see cref="Relieve"/>), as the book's quantities do.
+/// </remarks>
+public sealed class LotTable
+{
+    private const int NoLot = -1;
+    private const int NoDate = int.MinValue;
+
+    private readonly AccountBook book;
+    private readonly bool[] tracked;
+    private readonly decimal[] realizedShortTerm;
+    private readonly decimal[] realizedLongTerm;
+    private readonly int[] head;
+    private readonly int[] tail;
+    private readonly int[] lotsInSlot;
+    private readonly int[] openedDay;
+    private readonly int[] openedCount;
+
+    private int[] next = [];
+    private decimal[] quantity = [];
+    private decimal[] costBasis = [];
+    private int[] acquired = [];
+    private int[] holdingSince = [];
+    private decimal[] washSaleAdjustment = [];
+    private int[] number = [];
+    private string?[] name = [];
+    private int used;
+    private int free = NoLot;
+
+    public LotTable(AccountBook book)
+    {
+        this.book = book;
+        tracked = new bool[book.AccountCount];
+        realizedShortTerm = new decimal[book.AccountCount];
+        realizedLongTerm = new decimal[book.AccountCount];
+        head = new int[book.SlotCount];
+        tail = new int[book.SlotCount];
+        lotsInSlot = new int[book.SlotCount];
+        openedDay = new int[book.SlotCount];
+        openedCount = new int[book.SlotCount];
+        Array.Fill(head, NoLot);
+        Array.Fill(tail, NoLot);
+        Array.Fill(openedDay, NoDate);
+    }
+
+    /// <summary>The lots of a one-shot lot book, laid over the live book; every account the lot book knows is tracked.</summary>
+    /// <exception cref="ArgumentException">A lot names an account the book does not hold, or an instrument the account has no position for.</exception>
+    public static LotTable From(AccountBook book, LotBook lots)
+    {
+        var table = new LotTable(book);
+        foreach (var accountId in lots.Accounts)
+        {
+            var a = book.FindAccount(accountId);
+            if (a < 0)
+            {
+                throw new ArgumentException($"lots name account {accountId}, which the book does not hold", nameof(lots));
+            }
+            table.Track(a);
+            foreach (var lot in lots.AllLots(accountId))
+            {
+                var slot = table.SlotOf(a, lot.InstrumentId);
+                if (slot < 0)
+                {
+                    throw new ArgumentException($"account {accountId}: lot {lot.Id} is of {lot.InstrumentId}, which the account has no position for", nameof(lots));
+                }
+                table.Add(slot, lot);
+            }
+        }
+        return table;
+    }
+
+    public AccountBook Book => book;
+
+    /// <summary>Lots held across the book.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Accounts whose lots are kept.</summary>
+    public int TrackedAccounts { get; private set; }
+
+    public bool IsTracked(int account) => tracked[account];
+
+    /// <summary>Starts keeping an account's lots (its positions may still have none).</summary>
+    public void Track(int account)
+    {
+        if (!tracked[account])
+        {
+            tracked[account] = true;
+            TrackedAccounts++;
+        }
+    }
+
+    public int LotCount(int slot) => lotsInSlot[slot];
+
+    /// <summary>One account's lots as the decision rules read them (each read copies the slot's lots out as values).</summary>
+    public IAccountLots For(int account) => new AccountLots(this, account);
+
+    private sealed class AccountLots(LotTable table, int account) : IAccountLots
+    {
+        public bool Tracked => table.IsTracked(account);
+
+        public IReadOnlyList<TaxLot> Lots(string instrumentId) => table.SlotOf(account, instrumentId) is var slot and >= 0 ? table.Lots(slot) : [];
+    }
+
+    /// <summary>What the account's sales realized since the lots were loaded, by term.</summary>
+    public (decimal ShortTerm, decimal LongTerm) Realized(int account) => (realizedShortTerm[account], realizedLongTerm[account]);
+
+    /// <summary>The account's slot for an instrument, or -1.</summary>
+    public int SlotOf(int account, string instrumentId) =>
+        book.Instruments.TryGetIndex(instrumentId, out var instrument) ? SlotOf(account, instrument) : -1;
+
+    /// <summary>The account's slot for an instrument index, or -1.</summary>
+    public int SlotOf(int account, int instrument)
+    {
+        var indices = book.InstrumentIndices;
+        for (int s = book.SlotStart[account], end = book.SlotStart[account + 1]; s < end; s++)
+        {
+            if (indices[s] == instrument)
+            {
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>The slot's lots, as values, in the order kept (a sale picks among them; nothing here changes them).</summary>
+    public List<TaxLot> Lots(int slot)
+    {
+        var lots = new List<TaxLot>(lotsInSlot[slot]);
+        var instrumentId = book.Instruments[book.InstrumentIndices[slot]].Id;
+        for (var l = head[slot]; l != NoLot; l = next[l])
+        {
+            lots.Add(ToLot(l, instrumentId));
+        }
+        return lots;
+    }
+
+    /// <summary>The shares the slot's lots hold.</summary>
+    public decimal Quantity(int slot)
+    {
+        var total = 0m;
+        for (var l = head[slot]; l != NoLot; l = next[l])
+        {
+            total += quantity[l];
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// Appends a lot to a slot as it is. A loaded lot keeps its id (<paramref name="named"/>); a lot named as the engine
+    /// names its own (<see cref="EngineLotId"/> with number 1) need not keep a string.
+    /// </summary>
+    public void Add(int slot, TaxLot lot, bool named = true)
+    {
+        var l = NewLot(slot);
+        quantity[l] = lot.Quantity;
+        costBasis[l] = lot.CostBasis;
+        acquired[l] = lot.Acquired.DayNumber;
+        holdingSince[l] = lot.HoldingSince is { } since ? since.DayNumber : NoDate;
+        washSaleAdjustment[l] = lot.WashSaleAdjustment;
+        number[l] = named ? 0 : 1;
+        name[l] = named ? lot.Id : null;
+    }
+
+    /// <summary>Opens a lot for shares bought (filled) on <paramref name="day"/>; its id is unique in the position, as the one-shot lot book names it.</summary>
+    public TaxLot Open(int slot, DateOnly day, decimal shares, decimal price)
+    {
+        if (openedDay[slot] != day.DayNumber)
+        {
+            openedDay[slot] = day.DayNumber;
+            openedCount[slot] = 0;
+        }
+        var instrumentId = book.Instruments[book.InstrumentIndices[slot]].Id;
+        int n;
+        do
+        {
+            n = ++openedCount[slot];
+        }
+        while (HasId(slot, EngineLotId(instrumentId, day, n)));
+        var l = NewLot(slot);
+        quantity[l] = shares;
+        costBasis[l] = shares * price;
+        acquired[l] = day.DayNumber;
+        holdingSince[l] = NoDate;
+        washSaleAdjustment[l] = 0;
+        number[l] = n;
+        name[l] = null;
+        return ToLot(l, instrumentId);
+    }
+
+    /// <summary>
+    /// Applies a sale's selection (made by <see cref="LotSelector.Select"/> over <see cref="Lots"/>): each relieved lot
+    /// shrinks by exactly the shares and basis relieved, or goes, as <see cref="LotSelector.Apply"/> does; the realized
+    /// gains are added to the account's figures.
+    /// </summary>
+    public void Relieve(int account, int slot, LotSelection selection)
+    {
+        var instrumentId = book.Instruments[book.InstrumentIndices[slot]].Id;
+        // Summed per sale, then added, as the one-shot run's tax summary sums its trades (decimal sums of long fractions round by order).
+        realizedShortTerm[account] += selection.ShortTermGain;
+        realizedLongTerm[account] += selection.LongTermGain;
+        var previous = NoLot;
+        var l = head[slot];
+        while (l != NoLot)
+        {
+            var following = next[l];
+            var id = LotId(l, instrumentId);
+            decimal shares = 0, basis = 0;
+            var relieved = false;
+            foreach (var relief in selection.Reliefs)
+            {
+                if (relief.LotId == id)
+                {
+                    shares += relief.Quantity;
+                    basis += relief.Basis;
+                    relieved = true;
+                }
+            }
+            if (!relieved)
+            {
+                previous = l;
+            }
+            else if (quantity[l] - shares > 0)
+            {
+                washSaleAdjustment[l] = washSaleAdjustment[l] == 0 ? 0 : washSaleAdjustment[l] * (quantity[l] - shares) / quantity[l];
+                quantity[l] -= shares;
+                costBasis[l] -= basis;
+                previous = l;
+            }
+            else
+            {
+                Remove(slot, previous, l);
+            }
+            l = following;
+        }
+    }
+
+    /// <summary>The engine's id for a lot it opened: instrument, day and count, as <see cref="LotBook.Buy"/> writes it.</summary>
+    public static string EngineLotId(string instrumentId, DateOnly day, int n) =>
+        string.Create(CultureInfo.InvariantCulture, $"{instrumentId}-{day:yyyyMMdd}-{n}");
+
+    /// <summary>The lots of accounts [first, first + count), for a checkpoint chunk.</summary>
+    public LotChunk Capture(int first, int count)
+    {
+        var firstSlot = book.SlotStart[first];
+        var endSlot = book.SlotStart[first + count];
+        var lots = 0;
+        for (var s = firstSlot; s < endSlot; s++)
+        {
+            lots += lotsInSlot[s];
+        }
+        var chunk = new LotChunk
+        {
+            Tracked = tracked[first..(first + count)],
+            RealizedShortTerm = realizedShortTerm[first..(first + count)],
+            RealizedLongTerm = realizedLongTerm[first..(first + count)],
+            LotsPerSlot = lotsInSlot[firstSlot..endSlot],
+            OpenedDay = openedDay[firstSlot..endSlot],
+            OpenedCount = openedCount[firstSlot..endSlot],
+            Quantity = new decimal[lots],
+            CostBasis = new decimal[lots],
+            Acquired = new int[lots],
+            HoldingSince = new int[lots],
+            WashSaleAdjustment = new decimal[lots],
+            Number = new int[lots],
+            Name = new string?[lots],
+        };
+        var i = 0;
+        for (var s = firstSlot; s < endSlot; s++)
+        {
+            for (var l = head[s]; l != NoLot; l = next[l], i++)
+            {
+                chunk.Quantity[i] = quantity[l];
+                chunk.CostBasis[i] = costBasis[l];
+                chunk.Acquired[i] = acquired[l];
+                chunk.HoldingSince[i] = holdingSince[l];
+                chunk.WashSaleAdjustment[i] = washSaleAdjustment[l];
+                chunk.Number[i] = number[l];
+                chunk.Name[i] = name[l];
+            }
+        }
+        return chunk;
+    }
+
+    /// <summary>Forgets every lot and figure (recovery then restores them chunk by chunk).</summary>
+    public void Clear()
+    {
+        Array.Clear(tracked);
+        Array.Clear(realizedShortTerm);
+        Array.Clear(realizedLongTerm);
+        Array.Fill(head, NoLot);
+        Array.Fill(tail, NoLot);
+        Array.Clear(lotsInSlot);
+        Array.Fill(openedDay, NoDate);
+        Array.Clear(openedCount);
+        Array.Clear(name);
+        used = 0;
+        free = NoLot;
+        Count = 0;
+        TrackedAccounts = 0;
+    }
+
+    /// <summary>Puts back the lots of accounts [first, first + count) from a checkpoint chunk (after <see cref="Clear"/>).</summary>
+    /// <exception cref="StateMismatchException">The chunk does not fit this book.</exception>
+    public void Restore(int first, int count, LotChunk chunk)
+    {
+        var firstSlot = book.SlotStart[first];
+        var endSlot = book.SlotStart[first + count];
+        var lots = chunk.Quantity.Length;
+        if (chunk.Tracked.Length != count || chunk.LotsPerSlot.Length != endSlot - firstSlot || chunk.LotsPerSlot.Sum() != lots
+            || chunk.CostBasis.Length != lots || chunk.Acquired.Length != lots || chunk.HoldingSince.Length != lots
+            || chunk.WashSaleAdjustment.Length != lots || chunk.Number.Length != lots || chunk.Name.Length != lots
+            || chunk.RealizedShortTerm.Length != count || chunk.RealizedLongTerm.Length != count
+            || chunk.OpenedDay.Length != endSlot - firstSlot || chunk.OpenedCount.Length != endSlot - firstSlot)
+        {
+            throw new StateMismatchException($"the checkpoint's lots for accounts {first} to {first + count - 1} do not fit this book's positions");
+        }
+        for (var k = 0; k < count; k++)
+        {
+            if (chunk.Tracked[k])
+            {
+                Track(first + k);
+            }
+        }
+        chunk.RealizedShortTerm.CopyTo(realizedShortTerm, first);
+        chunk.RealizedLongTerm.CopyTo(realizedLongTerm, first);
+        chunk.OpenedDay.CopyTo(openedDay, firstSlot);
+        chunk.OpenedCount.CopyTo(openedCount, firstSlot);
+        var i = 0;
+        for (var s = firstSlot; s < endSlot; s++)
+        {
+            for (var n = 0; n < chunk.LotsPerSlot[s - firstSlot]; n++, i++)
+            {
+                var l = NewLot(s);
+                quantity[l] = chunk.Quantity[i];
+                costBasis[l] = chunk.CostBasis[i];
+                acquired[l] = chunk.Acquired[i];
+                holdingSince[l] = chunk.HoldingSince[i];
+                washSaleAdjustment[l] = chunk.WashSaleAdjustment[i];
+                number[l] = chunk.Number[i];
+                name[l] = chunk.Name[i];
+            }
+        }
+    }
+
+    /// <summary>Adds every lot and figure, slot by slot, to a state digest (the order lots are stored in does not count).</summary>
+    public void AppendTo(IncrementalHash hash)
+    {
+        Span<byte> buffer = stackalloc byte[64];
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            if (!tracked[a])
+            {
+                continue;
+            }
+            BitConverter.TryWriteBytes(buffer, a);
+            hash.AppendData(buffer[..4]);
+            Write(hash, realizedShortTerm[a]);
+            Write(hash, realizedLongTerm[a]);
+            for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
+            {
+                foreach (var lot in Lots(s))
+                {
+                    hash.AppendData(System.Text.Encoding.UTF8.GetBytes(lot.Id));
+                    Write(hash, lot.Quantity);
+                    Write(hash, lot.CostBasis);
+                    Write(hash, lot.WashSaleAdjustment);
+                    BitConverter.TryWriteBytes(buffer, lot.Acquired.DayNumber);
+                    BitConverter.TryWriteBytes(buffer[4..], lot.HoldingPeriodStart.DayNumber);
+                    hash.AppendData(buffer[..8]);
+                }
+            }
+        }
+    }
+
+    private static void Write(IncrementalHash hash, decimal value)
+    {
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(value, bits);
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(bits));
+    }
+
+    private TaxLot ToLot(int l, string instrumentId) => new(
+        LotId(l, instrumentId), instrumentId, DateOnly.FromDayNumber(acquired[l]), quantity[l], costBasis[l],
+        holdingSince[l] == NoDate ? null : DateOnly.FromDayNumber(holdingSince[l]), washSaleAdjustment[l]);
+
+    private string LotId(int l, string instrumentId) => name[l] ?? EngineLotId(instrumentId, DateOnly.FromDayNumber(acquired[l]), number[l]);
+
+    private bool HasId(int slot, string id)
+    {
+        var instrumentId = book.Instruments[book.InstrumentIndices[slot]].Id;
+        for (var l = head[slot]; l != NoLot; l = next[l])
+        {
+            if (LotId(l, instrumentId) == id)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>A lot entry appended at the end of the slot's chain (a freed entry when there is one).</summary>
+    private int NewLot(int slot)
+    {
+        int l;
+        if (free != NoLot)
+        {
+            l = free;
+            free = next[l];
+        }
+        else
+        {
+            if (used == next.Length)
+            {
+                Grow();
+            }
+            l = used++;
+        }
+        next[l] = NoLot;
+        if (tail[slot] == NoLot)
+        {
+            head[slot] = l;
+        }
+        else
+        {
+            next[tail[slot]] = l;
+        }
+        tail[slot] = l;
+        lotsInSlot[slot]++;
+        Count++;
+        return l;
+    }
+
+    private void Remove(int slot, int previous, int l)
+    {
+        var following = next[l];
+        if (previous == NoLot)
+        {
+            head[slot] = following;
+        }
+        else
+        {
+            next[previous] = following;
+        }
+        if (tail[slot] == l)
+        {
+            tail[slot] = previous;
+        }
+        name[l] = null;
+        next[l] = free;
+        free = l;
+        lotsInSlot[slot]--;
+        Count--;
+    }
+
+    private void Grow()
+    {
+        var size = Math.Max(1024, next.Length * 2);
+        Array.Resize(ref next, size);
+        Array.Resize(ref quantity, size);
+        Array.Resize(ref costBasis, size);
+        Array.Resize(ref acquired, size);
+        Array.Resize(ref holdingSince, size);
+        Array.Resize(ref washSaleAdjustment, size);
+        Array.Resize(ref number, size);
+        Array.Resize(ref name, size);
+    }
+}
