@@ -43,6 +43,9 @@ public sealed class LotTable
     private int used;
     private int free = NoLot;
 
+    /// <summary>Odd while a writer changes the table; readers on other threads retry when it moved (see <see cref="ReadAccount"/>).</summary>
+    private int version;
+
     public LotTable(AccountBook book)
     {
         this.book = book;
@@ -150,6 +153,61 @@ public sealed class LotTable
         return lots;
     }
 
+    /// <summary>
+    /// One account's lots by slot (in slot order) and realized figures, read consistently from any thread while the
+    /// evaluation thread keeps changing the table: the read is retried whenever a change overlapped it. Null when the
+    /// account's lots are not kept.
+    /// </summary>
+    public AccountLotsView? ReadAccount(int account)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var before = Volatile.Read(ref version);
+            if ((before & 1) == 0)
+            {
+                try
+                {
+                    var view = TryReadAccount(account);
+                    Interlocked.MemoryBarrier();
+                    if (Volatile.Read(ref version) == before)
+                    {
+                        return view;
+                    }
+                }
+                catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or NullReferenceException)
+                {
+                    // A change overlapped the read and it saw a chain half relinked: read again.
+                }
+            }
+            if (attempt > 10_000)
+            {
+                throw new TimeoutException("the lot table kept changing while it was read");
+            }
+            Thread.SpinWait(20);
+        }
+    }
+
+    private AccountLotsView? TryReadAccount(int account)
+    {
+        if (!tracked[account])
+        {
+            return null;
+        }
+        var slots = new List<TaxLot>[book.SlotStart[account + 1] - book.SlotStart[account]];
+        for (var s = book.SlotStart[account]; s < book.SlotStart[account + 1]; s++)
+        {
+            var lots = new List<TaxLot>();
+            var instrumentId = book.Instruments[book.InstrumentIndices[s]].Id;
+            // Bounded: a chain seen mid-change must not loop.
+            for (int l = head[s], n = 0; l != NoLot && n <= lotsInSlot[s]; l = next[l], n++)
+            {
+                lots.Add(ToLot(l, instrumentId));
+            }
+            slots[s - book.SlotStart[account]] = lots;
+        }
+        return new AccountLotsView(slots, realizedShortTerm[account], realizedLongTerm[account]);
+    }
+
     /// <summary>The shares the slot's lots hold.</summary>
     public decimal Quantity(int slot)
     {
@@ -180,6 +238,19 @@ public sealed class LotTable
     /// <summary>Opens a lot for shares bought (filled) on <paramref name="day"/>; its id is unique in the position, as the one-shot lot book names it.</summary>
     public TaxLot Open(int slot, DateOnly day, decimal shares, decimal price)
     {
+        BeginWrite();
+        try
+        {
+            return OpenLot(slot, day, shares, price);
+        }
+        finally
+        {
+            EndWrite();
+        }
+    }
+
+    private TaxLot OpenLot(int slot, DateOnly day, decimal shares, decimal price)
+    {
         if (openedDay[slot] != day.DayNumber)
         {
             openedDay[slot] = day.DayNumber;
@@ -209,6 +280,19 @@ public sealed class LotTable
     /// gains are added to the account's figures.
     /// </summary>
     public void Relieve(int account, int slot, LotSelection selection)
+    {
+        BeginWrite();
+        try
+        {
+            RelieveLots(account, slot, selection);
+        }
+        finally
+        {
+            EndWrite();
+        }
+    }
+
+    private void RelieveLots(int account, int slot, LotSelection selection)
     {
         var instrumentId = book.Instruments[book.InstrumentIndices[slot]].Id;
         // Summed per sale, then added, as the one-shot run's tax summary sums its trades (decimal sums of long fractions round by order).
@@ -300,6 +384,7 @@ public sealed class LotTable
     /// <summary>Forgets every lot and figure (recovery then restores them chunk by chunk).</summary>
     public void Clear()
     {
+        BeginWrite();
         Array.Clear(tracked);
         Array.Clear(realizedShortTerm);
         Array.Clear(realizedLongTerm);
@@ -313,6 +398,7 @@ public sealed class LotTable
         free = NoLot;
         Count = 0;
         TrackedAccounts = 0;
+        EndWrite();
     }
 
     /// <summary>Puts back the lots of accounts [first, first + count) from a checkpoint chunk (after <see cref="Clear"/>).</summary>
@@ -330,6 +416,7 @@ public sealed class LotTable
         {
             throw new StateMismatchException($"the checkpoint's lots for accounts {first} to {first + count - 1} do not fit this book's positions");
         }
+        BeginWrite();
         for (var k = 0; k < count; k++)
         {
             if (chunk.Tracked[k])
@@ -356,6 +443,7 @@ public sealed class LotTable
                 name[l] = chunk.Name[i];
             }
         }
+        EndWrite();
     }
 
     /// <summary>Adds every lot and figure, slot by slot, to a state digest (the order lots are stored in does not count).</summary>
@@ -387,6 +475,14 @@ public sealed class LotTable
             }
         }
     }
+
+    private void BeginWrite()
+    {
+        Volatile.Write(ref version, version + 1);
+        Interlocked.MemoryBarrier();
+    }
+
+    private void EndWrite() => Volatile.Write(ref version, version + 1);
 
     private static void Write(IncrementalHash hash, decimal value)
     {
@@ -481,3 +577,6 @@ public sealed class LotTable
         Array.Resize(ref name, size);
     }
 }
+
+/// <summary>One account's lots as <see cref="LotTable.ReadAccount"/> read them: per slot of the account (in slot order), and what its sales realized.</summary>
+public sealed record AccountLotsView(IReadOnlyList<IReadOnlyList<TaxLot>> Slots, decimal RealizedShortTerm, decimal RealizedLongTerm);
