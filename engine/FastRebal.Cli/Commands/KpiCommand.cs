@@ -36,7 +36,7 @@ public static class KpiCommand
         if (scenarioFile is null)
         {
             var generated = FirmOptions.Generate(spec, progress, out _);
-            tax = TaxScenario.FromFirm(generated, FirmLots.Build(generated), FirmLots.GeneratedSettings, SubstitutesByAssetClass(generated));
+            tax = TaxScenario.FromFirm(generated, FirmLots.Build(generated), FirmLots.GeneratedSettings, FirmLots.Substitutes(generated));
             history = generated.History;
             source = $"generated firm of {spec.Accounts:N0} accounts (seed {spec.Seed}), lots bought on each account's last rebalance, tax-optimal relief, harvesting at 5% and 500";
         }
@@ -77,17 +77,6 @@ public static class KpiCommand
         }
         return tax.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
     }
-
-    /// <summary>
-    /// The generated firm's funds of one asset class track the same market through different funds: each may stand in
-    /// for another in a harvest. The legacy stock and the private REIT are not funds and substitute for nothing.
-    /// </summary>
-    private static InstrumentRelations SubstitutesByAssetClass(GeneratedFirm firm) => new(
-        firm.Book.Instruments.All
-            .Where(i => i.Liquid && i.Id != FirmGenerator.LegacyStock)
-            .GroupBy(i => i.AssetClass, StringComparer.Ordinal)
-            .Where(g => g.Count() >= 2)
-            .Select(g => (IReadOnlyList<string>)[.. g.Select(i => i.Id)]));
 
     private static string Percent(double? value) => value is { } v ? v.ToString("0.00%", CultureInfo.InvariantCulture) : "n/a";
 

@@ -178,10 +178,10 @@ public static class RunCommand
                 // Quotes jitter around the opening prices (about 1% standard deviation), as intraday quotes do, so a
                 // million ticks a second load the engine without moving markets further than a real day would.
                 : new RandomWalkFeed(book.Prices, settings.Sources, spec.Seed, settings.Speed, settings.Volatility, meanReversion: 0.00125, marketStart: marketOpen);
-        var taxBook = settings.Lots ? progress.Time("tax lots", () => new TaxBook(FirmLots.Table(firm, spec.Seed), FirmLots.GeneratedSettings), out _) : null;
+        var taxBook = settings.Lots ? progress.Time("tax lots", () => new TaxBook(FirmLots.Table(firm, spec.Seed), FirmLots.GeneratedSettings, FirmLots.Substitutes(firm)), out _) : null;
         if (taxBook is not null)
         {
-            progress.Step(string.Create(CultureInfo.InvariantCulture, $"lots: {taxBook.Lots.Count:N0} in {taxBook.Lots.TrackedAccounts:N0} taxable accounts, relieved tax-optimally"));
+            progress.Step(string.Create(CultureInfo.InvariantCulture, $"lots: {taxBook.Lots.Count:N0} in {taxBook.Lots.TrackedAccounts:N0} taxable accounts, relieved tax-optimally; buys checked against each household's wash-sale ledger"));
         }
         var minSources = Math.Min(2, settings.Sources);
         using var chain = AuditCommand.OpenChain(settings.Audit);
@@ -421,7 +421,7 @@ public sealed record RunFigures(
         o.WriteLine(string.Create(c, $"  garbage collections     {Collections.Gen0 + Collections.Gen1 + Collections.Gen2,14:N0}   (gen0 {Collections.Gen0:N0}, gen1 {Collections.Gen1:N0}, gen2 {Collections.Gen2:N0}; threads paused {Collections.PausedMs:N0} ms in all{(WarmupSeconds > 0 ? ", after the warm-up" : "")})"));
         if (Lots is { } lots)
         {
-            o.WriteLine(string.Create(c, $"  tax lots                {lots.Lots,14:N0}   in {lots.TaxableAccounts:N0} taxable accounts; {lots.SellFills:N0} sell fills relieved lots, {lots.LotsOpened:N0} opened; realized short-term {lots.RealizedShortTerm:N2}, long-term {lots.RealizedLongTerm:N2}"));
+            o.WriteLine(string.Create(c, $"  tax lots                {lots.Lots,14:N0}   in {lots.TaxableAccounts:N0} taxable accounts; {lots.SellFills:N0} sell fills relieved lots, {lots.LotsOpened:N0} opened; {lots.WashSales:N0} wash sales; realized short-term {lots.RealizedShortTerm:N2}, long-term {lots.RealizedLongTerm:N2}"));
         }
         if (KillSwitchEngaged)
         {
@@ -435,7 +435,7 @@ public sealed record RunFigures(
 }
 
 /// <summary>The tax lots of a run: how many are held at the end, what the fills did to them and what the sales realized.</summary>
-public sealed record LotFigures(int Lots, int TaxableAccounts, long SellFills, long LotsOpened, long Shortfalls, decimal RealizedShortTerm, decimal RealizedLongTerm)
+public sealed record LotFigures(int Lots, int TaxableAccounts, long SellFills, long LotsOpened, long Shortfalls, long WashSales, decimal RealizedShortTerm, decimal RealizedLongTerm)
 {
     public static LotFigures From(LotTable lots, EvaluationCounters counters)
     {
@@ -446,7 +446,7 @@ public sealed record LotFigures(int Lots, int TaxableAccounts, long SellFills, l
             shortTerm += st;
             longTerm += lt;
         }
-        return new(lots.Count, lots.TrackedAccounts, counters.LotSales, counters.LotsOpened, counters.LotShortfalls, shortTerm, longTerm);
+        return new(lots.Count, lots.TrackedAccounts, counters.LotSales, counters.LotsOpened, counters.LotShortfalls, counters.WashSales, shortTerm, longTerm);
     }
 }
 

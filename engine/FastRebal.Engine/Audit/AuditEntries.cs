@@ -170,6 +170,33 @@ public static class AuditEntries
         ? "; lots relieved: " + string.Join(", ", taxed.Lots.Select(l => string.Create(C, $"{l.LotId} {l.Quantity:0.######} (gain {l.Gain:0.00}, {l.Term})")))
         : "";
 
+    /// <summary>
+    /// A live fill's tax effect: a sale's relieved lots with their gains and terms, or the lot a buy opened, and the
+    /// wash sales the fill caused (each with what it did to the replacement lot).
+    /// </summary>
+    public static AuditEntry Fill(AccountBook book, int account, TaxedTrade taxed)
+    {
+        var trade = taxed.Trade;
+        var policy = book.Policy(account);
+        var opened = taxed.OpenedLotId is { } lot ? $"; opened lot {lot}" : "";
+        var washes = taxed.WashSales.Count == 0 ? "" : "; " + string.Join("; ", taxed.WashSales.Select(w => string.Create(C,
+            $"wash sale: {w.Quantity:0.######} {w.SoldInstrumentId} sold at a loss in {w.SaleAccountId} on {w.SaleDate:yyyy-MM-dd} (lot {w.SoldLotId}) replaced by {w.ReplacementInstrumentId} bought in {w.ReplacementAccountId} on {w.ReplacementDate:yyyy-MM-dd}: {w.DisallowedLoss:0.00} disallowed, {w.Reason}")));
+        var explanation = string.Create(C, $"{trade.Side} {trade.Quantity:0.######} {trade.InstrumentId} filled at {trade.Price:0.00####} ({trade.Notional:#,0.00}) for {taxed.Source}{LotsText(taxed)}{opened}{washes}");
+        return new AuditEntry(AuditKind.Fill, trade.AccountId, book.HouseholdId(account), policy.Id, policy.Version, taxed.Source.ToString(), explanation,
+            [
+                new("instrument", trade.InstrumentId),
+                new("side", trade.Side.ToString()),
+                new("quantity", trade.Quantity.ToString(C)),
+                new("price", trade.Price.ToString(C)),
+                new("shortTermGain", taxed.ShortTermGain.ToString(C)),
+                new("longTermGain", taxed.LongTermGain.ToString(C)),
+                new("lotOpened", taxed.OpenedLotId ?? ""),
+                new("washSales", taxed.WashSales.Count.ToString(C)),
+                new("disallowedLoss", taxed.WashSales.Sum(w => w.DisallowedLoss).ToString(C)),
+            ],
+            Engine, "", "");
+    }
+
     public static AuditEntry Harvest(HarvestRecord harvest, string inputHash) => new(
         AuditKind.Harvest, harvest.AccountId, harvest.HouseholdId, harvest.PolicyId, harvest.PolicyVersion, harvest.Status.ToString(),
         $"{harvest.Status}: {harvest.Reason}",

@@ -23,6 +23,9 @@ public enum AuditKind
 
     /// <summary>Retention: the records before this point were exported to an archive and pruned from the live file.</summary>
     Checkpoint,
+
+    /// <summary>A live fill's tax effect: the lots a sale relieved (gain and term of each), the lot a buy opened, and any wash sale it caused.</summary>
+    Fill,
 }
 
 /// <summary>One named figure of a record (a drift, a band, a quantity), already formatted with the invariant culture.</summary>

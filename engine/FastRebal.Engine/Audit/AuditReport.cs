@@ -54,6 +54,7 @@ public static class AuditReport
             AuditKind.RiskRejection => $"Refused by the risk gate ({e.Rule}) for {e.AccountId}{policy}: {e.Explanation}",
             AuditKind.OperatorAction => $"Operator action {e.Rule} by {e.Actor}{(e.AccountId.Length > 0 ? " on " + e.AccountId : "")}: {e.Explanation}; reason given: {e.ActorReason}",
             AuditKind.Checkpoint => $"Retention checkpoint: {e.Explanation}",
+            AuditKind.Fill => $"Fill for {e.AccountId}{policy}: {e.Explanation}",
             _ => e.Explanation,
         };
     }

@@ -100,5 +100,16 @@ public static class FirmLots
         return table;
     }
 
+    /// <summary>
+    /// The generated firm's funds of one asset class track the same market through different funds: each may stand in
+    /// for another in a harvest or a wash-sale buy. The legacy stock and the private REIT are not funds and substitute for nothing.
+    /// </summary>
+    public static InstrumentRelations Substitutes(GeneratedFirm firm) => new(
+        firm.Book.Instruments.All
+            .Where(i => i.Liquid && i.Id != FirmGenerator.LegacyStock)
+            .GroupBy(i => i.AssetClass, StringComparer.Ordinal)
+            .Where(g => g.Count() >= 2)
+            .Select(g => (IReadOnlyList<string>)[.. g.Select(i => i.Id)]));
+
     private static decimal Price(MarketHistory history, string symbol, DateOnly day) => history.Contains(symbol) ? (decimal)history[symbol].On(day) : 0m;
 }

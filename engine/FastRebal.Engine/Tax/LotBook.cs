@@ -8,7 +8,7 @@ namespace FastRebal.Engine.Tax;
 /// position's quantity: the only writers are <see cref="Buy"/>, <see cref="Sell"/> and <see cref="AdjustForWashSale"/>,
 /// and each keeps that true.
 /// </summary>
-public sealed class LotBook
+public sealed class LotBook : ILotStore
 {
     private readonly Dictionary<string, Dictionary<string, List<TaxLot>>> lots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> nextLotNumber = new(StringComparer.Ordinal);

@@ -334,6 +334,79 @@ public sealed class LotTable
         }
     }
 
+    /// <summary>
+    /// A wash sale: <paramref name="shares"/> of the lot named <paramref name="lotId"/> replaced shares sold at a loss and
+    /// take the disallowed loss into their basis and the sold shares' holding period; the rest of the lot, if any,
+    /// stays right after it as a lot of its own named <c>ID</c>b, exactly as <see cref="LotBook.AdjustForWashSale"/>
+    /// splits it. Null when the slot holds no such lot.
+    /// </summary>
+    public (TaxLot Adjusted, string? RemainderLotId)? AdjustForWashSale(int slot, string lotId, decimal shares, decimal disallowedLoss, int carriedHoldingDays)
+    {
+        var instrumentId = book.Instruments[book.InstrumentIndices[slot]].Id;
+        var l = head[slot];
+        while (l != NoLot && LotId(l, instrumentId) != lotId)
+        {
+            l = next[l];
+        }
+        if (l == NoLot || shares <= 0)
+        {
+            return null;
+        }
+        BeginWrite();
+        try
+        {
+            var lot = ToLot(l, instrumentId);
+            shares = Math.Min(shares, lot.Quantity);
+            var movedBasis = shares == lot.Quantity ? lot.CostBasis : lot.CostBasis * shares / lot.Quantity;
+            var start = lot.HoldingPeriodStart.AddDays(-carriedHoldingDays);
+            quantity[l] = shares;
+            costBasis[l] = movedBasis + disallowedLoss;
+            holdingSince[l] = (start < lot.HoldingPeriodStart ? start : lot.HoldingPeriodStart).DayNumber;
+            washSaleAdjustment[l] = (shares == lot.Quantity ? lot.WashSaleAdjustment : 0) + disallowedLoss;
+            var adjusted = ToLot(l, instrumentId);
+            if (shares == lot.Quantity)
+            {
+                return (adjusted, null);
+            }
+            var remainderId = lot.Id + "b";
+            while (HasId(slot, remainderId))
+            {
+                remainderId += "b";
+            }
+            var r = NewLotAfter(slot, l);
+            quantity[r] = lot.Quantity - shares;
+            costBasis[r] = lot.CostBasis - movedBasis;
+            acquired[r] = lot.Acquired.DayNumber;
+            holdingSince[r] = lot.HoldingSince is { } since ? since.DayNumber : NoDate;
+            washSaleAdjustment[r] = lot.WashSaleAdjustment;
+            number[r] = 0;
+            name[r] = remainderId;
+            return (adjusted, remainderId);
+        }
+        finally
+        {
+            EndWrite();
+        }
+    }
+
+    /// <summary>The table as the wash-sale ledger and the harvest scan read it: by account id.</summary>
+    public ILotStore Store => store ??= new TableStore(this);
+
+    private TableStore? store;
+
+    private sealed class TableStore(LotTable table) : ILotStore
+    {
+        public bool HasAccount(string accountId) => table.book.FindAccount(accountId) is var a and >= 0 && table.tracked[a];
+
+        public IReadOnlyList<TaxLot> Lots(string accountId, string instrumentId) =>
+            table.book.FindAccount(accountId) is var a and >= 0 && table.SlotOf(a, instrumentId) is var slot and >= 0 ? table.Lots(slot) : [];
+
+        public (TaxLot Adjusted, string? RemainderLotId)? AdjustForWashSale(string accountId, string instrumentId, string lotId, decimal quantity, decimal disallowedLoss, int carriedHoldingDays) =>
+            table.book.FindAccount(accountId) is var a and >= 0 && table.SlotOf(a, instrumentId) is var slot and >= 0
+                ? table.AdjustForWashSale(slot, lotId, quantity, disallowedLoss, carriedHoldingDays)
+                : null;
+    }
+
     /// <summary>The engine's id for a lot it opened: instrument, day and count, as <see cref="LotBook.Buy"/> writes it.</summary>
     public static string EngineLotId(string instrumentId, DateOnly day, int n) =>
         string.Create(CultureInfo.InvariantCulture, $"{instrumentId}-{day:yyyyMMdd}-{n}");
@@ -539,6 +612,30 @@ public sealed class LotTable
         tail[slot] = l;
         lotsInSlot[slot]++;
         Count++;
+        return l;
+    }
+
+    /// <summary>A lot entry linked right after <paramref name="after"/> in the slot's chain.</summary>
+    private int NewLotAfter(int slot, int after)
+    {
+        var l = NewLot(slot);
+        if (tail[slot] == l && after != l)
+        {
+            // NewLot appended it; move it from the end to right after 'after'.
+            var previous = head[slot];
+            while (next[previous] != l)
+            {
+                previous = next[previous];
+            }
+            next[previous] = NoLot;
+            tail[slot] = previous;
+            next[l] = next[after];
+            next[after] = l;
+            if (tail[slot] == after)
+            {
+                tail[slot] = l;
+            }
+        }
         return l;
     }
 

@@ -17,6 +17,20 @@ public interface IAccountLots
 }
 
 /// <summary>
+/// Every account's lots as the wash-sale ledger and the harvest scan read and adjust them, by account id: the
+/// one-shot <see cref="LotBook"/> or the live <see cref="LotTable"/> (<see cref="LotTable.Store"/>).
+/// </summary>
+public interface ILotStore
+{
+    bool HasAccount(string accountId);
+
+    IReadOnlyList<TaxLot> Lots(string accountId, string instrumentId);
+
+    /// <summary>See <see cref="LotBook.AdjustForWashSale"/>.</summary>
+    (TaxLot Adjusted, string? RemainderLotId)? AdjustForWashSale(string accountId, string instrumentId, string lotId, decimal quantity, decimal disallowedLoss, int carriedHoldingDays);
+}
+
+/// <summary>
 /// The tax rules over one account's sized plan, for every host: the one-shot run (<see cref="TaxAwareRun"/>) and the
 /// live evaluation stage call the same code. Cash-only accounts sell nothing; a substitute held after a harvest counts
 /// toward its model instrument; no buy repurchases within 30 days of a household loss sale (a substitute is bought
@@ -43,10 +57,12 @@ public static class TaxPlanAdjuster
 
     /// <summary>
     /// Makes one account's plan tax-aware; returns the new decision and plan, and the lots each sell was planned to
-    /// relieve. <paramref name="cash"/> is the cash the plan was sized with (flows included).
+    /// relieve. <paramref name="cash"/> is the cash the plan was sized with (flows included). A live book cannot take
+    /// an instrument the account has no position for, so there (<paramref name="substitutesInBook"/>) a wash-sale
+    /// substitute must be one the account's book already has a place for.
     /// </summary>
     public static (Decision, TradePlan, Dictionary<string, LotSelection>) Adjust(AccountBook book, int a, DateOnly asOf, Decision decision, TradePlan plan, AccountTaxSettings settings,
-        decimal cash, decimal netFlow, IAccountLots lots, WashSaleLedger? ledger, bool batched)
+        decimal cash, decimal netFlow, IAccountLots lots, WashSaleLedger? ledger, bool batched, bool substitutesInBook = false)
     {
         var accountId = book.AccountId(a);
         var policy = book.Policy(a);
@@ -92,11 +108,24 @@ public static class TaxPlanAdjuster
             {
                 continue;
             }
-            if (HarvestScanner.PickSubstitute(book, a, buy.InstrumentId, ledger, asOf) is { } sub
+            var picked = HarvestScanner.PickSubstitute(book, a, buy.InstrumentId, ledger, asOf, substitutesInBook);
+            // A plan trades an instrument once: a substitute it already buys takes the shares there, one it sells cannot stand in.
+            var same = picked is { } p ? plan.Trades.FindIndex(t => t.InstrumentId == p.Instrument.Id) : -1;
+            if (picked is { } sub
+                && (same < 0 || plan.Trades[same].Side == TradeSide.Buy)
                 && TradeSizing.FloorToStep(buy.Notional / sub.Price, sub.Step) is var quantity and > 0
                 && quantity * sub.Price >= policy.MinTradeValue)
             {
-                plan.Trades[i] = new Trade(accountId, sub.Instrument.Id, TradeSide.Buy, quantity, sub.Price, $"{buy.Reason}; wash-sale rule: {lossSale}; bought substitute {sub.Instrument.Symbol} instead");
+                if (same < 0)
+                {
+                    plan.Trades[i] = new Trade(accountId, sub.Instrument.Id, TradeSide.Buy, quantity, sub.Price, $"{buy.Reason}; wash-sale rule: {lossSale}; bought substitute {sub.Instrument.Symbol} instead");
+                }
+                else
+                {
+                    var other = plan.Trades[same];
+                    plan.Trades[same] = other with { Quantity = other.Quantity + quantity, Reason = $"{other.Reason}; and in place of {buy.InstrumentId}: wash-sale rule: {lossSale}" };
+                    plan.Trades.RemoveAt(i--);
+                }
             }
             else
             {

@@ -77,7 +77,7 @@ public sealed class TaxScenario
     public AccountTaxSettings SettingsFor(string accountId) => Settings.GetValueOrDefault(accountId) ?? AccountTaxSettings.Default;
 
     /// <summary>A ledger holding the household history, matched among itself but not adjusting lots (the custodian already did).</summary>
-    public WashSaleLedger NewLedger(LotBook lots)
+    public WashSaleLedger NewLedger(ILotStore lots)
     {
         var ledger = new WashSaleLedger(Relations, lots);
         var book = Scenario.Book;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MemoryPack;
 
 namespace FastRebal.Engine.Tax;
 
@@ -39,7 +40,7 @@ public sealed record WashSale(
 /// in date order, each share once, and moves the disallowed loss into the replacement lot's basis with the sold
 /// shares' holding period.
 /// </summary>
-public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
+public sealed class WashSaleLedger(InstrumentRelations relations, ILotStore lots)
 {
     private sealed class Buy
     {
@@ -214,5 +215,107 @@ public sealed class WashSaleLedger(InstrumentRelations relations, LotBook lots)
             replacementLot, buy.Source, quantity, disallowed, buy.TaxDeferred, reason);
     }
 
+    /// <summary>
+    /// Forgets what can no longer match anything from <paramref name="today"/> on: purchases and loss sales more than 30
+    /// days back or fully matched, and the wash sales found so far (a live engine has recorded them as it found them).
+    /// A ledger that runs for months then stays the size of its window.
+    /// </summary>
+    public void ForgetBefore(DateOnly today)
+    {
+        var oldest = today.AddDays(-TaxCalendar.WashSaleWindowDays);
+        foreach (var (household, list) in buysByHousehold.ToList())
+        {
+            list.RemoveAll(b => b.Date < oldest || b.Unmatched <= 0);
+            if (list.Count == 0)
+            {
+                buysByHousehold.Remove(household);
+            }
+        }
+        foreach (var (household, list) in lossSalesByHousehold.ToList())
+        {
+            list.RemoveAll(s => s.Date < oldest || s.Open <= 0);
+            if (list.Count == 0)
+            {
+                lossSalesByHousehold.Remove(household);
+            }
+        }
+        washSales.Clear();
+    }
+
+    /// <summary>The open purchases and loss sales, households in ordinal order, for a checkpoint (wash sales already found are not kept).</summary>
+    public WashSaleLedgerImage Capture()
+    {
+        var buys = buysByHousehold.OrderBy(h => h.Key, StringComparer.Ordinal).SelectMany(h => h.Value).ToList();
+        var sales = lossSalesByHousehold.OrderBy(h => h.Key, StringComparer.Ordinal).SelectMany(h => h.Value).ToList();
+        return new WashSaleLedgerImage
+        {
+            BuyHousehold = [.. buys.Select(b => b.HouseholdId)],
+            BuyAccount = [.. buys.Select(b => b.AccountId)],
+            BuyTaxDeferred = [.. buys.Select(b => b.TaxDeferred)],
+            BuyInstrument = [.. buys.Select(b => b.InstrumentId)],
+            BuyDate = [.. buys.Select(b => b.Date.DayNumber)],
+            BuySource = [.. buys.Select(b => (int)b.Source)],
+            BuyLot = [.. buys.Select(b => b.LotId)],
+            BuyUnmatched = [.. buys.Select(b => b.Unmatched)],
+            SaleHousehold = [.. sales.Select(x => x.HouseholdId)],
+            SaleAccount = [.. sales.Select(x => x.AccountId)],
+            SaleInstrument = [.. sales.Select(x => x.InstrumentId)],
+            SaleLot = [.. sales.Select(x => x.LotId)],
+            SaleDate = [.. sales.Select(x => x.Date.DayNumber)],
+            SaleLossPerShare = [.. sales.Select(x => x.LossPerShare)],
+            SaleHeldDays = [.. sales.Select(x => x.HeldDays)],
+            SaleOpen = [.. sales.Select(x => x.Open)],
+        };
+    }
+
+    /// <summary>Replaces everything the ledger holds with a checkpoint's image.</summary>
+    public void Restore(WashSaleLedgerImage image)
+    {
+        buysByHousehold.Clear();
+        lossSalesByHousehold.Clear();
+        washSales.Clear();
+        for (var i = 0; i < image.BuyHousehold.Length; i++)
+        {
+            Buys(image.BuyHousehold[i]).Add(new Buy
+            {
+                HouseholdId = image.BuyHousehold[i], AccountId = image.BuyAccount[i], TaxDeferred = image.BuyTaxDeferred[i], InstrumentId = image.BuyInstrument[i],
+                Date = DateOnly.FromDayNumber(image.BuyDate[i]), Source = (TradeSource)image.BuySource[i], LotId = image.BuyLot[i], Unmatched = image.BuyUnmatched[i],
+            });
+        }
+        for (var i = 0; i < image.SaleHousehold.Length; i++)
+        {
+            LossSales(image.SaleHousehold[i]).Add(new LossSale
+            {
+                HouseholdId = image.SaleHousehold[i], AccountId = image.SaleAccount[i], InstrumentId = image.SaleInstrument[i], LotId = image.SaleLot[i],
+                Date = DateOnly.FromDayNumber(image.SaleDate[i]), LossPerShare = image.SaleLossPerShare[i], HeldDays = image.SaleHeldDays[i], Open = image.SaleOpen[i],
+            });
+        }
+    }
+
     private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// A wash-sale ledger's open purchases and loss sales, column by column, as a checkpoint keeps them.
+/// Member order is the schema (MemoryPack, version-tolerant): add members at the end, never reorder.
+/// </summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class WashSaleLedgerImage
+{
+    [MemoryPackOrder(0)] public string[] BuyHousehold { get; set; } = [];
+    [MemoryPackOrder(1)] public string[] BuyAccount { get; set; } = [];
+    [MemoryPackOrder(2)] public bool[] BuyTaxDeferred { get; set; } = [];
+    [MemoryPackOrder(3)] public string[] BuyInstrument { get; set; } = [];
+    [MemoryPackOrder(4)] public int[] BuyDate { get; set; } = [];
+    [MemoryPackOrder(5)] public int[] BuySource { get; set; } = [];
+    [MemoryPackOrder(6)] public string?[] BuyLot { get; set; } = [];
+    [MemoryPackOrder(7)] public decimal[] BuyUnmatched { get; set; } = [];
+    [MemoryPackOrder(8)] public string[] SaleHousehold { get; set; } = [];
+    [MemoryPackOrder(9)] public string[] SaleAccount { get; set; } = [];
+    [MemoryPackOrder(10)] public string[] SaleInstrument { get; set; } = [];
+    [MemoryPackOrder(11)] public string[] SaleLot { get; set; } = [];
+    [MemoryPackOrder(12)] public int[] SaleDate { get; set; } = [];
+    [MemoryPackOrder(13)] public decimal[] SaleLossPerShare { get; set; } = [];
+    [MemoryPackOrder(14)] public int[] SaleHeldDays { get; set; } = [];
+    [MemoryPackOrder(15)] public decimal[] SaleOpen { get; set; } = [];
 }

@@ -165,6 +165,145 @@ public class LiveLotsTests
         }
     }
 
+    /// <summary>A live stage over a tax scenario's book, deciding and filling in batches of one market day.</summary>
+    private sealed class LiveTax
+    {
+        private readonly long marketTime = new DateTime(2025, 9, 26, 15, 0, 0, DateTimeKind.Utc).Ticks;
+        private readonly ConcurrentQueue<AccountFill> fills = new();
+
+        public LiveTax(TaxScenario scenario, FastRebal.Engine.Audit.AuditChain? chain = null)
+        {
+            Book = scenario.Scenario.Book;
+            var settings = Enumerable.Range(0, Book.AccountCount).Select(a => scenario.SettingsFor(Book.AccountId(a))).ToArray();
+            var table = LotTable.From(Book, scenario.Lots);
+            Tax = new TaxBook(table, settings, scenario.Relations, scenario.NewLedger(table.Store));
+            Audit = chain is null ? null : new AuditWriter(chain, chunkSize: 1);
+            Stage = new EvaluationStage(Book, new ControlPlane(), fills, new OpenGate(), Orders, new LatencyRecorder("test"), audit: Audit, tax: Tax);
+        }
+
+        public FastRebal.Engine.State.AccountBook Book { get; }
+
+        public TaxBook Tax { get; }
+
+        public AuditWriter? Audit { get; }
+
+        public Trades Orders { get; } = new();
+
+        public EvaluationStage Stage { get; }
+
+        public void Batch()
+        {
+            Stage.Add(new PriceEvent { Instrument = -1, MarketTime = marketTime });
+            Stage.EndBatch();
+        }
+
+        /// <summary>Fills the published trades of <paramref name="account"/> in full at their prices (and forgets them).</summary>
+        public void Fill(string account)
+        {
+            foreach (var t in Orders.Published.Where(t => Book.AccountId(t.Account) == account).OrderBy(t => t.Side == TradeSide.Sell ? 0 : 1))
+            {
+                fills.Enqueue(new AccountFill(t.Account, t.Instrument, t.Side, t.Quantity, t.Price, TradeComplete: true));
+            }
+            Orders.Published.RemoveAll(t => Book.AccountId(t.Account) == account);
+        }
+    }
+
+    /// <summary>Two accounts of one household at SPY 600 and AGG 100: W1 over its SPY target on a lot bought at 700, W2 under it.</summary>
+    private static TaxScenarioBuilder Household(string history = "")
+    {
+        var builder = new TaxScenarioBuilder().Substitutes("[]")
+            .Account("""
+                { "id": "W1", "householdId": "HH-W", "modelId": "BAL6040", "cash": 0,
+                  "positions": [
+                    { "instrumentId": "SPY", "quantity": 100, "lots": [ { "id": "L700", "acquired": "2025-06-02", "quantity": 100, "costBasis": 70000 } ] },
+                    { "instrumentId": "AGG", "quantity": 200, "lots": [ { "id": "G1", "acquired": "2024-06-03", "quantity": 200, "costBasis": 20000 } ] } ],
+                  "policy": { "id": "P-W1", "bandWidth": 0.05, "trigger": "threshold", "lotMethod": "fifo" } }
+                """)
+            .Account("""
+                { "id": "W2", "householdId": "HH-W", "modelId": "BAL6040", "cash": 0,
+                  "positions": [
+                    { "instrumentId": "SPY", "quantity": 10, "lots": [ { "id": "S1", "acquired": "2024-01-02", "quantity": 10, "costBasis": 5000 } ] },
+                    { "instrumentId": "AGG", "quantity": 600, "lots": [ { "id": "G2", "acquired": "2024-06-03", "quantity": 600, "costBasis": 60000 } ] } ],
+                  "policy": { "id": "P-W2", "bandWidth": 0.05, "trigger": "threshold", "lotMethod": "fifo" } }
+                """);
+        if (history.Length > 0)
+        {
+            builder.Trade(history);
+        }
+        return builder;
+    }
+
+    [Fact]
+    public void A_live_buy_after_a_household_loss_sale_is_a_wash_sale_that_moves_the_loss_into_the_new_lot_and_is_audited()
+    {
+        var store = new FastRebal.Engine.Audit.MemoryAuditStore();
+        var live = new LiveTax(Household().LoadClean(), new FastRebal.Engine.Audit.AuditChain(store));
+        var w1 = live.Book.FindAccount("W1");
+        var w2 = live.Book.FindAccount("W2");
+        live.Batch();
+        var sell = Assert.Single(live.Orders.Published, t => t.Account == w1 && t.Side == TradeSide.Sell);
+        var buy = Assert.Single(live.Orders.Published, t => t.Account == w2 && t.Side == TradeSide.Buy && live.Book.Instruments[t.Instrument].Id == "SPY");
+
+        // W1's sale realizes a loss of 100 a share on lot L700; W2's purchase the same day replaces those shares.
+        live.Fill("W1");
+        live.Fill("W2");
+        live.Batch();
+        live.Audit!.Complete();
+
+        var lossPerShare = 700m - sell.Price;
+        var replaced = Math.Min(sell.Quantity, buy.Quantity);
+        Assert.Equal(1, live.Stage.Counters.WashSales);
+        Assert.Equal(-lossPerShare * sell.Quantity, live.Tax.Lots.Realized(w1).ShortTerm);
+        var spy = live.Tax.Lots.SlotOf(w2, "SPY");
+        var opened = live.Tax.Lots.Lots(spy).Single(l => l.Id == "SPY-20250926-1");
+        Assert.Equal(replaced * lossPerShare, opened.WashSaleAdjustment);
+        Assert.Equal((replaced * buy.Price) + (replaced * lossPerShare), opened.CostBasis);
+        // The replacement shares carry the sold shares' holding period (bought 2025-06-02, sold 2025-09-26).
+        Assert.Equal(new DateOnly(2025, 6, 2), opened.HoldingPeriodStart);
+        Assert.Equal((decimal)live.Book.Quantities[spy], live.Tax.Lots.Quantity(spy));
+
+        var fills = store.Records.Where(r => r.Entry.Kind == FastRebal.Engine.Audit.AuditKind.Fill).ToList();
+        Assert.Contains(fills, r => r.Entry.AccountId == "W1" && r.Entry.Explanation.Contains("lots relieved: L700", StringComparison.Ordinal));
+        Assert.Contains(fills, r => r.Entry.AccountId == "W2" && r.Entry.Explanation.Contains("wash sale:", StringComparison.Ordinal)
+            && r.Entry.Figures.Any(f => f.Name == "disallowedLoss" && decimal.Parse(f.Value, System.Globalization.CultureInfo.InvariantCulture) == replaced * lossPerShare));
+        Assert.True(store.Verify().Intact);
+    }
+
+    [Fact]
+    public void A_live_buy_inside_the_window_of_a_household_loss_sale_is_not_placed_and_the_decision_says_why()
+    {
+        var live = new LiveTax(Household("""{ "date": "2025-09-20", "accountId": "W1", "instrumentId": "SPY", "side": "sell", "quantity": 5, "realizedGain": -300 }""").LoadClean());
+        var w2 = live.Book.FindAccount("W2");
+
+        live.Batch();
+
+        Assert.DoesNotContain(live.Orders.Published, t => t.Account == w2 && t.Side == TradeSide.Buy && live.Book.Instruments[t.Instrument].Id == "SPY");
+        var decision = live.Stage.RecentDecisions().Single(d => d.AccountId == "W2");
+        Assert.Contains(decision.Warnings, w => w.Contains("wash-sale rule", StringComparison.Ordinal) && w.Contains("2025-09-20", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_ledger_forgets_what_can_no_longer_wash_and_its_checkpoint_keeps_the_rest()
+    {
+        var ledger = new WashSaleLedger(InstrumentRelations.None, new LotBook());
+        ledger.RecordSale("H", "A", "SPY", new DateOnly(2025, 9, 1), [new LotRelief("L1", new DateOnly(2025, 1, 2), new DateOnly(2025, 1, 2), 10, 5000, 6000, HoldingTerm.ShortTerm)], adjustLots: false);
+        ledger.RecordSale("H", "A", "AGG", new DateOnly(2025, 9, 20), [new LotRelief("L2", new DateOnly(2025, 1, 2), new DateOnly(2025, 1, 2), 10, 900, 1000, HoldingTerm.ShortTerm)], adjustLots: false);
+        ledger.RecordBuy("H", "B", false, "VTI", new DateOnly(2025, 9, 25), 3, null, TradeSource.Rebalance, adjustLots: false);
+
+        ledger.ForgetBefore(new DateOnly(2025, 10, 5));
+
+        // The SPY sale of 2025-09-01 is 34 days back: a purchase today washes nothing; the AGG one (15 days) still would.
+        Assert.Null(ledger.RecentLossSale("H", "SPY", new DateOnly(2025, 10, 5)));
+        Assert.NotNull(ledger.RecentLossSale("H", "AGG", new DateOnly(2025, 10, 5)));
+        var image = MemoryPack.MemoryPackSerializer.Deserialize<WashSaleLedgerImage>(MemoryPack.MemoryPackSerializer.Serialize(ledger.Capture()))!;
+        var restored = new WashSaleLedger(InstrumentRelations.None, new LotBook());
+        restored.Restore(image);
+        Assert.Equal(MemoryPack.MemoryPackSerializer.Serialize(ledger.Capture()), MemoryPack.MemoryPackSerializer.Serialize(restored.Capture()));
+        Assert.NotNull(restored.RecentLossSale("H", "AGG", new DateOnly(2025, 10, 5)));
+        Assert.NotNull(restored.RecentReplacementBuy("H", "A", "VTI", new DateOnly(2025, 10, 5)));
+        Assert.Single(image.SaleHousehold);
+    }
+
     [Fact]
     public void The_live_stage_trades_and_relieves_lots_as_the_one_shot_tax_aware_run_on_the_same_book()
     {

@@ -38,7 +38,11 @@ internal static class StateDigest
         hash.AppendData(MemoryPackSerializer.Serialize(o.Blocks));
         hash.AppendData(MemoryPackSerializer.Serialize(o.Children));
         // Only an engine with lots adds them, so the digests of engines without stay what they were.
-        evaluation.Tax?.Lots.AppendTo(hash);
+        if (evaluation.Tax is { } tax)
+        {
+            tax.Lots.AppendTo(hash);
+            hash.AppendData(MemoryPackSerializer.Serialize(tax.Ledger.Capture()));
+        }
         return Convert.ToHexString(hash.GetHashAndReset());
     }
 }

@@ -24,15 +24,18 @@ public sealed class EvaluationCounters
     public long LotsOpened;
     public long LotShortfalls;
 
+    /// <summary>Wash sales the fills caused (a loss matched with a household purchase within 30 days).</summary>
+    public long WashSales;
+
     internal long[] ToArray() =>
-        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused, LotSales, LotsOpened, LotShortfalls];
+        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused, LotSales, LotsOpened, LotShortfalls, WashSales];
 
     internal void Restore(long[] saved)
     {
-        var all = new long[18];
+        var all = new long[19];
         saved.AsSpan(0, Math.Min(saved.Length, all.Length)).CopyTo(all);
         (PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked) = (all[0], all[1], all[2], all[3], all[4], all[5], all[6], all[7]);
         (NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused) = (all[8], all[9], all[10], all[11], all[12], all[13], all[14]);
-        (LotSales, LotsOpened, LotShortfalls) = (all[15], all[16], all[17]);
+        (LotSales, LotsOpened, LotShortfalls, WashSales) = (all[15], all[16], all[17], all[18]);
     }
 }

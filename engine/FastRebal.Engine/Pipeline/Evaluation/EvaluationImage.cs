@@ -58,6 +58,9 @@ public sealed partial class EvaluationImage
     [MemoryPackOrder(14)] public int[] NearBandInstruments { get; set; } = [];
     [MemoryPackOrder(15)] public sbyte[] NearBandSides { get; set; } = [];
     [MemoryPackOrder(16)] public double[] NearBandPrices { get; set; } = [];
+
+    /// <summary>The households' open purchases and loss sales of the last 30 days; null when the engine keeps no lots.</summary>
+    [MemoryPackOrder(17)] public Tax.WashSaleLedgerImage? Ledger { get; set; }
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

@@ -21,9 +21,9 @@ public sealed partial class EvaluationStage
                     book.ApplyExecution(a, one, (double)(-signed * fill.Price), fill.TradeComplete && openTrades[a] == 1 && rebalancing[a] ? day : null);
                     gate.FillsApplied(a, book.ModelIndex(a));
                     Counters.FillsApplied++;
-                    if (tax is not null && tax.Lots.IsTracked(a) && book.Policy(a).TaxStatus == Model.TaxStatus.Taxable)
+                    if (tax is not null)
                     {
-                        ApplyToLots(a, fill);
+                        ApplyTax(a, fill);
                     }
                 }
                 catch (ArgumentException)
@@ -44,44 +44,65 @@ public sealed partial class EvaluationStage
     }
 
     /// <summary>
-    /// Moves the account's lots with a fill, as the fill moved its position: a buy opens a lot at the fill price; a sell
-    /// relieves lots by the account's method (tax-optimal when it raises cash) within its deferral, exactly the lots
-    /// its plan was sized against when nothing changed between. Should the deferral keep back shares the plan could
-    /// not foresee (a lot came within its window since), the rest comes from the kept lots: lots always follow the position.
+    /// A fill's tax effect, as the one-shot run applies a trade: a taxable account's buy opens a lot at the fill price
+    /// and its sale relieves lots by its method (tax-optimal when raising cash) within its deferral, exactly the lots
+    /// its plan was sized against when nothing changed between; should the deferral keep back shares the plan could
+    /// not foresee (a lot came within its window since), the rest comes from the kept lots, so lots always follow the
+    /// position. Every buy and loss sale of every account goes through the household's wash-sale ledger.
     /// </summary>
-    private void ApplyToLots(int a, AccountFill fill)
+    private void ApplyTax(int a, AccountFill fill)
     {
         var lots = tax!.Lots;
+        var policy = book.Policy(a);
+        var deferred = policy.TaxStatus == Model.TaxStatus.TaxDeferred;
+        var tracked = !deferred && lots.IsTracked(a);
+        var accountId = book.AccountId(a);
+        var household = book.HouseholdId(a);
+        var instrumentId = book.Instruments[fill.Instrument].Id;
+        var source = rebalancing[a] ? TradeSource.Rebalance : TradeSource.CashFlow;
         var slot = lots.SlotOf(a, fill.Instrument);
+        TaxedTrade taxed;
         if (fill.Side == TradeSide.Buy)
         {
-            lots.Open(slot, day, fill.Quantity, fill.Price);
-            Counters.LotsOpened++;
-            return;
+            var opened = tracked ? lots.Open(slot, day, fill.Quantity, fill.Price) : null;
+            Counters.LotsOpened += opened is null ? 0 : 1;
+            var washes = tax.Ledger.RecordBuy(household, accountId, deferred, instrumentId, day, fill.Quantity, opened?.Id, source);
+            taxed = new TaxedTrade(FilledTrade(accountId, instrumentId, fill), source, [], opened?.Id, washes);
         }
-        var held = lots.Lots(slot);
-        if (held.Count == 0)
+        else
         {
-            Counters.LotShortfalls++;
-            return;
-        }
-        var settings = tax.Settings(a);
-        var raisingCash = !rebalancing[a];
-        var method = TaxPlanAdjuster.ReliefMethod(settings, raisingCash);
-        var specific = TaxPlanAdjuster.Specific(settings, book.Instruments[fill.Instrument].Id);
-        var selection = LotSelector.Select(held, fill.Quantity, fill.Price, day, method, TaxPlanAdjuster.Limits(settings, raisingCash, budget: null, step: 1m), specific);
-        lots.Relieve(a, slot, selection);
-        Counters.LotSales++;
-        if (selection.Shortfall > 0)
-        {
-            var rest = LotSelector.Select(lots.Lots(slot), selection.Shortfall, fill.Price, day, method == LotMethod.SpecificLots ? LotMethod.Fifo : method);
-            lots.Relieve(a, slot, rest);
-            if (rest.Shortfall > 0)
+            if (!tracked || lots.LotCount(slot) == 0)
             {
-                Counters.LotShortfalls++;
+                Counters.LotShortfalls += tracked ? 1 : 0;
+                return;
             }
+            var settings = tax.Settings(a);
+            var raisingCash = !rebalancing[a];
+            var method = TaxPlanAdjuster.ReliefMethod(settings, raisingCash);
+            var selection = LotSelector.Select(lots.Lots(slot), fill.Quantity, fill.Price, day, method,
+                TaxPlanAdjuster.Limits(settings, raisingCash, budget: null, step: 1m), TaxPlanAdjuster.Specific(settings, instrumentId));
+            lots.Relieve(a, slot, selection);
+            var reliefs = selection.Reliefs;
+            if (selection.Shortfall > 0)
+            {
+                var rest = LotSelector.Select(lots.Lots(slot), selection.Shortfall, fill.Price, day, method == LotMethod.SpecificLots ? LotMethod.Fifo : method);
+                lots.Relieve(a, slot, rest);
+                reliefs = [.. reliefs, .. rest.Reliefs];
+                Counters.LotShortfalls += rest.Shortfall > 0 ? 1 : 0;
+            }
+            Counters.LotSales++;
+            var washes = tax.Ledger.RecordSale(household, accountId, instrumentId, day, reliefs);
+            taxed = new TaxedTrade(FilledTrade(accountId, instrumentId, fill), source, reliefs, null, washes);
+        }
+        Counters.WashSales += taxed.WashSales.Count;
+        if (audit is not null && (tracked || taxed.WashSales.Count > 0))
+        {
+            audit.Add(Audit.AuditEntries.Fill(book, a, taxed));
         }
     }
+
+    private static Trade FilledTrade(string accountId, string instrumentId, AccountFill fill) =>
+        new(accountId, instrumentId, fill.Side, fill.Quantity, fill.Price, "fill");
 
     private void SettleFlow(int a)
     {

@@ -56,8 +56,8 @@ public sealed partial class EvaluationStage
         if (tax is not null && plan is { IsBlocked: false })
         {
             // The same tax rules as a one-shot run: lots relieved by the account's method within its gains budget and
-            // deferral, cash-only accounts selling nothing, buys trimmed to the reserve.
-            (decision, plan, _) = TaxPlanAdjuster.Adjust(book, a, day, decision, plan, tax.Settings(a), cash, flow, tax.Lots.For(a), ledger: null, batched: false);
+            // deferral, no buy washing a household loss, cash-only accounts selling nothing, buys trimmed to the reserve.
+            (decision, plan, _) = TaxPlanAdjuster.Adjust(book, a, day, decision, plan, tax.Settings(a), cash, flow, tax.Lots.For(a), tax.Ledger, batched: false, substitutesInBook: true);
         }
         Counters.Decisions++;
         switch (decision.Action)

@@ -118,6 +118,7 @@ public sealed partial class EvaluationStage
             NearBandInstruments = nearBandReady ? nearBandInstrument[..nearBandCount] : [],
             NearBandSides = nearBandReady ? nearBandSide[..nearBandCount] : [],
             NearBandPrices = nearBandReady ? [.. nearBandPrices] : [],
+            Ledger = tax?.Ledger.Capture(),
         };
     }
 
@@ -131,6 +132,7 @@ public sealed partial class EvaluationStage
                 : "the saved state keeps no tax lots and this engine keeps them; start it without lots or use another state folder");
         }
         tax?.Lots.Clear();
+        tax?.Ledger.Restore(image.Ledger ?? new Tax.WashSaleLedgerImage());
         foreach (var chunk in chunks)
         {
             if (chunk.Lots is { } lots)

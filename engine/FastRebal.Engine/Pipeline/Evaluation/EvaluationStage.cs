@@ -383,6 +383,8 @@ public sealed partial class EvaluationStage
             // A new trading day: calendar rebalances may fall due and parked breaches get another look.
             day = newDay;
             sweepAllRequested = true;
+            // Purchases and loss sales more than 30 days back can wash nothing from today on.
+            tax?.Ledger.ForgetBefore(day);
         }
 
         // The oldest tick of the batch is where the tick-to-order time of every trade the batch releases starts.
