@@ -29,5 +29,7 @@ public static class Format
 
     public static string Price(double value) => value.ToString("#,0.00##", C);
 
+    public static string Price(decimal value) => value.ToString("#,0.00##", C);
+
     public static string When(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", C);
 }
