@@ -137,6 +137,7 @@ public class AccountLotsTests(StoppedEngines engines) : ComponentTest, IClassFix
         Assert.Equal(read.RealizedShortTerm.ToString("#,0.00", C), cut.Find("#realized-short").TextContent);
         Assert.Equal(read.RealizedLongTerm.ToString("#,0.00", C), cut.Find("#realized-long").TextContent);
         Assert.Contains($"market day {day.ToString("yyyy-MM-dd", C)}", cut.Find("#tax-lots-summary").TextContent, StringComparison.Ordinal);
+        Assert.Contains("sales relieve lots tax-optimally", cut.Find("#tax-lots-summary").TextContent, StringComparison.Ordinal);
         Assert.Empty(cut.FindAll("#tax-lots-not-kept"));
     }
 
