@@ -52,13 +52,16 @@ public static class TestServices
     public static EngineSession Session(string directory) =>
         new(Options.Create(new EngineSettings()), Options.Create(new FeedSettings()), Settings(directory), NullLogger<EngineSession>.Instance);
 
-    /// <summary>Registers what the console's components inject; returns the notifier to publish snapshots to.</summary>
-    public static LiveNotifier AddConsole(this BunitContext context)
+    /// <summary>
+    /// Registers what the console's components inject, with <paramref name="session"/> or one whose engine is not
+    /// started; returns the notifier to publish snapshots to.
+    /// </summary>
+    public static LiveNotifier AddConsole(this BunitContext context, EngineSession? session = null)
     {
         var directory = TempDirectory();
         context.JSInterop.Mode = JSRuntimeMode.Loose;
         context.Services.AddMudServices();
-        var session = Session(directory);
+        session ??= Session(directory);
         var notifier = new LiveNotifier(session, NullLogger<LiveNotifier>.Instance);
         context.Services.AddSingleton(session);
         context.Services.AddSingleton(notifier);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FastRebal.Engine.Tax;
 
 namespace FastRebal.Console.Components;
 
@@ -28,6 +29,20 @@ public static class Format
     public static string Quantity(decimal value) => value.ToString("#,0.######", C);
 
     public static string Price(double value) => value.ToString("#,0.00##", C);
+
+    public static string Price(decimal value) => value.ToString("#,0.00##", C);
+
+    /// <summary>How a sale picks lots, to follow "sales relieve lots".</summary>
+    public static string Relief(LotMethod method) => method switch
+    {
+        LotMethod.Fifo => "oldest first",
+        LotMethod.Lifo => "newest first",
+        LotMethod.HighestCost => "highest cost first",
+        LotMethod.LowestCost => "lowest cost first",
+        LotMethod.TaxOptimal => "tax-optimally (losses first, then long-term gains, then short-term gains, smallest first)",
+        LotMethod.SpecificLots => "as the account names them",
+        _ => method.ToString(),
+    };
 
     public static string When(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", C);
 }

@@ -27,6 +27,12 @@ public sealed class EngineSettings
     /// <summary>Split full sweeps over both cores.</summary>
     public bool ParallelSweep { get; set; }
 
+    /// <summary>
+    /// Keep tax lots for the taxable accounts (3 to 5 per position, as <c>fastrebal run --lots</c> makes them): plans
+    /// relieve lots tax-optimally, fills move them, and the account page shows them. False runs the engine without regard to basis.
+    /// </summary>
+    public bool Lots { get; set; } = true;
+
     public IEnumerable<string> Problems()
     {
         if (Accounts is < 1 or > 5_000_000)

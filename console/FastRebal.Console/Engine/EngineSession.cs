@@ -4,6 +4,7 @@ using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders.Slicing;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Simulation;
+using FastRebal.Engine.Tax;
 using Microsoft.Extensions.Options;
 
 namespace FastRebal.Console.Engine;
@@ -99,6 +100,18 @@ public sealed class EngineSession(
             : new RandomWalkFeed(book.Prices, feed.Sources, engine.Seed, feed.TicksPerSecond, feed.Volatility, meanReversion: feed.MeanReversion,
                 marketStart: new DateTimeOffset(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero));
         var monitored = new MonitoredFeed(source, book.Instruments.Count);
+        TaxBook? tax = null;
+        if (engine.Lots)
+        {
+            progress = "giving the taxable accounts their tax lots";
+            tax = new TaxBook(FirmLots.Table(firm, engine.Seed), FirmLots.GeneratedSettings);
+            stoppingToken.ThrowIfCancellationRequested();
+            logger.LogInformation("Tax lots: {Lots} lots in {Accounts} taxable accounts, relieved tax-optimally (Engine:Lots)", tax.Lots.Count, tax.Lots.TrackedAccounts);
+        }
+        else
+        {
+            logger.LogInformation("Tax lots: off (Engine:Lots is false); the engine sells without regard to basis");
+        }
 
         if (console.Audit)
         {
@@ -121,6 +134,8 @@ public sealed class EngineSession(
         var options = new EngineOptions
         {
             Audit = chain,
+            // The console keeps no engine state across restarts (no Durability), so turning Engine:Lots on or off never meets a saved state that disagrees.
+            Tax = tax,
             KillSwitchPath = console.KillSwitchPath,
             ParallelSweep = engine.ParallelSweep,
             Slicing = new SlicingPolicy { Interval = engine.SliceInterval, MaxChildNotional = engine.MaxChildNotional },

@@ -283,6 +283,36 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task Out_of_the_box_a_taxable_accounts_page_lists_its_tax_lots_and_a_tax_deferred_one_says_none_are_kept()
+    {
+        // The fixture leaves Engine:Lots alone: appsettings.json and the default keep lots.
+        Assert.Matches(@"Tax lots: [\d,]+ lots in [\d,]+ taxable accounts", console.Output);
+        var page = await console.SignIn(ConsoleFixture.ViewerName, ConsoleFixture.ViewerPassword);
+        var (taxable, deferred) = (0, 0);
+        for (var i = 1; i <= 50 && (taxable == 0 || deferred == 0); i++)
+        {
+            var id = $"A{i:D7}";
+            await ConsoleFixture.Goto(page, $"/accounts/{id}");
+            await Assertions.Expect(page.Locator("#account-id")).ToHaveTextAsync(id);
+            if (await page.Locator("#tax-lots tr[data-lot]").CountAsync() > 0)
+            {
+                taxable++;
+                await Assertions.Expect(page.Locator("#tax-lots-heading")).ToHaveTextAsync("Tax lots");
+                await Assertions.Expect(page.Locator("#realized-short")).ToHaveTextAsync(new Regex(@"^-?[\d,]+\.\d{2}$"));
+                await Assertions.Expect(page.Locator("#tax-lots tr[data-lot]").First.Locator("td").Nth(3)).ToHaveTextAsync(new Regex("^(short|long)$"));
+            }
+            else
+            {
+                deferred++;
+                await Assertions.Expect(page.Locator("#tax-lots-not-kept")).ToContainTextAsync("tax-deferred");
+            }
+        }
+        Assert.True(taxable > 0, "no account among the first 50 showed tax lots");
+        Assert.True(deferred > 0, "no account among the first 50 said it keeps no lots");
+        await page.Context.CloseAsync();
+    }
+
     /// <summary>An account the engine has not decided since it started (so it has no trades in flight), within band.</summary>
     private static async Task<string> QuietAccount(IPage page)
     {

@@ -1,6 +1,9 @@
 using FastRebal.Console.Engine;
 using FastRebal.Engine.Audit;
+using FastRebal.Engine.Model;
 using FastRebal.Engine.Simulation;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +30,12 @@ public class EngineSessionTests
         Assert.Equal(300, session.Running.Book.AccountCount);
         // The realistic firm by default: four risk profiles over each of its lineups.
         Assert.Equal(4 * FirmGenerator.RealisticLineups, session.Running.Book.Models.Count);
+        // Lots by default (Engine:Lots), kept for exactly the taxable accounts.
+        var book = session.Running.Book;
+        var lots = session.Running.Evaluation.Tax?.Lots;
+        Assert.NotNull(lots);
+        Assert.True(lots.Count > 0);
+        Assert.All(Enumerable.Range(0, book.AccountCount), a => Assert.Equal(book.Policy(a).TaxStatus == TaxStatus.Taxable, lots.IsTracked(a)));
         session.Running.KillSwitch.Engage("olga", "session test", 0, DateTimeOffset.UtcNow);
         await session.StopAsync(CancellationToken.None);
 
@@ -63,6 +72,29 @@ public class EngineSessionTests
         Assert.Equal(Path.GetFileName(archive), first.Entry.Figure("previousFile"));
         Assert.Equal("2", first.Entry.Figure("previousSealedSequence"));
         Assert.True(FileAuditStore.VerifyFiles(live).Intact);
+    }
+
+    [Fact]
+    public async Task A_lots_setting_that_is_not_true_or_false_stops_the_engine_naming_the_setting_and_the_value()
+    {
+        // Bound as the console binds its configuration (Program.cs), so the value reaches the session as typed.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Engine:Accounts"] = "300", ["Engine:Lots"] = "yes" }).Build();
+        var services = new ServiceCollection();
+        services.Configure<EngineSettings>(configuration.GetSection(EngineSettings.Section));
+        using var provider = services.BuildServiceProvider();
+        var session = new EngineSession(
+            provider.GetRequiredService<IOptions<EngineSettings>>(),
+            Options.Create(new FeedSettings { Kind = "random" }),
+            Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory() }),
+            NullLogger<EngineSession>.Instance);
+
+        await session.StartAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => session.Ready.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(EnginePhase.Failed, session.Phase);
+        Assert.Contains("'Engine:Lots'", session.Progress, StringComparison.Ordinal);
+        Assert.Contains("'yes'", session.Progress, StringComparison.Ordinal);
+        await session.StopAsync(CancellationToken.None);
     }
 
     [Fact]
