@@ -120,6 +120,7 @@ public sealed class InputCliTests : IDisposable
 
         Assert.Contains("belongs to another book", BadInput("run", "--accounts", "120", "--feed", "random", "--duration", "00:00:01", "--state", state, "--json"), StringComparison.Ordinal);
         Assert.Contains("belongs to another book", BadInput("run", "--accounts", "100", "--feed", "random", "--duration", "00:00:01", "--state", state, "--json", "--firm-shape", "uniform"), StringComparison.Ordinal);
+        Assert.Contains("--harvest needs --lots", BadInput("run", "--accounts", "100", "--feed", "random", "--duration", "00:00:01", "--harvest"), StringComparison.Ordinal);
         // The same firm with lots, or a state with lots run without: the lots would be lost or invented.
         Assert.Contains("keeps no tax lots", BadInput("run", "--accounts", "100", "--feed", "random", "--duration", "00:00:01", "--state", state, "--json", "--lots"), StringComparison.Ordinal);
         var withLots = In("state-lots");

@@ -33,8 +33,15 @@ public sealed class EngineSettings
     /// </summary>
     public bool Lots { get; set; } = true;
 
+    /// <summary>With <see cref="Lots"/>: harvest tax losses daily at the open (as <c>fastrebal run --lots --harvest</c>), trading the substitutes through the risk gate.</summary>
+    public bool Harvest { get; set; }
+
     public IEnumerable<string> Problems()
     {
+        if (Harvest && !Lots)
+        {
+            yield return "Engine:Harvest needs Engine:Lots (a harvest sells lots)";
+        }
         if (Accounts is < 1 or > 5_000_000)
         {
             yield return $"Engine:Accounts must be 1 to 5,000,000 (got {Accounts})";

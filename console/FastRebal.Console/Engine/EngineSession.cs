@@ -104,9 +104,10 @@ public sealed class EngineSession(
         if (engine.Lots)
         {
             progress = "giving the taxable accounts their tax lots";
-            tax = new TaxBook(FirmLots.Table(firm, engine.Seed), FirmLots.GeneratedSettings);
+            tax = FirmLots.LiveTax(firm, engine.Seed, engine.Harvest);
             stoppingToken.ThrowIfCancellationRequested();
-            logger.LogInformation("Tax lots: {Lots} lots in {Accounts} taxable accounts, relieved tax-optimally (Engine:Lots)", tax.Lots.Count, tax.Lots.TrackedAccounts);
+            logger.LogInformation("Tax lots: {Lots} lots in {Accounts} taxable accounts, relieved tax-optimally, buys checked against each household's wash-sale ledger (Engine:Lots); tax-loss harvesting {Harvest} (Engine:Harvest)",
+                tax.Lots.Count, tax.Lots.TrackedAccounts, engine.Harvest ? "daily at the open" : "off");
         }
         else
         {

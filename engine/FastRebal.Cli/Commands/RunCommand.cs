@@ -57,10 +57,11 @@ public static class RunCommand
         var checkpointSize = new Option<int>("--checkpoint-journal-mb") { Description = "With --state: also checkpoint once the journal has grown this many MB since the last checkpoint (0 = off)", DefaultValueFactory = _ => 64 };
         var checkpointReplay = new Option<int>("--checkpoint-replay-ms") { Description = "With --state: also checkpoint once evaluation has spent this many ms deciding since the last checkpoint, which bounds what a recovery replays (0 = off)", DefaultValueFactory = _ => 500 };
         var lots = new Option<bool>("--lots") { Description = "Give the taxable accounts 3 to 5 tax lots per position: plans relieve lots by each account's method (tax-optimal) and fills move them; checkpointed and in the digest" };
+        var harvest = new Option<bool>("--harvest") { Description = "With --lots: harvest tax losses daily at the open (lots down 5% and 500 or more), buying a substitute the account holds; the trades go through the risk gate like any other" };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
         var command = new Command(name, description)
         {
-            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots,
+            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
@@ -73,6 +74,7 @@ public static class RunCommand
             CheckpointReplayMilliseconds = parse.GetValue(checkpointReplay),
             Digest = parse.GetValue(digest),
             Lots = parse.GetValue(lots),
+            Harvest = parse.GetValue(harvest),
             CheckpointOnly = checkpointOnly,
         })));
         return command;
@@ -94,6 +96,9 @@ public static class RunCommand
 
         /// <summary>Give the generated firm's taxable accounts lots (<see cref="FirmLots.Table"/>) and make the engine tax-aware.</summary>
         public bool Lots { get; init; }
+
+        /// <summary>With <see cref="Lots"/>: harvest tax losses daily at the open.</summary>
+        public bool Harvest { get; init; }
 
         public bool CheckpointOnly { get; init; }
     }
@@ -151,6 +156,10 @@ public static class RunCommand
         {
             throw new UsageException($"--checkpoint-replay-ms must be 0 (off) or more (got {settings.CheckpointReplayMilliseconds})");
         }
+        if (settings.Harvest && !settings.Lots)
+        {
+            throw new UsageException("--harvest needs --lots (a harvest sells lots)");
+        }
         OptionChecks.OutputFile("--audit", settings.Audit);
         OptionChecks.OutputFile("--blotter", settings.Blotter);
         OptionChecks.OutputFile("--kill-switch-file", settings.KillSwitchFile);
@@ -178,10 +187,11 @@ public static class RunCommand
                 // Quotes jitter around the opening prices (about 1% standard deviation), as intraday quotes do, so a
                 // million ticks a second load the engine without moving markets further than a real day would.
                 : new RandomWalkFeed(book.Prices, settings.Sources, spec.Seed, settings.Speed, settings.Volatility, meanReversion: 0.00125, marketStart: marketOpen);
-        var taxBook = settings.Lots ? progress.Time("tax lots", () => new TaxBook(FirmLots.Table(firm, spec.Seed), FirmLots.GeneratedSettings, FirmLots.Substitutes(firm)), out _) : null;
+        var taxBook = settings.Lots ? progress.Time("tax lots", () => FirmLots.LiveTax(firm, spec.Seed, settings.Harvest), out _) : null;
         if (taxBook is not null)
         {
-            progress.Step(string.Create(CultureInfo.InvariantCulture, $"lots: {taxBook.Lots.Count:N0} in {taxBook.Lots.TrackedAccounts:N0} taxable accounts, relieved tax-optimally; buys checked against each household's wash-sale ledger"));
+            progress.Step(string.Create(CultureInfo.InvariantCulture,
+                $"lots: {taxBook.Lots.Count:N0} in {taxBook.Lots.TrackedAccounts:N0} taxable accounts, relieved tax-optimally; buys checked against each household's wash-sale ledger; harvesting {(settings.Harvest ? "daily at the open" : "off")}"));
         }
         var minSources = Math.Min(2, settings.Sources);
         using var chain = AuditCommand.OpenChain(settings.Audit);
@@ -421,7 +431,7 @@ public sealed record RunFigures(
         o.WriteLine(string.Create(c, $"  garbage collections     {Collections.Gen0 + Collections.Gen1 + Collections.Gen2,14:N0}   (gen0 {Collections.Gen0:N0}, gen1 {Collections.Gen1:N0}, gen2 {Collections.Gen2:N0}; threads paused {Collections.PausedMs:N0} ms in all{(WarmupSeconds > 0 ? ", after the warm-up" : "")})"));
         if (Lots is { } lots)
         {
-            o.WriteLine(string.Create(c, $"  tax lots                {lots.Lots,14:N0}   in {lots.TaxableAccounts:N0} taxable accounts; {lots.SellFills:N0} sell fills relieved lots, {lots.LotsOpened:N0} opened; {lots.WashSales:N0} wash sales; realized short-term {lots.RealizedShortTerm:N2}, long-term {lots.RealizedLongTerm:N2}"));
+            o.WriteLine(string.Create(c, $"  tax lots                {lots.Lots,14:N0}   in {lots.TaxableAccounts:N0} taxable accounts; {lots.SellFills:N0} sell fills relieved lots, {lots.LotsOpened:N0} opened; {lots.WashSales:N0} wash sales; {lots.Harvests:N0} harvests ({lots.HarvestsSkipped:N0} losses not harvestable); realized short-term {lots.RealizedShortTerm:N2}, long-term {lots.RealizedLongTerm:N2}"));
         }
         if (KillSwitchEngaged)
         {
@@ -435,7 +445,7 @@ public sealed record RunFigures(
 }
 
 /// <summary>The tax lots of a run: how many are held at the end, what the fills did to them and what the sales realized.</summary>
-public sealed record LotFigures(int Lots, int TaxableAccounts, long SellFills, long LotsOpened, long Shortfalls, long WashSales, decimal RealizedShortTerm, decimal RealizedLongTerm)
+public sealed record LotFigures(int Lots, int TaxableAccounts, long SellFills, long LotsOpened, long Shortfalls, long WashSales, long Harvests, long HarvestsSkipped, decimal RealizedShortTerm, decimal RealizedLongTerm)
 {
     public static LotFigures From(LotTable lots, EvaluationCounters counters)
     {
@@ -446,7 +456,7 @@ public sealed record LotFigures(int Lots, int TaxableAccounts, long SellFills, l
             shortTerm += st;
             longTerm += lt;
         }
-        return new(lots.Count, lots.TrackedAccounts, counters.LotSales, counters.LotsOpened, counters.LotShortfalls, counters.WashSales, shortTerm, longTerm);
+        return new(lots.Count, lots.TrackedAccounts, counters.LotSales, counters.LotsOpened, counters.LotShortfalls, counters.WashSales, counters.Harvests, counters.HarvestsSkipped, shortTerm, longTerm);
     }
 }
 

@@ -298,6 +298,7 @@ public static class AuditEntries
         DecisionRule.AssetClassBandBreach => "an asset-class band breach",
         DecisionRule.CalendarDue => "the calendar",
         DecisionRule.CashFlow => "a cash flow",
+        DecisionRule.TaxLossHarvest => "a tax-loss harvest",
         _ => rule.ToString(),
     };
 }

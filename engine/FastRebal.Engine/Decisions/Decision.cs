@@ -37,6 +37,9 @@ public enum DecisionRule
     IlliquidOutOfBand,
     CashReserve,
     WithdrawalNotCovered,
+
+    /// <summary>A tax-loss harvest or swap back the live engine's scheduled scan placed.</summary>
+    TaxLossHarvest,
 }
 
 /// <summary>

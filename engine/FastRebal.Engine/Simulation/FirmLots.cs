@@ -39,15 +39,23 @@ public static class FirmLots
         return lots;
     }
 
-    /// <summary>
-    /// What the generated firm's accounts elect: tax-optimal relief and harvesting of lots down 5% and 500 or more
-    /// (the live engine does not harvest yet; <c>kpi</c> does).
-    /// </summary>
+    /// <summary>What the generated firm's accounts elect: tax-optimal relief and harvesting of lots down 5% and 500 or more.</summary>
     public static AccountTaxSettings GeneratedSettings { get; } = new()
     {
         LotMethod = LotMethod.TaxOptimal,
         Harvest = new HarvestSettings { Enabled = true, MinLossPercent = 0.05, MinLossAmount = 500 },
     };
+
+    /// <summary>
+    /// The live engine's tax side of a generated firm: the lots of <see cref="Table"/>, the elections of
+    /// <see cref="GeneratedSettings"/> (harvesting, daily at the open, only when <paramref name="harvest"/> is set) and
+    /// the substitutes of <see cref="Substitutes"/> for wash-sale buys and harvests.
+    /// </summary>
+    public static TaxBook LiveTax(GeneratedFirm firm, int seed, bool harvest)
+    {
+        var settings = harvest ? GeneratedSettings : GeneratedSettings with { Harvest = GeneratedSettings.Harvest with { Enabled = false } };
+        return new TaxBook(Table(firm, seed), settings, Substitutes(firm));
+    }
 
     /// <summary>
     /// Lots for the live engine: every position of a taxable account is 3 to 5 lots, the newest bought on the day

@@ -19,7 +19,7 @@ public sealed record HarvestPlan(HarvestRecord Record, LotSelection? Sale, IRead
 public static class HarvestScanner
 {
     /// <param name="heldInBook">When set, only substitutes the account's book can hold are bought (a daily cycle applies the fills to the book).</param>
-    public static List<HarvestPlan> Scan(AccountBook book, int account, DateOnly asOf, AccountTaxSettings settings, LotBook lots, WashSaleLedger ledger, bool heldInBook = false)
+    public static List<HarvestPlan> Scan(AccountBook book, int account, DateOnly asOf, AccountTaxSettings settings, ILotStore lots, WashSaleLedger ledger, bool heldInBook = false)
     {
         var plans = new List<HarvestPlan>();
         var policy = book.Policy(account);
@@ -36,7 +36,7 @@ public static class HarvestScanner
         }
         var holdings = Holdings(book, account);
         var planned = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var h in holdings.Where(h => h.Quantity > 0 && lots.HasLots(accountId, h.Instrument.Id)))
+        foreach (var h in holdings.Where(h => h.Quantity > 0 && lots.Lots(accountId, h.Instrument.Id).Count > 0))
         {
             var instrumentLots = lots.Lots(accountId, h.Instrument.Id);
             var losers = instrumentLots.Where(l => IsHarvestable(l, h.Price, harvest)).ToList();
@@ -101,7 +101,7 @@ public static class HarvestScanner
         return loss > 0 && loss >= harvest.MinLossAmount && lot.CostBasis > 0 && loss >= lot.CostBasis * (decimal)harvest.MinLossPercent;
     }
 
-    private static IEnumerable<HarvestPlan> SwapBacks(AccountBook book, int account, DateOnly asOf, AccountTaxSettings settings, LotBook lots, WashSaleLedger ledger, List<Holding> holdings, HashSet<string> planned)
+    private static IEnumerable<HarvestPlan> SwapBacks(AccountBook book, int account, DateOnly asOf, AccountTaxSettings settings, ILotStore lots, WashSaleLedger ledger, List<Holding> holdings, HashSet<string> planned)
     {
         var policy = book.Policy(account);
         var accountId = book.AccountId(account);

@@ -75,7 +75,7 @@ public static class TaxPlanAdjuster
             plan = TradeGenerator.CashFlow(snapshot, netFlow < 0 ? netFlow : 1m);
             notes.Add("cash-only mode: cash above the reserve buys the most underweight positions and nothing is sold");
         }
-        else if (!batched && decision.Action is DecisionAction.Rebalance or DecisionAction.NeedsApproval && ledger is not null && SubstituteAware(snapshot, ledger.Relations) is { } adjusted)
+        else if (!batched && decision.Action is DecisionAction.Rebalance or DecisionAction.NeedsApproval && ledger is not null && SubstituteAware(snapshot, ledger, book.HouseholdId(a), asOf) is { } adjusted)
         {
             // The sweep saw the substitute as outside the model; with it counted toward its instrument the account may be in band.
             if (decision.Action == DecisionAction.Rebalance && decision.Rule == DecisionRule.BandBreach && InBand(adjusted.Snapshot))
@@ -187,10 +187,13 @@ public static class TaxPlanAdjuster
 
     /// <summary>
     /// A substitute held in place of a model instrument (after a harvest) takes that instrument's target up to its own
-    /// weight, so a rebalance does not sell it at once and buy back the original inside the wash-sale window.
+    /// weight, so a rebalance does not sell it at once and buy back the original inside the wash-sale window. The same
+    /// holds when the substitute is itself in the model: a model instrument that cannot be bought back yet (a household
+    /// loss sale within 30 days) lends what it is short of its target to a substitute held above its own.
     /// </summary>
-    private static (AccountSnapshot Snapshot, string Note)? SubstituteAware(AccountSnapshot snapshot, InstrumentRelations relations)
+    private static (AccountSnapshot Snapshot, string Note)? SubstituteAware(AccountSnapshot snapshot, WashSaleLedger ledger, string household, DateOnly asOf)
     {
+        var relations = ledger.Relations;
         if (relations.SubstituteGroups.Count == 0)
         {
             return null;
@@ -219,6 +222,28 @@ public static class TaxPlanAdjuster
                     notes.Add(Text($"{holdings[s].Instrument.Symbol} held as a substitute for {holdings[o].Instrument.Symbol} counts toward its target ({moved:0.00%})"));
                     break;
                 }
+            }
+        }
+        for (var o = 0; o < holdings.Length; o++)
+        {
+            var shortBy = holdings[o].Target - (holdings[o].Value / investable);
+            if (holdings[o].Target <= 0 || shortBy <= 0 || ledger.RecentLossSale(household, holdings[o].Instrument.Id, asOf) is null)
+            {
+                continue;
+            }
+            for (var s = 0; s < holdings.Length && shortBy > 0; s++)
+            {
+                var over = (holdings[s].Value / investable) - holdings[s].Target;
+                if (s == o || holdings[s].Target <= 0 || over <= 0 || !holdings[s].CanSell
+                    || !relations.Substitutes(holdings[o].Instrument.Id).Contains(holdings[s].Instrument.Id, StringComparer.Ordinal))
+                {
+                    continue;
+                }
+                var moved = Math.Min(over, shortBy);
+                holdings[s] = holdings[s] with { Target = holdings[s].Target + moved };
+                holdings[o] = holdings[o] with { Target = holdings[o].Target - moved };
+                shortBy -= moved;
+                notes.Add(Text($"{holdings[s].Instrument.Symbol} stands in for {holdings[o].Instrument.Symbol} ({moved:0.00%}) until {holdings[o].Instrument.Symbol} can be bought back without a wash sale"));
             }
         }
         return notes.Count == 0 ? null : (new AccountSnapshot { AccountId = snapshot.AccountId, Policy = snapshot.Policy, Cash = snapshot.Cash, Holdings = holdings }, string.Join("; ", notes));

@@ -19,6 +19,18 @@ public sealed record HarvestSettings
 
     /// <summary>A swap back is made only when selling the substitute realizes at most this net gain.</summary>
     public decimal SwapBackMaxGain { get; init; }
+
+    /// <summary>When the live engine scans the account: at the opening of every trading day, or of the first trading day of each week, month or quarter.</summary>
+    public HarvestSchedule Schedule { get; init; } = HarvestSchedule.Daily;
+}
+
+/// <summary>How often the live engine runs an account's harvest scan (a one-shot <c>harvest</c> run scans when it is run).</summary>
+public enum HarvestSchedule
+{
+    Daily,
+    Weekly,
+    Monthly,
+    Quarterly,
 }
 
 /// <summary>

@@ -101,7 +101,7 @@ public class EngineSessionTests
     public async Task Bad_settings_stop_the_engine_with_every_problem_named()
     {
         var session = new EngineSession(
-            Options.Create(new EngineSettings { Accounts = 0, FirmShape = "Realistic" }),
+            Options.Create(new EngineSettings { Accounts = 0, FirmShape = "Realistic", Lots = false, Harvest = true }),
             Options.Create(new FeedSettings { Kind = "tape" }),
             Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory() }),
             NullLogger<EngineSession>.Instance);
@@ -113,6 +113,7 @@ public class EngineSessionTests
         Assert.Contains("Engine:Accounts must be 1 to 5,000,000 (got 0)", session.Progress, StringComparison.Ordinal);
         Assert.Contains("Feed:Kind must be replay or random (got 'tape')", session.Progress, StringComparison.Ordinal);
         Assert.Contains("Engine:FirmShape must be uniform or realistic (got 'Realistic')", session.Progress, StringComparison.Ordinal);
+        Assert.Contains("Engine:Harvest needs Engine:Lots", session.Progress, StringComparison.Ordinal);
         await session.StopAsync(CancellationToken.None);
     }
 }

@@ -87,13 +87,15 @@ public sealed class CrashRecoveryTests : IDisposable
     }
 
     [Theory]
-    [InlineData("journal-appended:45")]
-    [InlineData("order-sent:1500")]
-    public void A_run_with_tax_lots_killed_at_a_crash_point_recovers_the_lots_exactly(string crashAt)
+    [InlineData("journal-appended:45", false)]
+    [InlineData("order-sent:1500", false)]
+    [InlineData("sweep:5", true)]
+    [InlineData("journal-appended:45", true)]
+    public void A_run_with_tax_lots_killed_at_a_crash_point_recovers_the_lots_exactly(string crashAt, bool harvest)
     {
-        string[] withLots = [.. ChildRun.Firm, "--lots"];
-        var reference = LotsReference.Value;
-        var name = "lots-" + crashAt.Replace(':', '-');
+        string[] withLots = harvest ? [.. ChildRun.Firm, "--lots", "--harvest"] : [.. ChildRun.Firm, "--lots"];
+        var reference = harvest ? HarvestReference.Value : LotsReference.Value;
+        var name = (harvest ? "harvest-" : "lots-") + crashAt.Replace(':', '-');
         var crashed = ChildRun.Run(DurableOf(withLots, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
         Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
 
@@ -107,6 +109,8 @@ public sealed class CrashRecoveryTests : IDisposable
     }
 
     private static readonly Lazy<(string Digest, string[] Blotter)> LotsReference = new(() => NeverKilled([.. ChildRun.Firm, "--lots"]));
+
+    private static readonly Lazy<(string Digest, string[] Blotter)> HarvestReference = new(() => NeverKilled([.. ChildRun.Firm, "--lots", "--harvest"]));
 
     [Fact]
     public void A_run_killed_again_and_again_at_random_moments_loses_and_repeats_nothing()

@@ -178,8 +178,10 @@ public class LiveLotsTests
             var table = LotTable.From(Book, scenario.Lots);
             Tax = new TaxBook(table, settings, scenario.Relations, scenario.NewLedger(table.Store));
             Audit = chain is null ? null : new AuditWriter(chain, chunkSize: 1);
-            Stage = new EvaluationStage(Book, new ControlPlane(), fills, new OpenGate(), Orders, new LatencyRecorder("test"), audit: Audit, tax: Tax);
+            Stage = new EvaluationStage(Book, Control, fills, new OpenGate(), Orders, new LatencyRecorder("test"), audit: Audit, tax: Tax);
         }
+
+        public ControlPlane Control { get; } = new();
 
         public FastRebal.Engine.State.AccountBook Book { get; }
 
@@ -280,6 +282,100 @@ public class LiveLotsTests
         Assert.DoesNotContain(live.Orders.Published, t => t.Account == w2 && t.Side == TradeSide.Buy && live.Book.Instruments[t.Instrument].Id == "SPY");
         var decision = live.Stage.RecentDecisions().Single(d => d.AccountId == "W2");
         Assert.Contains(decision.Warnings, w => w.Contains("wash-sale rule", StringComparison.Ordinal) && w.Contains("2025-09-20", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// HV holds SPY lots A (60 sh, basis 23,400) and B (40 sh bought 2025-08-01 for 25,600: a loss of 1,600, 6.25%) and
+    /// one VTI share, so VTI (SPY's substitute) has a place in its book; AGG 300 at basis 30,000.
+    /// </summary>
+    private static TaxScenarioBuilder Harvestable(string harvest) => new TaxScenarioBuilder().Account($$"""
+        { "id": "HV", "householdId": "HH-V", "modelId": "BAL6040", "cash": 0,
+          "positions": [
+            { "instrumentId": "SPY", "quantity": 100, "lots": [
+                { "id": "A", "acquired": "2023-01-10", "quantity": 60, "costBasis": 23400 },
+                { "id": "B", "acquired": "2025-08-01", "quantity": 40, "costBasis": 25600 } ] },
+            { "instrumentId": "VTI", "quantity": 1, "lots": [ { "id": "V", "acquired": "2024-02-01", "quantity": 1, "costBasis": 250 } ] },
+            { "instrumentId": "AGG", "quantity": 300, "lots": [ { "id": "G", "acquired": "2024-02-01", "quantity": 300, "costBasis": 30000 } ] } ],
+          "policy": { "id": "IPS-HV", "version": 2, "bandWidth": 0.10, "trigger": "threshold", "harvest": {{harvest}} } }
+        """);
+
+    [Fact]
+    public void The_live_engine_harvests_at_the_open_as_the_one_shot_day_does_and_audits_it()
+    {
+        const string on = """{ "enabled": true, "minLossPercent": 0.05, "minLossAmount": 500 }""";
+        var oneShot = TaxAwareRun.Day(Harvestable(on).LoadClean(), now: new DateTimeOffset(2025, 9, 26, 21, 0, 0, TimeSpan.Zero));
+        var store = new FastRebal.Engine.Audit.MemoryAuditStore();
+        var live = new LiveTax(Harvestable(on).LoadClean(), new FastRebal.Engine.Audit.AuditChain(store));
+        var hv = live.Book.FindAccount("HV");
+
+        live.Batch();
+
+        // Lot B is sold and the exposure kept in VTI: 40 x 600 = 24,000 buys 80 VTI, as the one-shot day's harvest does.
+        var record = Assert.Single(oneShot.Harvests);
+        Assert.Equal((HarvestStatus.Harvested, "VTI", 80m), (record.Status, record.SubstituteId, record.SubstituteQuantity));
+        static string Key(string instrument, TradeSide side, decimal quantity) => $"{side} {quantity} {instrument}";
+        Assert.Equal(
+            oneShot.TaxedTrades.Where(t => t.Source == TradeSource.Harvest).Select(t => Key(t.Trade.InstrumentId, t.Trade.Side, t.Trade.Quantity)).Order(),
+            live.Orders.Published.Select(t => Key(live.Book.Instruments[t.Instrument].Id, t.Side, t.Quantity)).Order());
+        var decision = live.Stage.RecentDecisions().Single(d => d.AccountId == "HV");
+        Assert.Equal(FastRebal.Engine.Decisions.DecisionRule.TaxLossHarvest, decision.Rule);
+
+        live.Fill("HV");
+        live.Batch();
+        live.Audit!.Complete();
+
+        // The fill sold lot B, not the account's method's choice, and opened the VTI lot; the last rebalance date stays.
+        var spy = live.Tax.Lots.SlotOf(hv, "SPY");
+        Assert.Equal(["A"], live.Tax.Lots.Lots(spy).Select(l => l.Id));
+        Assert.Equal((-1_600m, 0m), live.Tax.Lots.Realized(hv));
+        AssertSameLots(oneShot.Lots.Lots("HV", "VTI"), live.Tax.Lots.Lots(live.Tax.Lots.SlotOf(hv, "VTI")), "VTI");
+        Assert.Null(live.Book.LastRebalanced(hv));
+        Assert.Equal(1, live.Stage.Counters.Harvests);
+        var harvest = Assert.Single(store.Records, r => r.Entry.Kind == FastRebal.Engine.Audit.AuditKind.Harvest);
+        Assert.Equal("Harvested", harvest.Entry.Rule);
+        Assert.Contains(store.Records, r => r.Entry.Kind == FastRebal.Engine.Audit.AuditKind.Fill && r.Entry.Rule == "Harvest" && r.Entry.Explanation.Contains("lots relieved: B 40", StringComparison.Ordinal));
+
+        // The next day the substitute counts toward SPY: no trade, though the sweep sees SPY under its target.
+        Assert.Empty(live.Orders.Published);
+    }
+
+    [Fact]
+    public async Task A_live_harvest_above_the_approval_limit_waits_for_an_operator_then_sells_the_harvested_lots()
+    {
+        var live = new LiveTax(Harvestable("""{ "enabled": true, "minLossPercent": 0.05, "minLossAmount": 500, "approvalAbove": 1000 }""").LoadClean());
+        var hv = live.Book.FindAccount("HV");
+
+        live.Batch();
+
+        Assert.Empty(live.Orders.Published);
+        Assert.Contains(live.Stage.PendingApprovals(), p => p.Decision.AccountId == "HV" && p.Decision.Rule == FastRebal.Engine.Decisions.DecisionRule.TaxLossHarvest);
+        var answer = live.Control.Send(new DecideApproval("ops", "checked the loss", "HV", Approve: true));
+        live.Batch();
+        var result = await answer.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(result.Applied, result.Detail);
+        Assert.Equal(2, live.Orders.Published.Count);
+
+        live.Fill("HV");
+        live.Batch();
+        Assert.Equal(["A"], live.Tax.Lots.Lots(live.Tax.Lots.SlotOf(hv, "SPY")).Select(l => l.Id));
+    }
+
+    [Fact]
+    public void A_weekly_monthly_or_quarterly_harvest_is_due_on_the_first_trading_day_of_its_period()
+    {
+        var friday = new DateOnly(2025, 9, 26);
+        var monday = new DateOnly(2025, 9, 29);
+        var tuesday = new DateOnly(2025, 9, 30);
+        var october = new DateOnly(2025, 10, 1);
+        Assert.True(EvaluationStage.HarvestDue(HarvestSchedule.Daily, monday, tuesday));
+        Assert.True(EvaluationStage.HarvestDue(HarvestSchedule.Weekly, friday, monday));
+        Assert.False(EvaluationStage.HarvestDue(HarvestSchedule.Weekly, monday, tuesday));
+        Assert.False(EvaluationStage.HarvestDue(HarvestSchedule.Monthly, monday, tuesday));
+        Assert.True(EvaluationStage.HarvestDue(HarvestSchedule.Monthly, tuesday, october));
+        Assert.True(EvaluationStage.HarvestDue(HarvestSchedule.Quarterly, tuesday, october));
+        Assert.False(EvaluationStage.HarvestDue(HarvestSchedule.Quarterly, new DateOnly(2025, 10, 31), new DateOnly(2025, 11, 3)));
+        // The engine's first day has no day before it: every schedule scans then.
+        Assert.True(EvaluationStage.HarvestDue(HarvestSchedule.Quarterly, default, october));
     }
 
     [Fact]

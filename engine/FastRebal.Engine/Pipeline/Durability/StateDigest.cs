@@ -42,6 +42,8 @@ internal static class StateDigest
         {
             tax.Lots.AppendTo(hash);
             hash.AppendData(MemoryPackSerializer.Serialize(tax.Ledger.Capture()));
+            hash.AppendData(MemoryPackSerializer.Serialize(new[] { stage.HarvestAccounts, stage.HarvestSources, stage.HarvestLotAccounts, stage.HarvestLotInstruments }));
+            hash.AppendData(MemoryPackSerializer.Serialize(stage.HarvestLotIds));
         }
         return Convert.ToHexString(hash.GetHashAndReset());
     }

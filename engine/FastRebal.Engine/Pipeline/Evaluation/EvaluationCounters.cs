@@ -27,15 +27,19 @@ public sealed class EvaluationCounters
     /// <summary>Wash sales the fills caused (a loss matched with a household purchase within 30 days).</summary>
     public long WashSales;
 
+    /// <summary>Harvests and swap backs the scheduled scans placed, and losses worth harvesting they could not (wash-sale rule, no substitute...).</summary>
+    public long Harvests;
+    public long HarvestsSkipped;
+
     internal long[] ToArray() =>
-        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused, LotSales, LotsOpened, LotShortfalls, WashSales];
+        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused, LotSales, LotsOpened, LotShortfalls, WashSales, Harvests, HarvestsSkipped];
 
     internal void Restore(long[] saved)
     {
-        var all = new long[19];
+        var all = new long[21];
         saved.AsSpan(0, Math.Min(saved.Length, all.Length)).CopyTo(all);
         (PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked) = (all[0], all[1], all[2], all[3], all[4], all[5], all[6], all[7]);
         (NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused) = (all[8], all[9], all[10], all[11], all[12], all[13], all[14]);
-        (LotSales, LotsOpened, LotShortfalls, WashSales) = (all[15], all[16], all[17], all[18]);
+        (LotSales, LotsOpened, LotShortfalls, WashSales, Harvests, HarvestsSkipped) = (all[15], all[16], all[17], all[18], all[19], all[20]);
     }
 }

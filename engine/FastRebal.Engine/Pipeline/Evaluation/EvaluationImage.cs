@@ -61,6 +61,13 @@ public sealed partial class EvaluationImage
 
     /// <summary>The households' open purchases and loss sales of the last 30 days; null when the engine keeps no lots.</summary>
     [MemoryPackOrder(17)] public Tax.WashSaleLedgerImage? Ledger { get; set; }
+
+    /// <summary>Accounts with harvest trades in flight (or waiting for approval): what they are for, and per instrument sold the lots the fills relieve.</summary>
+    [MemoryPackOrder(18)] public int[] HarvestAccounts { get; set; } = [];
+    [MemoryPackOrder(19)] public int[] HarvestSources { get; set; } = [];
+    [MemoryPackOrder(20)] public int[] HarvestLotAccounts { get; set; } = [];
+    [MemoryPackOrder(21)] public int[] HarvestLotInstruments { get; set; } = [];
+    [MemoryPackOrder(22)] public string[][] HarvestLotIds { get; set; } = [];
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

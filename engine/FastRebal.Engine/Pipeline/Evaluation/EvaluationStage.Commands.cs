@@ -98,6 +98,7 @@ public sealed partial class EvaluationStage
                 Interlocked.Decrement(ref awaitingApprovalCount);
                 if (!command.Approve)
                 {
+                    harvesting.Remove(a);
                     Park(a);
                     return CommandResult.Ok($"trades for {command.AccountId} rejected by {command.Who}: {command.Why}");
                 }

@@ -36,6 +36,7 @@ public sealed partial class EvaluationStage
             if (fill.TradeComplete && openTrades[a] > 0 && --openTrades[a] == 0)
             {
                 SettleFlow(a);
+                harvesting.Remove(a);
             }
             // Swept again in this batch even mid-trade (it is not decided until its trades are done), so its drift
             // figures always follow from the book: a recovered engine computes the same ones.
@@ -59,7 +60,8 @@ public sealed partial class EvaluationStage
         var accountId = book.AccountId(a);
         var household = book.HouseholdId(a);
         var instrumentId = book.Instruments[fill.Instrument].Id;
-        var source = rebalancing[a] ? TradeSource.Rebalance : TradeSource.CashFlow;
+        harvesting.TryGetValue(a, out var harvest);
+        var source = harvest?.Source ?? (rebalancing[a] ? TradeSource.Rebalance : TradeSource.CashFlow);
         var slot = lots.SlotOf(a, fill.Instrument);
         TaxedTrade taxed;
         if (fill.Side == TradeSide.Buy)
@@ -77,10 +79,13 @@ public sealed partial class EvaluationStage
                 return;
             }
             var settings = tax.Settings(a);
-            var raisingCash = !rebalancing[a];
-            var method = TaxPlanAdjuster.ReliefMethod(settings, raisingCash);
+            var raisingCash = !rebalancing[a] && harvest is null;
+            // A harvest sells the lots it found at a loss (a swap back the lots it planned); anything else by the account's method.
+            var harvested = harvest?.Lots.GetValueOrDefault(fill.Instrument);
+            var method = harvested is not null ? LotMethod.SpecificLots : TaxPlanAdjuster.ReliefMethod(settings, raisingCash);
             var selection = LotSelector.Select(lots.Lots(slot), fill.Quantity, fill.Price, day, method,
-                TaxPlanAdjuster.Limits(settings, raisingCash, budget: null, step: 1m), TaxPlanAdjuster.Specific(settings, instrumentId));
+                harvested is not null ? SellLimits.None : TaxPlanAdjuster.Limits(settings, raisingCash, budget: null, step: 1m),
+                harvested ?? TaxPlanAdjuster.Specific(settings, instrumentId));
             lots.Relieve(a, slot, selection);
             var reliefs = selection.Reliefs;
             if (selection.Shortfall > 0)

@@ -155,9 +155,13 @@ public sealed partial class EvaluationStage
             // the yield returns at once. A busy feed's batches do not yield: the stages must not trade places there.
             Thread.Yield();
         }
-        rebalancing[a] = decision.Action == DecisionAction.Rebalance;
+        // A harvest is not a rebalance: it leaves the account's last rebalance date (and so its calendar) alone.
+        rebalancing[a] = decision.Action == DecisionAction.Rebalance && decision.Rule != DecisionRule.TaxLossHarvest;
         Counters.TradesReleased += trades.Length;
-        if (decision.Action == DecisionAction.Rebalance)
+        if (decision.Rule == DecisionRule.TaxLossHarvest)
+        {
+        }
+        else if (decision.Action == DecisionAction.Rebalance)
         {
             Counters.Rebalances++;
         }

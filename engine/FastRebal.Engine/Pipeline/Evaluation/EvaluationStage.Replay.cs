@@ -100,6 +100,8 @@ public sealed partial class EvaluationStage
             chunk.Lots = tax?.Lots.Capture(chunk.First, chunk.Count);
         }
         var held = awaitingApproval.OrderBy(p => p.Key).ToArray();
+        var harvests = harvesting.OrderBy(h => h.Key).ToArray();
+        var harvestLots = harvests.SelectMany(h => h.Value.Lots.OrderBy(l => l.Key).Select(l => (Account: h.Key, Instrument: l.Key, Lots: l.Value))).ToArray();
         return new EvaluationImage
         {
             Day = day.DayNumber,
@@ -119,6 +121,11 @@ public sealed partial class EvaluationStage
             NearBandSides = nearBandReady ? nearBandSide[..nearBandCount] : [],
             NearBandPrices = nearBandReady ? [.. nearBandPrices] : [],
             Ledger = tax?.Ledger.Capture(),
+            HarvestAccounts = [.. harvests.Select(h => h.Key)],
+            HarvestSources = [.. harvests.Select(h => (int)h.Value.Source)],
+            HarvestLotAccounts = [.. harvestLots.Select(l => l.Account)],
+            HarvestLotInstruments = [.. harvestLots.Select(l => l.Instrument)],
+            HarvestLotIds = [.. harvestLots.Select(l => l.Lots)],
         };
     }
 
@@ -133,6 +140,15 @@ public sealed partial class EvaluationStage
         }
         tax?.Lots.Clear();
         tax?.Ledger.Restore(image.Ledger ?? new Tax.WashSaleLedgerImage());
+        harvesting.Clear();
+        for (var i = 0; i < image.HarvestAccounts.Length; i++)
+        {
+            harvesting[image.HarvestAccounts[i]] = new HarvestInFlight((Tax.TradeSource)image.HarvestSources[i], []);
+        }
+        for (var i = 0; i < image.HarvestLotAccounts.Length; i++)
+        {
+            harvesting[image.HarvestLotAccounts[i]].Lots[image.HarvestLotInstruments[i]] = image.HarvestLotIds[i];
+        }
         foreach (var chunk in chunks)
         {
             if (chunk.Lots is { } lots)

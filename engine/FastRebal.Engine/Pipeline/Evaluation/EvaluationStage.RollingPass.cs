@@ -140,6 +140,11 @@ public sealed partial class EvaluationStage
             DriftSweep.RunRange(book, report, from, to, parallel: parallelSweep, refreshMarks: refreshMarks);
         }
         gate.ObserveDrifts(from, report.TotalDrift.AsSpan(from, to - from), day);
+        if (calendarCheck && tax is not null)
+        {
+            // The day's harvests go first: an account that harvests trades them before any rebalance of the day.
+            Harvest(from, to);
+        }
         if (calendarCheck || anyFlow)
         {
             for (var a = from; a < to; a++)

@@ -381,6 +381,7 @@ public sealed partial class EvaluationStage
         if (opensDay)
         {
             // A new trading day: calendar rebalances may fall due and parked breaches get another look.
+            previousDay = day;
             day = newDay;
             sweepAllRequested = true;
             // Purchases and loss sales more than 30 days back can wash nothing from today on.
