@@ -66,16 +66,19 @@ public static class TaxPlanAdjuster
     {
         var accountId = book.AccountId(a);
         var policy = book.Policy(a);
-        var snapshot = AccountSnapshot.From(book, a, cash);
+        var household = book.HouseholdId(a);
         var notes = new List<string>();
         var selections = new Dictionary<string, LotSelection>(StringComparer.Ordinal);
+        // The rules below that change a plan need something to act on; most accounts have none, and skip them whole.
+        var householdLosses = ledger is not null && ledger.HasLossSales(household);
+        var mayStandIn = ledger is not null && (householdLosses || HoldsOutsideModel(book, a));
         if (!batched && decision.Action == DecisionAction.Rebalance && settings.CashOnly)
         {
             // Only the sign of the flow matters to the cash-flow planner: out raises cash, otherwise cash above the reserve is invested.
-            plan = TradeGenerator.CashFlow(snapshot, netFlow < 0 ? netFlow : 1m);
+            plan = TradeGenerator.CashFlow(AccountSnapshot.From(book, a, cash), netFlow < 0 ? netFlow : 1m);
             notes.Add("cash-only mode: cash above the reserve buys the most underweight positions and nothing is sold");
         }
-        else if (!batched && decision.Action is DecisionAction.Rebalance or DecisionAction.NeedsApproval && ledger is not null && SubstituteAware(snapshot, ledger, book.HouseholdId(a), asOf) is { } adjusted)
+        else if (!batched && decision.Action is DecisionAction.Rebalance or DecisionAction.NeedsApproval && mayStandIn && SubstituteAware(AccountSnapshot.From(book, a, cash), ledger!, household, asOf) is { } adjusted)
         {
             // The sweep saw the substitute as outside the model; with it counted toward its instrument the account may be in band.
             if (decision.Action == DecisionAction.Rebalance && decision.Rule == DecisionRule.BandBreach && InBand(adjusted.Snapshot))
@@ -96,15 +99,14 @@ public static class TaxPlanAdjuster
             }
         }
 
-        var household = book.HouseholdId(a);
         var taxable = policy.TaxStatus == TaxStatus.Taxable;
         decimal StepOf(string id) => HarvestScanner.BuyableFor(book, a, id)?.Step ?? book.Instruments[book.Instruments.IndexOf(id)].LotSize;
 
         // No repurchase within 30 days of a household loss sale: buy a substitute instead, or keep the cash.
-        for (var i = 0; ledger is not null && i < plan.Trades.Count; i++)
+        for (var i = 0; householdLosses && i < plan.Trades.Count; i++)
         {
             var buy = plan.Trades[i];
-            if (buy.Side != TradeSide.Buy || ledger.RecentLossSale(household, buy.InstrumentId, asOf) is not { } lossSale)
+            if (buy.Side != TradeSide.Buy || ledger!.RecentLossSale(household, buy.InstrumentId, asOf) is not { } lossSale)
             {
                 continue;
             }
@@ -135,7 +137,9 @@ public static class TaxPlanAdjuster
         }
 
         // Sells relieve lots: the account's method for a rebalance (within its gains budget and deferral), tax-optimal to raise cash.
-        if (taxable && lots.Tracked)
+        // Without a budget, a deferral or named lots, a sell's lots are the method's first ones, all there (a tracked
+        // account's lots sum to its positions): nothing to cut, and the fill picks the same lots.
+        if (taxable && lots.Tracked && (settings.GainsBudget is not null || settings.DeferLongTermWithinDays > 0 || settings.LotMethod == LotMethod.SpecificLots))
         {
             var raisingCash = decision.Action == DecisionAction.CashFlow;
             var method = ReliefMethod(settings, raisingCash);
@@ -183,6 +187,18 @@ public static class TaxPlanAdjuster
         }
         var reason = notes.Count == 0 ? decision.Reason : $"{decision.Reason}; {string.Join("; ", notes)}";
         return (decision with { Reason = reason, TradeCount = plan.Trades.Count, Warnings = plan.Warnings }, plan, selections);
+    }
+
+    private static bool HoldsOutsideModel(AccountBook book, int a)
+    {
+        for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
+        {
+            if (book.Targets[s] == 0 && book.Quantities[s] > 0)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>

@@ -106,6 +106,9 @@ public sealed class WashSaleLedger(InstrumentRelations relations, ILotStore lots
         return sale is null ? null : Text($"{sale.InstrumentId} was sold at a loss in {sale.AccountId} on {sale.Date:yyyy-MM-dd}; no repurchase before {sale.Date.AddDays(TaxCalendar.WashSaleWindowDays + 1):yyyy-MM-dd}");
     }
 
+    /// <summary>Whether the household has a loss sale that could still be washed (a cheap test before the questions above).</summary>
+    public bool HasLossSales(string householdId) => lossSalesByHousehold.TryGetValue(householdId, out var sales) && sales.Count > 0;
+
     /// <summary>
     /// Records a sale. Every relieved lot with a loss is matched with earlier replacement purchases (oldest first);
     /// what is matched is disallowed, what is not stays open for purchases in the next 30 days.
