@@ -66,7 +66,19 @@ public static class FirmLots
     public static LotTable Table(GeneratedFirm firm, int seed = 42)
     {
         var book = firm.Book;
-        var table = new LotTable(book);
+        // Room for the most lots it can make (5 per position held), so loading never copies the columns to grow them.
+        var positions = 0;
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            if (book.Policy(a).TaxStatus == TaxStatus.Taxable)
+            {
+                for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
+                {
+                    positions += book.Quantities[s] > 0 ? 1 : 0;
+                }
+            }
+        }
+        var table = new LotTable(book, positions * 5);
         for (var a = 0; a < book.AccountCount; a++)
         {
             if (book.Policy(a).TaxStatus != TaxStatus.Taxable)
@@ -99,12 +111,13 @@ public static class FirmLots
                         continue;
                     }
                     var price = Price(firm.History, instrument.Symbol, bought);
-                    table.Add(s, new TaxLot(LotTable.EngineLotId(instrument.Id, bought, 1), instrument.Id, bought, share, decimal.Round(share * price, 2)), named: false);
+                    table.AddBought(s, bought, share, decimal.Round(share * price, 2));
                     left -= share;
                     bought = bought.AddDays(-(150 + random.Next(0, 60)));
                 }
             }
         }
+        table.TrimExcess();
         return table;
     }
 

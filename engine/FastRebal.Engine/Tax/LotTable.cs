@@ -46,8 +46,14 @@ public sealed class LotTable
     /// <summary>Odd while a writer changes the table; readers on other threads retry when it moved (see <see cref="ReadAccount"/>).</summary>
     private int version;
 
-    public LotTable(AccountBook book)
+    /// <param name="capacity">Lots to make room for at once (the table grows past it when it must).</param>
+    public LotTable(AccountBook book, int capacity = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        if (capacity > 0)
+        {
+            Resize(capacity);
+        }
         this.book = book;
         tracked = new bool[book.AccountCount];
         realizedShortTerm = new decimal[book.AccountCount];
@@ -66,7 +72,7 @@ public sealed class LotTable
     /// <exception cref="ArgumentException">A lot names an account the book does not hold, or an instrument the account has no position for.</exception>
     public static LotTable From(AccountBook book, LotBook lots)
     {
-        var table = new LotTable(book);
+        var table = new LotTable(book, lots.Accounts.Sum(id => lots.AllLots(id).Count()));
         foreach (var accountId in lots.Accounts)
         {
             var a = book.FindAccount(accountId);
@@ -243,11 +249,8 @@ public sealed class LotTable
         return total;
     }
 
-    /// <summary>
-    /// Appends a lot to a slot as it is. A loaded lot keeps its id (<paramref name="named"/>); a lot named as the engine
-    /// names its own (<see cref="EngineLotId"/> with number 1) need not keep a string.
-    /// </summary>
-    public void Add(int slot, TaxLot lot, bool named = true)
+    /// <summary>Appends a loaded lot to a slot as it is, keeping its id.</summary>
+    public void Add(int slot, TaxLot lot)
     {
         var l = NewLot(slot);
         quantity[l] = lot.Quantity;
@@ -255,8 +258,24 @@ public sealed class LotTable
         acquired[l] = lot.Acquired.DayNumber;
         holdingSince[l] = lot.HoldingSince is { } since ? since.DayNumber : NoDate;
         washSaleAdjustment[l] = lot.WashSaleAdjustment;
-        number[l] = named ? 0 : 1;
-        name[l] = named ? lot.Id : null;
+        number[l] = 0;
+        name[l] = lot.Id;
+    }
+
+    /// <summary>
+    /// Appends a lot bought on <paramref name="day"/> that the engine names as its own, the first of that day
+    /// (<see cref="EngineLotId"/> with number 1): no id string is kept or made. For a generated book's lots.
+    /// </summary>
+    public void AddBought(int slot, DateOnly day, decimal shares, decimal basis)
+    {
+        var l = NewLot(slot);
+        quantity[l] = shares;
+        costBasis[l] = basis;
+        acquired[l] = day.DayNumber;
+        holdingSince[l] = NoDate;
+        washSaleAdjustment[l] = 0;
+        number[l] = 1;
+        name[l] = null;
     }
 
     /// <summary>Opens a lot for shares bought (filled) on <paramref name="day"/>; its id is unique in the position, as the one-shot lot book names it.</summary>
@@ -685,9 +704,24 @@ public sealed class LotTable
         Count--;
     }
 
-    private void Grow()
+    /// <summary>
+    /// Gives back room the columns hold beyond a quarter more than their lots (a table sized for the most lots it
+    /// might load), keeping that quarter for the lots fills open before sales free entries for them.
+    /// </summary>
+    public void TrimExcess()
     {
-        var size = Math.Max(1024, next.Length * 2);
+        var keep = Math.Max(1024, used + (used / 4));
+        if (next.Length > keep)
+        {
+            Resize(keep);
+        }
+    }
+
+    /// <summary>A quarter more room: a book of millions of lots grows a little at a time, and sales free entries that buys reuse.</summary>
+    private void Grow() => Resize(Math.Max(1024, next.Length + (next.Length / 4)));
+
+    private void Resize(int size)
+    {
         Array.Resize(ref next, size);
         Array.Resize(ref quantity, size);
         Array.Resize(ref costBasis, size);

@@ -54,6 +54,18 @@ public class TaxScenarioTests
     }
 
     [Fact]
+    public void A_harvest_schedule_is_read_by_name_and_an_unknown_one_is_named_with_the_valid_ones()
+    {
+        var weekly = Load(Account("W", GoodLots, """, "harvest": { "enabled": true, "schedule": "weekly" } """));
+        var fortnightly = Load(Account("F", GoodLots, """, "harvest": { "enabled": true, "schedule": "fortnightly" } """));
+
+        Assert.Empty(weekly.Errors);
+        Assert.Equal(HarvestSchedule.Weekly, weekly.SettingsFor("W").Harvest.Schedule);
+        Assert.Equal(HarvestSchedule.Daily, new HarvestSettings().Schedule);
+        Assert.Contains("'fortnightly' is not valid; valid values: daily, weekly, monthly, quarterly", Assert.Single(fortnightly.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Lots_must_cover_every_holding_once_an_account_keeps_lots()
     {
         var partial = Account("BAD", GoodLots).Replace(", \"lots\": [ { \"id\": \"G1\", \"acquired\": \"2024-01-02\", \"quantity\": 40, \"costBasis\": 4000 } ]", "", StringComparison.Ordinal);
