@@ -3,9 +3,7 @@ using BenchmarkDotNet.Attributes;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Pipeline;
-using FastRebal.Engine.Risk;
 using FastRebal.Engine.Simulation;
-using FastRebal.Engine.State;
 using FastRebal.Engine.Tax;
 
 namespace FastRebal.Bench.Decisions;

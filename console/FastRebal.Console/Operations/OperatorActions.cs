@@ -3,7 +3,6 @@ using FastRebal.Console.Engine;
 using FastRebal.Console.Live;
 using FastRebal.Console.Security;
 using FastRebal.Engine.Audit;
-using FastRebal.Engine.Model;
 using FastRebal.Engine.Pipeline;
 using Microsoft.AspNetCore.Authorization;
 

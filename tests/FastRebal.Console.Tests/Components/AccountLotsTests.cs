@@ -4,7 +4,6 @@ using FastRebal.Console.Components.Pages;
 using FastRebal.Console.Engine;
 using FastRebal.Console.Security;
 using FastRebal.Engine.Model;
-using FastRebal.Engine.Tax;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 

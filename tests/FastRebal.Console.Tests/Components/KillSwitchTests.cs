@@ -3,7 +3,6 @@ using Bunit.Rendering;
 using FastRebal.Console.Components.Shared;
 using FastRebal.Console.Security;
 using FastRebal.Engine.Risk;
-using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
 namespace FastRebal.Console.Tests.Components;

@@ -1,6 +1,5 @@
 using FastRebal.Console.Engine;
 using FastRebal.Engine.Ingestion;
-using FastRebal.Engine.MarketData;
 using FastRebal.Engine.Simulation;
 
 namespace FastRebal.Console.Tests.Engine;

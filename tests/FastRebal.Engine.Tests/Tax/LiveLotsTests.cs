@@ -3,8 +3,8 @@ using CsCheck;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Pipeline;
-using FastRebal.Engine.Risk;
 using FastRebal.Engine.Tax;
+using FastRebal.Engine.Tests.Pipeline;
 
 namespace FastRebal.Engine.Tests.Tax;
 
@@ -121,35 +121,6 @@ public class LiveLotsTests
         // The next lot opened the same day after the restore takes the next number, as it would have without one.
         Assert.Equal("SPY-20250926-2", restored.Open(spy, AsOf, 1, 600).Id);
         Assert.Throws<FastRebal.Engine.Persistence.StateMismatchException>(() => restored.Restore(0, 1, chunks[1].Chunk));
-    }
-
-    private sealed class OpenGate : IPlanGate
-    {
-        public void FillsApplied(int account, int model)
-        {
-        }
-
-        public void ObserveDrift(int account, int model, double totalDrift, DateOnly day)
-        {
-        }
-
-        public void ObserveDrifts(int firstAccount, ReadOnlySpan<double> totalDrift, DateOnly day)
-        {
-        }
-
-        public void ObserveModelDrift(int model, double meanTotalDrift, DateOnly day)
-        {
-        }
-
-        public void ObservePrice(int instrument, double price, DateOnly day)
-        {
-        }
-
-        public bool IsHalted(int account, int model) => false;
-
-        public bool Release(BreakerKind kind, int index, string who, string why) => false;
-
-        public string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime) => null;
     }
 
     private sealed class Trades : IOrderPublisher

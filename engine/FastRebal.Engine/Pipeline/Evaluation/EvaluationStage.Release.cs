@@ -158,16 +158,17 @@ public sealed partial class EvaluationStage
         // A harvest is not a rebalance: it leaves the account's last rebalance date (and so its calendar) alone.
         rebalancing[a] = decision.Action == DecisionAction.Rebalance && decision.Rule != DecisionRule.TaxLossHarvest;
         Counters.TradesReleased += trades.Length;
-        if (decision.Rule == DecisionRule.TaxLossHarvest)
+        if (decision.Rule != DecisionRule.TaxLossHarvest)
         {
-        }
-        else if (decision.Action == DecisionAction.Rebalance)
-        {
-            Counters.Rebalances++;
-        }
-        else
-        {
-            Counters.CashFlowsInvested++;
+            // A harvest counts as a harvest where it is placed (EvaluationStage.Harvest).
+            if (decision.Action == DecisionAction.Rebalance)
+            {
+                Counters.Rebalances++;
+            }
+            else
+            {
+                Counters.CashFlowsInvested++;
+            }
         }
         parkedExcess[a] = double.NaN;
         return decision;
