@@ -65,7 +65,9 @@ public sealed partial class EvaluationStage
             var record = harvest.Record;
             if (record.Status is HarvestStatus.Harvested or HarvestStatus.SwappedBack or HarvestStatus.PendingApproval && !Merge(plan, harvest.Trades))
             {
+                // Found and worth harvesting, but not placed: audited, since a reviewer would ask why.
                 record = record with { Status = HarvestStatus.Skipped, EstimatedTaxSaved = 0, Reason = $"{record.Reason}; not placed: another harvest of the account today trades the same instrument the other way" };
+                Counters.HarvestsSkipped++;
             }
             else if (record.Status is HarvestStatus.Harvested or HarvestStatus.SwappedBack or HarvestStatus.PendingApproval)
             {
