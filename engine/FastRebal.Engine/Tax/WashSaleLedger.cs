@@ -103,11 +103,47 @@ public sealed class WashSaleLedger(InstrumentRelations relations, ILotStore lots
     {
         var sale = LossSales(householdId).FirstOrDefault(s => s.Open > 0 && relations.AreIdentical(s.InstrumentId, instrumentId)
             && s.Date <= buyDate && TaxCalendar.WithinWashWindow(s.Date, buyDate));
-        return sale is null ? null : Text($"{sale.InstrumentId} was sold at a loss in {sale.AccountId} on {sale.Date:yyyy-MM-dd}; no repurchase before {sale.Date.AddDays(TaxCalendar.WashSaleWindowDays + 1):yyyy-MM-dd}");
+        if (sale is not null)
+        {
+            return Text($"{sale.InstrumentId} was sold at a loss in {sale.AccountId} on {sale.Date:yyyy-MM-dd}; no repurchase before {sale.Date.AddDays(TaxCalendar.WashSaleWindowDays + 1):yyyy-MM-dd}");
+        }
+        var planned = plannedByHousehold.TryGetValue(householdId, out var list)
+            ? list.FirstOrDefault(p => relations.AreIdentical(p.InstrumentId, instrumentId) && p.Date <= buyDate && TaxCalendar.WithinWashWindow(p.Date, buyDate))
+            : null;
+        return planned is null ? null : Text($"{planned.InstrumentId} is being sold at a loss in {planned.AccountId} since {planned.Date:yyyy-MM-dd}; no repurchase before {planned.Date.AddDays(TaxCalendar.WashSaleWindowDays + 1):yyyy-MM-dd}");
+    }
+
+    /// <summary>A sale expected to realize a loss, released but not yet filled (a live engine's orders in flight).</summary>
+    private sealed record PlannedLossSale(string AccountId, string InstrumentId, DateOnly Date);
+
+    private readonly Dictionary<string, List<PlannedLossSale>> plannedByHousehold = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A sale released that is expected to realize a loss: until its account's trades are done
+    /// (<see cref="ClearPlanned"/>), <see cref="RecentLossSale"/> counts it, so another account of the household decided
+    /// before the fill does not buy the instrument back (the fill then records the sale itself).
+    /// </summary>
+    public void PlanLossSale(string householdId, string accountId, string instrumentId, DateOnly date)
+    {
+        if (!plannedByHousehold.TryGetValue(householdId, out var list))
+        {
+            plannedByHousehold[householdId] = list = [];
+        }
+        list.Add(new PlannedLossSale(accountId, instrumentId, date));
+    }
+
+    /// <summary>The account's trades are done: its planned loss sales are filled (and recorded) or cancelled.</summary>
+    public void ClearPlanned(string householdId, string accountId)
+    {
+        if (plannedByHousehold.TryGetValue(householdId, out var list) && list.RemoveAll(p => p.AccountId == accountId) > 0 && list.Count == 0)
+        {
+            plannedByHousehold.Remove(householdId);
+        }
     }
 
     /// <summary>Whether the household has a loss sale that could still be washed (a cheap test before the questions above).</summary>
-    public bool HasLossSales(string householdId) => lossSalesByHousehold.TryGetValue(householdId, out var sales) && sales.Count > 0;
+    public bool HasLossSales(string householdId) =>
+        (lossSalesByHousehold.TryGetValue(householdId, out var sales) && sales.Count > 0) || plannedByHousehold.ContainsKey(householdId);
 
     /// <summary>
     /// Records a sale. Every relieved lot with a loss is matched with earlier replacement purchases (oldest first);
@@ -245,11 +281,12 @@ public sealed class WashSaleLedger(InstrumentRelations relations, ILotStore lots
         washSales.Clear();
     }
 
-    /// <summary>The open purchases and loss sales, households in ordinal order, for a checkpoint (wash sales already found are not kept).</summary>
+    /// <summary>The open purchases, loss sales and planned loss sales, households in ordinal order, for a checkpoint (wash sales already found are not kept).</summary>
     public WashSaleLedgerImage Capture()
     {
         var buys = buysByHousehold.OrderBy(h => h.Key, StringComparer.Ordinal).SelectMany(h => h.Value).ToList();
         var sales = lossSalesByHousehold.OrderBy(h => h.Key, StringComparer.Ordinal).SelectMany(h => h.Value).ToList();
+        var planned = plannedByHousehold.OrderBy(h => h.Key, StringComparer.Ordinal).SelectMany(h => h.Value.Select(p => (Household: h.Key, Sale: p))).ToList();
         return new WashSaleLedgerImage
         {
             BuyHousehold = [.. buys.Select(b => b.HouseholdId)],
@@ -268,6 +305,10 @@ public sealed class WashSaleLedger(InstrumentRelations relations, ILotStore lots
             SaleLossPerShare = [.. sales.Select(x => x.LossPerShare)],
             SaleHeldDays = [.. sales.Select(x => x.HeldDays)],
             SaleOpen = [.. sales.Select(x => x.Open)],
+            PlannedHousehold = [.. planned.Select(p => p.Household)],
+            PlannedAccount = [.. planned.Select(p => p.Sale.AccountId)],
+            PlannedInstrument = [.. planned.Select(p => p.Sale.InstrumentId)],
+            PlannedDate = [.. planned.Select(p => p.Sale.Date.DayNumber)],
         };
     }
 
@@ -276,7 +317,12 @@ public sealed class WashSaleLedger(InstrumentRelations relations, ILotStore lots
     {
         buysByHousehold.Clear();
         lossSalesByHousehold.Clear();
+        plannedByHousehold.Clear();
         washSales.Clear();
+        for (var i = 0; i < image.PlannedHousehold.Length; i++)
+        {
+            PlanLossSale(image.PlannedHousehold[i], image.PlannedAccount[i], image.PlannedInstrument[i], DateOnly.FromDayNumber(image.PlannedDate[i]));
+        }
         for (var i = 0; i < image.BuyHousehold.Length; i++)
         {
             Buys(image.BuyHousehold[i]).Add(new Buy
@@ -321,4 +367,10 @@ public sealed partial class WashSaleLedgerImage
     [MemoryPackOrder(13)] public decimal[] SaleLossPerShare { get; set; } = [];
     [MemoryPackOrder(14)] public int[] SaleHeldDays { get; set; } = [];
     [MemoryPackOrder(15)] public decimal[] SaleOpen { get; set; } = [];
+
+    /// <summary>Sales released and expected to realize a loss, not yet filled (see <see cref="WashSaleLedger.PlanLossSale"/>).</summary>
+    [MemoryPackOrder(16)] public string[] PlannedHousehold { get; set; } = [];
+    [MemoryPackOrder(17)] public string[] PlannedAccount { get; set; } = [];
+    [MemoryPackOrder(18)] public string[] PlannedInstrument { get; set; } = [];
+    [MemoryPackOrder(19)] public int[] PlannedDate { get; set; } = [];
 }

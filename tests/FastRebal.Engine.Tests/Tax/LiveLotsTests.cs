@@ -181,24 +181,28 @@ public class LiveLotsTests
         }
     }
 
-    /// <summary>Two accounts of one household at SPY 600 and AGG 100: W1 over its SPY target on a lot bought at 700, W2 under it.</summary>
-    private static TaxScenarioBuilder Household(string history = "")
+    /// <summary>
+    /// Two accounts of one household at SPY 600 and AGG 100: W1 over its SPY target on a lot bought at 700, W2 under it.
+    /// The book decides accounts in file order: <paramref name="buyerFirst"/> puts W2 first.
+    /// </summary>
+    private static TaxScenarioBuilder Household(string history = "", bool buyerFirst = false)
     {
-        var builder = new TaxScenarioBuilder().Substitutes("[]")
-            .Account("""
-                { "id": "W1", "householdId": "HH-W", "modelId": "BAL6040", "cash": 0,
-                  "positions": [
-                    { "instrumentId": "SPY", "quantity": 100, "lots": [ { "id": "L700", "acquired": "2025-06-02", "quantity": 100, "costBasis": 70000 } ] },
-                    { "instrumentId": "AGG", "quantity": 200, "lots": [ { "id": "G1", "acquired": "2024-06-03", "quantity": 200, "costBasis": 20000 } ] } ],
-                  "policy": { "id": "P-W1", "bandWidth": 0.05, "trigger": "threshold", "lotMethod": "fifo" } }
-                """)
-            .Account("""
-                { "id": "W2", "householdId": "HH-W", "modelId": "BAL6040", "cash": 0,
-                  "positions": [
-                    { "instrumentId": "SPY", "quantity": 10, "lots": [ { "id": "S1", "acquired": "2024-01-02", "quantity": 10, "costBasis": 5000 } ] },
-                    { "instrumentId": "AGG", "quantity": 600, "lots": [ { "id": "G2", "acquired": "2024-06-03", "quantity": 600, "costBasis": 60000 } ] } ],
-                  "policy": { "id": "P-W2", "bandWidth": 0.05, "trigger": "threshold", "lotMethod": "fifo" } }
-                """);
+        const string seller = """
+            { "id": "W1", "householdId": "HH-W", "modelId": "BAL6040", "cash": 0,
+              "positions": [
+                { "instrumentId": "SPY", "quantity": 100, "lots": [ { "id": "L700", "acquired": "2025-06-02", "quantity": 100, "costBasis": 70000 } ] },
+                { "instrumentId": "AGG", "quantity": 200, "lots": [ { "id": "G1", "acquired": "2024-06-03", "quantity": 200, "costBasis": 20000 } ] } ],
+              "policy": { "id": "P-W1", "bandWidth": 0.05, "trigger": "threshold", "lotMethod": "fifo" } }
+            """;
+        const string buyer = """
+            { "id": "W2", "householdId": "HH-W", "modelId": "BAL6040", "cash": 0,
+              "positions": [
+                { "instrumentId": "SPY", "quantity": 10, "lots": [ { "id": "S1", "acquired": "2024-01-02", "quantity": 10, "costBasis": 5000 } ] },
+                { "instrumentId": "AGG", "quantity": 600, "lots": [ { "id": "G2", "acquired": "2024-06-03", "quantity": 600, "costBasis": 60000 } ] } ],
+              "policy": { "id": "P-W2", "bandWidth": 0.05, "trigger": "threshold", "lotMethod": "fifo" } }
+            """;
+        var builder = new TaxScenarioBuilder().Substitutes("[]");
+        builder = buyerFirst ? builder.Account(buyer).Account(seller) : builder.Account(seller).Account(buyer);
         if (history.Length > 0)
         {
             builder.Trade(history);
@@ -207,10 +211,32 @@ public class LiveLotsTests
     }
 
     [Fact]
+    public void A_household_account_decided_after_another_released_a_loss_sale_does_not_buy_it_back()
+    {
+        var live = new LiveTax(Household().LoadClean());
+        var w2 = live.Book.FindAccount("W2");
+
+        live.Batch();
+
+        // W1 (decided first) sells SPY at a loss; W2's buy of SPY in the same batch would wash it, so it is not placed.
+        Assert.Contains(live.Orders.Published, t => live.Book.AccountId(t.Account) == "W1" && t.Side == TradeSide.Sell);
+        Assert.DoesNotContain(live.Orders.Published, t => t.Account == w2 && t.Side == TradeSide.Buy && live.Book.Instruments[t.Instrument].Id == "SPY");
+        var decision = live.Stage.RecentDecisions().Single(d => d.AccountId == "W2");
+        Assert.Contains(decision.Warnings, w => w.Contains("SPY is being sold at a loss in W1 since 2025-09-26", StringComparison.Ordinal));
+
+        // Once W1's trades are done the fill has recorded the sale itself: the window now runs from the sale.
+        live.Fill("W1");
+        live.Batch();
+        Assert.Equal(0, live.Stage.Counters.WashSales);
+        Assert.Contains("was sold at a loss in W1 on 2025-09-26", live.Tax.Ledger.RecentLossSale("HH-W", "SPY", AsOf.AddDays(1)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_live_buy_after_a_household_loss_sale_is_a_wash_sale_that_moves_the_loss_into_the_new_lot_and_is_audited()
     {
         var store = new FastRebal.Engine.Audit.MemoryAuditStore();
-        var live = new LiveTax(Household().LoadClean(), new FastRebal.Engine.Audit.AuditChain(store));
+        // W2 is decided before W1 releases its sale, as happens when a buy's account comes first in the book.
+        var live = new LiveTax(Household(buyerFirst: true).LoadClean(), new FastRebal.Engine.Audit.AuditChain(store));
         var w1 = live.Book.FindAccount("W1");
         var w2 = live.Book.FindAccount("W2");
         live.Batch();

@@ -37,6 +37,7 @@ public sealed partial class EvaluationStage
             {
                 SettleFlow(a);
                 harvesting.Remove(a);
+                tax?.Ledger.ClearPlanned(book.HouseholdId(a), book.AccountId(a));
             }
             // Swept again in this batch even mid-trade (it is not decided until its trades are done), so its drift
             // figures always follow from the book: a recovered engine computes the same ones.
@@ -78,14 +79,7 @@ public sealed partial class EvaluationStage
                 Counters.LotShortfalls += tracked ? 1 : 0;
                 return;
             }
-            var settings = tax.Settings(a);
-            var raisingCash = !rebalancing[a] && harvest is null;
-            // A harvest sells the lots it found at a loss (a swap back the lots it planned); anything else by the account's method.
-            var harvested = harvest?.Lots.GetValueOrDefault(fill.Instrument);
-            var method = harvested is not null ? LotMethod.SpecificLots : TaxPlanAdjuster.ReliefMethod(settings, raisingCash);
-            var selection = LotSelector.Select(lots.Lots(slot), fill.Quantity, fill.Price, day, method,
-                harvested is not null ? SellLimits.None : TaxPlanAdjuster.Limits(settings, raisingCash, budget: null, step: 1m),
-                harvested ?? TaxPlanAdjuster.Specific(settings, instrumentId));
+            var (selection, method) = SelectLots(a, slot, fill.Instrument, fill.Quantity, fill.Price, harvest);
             lots.Relieve(a, slot, selection);
             var reliefs = selection.Reliefs;
             if (selection.Shortfall > 0)
@@ -103,6 +97,44 @@ public sealed partial class EvaluationStage
         if (audit is not null && (tracked || taxed.WashSales.Count > 0))
         {
             audit.Add(Audit.AuditEntries.Fill(book, a, taxed));
+        }
+    }
+
+    /// <summary>
+    /// The lots a sale of the account's slot relieves: for a harvest the lots it found at a loss (a swap back the lots
+    /// it planned), otherwise by the account's method (tax-optimal when raising cash) within its deferral.
+    /// </summary>
+    private (LotSelection Selection, LotMethod Method) SelectLots(int a, int slot, int instrument, decimal quantity, decimal price, HarvestInFlight? harvest)
+    {
+        var settings = tax!.Settings(a);
+        var raisingCash = !rebalancing[a] && harvest is null;
+        var harvested = harvest?.Lots.GetValueOrDefault(instrument);
+        var method = harvested is not null ? LotMethod.SpecificLots : TaxPlanAdjuster.ReliefMethod(settings, raisingCash);
+        var selection = LotSelector.Select(tax.Lots.Lots(slot), quantity, price, day, method,
+            harvested is not null ? SellLimits.None : TaxPlanAdjuster.Limits(settings, raisingCash, budget: null, step: 1m),
+            harvested ?? TaxPlanAdjuster.Specific(settings, book.Instruments[instrument].Id));
+        return (selection, method);
+    }
+
+    /// <summary>
+    /// Tells the household's ledger which of a released plan's sales will realize a loss, so another account of the
+    /// household decided before the fills does not buy the instrument back (a wash sale, lost for good when the buyer
+    /// is tax-deferred). Cleared when the account's trades are done; the fills record the sales themselves.
+    /// </summary>
+    private void PlanLossSales(int a, (int Instrument, Trade Trade)[] trades)
+    {
+        if (tax is null || !tax.Lots.IsTracked(a) || book.Policy(a).TaxStatus != Model.TaxStatus.Taxable)
+        {
+            return;
+        }
+        harvesting.TryGetValue(a, out var harvest);
+        foreach (var (instrument, trade) in trades)
+        {
+            var slot = trade.Side == TradeSide.Sell ? tax.Lots.SlotOf(a, instrument) : -1;
+            if (slot >= 0 && tax.Lots.LotCount(slot) > 0 && SelectLots(a, slot, instrument, trade.Quantity, trade.Price, harvest).Selection.Reliefs.Any(r => r.Gain < 0))
+            {
+                tax.Ledger.PlanLossSale(book.HouseholdId(a), book.AccountId(a), trade.InstrumentId, day);
+            }
         }
     }
 

@@ -157,6 +157,7 @@ public sealed partial class EvaluationStage
         }
         // A harvest is not a rebalance: it leaves the account's last rebalance date (and so its calendar) alone.
         rebalancing[a] = decision.Action == DecisionAction.Rebalance && decision.Rule != DecisionRule.TaxLossHarvest;
+        PlanLossSales(a, trades);
         Counters.TradesReleased += trades.Length;
         if (decision.Rule != DecisionRule.TaxLossHarvest)
         {
