@@ -36,8 +36,13 @@ public static class HarvestScanner
         }
         var holdings = Holdings(book, account);
         var planned = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var h in holdings.Where(h => h.Quantity > 0 && lots.Lots(accountId, h.Instrument.Id).Count > 0))
+        foreach (var h in holdings)
         {
+            // Most positions have no lot past the threshold: asked first, so their lots are not read out at all.
+            if (h.Quantity <= 0 || !lots.AnyHarvestable(accountId, h.Instrument.Id, h.Price, harvest))
+            {
+                continue;
+            }
             var instrumentLots = lots.Lots(accountId, h.Instrument.Id);
             var losers = instrumentLots.Where(l => IsHarvestable(l, h.Price, harvest)).ToList();
             if (losers.Count == 0)

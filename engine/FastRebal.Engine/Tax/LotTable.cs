@@ -238,6 +238,33 @@ public sealed class LotTable
         return false;
     }
 
+    /// <summary>Whether any lot of the slot is worth less than its basis at <paramref name="price"/> (a sale could realize a loss).</summary>
+    public bool AnyAtLoss(int slot, decimal price)
+    {
+        for (var l = head[slot]; l != NoLot; l = next[l])
+        {
+            if ((quantity[l] * price) - costBasis[l] < 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Whether a lot of the slot passes the harvest threshold at <paramref name="price"/>, by the scanner's own test, reading no lot out.</summary>
+    public bool AnyHarvestable(int slot, decimal price, HarvestSettings harvest)
+    {
+        for (var l = head[slot]; l != NoLot; l = next[l])
+        {
+            var loss = -((quantity[l] * price) - costBasis[l]);
+            if (loss > 0 && loss >= harvest.MinLossAmount && costBasis[l] > 0 && loss >= costBasis[l] * (decimal)harvest.MinLossPercent)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>The shares the slot's lots hold.</summary>
     public decimal Quantity(int slot)
     {
@@ -443,6 +470,9 @@ public sealed class LotTable
 
         public IReadOnlyList<TaxLot> Lots(string accountId, string instrumentId) =>
             table.book.FindAccount(accountId) is var a and >= 0 && table.SlotOf(a, instrumentId) is var slot and >= 0 ? table.Lots(slot) : [];
+
+        public bool AnyHarvestable(string accountId, string instrumentId, decimal price, HarvestSettings harvest) =>
+            table.book.FindAccount(accountId) is var a and >= 0 && table.SlotOf(a, instrumentId) is var slot and >= 0 && table.AnyHarvestable(slot, price, harvest);
 
         public (TaxLot Adjusted, string? RemainderLotId)? AdjustForWashSale(string accountId, string instrumentId, string lotId, decimal quantity, decimal disallowedLoss, int carriedHoldingDays) =>
             table.book.FindAccount(accountId) is var a and >= 0 && table.SlotOf(a, instrumentId) is var slot and >= 0

@@ -28,6 +28,10 @@ public interface ILotStore
 
     /// <summary>See <see cref="LotBook.AdjustForWashSale"/>.</summary>
     (TaxLot Adjusted, string? RemainderLotId)? AdjustForWashSale(string accountId, string instrumentId, string lotId, decimal quantity, decimal disallowedLoss, int carriedHoldingDays);
+
+    /// <summary>Whether a lot of the position passes the harvest threshold at <paramref name="price"/> (<see cref="HarvestScanner.IsHarvestable"/>).</summary>
+    bool AnyHarvestable(string accountId, string instrumentId, decimal price, HarvestSettings harvest) =>
+        Lots(accountId, instrumentId).Any(l => HarvestScanner.IsHarvestable(l, price, harvest));
 }
 
 /// <summary>

@@ -74,6 +74,9 @@ public class LiveLotsTests
                 }
                 AssertSameLots(lots.Lots(accountId, instrument), table.Lots(slot), $"seed {seed} step {step}");
                 Assert.Equal(lots.Quantity(accountId, instrument), table.Quantity(slot));
+                // The harvest scan's shortcut agrees with its own test of each lot.
+                var threshold = new HarvestSettings { Enabled = true, MinLossPercent = random.NextDouble() * 0.2, MinLossAmount = random.Next(0, 800) };
+                Assert.Equal(lots.Lots(accountId, instrument).Any(l => HarvestScanner.IsHarvestable(l, price, threshold)), table.AnyHarvestable(slot, price, threshold));
             }
             Assert.Equal(book.AccountCount == 0 ? 0 : lots.Accounts.Sum(id => lots.AllLots(id).Count()), table.Count);
         }, iter: 200);

@@ -131,7 +131,8 @@ public sealed partial class EvaluationStage
         foreach (var (instrument, trade) in trades)
         {
             var slot = trade.Side == TradeSide.Sell ? tax.Lots.SlotOf(a, instrument) : -1;
-            if (slot >= 0 && tax.Lots.LotCount(slot) > 0 && SelectLots(a, slot, instrument, trade.Quantity, trade.Price, harvest).Selection.Reliefs.Any(r => r.Gain < 0))
+            // Most sales have no lot at a loss to reach: only those that do are worth picking lots for.
+            if (slot >= 0 && tax.Lots.AnyAtLoss(slot, trade.Price) && SelectLots(a, slot, instrument, trade.Quantity, trade.Price, harvest).Selection.Reliefs.Any(r => r.Gain < 0))
             {
                 tax.Ledger.PlanLossSale(book.HouseholdId(a), book.AccountId(a), trade.InstrumentId, day);
             }
