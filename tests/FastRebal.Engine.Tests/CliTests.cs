@@ -142,6 +142,25 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Demo_with_lots_times_the_plans_made_tax_aware_over_the_taxable_accounts_lots_and_leaves_the_summary_alone()
+    {
+        var (code, output, _) = Cli("demo", "--accounts", "3000", "--json", "--lots");
+        var (_, plain, _) = Cli("demo", "--accounts", "3000", "--json");
+
+        Assert.Equal(ExitCodes.Ok, code);
+        using var json = JsonDocument.Parse(output);
+        using var without = JsonDocument.Parse(plain);
+        var lots = json.RootElement.GetProperty("lots");
+        // The generated firm: about two accounts in three taxable, each position 3 to 5 lots.
+        Assert.InRange(lots.GetProperty("taxableAccounts").GetInt32(), 1500, 2500);
+        Assert.InRange(lots.GetProperty("count").GetInt32(), 3 * lots.GetProperty("taxableAccounts").GetInt32(), 5 * 20 * lots.GetProperty("taxableAccounts").GetInt32());
+        Assert.True(lots.GetProperty("taxMs").GetDouble() > 0);
+        Assert.Equal(json.RootElement.GetProperty("decideMs").GetDouble() + lots.GetProperty("taxMs").GetDouble(), lots.GetProperty("decideWithLotsMs").GetDouble(), 3);
+        Assert.Equal(without.RootElement.GetProperty("summary").GetRawText(), json.RootElement.GetProperty("summary").GetRawText());
+        Assert.False(without.RootElement.TryGetProperty("lots", out _));
+    }
+
+    [Fact]
     public void Demo_of_the_realistic_firm_names_the_six_most_breached_models_and_counts_the_rest()
     {
         var (code, output, _) = Cli("demo", "--accounts", "3000");
