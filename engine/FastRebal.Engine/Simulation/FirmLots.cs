@@ -30,7 +30,7 @@ public static class FirmLots
                     continue;
                 }
                 var instrument = book.Instruments[book.InstrumentIndices[s]];
-                var bought = book.Targets[s] > 0 ? book.LastRebalanced(a) ?? firm.AsOf.AddYears(-1) : firm.AsOf.AddYears(-3);
+                var bought = Bought(firm, a, s);
                 var price = Price(firm.History, instrument.Symbol, bought);
                 accountLots.Add(new TaxLot($"{instrument.Id}-1", instrument.Id, bought, quantity, decimal.Round(quantity * price, 2)));
             }
@@ -96,7 +96,7 @@ public static class FirmLots
                     continue;
                 }
                 var instrument = book.Instruments[book.InstrumentIndices[s]];
-                var newest = book.Targets[s] > 0 ? book.LastRebalanced(a) ?? firm.AsOf.AddYears(-1) : firm.AsOf.AddYears(-3);
+                var newest = Bought(firm, a, s);
                 var whole = decimal.Truncate(quantity) == quantity;
                 var count = whole ? (int)Math.Min(random.Next(3, 6), quantity) : random.Next(3, 6);
                 var left = quantity;
@@ -131,6 +131,10 @@ public static class FirmLots
             .GroupBy(i => i.AssetClass, StringComparer.Ordinal)
             .Where(g => g.Count() >= 2)
             .Select(g => (IReadOnlyList<string>)[.. g.Select(i => i.Id)]));
+
+    /// <summary>When the generator bought a position: a model holding on the account's last rebalance, an old one three years back.</summary>
+    private static DateOnly Bought(GeneratedFirm firm, int a, int s) =>
+        firm.Book.Targets[s] > 0 ? firm.Book.LastRebalanced(a) ?? firm.AsOf.AddYears(-1) : firm.AsOf.AddYears(-3);
 
     private static decimal Price(MarketHistory history, string symbol, DateOnly day) => history.Contains(symbol) ? (decimal)history[symbol].On(day) : 0m;
 }

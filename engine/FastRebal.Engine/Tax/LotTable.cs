@@ -215,24 +215,16 @@ public sealed class LotTable
     }
 
     /// <summary>
-    /// Whether any of the account's lots is down at least <paramref name="amount"/> and <paramref name="percent"/> of its
-    /// basis at today's prices: the cheap test that spares the harvest scan the accounts with nothing to harvest. In
-    /// doubles, with a little slack, so it never says no to a lot the exact test in decimal would take.
+    /// Whether a lot of the account passes the harvest threshold at the slots' marks (the prices the scan values them
+    /// at): the test that spares the harvest scan the accounts with nothing to harvest.
     /// </summary>
-    public bool HasLossAtLeast(int account, decimal amount, double percent)
+    public bool AccountHasHarvestable(int account, HarvestSettings harvest)
     {
-        var minimum = (double)amount * 0.999;
         for (var s = book.SlotStart[account]; s < book.SlotStart[account + 1]; s++)
         {
-            var price = book.Prices[book.InstrumentIndices[s]];
-            for (var l = head[s]; l != NoLot; l = next[l])
+            if (AnyHarvestable(s, (decimal)book.Marks[s], harvest))
             {
-                var basis = (double)costBasis[l];
-                var loss = basis - ((double)quantity[l] * price);
-                if (loss > 0 && loss >= minimum && loss >= basis * percent * 0.999)
-                {
-                    return true;
-                }
+                return true;
             }
         }
         return false;

@@ -40,7 +40,7 @@ public sealed partial class EvaluationStage
         {
             var settings = tax!.Settings(a);
             if (!settings.Harvest.Enabled || !tax.Lots.IsTracked(a) || !HarvestDue(settings.Harvest.Schedule, previousDay, day)
-                || (!settings.Harvest.SwapBack && !tax.Lots.HasLossAtLeast(a, settings.Harvest.MinLossAmount, settings.Harvest.MinLossPercent)))
+                || (!settings.Harvest.SwapBack && !tax.Lots.AccountHasHarvestable(a, settings.Harvest)))
             {
                 continue;
             }
