@@ -30,6 +30,10 @@ internal sealed class FirmOptions(int defaultAccounts, FirmShape defaultShape = 
         command.Options.Add(shape);
     }
 
+    /// <summary>The options that shape the generated firm which the command line gives (not those left at their defaults).</summary>
+    public IReadOnlyList<string> Given(ParseResult parse) =>
+        [.. new Option[] { accounts, positions, shape }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)];
+
     public FirmSpec Read(ParseResult parse)
     {
         var shapeName = parse.GetValue(shape);

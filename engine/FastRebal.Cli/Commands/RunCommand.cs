@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using FastRebal.Engine.Firms;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.MarketData;
 using FastRebal.Engine.Orders.Slicing;
@@ -58,10 +59,11 @@ public static class RunCommand
         var checkpointReplay = new Option<int>("--checkpoint-replay-ms") { Description = "With --state: also checkpoint once evaluation has spent this many ms deciding since the last checkpoint, which bounds what a recovery replays (0 = off)", DefaultValueFactory = _ => 500 };
         var lots = new Option<bool>("--lots") { Description = "Give the taxable accounts 3 to 5 tax lots per position: plans relieve lots by each account's method (tax-optimal) and fills move them; checkpointed and in the digest" };
         var harvest = new Option<bool>("--harvest") { Description = "With --lots: harvest tax losses daily at the open (lots down 5% and 500 or more), buying a substitute the account holds; the trades go through the risk gate like any other" };
+        var firmPath = new Option<string?>("--firm") { Description = "Run a firm's own book instead of a generated one: a firm folder (firm.json with accounts.csv, positions.csv, lots.csv...; see docs/firm-files.md) or a scenario JSON file. Its lots and tax elections come from its files; a bad account is reported and left out" };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
         var command = new Command(name, description)
         {
-            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest,
+            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest, firmPath,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
@@ -75,6 +77,8 @@ public static class RunCommand
             Digest = parse.GetValue(digest),
             Lots = parse.GetValue(lots),
             Harvest = parse.GetValue(harvest),
+            FirmPath = parse.GetValue(firmPath),
+            GeneratedFirmOptionsGiven = firm.Given(parse),
             CheckpointOnly = checkpointOnly,
         })));
         return command;
@@ -99,6 +103,12 @@ public static class RunCommand
 
         /// <summary>With <see cref="Lots"/>: harvest tax losses daily at the open.</summary>
         public bool Harvest { get; init; }
+
+        /// <summary>A firm folder or scenario file to run instead of a generated firm.</summary>
+        public string? FirmPath { get; init; }
+
+        /// <summary>The options that shape a generated firm which the command line gave (refused with <see cref="FirmPath"/>).</summary>
+        public IReadOnlyList<string> GeneratedFirmOptionsGiven { get; init; } = [];
 
         public bool CheckpointOnly { get; init; }
     }
@@ -156,6 +166,10 @@ public static class RunCommand
         {
             throw new UsageException($"--checkpoint-replay-ms must be 0 (off) or more (got {settings.CheckpointReplayMilliseconds})");
         }
+        if (settings.FirmPath is not null)
+        {
+            CheckImportOptions(settings);
+        }
         if (settings.Harvest && !settings.Lots)
         {
             throw new UsageException("--harvest needs --lots (a harvest sells lots)");
@@ -171,28 +185,21 @@ public static class RunCommand
 
         var progress = new Progress(quiet: settings.Json);
         var spec = replay ? settings.Firm with { AsOf = settings.From ?? DefaultReplayStart } : settings.Firm;
-        var firm = FirmOptions.Generate(spec, progress, out _);
-        var book = firm.Book;
-        var history = replay ? ReplayHistory(settings.Feed, firm) : null;
+        var (book, asOf, firmHistory, taxBook, badInput) = settings.FirmPath is { } firmPath ? Import(firmPath, settings, progress) : Generate(spec, settings, progress);
+        var history = replay ? ReplayHistory(settings.Feed, firmHistory) : null;
         if (history is not null)
         {
-            CheckReplayDays(settings, book, history, firm.AsOf);
+            CheckReplayDays(settings, book, history, asOf);
         }
         // A live feed's market clock starts at the US open of the day the book was priced, so the engine opens the day it knows.
-        var marketOpen = new DateTimeOffset(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero);
+        var marketOpen = new DateTimeOffset(asOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero);
         IPriceFeed feed = replay
-            ? new ReplayFeed(book.Instruments, history!, firm.AsOf, settings.To, sources: settings.Sources, daysPerSecond: settings.Speed, seed: spec.Seed)
+            ? new ReplayFeed(book.Instruments, history!, asOf, settings.To, sources: settings.Sources, daysPerSecond: settings.Speed, seed: spec.Seed)
             : probe
                 ? new ProbeFeed(book.Prices, settings.Sources, MostHeld(book), 0.02, TimeSpan.FromSeconds(1 / (settings.Speed > 0 ? settings.Speed : 20)), marketOpen)
                 // Quotes jitter around the opening prices (about 1% standard deviation), as intraday quotes do, so a
                 // million ticks a second load the engine without moving markets further than a real day would.
                 : new RandomWalkFeed(book.Prices, settings.Sources, spec.Seed, settings.Speed, settings.Volatility, meanReversion: 0.00125, marketStart: marketOpen);
-        var taxBook = settings.Lots ? progress.Time("tax lots", () => FirmLots.LiveTax(firm, spec.Seed, settings.Harvest), out _) : null;
-        if (taxBook is not null)
-        {
-            progress.Step(string.Create(CultureInfo.InvariantCulture,
-                $"lots: {taxBook.Lots.Count:N0} in {taxBook.Lots.TrackedAccounts:N0} taxable accounts, relieved tax-optimally; buys checked against each household's wash-sale ledger; harvesting {(settings.Harvest ? "daily at the open" : "off")}"));
-        }
         var minSources = Math.Min(2, settings.Sources);
         using var chain = AuditCommand.OpenChain(settings.Audit);
         var options = new EngineOptions
@@ -228,7 +235,7 @@ public static class RunCommand
             engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return ExitCodes.Ok;
         }
-        progress.Step($"feed: {feed.Name}; {book.AccountCount:N0} accounts x {settings.Firm.PositionsPerAccount} positions");
+        progress.Step($"feed: {feed.Name}; {book.AccountCount:N0} accounts, {book.SlotCount:N0} positions");
         if (engine.KillSwitch.IsEngaged)
         {
             progress.Step($"kill switch is ENGAGED ({engine.KillSwitch.State.Who}: {engine.KillSwitch.State.Why}); no order will leave");
@@ -297,7 +304,70 @@ public static class RunCommand
         }
         return status.Fault is not null ? ExitCodes.InternalError
             : engine.Durability?.Recovery?.Damage is not null ? ExitCodes.StateDamage
+            : badInput ? ExitCodes.BadInput
             : ExitCodes.Ok;
+    }
+
+    /// <summary>What a run trades: the book, the day it is priced on, the history a replay of the data folder reads, its tax side, and whether any input was left out.</summary>
+    private readonly record struct Firm(AccountBook Book, DateOnly AsOf, MarketHistory? History, TaxBook? Tax, bool BadInput);
+
+    private static Firm Generate(FirmSpec spec, RunSettings settings, Progress progress)
+    {
+        var firm = FirmOptions.Generate(spec, progress, out _);
+        var taxBook = settings.Lots ? progress.Time("tax lots", () => FirmLots.LiveTax(firm, spec.Seed, settings.Harvest), out _) : null;
+        if (taxBook is not null)
+        {
+            progress.Step(string.Create(CultureInfo.InvariantCulture,
+                $"lots: {taxBook.Lots.Count:N0} in {taxBook.Lots.TrackedAccounts:N0} taxable accounts, relieved tax-optimally; buys checked against each household's wash-sale ledger; harvesting {(settings.Harvest ? "daily at the open" : "off")}"));
+        }
+        return new Firm(firm.Book, firm.AsOf, firm.History, taxBook, BadInput: false);
+    }
+
+    /// <summary>A firm's own book from its files: every bad account reported (and left out), the rest run with the lots and elections the files give.</summary>
+    private static Firm Import(string path, RunSettings settings, Progress progress)
+    {
+        var firm = progress.Time($"loading the firm from {TextLimit.Clip(path, 200)}", () => ImportedFirm.Load(path), out _);
+        foreach (var error in firm.Errors)
+        {
+            Console.Error.WriteLine($"fastrebal: bad input: {error}");
+        }
+        var book = firm.Book;
+        progress.Step(string.Create(CultureInfo.InvariantCulture, $"firm as of {firm.AsOf:yyyy-MM-dd}: {book.AccountCount:N0} of {firm.AccountsInInput:N0} accounts loaded, {firm.Errors.Count:N0} input error(s)"));
+        if (book.AccountCount == 0)
+        {
+            throw new ScenarioFormatException($"{TextLimit.Clip(path, 200)}: no account could be loaded (the errors above say why)");
+        }
+        if (firm.CashFlows.Count > 0)
+        {
+            throw new UsageException($"{TextLimit.Clip(path, 200)}: the firm lists {firm.CashFlows.Count:N0} pending cash flow(s); a live run does not apply them yet (put them in the accounts' cash, or decide them with 'fastrebal rebalance')");
+        }
+        var taxBook = firm.LiveTax();
+        progress.Step(taxBook is null
+            ? "tax: the firm's files give no tax fields; the engine sells without regard to basis"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"lots: {taxBook.Lots.Count:N0} in {taxBook.Lots.TrackedAccounts:N0} taxable accounts, relieved by each account's method; buys checked against each household's wash-sale ledger; harvesting as each policy elects"));
+        var dataDirectory = MarketHistory.FindDataDirectory();
+        var history = settings.Feed == "replay"
+            ? dataDirectory is null ? throw new UsageException("--feed replay: no data/ folder with etf_*_daily.csv found (set FASTREBAL_DATA, or give --feed replay:PATH)") : MarketHistory.LoadEtfs(dataDirectory)
+            : null;
+        return new Firm(book, firm.AsOf, history, taxBook, firm.Errors.Count > 0);
+    }
+
+    /// <summary>With --firm, the generated firm's options have nothing to shape, and the firm's files give its lots and its day.</summary>
+    private static void CheckImportOptions(RunSettings settings)
+    {
+        if (settings.GeneratedFirmOptionsGiven.Count > 0)
+        {
+            throw new UsageException($"{string.Join(", ", settings.GeneratedFirmOptionsGiven)} shape a generated firm; with --firm the firm's own files give its accounts");
+        }
+        if (settings.Lots || settings.Harvest)
+        {
+            throw new UsageException("--lots and --harvest give a generated firm lots; with --firm the lots and harvesting elections come from the firm's files (lots.csv, each policy's harvest settings)");
+        }
+        if (settings.From is not null)
+        {
+            throw new UsageException("--from: with --firm the book is priced on the firm's own as-of date (firm.json's asOf), and a replay starts the trading day after it");
+        }
     }
 
     /// <summary>The instrument in the most accounts' slots: the one whose every tick touches the most accounts.</summary>
@@ -332,11 +402,11 @@ public static class RunCommand
     }
 
     /// <summary>The history a replay reads: the firm's own (real closes plus the funds that track them), or a path given on the command line.</summary>
-    private static MarketHistory ReplayHistory(string feed, GeneratedFirm firm)
+    private static MarketHistory ReplayHistory(string feed, MarketHistory? firmHistory)
     {
         if (feed == "replay")
         {
-            return firm.History;
+            return firmHistory!;
         }
         var path = feed["replay:".Length..];
         if (Directory.Exists(path))

@@ -17,7 +17,11 @@ public sealed record ReadProblems(IReadOnlyList<InputError> Errors, IReadOnlyDic
 }
 
 /// <summary>A scenario file as strict reading leaves it: the base and tax documents of every item it could read, and what it left out.</summary>
-public sealed record ScenarioRead(ScenarioDocument Document, TaxDocument Tax, ReadProblems Problems);
+/// <param name="Policies">The named policies of a firm's <c>firm.json</c> (its <c>accounts.csv</c> rows name them); none in a scenario whose accounts carry their own.</param>
+public sealed record ScenarioRead(ScenarioDocument Document, TaxDocument Tax, ReadProblems Problems, IReadOnlyList<NamedPolicy>? Policies = null);
+
+/// <summary>An IPS given once under its id, with its tax fields, for every account that names it.</summary>
+public sealed record NamedPolicy(InvestmentPolicy Policy, TaxPolicyInput Tax);
 
 /// <summary>
 /// Reads a scenario file strictly. The file must be UTF-8 JSON with only known fields at the top; each item of a list
@@ -84,7 +88,8 @@ public static partial class ScenarioReader
         List<JsonElement>? SubstituteGroups,
         List<JsonElement>? IdenticalGroups,
         List<JsonElement>? HouseholdTrades,
-        JsonElement? Batching);
+        JsonElement? Batching,
+        List<JsonElement>? Policies);
 
     /// <summary>Reads a file; an unreadable or malformed file, or an unknown top-level field, is a <see cref="ScenarioFormatException"/>.</summary>
     public static ScenarioRead ReadFile(string path)
@@ -182,7 +187,7 @@ public static partial class ScenarioReader
         }
         return new Sections(
             asOf, List("instruments"), List("models"), List("prices"), List("accounts"), List("cashFlows"), List("substituteGroups"), List("identicalGroups"), List("householdTrades"),
-            found.TryGetValue("batching", out var batching) && batching.ValueKind != JsonValueKind.Null ? batching : null);
+            found.TryGetValue("batching", out var batching) && batching.ValueKind != JsonValueKind.Null ? batching : null, List("policies"));
     }
 
     private static string FormatError(JsonException e, string source)
@@ -366,9 +371,19 @@ public static partial class ScenarioReader
             {
                 batching = read;
             }
+            var policies = new List<NamedPolicy>();
+            var policyItems = s.Policies ?? [];
+            for (var i = 0; i < policyItems.Count; i++)
+            {
+                var subject = $"policy {Id(policyItems[i], "id")}";
+                if (TryRead<InvestmentPolicy>(policyItems[i], $"$.policies[{i}]", subject, out var policy) && TryRead<TaxPolicyInput>(policyItems[i], $"$.policies[{i}]", subject, out var taxPolicy))
+                {
+                    policies.Add(new NamedPolicy(policy!, taxPolicy!));
+                }
+            }
             var document = new ScenarioDocument(s.AsOf, instruments, models, prices, accounts, cashFlows);
             var tax = new TaxDocument(taxAccounts, substitutes, identical, history, batching);
-            return new ScenarioRead(document, tax, new ReadProblems(errors, unread, accountItems.Count));
+            return new ScenarioRead(document, tax, new ReadProblems(errors, unread, accountItems.Count), policies);
         }
 
         private List<T>? Items<T>(List<JsonElement>? items, string section, Func<JsonElement, string> subject)

@@ -69,13 +69,18 @@ public sealed class LotTable
     }
 
     /// <summary>The lots of a one-shot lot book, laid over the live book; every account the lot book knows is tracked.</summary>
+    /// <param name="leaveOutUnknown">Skip the lots of accounts the book does not hold (a loader left them out, saying why); otherwise they are an error.</param>
     /// <exception cref="ArgumentException">A lot names an account the book does not hold, or an instrument the account has no position for.</exception>
-    public static LotTable From(AccountBook book, LotBook lots)
+    public static LotTable From(AccountBook book, LotBook lots, bool leaveOutUnknown = false)
     {
         var table = new LotTable(book, lots.Accounts.Sum(id => lots.AllLots(id).Count()));
         foreach (var accountId in lots.Accounts)
         {
             var a = book.FindAccount(accountId);
+            if (a < 0 && leaveOutUnknown)
+            {
+                continue;
+            }
             if (a < 0)
             {
                 throw new ArgumentException($"lots name account {accountId}, which the book does not hold", nameof(lots));

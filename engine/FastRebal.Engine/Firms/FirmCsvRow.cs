@@ -1,0 +1,145 @@
+using System.Globalization;
+using FastRebal.Engine.Scenarios;
+using nietras.SeparatedValues;
+
+namespace FastRebal.Engine.Firms;
+
+/// <summary>
+/// The current row of a firm CSV file, copied out of the reader's buffer (one buffer for the whole file), with typed
+/// reads of its columns. A value that cannot be read is an error naming the file, the line and the column, and marks
+/// the row failed.
+/// </summary>
+internal sealed class Row(FirmCsvFile file, int[] columns, List<InputError> errors)
+{
+    private readonly (int Start, int Length)[] cells = new (int, int)[columns.Length];
+    private char[] text = new char[256];
+
+    /// <summary>The number of columns the header names.</summary>
+    public int Width { get; } = columns.Count(c => c >= 0);
+
+    /// <summary>The line of the file the row starts on (the header is line 1).</summary>
+    public int Line { get; private set; }
+
+    public bool Failed { get; private set; }
+
+    public void Load(SepReader.Row csv)
+    {
+        Line = csv.LineNumberFrom;
+        Failed = false;
+        var used = 0;
+        for (var k = 0; k < columns.Length; k++)
+        {
+            if (columns[k] < 0 || columns[k] >= csv.ColCount)
+            {
+                cells[k] = (0, 0);
+                continue;
+            }
+            var value = csv[columns[k]].Span.Trim();
+            if (used + value.Length > text.Length)
+            {
+                Array.Resize(ref text, Math.Max(text.Length * 2, used + value.Length));
+            }
+            value.CopyTo(text.AsSpan(used));
+            cells[k] = (used, value.Length);
+            used += value.Length;
+        }
+    }
+
+    public ReadOnlySpan<char> Span(int column) => text.AsSpan(cells[column].Start, cells[column].Length);
+
+    /// <param name="quiet">Do not report an empty value (the caller only looks).</param>
+    public string? Text(int column, bool optional = false, bool quiet = false)
+    {
+        var span = Span(column);
+        if (!span.IsEmpty)
+        {
+            return new string(span);
+        }
+        if (!optional && !quiet)
+        {
+            Fail(column, "is required");
+        }
+        return null;
+    }
+
+    public decimal? Number(int column, bool optional = false)
+    {
+        var span = Span(column);
+        if (span.IsEmpty)
+        {
+            return Missing<decimal>(column, optional);
+        }
+        if (decimal.TryParse(span, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+        Fail(column, $"expects a number (like 1234.56), got '{TextLimit.Clip(new string(span), 60)}'");
+        return null;
+    }
+
+    public double? Double(int column)
+    {
+        var span = Span(column);
+        if (span.IsEmpty)
+        {
+            return Missing<double>(column, optional: false);
+        }
+        if (double.TryParse(span, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+        Fail(column, $"expects a number (like 101.25), got '{TextLimit.Clip(new string(span), 60)}'");
+        return null;
+    }
+
+    public DateOnly? Date(int column, bool optional = false)
+    {
+        var span = Span(column);
+        if (span.IsEmpty)
+        {
+            return Missing<DateOnly>(column, optional);
+        }
+        if (DateOnly.TryParseExact(span, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var value))
+        {
+            return value;
+        }
+        Fail(column, $"expects a date (YYYY-MM-DD), got '{TextLimit.Clip(new string(span), 60)}'");
+        return null;
+    }
+
+    public T? Enum<T>(int column)
+        where T : struct, Enum
+    {
+        var span = Span(column);
+        if (span.IsEmpty)
+        {
+            return Missing<T>(column, optional: false);
+        }
+        // Names only: Enum.TryParse would also take "2" or "1,2".
+        if (char.IsLetter(span[0]) && System.Enum.TryParse<T>(span, ignoreCase: true, out var value) && System.Enum.IsDefined(value))
+        {
+            return value;
+        }
+        var valid = string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
+        Fail(column, $"'{TextLimit.Clip(new string(span), 60)}' is not valid; valid values: {valid}");
+        return null;
+    }
+
+    /// <summary>Reports a bad value (<paramref name="column"/> -1: the row as a whole) and marks the row failed.</summary>
+    public void Fail(int column, string message)
+    {
+        Failed = true;
+        errors.Add(new InputError(
+            string.Create(CultureInfo.InvariantCulture, $"{file.Name} line {Line}"), column >= 0 ? file.Columns[column] : "row", $"{message}; {file.LeftOut}"));
+    }
+
+    private T? Missing<T>(int column, bool optional)
+        where T : struct
+    {
+        if (!optional)
+        {
+            Fail(column, "is required");
+        }
+        return null;
+    }
+}

@@ -1,0 +1,369 @@
+using System.Globalization;
+using System.Text;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.Tax;
+using nietras.SeparatedValues;
+
+namespace FastRebal.Engine.Firms;
+
+/// <summary>
+/// Reads a firm folder as a custodian or portfolio-accounting system exports a book: <c>firm.json</c> (the scenario
+/// JSON: as-of date, instruments, models, prices, the firm's named IPS policies, instrument relations) and one CSV row
+/// per account, per position and per lot. What it reads is one scenario, which the scenario loader validates like any
+/// other: a bad row leaves out its account only, with an error naming the file, the row and the column.
+/// </summary>
+public static class FirmFolder
+{
+    public const string FirmJson = "firm.json";
+
+    public static FirmCsvFile Accounts { get; } = new("accounts.csv", ["account_id", "model_id", "policy_id", "household_id", "cash", "last_rebalanced"], Required: 3);
+
+    public static FirmCsvFile Positions { get; } = new("positions.csv", ["account_id", "instrument_id", "quantity"], Required: 3);
+
+    public static FirmCsvFile Lots { get; } = new("lots.csv", ["account_id", "instrument_id", "acquired", "quantity", "cost_basis", "lot_id", "holding_since"], Required: 5);
+
+    public static FirmCsvFile Prices { get; } = new("prices.csv", ["instrument_id", "price"], Required: 2, "the price is not used");
+
+    public static FirmCsvFile CashFlows { get; } = new("cash_flows.csv", ["account_id", "kind", "amount"], Required: 3, "the cash flow is not applied");
+
+    public static IReadOnlyList<FirmCsvFile> CsvFiles { get; } = [Accounts, Positions, Lots, Prices, CashFlows];
+
+    // Column positions in each file's list above.
+    private enum AccountColumn { AccountId, ModelId, PolicyId, HouseholdId, Cash, LastRebalanced }
+
+    private enum PositionColumn { AccountId, InstrumentId, Quantity }
+
+    private enum LotColumn { AccountId, InstrumentId, Acquired, Quantity, CostBasis, LotId, HoldingSince }
+
+    private enum PriceColumn { InstrumentId, Price }
+
+    private enum CashFlowColumn { AccountId, Kind, Amount }
+
+    /// <summary>
+    /// Reads <c>firm.json</c> and the CSV files beside it. A missing or malformed <c>firm.json</c>, an unreadable CSV
+    /// file, or a CSV header with an unknown or missing column is a <see cref="ScenarioFormatException"/>; a bad row is
+    /// an error in the result's problems and leaves out the account it belongs to.
+    /// </summary>
+    public static ScenarioRead Read(string folder)
+    {
+        var firmJson = Path.Combine(folder, FirmJson);
+        if (!File.Exists(firmJson))
+        {
+            throw new ScenarioFormatException($"{TextLimit.Clip(folder, 200)}: a firm folder needs {FirmJson} (as-of date, instruments, models, prices and named policies) beside its CSV files");
+        }
+        return new Reading(folder, ScenarioReader.ReadFile(firmJson)).Read();
+    }
+
+    /// <summary>An account read from accounts.csv, with its positions and lots as their rows give them.</summary>
+    private sealed class CsvAccount(Account account, TaxPolicyInput tax)
+    {
+        public Account Account { get; } = account;
+
+        public TaxPolicyInput Tax { get; } = tax;
+
+        public List<Position> Positions { get; } = [];
+
+        public Dictionary<string, List<LotInput>> Lots { get; } = new(StringComparer.Ordinal);
+
+        public Account WithPositions() => Account with { Positions = Positions };
+
+        /// <summary>The positions as the tax loader reads them (with their lots), or none when the account has no rows in lots.csv.</summary>
+        public List<TaxPositionInput>? TaxPositions()
+        {
+            if (Lots.Count == 0)
+            {
+                return null;
+            }
+            var positions = Positions.Select(p => new TaxPositionInput(p.InstrumentId, p.Quantity, Lots.GetValueOrDefault(p.InstrumentId))).ToList();
+            // Lots of an instrument without a position row: the tax loader reports that their shares do not match a position of 0.
+            var held = Positions.Select(p => p.InstrumentId).ToHashSet(StringComparer.Ordinal);
+            positions.AddRange(Lots.Where(l => !held.Contains(l.Key)).Select(l => new TaxPositionInput(l.Key, 0, l.Value)));
+            return positions;
+        }
+    }
+
+    private sealed class Reading(string folder, ScenarioRead json)
+    {
+        private readonly List<InputError> errors = [.. json.Problems.Errors];
+        private readonly Dictionary<string, string> unread = new(json.Problems.UnreadAccounts, StringComparer.Ordinal);
+        private readonly Dictionary<string, CsvAccount> accounts = new(StringComparer.Ordinal);
+        private readonly HashSet<string> duplicates = new(StringComparer.Ordinal);
+        private readonly HashSet<string> jsonAccounts = new((json.Document.Accounts ?? []).Select(a => a.Id).Where(id => id is not null), StringComparer.Ordinal);
+
+        // Instrument ids as firm.json gives them, so a million position rows share its strings instead of making their own.
+        private readonly Dictionary<string, string> instrumentIds = (json.Document.Instruments ?? []).Where(i => i.Id is not null).DistinctBy(i => i.Id)
+            .ToDictionary(i => i.Id, i => i.Id, StringComparer.Ordinal);
+
+        private int accountRows;
+
+        public ScenarioRead Read()
+        {
+            var policies = new Dictionary<string, NamedPolicy>(StringComparer.Ordinal);
+            foreach (var named in json.Policies ?? [])
+            {
+                if (string.IsNullOrWhiteSpace(named.Policy.Id))
+                {
+                    errors.Add(new InputError(FirmJson, "$.policies", "a named policy needs its id (accounts.csv rows name it)"));
+                }
+                else if (!policies.TryAdd(named.Policy.Id, named))
+                {
+                    errors.Add(new InputError(FirmJson, "$.policies", $"policy id '{TextLimit.Clip(named.Policy.Id, 80)}' is given twice; the first is kept"));
+                }
+            }
+
+            Rows(Accounts, row => ReadAccount(row, policies));
+            Rows(Positions, ReadPosition);
+            Rows(Lots, ReadLot);
+            var prices = new List<Price>(json.Document.Prices ?? []);
+            Rows(Prices, row => ReadPrice(row, prices));
+            var cashFlows = new List<CashFlow>(json.Document.CashFlows ?? []);
+            Rows(CashFlows, row => ReadCashFlow(row, cashFlows));
+
+            var baseAccounts = new List<Account>(json.Document.Accounts ?? []);
+            var taxAccounts = new List<TaxAccountInput>(json.Tax.Accounts ?? []);
+            foreach (var (id, account) in accounts)
+            {
+                baseAccounts.Add(account.WithPositions());
+                taxAccounts.Add(new TaxAccountInput(id, account.Account.HouseholdId, account.TaxPositions(), account.Tax));
+            }
+            foreach (var id in duplicates)
+            {
+                errors.Add(new InputError($"account {TextLimit.Clip(id, 80)}", $"{Accounts.Name}, account_id", "duplicate account id; every account with this id is left out"));
+            }
+            var document = json.Document with { Accounts = baseAccounts, Prices = prices, CashFlows = cashFlows };
+            var tax = json.Tax with { Accounts = taxAccounts };
+            return new ScenarioRead(document, tax, new ReadProblems(errors, unread, json.Problems.AccountsInFile + accountRows), json.Policies);
+        }
+
+        private void ReadAccount(Row row, Dictionary<string, NamedPolicy> policies)
+        {
+            accountRows++;
+            if (row.Text((int)AccountColumn.AccountId) is not { } id)
+            {
+                return;
+            }
+            var household = row.Text((int)AccountColumn.HouseholdId, optional: true) ?? id;
+            if (accounts.Remove(id, out var first) || unread.ContainsKey(id) || jsonAccounts.Contains(id) || duplicates.Contains(id))
+            {
+                duplicates.Add(id);
+                unread.TryAdd(id, first?.Account.HouseholdId ?? household);
+                return;
+            }
+            var model = row.Text((int)AccountColumn.ModelId);
+            var policyId = row.Text((int)AccountColumn.PolicyId);
+            var cash = row.Number((int)AccountColumn.Cash, optional: true) ?? 0m;
+            var lastRebalanced = row.Date((int)AccountColumn.LastRebalanced, optional: true);
+            NamedPolicy? policy = null;
+            if (policyId is not null && !policies.TryGetValue(policyId, out policy))
+            {
+                row.Fail((int)AccountColumn.PolicyId, $"unknown policy '{TextLimit.Clip(policyId, 80)}' (the policies of {FirmJson} are the ones a row may name)");
+            }
+            if (row.Failed || model is null || policy is null)
+            {
+                unread[id] = household;
+                return;
+            }
+            accounts[id] = new CsvAccount(new Account(id, household, model, cash, [], policy.Policy, lastRebalanced), policy.Tax);
+        }
+
+        private void ReadPosition(Row row)
+        {
+            if (Owner(row, (int)PositionColumn.AccountId) is not { } account)
+            {
+                return;
+            }
+            var instrument = Instrument(row, (int)PositionColumn.InstrumentId);
+            var quantity = row.Number((int)PositionColumn.Quantity);
+            if (row.Failed)
+            {
+                LeaveOut(account);
+                return;
+            }
+            account.Positions.Add(new Position(instrument!, quantity!.Value));
+        }
+
+        private void ReadLot(Row row)
+        {
+            if (Owner(row, (int)LotColumn.AccountId) is not { } account)
+            {
+                return;
+            }
+            var instrument = Instrument(row, (int)LotColumn.InstrumentId);
+            var id = row.Text((int)LotColumn.LotId, optional: true);
+            var acquired = row.Date((int)LotColumn.Acquired);
+            var quantity = row.Number((int)LotColumn.Quantity);
+            var costBasis = row.Number((int)LotColumn.CostBasis);
+            var holdingSince = row.Date((int)LotColumn.HoldingSince, optional: true);
+            if (row.Failed)
+            {
+                LeaveOut(account);
+                return;
+            }
+            if (!account.Lots.TryGetValue(instrument!, out var lots))
+            {
+                account.Lots[instrument!] = lots = [];
+            }
+            lots.Add(new LotInput(id, acquired, quantity!.Value, costBasis, holdingSince));
+        }
+
+        private void ReadPrice(Row row, List<Price> prices)
+        {
+            var instrument = Instrument(row, (int)PriceColumn.InstrumentId);
+            var price = row.Double((int)PriceColumn.Price);
+            if (!row.Failed)
+            {
+                prices.Add(new Price(instrument!, price!.Value));
+            }
+        }
+
+        private void ReadCashFlow(Row row, List<CashFlow> flows)
+        {
+            var account = row.Text((int)CashFlowColumn.AccountId);
+            var kind = row.Enum<CashFlowKind>((int)CashFlowColumn.Kind);
+            var amount = row.Number((int)CashFlowColumn.Amount);
+            if (!row.Failed)
+            {
+                flows.Add(new CashFlow(account!, kind!.Value, amount!.Value));
+            }
+        }
+
+        /// <summary>firm.json's own string for an instrument id (the loader reports one it does not know).</summary>
+        private string? Instrument(Row row, int column)
+        {
+            var span = row.Span(column);
+            return instrumentIds.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(span, out var id) ? id : row.Text(column);
+        }
+
+        /// <summary>The account a position or lot row belongs to; null (with an error for an id no file gave) when there is none to add it to.</summary>
+        private CsvAccount? Owner(Row row, int column)
+        {
+            var span = row.Span(column);
+            if (accounts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(span, out var account))
+            {
+                return account;
+            }
+            if (row.Text(column) is { } id && !unread.ContainsKey(id) && !duplicates.Contains(id))
+            {
+                row.Fail(column, jsonAccounts.Contains(id)
+                    ? $"account '{TextLimit.Clip(id, 80)}' is given in {FirmJson} with its positions there; a CSV row cannot add to it"
+                    : $"no account '{TextLimit.Clip(id, 80)}' in {Accounts.Name}");
+            }
+            // An account already left out has its own error; its other rows add nothing.
+            return null;
+        }
+
+        private void LeaveOut(CsvAccount account)
+        {
+            accounts.Remove(account.Account.Id);
+            unread[account.Account.Id] = account.Account.HouseholdId;
+        }
+
+        private void Rows(FirmCsvFile file, Action<Row> each)
+        {
+            var path = Path.Combine(folder, file.Name);
+            if (!File.Exists(path))
+            {
+                return;
+            }
+            try
+            {
+                using var text = new StreamReader(path, StrictUtf8, detectEncodingFromByteOrderMarks: true);
+                using var reader = Sep.New(',').Reader(o => o with { Unescape = true, DisableColCountCheck = true }).From(text);
+                var row = new Row(file, Columns(file, reader.Header), errors);
+                foreach (var csv in reader)
+                {
+                    if (csv.ColCount == 1 && csv[0].Span.IsWhiteSpace())
+                    {
+                        continue;
+                    }
+                    row.Load(csv);
+                    if (csv.ColCount != row.Width)
+                    {
+                        row.Fail(-1, string.Create(CultureInfo.InvariantCulture, $"{csv.ColCount} value(s), but the header names {row.Width} column(s)"));
+                        WrongWidth(file, row);
+                        continue;
+                    }
+                    each(row);
+                }
+            }
+            catch (ArgumentException e) when (RepeatedColumn(path) is { } repeated)
+            {
+                throw new ScenarioFormatException($"{file.Name}: column '{TextLimit.Clip(repeated, 80)}' is given twice", e);
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new ScenarioFormatException($"{file.Name}: not valid UTF-8; save the export as UTF-8", e);
+            }
+            catch (IOException e)
+            {
+                throw new ScenarioFormatException($"{file.Name}: cannot read it: {TextLimit.Clip(e.Message, 300)}", e);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new ScenarioFormatException($"{file.Name}: malformed CSV: {TextLimit.Clip(e.Message, 300)}", e);
+            }
+        }
+
+        /// <summary>The first column name a header repeats (the CSV reader refuses such a header before it is seen here).</summary>
+        private static string? RepeatedColumn(string path)
+        {
+            using var text = new StreamReader(path);
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            return (text.ReadLine() ?? "").Split(',').Select(n => n.Trim().Trim('"')).FirstOrDefault(n => !seen.Add(n));
+        }
+
+        /// <summary>A row whose values do not line up with the header cannot be trusted: its account is left out.</summary>
+        private void WrongWidth(FirmCsvFile file, Row row)
+        {
+            if (file == Prices || row.Span(0).IsEmpty)
+            {
+                return;
+            }
+            var id = row.Text(0, optional: true, quiet: true)!;
+            if (file == Accounts)
+            {
+                accountRows++;
+                unread.TryAdd(id, id);
+            }
+            else if (accounts.TryGetValue(id, out var account))
+            {
+                LeaveOut(account);
+            }
+        }
+
+        /// <summary>Where each of the file's columns is in this export's header; an unknown, repeated or missing column refuses the file.</summary>
+        private static int[] Columns(FirmCsvFile file, SepReaderHeader header)
+        {
+            var at = new int[file.Columns.Count];
+            Array.Fill(at, -1);
+            var names = header.ColNames;
+            for (var c = 0; c < names.Count; c++)
+            {
+                var name = names[c].Trim();
+                var known = file.Columns.ToList().FindIndex(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
+                if (known < 0)
+                {
+                    throw new ScenarioFormatException($"{file.Name}: unknown column '{TextLimit.Clip(names[c], 80)}' (the columns are {string.Join(", ", file.Columns)})");
+                }
+                if (at[known] >= 0)
+                {
+                    throw new ScenarioFormatException($"{file.Name}: column '{file.Columns[known]}' is given twice");
+                }
+                at[known] = c;
+            }
+            var missing = Enumerable.Range(0, file.Required).Where(k => at[k] < 0).Select(k => file.Columns[k]).ToList();
+            if (missing.Count > 0)
+            {
+                throw new ScenarioFormatException($"{file.Name}: missing column(s) {string.Join(", ", missing)} (its header has {TextLimit.Clip(string.Join(", ", names), 300)})");
+            }
+            return at;
+        }
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+}
+
+/// <summary>One CSV file of a firm folder: its name and columns (the first <paramref name="Required"/> must be in its header, which names them in any order).</summary>
+/// <param name="LeftOut">What a bad row costs, as its error says it.</param>
+public sealed record FirmCsvFile(string Name, IReadOnlyList<string> Columns, int Required, string LeftOut = "the account is left out");

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.State;
+using FastRebal.Engine.Tax;
+
+namespace FastRebal.Engine.Firms;
+
+/// <summary>
+/// Writes a book as a firm folder that <see cref="FirmFolder"/> reads back: <c>firm.json</c> with the instruments,
+/// models and one named policy per distinct set of IPS terms, and the CSV files a custodian would export. Accounts
+/// whose policies have the same terms share one named policy (its id is the folder's, not the account's own).
+/// </summary>
+public static class FirmFolderWriter
+{
+    /// <param name="lots">The taxable accounts' lots, written to lots.csv (none when null).</param>
+    /// <param name="tax">The tax elections every taxable account's policy carries when <paramref name="lots"/> are given (harvesting only when enabled).</param>
+    public static void Write(string folder, AccountBook book, DateOnly asOf, LotTable? lots = null, AccountTaxSettings? tax = null)
+    {
+        Directory.CreateDirectory(folder);
+        var c = CultureInfo.InvariantCulture;
+        var options = ScenarioDocument.JsonOptions;
+        var templates = new Dictionary<string, string>(StringComparer.Ordinal);
+        var policyOf = new string[book.AccountCount];
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            var terms = JsonSerializer.Serialize(book.Policy(a) with { Id = "", Version = 1 }, options);
+            if (!templates.TryGetValue(terms, out var id))
+            {
+                templates[terms] = id = string.Create(c, $"IPS-{templates.Count + 1:00000}");
+            }
+            policyOf[a] = id;
+        }
+
+        var firm = new JsonObject
+        {
+            ["asOf"] = asOf.ToString("yyyy-MM-dd", c),
+            ["instruments"] = JsonSerializer.SerializeToNode(book.Instruments.All, options),
+            ["models"] = JsonSerializer.SerializeToNode(book.Models, options),
+        };
+        var policies = new JsonArray();
+        foreach (var (terms, id) in templates)
+        {
+            var policy = JsonNode.Parse(terms)!.AsObject();
+            policy["id"] = id;
+            // A tax-deferred account has no lots, so no elections about them.
+            if (lots is not null && tax is not null && policy["taxStatus"]?.GetValue<string>() != "taxDeferred")
+            {
+                policy["lotMethod"] = JsonSerializer.SerializeToNode(tax.LotMethod, options);
+                if (tax.Harvest.Enabled)
+                {
+                    policy["harvest"] = JsonSerializer.SerializeToNode(tax.Harvest, options);
+                }
+            }
+            policies.Add(policy);
+        }
+        firm["policies"] = policies;
+        File.WriteAllText(Path.Combine(folder, FirmFolder.FirmJson), firm.ToJsonString(options));
+
+        using (var prices = Csv(folder, FirmFolder.Prices))
+        {
+            for (var i = 0; i < book.Instruments.Count; i++)
+            {
+                prices.WriteLine(string.Create(c, $"{Field(book.Instruments[i].Id)},{book.Prices[i]:R}"));
+            }
+        }
+        using (var accounts = Csv(folder, FirmFolder.Accounts))
+        {
+            for (var a = 0; a < book.AccountCount; a++)
+            {
+                accounts.WriteLine(string.Create(c,
+                    $"{Field(book.AccountId(a))},{Field(book.Models[book.ModelIndex(a)].Id)},{policyOf[a]},{Field(book.HouseholdId(a))},{(decimal)book.Cash[a]},{book.LastRebalanced(a):yyyy-MM-dd}"));
+            }
+        }
+        using (var positions = Csv(folder, FirmFolder.Positions))
+        {
+            for (var a = 0; a < book.AccountCount; a++)
+            {
+                var account = Field(book.AccountId(a));
+                for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
+                {
+                    if (book.Quantities[s] > 0)
+                    {
+                        positions.WriteLine(string.Create(c, $"{account},{Field(book.Instruments[book.InstrumentIndices[s]].Id)},{(decimal)book.Quantities[s]}"));
+                    }
+                }
+            }
+        }
+        if (lots is null)
+        {
+            return;
+        }
+        using var lotFile = Csv(folder, FirmFolder.Lots);
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            if (!lots.IsTracked(a))
+            {
+                continue;
+            }
+            var account = Field(book.AccountId(a));
+            for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
+            {
+                foreach (var lot in lots.Lots(s))
+                {
+                    // The custodian's basis already carries any wash-sale adjustment.
+                    lotFile.WriteLine(string.Create(c,
+                        $"{account},{Field(lot.InstrumentId)},{lot.Acquired:yyyy-MM-dd},{lot.Quantity},{lot.CostBasis + lot.WashSaleAdjustment},{Field(lot.Id)},{lot.HoldingSince:yyyy-MM-dd}"));
+                }
+            }
+        }
+    }
+
+    /// <summary>A CSV file with its header: every column of the file, in the order <see cref="FirmFolder"/> lists them.</summary>
+    private static StreamWriter Csv(string folder, FirmCsvFile file)
+    {
+        var writer = new StreamWriter(Path.Combine(folder, file.Name), append: false, new UTF8Encoding(false), bufferSize: 1 << 16) { NewLine = "\n" };
+        writer.WriteLine(string.Join(',', file.Columns));
+        return writer;
+    }
+
+    /// <summary>A value quoted as RFC 4180 asks when it holds a comma, quote or line break.</summary>
+    private static string Field(string value) =>
+        value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+}

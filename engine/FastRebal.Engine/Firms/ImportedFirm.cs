@@ -1,0 +1,79 @@
+using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.State;
+using FastRebal.Engine.Tax;
+
+namespace FastRebal.Engine.Firms;
+
+/// <summary>
+/// A firm's own book, loaded from its files (a firm folder or one scenario JSON file) and validated by the scenario
+/// loader: the good accounts in a book, every bad one reported and left out.
+/// </summary>
+public sealed class ImportedFirm
+{
+    public required TaxScenario Scenario { get; init; }
+
+    /// <summary>The file or folder it was read from.</summary>
+    public required string Source { get; init; }
+
+    public AccountBook Book => Scenario.Scenario.Book;
+
+    /// <summary>The day its holdings and prices are as of: a live run opens on it.</summary>
+    public DateOnly AsOf => Scenario.Scenario.AsOf;
+
+    public IReadOnlyList<PendingCashFlow> CashFlows => Scenario.Scenario.CashFlows;
+
+    /// <summary>Every problem found, each naming its file (or account), row and field; each left out only what it names.</summary>
+    public IReadOnlyList<InputError> Errors => Scenario.Errors;
+
+    /// <summary>How many accounts the files listed, good and bad.</summary>
+    public int AccountsInInput => Scenario.Scenario.AccountsInInput;
+
+    /// <summary>
+    /// Reads a firm folder (<see cref="FirmFolder"/>: <c>firm.json</c> and its CSV files) or a scenario JSON file. A
+    /// file that cannot be used at all throws <see cref="ScenarioFormatException"/>; a bad item or row is in <see cref="Errors"/>.
+    /// </summary>
+    public static ImportedFirm Load(string path)
+    {
+        ScenarioRead read;
+        if (Directory.Exists(path))
+        {
+            read = FirmFolder.Read(path);
+        }
+        else if (File.Exists(path))
+        {
+            read = ScenarioReader.ReadFile(path);
+            if (read.Policies is { Count: > 0 })
+            {
+                throw new ScenarioFormatException($"{TextLimit.Clip(path, 200)}: $.policies: named policies belong in a firm folder's {FirmFolder.FirmJson}, for its {FirmFolder.Accounts.Name} rows to name; in one scenario file each account carries its own policy");
+            }
+        }
+        else
+        {
+            throw new FileNotFoundException($"{TextLimit.Clip(path, 200)}: no such firm folder or scenario file");
+        }
+        return new ImportedFirm { Scenario = TaxScenario.Build(read.Document, read.Tax, path, read.Problems), Source = path };
+    }
+
+    /// <summary>
+    /// The live engine's tax side of the firm: each taxable account's lots, each account's elections (lot method,
+    /// gains budget, deferral, harvesting and its schedule), the instrument relations, and the household trades of
+    /// the last 30 days in the wash-sale ledger. Null when the files give no tax field at all: the engine then sells
+    /// without regard to basis, as it does for a generated firm without lots.
+    /// </summary>
+    public TaxBook? LiveTax()
+    {
+        if (!Scenario.UsesTaxFeatures)
+        {
+            return null;
+        }
+        var book = Book;
+        var table = LotTable.From(book, Scenario.Lots, leaveOutUnknown: true);
+        var settings = new AccountTaxSettings[book.AccountCount];
+        for (var a = 0; a < settings.Length; a++)
+        {
+            settings[a] = Scenario.SettingsFor(book.AccountId(a));
+        }
+        table.TrimExcess();
+        return new TaxBook(table, settings, Scenario.Relations, Scenario.NewLedger(table.Store));
+    }
+}
