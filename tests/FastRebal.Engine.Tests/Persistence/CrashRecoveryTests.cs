@@ -108,6 +108,27 @@ public sealed class CrashRecoveryTests : IDisposable
         Assert.Contains("tax lots", finished.Output);
     }
 
+    /// <summary>A firm's own book: the shipped example folder (named policies, lots, harvesting where its IPS elects it), replayed from its as-of date.</summary>
+    private static readonly string[] OwnFirm = ["run", "--firm", Path.Combine(AppContext.BaseDirectory, "Examples", "firm"), "--digest"];
+
+    private static readonly Lazy<(string Digest, string[] Blotter)> OwnFirmReference = new(() => NeverKilled(OwnFirm));
+
+    [Theory]
+    [InlineData("journal-appended:45")]
+    [InlineData("order-sent:8")]
+    public void A_run_of_a_firms_own_book_killed_at_a_crash_point_recovers_exactly(string crashAt)
+    {
+        var name = "own-" + crashAt.Replace(':', '-');
+        var crashed = ChildRun.Run(DurableOf(OwnFirm, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
+        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
+
+        var finished = ChildRun.Run(DurableOf(OwnFirm, name));
+
+        Assert.Contains("recovery:", finished.Output);
+        Assert.Contains("live pipeline: 12 accounts", finished.Output);
+        AssertSameAs(OwnFirmReference.Value, name, finished);
+    }
+
     private static readonly Lazy<(string Digest, string[] Blotter)> LotsReference = new(() => NeverKilled([.. ChildRun.Firm, "--lots"]));
 
     private static readonly Lazy<(string Digest, string[] Blotter)> HarvestReference = new(() => NeverKilled([.. ChildRun.Firm, "--lots", "--harvest"]));

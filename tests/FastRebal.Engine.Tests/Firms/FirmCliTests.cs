@@ -1,0 +1,101 @@
+using FastRebal.Cli;
+
+namespace FastRebal.Engine.Tests.Firms;
+
+/// <summary><c>run --firm</c> and <c>generate --format firm</c> through the real entry point.</summary>
+[Collection(nameof(ConsoleCollection))]
+public sealed class FirmCliTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("fastrebal-firmcli-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    private static string Example => FirmFolderTests.Example;
+
+    [Fact]
+    public void Run_trades_the_example_firm_with_its_own_lots_from_its_as_of_date()
+    {
+        var (code, output, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--digest");
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("live pipeline: 12 accounts, replay of", output, StringComparison.Ordinal);
+        Assert.Contains("2025-04-01 to 2025-06-30", output, StringComparison.Ordinal);
+        Assert.Contains("tax lots", output, StringComparison.Ordinal);
+        Assert.Contains("firm as of 2025-03-31: 12 of 12 accounts loaded, 0 input error(s)", error, StringComparison.Ordinal);
+        // The same files give the same end state.
+        var again = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--digest");
+        Assert.Equal(Digest(output), Digest(again.Output));
+    }
+
+    [Fact]
+    public void Run_reports_a_bad_row_runs_the_other_accounts_and_exits_with_bad_input()
+    {
+        var folder = Path.Combine(directory, "firm");
+        Directory.CreateDirectory(folder);
+        foreach (var path in Directory.GetFiles(Example))
+        {
+            File.Copy(path, Path.Combine(folder, Path.GetFileName(path)));
+        }
+        var positions = Path.Combine(folder, "positions.csv");
+        File.WriteAllText(positions, File.ReadAllText(positions).Replace("A-1003,SPY,611", "A-1003,SPY,six hundred", StringComparison.Ordinal));
+
+        var (code, output, error) = CliRunner.Run("run", "--firm", folder, "--to", "2025-04-30");
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("fastrebal: bad input: positions.csv line 12, quantity: expects a number (like 1234.56), got 'six hundred'; the account is left out", error, StringComparison.Ordinal);
+        Assert.Contains("live pipeline: 11 accounts", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--accounts", "10", "--accounts shape a generated firm")]
+    [InlineData("--firm-shape", "uniform", "--firm-shape shape a generated firm")]
+    [InlineData("--lots", null, "--lots and --harvest give a generated firm lots")]
+    [InlineData("--from", "2025-01-02", "--from: with --firm the book is priced on the firm's own as-of date")]
+    public void Run_with_a_firm_refuses_the_options_of_a_generated_one(string option, string? value, string message)
+    {
+        string[] args = value is null ? ["run", "--firm", Example, option] : ["run", "--firm", Example, option, value];
+
+        var (code, _, error) = CliRunner.Run(args);
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_refuses_a_firm_path_that_does_not_exist()
+    {
+        var (code, _, error) = CliRunner.Run("run", "--firm", Path.Combine(directory, "nowhere"));
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("no such firm folder or scenario file", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_generated_firm_folder_with_lots_runs_through_run_firm()
+    {
+        var folder = Path.Combine(directory, "generated");
+        var generated = CliRunner.Run("generate", "--accounts", "300", "--positions", "8", "--format", "firm", "--lots", "--out", folder, "--quiet");
+        Assert.True(generated.ExitCode == ExitCodes.Ok, generated.Error);
+        Assert.True(File.Exists(Path.Combine(folder, "lots.csv")));
+
+        var (code, output, error) = CliRunner.Run("run", "--firm", folder, "--feed", "random", "--duration", "00:00:01", "--warmup", "00:00:00");
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("live pipeline: 300 accounts", output, StringComparison.Ordinal);
+        Assert.Contains("tax lots", output, StringComparison.Ordinal);
+        // A folder already holding files is not written over.
+        var again = CliRunner.Run("generate", "--accounts", "10", "--format", "firm", "--out", folder, "--quiet");
+        Assert.Equal(ExitCodes.BadInput, again.ExitCode);
+        Assert.Contains("a firm folder is written into a new or empty folder", again.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generate_refuses_lots_in_a_scenario_file_and_an_unknown_format()
+    {
+        Assert.Contains("--lots needs --format firm", CliRunner.Run("generate", "--lots", "--out", Path.Combine(directory, "s.json")).Error, StringComparison.Ordinal);
+        Assert.Contains("--format must be scenario or firm (got 'xml')", CliRunner.Run("generate", "--format", "xml", "--out", Path.Combine(directory, "s.xml")).Error, StringComparison.Ordinal);
+    }
+
+    private static string Digest(string output) => output.Split('\n').Single(l => l.StartsWith("state digest ", StringComparison.Ordinal));
+}
