@@ -131,6 +131,12 @@ public sealed class ConsoleSettings
 {
     public const string Section = "Console";
 
+    /// <summary>
+    /// A firm's own book to run instead of a generated one: a firm folder (firm.json with accounts.csv, positions.csv,
+    /// lots.csv...; docs/firm-files.md) or a scenario JSON file. Empty: the generated firm of the Engine section.
+    /// </summary>
+    public string? Firm { get; set; }
+
     /// <summary>Holds the users file, the audit chain, the kill switch state and the blotter; relative to the working directory.</summary>
     public string DataDirectory { get; set; } = "console-data";
 

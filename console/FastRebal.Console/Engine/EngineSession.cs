@@ -1,9 +1,12 @@
 using FastRebal.Console.AuditTrail;
 using FastRebal.Engine.Audit;
+using FastRebal.Engine.Firms;
 using FastRebal.Engine.Ingestion;
+using FastRebal.Engine.MarketData;
 using FastRebal.Engine.Orders.Slicing;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Simulation;
+using FastRebal.Engine.State;
 using FastRebal.Engine.Tax;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +21,7 @@ public enum EnginePhase
 }
 
 /// <summary>
-/// The live engine inside the console: one generated firm, one <see cref="EngineHost"/>, shared by every page. It
+/// The live engine inside the console: one firm (generated, or the firm's own from Console:Firm), one <see cref="EngineHost"/>, shared by every page. It
 /// starts in the background (generating 100k accounts and opening the day takes seconds), so the sign-in page is up
 /// at once and the dashboard shows the engine coming up.
 /// </summary>
@@ -42,8 +45,6 @@ public sealed class EngineSession(
     public Task Ready => ready.Task;
 
     public EngineHost? Engine { get; private set; }
-
-    public GeneratedFirm? Firm { get; private set; }
 
     public MonitoredFeed? Feed { get; private set; }
 
@@ -89,30 +90,13 @@ public sealed class EngineSession(
         }
         Directory.CreateDirectory(console.FullDataDirectory);
 
-        progress = $"generating {engine.Accounts:N0} accounts";
-        var history = FirmGenerator.LoadHistory(engine.Seed);
-        var spec = new FirmSpec(engine.Accounts, engine.Positions, engine.Seed, feed.IsReplay ? feed.From : null, FirmGenerator.ParseShape(engine.FirmShape)!.Value);
-        var firm = FirmGenerator.Generate(spec, history);
+        var (book, asOf, history, tax) = string.IsNullOrWhiteSpace(console.Firm) ? Generate(engine, feed, stoppingToken) : Import(console.Firm, feed);
         stoppingToken.ThrowIfCancellationRequested();
-        var book = firm.Book;
         IPriceFeed source = feed.IsReplay
-            ? new ReplayThenRandomWalkFeed(book.Instruments, firm.History, firm.AsOf, book.Prices, feed, engine.Seed)
+            ? new ReplayThenRandomWalkFeed(book.Instruments, history!, asOf, book.Prices, feed, engine.Seed)
             : new RandomWalkFeed(book.Prices, feed.Sources, engine.Seed, feed.TicksPerSecond, feed.Volatility, meanReversion: feed.MeanReversion,
-                marketStart: new DateTimeOffset(firm.AsOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero));
+                marketStart: new DateTimeOffset(asOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero));
         var monitored = new MonitoredFeed(source, book.Instruments.Count);
-        TaxBook? tax = null;
-        if (engine.Lots)
-        {
-            progress = "giving the taxable accounts their tax lots";
-            tax = FirmLots.LiveTax(firm, engine.Seed, engine.Harvest);
-            stoppingToken.ThrowIfCancellationRequested();
-            logger.LogInformation("Tax lots: {Lots} lots in {Accounts} taxable accounts, relieved tax-optimally, buys checked against each household's wash-sale ledger (Engine:Lots); tax-loss harvesting {Harvest} (Engine:Harvest)",
-                tax.Lots.Count, tax.Lots.TrackedAccounts, engine.Harvest ? "daily at the open" : "off");
-        }
-        else
-        {
-            logger.LogInformation("Tax lots: off (Engine:Lots is false); the engine sells without regard to basis");
-        }
 
         if (console.Audit)
         {
@@ -146,9 +130,9 @@ public sealed class EngineSession(
                 : new VerificationPolicy { MinSources = Math.Min(2, feed.Sources), DefaultStaleness = TimeSpan.FromMinutes(2) },
         };
         var host = new EngineHost(book, monitored, blotter, options);
-        (Firm, Feed, Blotter, Engine) = (firm, monitored, blotter, host);
+        (Feed, Blotter, Engine) = (monitored, blotter, host);
 
-        progress = $"opening {firm.AsOf:yyyy-MM-dd}: sweeping and deciding {book.AccountCount:N0} accounts";
+        progress = $"opening {asOf:yyyy-MM-dd}: sweeping and deciding {book.AccountCount:N0} accounts";
         if (host.KillSwitch.IsEngaged)
         {
             logger.LogWarning("The kill switch is ENGAGED ({Who}: {Why}); no order will leave until an operator releases it", host.KillSwitch.State.Who, host.KillSwitch.State.Why);
@@ -156,6 +140,63 @@ public sealed class EngineSession(
         host.Start();
         progress = $"running: {monitored.Name}";
         logger.LogInformation("Engine running: {Accounts} accounts, feed {Feed}, data in {Directory}", book.AccountCount, monitored.Name, console.FullDataDirectory);
+    }
+
+    /// <summary>The generated firm of the Engine settings, with lots when Engine:Lots asks for them.</summary>
+    private (AccountBook Book, DateOnly AsOf, MarketHistory History, TaxBook? Tax) Generate(EngineSettings engine, FeedSettings feed, CancellationToken stoppingToken)
+    {
+        progress = $"generating {engine.Accounts:N0} accounts";
+        var history = FirmGenerator.LoadHistory(engine.Seed);
+        var spec = new FirmSpec(engine.Accounts, engine.Positions, engine.Seed, feed.IsReplay ? feed.From : null, FirmGenerator.ParseShape(engine.FirmShape)!.Value);
+        var firm = FirmGenerator.Generate(spec, history);
+        stoppingToken.ThrowIfCancellationRequested();
+        if (!engine.Lots)
+        {
+            logger.LogInformation("Tax lots: off (Engine:Lots is false); the engine sells without regard to basis");
+            return (firm.Book, firm.AsOf, firm.History, null);
+        }
+        progress = "giving the taxable accounts their tax lots";
+        var tax = FirmLots.LiveTax(firm, engine.Seed, engine.Harvest);
+        logger.LogInformation("Tax lots: {Lots} lots in {Accounts} taxable accounts, relieved tax-optimally, buys checked against each household's wash-sale ledger (Engine:Lots); tax-loss harvesting {Harvest} (Engine:Harvest)",
+            tax.Lots.Count, tax.Lots.TrackedAccounts, engine.Harvest ? "daily at the open" : "off");
+        return (firm.Book, firm.AsOf, firm.History, tax);
+    }
+
+    /// <summary>
+    /// A firm's own book from Console:Firm (a firm folder or a scenario file): each bad account logged and left out,
+    /// the lots and elections its files give, a replay of the real data from its as-of date.
+    /// </summary>
+    private (AccountBook Book, DateOnly AsOf, MarketHistory? History, TaxBook? Tax) Import(string path, FeedSettings feed)
+    {
+        progress = $"loading the firm from {path}";
+        var firm = ImportedFirm.Load(path);
+        foreach (var error in firm.Errors)
+        {
+            logger.LogWarning("Firm input: {Error}", error.ToString());
+        }
+        if (firm.Book.AccountCount == 0)
+        {
+            throw new InvalidOperationException($"{path}: no account could be loaded ({firm.Errors.Count} input error(s), logged)");
+        }
+        if (firm.CashFlows.Count > 0)
+        {
+            throw new InvalidOperationException($"{path}: the firm lists {firm.CashFlows.Count} pending cash flow(s); the live engine does not apply them yet (put them in the accounts' cash)");
+        }
+        logger.LogInformation("Firm {Path} as of {AsOf:yyyy-MM-dd}: {Loaded} of {Listed} accounts loaded, {Errors} input error(s); Engine:Accounts, Positions, FirmShape, Lots and Harvest apply to a generated firm only",
+            path, firm.AsOf, firm.Book.AccountCount, firm.AccountsInInput, firm.Errors.Count);
+        if (feed.IsReplay && feed.From != firm.AsOf)
+        {
+            logger.LogInformation("Feed:From is the firm's as-of date {AsOf:yyyy-MM-dd}: its book is priced on that day", firm.AsOf);
+        }
+        var dataDirectory = MarketHistory.FindDataDirectory();
+        var history = feed.IsReplay
+            ? dataDirectory is null ? throw new InvalidOperationException("Feed:Kind replay: no data/ folder with etf_*_daily.csv found (set FASTREBAL_DATA)") : MarketHistory.LoadEtfs(dataDirectory)
+            : null;
+        progress = "giving the accounts their lots";
+        var tax = firm.LiveTax();
+        logger.LogInformation(tax is null ? "Tax: the firm's files give no tax fields; the engine sells without regard to basis" : "Tax lots: {Lots} lots in {Accounts} taxable accounts, relieved by each account's method, harvesting as each policy elects",
+            tax?.Lots.Count, tax?.Lots.TrackedAccounts);
+        return (firm.Book, firm.AsOf, history, tax);
     }
 
     /// <summary>

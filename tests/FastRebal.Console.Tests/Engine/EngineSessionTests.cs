@@ -48,6 +48,49 @@ public class EngineSessionTests
     }
 
     [Fact]
+    public async Task Console_Firm_runs_the_firms_own_book_with_the_lots_and_policies_its_files_give()
+    {
+        var repository = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(repository.FullName, "FastRebal.sln")))
+        {
+            repository = repository.Parent!;
+        }
+        var session = new EngineSession(
+            Options.Create(new EngineSettings { Accounts = 300, Positions = 10, Seed = 4 }),
+            Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = 500 }),
+            Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory(), Firm = Path.Combine(repository.FullName, "engine", "FastRebal.Cli", "Examples", "firm") }),
+            NullLogger<EngineSession>.Instance);
+
+        await session.StartAsync(CancellationToken.None);
+        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var book = session.Running.Book;
+        Assert.Equal(12, book.AccountCount);
+        Assert.Equal("IPS-STANDARD", book.Policy(book.FindAccount("A-1001")).Id);
+        var tax = session.Running.Evaluation.Tax!;
+        Assert.Equal(9, tax.Lots.TrackedAccounts);
+        Assert.Equal(FastRebal.Engine.Tax.LotMethod.HighestCost, tax.Settings(book.FindAccount("A-1004")).LotMethod);
+        await session.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_firm_that_cannot_be_loaded_fails_the_start_saying_why()
+    {
+        var session = new EngineSession(
+            Options.Create(new EngineSettings()),
+            Options.Create(new FeedSettings { Kind = "random" }),
+            Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory(), Firm = Path.Combine(TestServices.TempDirectory(), "no-such-firm") }),
+            NullLogger<EngineSession>.Instance);
+
+        await session.StartAsync(CancellationToken.None);
+        await Assert.ThrowsAnyAsync<Exception>(() => session.Ready.WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal(EnginePhase.Failed, session.Phase);
+        Assert.Contains("no such firm folder or scenario file", session.Progress, StringComparison.Ordinal);
+        await session.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task A_live_audit_file_over_the_limit_is_moved_aside_and_the_new_chain_starts_by_naming_it()
     {
         var directory = TestServices.TempDirectory();
