@@ -62,25 +62,51 @@ public static class FirmFolder
 
         public TaxPolicyInput Tax { get; } = tax;
 
-        public List<Position> Positions { get; } = [];
+        /// <summary>
+        /// Its positions as values, not a <see cref="Position"/> object each: a million accounts' twenty million
+        /// positions would otherwise all live until the book is built, and the collector would copy every one of them.
+        /// </summary>
+        public List<(string Instrument, decimal Quantity)> Positions { get; } = [];
 
-        public Dictionary<string, List<LotInput>> Lots { get; } = new(StringComparer.Ordinal);
+        /// <summary>Its lots by instrument; null until lots.csv gives it one (most accounts of a firm have none, or are tax-deferred).</summary>
+        public Dictionary<string, List<LotInput>>? Lots { get; set; }
 
-        public Account WithPositions() => Account with { Positions = Positions };
+        /// <summary>Set when a bad row leaves the account out.</summary>
+        public bool LeftOut { get; set; }
+
+        public Account WithPositions() => Account with { Positions = new PositionView(Positions) };
 
         /// <summary>The positions as the tax loader reads them (with their lots), or none when the account has no rows in lots.csv.</summary>
         public List<TaxPositionInput>? TaxPositions()
         {
-            if (Lots.Count == 0)
+            if (Lots is null)
             {
                 return null;
             }
-            var positions = Positions.Select(p => new TaxPositionInput(p.InstrumentId, p.Quantity, Lots.GetValueOrDefault(p.InstrumentId))).ToList();
+            var positions = Positions.Select(p => new TaxPositionInput(p.Instrument, p.Quantity, Lots.GetValueOrDefault(p.Instrument))).ToList();
             // Lots of an instrument without a position row: the tax loader reports that their shares do not match a position of 0.
-            var held = Positions.Select(p => p.InstrumentId).ToHashSet(StringComparer.Ordinal);
+            var held = Positions.Select(p => p.Instrument).ToHashSet(StringComparer.Ordinal);
             positions.AddRange(Lots.Where(l => !held.Contains(l.Key)).Select(l => new TaxPositionInput(l.Key, 0, l.Value)));
             return positions;
         }
+    }
+
+    /// <summary>An account's positions as the loader reads them, each made when it is read and dropped after.</summary>
+    private sealed class PositionView(List<(string Instrument, decimal Quantity)> positions) : IReadOnlyList<Position>
+    {
+        public int Count => positions.Count;
+
+        public Position this[int index] => new(positions[index].Instrument, positions[index].Quantity);
+
+        public IEnumerator<Position> GetEnumerator()
+        {
+            for (var i = 0; i < positions.Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private sealed class Reading(string folder, ScenarioRead json)
@@ -96,6 +122,9 @@ public static class FirmFolder
             .ToDictionary(i => i.Id, i => i.Id, StringComparer.Ordinal);
 
         private int accountRows;
+
+        // Rows of one account usually follow each other: the last owner found answers most lookups.
+        private CsvAccount? lastOwner;
 
         public ScenarioRead Read()
         {
@@ -180,7 +209,7 @@ public static class FirmFolder
                 LeaveOut(account);
                 return;
             }
-            account.Positions.Add(new Position(instrument!, quantity!.Value));
+            account.Positions.Add((instrument!, quantity!.Value));
         }
 
         private void ReadLot(Row row)
@@ -200,6 +229,7 @@ public static class FirmFolder
                 LeaveOut(account);
                 return;
             }
+            account.Lots ??= new Dictionary<string, List<LotInput>>(StringComparer.Ordinal);
             if (!account.Lots.TryGetValue(instrument!, out var lots))
             {
                 account.Lots[instrument!] = lots = [];
@@ -239,9 +269,13 @@ public static class FirmFolder
         private CsvAccount? Owner(Row row, int column)
         {
             var span = row.Span(column);
+            if (lastOwner is { LeftOut: false } && span.SequenceEqual(lastOwner.Account.Id))
+            {
+                return lastOwner;
+            }
             if (accounts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(span, out var account))
             {
-                return account;
+                return lastOwner = account;
             }
             if (row.Text(column) is { } id && !unread.ContainsKey(id) && !duplicates.Contains(id))
             {
@@ -255,6 +289,7 @@ public static class FirmFolder
 
         private void LeaveOut(CsvAccount account)
         {
+            account.LeftOut = true;
             accounts.Remove(account.Account.Id);
             unread[account.Account.Id] = account.Account.HouseholdId;
         }

@@ -59,17 +59,24 @@ public static class ScenarioLoader
 
         var accounts = document.Accounts ?? [];
         var builder = new BookBuilder(table, modelList, prices, accounts.Count);
-        var duplicateIds = accounts.Where(a => a?.Id is not null).Select(a => a.Id).Concat(read.UnreadAccounts.Keys).GroupBy(id => id, StringComparer.Ordinal)
-            .Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        var submittedIds = new HashSet<string>(accounts.Count + read.UnreadAccounts.Count, StringComparer.Ordinal);
+        var duplicateIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in accounts.Where(a => a?.Id is not null).Select(a => a.Id).Concat(read.UnreadAccounts.Keys))
+        {
+            if (!submittedIds.Add(id))
+            {
+                duplicateIds.Add(id);
+            }
+        }
+        var scratch = new AccountScratch(table.Count);
         for (var i = 0; i < accounts.Count; i++)
         {
-            AddAccount(accounts[i], i, asOf, builder, table, prices, modelIndex, duplicateIds, errors);
+            AddAccount(accounts[i], i, asOf, builder, table, prices, modelIndex, duplicateIds, errors, scratch);
         }
         var book = builder.Build();
 
         var flows = new List<PendingCashFlow>();
         var flowList = document.CashFlows ?? [];
-        var submittedIds = accounts.Where(a => a?.Id is not null).Select(a => a.Id).Concat(read.UnreadAccounts.Keys).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < flowList.Count; i++)
         {
             var flow = flowList[i];
@@ -270,7 +277,8 @@ public static class ScenarioLoader
         double[] prices,
         Dictionary<string, int> modelIndex,
         HashSet<string> duplicateIds,
-        List<InputError> errors)
+        List<InputError> errors,
+        AccountScratch scratch)
     {
         if (account is null || string.IsNullOrWhiteSpace(account.Id))
         {
@@ -316,36 +324,35 @@ public static class ScenarioLoader
         }
         else
         {
-            foreach (var (field, problem) in PolicyValidation.Problems(policy, table))
+            foreach (var (field, problem) in scratch.PolicyProblems(policy, table))
             {
                 Fail(field, problem);
             }
         }
 
         var positions = account.Positions ?? [];
-        var held = new int[positions.Count];
-        var quantities = new double[positions.Count];
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var (held, quantities) = scratch.Positions(positions.Count);
+        var stamp = scratch.NextAccount();
         for (var p = 0; p < positions.Count; p++)
         {
             var pos = positions[p];
-            var field = $"positions[{p}]";
             if (pos is null || !table.TryGetIndex(pos.InstrumentId ?? "", out held[p]))
             {
-                Fail($"{field}.instrumentId", $"unknown or rejected instrument '{TextLimit.Clip(pos?.InstrumentId, 80)}'");
+                Fail($"positions[{p}].instrumentId", $"unknown or rejected instrument '{TextLimit.Clip(pos?.InstrumentId, 80)}'");
                 continue;
             }
-            if (!seen.Add(pos.InstrumentId!))
+            // The field is named only when something is wrong: a string per position would cost more than the checks.
+            if (!scratch.FirstTime(held[p], stamp))
             {
-                Fail($"{field}.instrumentId", $"{TextLimit.Clip(pos.InstrumentId, 80)} is listed twice");
+                Fail($"positions[{p}].instrumentId", $"{TextLimit.Clip(pos.InstrumentId, 80)} is listed twice");
             }
             if (pos.Quantity < 0)
             {
-                Fail($"{field}.quantity", $"{TextLimit.Clip(pos.InstrumentId, 80)}: negative quantity {pos.Quantity} (short positions are not allowed)");
+                Fail($"positions[{p}].quantity", $"{TextLimit.Clip(pos.InstrumentId, 80)}: negative quantity {pos.Quantity} (short positions are not allowed)");
             }
             if (double.IsNaN(prices[held[p]]))
             {
-                Fail($"{field}.instrumentId", $"{TextLimit.Clip(pos.InstrumentId, 80)} has no valid price");
+                Fail($"positions[{p}].instrumentId", $"{TextLimit.Clip(pos.InstrumentId, 80)} has no valid price");
             }
             quantities[p] = (double)pos.Quantity;
         }
@@ -363,10 +370,58 @@ public static class ScenarioLoader
             Fail("positions", string.Create(CultureInfo.InvariantCulture, $"the account's value {value:0.###e0} is above the limit of {MaxAmount:0e0}; check the quantities and prices"));
             return;
         }
-        var refused = builder.TryAddAccount(account.Id, account.HouseholdId ?? account.Id, model, (double)account.Cash, policy!, account.LastRebalanced, held, quantities);
+        var refused = builder.TryAddAccount(account.Id, account.HouseholdId ?? account.Id, model, (double)account.Cash, policy!, account.LastRebalanced, held.AsSpan(0, positions.Count), quantities.AsSpan(0, positions.Count));
         if (refused is not null)
         {
             Fail("account", refused);
         }
+    }
+}
+
+/// <summary>
+/// What validating one account after another reuses, so a million accounts cost no allocation each: the position
+/// buffers, a per-instrument stamp that finds an instrument listed twice, and each policy object's problems (a firm's
+/// accounts share their named policies).
+/// </summary>
+internal sealed class AccountScratch(int instruments)
+{
+    private readonly int[] seenBy = new int[instruments];
+    private readonly Dictionary<InvestmentPolicy, List<(string Field, string Problem)>> policyProblems = new(ReferenceEqualityComparer.Instance);
+    private int[] held = new int[64];
+    private double[] quantities = new double[64];
+    private int stamp;
+
+    /// <summary>Buffers for the next account's positions, at least <paramref name="count"/> long.</summary>
+    public (int[] Held, double[] Quantities) Positions(int count)
+    {
+        if (held.Length < count)
+        {
+            held = new int[count];
+            quantities = new double[count];
+        }
+        return (held, quantities);
+    }
+
+    /// <summary>A new stamp for <see cref="FirstTime"/>: every instrument counts as unseen again.</summary>
+    public int NextAccount() => ++stamp;
+
+    /// <summary>Whether the account whose stamp this is meets the instrument for the first time.</summary>
+    public bool FirstTime(int instrument, int accountStamp)
+    {
+        if (seenBy[instrument] == accountStamp)
+        {
+            return false;
+        }
+        seenBy[instrument] = accountStamp;
+        return true;
+    }
+
+    public List<(string Field, string Problem)> PolicyProblems(InvestmentPolicy policy, InstrumentTable table)
+    {
+        if (!policyProblems.TryGetValue(policy, out var problems))
+        {
+            policyProblems[policy] = problems = PolicyValidation.Problems(policy, table);
+        }
+        return problems;
     }
 }

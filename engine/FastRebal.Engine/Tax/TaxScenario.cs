@@ -222,7 +222,7 @@ public sealed class TaxScenario
         };
         foreach (var account in document.Accounts ?? [])
         {
-            if (account?.Id is not null)
+            if (account?.Id is not null && loaded.Book.FindAccount(account.Id) < 0)
             {
                 scenario.householdOfRejected[account.Id] = account.HouseholdId ?? account.Id;
             }
@@ -284,7 +284,7 @@ public sealed class TaxScenario
         void Fail(string field, string message) => errors.Add(new(subject, field, message));
         var lots = new List<TaxLot>();
         var usesTax = false;
-        var lotIds = new HashSet<string>(StringComparer.Ordinal);
+        HashSet<string>? lotIds = null;
         var positions = account.Positions ?? [];
         for (var p = 0; p < positions.Count; p++)
         {
@@ -308,7 +308,7 @@ public sealed class TaxScenario
                 var id = string.IsNullOrWhiteSpace(lot.Id) ? $"{TextLimit.Clip(instrument, 80)}-{l + 1}" : lot.Id;
                 var before = errors.Count;
                 sum += lot.Quantity;
-                if (!lotIds.Add(id))
+                if (!(lotIds ??= new HashSet<string>(StringComparer.Ordinal)).Add(id))
                 {
                     Fail($"{field}.id", $"{TextLimit.Clip(instrument, 80)} lot {TextLimit.Clip(id, 80)}: lot id used twice in the account");
                 }
