@@ -69,12 +69,50 @@ internal sealed class Row(FirmCsvFile file, int[] columns, List<InputError> erro
         {
             return Missing<decimal>(column, optional);
         }
-        if (decimal.TryParse(span, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        if (TryParsePlain(span, out var value) || decimal.TryParse(span, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
         {
             return value;
         }
         Fail(column, $"expects a number (like 1234.56), got '{TextLimit.Clip(new string(span), 60)}'");
         return null;
+    }
+
+    /// <summary>
+    /// The plain form nearly every export writes ("-1234.5678": a sign, up to 18 digits, a point), read without the
+    /// general parser; anything else (exponents, more digits) is left to <see cref="decimal.TryParse(ReadOnlySpan{char}, NumberStyles, IFormatProvider?, out decimal)"/>.
+    /// </summary>
+    internal static bool TryParsePlain(ReadOnlySpan<char> text, out decimal value)
+    {
+        value = 0;
+        var negative = text.Length > 0 && text[0] == '-';
+        var mantissa = 0L;
+        var digits = 0;
+        var scale = -1;
+        for (var i = negative ? 1 : 0; i < text.Length; i++)
+        {
+            if (text[i] == '.')
+            {
+                if (scale >= 0)
+                {
+                    return false;
+                }
+                scale = 0;
+                continue;
+            }
+            var digit = (uint)(text[i] - '0');
+            if (digit > 9 || ++digits > 18)
+            {
+                return false;
+            }
+            mantissa = (mantissa * 10) + digit;
+            scale += scale >= 0 ? 1 : 0;
+        }
+        if (digits == 0)
+        {
+            return false;
+        }
+        value = new decimal((int)mantissa, (int)(mantissa >> 32), 0, negative, (byte)Math.Max(scale, 0));
+        return true;
     }
 
     public double? Double(int column)

@@ -56,17 +56,15 @@ public static class FirmFolder
     }
 
     /// <summary>An account read from accounts.csv, with its positions and lots as their rows give them.</summary>
-    private sealed class CsvAccount(Account account, TaxPolicyInput tax)
+    private sealed class CsvAccount(Account account, TaxPolicyInput tax, int index)
     {
+        /// <summary>Its place among the accounts of accounts.csv, which keys its rows in <see cref="PositionRows"/>.</summary>
+        public int Index { get; } = index;
+
         public Account Account { get; } = account;
 
         public TaxPolicyInput Tax { get; } = tax;
 
-        /// <summary>
-        /// Its positions as values, not a <see cref="Position"/> object each: a million accounts' twenty million
-        /// positions would otherwise all live until the book is built, and the collector would copy every one of them.
-        /// </summary>
-        public List<(string Instrument, decimal Quantity)> Positions { get; } = [];
 
         /// <summary>Its lots by instrument; null until lots.csv gives it one (most accounts of a firm have none, or are tax-deferred).</summary>
         public Dictionary<string, List<LotInput>>? Lots { get; set; }
@@ -74,33 +72,85 @@ public static class FirmFolder
         /// <summary>Set when a bad row leaves the account out.</summary>
         public bool LeftOut { get; set; }
 
-        public Account WithPositions() => Account with { Positions = new PositionView(Positions) };
+        public Account WithPositions(PositionRows rows) => Account with { Positions = new PositionView(rows, Index) };
 
         /// <summary>The positions as the tax loader reads them (with their lots), or none when the account has no rows in lots.csv.</summary>
-        public List<TaxPositionInput>? TaxPositions()
+        public List<TaxPositionInput>? TaxPositions(PositionRows rows)
         {
             if (Lots is null)
             {
                 return null;
             }
-            var positions = Positions.Select(p => new TaxPositionInput(p.Instrument, p.Quantity, Lots.GetValueOrDefault(p.Instrument))).ToList();
+            var held = new PositionView(rows, Index);
+            var positions = held.Select(p => new TaxPositionInput(p.InstrumentId, p.Quantity, Lots.GetValueOrDefault(p.InstrumentId))).ToList();
             // Lots of an instrument without a position row: the tax loader reports that their shares do not match a position of 0.
-            var held = Positions.Select(p => p.Instrument).ToHashSet(StringComparer.Ordinal);
-            positions.AddRange(Lots.Where(l => !held.Contains(l.Key)).Select(l => new TaxPositionInput(l.Key, 0, l.Value)));
+            var instruments = held.Select(p => p.InstrumentId).ToHashSet(StringComparer.Ordinal);
+            positions.AddRange(Lots.Where(l => !instruments.Contains(l.Key)).Select(l => new TaxPositionInput(l.Key, 0, l.Value)));
             return positions;
         }
     }
 
-    /// <summary>An account's positions as the loader reads them, each made when it is read and dropped after.</summary>
-    private sealed class PositionView(List<(string Instrument, decimal Quantity)> positions) : IReadOnlyList<Position>
+    /// <summary>
+    /// Every row of positions.csv as values in three columns (account, instrument, quantity), grouped by account once
+    /// all are read: a million accounts' twenty million positions as a <see cref="Position"/> object each would all
+    /// live until the book is built, and the collector would copy every one of them.
+    /// </summary>
+    private sealed class PositionRows
     {
-        public int Count => positions.Count;
+        private int[] account = new int[1024];
+        private string[] instrument = new string[1024];
+        private decimal[] quantity = new decimal[1024];
+        private int count;
+        private int[] start = [0];
+        private int[] order = [];
 
-        public Position this[int index] => new(positions[index].Instrument, positions[index].Quantity);
+        public void Add(int owner, string instrumentId, decimal shares)
+        {
+            if (count == account.Length)
+            {
+                Array.Resize(ref account, count * 2);
+                Array.Resize(ref instrument, count * 2);
+                Array.Resize(ref quantity, count * 2);
+            }
+            (account[count], instrument[count], quantity[count]) = (owner, instrumentId, shares);
+            count++;
+        }
+
+        /// <summary>Orders the rows by account (a counting sort, keeping each account's rows in file order).</summary>
+        public void Group(int accounts)
+        {
+            start = new int[accounts + 1];
+            for (var r = 0; r < count; r++)
+            {
+                start[account[r] + 1]++;
+            }
+            for (var a = 0; a < accounts; a++)
+            {
+                start[a + 1] += start[a];
+            }
+            order = new int[count];
+            var next = start[..^1];
+            for (var r = 0; r < count; r++)
+            {
+                order[next[account[r]]++] = r;
+            }
+        }
+
+        public int Count(int owner) => start[owner + 1] - start[owner];
+
+        public Position Get(int owner, int k) => new(instrument[order[start[owner] + k]], quantity[order[start[owner] + k]]);
+    }
+
+    /// <summary>An account's positions as the loader reads them, each made when it is read and dropped after.</summary>
+    private sealed class PositionView(PositionRows rows, int owner) : IReadOnlyList<Position>
+    {
+        public int Count => rows.Count(owner);
+
+        public Position this[int index] => rows.Get(owner, index);
 
         public IEnumerator<Position> GetEnumerator()
         {
-            for (var i = 0; i < positions.Count; i++)
+            for (var i = 0; i < Count; i++)
             {
                 yield return this[i];
             }
@@ -123,6 +173,11 @@ public static class FirmFolder
 
         private int accountRows;
 
+        private readonly PositionRows positionRows = new();
+
+        // Each account read from accounts.csv gets the next index (a left-out one keeps its own, unused).
+        private int csvAccounts;
+
         // Rows of one account usually follow each other: the last owner found answers most lookups.
         private CsvAccount? lastOwner;
 
@@ -143,6 +198,7 @@ public static class FirmFolder
 
             Rows(Accounts, row => ReadAccount(row, policies));
             Rows(Positions, ReadPosition);
+            positionRows.Group(csvAccounts);
             Rows(Lots, ReadLot);
             var prices = new List<Price>(json.Document.Prices ?? []);
             Rows(Prices, row => ReadPrice(row, prices));
@@ -153,8 +209,8 @@ public static class FirmFolder
             var taxAccounts = new List<TaxAccountInput>(json.Tax.Accounts ?? []);
             foreach (var (id, account) in accounts)
             {
-                baseAccounts.Add(account.WithPositions());
-                taxAccounts.Add(new TaxAccountInput(id, account.Account.HouseholdId, account.TaxPositions(), account.Tax));
+                baseAccounts.Add(account.WithPositions(positionRows));
+                taxAccounts.Add(new TaxAccountInput(id, account.Account.HouseholdId, account.TaxPositions(positionRows), account.Tax));
             }
             foreach (var id in duplicates)
             {
@@ -193,7 +249,7 @@ public static class FirmFolder
                 unread[id] = household;
                 return;
             }
-            accounts[id] = new CsvAccount(new Account(id, household, model, cash, [], policy.Policy, lastRebalanced), policy.Tax);
+            accounts[id] = new CsvAccount(new Account(id, household, model, cash, [], policy.Policy, lastRebalanced), policy.Tax, csvAccounts++);
         }
 
         private void ReadPosition(Row row)
@@ -209,7 +265,7 @@ public static class FirmFolder
                 LeaveOut(account);
                 return;
             }
-            account.Positions.Add((instrument!, quantity!.Value));
+            positionRows.Add(account.Index, instrument!, quantity!.Value);
         }
 
         private void ReadLot(Row row)

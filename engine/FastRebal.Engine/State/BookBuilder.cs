@@ -29,6 +29,12 @@ public sealed class BookBuilder
     private readonly List<InvestmentPolicy> policies;
     private readonly List<DateOnly?> lastRebalanced;
     private readonly Dictionary<string, int> accountIndexById;
+    private bool built;
+
+    // Where each instrument sits among the slots of the account being added, valid where its stamp is the account's.
+    private readonly int[] slotOfInstrument;
+    private readonly int[] slotStamp;
+    private int stamp;
 
     /// <param name="instruments">The instruments every account refers to by index.</param>
     /// <param name="models">Valid models (weights already checked); accounts refer to them by index.</param>
@@ -44,6 +50,8 @@ public sealed class BookBuilder
         this.instruments = instruments;
         this.models = models;
         this.prices = prices.ToArray();
+        slotOfInstrument = new int[instruments.Count];
+        slotStamp = new int[instruments.Count];
         resolvedModels = new (int[], double[])[models.Count];
         for (var m = 0; m < models.Count; m++)
         {
@@ -87,6 +95,10 @@ public sealed class BookBuilder
         ReadOnlySpan<int> heldInstruments,
         ReadOnlySpan<double> heldQuantities)
     {
+        if (built)
+        {
+            throw new InvalidOperationException("the book is built; a builder makes one book");
+        }
         if (accountIndexById.ContainsKey(id))
         {
             return $"duplicate account id '{id}'";
@@ -116,23 +128,17 @@ public sealed class BookBuilder
         var scale = 1 / (1 - restrictedWeight);
 
         var firstSlot = instrumentIndex.Count;
+        stamp++;
         for (var i = 0; i < modelInstruments.Length; i++)
         {
+            Place(modelInstruments[i], instrumentIndex.Count);
             instrumentIndex.Add(modelInstruments[i]);
             target.Add(IsRestricted(modelInstruments[i], policy) ? 0 : modelWeights[i] * scale);
             quantity.Add(0);
         }
         for (var h = 0; h < heldInstruments.Length; h++)
         {
-            var slot = -1;
-            for (var s = firstSlot; s < instrumentIndex.Count; s++)
-            {
-                if (instrumentIndex[s] == heldInstruments[h])
-                {
-                    slot = s;
-                    break;
-                }
-            }
+            var slot = slotStamp[heldInstruments[h]] == stamp ? slotOfInstrument[heldInstruments[h]] : -1;
             if (slot >= modelInstruments.Length + firstSlot || (slot >= 0 && quantity[slot] != 0))
             {
                 RollBack(firstSlot);
@@ -140,6 +146,7 @@ public sealed class BookBuilder
             }
             if (slot < 0)
             {
+                Place(heldInstruments[h], instrumentIndex.Count);
                 instrumentIndex.Add(heldInstruments[h]);
                 target.Add(0);
                 quantity.Add(heldQuantities[h]);
@@ -165,6 +172,15 @@ public sealed class BookBuilder
         return null;
     }
 
+    /// <summary>Notes the first slot of the account being added that holds an instrument.</summary>
+    private void Place(int instrument, int slot)
+    {
+        if (slotStamp[instrument] != stamp)
+        {
+            (slotStamp[instrument], slotOfInstrument[instrument]) = (stamp, slot);
+        }
+    }
+
     private void RollBack(int firstSlot)
     {
         var count = instrumentIndex.Count - firstSlot;
@@ -177,8 +193,13 @@ public sealed class BookBuilder
         instruments[instrument].Restricted
         || (policy.RestrictedInstruments is { } list && list.Contains(instruments[instrument].Id, StringComparer.Ordinal));
 
+    /// <summary>The book of every account added; the builder is finished after (it hands its id index to the book).</summary>
     public AccountBook Build()
     {
+        if (built)
+        {
+            throw new InvalidOperationException("the book is built; a builder makes one book");
+        }
         var columns = new BookColumns
         {
             SlotStart = [.. slotStart],
@@ -197,8 +218,10 @@ public sealed class BookBuilder
             ModelIndex = [.. modelIndex],
             Policies = [.. policies],
             LastRebalanced = [.. lastRebalanced],
-            AccountIndexById = new Dictionary<string, int>(accountIndexById, StringComparer.Ordinal),
+            // Handed over, not copied (a million ids would be hashed again): the builder is finished.
+            AccountIndexById = accountIndexById,
         };
+        built = true;
         var book = new AccountBook(instruments, models, (double[])prices.Clone(), columns);
         book.RefreshMarks();
         return book;

@@ -17,9 +17,17 @@ public sealed class LotBook : ILotStore
 
     public bool HasAccount(string accountId) => lots.ContainsKey(accountId);
 
+    /// <summary>The lots of every account started with none, until it gets one (<see cref="Mutable"/> gives it its own): a firm's taxable accounts without lots cost nothing each.</summary>
+    private static readonly Dictionary<string, List<TaxLot>> NoLots = new(StringComparer.Ordinal);
+
     /// <summary>Starts an account's lots (positions without lots simply have none).</summary>
     public void AddAccount(string accountId, IEnumerable<TaxLot> accountLots)
     {
+        if (accountLots is ICollection<TaxLot> { Count: 0 })
+        {
+            lots[accountId] = NoLots;
+            return;
+        }
         var byInstrument = new Dictionary<string, List<TaxLot>>(StringComparer.Ordinal);
         foreach (var lot in accountLots)
         {
@@ -119,7 +127,7 @@ public sealed class LotBook : ILotStore
 
     private List<TaxLot> Mutable(string accountId, string instrumentId)
     {
-        if (!lots.TryGetValue(accountId, out var byInstrument))
+        if (!lots.TryGetValue(accountId, out var byInstrument) || byInstrument == NoLots)
         {
             lots[accountId] = byInstrument = new Dictionary<string, List<TaxLot>>(StringComparer.Ordinal);
         }

@@ -166,9 +166,10 @@ public sealed class TaxScenario
         var relations = ValidRelations(tax, instrumentIds, errors);
 
         var lots = new LotBook();
-        var settings = new Dictionary<string, AccountTaxSettings>(StringComparer.Ordinal);
+        var settings = new Dictionary<string, AccountTaxSettings>(tax.Accounts?.Count ?? 0, StringComparer.Ordinal);
         var rejected = new HashSet<string>(StringComparer.Ordinal);
         var taxAccounts = tax.Accounts ?? [];
+        var sharedSettings = new Dictionary<TaxPolicyInput, AccountTaxSettings>(ReferenceEqualityComparer.Instance);
         var usesTax = relations.SubstituteGroups.Count > 0 || (tax.IdenticalGroups?.Count ?? 0) > 0 || (tax.HouseholdTrades?.Count ?? 0) > 0 || tax.Batching is not null;
         for (var i = 0; i < taxAccounts.Count; i++)
         {
@@ -178,7 +179,7 @@ public sealed class TaxScenario
                 continue; // the base loader reports the missing id
             }
             var before = errors.Count;
-            var (accountLots, accountSettings, used) = ValidAccount(account, asOf, errors);
+            var (accountLots, accountSettings, used) = ValidAccount(account, asOf, errors, sharedSettings);
             usesTax |= used;
             if (errors.Count > before)
             {
@@ -278,7 +279,8 @@ public sealed class TaxScenario
         return relations;
     }
 
-    private static (List<TaxLot> Lots, AccountTaxSettings? Settings, bool UsesTax) ValidAccount(TaxAccountInput account, DateOnly asOf, List<InputError> errors)
+    /// <param name="shared">The settings made from each policy object so far: accounts naming one policy share one settings object.</param>
+    private static (List<TaxLot> Lots, AccountTaxSettings? Settings, bool UsesTax) ValidAccount(TaxAccountInput account, DateOnly asOf, List<InputError> errors, Dictionary<TaxPolicyInput, AccountTaxSettings> shared)
     {
         var subject = $"account {TextLimit.Clip(account.Id, 80)}";
         void Fail(string field, string message) => errors.Add(new(subject, field, message));
@@ -368,7 +370,7 @@ public sealed class TaxScenario
         usesTax |= policy.LotMethod is not null || policy.GainsBudget is not null || policy.DeferLongTermWithinDays is not null
             || policy.Harvest is not null || policy.CashOnly is not null || policy.SpecificLots is not null
             || policy.ShortTermTaxRate is not null || policy.LongTermTaxRate is not null;
-        var settings = new AccountTaxSettings
+        var settings = policy.SpecificLots is null && shared.TryGetValue(policy, out var known) ? known : new AccountTaxSettings
         {
             LotMethod = policy.LotMethod ?? LotMethod.Fifo,
             SpecificLots = policy.SpecificLots,
@@ -379,6 +381,10 @@ public sealed class TaxScenario
             LongTermTaxRate = policy.LongTermTaxRate ?? AccountTaxSettings.Default.LongTermTaxRate,
             CashOnly = policy.CashOnly ?? false,
         };
+        if (policy.SpecificLots is null)
+        {
+            shared.TryAdd(policy, settings);
+        }
         if (settings.GainsBudget is < 0)
         {
             Fail("policy.gainsBudget", $"must not be negative, got {settings.GainsBudget}");

@@ -189,6 +189,25 @@ public sealed class FirmFolderTests : IDisposable
         Assert.Equal(LotMethod.TaxOptimal, tax.Settings(Enumerable.Range(0, read.AccountCount).First(tax.Lots.IsTracked)).LotMethod);
     }
 
+    [Fact]
+    public void The_plain_number_reader_gives_what_the_general_parser_gives_and_leaves_it_the_rest()
+    {
+        var random = new Random(11);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var mantissa = random.NextInt64(1, 999_999_999_999_999_999);
+            var value = new decimal((int)mantissa, (int)(mantissa >> 32), 0, isNegative: random.Next(2) == 0, scale: (byte)random.Next(0, 10));
+            var text = value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(Row.TryParsePlain(text, out var read), text);
+            Assert.Equal(decimal.Parse(text, System.Globalization.CultureInfo.InvariantCulture), read);
+            Assert.Equal(text, read.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        foreach (var text in new[] { "", "-", ".", "1.2.3", "1e5", "+5", "12a", "1,000", "1234567890123456789" })
+        {
+            Assert.False(Row.TryParsePlain(text, out _), text);
+        }
+    }
+
     private static List<(string, string, DateOnly, decimal, decimal)> Lots(LotTable table) =>
         [.. Enumerable.Range(0, table.Book.AccountCount)
             .SelectMany(a => Enumerable.Range(table.Book.SlotStart[a], table.Book.SlotStart[a + 1] - table.Book.SlotStart[a])
