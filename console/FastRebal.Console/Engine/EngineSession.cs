@@ -3,6 +3,7 @@ using FastRebal.Engine.Audit;
 using FastRebal.Engine.Firms;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.MarketData;
+using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders.Slicing;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Simulation;
@@ -90,7 +91,7 @@ public sealed class EngineSession(
         }
         Directory.CreateDirectory(console.FullDataDirectory);
 
-        var (book, asOf, history, tax) = string.IsNullOrWhiteSpace(console.Firm) ? Generate(engine, feed, stoppingToken) : Import(console.Firm, feed);
+        var (book, asOf, history, tax, bookEvents) = string.IsNullOrWhiteSpace(console.Firm) ? Generate(engine, feed, stoppingToken) : Import(console.Firm, feed);
         stoppingToken.ThrowIfCancellationRequested();
         IPriceFeed source = feed.IsReplay
             ? new ReplayThenRandomWalkFeed(book.Instruments, history!, asOf, book.Prices, feed, engine.Seed)
@@ -121,6 +122,7 @@ public sealed class EngineSession(
             Audit = chain,
             // The console keeps no engine state across restarts (no Durability), so turning Engine:Lots on or off never meets a saved state that disagrees.
             Tax = tax,
+            BookEvents = bookEvents,
             KillSwitchPath = console.KillSwitchPath,
             ParallelSweep = engine.ParallelSweep,
             Slicing = new SlicingPolicy { Interval = engine.SliceInterval, MaxChildNotional = engine.MaxChildNotional },
@@ -143,7 +145,7 @@ public sealed class EngineSession(
     }
 
     /// <summary>The generated firm of the Engine settings, with lots when Engine:Lots asks for them.</summary>
-    private (AccountBook Book, DateOnly AsOf, MarketHistory History, TaxBook? Tax) Generate(EngineSettings engine, FeedSettings feed, CancellationToken stoppingToken)
+    private (AccountBook Book, DateOnly AsOf, MarketHistory History, TaxBook? Tax, IReadOnlyList<BookEvent> Events) Generate(EngineSettings engine, FeedSettings feed, CancellationToken stoppingToken)
     {
         progress = $"generating {engine.Accounts:N0} accounts";
         var history = FirmGenerator.LoadHistory(engine.Seed);
@@ -153,20 +155,21 @@ public sealed class EngineSession(
         if (!engine.Lots)
         {
             logger.LogInformation("Tax lots: off (Engine:Lots is false); the engine sells without regard to basis");
-            return (firm.Book, firm.AsOf, firm.History, null);
+            return (firm.Book, firm.AsOf, firm.History, null, []);
         }
         progress = "giving the taxable accounts their tax lots";
         var tax = FirmLots.LiveTax(firm, engine.Seed, engine.Harvest);
         logger.LogInformation("Tax lots: {Lots} lots in {Accounts} taxable accounts, relieved tax-optimally, buys checked against each household's wash-sale ledger (Engine:Lots); tax-loss harvesting {Harvest} (Engine:Harvest)",
             tax.Lots.Count, tax.Lots.TrackedAccounts, engine.Harvest ? "daily at the open" : "off");
-        return (firm.Book, firm.AsOf, firm.History, tax);
+        return (firm.Book, firm.AsOf, firm.History, tax, []);
     }
 
     /// <summary>
     /// A firm's own book from Console:Firm (a firm folder or a scenario file): each bad account logged and left out,
-    /// the lots and elections its files give, a replay of the real data from its as-of date.
+    /// the lots and elections its files give, its pending cash flows applied at the opening, a replay of the real
+    /// data from its as-of date.
     /// </summary>
-    private (AccountBook Book, DateOnly AsOf, MarketHistory? History, TaxBook? Tax) Import(string path, FeedSettings feed)
+    private (AccountBook Book, DateOnly AsOf, MarketHistory? History, TaxBook? Tax, IReadOnlyList<BookEvent> Events) Import(string path, FeedSettings feed)
     {
         progress = $"loading the firm from {path}";
         var firm = ImportedFirm.Load(path);
@@ -177,10 +180,6 @@ public sealed class EngineSession(
         if (firm.Book.AccountCount == 0)
         {
             throw new InvalidOperationException($"{path}: no account could be loaded ({firm.Errors.Count} input error(s), logged)");
-        }
-        if (firm.CashFlows.Count > 0)
-        {
-            throw new InvalidOperationException($"{path}: the firm lists {firm.CashFlows.Count} pending cash flow(s); the live engine does not apply them yet (put them in the accounts' cash)");
         }
         logger.LogInformation("Firm {Path} as of {AsOf:yyyy-MM-dd}: {Loaded} of {Listed} accounts loaded, {Errors} input error(s); Engine:Accounts, Positions, FirmShape, Lots and Harvest apply to a generated firm only",
             path, firm.AsOf, firm.Book.AccountCount, firm.AccountsInInput, firm.Errors.Count);
@@ -196,7 +195,7 @@ public sealed class EngineSession(
         var tax = firm.LiveTax();
         logger.LogInformation(tax is null ? "Tax: the firm's files give no tax fields; the engine sells without regard to basis" : "Tax lots: {Lots} lots in {Accounts} taxable accounts, relieved by each account's method, harvesting as each policy elects",
             tax?.Lots.Count, tax?.Lots.TrackedAccounts);
-        return (firm.Book, firm.AsOf, history, tax);
+        return (firm.Book, firm.AsOf, history, tax, [.. firm.CashFlows.Select(f => new BookEvent(firm.AsOf, f.Flow, "the firm's pending cash flows"))]);
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using FastRebal.Engine.Firms;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.MarketData;
+using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders.Slicing;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Risk;
@@ -60,10 +61,11 @@ public static class RunCommand
         var lots = new Option<bool>("--lots") { Description = "Give the taxable accounts 3 to 5 tax lots per position: plans relieve lots by each account's method (tax-optimal) and fills move them; checkpointed and in the digest" };
         var harvest = new Option<bool>("--harvest") { Description = "With --lots: harvest tax losses daily at the open (lots down 5% and 500 or more), buying a substitute the account holds; the trades go through the risk gate like any other" };
         var firmPath = new Option<string?>("--firm") { Description = "Run a firm's own book instead of a generated one: a firm folder (firm.json with accounts.csv, positions.csv, lots.csv...; see docs/firm-files.md) or a scenario JSON file. Its lots and tax elections come from its files; a bad account is reported and left out" };
+        var events = new Option<string?>("--events") { Description = "A CSV file of book events (date,account_id,kind,amount[,note]; kinds deposit, withdrawal, dividend, fee): each is applied when the market reaches its date, journaled and audited" };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
         var command = new Command(name, description)
         {
-            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest, firmPath,
+            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest, firmPath, events,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
@@ -78,6 +80,7 @@ public static class RunCommand
             Lots = parse.GetValue(lots),
             Harvest = parse.GetValue(harvest),
             FirmPath = parse.GetValue(firmPath),
+            Events = parse.GetValue(events),
             GeneratedFirmOptionsGiven = firm.Given(parse),
             CheckpointOnly = checkpointOnly,
         })));
@@ -103,6 +106,9 @@ public static class RunCommand
 
         /// <summary>With <see cref="Lots"/>: harvest tax losses daily at the open.</summary>
         public bool Harvest { get; init; }
+
+        /// <summary>A CSV file of book events (dated cash flows) applied as the market reaches each date.</summary>
+        public string? Events { get; init; }
 
         /// <summary>A firm folder or scenario file to run instead of a generated firm.</summary>
         public string? FirmPath { get; init; }
@@ -185,7 +191,18 @@ public static class RunCommand
 
         var progress = new Progress(quiet: settings.Json);
         var spec = replay ? settings.Firm with { AsOf = settings.From ?? DefaultReplayStart } : settings.Firm;
-        var (book, asOf, firmHistory, taxBook, badInput) = settings.FirmPath is { } firmPath ? Import(firmPath, settings, progress) : Generate(spec, settings, progress);
+        var (book, asOf, firmHistory, taxBook, badInput, bookEvents) = settings.FirmPath is { } firmPath ? Import(firmPath, settings, progress) : Generate(spec, settings, progress);
+        if (settings.Events is { } eventsPath)
+        {
+            var (scheduled, eventErrors) = BookEventFile.Read(eventsPath, book, asOf);
+            foreach (var error in eventErrors)
+            {
+                Console.Error.WriteLine($"fastrebal: bad input: {error}");
+            }
+            progress.Step($"book events: {scheduled.Count:N0} from {eventsPath}, {eventErrors.Count:N0} input error(s)");
+            bookEvents = [.. bookEvents, .. scheduled];
+            badInput |= eventErrors.Count > 0;
+        }
         var history = replay ? ReplayHistory(settings.Feed, firmHistory) : null;
         if (history is not null)
         {
@@ -210,6 +227,7 @@ public static class RunCommand
             Lockstep = replay && settings.Speed == 0,
             ParallelSweep = settings.ParallelSweep,
             Tax = taxBook,
+            BookEvents = bookEvents,
             Durability = settings.State is { } folder
                 ? new DurabilityOptions { Directory = folder, CheckpointInterval = settings.CheckpointInterval, CheckpointJournalBytes = (long)settings.CheckpointJournalMegabytes << 20, CheckpointReplayBudget = TimeSpan.FromMilliseconds(settings.CheckpointReplayMilliseconds), Log = line => progress.Step(line) }
                 : null,
@@ -309,7 +327,7 @@ public static class RunCommand
     }
 
     /// <summary>What a run trades: the book, the day it is priced on, the history a replay of the data folder reads, its tax side, and whether any input was left out.</summary>
-    private readonly record struct Firm(AccountBook Book, DateOnly AsOf, MarketHistory? History, TaxBook? Tax, bool BadInput);
+    private readonly record struct Firm(AccountBook Book, DateOnly AsOf, MarketHistory? History, TaxBook? Tax, bool BadInput, IReadOnlyList<BookEvent> Events);
 
     private static Firm Generate(FirmSpec spec, RunSettings settings, Progress progress)
     {
@@ -320,7 +338,7 @@ public static class RunCommand
             progress.Step(string.Create(CultureInfo.InvariantCulture,
                 $"lots: {taxBook.Lots.Count:N0} in {taxBook.Lots.TrackedAccounts:N0} taxable accounts, relieved tax-optimally; buys checked against each household's wash-sale ledger; harvesting {(settings.Harvest ? "daily at the open" : "off")}"));
         }
-        return new Firm(firm.Book, firm.AsOf, firm.History, taxBook, BadInput: false);
+        return new Firm(firm.Book, firm.AsOf, firm.History, taxBook, BadInput: false, Events: []);
     }
 
     /// <summary>A firm's own book from its files: every bad account reported (and left out), the rest run with the lots and elections the files give.</summary>
@@ -337,10 +355,6 @@ public static class RunCommand
         {
             throw new ScenarioFormatException($"{TextLimit.Clip(path, 200)}: no account could be loaded (the errors above say why)");
         }
-        if (firm.CashFlows.Count > 0)
-        {
-            throw new UsageException($"{TextLimit.Clip(path, 200)}: the firm lists {firm.CashFlows.Count:N0} pending cash flow(s); a live run does not apply them yet (put them in the accounts' cash, or decide them with 'fastrebal rebalance')");
-        }
         var taxBook = firm.LiveTax();
         progress.Step(taxBook is null
             ? "tax: the firm's files give no tax fields; the engine sells without regard to basis"
@@ -350,7 +364,8 @@ public static class RunCommand
         var history = settings.Feed == "replay"
             ? dataDirectory is null ? throw new UsageException("--feed replay: no data/ folder with etf_*_daily.csv found (set FASTREBAL_DATA, or give --feed replay:PATH)") : MarketHistory.LoadEtfs(dataDirectory)
             : null;
-        return new Firm(book, firm.AsOf, history, taxBook, firm.Errors.Count > 0);
+        // The firm's pending cash flows are book events of its as-of day: applied at the opening.
+        return new Firm(book, firm.AsOf, history, taxBook, firm.Errors.Count > 0, [.. firm.CashFlows.Select(f => new BookEvent(firm.AsOf, f.Flow, "the firm's pending cash flows"))]);
     }
 
     /// <summary>With --firm, the generated firm's options have nothing to shape, and the firm's files give its lots and its day.</summary>

@@ -45,6 +45,19 @@ internal sealed class Row(FirmCsvFile file, int[] columns, List<InputError> erro
         }
     }
 
+    /// <summary>Whether a row of <paramref name="values"/> values ends before a required column of the header.</summary>
+    public bool LacksRequired(int values)
+    {
+        for (var k = 0; k < file.Required; k++)
+        {
+            if (columns[k] >= values)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public ReadOnlySpan<char> Span(int column) => text.AsSpan(cells[column].Start, cells[column].Length);
 
     /// <param name="quiet">Do not report an empty value (the caller only looks).</param>

@@ -21,10 +21,13 @@ public enum CashFlowKind
     Deposit,
     Dividend,
     Withdrawal,
+
+    /// <summary>An advisory or custody fee taken from the account: money out, as a withdrawal.</summary>
+    Fee,
 }
 
 /// <summary>Cash entering or leaving an account. <see cref="Amount"/> is always positive; the kind gives the direction.</summary>
 public sealed record CashFlow(string AccountId, CashFlowKind Kind, decimal Amount)
 {
-    public decimal SignedAmount => Kind == CashFlowKind.Withdrawal ? -Amount : Amount;
+    public decimal SignedAmount => Kind is CashFlowKind.Withdrawal or CashFlowKind.Fee ? -Amount : Amount;
 }

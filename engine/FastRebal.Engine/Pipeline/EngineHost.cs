@@ -81,6 +81,12 @@ public sealed record EngineOptions
 
     /// <summary>Evaluate each trading day before ingesting the next (a replay read as fast as possible). See <see cref="IngestLoop.Lockstep"/>.</summary>
     public bool Lockstep { get; init; }
+
+    /// <summary>
+    /// Cash flows and other book events by date: each is applied in the first batch whose market day reaches its date
+    /// (those dated on or before the opening day, at the opening), journaled with that batch and audited.
+    /// </summary>
+    public IReadOnlyList<Model.BookEvent>? BookEvents { get; init; }
 }
 
 /// <summary>A snapshot of the running engine for the console, the CLI and health checks.</summary>
@@ -180,7 +186,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             auditWriter = new AuditWriter(chain);
             killSwitchAudit = AuditHooks.RecordKillSwitch(chain, KillSwitch);
         }
-        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter, tax: options.Tax);
+        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter, tax: options.Tax, bookEvents: options.BookEvents);
         Orders = new OrderStage(book, options.Slicing, options.AverageDailyVolume ?? (_ => 1_000_000m), sink, new SimulatedVenue(), KillSwitch, fills, TickToOrder);
 
         ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail };

@@ -97,5 +97,81 @@ public sealed class FirmCliTests : IDisposable
         Assert.Contains("--format must be scenario or firm (got 'xml')", CliRunner.Run("generate", "--format", "xml", "--out", Path.Combine(directory, "s.xml")).Error, StringComparison.Ordinal);
     }
 
+    /// <summary>A deposit, a withdrawal, a fee and a dividend to invest in the example firm's quarter.</summary>
+    public const string Events = """
+        date,account_id,kind,amount,note
+        2025-04-15,A-1001,deposit,50000,bonus
+        2025-05-01,A-1003,withdrawal,25000,house
+        2025-05-01,A-1007,fee,3750,Q2 advisory fee
+        2025-06-02,A-1004,dividend,1200
+        """;
+
+    [Fact]
+    public void Book_events_are_applied_on_their_day_audited_and_change_the_end_state()
+    {
+        var events = Path.Combine(directory, "events.csv");
+        File.WriteAllText(events, Events);
+        var audit = Path.Combine(directory, "audit.jsonl");
+
+        var (code, output, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--digest", "--events", events, "--audit", audit);
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("book events: 4 from", error, StringComparison.Ordinal);
+        var records = FastRebal.Engine.Audit.FileAuditStore.Read(audit).Records.Select(r => r.Entry).ToList();
+        var applied = records.Where(r => r.Rule == "BookEvent").ToList();
+        Assert.Equal(4, applied.Count);
+        Assert.Equal("events.csv line 2: bonus, dated 2025-04-15", applied[0].ActorReason);
+        Assert.StartsWith("applied: Deposit of 50000.00 queued for A-1001", applied[0].Explanation, StringComparison.Ordinal);
+        Assert.StartsWith("applied: Fee of 3750.00 queued for A-1007", applied[2].Explanation, StringComparison.Ordinal);
+        // The withdrawal is raised by selling, decided as a cash flow right after it lands.
+        Assert.Contains(records.SkipWhile(r => r != applied[1]), r => r.Kind == FastRebal.Engine.Audit.AuditKind.Trade && r.AccountId == "A-1003" && r.Rule == "CashFlow");
+        var without = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--digest");
+        Assert.NotEqual(Digest(without.Output), Digest(output));
+    }
+
+    [Fact]
+    public void A_bad_book_event_is_named_by_line_and_column_and_the_others_still_apply()
+    {
+        var events = Path.Combine(directory, "events.csv");
+        File.WriteAllText(events, Events + """
+
+            2025-03-01,A-1004,deposit,10,before the book's day
+            2025-04-15,A-9999,deposit,10
+            2025-04-16,A-1002,gift,10
+            2025-04-17,A-1002,deposit,-5
+            """);
+
+        var (code, _, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-05-30", "--events", events);
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("events.csv line 6, date: 2025-03-01 is before the book's as-of date 2025-03-31", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 7, account_id: no account 'A-9999' in the book", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 8, kind: 'gift' is not valid; valid values: deposit, dividend, withdrawal, fee", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 9, amount: must be positive", error, StringComparison.Ordinal);
+        Assert.Contains("book events: 4 from", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_firms_pending_cash_flows_are_applied_at_the_opening()
+    {
+        var folder = Path.Combine(directory, "firm");
+        Directory.CreateDirectory(folder);
+        foreach (var path in Directory.GetFiles(Example))
+        {
+            File.Copy(path, Path.Combine(folder, Path.GetFileName(path)));
+        }
+        File.WriteAllText(Path.Combine(folder, "cash_flows.csv"), "account_id,kind,amount\nA-1005,deposit,20000\n");
+        var audit = Path.Combine(directory, "audit.jsonl");
+
+        var (code, output, error) = CliRunner.Run("run", "--firm", folder, "--to", "2025-04-30", "--audit", audit, "--digest");
+
+        Assert.True(code == ExitCodes.Ok, error);
+        var applied = Assert.Single(FastRebal.Engine.Audit.FileAuditStore.Read(audit).Records, r => r.Entry.Rule == "BookEvent");
+        Assert.Equal("the firm's pending cash flows, dated 2025-03-31", applied.Entry.ActorReason);
+        // The first record: applied at the opening, before anything was decided.
+        Assert.Equal(1, applied.Sequence);
+        Assert.NotEqual(Digest(CliRunner.Run("run", "--firm", Example, "--to", "2025-04-30", "--digest").Output), Digest(output));
+    }
+
     private static string Digest(string output) => output.Split('\n').Single(l => l.StartsWith("state digest ", StringComparison.Ordinal));
 }

@@ -129,6 +129,26 @@ public sealed class CrashRecoveryTests : IDisposable
         AssertSameAs(OwnFirmReference.Value, name, finished);
     }
 
+    [Theory]
+    [InlineData("journal-appended:8")] // before the first event's day
+    [InlineData("journal-appended:30")] // after the deposit and the withdrawal, before the dividend
+    public void A_run_with_book_events_killed_at_a_crash_point_applies_each_event_exactly_once(string crashAt)
+    {
+        var events = Path.Combine(folder, "events.csv");
+        File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.Events);
+        string[] withEvents = [.. OwnFirm, "--events", events];
+        var name = "events-" + crashAt.Replace(':', '-');
+        var crashed = ChildRun.Run(DurableOf(withEvents, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
+        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
+
+        var finished = ChildRun.Run(DurableOf(withEvents, name));
+
+        Assert.Contains("recovery:", finished.Output);
+        var reference = NeverKilled(withEvents);
+        AssertSameAs(reference, name, finished);
+        Assert.NotEqual(OwnFirmReference.Value.Digest, finished.Digest);
+    }
+
     private static readonly Lazy<(string Digest, string[] Blotter)> LotsReference = new(() => NeverKilled([.. ChildRun.Firm, "--lots"]));
 
     private static readonly Lazy<(string Digest, string[] Blotter)> HarvestReference = new(() => NeverKilled([.. ChildRun.Firm, "--lots", "--harvest"]));

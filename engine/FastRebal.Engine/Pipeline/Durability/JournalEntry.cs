@@ -183,6 +183,10 @@ public sealed partial class JournaledCommand
     [MemoryPackOrder(13)]
     public int[]? PolicyIndex { get; set; }
 
+    /// <summary>A book event: its place in the engine's schedule of book events (-1 for an operator's command).</summary>
+    [MemoryPackOrder(14)]
+    public int ScheduleIndex { get; set; } = -1;
+
     [MemoryPackIgnore]
     private Model.InvestmentPolicy[]? resolvedPolicies;
 

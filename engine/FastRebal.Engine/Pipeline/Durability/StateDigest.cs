@@ -37,6 +37,11 @@ internal static class StateDigest
         var o = orders.Capture();
         hash.AppendData(MemoryPackSerializer.Serialize(o.Blocks));
         hash.AppendData(MemoryPackSerializer.Serialize(o.Children));
+        // Only an engine with book events adds how many it has applied, so the digests of engines without stay what they were.
+        if (stage.BookEventsApplied > 0)
+        {
+            hash.AppendData(MemoryPackSerializer.Serialize(stage.BookEventsApplied));
+        }
         // Only an engine with lots adds them, so the digests of engines without stay what they were.
         if (evaluation.Tax is { } tax)
         {

@@ -68,6 +68,9 @@ public sealed partial class EvaluationImage
     [MemoryPackOrder(20)] public int[] HarvestLotAccounts { get; set; } = [];
     [MemoryPackOrder(21)] public int[] HarvestLotInstruments { get; set; } = [];
     [MemoryPackOrder(22)] public string[][] HarvestLotIds { get; set; } = [];
+
+    /// <summary>How many of the engine's book events (by date) have been applied.</summary>
+    [MemoryPackOrder(23)] public int BookEventsApplied { get; set; }
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

@@ -7,10 +7,31 @@ namespace FastRebal.Engine.Pipeline;
 // Operator commands: resolved, journaled with the batch and applied (kill switch, approvals, breaker releases, policy edits).
 public sealed partial class EvaluationStage
 {
+    /// <summary>
+    /// Adds the book events whose day the batch's market has reached, each as a journaled cash-flow command that
+    /// carries its place in the schedule: applying it (live or in a replay) is what moves the schedule on.
+    /// </summary>
+    private void AddDueBookEvents()
+    {
+        var batchDay = DateOnly.FromDateTime(new DateTime(Math.Max(batchMarketTime, 1), DateTimeKind.Utc));
+        for (var e = bookEventsApplied; e < bookEvents.Length && bookEvents[e].Date <= batchDay; e++)
+        {
+            var (date, flow, source) = bookEvents[e];
+            var resolved = Resolve(new ApplyCashFlow("book events", $"{source}, dated {date:yyyy-MM-dd}", flow));
+            resolved.Name = "BookEvent";
+            resolved.ScheduleIndex = e;
+            batchCommands.Add((null, resolved));
+        }
+    }
+
     private void ApplyCommands()
     {
         foreach (var (original, command) in batchCommands)
         {
+            if (command.ScheduleIndex >= 0)
+            {
+                bookEventsApplied = Math.Max(bookEventsApplied, command.ScheduleIndex + 1);
+            }
             var result = Apply(command);
             (result.Applied ? ref Counters.CommandsApplied : ref Counters.CommandsRefused)++;
             audit?.Add(AuditEntries.OperatorAction(command.Name, command.Who, command.Why,

@@ -126,6 +126,7 @@ public sealed partial class EvaluationStage
             HarvestLotAccounts = [.. harvestLots.Select(l => l.Account)],
             HarvestLotInstruments = [.. harvestLots.Select(l => l.Instrument)],
             HarvestLotIds = [.. harvestLots.Select(l => l.Lots)],
+            BookEventsApplied = bookEventsApplied,
         };
     }
 
@@ -202,6 +203,7 @@ public sealed partial class EvaluationStage
         // Pending fills are not put back here: recovery matches them against the journal (see JournalReplay).
         awaitingApprovalCount = awaitingApproval.Count;
         Counters.Restore(image.Counters);
+        bookEventsApplied = image.BookEventsApplied;
         for (var a = 0; a < book.AccountCount; a++)
         {
             classBands.Refresh(a);

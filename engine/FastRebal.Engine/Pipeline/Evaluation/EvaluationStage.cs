@@ -144,6 +144,10 @@ public sealed partial class EvaluationStage
     private bool replaying;
     private readonly List<AccountFill> batchFills = [];
     private readonly List<(ControlCommand? Original, JournaledCommand Resolved)> batchCommands = [];
+
+    /// <summary>The book events, by date; <see cref="bookEventsApplied"/> of them have been applied (a count the checkpoint keeps).</summary>
+    private readonly BookEvent[] bookEvents;
+    private int bookEventsApplied;
     private readonly Dictionary<int, InvestmentPolicy> policyOverlay = [];
     private readonly List<OrderEvent> outgoing = [];
 
@@ -160,8 +164,11 @@ public sealed partial class EvaluationStage
         TimeSpan? fullSweepInterval = null,
         AuditWriter? audit = null,
         int rollingSlice = RollingSlice,
-        TaxBook? tax = null)
+        TaxBook? tax = null,
+        IReadOnlyList<BookEvent>? bookEvents = null)
     {
+        // By date, and in the order given within a day (OrderBy is stable).
+        this.bookEvents = [.. (bookEvents ?? []).OrderBy(e => e.Date)];
         if (tax is not null && tax.Lots.Book != book)
         {
             throw new ArgumentException("the tax book's lots belong to another account book", nameof(tax));
@@ -333,6 +340,7 @@ public sealed partial class EvaluationStage
         {
             batchCommands.Add((command, Resolve(command)));
         }
+        AddDueBookEvents();
         // A busy feed (a batch that brought many prices, or input already waiting, within the last few batches) gets a
         // rolling pass; a quiet one gets the whole pass at once, since nothing is waiting for it to finish. The few
         // batches' grace keeps one small batch between two large ones from sweeping the whole book by itself.
