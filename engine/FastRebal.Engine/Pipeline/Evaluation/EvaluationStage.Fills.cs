@@ -151,6 +151,24 @@ public sealed partial class EvaluationStage
         }
     }
 
+    /// <summary>
+    /// The cash flow an account still waits on: money in not yet invested (positive), or money out not yet raised
+    /// (negative: a withdrawal or fee its cash does not cover yet). Read from another thread (the console), it is read
+    /// until two reads agree, since a decimal is not written in one step.
+    /// </summary>
+    public decimal PendingFlow(int account)
+    {
+        decimal first, second;
+        do
+        {
+            first = pendingFlow[account];
+            Thread.MemoryBarrier();
+            second = pendingFlow[account];
+        }
+        while (first != second);
+        return first;
+    }
+
     /// <summary>Sets an account's pending flow and keeps count of the accounts that have one (so a full sweep skips the check when none do).</summary>
     private void SetPendingFlow(int a, decimal flow)
     {

@@ -1,0 +1,49 @@
+using Bunit;
+using FastRebal.Console.Components.Pages;
+using FastRebal.Console.Engine;
+using FastRebal.Console.Security;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace FastRebal.Console.Tests.Components;
+
+/// <summary>The account page says what cash flow an account still waits on: a withdrawal its holdings cannot cover stays pending.</summary>
+public class PendingFlowTests : ComponentTest
+{
+    [Fact]
+    public async Task An_account_page_shows_a_withdrawal_still_waiting_to_be_raised_and_none_where_nothing_waits()
+    {
+        var repository = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(repository.FullName, "FastRebal.sln")))
+        {
+            repository = repository.Parent!;
+        }
+        var firm = Directory.CreateDirectory(Path.Combine(TestServices.TempDirectory(), "firm")).FullName;
+        foreach (var path in Directory.GetFiles(Path.Combine(repository.FullName, "engine", "FastRebal.Cli", "Examples", "firm")))
+        {
+            File.Copy(path, Path.Combine(firm, Path.GetFileName(path)));
+        }
+        // Far more than the account holds: the withdrawal is blocked and stays pending.
+        File.WriteAllText(Path.Combine(firm, "cash_flows.csv"), "account_id,kind,amount\nA-1005,withdrawal,5000000\n");
+        var session = new EngineSession(
+            Options.Create(new EngineSettings()),
+            Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = 200 }),
+            Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory(), Audit = false, Blotter = false, Firm = firm }),
+            NullLogger<EngineSession>.Instance);
+        await session.StartAsync(CancellationToken.None);
+        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        await session.StopAsync(CancellationToken.None);
+        var book = session.Engine!.Book;
+        Assert.Equal(-5_000_000m, session.Engine.Evaluation.PendingFlow(book.FindAccount("A-1005")));
+
+        var notifier = this.AddConsole(session);
+        AddAuthorization().SetAuthorized("vera").SetRoles(Roles.Viewer);
+        await notifier.Publish(TestServices.Running());
+        var waiting = Render<AccountsPage>(p => p.Add(x => x.AccountId, "A-1005"));
+        var none = Render<AccountsPage>(p => p.Add(x => x.AccountId, "A-1004"));
+
+        Assert.Equal("Pending cash flow: 5,000,000.00 out (withdrawals and fees), waiting to be raised from its holdings", waiting.Find("#account-pending-flow").TextContent.Trim());
+        Assert.Empty(none.FindAll("#account-pending-flow"));
+        session.Dispose();
+    }
+}
