@@ -149,6 +149,28 @@ public sealed class CrashRecoveryTests : IDisposable
         Assert.NotEqual(OwnFirmReference.Value.Digest, finished.Digest);
     }
 
+    [Theory]
+    [InlineData("00:00:00.1", "the saved state applied 1 book event(s) that are not the first 1")] // from a checkpoint after the event
+    [InlineData("01:00:00", "the journal applies book event 1 (Deposit of 50000 for A-1001), which is not this engine's event")] // from the journal alone
+    public void A_state_folder_refuses_a_restart_with_other_book_events_and_recovers_with_its_own(string checkpointInterval, string refusal)
+    {
+        var events = Path.Combine(folder, "events.csv");
+        File.WriteAllText(events, "date,account_id,kind,amount\n2025-04-15,A-1001,deposit,50000\n");
+        var other = Path.Combine(folder, "other.csv");
+        File.WriteAllText(other, "date,account_id,kind,amount\n2025-04-15,A-1001,deposit,60000\n");
+        var name = "other-events-" + checkpointInterval.Replace(':', '-');
+        var crashed = ChildRun.Run(DurableOf([.. OwnFirm, "--events", events], name, "--checkpoint-interval", checkpointInterval), crashAt: "journal-appended:30");
+        Assert.True(crashed.Killed, crashed.Output);
+
+        var refused = ChildRun.Run(DurableOf([.. OwnFirm, "--events", other], name));
+        var resumed = ChildRun.Run(DurableOf([.. OwnFirm, "--events", events], name));
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains(refusal, refused.Output, StringComparison.Ordinal);
+        Assert.Equal(0, resumed.ExitCode);
+        Assert.Contains("recovery:", resumed.Output, StringComparison.Ordinal);
+    }
+
     private static readonly Lazy<(string Digest, string[] Blotter)> LotsReference = new(() => NeverKilled([.. ChildRun.Firm, "--lots"]));
 
     private static readonly Lazy<(string Digest, string[] Blotter)> HarvestReference = new(() => NeverKilled([.. ChildRun.Firm, "--lots", "--harvest"]));

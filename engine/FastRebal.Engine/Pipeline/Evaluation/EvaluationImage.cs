@@ -71,6 +71,9 @@ public sealed partial class EvaluationImage
 
     /// <summary>How many of the engine's book events (by date) have been applied.</summary>
     [MemoryPackOrder(23)] public int BookEventsApplied { get; set; }
+
+    /// <summary>A digest of those applied events (day, account, kind, amount), so a restart with other events is refused.</summary>
+    [MemoryPackOrder(24)] public string BookEventsDigest { get; set; } = "";
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

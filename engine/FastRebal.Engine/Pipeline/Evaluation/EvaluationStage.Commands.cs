@@ -1,6 +1,7 @@
 using FastRebal.Engine.Audit;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Model;
+using FastRebal.Engine.Persistence;
 
 namespace FastRebal.Engine.Pipeline;
 
@@ -30,6 +31,12 @@ public sealed partial class EvaluationStage
         {
             if (command.ScheduleIndex >= 0)
             {
+                // A replayed event must be this engine's event of that place, or the state would go on from another schedule.
+                if (command.ScheduleIndex >= bookEvents.Length || bookEvents[command.ScheduleIndex].Flow is not { } flow
+                    || flow.AccountId != command.AccountId || flow.Kind != command.FlowKind || flow.Amount != command.Amount)
+                {
+                    throw new StateMismatchException($"the journal applies book event {command.ScheduleIndex + 1} ({command.FlowKind} of {command.Amount} for {command.AccountId}), which is not this engine's event of that place; start it with the same book events (e.g. the same run --events file) or use another state folder");
+                }
                 bookEventsApplied = Math.Max(bookEventsApplied, command.ScheduleIndex + 1);
             }
             var result = Apply(command);

@@ -127,7 +127,23 @@ public sealed partial class EvaluationStage
             HarvestLotInstruments = [.. harvestLots.Select(l => l.Instrument)],
             HarvestLotIds = [.. harvestLots.Select(l => l.Lots)],
             BookEventsApplied = bookEventsApplied,
+            BookEventsDigest = BookEventsDigest(bookEventsApplied),
         };
+    }
+
+    /// <summary>The first <paramref name="count"/> book events as a digest ("" for none).</summary>
+    private string BookEventsDigest(int count)
+    {
+        if (count == 0)
+        {
+            return "";
+        }
+        var text = new System.Text.StringBuilder();
+        foreach (var (date, flow, _) in bookEvents.Take(count))
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd}|{flow.AccountId}|{flow.Kind}|{flow.Amount}\n");
+        }
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
     }
 
     /// <summary>Puts back a captured state (the book already restored), before the stage's thread starts.</summary>
@@ -203,6 +219,10 @@ public sealed partial class EvaluationStage
         // Pending fills are not put back here: recovery matches them against the journal (see JournalReplay).
         awaitingApprovalCount = awaitingApproval.Count;
         Counters.Restore(image.Counters);
+        if (image.BookEventsApplied > bookEvents.Length || BookEventsDigest(image.BookEventsApplied) != image.BookEventsDigest)
+        {
+            throw new StateMismatchException($"the saved state applied {image.BookEventsApplied} book event(s) that are not the first {image.BookEventsApplied} of this engine's {bookEvents.Length}; start it with the same book events (e.g. the same run --events file) or use another state folder");
+        }
         bookEventsApplied = image.BookEventsApplied;
         for (var a = 0; a < book.AccountCount; a++)
         {
