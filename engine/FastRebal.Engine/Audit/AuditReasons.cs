@@ -36,6 +36,7 @@ public static class AuditReasons
     public const string SizingCode = "sizing";
 
     /// <summary>The code of a decision's reason: its parts when they are those the decision's figures can carry, else its words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static string CodeOf(Decision decision, out DecisionReason parts)
     {
         parts = default;
@@ -128,6 +129,7 @@ public static class AuditReasons
     }
 
     /// <summary>The code of a trade's reason: its sizing's parts, or its words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static string CodeOf(Trade trade) => trade.Why is { Rule: not null } ? SizingCode : WordsCode;
 
     /// <summary>The figures of a trade's reason after its instrument, side, quantity and price, and its relieved lots.</summary>
