@@ -123,6 +123,8 @@ public sealed class AuditCliTests : IDisposable
         Assert.EndsWith(records[0].Hash, lines[1], StringComparison.Ordinal);
         Assert.Contains("Trade for ACC-1 under IPS IPS-ACC-1 v2: Sell 10 SPY at 500.00 (5,000.00) for a band breach: band breach: SPY 66.45% -> 60.00%", lines[2], StringComparison.Ordinal);
         Assert.Contains("Buy 50 AGG", lines[3], StringComparison.Ordinal);
+        // A trade's record keeps its own reason; its row shows the drift and band of its decision (same account and input hash).
+        Assert.Contains("\"max drift 6.77% (relative 16.9%), total drift 6.61%; ±5.00% absolute band\"", lines[2], StringComparison.Ordinal);
         Assert.DoesNotContain(lines, l => l.Contains("ACC-2", StringComparison.Ordinal));
 
         var (emptyCode, _, _) = Cli("audit", "report", "--file", audit, "--account", "ACC-1", "--from", "2020-01-01", "--to", "2020-01-31", "--out", PathOf("empty.csv"));
