@@ -149,6 +149,35 @@ public static class AuditEntries
     {
         var trade = taxed.Trade;
         var policy = book.Policy(account);
+        if (taxed.OpenedLotId is "")
+        {
+            return FillInWords(book, account, taxed);
+        }
+        // The fill's tax effect as its figures (code "fill"): the sentence is made when the record is read.
+        var sink = new AuditEntryBuilder();
+        sink.Head(AuditKind.Fill, trade.AccountId, book.HouseholdId(account), policy.Id, policy.Version, taxed.Source.ToString());
+        sink.Reason(AuditReasons.FillCode);
+        sink.StartFigures();
+        sink.Figure("instrument", trade.InstrumentId);
+        sink.Figure("side", trade.Side.ToString());
+        AuditReasons.Number(sink, "quantity", trade.Quantity);
+        AuditReasons.Number(sink, "price", trade.Price);
+        AuditReasons.Number(sink, "shortTermGain", taxed.ShortTermGain);
+        AuditReasons.Number(sink, "longTermGain", taxed.LongTermGain);
+        sink.Figure("lotOpened", taxed.OpenedLotId ?? "");
+        AuditReasons.Number(sink, "washSales", taxed.WashSales.Count);
+        AuditReasons.Number(sink, "disallowedLoss", taxed.WashSales.Sum(w => w.DisallowedLoss));
+        AuditReasons.WriteFillParts(sink, taxed);
+        sink.EndFigures();
+        sink.Tail(Engine, "", "");
+        return sink.Build();
+    }
+
+    /// <summary>A fill's record with its sentence, for the one fill a code cannot say (a lot opened with an empty id).</summary>
+    private static AuditEntry FillInWords(AccountBook book, int account, TaxedTrade taxed)
+    {
+        var trade = taxed.Trade;
+        var policy = book.Policy(account);
         var opened = taxed.OpenedLotId is { } lot ? $"; opened lot {lot}" : "";
         var washes = taxed.WashSales.Count == 0 ? "" : "; " + string.Join("; ", taxed.WashSales.Select(w => string.Create(C,
             $"wash sale: {w.Quantity:0.######} {w.SoldInstrumentId} sold at a loss in {w.SaleAccountId} on {w.SaleDate:yyyy-MM-dd} (lot {w.SoldLotId}) replaced by {w.ReplacementInstrumentId} bought in {w.ReplacementAccountId} on {w.ReplacementDate:yyyy-MM-dd}: {w.DisallowedLoss:0.00} disallowed, {w.Reason}")));

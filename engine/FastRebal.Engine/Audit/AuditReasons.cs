@@ -8,7 +8,7 @@ using FastRebal.Engine.Tax;
 namespace FastRebal.Engine.Audit;
 
 /// <summary>
-/// A decision's or a trade's reason as the audit trail keeps it: a code naming its shape and the figures it is made
+/// A decision's, a trade's or a fill's reason as the audit trail keeps it: a code naming its shape and the figures it is made
 /// of, written by the engine without putting anything into words, and put into words when the trail is read, from
 /// the record alone, in the sentence the engine's own reason reads (the record's <see cref="AuditEntry.Explanation"/>).
 /// </summary>
@@ -21,7 +21,9 @@ namespace FastRebal.Engine.Audit;
 /// figures; then <c>blocked</c>, <c>approval</c>, <c>nothingPlaced</c> and a <c>warning</c> per warning. A trade's
 /// codes: <c>sizing</c> (figures <c>label</c>, <c>symbol</c> when it is not the instrument, <c>value</c>, <c>goal</c>,
 /// <c>investable</c>, <c>target</c>) or <c>words</c> (figure <c>text</c>); then the relieved lots of a tax-aware trade,
-/// four figures each (<c>lot</c>, <c>lotQuantity</c>, <c>lotGain</c>, <c>lotTerm</c>). Numbers are invariant and
+/// four figures each (<c>lot</c>, <c>lotQuantity</c>, <c>lotGain</c>, <c>lotTerm</c>). A live fill's code: <c>fill</c>
+/// (its figures as before, then its relieved lots and ten figures per wash sale, <c>washQuantity</c> to
+/// <c>washReason</c>). Numbers are invariant and
 /// round-trip exactly: decimals as they are, doubles in their shortest round-trip form.
 /// </remarks>
 public static class AuditReasons
@@ -34,6 +36,7 @@ public static class AuditReasons
     public const string CashFlowCode = "cashFlow";
     public const string NoInvestableValueCode = "noInvestableValue";
     public const string SizingCode = "sizing";
+    public const string FillCode = "fill";
 
     /// <summary>The code of a decision's reason: its parts when they are those the decision's figures can carry, else its words.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -155,13 +158,37 @@ public static class AuditReasons
         }
         if (taxed is not null)
         {
-            foreach (var lot in taxed.Lots)
-            {
-                sink.Figure("lot", lot.LotId);
-                Number(sink, "lotQuantity", lot.Quantity);
-                Number(sink, "lotGain", lot.Gain);
-                sink.Figure("lotTerm", lot.Term.ToString());
-            }
+            WriteLots(sink, taxed);
+        }
+    }
+
+    private static void WriteLots(IAuditEntrySink sink, TaxedTrade taxed)
+    {
+        foreach (var lot in taxed.Lots)
+        {
+            sink.Figure("lot", lot.LotId);
+            Number(sink, "lotQuantity", lot.Quantity);
+            Number(sink, "lotGain", lot.Gain);
+            sink.Figure("lotTerm", lot.Term.ToString());
+        }
+    }
+
+    /// <summary>A fill's relieved lots (four figures each) and wash sales (ten figures each), after its own figures.</summary>
+    internal static void WriteFillParts(IAuditEntrySink sink, TaxedTrade taxed)
+    {
+        WriteLots(sink, taxed);
+        foreach (var w in taxed.WashSales)
+        {
+            Number(sink, "washQuantity", w.Quantity);
+            sink.Figure("washSold", w.SoldInstrumentId);
+            sink.Figure("washSaleAccount", w.SaleAccountId);
+            sink.Figure("washSaleDate", w.SaleDate.ToString("yyyy-MM-dd", C));
+            sink.Figure("washSoldLot", w.SoldLotId);
+            sink.Figure("washReplacement", w.ReplacementInstrumentId);
+            sink.Figure("washReplacementAccount", w.ReplacementAccountId);
+            sink.Figure("washReplacementDate", w.ReplacementDate.ToString("yyyy-MM-dd", C));
+            Number(sink, "washDisallowed", w.DisallowedLoss);
+            sink.Figure("washReason", w.Reason);
         }
     }
 
@@ -194,6 +221,7 @@ public static class AuditReasons
         {
             AuditKind.Decision => DecisionWords(entry, ref read, out words),
             AuditKind.Trade => TradeWords(entry, ref read, out words),
+            AuditKind.Fill => FillWords(entry, ref read, out words),
             _ => read.Fail($"no {entry.Kind} record keeps its reason as a code"),
         };
         problem = read.Problem ?? "";
@@ -283,6 +311,24 @@ public static class AuditReasons
             default:
                 return read.Fail($"unknown trade reason '{entry.ReasonCode}'");
         }
+        if (!RelievedLots(ref read, out var relieved))
+        {
+            return false;
+        }
+        if (read.Problem is not null)
+        {
+            return false;
+        }
+        var rule = System.Enum.TryParse<DecisionRule>(entry.Rule, out var r) && r.ToString() == entry.Rule ? AuditEntries.RuleText(r) : entry.Rule;
+        words = string.Create(C,
+            $"{side} {new QuantityWords(quantity)} {instrument} at {price.ToString("0.00####", C)} ({new NotionalWords(quantity * price)}) for {rule}: {reason}{relieved}");
+        return true;
+    }
+
+    /// <summary>The words of a record's relieved lots ("; lots relieved: ..."), or "" when it has none.</summary>
+    private static bool RelievedLots(ref FigureReader read, out string relieved)
+    {
+        relieved = "";
         var lots = read.All("lot");
         var lotQuantities = read.All("lotQuantity");
         var lotGains = read.All("lotGain");
@@ -291,7 +337,6 @@ public static class AuditReasons
         {
             return read.Fail("each relieved lot needs its lot, lotQuantity, lotGain and lotTerm");
         }
-        var relieved = "";
         if (lots.Count > 0)
         {
             var each = new string[lots.Count];
@@ -307,13 +352,53 @@ public static class AuditReasons
             }
             relieved = "; lots relieved: " + string.Join(", ", each);
         }
+        return true;
+    }
+
+    private static bool FillWords(AuditEntry entry, ref FigureReader read, out string words)
+    {
+        words = "";
+        if (entry.ReasonCode != FillCode)
+        {
+            return read.Fail($"unknown fill reason '{entry.ReasonCode}'");
+        }
+        var instrument = read.Text("instrument");
+        var side = read.Enum<TradeSide>("side");
+        var quantity = read.Decimal("quantity");
+        var price = read.Decimal("price");
+        var opened = read.Text("lotOpened");
+        if (!RelievedLots(ref read, out var relieved))
+        {
+            return false;
+        }
+        var quantities = read.All("washQuantity");
+        string[] names = ["washSold", "washSaleAccount", "washSaleDate", "washSoldLot", "washReplacement", "washReplacementAccount", "washReplacementDate", "washDisallowed", "washReason"];
+        var parts = names.Select(read.All).ToArray();
+        if (parts.Any(p => p.Count != quantities.Count))
+        {
+            return read.Fail("each wash sale needs its ten figures");
+        }
+        var washes = new string[quantities.Count];
+        for (var i = 0; i < washes.Length; i++)
+        {
+            var washQuantity = FigureReader.ParseDecimal(quantities[i]);
+            var disallowed = FigureReader.ParseDecimal(parts[7][i]);
+            if (washQuantity is null || disallowed is null
+                || !DateOnly.TryParseExact(parts[2][i], "yyyy-MM-dd", C, DateTimeStyles.None, out var saleDate)
+                || !DateOnly.TryParseExact(parts[6][i], "yyyy-MM-dd", C, DateTimeStyles.None, out var replacementDate))
+            {
+                return read.Fail($"wash sale {i + 1} has a quantity, date or disallowed loss that does not read");
+            }
+            washes[i] = string.Create(C,
+                $"wash sale: {washQuantity:0.######} {parts[0][i]} sold at a loss in {parts[1][i]} on {saleDate:yyyy-MM-dd} (lot {parts[3][i]}) replaced by {parts[4][i]} bought in {parts[5][i]} on {replacementDate:yyyy-MM-dd}: {disallowed:0.00} disallowed, {parts[8][i]}");
+        }
         if (read.Problem is not null)
         {
             return false;
         }
-        var rule = System.Enum.TryParse<DecisionRule>(entry.Rule, out var r) && r.ToString() == entry.Rule ? AuditEntries.RuleText(r) : entry.Rule;
-        words = string.Create(C,
-            $"{side} {new QuantityWords(quantity)} {instrument} at {price.ToString("0.00####", C)} ({new NotionalWords(quantity * price)}) for {rule}: {reason}{relieved}");
+        var openedWords = opened.Length > 0 ? $"; opened lot {opened}" : "";
+        var washWords = washes.Length == 0 ? "" : "; " + string.Join("; ", washes);
+        words = string.Create(C, $"{side} {quantity:0.######} {instrument} filled at {price:0.00####} ({quantity * price:#,0.00}) for {entry.Rule}{relieved}{openedWords}{washWords}");
         return true;
     }
 

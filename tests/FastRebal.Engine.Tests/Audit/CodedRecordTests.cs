@@ -4,6 +4,7 @@ using FastRebal.Engine.Audit;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
+using FastRebal.Engine.Tax;
 using static FastRebal.Engine.Tests.Audit.AuditTestData;
 
 namespace FastRebal.Engine.Tests.Audit;
@@ -56,6 +57,37 @@ public sealed class CodedRecordTests
         var read = FileAuditStore.Parse("audit.jsonl", FileBytes(records), null).Records.ToList();
         Assert.Equal(records.Select(r => r.Entry.Explanation), read.Select(r => r.Entry.Explanation));
         Assert.Equal(records.Select(r => (r.Entry.ReasonCode, r.Entry.Actor, r.Entry.ActorReason)), read.Select(r => (r.Entry.ReasonCode, r.Entry.Actor, r.Entry.ActorReason)));
+    }
+
+    [Theory]
+    [InlineData(0, 0, "L-9")]
+    [InlineData(2, 0, null)]
+    [InlineData(1, 2, "L-10")]
+    public void A_fill_keeps_its_lots_and_wash_sales_as_figures_and_reads_as_it_was_worded(int lots, int washes, string? opened)
+    {
+        var book = new TestBook().Instrument("SPY", 500).Model("M", ("SPY", 1.0)).Account("A1", "M", 1000m, null, null, ("SPY", 10m)).Load().Book;
+        var day = new DateOnly(2025, 6, 2);
+        var trade = new Trade("A1", "SPY", TradeSide.Sell, 12.3456789m, 501.25m, "");
+        var taxed = new TaxedTrade(trade, TradeSource.Rebalance,
+            [.. Enumerable.Range(1, lots).Select(i => new LotRelief($"L-{i}", day.AddYears(-i), day.AddYears(-i), 6.17m * i, 3000.5m * i, 3100.125m, i == 1 ? HoldingTerm.LongTerm : HoldingTerm.ShortTerm))],
+            opened,
+            [.. Enumerable.Range(1, washes).Select(i => new WashSale("H-A1", day.AddDays(-i), "A1", "SPY", $"L-{i}", day, "A2", "VOO", null, TradeSource.Rebalance, 2.5m * i, 99.995m * i, false, "bought back within 30 days"))]);
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        var sentence = string.Create(c, $"Sell 12.345679 SPY filled at 501.25 ({trade.Notional:#,0.00}) for Rebalance")
+            + (lots > 0 ? "; lots relieved: " + string.Join(", ", taxed.Lots.Select(l => string.Create(c, $"{l.LotId} {l.Quantity:0.######} (gain {l.Gain:0.00}, {l.Term})"))) : "")
+            + (opened is null ? "" : $"; opened lot {opened}")
+            + string.Concat(taxed.WashSales.Select(w => string.Create(c,
+                $"; wash sale: {w.Quantity:0.######} SPY sold at a loss in A1 on {w.SaleDate:yyyy-MM-dd} (lot {w.SoldLotId}) replaced by VOO bought in A2 on 2025-06-02: {w.DisallowedLoss:0.00} disallowed, bought back within 30 days")));
+
+        var entry = AuditEntries.Fill(book, 0, taxed);
+        var store = new MemoryAuditStore();
+        new AuditChain(store, new ManualClock(Start)).Append(entry);
+        var read = FileAuditStore.Parse("audit.jsonl", FileBytes(store.Records), null).Records.Single();
+
+        Assert.Equal("fill", entry.ReasonCode);
+        Assert.Equal(sentence, entry.Explanation);
+        Assert.Equal(sentence, read.Entry.Explanation);
+        Assert.Equal(taxed.WashSales.Sum(w => w.DisallowedLoss).ToString(c), read.Entry.Figure("disallowedLoss"));
     }
 
     [Fact]
