@@ -208,22 +208,32 @@ public static class AuditReasons
 
     /// <summary>The record's reason in words, or a note naming what keeps it from being put into words.</summary>
     public static string Words(AuditEntry entry) =>
-        TryWords(entry, out var words, out var problem) ? words : $"(the reason '{entry.ReasonCode}' cannot be put into words: {problem})";
+        TryWords(entry, onlyCheck: false, out var words, out var problem) ? words : $"(the reason '{entry.ReasonCode}' cannot be put into words: {problem})";
 
     /// <summary>What keeps a coded record from being put into words, or null when nothing does.</summary>
-    public static string? Problem(AuditEntry entry) => TryWords(entry, out _, out var problem) ? null : problem;
+    /// <remarks>Every figure the words need is read and checked, but no words are made (verification reads every record).</remarks>
+    public static string? Problem(AuditEntry entry) => TryWords(entry, onlyCheck: true, out _, out var problem) ? null : problem;
 
-    private static bool TryWords(AuditEntry entry, out string words, out string problem)
+    private static bool TryWords(AuditEntry entry, bool onlyCheck, out string words, out string problem)
     {
         words = "";
-        var read = new FigureReader(entry);
-        var done = entry.Kind switch
+        var read = new FigureReader(entry, onlyCheck);
+        bool done;
+        try
         {
-            AuditKind.Decision => DecisionWords(entry, ref read, out words),
-            AuditKind.Trade => TradeWords(entry, ref read, out words),
-            AuditKind.Fill => FillWords(entry, ref read, out words),
-            _ => read.Fail($"no {entry.Kind} record keeps its reason as a code"),
-        };
+            done = entry.Kind switch
+            {
+                AuditKind.Decision => DecisionWords(entry, ref read, out words),
+                AuditKind.Trade => TradeWords(entry, ref read, out words),
+                AuditKind.Fill => FillWords(entry, ref read, out words),
+                _ => read.Fail($"no {entry.Kind} record keeps its reason as a code"),
+            };
+        }
+        catch (ArithmeticException e)
+        {
+            // A notional or a percent out of decimal's range: the engine never records one, so the record was forged.
+            done = read.Fail($"its figures give a number out of range ({e.Message})");
+        }
         problem = read.Problem ?? "";
         return done && read.Problem is null;
     }
@@ -286,6 +296,10 @@ public static class AuditReasons
         {
             return false;
         }
+        if (read.OnlyCheck)
+        {
+            return true;
+        }
         var tail = warnings.Count > 0 ? $" (warnings: {string.Join("; ", warnings)})" : "";
         words = $"{AuditEntries.ActionText(action)}: {why}{tail}";
         return true;
@@ -302,8 +316,13 @@ public static class AuditReasons
         switch (entry.ReasonCode)
         {
             case SizingCode:
-                reason = new TradeReason(read.Text("label"), read.Has("symbol") ? read.Text("symbol") : instrument, read.Decimal("value"), read.Decimal("goal"),
-                    read.Decimal("investable"), read.Decimal("target")).ToString();
+                var sizing = new TradeReason(read.Text("label"), read.Has("symbol") ? read.Text("symbol") : instrument, read.Decimal("value"), read.Decimal("goal"),
+                    read.Decimal("investable"), read.Decimal("target"));
+                if (sizing.Investable == 0)
+                {
+                    return read.Fail("figure 'investable' is zero: a sizing always has an investable value");
+                }
+                reason = read.OnlyCheck ? "" : sizing.ToString();
                 break;
             case WordsCode:
                 reason = read.Text("text");
@@ -318,6 +337,10 @@ public static class AuditReasons
         if (read.Problem is not null)
         {
             return false;
+        }
+        if (read.OnlyCheck)
+        {
+            return true;
         }
         var rule = System.Enum.TryParse<DecisionRule>(entry.Rule, out var r) && r.ToString() == entry.Rule ? AuditEntries.RuleText(r) : entry.Rule;
         words = string.Create(C,
@@ -348,7 +371,7 @@ public static class AuditReasons
                 {
                     return read.Fail($"relieved lot {i + 1} ('{lots[i]}') has a quantity, gain or term that does not read");
                 }
-                each[i] = string.Create(C, $"{lots[i]} {lotQuantity:0.######} (gain {gain:0.00}, {term})");
+                each[i] = read.OnlyCheck ? "" : string.Create(C, $"{lots[i]} {lotQuantity:0.######} (gain {gain:0.00}, {term})");
             }
             relieved = "; lots relieved: " + string.Join(", ", each);
         }
@@ -389,12 +412,16 @@ public static class AuditReasons
             {
                 return read.Fail($"wash sale {i + 1} has a quantity, date or disallowed loss that does not read");
             }
-            washes[i] = string.Create(C,
+            washes[i] = read.OnlyCheck ? "" : string.Create(C,
                 $"wash sale: {washQuantity:0.######} {parts[0][i]} sold at a loss in {parts[1][i]} on {saleDate:yyyy-MM-dd} (lot {parts[3][i]}) replaced by {parts[4][i]} bought in {parts[5][i]} on {replacementDate:yyyy-MM-dd}: {disallowed:0.00} disallowed, {parts[8][i]}");
         }
         if (read.Problem is not null)
         {
             return false;
+        }
+        if (read.OnlyCheck)
+        {
+            return true;
         }
         var openedWords = opened.Length > 0 ? $"; opened lot {opened}" : "";
         var washWords = washes.Length == 0 ? "" : "; " + string.Join("; ", washes);
@@ -403,9 +430,12 @@ public static class AuditReasons
     }
 
     /// <summary>Reads a coded record's figures by name, keeping the first thing that does not read.</summary>
-    private struct FigureReader(AuditEntry entry)
+    private struct FigureReader(AuditEntry entry, bool onlyCheck)
     {
         public string? Problem { get; private set; }
+
+        /// <summary>Only whether the words could be made: every figure read and checked, no text made.</summary>
+        public readonly bool OnlyCheck => onlyCheck;
 
         public readonly bool Has(string name) => entry.Figure(name) is not null;
 

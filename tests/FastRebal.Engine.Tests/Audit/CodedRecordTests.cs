@@ -90,6 +90,18 @@ public sealed class CodedRecordTests
         Assert.Equal(taxed.WashSales.Sum(w => w.DisallowedLoss).ToString(c), read.Entry.Figure("disallowedLoss"));
     }
 
+    [Theory]
+    [InlineData("quantity", "79228162514264337593543950335", "out of range")]
+    [InlineData("investable", "0", "figure 'investable' is zero")]
+    public void A_coded_record_whose_figures_give_no_words_says_so_when_read(string figure, string value, string problem)
+    {
+        var trade = Records()[1];
+        var forged = trade.Entry with { Figures = [.. trade.Entry.Figures.Select(f => f.Name == figure ? f with { Value = value } : f)] };
+
+        Assert.Contains(problem, forged.Explanation, StringComparison.Ordinal);
+        Assert.StartsWith("(the reason 'sizing' cannot be put into words", forged.Explanation, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Canonical_encoding_of_a_coded_record_is_the_documented_byte_layout()
     {
