@@ -16,13 +16,18 @@ namespace FastRebal.Engine.Audit;
 /// </summary>
 public static class AuditEncoding
 {
-    /// <summary>Bumped if the canonical layout ever changes; old records keep verifying under their own version.</summary>
+    /// <summary>The layout of a record that keeps its sentence; old records keep verifying under their own version.</summary>
     public const byte CanonicalVersion = 1;
+
+    /// <summary>The layout of a record that keeps its reason as a code and figures (<see cref="AuditEntry.ReasonCode"/>).</summary>
+    public const byte CodedVersion = 2;
 
     /// <summary>
     /// Version 1: version byte; sequence (int64 LE); UTC ticks (int64 LE); kind name, account, household, policy id
     /// (strings); policy version (int32 LE); rule, explanation (strings); figure count (int32 LE) then name, value per
     /// figure; actor, actor reason, input hash (strings). A string is its UTF-8 byte count (int32 LE) then the bytes.
+    /// Version 2, for an entry with a reason code (always the engine's, with no actor reason): the same up to the rule,
+    /// then the reason code (string) in place of the explanation, the figures, and the input hash alone as the tail.
     /// </summary>
     public static byte[] Canonical(long sequence, DateTimeOffset timestamp, AuditEntry entry)
     {
@@ -58,7 +63,14 @@ public static class AuditEncoding
     internal static void WriteEntry(IAuditEntrySink sink, AuditEntry e, string? inputHash = null, AuditFigure? last = null)
     {
         sink.Head(e.Kind, e.AccountId, e.HouseholdId, e.PolicyId, e.PolicyVersion, e.Rule);
-        sink.Explanation(e.Explanation);
+        if (e.ReasonCode is { } code)
+        {
+            sink.Reason(code);
+        }
+        else
+        {
+            sink.Explanation(e.Explanation);
+        }
         sink.StartFigures();
         for (var i = 0; i < e.Figures.Count; i++)
         {
@@ -185,7 +197,9 @@ public static class AuditEncoding
             var policy = Text("policy");
             var policyVersion = Number("policyVersion");
             var rule = Text("rule");
-            var explanation = Text("explanation");
+            // A record that keeps its reason as a code (version 2) has "reason" where an older one has "explanation".
+            var code = root.TryGetProperty("reason", out _) ? Text("reason") : null;
+            var explanation = code is null ? Text("explanation") : null;
             var figures = new List<AuditFigure>();
             if (problem is null)
             {
@@ -209,8 +223,8 @@ public static class AuditEncoding
                     }
                 }
             }
-            var actor = Text("actor");
-            var why = Text("why");
+            var actor = code is null ? Text("actor") : AuditEntries.Engine;
+            var why = code is null ? Text("why") : "";
             var inputHash = Text("inputHash");
             var previous = Text("prev");
             var hash = Text("hash");
@@ -239,7 +253,11 @@ public static class AuditEncoding
             {
                 return AuditLineResult.Fail("hash", "not a SHA-256 hash in lower-case hex");
             }
-            var entry = new AuditEntry(kind, account, household, policy, (int)policyVersion, rule, explanation, figures, actor, why, inputHash);
+            var entry = new AuditEntry(kind, account, household, policy, (int)policyVersion, rule, explanation!, figures, actor, why, inputHash) { ReasonCode = code };
+            if (code is not null && AuditReasons.Problem(entry) is { } unworded)
+            {
+                return AuditLineResult.Fail("figures", $"the {kind} record's reason '{code}' cannot be put into words: {unworded}");
+            }
             record = new AuditRecord(sequence, timestamp, entry, previous, hash);
         }
         catch (JsonException e)

@@ -31,22 +31,20 @@ public static class AuditEntries
         return builder.Build();
     }
 
-    /// <summary>A decision's record, written to a sink (an entry being built, or the record's encodings straight away).</summary>
+    /// <summary>
+    /// A decision's record, written to a sink (an entry being built, or the record's encodings straight away): its
+    /// figures and its reason as a code and parts (<see cref="AuditReasons"/>), put into words only when read.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void WriteDecision(IAuditEntrySink sink, string householdId, Decision decision, string inputHash, AuditFigure? last)
     {
-        sink.Head(AuditKind.Decision, decision.AccountId, householdId, decision.PolicyId, decision.PolicyVersion, decision.Rule.ToString());
-        var warnings = decision.Warnings.Count > 0 ? $" (warnings: {string.Join("; ", decision.Warnings)})" : "";
-        var text = ExplanationScratch(decision.Reason.Length + warnings.Length + 64);
-        int written;
-        while (!text.AsSpan().TryWrite(C, $"{ActionText(decision.Action)}: {decision.Reason}{warnings}", out written))
-        {
-            text = ExplanationScratch(text.Length * 2);
-        }
-        sink.Explanation(text.AsSpan(0, written));
+        sink.Head(AuditKind.Decision, decision.AccountId, householdId, decision.PolicyId, decision.PolicyVersion, RuleName(decision.Rule));
+        var code = AuditReasons.CodeOf(decision, out var why);
+        sink.Reason(code);
         sink.StartFigures();
         WriteDecisionFigures(sink, decision);
-        Figure(sink, "trades", decision.TradeCount, null);
+        AuditReasons.Number(sink, "trades", decision.TradeCount);
+        AuditReasons.WriteDecisionParts(sink, decision, code, why);
         if (last is not null)
         {
             sink.Figure(last.Name, last.Value);
@@ -55,42 +53,35 @@ public static class AuditEntries
         sink.Tail(Engine, "", inputHash);
     }
 
-    public static AuditEntry Trade(AccountBook book, int account, Decision decision, Trade trade, string inputHash, TaxedTrade? taxed = null)
+    public static AuditEntry Trade(AccountBook book, int account, Decision decision, Trade trade, string inputHash, TaxedTrade? taxed = null) =>
+        Trade(book.HouseholdId(account), decision, trade, inputHash, taxed, null);
+
+    /// <summary>A trade's entry; <paramref name="last"/> is a figure to add after the others (the live engine's batch).</summary>
+    internal static AuditEntry Trade(string householdId, Decision decision, Trade trade, string inputHash, TaxedTrade? taxed, AuditFigure? last)
     {
         var builder = new AuditEntryBuilder();
-        WriteTrade(builder, book.HouseholdId(account), decision, DecisionFigures(decision), trade, inputHash, taxed, null);
+        WriteTrade(builder, householdId, decision, trade, inputHash, taxed, last);
         return builder.Build();
     }
 
     /// <summary>
-    /// A released trade's record, written to a sink, given the figures of the decision that drove it
-    /// (<see cref="DecisionFigures"/>: the same for each of its trades); <paramref name="last"/> is a figure to add after the others.
+    /// A released trade's record, written to a sink: what it trades and its reason as a code and parts, under the
+    /// rule and policy of the decision that drove it (whose figures are in the decision's own record, of the same
+    /// account and input hash); <paramref name="last"/> is a figure to add after the others.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void WriteTrade(IAuditEntrySink sink, string householdId, Decision decision, IReadOnlyList<AuditFigure> decisionFigures, Trade trade,
-        string inputHash, TaxedTrade? taxed, AuditFigure? last)
+    internal static void WriteTrade(IAuditEntrySink sink, string householdId, Decision decision, Trade trade, string inputHash, TaxedTrade? taxed, AuditFigure? last)
     {
-        sink.Head(AuditKind.Trade, trade.AccountId, householdId, decision.PolicyId, decision.PolicyVersion, decision.Rule.ToString());
-        var lots = LotsText(taxed);
-        // Every account trading an instrument at a moment trades it at one price: its two texts are made once.
-        var price = (prices ??= new PriceTexts()).Of(trade.Price);
-        var notional = trade.Notional;
-        var text = ExplanationScratch(trade.InstrumentId.Length + trade.Reason.Length + lots.Length + 128);
-        int written;
-        while (!text.AsSpan().TryWrite(C,
-            $"{trade.Side} {new QuantityWords(trade.Quantity)} {trade.InstrumentId} at {price.Text} ({new NotionalWords(notional)}) for {RuleText(decision.Rule)}: {trade.Reason}{lots}",
-            out written))
-        {
-            text = ExplanationScratch(text.Length * 2);
-        }
-        sink.Explanation(text.AsSpan(0, written));
+        sink.Head(AuditKind.Trade, trade.AccountId, householdId, decision.PolicyId, decision.PolicyVersion, RuleName(decision.Rule));
+        var code = AuditReasons.CodeOf(trade);
+        sink.Reason(code);
         sink.StartFigures();
         sink.Figure("instrument", trade.InstrumentId);
-        sink.Figure("side", trade.Side.ToString());
-        Figure(sink, "quantity", trade.Quantity, null);
-        sink.Figure("price", price.Figure);
-        Figure(sink, "notional", notional, null);
-        sink.Figures(decisionFigures);
+        sink.Figure("side", trade.Side == TradeSide.Buy ? "Buy" : "Sell");
+        AuditReasons.Number(sink, "quantity", trade.Quantity);
+        // Every account trading an instrument at a moment trades it at one price: its text is made once.
+        sink.Figure("price", (prices ??= new PriceTexts()).Of(trade.Price));
+        AuditReasons.WriteTradeParts(sink, trade, code, taxed);
         if (last is not null)
         {
             sink.Figure(last.Name, last.Value);
@@ -99,50 +90,30 @@ public static class AuditEntries
         sink.Tail(Engine, "", inputHash);
     }
 
-    /// <summary>A figure formatted with the invariant culture straight into the sink.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Figure<T>(IAuditEntrySink sink, string name, T value, string? format) where T : ISpanFormattable
-    {
-        Span<char> text = stackalloc char[64];
-        if (!value.TryFormat(text, out var written, format, C))
-        {
-            throw new InvalidOperationException($"figure '{name}' did not fit in {text.Length} characters");
-        }
-        sink.Figure(name, text[..written]);
-    }
+    private static readonly string[] RuleNames = [.. Enumerable.Range(0, (int)Enum.GetValues<DecisionRule>().Max() + 1).Select(r => ((DecisionRule)r).ToString())];
 
-    /// <summary>This thread's buffer for an explanation being written, of at least <paramref name="length"/> characters.</summary>
-    private static char[] ExplanationScratch(int length)
-    {
-        if (explanationScratch is not { } text || text.Length < length)
-        {
-            explanationScratch = text = new char[Math.Max(length, 1024)];
-        }
-        return text;
-    }
-
-    [ThreadStatic]
-    private static char[]? explanationScratch;
+    /// <summary>The rule's name, as <see cref="Enum.ToString()"/> spells it, without formatting it each time.</summary>
+    private static string RuleName(DecisionRule rule) => (uint)rule < (uint)RuleNames.Length ? RuleNames[(int)rule] : rule.ToString();
 
     [ThreadStatic]
     private static PriceTexts? prices;
 
-    /// <summary>A price as a trade's figure ("G") and as its explanation ("0.00####") spell it, for the prices seen last.</summary>
+    /// <summary>A price as a trade's figure spells it (invariant, as it is), for the prices seen last.</summary>
     private sealed class PriceTexts
     {
-        private readonly (decimal Price, string Figure, string Text)?[] known = new (decimal, string, string)?[256];
+        private readonly (decimal Price, string Text)?[] known = new (decimal, string)?[256];
 
-        public (decimal Price, string Figure, string Text) Of(decimal price)
+        public string Of(decimal price)
         {
             var slot = price.GetHashCode() & (known.Length - 1);
-            // Equal value, scale and sign: the same digits, so the same texts.
+            // Equal value, scale and sign: the same digits, so the same text.
             if (known[slot] is { } seen && seen.Price == price && seen.Price.Scale == price.Scale && decimal.IsNegative(seen.Price) == decimal.IsNegative(price))
             {
-                return seen;
+                return seen.Text;
             }
-            var texts = (price, price.ToString(C), price.ToString("0.00####", C));
-            known[slot] = texts;
-            return texts;
+            var text = price.ToString(C);
+            known[slot] = (price, text);
+            return text;
         }
     }
 
@@ -175,6 +146,35 @@ public static class AuditEntries
     /// wash sales the fill caused (each with what it did to the replacement lot).
     /// </summary>
     public static AuditEntry Fill(AccountBook book, int account, TaxedTrade taxed)
+    {
+        var trade = taxed.Trade;
+        var policy = book.Policy(account);
+        if (taxed.OpenedLotId is "")
+        {
+            return FillInWords(book, account, taxed);
+        }
+        // The fill's tax effect as its figures (code "fill"): the sentence is made when the record is read.
+        var sink = new AuditEntryBuilder();
+        sink.Head(AuditKind.Fill, trade.AccountId, book.HouseholdId(account), policy.Id, policy.Version, taxed.Source.ToString());
+        sink.Reason(AuditReasons.FillCode);
+        sink.StartFigures();
+        sink.Figure("instrument", trade.InstrumentId);
+        sink.Figure("side", trade.Side.ToString());
+        AuditReasons.Number(sink, "quantity", trade.Quantity);
+        AuditReasons.Number(sink, "price", trade.Price);
+        AuditReasons.Number(sink, "shortTermGain", taxed.ShortTermGain);
+        AuditReasons.Number(sink, "longTermGain", taxed.LongTermGain);
+        sink.Figure("lotOpened", taxed.OpenedLotId ?? "");
+        AuditReasons.Number(sink, "washSales", taxed.WashSales.Count);
+        AuditReasons.Number(sink, "disallowedLoss", taxed.WashSales.Sum(w => w.DisallowedLoss));
+        AuditReasons.WriteFillParts(sink, taxed);
+        sink.EndFigures();
+        sink.Tail(Engine, "", "");
+        return sink.Build();
+    }
+
+    /// <summary>A fill's record with its sentence, for the one fill a code cannot say (a lot opened with an empty id).</summary>
+    private static AuditEntry FillInWords(AccountBook book, int account, TaxedTrade taxed)
     {
         var trade = taxed.Trade;
         var policy = book.Policy(account);
@@ -261,25 +261,16 @@ public static class AuditEntries
         return appended;
     }
 
-    /// <summary>The figures of a decision that its entry and each of its trades' entries carry, in their fixed order.</summary>
-    internal static AuditFigure[] DecisionFigures(Decision d)
-    {
-        var builder = new AuditEntryBuilder();
-        builder.StartFigures();
-        WriteDecisionFigures(builder, d);
-        return builder.BuiltFigures();
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteDecisionFigures(IAuditEntrySink sink, Decision d)
     {
         sink.Figure("action", d.Action.ToString());
-        Figure(sink, "totalValue", d.TotalValue, "R");
-        Figure(sink, "maxAbsDrift", d.MaxAbsDrift, "R");
-        Figure(sink, "maxRelativeDrift", d.MaxRelativeDrift, "R");
-        Figure(sink, "totalDrift", d.TotalDrift, "R");
+        AuditReasons.Number(sink, "totalValue", d.TotalValue);
+        AuditReasons.Number(sink, "maxAbsDrift", d.MaxAbsDrift);
+        AuditReasons.Number(sink, "maxRelativeDrift", d.MaxRelativeDrift);
+        AuditReasons.Number(sink, "totalDrift", d.TotalDrift);
         sink.Figure("bandType", d.BandType.ToString());
-        Figure(sink, "bandWidth", d.BandWidth, "R");
+        AuditReasons.Number(sink, "bandWidth", d.BandWidth);
     }
 
     internal static string ActionText(DecisionAction action) => action switch

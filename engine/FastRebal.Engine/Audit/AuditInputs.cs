@@ -124,6 +124,7 @@ public static class AuditInputs
 
         public void Advance(int count) => length += count;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Append(ReadOnlySpan<byte> utf8)
         {
             while (bytes.Length - length < utf8.Length)
@@ -138,6 +139,7 @@ public static class AuditInputs
         /// Appends JSON text with its line endings each made one space, as <see cref="string.ReplaceLineEndings(string)"/>
         /// does (CR LF, CR, LF, FF, NEL, LS, PS).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void AppendOnOneLine(ReadOnlySpan<byte> utf8)
         {
             while (bytes.Length - length < utf8.Length)
@@ -174,6 +176,7 @@ public static class AuditInputs
         private static readonly System.Buffers.SearchValues<byte> LineEndingStarts = System.Buffers.SearchValues.Create([(byte)'\r', (byte)'\n', (byte)'\f', 0xC2, 0xE2]);
 
         /// <summary>A double's shortest round-trip text ("R"), formatted once per value seen.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public ReadOnlySpan<byte> Known(double value)
         {
             var bits = BitConverter.DoubleToInt64Bits(value);

@@ -40,7 +40,10 @@ public sealed record AuditFigure(string Name, string Value);
 /// <param name="PolicyId">The client's investment policy id, or "".</param>
 /// <param name="PolicyVersion">Its version (0 when there is no policy).</param>
 /// <param name="Rule">The rule that drove it (BandBreach, CalendarDue, CashFlow, LargeHarvest, KillSwitch ...).</param>
-/// <param name="Explanation">The plain-language sentence a reviewer reads.</param>
+/// <param name="Explanation">
+/// The plain-language sentence a reviewer reads. For an entry with a <see cref="ReasonCode"/> it is not kept: it is put
+/// into words from the code and the figures each time it is read.
+/// </param>
 /// <param name="Figures">The numbers behind it, in a fixed order.</param>
 /// <param name="Actor">Who acted (an operator, or "engine").</param>
 /// <param name="ActorReason">Why they acted, for operator actions and approvals; "" otherwise.</param>
@@ -58,6 +61,20 @@ public sealed record AuditEntry(
     string ActorReason,
     string InputHash)
 {
+    private readonly string? explanation = Explanation;
+
+    /// <summary>
+    /// The shape of the reason when the record keeps it as a code and its parts in <see cref="Figures"/> (a decision's
+    /// or a trade's: see <see cref="AuditReasons"/>); null for a record that keeps its sentence.
+    /// </summary>
+    public string? ReasonCode { get; init; }
+
+    public string Explanation
+    {
+        get => ReasonCode is null ? explanation ?? "" : AuditReasons.Words(this);
+        init => explanation = value;
+    }
+
     public string? Figure(string name) => Figures.FirstOrDefault(f => f.Name == name)?.Value;
 }
 

@@ -20,14 +20,14 @@ internal interface IAuditEntrySink
 
     void Explanation(ReadOnlySpan<char> text);
 
+    /// <summary>In place of <see cref="Explanation"/>: the reason's code, its parts in the figures (see <see cref="AuditReasons"/>).</summary>
+    void Reason(string code);
+
     void StartFigures();
 
     void Figure(string name, string value);
 
     void Figure(string name, ReadOnlySpan<char> value);
-
-    /// <summary>Figures that several records carry alike, in order; the list must not change once given.</summary>
-    void Figures(IReadOnlyList<AuditFigure> figures);
 
     void EndFigures();
 
@@ -49,13 +49,16 @@ internal sealed class AuditEntryBuilder : IAuditEntrySink
 {
     private AuditKind kind;
     private string accountId = "", householdId = "", policyId = "", rule = "", explanation = "", actor = "", actorReason = "", inputHash = "";
+    private string? code;
     private int policyVersion;
     private List<AuditFigure> figures = [];
 
     public void Head(AuditKind kind, string accountId, string householdId, string policyId, int policyVersion, string rule) =>
         (this.kind, this.accountId, this.householdId, this.policyId, this.policyVersion, this.rule) = (kind, accountId, householdId, policyId, policyVersion, rule);
 
-    public void Explanation(ReadOnlySpan<char> text) => explanation = text.ToString();
+    public void Explanation(ReadOnlySpan<char> text) => (explanation, code) = (text.ToString(), null);
+
+    public void Reason(string code) => (explanation, this.code) = ("", code);
 
     // Each entry keeps its own list.
     public void StartFigures() => figures = [];
@@ -64,18 +67,13 @@ internal sealed class AuditEntryBuilder : IAuditEntrySink
 
     public void Figure(string name, ReadOnlySpan<char> value) => figures.Add(new AuditFigure(name, value.ToString()));
 
-    public void Figures(IReadOnlyList<AuditFigure> figures) => this.figures.AddRange(figures);
-
     public void EndFigures()
     {
     }
 
     public void Tail(string actor, string actorReason, string inputHash) => (this.actor, this.actorReason, this.inputHash) = (actor, actorReason, inputHash);
 
-    public AuditEntry Build() => new(kind, accountId, householdId, policyId, policyVersion, rule, explanation, figures, actor, actorReason, inputHash);
-
-    /// <summary>The figures received since the last <see cref="StartFigures"/>.</summary>
-    public AuditFigure[] BuiltFigures() => [.. figures];
+    public AuditEntry Build() => new(kind, accountId, householdId, policyId, policyVersion, rule, explanation, figures, actor, actorReason, inputHash) { ReasonCode = code };
 }
 
 /// <summary>
@@ -93,14 +91,13 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     // The escaping the line has always had (a value is escaped by this writer unless it needs no escaping at all).
     private static readonly JsonWriterOptions EscapeOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false, SkipValidation = true };
 
-    // Bytes that may need escaping in a JSON string: controls, the quote, the backslash, DEL and everything not ASCII.
-    private static readonly SearchValues<byte> NotPlain = SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"', (byte)'\\', .. Enumerable.Range(0x7F, 0x81).Select(b => (byte)b)]);
 
     [ThreadStatic]
     private static AuditRecordWriter? current;
 
     private readonly ByteText canonical = new(2048);
     private int canonicalStart;
+    private bool coded;
     private int figureCountAt;
     private int figureCount;
     private bool toCanonical;
@@ -111,11 +108,6 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     private readonly ByteText utf8 = new(512);
     private readonly ArrayBufferWriter<byte> escaped = new(512);
     private Utf8JsonWriter? escaper;
-
-    // The last shared run of figures, in both encodings: a decision's figures, which each of its trades carries.
-    private IReadOnlyList<AuditFigure>? sharedOf;
-    private readonly ByteText sharedCanonical = new(1024);
-    private readonly ByteText sharedLine = new(1024);
 
     /// <summary>This thread's writer (a record is written start to finish on one thread, never two at once).</summary>
     public static AuditRecordWriter ForThisThread => current ??= new AuditRecordWriter();
@@ -132,6 +124,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     {
         canonical.Clear();
         toCanonical = hashed;
+        coded = false;
         if (hashed)
         {
             canonical.Append(previousHash);
@@ -174,6 +167,19 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
 
     public void Explanation(ReadOnlySpan<char> value) => Text(",\"explanation\":"u8, value);
 
+    /// <summary>The reason's code in place of the explanation: the record is written in the layout of version 2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Reason(string code)
+    {
+        coded = true;
+        if (toCanonical)
+        {
+            canonical.Patch8(canonicalStart, AuditEncoding.CodedVersion);
+        }
+        Text(",\"reason\":"u8, code);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void StartFigures()
     {
         figureCount = 0;
@@ -190,6 +196,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Figure(string name, string value) => Figure(name, value.AsSpan());
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -204,45 +211,8 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         Pair(canonical, toCanonical, line is not null ? text : null, name, value);
     }
 
-    /// <summary>
-    /// Figures several records carry alike (the list must not change once given): encoded once, then copied into each
-    /// record that carries the same list, exactly as <see cref="Figure(string, string)"/> one by one would write them.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Figures(IReadOnlyList<AuditFigure> figures)
-    {
-        if (figures.Count == 0)
-        {
-            return;
-        }
-        if (!ReferenceEquals(figures, sharedOf))
-        {
-            sharedOf = figures;
-            sharedCanonical.Clear();
-            sharedLine.Clear();
-            for (var i = 0; i < figures.Count; i++)
-            {
-                sharedLine.Append(i == 0 ? "["u8 : ",["u8);
-                Pair(sharedCanonical, true, sharedLine, figures[i].Name, figures[i].Value);
-            }
-        }
-        figureCount += figures.Count;
-        if (toCanonical)
-        {
-            canonical.Append(sharedCanonical.Written);
-        }
-        if (line is not null)
-        {
-            if (!firstFigure)
-            {
-                text.Append(","u8);
-            }
-            text.Append(sharedLine.Written);
-            firstFigure = false;
-        }
-    }
-
     /// <summary>A figure's name and value: two strings in the canonical form, a pair in the line (after its opening bracket).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pair(ByteText canonicalTo, bool toCanonicalForm, ByteText? lineTo, string name, ReadOnlySpan<char> value)
     {
         var nameBytes = Utf8(canonicalTo, toCanonicalForm, name);
@@ -259,6 +229,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndFigures()
     {
         if (toCanonical)
@@ -274,6 +245,16 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Tail(string actor, string actorReason, string inputHash)
     {
+        if (coded)
+        {
+            // Version 2 has no actor: a reason kept as a code is always the engine's own.
+            if (actor != AuditEntries.Engine || actorReason.Length > 0)
+            {
+                throw new ArgumentException($"a record with a reason code is the engine's, with no actor reason: not '{actor}', '{actorReason}'", nameof(actor));
+            }
+            Text(",\"inputHash\":"u8, inputHash);
+            return;
+        }
         Text(",\"actor\":"u8, actor);
         Text(",\"why\":"u8, actorReason);
         Text(",\"inputHash\":"u8, inputHash);
@@ -309,6 +290,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     }
 
     /// <summary>The value's UTF-8: written as a canonical string when asked, and either way returned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> Utf8(ByteText canonicalTo, bool toCanonicalForm, ReadOnlySpan<char> value)
     {
         if (toCanonicalForm)
@@ -323,7 +305,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Quoted(ByteText to, ReadOnlySpan<char> value, ReadOnlySpan<byte> bytes)
     {
-        if (bytes.IndexOfAny(NotPlain) < 0)
+        if (IsPlain(bytes))
         {
             to.Append("\""u8);
             to.Append(bytes);
@@ -342,6 +324,23 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         escaper.WriteStringValue(value);
         escaper.Flush();
         to.Append(escaped.WrittenSpan);
+    }
+
+    /// <summary>
+    /// True when no byte may need escaping in a JSON string (controls, the quote, the backslash, DEL and everything not
+    /// ASCII). A plain loop: values are short, and a vectorized search runs unoptimized for the first hundred thousand records.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool IsPlain(ReadOnlySpan<byte> bytes)
+    {
+        foreach (var b in bytes)
+        {
+            if (b < 0x20 || b >= 0x7F || b == (byte)'"' || b == (byte)'\\')
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Bytes of a layout: little-endian integers, strings as their UTF-8 byte count then the bytes, and text.</summary>
@@ -381,6 +380,9 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
             Utf8Formatter.TryFormat(value, Room(20), out var written);
             Length += written;
         }
+
+        /// <summary>Writes <paramref name="value"/> over the byte at <paramref name="at"/>.</summary>
+        public void Patch8(int at, byte value) => bytes[at] = value;
 
         /// <summary>Writes <paramref name="value"/> over the integer written at <paramref name="at"/>.</summary>
         public void Patch(int at, int value) => BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at, 4), value);

@@ -61,17 +61,44 @@ public static class AuditReport
 
     public static void WriteCsv(TextWriter writer, IEnumerable<AuditRecord> records)
     {
+        var list = records as IReadOnlyList<AuditRecord> ?? [.. records];
+        var decisions = DecisionsByInputs(list);
         writer.WriteLine(string.Join(',', Columns));
+        foreach (var r in list)
+        {
+            writer.WriteLine(string.Join(',', Cells(r, decisions).Select(CsvFields.Quote)));
+        }
+    }
+
+    /// <summary>
+    /// The drift and band behind a record: its own figures, or for a trade that keeps its reason as a code (and so not
+    /// its decision's figures), those of its decision among <paramref name="decisions"/> (see <see cref="DecisionsByInputs"/>).
+    /// </summary>
+    public static string DriftAndBand(AuditRecord record, IReadOnlyDictionary<(string Account, string InputHash), AuditEntry> decisions) =>
+        record.Entry is { Kind: AuditKind.Trade, ReasonCode: not null } trade && trade.InputHash.Length > 0
+            && decisions.TryGetValue((trade.AccountId, trade.InputHash), out var decision)
+            ? DriftAndBand(decision)
+            : DriftAndBand(record.Entry);
+
+    /// <summary>The decisions among the records by account and input hash: a trade's decision is the one of its account with its input hash.</summary>
+    public static IReadOnlyDictionary<(string Account, string InputHash), AuditEntry> DecisionsByInputs(IEnumerable<AuditRecord> records)
+    {
+        var decisions = new Dictionary<(string, string), AuditEntry>();
         foreach (var r in records)
         {
-            writer.WriteLine(string.Join(',', Cells(r).Select(CsvFields.Quote)));
+            if (r.Entry is { Kind: AuditKind.Decision } d && d.InputHash.Length > 0)
+            {
+                decisions[(d.AccountId, d.InputHash)] = d;
+            }
         }
+        return decisions;
     }
 
     public static void WriteHtml(TextWriter writer, IEnumerable<AuditRecord> records, AuditReportQuery query, string source, AuditVerification verification)
     {
         static string H(string text) => WebUtility.HtmlEncode(text);
         var list = records.ToList();
+        var decisions = DecisionsByInputs(list);
         writer.WriteLine("<!DOCTYPE html>");
         writer.WriteLine("<html lang=\"en\"><head><meta charset=\"utf-8\">");
         writer.WriteLine(string.Create(C, $"<title>Audit report {H(query.AccountId)} {query.From:yyyy-MM-dd} to {query.To:yyyy-MM-dd}</title>"));
@@ -85,7 +112,7 @@ public static class AuditReport
         writer.WriteLine("<table><thead><tr>" + string.Concat(Columns.Select(c => $"<th>{H(c)}</th>")) + "</tr></thead><tbody>");
         foreach (var r in list)
         {
-            var cells = Cells(r);
+            var cells = Cells(r, decisions);
             writer.WriteLine("<tr>" + string.Concat(cells.Select((cell, i) => Columns[i] is "input_hash" or "hash" ? $"<td><code>{H(cell)}</code></td>" : $"<td>{H(cell)}</td>")) + "</tr>");
         }
         writer.WriteLine("</tbody></table>");
@@ -102,13 +129,13 @@ public static class AuditReport
         writer.WriteLine("</body></html>");
     }
 
-    private static string[] Cells(AuditRecord r)
+    private static string[] Cells(AuditRecord r, IReadOnlyDictionary<(string Account, string InputHash), AuditEntry> decisions)
     {
         var e = r.Entry;
         return
         [
             r.Sequence.ToString(C), AuditEncoding.FormatTimestamp(r.Timestamp), e.Kind.ToString(), e.AccountId, e.PolicyId,
-            e.PolicyId.Length > 0 ? e.PolicyVersion.ToString(C) : "", e.Rule, WhatAndWhy(r), DriftAndBand(e),
+            e.PolicyId.Length > 0 ? e.PolicyVersion.ToString(C) : "", e.Rule, WhatAndWhy(r), DriftAndBand(r, decisions),
             string.Join("; ", e.Figures.Select(f => $"{f.Name}={f.Value}")), e.Actor, e.ActorReason, e.InputHash, r.Hash,
         ];
     }

@@ -67,6 +67,9 @@ public sealed record Decision(
     private readonly DecisionReason why;
     private string? reason = Reason;
 
+    // Set when the reason was given in words (by the constructor or an init) rather than kept as its parts.
+    private readonly bool inWords = Reason is not null;
+
     internal Decision(string accountId, DecisionAction action, DecisionRule rule, DecisionReason why, double totalValue, double maxAbsDrift,
         double maxRelativeDrift, double totalDrift, BandType bandType, double bandWidth, string policyId, int policyVersion, int tradeCount,
         IReadOnlyList<string> warnings)
@@ -80,8 +83,11 @@ public sealed record Decision(
     public string Reason
     {
         get => reason ??= why.ToString();
-        init => reason = value;
+        init => (reason, inWords) = (value, true);
     }
+
+    /// <summary>The reason as its parts, or null when it was given in words (read <see cref="Reason"/> then).</summary>
+    internal DecisionReason? Why => inWords ? null : why;
 
     // Two decisions are equal when they read the same, however their reasons were kept; one is equal to itself
     // without putting its reason into words.
@@ -112,6 +118,34 @@ public readonly struct DecisionReason
 
     private readonly Form form;
     private readonly TriggerOutcome outcome;
+
+    /// <summary>The parts a reason is made of, to be recorded and put into words again when read (see Audit.AuditReasons).</summary>
+    internal enum Kind : byte
+    {
+        Words = Form.Text,
+        NoInvestableValue = Form.NoInvestableValue,
+        Trigger = Form.Trigger,
+        Rebalance = Form.Rebalance,
+        CashFlow = Form.CashFlow,
+    }
+
+    internal Kind Shape => (Kind)form;
+
+    internal TriggerOutcome Outcome => outcome;
+
+    internal bool BandEdge => bandEdge;
+
+    internal double AccountValue => accountValue;
+
+    internal decimal NetFlow => netFlow;
+
+    internal string? Text => text;
+
+    internal string? BlockedBecause => blocked;
+
+    internal string? HeldBecause => approval;
+
+    internal bool NoTradePlaced => nothingPlaced;
     private readonly bool bandEdge;
     private readonly bool nothingPlaced;
     private readonly double accountValue;

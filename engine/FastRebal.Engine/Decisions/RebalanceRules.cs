@@ -30,7 +30,33 @@ public readonly struct TriggerOutcome
         (bandType, bandWidth, calendar, minDays) = (policy.BandType, policy.BandWidth, policy.Calendar, policy.MinDaysBetweenRebalances);
     }
 
+    /// <summary>An outcome as recorded: its parts one by one (the audit trail puts a recorded reason into words again).</summary>
+    internal TriggerOutcome(DecisionRule rule, DecisionRule fired, double maxAbsDrift, double maxRelativeDrift, BandType bandType, double bandWidth,
+        CalendarSchedule calendar, AssetClassBreach? assetClass, int daysSinceLast, int minDays)
+    {
+        (Rule, this.fired, this.maxAbsDrift, this.maxRelativeDrift, this.bandType, this.bandWidth) = (rule, fired, maxAbsDrift, maxRelativeDrift, bandType, bandWidth);
+        (this.calendar, this.assetClass, this.daysSinceLast, this.minDays) = (calendar, assetClass, daysSinceLast, minDays);
+    }
+
     public bool Rebalance { get; }
+
+    internal DecisionRule Fired => fired;
+
+    internal double MaxAbsDrift => maxAbsDrift;
+
+    internal double MaxRelativeDrift => maxRelativeDrift;
+
+    internal BandType BandType => bandType;
+
+    internal double BandWidth => bandWidth;
+
+    internal CalendarSchedule Calendar => calendar;
+
+    internal AssetClassBreach? AssetClass => assetClass;
+
+    internal int DaysSinceLast => daysSinceLast;
+
+    internal int MinDays => minDays;
 
     public DecisionRule Rule { get; }
 

@@ -17,6 +17,9 @@ public sealed record Trade(string AccountId, string InstrumentId, TradeSide Side
     private readonly TradeReason why;
     private string? reason = Reason;
 
+    // Set when the reason was given in words (by the constructor or an init) rather than kept as its parts.
+    private readonly bool inWords = Reason is not null;
+
     internal Trade(string accountId, string instrumentId, TradeSide side, decimal quantity, decimal price, TradeReason why)
         : this(accountId, instrumentId, side, quantity, price, null!)
     {
@@ -27,8 +30,11 @@ public sealed record Trade(string AccountId, string InstrumentId, TradeSide Side
     public string Reason
     {
         get => reason ??= why.ToString();
-        init => reason = value;
+        init => (reason, inWords) = (value, true);
     }
+
+    /// <summary>The reason as its parts, or null when it was given in words (read <see cref="Reason"/> then).</summary>
+    internal TradeReason? Why => inWords ? null : why;
 
     // Two trades are equal when they read the same, however their reasons were kept; one is equal to itself without
     // putting its reason into words (finding a trade in its plan must not format one).

@@ -222,12 +222,10 @@ public sealed class AuditWriter
     /// <summary>Appends a chunk to the chain as one write, each record encoded straight from what it is made of (on the writer's task only).</summary>
     private void Append(List<PendingEntry> chunk) => Chain.AppendAll(chunkSource.Of(chunk));
 
-    /// <summary>A chunk as the chain reads it; the figures of a decision are formatted once for all its trades, which come one after another.</summary>
+    /// <summary>A chunk as the chain reads it.</summary>
     private sealed class ChunkSource : IAuditEntrySource
     {
         private List<PendingEntry> chunk = [];
-        private Decision? figuresOf;
-        private AuditFigure[] decisionFigures = [];
 
         public ChunkSource Of(List<PendingEntry> entries)
         {
@@ -248,12 +246,7 @@ public sealed class AuditWriter
             }
             else if (item.Trade is { } trade)
             {
-                if (!ReferenceEquals(item.Decision, figuresOf))
-                {
-                    figuresOf = item.Decision;
-                    decisionFigures = AuditEntries.DecisionFigures(figuresOf!);
-                }
-                AuditEntries.WriteTrade(sink, item.HouseholdId, item.Decision!, decisionFigures, trade, inputHash ?? "", null, item.Batch);
+                AuditEntries.WriteTrade(sink, item.HouseholdId, item.Decision!, trade, inputHash ?? "", null, item.Batch);
             }
             else
             {

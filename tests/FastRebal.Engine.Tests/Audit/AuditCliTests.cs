@@ -47,7 +47,10 @@ public sealed class AuditCliTests : IDisposable
         Assert.Contains("band breach: max drift 6.77% (relative 16.9%) outside the ±5.00% absolute band", decision.Entry.Explanation, StringComparison.Ordinal);
         var sell = records[1];
         Assert.Equal(("SPY", "Sell", "10", "500"), (sell.Entry.Figure("instrument"), sell.Entry.Figure("side"), sell.Entry.Figure("quantity"), sell.Entry.Figure("price")));
-        Assert.Equal("0.05", sell.Entry.Figure("bandWidth"));
+        Assert.Equal("Sell 10 SPY at 500.00 (5,000.00) for a band breach: band breach: SPY 66.45% -> 60.00%, target 60.00%", sell.Entry.Explanation);
+        // A trade keeps its own reason's parts; the drift and band are its decision's, in the decision's record (same account and input hash).
+        Assert.Equal(("sizing", "band breach", null), (sell.Entry.ReasonCode, sell.Entry.Figure("label"), sell.Entry.Figure("bandWidth")));
+        Assert.Equal(("rebalance", "0.05", decision.Entry.InputHash), (decision.Entry.ReasonCode, decision.Entry.Figure("bandWidth"), sell.Entry.InputHash));
 
         // The input hash is the account's inputs as loaded, recomputable by anyone holding the scenario.
         var loaded = ScenarioLoader.Load(Example("quickstart.json"));
@@ -120,6 +123,8 @@ public sealed class AuditCliTests : IDisposable
         Assert.EndsWith(records[0].Hash, lines[1], StringComparison.Ordinal);
         Assert.Contains("Trade for ACC-1 under IPS IPS-ACC-1 v2: Sell 10 SPY at 500.00 (5,000.00) for a band breach: band breach: SPY 66.45% -> 60.00%", lines[2], StringComparison.Ordinal);
         Assert.Contains("Buy 50 AGG", lines[3], StringComparison.Ordinal);
+        // A trade's record keeps its own reason; its row shows the drift and band of its decision (same account and input hash).
+        Assert.Contains("\"max drift 6.77% (relative 16.9%), total drift 6.61%; ±5.00% absolute band\"", lines[2], StringComparison.Ordinal);
         Assert.DoesNotContain(lines, l => l.Contains("ACC-2", StringComparison.Ordinal));
 
         var (emptyCode, _, _) = Cli("audit", "report", "--file", audit, "--account", "ACC-1", "--from", "2020-01-01", "--to", "2020-01-31", "--out", PathOf("empty.csv"));
