@@ -1,9 +1,6 @@
-using System.Globalization;
-using System.Text;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Tax;
-using nietras.SeparatedValues;
 
 namespace FastRebal.Engine.Firms;
 

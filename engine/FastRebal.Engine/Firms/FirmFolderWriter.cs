@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using FastRebal.Engine.Model;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.State;
 using FastRebal.Engine.Tax;

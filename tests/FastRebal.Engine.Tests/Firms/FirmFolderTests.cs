@@ -1,6 +1,5 @@
 using System.Text;
 using FastRebal.Engine.Firms;
-using FastRebal.Engine.Model;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Simulation;
 using FastRebal.Engine.Tax;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using FastRebal.Engine.Model;
-using FastRebal.Engine.Orders;
 using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Pipeline;
 
