@@ -30,12 +30,7 @@ public sealed class FirmCliTests : IDisposable
     [Fact]
     public void Run_reports_a_bad_row_runs_the_other_accounts_and_exits_with_bad_input()
     {
-        var folder = Path.Combine(directory, "firm");
-        Directory.CreateDirectory(folder);
-        foreach (var path in Directory.GetFiles(Example))
-        {
-            File.Copy(path, Path.Combine(folder, Path.GetFileName(path)));
-        }
+        var folder = CopyOfExample();
         var positions = Path.Combine(folder, "positions.csv");
         File.WriteAllText(positions, File.ReadAllText(positions).Replace("A-1003,SPY,611", "A-1003,SPY,six hundred", StringComparison.Ordinal));
 
@@ -154,12 +149,7 @@ public sealed class FirmCliTests : IDisposable
     [Fact]
     public void A_firms_pending_cash_flows_are_applied_at_the_opening()
     {
-        var folder = Path.Combine(directory, "firm");
-        Directory.CreateDirectory(folder);
-        foreach (var path in Directory.GetFiles(Example))
-        {
-            File.Copy(path, Path.Combine(folder, Path.GetFileName(path)));
-        }
+        var folder = CopyOfExample();
         File.WriteAllText(Path.Combine(folder, "cash_flows.csv"), "account_id,kind,amount\nA-1005,deposit,20000\n");
         var audit = Path.Combine(directory, "audit.jsonl");
 
@@ -171,6 +161,17 @@ public sealed class FirmCliTests : IDisposable
         // The first record: applied at the opening, before anything was decided.
         Assert.Equal(1, applied.Sequence);
         Assert.NotEqual(Digest(CliRunner.Run("run", "--firm", Example, "--to", "2025-04-30", "--digest").Output), Digest(output));
+    }
+
+    private string CopyOfExample()
+    {
+        var folder = Path.Combine(directory, "firm");
+        Directory.CreateDirectory(folder);
+        foreach (var path in Directory.GetFiles(Example))
+        {
+            File.Copy(path, Path.Combine(folder, Path.GetFileName(path)));
+        }
+        return folder;
     }
 
     private static string Digest(string output) => output.Split('\n').Single(l => l.StartsWith("state digest ", StringComparison.Ordinal));
