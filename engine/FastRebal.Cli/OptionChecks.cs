@@ -25,6 +25,10 @@ public static class OptionChecks
     }
 
     /// <summary>A file the command reads: it must exist and not be a folder.</summary>
+    /// <summary>A scenario file, or a firm folder (whose own reading says what it lacks).</summary>
+    public static string InputFileOrFolder(string option, string path) =>
+        Directory.Exists(FullPath(option, path)) ? path : InputFile(option, path);
+
     public static string InputFile(string option, string path)
     {
         var full = FullPath(option, path);

@@ -133,7 +133,7 @@ public sealed class InputCliTests : IDisposable
     [Fact]
     public void Rebalance_refuses_folders_and_missing_folders_for_its_files()
     {
-        Assert.Contains("is a folder", BadInput("rebalance", "--scenario", directory), StringComparison.Ordinal);
+        Assert.Contains("a firm folder needs firm.json", BadInput("rebalance", "--scenario", directory), StringComparison.Ordinal);
         Assert.Contains("is a folder", BadInput("rebalance", "--scenario", Example, "--out", directory), StringComparison.Ordinal);
         Assert.Contains("does not exist", BadInput("rebalance", "--scenario", Example, "--out", Path.Combine(directory, "no", "out.json")), StringComparison.Ordinal);
         Assert.Contains("--approvals", BadInput("rebalance", "--scenario", Example, "--approvals", directory, "--out", In("o.json")), StringComparison.Ordinal);
@@ -146,7 +146,7 @@ public sealed class InputCliTests : IDisposable
     {
         Assert.Contains("--out", BadInput("generate", "--accounts", "10", "--out", directory), StringComparison.Ordinal);
         Assert.Contains("--queue", BadInput("approvals", "--queue", directory), StringComparison.Ordinal);
-        Assert.Contains("--scenario", BadInput("kpi", "--scenario", directory), StringComparison.Ordinal);
+        Assert.Contains("a firm folder needs firm.json", BadInput("kpi", "--scenario", directory), StringComparison.Ordinal);
         Assert.Contains("--iterations", BadInput("sweep", "--accounts", "100", "--iterations", "0"), StringComparison.Ordinal);
         Assert.Contains("--iterations", BadInput("sweep", "--accounts", "100", "--iterations", "100000000"), StringComparison.Ordinal);
     }

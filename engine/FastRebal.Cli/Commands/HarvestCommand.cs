@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FastRebal.Engine.Approvals;
 using FastRebal.Engine.Audit;
+using FastRebal.Engine.Firms;
 using FastRebal.Engine.Tax;
 
 namespace FastRebal.Cli.Commands;
@@ -10,7 +11,7 @@ public static class HarvestCommand
 {
     public static Command Create()
     {
-        var scenario = new Option<FileInfo>("--scenario") { Description = "Scenario file with lots and harvest settings", Required = true };
+        var scenario = new Option<FileInfo>("--scenario") { Description = "Scenario file with lots and harvest settings, or a firm folder with lots.csv", Required = true };
         var output = new Option<string?>("--out") { Description = "Where to write the harvests and trades (default: standard output)" };
         var format = new Option<string>("--format") { Description = "Output format", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json", "csv");
@@ -25,11 +26,11 @@ public static class HarvestCommand
 
     public static int Run(FileInfo scenarioFile, string? outPath, string format, Progress progress, string? approvalsPath, string? auditPath = null)
     {
-        OptionChecks.InputFile("--scenario", scenarioFile.FullName);
+        OptionChecks.InputFileOrFolder("--scenario", scenarioFile.FullName);
         OptionChecks.OutputFile("--out", outPath);
         OptionChecks.OutputFile("--approvals", approvalsPath);
         OptionChecks.OutputFile("--audit", auditPath);
-        var tax = progress.Time($"loading {scenarioFile.Name}", () => TaxScenario.Load(scenarioFile.FullName), out _);
+        var tax = progress.Time($"loading {scenarioFile.Name}", () => ImportedFirm.Load(scenarioFile.FullName).Scenario, out _);
         foreach (var error in tax.Errors)
         {
             Console.Error.WriteLine($"fastrebal: bad input: {error}");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FastRebal.Engine.Firms;
 using System.Globalization;
 using System.Text.Json;
 using FastRebal.Engine.Kpi;
@@ -19,7 +20,7 @@ public static class KpiCommand
     public static Command Create()
     {
         var firm = new FirmOptions(defaultAccounts: 2_000);
-        var scenario = new Option<FileInfo?>("--scenario") { Description = "Scenario file (default: a generated firm, like demo)" };
+        var scenario = new Option<FileInfo?>("--scenario") { Description = "Scenario file or firm folder (default: a generated firm, like demo)" };
         var json = new Option<bool>("--json") { Description = "Write the full report (every account) as JSON" };
         var command = new Command("kpi", "Tracking error, turnover, realized gains, tax efficiency, harvested losses and rebalances per account, model and firm") { scenario, json };
         firm.AddTo(command);
@@ -42,8 +43,8 @@ public static class KpiCommand
         }
         else
         {
-            OptionChecks.InputFile("--scenario", scenarioFile.FullName);
-            tax = TaxScenario.Load(scenarioFile.FullName);
+            OptionChecks.InputFileOrFolder("--scenario", scenarioFile.FullName);
+            tax = ImportedFirm.Load(scenarioFile.FullName).Scenario;
             foreach (var error in tax.Errors)
             {
                 Console.Error.WriteLine($"fastrebal: bad input: {error}");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FastRebal.Engine.Approvals;
 using FastRebal.Engine.Audit;
+using FastRebal.Engine.Firms;
 using FastRebal.Engine.Runs;
 using FastRebal.Engine.Tax;
 
@@ -11,7 +12,7 @@ public static class RebalanceCommand
 {
     public static Command Create()
     {
-        var scenario = new Option<FileInfo>("--scenario") { Description = "Scenario file (JSON; format in README.md)", Required = true };
+        var scenario = new Option<FileInfo>("--scenario") { Description = "Scenario file (JSON), or a firm folder (firm.json and its CSV files; docs/firm-files.md)", Required = true };
         var output = new Option<string?>("--out") { Description = "Where to write decisions and trades (default: standard output)" };
         var format = new Option<string>("--format") { Description = "Output format", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json", "csv");
@@ -26,11 +27,11 @@ public static class RebalanceCommand
 
     public static int Run(FileInfo scenarioFile, string? outPath, string format, Progress progress, string? approvalsPath = null, string? auditPath = null)
     {
-        OptionChecks.InputFile("--scenario", scenarioFile.FullName);
+        OptionChecks.InputFileOrFolder("--scenario", scenarioFile.FullName);
         OptionChecks.OutputFile("--out", outPath);
         OptionChecks.OutputFile("--approvals", approvalsPath);
         OptionChecks.OutputFile("--audit", auditPath);
-        var tax = progress.Time($"loading {scenarioFile.Name}", () => TaxScenario.Load(scenarioFile.FullName), out _);
+        var tax = progress.Time($"loading {scenarioFile.Name}", () => ImportedFirm.Load(scenarioFile.FullName).Scenario, out _);
         var loaded = tax.Scenario;
         foreach (var error in tax.Errors)
         {

@@ -163,6 +163,22 @@ public sealed class FirmCliTests : IDisposable
         Assert.NotEqual(Digest(CliRunner.Run("run", "--firm", Example, "--to", "2025-04-30", "--digest").Output), Digest(output));
     }
 
+    [Fact]
+    public void Rebalance_harvest_and_kpi_read_a_firm_folder_as_they_read_a_scenario_file()
+    {
+        var (decisions, harvests) = (Path.Combine(directory, "rebalance.csv"), Path.Combine(directory, "harvest.csv"));
+        var rebalance = CliRunner.Run("rebalance", "--scenario", Example, "--format", "csv", "--quiet", "--out", decisions);
+        var harvest = CliRunner.Run("harvest", "--scenario", Example, "--format", "csv", "--quiet", "--out", harvests);
+        var kpi = CliRunner.Run("kpi", "--scenario", Example);
+
+        Assert.True(rebalance.ExitCode == ExitCodes.Ok, rebalance.Error);
+        Assert.Equal(12, File.ReadLines(decisions).Count(l => l.StartsWith("decision,", StringComparison.Ordinal)));
+        Assert.Contains(File.ReadLines(decisions), l => l.StartsWith("trade,A-1001,Rebalance,CalendarDue,SPY,Buy,8,559.39", StringComparison.Ordinal));
+        Assert.True(harvest.ExitCode == ExitCodes.Ok, harvest.Error);
+        Assert.Contains("exposure kept in VTI", File.ReadAllText(harvests), StringComparison.Ordinal);
+        Assert.True(kpi.ExitCode == ExitCodes.Ok, kpi.Error);
+    }
+
     private string CopyOfExample()
     {
         var folder = Path.Combine(directory, "firm");
