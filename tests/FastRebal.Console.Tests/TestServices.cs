@@ -37,6 +37,17 @@ public static class TestServices
         return path;
     }
 
+    /// <summary>The example firm folder the CLI ships (engine/FastRebal.Cli/Examples/firm), found from the test's directory up to the repository.</summary>
+    public static string ExampleFirm()
+    {
+        var repository = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(repository.FullName, "FastRebal.sln")))
+        {
+            repository = repository.Parent!;
+        }
+        return Path.Combine(repository.FullName, "engine", "FastRebal.Cli", "Examples", "firm");
+    }
+
     public static string TempDirectory()
     {
         var path = Path.Combine(RunDirectory, Guid.NewGuid().ToString("N"));

@@ -34,23 +34,15 @@ public sealed class ImportedFirm
     /// </summary>
     public static ImportedFirm Load(string path)
     {
-        ScenarioRead read;
-        if (Directory.Exists(path))
+        if (File.Exists(path))
         {
-            read = FirmFolder.Read(path);
+            return new ImportedFirm { Scenario = TaxScenario.Load(path), Source = path };
         }
-        else if (File.Exists(path))
-        {
-            read = ScenarioReader.ReadFile(path);
-            if (read.Policies is { Count: > 0 })
-            {
-                throw new ScenarioFormatException($"{TextLimit.Clip(path, 200)}: $.policies: named policies belong in a firm folder's {FirmFolder.FirmJson}, for its {FirmFolder.Accounts.Name} rows to name; in one scenario file each account carries its own policy");
-            }
-        }
-        else
+        if (!Directory.Exists(path))
         {
             throw new FileNotFoundException($"{TextLimit.Clip(path, 200)}: no such firm folder or scenario file");
         }
+        var read = FirmFolder.Read(path);
         return new ImportedFirm { Scenario = TaxScenario.Build(read.Document, read.Tax, path, read.Problems), Source = path };
     }
 

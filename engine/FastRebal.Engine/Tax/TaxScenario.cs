@@ -138,16 +138,21 @@ public sealed class TaxScenario
     /// <summary>Reads a scenario from JSON text (tests, hosts that hold the text already).</summary>
     public static TaxScenario Parse(string json, string source = "scenario")
     {
-        var read = ScenarioReader.ReadText(json, source);
+        var read = OneFile(ScenarioReader.ReadText(json, source), source);
         return Build(read.Document, read.Tax, source, read.Problems);
     }
 
     /// <summary>Reads a scenario file with its tax fields, strictly (see <see cref="ScenarioReader"/>).</summary>
     public static TaxScenario Load(string path)
     {
-        var read = ScenarioReader.ReadFile(path);
+        var read = OneFile(ScenarioReader.ReadFile(path), path);
         return Build(read.Document, read.Tax, path, read.Problems);
     }
+
+    /// <summary>A scenario read as one file: named policies there would name nothing (its accounts carry their own), so they refuse it.</summary>
+    private static ScenarioRead OneFile(ScenarioRead read, string source) => read.Policies is { Count: > 0 }
+        ? throw new ScenarioFormatException($"{TextLimit.Clip(source, 200)}: $.policies: named policies belong in a firm folder's firm.json, for its accounts.csv rows to name; in one scenario file each account carries its own policy")
+        : read;
 
     /// <summary>
     /// Validates the tax fields, leaves out every account whose tax fields are wrong (with an error naming the account,

@@ -13,13 +13,8 @@ public class PendingFlowTests : ComponentTest
     [Fact]
     public async Task An_account_page_shows_a_withdrawal_still_waiting_to_be_raised_and_none_where_nothing_waits()
     {
-        var repository = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(repository.FullName, "FastRebal.sln")))
-        {
-            repository = repository.Parent!;
-        }
         var firm = Directory.CreateDirectory(Path.Combine(TestServices.TempDirectory(), "firm")).FullName;
-        foreach (var path in Directory.GetFiles(Path.Combine(repository.FullName, "engine", "FastRebal.Cli", "Examples", "firm")))
+        foreach (var path in Directory.GetFiles(TestServices.ExampleFirm()))
         {
             File.Copy(path, Path.Combine(firm, Path.GetFileName(path)));
         }

@@ -50,15 +50,10 @@ public class EngineSessionTests
     [Fact]
     public async Task Console_Firm_runs_the_firms_own_book_with_the_lots_and_policies_its_files_give()
     {
-        var repository = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(repository.FullName, "FastRebal.sln")))
-        {
-            repository = repository.Parent!;
-        }
         var session = new EngineSession(
             Options.Create(new EngineSettings { Accounts = 300, Positions = 10, Seed = 4 }),
             Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = 500 }),
-            Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory(), Firm = Path.Combine(repository.FullName, "engine", "FastRebal.Cli", "Examples", "firm") }),
+            Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory(), Firm = TestServices.ExampleFirm() }),
             NullLogger<EngineSession>.Instance);
 
         await session.StartAsync(CancellationToken.None);
