@@ -171,7 +171,7 @@ public class PipelineBenchmarks
                 new PreTradeLimits { MaxOrdersPerInterval = book.SlotCount }, killSwitch, new VerifiedReferencePrices(verifier));
             gate = new RiskPlanGate(risk, book.Instruments.IndexOf("SPY"));
             Orders = new OrderStage(book, new SlicingPolicy { Interval = TimeSpan.FromSeconds(5) }, _ => 1_000_000m, new InMemoryOrderSink(),
-                new SimulatedVenue(), killSwitch, fills, new LatencyRecorder("tick to order"));
+                new FastRebal.Engine.Orders.Execution.SimulatedVenue(), killSwitch, fills, new LatencyRecorder("tick to order"));
             // The day's opening (a full sweep and its calendar decisions) is setup, not measurement: its trades are
             // dropped, and those accounts stay busy with them, the same way in every row.
             Evaluation = new EvaluationStage(book, new ControlPlane(), fills, gate, Publisher, new LatencyRecorder("price to decision"));

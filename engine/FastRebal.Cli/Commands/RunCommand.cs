@@ -2,10 +2,12 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using FastRebal.Engine.Firms;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.MarketData;
 using FastRebal.Engine.Model;
+using FastRebal.Engine.Orders.Execution;
 using FastRebal.Engine.Orders.Slicing;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Risk;
@@ -62,10 +64,15 @@ public static class RunCommand
         var harvest = new Option<bool>("--harvest") { Description = "With --lots: harvest tax losses daily at the open (lots down 5% and 500 or more), buying a substitute the account holds; the trades go through the risk gate like any other" };
         var firmPath = new Option<string?>("--firm") { Description = "Run a firm's own book instead of a generated one: a firm folder (firm.json with accounts.csv, positions.csv, lots.csv...; see docs/firm-files.md) or a scenario JSON file. Its lots and tax elections come from its files; a bad account is reported and left out" };
         var events = new Option<string?>("--events") { Description = "A CSV file of book events (date,account_id,kind,amount[,note]; kinds deposit, withdrawal, dividend, fee): each is applied when the market reaches its date, journaled and audited" };
+        var venueFillRatio = new Option<decimal>("--venue-fill-ratio") { Description = "Simulated venue: the share of each child order that trades (0 to 1); the rest rests until the market day ends, then expires", DefaultValueFactory = _ => 1m };
+        var venueRejectRate = new Option<double>("--venue-reject-rate") { Description = "Simulated venue: the share of child orders it refuses (0 to 1), picked by a hash of the order id so a replay refuses the same ones", DefaultValueFactory = _ => 0 };
+        var venueLatency = new Option<TimeSpan>("--venue-latency") { Description = "Simulated venue: market time before its reports (acknowledgement, fill, reject, cancel) come back", DefaultValueFactory = _ => TimeSpan.Zero };
+        var partialFills = new Option<string>("--partial-fills") { Description = "The rest of a part-filled child order: keep-open (works until it trades or expires) or cancel-rest (cancelled at once; the account is decided again from what it holds)", DefaultValueFactory = _ => "keep-open" };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
         var command = new Command(name, description)
         {
             feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest, firmPath, events,
+            venueFillRatio, venueRejectRate, venueLatency, partialFills,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
@@ -81,6 +88,8 @@ public static class RunCommand
             Harvest = parse.GetValue(harvest),
             FirmPath = parse.GetValue(firmPath),
             Events = parse.GetValue(events),
+            Venue = new SimulatedVenueOptions { FillRatio = parse.GetValue(venueFillRatio), RejectRate = parse.GetValue(venueRejectRate), Latency = parse.GetValue(venueLatency) },
+            PartialFills = parse.GetValue(partialFills)!,
             GeneratedFirmOptionsGiven = firm.Given(parse),
             CheckpointOnly = checkpointOnly,
         })));
@@ -117,6 +126,12 @@ public static class RunCommand
         public IReadOnlyList<string> GeneratedFirmOptionsGiven { get; init; } = [];
 
         public bool CheckpointOnly { get; init; }
+
+        /// <summary>How the simulated venue fills, refuses and delays child orders.</summary>
+        public SimulatedVenueOptions Venue { get; init; } = new();
+
+        /// <summary>keep-open or cancel-rest: what happens to the rest of a part-filled child order.</summary>
+        public string PartialFills { get; init; } = "keep-open";
     }
 
     public static int Run(RunSettings settings)
@@ -176,6 +191,20 @@ public static class RunCommand
         {
             CheckImportOptions(settings);
         }
+        try
+        {
+            settings.Venue.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--venue-*: {e.Message}");
+        }
+        var partialFillPolicy = settings.PartialFills switch
+        {
+            "keep-open" => PartialFillPolicy.KeepOpen,
+            "cancel-rest" => PartialFillPolicy.CancelRest,
+            _ => throw new UsageException($"--partial-fills must be keep-open or cancel-rest (got '{TextLimit.Clip(settings.PartialFills, 40)}')"),
+        };
         if (settings.Harvest && !settings.Lots)
         {
             throw new UsageException("--harvest needs --lots (a harvest sells lots)");
@@ -223,6 +252,8 @@ public static class RunCommand
         {
             Audit = chain,
             Slicing = new SlicingPolicy { Interval = settings.SliceInterval },
+            SimulatedVenue = settings.Venue,
+            PartialFills = partialFillPolicy,
             KillSwitchPath = settings.KillSwitchFile,
             Lockstep = replay && settings.Speed == 0,
             ParallelSweep = settings.ParallelSweep,
@@ -474,6 +505,9 @@ public sealed record RunFigures(
     /// <summary>The tax lots at the end, when the run kept them.</summary>
     public LotFigures? Lots { get; init; }
 
+    /// <summary>What the venue reported back.</summary>
+    public VenueFigures? Venue { get; init; }
+
     public static RunFigures From(EngineHost engine, EngineStatus s, TimeSpan elapsed, TimeSpan warmup, GarbageCollections collections)
     {
         var rejects = Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None && engine.Risk.Rejected(r) > 0)
@@ -488,6 +522,7 @@ public sealed record RunFigures(
             process.PeakWorkingSet64 / 1e6, collections, s.KillSwitch.Engaged, s.Fault)
         {
             Lots = engine.Evaluation.Tax is { } tax ? LotFigures.From(tax.Lots, engine.Evaluation.Counters) : null,
+            Venue = VenueFigures.From(engine),
         };
     }
 
@@ -514,6 +549,10 @@ public sealed record RunFigures(
         o.WriteLine(string.Create(c, $"  peak working set        {PeakWorkingSetMb,14:N0} MB"));
         // Every thread stops for a collection, so a pause lands in the latencies of whatever was in flight.
         o.WriteLine(string.Create(c, $"  garbage collections     {Collections.Gen0 + Collections.Gen1 + Collections.Gen2,14:N0}   (gen0 {Collections.Gen0:N0}, gen1 {Collections.Gen1:N0}, gen2 {Collections.Gen2:N0}; threads paused {Collections.PausedMs:N0} ms in all{(WarmupSeconds > 0 ? ", after the warm-up" : "")})"));
+        if (Venue is { Eventful: true } venue)
+        {
+            o.WriteLine(string.Create(c, $"  venue                   {venue.Fills,14:N0}   fills; {venue.Rejected:N0} orders rejected, {venue.Expired:N0} expired, {venue.Cancelled:N0} cancelled ({venue.CancelsRequested:N0} cancels asked for); {venue.OpenAtEnd:N0} still open; {venue.ReportsIgnored:N0} repeated or late reports ignored, {venue.Overfills:N0} overfills"));
+        }
         if (Lots is { } lots)
         {
             o.WriteLine(string.Create(c, $"  tax lots                {lots.Lots,14:N0}   in {lots.TaxableAccounts:N0} taxable accounts; {lots.SellFills:N0} sell fills relieved lots, {lots.LotsOpened:N0} opened; {lots.WashSales:N0} wash sales; {lots.Harvests:N0} harvests ({lots.HarvestsSkipped:N0} losses not harvestable); realized short-term {lots.RealizedShortTerm:N2}, long-term {lots.RealizedLongTerm:N2}"));
@@ -526,6 +565,20 @@ public sealed record RunFigures(
         {
             o.WriteLine($"  FAULT                   {Fault}");
         }
+    }
+}
+
+/// <summary>The venue's execution reports over a run, and the child orders still working at its end.</summary>
+public sealed record VenueFigures(long Fills, long Rejected, long Expired, long Cancelled, long CancelsRequested, long ReportsIgnored, long Overfills, int OpenAtEnd)
+{
+    /// <summary>Anything besides whole fills happened (the default venue's runs print no venue line).</summary>
+    [JsonIgnore]
+    public bool Eventful => Rejected + Expired + Cancelled + CancelsRequested + ReportsIgnored + Overfills + OpenAtEnd > 0;
+
+    public static VenueFigures From(EngineHost engine)
+    {
+        var o = engine.Orders.Counters;
+        return new(o.Fills, o.Rejected, o.Expired, o.VenueCancelled, o.CancelsRequested, o.ReportsIgnored, o.Overfills, engine.Orders.OpenOrders().Count);
     }
 }
 

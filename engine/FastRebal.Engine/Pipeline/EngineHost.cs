@@ -38,6 +38,18 @@ public sealed record EngineOptions
 
     public SlicingPolicy Slicing { get; init; } = new();
 
+    /// <summary>How the built-in simulated venue fills, refuses and delays orders (ignored with <see cref="ExternalVenue"/>).</summary>
+    public Orders.Execution.SimulatedVenueOptions SimulatedVenue { get; init; } = new();
+
+    /// <summary>
+    /// The order sink is a firm's own gateway: no simulated venue runs, and nothing trades until the gateway hands
+    /// the venue's execution reports to <see cref="EngineHost.Executions"/>.
+    /// </summary>
+    public bool ExternalVenue { get; init; }
+
+    /// <summary>What happens to the rest of a child order that traded in part.</summary>
+    public Orders.Execution.PartialFillPolicy PartialFills { get; init; }
+
     /// <summary>
     /// Most accounts whose trades form one set of block orders. Smaller blocks reach the market sooner; larger ones
     /// aggregate more. The first account released in a batch always goes at once.
@@ -186,8 +198,9 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             auditWriter = new AuditWriter(chain);
             killSwitchAudit = AuditHooks.RecordKillSwitch(chain, KillSwitch);
         }
-        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter, tax: options.Tax, bookEvents: options.BookEvents);
-        Orders = new OrderStage(book, options.Slicing, options.AverageDailyVolume ?? (_ => 1_000_000m), sink, new SimulatedVenue(), KillSwitch, fills, TickToOrder);
+        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter, tax: options.Tax, bookEvents: options.BookEvents, executions: Executions);
+        Orders = new OrderStage(book, options.Slicing, options.AverageDailyVolume ?? (_ => 1_000_000m), sink,
+            options.ExternalVenue ? null : new Orders.Execution.SimulatedVenue(options.SimulatedVenue), KillSwitch, fills, TickToOrder, options.PartialFills);
 
         ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail };
         evaluationProcessor = new BatchProcessor<PriceEvent, EvaluationHandler>(priceRing, new EvaluationHandler(Evaluation, Metrics, EvaluationBatch), "fastrebal-evaluate") { OnFault = Fail };
@@ -212,6 +225,9 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
     public AccountBook Book => book;
 
     public ControlPlane Control { get; } = new();
+
+    /// <summary>Where a firm's gateway hands the venue's execution reports (see <see cref="EngineOptions.ExternalVenue"/>).</summary>
+    public Orders.Execution.ExecutionReports Executions { get; } = new();
 
     public KillSwitch KillSwitch { get; }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using FastRebal.Engine.Orders;
+using FastRebal.Engine.Orders.Execution;
 using FastRebal.Engine.Orders.Slicing;
 using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Risk;
@@ -16,13 +17,38 @@ public sealed class OrderCounters
     public long ChildrenSent;
     public long ChildrenCancelled;
     public long Fills;
+
+    /// <summary>Children the venue acknowledged.</summary>
+    public long Acknowledged;
+
+    /// <summary>Children the venue refused.</summary>
+    public long Rejected;
+
+    /// <summary>Children whose rest the venue confirmed cancelled.</summary>
+    public long VenueCancelled;
+
+    /// <summary>Children whose rest ran out of time at the venue.</summary>
+    public long Expired;
+
+    /// <summary>Cancels the engine asked the venue for (kill switch, or the rest of a partial fill).</summary>
+    public long CancelsRequested;
+
+    /// <summary>Reports ignored: a fill id already applied, or a report for an order that has ended or was never sent.</summary>
+    public long ReportsIgnored;
+
+    /// <summary>Fills for more than the order had open: the excess is not applied (a break the holdings sync shows).</summary>
+    public long Overfills;
 }
 
 /// <summary>
 /// The last stage, one batch at a time on its own thread: trades released by the risk gate become block orders per
 /// instrument and side, blocks are sliced and scheduled, children that are due leave through the order sink (unless
-/// the kill switch is engaged: then every pending child is cancelled), and the venue's fills are gathered per block and, when
-/// the block closes, allocated to the accounts at its average price and queued for the evaluation stage to apply to the book.
+/// the kill switch is engaged: then every pending child is cancelled, and every working one is asked to be), and the
+/// venue's execution reports move each child on (acknowledged, filled in part or in full, rejected, cancelled,
+/// expired). A block closes when none of its children can trade any more; what it filled is then allocated to the
+/// accounts at its average price and queued for the evaluation stage to apply to the book. Reports come from the
+/// simulated venue on this thread (driven by market time, so a replay repeats them), or from a firm's venue through
+/// the journaled <see cref="OrderEventKind.Report"/> events.
 /// </summary>
 public sealed class OrderStage
 {
@@ -31,7 +57,8 @@ public sealed class OrderStage
     private readonly Func<int, decimal> averageDailyVolume;
     private readonly OrderScheduler scheduler = new();
     private readonly IOrderSink sink;
-    private readonly SimulatedVenue venue;
+    private readonly SimulatedVenue? venue;
+    private readonly PartialFillPolicy partialFills;
     private readonly KillSwitch killSwitch;
     private readonly ConcurrentQueue<AccountFill> fills;
     private readonly LatencyRecorder tickToOrder;
@@ -39,6 +66,11 @@ public sealed class OrderStage
     private readonly List<Trade> batchTrades = [];
     private readonly Dictionary<(string Account, string Instrument, TradeSide Side), long> originOf = [];
     private readonly Dictionary<string, LiveBlock> blocks = new(StringComparer.Ordinal);
+
+    // Children sent and not yet ended, by order id. Locked only so a host may list them (OpenOrders) from its thread.
+    private readonly Dictionary<string, WorkingChild> working = new(StringComparer.Ordinal);
+    private readonly Lock workingGate = new();
+    private readonly List<ExecutionReport> released = [];
     private long marketTime;
     private long lastRecordedOrigin = long.MaxValue;
 
@@ -47,11 +79,13 @@ public sealed class OrderStage
         SlicingPolicy slicing,
         Func<int, decimal> averageDailyVolume,
         IOrderSink sink,
-        SimulatedVenue venue,
+        SimulatedVenue? venue,
         KillSwitch killSwitch,
         ConcurrentQueue<AccountFill> fills,
-        LatencyRecorder tickToOrder)
+        LatencyRecorder tickToOrder,
+        PartialFillPolicy partialFills = PartialFillPolicy.KeepOpen)
     {
+        this.partialFills = partialFills;
         this.book = book;
         slicer = new Slicer(slicing);
         this.averageDailyVolume = averageDailyVolume;
@@ -82,8 +116,39 @@ public sealed class OrderStage
 
         public bool FirstChildSent { get; set; }
 
+        /// <summary>Children scheduled or working: the block closes when the last of them ends.</summary>
+        public int Outstanding { get; set; }
+
         /// <summary>The newest input batch behind the block's trades: its orders wait until the journal has it on disk.</summary>
         public long InputBatch { get; init; }
+    }
+
+    /// <summary>A child sent to the venue that may still trade: what it has filled, and the fill ids already applied.</summary>
+    private sealed class WorkingChild(ChildOrder order, LiveBlock block)
+    {
+        public ChildOrder Order { get; } = order;
+
+        public LiveBlock Block { get; } = block;
+
+        public decimal Filled { get; set; }
+
+        public bool Acknowledged { get; set; }
+
+        public bool CancelRequested { get; set; }
+
+        public List<string> FillIds { get; } = [];
+    }
+
+    /// <summary>
+    /// The children sent and not yet ended: what a firm's gateway asks its venue about after a restart, so reports
+    /// that were lost with the process are delivered again. Safe from any thread.
+    /// </summary>
+    public IReadOnlyList<ChildOrder> OpenOrders()
+    {
+        lock (workingGate)
+        {
+            return [.. working.Values.Select(w => w.Order).OrderBy(o => o.Id, StringComparer.Ordinal)];
+        }
     }
 
     /// <summary>The durable engine's journal: no child leaves before the batch that caused it is on disk. None when null.</summary>
@@ -107,6 +172,15 @@ public sealed class OrderStage
             Blocks = [.. blocks.Values.OrderBy(b => b.Order.Id, StringComparer.Ordinal).Select(Image)],
             Children = [.. scheduler.Pending().Select(c => StateJson.Write(c, EngineJson.Default.ChildOrder))],
             Counters = [Counters.TradesReceived, Counters.Blocks, Counters.ChildrenSent, Counters.ChildrenCancelled, Counters.Fills],
+            Working = [.. working.Values.OrderBy(w => w.Order.Id, StringComparer.Ordinal).Select(w => new WorkingChildImage
+            {
+                Order = StateJson.Write(w.Order, EngineJson.Default.ChildOrder),
+                Filled = w.Filled,
+                Acknowledged = w.Acknowledged,
+                CancelRequested = w.CancelRequested,
+                FillIds = [.. w.FillIds],
+            })],
+            Venue = venue is { Working: > 0 } ? venue.Capture() : null,
         };
     }
 
@@ -165,7 +239,26 @@ public sealed class OrderStage
             blocks[order.Id] = new LiveBlock(order, book.Instruments.IndexOf(saved.InstrumentId), accounts, long.MaxValue) { FirstChildSent = saved.FirstChildSent };
         }
         scheduler.CancelAll();
-        scheduler.Add(image.Children.Select(json => StateJson.Read(json, EngineJson.Default.ChildOrder)));
+        var scheduled = image.Children.Select(json => StateJson.Read(json, EngineJson.Default.ChildOrder)).ToList();
+        scheduler.Add(scheduled);
+        foreach (var child in scheduled)
+        {
+            blocks[child.BlockId].Outstanding++;
+        }
+        lock (workingGate)
+        {
+            working.Clear();
+            foreach (var saved in image.Working)
+            {
+                var order = StateJson.Read(saved.Order, EngineJson.Default.ChildOrder);
+                var live = blocks[order.BlockId];
+                live.Outstanding++;
+                var child = new WorkingChild(order, live) { Filled = saved.Filled, Acknowledged = saved.Acknowledged, CancelRequested = saved.CancelRequested };
+                child.FillIds.AddRange(saved.FillIds);
+                working[order.Id] = child;
+            }
+        }
+        venue?.Restore(image.Venue);
         var c = image.Counters;
         if (c.Length >= 5)
         {
@@ -178,6 +271,11 @@ public sealed class OrderStage
     public void Add(in OrderEvent order)
     {
         marketTime = Math.Max(marketTime, order.MarketTime);
+        if (order.Kind == OrderEventKind.Report)
+        {
+            Apply(order.Report!);
+            return;
+        }
         if (order.Kind == OrderEventKind.Heartbeat)
         {
             // The evaluation stage flushes blocks with a heartbeat (after a batch's first released account, every few
@@ -201,6 +299,7 @@ public sealed class OrderStage
     private void SendDue()
     {
         var now = new DateTimeOffset(Math.Max(marketTime, 1), TimeSpan.Zero);
+        ReleaseVenueReports();
         if (killSwitch.IsEngaged)
         {
             CancelEverything();
@@ -229,9 +328,14 @@ public sealed class OrderStage
                     tickToOrder.Record(live.Origin, Stopwatch.GetTimestamp());
                 }
             }
-            foreach (var fill in venue.Execute(child))
+            lock (workingGate)
             {
-                RecordFill(live, fill.Quantity, fill.Price);
+                working[child.Id] = new WorkingChild(child, live);
+            }
+            if (venue is not null)
+            {
+                venue.Accept(child, marketTime);
+                ReleaseVenueReports();
             }
         }
         Volatile.Write(ref pending, scheduler.PendingCount);
@@ -277,8 +381,8 @@ public sealed class OrderStage
                 accounts[allocation.AccountId] = book.FindAccount(allocation.AccountId);
                 origin = Math.Min(origin, originOf.GetValueOrDefault((allocation.AccountId, block.InstrumentId, block.Side), long.MaxValue));
             }
-            blocks[block.Id] = new LiveBlock(block, instrument, accounts, origin) { InputBatch = batchOfPendingTrades };
             var children = slicer.Slice(block, averageDailyVolume(instrument), block.Allocations[0].Price, now);
+            blocks[block.Id] = new LiveBlock(block, instrument, accounts, origin) { InputBatch = batchOfPendingTrades, Outstanding = children.Count };
             scheduler.Add(children);
             Counters.Blocks++;
             SendDue();
@@ -300,11 +404,108 @@ public sealed class OrderStage
         }
     }
 
-    private void RecordFill(LiveBlock live, decimal quantity, decimal price)
+    /// <summary>Applies what the simulated venue has to say by now (nothing, for a firm's own venue).</summary>
+    private void ReleaseVenueReports()
     {
-        Counters.Fills++;
-        live.Order.RecordFill(quantity, price);
-        if (live.Order.IsComplete)
+        if (venue is null)
+        {
+            return;
+        }
+        // A report may lead to a cancel whose confirmation is due at once, so this goes on until the venue is quiet.
+        for (venue.Release(marketTime, released); released.Count > 0; venue.Release(marketTime, released))
+        {
+            var reports = released.ToArray();
+            released.Clear();
+            foreach (var report in reports)
+            {
+                Apply(report);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One execution report. A fill moves the block (the accounts get their shares when it closes); a fill id seen
+    /// before, or a report for an order no longer working, changes nothing. A child ends when it is filled, refused,
+    /// cancelled or expired; under <see cref="PartialFillPolicy.CancelRest"/> the rest of a part-filled child is
+    /// cancelled at once.
+    /// </summary>
+    private void Apply(ExecutionReport report)
+    {
+        if (!working.TryGetValue(report.OrderId, out var child))
+        {
+            Counters.ReportsIgnored++;
+            return;
+        }
+        switch (report.Kind)
+        {
+            case ExecutionReportKind.Acknowledged:
+                Counters.Acknowledged += child.Acknowledged ? 0 : 1;
+                child.Acknowledged = true;
+                break;
+            case ExecutionReportKind.Fill:
+                if (child.FillIds.Contains(report.FillId!))
+                {
+                    Counters.ReportsIgnored++;
+                    return;
+                }
+                child.FillIds.Add(report.FillId!);
+                var quantity = Math.Min(report.Quantity, child.Order.Quantity - child.Filled);
+                Counters.Overfills += quantity < report.Quantity ? 1 : 0;
+                if (quantity > 0)
+                {
+                    Counters.Fills++;
+                    child.Filled += quantity;
+                    child.Block.Order.RecordFill(quantity, report.Price);
+                }
+                if (child.Filled >= child.Order.Quantity)
+                {
+                    End(child);
+                }
+                else if (partialFills == PartialFillPolicy.CancelRest && !child.CancelRequested)
+                {
+                    RequestCancel(child, "rest of a partial fill");
+                }
+                break;
+            case ExecutionReportKind.Rejected:
+                Counters.Rejected++;
+                End(child);
+                break;
+            case ExecutionReportKind.Cancelled:
+                Counters.VenueCancelled++;
+                End(child);
+                break;
+            case ExecutionReportKind.Expired:
+                Counters.Expired++;
+                End(child);
+                break;
+            default:
+                Counters.ReportsIgnored++;
+                break;
+        }
+    }
+
+    private void RequestCancel(WorkingChild child, string reason)
+    {
+        child.CancelRequested = true;
+        Counters.CancelsRequested++;
+        sink.Cancel(child.Order.Id, reason);
+        venue?.Cancel(child.Order.Id, reason, marketTime);
+    }
+
+    /// <summary>A working child will trade no more.</summary>
+    private void End(WorkingChild child)
+    {
+        lock (workingGate)
+        {
+            working.Remove(child.Order.Id);
+        }
+        ChildEnded(child.Block);
+    }
+
+    /// <summary>One of a block's children ended (or was cancelled before it was sent): the last one closes the block.</summary>
+    private void ChildEnded(LiveBlock live)
+    {
+        if (--live.Outstanding == 0)
         {
             Close(live);
             blocks.Remove(live.Order.Id);
@@ -320,7 +521,11 @@ public sealed class OrderStage
         }
     }
 
-    /// <summary>Cancels every scheduled child and tells the book which account trades will not complete.</summary>
+    /// <summary>
+    /// Cancels every scheduled child, asks the venue to cancel every working one, and tells the book which account
+    /// trades will not complete. A block closes when its last child ends: what the market filled before the cancel
+    /// took effect is the accounts' own, and the rest of each trade will not happen.
+    /// </summary>
     private void CancelEverything()
     {
         var cancelled = scheduler.CancelAll();
@@ -328,13 +533,16 @@ public sealed class OrderStage
         foreach (var child in cancelled)
         {
             sink.Cancel(child.Id, "kill switch");
+            ChildEnded(blocks[child.BlockId]);
         }
-        foreach (var live in blocks.Values)
+        if (working.Count > 0)
         {
-            // What the market already filled is the accounts' own; the rest of each trade will not happen.
-            Close(live);
+            foreach (var child in working.Values.Where(c => !c.CancelRequested).OrderBy(c => c.Order.Id, StringComparer.Ordinal).ToList())
+            {
+                RequestCancel(child, "kill switch");
+            }
+            ReleaseVenueReports();
         }
-        blocks.Clear();
         foreach (var trade in batchTrades)
         {
             fills.Enqueue(new AccountFill(book.FindAccount(trade.AccountId), book.Instruments.IndexOf(trade.InstrumentId), trade.Side, 0, 0, TradeComplete: true));

@@ -15,6 +15,23 @@ public sealed partial class OrderStageImage
     [MemoryPackOrder(2)] public string[] Children { get; set; } = [];
 
     [MemoryPackOrder(3)] public long[] Counters { get; set; } = [];
+
+    /// <summary>Children sent to the venue that may still trade, by order id.</summary>
+    [MemoryPackOrder(4)] public WorkingChildImage[] Working { get; set; } = [];
+
+    /// <summary>The simulated venue's reports in flight and resting orders; null when it has none (or the venue is the firm's).</summary>
+    [MemoryPackOrder(5)] public Orders.Execution.SimulatedVenueImage? Venue { get; set; }
+}
+
+/// <summary>A child order at the venue: the order (JSON of <see cref="Orders.Slicing.ChildOrder"/>), what it filled and the fill ids applied.</summary>
+[MemoryPackable(GenerateType.VersionTolerant)]
+public sealed partial class WorkingChildImage
+{
+    [MemoryPackOrder(0)] public string Order { get; set; } = "";
+    [MemoryPackOrder(1)] public decimal Filled { get; set; }
+    [MemoryPackOrder(2)] public bool Acknowledged { get; set; }
+    [MemoryPackOrder(3)] public bool CancelRequested { get; set; }
+    [MemoryPackOrder(4)] public string[] FillIds { get; set; } = [];
 }
 
 /// <summary>

@@ -10,6 +10,9 @@ public enum OrderEventKind
 
     /// <summary>Only moves the order stage's clock, so scheduled child orders go out on time.</summary>
     Heartbeat,
+
+    /// <summary>An execution report from a firm's venue, journaled with the batch that passes it on.</summary>
+    Report,
 }
 
 /// <summary>A ring slot from evaluation to the order stage.</summary>
@@ -29,6 +32,9 @@ public struct OrderEvent
 
     /// <summary>When the oldest tick behind the decision entered the engine (Stopwatch timestamp).</summary>
     public long OriginTimestamp;
+
+    /// <summary>The report of a <see cref="OrderEventKind.Report"/> event.</summary>
+    public Orders.Execution.ExecutionReport? Report;
 }
 
 /// <summary>Executed quantity for one account's trade, sent back from the order stage to the book.</summary>

@@ -48,7 +48,7 @@ public class OrderStageTests
         var killSwitch = new KillSwitch(new InMemoryKillSwitchStore());
         var sink = new WatchingSink(killSwitch, engageOnFirst);
         var fills = new ConcurrentQueue<AccountFill>();
-        var stage = new OrderStage(loaded.Book, new SlicingPolicy { Interval = TimeSpan.Zero }, _ => 1_000_000m, sink, new SimulatedVenue(), killSwitch, fills, new LatencyRecorder("test"));
+        var stage = new OrderStage(loaded.Book, new SlicingPolicy { Interval = TimeSpan.Zero }, _ => 1_000_000m, sink, new FastRebal.Engine.Orders.Execution.SimulatedVenue(), killSwitch, fills, new LatencyRecorder("test"));
         sink.Stage = stage;
         return (loaded.Book, stage, sink, fills);
     }

@@ -108,6 +108,25 @@ public sealed class SlicingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_part_filled_block_whose_whole_share_remainders_only_a_fractional_account_can_take_allocates_at_once()
+    {
+        // 3,000 accounts owed 3 shares each leave up to a share each when 60% fills; only the fractional account, in
+        // millionths, can take those: one step per round would be over a billion rounds.
+        var trades = Enumerable.Range(0, 3000).Select(i => new Trade($"W{i:D4}", "FUND", TradeSide.Buy, 3, 20, ""))
+            .Append(new Trade("F", "FUND", TradeSide.Buy, 5000.5m, 20, ""));
+        var block = BlockAggregator.Aggregate(trades, 1, Table).Single();
+        block.RecordFill(decimal.Floor(block.Quantity * 0.6m), 20);
+
+        // A guard against the endless loop, not a speed claim: it finishes in far less.
+        var fills = await Task.Run(() => FillAllocator.Allocate(block)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(block.Filled, fills.Sum(f => f.Quantity) + block.Unallocated);
+        Assert.Equal(0, block.Unallocated);
+        Assert.All(fills.Where(f => f.AccountId != "F"), f => Assert.Equal(decimal.Floor(f.Quantity), f.Quantity));
+        Assert.All(fills, f => Assert.True(f.Quantity <= (f.AccountId == "F" ? 5000.5m : 3)));
+    }
+
+    [Fact]
     public void What_no_account_step_can_take_stays_unallocated_and_is_reported()
     {
         var block = BlockAggregator.Aggregate([

@@ -45,16 +45,20 @@ public static class FillAllocator
                 .OrderByDescending(i => exact[i] - shares[i])
                 .ThenBy(i => (i - rotation + accounts.Count) % accounts.Count)
                 .ToArray();
-            while (left > 0)
+            for (var round = 0; left > 0; round++)
             {
                 var progressed = false;
                 foreach (var i in order)
                 {
+                    // One step each in the first round (the largest remainders first). A part-filled block can leave more
+                    // than that (whole-share accounts' remainders, which only finer-step accounts can take): later rounds
+                    // give each account all it can take, so the rounds stay few whatever the steps.
                     var step = accounts[i].Step;
-                    if (left >= step && shares[i] + step <= accounts[i].Requested)
+                    var take = round == 0 ? step : Math.Min(decimal.Floor(left / step), decimal.Floor((accounts[i].Requested - shares[i]) / step)) * step;
+                    if (take > 0 && left >= take && shares[i] + take <= accounts[i].Requested)
                     {
-                        shares[i] += step;
-                        left -= step;
+                        shares[i] += take;
+                        left -= take;
                         progressed = true;
                         if (left <= 0)
                         {

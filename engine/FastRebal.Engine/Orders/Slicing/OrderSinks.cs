@@ -130,16 +130,3 @@ public sealed class BlotterFileSink : IOrderSink, IDisposable
 
     public void Dispose() => writer.Dispose();
 }
-
-/// <summary>
-/// A stand-in market for runs and tests: fills every child in full when it is sent, at its limit price moved by
-/// <c>slippageBps</c> against the order (0 by default, so a plan sized at those prices stays cash-consistent).
-/// </summary>
-public sealed class SimulatedVenue(double slippageBps = 0)
-{
-    public IEnumerable<(decimal Quantity, decimal Price)> Execute(ChildOrder order)
-    {
-        var slip = (decimal)(slippageBps * 1e-4) * (order.Side == TradeSide.Buy ? 1 : -1);
-        yield return (order.Quantity, decimal.Round(order.LimitPrice * (1 + slip), 6));
-    }
-}

@@ -127,6 +127,10 @@ public sealed partial class JournalEntry : IJournalEntry<JournalEntry>
     /// <summary>Verified: the price changes the read verified, in feed order.</summary>
     [MemoryPackOrder(19)]
     public PriceEvent[]? Prices { get; set; }
+
+    /// <summary>Batch: the execution reports from a firm's venue it passed to the order stage, in the order they came.</summary>
+    [MemoryPackOrder(20)]
+    public Orders.Execution.ExecutionReport[]? Reports { get; set; }
 }
 
 /// <summary>

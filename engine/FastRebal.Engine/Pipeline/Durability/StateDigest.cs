@@ -37,6 +37,12 @@ internal static class StateDigest
         var o = orders.Capture();
         hash.AppendData(MemoryPackSerializer.Serialize(o.Blocks));
         hash.AppendData(MemoryPackSerializer.Serialize(o.Children));
+        // Only an engine with orders working at the venue adds them, so the digests of engines without stay what they were.
+        if (o.Working.Length > 0 || o.Venue is not null)
+        {
+            hash.AppendData(MemoryPackSerializer.Serialize(o.Working));
+            hash.AppendData(MemoryPackSerializer.Serialize(o.Venue));
+        }
         // Only an engine with book events adds how many it has applied, so the digests of engines without stay what they were.
         if (stage.BookEventsApplied > 0)
         {

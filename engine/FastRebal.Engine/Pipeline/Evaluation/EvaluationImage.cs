@@ -74,6 +74,9 @@ public sealed partial class EvaluationImage
 
     /// <summary>A digest of those applied events (day, account, kind, amount), so a restart with other events is refused.</summary>
     [MemoryPackOrder(24)] public string BookEventsDigest { get; set; } = "";
+
+    /// <summary>Execution reports from a firm's venue handed in and not yet journaled; put back in the queue on restore.</summary>
+    [MemoryPackOrder(25)] public Orders.Execution.ExecutionReport[] PendingReports { get; set; } = [];
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

@@ -6,6 +6,18 @@ namespace FastRebal.Engine.Pipeline;
 // Fills from the order stage, and the cash flows they settle.
 public sealed partial class EvaluationStage
 {
+    /// <summary>
+    /// Hands the batch's execution reports (journaled with it) to the order stage before any trade the batch releases,
+    /// so the order stage meets them at the same point of its stream on every replay.
+    /// </summary>
+    private void PassOnReports()
+    {
+        foreach (var report in batchReports)
+        {
+            publisher.Publish(new OrderEvent { Kind = OrderEventKind.Report, Report = report, MarketTime = batchMarketTime, Sequence = sequence });
+        }
+    }
+
     private void ApplyFills()
     {
         Span<(int, double)> one = stackalloc (int, double)[1];

@@ -50,6 +50,8 @@ public sealed partial class EvaluationStage
             sweepLimit = entry.SweepLimit;
             batchFills.Clear();
             batchFills.AddRange(entry.Fills ?? []);
+            batchReports.Clear();
+            batchReports.AddRange(entry.Reports ?? []);
             batchCommands.Clear();
             foreach (var command in entry.Commands ?? [])
             {
@@ -115,6 +117,7 @@ public sealed partial class EvaluationStage
             // Copies of the lists, since an approval may change the plan after this batch; JSON comes later, off this thread.
             HeldPlans = [.. held.Select(p => new HeldPlan(p.Value.Decision, [.. p.Value.Plan.Trades], [.. p.Value.Plan.Warnings], p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve) { Since = awaitingApprovalView[p.Key].Since })],
             PendingFills = [.. fills],
+            PendingReports = executions?.Snapshot() ?? [],
             Counters = Counters.ToArray(),
             NearBandAccounts = nearBandReady ? nearBand[..nearBandCount] : [],
             NearBandInstruments = nearBandReady ? nearBandInstrument[..nearBandCount] : [],
@@ -216,7 +219,9 @@ public sealed partial class EvaluationStage
             awaitingApproval[image.AwaitingAccounts[i]] = (plan, held.Decision);
             awaitingApprovalView[image.AwaitingAccounts[i]] = new PendingApproval(held.Decision, [.. plan.Trades], held.Since ?? day);
         }
-        // Pending fills are not put back here: recovery matches them against the journal (see JournalReplay).
+        // Pending fills are not put back here: recovery matches them against the journal (see JournalReplay). Pending
+        // reports are: any the journal also holds are applied once, and ignored when they come again.
+        executions?.Restore(image.PendingReports);
         awaitingApprovalCount = awaitingApproval.Count;
         Counters.Restore(image.Counters);
         if (image.BookEventsApplied > bookEvents.Length || BookEventsDigest(image.BookEventsApplied) != image.BookEventsDigest)

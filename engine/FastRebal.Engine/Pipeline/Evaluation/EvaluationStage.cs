@@ -143,6 +143,8 @@ public sealed partial class EvaluationStage
     private long lastFeedPosition;
     private bool replaying;
     private readonly List<AccountFill> batchFills = [];
+    private readonly List<Orders.Execution.ExecutionReport> batchReports = [];
+    private readonly Orders.Execution.ExecutionReports? executions;
     private readonly List<(ControlCommand? Original, JournaledCommand Resolved)> batchCommands = [];
 
     /// <summary>The book events, by date; <see cref="bookEventsApplied"/> of them have been applied (a count the checkpoint keeps).</summary>
@@ -165,8 +167,10 @@ public sealed partial class EvaluationStage
         AuditWriter? audit = null,
         int rollingSlice = RollingSlice,
         TaxBook? tax = null,
-        IReadOnlyList<BookEvent>? bookEvents = null)
+        IReadOnlyList<BookEvent>? bookEvents = null,
+        Orders.Execution.ExecutionReports? executions = null)
     {
+        this.executions = executions;
         // By date, and in the order given within a day (OrderBy is stable).
         this.bookEvents = [.. (bookEvents ?? []).OrderBy(e => e.Date)];
         if (tax is not null && tax.Lots.Book != book)
@@ -334,6 +338,11 @@ public sealed partial class EvaluationStage
         {
             batchFills.Add(fill);
         }
+        batchReports.Clear();
+        while (executions is not null && executions.TryTake(out var report))
+        {
+            batchReports.Add(report);
+        }
         batchCommands.Clear();
         policyOverlay.Clear();
         while (control.TryTake(out var command))
@@ -351,7 +360,7 @@ public sealed partial class EvaluationStage
         sweepLimit = sequence + 1 <= busyThrough && !finishingPass ? rollingSlice : 0;
         try
         {
-            Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands, sweepLimit);
+            Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands, sweepLimit, batchReports);
         }
         catch (Exception e)
         {
@@ -399,6 +408,7 @@ public sealed partial class EvaluationStage
         // The oldest tick of the batch is where the tick-to-order time of every trade the batch releases starts.
         batchOrigin = receivedCount > 0 ? receivedAt[0] : 0;
         var batchPrices = batchChanges;
+        PassOnReports();
         ApplyFills();
         ApplyCommands();
         var passWasUnderWay = passRemaining > 0;
