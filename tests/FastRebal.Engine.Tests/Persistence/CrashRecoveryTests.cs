@@ -175,6 +175,49 @@ public sealed class CrashRecoveryTests : IDisposable
 
     private static readonly Lazy<(string Digest, string[] Blotter)> HarvestReference = new(() => NeverKilled([.. ChildRun.Firm, "--lots", "--harvest"]));
 
+    /// <summary>A venue that fills 60% of each order after three seconds, refuses 5% and expires the rest at the day's end, cancelled at once under cancel-rest.</summary>
+    private static readonly string[] PartialFills = [.. ChildRun.Firm, "--venue-fill-ratio", "0.6", "--venue-reject-rate", "0.05", "--venue-latency", "00:00:03", "--partial-fills", "cancel-rest"];
+
+    private static readonly Lazy<(string Digest, string[] Blotter)> PartialFillsReference = new(() => NeverKilled(PartialFills));
+
+    [Theory]
+    [InlineData("journal-appended:45")]
+    [InlineData("order-sent:1500")]
+    [InlineData("checkpoint:2")]
+    public void A_run_with_partial_fills_rejects_and_venue_latency_killed_at_a_crash_point_recovers_exactly(string crashAt)
+    {
+        var name = "partial-" + crashAt.Replace(':', '-');
+        var crashed = ChildRun.Run(DurableOf(PartialFills, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
+        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
+
+        var finished = ChildRun.Run(DurableOf(PartialFills, name));
+
+        Assert.Contains("recovery:", finished.Output);
+        Assert.Matches(@"venue +[0-9,]+ +fills; [1-9][0-9,]* orders rejected", finished.Output);
+        AssertSameAs(PartialFillsReference.Value, name, finished);
+        // The venue's behaviour reached the book: a run with whole fills ends elsewhere.
+        Assert.NotEqual(Reference.Value.Digest, finished.Digest);
+        // The blotter holds the cancels the engine asked for.
+        Assert.Contains(PartialFillsReference.Value.Blotter, l => l.StartsWith("cancel,", StringComparison.Ordinal) && l.Contains("rest of a partial fill", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_run_with_partial_fills_killed_again_and_again_at_random_moments_loses_and_repeats_nothing()
+    {
+        var random = new Random(20261206);
+        var kills = 0;
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            var run = ChildRun.Run(DurableOf(PartialFills, "partial-random", "--checkpoint-interval", "00:00:00.15"), killAfter: TimeSpan.FromMilliseconds(random.Next(600, 2500)));
+            kills += run.Killed ? 1 : 0;
+            Assert.True(run.Killed || run.ExitCode == 0, run.Output);
+        }
+        var finished = ChildRun.Run(DurableOf(PartialFills, "partial-random"));
+
+        Assert.True(kills >= 2, $"only {kills} of 4 runs were killed before they finished");
+        AssertSameAs(PartialFillsReference.Value, "partial-random", finished);
+    }
+
     [Fact]
     public void A_run_killed_again_and_again_at_random_moments_loses_and_repeats_nothing()
     {
