@@ -10,6 +10,7 @@ using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders.Execution;
 using FastRebal.Engine.Orders.Slicing;
 using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Reconciliation;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Simulation;
@@ -68,11 +69,13 @@ public static class RunCommand
         var venueRejectRate = new Option<double>("--venue-reject-rate") { Description = "Simulated venue: the share of child orders it refuses (0 to 1), picked by a hash of the order id so a replay refuses the same ones", DefaultValueFactory = _ => 0 };
         var venueLatency = new Option<TimeSpan>("--venue-latency") { Description = "Simulated venue: market time before its reports (acknowledgement, fill, reject, cancel) come back", DefaultValueFactory = _ => TimeSpan.Zero };
         var partialFills = new Option<string>("--partial-fills") { Description = "The rest of a part-filled child order: keep-open (works until it trades or expires) or cancel-rest (cancelled at once; the account is decided again from what it holds)", DefaultValueFactory = _ => "keep-open" };
+        var holdings = new Option<string[]>("--holdings") { Description = "A custodian's end-of-day positions file (as_of,account_id,instrument_id,quantity; CASH rows for cash), compared with the book after the close of its as-of day; every break is listed at the end. Repeat for more days" };
+        var acceptBreaks = new Option<bool>("--accept-breaks") { Description = "With --holdings: take the custodian's figures for every account whose breaks can all be accepted (journaled and audited as the run's operator action)" };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
         var command = new Command(name, description)
         {
             feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest, firmPath, events,
-            venueFillRatio, venueRejectRate, venueLatency, partialFills,
+            venueFillRatio, venueRejectRate, venueLatency, partialFills, holdings, acceptBreaks,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
@@ -90,6 +93,8 @@ public static class RunCommand
             Events = parse.GetValue(events),
             Venue = new SimulatedVenueOptions { FillRatio = parse.GetValue(venueFillRatio), RejectRate = parse.GetValue(venueRejectRate), Latency = parse.GetValue(venueLatency) },
             PartialFills = parse.GetValue(partialFills)!,
+            Holdings = parse.GetValue(holdings) ?? [],
+            AcceptBreaks = parse.GetValue(acceptBreaks),
             GeneratedFirmOptionsGiven = firm.Given(parse),
             CheckpointOnly = checkpointOnly,
         })));
@@ -132,6 +137,12 @@ public static class RunCommand
 
         /// <summary>keep-open or cancel-rest: what happens to the rest of a part-filled child order.</summary>
         public string PartialFills { get; init; } = "keep-open";
+
+        /// <summary>Custodian end-of-day positions files, each compared with the book after the close of its day.</summary>
+        public IReadOnlyList<string> Holdings { get; init; } = [];
+
+        /// <summary>Take the custodian's figures for every account whose breaks can all be accepted.</summary>
+        public bool AcceptBreaks { get; init; }
     }
 
     public static int Run(RunSettings settings)
@@ -231,6 +242,25 @@ public static class RunCommand
             progress.Step($"book events: {scheduled.Count:N0} from {eventsPath}, {eventErrors.Count:N0} input error(s)");
             bookEvents = [.. bookEvents, .. scheduled];
             badInput |= eventErrors.Count > 0;
+        }
+        if (settings.AcceptBreaks && settings.Holdings.Count == 0)
+        {
+            throw new UsageException("--accept-breaks needs --holdings (the custodian's figures to accept)");
+        }
+        foreach (var holdingsFile in settings.Holdings)
+        {
+            var custodian = CustodianHoldings.Read(holdingsFile);
+            foreach (var error in custodian.Errors)
+            {
+                Console.Error.WriteLine($"fastrebal: bad input: {error}");
+            }
+            if (custodian.AsOf < asOf)
+            {
+                throw new UsageException($"--holdings {TextLimit.Clip(holdingsFile, 200)}: as of {custodian.AsOf:yyyy-MM-dd}, before the book's {asOf:yyyy-MM-dd}; the book already moved on from it");
+            }
+            progress.Step($"holdings sync: {custodian.Source} as of {custodian.AsOf:yyyy-MM-dd}, {custodian.Accounts.Count:N0} account(s), {custodian.Errors.Count:N0} input error(s)");
+            bookEvents = [.. bookEvents, BookEvent.Sync(custodian, settings.AcceptBreaks)];
+            badInput |= custodian.Errors.Count > 0;
         }
         var history = replay ? ReplayHistory(settings.Feed, firmHistory) : null;
         if (history is not null)
@@ -347,6 +377,10 @@ public static class RunCommand
         {
             figures.Print(Console.Out);
         }
+        if (figures.Holdings is { } reconciliation && !settings.Json)
+        {
+            PrintBreaks(Console.Out, reconciliation);
+        }
         if (stateDigest is not null)
         {
             Console.WriteLine($"state digest {stateDigest}");
@@ -355,6 +389,22 @@ public static class RunCommand
             : engine.Durability?.Recovery?.Damage is not null ? ExitCodes.StateDamage
             : badInput ? ExitCodes.BadInput
             : ExitCodes.Ok;
+    }
+
+    /// <summary>The latest holdings sync: what it compared, and the breaks still open (the first 20, then how many more).</summary>
+    private static void PrintBreaks(TextWriter o, ReconciliationReport report)
+    {
+        var c = CultureInfo.InvariantCulture;
+        o.WriteLine(string.Create(c, $"holdings sync {report.Source} (as of {report.AsOf:yyyy-MM-dd}): {report.AccountsCompared:N0} account(s) compared, {report.Breaks.Count:N0} break(s) open in {report.AccountsWithBreaks:N0} account(s)"));
+        foreach (var b in report.Breaks.Take(20))
+        {
+            var figures = b.Kind is BreakKind.AccountNotInFile or BreakKind.UnknownAccount ? "" : string.Create(c, $" book {b.BookQuantity:0.######}, custodian {b.CustodianQuantity:0.######}");
+            o.WriteLine($"  {b.AccountId,-12} {b.Kind,-18} {b.InstrumentId ?? (b.Kind == BreakKind.CashDiffers ? "cash" : ""),-8}{figures}{(b.Acceptable ? "" : $" (cannot be accepted: {b.Why})")}");
+        }
+        if (report.Breaks.Count > 20)
+        {
+            o.WriteLine(string.Create(c, $"  ... and {report.Breaks.Count - 20:N0} more"));
+        }
     }
 
     /// <summary>What a run trades: the book, the day it is priced on, the history a replay of the data folder reads, its tax side, and whether any input was left out.</summary>
@@ -508,6 +558,9 @@ public sealed record RunFigures(
     /// <summary>What the venue reported back.</summary>
     public VenueFigures? Venue { get; init; }
 
+    /// <summary>The latest holdings sync and the breaks still open, when the run had one.</summary>
+    public ReconciliationReport? Holdings { get; init; }
+
     public static RunFigures From(EngineHost engine, EngineStatus s, TimeSpan elapsed, TimeSpan warmup, GarbageCollections collections)
     {
         var rejects = Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None && engine.Risk.Rejected(r) > 0)
@@ -523,6 +576,7 @@ public sealed record RunFigures(
         {
             Lots = engine.Evaluation.Tax is { } tax ? LotFigures.From(tax.Lots, engine.Evaluation.Counters) : null,
             Venue = VenueFigures.From(engine),
+            Holdings = engine.Evaluation.Reconciliation,
         };
     }
 

@@ -1,9 +1,27 @@
 namespace FastRebal.Engine.Model;
 
 /// <summary>
-/// Something that happens to an account's book on a given day, outside trading: for now a cash flow (a deposit, a
-/// withdrawal, a dividend to invest, a fee). The live engine applies each when its market reaches the day, journaled
-/// with the batch it lands in and audited, so a recovery applies it exactly once.
+/// Something that happens to the book on a given day, outside trading: a cash flow (a deposit, a withdrawal, a
+/// dividend to invest, a fee), or a holdings sync against the custodian's end-of-day file. The live engine applies
+/// each when its market reaches the day, journaled with the batch it lands in and audited, so a recovery applies it
+/// exactly once.
 /// </summary>
+/// <param name="Flow">The cash flow; null for a holdings sync.</param>
 /// <param name="Source">Where it came from, for the audit trail (e.g. "events.csv line 4").</param>
-public sealed record BookEvent(DateOnly Date, CashFlow Flow, string Source);
+public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
+{
+    /// <summary>A holdings sync: the custodian's figures, compared on the first market day after their as-of date.</summary>
+    public Reconciliation.CustodianHoldings? Holdings { get; init; }
+
+    /// <summary>With <see cref="Holdings"/>: take the custodian's figures for every account whose breaks can all be accepted.</summary>
+    public bool AcceptHoldings { get; init; }
+
+    /// <summary>A sync of <paramref name="holdings"/>, run after the close of its as-of day.</summary>
+    public static BookEvent Sync(Reconciliation.CustodianHoldings holdings, bool accept) =>
+        new(holdings.AsOf.AddDays(1), null, holdings.Source) { Holdings = holdings, AcceptHoldings = accept };
+
+    /// <summary>Whether a journaled command is this event (a replay must apply the engine's own schedule).</summary>
+    internal bool Matches(Pipeline.JournaledCommand command) => Holdings is { } h
+        ? command.Kind == Pipeline.CommandKind.HoldingsSync && command.Holdings is { } image && image.Source == h.Source && image.AsOf == h.AsOf.DayNumber && image.Accounts.Length == h.Accounts.Count
+        : command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount;
+}

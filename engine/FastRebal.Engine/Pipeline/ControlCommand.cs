@@ -33,6 +33,19 @@ public sealed record ApplyCashFlow(string Who, string Why, CashFlow Flow) : Cont
 /// <summary>Releases the trades an account holds for approval (illiquid holdings out of band), or rejects them.</summary>
 public sealed record DecideApproval(string Who, string Why, string AccountId, bool Approve) : ControlCommand(Who, Why);
 
+/// <summary>
+/// A holdings sync: compares a custodian's end-of-day holdings with the book and keeps every break
+/// (<see cref="EvaluationStage.Reconciliation"/>). With <paramref name="AcceptAll"/> the sender also takes the
+/// custodian's figures for every account whose breaks can all be accepted.
+/// </summary>
+public sealed record ReconcileHoldings(string Who, string Why, Reconciliation.CustodianHoldings Holdings, bool AcceptAll = false) : ControlCommand(Who, Why);
+
+/// <summary>
+/// Takes the custodian's figures from the latest holdings sync for one account: its positions and cash become what
+/// the custodian holds. Refused while the account has trades in flight, or when any of its breaks cannot be accepted.
+/// </summary>
+public sealed record AcceptCustodianHoldings(string Who, string Why, string AccountId) : ControlCommand(Who, Why);
+
 /// <summary>Re-evaluates every account now, not only those a price touched.</summary>
 public sealed record SweepAll(string Who, string Why) : ControlCommand(Who, Why);
 

@@ -359,12 +359,33 @@ public sealed class LotTable
         }
     }
 
+    /// <summary>
+    /// Takes shares out of the lots as <paramref name="selection"/> says, realizing nothing: a correction of the book to
+    /// the custodian's figures, not a sale.
+    /// </summary>
+    public void Remove(int slot, LotSelection selection)
+    {
+        BeginWrite();
+        try
+        {
+            RelieveLots(-1, slot, selection);
+        }
+        finally
+        {
+            EndWrite();
+        }
+    }
+
+    /// <param name="account">The account the gains are realized in; -1 to realize none.</param>
     private void RelieveLots(int account, int slot, LotSelection selection)
     {
         var instrumentId = book.Instruments[book.InstrumentIndices[slot]].Id;
-        // Summed per sale, then added, as the one-shot run's tax summary sums its trades (decimal sums of long fractions round by order).
-        realizedShortTerm[account] += selection.ShortTermGain;
-        realizedLongTerm[account] += selection.LongTermGain;
+        if (account >= 0)
+        {
+            // Summed per sale, then added, as the one-shot run's tax summary sums its trades (decimal sums of long fractions round by order).
+            realizedShortTerm[account] += selection.ShortTermGain;
+            realizedLongTerm[account] += selection.LongTermGain;
+        }
         var previous = NoLot;
         var l = head[slot];
         while (l != NoLot)

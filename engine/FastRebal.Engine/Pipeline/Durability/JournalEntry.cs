@@ -191,6 +191,21 @@ public sealed partial class JournaledCommand
     [MemoryPackOrder(14)]
     public int ScheduleIndex { get; set; } = -1;
 
+    /// <summary>Holdings sync: the custodian's holdings compared (<see cref="Approve"/>: accept every acceptable account).</summary>
+    [MemoryPackOrder(15)]
+    public Reconciliation.HoldingsImage? Holdings { get; set; }
+
+    /// <summary>Accepting a sync's figures: the instruments whose quantities become the custodian's, and those quantities.</summary>
+    [MemoryPackOrder(16)]
+    public string[]? Instruments { get; set; }
+
+    [MemoryPackOrder(17)]
+    public decimal[]? Quantities { get; set; }
+
+    /// <summary>Accepting a sync's figures: the cash balance the account takes, when its cash differed.</summary>
+    [MemoryPackOrder(18)]
+    public decimal? CashBalance { get; set; }
+
     [MemoryPackIgnore]
     private Model.InvestmentPolicy[]? resolvedPolicies;
 
@@ -232,4 +247,6 @@ public enum CommandKind : byte
     Approval,
     SweepAll,
     ReleaseBreaker,
+    HoldingsSync,
+    AcceptHoldings,
 }

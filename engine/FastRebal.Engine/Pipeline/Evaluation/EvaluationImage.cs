@@ -77,6 +77,9 @@ public sealed partial class EvaluationImage
 
     /// <summary>Execution reports from a firm's venue handed in and not yet journaled; put back in the queue on restore.</summary>
     [MemoryPackOrder(25)] public Orders.Execution.ExecutionReport[] PendingReports { get; set; } = [];
+
+    /// <summary>The latest holdings sync with its breaks still open; null before the first.</summary>
+    [MemoryPackOrder(26)] public Reconciliation.ReconciliationImage? Reconciliation { get; set; }
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

@@ -18,7 +18,9 @@ public sealed partial class EvaluationStage
         for (var e = bookEventsApplied; e < bookEvents.Length && bookEvents[e].Date <= batchDay; e++)
         {
             var (date, flow, source) = bookEvents[e];
-            var resolved = Resolve(new ApplyCashFlow("book events", $"{source}, dated {date:yyyy-MM-dd}", flow));
+            var resolved = Resolve(bookEvents[e].Holdings is { } holdings
+                ? new ReconcileHoldings("book events", $"{source}, after the close of {holdings.AsOf:yyyy-MM-dd}", holdings, bookEvents[e].AcceptHoldings)
+                : new ApplyCashFlow("book events", $"{source}, dated {date:yyyy-MM-dd}", flow!));
             resolved.Name = "BookEvent";
             resolved.ScheduleIndex = e;
             batchCommands.Add((null, resolved));
@@ -32,10 +34,10 @@ public sealed partial class EvaluationStage
             if (command.ScheduleIndex >= 0)
             {
                 // A replayed event must be this engine's event of that place, or the state would go on from another schedule.
-                if (command.ScheduleIndex >= bookEvents.Length || bookEvents[command.ScheduleIndex].Flow is not { } flow
-                    || flow.AccountId != command.AccountId || flow.Kind != command.FlowKind || flow.Amount != command.Amount)
+                if (command.ScheduleIndex >= bookEvents.Length || !bookEvents[command.ScheduleIndex].Matches(command))
                 {
-                    throw new StateMismatchException($"the journal applies book event {command.ScheduleIndex + 1} ({command.FlowKind} of {command.Amount} for {command.AccountId}), which is not this engine's event of that place; start it with the same book events (e.g. the same run --events file) or use another state folder");
+                    var what = command.Kind == CommandKind.HoldingsSync ? $"holdings sync of {command.Target}" : $"{command.FlowKind} of {command.Amount} for {command.AccountId}";
+                    throw new StateMismatchException($"the journal applies book event {command.ScheduleIndex + 1} ({what}), which is not this engine's event of that place; start it with the same book events (e.g. the same run --events file) or use another state folder");
                 }
                 bookEventsApplied = Math.Max(bookEventsApplied, command.ScheduleIndex + 1);
             }
@@ -72,6 +74,12 @@ public sealed partial class EvaluationStage
                 break;
             case SweepAll:
                 resolved.Kind = CommandKind.SweepAll;
+                break;
+            case ReconcileHoldings sync:
+                ResolveSync(sync, resolved);
+                break;
+            case AcceptCustodianHoldings accept:
+                ResolveAcceptance(accept, resolved);
                 break;
             case ReleaseBreaker release:
                 resolved.Kind = CommandKind.ReleaseBreaker;
@@ -149,6 +157,10 @@ public sealed partial class EvaluationStage
                 return CommandResult.Ok("every account is re-evaluated in this batch");
             case CommandKind.ReleaseBreaker:
                 return ApplyBreakerRelease(command);
+            case CommandKind.HoldingsSync:
+                return ApplySync(command);
+            case CommandKind.AcceptHoldings:
+                return ApplyAcceptance(command);
             default:
                 return CommandResult.Refused($"unknown command kind {command.Kind}");
         }

@@ -2,6 +2,7 @@ using FastRebal.Engine.Drift;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Persistence;
+using FastRebal.Engine.Reconciliation;
 
 namespace FastRebal.Engine.Pipeline;
 
@@ -118,6 +119,7 @@ public sealed partial class EvaluationStage
             HeldPlans = [.. held.Select(p => new HeldPlan(p.Value.Decision, [.. p.Value.Plan.Trades], [.. p.Value.Plan.Warnings], p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve) { Since = awaitingApprovalView[p.Key].Since })],
             PendingFills = [.. fills],
             PendingReports = executions?.Snapshot() ?? [],
+            Reconciliation = Reconciliation is { } report ? ReconciliationImage.From(report) : null,
             Counters = Counters.ToArray(),
             NearBandAccounts = nearBandReady ? nearBand[..nearBandCount] : [],
             NearBandInstruments = nearBandReady ? nearBandInstrument[..nearBandCount] : [],
@@ -142,9 +144,16 @@ public sealed partial class EvaluationStage
             return "";
         }
         var text = new System.Text.StringBuilder();
-        foreach (var (date, flow, _) in bookEvents.Take(count))
+        foreach (var e in bookEvents.Take(count))
         {
-            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd}|{flow.AccountId}|{flow.Kind}|{flow.Amount}\n");
+            if (e.Holdings is { } h)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|holdings|{h.Source}|{h.AsOf:yyyy-MM-dd}|{h.Accounts.Count}|{e.AcceptHoldings}\n");
+            }
+            else
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|{e.Flow!.AccountId}|{e.Flow.Kind}|{e.Flow.Amount}\n");
+            }
         }
         return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
     }
@@ -222,6 +231,7 @@ public sealed partial class EvaluationStage
         // Pending fills are not put back here: recovery matches them against the journal (see JournalReplay). Pending
         // reports are: any the journal also holds are applied once, and ignored when they come again.
         executions?.Restore(image.PendingReports);
+        reconciliation = image.Reconciliation?.ToReport();
         awaitingApprovalCount = awaitingApproval.Count;
         Counters.Restore(image.Counters);
         if (image.BookEventsApplied > bookEvents.Length || BookEventsDigest(image.BookEventsApplied) != image.BookEventsDigest)
