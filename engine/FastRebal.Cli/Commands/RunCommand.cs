@@ -62,10 +62,12 @@ public static class RunCommand
         var harvest = new Option<bool>("--harvest") { Description = "With --lots: harvest tax losses daily at the open (lots down 5% and 500 or more), buying a substitute the account holds; the trades go through the risk gate like any other" };
         var firmPath = new Option<string?>("--firm") { Description = "Run a firm's own book instead of a generated one: a firm folder (firm.json with accounts.csv, positions.csv, lots.csv...; see docs/firm-files.md) or a scenario JSON file. Its lots and tax elections come from its files; a bad account is reported and left out" };
         var events = new Option<string?>("--events") { Description = "A CSV file of book events (date,account_id,kind,amount[,note]; kinds deposit, withdrawal, dividend, fee): each is applied when the market reaches its date, journaled and audited" };
+        var adv = new Option<string?>("--adv") { Description = "A CSV file of average daily volumes (instrument_id,average_daily_volume; shares per day) for the slicing's %ADV cap, ahead of the firm's own (firm.json's averageDailyVolume); a row for an instrument the book does not hold is a warning" };
+        var defaultAdv = new Option<decimal>("--default-adv") { Description = "Shares per day the %ADV cap assumes for an instrument whose volume neither the firm's files nor --adv give; such instruments are named at the start", DefaultValueFactory = _ => AverageDailyVolumes.StandardDefault };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
         var command = new Command(name, description)
         {
-            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest, firmPath, events,
+            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest, firmPath, events, adv, defaultAdv,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
@@ -81,6 +83,8 @@ public static class RunCommand
             Harvest = parse.GetValue(harvest),
             FirmPath = parse.GetValue(firmPath),
             Events = parse.GetValue(events),
+            AdvFile = parse.GetValue(adv),
+            DefaultAdv = parse.GetValue(defaultAdv),
             GeneratedFirmOptionsGiven = firm.Given(parse),
             CheckpointOnly = checkpointOnly,
         })));
@@ -109,6 +113,12 @@ public static class RunCommand
 
         /// <summary>A CSV file of book events (dated cash flows) applied as the market reaches each date.</summary>
         public string? Events { get; init; }
+
+        /// <summary>A CSV file of average daily volumes, ahead of the ones the firm's instruments carry.</summary>
+        public string? AdvFile { get; init; }
+
+        /// <summary>Shares per day the %ADV cap assumes for an instrument with no volume of its own.</summary>
+        public decimal DefaultAdv { get; init; } = AverageDailyVolumes.StandardDefault;
 
         /// <summary>A firm folder or scenario file to run instead of a generated firm.</summary>
         public string? FirmPath { get; init; }
@@ -172,6 +182,10 @@ public static class RunCommand
         {
             throw new UsageException($"--checkpoint-replay-ms must be 0 (off) or more (got {settings.CheckpointReplayMilliseconds})");
         }
+        if (AverageDailyVolumes.Problem(settings.DefaultAdv) is { } badDefault)
+        {
+            throw new UsageException($"--default-adv {badDefault}");
+        }
         if (settings.FirmPath is not null)
         {
             CheckImportOptions(settings);
@@ -203,6 +217,22 @@ public static class RunCommand
             bookEvents = [.. bookEvents, .. scheduled];
             badInput |= eventErrors.Count > 0;
         }
+        Dictionary<string, decimal>? volumes = null;
+        if (settings.AdvFile is { } advPath)
+        {
+            var advRead = AverageDailyVolumeFile.Read(advPath, book.Instruments);
+            foreach (var error in advRead.Errors)
+            {
+                Console.Error.WriteLine($"fastrebal: bad input: {error}");
+            }
+            foreach (var warning in advRead.Warnings)
+            {
+                Console.Error.WriteLine($"fastrebal: warning: {warning}");
+            }
+            progress.Step($"average daily volume: {advRead.Volumes.Count:N0} instrument(s) from {advPath}, {advRead.Errors.Count:N0} input error(s), {advRead.Warnings.Count:N0} warning(s)");
+            volumes = advRead.Volumes;
+            badInput |= advRead.Errors.Count > 0;
+        }
         var history = replay ? ReplayHistory(settings.Feed, firmHistory) : null;
         if (history is not null)
         {
@@ -228,6 +258,8 @@ public static class RunCommand
             ParallelSweep = settings.ParallelSweep,
             Tax = taxBook,
             BookEvents = bookEvents,
+            AverageDailyVolumes = volumes,
+            DefaultAverageDailyVolume = settings.DefaultAdv,
             Durability = settings.State is { } folder
                 ? new DurabilityOptions { Directory = folder, CheckpointInterval = settings.CheckpointInterval, CheckpointJournalBytes = (long)settings.CheckpointJournalMegabytes << 20, CheckpointReplayBudget = TimeSpan.FromMilliseconds(settings.CheckpointReplayMilliseconds), Log = line => progress.Step(line) }
                 : null,
@@ -253,6 +285,7 @@ public static class RunCommand
             engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return ExitCodes.Ok;
         }
+        progress.Step(engine.AverageDailyVolumes.Describe());
         progress.Step($"feed: {feed.Name}; {book.AccountCount:N0} accounts, {book.SlotCount:N0} positions");
         if (engine.KillSwitch.IsEngaged)
         {
@@ -474,6 +507,9 @@ public sealed record RunFigures(
     /// <summary>The tax lots at the end, when the run kept them.</summary>
     public LotFigures? Lots { get; init; }
 
+    /// <summary>The instruments sliced by the default average daily volume, and that default.</summary>
+    public DefaultAdvFigures? DefaultAdv { get; init; }
+
     public static RunFigures From(EngineHost engine, EngineStatus s, TimeSpan elapsed, TimeSpan warmup, GarbageCollections collections)
     {
         var rejects = Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None && engine.Risk.Rejected(r) > 0)
@@ -488,6 +524,7 @@ public sealed record RunFigures(
             process.PeakWorkingSet64 / 1e6, collections, s.KillSwitch.Engaged, s.Fault)
         {
             Lots = engine.Evaluation.Tax is { } tax ? LotFigures.From(tax.Lots, engine.Evaluation.Counters) : null,
+            DefaultAdv = new DefaultAdvFigures(engine.AverageDailyVolumes.Default, [.. engine.AverageDailyVolumes.UsingDefault.Select(i => i.Id)]),
         };
     }
 
@@ -544,6 +581,9 @@ public sealed record LotFigures(int Lots, int TaxableAccounts, long SellFills, l
         return new(lots.Count, lots.TrackedAccounts, counters.LotSales, counters.LotsOpened, counters.LotShortfalls, counters.WashSales, counters.Harvests, counters.HarvestsSkipped, shortTerm, longTerm);
     }
 }
+
+/// <summary>The shares per day the %ADV cap assumed for the instruments with no volume of their own, and those instruments' ids.</summary>
+public sealed record DefaultAdvFigures(decimal SharesPerDay, IReadOnlyList<string> Instruments);
 
 /// <summary>A latency distribution in milliseconds.</summary>
 public sealed record LatencyFigures(long Samples, double P50Ms, double P99Ms, double P999Ms, double MaxMs)
