@@ -44,9 +44,9 @@ internal sealed class TestBook
             RestrictedInstruments = restricted,
         };
 
-    public TestBook Instrument(string id, double price, string assetClass = "US Equity", decimal lot = 1, bool fractional = false, bool liquid = true, bool restricted = false)
+    public TestBook Instrument(string id, double price, string assetClass = "US Equity", decimal lot = 1, bool fractional = false, bool liquid = true, bool restricted = false, decimal? adv = null)
     {
-        instruments.Add(new Instrument(id, id, assetClass, lot, fractional, liquid, restricted));
+        instruments.Add(new Instrument(id, id, assetClass, lot, fractional, liquid, restricted, adv));
         prices.Add(new Price(id, price));
         return this;
     }

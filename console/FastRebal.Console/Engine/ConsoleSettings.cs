@@ -1,4 +1,5 @@
 using System.Globalization;
+using FastRebal.Engine.Orders.Slicing;
 using FastRebal.Engine.Simulation;
 
 namespace FastRebal.Console.Engine;
@@ -23,6 +24,12 @@ public sealed class EngineSettings
 
     /// <summary>Largest child order by value; smaller values cut blocks into more children.</summary>
     public decimal MaxChildNotional { get; set; } = 1_000_000m;
+
+    /// <summary>
+    /// Shares per day the %ADV cap assumes for an instrument whose volume neither the firm's files nor Console:AdvFile
+    /// give (as <c>fastrebal run --default-adv</c>); the Orders page names those instruments.
+    /// </summary>
+    public decimal DefaultAdv { get; set; } = AverageDailyVolumes.StandardDefault;
 
     /// <summary>Split full sweeps over both cores.</summary>
     public bool ParallelSweep { get; set; }
@@ -61,6 +68,10 @@ public sealed class EngineSettings
         if (MaxChildNotional <= 0)
         {
             yield return $"Engine:MaxChildNotional must be positive (got {MaxChildNotional})";
+        }
+        if (AverageDailyVolumes.Problem(DefaultAdv) is { } adv)
+        {
+            yield return $"Engine:DefaultAdv {adv}";
         }
     }
 }
@@ -136,6 +147,12 @@ public sealed class ConsoleSettings
     /// lots.csv...; docs/firm-files.md) or a scenario JSON file. Empty: the generated firm of the Engine section.
     /// </summary>
     public string? Firm { get; set; }
+
+    /// <summary>
+    /// A CSV file of average daily volumes (<c>instrument_id,average_daily_volume</c>, as <c>fastrebal run --adv</c>
+    /// reads) for the slicing's %ADV cap, ahead of the firm's own; empty: the firm's own, else Engine:DefaultAdv.
+    /// </summary>
+    public string? AdvFile { get; set; }
 
     /// <summary>Holds the users file, the audit chain, the kill switch state and the blotter; relative to the working directory.</summary>
     public string DataDirectory { get; set; } = "console-data";

@@ -92,6 +92,7 @@ public sealed class EngineSession(
         Directory.CreateDirectory(console.FullDataDirectory);
 
         var (book, asOf, history, tax, bookEvents) = string.IsNullOrWhiteSpace(console.Firm) ? Generate(engine, feed, stoppingToken) : Import(console.Firm, feed);
+        var volumes = string.IsNullOrWhiteSpace(console.AdvFile) ? null : ReadAverageDailyVolumes(console.AdvFile, book);
         stoppingToken.ThrowIfCancellationRequested();
         IPriceFeed source = feed.IsReplay
             ? new ReplayThenRandomWalkFeed(book.Instruments, history!, asOf, book.Prices, feed, engine.Seed)
@@ -125,6 +126,8 @@ public sealed class EngineSession(
             BookEvents = bookEvents,
             KillSwitchPath = console.KillSwitchPath,
             ParallelSweep = engine.ParallelSweep,
+            AverageDailyVolumes = volumes,
+            DefaultAverageDailyVolume = engine.DefaultAdv,
             Slicing = new SlicingPolicy { Interval = engine.SliceInterval, MaxChildNotional = engine.MaxChildNotional },
             // A daily replay keeps the daily staleness limit; a random walk quotes every instrument many times a minute.
             Verification = feed.IsReplay
@@ -133,6 +136,10 @@ public sealed class EngineSession(
         };
         var host = new EngineHost(book, monitored, blotter, options);
         (Feed, Blotter, Engine) = (monitored, blotter, host);
+        if (host.AverageDailyVolumes.UsingDefault.Count > 0)
+        {
+            logger.LogWarning("{AverageDailyVolume} (Engine:DefaultAdv; give volumes in the firm's instruments or Console:AdvFile)", host.AverageDailyVolumes.Describe());
+        }
 
         progress = $"opening {asOf:yyyy-MM-dd}: sweeping and deciding {book.AccountCount:N0} accounts";
         if (host.KillSwitch.IsEngaged)
@@ -196,6 +203,20 @@ public sealed class EngineSession(
         logger.LogInformation(tax is null ? "Tax: the firm's files give no tax fields; the engine sells without regard to basis" : "Tax lots: {Lots} lots in {Accounts} taxable accounts, relieved by each account's method, harvesting as each policy elects",
             tax?.Lots.Count, tax?.Lots.TrackedAccounts);
         return (firm.Book, firm.AsOf, history, tax, [.. firm.CashFlows.Select(f => new BookEvent(firm.AsOf, f.Flow, "the firm's pending cash flows"))]);
+    }
+
+    /// <summary>The volumes of Console:AdvFile for the book's instruments: a bad row or an instrument the book does not hold is logged and left out, the rest used.</summary>
+    private Dictionary<string, decimal> ReadAverageDailyVolumes(string path, AccountBook book)
+    {
+        progress = $"reading average daily volumes from {path}";
+        var read = AverageDailyVolumeFile.Read(path, book.Instruments);
+        foreach (var problem in read.Errors.Concat(read.Warnings))
+        {
+            logger.LogWarning("Average daily volume input: {Problem}", problem.ToString());
+        }
+        logger.LogInformation("Average daily volume: {Count} instrument(s) from {Path} (Console:AdvFile), {Errors} input error(s), {Warnings} warning(s)",
+            read.Volumes.Count, path, read.Errors.Count, read.Warnings.Count);
+        return read.Volumes;
     }
 
     /// <summary>

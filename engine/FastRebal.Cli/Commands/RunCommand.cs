@@ -71,10 +71,12 @@ public static class RunCommand
         var partialFills = new Option<string>("--partial-fills") { Description = "The rest of a part-filled child order: keep-open (works until it trades or expires) or cancel-rest (cancelled at once; the account is decided again from what it holds)", DefaultValueFactory = _ => "keep-open" };
         var holdings = new Option<string[]>("--holdings") { Description = "A custodian's end-of-day positions file (as_of,account_id,instrument_id,quantity; CASH rows for cash), compared with the book after the close of its as-of day; every break is listed at the end. Repeat for more days" };
         var acceptBreaks = new Option<bool>("--accept-breaks") { Description = "With --holdings: take the custodian's figures for every account whose breaks can all be accepted (journaled and audited as the run's operator action)" };
+        var adv = new Option<string?>("--adv") { Description = "A CSV file of average daily volumes (instrument_id,average_daily_volume; shares per day) for the slicing's %ADV cap, ahead of the firm's own (firm.json's averageDailyVolume); a row for an instrument the book does not hold is a warning" };
+        var defaultAdv = new Option<decimal>("--default-adv") { Description = "Shares per day the %ADV cap assumes for an instrument whose volume neither the firm's files nor --adv give; such instruments are named at the start", DefaultValueFactory = _ => AverageDailyVolumes.StandardDefault };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
         var command = new Command(name, description)
         {
-            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest, firmPath, events,
+            feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest, firmPath, events, adv, defaultAdv,
             venueFillRatio, venueRejectRate, venueLatency, partialFills, holdings, acceptBreaks,
         };
         firm.AddTo(command);
@@ -95,6 +97,8 @@ public static class RunCommand
             PartialFills = parse.GetValue(partialFills)!,
             Holdings = parse.GetValue(holdings) ?? [],
             AcceptBreaks = parse.GetValue(acceptBreaks),
+            AdvFile = parse.GetValue(adv),
+            DefaultAdv = parse.GetValue(defaultAdv),
             GeneratedFirmOptionsGiven = firm.Given(parse),
             CheckpointOnly = checkpointOnly,
         })));
@@ -123,6 +127,12 @@ public static class RunCommand
 
         /// <summary>A CSV file of book events (dated cash flows) applied as the market reaches each date.</summary>
         public string? Events { get; init; }
+
+        /// <summary>A CSV file of average daily volumes, ahead of the ones the firm's instruments carry.</summary>
+        public string? AdvFile { get; init; }
+
+        /// <summary>Shares per day the %ADV cap assumes for an instrument with no volume of its own.</summary>
+        public decimal DefaultAdv { get; init; } = AverageDailyVolumes.StandardDefault;
 
         /// <summary>A firm folder or scenario file to run instead of a generated firm.</summary>
         public string? FirmPath { get; init; }
@@ -198,6 +208,10 @@ public static class RunCommand
         {
             throw new UsageException($"--checkpoint-replay-ms must be 0 (off) or more (got {settings.CheckpointReplayMilliseconds})");
         }
+        if (AverageDailyVolumes.Problem(settings.DefaultAdv) is { } badDefault)
+        {
+            throw new UsageException($"--default-adv {badDefault}");
+        }
         if (settings.FirmPath is not null)
         {
             CheckImportOptions(settings);
@@ -262,6 +276,22 @@ public static class RunCommand
             bookEvents = [.. bookEvents, BookEvent.Sync(custodian, settings.AcceptBreaks)];
             badInput |= custodian.Errors.Count > 0;
         }
+        Dictionary<string, decimal>? volumes = null;
+        if (settings.AdvFile is { } advPath)
+        {
+            var advRead = AverageDailyVolumeFile.Read(advPath, book.Instruments);
+            foreach (var error in advRead.Errors)
+            {
+                Console.Error.WriteLine($"fastrebal: bad input: {error}");
+            }
+            foreach (var warning in advRead.Warnings)
+            {
+                Console.Error.WriteLine($"fastrebal: warning: {warning}");
+            }
+            progress.Step($"average daily volume: {advRead.Volumes.Count:N0} instrument(s) from {advPath}, {advRead.Errors.Count:N0} input error(s), {advRead.Warnings.Count:N0} warning(s)");
+            volumes = advRead.Volumes;
+            badInput |= advRead.Errors.Count > 0;
+        }
         var history = replay ? ReplayHistory(settings.Feed, firmHistory) : null;
         if (history is not null)
         {
@@ -289,6 +319,8 @@ public static class RunCommand
             ParallelSweep = settings.ParallelSweep,
             Tax = taxBook,
             BookEvents = bookEvents,
+            AverageDailyVolumes = volumes,
+            DefaultAverageDailyVolume = settings.DefaultAdv,
             Durability = settings.State is { } folder
                 ? new DurabilityOptions { Directory = folder, CheckpointInterval = settings.CheckpointInterval, CheckpointJournalBytes = (long)settings.CheckpointJournalMegabytes << 20, CheckpointReplayBudget = TimeSpan.FromMilliseconds(settings.CheckpointReplayMilliseconds), Log = line => progress.Step(line) }
                 : null,
@@ -314,6 +346,7 @@ public static class RunCommand
             engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return ExitCodes.Ok;
         }
+        progress.Step(engine.AverageDailyVolumes.Describe());
         progress.Step($"feed: {feed.Name}; {book.AccountCount:N0} accounts, {book.SlotCount:N0} positions");
         if (engine.KillSwitch.IsEngaged)
         {
@@ -561,6 +594,9 @@ public sealed record RunFigures(
     /// <summary>The latest holdings sync and the breaks still open, when the run had one.</summary>
     public ReconciliationReport? Holdings { get; init; }
 
+    /// <summary>The instruments sliced by the default average daily volume, and that default.</summary>
+    public DefaultAdvFigures? DefaultAdv { get; init; }
+
     public static RunFigures From(EngineHost engine, EngineStatus s, TimeSpan elapsed, TimeSpan warmup, GarbageCollections collections)
     {
         var rejects = Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None && engine.Risk.Rejected(r) > 0)
@@ -577,6 +613,7 @@ public sealed record RunFigures(
             Lots = engine.Evaluation.Tax is { } tax ? LotFigures.From(tax.Lots, engine.Evaluation.Counters) : null,
             Venue = VenueFigures.From(engine),
             Holdings = engine.Evaluation.Reconciliation,
+            DefaultAdv = new DefaultAdvFigures(engine.AverageDailyVolumes.Default, [.. engine.AverageDailyVolumes.UsingDefault.Select(i => i.Id)]),
         };
     }
 
@@ -651,6 +688,9 @@ public sealed record LotFigures(int Lots, int TaxableAccounts, long SellFills, l
         return new(lots.Count, lots.TrackedAccounts, counters.LotSales, counters.LotsOpened, counters.LotShortfalls, counters.WashSales, counters.Harvests, counters.HarvestsSkipped, shortTerm, longTerm);
     }
 }
+
+/// <summary>The shares per day the %ADV cap assumed for the instruments with no volume of their own, and those instruments' ids.</summary>
+public sealed record DefaultAdvFigures(decimal SharesPerDay, IReadOnlyList<string> Instruments);
 
 /// <summary>A latency distribution in milliseconds.</summary>
 public sealed record LatencyFigures(long Samples, double P50Ms, double P99Ms, double P999Ms, double MaxMs)

@@ -8,6 +8,7 @@ namespace FastRebal.Engine.Model;
 /// <param name="FractionalAllowed">Whether the custodian can hold fractional quantities of it.</param>
 /// <param name="Liquid">Illiquid instruments are never traded automatically; the account goes to manual approval.</param>
 /// <param name="Restricted">Firm-wide restriction: never bought, and holdings are sold down.</param>
+/// <param name="AverageDailyVolume">Shares traded on an average day, for the slicer's %ADV cap; unknown when null (the engine then slices by a stated default and flags the instrument).</param>
 public sealed record Instrument(
     string Id,
     string Symbol,
@@ -15,4 +16,5 @@ public sealed record Instrument(
     decimal LotSize = 1m,
     bool FractionalAllowed = false,
     bool Liquid = true,
-    bool Restricted = false);
+    bool Restricted = false,
+    decimal? AverageDailyVolume = null);

@@ -74,8 +74,17 @@ public sealed record EngineOptions
     /// <summary>Where the kill switch keeps its state across restarts; in memory only when null.</summary>
     public string? KillSwitchPath { get; init; }
 
-    /// <summary>Average daily volume per instrument for the %ADV cap; 1,000,000 shares when null.</summary>
-    public Func<int, decimal>? AverageDailyVolume { get; init; }
+    /// <summary>
+    /// Average daily volume by instrument id for the %ADV cap (a market-data file), ahead of each instrument's own
+    /// <see cref="Model.Instrument.AverageDailyVolume"/>; every id must be an instrument of the book.
+    /// </summary>
+    public IReadOnlyDictionary<string, decimal>? AverageDailyVolumes { get; init; }
+
+    /// <summary>
+    /// Shares per day the %ADV cap assumes for an instrument with no volume of its own or in
+    /// <see cref="AverageDailyVolumes"/>; such instruments are flagged (<see cref="EngineHost.AverageDailyVolumes"/>).
+    /// </summary>
+    public decimal DefaultAverageDailyVolume { get; init; } = Orders.Slicing.AverageDailyVolumes.StandardDefault;
 
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(1);
 
@@ -159,6 +168,8 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         this.feed = feed;
         Options = options;
         Sink = sink;
+        // Checked before anything is opened, so bad volumes leave nothing behind.
+        AverageDailyVolumes = new AverageDailyVolumes(book.Instruments, options.AverageDailyVolumes, options.DefaultAverageDailyVolume);
 
         Verifier = new PriceVerifier(book.Instruments, feed.SourceCount, options.Verification);
         for (var i = 0; i < book.Instruments.Count; i++)
@@ -199,7 +210,8 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             killSwitchAudit = AuditHooks.RecordKillSwitch(chain, KillSwitch);
         }
         Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter, tax: options.Tax, bookEvents: options.BookEvents, executions: Executions);
-        Orders = new OrderStage(book, options.Slicing, options.AverageDailyVolume ?? (_ => 1_000_000m), sink,
+        var volumes = AverageDailyVolumes;
+        Orders = new OrderStage(book, options.Slicing, i => volumes[i], sink,
             options.ExternalVenue ? null : new Orders.Execution.SimulatedVenue(options.SimulatedVenue), KillSwitch, fills, TickToOrder, options.PartialFills);
 
         ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail };
@@ -221,6 +233,9 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
     public EngineDurability? Durability { get; }
 
     public EngineOptions Options { get; }
+
+    /// <summary>The volume each instrument is sliced by, and which instruments use the default (flagged for the operator).</summary>
+    public AverageDailyVolumes AverageDailyVolumes { get; }
 
     public AccountBook Book => book;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FastRebal.Engine.Model;
+using FastRebal.Engine.Orders.Slicing;
 using FastRebal.Engine.State;
 
 namespace FastRebal.Engine.Scenarios;
@@ -133,6 +134,11 @@ public static class ScenarioLoader
             if (instrument.LotSize <= 0)
             {
                 errors.Add(new(subject, "lotSize", $"must be positive, got {instrument.LotSize}"));
+                continue;
+            }
+            if (instrument.AverageDailyVolume is { } adv && AverageDailyVolumes.Problem(adv) is { } problem)
+            {
+                errors.Add(new(subject, "averageDailyVolume", problem));
                 continue;
             }
             valid[instrument.Id] = instrument with { Symbol = string.IsNullOrWhiteSpace(instrument.Symbol) ? instrument.Id : instrument.Symbol };

@@ -218,6 +218,21 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
     }
 
     [Fact]
+    public async Task The_blocks_tab_names_the_instruments_sliced_by_the_default_volume()
+    {
+        var page = await console.SignIn(ConsoleFixture.ViewerName, ConsoleFixture.ViewerPassword);
+        await ConsoleFixture.Goto(page, "/orders");
+
+        await page.Locator(".mud-tab", new() { HasText = "Blocks" }).ClickAsync();
+
+        // The generated firm carries no volumes: every instrument is sliced by the default, and the note says so.
+        var note = page.Locator("#default-adv");
+        await Assertions.Expect(note).ToContainTextAsync("have no average daily volume");
+        await Assertions.Expect(note).ToContainTextAsync("sliced by the default of 1,000,000 shares/day: SPY");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task An_admin_adds_an_operator_who_signs_in_with_the_password_shown_once()
     {
         var admin = await console.SignIn("admin", console.AdminPassword);

@@ -69,6 +69,30 @@ public class EngineSessionTests
     }
 
     [Fact]
+    public async Task Console_AdvFile_gives_volumes_ahead_of_the_firms_own_and_the_engine_flags_what_is_left_on_Engine_DefaultAdv()
+    {
+        var adv = Path.Combine(TestServices.TempDirectory(), "adv.csv");
+        // VTI's bad row and XYZ (not in the book) are logged and left out; the rest is used.
+        await File.WriteAllTextAsync(adv, "instrument_id,average_daily_volume\nSPY,75000000\nVTI,many\nXYZ,5\n");
+        var session = new EngineSession(
+            Options.Create(new EngineSettings { DefaultAdv = 300_000m }),
+            Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = 500 }),
+            Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory(), Firm = TestServices.ExampleFirm(), AdvFile = adv }),
+            NullLogger<EngineSession>.Instance);
+
+        await session.StartAsync(CancellationToken.None);
+        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var volumes = session.Running.AverageDailyVolumes;
+        var instruments = session.Running.Book.Instruments;
+        Assert.Equal(75_000_000m, volumes[instruments.IndexOf("SPY")]);
+        Assert.Equal(4_000_000m, volumes[instruments.IndexOf("VTI")]);
+        Assert.Equal(300_000m, volumes[instruments.IndexOf("GLD")]);
+        Assert.Equal(["GLD"], volumes.UsingDefault.Select(i => i.Id));
+        await session.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task A_firm_that_cannot_be_loaded_fails_the_start_saying_why()
     {
         var session = new EngineSession(
@@ -139,7 +163,7 @@ public class EngineSessionTests
     public async Task Bad_settings_stop_the_engine_with_every_problem_named()
     {
         var session = new EngineSession(
-            Options.Create(new EngineSettings { Accounts = 0, FirmShape = "Realistic", Lots = false, Harvest = true }),
+            Options.Create(new EngineSettings { Accounts = 0, FirmShape = "Realistic", Lots = false, Harvest = true, DefaultAdv = 0 }),
             Options.Create(new FeedSettings { Kind = "tape" }),
             Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory() }),
             NullLogger<EngineSession>.Instance);
@@ -152,6 +176,7 @@ public class EngineSessionTests
         Assert.Contains("Feed:Kind must be replay or random (got 'tape')", session.Progress, StringComparison.Ordinal);
         Assert.Contains("Engine:FirmShape must be uniform or realistic (got 'Realistic')", session.Progress, StringComparison.Ordinal);
         Assert.Contains("Engine:Harvest needs Engine:Lots", session.Progress, StringComparison.Ordinal);
+        Assert.Contains("Engine:DefaultAdv must be positive (shares per day) and at most 1e12, got 0", session.Progress, StringComparison.Ordinal);
         await session.StopAsync(CancellationToken.None);
     }
 }
