@@ -42,6 +42,44 @@ public sealed class FirmCliTests : IDisposable
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
+    /// <summary>The example custodian file: the book's end of 2025-04-29 but for three deliberate breaks.</summary>
+    private static string Custodian => Path.Combine(Path.GetDirectoryName(Example)!, "custodian", "holdings-2025-04-29.csv");
+
+    [Fact]
+    public void A_holdings_sync_lists_the_breaks_of_the_custodians_file_and_accept_breaks_takes_the_acceptable_ones()
+    {
+        var (code, output, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-05-30", "--holdings", Custodian, "--digest");
+        var accepted = CliRunner.Run("run", "--firm", Example, "--to", "2025-05-30", "--holdings", Custodian, "--accept-breaks", "--digest");
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("holdings sync holdings-2025-04-29.csv (as of 2025-04-29): 12 account(s) compared, 3 break(s) open in 3 account(s)", output, StringComparison.Ordinal);
+        Assert.Contains("A-1003       QuantityDiffers    AGG      book 2522, custodian 2517", output, StringComparison.Ordinal);
+        Assert.Contains("A-1007       CashDiffers        cash     book 15662.14, custodian 15912.14", output, StringComparison.Ordinal);
+        Assert.Contains("A-1010       MissingInBook      VTI      book 0, custodian 12 (cannot be accepted", output, StringComparison.Ordinal);
+        Assert.True(accepted.ExitCode == ExitCodes.Ok, accepted.Error);
+        Assert.Contains("1 break(s) open in 1 account(s)", accepted.Output, StringComparison.Ordinal);
+        Assert.NotEqual(Digest(output), Digest(accepted.Output));
+    }
+
+    [Fact]
+    public void A_holdings_file_with_a_bad_row_names_it_and_leaves_only_that_account_unreconciled()
+    {
+        var file = Path.Combine(directory, "holdings.csv");
+        File.WriteAllLines(file, [.. File.ReadAllLines(Custodian).Select(l => l.StartsWith("2025-04-29,A-1003,AGG,", StringComparison.Ordinal) ? "2025-04-29,A-1003,AGG,25x7" : l)]);
+
+        var (code, output, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-05-30", "--holdings", file);
+        var early = CliRunner.Run("run", "--firm", Example, "--holdings", Path.Combine(directory, "none.csv"));
+        var acceptAlone = CliRunner.Run("run", "--firm", Example, "--accept-breaks");
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("quantity: expects a number (like 1234.56), got '25x7'; the account is not reconciled", error, StringComparison.Ordinal);
+        Assert.Contains("11 account(s) compared, 2 break(s) open in 2 account(s)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("A-1003", output.Split("holdings sync")[1], StringComparison.Ordinal);
+        Assert.Contains("no such holdings file", early.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.BadInput, acceptAlone.ExitCode);
+        Assert.Contains("--accept-breaks needs --holdings", acceptAlone.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--accounts", "10", "--accounts shape a generated firm")]
     [InlineData("--firm-shape", "uniform", "--firm-shape shape a generated firm")]

@@ -150,6 +150,25 @@ public sealed class CrashRecoveryTests : IDisposable
     }
 
     [Theory]
+    [InlineData("journal-appended:8")] // before the sync
+    [InlineData("journal-appended:30")] // after the sync took the custodian's figures
+    public void A_run_with_a_holdings_sync_and_cash_flows_killed_at_a_crash_point_recovers_exactly(string crashAt)
+    {
+        var events = Path.Combine(folder, "events.csv");
+        File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.Events);
+        string[] day = [.. OwnFirm, "--events", events, "--holdings", Path.Combine(AppContext.BaseDirectory, "Examples", "custodian", "holdings-2025-04-29.csv"), "--accept-breaks"];
+        var name = "sync-" + crashAt.Replace(':', '-');
+        var crashed = ChildRun.Run(DurableOf(day, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
+        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
+
+        var finished = ChildRun.Run(DurableOf(day, name));
+
+        Assert.Contains("recovery:", finished.Output);
+        AssertSameAs(NeverKilled(day), name, finished);
+        Assert.Contains("holdings sync holdings-2025-04-29.csv", finished.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("00:00:00.1", "start it with the same book events")] // from a checkpoint, after the event or before it (then from the journal)
     [InlineData("01:00:00", "the journal applies book event 1 (Deposit of 50000 for A-1001), which is not this engine's event")] // from the journal alone
     public void A_state_folder_refuses_a_restart_with_other_book_events_and_recovers_with_its_own(string checkpointInterval, string refusal)
