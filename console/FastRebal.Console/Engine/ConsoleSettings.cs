@@ -179,6 +179,14 @@ public sealed class ConsoleSettings
 
     public string BlotterPath => Path.Combine(FullDataDirectory, "blotter.csv");
 
+    /// <summary>
+    /// Where custodians' end-of-day positions files are dropped (as_of,account_id,instrument_id,quantity; docs/firm-files.md);
+    /// the Reconciliation page lists them for an operator to run a holdings sync. Empty: DataDirectory/custodian.
+    /// </summary>
+    public string? CustodianFolder { get; set; }
+
+    public string FullCustodianFolder => Path.GetFullPath(string.IsNullOrWhiteSpace(CustodianFolder) ? Path.Combine(FullDataDirectory, "custodian") : CustodianFolder);
+
     public string KillSwitchPath => Path.Combine(FullDataDirectory, "killswitch.json");
 
     public string UsersPath => Path.Combine(FullDataDirectory, "users.json");

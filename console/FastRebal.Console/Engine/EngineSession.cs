@@ -47,6 +47,9 @@ public sealed class EngineSession(
 
     public EngineHost? Engine { get; private set; }
 
+    /// <summary>The folder custodians' holdings files are dropped in (Console:CustodianFolder).</summary>
+    public string CustodianFolder => consoleSettings.Value.FullCustodianFolder;
+
     public MonitoredFeed? Feed { get; private set; }
 
     public BlotterRecorder? Blotter { get; private set; }

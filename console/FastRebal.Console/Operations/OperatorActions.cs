@@ -58,6 +58,38 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
             return outcome.Message.Contains(accountId, StringComparison.Ordinal) ? outcome : outcome with { Message = $"{accountId}: {outcome.Message}" };
         });
 
+    /// <summary>
+    /// A holdings sync of one file of the custodian folder, named as the Reconciliation page lists it (a name, never a
+    /// path: nothing outside the folder is read). A file that cannot be read is refused with the reason; bad rows are
+    /// reported in the outcome, their accounts left unreconciled.
+    /// </summary>
+    public Task<ActionOutcome> RunHoldingsSync(ClaimsPrincipal user, string fileName, string? reason) =>
+        Act(user, Policies.Operate, reason, "run a holdings sync", async (who, why, engine) =>
+        {
+            var folder = session.CustodianFolder;
+            var path = Path.Combine(folder, Path.GetFileName(fileName));
+            if (Path.GetFileName(fileName) != fileName || !File.Exists(path))
+            {
+                return ActionOutcome.Refused($"no file '{FastRebal.Engine.Scenarios.TextLimit.Clip(fileName, 120)}' in the custodian folder {folder}");
+            }
+            FastRebal.Engine.Reconciliation.CustodianHoldings holdings;
+            try
+            {
+                holdings = FastRebal.Engine.Reconciliation.CustodianHoldings.Read(path);
+            }
+            catch (FastRebal.Engine.Scenarios.ScenarioFormatException e)
+            {
+                return ActionOutcome.Refused(e.Message);
+            }
+            var outcome = await Send(engine, new ReconcileHoldings(who, why, holdings)).ConfigureAwait(false);
+            return holdings.Errors.Count == 0 ? outcome
+                : outcome with { Message = $"{outcome.Message}. Rows not read: {string.Join("; ", holdings.Errors.Take(5).Select(e => e.ToString()))}{(holdings.Errors.Count > 5 ? $"; and {holdings.Errors.Count - 5} more" : "")}" };
+        });
+
+    /// <summary>Takes the custodian's figures of the latest holdings sync for one account (all its breaks, or nothing).</summary>
+    public Task<ActionOutcome> AcceptCustodianHoldings(ClaimsPrincipal user, string accountId, string? reason) =>
+        Act(user, Policies.Operate, reason, "accept the custodian's figures", (who, why, engine) => Send(engine, new AcceptCustodianHoldings(who, why, accountId)));
+
     /// <summary>How many accounts a policy change would touch (0 when the target is unknown).</summary>
     public int AccountsAffected(PolicyScope scope, string target)
     {
