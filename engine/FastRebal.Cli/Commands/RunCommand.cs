@@ -73,11 +73,13 @@ public static class RunCommand
         var acceptBreaks = new Option<bool>("--accept-breaks") { Description = "With --holdings: take the custodian's figures for every account whose breaks can all be accepted (journaled and audited as the run's operator action)" };
         var adv = new Option<string?>("--adv") { Description = "A CSV file of average daily volumes (instrument_id,average_daily_volume; shares per day) for the slicing's %ADV cap, ahead of the firm's own (firm.json's averageDailyVolume); a row for an instrument the book does not hold is a warning" };
         var defaultAdv = new Option<decimal>("--default-adv") { Description = "Shares per day the %ADV cap assumes for an instrument whose volume neither the firm's files nor --adv give; such instruments are named at the start", DefaultValueFactory = _ => AverageDailyVolumes.StandardDefault };
+        var ledger = new Option<string?>("--ledger") { Description = "Write every change to the book's positions and cash to this CSV file (day,account_id,kind,instrument_id,quantity,cash; kinds fill, cash-flow, custodian): the loaded book plus these rows is the book at the end. Not with --state" };
+        var bookOut = new Option<string?>("--book-out") { Description = "Write the book at the end as a holdings file (as_of,account_id,instrument_id,quantity; a CASH row per account), the format of a custodian's end-of-day file" };
         var digest = new Option<bool>("--digest") { Description = "Print a digest of the final state (holdings, cash, policies, decision state, breakers, open orders): equal inputs give equal digests" };
         var command = new Command(name, description)
         {
             feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest, firmPath, events, adv, defaultAdv,
-            venueFillRatio, venueRejectRate, venueLatency, partialFills, holdings, acceptBreaks,
+            venueFillRatio, venueRejectRate, venueLatency, partialFills, holdings, acceptBreaks, ledger, bookOut,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
@@ -97,6 +99,8 @@ public static class RunCommand
             PartialFills = parse.GetValue(partialFills)!,
             Holdings = parse.GetValue(holdings) ?? [],
             AcceptBreaks = parse.GetValue(acceptBreaks),
+            Ledger = parse.GetValue(ledger),
+            BookOut = parse.GetValue(bookOut),
             AdvFile = parse.GetValue(adv),
             DefaultAdv = parse.GetValue(defaultAdv),
             GeneratedFirmOptionsGiven = firm.Given(parse),
@@ -153,6 +157,12 @@ public static class RunCommand
 
         /// <summary>Take the custodian's figures for every account whose breaks can all be accepted.</summary>
         public bool AcceptBreaks { get; init; }
+
+        /// <summary>A CSV file for every change to the book's positions and cash.</summary>
+        public string? Ledger { get; init; }
+
+        /// <summary>A holdings file for the book at the end.</summary>
+        public string? BookOut { get; init; }
     }
 
     public static int Run(RunSettings settings)
@@ -236,6 +246,12 @@ public static class RunCommand
         }
         OptionChecks.OutputFile("--audit", settings.Audit);
         OptionChecks.OutputFile("--blotter", settings.Blotter);
+        OptionChecks.OutputFile("--ledger", settings.Ledger);
+        OptionChecks.OutputFile("--book-out", settings.BookOut);
+        if (settings.Ledger is not null && settings.State is not null)
+        {
+            throw new UsageException("--ledger is written by one run from its loaded book; a --state run may start from a checkpoint instead, whose movements before it are in no file");
+        }
         OptionChecks.OutputFile("--kill-switch-file", settings.KillSwitchFile);
         OptionChecks.StateFolder("--state", settings.State);
         if (settings.Feed.StartsWith("replay:", StringComparison.Ordinal) && settings.Feed["replay:".Length..] is var data && !Directory.Exists(data) && !File.Exists(data))
@@ -308,9 +324,11 @@ public static class RunCommand
                 : new RandomWalkFeed(book.Prices, settings.Sources, spec.Seed, settings.Speed, settings.Volatility, meanReversion: 0.00125, marketStart: marketOpen);
         var minSources = Math.Min(2, settings.Sources);
         using var chain = AuditCommand.OpenChain(settings.Audit);
+        using var ledgerFile = settings.Ledger is { } ledgerPath ? new BookLedgerFile(ledgerPath, book) : null;
         var options = new EngineOptions
         {
             Audit = chain,
+            BookLedger = ledgerFile,
             Slicing = new SlicingPolicy { Interval = settings.SliceInterval },
             SimulatedVenue = settings.Venue,
             PartialFills = partialFillPolicy,
@@ -396,6 +414,10 @@ public static class RunCommand
         var status = engine.Status();
         var figures = RunFigures.From(engine, status, elapsed, warmedUp ? warmupLeft : elapsed, GarbageCollections.Now().Since(gcAtStart));
         var stateDigest = settings.Digest ? engine.StateDigest() : null;
+        if (settings.BookOut is { } bookOutPath)
+        {
+            BookLedgerFile.WriteBook(bookOutPath, book, engine.Evaluation.Day);
+        }
         engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
         if (chain is not null)
         {

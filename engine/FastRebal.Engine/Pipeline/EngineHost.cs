@@ -47,6 +47,9 @@ public sealed record EngineOptions
     /// </summary>
     public bool ExternalVenue { get; init; }
 
+    /// <summary>Told of every change to the book's positions and cash as it is made (not during a recovery's replay); none when null.</summary>
+    public IBookLedger? BookLedger { get; init; }
+
     /// <summary>What happens to the rest of a child order that traded in part.</summary>
     public Orders.Execution.PartialFillPolicy PartialFills { get; init; }
 
@@ -210,6 +213,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             killSwitchAudit = AuditHooks.RecordKillSwitch(chain, KillSwitch);
         }
         Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter, tax: options.Tax, bookEvents: options.BookEvents, executions: Executions);
+        Evaluation.BookLedger = options.BookLedger;
         var volumes = AverageDailyVolumes;
         Orders = new OrderStage(book, options.Slicing, i => volumes[i], sink,
             options.ExternalVenue ? null : new Orders.Execution.SimulatedVenue(options.SimulatedVenue), KillSwitch, fills, TickToOrder, options.PartialFills);

@@ -116,6 +116,7 @@ public sealed partial class EvaluationStage
                 {
                     // Money that arrived is cash at once; the flow stays pending only to be invested.
                     book.ApplyCashFlow(a, (double)flow.SignedAmount);
+                    Moved(a, BookMovementKind.CashFlow, -1, 0, flow.SignedAmount);
                 }
                 SetPendingFlow(a, pendingFlow[a] + flow.SignedAmount);
                 MarkDirty(a);

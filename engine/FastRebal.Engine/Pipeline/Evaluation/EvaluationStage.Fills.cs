@@ -31,6 +31,7 @@ public sealed partial class EvaluationStage
                 try
                 {
                     book.ApplyExecution(a, one, (double)(-signed * fill.Price), fill.TradeComplete && openTrades[a] == 1 && rebalancing[a] ? day : null);
+                    Moved(a, BookMovementKind.Fill, fill.Instrument, signed, -signed * fill.Price);
                     gate.FillsApplied(a, book.ModelIndex(a));
                     Counters.FillsApplied++;
                     if (tax is not null)
@@ -151,14 +152,30 @@ public sealed partial class EvaluationStage
         }
     }
 
+    /// <summary>The ledger a host gave (<see cref="EngineOptions.BookLedger"/>); none during a replay, which repeats what it was told before.</summary>
+    internal IBookLedger? BookLedger { get; set; }
+
+    private void Moved(int a, BookMovementKind kind, int instrument, decimal quantity, decimal cash)
+    {
+        if (!replaying)
+        {
+            BookLedger?.Record(day, a, kind, instrument, quantity, cash);
+        }
+    }
+
     private static Trade FilledTrade(string accountId, string instrumentId, AccountFill fill) =>
         new(accountId, instrumentId, fill.Side, fill.Quantity, fill.Price, "fill");
 
     private void SettleFlow(int a)
     {
         var flow = pendingFlow[a];
-        if ((flow < 0 && book.ApplyCashFlow(a, (double)flow) is null) || flow > 0)
+        if (flow > 0)
         {
+            SetPendingFlow(a, 0);
+        }
+        else if (flow < 0 && book.ApplyCashFlow(a, (double)flow) is null)
+        {
+            Moved(a, BookMovementKind.CashFlow, -1, 0, flow);
             SetPendingFlow(a, 0);
         }
     }

@@ -137,10 +137,16 @@ public sealed partial class EvaluationStage
             words.Add(string.Create(CultureInfo.InvariantCulture, $"{instruments[i]} {own:0.######} -> {quantities[i]:0.######}"));
         }
         book.ApplyExecution(a, changes, 0, null);
+        foreach (var (instrument, change) in changes)
+        {
+            Moved(a, BookMovementKind.Custodian, instrument, (decimal)change, 0);
+        }
         if (cash is { } balance)
         {
             words.Add(string.Create(CultureInfo.InvariantCulture, $"cash {book.Cash[a]:0.00} -> {balance:0.00}"));
+            var before = (decimal)book.Cash[a];
             book.ApplyCashFlow(a, (double)balance - book.Cash[a]);
+            Moved(a, BookMovementKind.Custodian, -1, 0, (decimal)book.Cash[a] - before);
         }
         if (tax is not null && tax.Lots.IsTracked(a) && book.Policy(a).TaxStatus == Model.TaxStatus.Taxable)
         {
