@@ -34,7 +34,7 @@ public sealed class ExternalVenueTests : IDisposable
     private static GeneratedFirm Firm() => FirmGenerator.Generate(new FirmSpec(1200, 20, 5, AsOf: new DateOnly(2020, 1, 31)), History);
 
     private EngineHost Engine(GeneratedFirm firm, IOrderSink gateway) =>
-        new(firm.Book, new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, new DateOnly(2020, 3, 31), sources: 3, daysPerSecond: 15, noiseBps: 0), gateway, new EngineOptions
+        new(firm.Book, new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, new DateOnly(2020, 3, 31), sources: 3, daysPerSecond: 6, noiseBps: 0), gateway, new EngineOptions
         {
             ExternalVenue = true,
             Slicing = new SlicingPolicy { Interval = TimeSpan.Zero },
@@ -91,9 +91,10 @@ public sealed class ExternalVenueTests : IDisposable
 
             using var stop = new CancellationTokenSource();
             var venue = Venue(gateway, engine.Executions, stop.Token);
+            // The feed paces the batches that carry the reports in: the first fills reach the book while it runs.
+            await Until(() => engine.Evaluation.Counters.FillsApplied > 0, "the first fills in the book");
             if (checkpointMidway)
             {
-                await Until(() => engine.Orders.Counters.Fills > 0, "the first fills");
                 await engine.CheckpointAsync().WaitAsync(TimeSpan.FromSeconds(30));
             }
             await engine.WaitForFeedAsync().WaitAsync(TimeSpan.FromSeconds(60));
