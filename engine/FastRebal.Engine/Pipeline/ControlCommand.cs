@@ -30,7 +30,7 @@ public sealed record EditPolicy(string Who, string Why, string? AccountId, strin
 /// <summary>
 /// Moves an account to another named IPS (its investment policy and its tax elections together), keeping its model.
 /// Refused for an unknown account, a change of tax status (taxable and tax-deferred keep lots differently: reload
-/// the account), what a policy edit would refuse (e.g. other restricted instruments), or trades in flight.
+/// the account), what a policy edit would refuse (e.g. other restricted instruments), trades in flight, or trades waiting for approval.
 /// </summary>
 public sealed record MoveToPolicy(string Who, string Why, string AccountId, Scenarios.NamedPolicy Policy) : ControlCommand(Who, Why);
 

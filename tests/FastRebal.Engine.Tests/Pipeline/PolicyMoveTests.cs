@@ -39,16 +39,18 @@ public class PolicyMoveTests
         new(TestBook.Policy(band: 0.05) with { Id = "IPS-TIGHT", Version = 2, TaxStatus = status }, Elections(method, status));
 
     /// <summary>
-    /// X holds 150 A and 50 B on a 30% band (in it), Y is in balance. Every position has an old cheap lot and a new
+    /// X holds 150 A and 50 B on a 30% band (in it), Y is in balance, Z is out of its band in an illiquid C (its
+    /// trades wait for an operator). Every position has an old cheap lot and a new
     /// dear one of half its shares each; the accounts relieve lots first in, first out.
     /// </summary>
     private sealed class Engine
     {
         public Engine(params BookEvent[] events)
         {
-            Book = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("AB", ("A", 0.5), ("B", 0.5))
+            Book = new TestBook().Instrument("A", 10).Instrument("B", 10).Instrument("C", 10, liquid: false).Model("AB", ("A", 0.5), ("B", 0.5)).Model("AC", ("A", 0.5), ("C", 0.5))
                 .Account("X", "AB", 0, policy: TestBook.Policy(band: 0.3), positions: [("A", 150), ("B", 50)])
                 .Account("Y", "AB", 0, policy: TestBook.Policy(band: 0.3), positions: [("A", 100), ("B", 100)])
+                .Account("Z", "AC", 0, policy: TestBook.Policy(band: 0.05), positions: [("A", 150), ("C", 50)])
                 .Load().Book;
             var lots = new LotTable(Book);
             for (var a = 0; a < Book.AccountCount; a++)
@@ -127,6 +129,7 @@ public class PolicyMoveTests
         var same = engine.Control.Send(new MoveToPolicy("ops", "again", "Y", new NamedPolicy(TestBook.Policy() with { Version = 9 }, Elections(LotMethod.HighestCost))));
         var unknownLot = engine.Control.Send(new MoveToPolicy("ops", "name the lots", "Y", Tight(LotMethod.SpecificLots) with { Tax = Elections(LotMethod.SpecificLots, specific: new Dictionary<string, IReadOnlyList<string>> { ["A"] = ["no-such-lot"] }) }));
         var moved = engine.Control.Send(new MoveToPolicy("ops", "client asked", "X", Tight(LotMethod.HighestCost)));
+        var held = engine.Control.Send(new MoveToPolicy("ops", "client asked", "Z", Tight(LotMethod.HighestCost)));
         engine.Stage.Open(Open(Day1.AddDays(1)));
         // X now has trades in flight (its rebalance under the tight band): a move back waits until they are done.
         var inFlight = engine.Control.Send(new MoveToPolicy("ops", "back", "X", new NamedPolicy(TestBook.Policy(band: 0.3) with { Id = "IPS-WIDE" }, Elections(LotMethod.Fifo))));
@@ -139,7 +142,9 @@ public class PolicyMoveTests
         Assert.Contains("already on policy 'IPS-1' (version 3)", (await same).Detail, StringComparison.Ordinal);
         Assert.Contains("policy.specificLots.A A: unknown lot 'no-such-lot'", (await unknownLot).Detail, StringComparison.Ordinal);
         Assert.Contains("X has trades in flight", (await inFlight).Detail, StringComparison.Ordinal);
-        Assert.All([deferred, unknown, restricted, same, unknownLot, inFlight], r => Assert.False(r.Result.Applied));
+        Assert.Contains("Z has trades waiting for approval; approve or reject them", (await held).Detail, StringComparison.Ordinal);
+        Assert.Equal("IPS-1", engine.Book.Policy(2).Id);
+        Assert.All([deferred, unknown, restricted, same, unknownLot, inFlight, held], r => Assert.False(r.Result.Applied));
         Assert.True((await moved).Applied, (await moved).Detail);
         Assert.Equal("X moved from policy 'IPS-1' version 3 to policy 'IPS-TIGHT' version 2; tax elections now lot method HighestCost, gains budget none, harvesting off", (await moved).Detail);
         Assert.Equal(("IPS-1", 3, LotMethod.Fifo), (engine.Book.Policy(1).Id, engine.Book.Policy(1).Version, engine.Tax.Settings(1).LotMethod));
@@ -156,6 +161,7 @@ public class PolicyMoveTests
         unmoved.Stage.Open(Open(Day1));
         var chunks = BookState.Capture(engine.Book, new EngineImage());
         var image = engine.Stage.Capture(chunks);
+        image.EncodeHeldPlans();
 
         var restored = new Engine(events);
         restored.Stage.Restore(image, chunks);

@@ -67,6 +67,11 @@ public sealed partial class EvaluationStage
         {
             return CommandResult.Refused($"{move.AccountId} has trades in flight; move it to policy '{policy.Id}' once they are done");
         }
+        // A held plan was made under the old IPS: approving it after the move would trade by a policy the account left.
+        if (awaitingApproval.ContainsKey(a))
+        {
+            return CommandResult.Refused($"{move.AccountId} has trades waiting for approval; approve or reject them, then move it to policy '{policy.Id}'");
+        }
         if (book.UpdatePolicy(a, policy, move: true) is { } refused)
         {
             return CommandResult.Refused($"move to policy '{policy.Id}' refused: {refused}; nothing was changed");
