@@ -83,9 +83,13 @@ public static class BookEventFile
                 {
                     row.Fail((int)Column.PolicyId, "a generated firm has no named policies; an ips event needs run --firm with a firm folder");
                 }
+                else if (named.Count == 0)
+                {
+                    row.Fail((int)Column.PolicyId, "the firm names no policies (a firm folder's firm.json lists them under policies); an ips event needs one");
+                }
                 else if (!named.TryGetValue(policyId, out target))
                 {
-                    row.Fail((int)Column.PolicyId, $"no policy '{TextLimit.Clip(policyId, 80)}' in the firm's firm.json{(named.Count > 0 ? $" (it has {string.Join(", ", named.Keys.Order(StringComparer.Ordinal).Take(10))})" : "")}");
+                    row.Fail((int)Column.PolicyId, $"no policy '{TextLimit.Clip(policyId, 80)}' in the firm's firm.json (it has {string.Join(", ", named.Keys.Order(StringComparer.Ordinal).Take(10))})");
                 }
             }
             else

@@ -49,6 +49,15 @@ public sealed class BookEventFileTests : IDisposable
     }
 
     [Fact]
+    public void A_firm_without_named_policies_says_so()
+    {
+        var (events, errors) = BookEventFile.Read(File("date,account_id,kind,policy_id", "2025-06-03,X,ips,IPS-TIGHT"), Book(), AsOf, policies: []);
+
+        Assert.Empty(events);
+        Assert.Contains("the firm names no policies", Assert.Single(errors).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_cash_flow_still_needs_its_amount()
     {
         var (events, errors) = BookEventFile.Read(File("date,account_id,kind", "2025-06-03,X,deposit"), Book(), AsOf, [Tight]);
