@@ -64,7 +64,7 @@ public static class RunCommand
         var lots = new Option<bool>("--lots") { Description = "Give the taxable accounts 3 to 5 tax lots per position: plans relieve lots by each account's method (tax-optimal) and fills move them; checkpointed and in the digest" };
         var harvest = new Option<bool>("--harvest") { Description = "With --lots: harvest tax losses daily at the open (lots down 5% and 500 or more), buying a substitute the account holds; the trades go through the risk gate like any other" };
         var firmPath = new Option<string?>("--firm") { Description = "Run a firm's own book instead of a generated one: a firm folder (firm.json with accounts.csv, positions.csv, lots.csv...; see docs/firm-files.md) or a scenario JSON file. Its lots and tax elections come from its files; a bad account is reported and left out" };
-        var events = new Option<string?>("--events") { Description = "A CSV file of book events (date,account_id,kind,amount[,note]; kinds deposit, withdrawal, dividend, fee): each is applied when the market reaches its date, journaled and audited" };
+        var events = new Option<string?>("--events") { Description = "A CSV file of book events (date,account_id,kind[,amount][,note][,policy_id]; kinds deposit, withdrawal, dividend, fee with an amount, ips with the policy_id of one of the firm's named policies): each is applied when the market reaches its date, journaled and audited" };
         var venueFillRatio = new Option<decimal>("--venue-fill-ratio") { Description = "Simulated venue: the share of each child order that trades (0 to 1); the rest rests until the market day ends, then expires", DefaultValueFactory = _ => 1m };
         var venueRejectRate = new Option<double>("--venue-reject-rate") { Description = "Simulated venue: the share of child orders it refuses (0 to 1), picked by a hash of the order id so a replay refuses the same ones", DefaultValueFactory = _ => 0 };
         var venueLatency = new Option<TimeSpan>("--venue-latency") { Description = "Simulated venue: market time before its reports (acknowledgement, fill, reject, cancel) come back", DefaultValueFactory = _ => TimeSpan.Zero };
@@ -261,10 +261,10 @@ public static class RunCommand
 
         var progress = new Progress(quiet: settings.Json);
         var spec = replay ? settings.Firm with { AsOf = settings.From ?? DefaultReplayStart } : settings.Firm;
-        var (book, asOf, firmHistory, taxBook, badInput, bookEvents) = settings.FirmPath is { } firmPath ? Import(firmPath, settings, progress) : Generate(spec, settings, progress);
+        var (book, asOf, firmHistory, taxBook, badInput, bookEvents, namedPolicies) = settings.FirmPath is { } firmPath ? Import(firmPath, settings, progress) : Generate(spec, settings, progress);
         if (settings.Events is { } eventsPath)
         {
-            var (scheduled, eventErrors) = BookEventFile.Read(eventsPath, book, asOf);
+            var (scheduled, eventErrors) = BookEventFile.Read(eventsPath, book, asOf, namedPolicies);
             foreach (var error in eventErrors)
             {
                 Console.Error.WriteLine($"fastrebal: bad input: {error}");
@@ -463,7 +463,7 @@ public static class RunCommand
     }
 
     /// <summary>What a run trades: the book, the day it is priced on, the history a replay of the data folder reads, its tax side, and whether any input was left out.</summary>
-    private readonly record struct Firm(AccountBook Book, DateOnly AsOf, MarketHistory? History, TaxBook? Tax, bool BadInput, IReadOnlyList<BookEvent> Events);
+    private readonly record struct Firm(AccountBook Book, DateOnly AsOf, MarketHistory? History, TaxBook? Tax, bool BadInput, IReadOnlyList<BookEvent> Events, IReadOnlyList<NamedPolicy>? Policies);
 
     private static Firm Generate(FirmSpec spec, RunSettings settings, Progress progress)
     {
@@ -474,7 +474,7 @@ public static class RunCommand
             progress.Step(string.Create(CultureInfo.InvariantCulture,
                 $"lots: {taxBook.Lots.Count:N0} in {taxBook.Lots.TrackedAccounts:N0} taxable accounts, relieved tax-optimally; buys checked against each household's wash-sale ledger; harvesting {(settings.Harvest ? "daily at the open" : "off")}"));
         }
-        return new Firm(firm.Book, firm.AsOf, firm.History, taxBook, BadInput: false, Events: []);
+        return new Firm(firm.Book, firm.AsOf, firm.History, taxBook, BadInput: false, Events: [], Policies: null);
     }
 
     /// <summary>A firm's own book from its files: every bad account reported (and left out), the rest run with the lots and elections the files give.</summary>
@@ -501,7 +501,7 @@ public static class RunCommand
             ? dataDirectory is null ? throw new UsageException("--feed replay: no data/ folder with etf_*_daily.csv found (set FASTREBAL_DATA, or give --feed replay:PATH)") : MarketHistory.LoadEtfs(dataDirectory)
             : null;
         // The firm's pending cash flows are book events of its as-of day: applied at the opening.
-        return new Firm(book, firm.AsOf, history, taxBook, firm.Errors.Count > 0, [.. firm.CashFlows.Select(f => new BookEvent(firm.AsOf, f.Flow, "the firm's pending cash flows"))]);
+        return new Firm(book, firm.AsOf, history, taxBook, firm.Errors.Count > 0, [.. firm.CashFlows.Select(f => new BookEvent(firm.AsOf, f.Flow, "the firm's pending cash flows"))], firm.Policies);
     }
 
     /// <summary>With --firm, the generated firm's options have nothing to shape, and the firm's files give its lots and its day.</summary>

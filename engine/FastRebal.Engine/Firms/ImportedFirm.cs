@@ -12,6 +12,9 @@ public sealed class ImportedFirm
 {
     public required TaxScenario Scenario { get; init; }
 
+    /// <summary>The named policies of a firm folder's <c>firm.json</c> (the first of each id), which a live move to another IPS names; none for a scenario file.</summary>
+    public IReadOnlyList<NamedPolicy> Policies { get; init; } = [];
+
     /// <summary>The file or folder it was read from.</summary>
     public required string Source { get; init; }
 
@@ -43,7 +46,8 @@ public sealed class ImportedFirm
             throw new FileNotFoundException($"{TextLimit.Clip(path, 200)}: no such firm folder or scenario file");
         }
         var read = FirmFolder.Read(path);
-        return new ImportedFirm { Scenario = TaxScenario.Build(read.Document, read.Tax, path, read.Problems), Source = path };
+        var policies = (read.Policies ?? []).Where(p => !string.IsNullOrWhiteSpace(p.Policy.Id)).DistinctBy(p => p.Policy.Id, StringComparer.Ordinal).ToList();
+        return new ImportedFirm { Scenario = TaxScenario.Build(read.Document, read.Tax, path, read.Problems), Source = path, Policies = policies };
     }
 
     /// <summary>

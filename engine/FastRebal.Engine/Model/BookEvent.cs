@@ -10,6 +10,13 @@ namespace FastRebal.Engine.Model;
 /// <param name="Source">Where it came from, for the audit trail (e.g. "events.csv line 4").</param>
 public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
 {
+    /// <summary>A move of an account to another named IPS (its policy and tax elections); null for other events.</summary>
+    public PolicyMove? Move { get; init; }
+
+    /// <summary>A move of <paramref name="accountId"/> to <paramref name="policy"/> on <paramref name="date"/>.</summary>
+    public static BookEvent MoveTo(DateOnly date, string accountId, Scenarios.NamedPolicy policy, string source) =>
+        new(date, null, source) { Move = new PolicyMove(accountId, policy) };
+
     /// <summary>A holdings sync: the custodian's figures, compared on the first market day after their as-of date.</summary>
     public Reconciliation.CustodianHoldings? Holdings { get; init; }
 
@@ -21,7 +28,14 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
         new(holdings.AsOf.AddDays(1), null, holdings.Source) { Holdings = holdings, AcceptHoldings = accept };
 
     /// <summary>Whether a journaled command is this event (a replay must apply the engine's own schedule).</summary>
-    internal bool Matches(Pipeline.JournaledCommand command) => Holdings is { } h
-        ? command.Kind == Pipeline.CommandKind.HoldingsSync && command.Holdings is { } image && image.Source == h.Source && image.AsOf == h.AsOf.DayNumber && image.Accounts.Length == h.Accounts.Count
-        : command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount;
+    internal bool Matches(Pipeline.JournaledCommand command) => this switch
+    {
+        { Holdings: { } h } => command.Kind == Pipeline.CommandKind.HoldingsSync && command.Holdings is { } image && image.Source == h.Source && image.AsOf == h.AsOf.DayNumber && image.Accounts.Length == h.Accounts.Count,
+        // A move refused while being resolved is journaled as refused, with the account and the policy id still on it.
+        { Move: { } move } => command.Kind is Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.Refused && command.AccountId == move.AccountId && command.Target == move.Policy.Policy.Id,
+        _ => command.Kind != Pipeline.CommandKind.PolicyMove && command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount,
+    };
 }
+
+/// <summary>A book event's move of an account to another named IPS.</summary>
+public sealed record PolicyMove(string AccountId, Scenarios.NamedPolicy Policy);

@@ -27,6 +27,13 @@ public readonly record struct CommandResult(bool Applied, string Detail)
 /// <summary>Replaces the investment policy of one account, or of every account on a model.</summary>
 public sealed record EditPolicy(string Who, string Why, string? AccountId, string? ModelId, Func<InvestmentPolicy, InvestmentPolicy> Edit) : ControlCommand(Who, Why);
 
+/// <summary>
+/// Moves an account to another named IPS (its investment policy and its tax elections together), keeping its model.
+/// Refused for an unknown account, a change of tax status (taxable and tax-deferred keep lots differently: reload
+/// the account), what a policy edit would refuse (e.g. other restricted instruments), trades in flight, or trades waiting for approval.
+/// </summary>
+public sealed record MoveToPolicy(string Who, string Why, string AccountId, Scenarios.NamedPolicy Policy) : ControlCommand(Who, Why);
+
 /// <summary>Money into or out of an account; invested or raised at its next evaluation.</summary>
 public sealed record ApplyCashFlow(string Who, string Why, CashFlow Flow) : ControlCommand(Who, Why);
 

@@ -173,10 +173,11 @@ public sealed class AccountBook
     /// instruments (those shape the account's targets, which are fixed when the book is built). Nothing changes
     /// unless every check passes.
     /// </summary>
+    /// <param name="move">A move to another IPS: the policy carries another id, at any version.</param>
     /// <returns>Null when applied, otherwise what was wrong.</returns>
-    public string? UpdatePolicy(int account, InvestmentPolicy policy)
+    public string? UpdatePolicy(int account, InvestmentPolicy policy, bool move = false)
     {
-        if (CheckPolicyUpdate(account, policy) is { } refused)
+        if (CheckPolicyUpdate(account, policy, move) is { } refused)
         {
             return refused;
         }
@@ -189,7 +190,7 @@ public sealed class AccountBook
     }
 
     /// <summary>What <see cref="UpdatePolicy"/> would refuse, without changing anything; null when it would apply.</summary>
-    public string? CheckPolicyUpdate(int account, InvestmentPolicy policy)
+    public string? CheckPolicyUpdate(int account, InvestmentPolicy policy, bool move = false)
     {
         var current = c.Policies[account];
         var problems = PolicyValidation.Problems(policy, Instruments);
@@ -197,13 +198,21 @@ public sealed class AccountBook
         {
             return $"account {c.AccountIds[account]}: " + string.Join("; ", problems.Select(p => $"{p.Field} {p.Problem}"));
         }
-        if (policy.Id != current.Id || policy.Version <= current.Version)
+        if (move && policy.Id == current.Id)
+        {
+            return $"account {c.AccountIds[account]}: already on policy '{current.Id}' (version {current.Version}); a new version of it is a policy edit";
+        }
+        if (!move && (policy.Id != current.Id || policy.Version <= current.Version))
         {
             return $"account {c.AccountIds[account]}: policy.version must be above {current.Version} for policy '{current.Id}' (got '{policy.Id}' version {policy.Version})";
         }
         if (!(policy.RestrictedInstruments ?? []).Order(StringComparer.Ordinal).SequenceEqual((current.RestrictedInstruments ?? []).Order(StringComparer.Ordinal), StringComparer.Ordinal))
         {
             return $"account {c.AccountIds[account]}: policy.restrictedInstruments cannot change on a running book (they reshape the targets); reload the account";
+        }
+        if (move && policy.TaxStatus != current.TaxStatus)
+        {
+            return $"account {c.AccountIds[account]}: policy.taxStatus cannot change on a running book ({current.TaxStatus} to {policy.TaxStatus} changes whether it keeps lots); reload the account";
         }
         return null;
     }

@@ -39,4 +39,7 @@ public sealed class TaxBook
     public WashSaleLedger Ledger { get; }
 
     public AccountTaxSettings Settings(int account) => settings[account];
+
+    /// <summary>Gives the account other settings (a move to another IPS); the live engine's evaluation thread only.</summary>
+    internal void SetSettings(int account, AccountTaxSettings accountSettings) => settings[account] = accountSettings;
 }

@@ -375,69 +375,79 @@ public sealed class TaxScenario
         usesTax |= policy.LotMethod is not null || policy.GainsBudget is not null || policy.DeferLongTermWithinDays is not null
             || policy.Harvest is not null || policy.CashOnly is not null || policy.SpecificLots is not null
             || policy.ShortTermTaxRate is not null || policy.LongTermTaxRate is not null;
-        var settings = policy.SpecificLots is null && shared.TryGetValue(policy, out var known) ? known : new AccountTaxSettings
-        {
-            LotMethod = policy.LotMethod ?? LotMethod.Fifo,
-            SpecificLots = policy.SpecificLots,
-            GainsBudget = policy.GainsBudget,
-            DeferLongTermWithinDays = policy.DeferLongTermWithinDays ?? 0,
-            Harvest = policy.Harvest ?? new HarvestSettings(),
-            ShortTermTaxRate = policy.ShortTermTaxRate ?? AccountTaxSettings.Default.ShortTermTaxRate,
-            LongTermTaxRate = policy.LongTermTaxRate ?? AccountTaxSettings.Default.LongTermTaxRate,
-            CashOnly = policy.CashOnly ?? false,
-        };
+        var settings = policy.SpecificLots is null && shared.TryGetValue(policy, out var known) ? known : NewSettings(policy);
         if (policy.SpecificLots is null)
         {
             shared.TryAdd(policy, settings);
         }
+        CheckSettings(settings, policy.TaxStatus, Fail, (instrument, id) => lots.Any(l => l.Id == id && l.InstrumentId == instrument));
+        return (lots, settings, usesTax);
+    }
+
+    /// <summary>The settings an IPS's tax fields give (defaults for the fields it leaves out).</summary>
+    internal static AccountTaxSettings NewSettings(TaxPolicyInput policy) => new()
+    {
+        LotMethod = policy.LotMethod ?? LotMethod.Fifo,
+        SpecificLots = policy.SpecificLots,
+        GainsBudget = policy.GainsBudget,
+        DeferLongTermWithinDays = policy.DeferLongTermWithinDays ?? 0,
+        Harvest = policy.Harvest ?? new HarvestSettings(),
+        ShortTermTaxRate = policy.ShortTermTaxRate ?? AccountTaxSettings.Default.ShortTermTaxRate,
+        LongTermTaxRate = policy.LongTermTaxRate ?? AccountTaxSettings.Default.LongTermTaxRate,
+        CashOnly = policy.CashOnly ?? false,
+    };
+
+    /// <summary>Reports each problem of <paramref name="settings"/> to <paramref name="fail"/> (field, message).</summary>
+    /// <param name="hasLot">Whether the account holds a lot of this id in this instrument (for named lots).</param>
+    internal static void CheckSettings(AccountTaxSettings settings, TaxStatus? status, Action<string, string> fail, Func<string, string, bool> hasLot)
+    {
         if (settings.GainsBudget is < 0)
         {
-            Fail("policy.gainsBudget", $"must not be negative, got {settings.GainsBudget}");
+            fail("policy.gainsBudget", $"must not be negative, got {settings.GainsBudget}");
         }
         if (settings.DeferLongTermWithinDays < 0)
         {
-            Fail("policy.deferLongTermWithinDays", $"must not be negative, got {settings.DeferLongTermWithinDays}");
+            fail("policy.deferLongTermWithinDays", $"must not be negative, got {settings.DeferLongTermWithinDays}");
         }
         if (settings.ShortTermTaxRate is < 0 or >= 1)
         {
-            Fail("policy.shortTermTaxRate", $"must be a fraction from 0 up to 1, got {settings.ShortTermTaxRate}");
+            fail("policy.shortTermTaxRate", $"must be a fraction from 0 up to 1, got {settings.ShortTermTaxRate}");
         }
         if (settings.LongTermTaxRate is < 0 or >= 1)
         {
-            Fail("policy.longTermTaxRate", $"must be a fraction from 0 up to 1, got {settings.LongTermTaxRate}");
+            fail("policy.longTermTaxRate", $"must be a fraction from 0 up to 1, got {settings.LongTermTaxRate}");
         }
         var harvest = settings.Harvest;
         if (!double.IsFinite(harvest.MinLossPercent) || harvest.MinLossPercent < 0 || harvest.MinLossPercent >= 1)
         {
-            Fail("policy.harvest.minLossPercent", string.Create(CultureInfo.InvariantCulture, $"must be a fraction from 0 up to 1, got {harvest.MinLossPercent}"));
+            fail("policy.harvest.minLossPercent", string.Create(CultureInfo.InvariantCulture, $"must be a fraction from 0 up to 1, got {harvest.MinLossPercent}"));
         }
         if (harvest.MinLossAmount < 0)
         {
-            Fail("policy.harvest.minLossAmount", $"must not be negative, got {harvest.MinLossAmount}");
+            fail("policy.harvest.minLossAmount", $"must not be negative, got {harvest.MinLossAmount}");
         }
         if (harvest.ApprovalAbove is < 0)
         {
-            Fail("policy.harvest.approvalAbove", $"must not be negative, got {harvest.ApprovalAbove}");
+            fail("policy.harvest.approvalAbove", $"must not be negative, got {harvest.ApprovalAbove}");
         }
         if (settings.LotMethod == LotMethod.SpecificLots && (settings.SpecificLots is null || settings.SpecificLots.Count == 0))
         {
-            Fail("policy.specificLots", "lotMethod specificLots needs the lots to sell, per instrument");
+            fail("policy.specificLots", "lotMethod specificLots needs the lots to sell, per instrument");
         }
         foreach (var (instrument, ids) in settings.SpecificLots ?? new Dictionary<string, IReadOnlyList<string>>())
         {
             foreach (var id in ids ?? [])
             {
-                if (!lots.Any(l => l.Id == id && l.InstrumentId == instrument))
+                if (!hasLot(instrument, id))
                 {
-                    Fail($"policy.specificLots.{TextLimit.Clip(instrument, 80)}", $"{TextLimit.Clip(instrument, 80)}: unknown lot '{TextLimit.Clip(id, 80)}'");
+                    fail($"policy.specificLots.{TextLimit.Clip(instrument, 80)}", $"{TextLimit.Clip(instrument, 80)}: unknown lot '{TextLimit.Clip(id, 80)}'");
                 }
             }
         }
-        if (policy.TaxStatus == TaxStatus.TaxDeferred && (settings.Harvest.Enabled || settings.GainsBudget is not null))
+        if (status == TaxStatus.TaxDeferred && (settings.Harvest.Enabled || settings.GainsBudget is not null))
         {
-            Fail("policy.taxStatus", "harvesting and a gains budget apply to taxable accounts only");
+            fail("policy.taxStatus", "harvesting and a gains budget apply to taxable accounts only");
         }
-        return (lots, settings, usesTax);
     }
 
     private static List<HouseholdTradeInput> ValidHistory(IReadOnlyList<HouseholdTradeInput> input, DateOnly asOf, IEnumerable<string> accountIds, List<InputError> errors)

@@ -184,6 +184,58 @@ public sealed class FirmCliTests : IDisposable
         Assert.Contains("book events: 4 from", error, StringComparison.Ordinal);
     }
 
+    /// <summary>The cash flows of <see cref="Events"/> and a move of A-1003 from IPS-STANDARD to IPS-TIGHT (a tighter band, highest-cost lots, a gains budget).</summary>
+    public const string EventsWithMove = """
+        date,account_id,kind,amount,note,policy_id
+        2025-04-15,A-1001,deposit,50000,bonus,
+        2025-05-01,A-1003,withdrawal,25000,house,
+        2025-05-01,A-1007,fee,3750,Q2 advisory fee,
+        2025-05-02,A-1003,ips,,client asked for a tighter band,IPS-TIGHT
+        2025-06-02,A-1004,dividend,1200,,
+        """;
+
+    [Fact]
+    public void An_ips_event_moves_the_account_on_its_day_audited_and_changes_the_end_state()
+    {
+        var (withMove, cashOnly) = (Path.Combine(directory, "move.csv"), Path.Combine(directory, "flows.csv"));
+        File.WriteAllText(withMove, EventsWithMove);
+        File.WriteAllText(cashOnly, Events);
+        var audit = Path.Combine(directory, "audit.jsonl");
+
+        var (code, output, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--digest", "--events", withMove, "--audit", audit);
+        var flows = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--digest", "--events", cashOnly);
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("book events: 5 from", error, StringComparison.Ordinal);
+        var move = Assert.Single(FastRebal.Engine.Audit.FileAuditStore.Read(audit).Records, r => r.Entry.Rule == "BookEvent" && r.Entry.Explanation.Contains("moved", StringComparison.Ordinal)).Entry;
+        Assert.Equal("move.csv line 5: client asked for a tighter band, dated 2025-05-02", move.ActorReason);
+        Assert.Equal("applied: A-1003 moved from policy 'IPS-STANDARD' version 3 to policy 'IPS-TIGHT' version 1; tax elections now lot method HighestCost, gains budget 5000.00, harvesting off", move.Explanation);
+        Assert.True(flows.ExitCode == ExitCodes.Ok, flows.Error);
+        Assert.NotEqual(Digest(flows.Output), Digest(output));
+    }
+
+    [Fact]
+    public void A_bad_ips_event_is_named_by_line_and_column_and_the_others_still_apply()
+    {
+        var events = Path.Combine(directory, "events.csv");
+        File.WriteAllText(events, EventsWithMove + """
+
+            2025-05-02,A-1001,ips,,,IPS-NOPE
+            2025-05-02,A-1001,ips,100,,IPS-TIGHT
+            2025-05-02,A-1001,ips
+            2025-05-02,A-1001,deposit,100,,IPS-TIGHT
+            """);
+
+        var (code, _, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-05-30", "--events", events);
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("events.csv line 7, policy_id: no policy 'IPS-NOPE' in the firm's firm.json (it has IPS-RETIREMENT, IPS-STANDARD, IPS-TIGHT); the event is not applied", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 8, amount: an ips event moves an account to another policy and takes no amount", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 9, policy_id: is required for an ips event", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 10, policy_id: only an ips event names a policy", error, StringComparison.Ordinal);
+        Assert.Contains("book events: 5 from", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_firms_pending_cash_flows_are_applied_at_the_opening()
     {

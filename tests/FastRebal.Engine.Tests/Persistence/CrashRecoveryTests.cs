@@ -150,6 +150,27 @@ public sealed class CrashRecoveryTests : IDisposable
     }
 
     [Theory]
+    [InlineData("journal-appended:8")] // before the move's day
+    [InlineData("journal-appended:24")] // the batch that moves A-1003 to another IPS on disk, nothing of it applied
+    [InlineData("journal-appended:60")] // from a checkpoint that keeps the moved account's policy and tax elections
+    public void A_run_moving_an_account_to_another_ips_killed_at_a_crash_point_recovers_exactly(string crashAt)
+    {
+        var events = Path.Combine(folder, "events.csv");
+        File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.EventsWithMove);
+        string[] withMove = [.. OwnFirm, "--events", events];
+        var name = "move-" + crashAt.Replace(':', '-');
+        var crashed = ChildRun.Run(DurableOf(withMove, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
+        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
+
+        var finished = ChildRun.Run(DurableOf(withMove, name));
+
+        Assert.Contains("recovery:", finished.Output);
+        AssertSameAs(NeverKilled(withMove), name, finished);
+        File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.Events);
+        Assert.NotEqual(NeverKilled([.. OwnFirm, "--events", events]).Digest, finished.Digest);
+    }
+
+    [Theory]
     [InlineData("journal-appended:8")] // before the sync
     [InlineData("journal-appended:30")] // after the sync took the custodian's figures
     public void A_run_with_a_holdings_sync_and_cash_flows_killed_at_a_crash_point_recovers_exactly(string crashAt)

@@ -206,6 +206,10 @@ public sealed partial class JournaledCommand
     [MemoryPackOrder(18)]
     public decimal? CashBalance { get; set; }
 
+    /// <summary>Move to another IPS: the account's tax settings under it (JSON).</summary>
+    [MemoryPackOrder(19)]
+    public string? TaxSettings { get; set; }
+
     [MemoryPackIgnore]
     private Model.InvestmentPolicy[]? resolvedPolicies;
 
@@ -249,4 +253,5 @@ public enum CommandKind : byte
     ReleaseBreaker,
     HoldingsSync,
     AcceptHoldings,
+    PolicyMove,
 }

@@ -48,6 +48,12 @@ internal static class StateDigest
         {
             hash.AppendData(MemoryPackSerializer.Serialize(stage.BookEventsApplied));
         }
+        // Only an engine that moved an account to another IPS adds the moved tax settings, so other digests stay what they were.
+        if (stage.MovedAccounts.Length > 0)
+        {
+            hash.AppendData(MemoryPackSerializer.Serialize(stage.MovedAccounts));
+            hash.AppendData(MemoryPackSerializer.Serialize(stage.MovedTaxSettings));
+        }
         // Only an engine with lots adds them, so the digests of engines without stay what they were.
         if (evaluation.Tax is { } tax)
         {

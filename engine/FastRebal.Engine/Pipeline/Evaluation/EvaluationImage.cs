@@ -80,6 +80,10 @@ public sealed partial class EvaluationImage
 
     /// <summary>The latest holdings sync with its breaks still open; null before the first.</summary>
     [MemoryPackOrder(26)] public Reconciliation.ReconciliationImage? Reconciliation { get; set; }
+
+    /// <summary>Accounts moved to another IPS while running, and each one's tax settings under it (JSON); the files give the others.</summary>
+    [MemoryPackOrder(27)] public int[] MovedAccounts { get; set; } = [];
+    [MemoryPackOrder(28)] public string[] MovedTaxSettings { get; set; } = [];
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

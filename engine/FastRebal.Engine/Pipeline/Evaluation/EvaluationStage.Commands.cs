@@ -18,9 +18,12 @@ public sealed partial class EvaluationStage
         for (var e = bookEventsApplied; e < bookEvents.Length && bookEvents[e].Date <= batchDay; e++)
         {
             var (date, flow, source) = bookEvents[e];
-            var resolved = Resolve(bookEvents[e].Holdings is { } holdings
-                ? new ReconcileHoldings("book events", $"{source}, after the close of {holdings.AsOf:yyyy-MM-dd}", holdings, bookEvents[e].AcceptHoldings)
-                : new ApplyCashFlow("book events", $"{source}, dated {date:yyyy-MM-dd}", flow!));
+            var resolved = Resolve(bookEvents[e] switch
+            {
+                { Holdings: { } holdings } => new ReconcileHoldings("book events", $"{source}, after the close of {holdings.AsOf:yyyy-MM-dd}", holdings, bookEvents[e].AcceptHoldings),
+                { Move: { } move } => new MoveToPolicy("book events", $"{source}, dated {date:yyyy-MM-dd}", move.AccountId, move.Policy),
+                _ => new ApplyCashFlow("book events", $"{source}, dated {date:yyyy-MM-dd}", flow!),
+            });
             resolved.Name = "BookEvent";
             resolved.ScheduleIndex = e;
             batchCommands.Add((null, resolved));
@@ -36,7 +39,12 @@ public sealed partial class EvaluationStage
                 // A replayed event must be this engine's event of that place, or the state would go on from another schedule.
                 if (command.ScheduleIndex >= bookEvents.Length || !bookEvents[command.ScheduleIndex].Matches(command))
                 {
-                    var what = command.Kind == CommandKind.HoldingsSync ? $"holdings sync of {command.Target}" : $"{command.FlowKind} of {command.Amount} for {command.AccountId}";
+                    var what = command.Kind switch
+                    {
+                        CommandKind.HoldingsSync => $"holdings sync of {command.Target}",
+                        _ when command.Target is not null => $"move of {command.AccountId} to policy {command.Target}",
+                        _ => $"{command.FlowKind} of {command.Amount} for {command.AccountId}",
+                    };
                     throw new StateMismatchException($"the journal applies book event {command.ScheduleIndex + 1} ({what}), which is not this engine's event of that place; start it with the same book events (e.g. the same run --events file) or use another state folder");
                 }
                 bookEventsApplied = Math.Max(bookEventsApplied, command.ScheduleIndex + 1);
@@ -80,6 +88,9 @@ public sealed partial class EvaluationStage
                 break;
             case AcceptCustodianHoldings accept:
                 ResolveAcceptance(accept, resolved);
+                break;
+            case MoveToPolicy move:
+                ResolveMove(move, resolved);
                 break;
             case ReleaseBreaker release:
                 resolved.Kind = CommandKind.ReleaseBreaker;
@@ -162,6 +173,8 @@ public sealed partial class EvaluationStage
                 return ApplySync(command);
             case CommandKind.AcceptHoldings:
                 return ApplyAcceptance(command);
+            case CommandKind.PolicyMove:
+                return ApplyMove(command);
             default:
                 return CommandResult.Refused($"unknown command kind {command.Kind}");
         }

@@ -133,6 +133,8 @@ public sealed partial class EvaluationStage
             HarvestLotIds = [.. harvestLots.Select(l => l.Lots)],
             BookEventsApplied = bookEventsApplied,
             BookEventsDigest = BookEventsDigest(bookEventsApplied),
+            MovedAccounts = [.. movedTaxSettings.Keys],
+            MovedTaxSettings = [.. movedTaxSettings.Values.Select(s => StateJson.Write(s))],
         };
     }
 
@@ -149,6 +151,10 @@ public sealed partial class EvaluationStage
             if (e.Holdings is { } h)
             {
                 text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|holdings|{h.Source}|{h.AsOf:yyyy-MM-dd}|{h.Accounts.Count}|{e.AcceptHoldings}\n");
+            }
+            else if (e.Move is { } move)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|{move.AccountId}|ips|{move.Policy.Policy.Id}|{move.Policy.Policy.Version}\n");
             }
             else
             {
@@ -232,6 +238,7 @@ public sealed partial class EvaluationStage
         // reports are: any the journal also holds are applied once, and ignored when they come again.
         executions?.Restore(image.PendingReports);
         reconciliation = image.Reconciliation?.ToReport();
+        RestoreMoves(image);
         awaitingApprovalCount = awaitingApproval.Count;
         Counters.Restore(image.Counters);
         if (image.BookEventsApplied > bookEvents.Length || BookEventsDigest(image.BookEventsApplied) != image.BookEventsDigest)

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.Persistence;
+using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.Tax;
+
+namespace FastRebal.Engine.Tests.Pipeline;
+
+/// <summary>
+/// Moving an account to another named IPS while the engine runs: the policy and the tax elections change together on
+/// the move's day, every refusal changes nothing, and a checkpoint keeps the moved elections.
+/// </summary>
+public class PolicyMoveTests
+{
+    private sealed class Trades : IOrderPublisher
+    {
+        public List<OrderEvent> Published { get; } = [];
+
+        public void Publish(in OrderEvent order)
+        {
+            if (order.Kind == OrderEventKind.Trade)
+            {
+                Published.Add(order);
+            }
+        }
+    }
+
+    private static readonly DateOnly Day1 = new(2025, 6, 2);
+
+    private static long Open(DateOnly day) => new DateTimeOffset(day.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero).UtcTicks;
+
+    private static TaxPolicyInput Elections(LotMethod method, TaxStatus status = TaxStatus.Taxable, IReadOnlyDictionary<string, IReadOnlyList<string>>? specific = null) =>
+        new(status, method, specific, GainsBudget: null, DeferLongTermWithinDays: null, Harvest: null, ShortTermTaxRate: null, LongTermTaxRate: null, CashOnly: null);
+
+    /// <summary>A tight band (X, 75% A against a 50% target, is out of it) with the given lot method.</summary>
+    private static NamedPolicy Tight(LotMethod method, TaxStatus status = TaxStatus.Taxable) =>
+        new(TestBook.Policy(band: 0.05) with { Id = "IPS-TIGHT", Version = 2, TaxStatus = status }, Elections(method, status));
+
+    /// <summary>
+    /// X holds 150 A and 50 B on a 30% band (in it), Y is in balance, Z is out of its band in an illiquid C (its
+    /// trades wait for an operator). Every position has an old cheap lot and a new
+    /// dear one of half its shares each; the accounts relieve lots first in, first out.
+    /// </summary>
+    private sealed class Engine
+    {
+        public Engine(params BookEvent[] events)
+        {
+            Book = new TestBook().Instrument("A", 10).Instrument("B", 10).Instrument("C", 10, liquid: false).Model("AB", ("A", 0.5), ("B", 0.5)).Model("AC", ("A", 0.5), ("C", 0.5))
+                .Account("X", "AB", 0, policy: TestBook.Policy(band: 0.3), positions: [("A", 150), ("B", 50)])
+                .Account("Y", "AB", 0, policy: TestBook.Policy(band: 0.3), positions: [("A", 100), ("B", 100)])
+                .Account("Z", "AC", 0, policy: TestBook.Policy(band: 0.05), positions: [("A", 150), ("C", 50)])
+                .Load().Book;
+            var lots = new LotTable(Book);
+            for (var a = 0; a < Book.AccountCount; a++)
+            {
+                lots.Track(a);
+                for (var s = Book.SlotStart[a]; s < Book.SlotStart[a + 1]; s++)
+                {
+                    var half = (decimal)Book.Quantities[s] / 2;
+                    lots.AddBought(s, Day1.AddDays(-400), half, half * 5);
+                    lots.AddBought(s, Day1.AddDays(-10), half, half * 12);
+                }
+            }
+            Tax = new TaxBook(lots, new AccountTaxSettings { LotMethod = LotMethod.Fifo });
+            Stage = new EvaluationStage(Book, Control, Fills, new OpenGate(), Published, new LatencyRecorder("test"), tax: Tax, bookEvents: events);
+        }
+
+        public State.AccountBook Book { get; }
+
+        public TaxBook Tax { get; }
+
+        public ControlPlane Control { get; } = new();
+
+        public ConcurrentQueue<AccountFill> Fills { get; } = new();
+
+        public Trades Published { get; } = new();
+
+        public EvaluationStage Stage { get; }
+
+        /// <summary>Fills every trade published so far in full at its price, in one batch.</summary>
+        public void FillAll(DateOnly day)
+        {
+            foreach (var t in Published.Published.OrderBy(t => t.Side == TradeSide.Sell ? 0 : 1))
+            {
+                Fills.Enqueue(new AccountFill(t.Account, t.Instrument, t.Side, t.Quantity, t.Price, TradeComplete: true));
+            }
+            Published.Published.Clear();
+            Stage.Open(Open(day));
+        }
+
+        /// <summary>X's lots of A: (acquired, shares) in the order kept.</summary>
+        public (DateOnly, decimal)[] LotsOfA() => [.. Tax.Lots.Lots(Tax.Lots.SlotOf(0, "A")).Select(l => (l.Acquired, l.Quantity))];
+
+        public EvaluationImage Capture() => Stage.Capture(BookState.Capture(Book, new EngineImage()));
+    }
+
+    [Theory]
+    [InlineData(LotMethod.HighestCost, 25, 75)] // the dear new lot goes first: a loss
+    [InlineData(LotMethod.Fifo, 75, 25)] // the cheap old lot goes first: a gain
+    public void A_move_applies_on_its_day_and_the_new_lot_method_picks_the_lots_the_rebalance_sells(LotMethod method, int newLotLeft, int oldLotLeft)
+    {
+        var engine = new Engine(BookEvent.MoveTo(Day1.AddDays(1), "X", Tight(method), "events.csv line 2"));
+
+        engine.Stage.Open(Open(Day1));
+        var before = (engine.Book.Policy(0).Id, engine.Published.Published.Count);
+        engine.Stage.Open(Open(Day1.AddDays(1)));
+
+        Assert.Equal(("IPS-1", 0), before);
+        Assert.Equal(("IPS-TIGHT", 2), (engine.Book.Policy(0).Id, engine.Book.Policy(0).Version));
+        Assert.Equal(method, engine.Tax.Settings(0).LotMethod);
+        Assert.Equal(LotMethod.Fifo, engine.Tax.Settings(1).LotMethod);
+        Assert.Equal("IPS-1", engine.Book.Policy(1).Id);
+        // Re-decided on the move's day under the tight band: X sells 50 A and buys 50 B.
+        Assert.Contains(engine.Published.Published, t => t is { Account: 0, Side: TradeSide.Sell, Quantity: 50 });
+        engine.FillAll(Day1.AddDays(1));
+        Assert.Equal([(Day1.AddDays(-400), (decimal)oldLotLeft), (Day1.AddDays(-10), (decimal)newLotLeft)], engine.LotsOfA().Where(l => l.Item2 > 0));
+    }
+
+    [Fact]
+    public async Task An_operator_moves_an_account_and_each_refusal_names_its_reason_and_changes_nothing()
+    {
+        var engine = new Engine();
+        engine.Stage.Open(Open(Day1));
+        var deferred = engine.Control.Send(new MoveToPolicy("ops", "client retired", "Y", Tight(LotMethod.HighestCost, TaxStatus.TaxDeferred)));
+        var unknown = engine.Control.Send(new MoveToPolicy("ops", "typo", "NOPE", Tight(LotMethod.HighestCost)));
+        var restricted = engine.Control.Send(new MoveToPolicy("ops", "esg", "Y", Tight(LotMethod.HighestCost) with { Policy = Tight(LotMethod.HighestCost).Policy with { RestrictedInstruments = ["A"] } }));
+        var same = engine.Control.Send(new MoveToPolicy("ops", "again", "Y", new NamedPolicy(TestBook.Policy() with { Version = 9 }, Elections(LotMethod.HighestCost))));
+        var unknownLot = engine.Control.Send(new MoveToPolicy("ops", "name the lots", "Y", Tight(LotMethod.SpecificLots) with { Tax = Elections(LotMethod.SpecificLots, specific: new Dictionary<string, IReadOnlyList<string>> { ["A"] = ["no-such-lot"] }) }));
+        var moved = engine.Control.Send(new MoveToPolicy("ops", "client asked", "X", Tight(LotMethod.HighestCost)));
+        var held = engine.Control.Send(new MoveToPolicy("ops", "client asked", "Z", Tight(LotMethod.HighestCost)));
+        engine.Stage.Open(Open(Day1.AddDays(1)));
+        // X now has trades in flight (its rebalance under the tight band): a move back waits until they are done.
+        var inFlight = engine.Control.Send(new MoveToPolicy("ops", "back", "X", new NamedPolicy(TestBook.Policy(band: 0.3) with { Id = "IPS-WIDE" }, Elections(LotMethod.Fifo))));
+        engine.Stage.Open(Open(Day1.AddDays(1)));
+
+        Assert.Contains("policy.taxStatus cannot change on a running book (Taxable to TaxDeferred", (await deferred).Detail, StringComparison.Ordinal);
+        Assert.Contains("reload the account", (await deferred).Detail, StringComparison.Ordinal);
+        Assert.Contains("unknown account 'NOPE'", (await unknown).Detail, StringComparison.Ordinal);
+        Assert.Contains("policy.restrictedInstruments cannot change on a running book", (await restricted).Detail, StringComparison.Ordinal);
+        Assert.Contains("already on policy 'IPS-1' (version 3)", (await same).Detail, StringComparison.Ordinal);
+        Assert.Contains("policy.specificLots.A A: unknown lot 'no-such-lot'", (await unknownLot).Detail, StringComparison.Ordinal);
+        Assert.Contains("X has trades in flight", (await inFlight).Detail, StringComparison.Ordinal);
+        Assert.Contains("Z has trades waiting for approval; approve or reject them", (await held).Detail, StringComparison.Ordinal);
+        Assert.Equal("IPS-1", engine.Book.Policy(2).Id);
+        Assert.All([deferred, unknown, restricted, same, unknownLot, inFlight, held], r => Assert.False(r.Result.Applied));
+        Assert.True((await moved).Applied, (await moved).Detail);
+        Assert.Equal("X moved from policy 'IPS-1' version 3 to policy 'IPS-TIGHT' version 2; tax elections now lot method HighestCost, gains budget none, harvesting off", (await moved).Detail);
+        Assert.Equal(("IPS-1", 3, LotMethod.Fifo), (engine.Book.Policy(1).Id, engine.Book.Policy(1).Version, engine.Tax.Settings(1).LotMethod));
+        Assert.Equal(("IPS-TIGHT", LotMethod.HighestCost), (engine.Book.Policy(0).Id, engine.Tax.Settings(0).LotMethod));
+    }
+
+    [Fact]
+    public void A_checkpoint_keeps_the_moved_elections_and_a_restore_with_another_move_is_refused()
+    {
+        BookEvent[] events = [BookEvent.MoveTo(Day1, "X", Tight(LotMethod.HighestCost), "test")];
+        var engine = new Engine(events);
+        var unmoved = new Engine();
+        engine.Stage.Open(Open(Day1));
+        unmoved.Stage.Open(Open(Day1));
+        var chunks = BookState.Capture(engine.Book, new EngineImage());
+        var image = engine.Stage.Capture(chunks);
+        image.EncodeHeldPlans();
+
+        var restored = new Engine(events);
+        restored.Stage.Restore(image, chunks);
+        var other = new Engine(BookEvent.MoveTo(Day1, "X", Tight(LotMethod.Lifo) with { Policy = Tight(LotMethod.Lifo).Policy with { Id = "IPS-OTHER" } }, "test"));
+
+        Assert.Equal([0], image.MovedAccounts);
+        Assert.Equal(LotMethod.HighestCost, restored.Tax.Settings(0).LotMethod);
+        Assert.Equal(LotMethod.Fifo, restored.Tax.Settings(1).LotMethod);
+        Assert.Equal([0], restored.Capture().MovedAccounts);
+        Assert.Throws<StateMismatchException>(() => other.Stage.Restore(image, chunks));
+        Assert.Empty(unmoved.Capture().MovedAccounts);
+    }
+}
