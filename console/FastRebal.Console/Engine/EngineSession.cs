@@ -47,6 +47,9 @@ public sealed class EngineSession(
 
     public EngineHost? Engine { get; private set; }
 
+    /// <summary>The named policies of Console:Firm's firm.json, which an operator may move an account to; none for a generated firm.</summary>
+    public IReadOnlyList<FastRebal.Engine.Scenarios.NamedPolicy> Policies { get; private set; } = [];
+
     /// <summary>The folder custodians' holdings files are dropped in (Console:CustodianFolder).</summary>
     public string CustodianFolder => consoleSettings.Value.FullCustodianFolder;
 
@@ -183,6 +186,7 @@ public sealed class EngineSession(
     {
         progress = $"loading the firm from {path}";
         var firm = ImportedFirm.Load(path);
+        Policies = firm.Policies;
         foreach (var error in firm.Errors)
         {
             logger.LogWarning("Firm input: {Error}", error.ToString());

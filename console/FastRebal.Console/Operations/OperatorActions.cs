@@ -86,6 +86,20 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
                 : outcome with { Message = $"{outcome.Message}. Rows not read: {string.Join("; ", holdings.Errors.Take(5).Select(e => e.ToString()))}{(holdings.Errors.Count > 5 ? $"; and {holdings.Errors.Count - 5} more" : "")}" };
         });
 
+    /// <summary>Money into or out of one account (a deposit, withdrawal, dividend or fee), as <c>run --events</c> applies one.</summary>
+    public Task<ActionOutcome> ApplyCashFlow(ClaimsPrincipal user, string accountId, FastRebal.Engine.Model.CashFlowKind kind, decimal amount, string? reason) =>
+        Act(user, Policies.Operate, reason, "apply a cash flow", (who, why, engine) =>
+            amount <= 0 || amount > (decimal)FastRebal.Engine.Scenarios.ScenarioLoader.MaxAmount
+                ? Task.FromResult(ActionOutcome.Refused($"a cash flow's amount must be positive (the kind gives the direction), got {amount}"))
+                : Send(engine, new ApplyCashFlow(who, why, new FastRebal.Engine.Model.CashFlow(accountId, kind, amount))));
+
+    /// <summary>Moves one account to another of the firm's named policies (its IPS and tax elections together).</summary>
+    public Task<ActionOutcome> MoveToPolicy(ClaimsPrincipal user, string accountId, string policyId, string? reason) =>
+        Act(user, Policies.Administer, reason, "move an account to another IPS", (who, why, engine) =>
+            session.Policies.FirstOrDefault(p => p.Policy.Id == policyId) is { } named
+                ? Send(engine, new MoveToPolicy(who, why, accountId, named))
+                : Task.FromResult(ActionOutcome.Refused($"the firm has no named policy '{FastRebal.Engine.Scenarios.TextLimit.Clip(policyId, 80)}'{(session.Policies.Count == 0 ? " (a generated firm has none; Console:Firm names a firm folder whose firm.json lists them)" : "")}")));
+
     /// <summary>Takes the custodian's figures of the latest holdings sync for one account (all its breaks, or nothing).</summary>
     public Task<ActionOutcome> AcceptCustodianHoldings(ClaimsPrincipal user, string accountId, string? reason) =>
         Act(user, Policies.Operate, reason, "accept the custodian's figures", (who, why, engine) => Send(engine, new AcceptCustodianHoldings(who, why, accountId)));

@@ -1,0 +1,68 @@
+using Bunit;
+using FastRebal.Console.Components.Pages;
+using FastRebal.Console.Engine;
+using FastRebal.Console.Live;
+using FastRebal.Console.Operations;
+using FastRebal.Console.Security;
+using FastRebal.Engine.Model;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace FastRebal.Console.Tests.Components;
+
+/// <summary>
+/// Book events from the console: an operator applies a cash flow to an account and an admin moves it to another of
+/// the firm's named policies, each with a reason, through the engine's control plane.
+/// </summary>
+public class AccountBookEventTests : ComponentTest
+{
+    [Fact]
+    public async Task An_operator_applies_a_cash_flow_and_an_admin_moves_an_account_to_another_IPS_of_the_firm()
+    {
+        var data = TestServices.TempDirectory();
+        var session = new EngineSession(
+            Options.Create(new EngineSettings()),
+            Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = 50 }),
+            Options.Create(new ConsoleSettings { DataDirectory = data, Audit = false, Blotter = false, Firm = TestServices.ExampleFirm() }),
+            NullLogger<EngineSession>.Instance);
+        await session.StartAsync(CancellationToken.None);
+        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        var authorization = new ServiceCollection().AddLogging().AddAuthorization(Policies.Add).BuildServiceProvider().GetRequiredService<IAuthorizationService>();
+        var actions = new OperatorActions(session, authorization, new LiveNotifier(session, NullLogger<LiveNotifier>.Instance), TestServices.Users(data), NullLogger<OperatorActions>.Instance);
+        var operatorUser = AccountEndpoints.Principal(new ConsoleUser("olga", Roles.Operator, PasswordHashing.Hash("irrelevant here"), "stamp"));
+        var admin = AccountEndpoints.Principal(new ConsoleUser("ada", Roles.Admin, PasswordHashing.Hash("irrelevant here"), "stamp"));
+
+        var deposit = await actions.ApplyCashFlow(operatorUser, "A-1004", CashFlowKind.Deposit, 1000m, "client deposit");
+        var zero = await actions.ApplyCashFlow(operatorUser, "A-1004", CashFlowKind.Deposit, 0m, "client deposit");
+        var operatorMove = await actions.MoveToPolicy(operatorUser, "A-1003", "IPS-TIGHT", "client asked");
+        var unknown = await actions.MoveToPolicy(admin, "A-1003", "IPS-NONE", "client asked");
+        // The account may be trading when asked: a move waits for its trades, so it is asked again until they are done.
+        var move = await actions.MoveToPolicy(admin, "A-1003", "IPS-TIGHT", "client asked for a tighter band");
+        for (var attempt = 0; attempt < 50 && !move.Done && move.Message.Contains("trades", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(100);
+            move = await actions.MoveToPolicy(admin, "A-1003", "IPS-TIGHT", "client asked for a tighter band");
+        }
+
+        Assert.True(deposit.Done, deposit.Message);
+        Assert.Contains("Deposit of 1000.00 queued for A-1004", deposit.Message, StringComparison.Ordinal);
+        Assert.False(zero.Done);
+        Assert.True(operatorMove.Forbidden);
+        Assert.Contains("no named policy 'IPS-NONE'", unknown.Message, StringComparison.Ordinal);
+        Assert.True(move.Done, move.Message);
+        Assert.Contains("moved from policy 'IPS-STANDARD'", move.Message, StringComparison.Ordinal);
+        var book = session.Engine!.Book;
+        Assert.Equal("IPS-TIGHT", book.Policy(book.FindAccount("A-1003")).Id);
+
+        await session.StopAsync(CancellationToken.None);
+        var notifier = this.AddConsole(session);
+        AddAuthorization().SetAuthorized("olga").SetRoles(Roles.Operator).SetPolicies(Policies.View, Policies.Operate);
+        await notifier.Publish(TestServices.Running());
+        var page = Render<AccountsPage>(p => p.Add(x => x.AccountId, "A-1004"));
+        Assert.NotNull(page.Find("#apply-flow"));
+        Assert.Empty(page.FindAll("#apply-move"));
+        session.Dispose();
+    }
+}
