@@ -70,7 +70,8 @@ public sealed class OrderStage
     // Children sent and not yet ended, by order id. Locked only so a host may list them (OpenOrders) from its thread.
     private readonly Dictionary<string, WorkingChild> working = new(StringComparer.Ordinal);
     private readonly Lock workingGate = new();
-    private readonly List<ExecutionReport> released = [];
+    private List<ExecutionReport> released = [];
+    private List<ExecutionReport> applying = [];
     private long marketTime;
     private long lastRecordedOrigin = long.MaxValue;
 
@@ -414,12 +415,13 @@ public sealed class OrderStage
         // A report may lead to a cancel whose confirmation is due at once, so this goes on until the venue is quiet.
         for (venue.Release(marketTime, released); released.Count > 0; venue.Release(marketTime, released))
         {
-            var reports = released.ToArray();
-            released.Clear();
-            foreach (var report in reports)
+            // Applied from the other list, so reports the venue releases meanwhile gather in an empty one.
+            (applying, released) = (released, applying);
+            foreach (var report in applying)
             {
                 Apply(report);
             }
+            applying.Clear();
         }
     }
 

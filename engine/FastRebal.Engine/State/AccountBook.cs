@@ -277,26 +277,29 @@ public sealed class AccountBook
         }
     }
 
+    /// <summary>The account's slot for an instrument index, or -1 when the account has no place for it.</summary>
+    public int SlotOf(int account, int instrument)
+    {
+        for (int s = c.SlotStart[account], end = c.SlotStart[account + 1]; s < end; s++)
+        {
+            if (c.InstrumentIndex[s] == instrument)
+            {
+                return s;
+            }
+        }
+        return -1;
+    }
+
     /// <summary>
     /// Applies an account's executed trades and cash change. Quantities are checked first (never short, never
     /// negative cash) so either all of it lands or none does.
     /// </summary>
     public void ApplyExecution(int account, ReadOnlySpan<(int Instrument, double QuantityChange)> fills, double cashChange, DateOnly? rebalancedOn)
     {
-        var start = c.SlotStart[account];
-        var end = c.SlotStart[account + 1];
         Span<int> slotOfFill = fills.Length <= 64 ? stackalloc int[fills.Length] : new int[fills.Length];
         for (var f = 0; f < fills.Length; f++)
         {
-            var slot = -1;
-            for (var s = start; s < end; s++)
-            {
-                if (c.InstrumentIndex[s] == fills[f].Instrument)
-                {
-                    slot = s;
-                    break;
-                }
-            }
+            var slot = SlotOf(account, fills[f].Instrument);
             if (slot < 0)
             {
                 throw new ArgumentException($"account {c.AccountIds[account]}: instrument {Instruments[fills[f].Instrument].Id} has no slot in this account", nameof(fills));

@@ -139,18 +139,7 @@ public sealed class LotTable
         book.Instruments.TryGetIndex(instrumentId, out var instrument) ? SlotOf(account, instrument) : -1;
 
     /// <summary>The account's slot for an instrument index, or -1.</summary>
-    public int SlotOf(int account, int instrument)
-    {
-        var indices = book.InstrumentIndices;
-        for (int s = book.SlotStart[account], end = book.SlotStart[account + 1]; s < end; s++)
-        {
-            if (indices[s] == instrument)
-            {
-                return s;
-            }
-        }
-        return -1;
-    }
+    public int SlotOf(int account, int instrument) => book.SlotOf(account, instrument);
 
     /// <summary>The slot's lots, as values, in the order kept (a sale picks among them; nothing here changes them).</summary>
     public List<TaxLot> Lots(int slot)

@@ -55,6 +55,9 @@ public sealed class SimulatedVenue
     private readonly SimulatedVenueOptions options;
     private readonly PriorityQueue<ExecutionReport, (long Due, long Order)> held = new();
     private readonly Dictionary<string, OpenRest> open = new(StringComparer.Ordinal);
+
+    // Resting orders by when they expire, so a release looks only at those due (one cancelled since is skipped then).
+    private readonly PriorityQueue<OpenRest, (long ExpiresAt, long Order)> expiries = new();
     private long added;
 
     public SimulatedVenue(SimulatedVenueOptions? options = null)
@@ -86,7 +89,7 @@ public sealed class SimulatedVenue
         {
             // A day order: what did not trade expires at the end of the market day it was sent on.
             var endOfDay = ((now / TimeSpan.TicksPerDay) + 1) * TimeSpan.TicksPerDay;
-            open[order.Id] = new OpenRest(order.Id, Math.Max(endOfDay, due), added++);
+            Rest(new OpenRest(order.Id, Math.Max(endOfDay, due), added++));
         }
     }
 
@@ -102,9 +105,10 @@ public sealed class SimulatedVenue
     /// <summary>Every report due by market time <paramref name="now"/>, in the order the venue made them.</summary>
     public void Release(long now, List<ExecutionReport> into)
     {
-        if (open.Count > 0)
+        while (expiries.TryPeek(out var rest, out var key) && key.ExpiresAt <= now)
         {
-            foreach (var rest in open.Values.Where(r => r.ExpiresAt <= now).OrderBy(r => r.Order).ToList())
+            expiries.Dequeue();
+            if (open.TryGetValue(rest.OrderId, out var resting) && resting == rest)
             {
                 open.Remove(rest.OrderId);
                 Hold(ExecutionReport.Expire(rest.OrderId), rest.ExpiresAt);
@@ -118,6 +122,12 @@ public sealed class SimulatedVenue
     }
 
     private void Hold(ExecutionReport report, long due) => held.Enqueue(report, (due, added++));
+
+    private void Rest(OpenRest rest)
+    {
+        open[rest.OrderId] = rest;
+        expiries.Enqueue(rest, (rest.ExpiresAt, rest.Order));
+    }
 
     private decimal Traded(decimal quantity)
     {
@@ -157,6 +167,7 @@ public sealed class SimulatedVenue
     {
         held.Clear();
         open.Clear();
+        expiries.Clear();
         added = 0;
         if (image is null)
         {
@@ -168,7 +179,7 @@ public sealed class SimulatedVenue
         }
         foreach (var rest in image.Open)
         {
-            open[rest.OrderId] = rest with { Order = added++ };
+            Rest(rest with { Order = added++ });
         }
     }
 

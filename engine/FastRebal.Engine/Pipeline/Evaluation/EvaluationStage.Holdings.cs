@@ -127,7 +127,7 @@ public sealed partial class EvaluationStage
         for (var i = 0; i < instruments.Length; i++)
         {
             var known = book.Instruments.TryGetIndex(instruments[i], out var instrument);
-            slots[i] = known ? SlotOf(a, instrument) : -1;
+            slots[i] = known ? book.SlotOf(a, instrument) : -1;
             if (slots[i] < 0 || quantities[i] < 0)
             {
                 return $"{book.AccountId(a)}: {instruments[i]} cannot take the custodian's quantity {quantities[i]} (no place for it in the account's book); nothing was changed";
@@ -168,17 +168,5 @@ public sealed partial class EvaluationStage
         MarkDirty(a);
         detail = string.Join("; ", words);
         return null;
-    }
-
-    private int SlotOf(int a, int instrument)
-    {
-        for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
-        {
-            if (book.InstrumentIndices[s] == instrument)
-            {
-                return s;
-            }
-        }
-        return -1;
     }
 }
