@@ -5,6 +5,7 @@ using FastRebal.Console.Operations;
 using FastRebal.Console.Security;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Risk;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -56,6 +57,30 @@ public static class TestServices
     }
 
     public static IOptions<ConsoleSettings> Settings(string directory) => Options.Create(new ConsoleSettings { DataDirectory = directory });
+
+    /// <summary>A session running a firm's own book (a copy's folder, or the example firm) on a quiet random feed, its data in <paramref name="directory"/>; started and ready.</summary>
+    public static async Task<EngineSession> StartedFirmSession(string directory, string? firm = null, int ticksPerSecond = 50)
+    {
+        var session = new EngineSession(
+            Options.Create(new EngineSettings()),
+            Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = ticksPerSecond }),
+            Options.Create(new ConsoleSettings { DataDirectory = directory, Audit = false, Blotter = false, Firm = firm ?? ExampleFirm() }),
+            NullLogger<EngineSession>.Instance);
+        await session.StartAsync(CancellationToken.None);
+        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        return session;
+    }
+
+    /// <summary>The console's operator actions over <paramref name="session"/>, with the real role policies.</summary>
+    public static OperatorActions Actions(EngineSession session, string directory)
+    {
+        var authorization = new ServiceCollection().AddLogging().AddAuthorization(Policies.Add).BuildServiceProvider().GetRequiredService<IAuthorizationService>();
+        return new OperatorActions(session, authorization, new LiveNotifier(session, NullLogger<LiveNotifier>.Instance), Users(directory), NullLogger<OperatorActions>.Instance);
+    }
+
+    /// <summary>A signed-in user of <paramref name="role"/>, as the cookie sign-in makes one.</summary>
+    public static System.Security.Claims.ClaimsPrincipal User(string name, string role) =>
+        AccountEndpoints.Principal(new ConsoleUser(name, role, PasswordHashing.Hash("irrelevant here"), "stamp"));
 
     public static UserStore Users(string directory, IDictionary<string, string?>? configuration = null) =>
         new(Settings(directory), new ConfigurationBuilder().AddInMemoryCollection(configuration ?? new Dictionary<string, string?>()).Build());

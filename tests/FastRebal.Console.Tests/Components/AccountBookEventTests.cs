@@ -1,14 +1,7 @@
 using Bunit;
 using FastRebal.Console.Components.Pages;
-using FastRebal.Console.Engine;
-using FastRebal.Console.Live;
-using FastRebal.Console.Operations;
 using FastRebal.Console.Security;
 using FastRebal.Engine.Model;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace FastRebal.Console.Tests.Components;
 
@@ -22,17 +15,10 @@ public class AccountBookEventTests : ComponentTest
     public async Task An_operator_applies_a_cash_flow_and_an_admin_moves_an_account_to_another_IPS_of_the_firm()
     {
         var data = TestServices.TempDirectory();
-        var session = new EngineSession(
-            Options.Create(new EngineSettings()),
-            Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = 50 }),
-            Options.Create(new ConsoleSettings { DataDirectory = data, Audit = false, Blotter = false, Firm = TestServices.ExampleFirm() }),
-            NullLogger<EngineSession>.Instance);
-        await session.StartAsync(CancellationToken.None);
-        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
-        var authorization = new ServiceCollection().AddLogging().AddAuthorization(Policies.Add).BuildServiceProvider().GetRequiredService<IAuthorizationService>();
-        var actions = new OperatorActions(session, authorization, new LiveNotifier(session, NullLogger<LiveNotifier>.Instance), TestServices.Users(data), NullLogger<OperatorActions>.Instance);
-        var operatorUser = AccountEndpoints.Principal(new ConsoleUser("olga", Roles.Operator, PasswordHashing.Hash("irrelevant here"), "stamp"));
-        var admin = AccountEndpoints.Principal(new ConsoleUser("ada", Roles.Admin, PasswordHashing.Hash("irrelevant here"), "stamp"));
+        var session = await TestServices.StartedFirmSession(data);
+        var actions = TestServices.Actions(session, data);
+        var operatorUser = TestServices.User("olga", Roles.Operator);
+        var admin = TestServices.User("ada", Roles.Admin);
 
         var deposit = await actions.ApplyCashFlow(operatorUser, "A-1004", CashFlowKind.Deposit, 1000m, "client deposit");
         var zero = await actions.ApplyCashFlow(operatorUser, "A-1004", CashFlowKind.Deposit, 0m, "client deposit");

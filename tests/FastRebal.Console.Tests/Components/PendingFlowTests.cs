@@ -1,9 +1,6 @@
 using Bunit;
 using FastRebal.Console.Components.Pages;
-using FastRebal.Console.Engine;
 using FastRebal.Console.Security;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace FastRebal.Console.Tests.Components;
 
@@ -20,13 +17,7 @@ public class PendingFlowTests : ComponentTest
         }
         // Far more than the account holds: the withdrawal is blocked and stays pending.
         File.WriteAllText(Path.Combine(firm, "cash_flows.csv"), "account_id,kind,amount\nA-1005,withdrawal,5000000\n");
-        var session = new EngineSession(
-            Options.Create(new EngineSettings()),
-            Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = 200 }),
-            Options.Create(new ConsoleSettings { DataDirectory = TestServices.TempDirectory(), Audit = false, Blotter = false, Firm = firm }),
-            NullLogger<EngineSession>.Instance);
-        await session.StartAsync(CancellationToken.None);
-        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        var session = await TestServices.StartedFirmSession(TestServices.TempDirectory(), firm, ticksPerSecond: 200);
         await session.StopAsync(CancellationToken.None);
         var book = session.Engine!.Book;
         Assert.Equal(-5_000_000m, session.Engine.Evaluation.PendingFlow(book.FindAccount("A-1005")));

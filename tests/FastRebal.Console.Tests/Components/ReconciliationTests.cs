@@ -1,14 +1,7 @@
 using System.Globalization;
 using Bunit;
 using FastRebal.Console.Components.Pages;
-using FastRebal.Console.Engine;
-using FastRebal.Console.Live;
-using FastRebal.Console.Operations;
 using FastRebal.Console.Security;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace FastRebal.Console.Tests.Components;
 
@@ -23,13 +16,7 @@ public class ReconciliationTests : ComponentTest
     {
         var data = TestServices.TempDirectory();
         var custodian = Directory.CreateDirectory(Path.Combine(data, "custodian")).FullName;
-        var session = new EngineSession(
-            Options.Create(new EngineSettings()),
-            Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = 50 }),
-            Options.Create(new ConsoleSettings { DataDirectory = data, Audit = false, Blotter = false, Firm = TestServices.ExampleFirm() }),
-            NullLogger<EngineSession>.Instance);
-        await session.StartAsync(CancellationToken.None);
-        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        var session = await TestServices.StartedFirmSession(data);
         var book = session.Engine!.Book;
         var a = book.FindAccount("A-1004");
         // The custodian agrees on every position of A-1004 but shows 1,000 more cash; it lists no other account.
@@ -41,10 +28,9 @@ public class ReconciliationTests : ComponentTest
         var cash = decimal.Round((decimal)book.Cash[a], 2) + 1000m;
         rows.Add(string.Create(CultureInfo.InvariantCulture, $"2025-04-01,A-1004,CASH,{cash}"));
         File.WriteAllLines(Path.Combine(custodian, "holdings-2025-04-01.csv"), rows);
-        var authorization = new ServiceCollection().AddLogging().AddAuthorization(Policies.Add).BuildServiceProvider().GetRequiredService<IAuthorizationService>();
-        var actions = new OperatorActions(session, authorization, new LiveNotifier(session, NullLogger<LiveNotifier>.Instance), TestServices.Users(data), NullLogger<OperatorActions>.Instance);
-        var operatorUser = AccountEndpoints.Principal(new ConsoleUser("olga", Roles.Operator, PasswordHashing.Hash("irrelevant here"), "stamp"));
-        var viewerUser = AccountEndpoints.Principal(new ConsoleUser("vera", Roles.Viewer, PasswordHashing.Hash("irrelevant here"), "stamp"));
+        var actions = TestServices.Actions(session, data);
+        var operatorUser = TestServices.User("olga", Roles.Operator);
+        var viewerUser = TestServices.User("vera", Roles.Viewer);
 
         var outsider = await actions.RunHoldingsSync(operatorUser, "../firm.json", "end of day");
         var forbidden = await actions.RunHoldingsSync(viewerUser, "holdings-2025-04-01.csv", "end of day");

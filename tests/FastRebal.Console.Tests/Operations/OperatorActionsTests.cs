@@ -23,8 +23,7 @@ public class OperatorActionsTests
         actions = new OperatorActions(session, authorization, new LiveNotifier(session, NullLogger<LiveNotifier>.Instance), users, NullLogger<OperatorActions>.Instance);
     }
 
-    private static ClaimsPrincipal User(string name, string role) =>
-        AccountEndpoints.Principal(new ConsoleUser(name, role, PasswordHashing.Hash("irrelevant here"), "stamp"));
+    private static ClaimsPrincipal User(string name, string role) => TestServices.User(name, role);
 
     [Fact]
     public async Task A_viewer_is_refused_every_operator_action_on_the_server_whatever_the_page_showed()

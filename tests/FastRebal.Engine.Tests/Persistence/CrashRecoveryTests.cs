@@ -37,6 +37,16 @@ public sealed class CrashRecoveryTests : IDisposable
     private string[] DurableOf(string[] firm, string name, params string[] extra) =>
         [.. firm, "--blotter", Path.Combine(folder, name + ".csv"), "--state", Path.Combine(folder, name), .. extra];
 
+    /// <summary>Runs <paramref name="run"/> durably until it dies at <paramref name="crashAt"/>, then again to its end, which must recover.</summary>
+    private ChildRun.Result KilledAtThenRecovered(string[] run, string name, string crashAt)
+    {
+        var crashed = ChildRun.Run(DurableOf(run, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
+        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
+        var finished = ChildRun.Run(DurableOf(run, name));
+        Assert.Contains("recovery:", finished.Output);
+        return finished;
+    }
+
     private void AssertSameAsNeverKilled(string name, ChildRun.Result finished, IReadOnlySet<string>? faultCancels = null) =>
         AssertSameAs(Reference.Value, name, finished, faultCancels);
 
@@ -59,12 +69,7 @@ public sealed class CrashRecoveryTests : IDisposable
     public void A_run_killed_at_a_crash_point_recovers_to_the_state_and_orders_of_a_run_never_killed(string crashAt)
     {
         var name = crashAt.Replace(':', '-');
-        var crashed = ChildRun.Run(Durable(name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
-        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
-
-        var finished = ChildRun.Run(Durable(name));
-
-        Assert.Contains("recovery:", finished.Output);
+        var finished = KilledAtThenRecovered(ChildRun.Firm, name, crashAt);
         AssertSameAsNeverKilled(name, finished);
     }
 
@@ -75,12 +80,7 @@ public sealed class CrashRecoveryTests : IDisposable
     public void A_run_of_the_realistic_firm_killed_at_a_crash_point_recovers_to_the_state_and_orders_of_a_run_never_killed(string crashAt)
     {
         var name = "realistic-" + crashAt.Replace(':', '-');
-        var crashed = ChildRun.Run(DurableOf(ChildRun.RealisticFirm, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
-        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
-
-        var finished = ChildRun.Run(DurableOf(ChildRun.RealisticFirm, name));
-
-        Assert.Contains("recovery:", finished.Output);
+        var finished = KilledAtThenRecovered(ChildRun.RealisticFirm, name, crashAt);
         AssertSameAs(RealisticReference.Value, name, finished);
         // The realistic firm's orders are not the uniform firm's: the shape reached the engine.
         Assert.NotEqual(Reference.Value.Digest, finished.Digest);
@@ -96,12 +96,7 @@ public sealed class CrashRecoveryTests : IDisposable
         string[] withLots = harvest ? [.. ChildRun.Firm, "--lots", "--harvest"] : [.. ChildRun.Firm, "--lots"];
         var reference = harvest ? HarvestReference.Value : LotsReference.Value;
         var name = (harvest ? "harvest-" : "lots-") + crashAt.Replace(':', '-');
-        var crashed = ChildRun.Run(DurableOf(withLots, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
-        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
-
-        var finished = ChildRun.Run(DurableOf(withLots, name));
-
-        Assert.Contains("recovery:", finished.Output);
+        var finished = KilledAtThenRecovered(withLots, name, crashAt);
         AssertSameAs(reference, name, finished);
         // The digest holds the lots: a run without them ends elsewhere, though it trades the same orders.
         Assert.NotEqual(Reference.Value.Digest, finished.Digest);
@@ -119,12 +114,7 @@ public sealed class CrashRecoveryTests : IDisposable
     public void A_run_of_a_firms_own_book_killed_at_a_crash_point_recovers_exactly(string crashAt)
     {
         var name = "own-" + crashAt.Replace(':', '-');
-        var crashed = ChildRun.Run(DurableOf(OwnFirm, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
-        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
-
-        var finished = ChildRun.Run(DurableOf(OwnFirm, name));
-
-        Assert.Contains("recovery:", finished.Output);
+        var finished = KilledAtThenRecovered(OwnFirm, name, crashAt);
         Assert.Contains("live pipeline: 12 accounts", finished.Output);
         AssertSameAs(OwnFirmReference.Value, name, finished);
     }
@@ -138,12 +128,7 @@ public sealed class CrashRecoveryTests : IDisposable
         File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.Events);
         string[] withEvents = [.. OwnFirm, "--events", events];
         var name = "events-" + crashAt.Replace(':', '-');
-        var crashed = ChildRun.Run(DurableOf(withEvents, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
-        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
-
-        var finished = ChildRun.Run(DurableOf(withEvents, name));
-
-        Assert.Contains("recovery:", finished.Output);
+        var finished = KilledAtThenRecovered(withEvents, name, crashAt);
         var reference = NeverKilled(withEvents);
         AssertSameAs(reference, name, finished);
         Assert.NotEqual(OwnFirmReference.Value.Digest, finished.Digest);
@@ -159,12 +144,7 @@ public sealed class CrashRecoveryTests : IDisposable
         File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.EventsWithMove);
         string[] withMove = [.. OwnFirm, "--events", events];
         var name = "move-" + crashAt.Replace(':', '-');
-        var crashed = ChildRun.Run(DurableOf(withMove, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
-        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
-
-        var finished = ChildRun.Run(DurableOf(withMove, name));
-
-        Assert.Contains("recovery:", finished.Output);
+        var finished = KilledAtThenRecovered(withMove, name, crashAt);
         AssertSameAs(NeverKilled(withMove), name, finished);
         File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.Events);
         Assert.NotEqual(NeverKilled([.. OwnFirm, "--events", events]).Digest, finished.Digest);
@@ -179,12 +159,7 @@ public sealed class CrashRecoveryTests : IDisposable
         File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.Events);
         string[] day = [.. OwnFirm, "--events", events, "--holdings", Path.Combine(AppContext.BaseDirectory, "Examples", "custodian", "holdings-2025-04-29.csv"), "--accept-breaks"];
         var name = "sync-" + crashAt.Replace(':', '-');
-        var crashed = ChildRun.Run(DurableOf(day, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
-        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
-
-        var finished = ChildRun.Run(DurableOf(day, name));
-
-        Assert.Contains("recovery:", finished.Output);
+        var finished = KilledAtThenRecovered(day, name, crashAt);
         AssertSameAs(NeverKilled(day), name, finished);
         Assert.Contains("holdings sync holdings-2025-04-29.csv", finished.Output, StringComparison.Ordinal);
     }
@@ -227,12 +202,7 @@ public sealed class CrashRecoveryTests : IDisposable
     public void A_run_with_partial_fills_rejects_and_venue_latency_killed_at_a_crash_point_recovers_exactly(string crashAt)
     {
         var name = "partial-" + crashAt.Replace(':', '-');
-        var crashed = ChildRun.Run(DurableOf(PartialFills, name, "--checkpoint-interval", "00:00:00.1"), crashAt: crashAt);
-        Assert.True(crashed.Killed, $"the run should have died at {crashAt}:\n{crashed.Output}");
-
-        var finished = ChildRun.Run(DurableOf(PartialFills, name));
-
-        Assert.Contains("recovery:", finished.Output);
+        var finished = KilledAtThenRecovered(PartialFills, name, crashAt);
         Assert.Matches(@"venue +[0-9,]+ +fills; [1-9][0-9,]* orders rejected", finished.Output);
         AssertSameAs(PartialFillsReference.Value, name, finished);
         // The venue's behaviour reached the book: a run with whole fills ends elsewhere.

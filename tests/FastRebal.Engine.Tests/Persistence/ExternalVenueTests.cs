@@ -84,7 +84,7 @@ public sealed class ExternalVenueTests : IDisposable
             var gateway = (Gateway)engine.Sink;
             engine.Start();
             // The opening's orders are out, and with no venue answering nothing has filled.
-            await Until(() => !gateway.Sent.IsEmpty, "the first orders");
+            await Waiting.Until(() => !gateway.Sent.IsEmpty, "the first orders");
             await Task.Delay(200);
             Assert.Equal(0, engine.Evaluation.Counters.FillsApplied);
             Assert.Equal(0, engine.Orders.Counters.Fills);
@@ -92,7 +92,7 @@ public sealed class ExternalVenueTests : IDisposable
             using var stop = new CancellationTokenSource();
             var venue = Venue(gateway, engine.Executions, stop.Token);
             // The feed paces the batches that carry the reports in: the first fills reach the book while it runs.
-            await Until(() => engine.Evaluation.Counters.FillsApplied > 0, "the first fills in the book");
+            await Waiting.Until(() => engine.Evaluation.Counters.FillsApplied > 0, "the first fills in the book");
             if (checkpointMidway)
             {
                 await engine.CheckpointAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -117,15 +117,5 @@ public sealed class ExternalVenueTests : IDisposable
         Assert.Equal(checkpointMidway, recovered.Durability!.Recovery!.Checkpoint is not null);
         Assert.Equal(digest, recovered.StateDigest());
         Assert.Equal(open, recovered.Orders.OpenOrders());
-    }
-
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(5);
-        }
     }
 }

@@ -14,16 +14,6 @@ public class EngineHostTests
 {
     private static readonly MarketHistory History = FirmGenerator.LoadHistory(5);
 
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(10);
-        }
-    }
-
     [Theory]
     [InlineData(FirmShape.Uniform)]
     [InlineData(FirmShape.Realistic)]
@@ -64,12 +54,12 @@ public class EngineHostTests
             Verification = new VerificationPolicy { DefaultStaleness = TimeSpan.FromMinutes(5) },
         });
         engine.Start();
-        await Until(() => sink.Sent > 20, "orders to flow");
+        await Waiting.Until(() => sink.Sent > 20, "orders to flow", seconds: 20);
 
         sink.Watch(engine.KillSwitch);
         engine.KillSwitch.Engage("ops", "test", 0, DateTimeOffset.UtcNow);
         // The order stage may be busy with a batch when the switch is thrown; it reads the switch before every child.
-        await Until(() => engine.Status().OrderRingBacklog == 0 && engine.Orders.Pending == 0, "the order stage to cancel what was scheduled");
+        await Waiting.Until(() => engine.Status().OrderRingBacklog == 0 && engine.Orders.Pending == 0, "the order stage to cancel what was scheduled", seconds: 20);
         var sentAtStop = sink.Sent;
         await Task.Delay(300);
 
@@ -95,7 +85,7 @@ public class EngineHostTests
         });
         engine.Start();
         var sawPassUnderWay = false;
-        await Until(() => (sawPassUnderWay |= engine.Evaluation.PassUnderWay) && engine.Status().Batches > 50, "batches that end with a pass under way");
+        await Waiting.Until(() => (sawPassUnderWay |= engine.Evaluation.PassUnderWay) && engine.Status().Batches > 50, "batches that end with a pass under way", seconds: 20);
 
         engine.Stop();
 
