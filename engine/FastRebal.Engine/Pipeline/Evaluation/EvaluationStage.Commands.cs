@@ -303,10 +303,16 @@ public sealed partial class EvaluationStage
         for (var i = 0; i < targets.Length; i++)
         {
             book.UpdatePolicy(targets[i], updated[i]);
-            classBands.Refresh(targets[i]);
-            parkedExcess[targets[i]] = double.NaN;
-            MarkDirty(targets[i]);
+            PolicyChanged(targets[i]);
         }
         return CommandResult.Ok($"policy updated on {targets.Length} account(s) by {edit.Who}: {edit.Why}");
+    }
+
+    /// <summary>An account has another policy: its class bands follow, a parked breach is looked at afresh, and it is decided again.</summary>
+    private void PolicyChanged(int a)
+    {
+        classBands.Refresh(a);
+        parkedExcess[a] = double.NaN;
+        MarkDirty(a);
     }
 }

@@ -82,9 +82,7 @@ public sealed partial class EvaluationStage
             tax.SetSettings(a, settings);
             movedTaxSettings[a] = settings;
         }
-        classBands.Refresh(a);
-        parkedExcess[a] = double.NaN;
-        MarkDirty(a);
+        PolicyChanged(a);
         var elections = tax is null ? "" : $"; tax elections now lot method {tax.Settings(a).LotMethod}, gains budget {tax.Settings(a).GainsBudget?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, harvesting {(tax.Settings(a).Harvest.Enabled ? "on" : "off")}";
         return CommandResult.Ok($"{move.AccountId} moved from policy '{current.Id}' version {current.Version} to policy '{policy.Id}' version {policy.Version}{elections}");
     }
