@@ -43,11 +43,16 @@ public sealed partial class EvaluationStage
             resolved.Refusal = $"{accept.AccountId}: the break in {blocked.InstrumentId ?? blocked.Kind.ToString()} cannot be accepted: {blocked.Why}; nothing was changed";
             return;
         }
-        var positions = breaks.Where(b => b.InstrumentId is not null).ToList();
         resolved.Kind = CommandKind.AcceptHoldings;
-        resolved.Instruments = [.. positions.Select(b => b.InstrumentId!)];
-        resolved.Quantities = [.. positions.Select(b => b.CustodianQuantity)];
-        resolved.CashBalance = breaks.FirstOrDefault(b => b.Kind == BreakKind.CashDiffers)?.CustodianQuantity;
+        (resolved.Instruments, resolved.Quantities, resolved.CashBalance) = CustodianFigures(breaks);
+    }
+
+    /// <summary>What an account's breaks say the custodian holds: each instrument's quantity, and its cash when that differed.</summary>
+    private static (string[] Instruments, decimal[] Quantities, decimal? Cash) CustodianFigures(List<ReconciliationBreak> breaks)
+    {
+        var positions = breaks.Where(b => b.InstrumentId is not null).ToList();
+        return ([.. positions.Select(b => b.InstrumentId!)], [.. positions.Select(b => b.CustodianQuantity)],
+            breaks.FirstOrDefault(b => b.Kind == BreakKind.CashDiffers)?.CustodianQuantity);
     }
 
     private CommandResult ApplySync(JournaledCommand command)
@@ -65,9 +70,8 @@ public sealed partial class EvaluationStage
                 {
                     continue;
                 }
-                var positions = breaks.Where(b => b.InstrumentId is not null).ToList();
-                var problem = TakeCustodianFigures(book.FindAccount(account), [.. positions.Select(b => b.InstrumentId!)], [.. positions.Select(b => b.CustodianQuantity)],
-                    breaks.FirstOrDefault(b => b.Kind == BreakKind.CashDiffers)?.CustodianQuantity, out _);
+                var (instruments, quantities, cash) = CustodianFigures(breaks);
+                var problem = TakeCustodianFigures(book.FindAccount(account), instruments, quantities, cash, out _);
                 if (problem is null)
                 {
                     report = report.Without(account);
