@@ -109,11 +109,12 @@ public sealed class AuditChain : IDisposable
         lines.ResetWrittenCount();
         Span<byte> previous = stackalloc byte[SHA256.HashSizeInBytes];
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        Span<char> previousText = stackalloc char[2 * SHA256.HashSizeInBytes];
-        Span<char> hashText = stackalloc char[2 * SHA256.HashSizeInBytes];
+        // The two hashes as the line writes them: lower-case hex, in UTF-8.
+        Span<byte> previousText = stackalloc byte[2 * SHA256.HashSizeInBytes];
+        Span<byte> hashText = stackalloc byte[2 * SHA256.HashSizeInBytes];
         var linkTo = last?.Hash ?? AuditRecord.GenesisHash;
         Convert.FromHexString(linkTo, previous, out _, out _);
-        linkTo.CopyTo(previousText);
+        Convert.TryToHexStringLower(previous, previousText, out _);
         var sequence = last?.Sequence ?? 0;
         DateTimeOffset? before = last?.Timestamp;
         var timestamp = default(DateTimeOffset);
@@ -137,7 +138,7 @@ public sealed class AuditChain : IDisposable
             lines.GetSpan(1)[0] = (byte)'\n';
             lines.Advance(1);
         }
-        var record = new AuditRecord(sequence, timestamp, source.Entry(count - 1), new string(previousText), new string(hashText));
+        var record = new AuditRecord(sequence, timestamp, source.Entry(count - 1), Convert.ToHexStringLower(previous), Convert.ToHexStringLower(hash));
         file.AppendLines(lines.WrittenSpan, record);
         if (lines.Capacity > MaxKeptBuffer)
         {

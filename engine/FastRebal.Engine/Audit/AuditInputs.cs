@@ -62,11 +62,15 @@ public static class AuditInputs
         text.Advance(n);
         foreach (var slot in inputs.Slots)
         {
-            while (!Utf8.TryWrite(text.Free, c, $"slot={slot.InstrumentId}|{slot.Quantity:R}|", out n))
+            text.Append("slot="u8);
+            text.Append(text.Utf8Of(slot.InstrumentId));
+            text.Append("|"u8);
+            while (!slot.Quantity.TryFormat(text.Free, out n, "R", c))
             {
                 text.Grow();
             }
             text.Advance(n);
+            text.Append("|"u8);
             // Marks and targets repeat from account to account: each value is formatted once.
             text.Append(text.Known(slot.Mark));
             text.Append("|"u8);
@@ -74,7 +78,7 @@ public static class AuditInputs
             text.Append("\n"u8);
         }
         text.Append("policy="u8);
-        text.AppendOnOneLine(text.Policy.Write(inputs.Policy));
+        text.Append(text.PolicyOnOneLine(inputs.Policy));
         text.Append("\n"u8);
         text.Append("lastRebalanced="u8);
         if (inputs.LastRebalanced is { } last)
@@ -174,6 +178,42 @@ public static class AuditInputs
 
         // The first byte of each line ending string.ReplaceLineEndings knows, in UTF-8.
         private static readonly System.Buffers.SearchValues<byte> LineEndingStarts = System.Buffers.SearchValues.Create([(byte)'\r', (byte)'\n', (byte)'\f', 0xC2, 0xE2]);
+
+        /// <summary>
+        /// The policy's JSON on one line. A policy is never changed once made (an edit makes a new one), so its text is
+        /// kept, keyed by the policy object, while it stays in a small table.
+        /// </summary>
+        public byte[] PolicyOnOneLine(InvestmentPolicy policy)
+        {
+            var slot = RuntimeHelpers.GetHashCode(policy) & (KnownSlots - 1);
+            if (policyText[slot] is { } seen && ReferenceEquals(seen.Policy, policy))
+            {
+                return seen.Text;
+            }
+            var start = length;
+            AppendOnOneLine(Policy.Write(policy));
+            var text = bytes.AsSpan(start, length - start).ToArray();
+            length = start;
+            policyText[slot] = (policy, text);
+            return text;
+        }
+
+        private readonly (InvestmentPolicy Policy, byte[] Text)?[] policyText = new (InvestmentPolicy, byte[])?[KnownSlots];
+
+        /// <summary>An id's UTF-8, encoded once while it stays in a small table keyed by the string object.</summary>
+        public byte[] Utf8Of(string id)
+        {
+            var slot = RuntimeHelpers.GetHashCode(id) & (KnownSlots - 1);
+            if (idText[slot] is { } seen && ReferenceEquals(seen.Id, id))
+            {
+                return seen.Text;
+            }
+            var text = System.Text.Encoding.UTF8.GetBytes(id);
+            idText[slot] = (id, text);
+            return text;
+        }
+
+        private readonly (string Id, byte[] Text)?[] idText = new (string, byte[])?[KnownSlots];
 
         /// <summary>A double's shortest round-trip text ("R"), formatted once per value seen.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

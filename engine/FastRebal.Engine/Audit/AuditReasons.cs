@@ -194,12 +194,12 @@ public static class AuditReasons
 
     /// <summary>A number in its shortest invariant form that reads back to the same value (and, for a decimal, the same scale).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Number<T>(IAuditEntrySink sink, string name, T value) where T : ISpanFormattable
+    internal static void Number<T>(IAuditEntrySink sink, string name, T value) where T : IUtf8SpanFormattable
     {
-        Span<char> text = stackalloc char[64];
+        Span<byte> text = stackalloc byte[64];
         if (!value.TryFormat(text, out var written, default, C))
         {
-            throw new InvalidOperationException($"figure '{name}' did not fit in {text.Length} characters");
+            throw new InvalidOperationException($"figure '{name}' did not fit in {text.Length} bytes");
         }
         sink.Figure(name, text[..written]);
     }

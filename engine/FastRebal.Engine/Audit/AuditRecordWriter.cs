@@ -29,6 +29,9 @@ internal interface IAuditEntrySink
 
     void Figure(string name, ReadOnlySpan<char> value);
 
+    /// <summary>A figure whose value is a number's invariant text, already in UTF-8 (digits, sign, point, exponent).</summary>
+    void Figure(string name, ReadOnlySpan<byte> number);
+
     void EndFigures();
 
     void Tail(string actor, string actorReason, string inputHash);
@@ -66,6 +69,8 @@ internal sealed class AuditEntryBuilder : IAuditEntrySink
     public void Figure(string name, string value) => figures.Add(new AuditFigure(name, value));
 
     public void Figure(string name, ReadOnlySpan<char> value) => figures.Add(new AuditFigure(name, value.ToString()));
+
+    public void Figure(string name, ReadOnlySpan<byte> number) => figures.Add(new AuditFigure(name, Encoding.UTF8.GetString(number)));
 
     public void EndFigures()
     {
@@ -149,10 +154,10 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Head(AuditKind kind, string accountId, string householdId, string policyId, int policyVersion, string rule)
     {
-        Text(",\"kind\":"u8, AuditEncoding.KindName(kind));
-        Text(",\"account\":"u8, accountId);
-        Text(",\"household\":"u8, householdId);
-        Text(",\"policy\":"u8, policyId);
+        Text(",\"kind\":"u8, Known(AuditEncoding.KindName(kind)));
+        Text(",\"account\":"u8, Known(accountId));
+        Text(",\"household\":"u8, Known(householdId));
+        Text(",\"policy\":"u8, Known(policyId));
         if (toCanonical)
         {
             canonical.Int32(policyVersion);
@@ -162,7 +167,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
             text.Append(",\"policyVersion\":"u8);
             text.Number(policyVersion);
         }
-        Text(",\"rule\":"u8, rule);
+        Text(",\"rule\":"u8, Known(rule));
     }
 
     public void Explanation(ReadOnlySpan<char> value) => Text(",\"explanation\":"u8, value);
@@ -176,7 +181,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         {
             canonical.Patch8(canonicalStart, AuditEncoding.CodedVersion);
         }
-        Text(",\"reason\":"u8, code);
+        Text(",\"reason\":"u8, Known(code));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -197,7 +202,11 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Figure(string name, string value) => Figure(name, value.AsSpan());
+    public void Figure(string name, string value)
+    {
+        OpenFigure(Known(name));
+        Value(Known(value));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Figure(string name, ReadOnlySpan<char> value)
@@ -209,6 +218,61 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
             firstFigure = false;
         }
         Pair(canonical, toCanonical, line is not null ? text : null, name, value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Figure(string name, ReadOnlySpan<byte> number)
+    {
+        if (!IsPlain(number))
+        {
+            // Not a number's invariant text: written the general way, so the line escapes it.
+            Figure(name, Encoding.UTF8.GetString(number).AsSpan());
+            return;
+        }
+        OpenFigure(Known(name));
+        if (toCanonical)
+        {
+            canonical.Bytes(number);
+        }
+        if (line is not null)
+        {
+            text.Append("\""u8);
+            text.Append(number);
+            text.Append("\"]"u8);
+        }
+    }
+
+    /// <summary>A figure's opening bracket (in the line) and its name.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void OpenFigure(KnownText name)
+    {
+        figureCount++;
+        if (toCanonical)
+        {
+            canonical.Bytes(name.Utf8);
+        }
+        if (line is not null)
+        {
+            text.Append(firstFigure ? "["u8 : ",["u8);
+            firstFigure = false;
+            Quoted(text, name);
+            text.Append(","u8);
+        }
+    }
+
+    /// <summary>A figure's value and (in the line) its closing bracket.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Value(KnownText value)
+    {
+        if (toCanonical)
+        {
+            canonical.Bytes(value.Utf8);
+        }
+        if (line is not null)
+        {
+            Quoted(text, value);
+            text.Append("]"u8);
+        }
     }
 
     /// <summary>A figure's name and value: two strings in the canonical form, a pair in the line (after its opening bracket).</summary>
@@ -252,18 +316,31 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
             {
                 throw new ArgumentException($"a record with a reason code is the engine's, with no actor reason: not '{actor}', '{actorReason}'", nameof(actor));
             }
-            Text(",\"inputHash\":"u8, inputHash);
+            Text(",\"inputHash\":"u8, Known(inputHash));
             return;
         }
-        Text(",\"actor\":"u8, actor);
-        Text(",\"why\":"u8, actorReason);
-        Text(",\"inputHash\":"u8, inputHash);
+        Text(",\"actor\":"u8, Known(actor));
+        Text(",\"why\":"u8, Known(actorReason));
+        Text(",\"inputHash\":"u8, Known(inputHash));
     }
 
     /// <summary>SHA-256 of the previous hash and the canonical form (a record started with hashed set).</summary>
     public void Hash(Span<byte> hash) => SHA256.HashData(canonical.Written, hash);
 
     /// <summary>Ends the line (a record started with one) with the two hashes, as lower-case hex, and hands it to the buffer.</summary>
+    /// <summary><see cref="EndLine(ReadOnlySpan{char}, ReadOnlySpan{char})"/> for hashes already in hex, in UTF-8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void EndLine(ReadOnlySpan<byte> previousHash, ReadOnlySpan<byte> hash)
+    {
+        text.Append(",\"prev\":\""u8);
+        text.Append(previousHash);
+        text.Append("\",\"hash\":\""u8);
+        text.Append(hash);
+        text.Append("\"}"u8);
+        line!.Write(text.Written);
+        line = null;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndLine(ReadOnlySpan<char> previousHash, ReadOnlySpan<char> hash)
     {
@@ -275,6 +352,21 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         line!.Write(text.Written);
         // The line's buffer is the caller's: it is not kept between lines.
         line = null;
+    }
+
+    /// <summary><see cref="Text(ReadOnlySpan{byte}, ReadOnlySpan{char})"/> for a string whose UTF-8 is known.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Text(ReadOnlySpan<byte> nameInLine, KnownText value)
+    {
+        if (toCanonical)
+        {
+            canonical.Bytes(value.Utf8);
+        }
+        if (line is not null)
+        {
+            text.Append(nameInLine);
+            Quoted(text, value);
+        }
     }
 
     /// <summary>A string field: its canonical form, and in the line its name (with the comma before it) and value.</summary>
@@ -300,6 +392,40 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         }
         return line is not null ? utf8.Of(value) : default;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Quoted(ByteText to, KnownText value)
+    {
+        if (value.Plain)
+        {
+            to.Append("\""u8);
+            to.Append(value.Utf8);
+            to.Append("\""u8);
+            return;
+        }
+        Quoted(to, value.Value, value.Utf8);
+    }
+
+    /// <summary>
+    /// The UTF-8 of a string the records repeat (ids, names, a decision's input hash on each of its trades), encoded
+    /// and checked for escaping once while it stays in a small table keyed by the string object itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private KnownText Known(string value)
+    {
+        var slot = RuntimeHelpers.GetHashCode(value) & (known.Length - 1);
+        if (known[slot] is { } seen && ReferenceEquals(seen.Value, value))
+        {
+            return seen;
+        }
+        var bytes = Encoding.UTF8.GetBytes(value);
+        return known[slot] = new KnownText(value, bytes, IsPlain(bytes));
+    }
+
+    private readonly KnownText?[] known = new KnownText?[4096];
+
+    /// <summary>A string, its UTF-8, and whether JSON writes it as it is.</summary>
+    private sealed record KnownText(string Value, byte[] Utf8, bool Plain);
 
     /// <summary>A JSON string: as it is when nothing in it needs escaping, or as the line's JSON writer escapes it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -386,6 +512,13 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
 
         /// <summary>Writes <paramref name="value"/> over the integer written at <paramref name="at"/>.</summary>
         public void Patch(int at, int value) => BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at, 4), value);
+
+        /// <summary>Writes a string's byte count and its UTF-8 bytes.</summary>
+        public void Bytes(ReadOnlySpan<byte> utf8)
+        {
+            Int32(utf8.Length);
+            Append(utf8);
+        }
 
         /// <summary>Writes a string's byte count and UTF-8 bytes; returns where the bytes start.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -21,6 +21,10 @@ public sealed class AuditWriter
     public const string BatchFigure = "batch";
 
     private readonly Channel<List<PendingEntry>> queue;
+
+    // Chunks whose input hashes are made, on their way to the chain.
+    private readonly Channel<List<PendingEntry>> hashed;
+    private readonly Task hasher;
     private readonly Task pump;
     private readonly int chunkSize;
     private List<PendingEntry> pending;
@@ -34,7 +38,7 @@ public sealed class AuditWriter
     private readonly ChunkSource chunkSource = new();
 
     /// <param name="chain">The chain the records go to.</param>
-    /// <param name="capacity">Records that may wait for the chain before the stage waits for room.</param>
+    /// <param name="capacity">Records that may wait for the chain before the stage waits for room (at least three chunks' worth).</param>
     /// <param name="chunkSize">Records the stage collects before handing them over within a batch.</param>
     public AuditWriter(AuditChain chain, int capacity = 1 << 16, int chunkSize = 1024)
     {
@@ -43,12 +47,20 @@ public sealed class AuditWriter
         Chain = chain;
         this.chunkSize = chunkSize;
         pending = new List<PendingEntry>(chunkSize);
-        queue = Channel.CreateBounded<List<PendingEntry>>(new BoundedChannelOptions(capacity / chunkSize)
+        // The room is shared out: one chunk being hashed, one hashed and waiting for the chain, the rest queued.
+        queue = Channel.CreateBounded<List<PendingEntry>>(new BoundedChannelOptions(Math.Max(1, capacity / chunkSize - 2))
         {
             SingleReader = true,
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        hashed = Channel.CreateBounded<List<PendingEntry>>(new BoundedChannelOptions(1)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        hasher = Task.Run(HashInputsAsync);
         pump = Task.Run(PumpAsync);
     }
 
@@ -201,13 +213,55 @@ public sealed class AuditWriter
             // The stage must not wait for room that will never come, nor go on as if its records were kept.
             Volatile.Write(ref failure, e);
             queue.Writer.TryComplete(e);
+            hashed.Writer.TryComplete(e);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Makes each chunk's input hashes on a task of its own, ahead of the chain: the chain's task is what the day's
+    /// opening waits on, and the input hashes are the costliest part of a decision's record.
+    /// </summary>
+    private async Task HashInputsAsync()
+    {
+        try
+        {
+            var reader = queue.Reader;
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var chunk))
+                {
+                    foreach (var item in chunk)
+                    {
+                        Hash(item.Inputs);
+                    }
+                    await hashed.Writer.WriteAsync(chunk).ConfigureAwait(false);
+                }
+            }
+            hashed.Writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            // The chain's task failed (and closed both queues), or the queue was closed with its failure.
+            hashed.Writer.TryComplete(e);
+        }
+    }
+
+    private static void Hash(AuditInputSnapshot? inputs)
+    {
+        try
+        {
+            _ = inputs?.Hash;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Left for the chain's task, which makes the hash again and fails the writer the one way it always does.
         }
     }
 
     private async Task AppendQueuedAsync()
     {
-        var reader = queue.Reader;
+        var reader = hashed.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (reader.TryRead(out var chunk))
