@@ -296,6 +296,12 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             // Fail closed: nothing trades on a state that stopped short until a person has looked.
             KillSwitch.Engage("engine", $"recovery stopped at damaged state; review before trading: {damage}", recovery.LastSequence, DateTimeOffset.UtcNow);
         }
+        if (Options.Audit is { } chain)
+        {
+            // The state is recovered and nothing can change it until the stages run: the trail must explain it. Read
+            // before the day's opening, whose records the writer may still be appending.
+            AuditHooks.RecordKillSwitchIfMissing(chain, KillSwitch, chain.Store.ReadRules(AuditKind.OperatorAction, AuditHooks.KillSwitchRules));
+        }
         var opened = recovery is not { Recovered: true };
         if (opened)
         {
@@ -307,11 +313,6 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             // engaged; after a first opening, it keeps the opening's decisions out of any replay. The trail comes first.
             auditWriter?.WaitUntilWritten();
             Durability!.CheckpointStopped();
-        }
-        if (Options.Audit is { } chain)
-        {
-            // The state is recovered and nothing can change it until the stages run: the trail must explain it.
-            AuditHooks.RecordKillSwitchIfMissing(chain, KillSwitch, chain.Store.ReadRules(AuditKind.OperatorAction, AuditHooks.KillSwitchRules));
         }
         evaluationProcessor.Start();
         ingest.Start();
