@@ -232,6 +232,11 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
         {
             throw new InvalidDataException($"{checkpoint.Name}: its files are missing");
         }
+        if (!Committed(checkpoint.Token))
+        {
+            // Told from its files alone, without rebuilding the store for a recovery that cannot succeed.
+            throw new InvalidDataException($"{checkpoint.Name}: its writing never finished (FASTER's info.dat, written last, is missing)");
+        }
         // Recovery rebuilds the store from the checkpoint: a fresh instance, so a failed attempt leaves nothing behind.
         session.Dispose();
         store.Dispose();
@@ -321,6 +326,14 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
     }
 
     private string TokenFolder(Guid token) => Path.Combine(directory, "checkpoints", "cpr-checkpoints", token.ToString());
+
+    /// <summary>Whether FASTER finished both halves of a full checkpoint: it writes each half's info.dat after its data.</summary>
+    private bool Committed(Guid token)
+    {
+        var index = Path.Combine(directory, "checkpoints", "index-checkpoints", token.ToString());
+        return Directory.EnumerateFiles(TokenFolder(token), "info.dat*").Any()
+            && Directory.Exists(index) && Directory.EnumerateFiles(index, "info.dat*").Any();
+    }
 
     public void Remove(CheckpointInfo checkpoint)
     {

@@ -158,6 +158,36 @@ public sealed class StateDamageTests : IDisposable
     }
 
     [Fact]
+    public async Task A_checkpoint_whose_writing_never_finished_is_told_from_its_files_and_an_older_one_recovers_exactly()
+    {
+        var (digest, _) = await RunOnce(checkpoints: 2);
+        List<CheckpointInfo> before;
+        using (var store = new FasterStateStore<EngineImage>(Path.Combine(State, "state")))
+        {
+            before = [.. store.List()];
+        }
+        var newest = before[0];
+        // A kill while FASTER wrote it: its info.dat (written last) is missing, and the catalog never named it.
+        File.Delete(Directory.GetFiles(Path.Combine(State, "state", "checkpoints", "cpr-checkpoints", newest.Token.ToString()), "info.dat*").Single());
+        var catalog = Path.Combine(State, "state", "checkpoints.json");
+        File.WriteAllText(catalog, File.ReadAllText(catalog).Replace(newest.Token.ToString(), Guid.NewGuid().ToString()));
+        using (var store = new FasterStateStore<EngineImage>(Path.Combine(State, "state")))
+        {
+            var half = store.List().Single(c => c.Token == newest.Token);
+            var refusal = Assert.Throws<InvalidDataException>(() => store.Load(half));
+            Assert.Contains("its writing never finished", refusal.Message);
+        }
+
+        var (report, engaged, recoveredDigest) = await Restart();
+
+        Assert.Null(report.Damage);
+        Assert.False(engaged);
+        Assert.Equal(before[1].Token, report.Checkpoint!.Token);
+        Assert.Equal(digest, recoveredDigest);
+        Assert.False(Directory.Exists(Path.Combine(State, "state", "checkpoints", "cpr-checkpoints", newest.Token.ToString())));
+    }
+
+    [Fact]
     public async Task A_catalog_that_does_not_read_or_lies_about_a_checkpoint_still_recovers_the_exact_state()
     {
         var (digest, _) = await RunOnce(checkpoints: 2);
