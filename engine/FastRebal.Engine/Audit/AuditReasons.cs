@@ -196,8 +196,12 @@ public static class AuditReasons
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Number<T>(IAuditEntrySink sink, string name, T value) where T : IUtf8SpanFormattable
     {
-        Span<byte> text = stackalloc byte[64];
-        if (!value.TryFormat(text, out var written, default, C))
+        Span<byte> text = stackalloc byte[DecimalText.MaxLength];
+        // Decimals are most of a trade record's numbers: written by the audit's own formatter (the same text).
+        var formatted = typeof(T) == typeof(decimal)
+            ? DecimalText.TryFormat((decimal)(object)value, text, out var written)
+            : value.TryFormat(text, out written, default, C);
+        if (!formatted)
         {
             throw new InvalidOperationException($"figure '{name}' did not fit in {text.Length} bytes");
         }
