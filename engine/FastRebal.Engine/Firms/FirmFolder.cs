@@ -49,7 +49,9 @@ public static class FirmFolder
         {
             throw new ScenarioFormatException($"{TextLimit.Clip(folder, 200)}: a firm folder needs {FirmJson} (as-of date, instruments, models, prices and named policies) beside its CSV files");
         }
-        return new Reading(folder, ScenarioReader.ReadFile(firmJson)).Read();
+        // positions.csv, by far the largest file, is parsed on a second core while firm.json and accounts.csv are read.
+        using var positions = PositionFile.Start(Path.Combine(folder, Positions.Name), Positions);
+        return new Reading(folder, ScenarioReader.ReadFile(firmJson), positions).Read();
     }
 
     /// <summary>An account read from accounts.csv, with its positions and lots as their rows give them.</summary>
@@ -88,54 +90,52 @@ public static class FirmFolder
     }
 
     /// <summary>
-    /// Every row of positions.csv as values in three columns (account, instrument, quantity), grouped by account once
-    /// all are read: a million accounts' twenty million positions as a <see cref="Position"/> object each would all
+    /// The rows of positions.csv that their accounts keep, grouped by account once all are read, on the columns they
+    /// were parsed into: a million accounts' twenty million positions as a <see cref="Position"/> object each would all
     /// live until the book is built, and the collector would copy every one of them.
     /// </summary>
-    private sealed class PositionRows
+    private sealed class PositionRows(PositionFile file)
     {
-        private int[] account = new int[1024];
-        private string[] instrument = new string[1024];
-        private decimal[] quantity = new decimal[1024];
-        private int count;
         private int[] start = [0];
         private int[] order = [];
 
-        public void Add(int owner, string instrumentId, decimal shares)
+        /// <summary>The instrument id of each of the file's instrument numbers (firm.json's string where it gives the instrument).</summary>
+        public List<string> Instruments { get; } = [];
+
+        public int Count(int owner) => start[owner + 1] - start[owner];
+
+        public Position Get(int owner, int k)
         {
-            if (count == account.Length)
-            {
-                Array.Resize(ref account, count * 2);
-                Array.Resize(ref instrument, count * 2);
-                Array.Resize(ref quantity, count * 2);
-            }
-            (account[count], instrument[count], quantity[count]) = (owner, instrumentId, shares);
-            count++;
+            var row = order[start[owner] + k];
+            return new(Instruments[file.Instrument[row]], file.Quantity[row]);
         }
 
-        /// <summary>Orders the rows by account (a counting sort, keeping each account's rows in file order).</summary>
+        /// <summary>Orders the kept rows by account (a counting sort, keeping each account's rows in file order).</summary>
         public void Group(int accounts)
         {
             start = new int[accounts + 1];
-            for (var r = 0; r < count; r++)
+            var rows = file.Rows;
+            for (var r = 0; r < rows; r++)
             {
-                start[account[r] + 1]++;
+                if (file.Account[r] >= 0)
+                {
+                    start[file.Account[r] + 1]++;
+                }
             }
             for (var a = 0; a < accounts; a++)
             {
                 start[a + 1] += start[a];
             }
-            order = new int[count];
+            order = new int[start[accounts]];
             var next = start[..^1];
-            for (var r = 0; r < count; r++)
+            for (var r = 0; r < rows; r++)
             {
-                order[next[account[r]]++] = r;
+                if (file.Account[r] >= 0)
+                {
+                    order[next[file.Account[r]]++] = r;
+                }
             }
         }
-
-        public int Count(int owner) => start[owner + 1] - start[owner];
-
-        public Position Get(int owner, int k) => new(instrument[order[start[owner] + k]], quantity[order[start[owner] + k]]);
     }
 
     /// <summary>An account's positions as the loader reads them, each made when it is read and dropped after.</summary>
@@ -156,7 +156,7 @@ public static class FirmFolder
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    private sealed class Reading(string folder, ScenarioRead json)
+    private sealed class Reading(string folder, ScenarioRead json, PositionFile positions)
     {
         private readonly List<InputError> errors = [.. json.Problems.Errors];
         private readonly Dictionary<string, string> unread = new(json.Problems.UnreadAccounts, StringComparer.Ordinal);
@@ -170,7 +170,7 @@ public static class FirmFolder
 
         private int accountRows;
 
-        private readonly PositionRows positionRows = new();
+        private readonly PositionRows positionRows = new(positions);
 
         // Each account read from accounts.csv gets the next index (a left-out one keeps its own, unused).
         private int csvAccounts;
@@ -194,7 +194,7 @@ public static class FirmFolder
             }
 
             Rows(Accounts, row => ReadAccount(row, policies));
-            Rows(Positions, ReadPosition);
+            ReadPositions();
             positionRows.Group(csvAccounts);
             Rows(Lots, ReadLot);
             var prices = new List<Price>(json.Document.Prices ?? []);
@@ -249,7 +249,40 @@ public static class FirmFolder
             accounts[id] = new CsvAccount(new Account(id, household, model, cash, [], policy.Policy, lastRebalanced), policy.Tax, csvAccounts++);
         }
 
-        private void ReadPosition(Row row)
+        /// <summary>
+        /// Takes the rows of positions.csv in file order, as parsed on the side: each plainly good row goes to its
+        /// account (or is an error when no file gives the account), and each row kept whole is read as any row is.
+        /// </summary>
+        private void ReadPositions()
+        {
+            positions.Wait();
+            foreach (var id in positions.InstrumentIds)
+            {
+                positionRows.Instruments.Add(instrumentIds.GetValueOrDefault(id, id));
+            }
+            // Accounts are only left out from here on, which each one's LeftOut says.
+            var owners = positions.AccountIds.Select(id => accounts.GetValueOrDefault(id)).ToArray();
+            var keeping = positions.Account;
+            for (var r = 0; r < positions.Rows; r++)
+            {
+                var key = keeping[r];
+                if (key < 0)
+                {
+                    keeping[r] = -1;
+                    FirmCsv.Dispatch(positions.Kept[~key].Copy(errors), row => ReadPosition(row, r), row => WrongWidth(Positions, row));
+                    continue;
+                }
+                var owner = owners[key];
+                keeping[r] = owner is { LeftOut: false } ? owner.Index : -1;
+                if (owner is null && Unknown(positions.AccountIds[key]) is { } message)
+                {
+                    errors.Add(Row.Error(Positions, positions.Line[r], (int)PositionColumn.AccountId, message));
+                }
+            }
+        }
+
+        /// <summary>Reads a row of positions.csv kept whole by the parse into the parse's row <paramref name="at"/>.</summary>
+        private void ReadPosition(Row row, int at)
         {
             if (Owner(row, (int)PositionColumn.AccountId) is not { } account)
             {
@@ -262,7 +295,10 @@ public static class FirmFolder
                 LeaveOut(account);
                 return;
             }
-            positionRows.Add(account.Index, instrument!, quantity!.Value);
+            positions.Account[at] = account.Index;
+            positions.Instrument[at] = positionRows.Instruments.Count;
+            positions.Quantity[at] = quantity!.Value;
+            positionRows.Instruments.Add(instrument!);
         }
 
         private void ReadLot(Row row)
@@ -330,14 +366,23 @@ public static class FirmFolder
             {
                 return lastOwner = account;
             }
-            if (row.Text(column) is { } id && !unread.ContainsKey(id) && !duplicates.Contains(id))
+            if (row.Text(column) is { } id && Unknown(id) is { } message)
             {
-                row.Fail(column, jsonAccounts.Contains(id)
-                    ? $"account '{TextLimit.Clip(id, 80)}' is given in {FirmJson} with its positions there; a CSV row cannot add to it"
-                    : $"no account '{TextLimit.Clip(id, 80)}' in {Accounts.Name}");
+                row.Fail(column, message);
             }
-            // An account already left out has its own error; its other rows add nothing.
             return null;
+        }
+
+        /// <summary>Why a row naming an account that is not among the ones read cannot be used; null when the account is left out (it has its own error, and its other rows add nothing).</summary>
+        private string? Unknown(string id)
+        {
+            if (unread.ContainsKey(id) || duplicates.Contains(id))
+            {
+                return null;
+            }
+            return jsonAccounts.Contains(id)
+                ? $"account '{TextLimit.Clip(id, 80)}' is given in {FirmJson} with its positions there; a CSV row cannot add to it"
+                : $"no account '{TextLimit.Clip(id, 80)}' in {Accounts.Name}";
         }
 
         private void LeaveOut(CsvAccount account)
