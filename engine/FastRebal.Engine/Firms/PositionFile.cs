@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.State;
 
 namespace FastRebal.Engine.Firms;
 
@@ -25,15 +25,15 @@ internal sealed class PositionFile : IDisposable
         reading = Task.Factory.StartNew(() => Parse(path, file), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>Each row's account, as an index into <see cref="AccountIds"/>, or for a row kept whole the bitwise complement of its index in <see cref="Kept"/>.</summary>
-    public Column<int> Account { get; } = new();
+    public BlockColumn<int> Account { get; } = new();
 
     /// <summary>Each row's instrument, as an index into <see cref="InstrumentIds"/>.</summary>
-    public Column<int> Instrument { get; } = new();
+    public BlockColumn<int> Instrument { get; } = new();
 
-    public Column<decimal> Quantity { get; } = new();
+    public BlockColumn<decimal> Quantity { get; } = new();
 
     /// <summary>The line of the file each row starts on.</summary>
-    public Column<int> Line { get; } = new();
+    public BlockColumn<int> Line { get; } = new();
 
     /// <summary>The distinct account ids of the rows, in order of first appearance.</summary>
     public List<string> AccountIds { get; } = [];
@@ -106,36 +106,5 @@ internal sealed class PositionFile : IDisposable
             keys.Add(ids[key], key);
         }
         return key;
-    }
-}
-
-/// <summary>
-/// Values appended in blocks of a fixed size, so the column grows without copying what it holds: twenty million
-/// positions in one array that doubles would copy it again and again.
-/// </summary>
-internal sealed class Column<T>
-    where T : unmanaged
-{
-    private const int Shift = 16;
-    private const int Mask = (1 << Shift) - 1;
-    private readonly List<T[]> blocks = [];
-
-    public int Count { get; private set; }
-
-    public ref T this[int index]
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => ref blocks[index >> Shift][index & Mask];
-    }
-
-    public void Add(T value)
-    {
-        if ((Count & Mask) == 0)
-        {
-            // Every value is written before it is read, so the block need not be cleared first.
-            blocks.Add(GC.AllocateUninitializedArray<T>(1 << Shift));
-        }
-        blocks[Count >> Shift][Count & Mask] = value;
-        Count++;
     }
 }
