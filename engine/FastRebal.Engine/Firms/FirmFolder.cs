@@ -1,5 +1,6 @@
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.State;
 using FastRebal.Engine.Tax;
 
 namespace FastRebal.Engine.Firms;
@@ -70,8 +71,6 @@ public static class FirmFolder
 
         /// <summary>Set when a bad row leaves the account out.</summary>
         public bool LeftOut { get; set; }
-
-        public Account WithPositions(PositionRows rows) => Account with { Positions = new PositionView(rows, Index) };
 
         /// <summary>The positions as the tax loader reads them (with their lots), or none when the account has no rows in lots.csv.</summary>
         public List<TaxPositionInput>? TaxPositions(PositionRows rows)
@@ -168,6 +167,10 @@ public static class FirmFolder
         private readonly Dictionary<string, string> instrumentIds = (json.Document.Instruments ?? []).Where(i => i.Id is not null).DistinctBy(i => i.Id)
             .ToDictionary(i => i.Id, i => i.Id, StringComparer.Ordinal);
 
+        // Model ids as firm.json gives them, for the same reason (an empty one would let an empty model_id pass as given).
+        private readonly Dictionary<string, string> modelIds = (json.Document.Models ?? []).Where(m => !string.IsNullOrEmpty(m?.Id)).DistinctBy(m => m.Id)
+            .ToDictionary(m => m.Id, m => m.Id, StringComparer.Ordinal);
+
         private int accountRows;
 
         private readonly PositionRows positionRows = new(positions);
@@ -206,7 +209,7 @@ public static class FirmFolder
             var taxAccounts = new List<TaxAccountInput>(json.Tax.Accounts ?? []);
             foreach (var (id, account) in accounts)
             {
-                baseAccounts.Add(account.WithPositions(positionRows));
+                baseAccounts.Add(account.Account);
                 taxAccounts.Add(new TaxAccountInput(id, account.Account.HouseholdId, account.TaxPositions(positionRows), account.Tax));
             }
             foreach (var id in duplicates)
@@ -232,21 +235,26 @@ public static class FirmFolder
                 unread.TryAdd(id, first?.Account.HouseholdId ?? household);
                 return;
             }
-            var model = row.Text((int)AccountColumn.ModelId);
-            var policyId = row.Text((int)AccountColumn.PolicyId);
+            var model = Known(modelIds, row, (int)AccountColumn.ModelId);
+            var policyId = row.Span((int)AccountColumn.PolicyId);
             var cash = row.Number((int)AccountColumn.Cash, optional: true) ?? 0m;
             var lastRebalanced = row.Date((int)AccountColumn.LastRebalanced, optional: true);
             NamedPolicy? policy = null;
-            if (policyId is not null && !policies.TryGetValue(policyId, out policy))
+            if (policyId.IsEmpty)
             {
-                row.Fail((int)AccountColumn.PolicyId, $"unknown policy '{TextLimit.Clip(policyId, 80)}' (the policies of {FirmJson} are the ones a row may name)");
+                row.Text((int)AccountColumn.PolicyId);
+            }
+            else if (!policies.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(policyId, out policy))
+            {
+                row.Fail((int)AccountColumn.PolicyId, $"unknown policy '{TextLimit.Clip(new string(policyId), 80)}' (the policies of {FirmJson} are the ones a row may name)");
             }
             if (row.Failed || model is null || policy is null)
             {
                 unread[id] = household;
                 return;
             }
-            accounts[id] = new CsvAccount(new Account(id, household, model, cash, [], policy.Policy, lastRebalanced), policy.Tax, csvAccounts++);
+            var index = csvAccounts++;
+            accounts[id] = new CsvAccount(new Account(id, household, model, cash, new PositionView(positionRows, index), policy.Policy, lastRebalanced), policy.Tax, index);
         }
 
         /// <summary>
@@ -348,11 +356,11 @@ public static class FirmFolder
         }
 
         /// <summary>firm.json's own string for an instrument id (the loader reports one it does not know).</summary>
-        private string? Instrument(Row row, int column)
-        {
-            var span = row.Span(column);
-            return instrumentIds.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(span, out var id) ? id : row.Text(column);
-        }
+        private string? Instrument(Row row, int column) => Known(instrumentIds, row, column);
+
+        /// <summary>firm.json's own string for an id it gives, else the row's (an error when the value is missing).</summary>
+        private static string? Known(Dictionary<string, string> ids, Row row, int column) =>
+            ids.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(row.Span(column), out var id) ? id : row.Text(column);
 
         /// <summary>The account a position or lot row belongs to; null (with an error for an id no file gave) when there is none to add it to.</summary>
         private CsvAccount? Owner(Row row, int column)

@@ -291,9 +291,9 @@ public static class ScenarioLoader
             errors.Add(new($"accounts[{position}]", "id", "is required"));
             return;
         }
-        var subject = $"account {TextLimit.Clip(account.Id, 80)}";
         var before = errors.Count;
-        void Fail(string field, string message) => errors.Add(new(subject, field, message));
+        // The subject is made only for an error: a million good accounts need none.
+        void Fail(string field, string message) => errors.Add(new($"account {TextLimit.Clip(account.Id, 80)}", field, message));
 
         if (duplicateIds.Contains(account.Id))
         {

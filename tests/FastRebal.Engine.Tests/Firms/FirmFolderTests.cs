@@ -236,6 +236,45 @@ public sealed class FirmFolderTests : IDisposable
     }
 
     [Fact]
+    public void A_firm_read_from_a_firm_folder_has_the_book_of_the_same_firm_read_from_one_scenario_file()
+    {
+        var generated = FirmGenerator.Generate(new FirmSpec(3000, 20, 11, Shape: FirmShape.Realistic), FirmGenerator.LoadHistory(11));
+        var scenario = Path.Combine(directory, "scenario.json");
+        using (var file = File.Create(scenario))
+        {
+            ScenarioWriter.Write(file, generated.Book, generated.AsOf, []);
+        }
+        var folder = Path.Combine(directory, "folder");
+        FirmFolderWriter.Write(folder, generated.Book, generated.AsOf);
+
+        var (expected, read) = (ImportedFirm.Load(scenario), ImportedFirm.Load(folder));
+
+        Assert.Empty(expected.Errors);
+        Assert.Empty(read.Errors);
+        Assert.Equal(expected.AccountsInInput, read.AccountsInInput);
+        var (a, b) = (expected.Book, read.Book);
+        Assert.Equal(a.AccountCount, b.AccountCount);
+        Assert.Equal(a.SlotStart.ToArray(), b.SlotStart.ToArray());
+        Assert.Equal(a.InstrumentIndices.ToArray(), b.InstrumentIndices.ToArray());
+        Assert.Equal(a.Quantities.ToArray(), b.Quantities.ToArray());
+        Assert.Equal(a.Targets.ToArray(), b.Targets.ToArray());
+        Assert.Equal(a.Marks.ToArray(), b.Marks.ToArray());
+        Assert.Equal(a.Cash.ToArray(), b.Cash.ToArray());
+        Assert.Equal(a.ReserveAmounts.ToArray(), b.ReserveAmounts.ToArray());
+        Assert.Equal(a.ReservePercents.ToArray(), b.ReservePercents.ToArray());
+        Assert.Equal(a.BandWidths.ToArray(), b.BandWidths.ToArray());
+        Assert.Equal(a.RelativeBands.ToArray(), b.RelativeBands.ToArray());
+        for (var i = 0; i < a.AccountCount; i++)
+        {
+            Assert.Equal((a.AccountId(i), a.HouseholdId(i), a.ModelIndex(i), a.LastRebalanced(i)), (b.AccountId(i), b.HouseholdId(i), b.ModelIndex(i), b.LastRebalanced(i)));
+            // The folder's accounts share named policies under the folder's own ids and versions.
+            Assert.Equal(a.Policy(i) with { Id = "", Version = 1, RestrictedInstruments = null, AssetClassBands = null }, b.Policy(i) with { Id = "", Version = 1, RestrictedInstruments = null, AssetClassBands = null });
+            Assert.Equal(a.Policy(i).RestrictedInstruments ?? [], b.Policy(i).RestrictedInstruments ?? []);
+            Assert.Equal(expected.Scenario.SettingsFor(a.AccountId(i)), read.Scenario.SettingsFor(b.AccountId(i)));
+        }
+    }
+
+    [Fact]
     public void The_plain_number_reader_gives_what_the_general_parser_gives_and_leaves_it_the_rest()
     {
         var random = new Random(11);
