@@ -103,11 +103,11 @@ public static class FirmFolder
 
         public int Count(int owner) => start[owner + 1] - start[owner];
 
-        public Position Get(int owner, int k)
-        {
-            var row = order[start[owner] + k];
-            return new(Instruments[file.Instrument[row]], file.Quantity[row]);
-        }
+        public Position Get(int owner, int k) => new(InstrumentId(owner, k), Quantity(owner, k));
+
+        public string InstrumentId(int owner, int k) => Instruments[file.Instrument[order[start[owner] + k]]];
+
+        public decimal Quantity(int owner, int k) => file.Quantity[order[start[owner] + k]];
 
         /// <summary>Orders the kept rows by account (a counting sort, keeping each account's rows in file order).</summary>
         public void Group(int accounts)
@@ -138,11 +138,15 @@ public static class FirmFolder
     }
 
     /// <summary>An account's positions as the loader reads them, each made when it is read and dropped after.</summary>
-    private sealed class PositionView(PositionRows rows, int owner) : IReadOnlyList<Position>
+    private sealed class PositionView(PositionRows rows, int owner) : IReadOnlyList<Position>, IPositionColumns
     {
         public int Count => rows.Count(owner);
 
         public Position this[int index] => rows.Get(owner, index);
+
+        public string InstrumentId(int index) => rows.InstrumentId(owner, index);
+
+        public decimal Quantity(int index) => rows.Quantity(owner, index);
 
         public IEnumerator<Position> GetEnumerator()
         {
