@@ -176,29 +176,41 @@ public sealed class TaxScenario
         var taxAccounts = tax.Accounts ?? [];
         var sharedSettings = new Dictionary<TaxPolicyInput, SharedSettings>(ReferenceEqualityComparer.Instance);
         var usesTax = relations.SubstituteGroups.Count > 0 || (tax.IdenticalGroups?.Count ?? 0) > 0 || (tax.HouseholdTrades?.Count ?? 0) > 0 || tax.Batching is not null;
-        for (var i = 0; i < taxAccounts.Count; i++)
+        // The base loader takes the accounts the tax check keeps, nearly always all of them: it starts on another core
+        // with all of them while the check runs, and is stopped and run again on the kept ones only if one is left out.
+        using var stop = new CancellationTokenSource();
+        var withAll = Task.Run(() => ScenarioLoader.Build(document, source, read, stop.Token));
+        try
         {
-            var account = taxAccounts[i];
-            if (account?.Id is null)
+            for (var i = 0; i < taxAccounts.Count; i++)
             {
-                continue; // the base loader reports the missing id
+                var account = taxAccounts[i];
+                if (account?.Id is null)
+                {
+                    continue; // the base loader reports the missing id
+                }
+                var before = errors.Count;
+                var (accountLots, accountSettings, used) = ValidAccount(account, asOf, errors, sharedSettings);
+                usesTax |= used;
+                if (errors.Count > before)
+                {
+                    rejected.Add(account.Id);
+                    continue;
+                }
+                if (accountSettings is not null)
+                {
+                    settings[account.Id] = accountSettings;
+                }
+                if (account.Policy?.TaxStatus != TaxStatus.TaxDeferred)
+                {
+                    lots.AddAccount(account.Id, accountLots);
+                }
             }
-            var before = errors.Count;
-            var (accountLots, accountSettings, used) = ValidAccount(account, asOf, errors, sharedSettings);
-            usesTax |= used;
-            if (errors.Count > before)
-            {
-                rejected.Add(account.Id);
-                continue;
-            }
-            if (accountSettings is not null)
-            {
-                settings[account.Id] = accountSettings;
-            }
-            if (account.Policy?.TaxStatus != TaxStatus.TaxDeferred)
-            {
-                lots.AddAccount(account.Id, accountLots);
-            }
+        }
+        catch
+        {
+            stop.Cancel();
+            throw;
         }
 
         // Accounts with bad tax fields are left out whole, with their cash flows (their own errors say why).
@@ -207,7 +219,17 @@ public sealed class TaxScenario
             Accounts = (document.Accounts ?? []).Where(a => a?.Id is null || !rejected.Contains(a.Id)).ToList(),
             CashFlows = (document.CashFlows ?? []).Where(f => f?.AccountId is null || !rejected.Contains(f.AccountId)).ToList(),
         };
-        var loaded = ScenarioLoader.Build(kept, source, read);
+        LoadedScenario loaded;
+        if (rejected.Count == 0)
+        {
+            loaded = withAll.GetAwaiter().GetResult();
+        }
+        else
+        {
+            stop.Cancel();
+            Task.WhenAny(withAll).Wait();
+            loaded = ScenarioLoader.Build(kept, source, read);
+        }
         errors.InsertRange(0, loaded.Errors.Take(read.Errors.Count));
         errors.AddRange(loaded.Errors.Skip(read.Errors.Count));
         var history = ValidHistory(tax.HouseholdTrades ?? [], asOf, (document.Accounts ?? []).Where(a => a?.Id is not null).Select(a => a.Id).Concat(read.UnreadAccounts.Keys), errors);

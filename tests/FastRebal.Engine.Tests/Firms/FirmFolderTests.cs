@@ -116,6 +116,20 @@ public sealed class FirmFolderTests : IDisposable
     }
 
     [Fact]
+    public void An_account_left_out_for_its_lots_is_reported_once_and_only_it_is_left_out()
+    {
+        // The base loader starts with every account while the tax fields are checked, and runs again without this one.
+        var folder = ExampleWith("lots.csv", text => Replace(text, "A-1003,SPY,A-1003-SPY-1,2022-09-30,305,", "A-1003,SPY,A-1003-SPY-1,2022-09-30,300,"));
+
+        var firm = ImportedFirm.Load(folder);
+
+        Assert.Equal(["account A-1003, positions[0].lots: SPY: lots hold 606 shares but the position is 611"], firm.Errors.Select(e => e.ToString()));
+        Assert.Equal(11, firm.Book.AccountCount);
+        Assert.Equal(-1, firm.Book.FindAccount("A-1003"));
+        Assert.Equal(Holdings(ImportedFirm.Load(Example).Book, "A-1004"), Holdings(firm.Book, "A-1004"));
+    }
+
+    [Fact]
     public void A_row_naming_an_account_no_file_gives_is_an_error_and_every_account_still_loads()
     {
         var folder = ExampleWith("lots.csv", text => text + "A-9999,SPY,L-1,2024-01-02,10,5000\n");
