@@ -34,14 +34,7 @@ internal static class FirmCsv
                     continue;
                 }
                 row.Load(csv);
-                // A row may leave off optional columns at its end, as spreadsheets write them; anything else is suspect.
-                if (csv.ColCount > row.Width || row.LacksRequired(csv.ColCount))
-                {
-                    row.Fail(-1, string.Create(CultureInfo.InvariantCulture, $"{csv.ColCount} value(s), but the header names {row.Width} column(s)"));
-                    wrongWidth?.Invoke(row);
-                    continue;
-                }
-                each(row);
+                Dispatch(row, each, wrongWidth);
             }
         }
         catch (ArgumentException e) when (RepeatedColumn(path) is { } repeated)
@@ -60,6 +53,19 @@ internal static class FirmCsv
         {
             throw new ScenarioFormatException($"{file.Name}: malformed CSV: {TextLimit.Clip(e.Message, 300)}", e);
         }
+    }
+
+    /// <summary>Hands a loaded row to <paramref name="each"/>, or reports it and tells <paramref name="wrongWidth"/> when its values do not line up with the header.</summary>
+    public static void Dispatch(Row row, Action<Row> each, Action<Row>? wrongWidth = null)
+    {
+        // A row may leave off optional columns at its end, as spreadsheets write them; anything else is suspect.
+        if (row.Values > row.Width || row.LacksRequired(row.Values))
+        {
+            row.Fail(-1, string.Create(CultureInfo.InvariantCulture, $"{row.Values} value(s), but the header names {row.Width} column(s)"));
+            wrongWidth?.Invoke(row);
+            return;
+        }
+        each(row);
     }
 
     /// <summary>The first column name a header repeats (the CSV reader refuses such a header before it is seen here).</summary>

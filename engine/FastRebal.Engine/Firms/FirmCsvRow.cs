@@ -22,9 +22,13 @@ internal sealed class Row(FirmCsvFile file, int[] columns, List<InputError> erro
 
     public bool Failed { get; private set; }
 
+    /// <summary>How many values the row has (the header may name more or fewer columns).</summary>
+    public int Values { get; private set; }
+
     public void Load(SepReader.Row csv)
     {
         Line = csv.LineNumberFrom;
+        Values = csv.ColCount;
         Failed = false;
         var used = 0;
         for (var k = 0; k < columns.Length; k++)
@@ -43,6 +47,15 @@ internal sealed class Row(FirmCsvFile file, int[] columns, List<InputError> erro
             cells[k] = (used, value.Length);
             used += value.Length;
         }
+    }
+
+    /// <summary>This row as it was loaded, to be read again later (reporting its errors to <paramref name="to"/>) after the reader has moved on.</summary>
+    public Row Copy(List<InputError> to)
+    {
+        var copy = new Row(file, columns, to) { Line = Line, Values = Values };
+        copy.text = text[..cells.Sum(c => c.Length)];
+        cells.CopyTo(copy.cells, 0);
+        return copy;
     }
 
     /// <summary>Whether a row of <paramref name="values"/> values ends before a required column of the header.</summary>
@@ -82,13 +95,17 @@ internal sealed class Row(FirmCsvFile file, int[] columns, List<InputError> erro
         {
             return Missing<decimal>(column, optional);
         }
-        if (TryParsePlain(span, out var value) || decimal.TryParse(span, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+        if (TryNumber(span, out var value))
         {
             return value;
         }
         Fail(column, $"expects a number (like 1234.56), got '{TextLimit.Clip(new string(span), 60)}'");
         return null;
     }
+
+    /// <summary>A number as <see cref="Number"/> reads it; false for an empty or malformed value.</summary>
+    public static bool TryNumber(ReadOnlySpan<char> text, out decimal value) =>
+        TryParsePlain(text, out value) || decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 
     /// <summary>
     /// The plain form nearly every export writes ("-1234.5678": a sign, up to 18 digits, a point), read without the
@@ -180,9 +197,12 @@ internal sealed class Row(FirmCsvFile file, int[] columns, List<InputError> erro
     public void Fail(int column, string message)
     {
         Failed = true;
-        errors.Add(new InputError(
-            string.Create(CultureInfo.InvariantCulture, $"{file.Name} line {Line}"), column >= 0 ? file.Columns[column] : "row", $"{message}; {file.LeftOut}"));
+        errors.Add(Error(file, Line, column, message));
     }
+
+    /// <summary>The error a bad value of <paramref name="column"/> (-1: the row as a whole) on a line of the file is reported as.</summary>
+    public static InputError Error(FirmCsvFile file, int line, int column, string message) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"{file.Name} line {line}"), column >= 0 ? file.Columns[column] : "row", $"{message}; {file.LeftOut}");
 
     private T? Missing<T>(int column, bool optional)
         where T : struct

@@ -1,5 +1,6 @@
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.State;
 using FastRebal.Engine.Tax;
 
 namespace FastRebal.Engine.Firms;
@@ -49,7 +50,9 @@ public static class FirmFolder
         {
             throw new ScenarioFormatException($"{TextLimit.Clip(folder, 200)}: a firm folder needs {FirmJson} (as-of date, instruments, models, prices and named policies) beside its CSV files");
         }
-        return new Reading(folder, ScenarioReader.ReadFile(firmJson)).Read();
+        // positions.csv, by far the largest file, is parsed on a second core while firm.json and accounts.csv are read.
+        using var positions = PositionFile.Start(Path.Combine(folder, Positions.Name), Positions);
+        return new Reading(folder, ScenarioReader.ReadFile(firmJson), positions).Read();
     }
 
     /// <summary>An account read from accounts.csv, with its positions and lots as their rows give them.</summary>
@@ -69,8 +72,6 @@ public static class FirmFolder
         /// <summary>Set when a bad row leaves the account out.</summary>
         public bool LeftOut { get; set; }
 
-        public Account WithPositions(PositionRows rows) => Account with { Positions = new PositionView(rows, Index) };
-
         /// <summary>The positions as the tax loader reads them (with their lots), or none when the account has no rows in lots.csv.</summary>
         public List<TaxPositionInput>? TaxPositions(PositionRows rows)
         {
@@ -88,62 +89,64 @@ public static class FirmFolder
     }
 
     /// <summary>
-    /// Every row of positions.csv as values in three columns (account, instrument, quantity), grouped by account once
-    /// all are read: a million accounts' twenty million positions as a <see cref="Position"/> object each would all
+    /// The rows of positions.csv that their accounts keep, grouped by account once all are read, on the columns they
+    /// were parsed into: a million accounts' twenty million positions as a <see cref="Position"/> object each would all
     /// live until the book is built, and the collector would copy every one of them.
     /// </summary>
-    private sealed class PositionRows
+    private sealed class PositionRows(PositionFile file)
     {
-        private int[] account = new int[1024];
-        private string[] instrument = new string[1024];
-        private decimal[] quantity = new decimal[1024];
-        private int count;
         private int[] start = [0];
         private int[] order = [];
 
-        public void Add(int owner, string instrumentId, decimal shares)
-        {
-            if (count == account.Length)
-            {
-                Array.Resize(ref account, count * 2);
-                Array.Resize(ref instrument, count * 2);
-                Array.Resize(ref quantity, count * 2);
-            }
-            (account[count], instrument[count], quantity[count]) = (owner, instrumentId, shares);
-            count++;
-        }
+        /// <summary>The instrument id of each of the file's instrument numbers (firm.json's string where it gives the instrument).</summary>
+        public List<string> Instruments { get; } = [];
 
-        /// <summary>Orders the rows by account (a counting sort, keeping each account's rows in file order).</summary>
+        public int Count(int owner) => start[owner + 1] - start[owner];
+
+        public Position Get(int owner, int k) => new(InstrumentId(owner, k), Quantity(owner, k));
+
+        public string InstrumentId(int owner, int k) => Instruments[file.Instrument[order[start[owner] + k]]];
+
+        public decimal Quantity(int owner, int k) => file.Quantity[order[start[owner] + k]];
+
+        /// <summary>Orders the kept rows by account (a counting sort, keeping each account's rows in file order).</summary>
         public void Group(int accounts)
         {
             start = new int[accounts + 1];
-            for (var r = 0; r < count; r++)
+            var rows = file.Rows;
+            for (var r = 0; r < rows; r++)
             {
-                start[account[r] + 1]++;
+                if (file.Account[r] >= 0)
+                {
+                    start[file.Account[r] + 1]++;
+                }
             }
             for (var a = 0; a < accounts; a++)
             {
                 start[a + 1] += start[a];
             }
-            order = new int[count];
+            order = new int[start[accounts]];
             var next = start[..^1];
-            for (var r = 0; r < count; r++)
+            for (var r = 0; r < rows; r++)
             {
-                order[next[account[r]]++] = r;
+                if (file.Account[r] >= 0)
+                {
+                    order[next[file.Account[r]]++] = r;
+                }
             }
         }
-
-        public int Count(int owner) => start[owner + 1] - start[owner];
-
-        public Position Get(int owner, int k) => new(instrument[order[start[owner] + k]], quantity[order[start[owner] + k]]);
     }
 
     /// <summary>An account's positions as the loader reads them, each made when it is read and dropped after.</summary>
-    private sealed class PositionView(PositionRows rows, int owner) : IReadOnlyList<Position>
+    private sealed class PositionView(PositionRows rows, int owner) : IReadOnlyList<Position>, IPositionColumns
     {
         public int Count => rows.Count(owner);
 
         public Position this[int index] => rows.Get(owner, index);
+
+        public string InstrumentId(int index) => rows.InstrumentId(owner, index);
+
+        public decimal Quantity(int index) => rows.Quantity(owner, index);
 
         public IEnumerator<Position> GetEnumerator()
         {
@@ -156,7 +159,7 @@ public static class FirmFolder
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    private sealed class Reading(string folder, ScenarioRead json)
+    private sealed class Reading(string folder, ScenarioRead json, PositionFile positions)
     {
         private readonly List<InputError> errors = [.. json.Problems.Errors];
         private readonly Dictionary<string, string> unread = new(json.Problems.UnreadAccounts, StringComparer.Ordinal);
@@ -168,9 +171,13 @@ public static class FirmFolder
         private readonly Dictionary<string, string> instrumentIds = (json.Document.Instruments ?? []).Where(i => i.Id is not null).DistinctBy(i => i.Id)
             .ToDictionary(i => i.Id, i => i.Id, StringComparer.Ordinal);
 
+        // Model ids as firm.json gives them, for the same reason (an empty one would let an empty model_id pass as given).
+        private readonly Dictionary<string, string> modelIds = (json.Document.Models ?? []).Where(m => !string.IsNullOrEmpty(m?.Id)).DistinctBy(m => m.Id)
+            .ToDictionary(m => m.Id, m => m.Id, StringComparer.Ordinal);
+
         private int accountRows;
 
-        private readonly PositionRows positionRows = new();
+        private readonly PositionRows positionRows = new(positions);
 
         // Each account read from accounts.csv gets the next index (a left-out one keeps its own, unused).
         private int csvAccounts;
@@ -194,7 +201,7 @@ public static class FirmFolder
             }
 
             Rows(Accounts, row => ReadAccount(row, policies));
-            Rows(Positions, ReadPosition);
+            ReadPositions();
             positionRows.Group(csvAccounts);
             Rows(Lots, ReadLot);
             var prices = new List<Price>(json.Document.Prices ?? []);
@@ -206,7 +213,7 @@ public static class FirmFolder
             var taxAccounts = new List<TaxAccountInput>(json.Tax.Accounts ?? []);
             foreach (var (id, account) in accounts)
             {
-                baseAccounts.Add(account.WithPositions(positionRows));
+                baseAccounts.Add(account.Account);
                 taxAccounts.Add(new TaxAccountInput(id, account.Account.HouseholdId, account.TaxPositions(positionRows), account.Tax));
             }
             foreach (var id in duplicates)
@@ -232,24 +239,62 @@ public static class FirmFolder
                 unread.TryAdd(id, first?.Account.HouseholdId ?? household);
                 return;
             }
-            var model = row.Text((int)AccountColumn.ModelId);
-            var policyId = row.Text((int)AccountColumn.PolicyId);
+            var model = Known(modelIds, row, (int)AccountColumn.ModelId);
+            var policyId = row.Span((int)AccountColumn.PolicyId);
             var cash = row.Number((int)AccountColumn.Cash, optional: true) ?? 0m;
             var lastRebalanced = row.Date((int)AccountColumn.LastRebalanced, optional: true);
             NamedPolicy? policy = null;
-            if (policyId is not null && !policies.TryGetValue(policyId, out policy))
+            if (policyId.IsEmpty)
             {
-                row.Fail((int)AccountColumn.PolicyId, $"unknown policy '{TextLimit.Clip(policyId, 80)}' (the policies of {FirmJson} are the ones a row may name)");
+                row.Text((int)AccountColumn.PolicyId);
+            }
+            else if (!policies.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(policyId, out policy))
+            {
+                row.Fail((int)AccountColumn.PolicyId, $"unknown policy '{TextLimit.Clip(new string(policyId), 80)}' (the policies of {FirmJson} are the ones a row may name)");
             }
             if (row.Failed || model is null || policy is null)
             {
                 unread[id] = household;
                 return;
             }
-            accounts[id] = new CsvAccount(new Account(id, household, model, cash, [], policy.Policy, lastRebalanced), policy.Tax, csvAccounts++);
+            var index = csvAccounts++;
+            accounts[id] = new CsvAccount(new Account(id, household, model, cash, new PositionView(positionRows, index), policy.Policy, lastRebalanced), policy.Tax, index);
         }
 
-        private void ReadPosition(Row row)
+        /// <summary>
+        /// Takes the rows of positions.csv in file order, as parsed on the side: each plainly good row goes to its
+        /// account (or is an error when no file gives the account), and each row kept whole is read as any row is.
+        /// </summary>
+        private void ReadPositions()
+        {
+            positions.Wait();
+            foreach (var id in positions.InstrumentIds)
+            {
+                positionRows.Instruments.Add(instrumentIds.GetValueOrDefault(id, id));
+            }
+            // Accounts are only left out from here on, which each one's LeftOut says.
+            var owners = positions.AccountIds.Select(id => accounts.GetValueOrDefault(id)).ToArray();
+            var keeping = positions.Account;
+            for (var r = 0; r < positions.Rows; r++)
+            {
+                var key = keeping[r];
+                if (key < 0)
+                {
+                    keeping[r] = -1;
+                    FirmCsv.Dispatch(positions.Kept[~key].Copy(errors), row => ReadPosition(row, r), row => WrongWidth(Positions, row));
+                    continue;
+                }
+                var owner = owners[key];
+                keeping[r] = owner is { LeftOut: false } ? owner.Index : -1;
+                if (owner is null && Unknown(positions.AccountIds[key]) is { } message)
+                {
+                    errors.Add(Row.Error(Positions, positions.Line[r], (int)PositionColumn.AccountId, message));
+                }
+            }
+        }
+
+        /// <summary>Reads a row of positions.csv kept whole by the parse into the parse's row <paramref name="at"/>.</summary>
+        private void ReadPosition(Row row, int at)
         {
             if (Owner(row, (int)PositionColumn.AccountId) is not { } account)
             {
@@ -262,7 +307,10 @@ public static class FirmFolder
                 LeaveOut(account);
                 return;
             }
-            positionRows.Add(account.Index, instrument!, quantity!.Value);
+            positions.Account[at] = account.Index;
+            positions.Instrument[at] = positionRows.Instruments.Count;
+            positions.Quantity[at] = quantity!.Value;
+            positionRows.Instruments.Add(instrument!);
         }
 
         private void ReadLot(Row row)
@@ -312,11 +360,11 @@ public static class FirmFolder
         }
 
         /// <summary>firm.json's own string for an instrument id (the loader reports one it does not know).</summary>
-        private string? Instrument(Row row, int column)
-        {
-            var span = row.Span(column);
-            return instrumentIds.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(span, out var id) ? id : row.Text(column);
-        }
+        private string? Instrument(Row row, int column) => Known(instrumentIds, row, column);
+
+        /// <summary>firm.json's own string for an id it gives, else the row's (an error when the value is missing).</summary>
+        private static string? Known(Dictionary<string, string> ids, Row row, int column) =>
+            ids.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(row.Span(column), out var id) ? id : row.Text(column);
 
         /// <summary>The account a position or lot row belongs to; null (with an error for an id no file gave) when there is none to add it to.</summary>
         private CsvAccount? Owner(Row row, int column)
@@ -330,14 +378,23 @@ public static class FirmFolder
             {
                 return lastOwner = account;
             }
-            if (row.Text(column) is { } id && !unread.ContainsKey(id) && !duplicates.Contains(id))
+            if (row.Text(column) is { } id && Unknown(id) is { } message)
             {
-                row.Fail(column, jsonAccounts.Contains(id)
-                    ? $"account '{TextLimit.Clip(id, 80)}' is given in {FirmJson} with its positions there; a CSV row cannot add to it"
-                    : $"no account '{TextLimit.Clip(id, 80)}' in {Accounts.Name}");
+                row.Fail(column, message);
             }
-            // An account already left out has its own error; its other rows add nothing.
             return null;
+        }
+
+        /// <summary>Why a row naming an account that is not among the ones read cannot be used; null when the account is left out (it has its own error, and its other rows add nothing).</summary>
+        private string? Unknown(string id)
+        {
+            if (unread.ContainsKey(id) || duplicates.Contains(id))
+            {
+                return null;
+            }
+            return jsonAccounts.Contains(id)
+                ? $"account '{TextLimit.Clip(id, 80)}' is given in {FirmJson} with its positions there; a CSV row cannot add to it"
+                : $"no account '{TextLimit.Clip(id, 80)}' in {Accounts.Name}";
         }
 
         private void LeaveOut(CsvAccount account)

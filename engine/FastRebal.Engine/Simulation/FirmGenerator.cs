@@ -136,7 +136,7 @@ public static class FirmGenerator
             ? [.. DrawLineups(instruments, spec.PositionsPerAccount, random).SelectMany((lineup, n) => BuildModels(lineup, string.Create(CultureInfo.InvariantCulture, $"-{n + 1}")))]
             : BuildModels(instruments.Take(spec.PositionsPerAccount).ToList(), "");
         var prices = instruments.Select(i => history[i.Symbol].On(asOf)).ToArray();
-        var builder = new BookBuilder(table, models, prices, spec.Accounts, spec.PositionsPerAccount);
+        var builder = new BookBuilder(table, models, prices, spec.Accounts);
 
         var modelInstruments = models.Select(m => m.ResolvedWeights().Select(w => (Index: table.IndexOf(w.InstrumentId), w.Weight)).ToArray()).ToArray();
         var flows = new List<PendingCashFlow>();

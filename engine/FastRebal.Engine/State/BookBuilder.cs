@@ -15,9 +15,10 @@ public sealed class BookBuilder
     private readonly (int[] Instrument, double[] Weight)[] resolvedModels;
 
     private readonly List<int> slotStart = [0];
-    private readonly List<double> quantity;
-    private readonly List<double> target;
-    private readonly List<int> instrumentIndex;
+    // The slot columns grow in blocks and are copied into the book once: a List would copy a few hundred megabytes as it doubles and again to hand over its array.
+    private readonly BlockColumn<double> quantity = new();
+    private readonly BlockColumn<double> target = new();
+    private readonly BlockColumn<int> instrumentIndex = new();
     private readonly List<double> cash;
     private readonly List<double> reserveAmount;
     private readonly List<double> reservePercent;
@@ -40,8 +41,7 @@ public sealed class BookBuilder
     /// <param name="models">Valid models (weights already checked); accounts refer to them by index.</param>
     /// <param name="prices">One price per instrument (NaN where none is known).</param>
     /// <param name="accountCapacity">Expected accounts, to size the arrays once.</param>
-    /// <param name="slotsPerAccount">Expected slots per account.</param>
-    public BookBuilder(InstrumentTable instruments, IReadOnlyList<TargetModel> models, ReadOnlySpan<double> prices, int accountCapacity = 0, int slotsPerAccount = 20)
+    public BookBuilder(InstrumentTable instruments, IReadOnlyList<TargetModel> models, ReadOnlySpan<double> prices, int accountCapacity = 0)
     {
         if (prices.Length != instruments.Count)
         {
@@ -59,10 +59,6 @@ public sealed class BookBuilder
             resolvedModels[m] = ([.. weights.Select(w => instruments.IndexOf(w.InstrumentId))], [.. weights.Select(w => w.Weight)]);
         }
 
-        var slots = accountCapacity * slotsPerAccount;
-        quantity = new(slots);
-        target = new(slots);
-        instrumentIndex = new(slots);
         cash = new(accountCapacity);
         reserveAmount = new(accountCapacity);
         reservePercent = new(accountCapacity);
@@ -183,10 +179,9 @@ public sealed class BookBuilder
 
     private void RollBack(int firstSlot)
     {
-        var count = instrumentIndex.Count - firstSlot;
-        instrumentIndex.RemoveRange(firstSlot, count);
-        target.RemoveRange(firstSlot, count);
-        quantity.RemoveRange(firstSlot, count);
+        instrumentIndex.Truncate(firstSlot);
+        target.Truncate(firstSlot);
+        quantity.Truncate(firstSlot);
     }
 
     private bool IsRestricted(int instrument, InvestmentPolicy policy) =>
@@ -200,14 +195,20 @@ public sealed class BookBuilder
         {
             throw new InvalidOperationException("the book is built; a builder makes one book");
         }
+        var targets = target.ToArray();
+        var inverse = new double[targets.Length];
+        for (var s = 0; s < targets.Length; s++)
+        {
+            inverse[s] = targets[s] > 0 ? 1 / targets[s] : 0;
+        }
         var columns = new BookColumns
         {
             SlotStart = [.. slotStart],
-            Quantity = [.. quantity],
+            Quantity = quantity.ToArray(),
             Mark = new double[quantity.Count],
-            Target = [.. target],
-            InverseTarget = [.. target.Select(t => t > 0 ? 1 / t : 0)],
-            InstrumentIndex = [.. instrumentIndex],
+            Target = targets,
+            InverseTarget = inverse,
+            InstrumentIndex = instrumentIndex.ToArray(),
             Cash = [.. cash],
             ReserveAmount = [.. reserveAmount],
             ReservePercent = [.. reservePercent],

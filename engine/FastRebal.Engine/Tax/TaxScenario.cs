@@ -174,31 +174,43 @@ public sealed class TaxScenario
         var settings = new Dictionary<string, AccountTaxSettings>(tax.Accounts?.Count ?? 0, StringComparer.Ordinal);
         var rejected = new HashSet<string>(StringComparer.Ordinal);
         var taxAccounts = tax.Accounts ?? [];
-        var sharedSettings = new Dictionary<TaxPolicyInput, AccountTaxSettings>(ReferenceEqualityComparer.Instance);
+        var sharedSettings = new Dictionary<TaxPolicyInput, SharedSettings>(ReferenceEqualityComparer.Instance);
         var usesTax = relations.SubstituteGroups.Count > 0 || (tax.IdenticalGroups?.Count ?? 0) > 0 || (tax.HouseholdTrades?.Count ?? 0) > 0 || tax.Batching is not null;
-        for (var i = 0; i < taxAccounts.Count; i++)
+        // The base loader takes the accounts the tax check keeps, nearly always all of them: it starts on another core
+        // with all of them while the check runs, and is stopped and run again on the kept ones only if one is left out.
+        using var stop = new CancellationTokenSource();
+        var withAll = Task.Run(() => ScenarioLoader.Build(document, source, read, stop.Token));
+        try
         {
-            var account = taxAccounts[i];
-            if (account?.Id is null)
+            for (var i = 0; i < taxAccounts.Count; i++)
             {
-                continue; // the base loader reports the missing id
+                var account = taxAccounts[i];
+                if (account?.Id is null)
+                {
+                    continue; // the base loader reports the missing id
+                }
+                var before = errors.Count;
+                var (accountLots, accountSettings, used) = ValidAccount(account, asOf, errors, sharedSettings);
+                usesTax |= used;
+                if (errors.Count > before)
+                {
+                    rejected.Add(account.Id);
+                    continue;
+                }
+                if (accountSettings is not null)
+                {
+                    settings[account.Id] = accountSettings;
+                }
+                if (account.Policy?.TaxStatus != TaxStatus.TaxDeferred)
+                {
+                    lots.AddAccount(account.Id, accountLots);
+                }
             }
-            var before = errors.Count;
-            var (accountLots, accountSettings, used) = ValidAccount(account, asOf, errors, sharedSettings);
-            usesTax |= used;
-            if (errors.Count > before)
-            {
-                rejected.Add(account.Id);
-                continue;
-            }
-            if (accountSettings is not null)
-            {
-                settings[account.Id] = accountSettings;
-            }
-            if (account.Policy?.TaxStatus != TaxStatus.TaxDeferred)
-            {
-                lots.AddAccount(account.Id, accountLots);
-            }
+        }
+        catch
+        {
+            stop.Cancel();
+            throw;
         }
 
         // Accounts with bad tax fields are left out whole, with their cash flows (their own errors say why).
@@ -207,7 +219,17 @@ public sealed class TaxScenario
             Accounts = (document.Accounts ?? []).Where(a => a?.Id is null || !rejected.Contains(a.Id)).ToList(),
             CashFlows = (document.CashFlows ?? []).Where(f => f?.AccountId is null || !rejected.Contains(f.AccountId)).ToList(),
         };
-        var loaded = ScenarioLoader.Build(kept, source, read);
+        LoadedScenario loaded;
+        if (rejected.Count == 0)
+        {
+            loaded = withAll.GetAwaiter().GetResult();
+        }
+        else
+        {
+            stop.Cancel();
+            Task.WhenAny(withAll).Wait();
+            loaded = ScenarioLoader.Build(kept, source, read);
+        }
         errors.InsertRange(0, loaded.Errors.Take(read.Errors.Count));
         errors.AddRange(loaded.Errors.Skip(read.Errors.Count));
         var history = ValidHistory(tax.HouseholdTrades ?? [], asOf, (document.Accounts ?? []).Where(a => a?.Id is not null).Select(a => a.Id).Concat(read.UnreadAccounts.Keys), errors);
@@ -284,11 +306,14 @@ public sealed class TaxScenario
         return relations;
     }
 
-    /// <param name="shared">The settings made from each policy object so far: accounts naming one policy share one settings object.</param>
-    private static (List<TaxLot> Lots, AccountTaxSettings? Settings, bool UsesTax) ValidAccount(TaxAccountInput account, DateOnly asOf, List<InputError> errors, Dictionary<TaxPolicyInput, AccountTaxSettings> shared)
+    /// <summary>The settings one policy object gives and their problems, which every account naming the policy shares (no check of them looks at an account's lots).</summary>
+    private sealed record SharedSettings(AccountTaxSettings Settings, List<(string Field, string Message)> Problems);
+
+    /// <param name="shared">The settings made from each policy object without named lots so far: accounts naming one policy share one settings object.</param>
+    private static (List<TaxLot> Lots, AccountTaxSettings? Settings, bool UsesTax) ValidAccount(TaxAccountInput account, DateOnly asOf, List<InputError> errors, Dictionary<TaxPolicyInput, SharedSettings> shared)
     {
-        var subject = $"account {TextLimit.Clip(account.Id, 80)}";
-        void Fail(string field, string message) => errors.Add(new(subject, field, message));
+        // Called directly, never as a delegate, so a million good accounts make no subject string and no closure.
+        void Fail(string field, string message) => errors.Add(new($"account {TextLimit.Clip(account.Id, 80)}", field, message));
         var lots = new List<TaxLot>();
         var usesTax = false;
         HashSet<string>? lotIds = null;
@@ -375,13 +400,33 @@ public sealed class TaxScenario
         usesTax |= policy.LotMethod is not null || policy.GainsBudget is not null || policy.DeferLongTermWithinDays is not null
             || policy.Harvest is not null || policy.CashOnly is not null || policy.SpecificLots is not null
             || policy.ShortTermTaxRate is not null || policy.LongTermTaxRate is not null;
-        var settings = policy.SpecificLots is null && shared.TryGetValue(policy, out var known) ? known : NewSettings(policy);
         if (policy.SpecificLots is null)
         {
-            shared.TryAdd(policy, settings);
+            if (!shared.TryGetValue(policy, out var known))
+            {
+                var made = NewSettings(policy);
+                shared[policy] = known = new SharedSettings(made, Problems(made, policy.TaxStatus, lots));
+            }
+            foreach (var (field, message) in known.Problems)
+            {
+                Fail(field, message);
+            }
+            return (lots, known.Settings, usesTax);
         }
-        CheckSettings(settings, policy.TaxStatus, Fail, (instrument, id) => lots.Any(l => l.Id == id && l.InstrumentId == instrument));
+        var settings = NewSettings(policy);
+        foreach (var (field, message) in Problems(settings, policy.TaxStatus, lots))
+        {
+            Fail(field, message);
+        }
         return (lots, settings, usesTax);
+    }
+
+    /// <summary>What <see cref="CheckSettings"/> finds wrong with an account's settings; its lots are looked at only for the lots the settings name.</summary>
+    private static List<(string Field, string Message)> Problems(AccountTaxSettings settings, TaxStatus? status, List<TaxLot> lots)
+    {
+        var problems = new List<(string, string)>();
+        CheckSettings(settings, status, (field, message) => problems.Add((field, message)), (instrument, id) => lots.Any(l => l.Id == id && l.InstrumentId == instrument));
+        return problems;
     }
 
     /// <summary>The settings an IPS's tax fields give (defaults for the fields it leaves out).</summary>
@@ -452,8 +497,12 @@ public sealed class TaxScenario
 
     private static List<HouseholdTradeInput> ValidHistory(IReadOnlyList<HouseholdTradeInput> input, DateOnly asOf, IEnumerable<string> accountIds, List<InputError> errors)
     {
-        var known = accountIds.ToHashSet(StringComparer.Ordinal);
         var valid = new List<HouseholdTradeInput>();
+        if (input.Count == 0)
+        {
+            return valid;
+        }
+        var known = accountIds.ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < input.Count; i++)
         {
             var trade = input[i];

@@ -80,6 +80,56 @@ public sealed class FirmFolderTests : IDisposable
     }
 
     [Fact]
+    public void Bad_position_rows_among_good_ones_are_reported_in_file_order_and_leave_out_what_reading_row_by_row_does()
+    {
+        // positions.csv is parsed on a second thread: plainly good rows as values, the others kept whole to be read in their turn.
+        var folder = ExampleWith("positions.csv", text => Replace(Replace(Replace(text,
+            "A-1001,SPY,397\n", "A-1001,SPY,397\nA-9999,SPY,1\n\n"),
+            "A-1002,SPY,152", "A-1002,SPY,15x2"),
+            "A-1003,SPY,611", "A-1003,SPY,611,extra")
+            + "A-7777,\"S\nPY\",1\nA-8888,EFA,2\nA-1002,GLD,5\nA-1003,GLD,5\n,SPY,3\nA-1004,,7\nA-1004,GLD,1\nA-9999,GLD,1\n");
+
+        var firm = ImportedFirm.Load(folder);
+
+        Assert.Equal(
+            [
+                "positions.csv line 3, account_id: no account 'A-9999' in accounts.csv; the account is left out",
+                "positions.csv line 9, quantity: expects a number (like 1234.56), got '15x2'; the account is left out",
+                "positions.csv line 14, row: 4 value(s), but the header names 3 column(s); the account is left out",
+                "positions.csv line 61, account_id: no account 'A-7777' in accounts.csv; the account is left out",
+                "positions.csv line 63, account_id: no account 'A-8888' in accounts.csv; the account is left out",
+                "positions.csv line 66, account_id: is required; the account is left out",
+                "positions.csv line 67, instrument_id: is required; the account is left out",
+                "positions.csv line 69, account_id: no account 'A-9999' in accounts.csv; the account is left out",
+            ],
+            firm.Errors.Select(e => e.ToString()));
+        Assert.Equal(9, firm.Book.AccountCount);
+        Assert.All(new[] { "A-1002", "A-1003", "A-1004" }, id => Assert.Equal(-1, firm.Book.FindAccount(id)));
+        var example = ImportedFirm.Load(Example).Book;
+        Assert.All(new[] { "A-1001", "A-1005", "A-1012" }, id => Assert.Equal(Holdings(example, id), Holdings(firm.Book, id)));
+    }
+
+    private static List<(string, double)> Holdings(State.AccountBook book, string id)
+    {
+        var a = book.FindAccount(id);
+        return [.. Enumerable.Range(book.SlotStart[a], book.SlotStart[a + 1] - book.SlotStart[a]).Select(s => (book.Instruments[book.InstrumentIndices[s]].Id, book.Quantities[s]))];
+    }
+
+    [Fact]
+    public void An_account_left_out_for_its_lots_is_reported_once_and_only_it_is_left_out()
+    {
+        // The base loader starts with every account while the tax fields are checked, and runs again without this one.
+        var folder = ExampleWith("lots.csv", text => Replace(text, "A-1003,SPY,A-1003-SPY-1,2022-09-30,305,", "A-1003,SPY,A-1003-SPY-1,2022-09-30,300,"));
+
+        var firm = ImportedFirm.Load(folder);
+
+        Assert.Equal(["account A-1003, positions[0].lots: SPY: lots hold 606 shares but the position is 611"], firm.Errors.Select(e => e.ToString()));
+        Assert.Equal(11, firm.Book.AccountCount);
+        Assert.Equal(-1, firm.Book.FindAccount("A-1003"));
+        Assert.Equal(Holdings(ImportedFirm.Load(Example).Book, "A-1004"), Holdings(firm.Book, "A-1004"));
+    }
+
+    [Fact]
     public void A_row_naming_an_account_no_file_gives_is_an_error_and_every_account_still_loads()
     {
         var folder = ExampleWith("lots.csv", text => text + "A-9999,SPY,L-1,2024-01-02,10,5000\n");
@@ -114,6 +164,17 @@ public sealed class FirmFolderTests : IDisposable
         var refused = Assert.Throws<ScenarioFormatException>(() => ImportedFirm.Load(folder));
 
         Assert.StartsWith(message, refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void When_files_before_positions_csv_refuse_the_firm_theirs_is_the_error_though_positions_csv_is_parsed_first()
+    {
+        var folder = ExampleWith("positions.csv", text => Replace(text, "account_id,instrument_id,quantity", "account_id,instrument_id"));
+        File.WriteAllText(Path.Combine(folder, "accounts.csv"), Replace(File.ReadAllText(Path.Combine(folder, "accounts.csv")), "account_id,household_id", "acount_id,household_id"));
+        Assert.StartsWith("accounts.csv: unknown column 'acount_id'", Assert.Throws<ScenarioFormatException>(() => ImportedFirm.Load(folder)).Message, StringComparison.Ordinal);
+
+        File.WriteAllText(Path.Combine(folder, "firm.json"), "{ \"asOf\": ");
+        Assert.Contains("firm.json: malformed scenario", Assert.Throws<ScenarioFormatException>(() => ImportedFirm.Load(folder)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -186,6 +247,45 @@ public sealed class FirmFolderTests : IDisposable
         Assert.Equal(lots.TrackedAccounts, tax.Lots.TrackedAccounts);
         Assert.Equal(Lots(lots), Lots(tax.Lots));
         Assert.Equal(LotMethod.TaxOptimal, tax.Settings(Enumerable.Range(0, read.AccountCount).First(tax.Lots.IsTracked)).LotMethod);
+    }
+
+    [Fact]
+    public void A_firm_read_from_a_firm_folder_has_the_book_of_the_same_firm_read_from_one_scenario_file()
+    {
+        var generated = FirmGenerator.Generate(new FirmSpec(3000, 20, 11, Shape: FirmShape.Realistic), FirmGenerator.LoadHistory(11));
+        var scenario = Path.Combine(directory, "scenario.json");
+        using (var file = File.Create(scenario))
+        {
+            ScenarioWriter.Write(file, generated.Book, generated.AsOf, []);
+        }
+        var folder = Path.Combine(directory, "folder");
+        FirmFolderWriter.Write(folder, generated.Book, generated.AsOf);
+
+        var (expected, read) = (ImportedFirm.Load(scenario), ImportedFirm.Load(folder));
+
+        Assert.Empty(expected.Errors);
+        Assert.Empty(read.Errors);
+        Assert.Equal(expected.AccountsInInput, read.AccountsInInput);
+        var (a, b) = (expected.Book, read.Book);
+        Assert.Equal(a.AccountCount, b.AccountCount);
+        Assert.Equal(a.SlotStart.ToArray(), b.SlotStart.ToArray());
+        Assert.Equal(a.InstrumentIndices.ToArray(), b.InstrumentIndices.ToArray());
+        Assert.Equal(a.Quantities.ToArray(), b.Quantities.ToArray());
+        Assert.Equal(a.Targets.ToArray(), b.Targets.ToArray());
+        Assert.Equal(a.Marks.ToArray(), b.Marks.ToArray());
+        Assert.Equal(a.Cash.ToArray(), b.Cash.ToArray());
+        Assert.Equal(a.ReserveAmounts.ToArray(), b.ReserveAmounts.ToArray());
+        Assert.Equal(a.ReservePercents.ToArray(), b.ReservePercents.ToArray());
+        Assert.Equal(a.BandWidths.ToArray(), b.BandWidths.ToArray());
+        Assert.Equal(a.RelativeBands.ToArray(), b.RelativeBands.ToArray());
+        for (var i = 0; i < a.AccountCount; i++)
+        {
+            Assert.Equal((a.AccountId(i), a.HouseholdId(i), a.ModelIndex(i), a.LastRebalanced(i)), (b.AccountId(i), b.HouseholdId(i), b.ModelIndex(i), b.LastRebalanced(i)));
+            // The folder's accounts share named policies under the folder's own ids and versions.
+            Assert.Equal(a.Policy(i) with { Id = "", Version = 1, RestrictedInstruments = null, AssetClassBands = null }, b.Policy(i) with { Id = "", Version = 1, RestrictedInstruments = null, AssetClassBands = null });
+            Assert.Equal(a.Policy(i).RestrictedInstruments ?? [], b.Policy(i).RestrictedInstruments ?? []);
+            Assert.Equal(expected.Scenario.SettingsFor(a.AccountId(i)), read.Scenario.SettingsFor(b.AccountId(i)));
+        }
     }
 
     [Fact]
