@@ -327,7 +327,6 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     /// <summary>SHA-256 of the previous hash and the canonical form (a record started with hashed set).</summary>
     public void Hash(Span<byte> hash) => SHA256.HashData(canonical.Written, hash);
 
-    /// <summary>Ends the line (a record started with one) with the two hashes, as lower-case hex, and hands it to the buffer.</summary>
     /// <summary><see cref="EndLine(ReadOnlySpan{char}, ReadOnlySpan{char})"/> for hashes already in hex, in UTF-8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndLine(ReadOnlySpan<byte> previousHash, ReadOnlySpan<byte> hash)
@@ -341,6 +340,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         line = null;
     }
 
+    /// <summary>Ends the line (a record started with one) with the two hashes, as lower-case hex, and hands it to the buffer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndLine(ReadOnlySpan<char> previousHash, ReadOnlySpan<char> hash)
     {
