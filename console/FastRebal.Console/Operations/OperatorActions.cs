@@ -86,12 +86,15 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
                 : outcome with { Message = $"{outcome.Message}. Rows not read: {string.Join("; ", holdings.Errors.Take(5).Select(e => e.ToString()))}{(holdings.Errors.Count > 5 ? $"; and {holdings.Errors.Count - 5} more" : "")}" };
         });
 
-    /// <summary>Money into or out of one account (a deposit, withdrawal, dividend or fee), as <c>run --events</c> applies one.</summary>
-    public Task<ActionOutcome> ApplyCashFlow(ClaimsPrincipal user, string accountId, FastRebal.Engine.Model.CashFlowKind kind, decimal amount, string? reason) =>
+    /// <summary>
+    /// Money into or out of one account (a deposit, withdrawal, dividend, interest or fee), as <c>run --events</c> applies
+    /// one; <paramref name="keepAsCash"/>: income paid out as cash instead of reinvested.
+    /// </summary>
+    public Task<ActionOutcome> ApplyCashFlow(ClaimsPrincipal user, string accountId, FastRebal.Engine.Model.CashFlowKind kind, decimal amount, string? reason, bool keepAsCash = false) =>
         Act(user, Policies.Operate, reason, "apply a cash flow", (who, why, engine) =>
             amount <= 0 || amount > (decimal)FastRebal.Engine.Scenarios.ScenarioLoader.MaxAmount
                 ? Task.FromResult(ActionOutcome.Refused($"a cash flow's amount must be positive (the kind gives the direction), got {amount}"))
-                : Send(engine, new ApplyCashFlow(who, why, new FastRebal.Engine.Model.CashFlow(accountId, kind, amount))));
+                : Send(engine, new ApplyCashFlow(who, why, new FastRebal.Engine.Model.CashFlow(accountId, kind, amount) { KeepAsCash = keepAsCash })));
 
     /// <summary>Moves one account to another of the firm's named policies (its IPS and tax elections together).</summary>
     public Task<ActionOutcome> MoveToPolicy(ClaimsPrincipal user, string accountId, string policyId, string? reason) =>

@@ -6,20 +6,21 @@ using FastRebal.Engine.State;
 namespace FastRebal.Engine.Firms;
 
 /// <summary>
-/// A file of book events for a live run: one CSV row per dated event (<c>date,account_id,kind[,amount][,note][,policy_id]</c>).
-/// Kinds deposit, withdrawal, dividend and fee are cash flows and need an amount; kind ips moves the account to the
-/// firm's named policy <c>policy_id</c> (its IPS and tax elections). A bad row is an error naming its line and
-/// column, and only that event is left out.
+/// A file of book events for a live run: one CSV row per dated event (<c>date,account_id,kind[,amount][,note][,policy_id][,reinvest]</c>).
+/// Kinds deposit, withdrawal, dividend, interest and fee are cash flows and need an amount; a dividend or interest is
+/// reinvested unless <c>reinvest</c> is <c>no</c> (then it stays cash); kind ips moves the account to the firm's named
+/// policy <c>policy_id</c> (its IPS and tax elections). A bad row is an error naming its line and column, and only
+/// that event is left out.
 /// </summary>
 public static class BookEventFile
 {
     /// <summary>Only what every kind needs is required; each kind checks its own columns.</summary>
-    public static FirmCsvFile Columns { get; } = new("events.csv", ["date", "account_id", "kind", "amount", "note", "policy_id"], Required: 3, "the event is not applied");
+    public static FirmCsvFile Columns { get; } = new("events.csv", ["date", "account_id", "kind", "amount", "note", "policy_id", "reinvest"], Required: 3, "the event is not applied");
 
     /// <summary>The kind that moves an account to another named policy.</summary>
     public const string IpsKind = "ips";
 
-    private enum Column { Date, AccountId, Kind, Amount, Note, PolicyId }
+    private enum Column { Date, AccountId, Kind, Amount, Note, PolicyId, Reinvest }
 
     /// <summary>Reads the events of the accounts <paramref name="book"/> holds, in file order (the engine applies them by date).</summary>
     /// <param name="asOf">The day the book is priced on: an event before it should already be in the holdings, and is an error.</param>
@@ -68,6 +69,23 @@ public static class BookEventFile
             }
             decimal? amount = null;
             NamedPolicy? target = null;
+            var keepAsCash = false;
+            var reinvest = row.Text((int)Column.Reinvest, optional: true);
+            if (reinvest is not null)
+            {
+                if (kind is not { } income || !CashFlow.IsIncome(income))
+                {
+                    row.Fail((int)Column.Reinvest, "only a dividend or interest is reinvested or kept as cash; leave it empty for other kinds");
+                }
+                else if (string.Equals(reinvest, "no", StringComparison.OrdinalIgnoreCase))
+                {
+                    keepAsCash = true;
+                }
+                else if (!string.Equals(reinvest, "yes", StringComparison.OrdinalIgnoreCase))
+                {
+                    row.Fail((int)Column.Reinvest, $"'{TextLimit.Clip(reinvest, 60)}' is not valid; valid values: yes (the default: invest it), no (keep it as cash)");
+                }
+            }
             if (move)
             {
                 if (!row.Span((int)Column.Amount).IsEmpty)
@@ -109,7 +127,7 @@ public static class BookEventFile
                 var source = string.Create(CultureInfo.InvariantCulture, $"{file.Name} line {row.Line}{(note is null ? "" : $": {TextLimit.Clip(note, 200)}")}");
                 events.Add(move
                     ? BookEvent.MoveTo(date!.Value, account!, target!, source)
-                    : new BookEvent(date!.Value, new CashFlow(account!, kind!.Value, amount!.Value), source));
+                    : new BookEvent(date!.Value, new CashFlow(account!, kind!.Value, amount!.Value) { KeepAsCash = keepAsCash }, source));
             }
         });
         return (events, errors);

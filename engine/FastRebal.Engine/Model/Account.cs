@@ -24,10 +24,24 @@ public enum CashFlowKind
 
     /// <summary>An advisory or custody fee taken from the account: money out, as a withdrawal.</summary>
     Fee,
+
+    /// <summary>Interest paid into the account: money in, as a dividend.</summary>
+    Interest,
 }
 
 /// <summary>Cash entering or leaving an account. <see cref="Amount"/> is always positive; the kind gives the direction.</summary>
 public sealed record CashFlow(string AccountId, CashFlowKind Kind, decimal Amount)
 {
     public decimal SignedAmount => Kind is CashFlowKind.Withdrawal or CashFlowKind.Fee ? -Amount : Amount;
+
+    /// <summary>
+    /// Income (a dividend or interest) paid out as cash rather than reinvested: the live engine adds it to the account's
+    /// cash and does not queue it to be invested. A book event's choice; a scenario file has no such field (its cash
+    /// flows are money on its way to be invested or raised).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool KeepAsCash { get; init; }
+
+    /// <summary>Whether the kind is income, the only money that may be kept as cash instead of reinvested.</summary>
+    public static bool IsIncome(CashFlowKind kind) => kind is CashFlowKind.Dividend or CashFlowKind.Interest;
 }

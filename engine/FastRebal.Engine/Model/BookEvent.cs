@@ -33,7 +33,7 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
         { Holdings: { } h } => command.Kind == Pipeline.CommandKind.HoldingsSync && command.Holdings is { } image && image.Source == h.Source && image.AsOf == h.AsOf.DayNumber && image.Accounts.Length == h.Accounts.Count,
         // A move refused while being resolved is journaled as refused, with the account and the policy id still on it.
         { Move: { } move } => command.Kind is Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.Refused && command.AccountId == move.AccountId && command.Target == move.Policy.Policy.Id,
-        _ => command.Kind != Pipeline.CommandKind.PolicyMove && command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount,
+        _ => command.Kind != Pipeline.CommandKind.PolicyMove && command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount && command.KeepAsCash == Flow.KeepAsCash,
     };
 }
 

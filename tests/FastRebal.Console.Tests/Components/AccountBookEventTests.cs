@@ -22,6 +22,8 @@ public class AccountBookEventTests : ComponentTest
 
         var deposit = await actions.ApplyCashFlow(operatorUser, "A-1004", CashFlowKind.Deposit, 1000m, "client deposit");
         var zero = await actions.ApplyCashFlow(operatorUser, "A-1004", CashFlowKind.Deposit, 0m, "client deposit");
+        var dividend = await actions.ApplyCashFlow(operatorUser, "A-1004", CashFlowKind.Dividend, 25m, "paid out in cash", keepAsCash: true);
+        var depositKept = await actions.ApplyCashFlow(operatorUser, "A-1004", CashFlowKind.Deposit, 25m, "not income", keepAsCash: true);
         var operatorMove = await actions.MoveToPolicy(operatorUser, "A-1003", "IPS-TIGHT", "client asked");
         var unknown = await actions.MoveToPolicy(admin, "A-1003", "IPS-NONE", "client asked");
         // The account may be trading when asked: a move waits for its trades, so it is asked again until they are done.
@@ -35,6 +37,10 @@ public class AccountBookEventTests : ComponentTest
         Assert.True(deposit.Done, deposit.Message);
         Assert.Contains("Deposit of 1000.00 queued for A-1004", deposit.Message, StringComparison.Ordinal);
         Assert.False(zero.Done);
+        Assert.True(dividend.Done, dividend.Message);
+        Assert.Contains("Dividend of 25.00 kept as cash in A-1004", dividend.Message, StringComparison.Ordinal);
+        Assert.False(depositKept.Done);
+        Assert.Contains("only a dividend or interest can be kept as cash", depositKept.Message, StringComparison.Ordinal);
         Assert.True(operatorMove.Forbidden);
         Assert.Contains("no named policy 'IPS-NONE'", unknown.Message, StringComparison.Ordinal);
         Assert.True(move.Done, move.Message);

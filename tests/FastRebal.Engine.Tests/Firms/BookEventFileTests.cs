@@ -58,6 +58,19 @@ public sealed class BookEventFileTests : IDisposable
     }
 
     [Fact]
+    public void Income_is_reinvested_unless_its_row_says_no_and_other_kinds_take_no_reinvest_value()
+    {
+        var (events, errors) = BookEventFile.Read(File("date,account_id,kind,amount,reinvest",
+            "2025-06-03,X,dividend,5,no", "2025-06-03,X,interest,6,", "2025-06-03,X,Dividend,7,YES", "2025-06-03,X,deposit,8,no", "2025-06-03,X,dividend,9,maybe"), Book(), AsOf, [Tight]);
+
+        Assert.Equal([(CashFlowKind.Dividend, 5m, true), (CashFlowKind.Interest, 6m, false), (CashFlowKind.Dividend, 7m, false)],
+            events.Select(e => (e.Flow!.Kind, e.Flow.Amount, e.Flow.KeepAsCash)));
+        Assert.Equal([("events.csv line 5", "reinvest"), ("events.csv line 6", "reinvest")], errors.Select(e => (e.Subject, e.Field)));
+        Assert.Contains("only a dividend or interest is reinvested or kept as cash", errors[0].Message, StringComparison.Ordinal);
+        Assert.Contains("'maybe' is not valid; valid values: yes (the default: invest it), no (keep it as cash)", errors[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_cash_flow_still_needs_its_amount()
     {
         var (events, errors) = BookEventFile.Read(File("date,account_id,kind", "2025-06-03,X,deposit"), Book(), AsOf, [Tight]);

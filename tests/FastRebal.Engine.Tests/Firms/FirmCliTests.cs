@@ -132,11 +132,12 @@ public sealed class FirmCliTests : IDisposable
 
     /// <summary>A deposit, a withdrawal, a fee and a dividend to invest in the example firm's quarter.</summary>
     public const string Events = """
-        date,account_id,kind,amount,note
+        date,account_id,kind,amount,note,reinvest
         2025-04-15,A-1001,deposit,50000,bonus
         2025-05-01,A-1003,withdrawal,25000,house
         2025-05-01,A-1007,fee,3750,Q2 advisory fee
         2025-06-02,A-1004,dividend,1200
+        2025-06-16,A-1005,interest,310,coupon paid out,no
         """;
 
     [Fact]
@@ -149,10 +150,12 @@ public sealed class FirmCliTests : IDisposable
         var (code, output, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--digest", "--events", events, "--audit", audit);
 
         Assert.True(code == ExitCodes.Ok, error);
-        Assert.Contains("book events: 4 from", error, StringComparison.Ordinal);
+        Assert.Contains("book events: 5 from", error, StringComparison.Ordinal);
         var records = FastRebal.Engine.Audit.FileAuditStore.Read(audit).Records.Select(r => r.Entry).ToList();
         var applied = records.Where(r => r.Rule == "BookEvent").ToList();
-        Assert.Equal(4, applied.Count);
+        Assert.Equal(5, applied.Count);
+        Assert.StartsWith("applied: Interest of 310.00 kept as cash in A-1005", applied[4].Explanation, StringComparison.Ordinal);
+        Assert.DoesNotContain(records.SkipWhile(r => r != applied[4]), r => r.Kind == FastRebal.Engine.Audit.AuditKind.Decision && r.AccountId == "A-1005" && r.Rule == "CashFlow");
         Assert.Equal("events.csv line 2: bonus, dated 2025-04-15", applied[0].ActorReason);
         Assert.StartsWith("applied: Deposit of 50000.00 queued for A-1001", applied[0].Explanation, StringComparison.Ordinal);
         Assert.StartsWith("applied: Fee of 3750.00 queued for A-1007", applied[2].Explanation, StringComparison.Ordinal);
@@ -177,21 +180,22 @@ public sealed class FirmCliTests : IDisposable
         var (code, _, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-05-30", "--events", events);
 
         Assert.Equal(ExitCodes.BadInput, code);
-        Assert.Contains("events.csv line 6, date: 2025-03-01 is before the book's as-of date 2025-03-31", error, StringComparison.Ordinal);
-        Assert.Contains("events.csv line 7, account_id: no account 'A-9999' in the book", error, StringComparison.Ordinal);
-        Assert.Contains("events.csv line 8, kind: 'gift' is not valid; valid values: deposit, dividend, withdrawal, fee", error, StringComparison.Ordinal);
-        Assert.Contains("events.csv line 9, amount: must be positive", error, StringComparison.Ordinal);
-        Assert.Contains("book events: 4 from", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 7, date: 2025-03-01 is before the book's as-of date 2025-03-31", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 8, account_id: no account 'A-9999' in the book", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 9, kind: 'gift' is not valid; valid values: deposit, dividend, withdrawal, fee, interest, ips", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 10, amount: must be positive", error, StringComparison.Ordinal);
+        Assert.Contains("book events: 5 from", error, StringComparison.Ordinal);
     }
 
     /// <summary>The cash flows of <see cref="Events"/> and a move of A-1003 from IPS-STANDARD to IPS-TIGHT (a tighter band, highest-cost lots, a gains budget).</summary>
     public const string EventsWithMove = """
-        date,account_id,kind,amount,note,policy_id
+        date,account_id,kind,amount,note,policy_id,reinvest
         2025-04-15,A-1001,deposit,50000,bonus,
         2025-05-01,A-1003,withdrawal,25000,house,
         2025-05-01,A-1007,fee,3750,Q2 advisory fee,
         2025-05-02,A-1003,ips,,client asked for a tighter band,IPS-TIGHT
         2025-06-02,A-1004,dividend,1200,,
+        2025-06-16,A-1005,interest,310,coupon paid out,,no
         """;
 
     [Fact]
@@ -206,7 +210,7 @@ public sealed class FirmCliTests : IDisposable
         var flows = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--digest", "--events", cashOnly);
 
         Assert.True(code == ExitCodes.Ok, error);
-        Assert.Contains("book events: 5 from", error, StringComparison.Ordinal);
+        Assert.Contains("book events: 6 from", error, StringComparison.Ordinal);
         var move = Assert.Single(FastRebal.Engine.Audit.FileAuditStore.Read(audit).Records, r => r.Entry.Rule == "BookEvent" && r.Entry.Explanation.Contains("moved", StringComparison.Ordinal)).Entry;
         Assert.Equal("move.csv line 5: client asked for a tighter band, dated 2025-05-02", move.ActorReason);
         Assert.Equal("applied: A-1003 moved from policy 'IPS-STANDARD' version 3 to policy 'IPS-TIGHT' version 1; tax elections now lot method HighestCost, gains budget 5000.00, harvesting off", move.Explanation);
@@ -229,11 +233,11 @@ public sealed class FirmCliTests : IDisposable
         var (code, _, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-05-30", "--events", events);
 
         Assert.Equal(ExitCodes.BadInput, code);
-        Assert.Contains("events.csv line 7, policy_id: no policy 'IPS-NOPE' in the firm's firm.json (it has IPS-RETIREMENT, IPS-STANDARD, IPS-TIGHT); the event is not applied", error, StringComparison.Ordinal);
-        Assert.Contains("events.csv line 8, amount: an ips event moves an account to another policy and takes no amount", error, StringComparison.Ordinal);
-        Assert.Contains("events.csv line 9, policy_id: is required for an ips event", error, StringComparison.Ordinal);
-        Assert.Contains("events.csv line 10, policy_id: only an ips event names a policy", error, StringComparison.Ordinal);
-        Assert.Contains("book events: 5 from", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 8, policy_id: no policy 'IPS-NOPE' in the firm's firm.json (it has IPS-RETIREMENT, IPS-STANDARD, IPS-TIGHT); the event is not applied", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 9, amount: an ips event moves an account to another policy and takes no amount", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 10, policy_id: is required for an ips event", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 11, policy_id: only an ips event names a policy", error, StringComparison.Ordinal);
+        Assert.Contains("book events: 6 from", error, StringComparison.Ordinal);
     }
 
     [Fact]

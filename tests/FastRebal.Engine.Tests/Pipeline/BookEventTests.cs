@@ -47,6 +47,55 @@ public class BookEventTests
         Assert.Equal(2, stage.Capture(BookState.Capture(book, new EngineImage())).BookEventsApplied);
     }
 
+    private sealed class Counting : IOrderPublisher
+    {
+        public int Orders { get; private set; }
+
+        public void Publish(in OrderEvent order) => Orders++;
+    }
+
+    [Theory]
+    [InlineData(CashFlowKind.Dividend)]
+    [InlineData(CashFlowKind.Interest)]
+    public void Income_kept_as_cash_raises_the_cash_and_is_not_invested_while_reinvested_income_is(CashFlowKind kind)
+    {
+        (double Cash, int Orders) Apply(bool? keepAsCash)
+        {
+            var book = Book();
+            var orders = new Counting();
+            BookEvent[] events = keepAsCash is { } keep ? [new BookEvent(Day1, new CashFlow("X", kind, 20) { KeepAsCash = keep }, "test")] : [];
+            var stage = new EvaluationStage(book, new ControlPlane(), new ConcurrentQueue<AccountFill>(), new OpenGate(), orders, new LatencyRecorder("test"), bookEvents: events);
+            stage.Open(Open(Day1));
+            return (book.Cash[0], orders.Orders);
+        }
+
+        var none = Apply(keepAsCash: null);
+        var kept = Apply(keepAsCash: true);
+        var reinvested = Apply(keepAsCash: false);
+
+        // 20 of cash in a 2,120 account leaves it inside its band: only a flow queued to be invested trades for it.
+        Assert.Equal((120.0, none.Orders), kept);
+        Assert.Equal(120.0, reinvested.Cash);
+        Assert.True(reinvested.Orders > none.Orders, "a reinvested dividend is invested at the account's next decision");
+    }
+
+    [Fact]
+    public async Task Only_income_can_be_kept_as_cash()
+    {
+        var book = Book();
+        var control = new ControlPlane();
+        var stage = new EvaluationStage(book, control, new ConcurrentQueue<AccountFill>(), new OpenGate(), new Publisher(), new LatencyRecorder("test"));
+        var refused = control.Send(new ApplyCashFlow("ops", "test", new CashFlow("X", CashFlowKind.Deposit, 20) { KeepAsCash = true }));
+
+        stage.Open(Open(Day1));
+
+        Assert.True(refused.IsCompleted, "the day's opening applies the commands waiting for it");
+        var result = await refused;
+        Assert.False(result.Applied);
+        Assert.Contains("only a dividend or interest can be kept as cash", result.Detail, StringComparison.Ordinal);
+        Assert.Equal(100.0, book.Cash[0]);
+    }
+
     [Fact]
     public void A_checkpoint_restores_into_an_engine_with_the_same_events_and_is_refused_by_one_with_others()
     {

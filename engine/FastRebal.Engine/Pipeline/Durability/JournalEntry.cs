@@ -210,6 +210,10 @@ public sealed partial class JournaledCommand
     [MemoryPackOrder(19)]
     public string? TaxSettings { get; set; }
 
+    /// <summary>Cash flow: income kept as cash, not queued to be invested.</summary>
+    [MemoryPackOrder(20)]
+    public bool KeepAsCash { get; set; }
+
     [MemoryPackIgnore]
     private Model.InvestmentPolicy[]? resolvedPolicies;
 

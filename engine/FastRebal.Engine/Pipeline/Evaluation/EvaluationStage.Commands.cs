@@ -71,6 +71,7 @@ public sealed partial class EvaluationStage
                 resolved.AccountId = flow.AccountId;
                 resolved.FlowKind = flow.Kind;
                 resolved.Amount = flow.Amount;
+                resolved.KeepAsCash = flow.KeepAsCash;
                 break;
             case EditPolicy edit:
                 ResolvePolicyEdit(edit, resolved);
@@ -113,7 +114,7 @@ public sealed partial class EvaluationStage
                 return CommandResult.Refused(command.Refusal ?? "refused");
             case CommandKind.CashFlow:
             {
-                var flow = new CashFlow(command.AccountId ?? "", command.FlowKind, command.Amount);
+                var flow = new CashFlow(command.AccountId ?? "", command.FlowKind, command.Amount) { KeepAsCash = command.KeepAsCash };
                 var a = book.FindAccount(flow.AccountId);
                 if (a < 0)
                 {
@@ -123,14 +124,22 @@ public sealed partial class EvaluationStage
                 {
                     return CommandResult.Refused($"cash flow for {flow.AccountId}: amount must be positive, got {flow.Amount}");
                 }
+                if (flow.KeepAsCash && !CashFlow.IsIncome(flow.Kind))
+                {
+                    return CommandResult.Refused($"cash flow for {flow.AccountId}: only a dividend or interest can be kept as cash, not a {flow.Kind}");
+                }
                 if (flow.SignedAmount > 0)
                 {
                     // Money that arrived is cash at once; the flow stays pending only to be invested.
                     book.ApplyCashFlow(a, (double)flow.SignedAmount);
                     Moved(a, BookMovementKind.CashFlow, -1, 0, flow.SignedAmount);
                 }
-                SetPendingFlow(a, pendingFlow[a] + flow.SignedAmount);
                 MarkDirty(a);
+                if (flow.KeepAsCash)
+                {
+                    return CommandResult.Ok($"{flow.Kind} of {flow.Amount:0.00} kept as cash in {flow.AccountId}");
+                }
+                SetPendingFlow(a, pendingFlow[a] + flow.SignedAmount);
                 return CommandResult.Ok($"{flow.Kind} of {flow.Amount:0.00} queued for {flow.AccountId}");
             }
             case CommandKind.PolicyEdit:
