@@ -181,39 +181,23 @@ public static class AuditInputs
 
         /// <summary>
         /// The policy's JSON on one line. A policy is never changed once made (an edit makes a new one), so its text is
-        /// kept, keyed by the policy object, while it stays in a small table.
+        /// kept, keyed by the policy object, while it stays in the table.
         /// </summary>
-        public byte[] PolicyOnOneLine(InvestmentPolicy policy)
+        public byte[] PolicyOnOneLine(InvestmentPolicy policy) => policyText.Get(policy, this, static (p, text) =>
         {
-            var slot = RuntimeHelpers.GetHashCode(policy) & (KnownSlots - 1);
-            if (policyText[slot] is { } seen && ReferenceEquals(seen.Policy, policy))
-            {
-                return seen.Text;
-            }
-            var start = length;
-            AppendOnOneLine(Policy.Write(policy));
-            var text = bytes.AsSpan(start, length - start).ToArray();
-            length = start;
-            policyText[slot] = (policy, text);
-            return text;
-        }
+            var start = text.length;
+            text.AppendOnOneLine(text.Policy.Write(p));
+            var line = text.bytes.AsSpan(start, text.length - start).ToArray();
+            text.length = start;
+            return line;
+        });
 
-        private readonly (InvestmentPolicy Policy, byte[] Text)?[] policyText = new (InvestmentPolicy, byte[])?[KnownSlots];
+        private readonly ReferenceTable<InvestmentPolicy, byte[]> policyText = new(KnownSlots);
 
-        /// <summary>An id's UTF-8, encoded once while it stays in a small table keyed by the string object.</summary>
-        public byte[] Utf8Of(string id)
-        {
-            var slot = RuntimeHelpers.GetHashCode(id) & (KnownSlots - 1);
-            if (idText[slot] is { } seen && ReferenceEquals(seen.Id, id))
-            {
-                return seen.Text;
-            }
-            var text = System.Text.Encoding.UTF8.GetBytes(id);
-            idText[slot] = (id, text);
-            return text;
-        }
+        /// <summary>An id's UTF-8, encoded once while it stays in the table.</summary>
+        public byte[] Utf8Of(string id) => idText.Get(id, 0, static (text, _) => System.Text.Encoding.UTF8.GetBytes(text));
 
-        private readonly (string Id, byte[] Text)?[] idText = new (string, byte[])?[KnownSlots];
+        private readonly ReferenceTable<string, byte[]> idText = new(KnownSlots);
 
         /// <summary>A double's shortest round-trip text ("R"), formatted once per value seen.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

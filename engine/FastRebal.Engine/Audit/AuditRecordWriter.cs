@@ -408,21 +408,15 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
 
     /// <summary>
     /// The UTF-8 of a string the records repeat (ids, names, a decision's input hash on each of its trades), encoded
-    /// and checked for escaping once while it stays in a small table keyed by the string object itself.
+    /// and checked for escaping once while it stays in the table.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private KnownText Known(string value)
+    private KnownText Known(string value) => known.Get(value, 0, static (text, _) =>
     {
-        var slot = RuntimeHelpers.GetHashCode(value) & (known.Length - 1);
-        if (known[slot] is { } seen && ReferenceEquals(seen.Value, value))
-        {
-            return seen;
-        }
-        var bytes = Encoding.UTF8.GetBytes(value);
-        return known[slot] = new KnownText(value, bytes, IsPlain(bytes));
-    }
+        var bytes = Encoding.UTF8.GetBytes(text);
+        return new KnownText(text, bytes, IsPlain(bytes));
+    });
 
-    private readonly KnownText?[] known = new KnownText?[4096];
+    private readonly ReferenceTable<string, KnownText> known = new();
 
     /// <summary>A string, its UTF-8, and whether JSON writes it as it is.</summary>
     private sealed record KnownText(string Value, byte[] Utf8, bool Plain);
