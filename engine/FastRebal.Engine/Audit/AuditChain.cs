@@ -67,9 +67,15 @@ public sealed class AuditChain : IDisposable
     /// <summary>
     /// <see cref="AppendAll(IReadOnlyList{AuditEntry})"/> for entries a source writes: to a file store they go straight
     /// into their hashes and lines, with no entry built but the last (the store's <see cref="IAuditStore.Last"/>).
+    /// <paramref name="bodies"/>, when given, are the source's bodies encoded already (on another thread): only the
+    /// links are left to make here.
     /// </summary>
-    internal void AppendAll(IAuditEntrySource source)
+    internal void AppendAll(IAuditEntrySource source, AuditBodies? bodies = null)
     {
+        if (bodies is not null && bodies.Count != source.Count)
+        {
+            throw new ArgumentException($"{bodies.Count} encoded bodies for {source.Count} entries", nameof(bodies));
+        }
         if (source.Count == 0)
         {
             return;
@@ -80,7 +86,7 @@ public sealed class AuditChain : IDisposable
             {
                 if (Store is FileAuditStore file)
                 {
-                    last = AppendLines(file, source);
+                    last = AppendLines(file, source, bodies ?? ownBodies.Encode(source));
                 }
                 else
                 {
@@ -101,9 +107,9 @@ public sealed class AuditChain : IDisposable
         }
     }
 
-    /// <summary>Links, hashes and encodes the source's records into one buffer and hands it to the file as one write; returns the last record.</summary>
+    /// <summary>Links and hashes the source's encoded bodies and hands their lines to the file as one write; returns the last record.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private AuditRecord AppendLines(FileAuditStore file, IAuditEntrySource source)
+    private AuditRecord AppendLines(FileAuditStore file, IAuditEntrySource source, AuditBodies bodies)
     {
         var writer = AuditRecordWriter.ForThisThread;
         lines.ResetWrittenCount();
@@ -130,13 +136,7 @@ public sealed class AuditChain : IDisposable
             timestamp = before is { } t && now < t ? t : now;
             before = timestamp;
             sequence++;
-            writer.Start(sequence, timestamp, previous, hashed: true, lines);
-            source.Write(i, writer);
-            writer.Hash(hash);
-            Convert.TryToHexStringLower(hash, hashText, out _);
-            writer.EndLine(previousText, hashText);
-            lines.GetSpan(1)[0] = (byte)'\n';
-            lines.Advance(1);
+            writer.Link(bodies, i, sequence, timestamp, previous, previousText, hash, hashText, lines);
         }
         var record = new AuditRecord(sequence, timestamp, source.Entry(count - 1), Convert.ToHexStringLower(previous), Convert.ToHexStringLower(hash));
         file.AppendLines(lines.WrittenSpan, record);
@@ -146,6 +146,9 @@ public sealed class AuditChain : IDisposable
         }
         return record;
     }
+
+    // The bodies of appends whose caller did not encode them (under the lock, so one at a time).
+    private readonly AuditBodies ownBodies = new();
 
     private const int InitialBuffer = 64 * 1024;
 

@@ -134,22 +134,88 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         {
             canonical.Append(previousHash);
             canonicalStart = canonical.Length;
-            canonical.Append([AuditEncoding.CanonicalVersion]);
-            canonical.Int64(sequence);
-            canonical.Int64(timestamp.UtcTicks);
+            CanonicalPlace(canonical, AuditEncoding.CanonicalVersion, sequence, timestamp);
         }
         this.line = line;
         if (line is not null)
         {
             text.Clear();
-            text.Append("{\"seq\":"u8);
-            text.Number(sequence);
-            text.Append(",\"ts\":\""u8);
-            AuditEncoding.FormatTimestamp(timestamp, text.Room(AuditEncoding.TimestampLength));
-            text.Advance(AuditEncoding.TimestampLength);
-            text.Append("\""u8);
+            LinePlace(text, sequence, timestamp);
         }
     }
+
+    /// <summary>
+    /// Starts a record's body alone, in both forms: what follows the place, up to the hashes (see <see cref="AuditBodies"/>).
+    /// <see cref="EndBody"/> hands it over.
+    /// </summary>
+    public void StartBody()
+    {
+        canonical.Clear();
+        canonicalStart = NoVersionByte;
+        toCanonical = true;
+        coded = false;
+        line = BodyOnly;
+        text.Clear();
+    }
+
+    /// <summary>Adds the body written since <see cref="StartBody"/> to <paramref name="bodies"/>.</summary>
+    public void EndBody(AuditBodies bodies)
+    {
+        bodies.Add(canonical.Written, text.Written, coded);
+        line = null;
+    }
+
+    /// <summary>
+    /// Gives body <paramref name="index"/> of <paramref name="bodies"/> its place and link: its hash is SHA-256 of the
+    /// previous hash and the canonical form (version, place, body), and its whole line, with the newline, goes to the
+    /// end of <paramref name="lines"/>. The hashes come as bytes and as the line's lower-case hex.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Link(AuditBodies bodies, int index, long sequence, DateTimeOffset timestamp, ReadOnlySpan<byte> previous, ReadOnlySpan<byte> previousText,
+        Span<byte> hash, Span<byte> hashText, IBufferWriter<byte> lines)
+    {
+        var body = bodies.Canonical(index, out var isCoded);
+        canonical.Clear();
+        canonical.Append(previous);
+        CanonicalPlace(canonical, isCoded ? AuditEncoding.CodedVersion : AuditEncoding.CanonicalVersion, sequence, timestamp);
+        canonical.Append(body);
+        SHA256.HashData(canonical.Written, hash);
+        Convert.TryToHexStringLower(hash, hashText, out _);
+        text.Clear();
+        LinePlace(text, sequence, timestamp);
+        text.Append(bodies.Line(index));
+        text.Append(",\"prev\":\""u8);
+        text.Append(previousText);
+        text.Append("\",\"hash\":\""u8);
+        text.Append(hashText);
+        text.Append("\"}\n"u8);
+        lines.Write(text.Written);
+    }
+
+    /// <summary>The canonical form's version and the record's place.</summary>
+    private static void CanonicalPlace(ByteText to, byte version, long sequence, DateTimeOffset timestamp)
+    {
+        to.Append([version]);
+        to.Int64(sequence);
+        to.Int64(timestamp.UtcTicks);
+    }
+
+    /// <summary>The line's opening and the record's place.</summary>
+    private static void LinePlace(ByteText to, long sequence, DateTimeOffset timestamp)
+    {
+        to.Append("{\"seq\":"u8);
+        to.Number(sequence);
+        to.Append(",\"ts\":\""u8);
+        AuditEncoding.FormatTimestamp(timestamp, to.Room(AuditEncoding.TimestampLength));
+        to.Advance(AuditEncoding.TimestampLength);
+        to.Append("\""u8);
+    }
+
+    // A body has no version byte yet: the chain writes the version with the place.
+    private const int NoVersionByte = -1;
+
+    // Stands for "the line is being written" while a body is: a body's line stays in this writer until EndBody.
+    private static readonly IBufferWriter<byte> BodyOnly = new ArrayBufferWriter<byte>(1);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Head(AuditKind kind, string accountId, string householdId, string policyId, int policyVersion, string rule)
@@ -177,7 +243,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     public void Reason(string code)
     {
         coded = true;
-        if (toCanonical)
+        if (toCanonical && canonicalStart != NoVersionByte)
         {
             canonical.Patch8(canonicalStart, AuditEncoding.CodedVersion);
         }
@@ -326,19 +392,6 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
 
     /// <summary>SHA-256 of the previous hash and the canonical form (a record started with hashed set).</summary>
     public void Hash(Span<byte> hash) => SHA256.HashData(canonical.Written, hash);
-
-    /// <summary><see cref="EndLine(ReadOnlySpan{char}, ReadOnlySpan{char})"/> for hashes already in hex, in UTF-8.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void EndLine(ReadOnlySpan<byte> previousHash, ReadOnlySpan<byte> hash)
-    {
-        text.Append(",\"prev\":\""u8);
-        text.Append(previousHash);
-        text.Append("\",\"hash\":\""u8);
-        text.Append(hash);
-        text.Append("\"}"u8);
-        line!.Write(text.Written);
-        line = null;
-    }
 
     /// <summary>Ends the line (a record started with one) with the two hashes, as lower-case hex, and hands it to the buffer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -9,23 +9,25 @@ namespace FastRebal.Engine.Pipeline;
 
 /// <summary>
 /// Takes audit entries from the evaluation stage and appends them to the chain on a task of its own. The stage only
-/// keeps what an entry is made of (the decision, the trade, a copy of the inputs); the writer builds the entry, hashes
-/// the inputs and the chain, and appends a chunk of records with one write. Chunks are handed over at the end of each
-/// evaluation batch, or sooner when one fills. The records in flight are bounded: when the chain falls behind (a
-/// day's open with a trade for every account), the stage waits for room rather than dropping a record, because an
-/// audit trail with gaps is worth nothing. Reads use WaitToReadAsync + TryRead (see dotnet/runtime #132094).
+/// keeps what an entry is made of (the decision, the trade, a copy of the inputs). Chunks are handed over at the end of
+/// each evaluation batch, or sooner when one fills. Each chunk is prepared on a thread-pool task of its own, several at
+/// once: its input hashes made and, for a file, its records' bodies encoded (<see cref="AuditBodies"/>). The chain's
+/// task takes the prepared chunks in the order they were handed over, links and hashes them, and appends each with one
+/// write: only that part of a record depends on the one before. The records in flight are bounded: when the chain
+/// falls behind (a day's open with a trade for every account), the stage waits for room rather than dropping a record,
+/// because an audit trail with gaps is worth nothing. Reads use WaitToReadAsync + TryRead (see dotnet/runtime #132094).
 /// </summary>
 public sealed class AuditWriter
 {
     /// <summary>The figure naming the engine batch a record came from: recovery finds in the chain where to resume.</summary>
     public const string BatchFigure = "batch";
 
-    private readonly Channel<List<PendingEntry>> queue;
-
-    // Chunks whose input hashes are made, on their way to the chain.
-    private readonly Channel<List<PendingEntry>> hashed;
-    private readonly Task hasher;
+    // Chunks being prepared or prepared, in the order they were handed over, on their way to the chain.
+    private readonly Channel<Task<PreparedChunk>> prepared;
     private readonly Task pump;
+
+    // Encoded bodies the chain is done with, for the next chunks.
+    private readonly System.Collections.Concurrent.ConcurrentBag<AuditBodies> spareBodies = [];
     private readonly int chunkSize;
     private List<PendingEntry> pending;
     private long written;
@@ -35,10 +37,9 @@ public sealed class AuditWriter
     private long resumeBatch;
     private long resumeSkip;
     private Exception? failure;
-    private readonly ChunkSource chunkSource = new();
 
     /// <param name="chain">The chain the records go to.</param>
-    /// <param name="capacity">Records that may wait for the chain before the stage waits for room (at least three chunks' worth).</param>
+    /// <param name="capacity">Records that may wait for the chain before the stage waits for room (at least one chunk's worth).</param>
     /// <param name="chunkSize">Records the stage collects before handing them over within a batch.</param>
     public AuditWriter(AuditChain chain, int capacity = 1 << 16, int chunkSize = 1024)
     {
@@ -47,20 +48,13 @@ public sealed class AuditWriter
         Chain = chain;
         this.chunkSize = chunkSize;
         pending = new List<PendingEntry>(chunkSize);
-        // The room is shared out: one chunk being hashed, one hashed and waiting for the chain, the rest queued.
-        queue = Channel.CreateBounded<List<PendingEntry>>(new BoundedChannelOptions(Math.Max(1, capacity / chunkSize - 2))
+        // The room is shared out: one chunk being appended by the chain, the rest being prepared or waiting for it.
+        prepared = Channel.CreateBounded<Task<PreparedChunk>>(new BoundedChannelOptions(Math.Max(1, capacity / chunkSize - 1))
         {
             SingleReader = true,
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        hashed = Channel.CreateBounded<List<PendingEntry>>(new BoundedChannelOptions(1)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        hasher = Task.Run(HashInputsAsync);
         pump = Task.Run(PumpAsync);
     }
 
@@ -171,12 +165,14 @@ public sealed class AuditWriter
         }
         var chunk = pending;
         pending = new List<PendingEntry>(chunkSize);
-        while (!queue.Writer.TryWrite(chunk))
+        // Started only once it has its place in the queue, so no chunk is prepared that the chain will never take.
+        var preparing = new Task<PreparedChunk>(() => Prepare(chunk));
+        while (!prepared.Writer.TryWrite(preparing))
         {
             bool open;
             try
             {
-                open = queue.Writer.WaitToWriteAsync().AsTask().GetAwaiter().GetResult();
+                open = prepared.Writer.WaitToWriteAsync().AsTask().GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -187,6 +183,7 @@ public sealed class AuditWriter
                 throw Closed();
             }
         }
+        preparing.Start(TaskScheduler.Default);
     }
 
     private InvalidOperationException Closed() => Volatile.Read(ref failure) is { } e
@@ -197,7 +194,7 @@ public sealed class AuditWriter
     public void Complete()
     {
         HandOver();
-        queue.Writer.TryComplete();
+        prepared.Writer.TryComplete();
         pump.GetAwaiter().GetResult();
         Chain.Flush(durable: true);
     }
@@ -212,81 +209,55 @@ public sealed class AuditWriter
         {
             // The stage must not wait for room that will never come, nor go on as if its records were kept.
             Volatile.Write(ref failure, e);
-            queue.Writer.TryComplete(e);
-            hashed.Writer.TryComplete(e);
+            prepared.Writer.TryComplete(e);
             throw;
         }
     }
 
     /// <summary>
-    /// Makes each chunk's input hashes on a task of its own, ahead of the chain: the chain's task is what the day's
-    /// opening waits on, and the input hashes are the costliest part of a decision's record.
+    /// Makes a chunk's input hashes and, when the chain writes to a file, encodes its records' bodies: the part of the
+    /// work that needs nothing from the records before, done on a thread-pool task while earlier chunks are linked.
     /// </summary>
-    private async Task HashInputsAsync()
+    private PreparedChunk Prepare(List<PendingEntry> chunk)
     {
-        try
+        foreach (var item in chunk)
         {
-            var reader = queue.Reader;
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
-            {
-                while (reader.TryRead(out var chunk))
-                {
-                    foreach (var item in chunk)
-                    {
-                        Hash(item.Inputs);
-                    }
-                    await hashed.Writer.WriteAsync(chunk).ConfigureAwait(false);
-                }
-            }
-            hashed.Writer.TryComplete();
+            _ = item.Inputs?.Hash;
         }
-        catch (Exception e)
+        var source = new ChunkSource(chunk);
+        if (Chain.Store is not FileAuditStore)
         {
-            // The chain's task failed (and closed both queues), or the queue was closed with its failure.
-            hashed.Writer.TryComplete(e);
+            return new PreparedChunk(source, null);
         }
-    }
-
-    private static void Hash(AuditInputSnapshot? inputs)
-    {
-        try
-        {
-            _ = inputs?.Hash;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // Left for the chain's task, which makes the hash again and fails the writer the one way it always does.
-        }
+        var bodies = spareBodies.TryTake(out var spare) ? spare : new AuditBodies();
+        return new PreparedChunk(source, bodies.Encode(source));
     }
 
     private async Task AppendQueuedAsync()
     {
-        var reader = hashed.Reader;
+        var reader = prepared.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (reader.TryRead(out var chunk))
+            while (reader.TryRead(out var preparing))
             {
-                Append(chunk);
-                Interlocked.Add(ref written, chunk.Count);
+                var chunk = await preparing.ConfigureAwait(false);
+                Chain.AppendAll(chunk.Source, chunk.Bodies);
+                if (chunk.Bodies is { } bodies)
+                {
+                    spareBodies.Add(bodies);
+                }
+                Interlocked.Add(ref written, chunk.Source.Count);
             }
             Chain.Flush();
         }
     }
 
-    /// <summary>Appends a chunk to the chain as one write, each record encoded straight from what it is made of (on the writer's task only).</summary>
-    private void Append(List<PendingEntry> chunk) => Chain.AppendAll(chunkSource.Of(chunk));
+    /// <summary>A chunk ready for the chain: its entries, and their encoded bodies when the chain writes to a file.</summary>
+    private sealed record PreparedChunk(ChunkSource Source, AuditBodies? Bodies);
 
     /// <summary>A chunk as the chain reads it.</summary>
-    private sealed class ChunkSource : IAuditEntrySource
+    private sealed class ChunkSource(List<PendingEntry> chunk) : IAuditEntrySource
     {
-        private List<PendingEntry> chunk = [];
-
-        public ChunkSource Of(List<PendingEntry> entries)
-        {
-            chunk = entries;
-            return this;
-        }
-
         public int Count => chunk.Count;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
