@@ -14,6 +14,7 @@ using FastRebal.Engine.Reconciliation;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Simulation;
+using FastRebal.Engine.Persistence;
 using FastRebal.Engine.State;
 using FastRebal.Engine.Tax;
 
@@ -259,6 +260,8 @@ public static class RunCommand
             throw new FileNotFoundException($"--feed replay:{TextLimit.Clip(data, 200)}: no such file or folder");
         }
 
+        // A restart recovers from the state folder: its decoders compile on the other core while the firm is read.
+        _ = StateDecoders.WarmUpIfRecovering(settings.State);
         var progress = new Progress(quiet: settings.Json);
         var spec = replay ? settings.Firm with { AsOf = settings.From ?? DefaultReplayStart } : settings.Firm;
         var (book, asOf, firmHistory, taxBook, badInput, bookEvents, namedPolicies) = settings.FirmPath is { } firmPath ? Import(firmPath, settings, progress) : Generate(spec, settings, progress);
