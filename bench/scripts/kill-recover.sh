@@ -8,8 +8,10 @@ timeout -s KILL $T dotnet $F run --feed random --speed 1000000 --duration 00:05:
 N=$(grep -c "checkpoint .*: batch" $S/run.log)
 DU=$(du -sb $S/st | cut -f1)
 /usr/bin/time -v dotnet $F checkpoint --feed random --speed 1000000 --state $S/st > $S/rec.log 2>&1
-R=$(grep -E "recovery: (checkpoint|no checkpoint)" $S/rec.log | sed 's/.*replayed from the journal in //; s/; continuing.*//')
-B=$(grep -E "recovery: (checkpoint|no checkpoint)" $S/rec.log | grep -o "[0-9]* batch(es)")
+# The line that ends the recovery (a checkpoint that never finished writing has a line of its own before it).
+R=$(grep "replayed from the journal in" $S/rec.log | sed 's/.*replayed from the journal in //; s/; continuing.*//')
+B=$(grep "replayed from the journal in" $S/rec.log | grep -o "[0-9]* batch(es)")
+D=$(grep -q "writing never finished" $S/rec.log && echo " (the checkpoint being written was lost)")
 M=$(grep "Maximum resident" $S/rec.log | awk '{print $6}')
-echo "kill@${T}s folder=${DU}B checkpoints=$N replayed=$B recovery=$R peakRSS=${M}KB load=$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "kill@${T}s folder=${DU}B checkpoints=$N replayed=$B recovery=$R$D peakRSS=${M}KB load=$(cut -d' ' -f1-3 /proc/loadavg)"
 rm -rf $S
