@@ -25,6 +25,21 @@ public class LatencyRecorderTests
     }
 
     [Fact]
+    public void No_percentile_is_above_the_largest_latency_recorded()
+    {
+        // One sample: every percentile is that sample, where the histogram's bucket reaches a little above it.
+        var recorder = new LatencyRecorder("test");
+        recorder.Record(0, Ms(227.082));
+
+        var summary = recorder.Summary();
+
+        Assert.Equal(summary.Max, summary.P50);
+        Assert.Equal(summary.Max, summary.P99);
+        Assert.Equal(summary.Max, summary.P999);
+        Assert.Equal(227.082, summary.Max.TotalMilliseconds, 0.001);
+    }
+
+    [Fact]
     public async Task Resetting_while_another_thread_records_starts_afresh_and_never_breaks_the_summary()
     {
         var recorder = new LatencyRecorder("test");
