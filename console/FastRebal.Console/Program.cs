@@ -72,6 +72,10 @@ if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 }
+// A page request that ends in a bare status (an address with no page) gets a page saying so; the API keeps its bare codes.
+app.UseWhen(context => !IsApi(context.Request.Path), branch => branch.UseStatusCodePagesWithReExecute("/status/{0}"));
+// Routing after it, so the status page's request is routed afresh to its page.
+app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
@@ -83,7 +87,7 @@ app.Run();
 
 static Task Reject(RedirectContext<CookieAuthenticationOptions> context, int status)
 {
-    if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/audit/report"))
+    if (IsApi(context.Request.Path))
     {
         context.Response.StatusCode = status;
         return Task.CompletedTask;
@@ -91,3 +95,6 @@ static Task Reject(RedirectContext<CookieAuthenticationOptions> context, int sta
     context.Response.Redirect(context.RedirectUri);
     return Task.CompletedTask;
 }
+
+// Called by scripts and downloads, not browsed: answered with status codes, never a page.
+static bool IsApi(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/audit/report");

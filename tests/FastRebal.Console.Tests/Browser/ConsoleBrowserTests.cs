@@ -62,7 +62,25 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         var status = await Status(page);
         Assert.False(status.GetProperty("killSwitch").GetProperty("engaged").GetBoolean());
         await page.GotoAsync("/users");
-        await Assertions.Expect(page.Locator("#not-allowed")).ToBeVisibleAsync();
+        // The refusal names the page, the role it needs and the role the user has.
+        await Assertions.Expect(page.Locator("#not-allowed")).ToContainTextAsync($"/users needs the admin role, and {ConsoleFixture.ViewerName} has the viewer role");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_signed_in_user_asking_for_an_address_with_no_page_is_told_so_and_the_API_keeps_its_bare_status()
+    {
+        var page = await console.SignIn(ConsoleFixture.ViewerName, ConsoleFixture.ViewerPassword);
+
+        var response = await page.GotoAsync("/no-such-page?x=1");
+
+        Assert.Equal(404, response!.Status);
+        await Assertions.Expect(page.Locator("h4")).ToHaveTextAsync("Not found");
+        await Assertions.Expect(page.Locator("#status-message")).ToContainTextAsync("There is no page at /no-such-page?x=1.");
+        // A script calling the API gets the status alone, not a page.
+        var api = await page.APIRequest.GetAsync("/api/no-such-endpoint");
+        Assert.Equal(404, api.Status);
+        Assert.DoesNotContain("Not found", await api.TextAsync(), StringComparison.Ordinal);
         await page.Context.CloseAsync();
     }
 
