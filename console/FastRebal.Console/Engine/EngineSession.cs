@@ -47,6 +47,16 @@ public sealed class EngineSession(
 
     public EngineHost? Engine { get; private set; }
 
+    /// <summary>
+    /// The kill switch as it stands: the engine's once there is one; before that (starting, or failed to start), as
+    /// its file keeps it, so a console restarted with the switch engaged shows it engaged from the first page.
+    /// </summary>
+    public FastRebal.Engine.Risk.KillSwitchState KillSwitch => Engine?.KillSwitch.State ?? storedKillSwitch.Value;
+
+    // Nothing changes the file before the engine is made (the control plane acts on the engine), so it is read once.
+    private readonly Lazy<FastRebal.Engine.Risk.KillSwitchState> storedKillSwitch =
+        new(() => new FastRebal.Engine.Risk.FileKillSwitchStore(consoleSettings.Value.KillSwitchPath).Load());
+
     /// <summary>The named policies of Console:Firm's firm.json, which an operator may move an account to; none for a generated firm.</summary>
     public IReadOnlyList<FastRebal.Engine.Scenarios.NamedPolicy> Policies { get; private set; } = [];
 

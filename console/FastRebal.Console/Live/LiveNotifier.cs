@@ -1,5 +1,4 @@
 using FastRebal.Console.Engine;
-using FastRebal.Engine.Risk;
 
 namespace FastRebal.Console.Live;
 
@@ -15,7 +14,7 @@ public sealed class LiveNotifier(EngineSession session, ILogger<LiveNotifier> lo
     private readonly Lock gate = new();
     private readonly SemaphoreSlim wake = new(0);
     private List<Func<LiveSnapshot, Task>> subscribers = [];
-    private volatile LiveSnapshot current = LiveSnapshot.Starting(EnginePhase.Starting, "starting", KillSwitchState.Released);
+    private volatile LiveSnapshot current = LiveSnapshot.Starting(EnginePhase.Starting, "starting", session.KillSwitch);
 
     /// <summary>The latest snapshot (what a component shows before its first push).</summary>
     public LiveSnapshot Current => current;

@@ -57,7 +57,7 @@ public sealed record LiveSnapshot(
     {
         if (session.Phase != EnginePhase.Running || session.Engine is not { } engine)
         {
-            return Starting(session.Phase, session.Progress, session.Engine?.KillSwitch.State ?? KillSwitchState.Released);
+            return Starting(session.Phase, session.Progress, session.KillSwitch);
         }
         var now = DateTimeOffset.UtcNow;
         var status = engine.Status();

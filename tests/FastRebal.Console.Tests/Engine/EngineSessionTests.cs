@@ -11,6 +11,23 @@ namespace FastRebal.Console.Tests.Engine;
 
 public class EngineSessionTests
 {
+    [Fact]
+    public void Before_its_engine_exists_the_console_shows_the_kill_switch_as_its_file_keeps_it()
+    {
+        var directory = TestServices.TempDirectory();
+        var engaged = new FastRebal.Engine.Risk.KillSwitchState(true, "olga", "runaway orders", DateTimeOffset.UtcNow, 7);
+        new FastRebal.Engine.Risk.FileKillSwitchStore(TestServices.Settings(directory).Value.KillSwitchPath).Save(engaged);
+
+        // Not started: the first page after a restart, while the firm loads.
+        var session = TestServices.Session(directory);
+
+        Assert.Equal(engaged, session.KillSwitch);
+        Assert.Equal(engaged, FastRebal.Console.Live.LiveSnapshot.Take(session, null).KillSwitch);
+        Assert.Equal(engaged, new FastRebal.Console.Live.LiveNotifier(session, NullLogger<FastRebal.Console.Live.LiveNotifier>.Instance).Current.KillSwitch);
+        // No file: released.
+        Assert.False(TestServices.Session(TestServices.TempDirectory()).KillSwitch.Engaged);
+    }
+
     private static EngineSession Session(string directory, int rolloverMegabytes = 256, string feed = "random") => new(
         Options.Create(new EngineSettings { Accounts = 300, Positions = 10, Seed = 4 }),
         Options.Create(new FeedSettings { Kind = feed, TicksPerSecond = 500 }),
