@@ -9,12 +9,12 @@ namespace FastRebal.Engine.Audit;
 /// </summary>
 internal sealed class AuditBodies
 {
-    private byte[] canonical = new byte[64 * 1024];
-    private byte[] lines = new byte[128 * 1024];
-    private int canonicalLength;
-    private int lineLength;
+    private ByteText canonical = new(InitialCanonical);
+    private ByteText lines = new(InitialLines);
     private readonly List<(int CanonicalEnd, int LineEnd, bool Coded)> ends = [];
 
+    private const int InitialCanonical = 64 * 1024;
+    private const int InitialLines = 128 * 1024;
     private const int MaxKeptBuffer = 16 * 1024 * 1024;
 
     public int Count => ends.Count;
@@ -38,10 +38,10 @@ internal sealed class AuditBodies
         // A very large run (a day's opening appended in one go) should not pin its buffers for the rest of the run.
         if (lines.Length > MaxKeptBuffer)
         {
-            (canonical, lines) = (new byte[64 * 1024], new byte[128 * 1024]);
+            (canonical, lines) = (new ByteText(InitialCanonical), new ByteText(InitialLines));
         }
-        canonicalLength = 0;
-        lineLength = 0;
+        canonical.Clear();
+        lines.Clear();
         ends.Clear();
     }
 
@@ -50,33 +50,17 @@ internal sealed class AuditBodies
     {
         var (end, _, isCoded) = ends[index];
         coded = isCoded;
-        var start = index == 0 ? 0 : ends[index - 1].CanonicalEnd;
-        return canonical.AsSpan(start, end - start);
+        return canonical.Written[(index == 0 ? 0 : ends[index - 1].CanonicalEnd)..end];
     }
 
     /// <summary>Record <paramref name="index"/>'s line from the comma before its kind to the end of its input hash.</summary>
-    public ReadOnlySpan<byte> Line(int index)
-    {
-        var end = ends[index].LineEnd;
-        var start = index == 0 ? 0 : ends[index - 1].LineEnd;
-        return lines.AsSpan(start, end - start);
-    }
+    public ReadOnlySpan<byte> Line(int index) => lines.Written[(index == 0 ? 0 : ends[index - 1].LineEnd)..ends[index].LineEnd];
 
     /// <summary>Adds one record's body (called by the record writer).</summary>
     public void Add(ReadOnlySpan<byte> canonicalBody, ReadOnlySpan<byte> lineBody, bool coded)
     {
-        Append(ref canonical, ref canonicalLength, canonicalBody);
-        Append(ref lines, ref lineLength, lineBody);
-        ends.Add((canonicalLength, lineLength, coded));
-    }
-
-    private static void Append(ref byte[] to, ref int length, ReadOnlySpan<byte> bytes)
-    {
-        if (to.Length - length < bytes.Length)
-        {
-            Array.Resize(ref to, Math.Max(to.Length * 2, length + bytes.Length));
-        }
-        bytes.CopyTo(to.AsSpan(length));
-        length += bytes.Length;
+        canonical.Append(canonicalBody);
+        lines.Append(lineBody);
+        ends.Add((canonical.Length, lines.Length, coded));
     }
 }
