@@ -19,7 +19,7 @@ public readonly record struct SourceHealth(int Source, long Ticks, TimeSpan Sinc
 /// in). The verifier keeps only the consensus; the console wants to see which vendor is drifting or silent before it
 /// freezes an instrument. Runs on the ingestion thread: a few array reads and writes per quote, nothing allocated.
 /// </summary>
-public sealed class MonitoredFeed : IPriceFeed
+public sealed class MonitoredFeed : IPriceFeed, IResumableFeed
 {
     /// <summary>
     /// Quotes this close in market time are of the same moment: sources stamp the same close identically in a replay,
@@ -60,6 +60,11 @@ public sealed class MonitoredFeed : IPriceFeed
     public bool IsCompleted => Inner.IsCompleted;
 
     public long Now => Inner.Now;
+
+    /// <summary>A recovery's skip goes to the feed watched; the ticks skipped were watched before the restart.</summary>
+    public long SkipTo(long ticks, long marketNow) => Inner is IResumableFeed resumable
+        ? resumable.SkipTo(ticks, marketNow)
+        : throw new InvalidOperationException($"{Inner.Name} cannot skip the ticks a recovery found in the journal");
 
     public int Read(Span<SourceTick> destination)
     {

@@ -10,7 +10,7 @@ namespace FastRebal.Console.Engine;
 /// moving for as long as it runs. The switch is seamless for the engine: the walk's market clock starts after the
 /// last replayed day, and every instrument keeps its price.
 /// </summary>
-public sealed class ReplayThenRandomWalkFeed : IPriceFeed
+public sealed class ReplayThenRandomWalkFeed : IPriceFeed, IResumableFeed
 {
     private readonly ReplayFeed replay;
     private readonly Func<DateOnly, RandomWalkFeed> startWalk;
@@ -52,6 +52,20 @@ public sealed class ReplayThenRandomWalkFeed : IPriceFeed
     public bool IsCompleted => false;
 
     public long Now => Volatile.Read(ref walk)?.Now ?? replay.Now;
+
+    /// <summary>Skips through the replay, and into the walk when the journal went past the replay's end.</summary>
+    public long SkipTo(long ticks, long marketNow)
+    {
+        var skipped = replay.SkipTo(ticks, marketNow);
+        if (skipped < ticks)
+        {
+            // The walk had begun: it goes on from the last quote's market time, not from its first morning again.
+            var w = startWalk(replay.CurrentDay);
+            skipped += w.SkipTo(ticks - skipped, marketNow);
+            Volatile.Write(ref walk, w);
+        }
+        return skipped;
+    }
 
     public int Read(Span<SourceTick> destination)
     {

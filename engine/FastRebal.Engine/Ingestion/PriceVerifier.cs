@@ -151,6 +151,9 @@ public sealed class PriceVerifier
         Volatile.Write(ref freeze[instrument], (byte)FreezeReason.None);
     }
 
+    /// <summary>The market time of the latest quote from any source (long.MinValue before the first).</summary>
+    internal long LatestQuoteTime => quoteTime.Max();
+
     /// <summary>A copy of everything the verifier knows (call it on the ingestion thread, or while ingestion waits).</summary>
     internal VerifierImage Capture(long feedPosition) => new()
     {

@@ -9,7 +9,7 @@ namespace FastRebal.Engine.Ingestion;
 /// (an Ornstein-Uhlenbeck walk in log price), the way intraday quotes jitter around a level: a million ticks a second
 /// of a pure walk would move prices further in a minute than markets move in a year. <paramref name="ticksPerSecond"/> paces it on the wall clock (0 = as fast as it is read).
 /// </summary>
-public sealed class RandomWalkFeed : IPriceFeed
+public sealed class RandomWalkFeed : IPriceFeed, IResumableFeed
 {
     private readonly double[] price;
     private readonly double[] start;
@@ -19,10 +19,11 @@ public sealed class RandomWalkFeed : IPriceFeed
     private readonly double stepVolatility;
     private readonly double noiseBps;
     private readonly double ticksPerSecond;
-    private readonly long startTicks;
+    private long startTicks;
     private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
     private long emitted;
-    private long paceStart = -1;
+    private long paceStart;
+    private bool paceStarted;
     private int nextInstrument;
     private int nextSource;
 
@@ -76,6 +77,24 @@ public sealed class RandomWalkFeed : IPriceFeed
     /// <summary>Market time (UTC ticks): the start time, advanced by the wall clock from the moment the feed was made.</summary>
     public long Now => startTicks + clock.Elapsed.Ticks;
 
+    public long SkipTo(long ticks, long marketNow)
+    {
+        // The same random numbers are drawn as if the ticks had been read, so the walk goes on where it left off.
+        Span<SourceTick> discarded = new SourceTick[4096];
+        for (var left = ticks; left > 0; left -= discarded.Length)
+        {
+            Generate(discarded[..(int)Math.Min(discarded.Length, left)]);
+        }
+        startTicks = marketNow - clock.Elapsed.Ticks;
+        if (ticksPerSecond > 0)
+        {
+            // The pace resumes from now: the ticks skipped count as due already.
+            paceStart = clock.Elapsed.Ticks - (long)(emitted / ticksPerSecond * TimeSpan.TicksPerSecond);
+            paceStarted = true;
+        }
+        return ticks;
+    }
+
     public int Read(Span<SourceTick> destination)
     {
         var allowed = destination.Length;
@@ -84,15 +103,21 @@ public sealed class RandomWalkFeed : IPriceFeed
             // The pace runs from the first read, not from construction: a host that opens its day before reading
             // (seconds for a large book) must not meet a burst of every tick it was "owed" in the meantime.
             var elapsed = clock.Elapsed.Ticks;
-            if (paceStart < 0)
+            if (!paceStarted)
             {
-                paceStart = elapsed;
+                (paceStart, paceStarted) = (elapsed, true);
             }
             var due = (long)(TimeSpan.FromTicks(elapsed - paceStart).TotalSeconds * ticksPerSecond) - emitted;
             allowed = (int)Math.Clamp(due, 0, destination.Length);
         }
+        Generate(destination[..allowed]);
+        return allowed;
+    }
+
+    private void Generate(Span<SourceTick> destination)
+    {
         var now = Now;
-        for (var i = 0; i < allowed; i++)
+        for (var i = 0; i < destination.Length; i++)
         {
             if (nextSource == 0)
             {
@@ -108,7 +133,6 @@ public sealed class RandomWalkFeed : IPriceFeed
                 nextInstrument = random.Next(price.Length);
             }
         }
-        emitted += allowed;
-        return allowed;
+        emitted += destination.Length;
     }
 }

@@ -9,7 +9,7 @@ namespace FastRebal.Engine.Ingestion;
 /// day. <c>daysPerSecond</c> paces it on the wall clock (0 = as fast as it is read). An instrument the history does
 /// not cover is not quoted, so verification will report it stale, which is what a real feed gap looks like.
 /// </summary>
-public sealed class ReplayFeed : IPriceFeed
+public sealed class ReplayFeed : IPriceFeed, IResumableFeed
 {
     private readonly DateOnly[] days;
     private readonly PriceSeries?[] series;
@@ -17,6 +17,9 @@ public sealed class ReplayFeed : IPriceFeed
     private readonly double noiseBps;
     private readonly double daysPerSecond;
     private readonly System.Diagnostics.Stopwatch clock = new();
+
+    // Added to the clock for the pace: a resumed replay goes on from the day it had reached.
+    private TimeSpan paceOffset;
     private int day = -1;
     private int instrument;
     private int source;
@@ -89,17 +92,41 @@ public sealed class ReplayFeed : IPriceFeed
 
     private static long Stamp(DateOnly day) => day.ToDateTime(new TimeOnly(16, 0), DateTimeKind.Utc).Ticks;
 
-    public int Read(Span<SourceTick> destination)
+    /// <summary>Reads past the ticks without the pace (a replay's market time is its days', so <paramref name="marketNow"/> is not needed).</summary>
+    public long SkipTo(long ticks, long marketNow)
+    {
+        StartClock();
+        var discarded = new SourceTick[4096];
+        var skipped = 0L;
+        while (skipped < ticks && !IsCompleted)
+        {
+            skipped += Read(discarded.AsSpan(0, (int)Math.Min(discarded.Length, ticks - skipped)), paced: false);
+        }
+        if (daysPerSecond > 0)
+        {
+            paceOffset = TimeSpan.FromSeconds(day / daysPerSecond) - clock.Elapsed;
+        }
+        return skipped;
+    }
+
+    public int Read(Span<SourceTick> destination) => Read(destination, paced: true);
+
+    private void StartClock()
     {
         if (!clock.IsRunning)
         {
             clock.Start();
             day = 0;
         }
+    }
+
+    private int Read(Span<SourceTick> destination, bool paced)
+    {
+        StartClock();
         var written = 0;
         while (written < destination.Length && day < days.Length)
         {
-            if (daysPerSecond > 0 && day >= clock.Elapsed.TotalSeconds * daysPerSecond)
+            if (paced && daysPerSecond > 0 && day >= (clock.Elapsed + paceOffset).TotalSeconds * daysPerSecond)
             {
                 break;
             }

@@ -318,6 +318,16 @@ public sealed class IngestLoop
     /// <summary>Reads past the ticks a recovery found in the journal (the feed restarts from its beginning).</summary>
     private void SkipJournaledTicks()
     {
+        if (feed is IResumableFeed resumable && Counters.TicksRead < resumeAfter)
+        {
+            var skipped = resumable.SkipTo(resumeAfter - Counters.TicksRead, verifier.LatestQuoteTime is var latest and > long.MinValue ? latest : feed.Now);
+            Counters.TicksRead += skipped;
+            if (Counters.TicksRead < resumeAfter)
+            {
+                throw new InvalidOperationException($"the feed ended after {Counters.TicksRead} ticks, but the journal holds {resumeAfter}: it is not the feed this state was built from");
+            }
+            return;
+        }
         while (Counters.TicksRead < resumeAfter && !stop.IsSet)
         {
             var want = (int)Math.Min(buffer.Length, resumeAfter - Counters.TicksRead);

@@ -28,6 +28,63 @@ public class FeedTests
     }
 
     [Fact]
+    public void A_paced_random_walk_skips_at_once_to_the_same_ticks_and_carries_on_from_the_given_market_time()
+    {
+        double[] start = [100, 50, 20];
+        var unpaced = new SourceTick[30_000];
+        new RandomWalkFeed(start, sources: 3, seed: 5).Read(unpaced);
+        // One tick a second: reading 29,000 ticks would take eight hours.
+        var paced = new RandomWalkFeed(start, sources: 3, seed: 5, ticksPerSecond: 1);
+        var resumedAt = new DateTime(2026, 3, 2, 15, 0, 0, DateTimeKind.Utc).Ticks;
+
+        Assert.Equal(29_000, paced.SkipTo(29_000, resumedAt));
+
+        // The market clock goes on from where the journal left it, not from the walk's first morning.
+        Assert.InRange(paced.Now - resumedAt, 0, TimeSpan.FromSeconds(5).Ticks);
+        // The pace counts the skipped ticks as read: nothing is owed, and the next tick comes within a second or so.
+        var next = new SourceTick[10];
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        var read = 0;
+        while (read == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the resumed walk never quoted");
+            read = paced.Read(next);
+            Thread.Sleep(10);
+        }
+        Assert.InRange(read, 1, 3);
+        Assert.Equal(unpaced.Skip(29_000).Take(read).Select(t => (t.Instrument, t.Source, t.Price)), next.Take(read).Select(t => (t.Instrument, t.Source, t.Price)));
+        Assert.True(next[0].Timestamp >= resumedAt);
+    }
+
+    [Fact]
+    public void A_paced_replay_skips_at_once_and_goes_on_at_its_pace_from_the_day_reached()
+    {
+        var history = MarketHistory.Synthetic([("SPY", 100, 0.05, 0.2), ("AGG", 100, 0.02, 0.05)], new DateOnly(2025, 1, 31), 40, seed: 1);
+        var table = new InstrumentTable([new Instrument("SPY", "SPY", "US Equity"), new Instrument("AGG", "AGG", "US Bond")]);
+        var whole = new ReplayFeed(table, history, new DateOnly(2024, 1, 1), sources: 2);
+        var all = new List<SourceTick>();
+        var buffer = new SourceTick[1000];
+        while (!whole.IsCompleted)
+        {
+            all.AddRange(buffer[..whole.Read(buffer)]);
+        }
+        // A day every hundred seconds: skipping ten days by reading would take over fifteen minutes.
+        var paced = new ReplayFeed(table, history, new DateOnly(2024, 1, 1), sources: 2, daysPerSecond: 0.01);
+
+        Assert.Equal(40, paced.SkipTo(40, 0));
+
+        // The next day is due at once (as a first read's is), the one after it a hundred seconds later.
+        var next = new SourceTick[8];
+        Assert.Equal(4, paced.Read(next));
+        Assert.Equal(all.Skip(40).Take(4), next.Take(4));
+        Assert.Equal(0, paced.Read(next));
+        // Past the end, it says how many it could skip.
+        var shortFeed = new ReplayFeed(table, history, new DateOnly(2024, 1, 1), sources: 2, daysPerSecond: 0.01);
+        Assert.Equal(all.Count, shortFeed.SkipTo(all.Count + 10, 0));
+        Assert.True(shortFeed.IsCompleted);
+    }
+
+    [Fact]
     public void Replay_ends_after_its_last_day()
     {
         var history = MarketHistory.Synthetic([("SPY", 100, 0.05, 0.2)], new DateOnly(2025, 1, 31), 10, seed: 1);

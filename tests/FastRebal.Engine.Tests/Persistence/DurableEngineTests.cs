@@ -191,4 +191,67 @@ public sealed class DurableEngineTests : IDisposable
         Assert.Equal(0, recovered.Durability!.Recovery!.BatchesReplayed);
         Assert.Equal(held, System.Text.Json.JsonSerializer.Serialize(recovered.Evaluation.PendingApprovals()));
     }
+
+    [Fact]
+    public async Task A_paced_feed_resumes_at_once_after_a_restart_and_its_market_clock_goes_on_from_the_journal()
+    {
+        var opening = new DateTimeOffset(2020, 2, 3, 14, 30, 0, TimeSpan.Zero);
+        EngineHost Paced(GeneratedFirm firm, double ticksPerSecond, List<long> stamps) =>
+            new(firm.Book, new StampedFeed(new RandomWalkFeed(firm.Book.Prices, 3, 5, ticksPerSecond, meanReversion: 0.01, marketStart: opening), stamps), new BlotterFileSink(Path.Combine(folder, "blotter.csv")), new EngineOptions
+            {
+                Slicing = new SlicingPolicy { Interval = TimeSpan.Zero },
+                Verification = new VerificationPolicy { MinSources = 2, DefaultStaleness = TimeSpan.FromMinutes(5) },
+                Durability = new DurabilityOptions { Directory = Path.Combine(folder, "state"), CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = false, CheckpointJournalBytes = 0, CheckpointReplayBudget = TimeSpan.Zero, CheckpointAfterOpening = false },
+            });
+        long ticks;
+        var first = new List<long>();
+        await using (var engine = Paced(Firm(), 20_000, first))
+        {
+            engine.Start();
+            Assert.True(SpinWait.SpinUntil(() => engine.Status().TicksRead > 30_000, TimeSpan.FromSeconds(30)));
+            // The market clock runs with the wall clock: make it move past the opening before stopping.
+            Thread.Sleep(1500);
+            engine.Stop();
+            ticks = engine.Status().TicksRead;
+        }
+        var lastStamp = first.Max();
+
+        // At 50 ticks a second, reading past the journal's ticks would take ten minutes or more.
+        var second = new List<long>();
+        await using var recovered = Paced(Firm(), 50, second);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        recovered.Start();
+        Assert.True(SpinWait.SpinUntil(() => recovered.Status().TicksRead > ticks, TimeSpan.FromSeconds(20)), $"the feed read {recovered.Status().TicksRead} of {ticks} ticks");
+        recovered.Stop();
+
+        Assert.True(recovered.Durability!.Recovery!.BatchesReplayed > 0);
+        Assert.InRange(started.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(20));
+        // Only the ticks after the journal reached the engine's feed reader, stamped from where the market had got to.
+        Assert.NotEmpty(second);
+        Assert.True(second.Min() >= lastStamp, $"a resumed tick is stamped {new DateTime(second.Min(), DateTimeKind.Utc):O}, before the last journaled one {new DateTime(lastStamp, DateTimeKind.Utc):O}");
+    }
+
+    /// <summary>Keeps the market time of every tick the engine reads, passing the skip through.</summary>
+    private sealed class StampedFeed(RandomWalkFeed inner, List<long> stamps) : IPriceFeed, IResumableFeed
+    {
+        public string Name => inner.Name;
+
+        public int SourceCount => inner.SourceCount;
+
+        public bool IsCompleted => inner.IsCompleted;
+
+        public long Now => inner.Now;
+
+        public long SkipTo(long ticks, long marketNow) => inner.SkipTo(ticks, marketNow);
+
+        public int Read(Span<SourceTick> destination)
+        {
+            var read = inner.Read(destination);
+            foreach (var tick in destination[..read])
+            {
+                stamps.Add(tick.Timestamp);
+            }
+            return read;
+        }
+    }
 }
