@@ -154,16 +154,26 @@ public sealed class ConsoleSettings
     /// </summary>
     public string? AdvFile { get; set; }
 
-    /// <summary>Holds the users file, the audit chain, the kill switch state and the blotter; relative to the working directory.</summary>
+    /// <summary>Holds the users file, the engine's state, the audit chain, the kill switch state and the blotter; relative to the working directory.</summary>
     public string DataDirectory { get; set; } = "console-data";
+
+    /// <summary>
+    /// Journal the engine's inputs and checkpoint its state in DataDirectory/state (FASTER), so a restart, clean or
+    /// after a crash, resumes the firm, its prices, policy edits, approvals, orders and breakers where they were.
+    /// Off, every start generates or loads the firm afresh and opens its day again.
+    /// </summary>
+    public bool Durable { get; set; } = true;
+
+    /// <summary>Wall-clock time between the engine's checkpoints when <see cref="Durable"/> (a clean stop takes one too).</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Append every decision, trade, operator action and kill-switch change to DataDirectory/audit.jsonl.</summary>
     public bool Audit { get; set; } = true;
 
     /// <summary>
-    /// A live audit file larger than this at start is moved aside (sealed, still verifiable) and a new chain begins
-    /// whose first record names it: the default firm writes about a gigabyte of records per replayed quarter, and
-    /// opening a chain reads the whole file.
+    /// A live audit file larger than this at start is moved aside (sealed, still verifiable) and the chain goes on in
+    /// a new file whose first record links to it: the default firm writes about a gigabyte of records per replayed
+    /// quarter, and opening a chain reads the whole file.
     /// </summary>
     public int AuditRolloverMegabytes { get; set; } = 256;
 
@@ -176,6 +186,8 @@ public sealed class ConsoleSettings
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
 
     public string AuditPath => Path.Combine(FullDataDirectory, "audit.jsonl");
+
+    public string StatePath => Path.Combine(FullDataDirectory, "state");
 
     public string BlotterPath => Path.Combine(FullDataDirectory, "blotter.csv");
 

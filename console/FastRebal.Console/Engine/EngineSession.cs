@@ -106,6 +106,11 @@ public sealed class EngineSession(
             throw new InvalidOperationException(string.Join("; ", problems));
         }
         Directory.CreateDirectory(console.FullDataDirectory);
+        // A restart recovers from the state folder: its decoders compile on the other core while the firm is made.
+        if (console.Durable)
+        {
+            _ = FastRebal.Engine.Persistence.StateDecoders.WarmUpIfRecovering(console.StatePath);
+        }
 
         var (book, asOf, history, tax, bookEvents) = string.IsNullOrWhiteSpace(console.Firm) ? Generate(engine, feed, stoppingToken) : Import(console.Firm, feed);
         var volumes = string.IsNullOrWhiteSpace(console.AdvFile) ? null : ReadAverageDailyVolumes(console.AdvFile, book);
@@ -118,7 +123,7 @@ public sealed class EngineSession(
 
         if (console.Audit)
         {
-            var rolledOver = RollOverLargeAuditFile(console);
+            RollOverLargeAuditFile(console);
             var opened = FileAuditStore.Open(console.AuditPath);
             if (opened.Repair is not null)
             {
@@ -128,16 +133,15 @@ public sealed class EngineSession(
                 $"{console.AuditPath}: the audit chain is broken, so the console will not append to it: {opened.Verification.Message} (move the file aside and check it with 'fastrebal audit verify')");
             Audit = new IndexedAuditStore(store);
             chain = new AuditChain(Audit);
-            if (rolledOver is not null)
-            {
-                chain.Append(rolledOver);
-            }
         }
         var blotter = new BlotterRecorder(console.Blotter ? new BlotterFileSink(console.BlotterPath) : new InMemoryOrderSink(1));
         var options = new EngineOptions
         {
             Audit = chain,
-            // The console keeps no engine state across restarts (no Durability), so turning Engine:Lots on or off never meets a saved state that disagrees.
+            // A firm other than the one the state folder was built from (Engine or Console:Firm settings changed) is refused at start, naming the folder.
+            Durability = console.Durable
+                ? new DurabilityOptions { Directory = console.StatePath, CheckpointInterval = console.CheckpointInterval, Log = line => logger.LogInformation("State: {Line}", line) }
+                : null,
             Tax = tax,
             BookEvents = bookEvents,
             KillSwitchPath = console.KillSwitchPath,
@@ -150,6 +154,8 @@ public sealed class EngineSession(
                 ? new VerificationPolicy { MinSources = Math.Min(2, feed.Sources) }
                 : new VerificationPolicy { MinSources = Math.Min(2, feed.Sources), DefaultStaleness = TimeSpan.FromMinutes(2) },
         };
+        // Looked at before the engine makes its journal there.
+        var resuming = console.Durable && Directory.Exists(console.StatePath) && Directory.EnumerateFileSystemEntries(console.StatePath).Any();
         var host = new EngineHost(book, monitored, blotter, options);
         (Feed, Blotter, Engine) = (monitored, blotter, host);
         if (host.AverageDailyVolumes.UsingDefault.Count > 0)
@@ -157,7 +163,9 @@ public sealed class EngineSession(
             logger.LogWarning("{AverageDailyVolume} (Engine:DefaultAdv; give volumes in the firm's instruments or Console:AdvFile)", host.AverageDailyVolumes.Describe());
         }
 
-        progress = $"opening {asOf:yyyy-MM-dd}: sweeping and deciding {book.AccountCount:N0} accounts";
+        progress = resuming
+            ? $"recovering the engine's state from {console.StatePath}"
+            : $"opening {asOf:yyyy-MM-dd}: sweeping and deciding {book.AccountCount:N0} accounts";
         if (host.KillSwitch.IsEngaged)
         {
             logger.LogWarning("The kill switch is ENGAGED ({Who}: {Why}); no order will leave until an operator releases it", host.KillSwitch.State.Who, host.KillSwitch.State.Why);
@@ -237,31 +245,30 @@ public sealed class EngineSession(
     }
 
     /// <summary>
-    /// Moves a live audit file over the size limit aside, with its seal, and returns the record that starts the new
-    /// chain by naming the old one's last sequence and hash (from its seal: reading a gigabyte to find them is what
-    /// the rollover avoids). The old file verifies on its own with <c>fastrebal audit verify --file</c>.
+    /// Moves a live audit file over the size limit aside, with a seal of its last record, and goes on with the chain in
+    /// a new live file whose first record links to it (<see cref="AuditSegments"/>): only the old file's end is read,
+    /// since reading a gigabyte is what the rollover avoids. The archive verifies with <c>fastrebal audit verify --file</c>.
     /// </summary>
-    private AuditEntry? RollOverLargeAuditFile(ConsoleSettings console)
+    private void RollOverLargeAuditFile(ConsoleSettings console)
     {
         var live = new FileInfo(console.AuditPath);
         if (!live.Exists || live.Length <= (long)console.AuditRolloverMegabytes * 1024 * 1024)
         {
-            return null;
+            return;
         }
+        progress = $"moving the audit file ({live.Length / (1024 * 1024):N0} MB) to an archive";
         var archive = Path.Combine(console.FullDataDirectory, $"audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl");
-        var seal = FileAuditStore.ReadSeal(console.AuditPath);
-        File.Move(console.AuditPath, archive);
-        if (File.Exists(FileAuditStore.SealPath(console.AuditPath)))
+        var rolled = AuditSegments.RollOver(console.AuditPath, archive, "console", $"the live audit file was over {console.AuditRolloverMegabytes} MB at start");
+        if (rolled is null)
         {
-            File.Move(FileAuditStore.SealPath(console.AuditPath), FileAuditStore.SealPath(archive));
+            return;
         }
-        var name = Path.GetFileName(archive);
-        logger.LogInformation("Audit: {Live} was {Megabytes:N0} MB, over the {Limit} MB limit; moved to {Archive}, a new chain starts", console.AuditPath, live.Length / (1024 * 1024), console.AuditRolloverMegabytes, archive);
-        var explanation = seal is null
-            ? $"the previous chain was moved to {name} unsealed (the console did not stop cleanly); verify it with fastrebal audit verify --file {name}"
-            : $"the previous chain, sealed at record {seal.Sequence} with hash {seal.Hash}, was moved to {name}; verify it with fastrebal audit verify --file {name}";
-        return AuditEntries.OperatorAction("AuditFileRolledOver", "console", $"the live audit file was over {console.AuditRolloverMegabytes} MB at start", explanation,
-            [new("previousFile", name), new("previousSealedSequence", seal?.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""), new("previousSealedHash", seal?.Hash ?? "")]);
+        if (rolled.Repair is not null)
+        {
+            logger.LogWarning("Audit: {Repair}", rolled.Repair);
+        }
+        logger.LogInformation("Audit: {Live} was {Megabytes:N0} MB, over the {Limit} MB limit; its records moved to {Archive}, and the chain goes on in a new file from record {Next}",
+            console.AuditPath, live.Length / (1024 * 1024), console.AuditRolloverMegabytes, archive, rolled.Opening.Sequence);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -78,6 +78,16 @@ public sealed class FileAuditStore : IAuditStore
     }
 
     /// <summary>
+    /// Creates a new file that goes on from <paramref name="previous"/>, the last record of the file before it (see
+    /// <see cref="AuditSegments"/>): the first record appended takes the next sequence number and links to its hash.
+    /// </summary>
+    public static FileAuditStore StartSegment(string path, AuditRecord previous)
+    {
+        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+        return new FileAuditStore(path, stream, previous);
+    }
+
+    /// <summary>
     /// Verifies files as one chain: archives oldest first, then the live file, against the live file's seal. A torn
     /// line anywhere but at the very end shows up as an unreadable line where the next file's records begin.
     /// </summary>

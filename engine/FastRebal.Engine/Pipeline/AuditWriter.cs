@@ -101,26 +101,8 @@ public sealed class AuditWriter
     /// <summary>The newest batch the chain has records of, and how many it has of that batch (0, 0 for none).</summary>
     internal static (long Batch, long Records) LastBatchIn(AuditChain chain)
     {
-        var records = chain.Store.ReadAll();
-        long last = 0, count = 0;
-        for (var i = records.Count - 1; i >= 0; i--)
-        {
-            if (records[i].Entry.Figure(BatchFigure) is not { } figure)
-            {
-                continue;
-            }
-            var b = long.Parse(figure, CultureInfo.InvariantCulture);
-            if (last == 0)
-            {
-                last = b;
-            }
-            if (b != last)
-            {
-                break;
-            }
-            count++;
-        }
-        return (last, count);
+        var (batch, records, _) = AuditSegments.LastBatch(chain.Store.ReadAll());
+        return (batch, records);
     }
 
     /// <summary>Queues one entry built by the caller; waits for room when the chain is behind. Refuses entries after <see cref="Complete"/>.</summary>

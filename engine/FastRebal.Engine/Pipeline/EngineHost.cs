@@ -93,7 +93,8 @@ public sealed record EngineOptions
 
     /// <summary>
     /// Journal every input and checkpoint the state in this folder, and recover from it at start (see
-    /// <see cref="EngineDurability"/>); in memory only when null. The kill switch then lives in the journal too.
+    /// <see cref="EngineDurability"/>); in memory only when null. The kill switch then lives in the journal too, and
+    /// <see cref="KillSwitchPath"/>, when set, keeps a copy of it for a host to show before the engine is up.
     /// </summary>
     public DurabilityOptions? Durability { get; init; }
 
@@ -188,7 +189,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             Durability = new EngineDurability(durable);
         }
         KillSwitch = new KillSwitch(
-            Durability is not null ? new JournalKillSwitchStore(Durability.Journal)
+            Durability is not null ? new JournalKillSwitchStore(Durability.Journal, options.KillSwitchPath is { } copy ? new FileKillSwitchStore(copy) : null)
             : options.KillSwitchPath is { } path ? new FileKillSwitchStore(path)
             : new InMemoryKillSwitchStore());
         var limits = options.Limits ?? new PreTradeLimits { MaxOrdersPerInterval = Math.Max(10_000, book.SlotCount) };
@@ -295,6 +296,10 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         {
             // Fail closed: nothing trades on a state that stopped short until a person has looked.
             KillSwitch.Engage("engine", $"recovery stopped at damaged state; review before trading: {damage}", recovery.LastSequence, DateTimeOffset.UtcNow);
+        }
+        if (recovery is { Recovered: true } && KillSwitch.Store is JournalKillSwitchStore { Copy: { } copy })
+        {
+            copy.Save(KillSwitch.State);
         }
         if (Options.Audit is { } chain)
         {

@@ -109,6 +109,9 @@ public sealed class KillSwitch
 
     public bool IsEngaged => engaged;
 
+    /// <summary>Where the state is kept.</summary>
+    internal IKillSwitchStore Store => store;
+
     public KillSwitchState State
     {
         get

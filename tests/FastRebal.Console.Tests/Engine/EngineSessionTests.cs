@@ -127,14 +127,81 @@ public class EngineSessionTests
     }
 
     [Fact]
-    public async Task A_live_audit_file_over_the_limit_is_moved_aside_and_the_new_chain_starts_by_naming_it()
+    public async Task A_restarted_console_resumes_its_firm_from_the_state_folder_with_its_policy_edit_and_kill_switch_and_one_audit_chain()
+    {
+        var directory = TestServices.TempDirectory();
+        var first = Session(directory);
+        await first.StartAsync(CancellationToken.None);
+        await first.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        var engine = first.Running;
+        var account = engine.Book.AccountId(5);
+        var edit = await engine.Control.Send(new FastRebal.Engine.Pipeline.EditPolicy("olga", "client asked for a wider band", account, null, p => p with { BandWidth = 0.17 }));
+        Assert.True(edit.Applied, edit.Detail);
+        var version = engine.Book.Policy(5).Version;
+        engine.KillSwitch.Engage("olga", "restart test", engine.Evaluation.Sequence, DateTimeOffset.UtcNow);
+        Assert.True(SpinWait.SpinUntil(() => engine.Status().TicksRead > 1000, TimeSpan.FromSeconds(30)));
+        var ticks = engine.Status().TicksRead;
+        var records = first.Chain!.LastSequence;
+        await first.StopAsync(CancellationToken.None);
+        Assert.True(Directory.EnumerateFileSystemEntries(Path.Combine(directory, "state")).Any());
+
+        var second = Session(directory);
+        await second.StartAsync(CancellationToken.None);
+        await second.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        var resumed = second.Running;
+
+        Assert.True(resumed.Durability!.Recovery!.Recovered);
+        Assert.Equal(0.17, resumed.Book.Policy(5).BandWidth, 9);
+        Assert.Equal(version, resumed.Book.Policy(5).Version);
+        Assert.True(resumed.KillSwitch.IsEngaged);
+        // The feed goes on after the ticks the first run read (500 a second: reading them again would take seconds).
+        Assert.True(resumed.Durability.Recovery.FeedPosition >= ticks);
+        Assert.True(SpinWait.SpinUntil(() => resumed.Status().TicksRead > ticks, TimeSpan.FromSeconds(10)));
+        var added = second.Chain!.Append(AuditEntries.OperatorAction("Test", "olga", "after the restart", "a record of the second run"));
+        await second.StopAsync(CancellationToken.None);
+        // One chain: the second run's records follow the first run's in the same file.
+        Assert.True(added.Sequence > records);
+        var chain = FileAuditStore.Read(Path.Combine(directory, "audit.jsonl")).Records.ToList();
+        Assert.Equal(1, chain[0].Sequence);
+        Assert.Contains(chain, r => r.Hash == added.Hash);
+        Assert.True(FileAuditStore.VerifyFiles(Path.Combine(directory, "audit.jsonl")).Intact);
+    }
+
+    [Fact]
+    public async Task With_Durable_off_every_start_makes_its_firm_afresh()
+    {
+        var directory = TestServices.TempDirectory();
+        EngineSession Volatile() => new(
+            Options.Create(new EngineSettings { Accounts = 300, Positions = 10, Seed = 4 }),
+            Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = 500 }),
+            Options.Create(new ConsoleSettings { DataDirectory = directory, Durable = false }),
+            NullLogger<EngineSession>.Instance);
+        var first = Volatile();
+        await first.StartAsync(CancellationToken.None);
+        await first.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True((await first.Running.Control.Send(new FastRebal.Engine.Pipeline.EditPolicy("olga", "test", first.Running.Book.AccountId(5), null, p => p with { BandWidth = 0.17 }))).Applied);
+        await first.StopAsync(CancellationToken.None);
+
+        var second = Volatile();
+        await second.StartAsync(CancellationToken.None);
+        await second.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Null(second.Running.Durability);
+        Assert.NotEqual(0.17, second.Running.Book.Policy(5).BandWidth, 9);
+        Assert.False(Directory.Exists(Path.Combine(directory, "state")));
+        await second.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_live_audit_file_over_the_limit_moves_to_an_archive_and_the_chain_goes_on_in_a_new_file_linked_to_it()
     {
         var directory = TestServices.TempDirectory();
         var live = Path.Combine(directory, "audit.jsonl");
+        AuditRecord last;
         using (var previous = new AuditChain(FileAuditStore.Open(live).Store!))
         {
             previous.Append(AuditEntries.OperatorAction("Test", "ops", "earlier run", "one"));
-            previous.Append(AuditEntries.OperatorAction("Test", "ops", "earlier run", "two"));
+            last = previous.Append(AuditEntries.OperatorAction("Test", "ops", "earlier run", "two"));
         }
         var session = Session(directory, rolloverMegabytes: 0);
 
@@ -146,11 +213,13 @@ public class EngineSessionTests
         Assert.True(FileAuditStore.VerifyFiles(archive).Intact);
         Assert.Equal(2, FileAuditStore.Read(archive).Records.Count());
         var first = FileAuditStore.Read(live).Records.First();
-        Assert.Equal(1, first.Sequence);
-        Assert.Equal("AuditFileRolledOver", first.Entry.Rule);
-        Assert.Equal(Path.GetFileName(archive), first.Entry.Figure("previousFile"));
-        Assert.Equal("2", first.Entry.Figure("previousSealedSequence"));
+        // The same chain: the next number, linked to the archive's last record.
+        Assert.Equal(3, first.Sequence);
+        Assert.Equal(last.Hash, first.PreviousHash);
+        Assert.Equal((AuditKind.Checkpoint, AuditSegments.RolloverRule), (first.Entry.Kind, first.Entry.Rule));
+        Assert.Equal(Path.GetFileName(archive), first.Entry.Figure("archiveFile"));
         Assert.True(FileAuditStore.VerifyFiles(live).Intact);
+        Assert.True(FileAuditStore.VerifyFiles(archive, live).Intact);
     }
 
     [Fact]

@@ -739,8 +739,14 @@ public sealed class EngineDurability : IDisposable
 }
 
 /// <summary>Keeps the kill switch in the journal: every engage and release is on disk before the call returns.</summary>
-internal sealed class JournalKillSwitchStore(EngineJournal journal) : IKillSwitchStore
+/// <remarks>
+/// <paramref name="copy"/>, when given, gets every state saved and the recovered one: the journal is the record, the
+/// copy is what a host shows before its engine is up (the console's first page after a restart).
+/// </remarks>
+internal sealed class JournalKillSwitchStore(EngineJournal journal, IKillSwitchStore? copy = null) : IKillSwitchStore
 {
+    public IKillSwitchStore? Copy => copy;
+
     /// <summary>Released until recovery puts back what the checkpoint and the journal say.</summary>
     public KillSwitchState Load() => KillSwitchState.Released;
 
@@ -748,6 +754,7 @@ internal sealed class JournalKillSwitchStore(EngineJournal journal) : IKillSwitc
     {
         journal.Append(new JournalEntry { Kind = JournalEntryKind.KillSwitch, KillSwitch = KillSwitchRecord.From(state) });
         journal.Commit();
+        copy?.Save(state);
     }
 }
 

@@ -1,0 +1,126 @@
+using System.Globalization;
+using FastRebal.Engine.Audit;
+using FastRebal.Engine.Pipeline;
+
+namespace FastRebal.Engine.Tests.Audit;
+
+public sealed class AuditSegmentsTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("fastrebal-segments-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private string Live => Path.Combine(folder, "audit.jsonl");
+
+    private string Archive => Path.Combine(folder, "audit-1.jsonl");
+
+    private static AuditEntry Decision(long batch, int n) =>
+        new(AuditKind.Decision, $"A{n}", "H", "P", 1, "BandBreach", "drifted", [new("drift", "0.07"), new(AuditWriter.BatchFigure, batch.ToString(CultureInfo.InvariantCulture))], "engine", "", new string('a', 64));
+
+    /// <summary>Writes batches 1..<paramref name="batches"/> of <paramref name="perBatch"/> records each; returns the last record.</summary>
+    private AuditRecord Write(int batches, int perBatch)
+    {
+        using var chain = new AuditChain(FileAuditStore.Open(Live).Store!);
+        AuditRecord last = null!;
+        for (var b = 1; b <= batches; b++)
+        {
+            for (var i = 0; i < perBatch; i++)
+            {
+                last = chain.Append(Decision(b, i));
+            }
+        }
+        return last;
+    }
+
+    [Fact]
+    public void A_rollover_moves_the_records_to_an_archive_and_the_new_file_goes_on_with_the_same_chain()
+    {
+        var tail = Write(batches: 3, perBatch: 4);
+
+        var rolled = AuditSegments.RollOver(Live, Archive, "console", "over the limit");
+
+        Assert.NotNull(rolled);
+        Assert.Null(rolled.Repair);
+        Assert.Equal(12, FileAuditStore.Read(Archive).Records.Count());
+        Assert.Equal(tail.Sequence, FileAuditStore.ReadSeal(Archive)!.Sequence);
+        var opening = Assert.Single(FileAuditStore.Read(Live).Records);
+        Assert.Equal((13L, tail.Hash), (opening.Sequence, opening.PreviousHash));
+        Assert.Equal("3", opening.Entry.Figure(AuditSegments.LastBatchFigure));
+        Assert.Equal("4", opening.Entry.Figure(AuditSegments.LastBatchRecordsFigure));
+        // Each file alone, and both as one chain.
+        Assert.True(FileAuditStore.VerifyFiles(Live).Intact);
+        Assert.True(FileAuditStore.VerifyFiles(Archive).Intact);
+        Assert.True(FileAuditStore.VerifyFiles(Archive, Live).Intact);
+        // The live file opens for appending and goes on numbering.
+        using var chain = new AuditChain(FileAuditStore.Open(Live).Store!);
+        Assert.Equal(14, chain.Append(Decision(4, 0)).Sequence);
+    }
+
+    [Fact]
+    public void An_archive_edited_after_the_rollover_no_longer_verifies_with_the_live_file()
+    {
+        Write(batches: 2, perBatch: 3);
+        AuditSegments.RollOver(Live, Archive, "console", "over the limit");
+
+        var lines = File.ReadAllLines(Archive);
+        lines[^1] = lines[^1].Replace("0.07", "0.01", StringComparison.Ordinal);
+        File.WriteAllLines(Archive, lines);
+
+        var verification = FileAuditStore.VerifyFiles(Archive, Live);
+        Assert.False(verification.Intact);
+        Assert.Equal(6, verification.BadSequence);
+    }
+
+    [Fact]
+    public void A_torn_last_line_is_cut_before_the_rollover_and_reported()
+    {
+        var tail = Write(batches: 1, perBatch: 3);
+        File.AppendAllText(Live, "{\"seq\":4,\"ts\":\"2026-");
+
+        var rolled = AuditSegments.RollOver(Live, Archive, "console", "over the limit");
+
+        Assert.Contains("torn", rolled!.Repair, StringComparison.Ordinal);
+        Assert.True(FileAuditStore.VerifyFiles(Archive, Live).Intact);
+        Assert.Equal(tail.Sequence + 1, FileAuditStore.Read(Live).Records.Single().Sequence);
+    }
+
+    [Fact]
+    public void An_empty_or_missing_file_is_not_rolled_over()
+    {
+        Assert.Null(AuditSegments.RollOver(Live, Archive, "console", "over the limit"));
+        File.WriteAllText(Live, "");
+        Assert.Null(AuditSegments.RollOver(Live, Archive, "console", "over the limit"));
+        Assert.False(File.Exists(Archive));
+    }
+
+    [Fact]
+    public void The_last_batch_a_recovery_resumes_from_counts_its_records_in_the_archive_and_after_it()
+    {
+        Write(batches: 2, perBatch: 5);
+        AuditSegments.RollOver(Live, Archive, "console", "over the limit");
+        using var chain = new AuditChain(FileAuditStore.Open(Live).Store!);
+
+        // Nothing after the rollover: the archive's last batch, all five records of it.
+        Assert.Equal((2L, 5L), AuditWriter.LastBatchIn(chain));
+        // Two more of the same batch (a recovery replaying it wrote them after the rollover): seven in all.
+        chain.Append(Decision(2, 5));
+        chain.Append(Decision(2, 6));
+        Assert.Equal((2L, 7L), AuditWriter.LastBatchIn(chain));
+        // A new batch stands alone.
+        chain.Append(Decision(3, 0));
+        Assert.Equal((3L, 1L), AuditWriter.LastBatchIn(chain));
+    }
+
+    [Fact]
+    public void Only_the_end_of_a_large_file_is_read_yet_a_long_last_batch_is_counted_whole()
+    {
+        // About 3 MB in all, with a last batch longer than the first window the rollover reads.
+        Write(batches: 2, perBatch: 6000);
+
+        AuditSegments.RollOver(Live, Archive, "console", "over the limit");
+
+        var opening = FileAuditStore.Read(Live).Records.Single();
+        Assert.Equal("6000", opening.Entry.Figure(AuditSegments.LastBatchRecordsFigure));
+        Assert.True(FileAuditStore.VerifyFiles(Archive, Live).Intact);
+    }
+}
