@@ -84,6 +84,13 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
     /// <summary>Small enough for three parts to share a FASTER page, so a large record (a quarter's opening) wastes little of the log.</summary>
     private const int ImagePartBytes = 2 << 20;
 
+    /// <summary>
+    /// A chunk record larger than this is stored in parts: chunk <c>i</c>'s first part under key <c>i</c>, part <c>p</c>
+    /// under <c>(p &lt;&lt; 32) | i</c>. An account chunk is about 3.4 MB at 20 positions, but its tax lots can make it
+    /// ten times that (80 lots an account), more than a FASTER page holds.
+    /// </summary>
+    private const int ChunkPartBytes = 2 << 20;
+
     private readonly string directory;
     private readonly DeviceLogCommitCheckpointManager checkpoints;
     private FasterKV<SpanByte, SpanByte> store;
@@ -93,6 +100,9 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
 
     /// <summary>The hash of each chunk record the store holds now (from the last save or load).</summary>
     private string[] savedHashes = [];
+
+    /// <summary>How many parts each chunk record the store holds now is stored in.</summary>
+    private int[] savedParts = [];
 
     public FasterStateStore(string directory)
     {
@@ -110,8 +120,8 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
             // A few hundred keys at most: the engine record's parts and one per 8,192 accounts.
             IndexSize = 1L << 12,
             LogDevice = log,
-            // Pages larger than the biggest value (a chunk is about 3.4 MB at 20 positions, a record part 2 MB); the
-            // whole image stays in memory between checkpoints.
+            // Pages larger than the biggest value (a part of a chunk or of the engine record, 2 MB and its room); the
+            // image stays in memory between checkpoints unless it outgrows this (many lots), when FASTER reads from disk.
             PageSize = 1L << 23,
             MemorySize = 1L << 29,
             CheckpointManager = checkpoints,
@@ -127,11 +137,13 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
             throw new ArgumentException($"expected {image.ChunkCount} account and {image.PolicyChunkCount} policy chunks, got {chunks.Count} records", nameof(chunks));
         }
         Array.Resize(ref savedHashes, chunks.Count);
+        Array.Resize(ref savedParts, chunks.Count);
         for (var i = 0; i < chunks.Count; i++)
         {
             if (chunks[i] is { } bytes)
             {
                 savedHashes[i] = Checksum(bytes);
+                savedParts[i] = Math.Max(1, (bytes.Length + ChunkPartBytes - 1) / ChunkPartBytes);
             }
             else if (savedHashes[i] is null)
             {
@@ -151,7 +163,11 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
         {
             if (chunks[i] is { } bytes)
             {
-                Put(i + 1, bytes);
+                for (var p = 0; p < savedParts[i]; p++)
+                {
+                    var from = p * ChunkPartBytes;
+                    Put(ChunkKey(i, p), bytes.AsSpan(from, Math.Min(ChunkPartBytes, bytes.Length - from)));
+                }
             }
             if (i == chunks.Count / 2)
             {
@@ -159,7 +175,7 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
             }
         }
         // The image record's hash rides in the cookie (FASTER's own metadata), so a damaged record is caught too.
-        var cookie = new CheckpointCookie { Sequence = image.Sequence, ReplayFrom = image.ReplayFrom, TakenAt = image.TakenAt, ImageHash = Checksum(imageBytes), ImageParts = parts };
+        var cookie = new CheckpointCookie { Sequence = image.Sequence, ReplayFrom = image.ReplayFrom, TakenAt = image.TakenAt, ImageHash = Checksum(imageBytes), ImageParts = parts, ChunkParts = [.. savedParts] };
         store.CommitCookie = MemoryPackSerializer.Serialize(cookie);
         var (ok, token) = store.TakeFullCheckpointAsync(CheckpointType.Snapshot).AsTask().GetAwaiter().GetResult();
         if (!ok)
@@ -243,6 +259,7 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
         device.Dispose();
         (store, device, session) = Open();
         savedHashes = [];
+        savedParts = [];
         room.Clear();
         try
         {
@@ -258,19 +275,7 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
         {
             throw new InvalidDataException($"checkpoint {checkpoint.Token}: no commit cookie, so the batch it includes is unknown");
         }
-        var imageParts = Enumerable.Range(0, Math.Max(1, cookie.ImageParts)).Select(p => Get(ImageKey - p, checkpoint)).ToArray();
-        var imageBytes = imageParts[0];
-        if (imageParts.Length > 1)
-        {
-            var joined = new byte[imageParts.Sum(part => part.Count)];
-            var at = 0;
-            foreach (var part in imageParts)
-            {
-                part.AsSpan().CopyTo(joined.AsSpan(at));
-                at += part.Count;
-            }
-            imageBytes = joined;
-        }
+        var imageBytes = Join([.. Enumerable.Range(0, Math.Max(1, cookie.ImageParts)).Select(p => Get(ImageKey - p, checkpoint))]);
         if (Checksum(imageBytes) != cookie.ImageHash)
         {
             throw new InvalidDataException($"{checkpoint.Name}: the engine record does not match its hash");
@@ -284,9 +289,11 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
         var policies = new PolicyChunk[image.PolicyChunkCount];
         // FASTER's session reads one record at a time; checking and decoding them is independent, so both cores share it.
         var records = new ArraySegment<byte>[chunks.Length + policies.Length];
+        // A cookie from before chunks were stored in parts has none: one part each.
+        var partCounts = cookie.ChunkParts.Length == records.Length ? cookie.ChunkParts : [.. Enumerable.Repeat(1, records.Length)];
         for (var i = 0; i < records.Length; i++)
         {
-            records[i] = Get(i + 1, checkpoint);
+            records[i] = Join([.. Enumerable.Range(0, Math.Max(1, partCounts[i])).Select(p => Get(ChunkKey(i, p), checkpoint))]);
         }
         var problems = new string?[records.Length];
         Parallel.For(0, records.Length, i =>
@@ -317,12 +324,33 @@ public sealed class FasterStateStore<TImage> : IStateStore<TImage>
             throw new InvalidDataException(problem);
         }
         savedHashes = [.. image.ChunkHashes];
+        savedParts = [.. partCounts];
         if (checkpoint.Sequence == long.MinValue)
         {
             // Whole after all (the crash fell between the checkpoint and the catalog): list it under its own batch.
             WriteCatalog([.. ReadCatalog().Where(c => c.Token != checkpoint.Token), new CheckpointInfo(checkpoint.Token, cookie.Sequence, cookie.ReplayFrom, cookie.TakenAt)]);
         }
         return (image, chunks, policies);
+    }
+
+    /// <summary>The key of part <paramref name="part"/> of chunk record <paramref name="index"/> (0-based; see <see cref="ChunkPartBytes"/>).</summary>
+    private static long ChunkKey(int index, int part) => ((long)part << 32) | (uint)(index + 1);
+
+    /// <summary>A record stored in parts, whole again.</summary>
+    private static ArraySegment<byte> Join(ArraySegment<byte>[] parts)
+    {
+        if (parts.Length == 1)
+        {
+            return parts[0];
+        }
+        var joined = new byte[parts.Sum(part => part.Count)];
+        var at = 0;
+        foreach (var part in parts)
+        {
+            part.AsSpan().CopyTo(joined.AsSpan(at));
+            at += part.Count;
+        }
+        return joined;
     }
 
     private string TokenFolder(Guid token) => Path.Combine(directory, "checkpoints", "cpr-checkpoints", token.ToString());
@@ -458,4 +486,7 @@ public sealed partial class CheckpointCookie
 
     /// <summary>How many parts the engine record is stored in.</summary>
     [MemoryPackOrder(4)] public int ImageParts { get; set; } = 1;
+
+    /// <summary>How many parts each chunk record is stored in (see <c>ChunkPartBytes</c>); empty in a checkpoint from before parts, whose chunks are whole.</summary>
+    [MemoryPackOrder(5)] public int[] ChunkParts { get; set; } = [];
 }

@@ -121,6 +121,46 @@ public sealed partial class PersistenceFormatTests : IDisposable
     }
 
     [Fact]
+    public void A_chunk_larger_than_a_FASTER_page_is_stored_in_parts_and_loads_whole()
+    {
+        using var store = new FasterStateStore<EngineImage>(folder);
+        // About 24 MB of lots in one chunk (8,192 accounts of 80 lots each make that much): three pages' worth.
+        var lots = 500_000;
+        var chunk = new AccountChunk
+        {
+            First = 0,
+            Count = 1,
+            Quantity = [1],
+            Cash = [5],
+            Lots = new LotChunk
+            {
+                Tracked = [true], RealizedShortTerm = [0], RealizedLongTerm = [0], LotsPerSlot = [lots], OpenedDay = [0], OpenedCount = [0],
+                Quantity = [.. Enumerable.Range(0, lots).Select(i => (decimal)i)],
+                CostBasis = [.. Enumerable.Range(0, lots).Select(i => i * 1.25m)],
+                Acquired = new int[lots],
+                HoldingSince = new int[lots],
+                WashSaleAdjustment = new decimal[lots],
+                Number = [.. Enumerable.Range(0, lots)],
+                Name = new string?[lots],
+            },
+        };
+        var bytes = MemoryPackSerializer.Serialize(chunk);
+        Assert.True(bytes.Length > 16 << 20, $"{bytes.Length} bytes");
+        EngineImage Image(long sequence) => new() { Sequence = sequence, ReplayFrom = 64, BookFingerprint = "book", TakenAt = DateTimeOffset.UnixEpoch, ChunkCount = 1, PolicyChunkCount = 0 };
+
+        store.Save(Image(1), [bytes]);
+        // A later checkpoint that keeps the chunk unchanged keeps its parts.
+        store.Save(Image(2), [null]);
+
+        foreach (var checkpoint in store.List())
+        {
+            var loaded = store.Load(checkpoint).Chunks.Single();
+            Assert.Equal(lots, loaded.Lots!.Quantity.Length);
+            Assert.Equal((lots - 1) * 1.25m, loaded.Lots.CostBasis[^1]);
+        }
+    }
+
+    [Fact]
     public void A_record_that_grows_a_little_is_overwritten_in_place_so_checkpoints_do_not_grow_the_snapshot()
     {
         using var store = new FasterStateStore<EngineImage>(folder);
