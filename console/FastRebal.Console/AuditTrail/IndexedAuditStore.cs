@@ -6,7 +6,8 @@ namespace FastRebal.Console.AuditTrail;
 /// The console's audit file: a <see cref="FileAuditStore"/> that also remembers where each record starts in the
 /// file, per account (the last <see cref="PerAccount"/>) and overall (the last <see cref="Tail"/>), so the account
 /// page shows an account's recent decisions and trades from the chain itself without reading a file that grows by
-/// a million records a quarter, and without keeping those records in memory.
+/// a million records a quarter, and without keeping those records in memory. The records already in the file when
+/// the console starts are indexed too.
 /// </summary>
 public sealed class IndexedAuditStore : IAuditStore
 {
@@ -28,6 +29,87 @@ public sealed class IndexedAuditStore : IAuditStore
     {
         this.inner = inner;
         end = new FileInfo(inner.Path).Length;
+        // A restart goes on with the same chain: what is already in the file is indexed too, so the pages show the
+        // records from before it (the file is at most Console:AuditRolloverMegabytes and a little, see EngineSession).
+        IndexFileSoFar();
+    }
+
+    /// <summary>
+    /// Indexes the records already in the file. Only the kind and the account are needed, and every line writes them
+    /// first, in a fixed order, as plain strings (an account id with anything JSON escapes is read in full).
+    /// </summary>
+    private void IndexFileSoFar()
+    {
+        using var file = new FileStream(inner.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var buffer = new byte[1 << 20];
+        var kept = 0;
+        long at = 0;
+        while (at < end)
+        {
+            var read = file.Read(buffer, kept, buffer.Length - kept);
+            if (read == 0)
+            {
+                break;
+            }
+            var span = buffer.AsSpan(0, kept + read);
+            var consumed = 0;
+            while (span[consumed..].IndexOf((byte)'\n') is var newline and >= 0)
+            {
+                var line = span.Slice(consumed, newline);
+                if (KindAndAccount(line) is { } found)
+                {
+                    Index(at, found.Kind, found.Account);
+                }
+                consumed += newline + 1;
+                at += newline + 1;
+            }
+            kept = span.Length - consumed;
+            if (kept == buffer.Length)
+            {
+                // A line longer than the buffer: no record the engine writes is.
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+            span[consumed..].CopyTo(buffer);
+        }
+    }
+
+    private static (AuditKind Kind, string Account)? KindAndAccount(ReadOnlySpan<byte> line)
+    {
+        if (!TryString(line, "\"kind\":\""u8, out var kindText) || !TryString(line, "\"account\":\""u8, out var account)
+            || !Enum.TryParse<AuditKind>(System.Text.Encoding.UTF8.GetString(kindText), out var kind))
+        {
+            return null;
+        }
+        if (account.Contains((byte)'\\'))
+        {
+            return AuditEncoding.ReadLine(line) is { Record: { } record } ? (record.Entry.Kind, record.Entry.AccountId) : null;
+        }
+        return (kind, System.Text.Encoding.UTF8.GetString(account));
+    }
+
+    /// <summary>The JSON string after <paramref name="start"/>, as written (up to its closing quote).</summary>
+    private static bool TryString(ReadOnlySpan<byte> line, ReadOnlySpan<byte> start, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        var from = line.IndexOf(start);
+        if (from < 0)
+        {
+            return false;
+        }
+        var rest = line[(from + start.Length)..];
+        for (var i = 0; i < rest.Length; i++)
+        {
+            if (rest[i] == (byte)'\\')
+            {
+                i++;
+            }
+            else if (rest[i] == (byte)'"')
+            {
+                value = rest[..i];
+                return true;
+            }
+        }
+        return false;
     }
 
     public string Path => inner.Path;
@@ -43,28 +125,33 @@ public sealed class IndexedAuditStore : IAuditStore
         {
             var at = end;
             end += length;
-            tail[tailCount++ % Tail] = at;
-            if (record.Entry.Kind is AuditKind.OperatorAction or AuditKind.Checkpoint)
+            Index(at, record.Entry.Kind, record.Entry.AccountId);
+        }
+    }
+
+    /// <summary>Remembers where a record starts (call under the lock, in file order).</summary>
+    private void Index(long at, AuditKind kind, string account)
+    {
+        tail[tailCount++ % Tail] = at;
+        if (kind is AuditKind.OperatorAction or AuditKind.Checkpoint)
+        {
+            if (operatorActions.Count == OperatorActionsKept)
             {
-                if (operatorActions.Count == OperatorActionsKept)
-                {
-                    operatorActions.RemoveAt(0);
-                }
-                operatorActions.Add(at);
+                operatorActions.RemoveAt(0);
             }
-            var account = record.Entry.AccountId;
-            if (account.Length > 0)
+            operatorActions.Add(at);
+        }
+        if (account.Length > 0)
+        {
+            if (!byAccount.TryGetValue(account, out var offsets))
             {
-                if (!byAccount.TryGetValue(account, out var offsets))
-                {
-                    byAccount[account] = offsets = new List<long>(4);
-                }
-                if (offsets.Count == PerAccount)
-                {
-                    offsets.RemoveAt(0);
-                }
-                offsets.Add(at);
+                byAccount[account] = offsets = new List<long>(4);
             }
+            if (offsets.Count == PerAccount)
+            {
+                offsets.RemoveAt(0);
+            }
+            offsets.Add(at);
         }
     }
 
@@ -76,7 +163,7 @@ public sealed class IndexedAuditStore : IAuditStore
 
     public void Dispose() => inner.Dispose();
 
-    /// <summary>The account's most recent records since the console started, newest first.</summary>
+    /// <summary>The account's most recent records in the file, newest first.</summary>
     public IReadOnlyList<AuditRecord> ForAccount(string accountId)
     {
         long[] offsets;
@@ -88,7 +175,7 @@ public sealed class IndexedAuditStore : IAuditStore
         return ReadAt(offsets);
     }
 
-    /// <summary>The most recent operator actions (and retention checkpoints) since the console started, newest first.</summary>
+    /// <summary>The most recent operator actions (and retention checkpoints) in the file, newest first.</summary>
     public IReadOnlyList<AuditRecord> OperatorActions()
     {
         long[] offsets;
@@ -100,7 +187,7 @@ public sealed class IndexedAuditStore : IAuditStore
         return ReadAt(offsets);
     }
 
-    /// <summary>The most recent records of the whole chain since the console started, newest first.</summary>
+    /// <summary>The most recent records of the whole chain in the file, newest first.</summary>
     public IReadOnlyList<AuditRecord> Newest(int count)
     {
         long[] offsets;

@@ -140,7 +140,16 @@ public sealed class EngineSession(
             Audit = chain,
             // A firm other than the one the state folder was built from (Engine or Console:Firm settings changed) is refused at start, naming the folder.
             Durability = console.Durable
-                ? new DurabilityOptions { Directory = console.StatePath, CheckpointInterval = console.CheckpointInterval, Log = line => logger.LogInformation("State: {Line}", line) }
+                ? new DurabilityOptions
+                {
+                    Directory = console.StatePath,
+                    CheckpointInterval = console.CheckpointInterval,
+                    // A console firm's checkpoint is hundreds of MB with its lots: taken after every half second of
+                    // decisions (the command line's default) it would be taken every few seconds. Two seconds of them
+                    // keep a restart's replay within the start-up the console promises.
+                    CheckpointReplayBudget = TimeSpan.FromSeconds(2),
+                    Log = line => logger.LogInformation("State: {Line}", line),
+                }
                 : null,
             Tax = tax,
             BookEvents = bookEvents,

@@ -38,6 +38,9 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
 
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>The console's data directory (users, state, audit trail), the same across a restart.</summary>
+    public string DataDirectory => dataDirectory;
+
     public string AdminPassword { get; private set; } = "";
 
     public IBrowser Browser { get; private set; } = default!;
@@ -58,8 +61,34 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
         // Fail, never skip: CI installs Chromium (.ci/run), and a machine without it must say so.
         var chromium = FindOnPath("chromium")
             ?? throw new InvalidOperationException("Chromium is not installed: the browser tests drive Debian's Chromium. Install it with 'apt-get install -y chromium' (.ci/run does this).");
-        var console = ConsoleDll();
         dataDirectory = TestServices.TempDirectory();
+        await StartConsole(firstRun: true);
+
+        // Two cores shared by the console, Chromium and the other test projects: the 5 s default is too tight in CI.
+        Assertions.SetDefaultExpectTimeout(30_000);
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium, Args = ChromiumArgs, Headless = true });
+    }
+
+    /// <summary>
+    /// Kills the console as a power cut would (SIGKILL: no drain, no checkpoint, no seal) and starts it again on the
+    /// same data directory; returns once it listens again (its address changes: sign in afresh).
+    /// </summary>
+    public async Task KillAndRestart()
+    {
+        process!.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        process.Dispose();
+        lock (outputGate)
+        {
+            output.Clear();
+        }
+        await StartConsole(firstRun: false);
+    }
+
+    private async Task StartConsole(bool firstRun)
+    {
+        var console = ConsoleDll();
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(console)!,
@@ -99,8 +128,9 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
         process.BeginErrorReadLine();
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        Match listening, password;
-        while (!(listening = ListeningOn().Match(Output)).Success || !(password = AdminPasswordLine().Match(Output)).Success)
+        Match listening, password = Match.Empty;
+        // Only the first start creates the admin and prints its password; a restart keeps both.
+        while (!(listening = ListeningOn().Match(Output)).Success || (firstRun && !(password = AdminPasswordLine().Match(Output)).Success))
         {
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
@@ -109,12 +139,10 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
             await Task.Delay(100);
         }
         BaseUrl = listening.Groups[1].Value;
-        AdminPassword = password.Groups[1].Value;
-
-        // Two cores shared by the console, Chromium and the other test projects: the 5 s default is too tight in CI.
-        Assertions.SetDefaultExpectTimeout(30_000);
-        playwright = await Playwright.CreateAsync();
-        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium, Args = ChromiumArgs, Headless = true });
+        if (firstRun)
+        {
+            AdminPassword = password.Groups[1].Value;
+        }
     }
 
     private void Append(string? line)

@@ -25,12 +25,35 @@ public class IndexedAuditStoreTests
         chain.Append(AuditEntries.OperatorAction("KillSwitchEngaged", "olga", "test", "kill switch engaged"));
         chain.Append(Entry("A1", "second"));
 
-        Assert.Equal(["second", "first, with a \"quote\" and ünïcödé"], store.ForAccount("A1").Select(r => r.Entry.Explanation));
-        Assert.Equal([5L, 4, 3, 2], store.Newest(10).Select(r => r.Sequence));
+        // The earlier run's record is in the index too: the console restarted on the same chain shows it.
+        Assert.Equal(["second", "first, with a \"quote\" and ünïcödé", "from an earlier run"], store.ForAccount("A1").Select(r => r.Entry.Explanation));
+        Assert.Equal([5L, 4, 3, 2, 1], store.Newest(10).Select(r => r.Sequence));
         Assert.Empty(store.ForAccount("A9"));
         Assert.Equal(["KillSwitchEngaged"], store.OperatorActions().Select(r => r.Entry.Rule));
         chain.Flush(durable: true);
         Assert.True(FileAuditStore.VerifyFiles(path).Intact);
+    }
+
+    [Fact]
+    public void A_restart_indexes_the_records_already_in_the_file_each_kind_and_account_as_written()
+    {
+        var path = Path.Combine(TestServices.TempDirectory(), "audit.jsonl");
+        using (var earlier = new AuditChain(FileAuditStore.Open(path).Store!))
+        {
+            earlier.Append(Entry("A1", "one"));
+            earlier.Append(AuditEntries.OperatorAction("DecideApproval", "olga", "reviewed", "released", accountId: "A2"));
+            // An id JSON escapes is read in full.
+            earlier.Append(Entry("A\"3", "quoted id"));
+            earlier.Append(Entry("A1", "two"));
+        }
+
+        var store = new IndexedAuditStore(FileAuditStore.Open(path).Store!);
+
+        Assert.Equal(["two", "one"], store.ForAccount("A1").Select(r => r.Entry.Explanation));
+        Assert.Equal(["quoted id"], store.ForAccount("A\"3").Select(r => r.Entry.Explanation));
+        Assert.Equal(["DecideApproval"], store.OperatorActions().Select(r => r.Entry.Rule));
+        Assert.Equal(["DecideApproval"], store.ForAccount("A2").Select(r => r.Entry.Rule));
+        Assert.Equal([4L, 3, 2, 1], store.Newest(10).Select(r => r.Sequence));
     }
 
     [Fact]

@@ -1,0 +1,77 @@
+using System.Globalization;
+using Microsoft.Playwright;
+
+namespace FastRebal.Console.Tests.Browser;
+
+/// <summary>The console as a system of record: what people did before a crash is there after it.</summary>
+public sealed partial class ConsoleBrowserTests
+{
+    [Fact]
+    public async Task After_a_kill_9_the_console_comes_back_with_the_policy_edit_the_approval_decision_and_the_kill_switch()
+    {
+        // A console of its own: the others' tests must not meet a restart or an engaged switch.
+        var restarting = new ConsoleFixture();
+        await restarting.InitializeAsync();
+        try
+        {
+            // An operator approves held trades.
+            var page = await restarting.SignIn(ConsoleFixture.OperatorName, ConsoleFixture.OperatorPassword);
+            await ConsoleFixture.Goto(page, "/orders");
+            var held = page.Locator("#approvals tbody tr").First;
+            await Assertions.Expect(held).ToBeVisibleAsync();
+            var heldAccount = (await held.Locator("td").First.TextContentAsync())!.Trim();
+            await held.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+            await page.FillAsync("#confirm-reason", "restart test: approved before the crash");
+            await page.ClickAsync("#confirm-ok");
+            await Assertions.Expect(page.Locator(".mud-snackbar").First).ToContainTextAsync(heldAccount);
+            await page.Context.CloseAsync();
+
+            // An admin gives a quiet account a tight absolute band.
+            var admin = await restarting.SignIn("admin", restarting.AdminPassword);
+            var account = await QuietAccount(admin);
+            await ConsoleFixture.Goto(admin, "/policies");
+            await admin.Locator("#policy-scope").GetByText("Client account").ClickAsync();
+            await admin.FillAsync("#policy-target", account);
+            await admin.ClickAsync("#policy-load");
+            await Assertions.Expect(admin.Locator("#policy-editing")).ToContainTextAsync($"account {account} (1 account(s))");
+            var version = int.Parse(VersionOf().Match(await admin.Locator("#policy-editing").TextContentAsync() ?? "").Groups[1].Value, CultureInfo.InvariantCulture);
+            await admin.FillAsync("#band-width", "0.1");
+            await admin.Locator("#band-width").BlurAsync();
+            await admin.Locator("#band-type").GetByText("Absolute").ClickAsync();
+            await admin.ClickAsync("#policy-apply");
+            await admin.FillAsync("#confirm-reason", "restart test: edited before the crash");
+            await admin.ClickAsync("#confirm-ok");
+            await Assertions.Expect(admin.Locator("#policy-result")).ToContainTextAsync("policy updated on 1 account(s) by admin");
+
+            // Then stops all trading.
+            await ConsoleFixture.Goto(admin, "/");
+            await admin.ClickAsync("#kill-switch-engage");
+            await admin.FillAsync("#confirm-reason", "restart test: engaged before the crash");
+            await admin.ClickAsync("#confirm-ok");
+            await Assertions.Expect(admin.Locator("#kill-switch-chip")).ToContainTextAsync("KILL SWITCH ENGAGED");
+            await admin.Context.CloseAsync();
+
+            await restarting.KillAndRestart();
+
+            var after = await restarting.SignIn("admin", restarting.AdminPassword);
+            await Assertions.Expect(after.Locator("#kill-switch-banner")).ToContainTextAsync("restart test: engaged before the crash");
+            await Assertions.Expect(after.Locator("#kill-switch-chip")).ToContainTextAsync("KILL SWITCH ENGAGED");
+            await ConsoleFixture.Goto(after, $"/accounts/{account}");
+            await Assertions.Expect(after.Locator("#account-policy")).ToContainTextAsync($"v{version + 1}");
+            await Assertions.Expect(after.Locator("#account-policy")).ToContainTextAsync("±0.1% absolute band");
+            // The engine resumed its state rather than making the firm afresh.
+            Assert.Contains("State: recovery:", restarting.Output, StringComparison.Ordinal);
+            // One audit trail across the crash: the approval decision, the edit and the switch are all in it.
+            await ConsoleFixture.Goto(after, "/audit");
+            await after.Locator("#audit-kind").GetByText("Operator actions").ClickAsync();
+            await after.ClickAsync("#audit-browse");
+            await Assertions.Expect(after.Locator("#audit-records tr", new() { HasText = "restart test: approved before the crash" })).ToContainTextAsync("DecideApproval by olga");
+            await Assertions.Expect(after.Locator("#audit-records tr", new() { HasText = "restart test: engaged before the crash" })).ToContainTextAsync("KillSwitchEngaged by admin");
+            await after.Context.CloseAsync();
+        }
+        finally
+        {
+            await restarting.DisposeAsync();
+        }
+    }
+}
