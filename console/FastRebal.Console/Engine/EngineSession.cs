@@ -148,6 +148,9 @@ public sealed class EngineSession(
                     // decisions (the command line's default) it would be taken every few seconds. Two seconds of them
                     // keep a restart's replay within the start-up the console promises.
                     CheckpointReplayBudget = TimeSpan.FromSeconds(2),
+                    // A stop drains and seals in a couple of seconds; a checkpoint of this size would add several
+                    // more, and the next start replays at most the two seconds above without it.
+                    CheckpointOnStop = false,
                     Log = line => logger.LogInformation("State: {Line}", line),
                 }
                 : null,
