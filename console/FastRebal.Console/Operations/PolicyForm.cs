@@ -16,8 +16,9 @@ public enum PolicyScope
 
 /// <summary>
 /// The policy fields the console edits, in the units people use (percent rather than fractions), with validation that
-/// names the field and the value. The same form serves a model (every account on it gets these values) and a single
-/// client; fields it does not show (restrictions, tax status, lots) are left as each account has them.
+/// names the field and the value. The same form serves a model and a single client. A form loaded from a policy
+/// (<see cref="From"/>) changes only the fields the user changed: every other field, shown or not, stays as each
+/// account has it, so an edit of a model whose accounts differ does not make them all alike.
 /// </summary>
 public sealed class PolicyForm
 {
@@ -44,10 +45,20 @@ public sealed class PolicyForm
 
     public decimal MinTradeValue { get; set; }
 
+    /// <summary>The values as loaded (<see cref="From"/>): a field equal to its loaded value is left alone. Null for a form made in code, which sets every field.</summary>
+    public PolicyForm? Loaded { get; private set; }
+
     /// <summary>A copy the engine can apply later, whatever the page does with the form meanwhile.</summary>
     public PolicyForm Copy() => (PolicyForm)MemberwiseClone();
 
-    public static PolicyForm From(InvestmentPolicy policy, PolicyScope scope, string target) => new()
+    public static PolicyForm From(InvestmentPolicy policy, PolicyScope scope, string target)
+    {
+        var form = Fields(policy, scope, target);
+        form.Loaded = Fields(policy, scope, target);
+        return form;
+    }
+
+    private static PolicyForm Fields(InvestmentPolicy policy, PolicyScope scope, string target) => new()
     {
         Scope = scope,
         Target = target,
@@ -61,8 +72,28 @@ public sealed class PolicyForm
         MinTradeValue = policy.MinTradeValue,
     };
 
-    /// <summary>The policy an account would have after the change (the engine raises the version when it applies it).</summary>
-    public InvestmentPolicy ApplyTo(InvestmentPolicy current) => current with
+    /// <summary>
+    /// The policy an account would have after the change: the changed fields set, every other field as the account
+    /// has it (the engine raises the version when it applies it).
+    /// </summary>
+    public InvestmentPolicy ApplyTo(InvestmentPolicy current)
+    {
+        var was = Loaded;
+        return current with
+        {
+            Trigger = was is null || Trigger != was.Trigger ? Trigger : current.Trigger,
+            BandType = was is null || BandType != was.BandType ? BandType : current.BandType,
+            BandWidth = was is null || BandWidthPercent != was.BandWidthPercent ? BandWidthPercent / 100 : current.BandWidth,
+            Calendar = was is null || Calendar != was.Calendar ? Calendar : current.Calendar,
+            MinDaysBetweenRebalances = was is null || MinDaysBetweenRebalances != was.MinDaysBetweenRebalances ? MinDaysBetweenRebalances : current.MinDaysBetweenRebalances,
+            CashReserveAmount = was is null || CashReserveAmount != was.CashReserveAmount ? CashReserveAmount : current.CashReserveAmount,
+            CashReservePercent = was is null || CashReservePercent != was.CashReservePercent ? CashReservePercent / 100 : current.CashReservePercent,
+            MinTradeValue = was is null || MinTradeValue != was.MinTradeValue ? MinTradeValue : current.MinTradeValue,
+        };
+    }
+
+    /// <summary>Every field as the form shows it, on a policy of the engine's defaults otherwise (what validation checks).</summary>
+    private InvestmentPolicy AllFields() => new InvestmentPolicy { Id = "form" } with
     {
         Trigger = Trigger,
         BandType = BandType,
@@ -73,6 +104,55 @@ public sealed class PolicyForm
         CashReservePercent = CashReservePercent / 100,
         MinTradeValue = MinTradeValue,
     };
+
+    /// <summary>The fields changed from their loaded values, each as (name, before, after) in words; every field for a form not loaded.</summary>
+    public IReadOnlyList<(string Field, string Before, string After)> Changes()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var was = Loaded;
+        var changes = new List<(string, string, string)>();
+        void Add<T>(string field, T now, T? before, Func<T, string> words)
+        {
+            if (was is null || !EqualityComparer<T>.Default.Equals(now, before!))
+            {
+                changes.Add((field, was is null ? "" : words(before!), words(now)));
+            }
+        }
+        Add("trigger", Trigger, was is null ? default : was.Trigger, t => t.ToString().ToLowerInvariant());
+        Add("band type", BandType, was is null ? default : was.BandType, t => t.ToString().ToLowerInvariant());
+        Add("band width", BandWidthPercent, was is null ? default : was.BandWidthPercent, w => string.Create(c, $"±{w:0.####}%"));
+        Add("calendar", Calendar, was is null ? default : was.Calendar, t => t.ToString().ToLowerInvariant());
+        Add("minimum days between rebalances", MinDaysBetweenRebalances, was is null ? default : was.MinDaysBetweenRebalances, d => d.ToString(c));
+        Add("cash reserve amount", CashReserveAmount, was is null ? default : was.CashReserveAmount, a => a.ToString("#,0.##", c));
+        Add("cash reserve", CashReservePercent, was is null ? default : was.CashReservePercent, p => string.Create(c, $"{p:0.####}%"));
+        Add("minimum trade", MinTradeValue, was is null ? default : was.MinTradeValue, a => a.ToString("#,0.##", c));
+        return changes;
+    }
+
+    /// <summary>Values that are allowed but unusual, worth a second look before confirming (only among the fields changed).</summary>
+    public IReadOnlyList<string> Warnings()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var changed = Changes().Select(change => change.Field).ToHashSet(StringComparer.Ordinal);
+        var warnings = new List<string>();
+        if ((changed.Contains("band width") || changed.Contains("band type")) && BandType == BandType.Absolute && BandWidthPercent > 10)
+        {
+            warnings.Add(string.Create(c, $"A band of ±{BandWidthPercent:0.####} points is unusually wide: accounts may drift far from their model before trading."));
+        }
+        if ((changed.Contains("band width") || changed.Contains("band type")) && BandType == BandType.Relative && BandWidthPercent > 50)
+        {
+            warnings.Add(string.Create(c, $"A relative band of ±{BandWidthPercent:0.####}% of each target is unusually wide."));
+        }
+        if (changed.Contains("minimum trade") && MinTradeValue == 0)
+        {
+            warnings.Add("A minimum trade of zero lets the engine send trades worth a few cents.");
+        }
+        if (changed.Contains("cash reserve") && CashReservePercent > 20)
+        {
+            warnings.Add(string.Create(c, $"A cash reserve of {CashReservePercent:0.####}% keeps much of the account out of its model."));
+        }
+        return warnings;
+    }
 
     /// <summary>Every problem, as (field, message); empty when the form can be applied.</summary>
     public IReadOnlyList<(string Field, string Message)> Validate(InstrumentTable instruments)
@@ -111,10 +191,14 @@ public sealed class PolicyForm
         {
             problems.Add((nameof(MinTradeValue), string.Create(c, $"Minimum trade must not be negative (got {MinTradeValue}).")));
         }
+        if (problems.Count == 0 && Loaded is not null && Changes().Count == 0)
+        {
+            problems.Add(("", "Nothing to apply: every field is as loaded."));
+        }
         if (problems.Count == 0)
         {
             // The engine's own checks, so the form never promises what the engine would refuse.
-            foreach (var (field, problem) in PolicyValidation.Problems(ApplyTo(new InvestmentPolicy { Id = "form" }), instruments))
+            foreach (var (field, problem) in PolicyValidation.Problems(AllFields(), instruments))
             {
                 problems.Add((field, $"{field} {problem}"));
             }
@@ -122,8 +206,15 @@ public sealed class PolicyForm
         return problems;
     }
 
-    /// <summary>The change in words, for the confirmation and the audit trail.</summary>
-    public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"{Trigger.ToString().ToLowerInvariant()} trigger, ±{BandWidthPercent:0.####}% {BandType.ToString().ToLowerInvariant()} band, {Calendar.ToString().ToLowerInvariant()} calendar, " +
-        $"min {MinDaysBetweenRebalances} day(s) between rebalances, cash reserve {CashReserveAmount:#,0.##} + {CashReservePercent:0.####}%, min trade {MinTradeValue:#,0.##}");
+    /// <summary>
+    /// The change in words, for the confirmation and the audit trail: each changed field from its loaded value to its
+    /// new one ("band width ±5% → ±2%"); every field for a form not loaded.
+    /// </summary>
+    public string Describe() => Loaded is null
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"{Trigger.ToString().ToLowerInvariant()} trigger, ±{BandWidthPercent:0.####}% {BandType.ToString().ToLowerInvariant()} band, {Calendar.ToString().ToLowerInvariant()} calendar, " +
+            $"min {MinDaysBetweenRebalances} day(s) between rebalances, cash reserve {CashReserveAmount:#,0.##} + {CashReservePercent:0.####}%, min trade {MinTradeValue:#,0.##}")
+        : Changes() is { Count: > 0 } changes
+            ? string.Join(", ", changes.Select(change => $"{change.Field} {change.Before} → {change.After}")) + "; every other field as each account has it"
+            : "no change";
 }

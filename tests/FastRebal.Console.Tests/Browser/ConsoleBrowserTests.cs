@@ -187,6 +187,8 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         await page.Locator("#band-type").GetByText("Absolute").ClickAsync();
         await page.ClickAsync("#policy-apply");
         await Assertions.Expect(page.Locator("#confirm-detail")).ToHaveTextAsync("This change affects 1 account(s).");
+        // Only the band changes, from the account's value to the new one.
+        await Assertions.Expect(page.Locator("#confirm-message")).ToContainTextAsync("→ ±0.1%; every other field as each account has it");
         await page.FillAsync("#confirm-reason", "client asked for a tight band");
         await page.ClickAsync("#confirm-ok");
         await Assertions.Expect(page.Locator("#policy-result")).ToContainTextAsync("policy updated on 1 account(s) by admin");
@@ -205,6 +207,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         Assert.Contains($",Decision,{account},", csv, StringComparison.Ordinal);
         Assert.Contains($",{version + 1},", csv, StringComparison.Ordinal);
         Assert.Contains("client asked for a tight band", csv, StringComparison.Ordinal);
+        Assert.Contains("→ ±0.1%", csv, StringComparison.Ordinal);
         Assert.Equal(400, (await page.APIRequest.GetAsync($"/audit/report?account={account}&format=pdf")).Status);
         await page.Context.CloseAsync();
     }

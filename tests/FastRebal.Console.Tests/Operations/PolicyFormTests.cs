@@ -57,4 +57,45 @@ public class PolicyFormTests
         Assert.True(next.FractionalShares);
         Assert.Equal(("IPS-1", 3), (next.Id, next.Version));
     }
+
+    [Fact]
+    public void A_loaded_form_sets_only_the_fields_changed_and_each_account_keeps_its_others()
+    {
+        var first = new InvestmentPolicy { Id = "IPS-1", BandWidth = 0.05, MinTradeValue = 100, Calendar = CalendarSchedule.Quarterly };
+        var other = new InvestmentPolicy { Id = "IPS-2", BandWidth = 0.03, MinTradeValue = 500, Calendar = CalendarSchedule.Monthly, CashReservePercent = 0.02 };
+        var form = PolicyForm.From(first, PolicyScope.Model, "BAL");
+        form.BandWidthPercent = 2;
+
+        var next = form.ApplyTo(other);
+
+        Assert.Equal(0.02, next.BandWidth, 12);
+        Assert.Equal((500m, CalendarSchedule.Monthly, 0.02), (next.MinTradeValue, next.Calendar, next.CashReservePercent));
+        Assert.Equal("band width ±5% → ±2%; every other field as each account has it", form.Describe());
+        Assert.Equal([("band width", "±5%", "±2%")], form.Changes());
+        Assert.Empty(form.Validate(Instruments));
+    }
+
+    [Fact]
+    public void A_loaded_form_with_nothing_changed_has_nothing_to_apply()
+    {
+        var form = PolicyForm.From(new InvestmentPolicy { Id = "IPS-1", BandWidth = 0.05 }, PolicyScope.Account, "A0000001");
+
+        Assert.Equal("no change", form.Describe());
+        Assert.Contains("Nothing to apply", Assert.Single(form.Validate(Instruments)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unusual_values_among_the_fields_changed_are_named_before_confirming()
+    {
+        var form = PolicyForm.From(new InvestmentPolicy { Id = "IPS-1", BandWidth = 0.05, MinTradeValue = 100 }, PolicyScope.Account, "A0000001");
+        Assert.Empty(form.Warnings());
+
+        form.BandWidthPercent = 12;
+        form.MinTradeValue = 0;
+
+        Assert.Empty(form.Validate(Instruments));
+        Assert.Collection(form.Warnings(),
+            w => Assert.Contains("±12 points is unusually wide", w, StringComparison.Ordinal),
+            w => Assert.Contains("minimum trade of zero", w, StringComparison.Ordinal));
+    }
 }
