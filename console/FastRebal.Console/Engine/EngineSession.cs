@@ -182,7 +182,14 @@ public sealed class EngineSession(
         {
             logger.LogWarning("The kill switch is ENGAGED ({Who}: {Why}); no order will leave until an operator releases it", host.KillSwitch.State.Who, host.KillSwitch.State.Why);
         }
-        host.Start();
+        try
+        {
+            host.Start();
+        }
+        catch (Exception e) when (resuming && e is InvalidOperationException or InvalidDataException or IOException or FastRebal.Engine.Persistence.StateMismatchException or FastRebal.Engine.Persistence.StateDamageException)
+        {
+            throw new InvalidOperationException($"the engine's state in {console.StatePath} cannot be resumed: {e.Message} (start with the settings that made it, or move the folder aside to start the firm afresh)", e);
+        }
         progress = $"running: {monitored.Name}";
         logger.LogInformation("Engine running: {Accounts} accounts, feed {Feed}, data in {Directory}", book.AccountCount, monitored.Name, console.FullDataDirectory);
     }

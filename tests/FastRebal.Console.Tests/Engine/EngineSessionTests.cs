@@ -167,6 +167,37 @@ public class EngineSessionTests
         Assert.True(FileAuditStore.VerifyFiles(Path.Combine(directory, "audit.jsonl")).Intact);
     }
 
+    [Theory]
+    [InlineData("Accounts", "301")]
+    [InlineData("Lots", "false")]
+    public async Task A_start_with_another_firm_than_its_state_folder_holds_is_refused_naming_the_folder(string setting, string value)
+    {
+        var directory = TestServices.TempDirectory();
+        var first = Session(directory);
+        await first.StartAsync(CancellationToken.None);
+        await first.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        await first.StopAsync(CancellationToken.None);
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Engine:Accounts"] = "300", ["Engine:Positions"] = "10", ["Engine:Seed"] = "4", [$"Engine:{setting}"] = value,
+        }).Build();
+        var services = new ServiceCollection();
+        services.Configure<EngineSettings>(configuration.GetSection(EngineSettings.Section));
+        using var provider = services.BuildServiceProvider();
+        var other = new EngineSession(
+            provider.GetRequiredService<IOptions<EngineSettings>>(),
+            Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = 500 }),
+            Options.Create(new ConsoleSettings { DataDirectory = directory }),
+            NullLogger<EngineSession>.Instance);
+        await other.StartAsync(CancellationToken.None);
+        await Assert.ThrowsAnyAsync<Exception>(() => other.Ready.WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal(EnginePhase.Failed, other.Phase);
+        Assert.Contains(Path.Combine(directory, "state"), other.Progress, StringComparison.Ordinal);
+        await other.StopAsync(CancellationToken.None);
+    }
+
     [Fact]
     public async Task With_Durable_off_every_start_makes_its_firm_afresh()
     {
