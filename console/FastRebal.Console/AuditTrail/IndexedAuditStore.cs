@@ -159,6 +159,10 @@ public sealed class IndexedAuditStore : IAuditStore
 
     public IReadOnlyList<AuditRecord> ReadAll() => inner.ReadAll();
 
+    public IReadOnlyList<AuditRecord> ReadRules(AuditKind kind, params IReadOnlyList<string> rules) => inner.ReadRules(kind, rules);
+
+    public (long Batch, long Records) LastBatch() => inner.LastBatch();
+
     public AuditVerification Verify() => inner.Verify();
 
     public void Dispose() => inner.Dispose();

@@ -124,7 +124,8 @@ public sealed class EngineSession(
         if (console.Audit)
         {
             RollOverLargeAuditFile(console);
-            var opened = FileAuditStore.Open(console.AuditPath);
+            // Only the file's end is checked here, so a start does not read the whole file; the Audit page verifies it all.
+            var opened = FileAuditStore.OpenAtEnd(console.AuditPath);
             if (opened.Repair is not null)
             {
                 logger.LogWarning("Audit: {Repair}", opened.Repair);

@@ -79,9 +79,10 @@ public static class AuditSegments
     }
 
     /// <summary>The end of a file: its last whole record, a torn tail's offset, and the last engine batch with how many of its records the file holds.</summary>
-    private sealed record FileEnd(AuditRecord Tail, long? TornAt, int TornBytes, long LastBatch, long LastBatchRecords);
+    internal sealed record FileEnd(AuditRecord Tail, long? TornAt, int TornBytes, long LastBatch, long LastBatchRecords);
 
-    private static FileEnd? ReadEnd(string path)
+    /// <summary>Reads a file from its end until the last engine batch is whole; null when it holds no whole record.</summary>
+    internal static FileEnd? ReadEnd(string path)
     {
         if (!File.Exists(path))
         {

@@ -78,6 +78,55 @@ public sealed class FileAuditStore : IAuditStore
     }
 
     /// <summary>
+    /// Opens (or creates) a file for appending after checking only its end, for a host that must start in seconds
+    /// whatever the file's size (the console): the last whole record's own hash, and the seal against it, so whole
+    /// records cut from the end are still refused. A torn last line is cut, as <see cref="Open"/> does. An edit further
+    /// back is not looked for here: the chain appended after it still shows it to <c>fastrebal audit verify</c>.
+    /// </summary>
+    public static AuditFileOpen OpenAtEnd(string path)
+    {
+        var seal = ReadSeal(path);
+        if (AuditSegments.ReadEnd(path) is not { } end)
+        {
+            // No whole record: a new file, or one a crash left with a torn first line.
+            return Open(path);
+        }
+        AuditFileOpen Refused(AuditFault fault, long sequence, string message) =>
+            new(null, new AuditVerification(false, fault, 0, 0, end.Tail.Sequence, end.Tail.Hash, sequence, path, null, message, []), null);
+        if (AuditEncoding.ComputeHash(end.Tail) != end.Tail.Hash)
+        {
+            return Refused(AuditFault.Edited, end.Tail.Sequence, $"record {end.Tail.Sequence} (the last in {path}) was edited: its content and previous hash no longer match its hash");
+        }
+        if (seal is not null && seal.Sequence > end.Tail.Sequence)
+        {
+            return Refused(AuditFault.Deleted, end.Tail.Sequence + 1, string.Create(CultureInfo.InvariantCulture,
+                $"records {end.Tail.Sequence + 1} to {seal.Sequence} are missing from the end: the seal says the chain reached record {seal.Sequence} (hash {seal.Hash[..12]}…), the file ends at record {end.Tail.Sequence}"));
+        }
+        if (seal is not null && seal.Sequence == end.Tail.Sequence && seal.Hash != end.Tail.Hash)
+        {
+            return Refused(AuditFault.BadLink, end.Tail.Sequence, $"record {end.Tail.Sequence} (the last in {path}) is not the record the seal names: it was rewritten");
+        }
+        string? repair = null;
+        if (end.TornAt is { } cut)
+        {
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read))
+            {
+                file.SetLength(cut);
+                file.Flush(flushToDisk: true);
+            }
+            repair = string.Create(CultureInfo.InvariantCulture,
+                $"{path}: the last line ({end.TornBytes} bytes) was torn by a crash in the middle of an append and was cut; the chain continues from record {end.Tail.Sequence}");
+        }
+        var verification = new AuditVerification(true, AuditFault.None, 0, 0, end.Tail.Sequence, end.Tail.Hash, null, null, null,
+            $"the end of {path} checked (last record {end.Tail.Sequence}); the whole chain is verified by fastrebal audit verify", []);
+        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        return new AuditFileOpen(new FileAuditStore(path, stream, end.Tail), verification, repair);
+    }
+
+    /// <summary>The newest engine batch and how many of its records the file holds, read from the file's end.</summary>
+    public (long Batch, long Records) LastBatch() => AuditSegments.ReadEnd(Path) is { } end ? (end.LastBatch, end.LastBatchRecords) : (0, 0);
+
+    /// <summary>
     /// Creates a new file that goes on from <paramref name="previous"/>, the last record of the file before it (see
     /// <see cref="AuditSegments"/>): the first record appended takes the next sequence number and links to its hash.
     /// </summary>

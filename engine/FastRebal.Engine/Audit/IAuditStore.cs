@@ -30,6 +30,16 @@ public interface IAuditStore : IDisposable
     IReadOnlyList<AuditRecord> ReadRules(AuditKind kind, params IReadOnlyList<string> rules) =>
         [.. ReadAll().Where(r => r.Entry.Kind == kind && rules.Contains(r.Entry.Rule))];
 
+    /// <summary>
+    /// The newest engine batch among the records and how many records it has (0, 0 for none): where a recovery that
+    /// replays that batch resumes the trail (see <see cref="Pipeline.AuditWriter"/>). A store may read only its end.
+    /// </summary>
+    (long Batch, long Records) LastBatch()
+    {
+        var (batch, records, _) = AuditSegments.LastBatch(ReadAll());
+        return (batch, records);
+    }
+
     /// <summary>Checks the stored chain from scratch.</summary>
     AuditVerification Verify();
 }

@@ -99,11 +99,7 @@ public sealed class AuditWriter
     internal void ResumeAfter(long lastBatch, long recordsOfLastBatch) => (resumeBatch, resumeSkip) = (lastBatch, recordsOfLastBatch);
 
     /// <summary>The newest batch the chain has records of, and how many it has of that batch (0, 0 for none).</summary>
-    internal static (long Batch, long Records) LastBatchIn(AuditChain chain)
-    {
-        var (batch, records, _) = AuditSegments.LastBatch(chain.Store.ReadAll());
-        return (batch, records);
-    }
+    internal static (long Batch, long Records) LastBatchIn(AuditChain chain) => chain.Store.LastBatch();
 
     /// <summary>Queues one entry built by the caller; waits for room when the chain is behind. Refuses entries after <see cref="Complete"/>.</summary>
     public void Add(AuditEntry entry) => Add(new PendingEntry(entry, null, null, null, "", null));

@@ -199,6 +199,28 @@ public class EngineSessionTests
     }
 
     [Fact]
+    public async Task An_audit_file_with_records_cut_from_its_end_stops_the_start_naming_the_file()
+    {
+        var directory = TestServices.TempDirectory();
+        var live = Path.Combine(directory, "audit.jsonl");
+        using (var previous = new AuditChain(FileAuditStore.Open(live).Store!))
+        {
+            previous.Append(AuditEntries.OperatorAction("Test", "ops", "earlier run", "one"));
+            previous.Append(AuditEntries.OperatorAction("Test", "ops", "earlier run", "two"));
+        }
+        File.WriteAllLines(live, File.ReadAllLines(live)[..1]);
+        var session = Session(directory);
+
+        await session.StartAsync(CancellationToken.None);
+        await Assert.ThrowsAnyAsync<Exception>(() => session.Ready.WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal(EnginePhase.Failed, session.Phase);
+        Assert.Contains(live, session.Progress, StringComparison.Ordinal);
+        Assert.Contains("records 2 to 2 are missing from the end", session.Progress, StringComparison.Ordinal);
+        await session.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task With_Durable_off_every_start_makes_its_firm_afresh()
     {
         var directory = TestServices.TempDirectory();

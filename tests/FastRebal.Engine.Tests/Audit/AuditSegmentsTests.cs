@@ -123,4 +123,39 @@ public sealed class AuditSegmentsTests : IDisposable
         Assert.Equal("6000", opening.Entry.Figure(AuditSegments.LastBatchRecordsFigure));
         Assert.True(FileAuditStore.VerifyFiles(Archive, Live).Intact);
     }
+
+    [Fact]
+    public void Opening_at_the_end_reads_only_the_end_yet_refuses_records_cut_from_it_and_cuts_a_torn_line()
+    {
+        var last = Write(batches: 3, perBatch: 4);
+        var lines = File.ReadAllLines(Live);
+
+        // An edit in the middle is left to audit verify (the full open still refuses it) ...
+        File.WriteAllLines(Live, [.. lines[..5], lines[5].Replace("0.07", "0.01", StringComparison.Ordinal), .. lines[6..]]);
+        Assert.Null(FileAuditStore.Open(Live).Store);
+        using (var opened = FileAuditStore.OpenAtEnd(Live).Store)
+        {
+            Assert.Equal(last.Sequence, opened!.Last!.Sequence);
+            Assert.Equal((3L, 4L), opened.LastBatch());
+        }
+
+        // ... but whole records cut from the end are refused against the seal,
+        File.WriteAllLines(Live, lines[..10]);
+        var cut = FileAuditStore.OpenAtEnd(Live);
+        Assert.Null(cut.Store);
+        Assert.Equal(AuditFault.Deleted, cut.Verification.Fault);
+        Assert.Contains("records 11 to 12 are missing from the end", cut.Verification.Message, StringComparison.Ordinal);
+
+        // an edited last record is refused, and a torn last line is cut.
+        File.WriteAllLines(Live, [.. lines[..11], lines[11].Replace("0.07", "0.01", StringComparison.Ordinal)]);
+        Assert.Equal(AuditFault.Edited, FileAuditStore.OpenAtEnd(Live).Verification.Fault);
+        File.WriteAllText(Live, string.Join("\n", lines) + "\n{\"seq\":13,\"ts\":");
+        var torn = FileAuditStore.OpenAtEnd(Live);
+        Assert.Contains("torn", torn.Repair, StringComparison.Ordinal);
+        using (var chain = new AuditChain(torn.Store!))
+        {
+            Assert.Equal(13, chain.Append(Decision(4, 0)).Sequence);
+        }
+        Assert.True(FileAuditStore.VerifyFiles(Live).Intact);
+    }
 }
