@@ -177,9 +177,6 @@ public sealed class ConsoleSettings
     /// </summary>
     public int AuditRolloverMegabytes { get; set; } = 256;
 
-    /// <summary>The Audit page verifies files up to this size in the console; larger ones with <c>fastrebal audit verify</c>.</summary>
-    public int VerifyLimitMegabytes { get; set; } = 512;
-
     /// <summary>Write every child order and cancel to DataDirectory/blotter.csv.</summary>
     public bool Blotter { get; set; } = true;
 

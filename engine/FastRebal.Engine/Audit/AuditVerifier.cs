@@ -73,27 +73,31 @@ public static class AuditVerifier
     public const string ArchivedThroughFigure = "archivedThroughSequence";
     public const string ArchiveTailHashFigure = "archiveTailHash";
 
-    public static AuditVerification Verify(IReadOnlyList<AuditLine> lines, TornTail? torn = null, AuditSeal? seal = null)
+    public static AuditVerification Verify(IReadOnlyList<AuditLine> lines, TornTail? torn = null, AuditSeal? seal = null) =>
+        Verify(new ListLineSource(lines, torn), seal);
+
+    /// <summary>
+    /// Verifies files as one chain (archives oldest first, then the live file, against <paramref name="seal"/>),
+    /// reading them a block at a time: memory holds one record and the current UTC day's record hashes, whatever the
+    /// size of the files. The checks and messages are those of <see cref="Verify(IReadOnlyList{AuditLine}, TornTail?, AuditSeal?)"/>.
+    /// </summary>
+    public static AuditVerification VerifyFiles(IReadOnlyList<string> paths, AuditSeal? seal) => Verify(new FileLineSource(paths), seal);
+
+    /// <summary>The verification itself, in one pass over the lines; a line elsewhere is looked up only when a check needs it.</summary>
+    private static AuditVerification Verify(IAuditLineSource source, AuditSeal? seal)
     {
-        var records = new List<AuditRecord>(lines.Count);
+        long count = 0;
+        AuditRecord? first = null, previous = null;
+        AuditLine? previousLine = null, sealedLine = null;
+        var days = new List<DailyRoot>();
+        var day = new DayRoot();
         AuditVerification Bad(AuditFault fault, long? sequence, AuditLine? at, string message) =>
-            new(false, fault, records.Count, records.Count > 0 ? records[0].Sequence : 0, records.Count > 0 ? records[^1].Sequence : 0,
-                records.Count > 0 ? records[^1].Hash : AuditRecord.GenesisHash, sequence, at?.Source, at?.LineNumber, message, []);
+            new(false, fault, count, first?.Sequence ?? 0, previous?.Sequence ?? 0, previous?.Hash ?? AuditRecord.GenesisHash, sequence, at?.Source, at?.LineNumber, message, []);
         string Where(AuditLine line) => string.Create(CultureInfo.InvariantCulture, $"{line.Source} line {line.LineNumber}");
 
-        var lineOf = new Dictionary<long, AuditLine>();
-        foreach (var line in lines)
+        foreach (var line in source.Lines())
         {
-            if (line.Result.Record is { } r)
-            {
-                lineOf.TryAdd(r.Sequence, line);
-            }
-        }
-
-        for (var i = 0; i < lines.Count; i++)
-        {
-            var line = lines[i];
-            var expected = records.Count > 0 ? records[^1].Sequence + 1 : (long?)null;
+            var expected = previous is not null ? previous.Sequence + 1 : (long?)null;
             if (!line.Result.Ok)
             {
                 var fault = line.Result.Record is null ? AuditFault.Unreadable : AuditFault.NotCanonical;
@@ -107,7 +111,7 @@ public static class AuditVerifier
                 return Bad(AuditFault.Edited, record.Sequence, line,
                     $"record {record.Sequence} ({Where(line)}) was edited: its content and previous hash no longer match its hash {Short(record.Hash)}");
             }
-            if (records.Count == 0)
+            if (previous is null)
             {
                 if (record.Sequence == 1 && record.PreviousHash != AuditRecord.GenesisHash)
                 {
@@ -117,19 +121,18 @@ public static class AuditVerifier
                 {
                     return Bad(AuditFault.Reordered, record.Sequence, line, $"record {record.Sequence} ({Where(line)}) has an impossible sequence number");
                 }
-                if (record.Sequence > 1 && !Anchored(lines, record))
+                if (record.Sequence > 1 && !Anchors(record, record) && !source.Checkpoints().Any(c => Anchors(c.Result.Record!, record)))
                 {
-                    return lineOf.TryGetValue(1, out var first) && first != line
-                        ? Bad(AuditFault.Reordered, 1, line, $"record 1 is out of order: {Where(line)} holds record {record.Sequence} where record 1 belongs (record 1 is at {Where(first)})")
+                    return source.Find(1) is { } one && one != line
+                        ? Bad(AuditFault.Reordered, 1, line, $"record 1 is out of order: {Where(line)} holds record {record.Sequence} where record 1 belongs (record 1 is at {Where(one)})")
                         : Bad(AuditFault.Deleted, 1, line, $"records 1 to {record.Sequence - 1} are missing: the chain starts at record {record.Sequence} ({Where(line)}) and no checkpoint anchors the records before it");
                 }
             }
             else
             {
-                var previous = records[^1];
                 if (record.Sequence > expected)
                 {
-                    return lineOf.TryGetValue(expected.Value, out var elsewhere) && elsewhere != line
+                    return source.Find(expected.Value) is { } elsewhere && elsewhere != line
                         ? Bad(AuditFault.Reordered, expected, line, $"record {expected} is out of order: {Where(line)} holds record {record.Sequence} where record {expected} belongs (record {expected} is at {Where(elsewhere)})")
                         : Bad(AuditFault.Deleted, expected, line, $"record {expected} is missing: {Where(line)} holds record {record.Sequence} right after record {previous.Sequence}");
                 }
@@ -139,8 +142,8 @@ public static class AuditVerifier
                 }
                 if (record.PreviousHash != previous.Hash)
                 {
-                    return Bad(AuditFault.BadLink, previous.Sequence, lineOf[previous.Sequence],
-                        $"record {previous.Sequence} ({Where(lineOf[previous.Sequence])}) or record {record.Sequence} ({Where(line)}) was rewritten: record {record.Sequence} links to {Short(record.PreviousHash)} but record {previous.Sequence} hashes to {Short(previous.Hash)}");
+                    return Bad(AuditFault.BadLink, previous.Sequence, previousLine,
+                        $"record {previous.Sequence} ({Where(previousLine!)}) or record {record.Sequence} ({Where(line)}) was rewritten: record {record.Sequence} links to {Short(record.PreviousHash)} but record {previous.Sequence} hashes to {Short(previous.Hash)}");
                 }
                 if (record.Timestamp < previous.Timestamp)
                 {
@@ -148,15 +151,27 @@ public static class AuditVerifier
                         $"record {record.Sequence} ({Where(line)}) is dated {AuditEncoding.FormatTimestamp(record.Timestamp)}, before record {previous.Sequence} ({AuditEncoding.FormatTimestamp(previous.Timestamp)})");
                 }
             }
-            if (record.Entry.Kind == AuditKind.Checkpoint && CheckpointProblem(record, lineOf) is { } problem)
+            if (record.Entry.Kind == AuditKind.Checkpoint && CheckpointProblem(record, source, previousLine) is { } problem)
             {
                 return Bad(AuditFault.BadCheckpoint, record.Sequence, line, $"checkpoint record {record.Sequence} ({Where(line)}): {problem}");
             }
-            records.Add(record);
+            if (seal is not null && record.Sequence == seal.Sequence)
+            {
+                sealedLine ??= line;
+            }
+            if (!day.Add(record))
+            {
+                days.Add(day.Close());
+                day = new DayRoot();
+                day.Add(record);
+            }
+            first ??= record;
+            (previous, previousLine) = (record, line);
+            count++;
         }
 
-        var next = records.Count > 0 ? records[^1].Sequence + 1 : 1;
-        if (torn is not null)
+        var next = previous is not null ? previous.Sequence + 1 : 1;
+        if (source.Torn is { } torn)
         {
             var at = new AuditLine(torn.Source, torn.LineNumber, AuditLineResult.Fail("", "torn"));
             return Bad(AuditFault.TornTail, next, at,
@@ -164,20 +179,50 @@ public static class AuditVerifier
         }
         if (seal is not null)
         {
-            if (records.Count == 0 || records[^1].Sequence < seal.Sequence)
+            if (previous is null || previous.Sequence < seal.Sequence)
             {
                 return Bad(AuditFault.Truncated, next, null,
                     $"records {next} to {seal.Sequence} are missing from the end: the seal says the chain reached record {seal.Sequence} (hash {Short(seal.Hash)})");
             }
-            if (lineOf.TryGetValue(seal.Sequence, out var sealedLine) && sealedLine.Result.Record!.Hash != seal.Hash)
+            if (sealedLine is not null && sealedLine.Result.Record!.Hash != seal.Hash)
             {
                 return Bad(AuditFault.Edited, seal.Sequence, sealedLine, $"record {seal.Sequence} ({Where(sealedLine)}) is not the record that was sealed (hash {Short(seal.Hash)})");
             }
         }
-        var days = DailyRoots(records);
-        return new AuditVerification(true, AuditFault.None, records.Count, records.Count > 0 ? records[0].Sequence : 0, records.Count > 0 ? records[^1].Sequence : 0,
-            records.Count > 0 ? records[^1].Hash : AuditRecord.GenesisHash, null, null, null,
-            records.Count == 0 ? "empty chain" : $"{records.Count} record(s), {records[0].Sequence} to {records[^1].Sequence}, intact", days);
+        if (count > 0)
+        {
+            days.Add(day.Close());
+        }
+        return new AuditVerification(true, AuditFault.None, count, first?.Sequence ?? 0, previous?.Sequence ?? 0,
+            previous?.Hash ?? AuditRecord.GenesisHash, null, null, null,
+            count == 0 ? "empty chain" : $"{count} record(s), {first!.Sequence} to {previous!.Sequence}, intact", days);
+    }
+
+    /// <summary>One UTC day's record hashes while the verification is in it (records come in time order).</summary>
+    private sealed class DayRoot
+    {
+        private readonly List<byte[]> leaves = [];
+        private DateOnly day;
+        private long firstSequence;
+        private long lastSequence;
+
+        /// <summary>Adds the record if it is of this day (or the day is empty); false when it starts another day.</summary>
+        public bool Add(AuditRecord record)
+        {
+            if (leaves.Count > 0 && record.Day != day)
+            {
+                return false;
+            }
+            if (leaves.Count == 0)
+            {
+                (day, firstSequence) = (record.Day, record.Sequence);
+            }
+            leaves.Add(Convert.FromHexString(record.Hash));
+            lastSequence = record.Sequence;
+            return true;
+        }
+
+        public DailyRoot Close() => new(day, leaves.Count, firstSequence, lastSequence, Convert.ToHexStringLower(MerkleTree.Root(leaves)));
     }
 
     /// <summary>Verifies records already in memory (a <see cref="MemoryAuditStore"/>), each standing as its own line.</summary>
@@ -196,13 +241,14 @@ public static class AuditVerifier
     ];
 
     /// <summary>A start after record 1 is legitimate only when a checkpoint in the chain says the records before it were archived, ending at exactly this link.</summary>
-    private static bool Anchored(IReadOnlyList<AuditLine> lines, AuditRecord first) =>
-        lines.Any(l => l.Result.Record is { Entry.Kind: AuditKind.Checkpoint } c
-            && c.Sequence >= first.Sequence
-            && c.Entry.Figure(ArchivedThroughFigure) == (first.Sequence - 1).ToString(CultureInfo.InvariantCulture)
-            && c.Entry.Figure(ArchiveTailHashFigure) == first.PreviousHash);
+    private static bool Anchors(AuditRecord checkpoint, AuditRecord first) =>
+        checkpoint.Entry.Kind == AuditKind.Checkpoint
+            && checkpoint.Sequence >= first.Sequence
+            && checkpoint.Entry.Figure(ArchivedThroughFigure) == (first.Sequence - 1).ToString(CultureInfo.InvariantCulture)
+            && checkpoint.Entry.Figure(ArchiveTailHashFigure) == first.PreviousHash;
 
-    private static string? CheckpointProblem(AuditRecord checkpoint, Dictionary<long, AuditLine> lineOf)
+    /// <remarks>The anchored record is most often the one just before (an archive verified with its live file), so that one is not looked up.</remarks>
+    private static string? CheckpointProblem(AuditRecord checkpoint, IAuditLineSource source, AuditLine? previous)
     {
         if (!long.TryParse(checkpoint.Entry.Figure(ArchivedThroughFigure), NumberStyles.None, CultureInfo.InvariantCulture, out var through) || through < 1 || through >= checkpoint.Sequence)
         {
@@ -214,7 +260,8 @@ public static class AuditVerifier
             return $"'{ArchiveTailHashFigure}' is not a SHA-256 hash";
         }
         // When the archive is verified together with the live file, the archived record must be the one anchored.
-        return lineOf.TryGetValue(through, out var archived) && archived.Result.Record!.Hash != tail
+        var archived = previous?.Result.Record?.Sequence == through ? previous : source.Find(through);
+        return archived is not null && archived.Result.Record!.Hash != tail
             ? $"record {through} hashes to {Short(archived.Result.Record.Hash)}, not the archive tail hash {Short(tail)} the checkpoint anchors"
             : null;
     }

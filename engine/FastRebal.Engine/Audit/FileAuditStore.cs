@@ -140,23 +140,22 @@ public sealed class FileAuditStore : IAuditStore
     /// Verifies files as one chain: archives oldest first, then the live file, against the live file's seal. A torn
     /// line anywhere but at the very end shows up as an unreadable line where the next file's records begin.
     /// </summary>
-    public static AuditVerification VerifyFiles(params IReadOnlyList<string> paths)
+    public static AuditVerification VerifyFiles(params IReadOnlyList<string> paths) =>
+        AuditVerifier.VerifyFiles(paths, paths.Count > 0 ? ReadSeal(paths[^1]) : null);
+
+    /// <summary>
+    /// The records of one account and the firm-wide ones (no account: a kill switch, a model's policy edit), in order,
+    /// read a block at a time: only the lines naming the account or none are decoded, so a report on a file of any
+    /// size holds just those records.
+    /// </summary>
+    public static IReadOnlyList<AuditRecord> ReadAccount(string path, string accountId)
     {
-        var lines = new List<AuditLine>();
-        TornTail? torn = null;
-        AuditSeal? seal = null;
-        foreach (var path in paths)
-        {
-            var content = Read(path);
-            if (torn is not null)
-            {
-                // An earlier file ends torn: that is a corrupt record in the middle of the chain.
-                lines.Add(new AuditLine(torn.Source, torn.LineNumber, AuditLineResult.Fail("", $"torn line ({torn.Bytes} bytes with no newline) before the records of {path}")));
-            }
-            lines.AddRange(content.Lines);
-            (torn, seal) = (content.Torn, content.Seal);
-        }
-        return AuditVerifier.Verify(lines, torn, seal);
+        var account = Encoding.UTF8.GetBytes("\"account\":" + JsonSerializer.Serialize(accountId, RuleJson) + ",");
+        var none = "\"account\":\"\","u8.ToArray();
+        return [.. new FileLineSource([path]).Read(line => line.IndexOf(account) >= 0 || line.IndexOf(none) >= 0)
+            .Select(line => line.Result.Record)
+            .OfType<AuditRecord>()
+            .Where(record => record.Entry.AccountId == accountId || record.Entry.AccountId.Length == 0)];
     }
 
     /// <summary>Reads a file without changing it (a missing file reads as empty).</summary>
@@ -322,11 +321,8 @@ public sealed class FileAuditStore : IAuditStore
     // The line format's escaping, so a rule is searched for exactly as a line holds it.
     private static readonly JsonSerializerOptions RuleJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public AuditVerification Verify()
-    {
-        var content = Read(Path);
-        return AuditVerifier.Verify(content.Lines, content.Torn, content.Seal);
-    }
+    /// <summary>Verifies the file as it is on disk, a block at a time (see <see cref="AuditVerifier.VerifyFiles"/>).</summary>
+    public AuditVerification Verify() => VerifyFiles(Path);
 
     public void Dispose()
     {
