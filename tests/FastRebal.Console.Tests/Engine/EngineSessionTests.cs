@@ -220,6 +220,34 @@ public class EngineSessionTests
         await session.StopAsync(CancellationToken.None);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_stop_drains_and_seals_within_seconds_with_the_kill_switch_engaged_or_just_released(bool release)
+    {
+        var directory = TestServices.TempDirectory();
+        var session = Session(directory);
+        await session.StartAsync(CancellationToken.None);
+        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        var engine = session.Running;
+        engine.KillSwitch.Engage("olga", "stop test", engine.Evaluation.Sequence, DateTimeOffset.UtcNow);
+        Assert.True(SpinWait.SpinUntil(() => engine.Status().TicksRead > 2000, TimeSpan.FromSeconds(30)));
+        if (release)
+        {
+            // Released just before the stop: the orders it lets go are still on their way.
+            engine.KillSwitch.Release("olga", "stop test over", DateTimeOffset.UtcNow);
+        }
+
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await session.StopAsync(CancellationToken.None);
+
+        Assert.InRange(stopping.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        Assert.Equal(EnginePhase.Stopped, session.Phase);
+        var audit = Path.Combine(directory, "audit.jsonl");
+        Assert.True(FileAuditStore.VerifyFiles(audit).Intact);
+        Assert.Equal(FileAuditStore.Read(audit).Records.Last().Sequence, FileAuditStore.ReadSeal(audit)!.Sequence);
+    }
+
     [Fact]
     public async Task With_Durable_off_every_start_makes_its_firm_afresh()
     {
