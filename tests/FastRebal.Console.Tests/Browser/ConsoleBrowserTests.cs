@@ -169,12 +169,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         var page = await console.SignIn("admin", console.AdminPassword);
         var account = await QuietAccount(page);
 
-        await ConsoleFixture.Goto(page, "/policies");
-        await page.Locator("#policy-scope").GetByText("Client account").ClickAsync();
-        await page.FillAsync("#policy-target", account);
-        await page.ClickAsync("#policy-load");
-        await Assertions.Expect(page.Locator("#policy-editing")).ToContainTextAsync($"account {account} (1 account(s))");
-        var version = int.Parse(VersionOf().Match(await page.Locator("#policy-editing").TextContentAsync() ?? "").Groups[1].Value, CultureInfo.InvariantCulture);
+        var version = await LoadAccountPolicy(page, account);
 
         // A bad value is refused with the field named, and nothing is sent.
         await page.FillAsync("#band-width", "0");
@@ -347,6 +342,17 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         Assert.True(taxable > 0, "no account among the first 50 showed tax lots");
         Assert.True(deferred > 0, "no account among the first 50 said it keeps no lots");
         await page.Context.CloseAsync();
+    }
+
+    /// <summary>Loads a client account's policy into the Policies page's form; returns the version it shows.</summary>
+    private static async Task<int> LoadAccountPolicy(IPage page, string account)
+    {
+        await ConsoleFixture.Goto(page, "/policies");
+        await page.Locator("#policy-scope").GetByText("Client account").ClickAsync();
+        await page.FillAsync("#policy-target", account);
+        await page.ClickAsync("#policy-load");
+        await Assertions.Expect(page.Locator("#policy-editing")).ToContainTextAsync($"account {account} (1 account(s))");
+        return int.Parse(VersionOf().Match(await page.Locator("#policy-editing").TextContentAsync() ?? "").Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     /// <summary>An account the engine has not decided since it started (so it has no trades in flight), within band.</summary>

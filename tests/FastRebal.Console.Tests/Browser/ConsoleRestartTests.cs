@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Playwright;
 
 namespace FastRebal.Console.Tests.Browser;
@@ -29,12 +28,7 @@ public sealed partial class ConsoleBrowserTests
             // An admin gives a quiet account a tight absolute band.
             var admin = await restarting.SignIn("admin", restarting.AdminPassword);
             var account = await QuietAccount(admin);
-            await ConsoleFixture.Goto(admin, "/policies");
-            await admin.Locator("#policy-scope").GetByText("Client account").ClickAsync();
-            await admin.FillAsync("#policy-target", account);
-            await admin.ClickAsync("#policy-load");
-            await Assertions.Expect(admin.Locator("#policy-editing")).ToContainTextAsync($"account {account} (1 account(s))");
-            var version = int.Parse(VersionOf().Match(await admin.Locator("#policy-editing").TextContentAsync() ?? "").Groups[1].Value, CultureInfo.InvariantCulture);
+            var version = await LoadAccountPolicy(admin, account);
             await admin.FillAsync("#band-width", "0.1");
             await admin.Locator("#band-width").BlurAsync();
             await admin.Locator("#band-type").GetByText("Absolute").ClickAsync();
