@@ -99,7 +99,7 @@ public sealed class FileAuditStore : IAuditStore
         }
         if (seal is not null && seal.Sequence > end.Tail.Sequence)
         {
-            return Refused(AuditFault.Deleted, end.Tail.Sequence + 1, string.Create(CultureInfo.InvariantCulture,
+            return Refused(AuditFault.Truncated, end.Tail.Sequence + 1, string.Create(CultureInfo.InvariantCulture,
                 $"records {end.Tail.Sequence + 1} to {seal.Sequence} are missing from the end: the seal says the chain reached record {seal.Sequence} (hash {seal.Hash[..12]}…), the file ends at record {end.Tail.Sequence}"));
         }
         if (seal is not null && seal.Sequence == end.Tail.Sequence && seal.Hash != end.Tail.Hash)

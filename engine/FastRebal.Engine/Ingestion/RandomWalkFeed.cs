@@ -74,7 +74,7 @@ public sealed class RandomWalkFeed : IPriceFeed, IResumableFeed
 
     public bool IsCompleted => false;
 
-    /// <summary>Market time (UTC ticks): the start time, advanced by the wall clock from the moment the feed was made.</summary>
+    /// <summary>Market time (UTC ticks): the start time, advanced by the wall clock from the moment the feed was made (after <see cref="SkipTo"/>, from the market time it resumed at).</summary>
     public long Now => startTicks + clock.Elapsed.Ticks;
 
     public long SkipTo(long ticks, long marketNow)

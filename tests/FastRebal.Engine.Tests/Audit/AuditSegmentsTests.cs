@@ -143,7 +143,7 @@ public sealed class AuditSegmentsTests : IDisposable
         File.WriteAllLines(Live, lines[..10]);
         var cut = FileAuditStore.OpenAtEnd(Live);
         Assert.Null(cut.Store);
-        Assert.Equal(AuditFault.Deleted, cut.Verification.Fault);
+        Assert.Equal(AuditFault.Truncated, cut.Verification.Fault);
         Assert.Contains("records 11 to 12 are missing from the end", cut.Verification.Message, StringComparison.Ordinal);
 
         // an edited last record is refused, and a torn last line is cut.
