@@ -155,7 +155,9 @@ public sealed class CliTests : IDisposable
         Assert.InRange(lots.GetProperty("taxableAccounts").GetInt32(), 1500, 2500);
         Assert.InRange(lots.GetProperty("count").GetInt32(), 3 * lots.GetProperty("taxableAccounts").GetInt32(), 5 * 20 * lots.GetProperty("taxableAccounts").GetInt32());
         Assert.True(lots.GetProperty("taxMs").GetDouble() > 0);
-        Assert.Equal(json.RootElement.GetProperty("decideMs").GetDouble() + lots.GetProperty("taxMs").GetDouble(), lots.GetProperty("decideWithLotsMs").GetDouble(), 3);
+        // Each figure is printed to the microsecond, so their sum may differ from the printed total by one in the last place.
+        var sum = json.RootElement.GetProperty("decideMs").GetDouble() + lots.GetProperty("taxMs").GetDouble();
+        Assert.InRange(lots.GetProperty("decideWithLotsMs").GetDouble() - sum, -0.0015, 0.0015);
         Assert.Equal(without.RootElement.GetProperty("summary").GetRawText(), json.RootElement.GetProperty("summary").GetRawText());
         Assert.False(without.RootElement.TryGetProperty("lots", out _));
     }
