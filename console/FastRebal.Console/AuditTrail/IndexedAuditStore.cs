@@ -40,36 +40,19 @@ public sealed class IndexedAuditStore : IAuditStore
     /// </summary>
     private void IndexFileSoFar()
     {
-        using var file = new FileStream(inner.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        var buffer = new byte[1 << 20];
-        var kept = 0;
-        long at = 0;
-        while (at < end)
+        foreach (var block in new AuditFileBlocks(inner.Path).Read())
         {
-            var read = file.Read(buffer, kept, buffer.Length - kept);
-            if (read == 0)
+            var bytes = block.Bytes;
+            var at = block.Offset;
+            while (bytes.IndexOf((byte)'\n') is var newline and >= 0)
             {
-                break;
-            }
-            var span = buffer.AsSpan(0, kept + read);
-            var consumed = 0;
-            while (span[consumed..].IndexOf((byte)'\n') is var newline and >= 0)
-            {
-                var line = span.Slice(consumed, newline);
-                if (KindAndAccount(line) is { } found)
+                if (KindAndAccount(bytes[..newline]) is { } found)
                 {
                     Index(at, found.Kind, found.Account);
                 }
-                consumed += newline + 1;
+                bytes = bytes[(newline + 1)..];
                 at += newline + 1;
             }
-            kept = span.Length - consumed;
-            if (kept == buffer.Length)
-            {
-                // A line longer than the buffer: no record the engine writes is.
-                Array.Resize(ref buffer, buffer.Length * 2);
-            }
-            span[consumed..].CopyTo(buffer);
         }
     }
 

@@ -51,14 +51,12 @@ internal sealed class ListLineSource(IReadOnlyList<AuditLine> lines, TornTail? t
 }
 
 /// <summary>
-/// Files read a block at a time, archives first: a torn last line of a file before the last is a corrupt line where
+/// Files read a block at a time (<see cref="AuditFileBlocks"/>), archives first: a torn last line of a file before the last is a corrupt line where
 /// the next file's records begin; of the last file, the chain's torn tail. <see cref="Find"/> and
 /// <see cref="Checkpoints"/> decode only the lines that can match.
 /// </summary>
 internal sealed class FileLineSource(IReadOnlyList<string> paths) : IAuditLineSource
 {
-    private const int Block = 1 << 20;
-
     public TornTail? Torn { get; private set; }
 
     public IEnumerable<AuditLine> Lines() => Read(_ => true);
@@ -84,72 +82,42 @@ internal sealed class FileLineSource(IReadOnlyList<string> paths) : IAuditLineSo
     internal IEnumerable<AuditLine> Read(LineFilter wanted)
     {
         TornTail? torn = null;
-        for (var f = 0; f < paths.Count; f++)
+        var found = new List<AuditLine>();
+        foreach (var path in paths)
         {
-            var path = paths[f];
             if (torn is not null)
             {
                 // An earlier file ends torn: that is a corrupt record in the middle of the chain.
                 yield return new AuditLine(torn.Source, torn.LineNumber, AuditLineResult.Fail("", $"torn line ({torn.Bytes} bytes with no newline) before the records of {path}"));
-                torn = null;
             }
-            if (!File.Exists(path))
+            var blocks = new AuditFileBlocks(path);
+            foreach (var block in blocks.Read())
             {
-                continue;
-            }
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-            var buffer = new byte[Block];
-            var kept = 0;
-            var number = 0;
-            long offset = 0;
-            var found = new List<AuditLine>();
-            while (true)
-            {
-                var read = file.Read(buffer, kept, buffer.Length - kept);
-                if (read == 0)
-                {
-                    break;
-                }
-                var filled = kept + read;
-                var consumed = Lines(path, buffer.AsSpan(0, filled), ref number, wanted, found);
-                offset += consumed;
-                kept = filled - consumed;
-                if (kept == buffer.Length)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
-                else
-                {
-                    buffer.AsSpan(consumed, kept).CopyTo(buffer);
-                }
+                Decode(path, block, wanted, found);
                 foreach (var line in found)
                 {
                     yield return line;
                 }
                 found.Clear();
             }
-            if (kept > 0)
-            {
-                torn = new TornTail(path, number + 1, kept, offset);
-            }
+            torn = blocks.Torn;
         }
         Torn = torn;
     }
 
-    /// <summary>Decodes the whole lines of a block that pass the filter; returns the bytes consumed (up to the last newline).</summary>
-    private static int Lines(string path, ReadOnlySpan<byte> block, ref int number, LineFilter wanted, List<AuditLine> found)
+    /// <summary>Decodes the lines of a block that pass the filter.</summary>
+    private static void Decode(string path, AuditFileBlock block, LineFilter wanted, List<AuditLine> found)
     {
-        var consumed = 0;
-        while (block[consumed..].IndexOf((byte)'\n') is var newline and >= 0)
+        var bytes = block.Bytes;
+        var number = block.LinesBefore;
+        while (bytes.IndexOf((byte)'\n') is var newline and >= 0)
         {
             number++;
-            var line = block.Slice(consumed, newline);
-            if (wanted(line))
+            if (wanted(bytes[..newline]))
             {
-                found.Add(new AuditLine(path, number, AuditEncoding.ReadLine(line)));
+                found.Add(new AuditLine(path, number, AuditEncoding.ReadLine(bytes[..newline])));
             }
-            consumed += newline + 1;
+            bytes = bytes[(newline + 1)..];
         }
-        return consumed;
     }
 }

@@ -44,11 +44,7 @@ public static class AuditSegments
         string? repair = null;
         if (end.TornAt is { } cut)
         {
-            using (var file = new FileStream(livePath, FileMode.Open, FileAccess.Write, FileShare.Read))
-            {
-                file.SetLength(cut);
-                file.Flush(flushToDisk: true);
-            }
+            FileAuditStore.CutTornLine(livePath, cut);
             repair = string.Create(CultureInfo.InvariantCulture, $"{livePath}: a torn last line ({end.TornBytes} bytes) was cut before the rollover; the chain continues from record {end.Tail.Sequence}");
         }
 

@@ -58,11 +58,7 @@ public sealed class FileAuditStore : IAuditStore
         string? repair = null;
         if (content.Torn is { } torn)
         {
-            using (var cut = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read))
-            {
-                cut.SetLength(torn.Offset);
-                cut.Flush(flushToDisk: true);
-            }
+            CutTornLine(path, torn.Offset);
             var lastWhole = content.Records.LastOrDefault();
             repair = string.Create(CultureInfo.InvariantCulture,
                 $"{path}: the last line (line {torn.LineNumber}, {torn.Bytes} bytes) was torn by a crash in the middle of an append and was cut; the chain continues from record {lastWhole?.Sequence ?? 0}");
@@ -109,11 +105,7 @@ public sealed class FileAuditStore : IAuditStore
         string? repair = null;
         if (end.TornAt is { } cut)
         {
-            using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read))
-            {
-                file.SetLength(cut);
-                file.Flush(flushToDisk: true);
-            }
+            CutTornLine(path, cut);
             repair = string.Create(CultureInfo.InvariantCulture,
                 $"{path}: the last line ({end.TornBytes} bytes) was torn by a crash in the middle of an append and was cut; the chain continues from record {end.Tail.Sequence}");
         }
@@ -121,6 +113,14 @@ public sealed class FileAuditStore : IAuditStore
             $"the end of {path} checked (last record {end.Tail.Sequence}); the whole chain is verified by fastrebal audit verify", []);
         var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
         return new AuditFileOpen(new FileAuditStore(path, stream, end.Tail), verification, repair);
+    }
+
+    /// <summary>Cuts a torn last line off the file, back to the end of its last whole record, on disk before returning.</summary>
+    internal static void CutTornLine(string path, long lastWholeRecordEnd)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read);
+        file.SetLength(lastWholeRecordEnd);
+        file.Flush(flushToDisk: true);
     }
 
     /// <summary>The newest engine batch and how many of its records the file holds, read from the file's end.</summary>

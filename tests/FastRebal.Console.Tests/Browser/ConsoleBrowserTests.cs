@@ -211,20 +211,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
     public async Task An_operator_approves_held_trades_with_a_reason_and_the_engines_answer_is_shown_and_audited()
     {
         var page = await console.SignIn(ConsoleFixture.OperatorName, ConsoleFixture.OperatorPassword);
-        await ConsoleFixture.Goto(page, "/orders");
-        var first = page.Locator("#approvals tbody tr").First;
-        await Assertions.Expect(first).ToBeVisibleAsync();
-        var account = (await first.Locator("td").First.TextContentAsync())!.Trim();
-
-        await first.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
-        await Assertions.Expect(page.Locator("#confirm-message")).ToContainTextAsync(account);
-        await page.FillAsync("#confirm-reason", "browser test: reviewed the illiquid holding");
-        await page.ClickAsync("#confirm-ok");
-
-        // The engine's answer, as the operator sees it: released, or held by the risk gate when prices have moved past
-        // the collar since the plan was held. (The account comes back to the queue at its next decision while its
-        // illiquid holding is out of band: an approval covers the trades it released, not the account.)
-        await Assertions.Expect(page.Locator(".mud-snackbar").First).ToContainTextAsync(account);
+        await ApproveFirstHeld(page, "browser test: reviewed the illiquid holding");
         await ConsoleFixture.Goto(page, "/audit");
         await page.Locator("#audit-kind").GetByText("Operator actions").ClickAsync();
         await page.ClickAsync("#audit-browse");
@@ -342,6 +329,26 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         Assert.True(taxable > 0, "no account among the first 50 showed tax lots");
         Assert.True(deferred > 0, "no account among the first 50 said it keeps no lots");
         await page.Context.CloseAsync();
+    }
+
+    /// <summary>
+    /// Approves the first account in the approval queue with a reason, and waits for the engine's answer naming it:
+    /// released, or held by the risk gate when prices have moved past the collar since the plan was held. (The account
+    /// comes back to the queue at its next decision while its illiquid holding is out of band: an approval covers the
+    /// trades it released, not the account.) Returns the account.
+    /// </summary>
+    private static async Task<string> ApproveFirstHeld(IPage page, string reason)
+    {
+        await ConsoleFixture.Goto(page, "/orders");
+        var first = page.Locator("#approvals tbody tr").First;
+        await Assertions.Expect(first).ToBeVisibleAsync();
+        var account = (await first.Locator("td").First.TextContentAsync())!.Trim();
+        await first.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#confirm-message")).ToContainTextAsync(account);
+        await page.FillAsync("#confirm-reason", reason);
+        await page.ClickAsync("#confirm-ok");
+        await Assertions.Expect(page.Locator(".mud-snackbar").First).ToContainTextAsync(account);
+        return account;
     }
 
     /// <summary>Loads a client account's policy into the Policies page's form; returns the version it shows.</summary>

@@ -15,14 +15,7 @@ public sealed partial class ConsoleBrowserTests
         {
             // An operator approves held trades.
             var page = await restarting.SignIn(ConsoleFixture.OperatorName, ConsoleFixture.OperatorPassword);
-            await ConsoleFixture.Goto(page, "/orders");
-            var held = page.Locator("#approvals tbody tr").First;
-            await Assertions.Expect(held).ToBeVisibleAsync();
-            var heldAccount = (await held.Locator("td").First.TextContentAsync())!.Trim();
-            await held.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
-            await page.FillAsync("#confirm-reason", "restart test: approved before the crash");
-            await page.ClickAsync("#confirm-ok");
-            await Assertions.Expect(page.Locator(".mud-snackbar").First).ToContainTextAsync(heldAccount);
+            await ApproveFirstHeld(page, "restart test: approved before the crash");
             await page.Context.CloseAsync();
 
             // An admin gives a quiet account a tight absolute band.
