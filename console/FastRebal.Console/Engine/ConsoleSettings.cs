@@ -43,8 +43,18 @@ public sealed class EngineSettings
     /// <summary>With <see cref="Lots"/>: harvest tax losses daily at the open (as <c>fastrebal run --lots --harvest</c>), trading the substitutes through the risk gate.</summary>
     public bool Harvest { get; set; }
 
+    /// <summary>
+    /// Market days an item in the approval queue stands before it expires (1: until the end of its day); 0 keeps it
+    /// until an operator decides. A replayed history runs days in seconds, so its items expire as fast.
+    /// </summary>
+    public int ApprovalExpiryDays { get; set; } = 1;
+
     public IEnumerable<string> Problems()
     {
+        if (ApprovalExpiryDays < 0)
+        {
+            yield return $"Engine:ApprovalExpiryDays must be 0 (never) or more (got {ApprovalExpiryDays})";
+        }
         if (Harvest && !Lots)
         {
             yield return "Engine:Harvest needs Engine:Lots (a harvest sells lots)";

@@ -159,6 +159,7 @@ public sealed class EngineSession(
             BookEvents = bookEvents,
             KillSwitchPath = console.KillSwitchPath,
             ParallelSweep = engine.ParallelSweep,
+            ApprovalExpiryDays = engine.ApprovalExpiryDays,
             AverageDailyVolumes = volumes,
             DefaultAverageDailyVolume = engine.DefaultAdv,
             Slicing = new SlicingPolicy { Interval = engine.SliceInterval, MaxChildNotional = engine.MaxChildNotional },

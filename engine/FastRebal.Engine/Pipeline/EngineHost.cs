@@ -62,6 +62,13 @@ public sealed record EngineOptions
     /// <summary>Market time between scheduled full sweeps of every account (ticks otherwise re-evaluate only the accounts they touch).</summary>
     public TimeSpan FullSweepInterval { get; init; } = EvaluationStage.DefaultFullSweepInterval;
 
+    /// <summary>
+    /// Market days an item held for an operator stands before it expires (1: until the end of the day it was held,
+    /// the default; 0: until an operator decides). An expired item is audited, and its account decided afresh at the
+    /// next day's prices: held again if it still needs an operator.
+    /// </summary>
+    public int ApprovalExpiryDays { get; init; } = 1;
+
     /// <summary>Market-wide breaker levels (falls of the reference index from the previous close).</summary>
     public IReadOnlyList<double> MarketBreakerLevels { get; init; } = [0.07, 0.13, 0.20];
 
@@ -213,7 +220,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             auditWriter = new AuditWriter(chain);
             killSwitchAudit = AuditHooks.RecordKillSwitch(chain, KillSwitch);
         }
-        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter, tax: options.Tax, bookEvents: options.BookEvents, executions: Executions);
+        Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter, tax: options.Tax, bookEvents: options.BookEvents, executions: Executions, approvalExpiryDays: options.ApprovalExpiryDays);
         Evaluation.BookLedger = options.BookLedger;
         var volumes = AverageDailyVolumes;
         Orders = new OrderStage(book, options.Slicing, i => volumes[i], sink,

@@ -74,6 +74,18 @@ public sealed class RiskPlanGate(RiskGate gate, int referenceIndex) : IPlanGate
 
     public string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime)
     {
+        var verdict = Gate.CheckAll(Candidates(account, model, trades, sequence), marketTime);
+        return verdict.IsAccepted ? null : verdict.Describe();
+    }
+
+    public string? Preview(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime)
+    {
+        var verdict = Gate.Preview(Candidates(account, model, trades, sequence), marketTime);
+        return verdict.IsAccepted ? null : verdict.Describe();
+    }
+
+    private ReadOnlySpan<OrderCandidate> Candidates(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence)
+    {
         if (candidates.Length < trades.Count)
         {
             candidates = new OrderCandidate[trades.Count * 2];
@@ -83,8 +95,7 @@ public sealed class RiskPlanGate(RiskGate gate, int referenceIndex) : IPlanGate
             var (instrument, trade) = trades[i];
             candidates[i] = new OrderCandidate(account, model, instrument, trade.Side, trade.Quantity, trade.Price, sequence);
         }
-        var verdict = Gate.CheckAll(candidates.AsSpan(0, trades.Count), marketTime);
-        return verdict.IsAccepted ? null : verdict.Describe();
+        return candidates.AsSpan(0, trades.Count);
     }
 }
 

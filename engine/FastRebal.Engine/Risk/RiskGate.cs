@@ -122,6 +122,25 @@ public sealed class RiskGate
         return RiskVerdict.Accepted;
     }
 
+    /// <summary>
+    /// What <see cref="CheckAll"/> would answer now, with nothing recorded or counted: shown to an operator before
+    /// they release trades held for approval.
+    /// </summary>
+    public RiskVerdict Preview(ReadOnlySpan<OrderCandidate> orders, long now)
+    {
+        decimal planNotional = 0;
+        for (var i = 0; i < orders.Length; i++)
+        {
+            var verdict = Evaluate(orders[i], now, planNotional, i);
+            if (!verdict.IsAccepted)
+            {
+                return verdict;
+            }
+            planNotional += orders[i].Notional;
+        }
+        return RiskVerdict.Accepted;
+    }
+
     /// <param name="pendingNotional">Notional of earlier orders of the same plan, not yet counted.</param>
     /// <param name="pendingOrders">Number of those orders.</param>
     private RiskVerdict Evaluate(in OrderCandidate order, long now, decimal pendingNotional, int pendingOrders)

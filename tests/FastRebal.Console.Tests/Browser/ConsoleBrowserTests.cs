@@ -211,6 +211,17 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
     public async Task An_operator_approves_held_trades_with_a_reason_and_the_engines_answer_is_shown_and_audited()
     {
         var page = await console.SignIn(ConsoleFixture.OperatorName, ConsoleFixture.OperatorPassword);
+        await ConsoleFixture.Goto(page, "/orders");
+        await Assertions.Expect(page.Locator("#approvals tbody tr").First).ToBeVisibleAsync();
+        // Each item says what the risk gate would answer, and only an item with trades offers Approve: one whose
+        // off-target holdings are all illiquid offers Acknowledge instead.
+        foreach (var row in await page.Locator("#approvals tbody tr").AllAsync())
+        {
+            Assert.Contains("risk gate", await row.Locator(".risk-check").TextContentAsync() ?? "", StringComparison.Ordinal);
+            var text = await row.TextContentAsync() ?? "";
+            var approve = await row.GetByRole(AriaRole.Button, new() { Name = "Approve" }).CountAsync();
+            Assert.Equal(text.Contains("none: illiquid holdings are traded by hand", StringComparison.Ordinal) ? 0 : 1, approve);
+        }
         await ApproveFirstHeld(page, "browser test: reviewed the illiquid holding");
         await ConsoleFixture.Goto(page, "/audit");
         await page.Locator("#audit-kind").GetByText("Operator actions").ClickAsync();
@@ -332,15 +343,15 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
     }
 
     /// <summary>
-    /// Approves the first account in the approval queue with a reason, and waits for the engine's answer naming it:
-    /// released, or held by the risk gate when prices have moved past the collar since the plan was held. (The account
-    /// comes back to the queue at its next decision while its illiquid holding is out of band: an approval covers the
-    /// trades it released, not the account.) Returns the account.
+    /// Approves the first account in the approval queue that has trades to release, with a reason, and waits for the
+    /// engine's answer naming it: released at the prices of the moment, or nothing (back within band, or held by the
+    /// risk gate). (The account comes back to the queue at its next decision while its illiquid holding is out of
+    /// band: an approval covers the trades it released, not the account.) Returns the account.
     /// </summary>
     private static async Task<string> ApproveFirstHeld(IPage page, string reason)
     {
         await ConsoleFixture.Goto(page, "/orders");
-        var first = page.Locator("#approvals tbody tr").First;
+        var first = page.Locator("#approvals tbody tr", new() { Has = page.GetByRole(AriaRole.Button, new() { Name = "Approve" }) }).First;
         await Assertions.Expect(first).ToBeVisibleAsync();
         var account = (await first.Locator("td").First.TextContentAsync())!.Trim();
         await first.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();

@@ -61,14 +61,16 @@ public class EvaluationStageTests
         public bool Release(BreakerKind kind, int index, string who, string why) => kind == BreakerKind.Account && Halted.Remove(index);
 
         public string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime) => Refusal;
+
+        public string? Preview(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime) => Refusal;
     }
 
     private sealed class Harness
     {
-        public Harness(AccountBook book, int accountsPerBlock = EvaluationStage.DefaultAccountsPerBlock, IPlanGate? gate = null)
+        public Harness(AccountBook book, int accountsPerBlock = EvaluationStage.DefaultAccountsPerBlock, IPlanGate? gate = null, int approvalExpiryDays = 1)
         {
             Book = book;
-            Stage = new EvaluationStage(book, Control, Fills, gate ?? Gate, Publisher, new LatencyRecorder("test"), accountsPerBlock: accountsPerBlock);
+            Stage = new EvaluationStage(book, Control, Fills, gate ?? Gate, Publisher, new LatencyRecorder("test"), accountsPerBlock: accountsPerBlock, approvalExpiryDays: approvalExpiryDays);
             // The first batch of a day sweeps everything; start each test from a settled book.
             Batch();
             Publisher.Trades.Clear();
@@ -371,6 +373,114 @@ public class EvaluationStageTests
         Assert.Empty(h.Publisher.Trades);
     }
 
+    /// <summary>
+    /// Z holds A and B (liquid) and C (illiquid, a fifth of the model). A doubling of A puts A and C out of band: the
+    /// plan sells A and buys B, and waits for an operator because C cannot be traded automatically.
+    /// </summary>
+    private static Harness HeldWithTrades(int approvalExpiryDays = 1)
+    {
+        var h = new Harness(new TestBook()
+            .Instrument("A", 10).Instrument("B", 10).Instrument("C", 10, liquid: false)
+            .Model("ABC", ("A", 0.4), ("B", 0.4), ("C", 0.2))
+            .Account("Z", "ABC", 0, positions: [("A", 40), ("B", 40), ("C", 20)])
+            .Load().Book, approvalExpiryDays: approvalExpiryDays);
+        h.Batch(("A", 20));
+        Assert.Empty(h.Publisher.Trades);
+        var held = Assert.Single(h.Stage.PendingApprovals());
+        Assert.True(held.HasTrades);
+        Assert.Contains(held.Trades, t => t.InstrumentId == "A" && t.Side == TradeSide.Sell && t.Price == 20m);
+        return h;
+    }
+
+    [Fact]
+    public async Task An_approval_releases_the_held_trades_sized_again_at_the_prices_of_the_batch_it_is_given_in()
+    {
+        var h = HeldWithTrades();
+        var heldSale = h.Stage.PendingApprovals()[0].Trades.Single(t => t.InstrumentId == "A");
+
+        // A rises further before the operator approves: what goes out is priced and sized at 25, not at the held 20.
+        h.Batch(("A", 25));
+        var answer = h.Control.Send(new DecideApproval("ops", "checked the illiquid fund", "Z", Approve: true));
+        h.Batch();
+
+        var result = await answer.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(result.Applied, result.Detail);
+        Assert.Contains("released, sized at this batch's prices", result.Detail);
+        var sale = Assert.Single(h.Publisher.Trades, t => t.Side == TradeSide.Sell);
+        Assert.Equal(25m, sale.Price);
+        Assert.NotEqual(heldSale.Quantity, sale.Quantity);
+        Assert.Equal(0, h.Stage.AwaitingApproval);
+        Assert.Contains("approved by ops: checked the illiquid fund", h.Stage.RecentDecisions()[0].Reason);
+    }
+
+    [Fact]
+    public async Task An_approval_for_an_account_back_within_its_bands_releases_nothing_and_says_so()
+    {
+        var h = HeldWithTrades();
+
+        h.Batch(("A", 10));
+        var answer = h.Control.Send(new DecideApproval("ops", "checked", "Z", Approve: true));
+        h.Batch();
+
+        var result = await answer.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("within its bands", result.Detail);
+        Assert.Empty(h.Publisher.Trades);
+        Assert.Equal(0, h.Stage.AwaitingApproval);
+    }
+
+    [Fact]
+    public async Task A_held_item_expires_when_its_market_day_ends_and_the_account_is_held_again_at_the_next_days_prices()
+    {
+        var h = HeldWithTrades();
+        var first = h.Stage.PendingApprovals()[0];
+        Assert.Equal(DateOnly.FromDateTime(new DateTime(Day1)), first.LastDay);
+
+        var nextDay = Day1 + TimeSpan.FromDays(1).Ticks;
+        h.BatchAt(nextDay, ("A", 22));
+
+        Assert.Equal(1, h.Stage.Counters.ApprovalsExpired);
+        var again = Assert.Single(h.Stage.PendingApprovals());
+        Assert.Equal(first.Since.AddDays(1), again.Since);
+        Assert.Contains(again.Trades, t => t.InstrumentId == "A" && t.Price == 22m);
+        Assert.NotEqual(first.Id, again.Id);
+        Assert.Empty(h.Publisher.Trades);
+
+        // An approval sent as the next day opens comes after the day's expiry: it finds no item, says why, and
+        // releases nothing (the account is held again, at that day's prices).
+        var answer = h.Control.Send(new DecideApproval("ops", "late", "Z", Approve: true));
+        h.BatchAt(nextDay + TimeSpan.FromDays(1).Ticks);
+        var late = await answer.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(late.Applied);
+        Assert.Contains("expires when its last market day is over", late.Detail);
+        Assert.Empty(h.Publisher.Trades);
+        Assert.Equal(2, h.Stage.Counters.ApprovalsExpired);
+    }
+
+    [Fact]
+    public void With_no_expiry_a_held_item_stands_until_an_operator_decides()
+    {
+        var h = HeldWithTrades(approvalExpiryDays: 0);
+        var first = h.Stage.PendingApprovals()[0];
+        Assert.Null(first.LastDay);
+
+        h.BatchAt(Day1 + TimeSpan.FromDays(3).Ticks, ("A", 22));
+
+        Assert.Equal(0, h.Stage.Counters.ApprovalsExpired);
+        Assert.Equal(first, Assert.Single(h.Stage.PendingApprovals()));
+    }
+
+    [Fact]
+    public void A_held_item_shows_what_the_risk_gate_would_say_of_its_trades()
+    {
+        var h = HeldWithTrades();
+        Assert.Equal("the risk gate would pass them at the held prices", h.Stage.PendingApprovals()[0].RiskCheck);
+
+        h.Gate.Refusal = "order notional over the limit";
+        h.BatchAt(Day1 + TimeSpan.FromDays(1).Ticks, ("A", 21));
+
+        Assert.Equal("the risk gate would refuse them at the held prices: order notional over the limit", h.Stage.PendingApprovals()[0].RiskCheck);
+    }
+
     [Fact]
     public async Task An_illiquid_holding_out_of_band_waits_for_approval_and_an_approval_with_nothing_liquid_to_trade_sends_nothing()
     {
@@ -380,6 +490,9 @@ public class EvaluationStageTests
         Assert.Empty(h.Publisher.Trades);
         Assert.Equal(1, h.Stage.AwaitingApproval);
         Assert.Equal(DecisionAction.NeedsApproval, h.Stage.RecentDecisions()[0].Action);
+        var held = Assert.Single(h.Stage.PendingApprovals());
+        Assert.False(held.HasTrades);
+        Assert.Contains("nothing for the risk gate to check", held.RiskCheck);
 
         var unknown = h.Control.Send(new DecideApproval("ops", "ok", "X", Approve: true));
         var approve = h.Control.Send(new DecideApproval("ops", "checked with the client", "Y", Approve: true));
@@ -391,7 +504,7 @@ public class EvaluationStageTests
         Assert.Contains("traded by hand", approved.Detail);
         Assert.Empty(h.Publisher.Trades);
         Assert.Equal(0, h.Stage.AwaitingApproval);
-        Assert.Contains("approved by ops", h.Stage.RecentDecisions()[0].Reason);
+        Assert.Contains("acknowledged by ops", h.Stage.RecentDecisions()[0].Reason);
     }
 
     [Fact]

@@ -125,6 +125,21 @@ public class RiskGateTests
     }
 
     [Fact]
+    public void A_preview_answers_as_a_check_would_and_counts_nothing()
+    {
+        var (gate, _) = Gate(new PreTradeLimits { MaxAccountNotionalPerInterval = 1_000m });
+
+        Assert.Equal(RejectReason.AccountNotional, gate.Preview([Buy(6), Buy(6)], Now).Reason);
+        Assert.True(gate.Preview([Buy(5), Buy(5)], Now).IsAccepted);
+        Assert.Equal(0, gate.Accepted);
+        Assert.Equal(0, gate.TotalRejected);
+
+        // Previewing used none of the interval's room: the same plan still passes when checked for real, once.
+        Assert.True(gate.CheckAll([Buy(5), Buy(5)], Now).IsAccepted);
+        Assert.Equal(RejectReason.AccountNotional, gate.Preview([Buy(1)], Now).Reason);
+    }
+
+    [Fact]
     public void A_plan_is_accepted_whole_or_not_counted_at_all()
     {
         var (gate, _) = Gate(new PreTradeLimits { MaxAccountNotionalPerInterval = 1_000m });

@@ -34,15 +34,19 @@ public sealed class EvaluationCounters
     /// <summary>Holdings syncs run (each compares a custodian's file with the book).</summary>
     public long HoldingsSyncs;
 
+    /// <summary>Items held for an operator that expired undecided when their last market day was over.</summary>
+    public long ApprovalsExpired;
+
     internal long[] ToArray() =>
-        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused, LotSales, LotsOpened, LotShortfalls, WashSales, Harvests, HarvestsSkipped, HoldingsSyncs];
+        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused, LotSales, LotsOpened, LotShortfalls, WashSales, Harvests, HarvestsSkipped, HoldingsSyncs, ApprovalsExpired];
 
     internal void Restore(long[] saved)
     {
-        var all = new long[22];
+        var all = new long[23];
         saved.AsSpan(0, Math.Min(saved.Length, all.Length)).CopyTo(all);
         (PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked) = (all[0], all[1], all[2], all[3], all[4], all[5], all[6], all[7]);
         (NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused) = (all[8], all[9], all[10], all[11], all[12], all[13], all[14]);
         (LotSales, LotsOpened, LotShortfalls, WashSales, Harvests, HarvestsSkipped, HoldingsSyncs) = (all[15], all[16], all[17], all[18], all[19], all[20], all[21]);
+        ApprovalsExpired = all[22];
     }
 }

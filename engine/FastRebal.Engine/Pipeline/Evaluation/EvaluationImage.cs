@@ -91,4 +91,7 @@ public sealed record HeldPlan(Decisions.Decision Decision, IReadOnlyList<Orders.
 {
     /// <summary>The day the plan was first held (absent from checkpoints of builds that did not keep it).</summary>
     public DateOnly? Since { get; init; }
+
+    /// <summary>What the risk gate would have said of the trades when they were held (absent from older checkpoints).</summary>
+    public string? RiskCheck { get; init; }
 }

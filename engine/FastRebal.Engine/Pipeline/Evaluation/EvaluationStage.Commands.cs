@@ -50,9 +50,14 @@ public sealed partial class EvaluationStage
                 bookEventsApplied = Math.Max(bookEventsApplied, command.ScheduleIndex + 1);
             }
             var result = Apply(command);
+            if (command.Kind == CommandKind.Approval && result.Applied && approvals.TryGetValue(book.FindAccount(command.AccountId ?? ""), out var approval))
+            {
+                // Answered (and audited) once the account has been decided again in this batch.
+                approval.Reply = original;
+                continue;
+            }
             (result.Applied ? ref Counters.CommandsApplied : ref Counters.CommandsRefused)++;
-            audit?.Add(AuditEntries.OperatorAction(command.Name, command.Who, command.Why,
-                $"{(result.Applied ? "applied" : "refused")}: {result.Detail}"));
+            AuditCommand(command, result);
             original?.Complete(result);
         }
     }
@@ -145,34 +150,7 @@ public sealed partial class EvaluationStage
             case CommandKind.PolicyEdit:
                 return ApplyPolicies(command);
             case CommandKind.Approval:
-            {
-                var a = book.FindAccount(command.AccountId ?? "");
-                if (a < 0 || !awaitingApproval.Remove(a, out var held))
-                {
-                    return CommandResult.Refused($"account '{command.AccountId}' has no trades waiting for approval");
-                }
-                awaitingApprovalView.TryRemove(a, out _);
-                Interlocked.Decrement(ref awaitingApprovalCount);
-                if (!command.Approve)
-                {
-                    harvesting.Remove(a);
-                    Park(a);
-                    return CommandResult.Ok($"trades for {command.AccountId} rejected by {command.Who}: {command.Why}");
-                }
-                var approved = held.Decision with { Action = DecisionAction.Rebalance, Reason = $"{held.Decision.Reason}; approved by {command.Who}: {command.Why}" };
-                if (held.Plan.Trades.Count == 0)
-                {
-                    // Only the illiquid holdings are off target, and those are traded by hand, outside the engine.
-                    Park(a);
-                    Remember(approved with { TradeCount = 0 });
-                    return CommandResult.Ok($"approved for {command.AccountId}; nothing to trade automatically (its illiquid holdings are traded by hand)");
-                }
-                var released = Release(a, book.ModelIndex(a), approved, held.Plan);
-                Remember(released);
-                return openTrades[a] > 0
-                    ? CommandResult.Ok($"{held.Plan.Trades.Count} trade(s) for {command.AccountId} released")
-                    : CommandResult.Refused(released.Reason);
-            }
+                return ApplyApproval(command);
             case CommandKind.SweepAll:
                 sweepAllRequested = true;
                 return CommandResult.Ok("every account is re-evaluated in this batch");

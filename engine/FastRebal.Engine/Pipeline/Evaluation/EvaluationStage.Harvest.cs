@@ -45,15 +45,21 @@ public sealed partial class EvaluationStage
                 continue;
             }
             var model = book.ModelIndex(a);
-            if (openTrades[a] > 0 || gate.IsHalted(a, model) || (awaitingApprovalCount > 0 && awaitingApproval.ContainsKey(a)))
+            if (openTrades[a] > 0 || gate.IsHalted(a, model) || (awaitingApprovalCount > 0 && awaitingApproval.ContainsKey(a)) || approvals.ContainsKey(a))
             {
                 continue;
             }
-            HarvestAccount(a, model, HarvestScanner.Scan(book, a, day, settings, tax.Lots.Store, tax.Ledger, heldInBook: true));
+            HarvestAccount(a, model, ScanHarvest(a));
         }
     }
 
-    private void HarvestAccount(int a, int model, List<HarvestPlan> plans)
+    private List<HarvestPlan> ScanHarvest(int a) => HarvestScanner.Scan(book, a, day, tax!.Settings(a), tax.Lots.Store, tax.Ledger, heldInBook: true);
+
+    /// <summary>
+    /// Places an account's harvests as one plan, or holds it for an operator when one is above the account's limit
+    /// (unless <paramref name="approval"/> was given for it in this batch); returns what an approval did.
+    /// </summary>
+    private CommandResult? HarvestAccount(int a, int model, List<HarvestPlan> plans, GivenApproval? approval = null)
     {
         var plan = new TradePlan { CashBefore = (decimal)book.Cash[a] };
         var lots = new Dictionary<int, string[]>();
@@ -91,7 +97,7 @@ public sealed partial class EvaluationStage
         }
         if (plan.Trades.Count == 0)
         {
-            return;
+            return CommandResult.Ok($"approved for {book.AccountId(a)}, nothing to trade: at this batch's prices no harvest is worth placing");
         }
         var policy = book.Policy(a);
         var decision = new Decision(book.AccountId(a), pending ? DecisionAction.NeedsApproval : DecisionAction.Rebalance, DecisionRule.TaxLossHarvest,
@@ -99,17 +105,14 @@ public sealed partial class EvaluationStage
             policy.BandType, policy.BandWidth, policy.Id, policy.Version, plan.Trades.Count, []);
         harvesting[a] = new HarvestInFlight(swapBackOnly ? TradeSource.SwapBack : TradeSource.Harvest, lots);
         Counters.Decisions++;
-        if (pending)
+        if (pending && approval is null)
         {
             plan.ApprovalReason = "a harvest is above the account's approval limit";
-            awaitingApproval[a] = (plan, decision);
-            awaitingApprovalView[a] = new PendingApproval(decision, [.. plan.Trades], day);
-            Interlocked.Increment(ref awaitingApprovalCount);
-            Counters.NeedsApproval++;
+            Hold(a, plan, decision, day);
         }
         else
         {
-            decision = Release(a, model, decision, plan);
+            decision = Release(a, model, approval is null ? decision : Approved(decision, approval), plan);
             if (openTrades[a] == 0)
             {
                 // The risk gate held it: the lots stay as they are.
@@ -118,6 +121,7 @@ public sealed partial class EvaluationStage
         }
         audit?.AddDecision(book.HouseholdId(a), decision, null);
         Remember(decision);
+        return approval is null ? null : ApprovalOutcome(a, decision, plan.Trades.Count);
     }
 
     /// <summary>Adds a harvest's trades to the account's plan: an instrument already traded the same way takes the shares; one traded the other way refuses the harvest.</summary>

@@ -34,6 +34,13 @@ public sealed partial class EvaluationStage
         {
             return;
         }
+        var approval = approvals.Count > 0 ? approvals.GetValueOrDefault(a) : null;
+        if (approval is { Harvest: true })
+        {
+            // An approved harvest is scanned again at this batch's prices and placed (or found no longer worth it).
+            approval.Outcome = HarvestAccount(a, model, ScanHarvest(a), approval);
+            return;
+        }
         var flow = pendingFlow[a];
         var candidate = flow != 0
             || report.Breaches(a)
@@ -42,6 +49,10 @@ public sealed partial class EvaluationStage
         if (!candidate)
         {
             parkedExcess[a] = double.NaN;
+            if (approval is not null)
+            {
+                approval.Outcome = CommandResult.Ok($"approved for {book.AccountId(a)}, nothing to trade: at this batch's prices the account is within its bands");
+            }
             return;
         }
         if (IsParked(a, flow))
@@ -65,11 +76,16 @@ public sealed partial class EvaluationStage
             case DecisionAction.Rebalance or DecisionAction.CashFlow when plan is { Trades.Count: > 0 }:
                 decision = Release(a, model, decision, plan, inputs);
                 break;
+            case DecisionAction.NeedsApproval when approval is not null && plan is { Trades.Count: > 0 }:
+                decision = Release(a, model, Approved(decision, approval), plan, inputs);
+                break;
+            case DecisionAction.NeedsApproval when approval is not null:
+                // Acknowledged: only illiquid holdings are off target, and those are traded by hand.
+                decision = decision with { Reason = $"{decision.Reason}; acknowledged by {approval.Command.Who}: {approval.Command.Why}" };
+                Park(a);
+                break;
             case DecisionAction.NeedsApproval when plan is not null:
-                awaitingApproval[a] = (plan, decision);
-                awaitingApprovalView[a] = new PendingApproval(decision, [.. plan.Trades], day);
-                Interlocked.Increment(ref awaitingApprovalCount);
-                Counters.NeedsApproval++;
+                Hold(a, plan, decision, day);
                 break;
             case DecisionAction.Blocked:
                 Counters.Blocked++;
@@ -84,6 +100,10 @@ public sealed partial class EvaluationStage
                 // such an account waits for tomorrow instead of being decided again each time its drift grows.
                 Park(a, untilTomorrow: decision.Rule is DecisionRule.CalendarNotDue or DecisionRule.MinDaysBetweenRebalances);
                 break;
+        }
+        if (approval is not null)
+        {
+            approval.Outcome = ApprovalOutcome(a, decision, plan?.Trades.Count ?? 0);
         }
         audit?.AddDecision(book.HouseholdId(a), decision, inputs);
         Remember(decision);

@@ -116,7 +116,7 @@ public sealed partial class EvaluationStage
             PassRemaining = passRemaining,
             AwaitingAccounts = [.. held.Select(p => p.Key)],
             // Copies of the lists, since an approval may change the plan after this batch; JSON comes later, off this thread.
-            HeldPlans = [.. held.Select(p => new HeldPlan(p.Value.Decision, [.. p.Value.Plan.Trades], [.. p.Value.Plan.Warnings], p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve) { Since = awaitingApprovalView[p.Key].Since })],
+            HeldPlans = [.. held.Select(p => new HeldPlan(p.Value.Decision, [.. p.Value.Plan.Trades], [.. p.Value.Plan.Warnings], p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve) { Since = awaitingApprovalView[p.Key].Since, RiskCheck = awaitingApprovalView[p.Key].RiskCheck })],
             PendingFills = [.. fills],
             PendingReports = executions?.Snapshot() ?? [],
             Reconciliation = Reconciliation is { } report ? ReconciliationImage.From(report) : null,
@@ -222,6 +222,7 @@ public sealed partial class EvaluationStage
         }
         awaitingApproval.Clear();
         awaitingApprovalView.Clear();
+        awaitingApprovalCount = 0;
         // A busy day holds hundreds of plans for approval: they are read on both cores, then put back in order.
         var heldPlans = new HeldPlan[image.AwaitingAccounts.Length];
         Parallel.For(0, heldPlans.Length, i => heldPlans[i] = StateJson.Read(image.AwaitingPlans[i], EngineJson.Default.HeldPlan));
@@ -231,15 +232,13 @@ public sealed partial class EvaluationStage
             var plan = new TradePlan { CashBefore = held.CashBefore, Reserve = held.Reserve, ApprovalReason = held.ApprovalReason };
             plan.Trades.AddRange(held.Trades);
             plan.Warnings.AddRange(held.Warnings);
-            awaitingApproval[image.AwaitingAccounts[i]] = (plan, held.Decision);
-            awaitingApprovalView[image.AwaitingAccounts[i]] = new PendingApproval(held.Decision, [.. plan.Trades], held.Since ?? day);
+            Hold(image.AwaitingAccounts[i], plan, held.Decision, held.Since ?? day, restored: true, held.RiskCheck);
         }
         // Pending fills are not put back here: recovery matches them against the journal (see JournalReplay). Pending
         // reports are: any the journal also holds are applied once, and ignored when they come again.
         executions?.Restore(image.PendingReports);
         reconciliation = image.Reconciliation?.ToReport();
         RestoreMoves(image);
-        awaitingApprovalCount = awaitingApproval.Count;
         Counters.Restore(image.Counters);
         if (image.BookEventsApplied > bookEvents.Length || BookEventsDigest(image.BookEventsApplied) != image.BookEventsDigest)
         {

@@ -145,7 +145,7 @@ public sealed partial class EvaluationStage
             // The day's harvests go first: an account that harvests trades them before any rebalance of the day.
             Harvest(from, to);
         }
-        if (calendarCheck || anyFlow)
+        if (calendarCheck || anyFlow || approvals.Count > 0)
         {
             for (var a = from; a < to; a++)
             {
@@ -182,7 +182,8 @@ public sealed partial class EvaluationStage
         {
             return;
         }
-        if (calendarCheck || report.Breaches(a) || (anyFlow && pendingFlow[a] != 0) || classBands.IsBreached(report, a))
+        if (calendarCheck || report.Breaches(a) || (anyFlow && pendingFlow[a] != 0) || classBands.IsBreached(report, a)
+            || (approvals.Count > 0 && approvals.ContainsKey(a)))
         {
             // A breach parked today that has not grown enough is left waiting here, before Decide reads the
             // account's other state: thousands of such accounts sit in every pass of a busy day.

@@ -168,8 +168,11 @@ public sealed partial class EvaluationStage
         int rollingSlice = RollingSlice,
         TaxBook? tax = null,
         IReadOnlyList<BookEvent>? bookEvents = null,
-        Orders.Execution.ExecutionReports? executions = null)
+        Orders.Execution.ExecutionReports? executions = null,
+        int approvalExpiryDays = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(approvalExpiryDays);
+        this.approvalExpiryDays = approvalExpiryDays;
         this.executions = executions;
         // By date, and in the order given within a day (OrderBy is stable).
         this.bookEvents = [.. (bookEvents ?? []).OrderBy(e => e.Date)];
@@ -403,6 +406,7 @@ public sealed partial class EvaluationStage
             sweepAllRequested = true;
             // Purchases and loss sales more than 30 days back can wash nothing from today on.
             tax?.Ledger.ForgetBefore(day);
+            ExpireApprovals();
         }
 
         // The oldest tick of the batch is where the tick-to-order time of every trade the batch releases starts.
@@ -460,6 +464,7 @@ public sealed partial class EvaluationStage
         }
         receivedCount = 0;
         batchChanges = 0;
+        SettleApprovals();
         FlushBlocks();
         flushedThisBatch = false;
         audit?.EndBatch();

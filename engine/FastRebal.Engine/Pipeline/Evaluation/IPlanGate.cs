@@ -37,6 +37,12 @@ public interface IPlanGate
     /// </summary>
     string? Check(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime);
 
+    /// <summary>
+    /// What <see cref="Check"/> would answer now (null when the trades would pass), with nothing counted: shown beside
+    /// trades held for an operator. A gate that keeps no limits passes everything.
+    /// </summary>
+    string? Preview(int account, int model, IReadOnlyList<(int Instrument, Trade Trade)> trades, long sequence, long marketTime) => null;
+
     /// <summary>Releases a tripped breaker (index = account or model; ignored for the market-wide one); false when it was not tripped.</summary>
     bool Release(BreakerKind kind, int index, string who, string why);
 }
