@@ -63,6 +63,9 @@ public sealed class EngineSession(
     /// <summary>The folder custodians' holdings files are dropped in (Console:CustodianFolder).</summary>
     public string CustodianFolder => consoleSettings.Value.FullCustodianFolder;
 
+    /// <summary>Where policy previews write the firm folders they ran (the newest few are kept).</summary>
+    public string PreviewFolder => Path.Combine(consoleSettings.Value.FullDataDirectory, "previews");
+
     public MonitoredFeed? Feed { get; private set; }
 
     public BlotterRecorder? Blotter { get; private set; }

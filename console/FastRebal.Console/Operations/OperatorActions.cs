@@ -4,6 +4,7 @@ using FastRebal.Console.Live;
 using FastRebal.Console.Security;
 using FastRebal.Engine.Audit;
 using FastRebal.Engine.Pipeline;
+using FastRebal.Engine.Runs;
 using Microsoft.AspNetCore.Authorization;
 
 namespace FastRebal.Console.Operations;
@@ -108,28 +109,79 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
         Act(user, Policies.Operate, reason, "accept the custodian's figures", (who, why, engine) => Send(engine, new AcceptCustodianHoldings(who, why, accountId)));
 
     /// <summary>How many accounts a policy change would touch (0 when the target is unknown).</summary>
-    public int AccountsAffected(PolicyScope scope, string target)
+    public int AccountsAffected(PolicyScope scope, string target) => AccountsOf(scope, target).Count;
+
+    /// <summary>The ids of the accounts a policy change would touch (none when the target is unknown).</summary>
+    private List<string> AccountsOf(PolicyScope scope, string target)
     {
         if (session.Engine is not { } engine)
         {
-            return 0;
+            return [];
         }
         var book = engine.Book;
         if (scope == PolicyScope.Account)
         {
-            return book.FindAccount(target) >= 0 ? 1 : 0;
+            return book.FindAccount(target) >= 0 ? [target] : [];
         }
         var model = -1;
         for (var m = 0; m < book.Models.Count; m++)
         {
             model = book.Models[m].Id == target ? m : model;
         }
-        var count = 0;
+        var accounts = new List<string>();
         for (var a = 0; model >= 0 && a < book.AccountCount; a++)
         {
-            count += book.ModelIndex(a) == model ? 1 : 0;
+            if (book.ModelIndex(a) == model)
+            {
+                accounts.Add(book.AccountId(a));
+            }
         }
-        return count;
+        return accounts;
+    }
+
+    /// <summary>Previews kept in the data directory: the newest, for whoever checks a figure with the command line.</summary>
+    private const int PreviewsKept = 5;
+
+    /// <summary>
+    /// The dry run of a policy change: the engine's decision core over the accounts it would touch, as they stand and
+    /// as edited (<see cref="PolicyPreview"/>). Changes nothing; an admin's action, as the change itself is.
+    /// </summary>
+    public async Task<(PolicyPreview? Preview, ActionOutcome Outcome)> PreviewPolicy(ClaimsPrincipal user, PolicyForm form, CancellationToken cancel = default)
+    {
+        if (!(await authorization.AuthorizeAsync(user, Policies.Administer).ConfigureAwait(false)).Succeeded)
+        {
+            return (null, ActionOutcome.Denied($"{user.Identity?.Name ?? "an anonymous user"} may not preview a policy change: it needs the {RoleOf(Policies.Administer)} role"));
+        }
+        if (session.Engine is not { } engine)
+        {
+            return (null, ActionOutcome.Refused($"the engine is not running yet ({session.Progress})"));
+        }
+        var problems = form.Validate(engine.Book.Instruments);
+        if (problems.Count > 0)
+        {
+            return (null, ActionOutcome.Refused(string.Join(" ", problems.Select(p => p.Message))));
+        }
+        var accounts = AccountsOf(form.Scope, form.Target);
+        if (accounts.Count == 0)
+        {
+            return (null, ActionOutcome.Refused($"no account to preview for {form.Scope.ToString().ToLowerInvariant()} '{FastRebal.Engine.Scenarios.TextLimit.Clip(form.Target, 80)}'"));
+        }
+        var change = form.Copy();
+        var folder = Path.Combine(session.PreviewFolder, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", System.Globalization.CultureInfo.InvariantCulture));
+        try
+        {
+            var preview = await PolicyPreview.RunAsync(engine, accounts, change.ApplyTo, folder, cancel).WaitAsync(TimeSpan.FromMinutes(2), cancel).ConfigureAwait(false);
+            foreach (var old in Directory.GetDirectories(session.PreviewFolder).Order(StringComparer.Ordinal).SkipLast(PreviewsKept))
+            {
+                Directory.Delete(old, recursive: true);
+            }
+            return (preview, ActionOutcome.Ok($"dry run of {accounts.Count:N0} account(s) written to {folder}"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TimeoutException or FastRebal.Engine.Scenarios.ScenarioFormatException or ArgumentException)
+        {
+            logger.LogWarning(e, "Policy preview failed");
+            return (null, ActionOutcome.Refused($"the dry run failed: {e.Message}"));
+        }
     }
 
     public Task<ActionOutcome> ChangePolicy(ClaimsPrincipal user, PolicyForm form, string? reason) => Act(user, Policies.Administer, reason, "change a policy", (who, why, engine) =>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FastRebal.Engine.Model;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.State;
 using FastRebal.Engine.Tax;
@@ -17,19 +18,28 @@ public static class FirmFolderWriter
 {
     /// <param name="lots">The taxable accounts' lots, written to lots.csv (none when null).</param>
     /// <param name="tax">The tax elections every taxable account's policy carries when <paramref name="lots"/> are given (harvesting only when enabled).</param>
-    public static void Write(string folder, AccountBook book, DateOnly asOf, LotTable? lots = null, AccountTaxSettings? tax = null)
+    public static void Write(string folder, AccountBook book, DateOnly asOf, LotTable? lots = null, AccountTaxSettings? tax = null) =>
+        Write(folder, book, asOf, [.. Enumerable.Range(0, book.AccountCount)], book.Policy, lots, tax is null ? null : _ => tax);
+
+    /// <summary>
+    /// Writes some of a book's accounts, each under the policy <paramref name="policy"/> gives it (a policy edit's dry
+    /// run writes the accounts it would change, as edited), with each account's own tax elections.
+    /// </summary>
+    /// <param name="accounts">The accounts to write, in the order the files list them.</param>
+    /// <param name="taxOf">Each taxable account's tax elections when <paramref name="lots"/> are given.</param>
+    public static void Write(string folder, AccountBook book, DateOnly asOf, IReadOnlyList<int> accounts, Func<int, InvestmentPolicy> policy, LotTable? lots, Func<int, AccountTaxSettings>? taxOf)
     {
         Directory.CreateDirectory(folder);
         var c = CultureInfo.InvariantCulture;
         var options = ScenarioDocument.JsonOptions;
-        var templates = new Dictionary<string, string>(StringComparer.Ordinal);
-        var policyOf = new string[book.AccountCount];
-        for (var a = 0; a < book.AccountCount; a++)
+        var templates = new Dictionary<(string Terms, AccountTaxSettings? Tax), string>();
+        var policyOf = new Dictionary<int, string>(accounts.Count);
+        foreach (var a in accounts)
         {
-            var terms = JsonSerializer.Serialize(book.Policy(a) with { Id = "", Version = 1 }, options);
-            if (!templates.TryGetValue(terms, out var id))
+            var key = (JsonSerializer.Serialize(policy(a) with { Id = "", Version = 1 }, options), lots is null ? null : taxOf?.Invoke(a));
+            if (!templates.TryGetValue(key, out var id))
             {
-                templates[terms] = id = string.Create(c, $"IPS-{templates.Count + 1:00000}");
+                templates[key] = id = string.Create(c, $"IPS-{templates.Count + 1:00000}");
             }
             policyOf[a] = id;
         }
@@ -41,20 +51,20 @@ public static class FirmFolderWriter
             ["models"] = JsonSerializer.SerializeToNode(book.Models, options),
         };
         var policies = new JsonArray();
-        foreach (var (terms, id) in templates)
+        foreach (var ((terms, tax), id) in templates)
         {
-            var policy = JsonNode.Parse(terms)!.AsObject();
-            policy["id"] = id;
+            var written = JsonNode.Parse(terms)!.AsObject();
+            written["id"] = id;
             // A tax-deferred account has no lots, so no elections about them.
-            if (lots is not null && tax is not null && policy["taxStatus"]?.GetValue<string>() != "taxDeferred")
+            if (tax is not null && written["taxStatus"]?.GetValue<string>() != "taxDeferred")
             {
-                policy["lotMethod"] = JsonSerializer.SerializeToNode(tax.LotMethod, options);
+                written["lotMethod"] = JsonSerializer.SerializeToNode(tax.LotMethod, options);
                 if (tax.Harvest.Enabled)
                 {
-                    policy["harvest"] = JsonSerializer.SerializeToNode(tax.Harvest, options);
+                    written["harvest"] = JsonSerializer.SerializeToNode(tax.Harvest, options);
                 }
             }
-            policies.Add(policy);
+            policies.Add(written);
         }
         firm["policies"] = policies;
         File.WriteAllText(Path.Combine(folder, FirmFolder.FirmJson), firm.ToJsonString(options));
@@ -66,17 +76,17 @@ public static class FirmFolderWriter
                 prices.WriteLine(string.Create(c, $"{Field(book.Instruments[i].Id)},{book.Prices[i]:R}"));
             }
         }
-        using (var accounts = Csv(folder, FirmFolder.Accounts))
+        using (var accountFile = Csv(folder, FirmFolder.Accounts))
         {
-            for (var a = 0; a < book.AccountCount; a++)
+            foreach (var a in accounts)
             {
-                accounts.WriteLine(string.Create(c,
+                accountFile.WriteLine(string.Create(c,
                     $"{Field(book.AccountId(a))},{Field(book.Models[book.ModelIndex(a)].Id)},{policyOf[a]},{Field(book.HouseholdId(a))},{(decimal)book.Cash[a]},{book.LastRebalanced(a):yyyy-MM-dd}"));
             }
         }
         using (var positions = Csv(folder, FirmFolder.Positions))
         {
-            for (var a = 0; a < book.AccountCount; a++)
+            foreach (var a in accounts)
             {
                 var account = Field(book.AccountId(a));
                 for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
@@ -93,7 +103,7 @@ public static class FirmFolderWriter
             return;
         }
         using var lotFile = Csv(folder, FirmFolder.Lots);
-        for (var a = 0; a < book.AccountCount; a++)
+        foreach (var a in accounts)
         {
             if (!lots.IsTracked(a))
             {

@@ -357,6 +357,8 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             }
         }
         Evaluation.ReleaseSweepPartner();
+        // The book no longer moves: reads still waiting for a batch are served as it stands.
+        Evaluation.ServeReads();
         orderProcessor.Stop();
         Control.Close();
         // Everything the stages queued for the audit trail is appended and made durable before Stop returns (and

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
+using FastRebal.Console.Components;
+
 namespace FastRebal.Console.Tests.Browser;
 
 /// <summary>The console end to end, in Chromium: what the people who run the engine do with it.</summary>
@@ -181,7 +183,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         await page.Locator("#band-width").BlurAsync();
         await page.Locator("#band-type").GetByText("Absolute").ClickAsync();
         await page.ClickAsync("#policy-apply");
-        await Assertions.Expect(page.Locator("#confirm-detail")).ToHaveTextAsync("This change affects 1 account(s).");
+        await Assertions.Expect(page.Locator("#confirm-detail")).ToContainTextAsync("This change affects 1 account(s). Dry run:");
         // Only the band changes, from the account's value to the new one.
         await Assertions.Expect(page.Locator("#confirm-message")).ToContainTextAsync("→ ±0.1%; every other field as each account has it");
         await page.FillAsync("#confirm-reason", "client asked for a tight band");
@@ -206,6 +208,51 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
         Assert.Equal(400, (await page.APIRequest.GetAsync($"/audit/report?account={account}&format=pdf")).Status);
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task A_policy_changes_dry_run_shows_the_figures_the_command_line_gives_over_the_folder_it_names()
+    {
+        var page = await console.SignIn("admin", console.AdminPassword);
+        await ConsoleFixture.Goto(page, "/policies");
+        var firstModel = page.Locator("#models tbody tr").First;
+        var model = (await firstModel.Locator("td").First.TextContentAsync())!.Trim();
+        await firstModel.GetByRole(AriaRole.Button, new() { Name = "Edit policy" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#policy-editing")).ToContainTextAsync($"model {model}");
+        var editing = await Text(page, "#policy-editing");
+
+        // A band of a fifth of a point: most of the model's accounts would trade.
+        await page.FillAsync("#band-width", "0.2");
+        await page.Locator("#band-width").BlurAsync();
+        await page.Locator("#band-type").GetByText("Absolute").ClickAsync();
+        await page.ClickAsync("#policy-apply");
+        await Assertions.Expect(page.Locator("#policy-preview")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("#confirm-detail")).ToContainTextAsync("Dry run:");
+        // Not applied: the dry run alone is checked here.
+        await page.ClickAsync("#confirm-cancel");
+
+        var folder = (await page.Locator("#preview-folder").TextContentAsync())!.Trim();
+        var report = Path.Combine(console.DataDirectory, "preview-check.json");
+        var code = (int)typeof(FastRebal.Cli.ExitCodes).Assembly.EntryPoint!.Invoke(null, [new[] { "rebalance", "--scenario", Path.Combine(folder, "as-edited"), "--out", report, "--quiet" }])!;
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(report));
+        var summary = json.RootElement.GetProperty("summary");
+        var trades = json.RootElement.GetProperty("trades").EnumerateArray().ToList();
+        Assert.True(trades.Count > 0, "a fifth-of-a-point band traded nothing");
+        Assert.Equal(Format.Count(summary.GetProperty("trades").GetInt32()), await Text(page, "#preview-trades"));
+        Assert.Equal(Format.Count(summary.GetProperty("heldTrades").GetInt32()), await Text(page, "#preview-held"));
+        Assert.Equal(Format.Count(summary.GetProperty("accountsInBreach").GetInt32()), await Text(page, "#preview-breach"));
+        Assert.Equal(Format.Count(trades.Select(t => t.GetProperty("accountId").GetString()).Distinct().Count()), await Text(page, "#preview-trading"));
+        Assert.Equal(Format.Money(summary.GetProperty("buyNotional").GetDecimal() + summary.GetProperty("sellNotional").GetDecimal()), await Text(page, "#preview-turnover"));
+        Assert.Equal(Format.Money(trades.Sum(t => t.TryGetProperty("shortTermGain", out var g) ? g.GetDecimal() : 0m)), await Text(page, "#preview-short-term"));
+        Assert.Equal(Format.Money(trades.Sum(t => t.TryGetProperty("longTermGain", out var g) ? g.GetDecimal() : 0m)), await Text(page, "#preview-long-term"));
+
+        // Nothing was applied: the model's accounts keep their policy and its version.
+        await firstModel.GetByRole(AriaRole.Button, new() { Name = "Edit policy" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#policy-editing")).ToHaveTextAsync(editing);
+        await page.Context.CloseAsync();
+    }
+
+    private static async Task<string> Text(IPage page, string selector) => (await page.Locator(selector).TextContentAsync() ?? "").Trim();
 
     [Fact]
     public async Task An_operator_approves_held_trades_with_a_reason_and_the_engines_answer_is_shown_and_audited()

@@ -391,8 +391,46 @@ public sealed partial class EvaluationStage
     /// <summary>The evaluation time spent since <see cref="WorkTicks"/> was <paramref name="ticks"/>.</summary>
     internal TimeSpan WorkSince(long ticks) => Stopwatch.GetElapsedTime(ticks, WorkTicks);
 
+    /// <summary>Reads a host asked for, served at the start of the next live batch (see <see cref="ReadBetweenBatches"/>).</summary>
+    private readonly ConcurrentQueue<Action> reads = new();
+
+    /// <summary>
+    /// Runs <paramref name="read"/> on the evaluation thread between two live batches, where the book, the lots and the
+    /// policies stand exactly as the last batch left them (a host reading them from its own thread may see a batch
+    /// half applied). Nothing read may be changed. Served after the engine stops too; a caller should bound its wait.
+    /// </summary>
+    public Task<T> ReadBetweenBatches<T>(Func<T> read)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        reads.Enqueue(() =>
+        {
+            try
+            {
+                done.SetResult(read());
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        });
+        return done.Task;
+    }
+
+    /// <summary>Serves the reads queued so far (on the evaluation thread, or with the engine stopped).</summary>
+    internal void ServeReads()
+    {
+        while (reads.TryDequeue(out var read))
+        {
+            read();
+        }
+    }
+
     private void Evaluate()
     {
+        if (!replaying)
+        {
+            ServeReads();
+        }
         Volatile.Write(ref sequence, sequence + 1);
         audit?.StartBatch(sequence);
         Counters.Batches++;
