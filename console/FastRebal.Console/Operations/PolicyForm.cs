@@ -45,6 +45,18 @@ public sealed class PolicyForm
 
     public decimal MinTradeValue { get; set; }
 
+    /// <summary>Back to target, or (for a band breach) only back to the band's edge.</summary>
+    public RebalanceMode Mode { get; set; } = RebalanceMode.ToTarget;
+
+    /// <summary>Whether the client allows fractional shares (the instrument must allow them too).</summary>
+    public bool FractionalShares { get; set; }
+
+    /// <summary>Instruments never bought for the account (held ones are sold down): ids separated by commas.</summary>
+    public string Restrictions { get; set; } = "";
+
+    /// <summary>Bands on whole asset classes in weight points, as "US Equity: 5; Bonds: 3"; empty for none.</summary>
+    public string AssetClassBands { get; set; } = "";
+
     /// <summary>The values as loaded (<see cref="From"/>): a field equal to its loaded value is left alone. Null for a form made in code, which sets every field.</summary>
     public PolicyForm? Loaded { get; private set; }
 
@@ -70,7 +82,34 @@ public sealed class PolicyForm
         CashReserveAmount = policy.CashReserveAmount,
         CashReservePercent = Math.Round(policy.CashReservePercent * 100, 6),
         MinTradeValue = policy.MinTradeValue,
+        Mode = policy.Mode,
+        FractionalShares = policy.FractionalShares,
+        Restrictions = string.Join(", ", (policy.RestrictedInstruments ?? []).Order(StringComparer.Ordinal)),
+        AssetClassBands = string.Join("; ", (policy.AssetClassBands ?? new Dictionary<string, double>()).OrderBy(b => b.Key, StringComparer.Ordinal)
+            .Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Key}: {Math.Round(b.Value * 100, 6):0.######}"))),
     };
+
+    /// <summary>The restricted instrument ids as typed: separated by commas, semicolons or spaces, each once, in order.</summary>
+    private IReadOnlyList<string> RestrictionList() =>
+        [.. Restrictions.Split([',', ';', ' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
+    /// <summary>The asset-class bands as typed, in engine units (fractions), and any entry that is not "class: points".</summary>
+    private (Dictionary<string, double> Bands, List<string> Malformed) ClassBandList()
+    {
+        var bands = new Dictionary<string, double>(StringComparer.Ordinal);
+        var malformed = new List<string>();
+        foreach (var entry in AssetClassBands.Split([';', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = entry.LastIndexOf(':');
+            if (colon <= 0 || !double.TryParse(entry[(colon + 1)..].Trim().TrimEnd('%'), NumberStyles.Float, CultureInfo.InvariantCulture, out var points))
+            {
+                malformed.Add(entry);
+                continue;
+            }
+            bands[entry[..colon].Trim()] = points / 100;
+        }
+        return (bands, malformed);
+    }
 
     /// <summary>
     /// The policy an account would have after the change: the changed fields set, every other field as the account
@@ -89,8 +128,20 @@ public sealed class PolicyForm
             CashReserveAmount = was is null || CashReserveAmount != was.CashReserveAmount ? CashReserveAmount : current.CashReserveAmount,
             CashReservePercent = was is null || CashReservePercent != was.CashReservePercent ? CashReservePercent / 100 : current.CashReservePercent,
             MinTradeValue = was is null || MinTradeValue != was.MinTradeValue ? MinTradeValue : current.MinTradeValue,
+            Mode = was is null || Mode != was.Mode ? Mode : current.Mode,
+            FractionalShares = was is null || FractionalShares != was.FractionalShares ? FractionalShares : current.FractionalShares,
+            RestrictedInstruments = was is null || !RestrictionList().SequenceEqual(was.RestrictionList()) ? RestrictionList() : current.RestrictedInstruments,
+            AssetClassBands = was is null || Words(ClassBandList().Bands) != Words(was.ClassBandList().Bands)
+                ? (ClassBandList().Bands is { Count: > 0 } bands ? bands : null)
+                : current.AssetClassBands,
         };
     }
+
+    private static string Words(IReadOnlyList<string> restrictions) => restrictions.Count == 0 ? "none" : string.Join(", ", restrictions);
+
+    private static string Words(IReadOnlyDictionary<string, double> bands) => bands.Count == 0
+        ? "none"
+        : string.Join("; ", bands.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Key} ±{b.Value * 100:0.####} points")));
 
     /// <summary>Every field as the form shows it, on a policy of the engine's defaults otherwise (what validation checks).</summary>
     private InvestmentPolicy AllFields() => new InvestmentPolicy { Id = "form" } with
@@ -103,6 +154,10 @@ public sealed class PolicyForm
         CashReserveAmount = CashReserveAmount,
         CashReservePercent = CashReservePercent / 100,
         MinTradeValue = MinTradeValue,
+        Mode = Mode,
+        FractionalShares = FractionalShares,
+        RestrictedInstruments = RestrictionList(),
+        AssetClassBands = ClassBandList().Bands,
     };
 
     /// <summary>The fields changed from their loaded values, each as (name, before, after) in words; every field for a form not loaded.</summary>
@@ -126,6 +181,10 @@ public sealed class PolicyForm
         Add("cash reserve amount", CashReserveAmount, was is null ? default : was.CashReserveAmount, a => a.ToString("#,0.##", c));
         Add("cash reserve", CashReservePercent, was is null ? default : was.CashReservePercent, p => string.Create(c, $"{p:0.####}%"));
         Add("minimum trade", MinTradeValue, was is null ? default : was.MinTradeValue, a => a.ToString("#,0.##", c));
+        Add("rebalance mode", Mode, was is null ? default : was.Mode, m => m == RebalanceMode.ToTarget ? "to target" : "back to the band's edge");
+        Add("fractional shares", FractionalShares, was is null ? default : was.FractionalShares, f => f ? "allowed" : "not allowed");
+        Add("restricted instruments", Words(RestrictionList()), was is null ? null : Words(was.RestrictionList()), w => w);
+        Add("asset-class bands", Words(ClassBandList().Bands), was is null ? null : Words(was.ClassBandList().Bands), w => w);
         return changes;
     }
 
@@ -191,6 +250,30 @@ public sealed class PolicyForm
         {
             problems.Add((nameof(MinTradeValue), string.Create(c, $"Minimum trade must not be negative (got {MinTradeValue}).")));
         }
+        var (classBands, malformed) = ClassBandList();
+        foreach (var entry in malformed)
+        {
+            problems.Add((nameof(AssetClassBands), $"Asset-class band '{FastRebal.Engine.Scenarios.TextLimit.Clip(entry, 80)}' is not written as 'class: points' (e.g. 'US Equity: 5')."));
+        }
+        var classes = instruments.All.Select(i => i.AssetClass).ToHashSet(StringComparer.Ordinal);
+        foreach (var (assetClass, band) in classBands)
+        {
+            if (!classes.Contains(assetClass))
+            {
+                problems.Add((nameof(AssetClassBands), $"No instrument has the asset class '{FastRebal.Engine.Scenarios.TextLimit.Clip(assetClass, 80)}'."));
+            }
+            else if (!double.IsFinite(band) || band <= 0 || band > 0.5)
+            {
+                problems.Add((nameof(AssetClassBands), string.Create(c, $"The band of {assetClass} must be more than 0 and at most 50 points (got {band * 100}).")));
+            }
+        }
+        foreach (var id in RestrictionList())
+        {
+            if (!instruments.TryGetIndex(id, out _))
+            {
+                problems.Add((nameof(Restrictions), $"Restricted instrument '{FastRebal.Engine.Scenarios.TextLimit.Clip(id, 80)}' is not an instrument of the book."));
+            }
+        }
         if (problems.Count == 0 && Loaded is not null && Changes().Count == 0)
         {
             problems.Add(("", "Nothing to apply: every field is as loaded."));
@@ -211,10 +294,15 @@ public sealed class PolicyForm
     /// new one ("band width ±5% → ±2%"); every field for a form not loaded.
     /// </summary>
     public string Describe() => Loaded is null
-        ? string.Create(CultureInfo.InvariantCulture,
-            $"{Trigger.ToString().ToLowerInvariant()} trigger, ±{BandWidthPercent:0.####}% {BandType.ToString().ToLowerInvariant()} band, {Calendar.ToString().ToLowerInvariant()} calendar, " +
-            $"min {MinDaysBetweenRebalances} day(s) between rebalances, cash reserve {CashReserveAmount:#,0.##} + {CashReservePercent:0.####}%, min trade {MinTradeValue:#,0.##}")
+        ? AllTerms()
         : Changes() is { Count: > 0 } changes
             ? string.Join(", ", changes.Select(change => $"{change.Field} {change.Before} → {change.After}")) + "; every other field as each account has it"
             : "no change";
+
+    /// <summary>Every field as the form shows it, in words: two accounts whose terms read the same have the same settings of these fields.</summary>
+    public string AllTerms() => string.Create(CultureInfo.InvariantCulture,
+        $"{Trigger.ToString().ToLowerInvariant()} trigger, ±{BandWidthPercent:0.####}% {BandType.ToString().ToLowerInvariant()} band, {Calendar.ToString().ToLowerInvariant()} calendar, " +
+        $"min {MinDaysBetweenRebalances} day(s) between rebalances, cash reserve {CashReserveAmount:#,0.##} + {CashReservePercent:0.####}%, min trade {MinTradeValue:#,0.##}, " +
+        $"{(Mode == RebalanceMode.ToTarget ? "to target" : "back to the band's edge")}, fractional shares {(FractionalShares ? "allowed" : "not allowed")}, " +
+        $"restricted instruments {Words(RestrictionList())}, asset-class bands {Words(ClassBandList().Bands)}");
 }

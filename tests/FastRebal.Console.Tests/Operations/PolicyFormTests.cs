@@ -6,7 +6,7 @@ namespace FastRebal.Console.Tests.Operations;
 
 public class PolicyFormTests
 {
-    private static readonly InstrumentTable Instruments = new([new Instrument("SPY", "SPY", "US Equity")]);
+    private static readonly InstrumentTable Instruments = new([new Instrument("SPY", "SPY", "US Equity"), new Instrument("AGG", "AGG", "US Bonds")]);
 
     public static TheoryData<Action<PolicyForm>, string, string> BadForms => new()
     {
@@ -20,7 +20,50 @@ public class PolicyFormTests
         { f => f.CashReservePercent = 100, nameof(PolicyForm.CashReservePercent), "(got 100)" },
         { f => f.MinTradeValue = -1, nameof(PolicyForm.MinTradeValue), "must not be negative (got -1)" },
         { f => f.Target = " ", nameof(PolicyForm.Target), "Choose a model." },
+        { f => f.Restrictions = "SPY, NOPE", nameof(PolicyForm.Restrictions), "Restricted instrument 'NOPE' is not an instrument of the book." },
+        { f => f.AssetClassBands = "US Equity 5", nameof(PolicyForm.AssetClassBands), "'US Equity 5' is not written as 'class: points'" },
+        { f => f.AssetClassBands = "Gold: 5", nameof(PolicyForm.AssetClassBands), "No instrument has the asset class 'Gold'." },
+        { f => f.AssetClassBands = "US Bonds: 0", nameof(PolicyForm.AssetClassBands), "must be more than 0 and at most 50 points (got 0)" },
     };
+
+    [Fact]
+    public void Every_policy_field_is_editable_and_only_the_changed_ones_are_set()
+    {
+        var first = new InvestmentPolicy { Id = "IPS-1", RestrictedInstruments = ["SPY"], AssetClassBands = new Dictionary<string, double> { ["US Equity"] = 0.05 } };
+        var other = new InvestmentPolicy { Id = "IPS-2", MinTradeValue = 500, FractionalShares = true, RestrictedInstruments = ["AGG"] };
+        var form = PolicyForm.From(first, PolicyScope.Model, "BAL");
+        Assert.Equal(("SPY", "US Equity: 5"), (form.Restrictions, form.AssetClassBands));
+        form.Mode = RebalanceMode.ToBandEdge;
+        form.AssetClassBands = "US Equity: 4; US Bonds: 2.5";
+
+        var next = form.ApplyTo(other);
+
+        Assert.Empty(form.Validate(Instruments));
+        Assert.Equal(RebalanceMode.ToBandEdge, next.Mode);
+        Assert.Equal(new Dictionary<string, double> { ["US Bonds"] = 0.025, ["US Equity"] = 0.04 }, next.AssetClassBands);
+        // Fields not changed stay as each account has them: its restrictions, fractional shares, minimum trade.
+        Assert.Equal(["AGG"], next.RestrictedInstruments!);
+        Assert.True(next.FractionalShares);
+        Assert.Equal(500m, next.MinTradeValue);
+        Assert.Equal(
+            "rebalance mode to target → back to the band's edge, asset-class bands US Equity ±5 points → US Bonds ±2.5 points; US Equity ±4 points; every other field as each account has it",
+            form.Describe());
+
+        // Clearing the restrictions lifts them on every account; clearing the class bands removes them.
+        var lifted = PolicyForm.From(first, PolicyScope.Model, "BAL");
+        lifted.Restrictions = " ";
+        lifted.AssetClassBands = "";
+        lifted.FractionalShares = true;
+        var after = lifted.ApplyTo(other);
+        Assert.Empty(after.RestrictedInstruments!);
+        Assert.Null(after.AssetClassBands);
+        Assert.True(after.FractionalShares);
+        Assert.Contains("restricted instruments SPY → none", lifted.Describe(), StringComparison.Ordinal);
+
+        // The page counts a model's different settings by these terms: loaded forms of two policies tell them apart.
+        Assert.NotEqual(PolicyForm.From(first, PolicyScope.Model, "BAL").AllTerms(), PolicyForm.From(other, PolicyScope.Model, "BAL").AllTerms());
+        Assert.Equal(PolicyForm.From(first, PolicyScope.Model, "BAL").AllTerms(), PolicyForm.From(first with { Id = "IPS-9", Version = 4 }, PolicyScope.Model, "BAL").AllTerms());
+    }
 
     [Theory]
     [MemberData(nameof(BadForms))]
