@@ -97,4 +97,4 @@ static Task Reject(RedirectContext<CookieAuthenticationOptions> context, int sta
 }
 
 // Called by scripts and downloads, not browsed: answered with status codes, never a page.
-static bool IsApi(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/audit/report");
+static bool IsApi(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/audit/report") || path.StartsWithSegments("/audit/segment");

@@ -187,6 +187,12 @@ public sealed class ConsoleSettings
     /// </summary>
     public int AuditRolloverMegabytes { get; set; } = 256;
 
+    /// <summary>
+    /// Days an audit archive is kept after it was made; older ones are deleted at start, each deletion recorded in the
+    /// chain. 0 (the default) keeps every archive.
+    /// </summary>
+    public int AuditRetentionDays { get; set; }
+
     /// <summary>Write every child order and cancel to DataDirectory/blotter.csv.</summary>
     public bool Blotter { get; set; } = true;
 

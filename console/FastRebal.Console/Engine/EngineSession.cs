@@ -137,6 +137,10 @@ public sealed class EngineSession(
                 $"{console.AuditPath}: the audit chain is broken, so the console will not append to it: {opened.Verification.Message} (move the file aside and check it with 'fastrebal audit verify')");
             Audit = new IndexedAuditStore(store);
             chain = new AuditChain(Audit);
+            foreach (var deleted in AuditArchives.ApplyRetention(console.AuditPath, console.AuditRetentionDays, DateTime.UtcNow, chain))
+            {
+                logger.LogInformation("Audit: {Archive} deleted, older than the {Days}-day retention (Console:AuditRetentionDays)", deleted.Path, console.AuditRetentionDays);
+            }
         }
         var blotter = new BlotterRecorder(console.Blotter ? new BlotterFileSink(console.BlotterPath) : new InMemoryOrderSink(1));
         var options = new EngineOptions
@@ -281,7 +285,7 @@ public sealed class EngineSession(
             return;
         }
         progress = $"moving the audit file ({live.Length / (1024 * 1024):N0} MB) to an archive";
-        var archive = Path.Combine(console.FullDataDirectory, $"audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl");
+        var archive = Path.Combine(console.FullDataDirectory, AuditArchives.NameFor(DateTime.UtcNow));
         var rolled = AuditSegments.RollOver(console.AuditPath, archive, "console", $"the live audit file was over {console.AuditRolloverMegabytes} MB at start");
         if (rolled is null)
         {

@@ -1,3 +1,4 @@
+using FastRebal.Console.AuditTrail;
 using System.Text;
 using FastRebal.Console.Engine;
 using FastRebal.Console.Security;
@@ -42,16 +43,40 @@ public static class OperatorEndpoints
                 return Results.Problem($"format must be csv or html (got '{format}')", statusCode: StatusCodes.Status400BadRequest);
             }
             // Both read the file a block at a time: memory holds the account's records, whatever the file's size.
+            // Every segment of the chain, archives first: a rollover moves older records out of the live file.
             var query = new AuditReportQuery(account, from ?? DateOnly.MinValue, to ?? DateOnly.MaxValue);
-            var records = FileAuditStore.ReadAccount(audit.Path, account).Where(query.Includes).ToList();
+            var segments = AuditArchives.List(audit.Path);
+            var records = segments.SelectMany(s => FileAuditStore.ReadAccount(s.Path, account)).Where(query.Includes).ToList();
             using var writer = new StringWriter();
             if (format == "html")
             {
-                AuditReport.WriteHtml(writer, records, query, audit.Path, FileAuditStore.VerifyFiles(audit.Path));
+                AuditReport.WriteHtml(writer, records, query, string.Join(", ", segments.Select(s => s.Name)), AuditArchives.VerifyAll(audit.Path));
                 return Results.File(Encoding.UTF8.GetBytes(writer.ToString()), "text/html", $"audit-{account}.html");
             }
             AuditReport.WriteCsv(writer, records);
             return Results.File(Encoding.UTF8.GetBytes(writer.ToString()), "text/csv", $"audit-{account}.csv");
+        }).RequireAuthorization(Policies.View);
+
+        // A segment of the chain (an archive or the live file) or its seal, as stored: the export a reviewer verifies
+        // with `fastrebal audit verify --file`.
+        app.MapGet("/audit/segment/{name}", (string name, EngineSession session) =>
+        {
+            if (session.Audit is not { } audit)
+            {
+                return Results.Problem("the audit chain is off (Console:Audit is false)", statusCode: StatusCodes.Status404NotFound);
+            }
+            foreach (var segment in AuditArchives.List(audit.Path))
+            {
+                if (name == segment.Name)
+                {
+                    return Results.File(new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete), "application/x-ndjson", segment.Name);
+                }
+                if (name == segment.Name + ".seal" && File.Exists(FileAuditStore.SealPath(segment.Path)))
+                {
+                    return Results.File(File.ReadAllBytes(FileAuditStore.SealPath(segment.Path)), "application/json", name);
+                }
+            }
+            return Results.Problem($"no audit segment '{FastRebal.Engine.Scenarios.TextLimit.Clip(name, 80)}'", statusCode: StatusCodes.Status404NotFound);
         }).RequireAuthorization(Policies.View);
     }
 

@@ -35,6 +35,17 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
     private Process? process;
     private IPlaywright? playwright;
     private string dataDirectory = "";
+    private readonly Action<string>? prepareDataDirectory;
+    private readonly string[] settings = [];
+
+    public ConsoleFixture()
+    {
+    }
+
+    private ConsoleFixture(Action<string> prepare, string[] settings) => (prepareDataDirectory, this.settings) = (prepare, settings);
+
+    /// <summary>A console whose data directory <paramref name="prepare"/> fills before its first start, run with more <paramref name="settings"/> (e.g. "--Console:X", "1").</summary>
+    public static ConsoleFixture Prepared(Action<string> prepare, params string[] settings) => new(prepare, settings);
 
     public string BaseUrl { get; private set; } = "";
 
@@ -62,6 +73,7 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
         var chromium = FindOnPath("chromium")
             ?? throw new InvalidOperationException("Chromium is not installed: the browser tests drive Debian's Chromium. Install it with 'apt-get install -y chromium' (.ci/run does this).");
         dataDirectory = TestServices.TempDirectory();
+        prepareDataDirectory?.Invoke(dataDirectory);
         await StartConsole(firstRun: true);
 
         // Two cores shared by the console, Chromium and the other test projects: the 5 s default is too tight in CI.
@@ -115,7 +127,7 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
             $"--Console:Users:{ViewerName}:PasswordHash", PasswordHashing.Hash(ViewerPassword),
             $"--Console:Users:{OperatorName}:Role", Roles.Operator,
             $"--Console:Users:{OperatorName}:PasswordHash", PasswordHashing.Hash(OperatorPassword),
-        }.Concat(DefaultFirm ? [] : smallFirm))
+        }.Concat(DefaultFirm ? [] : smallFirm).Concat(settings))
         {
             start.ArgumentList.Add(argument);
         }
