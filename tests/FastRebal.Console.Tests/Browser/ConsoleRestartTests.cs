@@ -99,4 +99,42 @@ public sealed partial class ConsoleBrowserTests
             await segmented.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task The_kpi_page_shows_tracking_error_and_turnover_per_model_over_replayed_days_and_keeps_them_across_a_restart()
+    {
+        // A replay of real closes at five market days a second: a few seconds make weeks of days.
+        var replaying = ConsoleFixture.Prepared(_ => { }, "--Feed:Kind", "replay", "--Feed:DaysPerSecond", "5");
+        await replaying.InitializeAsync();
+        try
+        {
+            var page = await replaying.SignIn(ConsoleFixture.ViewerName, ConsoleFixture.ViewerPassword);
+            await ConsoleFixture.Goto(page, "/kpi");
+            var firmToDate = page.Locator("#kpi-table tr[data-group='firm'][data-period='to date']");
+            // A tracking error needs two days with returns, so three market days recorded at least.
+            await Assertions.Expect(firmToDate.Locator(".kpi-te")).ToContainTextAsync("%", new() { Timeout = 60_000 });
+            await Assertions.Expect(page.Locator("#kpi-table tr[data-period='2025Q2']").First).ToBeVisibleAsync();
+            var models = await page.Locator("#kpi-table tr[data-period='to date']").CountAsync();
+            Assert.True(models > 2, $"{models} group(s) to date: the firm and its models were expected");
+
+            var recorded = File.ReadAllLines(Path.Combine(replaying.DataDirectory, "kpi-days.csv")).Length - 1;
+            Assert.True(recorded >= 3 * models, $"{recorded} day rows");
+            await page.Context.CloseAsync();
+
+            // The days recorded before a crash are still there after it.
+            await replaying.KillAndRestart();
+            page = await replaying.SignIn(ConsoleFixture.ViewerName, ConsoleFixture.ViewerPassword);
+            await ConsoleFixture.Goto(page, "/kpi");
+            var days = int.Parse(TextOf().Match(await page.Locator("body").TextContentAsync() ?? "").Groups[1].Value.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
+            Assert.True(days * models >= recorded, $"{days} day(s) shown after the restart, {recorded} rows recorded before it");
+            await page.Context.CloseAsync();
+        }
+        finally
+        {
+            await replaying.DisposeAsync();
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"([\d,]+) market day\(s\) recorded")]
+    private static partial System.Text.RegularExpressions.Regex TextOf();
 }
