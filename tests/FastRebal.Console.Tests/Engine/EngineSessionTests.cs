@@ -248,6 +248,44 @@ public class EngineSessionTests
         Assert.Equal(FileAuditStore.Read(audit).Records.Last().Sequence, FileAuditStore.ReadSeal(audit)!.Sequence);
     }
 
+    [Theory]
+    [InlineData("mid-checkpoint")]
+    [InlineData("mid-batch")]
+    public async Task A_stop_in_the_middle_of_a_checkpoint_or_of_a_busy_feeds_batches_drains_seals_and_the_next_start_resumes(string moment)
+    {
+        var directory = TestServices.TempDirectory();
+        EngineSession Busy() => new(
+            Options.Create(new EngineSettings { Accounts = 3000, Positions = 20, Seed = 4 }),
+            Options.Create(new FeedSettings { Kind = "random", TicksPerSecond = 20_000, Volatility = 0.002 }),
+            Options.Create(new ConsoleSettings { DataDirectory = directory }),
+            NullLogger<EngineSession>.Instance);
+        var session = Busy();
+        await session.StartAsync(CancellationToken.None);
+        await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        var engine = session.Running;
+        Assert.True(SpinWait.SpinUntil(() => engine.Status().TicksRead > 20_000, TimeSpan.FromSeconds(30)));
+        var checkpoint = moment == "mid-checkpoint" ? engine.Durability!.RequestCheckpoint() : Task.CompletedTask;
+
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await session.StopAsync(CancellationToken.None);
+
+        Assert.InRange(stopping.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        Assert.Equal(EnginePhase.Stopped, session.Phase);
+        // A checkpoint cut short by the stop is either taken or refused; it never throws out of the stop.
+        await Task.WhenAny(checkpoint, Task.Delay(TimeSpan.FromSeconds(10)));
+        var audit = Path.Combine(directory, "audit.jsonl");
+        Assert.True(FileAuditStore.VerifyFiles(audit).Intact);
+        Assert.Equal(FileAuditStore.Read(audit).Records.Last().Sequence, FileAuditStore.ReadSeal(audit)!.Sequence);
+        var sequence = engine.Evaluation.Sequence;
+
+        var again = Busy();
+        await again.StartAsync(CancellationToken.None);
+        await again.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(again.Running.Evaluation.Sequence >= sequence, $"resumed at batch {again.Running.Evaluation.Sequence}, stopped at {sequence}");
+        await again.StopAsync(CancellationToken.None);
+        Assert.True(FileAuditStore.VerifyFiles(audit).Intact);
+    }
+
     [Fact]
     public async Task With_Durable_off_every_start_makes_its_firm_afresh()
     {
