@@ -27,6 +27,8 @@ builder.Services.Configure<ConsoleSettings>(builder.Configuration.GetSection(Con
 // The engine runs in this process: one firm, one book, shared by every page.
 builder.Services.AddSingleton<EngineSession>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EngineSession>());
+builder.Services.AddSingleton<FastRebal.Console.AuditTrail.MarketDays>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<FastRebal.Console.AuditTrail.MarketDays>());
 builder.Services.AddSingleton<FastRebal.Console.Kpi.KpiRecorder>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<FastRebal.Console.Kpi.KpiRecorder>());
 builder.Services.AddSingleton<LiveNotifier>();

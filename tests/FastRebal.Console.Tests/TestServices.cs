@@ -103,6 +103,10 @@ public static class TestServices
         context.Services.AddSingleton(notifier);
         context.Services.AddSingleton(Users(directory));
         context.Services.AddSingleton<OperatorActions>();
+        context.Services.AddSingleton(Settings(directory));
+        context.Services.AddSingleton(Options.Create(new EngineSettings()));
+        context.Services.AddSingleton<FastRebal.Console.AuditTrail.MarketDays>();
+        context.Services.AddSingleton<FastRebal.Console.Kpi.KpiRecorder>();
         context.Services.AddLogging();
         return notifier;
     }

@@ -44,5 +44,8 @@ public static class Format
         _ => method.ToString(),
     };
 
+    /// <summary>A market day, or a dash when it is not known.</summary>
+    public static string Day(DateOnly? day) => day is { } d ? d.ToString("yyyy-MM-dd", C) : "-";
+
     public static string When(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", C);
 }

@@ -117,6 +117,12 @@ public sealed partial class ConsoleBrowserTests
             var models = await page.Locator("#kpi-table tr[data-period='to date']").CountAsync();
             Assert.True(models > 2, $"{models} group(s) to date: the firm and its models were expected");
 
+            // The audit trail shows each engine record's market day beside the wall-clock time it was written.
+            await ConsoleFixture.Goto(page, "/audit");
+            await page.Locator("#audit-kind").GetByText("Decisions").ClickAsync();
+            await page.ClickAsync("#audit-browse");
+            await Assertions.Expect(page.Locator("#audit-records tbody tr .market-day").First).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^2025-\d\d-\d\d$"));
+
             var recorded = File.ReadAllLines(Path.Combine(replaying.DataDirectory, "kpi-days.csv")).Length - 1;
             Assert.True(recorded >= 3 * models, $"{recorded} day rows");
             await page.Context.CloseAsync();

@@ -391,6 +391,18 @@ public sealed partial class EvaluationStage
     /// <summary>The evaluation time spent since <see cref="WorkTicks"/> was <paramref name="ticks"/>.</summary>
     internal TimeSpan WorkSince(long ticks) => Stopwatch.GetElapsedTime(ticks, WorkTicks);
 
+    /// <summary>Market days opened (replayed ones too) not yet taken by a host, each with the batch that opened it.</summary>
+    private readonly ConcurrentQueue<(DateOnly Day, long FirstBatch)> daysOpened = new();
+
+    /// <summary>Days kept for a host that takes none (a command-line run): about forty years of trading days.</summary>
+    private const int MaxDaysOpenedKept = 10_000;
+
+    /// <summary>
+    /// Takes the next market day opened since the last call, with the number of the batch that opened it: what lets a
+    /// host tell the market day of an audit record from its batch. Safe from any thread.
+    /// </summary>
+    public bool TryTakeDayOpened(out (DateOnly Day, long FirstBatch) opened) => daysOpened.TryDequeue(out opened);
+
     /// <summary>Reads a host asked for, served at the start of the next live batch (see <see cref="ReadBetweenBatches"/>).</summary>
     private readonly ConcurrentQueue<Action> reads = new();
 
@@ -445,6 +457,10 @@ public sealed partial class EvaluationStage
             // Purchases and loss sales more than 30 days back can wash nothing from today on.
             tax?.Ledger.ForgetBefore(day);
             ExpireApprovals();
+            if (daysOpened.Count < MaxDaysOpenedKept)
+            {
+                daysOpened.Enqueue((day, sequence));
+            }
         }
 
         // The oldest tick of the batch is where the tick-to-order time of every trade the batch releases starts.
