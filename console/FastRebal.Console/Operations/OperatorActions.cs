@@ -170,7 +170,7 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
         var folder = Path.Combine(session.PreviewFolder, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", System.Globalization.CultureInfo.InvariantCulture));
         try
         {
-            var preview = await PolicyPreview.RunAsync(engine, accounts, change.ApplyTo, folder, cancel).WaitAsync(TimeSpan.FromMinutes(2), cancel).ConfigureAwait(false);
+            var preview = await PolicyPreview.RunAsync(engine, accounts, change.ApplyTo, folder, change.ChangesTax ? change.ApplyTax : null, cancel).WaitAsync(TimeSpan.FromMinutes(2), cancel).ConfigureAwait(false);
             foreach (var old in Directory.GetDirectories(session.PreviewFolder).Order(StringComparer.Ordinal).SkipLast(PreviewsKept))
             {
                 Directory.Delete(old, recursive: true);
@@ -192,7 +192,10 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
             return Task.FromResult(ActionOutcome.Refused(string.Join(" ", problems.Select(p => p.Message))));
         }
         var change = form.Copy();
-        var edit = new EditPolicy(who, $"{why} ({change.Describe()})", change.Scope == PolicyScope.Account ? change.Target : null, change.Scope == PolicyScope.Model ? change.Target : null, change.ApplyTo);
+        var edit = new EditPolicy(who, $"{why} ({change.Describe()})", change.Scope == PolicyScope.Account ? change.Target : null, change.Scope == PolicyScope.Model ? change.Target : null, change.ApplyTo)
+        {
+            EditTax = change.ChangesTax ? change.ApplyTax : null,
+        };
         return Send(engine, edit);
     });
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.State;
+using FastRebal.Engine.Tax;
 
 namespace FastRebal.Console.Operations;
 
@@ -57,17 +58,109 @@ public sealed class PolicyForm
     /// <summary>Bands on whole asset classes in weight points, as "US Equity: 5; Bonds: 3"; empty for none.</summary>
     public string AssetClassBands { get; set; } = "";
 
+    /// <summary>Whether the form edits tax elections too: the engine keeps lots and the loaded account is taxable.</summary>
+    public bool HasTax { get; set; }
+
+    public LotMethod LotMethod { get; set; } = LotMethod.Fifo;
+
+    /// <summary>Net realized gain a rebalance may realize at most, as typed; empty for no cap.</summary>
+    public string GainsBudget { get; set; } = "";
+
+    public int DeferLongTermWithinDays { get; set; }
+
+    public bool CashOnly { get; set; }
+
+    public bool HarvestEnabled { get; set; }
+
+    public HarvestSchedule HarvestSchedule { get; set; } = HarvestSchedule.Daily;
+
+    /// <summary>A harvest's least loss, in percent of the lot's cost.</summary>
+    public double HarvestMinLossPercent { get; set; } = 5;
+
+    /// <summary>A harvest larger than this waits for an operator, as typed; empty for never.</summary>
+    public string HarvestApprovalAbove { get; set; } = "";
+
     /// <summary>The values as loaded (<see cref="From"/>): a field equal to its loaded value is left alone. Null for a form made in code, which sets every field.</summary>
     public PolicyForm? Loaded { get; private set; }
 
     /// <summary>A copy the engine can apply later, whatever the page does with the form meanwhile.</summary>
     public PolicyForm Copy() => (PolicyForm)MemberwiseClone();
 
-    public static PolicyForm From(InvestmentPolicy policy, PolicyScope scope, string target)
+    /// <param name="tax">The account's tax elections when the engine keeps its lots; the form's tax fields are not edited without them.</param>
+    public static PolicyForm From(InvestmentPolicy policy, PolicyScope scope, string target, AccountTaxSettings? tax = null)
     {
-        var form = Fields(policy, scope, target);
-        form.Loaded = Fields(policy, scope, target);
+        var form = Fields(policy, scope, target).WithTax(tax);
+        form.Loaded = Fields(policy, scope, target).WithTax(tax);
         return form;
+    }
+
+    private PolicyForm WithTax(AccountTaxSettings? tax)
+    {
+        if (tax is null)
+        {
+            return this;
+        }
+        var c = CultureInfo.InvariantCulture;
+        HasTax = true;
+        LotMethod = tax.LotMethod;
+        GainsBudget = tax.GainsBudget?.ToString(c) ?? "";
+        DeferLongTermWithinDays = tax.DeferLongTermWithinDays;
+        CashOnly = tax.CashOnly;
+        HarvestEnabled = tax.Harvest.Enabled;
+        HarvestSchedule = tax.Harvest.Schedule;
+        HarvestMinLossPercent = Math.Round(tax.Harvest.MinLossPercent * 100, 6);
+        HarvestApprovalAbove = tax.Harvest.ApprovalAbove?.ToString(c) ?? "";
+        return this;
+    }
+
+    /// <summary>An amount as typed: null for empty, NaN-free; false when it is not a number.</summary>
+    private static bool TryAmount(string text, out decimal? amount)
+    {
+        amount = null;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return true;
+        }
+        if (decimal.TryParse(text.Trim().Replace(",", "", StringComparison.Ordinal), NumberStyles.Number, CultureInfo.InvariantCulture, out var value))
+        {
+            amount = value;
+            return true;
+        }
+        return false;
+    }
+
+    private decimal? Amount(string text) => TryAmount(text, out var amount) ? amount : null;
+
+    /// <summary>Whether any tax election differs from its loaded value (every one, for a form not loaded).</summary>
+    public bool ChangesTax => HasTax && Changes().Any(change => TaxFields.Contains(change.Field));
+
+    private static readonly HashSet<string> TaxFields = new(StringComparer.Ordinal)
+    {
+        "lot method", "gains budget", "defer long-term within days", "cash only", "harvesting", "harvest schedule", "harvest minimum loss", "harvest approval above",
+    };
+
+    /// <summary>
+    /// The tax elections an account would have after the change: the changed fields set, every other as the account
+    /// has it (the engine applies them with the policy, and only to accounts that keep lots).
+    /// </summary>
+    public AccountTaxSettings ApplyTax(AccountTaxSettings current)
+    {
+        var was = Loaded;
+        var harvest = current.Harvest with
+        {
+            Enabled = was is null || HarvestEnabled != was.HarvestEnabled ? HarvestEnabled : current.Harvest.Enabled,
+            Schedule = was is null || HarvestSchedule != was.HarvestSchedule ? HarvestSchedule : current.Harvest.Schedule,
+            MinLossPercent = was is null || HarvestMinLossPercent != was.HarvestMinLossPercent ? HarvestMinLossPercent / 100 : current.Harvest.MinLossPercent,
+            ApprovalAbove = was is null || Amount(HarvestApprovalAbove) != was.Amount(was.HarvestApprovalAbove) ? Amount(HarvestApprovalAbove) : current.Harvest.ApprovalAbove,
+        };
+        return current with
+        {
+            LotMethod = was is null || LotMethod != was.LotMethod ? LotMethod : current.LotMethod,
+            GainsBudget = was is null || Amount(GainsBudget) != was.Amount(was.GainsBudget) ? Amount(GainsBudget) : current.GainsBudget,
+            DeferLongTermWithinDays = was is null || DeferLongTermWithinDays != was.DeferLongTermWithinDays ? DeferLongTermWithinDays : current.DeferLongTermWithinDays,
+            CashOnly = was is null || CashOnly != was.CashOnly ? CashOnly : current.CashOnly,
+            Harvest = harvest,
+        };
     }
 
     private static PolicyForm Fields(InvestmentPolicy policy, PolicyScope scope, string target) => new()
@@ -185,6 +278,18 @@ public sealed class PolicyForm
         Add("fractional shares", FractionalShares, was is null ? default : was.FractionalShares, f => f ? "allowed" : "not allowed");
         Add("restricted instruments", Words(RestrictionList()), was is null ? null : Words(was.RestrictionList()), w => w);
         Add("asset-class bands", Words(ClassBandList().Bands), was is null ? null : Words(was.ClassBandList().Bands), w => w);
+        if (HasTax)
+        {
+            string Money(decimal? amount, string none) => amount?.ToString("#,0.##", c) ?? none;
+            Add("lot method", LotMethod, was is null ? default : was.LotMethod, m => m.ToString());
+            Add("gains budget", Money(Amount(GainsBudget), "none"), was is null ? null : Money(was.Amount(was.GainsBudget), "none"), w => w);
+            Add("defer long-term within days", DeferLongTermWithinDays, was is null ? default : was.DeferLongTermWithinDays, d => d.ToString(c));
+            Add("cash only", CashOnly, was is null ? default : was.CashOnly, b => b ? "on" : "off");
+            Add("harvesting", HarvestEnabled, was is null ? default : was.HarvestEnabled, b => b ? "on" : "off");
+            Add("harvest schedule", HarvestSchedule, was is null ? default : was.HarvestSchedule, h => h.ToString().ToLowerInvariant());
+            Add("harvest minimum loss", HarvestMinLossPercent, was is null ? default : was.HarvestMinLossPercent, p => string.Create(c, $"{p:0.####}%"));
+            Add("harvest approval above", Money(Amount(HarvestApprovalAbove), "never"), was is null ? null : Money(was.Amount(was.HarvestApprovalAbove), "never"), w => w);
+        }
         return changes;
     }
 
@@ -274,6 +379,29 @@ public sealed class PolicyForm
                 problems.Add((nameof(Restrictions), $"Restricted instrument '{FastRebal.Engine.Scenarios.TextLimit.Clip(id, 80)}' is not an instrument of the book."));
             }
         }
+        if (HasTax)
+        {
+            if (!TryAmount(GainsBudget, out var budget) || budget < 0)
+            {
+                problems.Add((nameof(GainsBudget), $"Gains budget must be an amount of 0 or more, or empty for no cap (got '{FastRebal.Engine.Scenarios.TextLimit.Clip(GainsBudget, 40)}')."));
+            }
+            if (DeferLongTermWithinDays is < 0 or > 366)
+            {
+                problems.Add((nameof(DeferLongTermWithinDays), $"Defer long-term within days must be 0 to 366 (got {DeferLongTermWithinDays})."));
+            }
+            if (!double.IsFinite(HarvestMinLossPercent) || HarvestMinLossPercent < 0 || HarvestMinLossPercent >= 100)
+            {
+                problems.Add((nameof(HarvestMinLossPercent), string.Create(c, $"Harvest minimum loss must be from 0% up to (not including) 100% (got {HarvestMinLossPercent}).")));
+            }
+            if (!TryAmount(HarvestApprovalAbove, out var above) || above < 0)
+            {
+                problems.Add((nameof(HarvestApprovalAbove), $"Harvest approval above must be an amount of 0 or more, or empty for never (got '{FastRebal.Engine.Scenarios.TextLimit.Clip(HarvestApprovalAbove, 40)}')."));
+            }
+            if (LotMethod == LotMethod.SpecificLots && (Loaded is null || Loaded.LotMethod != LotMethod.SpecificLots))
+            {
+                problems.Add((nameof(LotMethod), "Specific lots names the lots to sell for each account and instrument: set it in the firm's files, not for a model here."));
+            }
+        }
         if (problems.Count == 0 && Loaded is not null && Changes().Count == 0)
         {
             problems.Add(("", "Nothing to apply: every field is as loaded."));
@@ -304,5 +432,6 @@ public sealed class PolicyForm
         $"{Trigger.ToString().ToLowerInvariant()} trigger, ±{BandWidthPercent:0.####}% {BandType.ToString().ToLowerInvariant()} band, {Calendar.ToString().ToLowerInvariant()} calendar, " +
         $"min {MinDaysBetweenRebalances} day(s) between rebalances, cash reserve {CashReserveAmount:#,0.##} + {CashReservePercent:0.####}%, min trade {MinTradeValue:#,0.##}, " +
         $"{(Mode == RebalanceMode.ToTarget ? "to target" : "back to the band's edge")}, fractional shares {(FractionalShares ? "allowed" : "not allowed")}, " +
-        $"restricted instruments {Words(RestrictionList())}, asset-class bands {Words(ClassBandList().Bands)}");
+        $"restricted instruments {Words(RestrictionList())}, asset-class bands {Words(ClassBandList().Bands)}") +
+        (HasTax ? string.Create(CultureInfo.InvariantCulture, $", lot method {LotMethod}, gains budget {GainsBudget}, defer {DeferLongTermWithinDays}, cash only {CashOnly}, harvesting {HarvestEnabled} {HarvestSchedule} {HarvestMinLossPercent}% above {HarvestApprovalAbove}") : "");
 }

@@ -58,11 +58,7 @@ public static class FirmFolderWriter
             // A tax-deferred account has no lots, so no elections about them.
             if (tax is not null && written["taxStatus"]?.GetValue<string>() != "taxDeferred")
             {
-                written["lotMethod"] = JsonSerializer.SerializeToNode(tax.LotMethod, options);
-                if (tax.Harvest.Enabled)
-                {
-                    written["harvest"] = JsonSerializer.SerializeToNode(tax.Harvest, options);
-                }
+                WriteElections(written, tax);
             }
             policies.Add(written);
         }
@@ -119,6 +115,45 @@ public static class FirmFolderWriter
                         $"{account},{Field(lot.InstrumentId)},{lot.Acquired:yyyy-MM-dd},{lot.Quantity},{lot.CostBasis + lot.WashSaleAdjustment},{Field(lot.Id)},{lot.HoldingSince:yyyy-MM-dd}"));
                 }
             }
+        }
+    }
+
+    /// <summary>The policy fields that hold a taxable account's elections.</summary>
+    internal static readonly string[] ElectionFields = ["lotMethod", "specificLots", "gainsBudget", "deferLongTermWithinDays", "shortTermTaxRate", "longTermTaxRate", "cashOnly", "harvest"];
+
+    /// <summary>A taxable account's elections, as the policy fields <see cref="FirmFolder"/> reads (the defaults left out).</summary>
+    internal static void WriteElections(JsonObject policy, AccountTaxSettings tax)
+    {
+        var options = ScenarioDocument.JsonOptions;
+        var defaults = AccountTaxSettings.Default;
+        policy["lotMethod"] = JsonSerializer.SerializeToNode(tax.LotMethod, options);
+        if (tax.SpecificLots is { Count: > 0 })
+        {
+            policy["specificLots"] = JsonSerializer.SerializeToNode(tax.SpecificLots, options);
+        }
+        if (tax.GainsBudget is { } budget)
+        {
+            policy["gainsBudget"] = budget;
+        }
+        if (tax.DeferLongTermWithinDays != 0)
+        {
+            policy["deferLongTermWithinDays"] = tax.DeferLongTermWithinDays;
+        }
+        if (tax.ShortTermTaxRate != defaults.ShortTermTaxRate)
+        {
+            policy["shortTermTaxRate"] = tax.ShortTermTaxRate;
+        }
+        if (tax.LongTermTaxRate != defaults.LongTermTaxRate)
+        {
+            policy["longTermTaxRate"] = tax.LongTermTaxRate;
+        }
+        if (tax.CashOnly)
+        {
+            policy["cashOnly"] = true;
+        }
+        if (tax.Harvest.Enabled)
+        {
+            policy["harvest"] = JsonSerializer.SerializeToNode(tax.Harvest, options);
         }
     }
 

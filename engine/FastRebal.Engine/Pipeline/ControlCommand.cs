@@ -25,7 +25,14 @@ public readonly record struct CommandResult(bool Applied, string Detail)
 }
 
 /// <summary>Replaces the investment policy of one account, or of every account on a model.</summary>
-public sealed record EditPolicy(string Who, string Why, string? AccountId, string? ModelId, Func<InvestmentPolicy, InvestmentPolicy> Edit) : ControlCommand(Who, Why);
+public sealed record EditPolicy(string Who, string Why, string? AccountId, string? ModelId, Func<InvestmentPolicy, InvestmentPolicy> Edit) : ControlCommand(Who, Why)
+{
+    /// <summary>
+    /// Changes each taxable account's tax elections too (lot method, gains budget, harvesting...), from its own; none
+    /// when null. An account that keeps no lots (tax-deferred) has no elections and keeps none.
+    /// </summary>
+    public Func<Tax.AccountTaxSettings, Tax.AccountTaxSettings>? EditTax { get; init; }
+}
 
 /// <summary>
 /// Moves an account to another named IPS (its investment policy and its tax elections together), keeping its model.

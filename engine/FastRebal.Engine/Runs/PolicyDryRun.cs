@@ -94,7 +94,9 @@ public sealed record PolicyPreview(DryRunFigures AsIs, DryRunFigures AsEdited, s
     /// on the engine's evaluation thread between two batches (so no batch is half seen); the runs go on off it.
     /// </summary>
     /// <param name="folder">An empty or new folder for the two firm folders.</param>
-    public static async Task<PolicyPreview> RunAsync(EngineHost engine, IReadOnlyList<string> accountIds, Func<InvestmentPolicy, InvestmentPolicy> edit, string folder, CancellationToken cancel = default)
+    /// <param name="editTax">The change to each taxable account's tax elections, when the edit changes them.</param>
+    public static async Task<PolicyPreview> RunAsync(EngineHost engine, IReadOnlyList<string> accountIds, Func<InvestmentPolicy, InvestmentPolicy> edit, string folder,
+        Func<AccountTaxSettings, AccountTaxSettings>? editTax = null, CancellationToken cancel = default)
     {
         var asIs = Path.Combine(folder, AsIsFolder);
         var asEdited = Path.Combine(folder, AsEditedFolder);
@@ -113,7 +115,7 @@ public sealed record PolicyPreview(DryRunFigures AsIs, DryRunFigures AsEdited, s
         }).WaitAsync(cancel).ConfigureAwait(false);
         return await Task.Run(() =>
         {
-            WriteEdited(asIs, asEdited, edit);
+            WriteEdited(asIs, asEdited, edit, editTax);
             return new PolicyPreview(Figures(asIs), Figures(asEdited), folder);
         }, cancel).ConfigureAwait(false);
     }
@@ -125,7 +127,7 @@ public sealed record PolicyPreview(DryRunFigures AsIs, DryRunFigures AsEdited, s
     /// Copies a firm folder with the edit applied to each of its named policies (every account names one). A
     /// policy's tax elections are kept as written.
     /// </summary>
-    private static void WriteEdited(string from, string to, Func<InvestmentPolicy, InvestmentPolicy> edit)
+    private static void WriteEdited(string from, string to, Func<InvestmentPolicy, InvestmentPolicy> edit, Func<AccountTaxSettings, AccountTaxSettings>? editTax)
     {
         Directory.CreateDirectory(to);
         foreach (var file in Directory.EnumerateFiles(from))
@@ -148,6 +150,16 @@ public sealed record PolicyPreview(DryRunFigures AsIs, DryRunFigures AsEdited, s
                 }
             }
             edited["id"] = written["id"]!.DeepClone();
+            if (editTax is not null && written.ContainsKey("lotMethod"))
+            {
+                // A taxable account's elections, as the folder's reader makes them, changed and written back.
+                var elections = TaxScenario.NewSettings(written.Deserialize<TaxPolicyInput>(options)!);
+                foreach (var field in FirmFolderWriter.ElectionFields)
+                {
+                    edited.Remove(field);
+                }
+                FirmFolderWriter.WriteElections(edited, editTax(elections));
+            }
             written.Clear();
             foreach (var (name, value) in edited.ToList())
             {

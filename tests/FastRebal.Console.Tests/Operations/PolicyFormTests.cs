@@ -1,6 +1,7 @@
 using FastRebal.Console.Operations;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.State;
+using FastRebal.Engine.Tax;
 
 namespace FastRebal.Console.Tests.Operations;
 
@@ -140,5 +141,44 @@ public class PolicyFormTests
         Assert.Collection(form.Warnings(),
             w => Assert.Contains("±12 points is unusually wide", w, StringComparison.Ordinal),
             w => Assert.Contains("minimum trade of zero", w, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Tax_elections_are_edited_with_the_policy_only_where_changed_and_each_account_keeps_its_others()
+    {
+        var policy = new InvestmentPolicy { Id = "IPS-1" };
+        var first = new AccountTaxSettings { LotMethod = LotMethod.Fifo, GainsBudget = 5000m };
+        var other = new AccountTaxSettings { LotMethod = LotMethod.Lifo, GainsBudget = 20000m, DeferLongTermWithinDays = 30, Harvest = new HarvestSettings { MinLossPercent = 0.1 } };
+        var form = PolicyForm.From(policy, PolicyScope.Model, "BAL", first);
+        Assert.True(form.HasTax);
+        Assert.Equal("5000", form.GainsBudget);
+        Assert.False(form.ChangesTax);
+
+        form.LotMethod = LotMethod.HighestCost;
+        form.HarvestEnabled = true;
+        var next = form.ApplyTax(other);
+
+        Assert.True(form.ChangesTax);
+        Assert.Empty(form.Validate(Instruments));
+        Assert.Equal((LotMethod.HighestCost, true), (next.LotMethod, next.Harvest.Enabled));
+        // Fields not changed stay the account's own: its budget, its deferral, its harvest threshold.
+        Assert.Equal((20000m, 30, 0.1), (next.GainsBudget, next.DeferLongTermWithinDays, next.Harvest.MinLossPercent));
+        Assert.Equal("lot method Fifo → HighestCost, harvesting off → on; every other field as each account has it", form.Describe());
+
+        // Emptying the budget lifts the cap; a budget that is not an amount, or specific lots for a model, is refused.
+        var lifted = PolicyForm.From(policy, PolicyScope.Model, "BAL", first);
+        lifted.GainsBudget = "";
+        Assert.Null(lifted.ApplyTax(other).GainsBudget);
+        Assert.Contains("gains budget 5,000 → none", lifted.Describe(), StringComparison.Ordinal);
+        var bad = PolicyForm.From(policy, PolicyScope.Model, "BAL", first);
+        bad.GainsBudget = "lots";
+        bad.LotMethod = LotMethod.SpecificLots;
+        Assert.Equal([nameof(PolicyForm.GainsBudget), nameof(PolicyForm.LotMethod)], bad.Validate(Instruments).Select(p => p.Field));
+
+        // Without lots (no tax settings given) the form has no tax fields and never changes elections.
+        var plain = PolicyForm.From(policy, PolicyScope.Model, "BAL");
+        plain.LotMethod = LotMethod.HighestCost;
+        Assert.False(plain.ChangesTax);
+        Assert.Equal("no change", plain.Describe());
     }
 }

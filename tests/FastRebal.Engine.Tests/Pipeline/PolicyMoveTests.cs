@@ -46,6 +46,12 @@ public class PolicyMoveTests
     private sealed class Engine
     {
         public Engine(params BookEvent[] events)
+            : this(1, events)
+        {
+        }
+
+        /// <param name="approvalExpiryDays">Market days a held plan stands (0: until decided).</param>
+        public Engine(int approvalExpiryDays, params BookEvent[] events)
         {
             Book = new TestBook().Instrument("A", 10).Instrument("B", 10).Instrument("C", 10, liquid: false).Model("AB", ("A", 0.5), ("B", 0.5)).Model("AC", ("A", 0.5), ("C", 0.5))
                 .Account("X", "AB", 0, policy: TestBook.Policy(band: 0.3), positions: [("A", 150), ("B", 50)])
@@ -64,7 +70,7 @@ public class PolicyMoveTests
                 }
             }
             Tax = new TaxBook(lots, new AccountTaxSettings { LotMethod = LotMethod.Fifo });
-            Stage = new EvaluationStage(Book, Control, Fills, new OpenGate(), Published, new LatencyRecorder("test"), tax: Tax, bookEvents: events);
+            Stage = new EvaluationStage(Book, Control, Fills, new OpenGate(), Published, new LatencyRecorder("test"), tax: Tax, bookEvents: events, approvalExpiryDays: approvalExpiryDays);
         }
 
         public State.AccountBook Book { get; }
@@ -121,7 +127,8 @@ public class PolicyMoveTests
     [Fact]
     public async Task An_operator_moves_an_account_and_each_refusal_names_its_reason_and_changes_nothing()
     {
-        var engine = new Engine();
+        // Z's plan held for approval on day 1 must still be held when the moves apply on day 2.
+        var engine = new Engine(approvalExpiryDays: 0);
         engine.Stage.Open(Open(Day1));
         var deferred = engine.Control.Send(new MoveToPolicy("ops", "client retired", "Y", Tight(LotMethod.HighestCost, TaxStatus.TaxDeferred)));
         var unknown = engine.Control.Send(new MoveToPolicy("ops", "typo", "NOPE", Tight(LotMethod.HighestCost)));
@@ -173,5 +180,46 @@ public class PolicyMoveTests
         Assert.Equal([0], restored.Capture().MovedAccounts);
         Assert.Throws<StateMismatchException>(() => other.Stage.Restore(image, chunks));
         Assert.Empty(unmoved.Capture().MovedAccounts);
+    }
+
+    [Fact]
+    public async Task A_policy_edit_changes_the_tax_elections_of_its_accounts_from_their_own_and_a_checkpoint_keeps_them()
+    {
+        var engine = new Engine();
+        engine.Stage.Open(Open(Day1));
+
+        // Model AB (X and Y): highest cost first and harvesting on; every other election stays as each account has it.
+        var answer = engine.Control.Send(new EditPolicy("admin", "tax-aware lot relief", null, "AB", p => p with { MinTradeValue = 50 })
+        {
+            EditTax = t => t with { LotMethod = LotMethod.HighestCost, Harvest = t.Harvest with { Enabled = true } },
+        });
+        engine.Stage.Open(Open(Day1.AddDays(1)));
+        var result = await answer.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(result.Applied, result.Detail);
+        Assert.Contains("tax elections of 2 taxable account(s)", result.Detail);
+        Assert.Equal((LotMethod.HighestCost, true), (engine.Tax.Settings(0).LotMethod, engine.Tax.Settings(0).Harvest.Enabled));
+        Assert.Equal(LotMethod.HighestCost, engine.Tax.Settings(1).LotMethod);
+        Assert.Equal((LotMethod.Fifo, false), (engine.Tax.Settings(2).LotMethod, engine.Tax.Settings(2).Harvest.Enabled));
+        Assert.Equal(50m, engine.Book.Policy(1).MinTradeValue);
+
+        // A bad election refuses the whole edit: no policy and no election changes.
+        var bad = engine.Control.Send(new EditPolicy("admin", "oops", null, "AB", p => p with { MinTradeValue = 60 }) { EditTax = t => t with { GainsBudget = -1 } });
+        engine.Stage.Open(Open(Day1.AddDays(2)));
+        var refused = await bad.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(refused.Applied);
+        Assert.Contains("policy.gainsBudget must not be negative", refused.Detail);
+        Assert.Equal(50m, engine.Book.Policy(0).MinTradeValue);
+        Assert.Null(engine.Tax.Settings(0).GainsBudget);
+
+        // A checkpoint keeps the edited elections, and a restore puts them back.
+        var chunks = BookState.Capture(engine.Book, new EngineImage());
+        var image = engine.Stage.Capture(chunks);
+        image.EncodeHeldPlans();
+        Assert.Equal([0, 1], image.MovedAccounts);
+        var restored = new Engine();
+        restored.Stage.Restore(image, chunks);
+        Assert.Equal((LotMethod.HighestCost, true), (restored.Tax.Settings(1).LotMethod, restored.Tax.Settings(1).Harvest.Enabled));
+        Assert.Equal(LotMethod.Fifo, restored.Tax.Settings(2).LotMethod);
     }
 }

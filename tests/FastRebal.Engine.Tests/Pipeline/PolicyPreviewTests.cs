@@ -66,6 +66,34 @@ public sealed class PolicyPreviewTests : IDisposable
     }
 
     [Fact]
+    public async Task A_preview_of_cash_only_elections_writes_them_into_the_edited_folder_and_sells_nothing()
+    {
+        var firm = FirmGenerator.Generate(new FirmSpec(600, 20, 9, Shape: FirmShape.Realistic), FirmGenerator.LoadHistory(9));
+        await using var engine = new EngineHost(firm.Book, new RandomWalkFeed(firm.Book.Prices, sources: 3, seed: 9, ticksPerSecond: 200), new InMemoryOrderSink(), new EngineOptions
+        {
+            Verification = new VerificationPolicy { DefaultStaleness = TimeSpan.FromMinutes(5) },
+            Tax = FirmLots.LiveTax(firm, 9, harvest: false),
+        });
+        engine.Start();
+        var taxable = Enumerable.Range(0, firm.Book.AccountCount).Where(a => engine.Evaluation.Tax!.Lots.IsTracked(a)).Select(firm.Book.AccountId).ToList();
+
+        var preview = await PolicyPreview.RunAsync(engine, taxable, p => p with { BandType = BandType.Absolute, BandWidth = 0.002 }, folder, t => t with { CashOnly = true })
+            .WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Contains("\"cashOnly\": true", File.ReadAllText(Path.Combine(folder, PolicyPreview.AsEditedFolder, "firm.json")));
+        Assert.DoesNotContain("cashOnly", File.ReadAllText(Path.Combine(folder, PolicyPreview.AsIsFolder, "firm.json")));
+        Assert.True(preview.AsEdited.Trades > 0);
+        // Cash only sells only to restore an account's cash reserve: the command line over the edited folder shows it.
+        var report = Path.Combine(folder, "edited.json");
+        var (code, _, error) = CliRunner.Run("rebalance", "--scenario", Path.Combine(folder, PolicyPreview.AsEditedFolder), "--out", report, "--quiet");
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(File.ReadAllText(report));
+        var sells = json.RootElement.GetProperty("trades").EnumerateArray().Where(t => t.GetProperty("side").GetString() == "sell").ToList();
+        Assert.All(sells, t => Assert.StartsWith("cash flow (restore reserve)", t.GetProperty("reason").GetString(), StringComparison.Ordinal));
+        Assert.All(engine.Book.AccountCount > 0 ? taxable : [], id => Assert.False(engine.Evaluation.Tax!.Settings(firm.Book.FindAccount(id)).CashOnly));
+    }
+
+    [Fact]
     public async Task A_preview_naming_an_unknown_account_fails_and_says_which()
     {
         var firm = FirmGenerator.Generate(new FirmSpec(200, 20, 9), FirmGenerator.LoadHistory(9));

@@ -214,8 +214,48 @@ public sealed partial class JournaledCommand
     [MemoryPackOrder(20)]
     public bool KeepAsCash { get; set; }
 
+    /// <summary>Policy edit with tax elections: the distinct new settings (JSON), and for each account in <see cref="Accounts"/> which it gets (-1: unchanged).</summary>
+    [MemoryPackOrder(21)]
+    public string[]? TaxSettingsList { get; set; }
+
+    [MemoryPackOrder(22)]
+    public int[]? TaxSettingsIndex { get; set; }
+
     [MemoryPackIgnore]
     private Model.InvestmentPolicy[]? resolvedPolicies;
+
+    /// <summary>Keeps each account's new tax settings (null: unchanged), as distinct JSON for the journal.</summary>
+    internal void SetTaxSettings(Tax.AccountTaxSettings?[] settings)
+    {
+        var distinct = new Dictionary<string, int>(StringComparer.Ordinal);
+        TaxSettingsIndex = new int[settings.Length];
+        for (var i = 0; i < settings.Length; i++)
+        {
+            if (settings[i] is not { } one)
+            {
+                TaxSettingsIndex[i] = -1;
+                continue;
+            }
+            var json = StateJson.Write(one);
+            if (!distinct.TryGetValue(json, out var index))
+            {
+                distinct[json] = index = distinct.Count;
+            }
+            TaxSettingsIndex[i] = index;
+        }
+        TaxSettingsList = [.. distinct.OrderBy(p => p.Value).Select(p => p.Key)];
+    }
+
+    /// <summary>Each account's new tax settings (null: unchanged); none when the edit left them alone.</summary>
+    internal Tax.AccountTaxSettings?[]? ResolvedTaxSettings()
+    {
+        if (TaxSettingsIndex is null)
+        {
+            return null;
+        }
+        var distinct = (TaxSettingsList ?? []).Select(StateJson.Read<Tax.AccountTaxSettings>).ToArray();
+        return [.. TaxSettingsIndex.Select(i => i < 0 ? null : distinct[i])];
+    }
 
     /// <summary>Keeps the edited policies (and their JSON, for the journal).</summary>
     internal void SetPolicies(Model.InvestmentPolicy[] policies)

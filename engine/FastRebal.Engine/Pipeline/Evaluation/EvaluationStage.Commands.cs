@@ -246,6 +246,7 @@ public sealed partial class EvaluationStage
 
         // Every new policy is built and checked before any is applied, so a bad edit changes no account.
         var updated = new InvestmentPolicy[targets.Count];
+        var taxUpdated = edit.EditTax is null || tax is null ? null : new FastRebal.Engine.Tax.AccountTaxSettings?[targets.Count];
         for (var i = 0; i < targets.Count; i++)
         {
             var current = policyOverlay.GetValueOrDefault(targets[i]) ?? book.Policy(targets[i]);
@@ -266,14 +267,55 @@ public sealed partial class EvaluationStage
                 return;
             }
             updated[i] = next;
+            if (taxUpdated is not null && ResolveTaxEdit(edit, targets[i], next) is var (settings, problem))
+            {
+                if (problem is not null)
+                {
+                    resolved.Refusal = $"policy edit for {book.AccountId(targets[i])}: {problem}; no account changed";
+                    return;
+                }
+                taxUpdated[i] = settings;
+            }
         }
         for (var i = 0; i < targets.Count; i++)
         {
             policyOverlay[targets[i]] = updated[i];
+            if (taxUpdated?[i] is { } settings)
+            {
+                taxOverlay[targets[i]] = settings;
+            }
         }
         resolved.Kind = CommandKind.PolicyEdit;
         resolved.Accounts = [.. targets];
         resolved.SetPolicies(updated);
+        if (taxUpdated is not null)
+        {
+            resolved.SetTaxSettings(taxUpdated);
+        }
+    }
+
+    /// <summary>
+    /// An account's tax elections after an edit, checked (settings null: the account keeps no lots, so no elections),
+    /// from its settings as earlier commands of the batch leave them.
+    /// </summary>
+    private (FastRebal.Engine.Tax.AccountTaxSettings? Settings, string? Problem) ResolveTaxEdit(EditPolicy edit, int a, InvestmentPolicy policy)
+    {
+        if (!tax!.Lots.IsTracked(a))
+        {
+            return (null, null);
+        }
+        FastRebal.Engine.Tax.AccountTaxSettings next;
+        try
+        {
+            next = edit.EditTax!(taxOverlay.GetValueOrDefault(a) ?? tax.Settings(a));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return (null, e.Message);
+        }
+        string? problem = null;
+        FastRebal.Engine.Tax.TaxScenario.CheckSettings(next, policy.TaxStatus, (field, message) => problem ??= $"{field} {message}", (instrument, id) => HasLot(a, instrument, id));
+        return (next, problem);
     }
 
     private CommandResult ApplyPolicies(JournaledCommand edit)
@@ -287,12 +329,19 @@ public sealed partial class EvaluationStage
                 return CommandResult.Refused($"{refused}; no account changed");
             }
         }
+        var taxSettings = tax is null ? null : edit.ResolvedTaxSettings();
         for (var i = 0; i < targets.Length; i++)
         {
             book.UpdatePolicy(targets[i], updated[i]);
+            if (taxSettings?[i] is { } settings)
+            {
+                tax!.SetSettings(targets[i], settings);
+                changedTaxSettings[targets[i]] = settings;
+            }
             PolicyChanged(targets[i]);
         }
-        return CommandResult.Ok($"policy updated on {targets.Length} account(s) by {edit.Who}: {edit.Why}");
+        var elections = taxSettings is null ? "" : $" (tax elections of {taxSettings.Count(t => t is not null)} taxable account(s) with it)";
+        return CommandResult.Ok($"policy updated on {targets.Length} account(s){elections} by {edit.Who}: {edit.Why}");
     }
 
     /// <summary>An account has another policy: its class bands follow, a parked breach is looked at afresh, and it is decided again.</summary>

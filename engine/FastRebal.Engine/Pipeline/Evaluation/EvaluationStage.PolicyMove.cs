@@ -7,8 +7,14 @@ namespace FastRebal.Engine.Pipeline;
 // Moving an account to another named IPS: its investment policy and its tax elections change together.
 public sealed partial class EvaluationStage
 {
-    /// <summary>The tax settings of accounts moved to another IPS (the files give the others at start), kept in the checkpoint.</summary>
-    private readonly SortedDictionary<int, AccountTaxSettings> movedTaxSettings = [];
+    /// <summary>
+    /// The tax settings of accounts whose elections changed while running (moved to another IPS, or edited with their
+    /// policy); the files give the others at start. Kept in the checkpoint.
+    /// </summary>
+    private readonly SortedDictionary<int, AccountTaxSettings> changedTaxSettings = [];
+
+    /// <summary>Tax settings an edit earlier in the batch resolved, for a later edit of the same batch to start from.</summary>
+    private readonly Dictionary<int, AccountTaxSettings> taxOverlay = [];
 
     /// <summary>Builds the account's policy and tax settings under the named IPS; the checks that depend on the book run when it is applied.</summary>
     private void ResolveMove(MoveToPolicy move, JournaledCommand resolved)
@@ -80,7 +86,7 @@ public sealed partial class EvaluationStage
         {
             var settings = StateJson.Read<AccountTaxSettings>(json);
             tax.SetSettings(a, settings);
-            movedTaxSettings[a] = settings;
+            changedTaxSettings[a] = settings;
         }
         PolicyChanged(a);
         var elections = tax is null ? "" : $"; tax elections now lot method {tax.Settings(a).LotMethod}, gains budget {tax.Settings(a).GainsBudget?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, harvesting {(tax.Settings(a).Harvest.Enabled ? "on" : "off")}";
@@ -90,7 +96,7 @@ public sealed partial class EvaluationStage
     /// <summary>Puts back the moved accounts' tax settings from a checkpoint (the others come from the files).</summary>
     private void RestoreMoves(EvaluationImage image)
     {
-        movedTaxSettings.Clear();
+        changedTaxSettings.Clear();
         if (tax is null)
         {
             return;
@@ -99,7 +105,7 @@ public sealed partial class EvaluationStage
         {
             var settings = StateJson.Read<AccountTaxSettings>(image.MovedTaxSettings[i]);
             tax.SetSettings(image.MovedAccounts[i], settings);
-            movedTaxSettings[image.MovedAccounts[i]] = settings;
+            changedTaxSettings[image.MovedAccounts[i]] = settings;
         }
     }
 }

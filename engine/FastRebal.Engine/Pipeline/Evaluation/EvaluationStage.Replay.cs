@@ -133,8 +133,8 @@ public sealed partial class EvaluationStage
             HarvestLotIds = [.. harvestLots.Select(l => l.Lots)],
             BookEventsApplied = bookEventsApplied,
             BookEventsDigest = BookEventsDigest(bookEventsApplied),
-            MovedAccounts = [.. movedTaxSettings.Keys],
-            MovedTaxSettings = [.. movedTaxSettings.Values.Select(s => StateJson.Write(s))],
+            MovedAccounts = [.. changedTaxSettings.Keys],
+            MovedTaxSettings = [.. changedTaxSettings.Values.Select(s => StateJson.Write(s))],
         };
     }
 

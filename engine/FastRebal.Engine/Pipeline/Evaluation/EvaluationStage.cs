@@ -348,6 +348,7 @@ public sealed partial class EvaluationStage
         }
         batchCommands.Clear();
         policyOverlay.Clear();
+        taxOverlay.Clear();
         while (control.TryTake(out var command))
         {
             batchCommands.Add((command, Resolve(command)));
