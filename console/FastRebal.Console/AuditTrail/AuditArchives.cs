@@ -15,8 +15,8 @@ public sealed record AuditSegment(string Path, long Bytes, DateTime? ArchivedAt,
 
 /// <summary>
 /// The console's audit chain as files: archives made by rollovers (<c>audit-YYYYMMDD-HHMMSS.jsonl</c>, see
-/// <see cref="AuditSegments"/>) and the live file. They verify as one chain, oldest archive first; retention deletes
-/// archives older than a number of days, each deletion recorded in the chain.
+/// <see cref="AuditSegments"/>), compressed once sealed (<c>.jsonl.gz</c>), and the live file. They verify as one
+/// chain, oldest archive first; retention deletes archives older than a number of days, each deletion recorded in the chain.
 /// </summary>
 public static class AuditArchives
 {
@@ -33,9 +33,15 @@ public static class AuditArchives
         var segments = new List<AuditSegment>();
         if (Directory.Exists(folder))
         {
-            foreach (var path in Directory.EnumerateFiles(folder, Prefix + "*.jsonl"))
+            foreach (var path in Directory.EnumerateFiles(folder, Prefix + "*.jsonl").Concat(Directory.EnumerateFiles(folder, Prefix + "*.jsonl.gz")))
             {
-                var stamp = Path.GetFileNameWithoutExtension(path)[Prefix.Length..];
+                if (!AuditFileBlocks.IsCompressed(path) && File.Exists(path + ".gz"))
+                {
+                    // Compressed already (a crash came before the plain file was deleted): the compressed copy stands.
+                    continue;
+                }
+                var name = Path.GetFileName(path);
+                var stamp = name[Prefix.Length..name.IndexOf(".jsonl", StringComparison.Ordinal)];
                 if (DateTime.TryParseExact(stamp, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at))
                 {
                     segments.Add(new AuditSegment(path, new FileInfo(path).Length, at, FileAuditStore.ReadSeal(path)));
@@ -49,6 +55,13 @@ public static class AuditArchives
         }
         return segments;
     }
+
+    /// <summary>
+    /// Compresses every archive not compressed yet (<see cref="AuditSegments.Compress"/>: about a fifth of the size),
+    /// oldest first; returns the compressed files. The live file is never compressed (it is appended to).
+    /// </summary>
+    public static IReadOnlyList<string> CompressArchives(string livePath) =>
+        [.. List(livePath).Where(s => !s.IsLive && !AuditFileBlocks.IsCompressed(s.Path)).Select(s => AuditSegments.Compress(s.Path))];
 
     /// <summary>Verifies every segment as one chain, streaming a block at a time (bounded memory, whatever the size).</summary>
     public static AuditVerification VerifyAll(string livePath) => FileAuditStore.VerifyFiles([.. List(livePath).Select(s => s.Path)]);

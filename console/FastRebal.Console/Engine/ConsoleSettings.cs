@@ -193,6 +193,9 @@ public sealed class ConsoleSettings
     /// </summary>
     public int AuditRetentionDays { get; set; }
 
+    /// <summary>Compress each sealed audit archive (gzip, about a fifth of its size) once the engine runs; the live file stays plain.</summary>
+    public bool CompressAuditArchives { get; set; } = true;
+
     /// <summary>Write every child order and cancel to DataDirectory/blotter.csv.</summary>
     public bool Blotter { get; set; } = true;
 

@@ -201,6 +201,29 @@ public sealed class EngineSession(
         }
         progress = $"running: {monitored.Name}";
         logger.LogInformation("Engine running: {Accounts} accounts, feed {Feed}, data in {Directory}", book.AccountCount, monitored.Name, console.FullDataDirectory);
+        if (console.Audit && console.CompressAuditArchives)
+        {
+            // Once the engine runs, on another thread: a gigabyte archive takes several seconds of one core.
+            ArchivesCompressed = Task.Run(() => CompressAuditArchives(console), stoppingToken);
+        }
+    }
+
+    /// <summary>The compression of the audit archives this start began (done at once when there was none).</summary>
+    public Task ArchivesCompressed { get; private set; } = Task.CompletedTask;
+
+    private void CompressAuditArchives(ConsoleSettings console)
+    {
+        try
+        {
+            foreach (var compressed in AuditArchives.CompressArchives(console.AuditPath))
+            {
+                logger.LogInformation("Audit: {Archive} compressed ({Megabytes:N0} MB)", compressed, new FileInfo(compressed).Length / (1024 * 1024));
+            }
+        }
+        catch (IOException e)
+        {
+            logger.LogWarning("Audit: an archive was not compressed: {Message}", e.Message);
+        }
     }
 
     /// <summary>The generated firm of the Engine settings, with lots when Engine:Lots asks for them.</summary>

@@ -69,7 +69,8 @@ public static class OperatorEndpoints
             {
                 if (name == segment.Name)
                 {
-                    return Results.File(new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete), "application/x-ndjson", segment.Name);
+                    return Results.File(new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete),
+                        AuditFileBlocks.IsCompressed(segment.Path) ? "application/gzip" : "application/x-ndjson", segment.Name);
                 }
                 if (name == segment.Name + ".seal" && File.Exists(FileAuditStore.SealPath(segment.Path)))
                 {

@@ -88,7 +88,7 @@ internal sealed class FileLineSource(IReadOnlyList<string> paths) : IAuditLineSo
             if (torn is not null)
             {
                 // An earlier file ends torn: that is a corrupt record in the middle of the chain.
-                yield return new AuditLine(torn.Source, torn.LineNumber, AuditLineResult.Fail("", $"torn line ({torn.Bytes} bytes with no newline) before the records of {path}"));
+                yield return new AuditLine(torn.Source, torn.LineNumber, AuditLineResult.Fail("", $"torn line ({torn.Describe()}) before the records of {path}"));
             }
             var blocks = new AuditFileBlocks(path);
             foreach (var block in blocks.Read())

@@ -74,6 +74,45 @@ public static class AuditSegments
         return new AuditRollover(archivePath, opening, repair);
     }
 
+    /// <summary>
+    /// Compresses a sealed archive (gzip, fastest level: about a fifth of its size) into <c>ARCHIVE.gz</c> with its
+    /// seal, and deletes the plain file once the compressed one verifies on its own, to the same sealed last record;
+    /// returns the compressed file. Every step goes through a temporary file, so a crash leaves the plain archive, or
+    /// both files (the plain one is then deleted by the next call). Readers of the chain read either
+    /// (<see cref="AuditFileBlocks"/>).
+    /// </summary>
+    public static string Compress(string archivePath)
+    {
+        var compressed = archivePath + ".gz";
+        var seal = FileAuditStore.ReadSeal(archivePath)
+            ?? throw new IOException($"{archivePath}: no seal; only a sealed archive is compressed (its last record must be known to check the copy)");
+        if (!File.Exists(compressed))
+        {
+            // Named to read as compressed (for the check below), and not as an archive of the chain.
+            var temporary = archivePath + ".tmp.gz";
+            using (var input = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
+            using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+                {
+                    input.CopyTo(gzip);
+                }
+                output.Flush(flushToDisk: true);
+            }
+            var check = AuditVerifier.VerifyFiles([temporary], seal);
+            if (!check.Intact)
+            {
+                File.Delete(temporary);
+                throw new IOException($"{archivePath}: its compressed copy does not verify ({check.Message}); the archive is left as it is");
+            }
+            File.Copy(FileAuditStore.SealPath(archivePath), FileAuditStore.SealPath(compressed), overwrite: true);
+            File.Move(temporary, compressed);
+        }
+        File.Delete(archivePath);
+        File.Delete(FileAuditStore.SealPath(archivePath));
+        return compressed;
+    }
+
     /// <summary>The end of a file: its last whole record, a torn tail's offset, and the last engine batch with how many of its records the file holds.</summary>
     internal sealed record FileEnd(AuditRecord Tail, long? TornAt, int TornBytes, long LastBatch, long LastBatchRecords);
 

@@ -42,7 +42,13 @@ public enum AuditFault
 public sealed record AuditLine(string Source, int LineNumber, AuditLineResult Result);
 
 /// <summary>A last line with no newline (a crash in the middle of an append, or a truncation).</summary>
-public sealed record TornTail(string Source, int LineNumber, int Bytes, long Offset);
+public sealed record TornTail(string Source, int LineNumber, int Bytes, long Offset)
+{
+    /// <summary>Why the lines end there, when it is not a line cut short (a damaged compressed archive).</summary>
+    public string? Problem { get; init; }
+
+    public string Describe() => Problem ?? $"{Bytes} bytes with no newline";
+}
 
 /// <summary>Where the chain had reached when it was last sealed: whole records cut from the end are detected against it.</summary>
 public sealed record AuditSeal(long Sequence, string Hash);
@@ -174,8 +180,9 @@ public static class AuditVerifier
         if (source.Torn is { } torn)
         {
             var at = new AuditLine(torn.Source, torn.LineNumber, AuditLineResult.Fail("", "torn"));
-            return Bad(AuditFault.TornTail, next, at,
-                $"the last line ({torn.Source} line {torn.LineNumber}, {torn.Bytes} bytes at offset {torn.Offset}) has no newline: record {next} was torn by a crash or the file was truncated");
+            return Bad(AuditFault.TornTail, next, at, torn.Problem is { } problem
+                ? $"{torn.Source} ends at line {torn.LineNumber}: {problem}; record {next} and those after it cannot be read"
+                : $"the last line ({torn.Source} line {torn.LineNumber}, {torn.Bytes} bytes at offset {torn.Offset}) has no newline: record {next} was torn by a crash or the file was truncated");
         }
         if (seal is not null)
         {

@@ -73,9 +73,17 @@ public sealed partial class ConsoleBrowserTests
         await segmented.InitializeAsync();
         try
         {
+            // Once the engine runs, the console compresses the sealed archives; the page then lists those.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Directory.GetFiles(segmented.DataDirectory, "audit-*.jsonl").Length > 0 || Directory.GetFiles(segmented.DataDirectory, "audit-*.jsonl.gz").Length < 3)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the three archives were not compressed within a minute");
+                await Task.Delay(250);
+            }
             var page = await segmented.SignIn(ConsoleFixture.ViewerName, ConsoleFixture.ViewerPassword);
             await ConsoleFixture.Goto(page, "/audit");
             await Assertions.Expect(page.Locator("#audit-segments tbody tr")).ToHaveCountAsync(4);
+            await Assertions.Expect(page.Locator("#audit-segments tbody tr td code").First).ToContainTextAsync(".jsonl.gz");
             await page.ClickAsync("#audit-verify");
             var verification = page.Locator("#audit-verification");
             await Assertions.Expect(verification).ToContainTextAsync("Intact", new() { Timeout = 60_000 });

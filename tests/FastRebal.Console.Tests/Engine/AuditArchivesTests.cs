@@ -82,6 +82,28 @@ public sealed class AuditArchivesTests : IDisposable
     }
 
     [Fact]
+    public void Compressed_archives_stand_in_for_the_plain_ones_and_the_chain_still_verifies()
+    {
+        var records = WriteChain(folder);
+        var live = Path.Combine(folder, "audit.jsonl");
+        var plain = AuditArchives.List(live).Where(s => !s.IsLive).Sum(s => s.Bytes);
+
+        var compressed = AuditArchives.CompressArchives(live);
+
+        Assert.Equal(2, compressed.Count);
+        var segments = AuditArchives.List(live);
+        Assert.Equal(3, segments.Count);
+        Assert.All(segments.Where(s => !s.IsLive), s => Assert.EndsWith(".jsonl.gz", s.Name, StringComparison.Ordinal));
+        Assert.All(segments.Where(s => !s.IsLive), s => Assert.NotNull(s.Seal));
+        Assert.True(segments.Where(s => !s.IsLive).Sum(s => s.Bytes) < plain);
+        var verification = AuditArchives.VerifyAll(live);
+        Assert.True(verification.Intact, verification.Message);
+        Assert.Equal(records, verification.Days.Sum(d => d.Records));
+        // Nothing left to compress; the live file never is.
+        Assert.Empty(AuditArchives.CompressArchives(live));
+    }
+
+    [Fact]
     public void Retention_deletes_only_archives_older_than_its_days_records_each_deletion_and_the_rest_still_verifies()
     {
         WriteChain(folder);

@@ -57,6 +57,60 @@ public sealed class AuditSegmentsTests : IDisposable
     }
 
     [Fact]
+    public void A_compressed_archive_is_a_fraction_of_the_size_and_verifies_and_reads_as_the_plain_one_did()
+    {
+        Write(batches: 20, perBatch: 50);
+        AuditSegments.RollOver(Live, Archive, "console", "over the limit");
+        var plain = new FileInfo(Archive).Length;
+        var accountBefore = FileAuditStore.ReadAccount(Archive, "A7").Select(r => r.Hash).ToList();
+
+        var compressed = AuditSegments.Compress(Archive);
+
+        Assert.Equal(Archive + ".gz", compressed);
+        Assert.False(File.Exists(Archive));
+        Assert.False(File.Exists(FileAuditStore.SealPath(Archive)));
+        Assert.Equal(1000, FileAuditStore.ReadSeal(compressed)!.Sequence);
+        Assert.True(new FileInfo(compressed).Length < plain / 3, $"{new FileInfo(compressed).Length} bytes compressed of {plain}");
+        var both = FileAuditStore.VerifyFiles(compressed, Live);
+        Assert.True(both.Intact, both.Message);
+        Assert.Equal(1001, both.Days.Sum(d => d.Records));
+        Assert.Equal(accountBefore, FileAuditStore.ReadAccount(compressed, "A7").Select(r => r.Hash));
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp.gz"));
+    }
+
+    [Fact]
+    public void A_damaged_compressed_archive_fails_verification_naming_the_file_instead_of_throwing()
+    {
+        Write(batches: 20, perBatch: 50);
+        AuditSegments.RollOver(Live, Archive, "console", "over the limit");
+        var compressed = AuditSegments.Compress(Archive);
+        var bytes = File.ReadAllBytes(compressed);
+
+        // Cut in the middle, then a byte flipped in the middle.
+        File.WriteAllBytes(compressed, bytes[..(bytes.Length / 2)]);
+        var cut = FileAuditStore.VerifyFiles(compressed, Live);
+        bytes[bytes.Length / 2] ^= 0x5a;
+        File.WriteAllBytes(compressed, bytes);
+        var flipped = FileAuditStore.VerifyFiles(compressed, Live);
+
+        Assert.False(cut.Intact);
+        Assert.Contains(Path.GetFileName(compressed), cut.Message, StringComparison.Ordinal);
+        Assert.False(flipped.Intact);
+        Assert.Contains(Path.GetFileName(compressed), flipped.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_archive_without_its_seal_is_not_compressed()
+    {
+        Write(batches: 2, perBatch: 5);
+        AuditSegments.RollOver(Live, Archive, "console", "over the limit");
+        File.Delete(FileAuditStore.SealPath(Archive));
+
+        Assert.Contains("no seal", Assert.Throws<IOException>(() => AuditSegments.Compress(Archive)).Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(Archive));
+    }
+
+    [Fact]
     public void An_archive_edited_after_the_rollover_no_longer_verifies_with_the_live_file()
     {
         Write(batches: 2, perBatch: 3);
