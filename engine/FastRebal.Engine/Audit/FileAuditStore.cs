@@ -324,8 +324,16 @@ public sealed class FileAuditStore : IAuditStore
     /// <summary>Verifies the file as it is on disk, a block at a time (see <see cref="AuditVerifier.VerifyFiles"/>).</summary>
     public AuditVerification Verify() => VerifyFiles(Path);
 
+    private bool disposed;
+
+    /// <summary>Makes the records durable, seals them and closes the file; a second call does nothing.</summary>
     public void Dispose()
     {
+        if (disposed)
+        {
+            return;
+        }
+        disposed = true;
         Flush(durable: true);
         stream.Dispose();
     }

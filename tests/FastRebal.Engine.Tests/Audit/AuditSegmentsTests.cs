@@ -100,6 +100,18 @@ public sealed class AuditSegmentsTests : IDisposable
     }
 
     [Fact]
+    public void A_store_closed_twice_closes_once()
+    {
+        var store = FileAuditStore.Open(Live).Store!;
+        new AuditChain(store).Append(Decision(1, 0));
+
+        store.Dispose();
+        store.Dispose();
+
+        Assert.Equal(1, FileAuditStore.ReadSeal(Live)!.Sequence);
+    }
+
+    [Fact]
     public void An_archive_without_its_seal_is_not_compressed()
     {
         Write(batches: 2, perBatch: 5);
