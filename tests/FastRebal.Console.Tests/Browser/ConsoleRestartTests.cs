@@ -37,6 +37,8 @@ public sealed partial class ConsoleBrowserTests
             await admin.FillAsync("#confirm-reason", "restart test: engaged before the crash");
             await admin.ClickAsync("#confirm-ok");
             await Assertions.Expect(admin.Locator("#kill-switch-chip")).ToContainTextAsync("KILL SWITCH ENGAGED");
+            var sentBefore = await ChildrenSentSinceTheFirmStarted(admin);
+            Assert.True(sentBefore > 0, "no child order was sent before the crash");
             await admin.Context.CloseAsync();
 
             await restarting.KillAndRestart();
@@ -55,12 +57,25 @@ public sealed partial class ConsoleBrowserTests
             await after.ClickAsync("#audit-browse");
             await Assertions.Expect(after.Locator("#audit-records tr", new() { HasText = "restart test: approved before the crash" })).ToContainTextAsync("DecideApproval by olga");
             await Assertions.Expect(after.Locator("#audit-records tr", new() { HasText = "restart test: engaged before the crash" })).ToContainTextAsync("KillSwitchEngaged by admin");
+            // The orders sent before the crash still count (the engine keeps its counters in its state).
+            Assert.True(await ChildrenSentSinceTheFirmStarted(after) >= sentBefore);
             await after.Context.CloseAsync();
         }
         finally
         {
             await restarting.DisposeAsync();
         }
+    }
+
+    /// <summary>The Blocks tab's count of child orders sent since the firm started.</summary>
+    private static async Task<long> ChildrenSentSinceTheFirmStarted(IPage page)
+    {
+        await ConsoleFixture.Goto(page, "/orders");
+        await page.Locator(".mud-tab", new() { HasText = "Blocks" }).ClickAsync();
+        var text = await page.GetByText("since the firm started").First.TextContentAsync() ?? "";
+        var match = System.Text.RegularExpressions.Regex.Match(text, @"orders; ([\d,]+) children sent");
+        Assert.True(match.Success, text);
+        return long.Parse(match.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
     }
 
     [Fact]
