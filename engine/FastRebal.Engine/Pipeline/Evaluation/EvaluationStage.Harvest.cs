@@ -97,7 +97,7 @@ public sealed partial class EvaluationStage
         }
         if (plan.Trades.Count == 0)
         {
-            return CommandResult.Ok($"approved for {book.AccountId(a)}, nothing to trade: at this batch's prices no harvest is worth placing");
+            return approval is null ? null : CommandResult.Ok($"approved for {book.AccountId(a)}, nothing to trade: at this batch's prices no harvest is worth placing");
         }
         var policy = book.Policy(a);
         var decision = new Decision(book.AccountId(a), pending ? DecisionAction.NeedsApproval : DecisionAction.Rebalance, DecisionRule.TaxLossHarvest,
