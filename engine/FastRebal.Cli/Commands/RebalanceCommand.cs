@@ -43,10 +43,14 @@ public static class RebalanceCommand
         using var chain = AuditCommand.OpenChain(auditPath);
         var inputHashes = chain is null ? [] : AuditInputs.HashAll(loaded.Book, loaded.AsOf, loaded.CashFlows, tax.UsesTaxFeatures ? tax.Lots : null);
 
-        // A file without tax fields and no approval queue gets exactly the plain run and report.
-        if (!tax.UsesTaxFeatures && approvalsPath is null)
+        // The run a policy preview makes too (OneShotRun): a file without tax fields and no approval queue gets exactly
+        // the plain run and report.
+        var queue = approvalsPath is not null ? ApprovalQueue.Load(approvalsPath) : tax.UsesTaxFeatures ? new ApprovalQueue() : null;
+        var approvalRecordsBefore = queue?.Audit.Count ?? 0;
+        var run = progress.Time(tax.UsesTaxFeatures || queue is not null ? "rebalancing (tax-aware)" : "rebalancing", () => OneShotRun.Of(tax, queue), out _);
+        if (run.Taxed is null)
         {
-            var result = progress.Time("rebalancing", () => RebalanceRun.Execute(loaded.Book, loaded.AsOf, loaded.CashFlows), out _);
+            var result = run.Run;
             Write(outPath, format, stream => RunReport.WriteJson(stream, loaded.Book, result, tax.Errors), writer => RunReport.WriteCsv(writer, result, tax.Errors));
             progress.Step($"{result.Trades.Count} trade(s) released and {result.HeldTrades.Count} held for approval, for {result.Decisions.Count} accounts, written to {outPath ?? "standard output"}");
             if (chain is not null)
@@ -56,15 +60,15 @@ public static class RebalanceCommand
             return tax.Errors.Count > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
         }
 
-        var queue = approvalsPath is null ? new ApprovalQueue() : ApprovalQueue.Load(approvalsPath);
-        var approvalRecordsBefore = queue.Audit.Count;
-        var taxed = progress.Time("rebalancing (tax-aware)", () => TaxAwareRun.Rebalance(tax, queue), out _);
+        // A tax-aware run always has a queue: the file's, or a new one whose submissions the audit records.
+        var taxed = run.Taxed;
+        var items = queue!;
         Write(outPath, format, stream => TaxReport.WriteJson(stream, loaded.Book, taxed, tax.Errors), writer => TaxReport.WriteCsv(writer, taxed, tax.Errors));
-        SaveQueue(queue, approvalsPath, progress);
+        SaveQueue(items, approvalsPath, progress);
         if (chain is not null)
         {
             var appended = AuditEntries.AppendRun(chain, loaded.Book, taxed.Run, inputHashes, taxed.TaxedTrades)
-                + AppendApprovals(chain, loaded.Book, queue, approvalRecordsBefore, inputHashes);
+                + AppendApprovals(chain, loaded.Book, items, approvalRecordsBefore, inputHashes);
             AppendedToAudit(chain, auditPath!, appended, progress);
         }
         progress.Step($"{taxed.Run.Trades.Count} trade(s) released and {taxed.Run.HeldTrades.Count} held for approval, for {taxed.Run.Decisions.Count} accounts, {taxed.WashSales.Count} wash sale(s), {taxed.Approvals.Count(a => a.Status == ApprovalStatus.Pending)} approval(s) pending, written to {outPath ?? "standard output"}");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FastRebal.Engine.Approvals;
 using FastRebal.Engine.Firms;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
@@ -10,19 +11,23 @@ using FastRebal.Engine.Tax;
 namespace FastRebal.Engine.Runs;
 
 /// <summary>
-/// One run of the decision core over a scenario or firm folder, as <c>fastrebal rebalance</c> makes it: tax-aware
-/// (lot relief, gains budget, wash sales, approvals) when the input has tax fields, the plain run otherwise.
+/// One run of the decision core over a scenario or firm folder, the one <c>fastrebal rebalance</c> makes: tax-aware
+/// (lot relief, gains budget, wash sales, approvals) when the input has tax fields or an approval queue is kept
+/// (<see cref="Taxed"/>), the plain run otherwise.
 /// </summary>
-public sealed record OneShotRun(TaxScenario Input, RunResult Run, IReadOnlyList<TaxedTrade> TaxedTrades)
+public sealed record OneShotRun(TaxScenario Input, RunResult Run, TaxRunResult? Taxed)
 {
-    public static OneShotRun Of(TaxScenario input)
+    public IReadOnlyList<TaxedTrade> TaxedTrades => Taxed?.TaxedTrades ?? [];
+
+    /// <param name="queue">The approval queue a run adds its pending items to and releases approved ones from; none kept when null.</param>
+    public static OneShotRun Of(TaxScenario input, ApprovalQueue? queue = null)
     {
-        if (!input.UsesTaxFeatures)
+        if (!input.UsesTaxFeatures && queue is null)
         {
-            return new(input, RebalanceRun.Execute(input.Scenario.Book, input.Scenario.AsOf, input.Scenario.CashFlows), []);
+            return new(input, RebalanceRun.Execute(input.Scenario.Book, input.Scenario.AsOf, input.Scenario.CashFlows), null);
         }
-        var taxed = TaxAwareRun.Rebalance(input);
-        return new(input, taxed.Run, taxed.TaxedTrades);
+        var taxed = TaxAwareRun.Rebalance(input, queue);
+        return new(input, taxed.Run, taxed);
     }
 }
 
