@@ -104,6 +104,10 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
                 ? Send(engine, new MoveToPolicy(who, why, accountId, named))
                 : Task.FromResult(ActionOutcome.Refused($"the firm has no named policy '{FastRebal.Engine.Scenarios.TextLimit.Clip(policyId, 80)}'{(session.Policies.Count == 0 ? " (a generated firm has none; Console:Firm names a firm folder whose firm.json lists them)" : "")}")));
 
+    /// <summary>Closes a client account: its holdings and cash leave the book in kind, and it is never decided again.</summary>
+    public Task<ActionOutcome> CloseAccount(ClaimsPrincipal user, string accountId, string? reason) =>
+        Act(user, Policies.Administer, reason, "close an account", (who, why, engine) => Send(engine, new FastRebal.Engine.Pipeline.CloseAccount(who, why, accountId)));
+
     /// <summary>Takes the custodian's figures of the latest holdings sync for one account (all its breaks, or nothing).</summary>
     public Task<ActionOutcome> AcceptCustodianHoldings(ClaimsPrincipal user, string accountId, string? reason) =>
         Act(user, Policies.Operate, reason, "accept the custodian's figures", (who, why, engine) => Send(engine, new AcceptCustodianHoldings(who, why, accountId)));

@@ -31,6 +31,7 @@ public sealed class BookLedgerFile : IBookLedger, IDisposable
     {
         BookMovementKind.Fill => "fill",
         BookMovementKind.CashFlow => "cash-flow",
+        BookMovementKind.TransferOut => "transfer-out",
         _ => "custodian",
     };
 

@@ -9,8 +9,8 @@ namespace FastRebal.Engine.Firms;
 /// A file of book events for a live run: one CSV row per dated event (<c>date,account_id,kind[,amount][,note][,policy_id][,reinvest]</c>).
 /// Kinds deposit, withdrawal, dividend, interest and fee are cash flows and need an amount; a dividend or interest is
 /// reinvested unless <c>reinvest</c> is <c>no</c> (then it stays cash); kind ips moves the account to the firm's named
-/// policy <c>policy_id</c> (its IPS and tax elections). A bad row is an error naming its line and column, and only
-/// that event is left out.
+/// policy <c>policy_id</c> (its IPS and tax elections); kind close closes the account (its holdings and cash
+/// transferred out in kind). A bad row is an error naming its line and column, and only that event is left out.
 /// </summary>
 public static class BookEventFile
 {
@@ -19,6 +19,9 @@ public static class BookEventFile
 
     /// <summary>The kind that moves an account to another named policy.</summary>
     public const string IpsKind = "ips";
+
+    /// <summary>The kind that closes an account.</summary>
+    public const string CloseKind = "close";
 
     private enum Column { Date, AccountId, Kind, Amount, Note, PolicyId, Reinvest }
 
@@ -46,8 +49,9 @@ public static class BookEventFile
             var kindText = row.Text((int)Column.Kind);
             var note = row.Text((int)Column.Note, optional: true);
             var move = string.Equals(kindText, IpsKind, StringComparison.OrdinalIgnoreCase);
+            var close = string.Equals(kindText, CloseKind, StringComparison.OrdinalIgnoreCase);
             CashFlowKind? kind = null;
-            if (kindText is not null && !move)
+            if (kindText is not null && !move && !close)
             {
                 // Names only: Enum.TryParse would also take "2" or "1,2".
                 if (char.IsLetter(kindText[0]) && Enum.TryParse<CashFlowKind>(kindText, ignoreCase: true, out var flowKind) && Enum.IsDefined(flowKind))
@@ -56,7 +60,7 @@ public static class BookEventFile
                 }
                 else
                 {
-                    row.Fail((int)Column.Kind, $"'{TextLimit.Clip(kindText, 60)}' is not valid; valid values: {string.Join(", ", Enum.GetNames<CashFlowKind>().Select(n => n.ToLowerInvariant()))}, {IpsKind}");
+                    row.Fail((int)Column.Kind, $"'{TextLimit.Clip(kindText, 60)}' is not valid; valid values: {string.Join(", ", Enum.GetNames<CashFlowKind>().Select(n => n.ToLowerInvariant()))}, {IpsKind}, {CloseKind}");
                 }
             }
             if (date is { } day && day < asOf)
@@ -86,7 +90,18 @@ public static class BookEventFile
                     row.Fail((int)Column.Reinvest, $"'{TextLimit.Clip(reinvest, 60)}' is not valid; valid values: yes (the default: invest it), no (keep it as cash)");
                 }
             }
-            if (move)
+            if (close)
+            {
+                if (!row.Span((int)Column.Amount).IsEmpty)
+                {
+                    row.Fail((int)Column.Amount, "a close event transfers the whole account out and takes no amount");
+                }
+                if (!row.Span((int)Column.PolicyId).IsEmpty)
+                {
+                    row.Fail((int)Column.PolicyId, "only an ips event names a policy");
+                }
+            }
+            else if (move)
             {
                 if (!row.Span((int)Column.Amount).IsEmpty)
                 {
@@ -125,8 +140,8 @@ public static class BookEventFile
             if (!row.Failed)
             {
                 var source = string.Create(CultureInfo.InvariantCulture, $"{file.Name} line {row.Line}{(note is null ? "" : $": {TextLimit.Clip(note, 200)}")}");
-                events.Add(move
-                    ? BookEvent.MoveTo(date!.Value, account!, target!, source)
+                events.Add(close ? BookEvent.Close(date!.Value, account!, source)
+                    : move ? BookEvent.MoveTo(date!.Value, account!, target!, source)
                     : new BookEvent(date!.Value, new CashFlow(account!, kind!.Value, amount!.Value) { KeepAsCash = keepAsCash }, source));
             }
         });

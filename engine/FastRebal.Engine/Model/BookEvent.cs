@@ -17,6 +17,12 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
     public static BookEvent MoveTo(DateOnly date, string accountId, Scenarios.NamedPolicy policy, string source) =>
         new(date, null, source) { Move = new PolicyMove(accountId, policy) };
 
+    /// <summary>The account a close event closes (its holdings and cash transferred out in kind); null for other events.</summary>
+    public string? Closing { get; init; }
+
+    /// <summary>A close of <paramref name="accountId"/> on <paramref name="date"/>.</summary>
+    public static BookEvent Close(DateOnly date, string accountId, string source) => new(date, null, source) { Closing = accountId };
+
     /// <summary>A holdings sync: the custodian's figures, compared on the first market day after their as-of date.</summary>
     public Reconciliation.CustodianHoldings? Holdings { get; init; }
 
@@ -33,7 +39,8 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
         { Holdings: { } h } => command.Kind == Pipeline.CommandKind.HoldingsSync && command.Holdings is { } image && image.Source == h.Source && image.AsOf == h.AsOf.DayNumber && image.Accounts.Length == h.Accounts.Count,
         // A move refused while being resolved is journaled as refused, with the account and the policy id still on it.
         { Move: { } move } => command.Kind is Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.Refused && command.AccountId == move.AccountId && command.Target == move.Policy.Policy.Id,
-        _ => command.Kind != Pipeline.CommandKind.PolicyMove && command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount && command.KeepAsCash == Flow.KeepAsCash,
+        { Closing: { } account } => command.Kind == Pipeline.CommandKind.CloseAccount && command.AccountId == account,
+        _ => command.Kind is not (Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.CloseAccount) && command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount && command.KeepAsCash == Flow.KeepAsCash,
     };
 }
 

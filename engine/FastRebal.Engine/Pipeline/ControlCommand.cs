@@ -41,6 +41,12 @@ public sealed record EditPolicy(string Who, string Why, string? AccountId, strin
 /// </summary>
 public sealed record MoveToPolicy(string Who, string Why, string AccountId, Scenarios.NamedPolicy Policy) : ControlCommand(Who, Why);
 
+/// <summary>
+/// Closes a client account: its holdings and cash are transferred out of the book in kind (no trade; the lots leave
+/// with the shares), and it is never decided again. Refused while it has trades in flight.
+/// </summary>
+public sealed record CloseAccount(string Who, string Why, string AccountId) : ControlCommand(Who, Why);
+
 /// <summary>Money into or out of an account; invested or raised at its next evaluation.</summary>
 public sealed record ApplyCashFlow(string Who, string Why, CashFlow Flow) : ControlCommand(Who, Why);
 

@@ -255,6 +255,37 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
     private static async Task<string> Text(IPage page, string selector) => (await page.Locator(selector).TextContentAsync() ?? "").Trim();
 
     [Fact]
+    public async Task An_admin_closes_an_account_whose_holdings_leave_in_kind_and_the_page_and_audit_say_so()
+    {
+        var page = await console.SignIn("admin", console.AdminPassword);
+        // The last account of the firm: no other test uses it.
+        const string account = "A0002000";
+        await ConsoleFixture.Goto(page, $"/accounts/{account}");
+        await Assertions.Expect(page.Locator("#account-id")).ToHaveTextAsync(account);
+
+        // Trades in flight refuse a close; the engine's answer is shown either way, and the test waits until it closes.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await page.Locator("#account-breach").TextContentAsync() ?? "").Contains("CLOSED", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the account did not close within a minute");
+            await page.ClickAsync("#close-account");
+            await Assertions.Expect(page.Locator("#confirm-message")).ToContainTextAsync("transferred out of the book in kind");
+            await page.FillAsync("#confirm-reason", "browser test: the client moved to another firm");
+            await page.ClickAsync("#confirm-ok");
+            await Assertions.Expect(page.Locator(".mud-snackbar").First).ToContainTextAsync(account);
+            await Task.Delay(1000);
+            await ConsoleFixture.Goto(page, $"/accounts/{account}");
+        }
+        await Assertions.Expect(page.Locator("#close-account")).ToBeDisabledAsync();
+        await ConsoleFixture.Goto(page, "/audit");
+        await page.Locator("#audit-kind").GetByText("Operator actions").ClickAsync();
+        await page.ClickAsync("#audit-browse");
+        await Assertions.Expect(page.Locator("#audit-records tr", new() { HasText = "browser test: the client moved to another firm" }).First)
+            .ToContainTextAsync($"{account} closed by admin");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task An_operator_approves_held_trades_with_a_reason_and_the_engines_answer_is_shown_and_audited()
     {
         var page = await console.SignIn(ConsoleFixture.OperatorName, ConsoleFixture.OperatorPassword);

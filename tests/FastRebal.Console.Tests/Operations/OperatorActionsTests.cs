@@ -49,11 +49,16 @@ public class OperatorActionsTests
         var operatorUser = User("olga", Roles.Operator);
 
         var policy = await actions.ChangePolicy(operatorUser, new PolicyForm { Target = "BALANCED" }, "trying");
+        var close = await actions.CloseAccount(operatorUser, "A0000001", "trying");
+        var preview = (await actions.PreviewPolicy(operatorUser, new PolicyForm { Target = "BALANCED" })).Outcome;
         var user = await actions.AddUser(operatorUser, "eve", Roles.Admin, "a long enough password", "trying");
         var anonymous = await actions.EngageKillSwitch(new ClaimsPrincipal(new ClaimsIdentity()), "trying");
 
         Assert.True(policy.Forbidden);
         Assert.Contains("needs the admin role", policy.Message, StringComparison.Ordinal);
+        Assert.True(close.Forbidden);
+        Assert.Contains("olga may not close an account: it needs the admin role", close.Message, StringComparison.Ordinal);
+        Assert.True(preview.Forbidden);
         Assert.True(user.Forbidden);
         Assert.Null(users.Find("eve"));
         Assert.True(anonymous.Forbidden);

@@ -78,4 +78,15 @@ public sealed class BookEventFileTests : IDisposable
         Assert.Empty(events);
         Assert.Equal(("events.csv line 2", "amount"), (Assert.Single(errors).Subject, errors[0].Field));
     }
+
+    [Fact]
+    public void A_close_row_closes_its_account_and_takes_no_amount_or_policy()
+    {
+        var (events, errors) = BookEventFile.Read(File("date,account_id,kind,amount,policy_id", "2025-06-03,X,close,,", "2025-06-04,X,close,5,", "2025-06-04,X,close,,IPS-TIGHT"), Book(), AsOf, [Tight]);
+
+        Assert.Equal([(new DateOnly(2025, 6, 3), "X")], events.Select(e => (e.Date, e.Closing)));
+        Assert.Null(events[0].Flow);
+        Assert.Equal([("events.csv line 3", "amount"), ("events.csv line 4", "policy_id")], errors.Select(e => (e.Subject, e.Field)));
+        Assert.Contains("takes no amount", errors[0].Message, StringComparison.Ordinal);
+    }
 }

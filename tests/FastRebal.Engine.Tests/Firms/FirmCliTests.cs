@@ -1,3 +1,4 @@
+using System.Globalization;
 using FastRebal.Cli;
 
 namespace FastRebal.Engine.Tests.Firms;
@@ -163,6 +164,27 @@ public sealed class FirmCliTests : IDisposable
         Assert.Contains(records.SkipWhile(r => r != applied[1]), r => r.Kind == FastRebal.Engine.Audit.AuditKind.Trade && r.AccountId == "A-1003" && r.Rule == "CashFlow");
         var without = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--digest");
         Assert.NotEqual(Digest(without.Output), Digest(output));
+    }
+
+    [Fact]
+    public void A_close_event_transfers_the_account_out_in_kind_as_ledger_rows_and_the_account_never_trades_again()
+    {
+        var events = Path.Combine(directory, "events.csv");
+        File.WriteAllText(events, "date,account_id,kind,note\n2025-05-15,A-1002,close,client moved to another firm\n");
+        var ledger = Path.Combine(directory, "ledger.csv");
+        var bookOut = Path.Combine(directory, "book.csv");
+
+        var (code, _, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--events", events, "--ledger", ledger, "--book-out", bookOut);
+
+        Assert.True(code == ExitCodes.Ok, error);
+        var rows = File.ReadAllLines(ledger).Skip(1).Select(l => l.Split(',')).Where(r => r[1] == "A-1002").ToList();
+        var transfers = rows.Where(r => r[2] == "transfer-out").ToList();
+        Assert.NotEmpty(transfers);
+        Assert.All(transfers, r => Assert.True(DateOnly.Parse(r[0], CultureInfo.InvariantCulture) >= new DateOnly(2025, 5, 15)));
+        // Nothing moves in the account after its close: every row after the first transfer is a transfer.
+        Assert.All(rows.SkipWhile(r => r[2] != "transfer-out"), r => Assert.Equal("transfer-out", r[2]));
+        // The book at the end holds nothing for it.
+        Assert.All(File.ReadAllLines(bookOut).Skip(1).Select(l => l.Split(',')).Where(r => r[1] == "A-1002"), r => Assert.Equal(0m, decimal.Parse(r[3], CultureInfo.InvariantCulture)));
     }
 
     [Fact]

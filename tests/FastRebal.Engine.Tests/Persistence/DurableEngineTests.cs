@@ -86,6 +86,39 @@ public sealed class DurableEngineTests : IDisposable
         Assert.Equal(expired, recovered.Evaluation.Counters.ApprovalsExpired);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_close_from_the_events_comes_back_from_the_journal_or_a_checkpoint_to_the_same_state(bool checkpointOnStop)
+    {
+        BookEvent[] events = [BookEvent.Close(new DateOnly(2020, 2, 20), "A0000007", "events.csv line 2"), BookEvent.Close(new DateOnly(2020, 3, 2), "A0000500", "events.csv line 3")];
+        EngineHost Closing(GeneratedFirm firm) => new(firm.Book, new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, new DateOnly(2020, 3, 31), sources: 3, noiseBps: 0), new BlotterFileSink(Path.Combine(folder, "blotter.csv")), new EngineOptions
+        {
+            Lockstep = true,
+            Slicing = new SlicingPolicy { Interval = TimeSpan.Zero },
+            BookEvents = events,
+            Durability = new DurabilityOptions { Directory = Path.Combine(folder, "state"), CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = checkpointOnStop, CheckpointJournalBytes = 0, CheckpointReplayBudget = TimeSpan.Zero, CheckpointAfterOpening = false },
+        });
+        string digest;
+        await using (var engine = Closing(Firm()))
+        {
+            engine.Start();
+            await engine.WaitForFeedAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            engine.Stop();
+            Assert.True(engine.Evaluation.IsClosed(engine.Book.FindAccount("A0000007")));
+            Assert.True(engine.Evaluation.IsClosed(engine.Book.FindAccount("A0000500")));
+            Assert.Equal(0, engine.Book.Cash[engine.Book.FindAccount("A0000007")]);
+            digest = engine.StateDigest();
+        }
+
+        await using var recovered = Closing(Firm());
+        recovered.Start();
+        recovered.Stop();
+        Assert.Equal(checkpointOnStop, recovered.Durability!.Recovery!.Checkpoint is not null);
+        Assert.Equal(digest, recovered.StateDigest());
+        Assert.True(recovered.Evaluation.IsClosed(recovered.Book.FindAccount("A0000500")));
+    }
+
     [Fact]
     public async Task A_clean_stop_checkpoints_and_the_next_start_replays_nothing_and_continues_where_the_feed_left_off()
     {

@@ -514,4 +514,48 @@ public class EvaluationStageTests
         Assert.Throws<ArgumentException>(() => { _ = control.Send(new SweepAll("", "because")); });
         Assert.Throws<ArgumentException>(() => { _ = control.Send(new SweepAll("ops", " ")); });
     }
+
+    [Fact]
+    public async Task A_closed_account_leaves_the_book_in_kind_and_is_never_decided_again_and_a_close_waits_for_trades_in_flight()
+    {
+        var h = TwoAccounts();
+        h.Book.ApplyCashFlow(0, 250);
+
+        // X breaches and trades: a close now would leave its fills to land in a closed account.
+        h.Batch(("A", 14));
+        Assert.NotEmpty(h.Publisher.Trades);
+        var early = h.Control.Send(new CloseAccount("admin", "client left", "X"));
+        h.Batch();
+        Assert.Contains("trades in flight", (await early.WaitAsync(TimeSpan.FromSeconds(10))).Detail);
+        Assert.False(h.Stage.IsClosed(0));
+
+        h.FillAll();
+        h.Batch();
+        var close = h.Control.Send(new CloseAccount("admin", "client left", "X"));
+        h.Batch();
+        var closed = await close.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(closed.Applied, closed.Detail);
+        Assert.Contains("X closed by admin", closed.Detail);
+        Assert.Contains("transferred out in kind", closed.Detail);
+        Assert.True(h.Stage.IsClosed(0));
+        Assert.All(Enumerable.Range(h.Book.SlotStart[0], h.Book.SlotStart[1] - h.Book.SlotStart[0]), s => Assert.Equal(0, h.Book.Quantities[s]));
+        Assert.Equal(0, h.Book.Cash[0]);
+
+        // Prices that would breach any band, and a new day's calendar check: X is not decided; Y still is.
+        var decisionsOfX = h.Stage.RecentDecisions().Count(d => d.AccountId == "X");
+        h.BatchAt(Day1 + TimeSpan.FromDays(1).Ticks, ("A", 30), ("C", 30));
+        Assert.DoesNotContain(h.Publisher.Trades, t => t.Account == 0);
+        Assert.Contains(h.Publisher.Trades, t => t.Account == 1);
+        Assert.Equal(decisionsOfX, h.Stage.RecentDecisions().Count(d => d.AccountId == "X"));
+        Assert.Contains("closed already", (await SendAndBatch(h, new CloseAccount("admin", "again", "X"))).Detail);
+        Assert.Contains("unknown account 'NOPE'", (await SendAndBatch(h, new CloseAccount("admin", "typo", "NOPE"))).Detail);
+    }
+
+    private static async Task<CommandResult> SendAndBatch(Harness h, ControlCommand command)
+    {
+        var answer = h.Control.Send(command);
+        h.Batch();
+        return await answer.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }

@@ -222,4 +222,32 @@ public class PolicyMoveTests
         Assert.Equal((LotMethod.HighestCost, true), (restored.Tax.Settings(1).LotMethod, restored.Tax.Settings(1).Harvest.Enabled));
         Assert.Equal(LotMethod.Fifo, restored.Tax.Settings(2).LotMethod);
     }
+
+    [Fact]
+    public async Task A_closed_accounts_lots_leave_with_its_shares_realizing_nothing_and_a_checkpoint_keeps_it_closed()
+    {
+        var engine = new Engine();
+        engine.Stage.Open(Open(Day1));
+        var realized = engine.Tax.Lots.Realized(1);
+
+        var close = engine.Control.Send(new CloseAccount("admin", "client moved to another firm", "Y"));
+        engine.Stage.Open(Open(Day1.AddDays(1)));
+        var result = await close.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(result.Applied, result.Detail);
+        Assert.Equal(0, engine.Tax.Lots.LotCount(engine.Tax.Lots.SlotOf(1, "A")));
+        Assert.Equal(0, engine.Tax.Lots.LotCount(engine.Tax.Lots.SlotOf(1, "B")));
+        Assert.Equal(realized, engine.Tax.Lots.Realized(1));
+        // X keeps its lots.
+        Assert.Equal(2, engine.Tax.Lots.LotCount(engine.Tax.Lots.SlotOf(0, "B")));
+
+        var chunks = BookState.Capture(engine.Book, new EngineImage());
+        var image = engine.Stage.Capture(chunks);
+        image.EncodeHeldPlans();
+        Assert.Equal([1], image.ClosedAccounts);
+        var restored = new Engine();
+        restored.Stage.Restore(image, chunks);
+        Assert.True(restored.Stage.IsClosed(1));
+        Assert.False(restored.Stage.IsClosed(0));
+    }
 }

@@ -298,4 +298,5 @@ public enum CommandKind : byte
     HoldingsSync,
     AcceptHoldings,
     PolicyMove,
+    CloseAccount,
 }

@@ -49,6 +49,11 @@ internal static class StateDigest
             hash.AppendData(MemoryPackSerializer.Serialize(stage.BookEventsApplied));
         }
         // Only an engine that moved an account to another IPS adds the moved tax settings, so other digests stay what they were.
+        // Only an engine that closed accounts adds them, so the digests of engines that closed none stay what they were.
+        if (stage.ClosedAccounts.Length > 0)
+        {
+            hash.AppendData(MemoryPackSerializer.Serialize(stage.ClosedAccounts));
+        }
         if (stage.MovedAccounts.Length > 0)
         {
             hash.AppendData(MemoryPackSerializer.Serialize(stage.MovedAccounts));

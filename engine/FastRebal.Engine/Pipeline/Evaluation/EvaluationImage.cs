@@ -81,9 +81,12 @@ public sealed partial class EvaluationImage
     /// <summary>The latest holdings sync with its breaks still open; null before the first.</summary>
     [MemoryPackOrder(26)] public Reconciliation.ReconciliationImage? Reconciliation { get; set; }
 
-    /// <summary>Accounts moved to another IPS while running, and each one's tax settings under it (JSON); the files give the others.</summary>
+    /// <summary>Accounts whose tax elections changed while running (a move to another IPS, or a policy edit), with the settings (JSON); the files give the others.</summary>
     [MemoryPackOrder(27)] public int[] MovedAccounts { get; set; } = [];
     [MemoryPackOrder(28)] public string[] MovedTaxSettings { get; set; } = [];
+
+    /// <summary>The accounts closed while running (their holdings and cash transferred out; never decided again).</summary>
+    [MemoryPackOrder(29)] public int[] ClosedAccounts { get; set; } = [];
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

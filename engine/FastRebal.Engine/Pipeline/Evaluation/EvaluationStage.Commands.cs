@@ -22,6 +22,7 @@ public sealed partial class EvaluationStage
             {
                 { Holdings: { } holdings } => new ReconcileHoldings("book events", $"{source}, after the close of {holdings.AsOf:yyyy-MM-dd}", holdings, bookEvents[e].AcceptHoldings),
                 { Move: { } move } => new MoveToPolicy("book events", $"{source}, dated {date:yyyy-MM-dd}", move.AccountId, move.Policy),
+                { Closing: { } account } => new CloseAccount("book events", $"{source}, dated {date:yyyy-MM-dd}", account),
                 _ => new ApplyCashFlow("book events", $"{source}, dated {date:yyyy-MM-dd}", flow!),
             });
             resolved.Name = "BookEvent";
@@ -42,6 +43,7 @@ public sealed partial class EvaluationStage
                     var what = command.Kind switch
                     {
                         CommandKind.HoldingsSync => $"holdings sync of {command.Target}",
+                        CommandKind.CloseAccount => $"close of {command.AccountId}",
                         _ when command.Target is not null => $"move of {command.AccountId} to policy {command.Target}",
                         _ => $"{command.FlowKind} of {command.Amount} for {command.AccountId}",
                     };
@@ -97,6 +99,10 @@ public sealed partial class EvaluationStage
                 break;
             case MoveToPolicy move:
                 ResolveMove(move, resolved);
+                break;
+            case CloseAccount close:
+                resolved.Kind = CommandKind.CloseAccount;
+                resolved.AccountId = close.AccountId;
                 break;
             case ReleaseBreaker release:
                 resolved.Kind = CommandKind.ReleaseBreaker;
@@ -162,6 +168,8 @@ public sealed partial class EvaluationStage
                 return ApplyAcceptance(command);
             case CommandKind.PolicyMove:
                 return ApplyMove(command);
+            case CommandKind.CloseAccount:
+                return ApplyClose(command);
             default:
                 return CommandResult.Refused($"unknown command kind {command.Kind}");
         }

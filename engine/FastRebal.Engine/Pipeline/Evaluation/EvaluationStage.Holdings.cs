@@ -114,7 +114,7 @@ public sealed partial class EvaluationStage
     /// custodian's to supply); shares it has fewer of leave the newest lots first, realizing nothing, since no sale
     /// happened in the book.
     /// </summary>
-    private string? TakeCustodianFigures(int a, string[] instruments, decimal[] quantities, decimal? cash, out string detail)
+    private string? TakeCustodianFigures(int a, string[] instruments, decimal[] quantities, decimal? cash, out string detail, BookMovementKind movement = BookMovementKind.Custodian)
     {
         detail = "";
         if (openTrades[a] > 0)
@@ -143,14 +143,14 @@ public sealed partial class EvaluationStage
         book.ApplyExecution(a, changes, 0, null);
         foreach (var (instrument, change) in changes)
         {
-            Moved(a, BookMovementKind.Custodian, instrument, (decimal)change, 0);
+            Moved(a, movement, instrument, (decimal)change, 0);
         }
         if (cash is { } balance)
         {
             words.Add(string.Create(CultureInfo.InvariantCulture, $"cash {book.Cash[a]:0.00} -> {balance:0.00}"));
             var before = (decimal)book.Cash[a];
             book.ApplyCashFlow(a, (double)balance - book.Cash[a]);
-            Moved(a, BookMovementKind.Custodian, -1, 0, (decimal)book.Cash[a] - before);
+            Moved(a, movement, -1, 0, (decimal)book.Cash[a] - before);
         }
         if (tax is not null && tax.Lots.IsTracked(a) && book.Policy(a).TaxStatus == Model.TaxStatus.Taxable)
         {

@@ -135,6 +135,7 @@ public sealed partial class EvaluationStage
             BookEventsDigest = BookEventsDigest(bookEventsApplied),
             MovedAccounts = [.. changedTaxSettings.Keys],
             MovedTaxSettings = [.. changedTaxSettings.Values.Select(s => StateJson.Write(s))],
+            ClosedAccounts = [.. Enumerable.Range(0, closed.Length).Where(a => closed[a])],
         };
     }
 
@@ -155,6 +156,10 @@ public sealed partial class EvaluationStage
             else if (e.Move is { } move)
             {
                 text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|{move.AccountId}|ips|{move.Policy.Policy.Id}|{move.Policy.Policy.Version}\n");
+            }
+            else if (e.Closing is { } closing)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|{closing}|close\n");
             }
             else
             {
@@ -239,6 +244,11 @@ public sealed partial class EvaluationStage
         executions?.Restore(image.PendingReports);
         reconciliation = image.Reconciliation?.ToReport();
         RestoreMoves(image);
+        Array.Clear(closed);
+        foreach (var a in image.ClosedAccounts)
+        {
+            closed[a] = true;
+        }
         Counters.Restore(image.Counters);
         if (image.BookEventsApplied > bookEvents.Length || BookEventsDigest(image.BookEventsApplied) != image.BookEventsDigest)
         {

@@ -218,6 +218,7 @@ public sealed partial class EvaluationStage
         pendingFlow = new decimal[book.AccountCount];
         parkedExcess = new double[book.AccountCount];
         parkedOn = new DateOnly[book.AccountCount];
+        closed = new bool[book.AccountCount];
         Array.Fill(parkedExcess, double.NaN);
         modelDrift = new double[book.Models.Count];
         modelDriftOdd = new double[book.Models.Count];

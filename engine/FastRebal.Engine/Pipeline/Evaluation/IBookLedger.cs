@@ -11,6 +11,9 @@ public enum BookMovementKind
 
     /// <summary>The custodian's figure taken after a holdings sync.</summary>
     Custodian,
+
+    /// <summary>Holdings and cash leaving the book in kind when the account is closed.</summary>
+    TransferOut,
 }
 
 /// <summary>
