@@ -43,7 +43,7 @@ public sealed record MoveToPolicy(string Who, string Why, string AccountId, Scen
 
 /// <summary>
 /// Closes a client account: its holdings and cash are transferred out of the book in kind (no trade; the lots leave
-/// with the shares), and it is never decided again. Refused while it has trades in flight.
+/// with the shares), and it is never decided again. One with trades in flight closes once they are done.
 /// </summary>
 public sealed record CloseAccount(string Who, string Why, string AccountId) : ControlCommand(Who, Why);
 

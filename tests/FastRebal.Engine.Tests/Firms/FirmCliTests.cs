@@ -220,6 +220,15 @@ public sealed class FirmCliTests : IDisposable
         2025-06-16,A-1005,interest,310,coupon paid out,,no
         """;
 
+    /// <summary>The cash flows of <see cref="Events"/> with a close of A-1002 in the middle of the quarter.</summary>
+    public const string EventsWithClose = """
+        date,account_id,kind,amount,note,reinvest
+        2025-04-15,A-1001,deposit,50000,bonus
+        2025-05-01,A-1003,withdrawal,25000,house
+        2025-05-05,A-1002,close,,client moved to another firm
+        2025-06-02,A-1004,dividend,1200
+        """;
+
     [Fact]
     public void An_ips_event_moves_the_account_on_its_day_audited_and_changes_the_end_state()
     {

@@ -151,6 +151,24 @@ public sealed class CrashRecoveryTests : IDisposable
     }
 
     [Theory]
+    [InlineData("journal-appended:8")] // before the close's day
+    [InlineData("journal-appended:26")] // about the close's day
+    [InlineData("journal-appended:60")] // from a checkpoint that keeps the account closed
+    public void A_run_closing_an_account_killed_at_a_crash_point_recovers_exactly(string crashAt)
+    {
+        var events = Path.Combine(folder, "events.csv");
+        File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.EventsWithClose);
+        string[] withClose = [.. OwnFirm, "--events", events];
+        var name = "close-" + crashAt.Replace(':', '-');
+        var finished = KilledAtThenRecovered(withClose, name, crashAt);
+        AssertSameAs(NeverKilled(withClose), name, finished);
+        // The close changed the end state: without it the same run ends elsewhere.
+        var withoutClose = Path.Combine(folder, "events-without-close.csv");
+        File.WriteAllLines(withoutClose, File.ReadAllLines(events).Where(l => !l.Contains(",close,", StringComparison.Ordinal)));
+        Assert.NotEqual(NeverKilled([.. OwnFirm, "--events", withoutClose]).Digest, finished.Digest);
+    }
+
+    [Theory]
     [InlineData("journal-appended:8")] // before the sync
     [InlineData("journal-appended:30")] // after the sync took the custodian's figures
     public void A_run_with_a_holdings_sync_and_cash_flows_killed_at_a_crash_point_recovers_exactly(string crashAt)

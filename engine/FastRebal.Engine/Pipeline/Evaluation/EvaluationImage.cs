@@ -87,6 +87,11 @@ public sealed partial class EvaluationImage
 
     /// <summary>The accounts closed while running (their holdings and cash transferred out; never decided again).</summary>
     [MemoryPackOrder(29)] public int[] ClosedAccounts { get; set; } = [];
+
+    /// <summary>The accounts that close once their trades in flight are done, with who asked and why.</summary>
+    [MemoryPackOrder(30)] public int[] ClosingAccounts { get; set; } = [];
+    [MemoryPackOrder(31)] public string[] ClosingWho { get; set; } = [];
+    [MemoryPackOrder(32)] public string[] ClosingWhy { get; set; } = [];
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

@@ -136,6 +136,9 @@ public sealed partial class EvaluationStage
             MovedAccounts = [.. changedTaxSettings.Keys],
             MovedTaxSettings = [.. changedTaxSettings.Values.Select(s => StateJson.Write(s))],
             ClosedAccounts = [.. Enumerable.Range(0, closed.Length).Where(a => closed[a])],
+            ClosingAccounts = [.. closing.Keys],
+            ClosingWho = [.. closing.Values.Select(c => c.Who)],
+            ClosingWhy = [.. closing.Values.Select(c => c.Why)],
         };
     }
 
@@ -248,6 +251,11 @@ public sealed partial class EvaluationStage
         foreach (var a in image.ClosedAccounts)
         {
             closed[a] = true;
+        }
+        closing.Clear();
+        for (var i = 0; i < image.ClosingAccounts.Length; i++)
+        {
+            closing[image.ClosingAccounts[i]] = (image.ClosingWho[i], image.ClosingWhy[i]);
         }
         Counters.Restore(image.Counters);
         if (image.BookEventsApplied > bookEvents.Length || BookEventsDigest(image.BookEventsApplied) != image.BookEventsDigest)

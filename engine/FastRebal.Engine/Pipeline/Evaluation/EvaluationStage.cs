@@ -471,6 +471,10 @@ public sealed partial class EvaluationStage
         PassOnReports();
         ApplyFills();
         ApplyCommands();
+        if (closing.Count > 0)
+        {
+            FinishCloses();
+        }
         var passWasUnderWay = passRemaining > 0;
         var broad = ApplyPrices();
         if (broad || batchMarketTime - lastFullSweepAt >= fullSweepEvery)
