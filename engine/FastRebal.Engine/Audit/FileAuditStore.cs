@@ -158,7 +158,7 @@ public sealed class FileAuditStore : IAuditStore
             .Where(record => record.Entry.AccountId == accountId || record.Entry.AccountId.Length == 0)];
     }
 
-    /// <summary>Reads a file without changing it (a missing file reads as empty).</summary>
+    /// <summary>Reads a file without changing it (a missing file reads as empty; a compressed archive through gzip).</summary>
     public static AuditFileContent Read(string path)
     {
         var seal = ReadSeal(path);
@@ -166,7 +166,15 @@ public sealed class FileAuditStore : IAuditStore
         {
             return new AuditFileContent(path, [], null, seal);
         }
-        return Parse(path, File.ReadAllBytes(path), seal);
+        if (!AuditFileBlocks.IsCompressed(path))
+        {
+            return Parse(path, File.ReadAllBytes(path), seal);
+        }
+        using var file = File.OpenRead(path);
+        using var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress);
+        using var bytes = new MemoryStream();
+        gzip.CopyTo(bytes);
+        return Parse(path, bytes.ToArray(), seal);
     }
 
     /// <summary>Splits a file's bytes into lines and reads each; bytes after the last newline are a torn tail.</summary>

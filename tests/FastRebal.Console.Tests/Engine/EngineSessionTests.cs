@@ -326,9 +326,12 @@ public class EngineSessionTests
 
         await session.StartAsync(CancellationToken.None);
         await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        // Once the engine runs, the sealed archive is compressed.
+        await session.ArchivesCompressed.WaitAsync(TimeSpan.FromSeconds(60));
         await session.StopAsync(CancellationToken.None);
 
-        var archive = Assert.Single(Directory.GetFiles(directory, "audit-*.jsonl"));
+        Assert.Empty(Directory.GetFiles(directory, "audit-*.jsonl"));
+        var archive = Assert.Single(Directory.GetFiles(directory, "audit-*.jsonl.gz"));
         Assert.True(FileAuditStore.VerifyFiles(archive).Intact);
         Assert.Equal(2, FileAuditStore.Read(archive).Records.Count());
         var first = FileAuditStore.Read(live).Records.First();
@@ -336,7 +339,8 @@ public class EngineSessionTests
         Assert.Equal(3, first.Sequence);
         Assert.Equal(last.Hash, first.PreviousHash);
         Assert.Equal((AuditKind.Checkpoint, AuditSegments.RolloverRule), (first.Entry.Kind, first.Entry.Rule));
-        Assert.Equal(Path.GetFileName(archive), first.Entry.Figure("archiveFile"));
+        // The opening record names the archive as it was made; compressed, it keeps that name with .gz added.
+        Assert.Equal(Path.GetFileName(archive), first.Entry.Figure("archiveFile") + ".gz");
         Assert.True(FileAuditStore.VerifyFiles(live).Intact);
         Assert.True(FileAuditStore.VerifyFiles(archive, live).Intact);
     }

@@ -75,6 +75,7 @@ public sealed class AuditSegmentsTests : IDisposable
         Assert.True(both.Intact, both.Message);
         Assert.Equal(1001, both.Days.Sum(d => d.Records));
         Assert.Equal(accountBefore, FileAuditStore.ReadAccount(compressed, "A7").Select(r => r.Hash));
+        Assert.Equal(1000, FileAuditStore.Read(compressed).Records.Count());
         Assert.Empty(Directory.GetFiles(folder, "*.tmp.gz"));
     }
 
