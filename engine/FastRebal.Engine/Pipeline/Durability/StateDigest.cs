@@ -48,13 +48,13 @@ internal static class StateDigest
         {
             hash.AppendData(MemoryPackSerializer.Serialize(stage.BookEventsApplied));
         }
-        // Only an engine that moved an account to another IPS adds the moved tax settings, so other digests stay what they were.
         // Only an engine that closed accounts adds them, so the digests of engines that closed none stay what they were.
         if (stage.ClosedAccounts.Length > 0 || stage.ClosingAccounts.Length > 0)
         {
             hash.AppendData(MemoryPackSerializer.Serialize(stage.ClosedAccounts));
             hash.AppendData(MemoryPackSerializer.Serialize(stage.ClosingAccounts));
         }
+        // Only an engine whose tax elections changed while running (a move to another IPS, or an edit) adds them, so other digests stay what they were.
         if (stage.MovedAccounts.Length > 0)
         {
             hash.AppendData(MemoryPackSerializer.Serialize(stage.MovedAccounts));
