@@ -117,9 +117,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
             await Assertions.Expect(page.Locator("#orders-rate")).ToHaveTextAsync("0");
 
             // The audit trail names the operator and the reason.
-            await ConsoleFixture.Goto(page, "/audit");
-            await page.Locator("#audit-kind").GetByText("Operator actions").ClickAsync();
-            await page.ClickAsync("#audit-browse");
+            await ConsoleFixture.ShowAuditRecords(page, "Operator actions", "OperatorAction");
             await Assertions.Expect(page.Locator("#audit-records")).ToContainTextAsync("Operator action KillSwitchEngaged by olga");
             await Assertions.Expect(page.Locator("#audit-records")).ToContainTextAsync("browser test: venue outage");
             await Assertions.Expect(page.Locator("#kill-switch-banner")).ToBeVisibleAsync();
@@ -277,9 +275,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
             await ConsoleFixture.Goto(page, $"/accounts/{account}");
         }
         await Assertions.Expect(page.Locator("#close-account")).ToBeDisabledAsync();
-        await ConsoleFixture.Goto(page, "/audit");
-        await page.Locator("#audit-kind").GetByText("Operator actions").ClickAsync();
-        await page.ClickAsync("#audit-browse");
+        await ConsoleFixture.ShowAuditRecords(page, "Operator actions", "OperatorAction");
         await Assertions.Expect(page.Locator("#audit-records tr", new() { HasText = "browser test: the client moved to another firm" }).First)
             .ToContainTextAsync($"{account} closed by admin");
         await page.Context.CloseAsync();
@@ -301,9 +297,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
             Assert.Equal(text.Contains("none: illiquid holdings are traded by hand", StringComparison.Ordinal) ? 0 : 1, approve);
         }
         await ApproveFirstHeld(page, "browser test: reviewed the illiquid holding");
-        await ConsoleFixture.Goto(page, "/audit");
-        await page.Locator("#audit-kind").GetByText("Operator actions").ClickAsync();
-        await page.ClickAsync("#audit-browse");
+        await ConsoleFixture.ShowAuditRecords(page, "Operator actions", "OperatorAction");
         var record = page.Locator("#audit-records tr", new() { HasText = "browser test: reviewed the illiquid holding" });
         await Assertions.Expect(record).ToContainTextAsync("Operator action DecideApproval by olga:");
         await page.Context.CloseAsync();

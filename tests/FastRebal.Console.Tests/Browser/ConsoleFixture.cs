@@ -193,6 +193,21 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
         await WaitUntilLive(page);
     }
 
+    /// <summary>
+    /// Opens the Audit page and shows the records of one kind ("Operator actions", "Decisions"), waiting until the table
+    /// holds only that kind: the page first shows the newest records of every kind, and a look at the table before
+    /// the filter's answer arrives would find those.
+    /// </summary>
+    public static async Task ShowAuditRecords(IPage page, string kindLabel, string kind)
+    {
+        await Goto(page, "/audit");
+        await page.Locator("#audit-kind").GetByText(kindLabel).ClickAsync();
+        await page.ClickAsync("#audit-browse");
+        await page.WaitForFunctionAsync(
+            "kind => { const cells = [...document.querySelectorAll('#audit-records tbody td.record-kind')]; return cells.length > 0 && cells.every(c => c.textContent.trim() === kind); }",
+            kind);
+    }
+
     public static Task WaitUntilLive(IPage page) => page.Locator("#live").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
     public async Task DisposeAsync()

@@ -52,9 +52,7 @@ public sealed partial class ConsoleBrowserTests
             // The engine resumed its state rather than making the firm afresh.
             Assert.Contains("State: recovery:", restarting.Output, StringComparison.Ordinal);
             // One audit trail across the crash: the approval decision, the edit and the switch are all in it.
-            await ConsoleFixture.Goto(after, "/audit");
-            await after.Locator("#audit-kind").GetByText("Operator actions").ClickAsync();
-            await after.ClickAsync("#audit-browse");
+            await ConsoleFixture.ShowAuditRecords(after, "Operator actions", "OperatorAction");
             await Assertions.Expect(after.Locator("#audit-records tr", new() { HasText = "restart test: approved before the crash" })).ToContainTextAsync("DecideApproval by olga");
             await Assertions.Expect(after.Locator("#audit-records tr", new() { HasText = "restart test: engaged before the crash" })).ToContainTextAsync("KillSwitchEngaged by admin");
             // The orders sent before the crash still count (the engine keeps its counters in its state).
@@ -141,9 +139,7 @@ public sealed partial class ConsoleBrowserTests
             Assert.True(models > 2, $"{models} group(s) to date: the firm and its models were expected");
 
             // The audit trail shows each engine record's market day beside the wall-clock time it was written.
-            await ConsoleFixture.Goto(page, "/audit");
-            await page.Locator("#audit-kind").GetByText("Decisions").ClickAsync();
-            await page.ClickAsync("#audit-browse");
+            await ConsoleFixture.ShowAuditRecords(page, "Decisions", "Decision");
             await Assertions.Expect(page.Locator("#audit-records tbody tr .market-day").First).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^2025-\d\d-\d\d$"));
 
             var recorded = File.ReadAllLines(Path.Combine(replaying.DataDirectory, "kpi-days.csv")).Length - 1;
