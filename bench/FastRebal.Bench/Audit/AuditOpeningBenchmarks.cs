@@ -71,10 +71,11 @@ public class AuditOpeningBenchmarks
         {
             verifier.Seed(i, book.Prices[i], open);
         }
+        var reference = new JournaledReferencePrices(verifier);
         var risk = new RiskGate(book.AccountCount, book.Models.Count, book.Instruments,
-            new PreTradeLimits { MaxOrdersPerInterval = book.SlotCount }, new KillSwitch(new InMemoryKillSwitchStore()), new VerifiedReferencePrices(verifier));
+            new PreTradeLimits { MaxOrdersPerInterval = book.SlotCount }, new KillSwitch(new InMemoryKillSwitchStore()), reference);
         var stage = new EvaluationStage(book, new ControlPlane(), new ConcurrentQueue<AccountFill>(), new RiskPlanGate(risk, book.Instruments.IndexOf("SPY")),
-            new DroppedOrders(), new LatencyRecorder("price to decision"), audit: writer);
+            new DroppedOrders(), new LatencyRecorder("price to decision"), audit: writer) { ReferencePrices = reference };
         stage.Open(open);
         return stage;
     }

@@ -167,14 +167,16 @@ public class PipelineBenchmarks
             {
                 verifier.Seed(i, book.Prices[i], open);
             }
+            var reference = new JournaledReferencePrices(verifier);
             var risk = new RiskGate(book.AccountCount, book.Models.Count, book.Instruments,
-                new PreTradeLimits { MaxOrdersPerInterval = book.SlotCount }, killSwitch, new VerifiedReferencePrices(verifier));
+                new PreTradeLimits { MaxOrdersPerInterval = book.SlotCount }, killSwitch, reference);
             gate = new RiskPlanGate(risk, book.Instruments.IndexOf("SPY"));
             Orders = new OrderStage(book, new SlicingPolicy { Interval = TimeSpan.FromSeconds(5) }, _ => 1_000_000m, new InMemoryOrderSink(),
                 new FastRebal.Engine.Orders.Execution.SimulatedVenue(), killSwitch, fills, new LatencyRecorder("tick to order"));
             // The day's opening (a full sweep and its calendar decisions) is setup, not measurement: its trades are
             // dropped, and those accounts stay busy with them, the same way in every row.
             Evaluation = new EvaluationStage(book, new ControlPlane(), fills, gate, Publisher, new LatencyRecorder("price to decision"));
+            Evaluation.ReferencePrices = reference;
             Evaluation.Open(open);
             Evaluation.Journal = journal;
             Orders.Journal = journal;

@@ -200,8 +200,9 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             : options.KillSwitchPath is { } path ? new FileKillSwitchStore(path)
             : new InMemoryKillSwitchStore());
         var limits = options.Limits ?? new PreTradeLimits { MaxOrdersPerInterval = Math.Max(10_000, book.SlotCount) };
+        var referencePrices = new JournaledReferencePrices(Verifier);
         Risk = new RiskGate(book.AccountCount, book.Models.Count, book.Instruments, limits, KillSwitch,
-            new VerifiedReferencePrices(Verifier), new MarketWideBreaker(options.MarketBreakerLevels));
+            referencePrices, new MarketWideBreaker(options.MarketBreakerLevels));
         var reference = -1;
         for (var i = 0; i < book.Instruments.Count; i++)
         {
@@ -222,11 +223,12 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         }
         Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter, tax: options.Tax, bookEvents: options.BookEvents, executions: Executions, approvalExpiryDays: options.ApprovalExpiryDays);
         Evaluation.BookLedger = options.BookLedger;
+        Evaluation.ReferencePrices = referencePrices;
         var volumes = AverageDailyVolumes;
         Orders = new OrderStage(book, options.Slicing, i => volumes[i], sink,
             options.ExternalVenue ? null : new Orders.Execution.SimulatedVenue(options.SimulatedVenue), KillSwitch, fills, TickToOrder, options.PartialFills);
 
-        ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail };
+        ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail, JournalOrder = referencePrices.JournalOrder };
         evaluationProcessor = new BatchProcessor<PriceEvent, EvaluationHandler>(priceRing, new EvaluationHandler(Evaluation, Metrics, EvaluationBatch), "fastrebal-evaluate") { OnFault = Fail };
         orderProcessor = new BatchProcessor<OrderEvent, OrderHandler>(orderRing, new OrderHandler(Orders), "fastrebal-orders") { OnFault = Fail };
         // Lockstep waits for both rings before the next day, so fills of one day are applied before the next begins.

@@ -60,6 +60,12 @@ public sealed class IngestLoop
     internal EngineJournal? Journal { get; set; }
 
     /// <summary>
+    /// Held while a read is verified and journaled, and while a staleness check freezes and is journaled: the
+    /// evaluation copies the risk gate's reference prices under it (see <see cref="JournaledReferencePrices"/>).
+    /// </summary>
+    internal object JournalOrder { get; init; } = new();
+
+    /// <summary>
     /// Lockstep only: true when every stage after ingestion has finished what it was given (the host checks both
     /// rings), so the next trading day's quotes are verified against the state the last day left.
     /// </summary>
@@ -231,18 +237,21 @@ public sealed class IngestLoop
         }
         var first = Counters.TicksRead + 1;
         verifiedNow.Clear();
-        for (var i = from; i < to; i++)
+        lock (JournalOrder)
         {
-            Counters.TicksRead++;
-            var verdict = verifier.Offer(buffer[i]);
-            if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
+            for (var i = from; i < to; i++)
             {
-                verifiedNow.Add(new PriceEvent { Instrument = buffer[i].Instrument, Price = verdict.Price, MarketTime = buffer[i].Timestamp, ReceivedAt = now, FeedPosition = Counters.TicksRead, Changes = 1 });
+                Counters.TicksRead++;
+                var verdict = verifier.Offer(buffer[i]);
+                if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
+                {
+                    verifiedNow.Add(new PriceEvent { Instrument = buffer[i].Instrument, Price = verdict.Price, MarketTime = buffer[i].Timestamp, ReceivedAt = now, FeedPosition = Counters.TicksRead, Changes = 1 });
+                }
             }
+            Conflate(verifiedNow);
+            // Nothing verified reaches the book before it is journaled: the verifier's changed rows rebuild it exactly.
+            Journal?.AppendVerified(first, to - from, buffer[to - 1].Timestamp / TimeSpan.TicksPerDay, verifier.TakeDelta(), verifiedNow);
         }
-        Conflate(verifiedNow);
-        // Nothing verified reaches the book before it is journaled: the verifier's changed rows rebuild it exactly.
-        Journal?.AppendVerified(first, to - from, buffer[to - 1].Timestamp / TimeSpan.TicksPerDay, verifier.TakeDelta(), verifiedNow);
         Counters.PricesPublished += verifiedNow.Count;
         if (Lockstep)
         {
@@ -311,8 +320,11 @@ public sealed class IngestLoop
 
     private void CheckStaleness(long marketNow)
     {
-        Journal?.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = marketNow });
-        verifier.CheckStaleness(marketNow);
+        lock (JournalOrder)
+        {
+            Journal?.Append(new JournalEntry { Kind = JournalEntryKind.StalenessCheck, Now = marketNow });
+            verifier.CheckStaleness(marketNow);
+        }
     }
 
     /// <summary>Reads past the ticks a recovery found in the journal (the feed restarts from its beginning).</summary>

@@ -99,10 +99,46 @@ public sealed class RiskPlanGate(RiskGate gate, int referenceIndex) : IPlanGate
     }
 }
 
-/// <summary>Price verification as the risk gate's reference prices.</summary>
-public sealed class VerifiedReferencePrices(PriceVerifier verifier) : IReferencePrices
+/// <summary>
+/// Price verification as the risk gate's reference prices: the verified prices and freezes as they stood when the
+/// batch being decided was journaled, copied once per batch.
+/// </summary>
+/// <remarks>
+/// The ingest thread verifies ahead of evaluation. Read live, the gate would meet prices and freezes the journal
+/// holds after the batch (tomorrow's open, at a day's end), while a recovery replays the verifier's changes in
+/// journal order and would let through what the live engine refused: the two would trade differently. So the ingest
+/// changes the verifier and journals the change as one step under <see cref="JournalOrder"/>, and the evaluation
+/// journals a batch and copies the verifier (<see cref="Take"/>) under the same lock; a replay copies it at the same
+/// place in the journal.
+/// </remarks>
+public sealed class JournaledReferencePrices : IReferencePrices
 {
-    public double VerifiedPrice(int instrument) => verifier.VerifiedPrices[instrument];
+    private readonly PriceVerifier verifier;
+    private readonly double[] price;
+    private readonly bool[] frozen;
 
-    public bool IsFrozen(int instrument) => verifier.IsFrozen(instrument);
+    public JournaledReferencePrices(PriceVerifier verifier)
+    {
+        this.verifier = verifier;
+        price = new double[verifier.InstrumentCount];
+        frozen = new bool[verifier.InstrumentCount];
+        Take();
+    }
+
+    /// <summary>Held while the verifier changes and the change is journaled, and while a batch is journaled and <see cref="Take"/> runs.</summary>
+    internal object JournalOrder { get; } = new();
+
+    /// <summary>Copies the verifier's prices and freezes as they stand (the caller holds <see cref="JournalOrder"/>, or is replaying).</summary>
+    internal void Take()
+    {
+        verifier.VerifiedPrices.CopyTo(price);
+        for (var i = 0; i < frozen.Length; i++)
+        {
+            frozen[i] = verifier.IsFrozen(i);
+        }
+    }
+
+    public double VerifiedPrice(int instrument) => price[instrument];
+
+    public bool IsFrozen(int instrument) => frozen[instrument];
 }

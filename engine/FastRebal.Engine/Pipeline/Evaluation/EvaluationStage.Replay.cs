@@ -58,6 +58,8 @@ public sealed partial class EvaluationStage
             {
                 batchCommands.Add((null, command));
             }
+            // The verifier stands as the journal had it at this batch, as when the batch was journaled live.
+            ReferencePrices?.Take();
             // The audit writer drops what the chain already holds (see AuditWriter.ResumeAfter) and adds what a crash lost.
             Evaluate();
         }

@@ -267,6 +267,9 @@ public sealed partial class EvaluationStage
     /// </summary>
     internal IBatchJournal? Journal { get; set; }
 
+    /// <summary>The risk gate's reference prices, copied from the verifier where each batch is journaled (see <see cref="JournaledReferencePrices"/>).</summary>
+    internal JournaledReferencePrices? ReferencePrices { get; set; }
+
     /// <summary>The price ring's sequence of the last event taken (a checkpoint waits until it covers the verifier's snapshot).</summary>
     internal long LastRingSequence { get; set; } = -1;
 
@@ -365,7 +368,19 @@ public sealed partial class EvaluationStage
         sweepLimit = sequence + 1 <= busyThrough && !finishingPass ? rollingSlice : 0;
         try
         {
-            Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands, sweepLimit, batchReports);
+            if (ReferencePrices is { } reference)
+            {
+                // The risk gate checks this batch's plans against the verifier as the journal has it here.
+                lock (reference.JournalOrder)
+                {
+                    Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands, sweepLimit, batchReports);
+                    reference.Take();
+                }
+            }
+            else
+            {
+                Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands, sweepLimit, batchReports);
+            }
         }
         catch (Exception e)
         {
