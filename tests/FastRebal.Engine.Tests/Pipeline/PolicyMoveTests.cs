@@ -148,14 +148,52 @@ public class PolicyMoveTests
         Assert.Contains("policy.restrictedInstruments cannot change on a running book", (await restricted).Detail, StringComparison.Ordinal);
         Assert.Contains("already on policy 'IPS-1' (version 3)", (await same).Detail, StringComparison.Ordinal);
         Assert.Contains("policy.specificLots.A A: unknown lot 'no-such-lot'", (await unknownLot).Detail, StringComparison.Ordinal);
-        Assert.Contains("X has trades in flight", (await inFlight).Detail, StringComparison.Ordinal);
+        Assert.Equal("X has trades in flight: it moves to policy 'IPS-WIDE' once they are done, and trades nothing new meanwhile", (await inFlight).Detail);
+        Assert.True((await inFlight).Applied);
         Assert.Contains("Z has trades waiting for approval; approve or reject them", (await held).Detail, StringComparison.Ordinal);
         Assert.Equal("IPS-1", engine.Book.Policy(2).Id);
-        Assert.All([deferred, unknown, restricted, same, unknownLot, inFlight, held], r => Assert.False(r.Result.Applied));
+        Assert.All([deferred, unknown, restricted, same, unknownLot, held], r => Assert.False(r.Result.Applied));
         Assert.True((await moved).Applied, (await moved).Detail);
         Assert.Equal("X moved from policy 'IPS-1' version 3 to policy 'IPS-TIGHT' version 2; tax elections now lot method HighestCost, gains budget none, harvesting off", (await moved).Detail);
         Assert.Equal(("IPS-1", 3, LotMethod.Fifo), (engine.Book.Policy(1).Id, engine.Book.Policy(1).Version, engine.Tax.Settings(1).LotMethod));
         Assert.Equal(("IPS-TIGHT", LotMethod.HighestCost), (engine.Book.Policy(0).Id, engine.Tax.Settings(0).LotMethod));
+    }
+
+    [Fact]
+    public async Task A_move_waits_for_the_accounts_trades_in_flight_trading_nothing_new_and_a_checkpoint_keeps_it_waiting()
+    {
+        var engine = new Engine();
+        engine.Stage.Open(Open(Day1));
+        var tighten = engine.Control.Send(new MoveToPolicy("ops", "client asked", "X", Tight(LotMethod.HighestCost)));
+        engine.Stage.Open(Open(Day1.AddDays(1)));
+        Assert.True((await tighten).Applied);
+        Assert.Contains(engine.Published.Published, t => t.Account == 0);
+
+        // X's rebalance under the tight band is in flight: the move back waits, and a second one is refused.
+        var widen = engine.Control.Send(new MoveToPolicy("ops", "back", "X", new NamedPolicy(TestBook.Policy(band: 0.3) with { Id = "IPS-WIDE" }, Elections(LotMethod.Lifo))));
+        var again = engine.Control.Send(new MoveToPolicy("ops", "twice", "X", new NamedPolicy(TestBook.Policy(band: 0.3) with { Id = "IPS-OTHER" }, Elections(LotMethod.Lifo))));
+        engine.Stage.Open(Open(Day1.AddDays(2)));
+        Assert.True((await widen).Applied, (await widen).Detail);
+        Assert.Equal("X already waits to move to policy 'IPS-WIDE' once its trades in flight are done", (await again).Detail);
+        Assert.Equal("IPS-TIGHT", engine.Book.Policy(0).Id);
+
+        // A checkpoint taken while it waits keeps the move; the restored engine applies it once the fills are in.
+        var chunks = BookState.Capture(engine.Book, new EngineImage());
+        var image = engine.Stage.Capture(chunks);
+        image.EncodeHeldPlans();
+        Assert.Equal(["X"], image.WaitingMoves.Select(m => m.AccountId));
+        var restored = new Engine();
+        restored.Stage.Restore(image, chunks);
+        restored.Published.Published.AddRange(engine.Published.Published);
+
+        foreach (var e in new[] { engine, restored })
+        {
+            e.FillAll(Day1.AddDays(3));
+            Assert.Equal(("IPS-WIDE", LotMethod.Lifo), (e.Book.Policy(0).Id, e.Tax.Settings(0).LotMethod));
+            Assert.Empty(e.Capture().WaitingMoves);
+            // In its 30% band after the fills, X trades nothing under the wide IPS.
+            Assert.DoesNotContain(e.Published.Published, t => t.Account == 0);
+        }
     }
 
     [Fact]

@@ -54,6 +54,11 @@ internal static class StateDigest
             hash.AppendData(MemoryPackSerializer.Serialize(stage.ClosedAccounts));
             hash.AppendData(MemoryPackSerializer.Serialize(stage.ClosingAccounts));
         }
+        // Only an engine with moves waiting for trades in flight adds them, so other digests stay what they were.
+        if (stage.WaitingMoves.Length > 0)
+        {
+            hash.AppendData(MemoryPackSerializer.Serialize(stage.WaitingMoves));
+        }
         // Only an engine whose tax elections changed while running (a move to another IPS, or an edit) adds them, so other digests stay what they were.
         if (stage.MovedAccounts.Length > 0)
         {

@@ -92,6 +92,9 @@ public sealed partial class EvaluationImage
     [MemoryPackOrder(30)] public int[] ClosingAccounts { get; set; } = [];
     [MemoryPackOrder(31)] public string[] ClosingWho { get; set; } = [];
     [MemoryPackOrder(32)] public string[] ClosingWhy { get; set; } = [];
+
+    /// <summary>Moves to another IPS that wait for their account's trades in flight, as journaled.</summary>
+    [MemoryPackOrder(33)] public JournaledCommand[] WaitingMoves { get; set; } = [];
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

@@ -84,6 +84,10 @@ public sealed partial class EvaluationStage
             harvesting.Remove(a);
             dropped = "; its trades waiting for approval were dropped";
         }
+        if (moving.Remove(a, out var move))
+        {
+            dropped += $"; its move to policy '{move.Target}' was dropped";
+        }
         SetPendingFlow(a, 0);
         Volatile.Write(ref closed[a], true);
         return CommandResult.Ok(string.Create(CultureInfo.InvariantCulture,

@@ -45,7 +45,7 @@ public sealed partial class EvaluationStage
                 continue;
             }
             var model = book.ModelIndex(a);
-            if (openTrades[a] > 0 || IsClosedOrClosing(a) || gate.IsHalted(a, model) || (awaitingApprovalCount > 0 && awaitingApproval.ContainsKey(a)) || approvals.ContainsKey(a))
+            if (openTrades[a] > 0 || IsClosedOrWaiting(a) || gate.IsHalted(a, model) || (awaitingApprovalCount > 0 && awaitingApproval.ContainsKey(a)) || approvals.ContainsKey(a))
             {
                 continue;
             }

@@ -13,6 +13,15 @@ public sealed partial class EvaluationStage
     /// </summary>
     private readonly SortedDictionary<int, AccountTaxSettings> changedTaxSettings = [];
 
+    /// <summary>
+    /// Moves that wait for the account's trades in flight, as journaled (kept in the checkpoint): the account trades
+    /// nothing new meanwhile, and moves in the first batch that finds it with nothing in flight.
+    /// </summary>
+    private readonly SortedDictionary<int, JournaledCommand> moving = [];
+
+    /// <summary>Whether the account is closed, or waits for its trades in flight to close or to move (no new trade either way).</summary>
+    private bool IsClosedOrWaiting(int a) => IsClosedOrClosing(a) || (moving.Count > 0 && moving.ContainsKey(a));
+
     /// <summary>Tax settings an edit earlier in the batch resolved, for a later edit of the same batch to start from.</summary>
     private readonly Dictionary<int, AccountTaxSettings> taxOverlay = [];
 
@@ -67,25 +76,68 @@ public sealed partial class EvaluationStage
         {
             return CommandResult.Refused($"move to policy '{policy.Id}': unknown account '{move.AccountId}'");
         }
-        var current = book.Policy(a);
-        // Fills of trades planned under the old IPS would relieve lots by the new one's elections, against a plan that never weighed them.
-        if (openTrades[a] > 0)
+        if (IsClosedOrClosing(a))
         {
-            return CommandResult.Refused($"{move.AccountId} has trades in flight; move it to policy '{policy.Id}' once they are done");
+            return CommandResult.Refused($"{move.AccountId} is closed, or closes once its trades in flight are done: it cannot move to policy '{policy.Id}'");
+        }
+        if (moving.TryGetValue(a, out var waiting))
+        {
+            return CommandResult.Refused($"{move.AccountId} already waits to move to policy '{waiting.Target}' once its trades in flight are done");
         }
         // A held plan was made under the old IPS: approving it after the move would trade by a policy the account left.
         if (awaitingApproval.ContainsKey(a))
         {
             return CommandResult.Refused($"{move.AccountId} has trades waiting for approval; approve or reject them, then move it to policy '{policy.Id}'");
         }
+        if (book.CheckPolicyUpdate(a, policy, move: true) is { } refused)
+        {
+            return CommandResult.Refused($"move to policy '{policy.Id}' refused: {refused}; nothing was changed");
+        }
+        // Fills of trades planned under the old IPS would relieve lots by the new one's elections, against a plan that
+        // never weighed them: the move waits until they are done, and the account trades nothing new meanwhile.
+        if (openTrades[a] > 0)
+        {
+            moving[a] = move;
+            return CommandResult.Ok($"{move.AccountId} has trades in flight: it moves to policy '{policy.Id}' once they are done, and trades nothing new meanwhile");
+        }
+        return Move(a, move);
+    }
+
+    /// <summary>Moves the accounts that waited for their trades in flight and have none left; each move is audited.</summary>
+    private void FinishMoves()
+    {
+        foreach (var (a, move) in moving.Where(m => openTrades[m.Key] == 0).ToList())
+        {
+            moving.Remove(a);
+            var result = Move(a, move);
+            audit?.Add(Audit.AuditEntries.OperatorAction(move.Name, move.Who, move.Why,
+                $"{(result.Applied ? "applied" : "refused")} once its trades in flight were done: {result.Detail}"));
+        }
+    }
+
+    private CommandResult Move(int a, JournaledCommand move)
+    {
+        var policy = move.ResolvedPolicies()[0];
+        var current = book.Policy(a);
+        AccountTaxSettings? settings = null;
+        if (tax is not null && move.TaxSettings is { } json)
+        {
+            settings = StateJson.Read<AccountTaxSettings>(json);
+            // Checked again when it applies: the fills it waited for may have sold a lot its elections name.
+            string? problem = null;
+            TaxScenario.CheckSettings(settings, policy.TaxStatus, (field, message) => problem ??= $"{field} {message}", (instrument, id) => HasLot(a, instrument, id));
+            if (problem is not null)
+            {
+                return CommandResult.Refused($"move of {move.AccountId} to policy '{policy.Id}': {problem}; nothing was changed");
+            }
+        }
         if (book.UpdatePolicy(a, policy, move: true) is { } refused)
         {
             return CommandResult.Refused($"move to policy '{policy.Id}' refused: {refused}; nothing was changed");
         }
-        if (tax is not null && move.TaxSettings is { } json)
+        if (settings is not null)
         {
-            var settings = StateJson.Read<AccountTaxSettings>(json);
-            tax.SetSettings(a, settings);
+            tax!.SetSettings(a, settings);
             changedTaxSettings[a] = settings;
         }
         PolicyChanged(a);
@@ -96,6 +148,11 @@ public sealed partial class EvaluationStage
     /// <summary>Puts back the moved accounts' tax settings from a checkpoint (the others come from the files).</summary>
     private void RestoreMoves(EvaluationImage image)
     {
+        moving.Clear();
+        foreach (var move in image.WaitingMoves)
+        {
+            moving[book.FindAccount(move.AccountId ?? "")] = move;
+        }
         changedTaxSettings.Clear();
         if (tax is null)
         {

@@ -30,7 +30,7 @@ public sealed partial class EvaluationStage
     private void Decide(int a, bool calendarCheck)
     {
         var model = book.ModelIndex(a);
-        if (openTrades[a] > 0 || IsClosedOrClosing(a) || gate.IsHalted(a, model) || (awaitingApprovalCount > 0 && awaitingApproval.ContainsKey(a)))
+        if (openTrades[a] > 0 || IsClosedOrWaiting(a) || gate.IsHalted(a, model) || (awaitingApprovalCount > 0 && awaitingApproval.ContainsKey(a)))
         {
             return;
         }

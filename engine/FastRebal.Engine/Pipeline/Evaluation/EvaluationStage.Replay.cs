@@ -141,6 +141,7 @@ public sealed partial class EvaluationStage
             ClosingAccounts = [.. closing.Keys],
             ClosingWho = [.. closing.Values.Select(c => c.Who)],
             ClosingWhy = [.. closing.Values.Select(c => c.Why)],
+            WaitingMoves = [.. moving.Values],
         };
     }
 

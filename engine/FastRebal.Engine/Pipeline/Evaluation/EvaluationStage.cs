@@ -490,6 +490,10 @@ public sealed partial class EvaluationStage
         {
             FinishCloses();
         }
+        if (moving.Count > 0)
+        {
+            FinishMoves();
+        }
         var passWasUnderWay = passRemaining > 0;
         var broad = ApplyPrices();
         if (broad || batchMarketTime - lastFullSweepAt >= fullSweepEvery)
