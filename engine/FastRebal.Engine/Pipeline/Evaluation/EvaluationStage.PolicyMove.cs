@@ -89,14 +89,15 @@ public sealed partial class EvaluationStage
         {
             return CommandResult.Refused($"{move.AccountId} has trades waiting for approval; approve or reject them, then move it to policy '{policy.Id}'");
         }
-        if (book.CheckPolicyUpdate(a, policy, move: true) is { } refused)
-        {
-            return CommandResult.Refused($"move to policy '{policy.Id}' refused: {refused}; nothing was changed");
-        }
         // Fills of trades planned under the old IPS would relieve lots by the new one's elections, against a plan that
-        // never weighed them: the move waits until they are done, and the account trades nothing new meanwhile.
+        // never weighed them: the move waits until they are done, and the account trades nothing new meanwhile. What
+        // the book would refuse is refused now, not after the wait.
         if (openTrades[a] > 0)
         {
+            if (book.CheckPolicyUpdate(a, policy, move: true) is { } refused)
+            {
+                return CommandResult.Refused($"move to policy '{policy.Id}' refused: {refused}; nothing was changed");
+            }
             moving[a] = move;
             return CommandResult.Ok($"{move.AccountId} has trades in flight: it moves to policy '{policy.Id}' once they are done, and trades nothing new meanwhile");
         }

@@ -270,6 +270,9 @@ public sealed partial class EvaluationStage
     /// <summary>The risk gate's reference prices, copied from the verifier where each batch is journaled (see <see cref="JournaledReferencePrices"/>).</summary>
     internal JournaledReferencePrices? ReferencePrices { get; set; }
 
+    /// <summary>What a stage without reference prices (a test's, a benchmark's) locks instead: nothing else takes it.</summary>
+    private readonly object unsharedJournalOrder = new();
+
     /// <summary>The price ring's sequence of the last event taken (a checkpoint waits until it covers the verifier's snapshot).</summary>
     internal long LastRingSequence { get; set; } = -1;
 
@@ -368,18 +371,11 @@ public sealed partial class EvaluationStage
         sweepLimit = sequence + 1 <= busyThrough && !finishingPass ? rollingSlice : 0;
         try
         {
-            if (ReferencePrices is { } reference)
-            {
-                // The risk gate checks this batch's plans against the verifier as the journal has it here.
-                lock (reference.JournalOrder)
-                {
-                    Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands, sweepLimit, batchReports);
-                    reference.Take();
-                }
-            }
-            else
+            // The risk gate checks this batch's plans against the verifier as the journal has it here.
+            lock (ReferencePrices?.JournalOrder ?? unsharedJournalOrder)
             {
                 Journal?.AppendBatch(sequence + 1, batchMarketTime, lastFeedPosition, batchFills, batchCommands, sweepLimit, batchReports);
+                ReferencePrices?.Take();
             }
         }
         catch (Exception e)
