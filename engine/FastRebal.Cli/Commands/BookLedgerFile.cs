@@ -32,6 +32,7 @@ public sealed class BookLedgerFile : IBookLedger, IDisposable
         BookMovementKind.Fill => "fill",
         BookMovementKind.CashFlow => "cash-flow",
         BookMovementKind.TransferOut => "transfer-out",
+        BookMovementKind.Split => "split",
         _ => "custodian",
     };
 

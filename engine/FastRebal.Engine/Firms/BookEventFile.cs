@@ -6,16 +6,19 @@ using FastRebal.Engine.State;
 namespace FastRebal.Engine.Firms;
 
 /// <summary>
-/// A file of book events for a live run: one CSV row per dated event (<c>date,account_id,kind[,amount][,note][,policy_id][,reinvest]</c>).
+/// A file of book events for a live run: one CSV row per dated event
+/// (<c>date,account_id,kind[,amount][,note][,policy_id][,reinvest][,instrument_id][,ratio][,symbol]</c>).
 /// Kinds deposit, withdrawal, dividend, interest and fee are cash flows and need an amount; a dividend or interest is
 /// reinvested unless <c>reinvest</c> is <c>no</c> (then it stays cash); kind ips moves the account to the firm's named
 /// policy <c>policy_id</c> (its IPS and tax elections); kind close closes the account (its holdings and cash
-/// transferred out in kind). A bad row is an error naming its line and column, and only that event is left out.
+/// transferred out in kind). Kinds split and symbol are corporate actions on <c>instrument_id</c> for every account
+/// (no account_id): a split of <c>ratio</c> new shares per old one (<c>2</c> or <c>2:1</c>), a new ticker
+/// <c>symbol</c>. A bad row is an error naming its line and column, and only that event is left out.
 /// </summary>
 public static class BookEventFile
 {
     /// <summary>Only what every kind needs is required; each kind checks its own columns.</summary>
-    public static FirmCsvFile Columns { get; } = new("events.csv", ["date", "account_id", "kind", "amount", "note", "policy_id", "reinvest"], Required: 3, "the event is not applied");
+    public static FirmCsvFile Columns { get; } = new("events.csv", ["date", "account_id", "kind", "amount", "note", "policy_id", "reinvest", "instrument_id", "ratio", "symbol"], Required: 3, "the event is not applied");
 
     /// <summary>The kind that moves an account to another named policy.</summary>
     public const string IpsKind = "ips";
@@ -23,7 +26,13 @@ public static class BookEventFile
     /// <summary>The kind that closes an account.</summary>
     public const string CloseKind = "close";
 
-    private enum Column { Date, AccountId, Kind, Amount, Note, PolicyId, Reinvest }
+    /// <summary>The kind that splits an instrument.</summary>
+    public const string SplitKind = "split";
+
+    /// <summary>The kind that changes an instrument's ticker.</summary>
+    public const string SymbolKind = "symbol";
+
+    private enum Column { Date, AccountId, Kind, Amount, Note, PolicyId, Reinvest, InstrumentId, Ratio, Symbol }
 
     /// <summary>Reads the events of the accounts <paramref name="book"/> holds, in file order (the engine applies them by date).</summary>
     /// <param name="asOf">The day the book is priced on: an event before it should already be in the holdings, and is an error.</param>
@@ -45,13 +54,16 @@ public static class BookEventFile
         FirmCsv.Read(path, file, errors, row =>
         {
             var date = row.Date((int)Column.Date);
-            var account = row.Text((int)Column.AccountId);
             var kindText = row.Text((int)Column.Kind);
+            var split = string.Equals(kindText, SplitKind, StringComparison.OrdinalIgnoreCase);
+            var symbol = string.Equals(kindText, SymbolKind, StringComparison.OrdinalIgnoreCase);
+            var corporate = split || symbol;
+            var account = corporate ? null : row.Text((int)Column.AccountId);
             var note = row.Text((int)Column.Note, optional: true);
             var move = string.Equals(kindText, IpsKind, StringComparison.OrdinalIgnoreCase);
             var close = string.Equals(kindText, CloseKind, StringComparison.OrdinalIgnoreCase);
             CashFlowKind? kind = null;
-            if (kindText is not null && !move && !close)
+            if (kindText is not null && !move && !close && !corporate)
             {
                 // Names only: Enum.TryParse would also take "2" or "1,2".
                 if (char.IsLetter(kindText[0]) && Enum.TryParse<CashFlowKind>(kindText, ignoreCase: true, out var flowKind) && Enum.IsDefined(flowKind))
@@ -60,7 +72,7 @@ public static class BookEventFile
                 }
                 else
                 {
-                    row.Fail((int)Column.Kind, $"'{TextLimit.Clip(kindText, 60)}' is not valid; valid values: {string.Join(", ", Enum.GetNames<CashFlowKind>().Select(n => n.ToLowerInvariant()))}, {IpsKind}, {CloseKind}");
+                    row.Fail((int)Column.Kind, $"'{TextLimit.Clip(kindText, 60)}' is not valid; valid values: {string.Join(", ", Enum.GetNames<CashFlowKind>().Select(n => n.ToLowerInvariant()))}, {IpsKind}, {CloseKind}, {SplitKind}, {SymbolKind}");
                 }
             }
             if (date is { } day && day < asOf)
@@ -88,6 +100,21 @@ public static class BookEventFile
                 else if (!string.Equals(reinvest, "yes", StringComparison.OrdinalIgnoreCase))
                 {
                     row.Fail((int)Column.Reinvest, $"'{TextLimit.Clip(reinvest, 60)}' is not valid; valid values: yes (the default: invest it), no (keep it as cash)");
+                }
+            }
+            CorporateAction? action = null;
+            if (corporate)
+            {
+                action = ReadCorporateAction(row, book, split);
+            }
+            else
+            {
+                foreach (var column in (ReadOnlySpan<Column>)[Column.InstrumentId, Column.Ratio, Column.Symbol])
+                {
+                    if (!row.Span((int)column).IsEmpty)
+                    {
+                        row.Fail((int)column, $"only a {SplitKind} or {SymbolKind} event names an instrument, a ratio or a symbol");
+                    }
                 }
             }
             if (close)
@@ -125,7 +152,7 @@ public static class BookEventFile
                     row.Fail((int)Column.PolicyId, $"no policy '{TextLimit.Clip(policyId, 80)}' in the firm's firm.json (it has {string.Join(", ", named.Keys.Order(StringComparer.Ordinal).Take(10))})");
                 }
             }
-            else
+            else if (!corporate)
             {
                 amount = row.Number((int)Column.Amount);
                 if (amount is { } value && (value <= 0 || (double)value > ScenarioLoader.MaxAmount))
@@ -140,11 +167,86 @@ public static class BookEventFile
             if (!row.Failed)
             {
                 var source = string.Create(CultureInfo.InvariantCulture, $"{file.Name} line {row.Line}{(note is null ? "" : $": {TextLimit.Clip(note, 200)}")}");
-                events.Add(close ? BookEvent.Close(date!.Value, account!, source)
+                events.Add(action is not null ? BookEvent.Corporate(date!.Value, action, source)
+                    : close ? BookEvent.Close(date!.Value, account!, source)
                     : move ? BookEvent.MoveTo(date!.Value, account!, target!, source)
                     : new BookEvent(date!.Value, new CashFlow(account!, kind!.Value, amount!.Value) { KeepAsCash = keepAsCash }, source));
             }
         });
         return (events, errors);
+    }
+
+    /// <summary>A split or symbol row's action: it names an instrument of the book, and no account, amount or policy.</summary>
+    private static CorporateAction? ReadCorporateAction(Row row, AccountBook book, bool split)
+    {
+        var kind = split ? SplitKind : SymbolKind;
+        if (!row.Span((int)Column.AccountId).IsEmpty)
+        {
+            row.Fail((int)Column.AccountId, $"a {kind} event applies to every account holding the instrument; leave account_id empty");
+        }
+        foreach (var column in (ReadOnlySpan<Column>)[Column.Amount, Column.PolicyId, Column.Reinvest])
+        {
+            if (!row.Span((int)column).IsEmpty)
+            {
+                row.Fail((int)column, $"a {kind} event takes no {Columns.Columns[(int)column]}");
+            }
+        }
+        var instrument = row.Text((int)Column.InstrumentId);
+        if (instrument is not null && !book.Instruments.TryGetIndex(instrument, out _))
+        {
+            row.Fail((int)Column.InstrumentId, $"no instrument '{TextLimit.Clip(instrument, 80)}' in the book");
+        }
+        if (split)
+        {
+            if (!row.Span((int)Column.Symbol).IsEmpty)
+            {
+                row.Fail((int)Column.Symbol, "a split takes no symbol (a symbol change is an event of its own)");
+            }
+            var ratio = Ratio(row);
+            return instrument is null || ratio is null ? null : new CorporateAction(instrument, ratio, null);
+        }
+        if (!row.Span((int)Column.Ratio).IsEmpty)
+        {
+            row.Fail((int)Column.Ratio, "a symbol change takes no ratio");
+        }
+        var symbol = row.Text((int)Column.Symbol);
+        if (symbol is not null && Pipeline.EvaluationStage.SymbolProblem(symbol) is { } problem)
+        {
+            row.Fail((int)Column.Symbol, problem);
+        }
+        return instrument is null || symbol is null ? null : new CorporateAction(instrument, null, symbol);
+    }
+
+    /// <summary>A split ratio, as new shares per old share: a number (<c>2</c>, <c>0.1</c>) or <c>new:old</c> (<c>3:2</c>, <c>1:10</c>).</summary>
+    private static decimal? Ratio(Row row)
+    {
+        var text = row.Span((int)Column.Ratio);
+        if (text.IsEmpty)
+        {
+            row.Fail((int)Column.Ratio, "is required for a split (new shares per old share: 2 or 2:1 for 2-for-1, 1:10 for a 1-for-10 reverse split)");
+            return null;
+        }
+        decimal ratio;
+        var colon = text.IndexOf(':');
+        if (colon >= 0)
+        {
+            if (!Row.TryNumber(text[..colon], out var shares) || !Row.TryNumber(text[(colon + 1)..], out var old) || shares <= 0 || old <= 0)
+            {
+                row.Fail((int)Column.Ratio, $"expects new:old with two positive numbers (like 3:2), got '{TextLimit.Clip(new string(text), 60)}'");
+                return null;
+            }
+            ratio = shares / old;
+        }
+        else if (!Row.TryNumber(text, out ratio))
+        {
+            row.Fail((int)Column.Ratio, $"expects a number or new:old (like 2 or 3:2), got '{TextLimit.Clip(new string(text), 60)}'");
+            return null;
+        }
+        if (Pipeline.EvaluationStage.SplitRatioProblem(ratio) is { } problem)
+        {
+            row.Fail((int)Column.Ratio, problem);
+            return null;
+        }
+        return ratio;
     }
 }

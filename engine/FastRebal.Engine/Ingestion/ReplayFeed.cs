@@ -9,10 +9,16 @@ namespace FastRebal.Engine.Ingestion;
 /// day. <c>daysPerSecond</c> paces it on the wall clock (0 = as fast as it is read). An instrument the history does
 /// not cover is not quoted, so verification will report it stale, which is what a real feed gap looks like.
 /// </summary>
+/// <remarks>
+/// The shipped history is split-adjusted: every close is in the same shares, those the book was priced in. A run that
+/// splits an instrument gives the feed that split, and from its ex-date on the feed quotes the close divided by the
+/// ratio (in the new shares), so the quotes fall by the ratio on the ex-date as a live feed's do.
+/// </remarks>
 public sealed class ReplayFeed : IPriceFeed, IResumableFeed
 {
     private readonly DateOnly[] days;
     private readonly PriceSeries?[] series;
+    private readonly (int Instrument, DateOnly ExDate, double Ratio)[] splits;
     private readonly Random random;
     private readonly double noiseBps;
     private readonly double daysPerSecond;
@@ -35,8 +41,19 @@ public sealed class ReplayFeed : IPriceFeed, IResumableFeed
     /// <param name="daysPerSecond">Pace; 0 for as fast as possible.</param>
     /// <param name="seed">Noise seed.</param>
     /// <param name="noiseBps">Standard deviation of a source's quote around the close, in basis points.</param>
-    public ReplayFeed(InstrumentTable instruments, MarketHistory history, DateOnly from, DateOnly? to = null, int sources = 3, double daysPerSecond = 0, int seed = 1, double noiseBps = 1)
+    /// <param name="splits">Splits the run applies (instrument index, ex-date, new shares per old share): the closes from each ex-date on are quoted in the new shares.</param>
+    public ReplayFeed(InstrumentTable instruments, MarketHistory history, DateOnly from, DateOnly? to = null, int sources = 3, double daysPerSecond = 0, int seed = 1, double noiseBps = 1,
+        IReadOnlyList<(int Instrument, DateOnly ExDate, double Ratio)>? splits = null)
     {
+        this.splits = [.. splits ?? []];
+        foreach (var (i, _, ratio) in this.splits)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)i, (uint)instruments.Count, nameof(splits));
+            if (!(ratio > 0) || !double.IsFinite(ratio))
+            {
+                throw new ArgumentOutOfRangeException(nameof(splits), $"a split ratio must be a positive number, got {ratio}");
+            }
+        }
         ArgumentOutOfRangeException.ThrowIfLessThan(sources, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(daysPerSecond);
         series = new PriceSeries?[instruments.Count];
@@ -131,7 +148,7 @@ public sealed class ReplayFeed : IPriceFeed, IResumableFeed
                 break;
             }
             var today = days[day];
-            var close = series[instrument] is { } s ? CloseOn(s, today) : double.NaN;
+            var close = series[instrument] is { } s ? CloseOn(s, today) / SplitSince(instrument, today) : double.NaN;
             if (!double.IsNaN(close))
             {
                 destination[written++] = new SourceTick(instrument, source, close * (1 + (noiseBps * 1e-4 * MarketHistory.Gaussian(random))), Stamp(today));
@@ -147,6 +164,20 @@ public sealed class ReplayFeed : IPriceFeed, IResumableFeed
             }
         }
         return written;
+    }
+
+    /// <summary>The shares one share of <paramref name="instrument"/> had become by <paramref name="day"/>: the ratios of its splits on or before it.</summary>
+    private double SplitSince(int instrument, DateOnly day)
+    {
+        var factor = 1.0;
+        foreach (var (i, exDate, ratio) in splits)
+        {
+            if (i == instrument && exDate <= day)
+            {
+                factor *= ratio;
+            }
+        }
+        return factor;
     }
 
     /// <summary>The close of that very day, or NaN when the series has none (a holiday for that market, or before it started).</summary>

@@ -2,7 +2,8 @@ namespace FastRebal.Engine.Model;
 
 /// <summary>
 /// Something that happens to the book on a given day, outside trading: a cash flow (a deposit, a withdrawal, a
-/// dividend to invest, a fee), or a holdings sync against the custodian's end-of-day file. The live engine applies
+/// dividend to invest, a fee), a move or close of an account, a corporate action (a split, a symbol change), or a
+/// holdings sync against the custodian's end-of-day file. The live engine applies
 /// each when its market reaches the day, journaled with the batch it lands in and audited, so a recovery applies it
 /// exactly once.
 /// </summary>
@@ -23,6 +24,12 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
     /// <summary>A close of <paramref name="accountId"/> on <paramref name="date"/>.</summary>
     public static BookEvent Close(DateOnly date, string accountId, string source) => new(date, null, source) { Closing = accountId };
 
+    /// <summary>A corporate action on one instrument (a split, or a symbol change); null for other events.</summary>
+    public CorporateAction? Action { get; init; }
+
+    /// <summary>A corporate action effective on <paramref name="date"/> (the ex-date of a split).</summary>
+    public static BookEvent Corporate(DateOnly date, CorporateAction action, string source) => new(date, null, source) { Action = action };
+
     /// <summary>A holdings sync: the custodian's figures, compared on the first market day after their as-of date.</summary>
     public Reconciliation.CustodianHoldings? Holdings { get; init; }
 
@@ -40,9 +47,18 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
         // A move refused while being resolved is journaled as refused, with the account and the policy id still on it.
         { Move: { } move } => command.Kind is Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.Refused && command.AccountId == move.AccountId && command.Target == move.Policy.Policy.Id,
         { Closing: { } account } => command.Kind == Pipeline.CommandKind.CloseAccount && command.AccountId == account,
-        _ => command.Kind is not (Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.CloseAccount) && command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount && command.KeepAsCash == Flow.KeepAsCash,
+        // A corporate action refused while being resolved is journaled as refused, with its instrument still on it.
+        { Action: { } action } => command.Kind is Pipeline.CommandKind.Split or Pipeline.CommandKind.SymbolChange or Pipeline.CommandKind.Refused && command.Target == action.InstrumentId && command.Amount == (action.Ratio ?? 0) && command.Symbol == action.Symbol,
+        _ => command.Kind is not (Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.CloseAccount or Pipeline.CommandKind.Split or Pipeline.CommandKind.SymbolChange) && command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount && command.KeepAsCash == Flow.KeepAsCash,
     };
 }
 
 /// <summary>A book event's move of an account to another named IPS.</summary>
 public sealed record PolicyMove(string AccountId, Scenarios.NamedPolicy Policy);
+
+/// <summary>
+/// A corporate action on one instrument, effective on its date for every account: a split of <see cref="Ratio"/> new
+/// shares for each old one (2 for a 2-for-1 split, 0.1 for a 1-for-10 reverse split), or a change of its ticker to
+/// <see cref="Symbol"/>. Exactly one of the two is set.
+/// </summary>
+public sealed record CorporateAction(string InstrumentId, decimal? Ratio, string? Symbol);

@@ -47,6 +47,18 @@ public sealed record MoveToPolicy(string Who, string Why, string AccountId, Scen
 /// </summary>
 public sealed record CloseAccount(string Who, string Why, string AccountId) : ControlCommand(Who, Why);
 
+/// <summary>
+/// A split of an instrument, effective now for every account: <paramref name="Ratio"/> new shares for each old one (2
+/// for 2-for-1, 1.5 for 3-for-2, 0.1 for a 1-for-10 reverse split). Quantities and lots are multiplied by it (each
+/// lot keeps its cost basis), the book's price is divided by it, and a fraction of a share that cannot be held is
+/// paid out as cash in lieu. It waits while an account that holds or targets the instrument has trades in flight
+/// (their fills would come at the old price), and those accounts trade nothing new meanwhile.
+/// </summary>
+public sealed record SplitInstrument(string Who, string Why, string InstrumentId, decimal Ratio) : ControlCommand(Who, Why);
+
+/// <summary>Gives an instrument a new ticker (a symbol change). Its id, positions, lots and targets are unchanged.</summary>
+public sealed record ChangeSymbol(string Who, string Why, string InstrumentId, string Symbol) : ControlCommand(Who, Why);
+
 /// <summary>Money into or out of an account; invested or raised at its next evaluation.</summary>
 public sealed record ApplyCashFlow(string Who, string Why, CashFlow Flow) : ControlCommand(Who, Why);
 

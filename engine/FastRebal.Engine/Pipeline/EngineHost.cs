@@ -225,7 +225,8 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         Evaluation.BookLedger = options.BookLedger;
         Evaluation.ReferencePrices = referencePrices;
         var volumes = AverageDailyVolumes;
-        Orders = new OrderStage(book, options.Slicing, i => volumes[i], sink,
+        // Volumes are shares a day as the files gave them: a split since multiplies them, as it does every holding.
+        Orders = new OrderStage(book, options.Slicing, i => volumes[i] * (decimal)book.Instruments.SplitFactor(i), sink,
             options.ExternalVenue ? null : new Orders.Execution.SimulatedVenue(options.SimulatedVenue), KillSwitch, fills, TickToOrder, options.PartialFills);
 
         ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail, JournalOrder = referencePrices.JournalOrder };

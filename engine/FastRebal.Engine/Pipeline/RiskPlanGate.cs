@@ -43,6 +43,16 @@ public sealed class RiskPlanGate(RiskGate gate, int referenceIndex) : IPlanGate
         lastIndexLevel = price;
     }
 
+    public void InstrumentSplit(int instrument, double ratio)
+    {
+        if (instrument != referenceIndex)
+        {
+            return;
+        }
+        lastIndexLevel /= ratio;
+        Gate.Market.Rescale(1 / ratio);
+    }
+
     /// <summary>The previous-close tracking of the reference index, for a checkpoint.</summary>
     internal (double LastIndexLevel, int IndexDay) Capture() => (lastIndexLevel, indexDay.DayNumber);
 

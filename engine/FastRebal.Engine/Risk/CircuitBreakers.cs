@@ -247,6 +247,16 @@ public sealed class MarketWideBreaker
         releasedThrough = 0;
     }
 
+    /// <summary>The reference index split: the previous close is counted in new units (times <paramref name="factor"/>).</summary>
+    public void Rescale(double factor)
+    {
+        if (!(factor > 0) || !double.IsFinite(factor))
+        {
+            throw new ArgumentOutOfRangeException(nameof(factor), $"a rescale factor must be a positive number, got {factor}");
+        }
+        previousClose *= factor;
+    }
+
     /// <summary>Takes an index level; returns true when it trips a level.</summary>
     public bool Observe(double indexLevel, DateOnly today)
     {

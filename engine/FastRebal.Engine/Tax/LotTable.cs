@@ -416,6 +416,35 @@ public sealed class LotTable
     }
 
     /// <summary>
+    /// A split: every lot of the slot holds <paramref name="ratio"/> times its shares and keeps its cost basis, dates
+    /// and wash-sale adjustment (a split is not a sale, so nothing is realized and holding periods carry on). Each lot
+    /// is rounded to <paramref name="decimals"/>, and the last takes what the rounding left over, so the lots add up to
+    /// the position's new <paramref name="total"/> exactly.
+    /// </summary>
+    public void Split(int slot, decimal ratio, int decimals, decimal total)
+    {
+        BeginWrite();
+        try
+        {
+            var last = NoLot;
+            for (var l = head[slot]; l != NoLot; l = next[l])
+            {
+                quantity[l] = decimal.Round(quantity[l] * ratio, decimals);
+                total -= quantity[l];
+                last = l;
+            }
+            if (last != NoLot)
+            {
+                quantity[last] += total;
+            }
+        }
+        finally
+        {
+            EndWrite();
+        }
+    }
+
+    /// <summary>
     /// A wash sale: <paramref name="shares"/> of the lot named <paramref name="lotId"/> replaced shares sold at a loss and
     /// take the disallowed loss into their basis and the sold shares' holding period; the rest of the lot, if any,
     /// stays right after it as a lot of its own named <c>ID</c>b, exactly as <see cref="LotBook.AdjustForWashSale"/>

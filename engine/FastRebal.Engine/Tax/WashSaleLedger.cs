@@ -61,7 +61,7 @@ public sealed class WashSaleLedger(InstrumentRelations relations, ILotStore lots
         public required string InstrumentId { get; init; }
         public required string LotId { get; init; }
         public required DateOnly Date { get; init; }
-        public required decimal LossPerShare { get; init; }
+        public required decimal LossPerShare { get; set; }
         public required int HeldDays { get; init; }
         public decimal Open { get; set; }
     }
@@ -208,6 +208,24 @@ public sealed class WashSaleLedger(InstrumentRelations relations, ILotStore lots
         Buys(householdId).Add(buy);
         washSales.AddRange(found);
         return found;
+    }
+
+    /// <summary>
+    /// A split of <paramref name="instrumentId"/>: the shares of its open purchases and loss sales are counted in new
+    /// shares (times <paramref name="ratio"/>), and a loss per share is divided by it, so each keeps its whole loss and
+    /// matches what the split lots now hold.
+    /// </summary>
+    public void Split(string instrumentId, decimal ratio)
+    {
+        foreach (var buy in buysByHousehold.Values.SelectMany(b => b).Where(b => b.InstrumentId == instrumentId))
+        {
+            buy.Unmatched *= ratio;
+        }
+        foreach (var sale in lossSalesByHousehold.Values.SelectMany(s => s).Where(s => s.InstrumentId == instrumentId))
+        {
+            sale.Open *= ratio;
+            sale.LossPerShare /= ratio;
+        }
     }
 
     private WashSale? Match(LossSale sale, Buy buy, bool adjustLots)

@@ -89,4 +89,44 @@ public sealed class BookEventFileTests : IDisposable
         Assert.Equal([("events.csv line 3", "amount"), ("events.csv line 4", "policy_id")], errors.Select(e => (e.Subject, e.Field)));
         Assert.Contains("takes no amount", errors[0].Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Split_and_symbol_rows_name_an_instrument_and_no_account_and_each_bad_one_says_which_column()
+    {
+        var (events, errors) = BookEventFile.Read(File("date,account_id,kind,amount,note,instrument_id,ratio,symbol",
+            "2025-06-03,,split,,2-for-1,A,2,",
+            "2025-06-04,,split,,,A,3:2,",
+            "2025-06-05,,SPLIT,,reverse,A,1:10,",
+            "2025-06-06,,symbol,,ticker change,A,,AA",
+            "2025-06-06,X,split,,,A,2,",
+            "2025-06-06,,split,,,NOPE,2,",
+            "2025-06-06,,split,,,A,1,",
+            "2025-06-06,,split,,,A,two,",
+            "2025-06-06,,split,,,A,3:0,",
+            "2025-06-06,,split,,,A,,",
+            "2025-06-06,,split,5,,A,2,",
+            "2025-06-06,,symbol,,,A,2,AA",
+            "2025-06-06,,symbol,,,A,,A A",
+            "2025-06-06,,split,,,A,2,AA",
+            "2025-06-06,X,deposit,5,,A,,"), Book(), AsOf, [Tight]);
+
+        Assert.Equal([(new DateOnly(2025, 6, 3), new CorporateAction("A", 2m, null)), (new DateOnly(2025, 6, 4), new CorporateAction("A", 1.5m, null)),
+            (new DateOnly(2025, 6, 5), new CorporateAction("A", 0.1m, null)), (new DateOnly(2025, 6, 6), new CorporateAction("A", null, "AA"))],
+            events.Select(e => (e.Date, e.Action!)));
+        Assert.Equal("events.csv line 2: 2-for-1", events[0].Source);
+        Assert.Equal(
+        [
+            ("events.csv line 6", "account_id"), ("events.csv line 7", "instrument_id"), ("events.csv line 8", "ratio"), ("events.csv line 9", "ratio"),
+            ("events.csv line 10", "ratio"), ("events.csv line 11", "ratio"), ("events.csv line 12", "amount"), ("events.csv line 13", "ratio"),
+            ("events.csv line 14", "symbol"), ("events.csv line 15", "symbol"), ("events.csv line 16", "instrument_id"),
+        ], errors.Select(e => (e.Subject, e.Field)));
+        Assert.Contains("a split event applies to every account holding the instrument; leave account_id empty", errors[0].Message, StringComparison.Ordinal);
+        Assert.Contains("no instrument 'NOPE' in the book", errors[1].Message, StringComparison.Ordinal);
+        Assert.Contains("other than 1", errors[2].Message, StringComparison.Ordinal);
+        Assert.Contains("expects a number or new:old (like 2 or 3:2), got 'two'", errors[3].Message, StringComparison.Ordinal);
+        Assert.Contains("expects new:old with two positive numbers", errors[4].Message, StringComparison.Ordinal);
+        Assert.Contains("is required for a split", errors[5].Message, StringComparison.Ordinal);
+        Assert.Contains("a ticker has no spaces", errors[8].Message, StringComparison.Ordinal);
+        Assert.Contains("only a split or symbol event names an instrument", errors[10].Message, StringComparison.Ordinal);
+    }
 }

@@ -226,14 +226,6 @@ public class EvaluationStageTests
         Assert.Empty(h.Publisher.Trades);
     }
 
-    /// <summary>The book's own prices as the verified ones, for a real risk gate's collars.</summary>
-    private sealed class BookPrices(AccountBook book) : IReferencePrices
-    {
-        public double VerifiedPrice(int instrument) => book.Prices[instrument];
-
-        public bool IsFrozen(int instrument) => false;
-    }
-
     [Fact]
     public void A_model_whose_accounts_are_rebalanced_back_to_target_is_not_halted_and_a_market_move_of_them_halts_it()
     {

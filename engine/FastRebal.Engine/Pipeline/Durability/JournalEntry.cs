@@ -221,6 +221,10 @@ public sealed partial class JournaledCommand
     [MemoryPackOrder(22)]
     public int[]? TaxSettingsIndex { get; set; }
 
+    /// <summary>Symbol change: the instrument's new ticker (<see cref="Target"/> is its id; a split's ratio is in <see cref="Amount"/>).</summary>
+    [MemoryPackOrder(23)]
+    public string? Symbol { get; set; }
+
     [MemoryPackIgnore]
     private Model.InvestmentPolicy[]? resolvedPolicies;
 
@@ -299,4 +303,6 @@ public enum CommandKind : byte
     AcceptHoldings,
     PolicyMove,
     CloseAccount,
+    Split,
+    SymbolChange,
 }

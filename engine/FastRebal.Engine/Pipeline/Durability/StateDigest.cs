@@ -59,6 +59,12 @@ internal static class StateDigest
         {
             hash.AppendData(MemoryPackSerializer.Serialize(stage.WaitingMoves));
         }
+        // Only an engine with corporate actions (applied or waiting) adds them, so other digests stay what they were.
+        if (stage.CorporateActions.Length > 0 || stage.WaitingSplits.Length > 0)
+        {
+            hash.AppendData(MemoryPackSerializer.Serialize(stage.CorporateActions));
+            hash.AppendData(MemoryPackSerializer.Serialize(stage.WaitingSplits));
+        }
         // Only an engine whose tax elections changed while running (a move to another IPS, or an edit) adds them, so other digests stay what they were.
         if (stage.MovedAccounts.Length > 0)
         {

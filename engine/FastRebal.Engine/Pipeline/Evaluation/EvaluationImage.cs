@@ -95,6 +95,12 @@ public sealed partial class EvaluationImage
 
     /// <summary>Moves to another IPS that wait for their account's trades in flight, as journaled.</summary>
     [MemoryPackOrder(33)] public JournaledCommand[] WaitingMoves { get; set; } = [];
+
+    /// <summary>Splits that wait for trades in flight, as journaled.</summary>
+    [MemoryPackOrder(34)] public JournaledCommand[] WaitingSplits { get; set; } = [];
+
+    /// <summary>The corporate actions applied while running, in order (the instrument table's tickers and split factors follow from them).</summary>
+    [MemoryPackOrder(35)] public JournaledCommand[] CorporateActions { get; set; } = [];
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

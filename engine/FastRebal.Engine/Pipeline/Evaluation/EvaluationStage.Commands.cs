@@ -23,6 +23,8 @@ public sealed partial class EvaluationStage
                 { Holdings: { } holdings } => new ReconcileHoldings("book events", $"{source}, after the close of {holdings.AsOf:yyyy-MM-dd}", holdings, bookEvents[e].AcceptHoldings),
                 { Move: { } move } => new MoveToPolicy("book events", $"{source}, dated {date:yyyy-MM-dd}", move.AccountId, move.Policy),
                 { Closing: { } account } => new CloseAccount("book events", $"{source}, dated {date:yyyy-MM-dd}", account),
+                { Action: { Ratio: { } ratio } action } => new SplitInstrument("book events", $"{source}, effective {date:yyyy-MM-dd}", action.InstrumentId, ratio),
+                { Action: { } action } => new ChangeSymbol("book events", $"{source}, effective {date:yyyy-MM-dd}", action.InstrumentId, action.Symbol ?? ""),
                 _ => new ApplyCashFlow("book events", $"{source}, dated {date:yyyy-MM-dd}", flow!),
             });
             resolved.Name = "BookEvent";
@@ -44,6 +46,7 @@ public sealed partial class EvaluationStage
                     {
                         CommandKind.HoldingsSync => $"holdings sync of {command.Target}",
                         CommandKind.CloseAccount => $"close of {command.AccountId}",
+                        CommandKind.Split or CommandKind.SymbolChange => $"corporate action on {command.Target}",
                         _ when command.Target is not null => $"move of {command.AccountId} to policy {command.Target}",
                         _ => $"{command.FlowKind} of {command.Amount} for {command.AccountId}",
                     };
@@ -103,6 +106,9 @@ public sealed partial class EvaluationStage
             case CloseAccount close:
                 resolved.Kind = CommandKind.CloseAccount;
                 resolved.AccountId = close.AccountId;
+                break;
+            case SplitInstrument or ChangeSymbol:
+                ResolveCorporateAction(command, resolved);
                 break;
             case ReleaseBreaker release:
                 resolved.Kind = CommandKind.ReleaseBreaker;
@@ -170,6 +176,10 @@ public sealed partial class EvaluationStage
                 return ApplyMove(command);
             case CommandKind.CloseAccount:
                 return ApplyClose(command);
+            case CommandKind.Split:
+                return ApplySplit(command);
+            case CommandKind.SymbolChange:
+                return ApplySymbolChange(command);
             default:
                 return CommandResult.Refused($"unknown command kind {command.Kind}");
         }

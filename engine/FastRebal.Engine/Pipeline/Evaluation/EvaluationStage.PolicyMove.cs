@@ -19,8 +19,11 @@ public sealed partial class EvaluationStage
     /// </summary>
     private readonly SortedDictionary<int, JournaledCommand> moving = [];
 
-    /// <summary>Whether the account is closed, or waits for its trades in flight to close or to move (no new trade either way).</summary>
-    private bool IsClosedOrWaiting(int a) => IsClosedOrClosing(a) || (moving.Count > 0 && moving.ContainsKey(a));
+    /// <summary>
+    /// Whether the account is closed, or waits for trades in flight to close, to move, or for a split of an instrument it
+    /// holds or targets (no new trade either way).
+    /// </summary>
+    private bool IsClosedOrWaiting(int a) => IsClosedOrClosing(a) || (moving.Count > 0 && moving.ContainsKey(a)) || (splitting.Count > 0 && WaitsForSplit(a));
 
     /// <summary>Tax settings an edit earlier in the batch resolved, for a later edit of the same batch to start from.</summary>
     private readonly Dictionary<int, AccountTaxSettings> taxOverlay = [];

@@ -142,6 +142,8 @@ public sealed partial class EvaluationStage
             ClosingWho = [.. closing.Values.Select(c => c.Who)],
             ClosingWhy = [.. closing.Values.Select(c => c.Why)],
             WaitingMoves = [.. moving.Values],
+            WaitingSplits = [.. splitting.Values],
+            CorporateActions = [.. corporateActions],
         };
     }
 
@@ -166,6 +168,10 @@ public sealed partial class EvaluationStage
             else if (e.Closing is { } closing)
             {
                 text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|{closing}|close\n");
+            }
+            else if (e.Action is { } action)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|{action.InstrumentId}|{(action.Ratio is { } ratio ? $"split|{ratio}" : $"symbol|{action.Symbol}")}\n");
             }
             else
             {
@@ -250,6 +256,7 @@ public sealed partial class EvaluationStage
         executions?.Restore(image.PendingReports);
         reconciliation = image.Reconciliation?.ToReport();
         RestoreMoves(image);
+        RestoreCorporateActions(image);
         Array.Clear(closed);
         foreach (var a in image.ClosedAccounts)
         {

@@ -490,6 +490,10 @@ public sealed partial class EvaluationStage
         {
             FinishMoves();
         }
+        if (splitting.Count > 0)
+        {
+            FinishSplits();
+        }
         var passWasUnderWay = passRemaining > 0;
         var broad = ApplyPrices();
         if (broad || batchMarketTime - lastFullSweepAt >= fullSweepEvery)

@@ -14,6 +14,9 @@ public enum BookMovementKind
 
     /// <summary>Holdings and cash leaving the book in kind when the account is closed.</summary>
     TransferOut,
+
+    /// <summary>A split: the shares it adds (or, a reverse split, takes), and a fraction of a share paid out as cash in lieu.</summary>
+    Split,
 }
 
 /// <summary>

@@ -28,6 +28,14 @@ public interface IPlanGate
     /// <summary>Sees every verified price applied to the book (the market-wide breaker watches its reference index).</summary>
     void ObservePrice(int instrument, double price, DateOnly day);
 
+    /// <summary>
+    /// An instrument split <paramref name="ratio"/> new shares for each old one: a gate that watches its price level
+    /// measures from the split-adjusted level, so the split is not taken for a fall.
+    /// </summary>
+    void InstrumentSplit(int instrument, double ratio)
+    {
+    }
+
     /// <summary>Whether the account (or its model) is halted for review.</summary>
     bool IsHalted(int account, int model);
 
