@@ -221,6 +221,15 @@ public sealed class FirmCliTests : IDisposable
         """;
 
     /// <summary>The cash flows of <see cref="Events"/> with a close of A-1002 in the middle of the quarter.</summary>
+    /// <summary>Cash flows with corporate actions: a 3-for-2 split, a ticker change and a 1-for-2 reverse split.</summary>
+    public const string EventsWithCorporateActions = """
+        date,account_id,kind,amount,note,instrument_id,ratio,symbol
+        2025-04-15,A-1001,deposit,50000,bonus,,,
+        2025-05-05,,split,,3-for-2 split,EFA,3:2,
+        2025-05-12,,symbol,,ticker change,VNQ,,VNQX
+        2025-06-02,,split,,1-for-2 reverse split,GLD,1:2,
+        """;
+
     public const string EventsWithClose = """
         date,account_id,kind,amount,note,reinvest
         2025-04-15,A-1001,deposit,50000,bonus
@@ -247,6 +256,32 @@ public sealed class FirmCliTests : IDisposable
         Assert.Equal("applied: A-1003 moved from policy 'IPS-STANDARD' version 3 to policy 'IPS-TIGHT' version 1; tax elections now lot method HighestCost, gains budget 5000.00, harvesting off", move.Explanation);
         Assert.True(flows.ExitCode == ExitCodes.Ok, flows.Error);
         Assert.NotEqual(Digest(flows.Output), Digest(output));
+    }
+
+    [Fact]
+    public void Splits_and_a_symbol_change_apply_on_their_days_audited_in_the_ledger_and_the_replay_quotes_the_new_shares()
+    {
+        var events = Path.Combine(directory, "corporate.csv");
+        File.WriteAllText(events, EventsWithCorporateActions);
+        var (audit, ledger) = (Path.Combine(directory, "audit.jsonl"), Path.Combine(directory, "ledger.csv"));
+
+        var (code, output, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--events", events, "--audit", audit, "--ledger", ledger);
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("book events: 4 from", error, StringComparison.Ordinal);
+        // The replay quotes EFA and GLD in their new shares from the ex-dates: the verifier confirms the fall and nothing stays frozen.
+        Assert.DoesNotContain("frozen EFA", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("frozen GLD", output, StringComparison.Ordinal);
+        var records = FastRebal.Engine.Audit.FileAuditStore.Read(audit).Records.Where(r => r.Entry.Rule == "BookEvent").Select(r => r.Entry).ToList();
+        var split = Assert.Single(records, r => r.Explanation.Contains("split of EFA", StringComparison.Ordinal));
+        Assert.Equal("corporate.csv line 3: 3-for-2 split, effective 2025-05-05", split.ActorReason);
+        Assert.StartsWith("applied: split of EFA (EFA), 1.5 new share(s) for each old one, applied by book events: ", split.Explanation, StringComparison.Ordinal);
+        Assert.Contains(records, r => r.Explanation == "applied: VNQ trades as VNQX (was VNQ) from 2025-05-12; its positions, lots and targets are unchanged");
+        Assert.Contains(records, r => r.Explanation.StartsWith("applied: split of GLD (GLD), 0.5 new share(s)", StringComparison.Ordinal));
+        // Each holder's split rows add half its EFA; a fraction of a share left the account as cash.
+        var rows = File.ReadAllLines(ledger).Skip(1).Select(l => l.Split(',')).Where(r => r[2] == "split").ToList();
+        Assert.Contains(rows, r => r[0] == "2025-05-05" && r[3] == "EFA" && decimal.Parse(r[5], CultureInfo.InvariantCulture) > 0);
+        Assert.All(rows, r => Assert.True(r[0] is "2025-05-05" or "2025-06-02", string.Join(",", r)));
     }
 
     [Fact]

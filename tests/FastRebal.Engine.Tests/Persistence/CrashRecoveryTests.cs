@@ -169,6 +169,24 @@ public sealed class CrashRecoveryTests : IDisposable
     }
 
     [Theory]
+    [InlineData("journal-appended:8")] // before the first split
+    [InlineData("journal-appended:26")] // about the split's day
+    [InlineData("journal-appended:60")] // from a checkpoint that keeps the split factor and the new ticker
+    public void A_run_with_splits_and_a_symbol_change_killed_at_a_crash_point_recovers_exactly(string crashAt)
+    {
+        var events = Path.Combine(folder, "events.csv");
+        File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.EventsWithCorporateActions);
+        string[] withActions = [.. OwnFirm, "--events", events];
+        var name = "corporate-" + crashAt.Replace(':', '-');
+        var finished = KilledAtThenRecovered(withActions, name, crashAt);
+        AssertSameAs(NeverKilled(withActions), name, finished);
+        // The actions changed the end state: without them the same run ends elsewhere.
+        var cashOnly = Path.Combine(folder, "events-cash-only.csv");
+        File.WriteAllLines(cashOnly, File.ReadAllLines(events).Where(l => !l.Contains(",split,", StringComparison.Ordinal) && !l.Contains(",symbol,", StringComparison.Ordinal)));
+        Assert.NotEqual(NeverKilled([.. OwnFirm, "--events", cashOnly]).Digest, finished.Digest);
+    }
+
+    [Theory]
     [InlineData("journal-appended:8")] // before the sync
     [InlineData("journal-appended:30")] // after the sync took the custodian's figures
     public void A_run_with_a_holdings_sync_and_cash_flows_killed_at_a_crash_point_recovers_exactly(string crashAt)
