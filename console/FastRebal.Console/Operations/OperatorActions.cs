@@ -108,6 +108,21 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
     public Task<ActionOutcome> CloseAccount(ClaimsPrincipal user, string accountId, string? reason) =>
         Act(user, Policies.Administer, reason, "close an account", (who, why, engine) => Send(engine, new FastRebal.Engine.Pipeline.CloseAccount(who, why, accountId)));
 
+    /// <summary>
+    /// Splits an instrument for every account (<paramref name="ratio"/> as new shares per old share: <c>2</c>, <c>3:2</c>,
+    /// <c>1:10</c>), effective in the engine's next batch; with trades in flight in the instrument it waits for them.
+    /// </summary>
+    public Task<ActionOutcome> SplitInstrument(ClaimsPrincipal user, string instrumentId, string? ratio, string? reason) =>
+        Act(user, Policies.Administer, reason, "split an instrument", (who, why, engine) =>
+            FastRebal.Engine.Model.CorporateAction.ParseRatio(ratio, out var parsed) is { } problem
+                ? Task.FromResult(ActionOutcome.Refused($"split of {FastRebal.Engine.Scenarios.TextLimit.Clip(instrumentId, 80)}: the ratio {problem}"))
+                : Send(engine, new FastRebal.Engine.Pipeline.SplitInstrument(who, why, instrumentId, parsed)));
+
+    /// <summary>Gives an instrument a new ticker; its id, holdings, lots and targets stay.</summary>
+    public Task<ActionOutcome> ChangeSymbol(ClaimsPrincipal user, string instrumentId, string? symbol, string? reason) =>
+        Act(user, Policies.Administer, reason, "change an instrument's symbol", (who, why, engine) =>
+            Send(engine, new FastRebal.Engine.Pipeline.ChangeSymbol(who, why, instrumentId, symbol?.Trim() ?? "")));
+
     /// <summary>Takes the custodian's figures of the latest holdings sync for one account (all its breaks, or nothing).</summary>
     public Task<ActionOutcome> AcceptCustodianHoldings(ClaimsPrincipal user, string accountId, string? reason) =>
         Act(user, Policies.Operate, reason, "accept the custodian's figures", (who, why, engine) => Send(engine, new AcceptCustodianHoldings(who, why, accountId)));

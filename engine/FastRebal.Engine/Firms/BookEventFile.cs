@@ -217,32 +217,10 @@ public static class BookEventFile
         return instrument is null || symbol is null ? null : new CorporateAction(instrument, null, symbol);
     }
 
-    /// <summary>A split ratio, as new shares per old share: a number (<c>2</c>, <c>0.1</c>) or <c>new:old</c> (<c>3:2</c>, <c>1:10</c>).</summary>
+    /// <summary>A split ratio, as new shares per old share (see <see cref="CorporateAction.ParseRatio"/>).</summary>
     private static decimal? Ratio(Row row)
     {
-        var text = row.Span((int)Column.Ratio);
-        if (text.IsEmpty)
-        {
-            row.Fail((int)Column.Ratio, "is required for a split (new shares per old share: 2 or 2:1 for 2-for-1, 1:10 for a 1-for-10 reverse split)");
-            return null;
-        }
-        decimal ratio;
-        var colon = text.IndexOf(':');
-        if (colon >= 0)
-        {
-            if (!Row.TryNumber(text[..colon], out var shares) || !Row.TryNumber(text[(colon + 1)..], out var old) || shares <= 0 || old <= 0)
-            {
-                row.Fail((int)Column.Ratio, $"expects new:old with two positive numbers (like 3:2), got '{TextLimit.Clip(new string(text), 60)}'");
-                return null;
-            }
-            ratio = shares / old;
-        }
-        else if (!Row.TryNumber(text, out ratio))
-        {
-            row.Fail((int)Column.Ratio, $"expects a number or new:old (like 2 or 3:2), got '{TextLimit.Clip(new string(text), 60)}'");
-            return null;
-        }
-        if (Pipeline.EvaluationStage.SplitRatioProblem(ratio) is { } problem)
+        if (CorporateAction.ParseRatio(row.Span((int)Column.Ratio), out var ratio) is { } problem)
         {
             row.Fail((int)Column.Ratio, problem);
             return null;

@@ -61,4 +61,36 @@ public sealed record PolicyMove(string AccountId, Scenarios.NamedPolicy Policy);
 /// shares for each old one (2 for a 2-for-1 split, 0.1 for a 1-for-10 reverse split), or a change of its ticker to
 /// <see cref="Symbol"/>. Exactly one of the two is set.
 /// </summary>
-public sealed record CorporateAction(string InstrumentId, decimal? Ratio, string? Symbol);
+public sealed record CorporateAction(string InstrumentId, decimal? Ratio, string? Symbol)
+{
+    /// <summary>
+    /// Reads a split ratio as new shares per old share: a number (<c>2</c>, <c>0.1</c>) or <c>new:old</c> (<c>3:2</c>,
+    /// <c>1:10</c>). Returns what is wrong with it, or null with <paramref name="ratio"/> set.
+    /// </summary>
+    public static string? ParseRatio(ReadOnlySpan<char> text, out decimal ratio)
+    {
+        ratio = 0;
+        text = text.Trim();
+        if (text.IsEmpty)
+        {
+            return "is required for a split (new shares per old share: 2 or 2:1 for 2-for-1, 1:10 for a 1-for-10 reverse split)";
+        }
+        var colon = text.IndexOf(':');
+        if (colon >= 0)
+        {
+            if (!Number(text[..colon], out var shares) || !Number(text[(colon + 1)..], out var old) || shares <= 0 || old <= 0)
+            {
+                return $"expects new:old with two positive numbers (like 3:2), got '{Scenarios.TextLimit.Clip(new string(text), 60)}'";
+            }
+            ratio = shares / old;
+        }
+        else if (!Number(text, out ratio))
+        {
+            return $"expects a number or new:old (like 2 or 3:2), got '{Scenarios.TextLimit.Clip(new string(text), 60)}'";
+        }
+        return Pipeline.EvaluationStage.SplitRatioProblem(ratio);
+    }
+
+    private static bool Number(ReadOnlySpan<char> text, out decimal value) =>
+        decimal.TryParse(text.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out value);
+}
