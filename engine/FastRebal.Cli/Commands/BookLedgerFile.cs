@@ -48,6 +48,10 @@ public sealed class BookLedgerFile : IBookLedger, IDisposable
         writer.WriteLine("as_of,account_id,instrument_id,quantity");
         for (var a = 0; a < book.AccountCount; a++)
         {
+            if (book.IsFreeRow(a))
+            {
+                continue;
+            }
             for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
             {
                 if (book.Quantities[s] != 0)

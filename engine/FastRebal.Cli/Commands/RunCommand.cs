@@ -65,7 +65,8 @@ public static class RunCommand
         var lots = new Option<bool>("--lots") { Description = "Give the taxable accounts 3 to 5 tax lots per position: plans relieve lots by each account's method (tax-optimal) and fills move them; checkpointed and in the digest" };
         var harvest = new Option<bool>("--harvest") { Description = "With --lots: harvest tax losses daily at the open (lots down 5% and 500 or more), buying a substitute the account holds; the trades go through the risk gate like any other" };
         var firmPath = new Option<string?>("--firm") { Description = "Run a firm's own book instead of a generated one: a firm folder (firm.json with accounts.csv, positions.csv, lots.csv...; see docs/firm-files.md) or a scenario JSON file. Its lots and tax elections come from its files; a bad account is reported and left out" };
-        var events = new Option<string?>("--events") { Description = "A CSV file of book events (date,account_id,kind[,amount][,note][,policy_id]; kinds deposit, withdrawal, dividend, fee with an amount, ips with the policy_id of one of the firm's named policies): each is applied when the market reaches its date, journaled and audited" };
+        var events = new Option<string?>("--events") { Description = "A CSV file of book events (date,account_id,kind[,amount][,note][,policy_id]...; kinds deposit, withdrawal, dividend, interest, fee with an amount, ips with the policy_id of one of the firm's named policies, close, open with a model_id and policy_id, split with an instrument_id and ratio, symbol with an instrument_id and symbol; see docs/firm-files.md): each is applied when the market reaches its date, journaled and audited" };
+        var openCapacity = new Option<int>("--open-capacity") { Description = "With --firm: keep this many rows free after the firm's accounts to open accounts in while running (open events); a --state folder needs the same number every start", DefaultValueFactory = _ => 0 };
         var venueFillRatio = new Option<decimal>("--venue-fill-ratio") { Description = "Simulated venue: the share of each child order that trades (0 to 1); the rest rests until the market day ends, then expires", DefaultValueFactory = _ => 1m };
         var venueRejectRate = new Option<double>("--venue-reject-rate") { Description = "Simulated venue: the share of child orders it refuses (0 to 1), picked by a hash of the order id so a replay refuses the same ones", DefaultValueFactory = _ => 0 };
         var venueLatency = new Option<TimeSpan>("--venue-latency") { Description = "Simulated venue: market time before its reports (acknowledgement, fill, reject, cancel) come back", DefaultValueFactory = _ => TimeSpan.Zero };
@@ -80,7 +81,7 @@ public static class RunCommand
         var command = new Command(name, description)
         {
             feed, speed, duration, warmup, from, to, volatility, sources, sliceInterval, blotter, killSwitchFile, audit, parallelSweep, json, state, checkpointInterval, checkpointSize, checkpointReplay, digest, lots, harvest, firmPath, events, adv, defaultAdv,
-            venueFillRatio, venueRejectRate, venueLatency, partialFills, holdings, acceptBreaks, ledger, bookOut,
+            venueFillRatio, venueRejectRate, venueLatency, partialFills, holdings, acceptBreaks, ledger, bookOut, openCapacity,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new RunSettings(
@@ -96,6 +97,7 @@ public static class RunCommand
             Harvest = parse.GetValue(harvest),
             FirmPath = parse.GetValue(firmPath),
             Events = parse.GetValue(events),
+            OpenCapacity = parse.GetValue(openCapacity),
             Venue = new SimulatedVenueOptions { FillRatio = parse.GetValue(venueFillRatio), RejectRate = parse.GetValue(venueRejectRate), Latency = parse.GetValue(venueLatency) },
             PartialFills = parse.GetValue(partialFills)!,
             Holdings = parse.GetValue(holdings) ?? [],
@@ -133,6 +135,9 @@ public static class RunCommand
         /// <summary>A CSV file of book events (dated cash flows) applied as the market reaches each date.</summary>
         public string? Events { get; init; }
 
+        /// <summary>Rows kept free after a firm's accounts, to open accounts in while running.</summary>
+        public int OpenCapacity { get; init; }
+
         /// <summary>A CSV file of average daily volumes, ahead of the ones the firm's instruments carry.</summary>
         public string? AdvFile { get; init; }
 
@@ -165,6 +170,9 @@ public static class RunCommand
         /// <summary>A holdings file for the book at the end.</summary>
         public string? BookOut { get; init; }
     }
+
+    /// <summary>The most rows <c>--open-capacity</c> keeps free (each has a slot for every instrument of the firm).</summary>
+    public const int MaxOpenCapacity = 1_000_000;
 
     public static int Run(RunSettings settings)
     {
@@ -241,6 +249,14 @@ public static class RunCommand
             "cancel-rest" => PartialFillPolicy.CancelRest,
             _ => throw new UsageException($"--partial-fills must be keep-open or cancel-rest (got '{TextLimit.Clip(settings.PartialFills, 40)}')"),
         };
+        if (settings.OpenCapacity is < 0 or > MaxOpenCapacity)
+        {
+            throw new UsageException($"--open-capacity must be 0 to {MaxOpenCapacity:N0} (got {settings.OpenCapacity})");
+        }
+        if (settings.OpenCapacity > 0 && settings.FirmPath is null)
+        {
+            throw new UsageException("--open-capacity needs --firm: an account is opened under one of the firm's named policies, and a generated firm has none");
+        }
         if (settings.Harvest && !settings.Lots)
         {
             throw new UsageException("--harvest needs --lots (a harvest sells lots)");
@@ -368,7 +384,7 @@ public static class RunCommand
             return ExitCodes.Ok;
         }
         progress.Step(engine.AverageDailyVolumes.Describe());
-        progress.Step($"feed: {feed.Name}; {book.AccountCount:N0} accounts, {book.SlotCount:N0} positions");
+        progress.Step($"feed: {feed.Name}; {book.OpenAccountCount:N0} accounts, {book.SlotCount:N0} positions");
         if (engine.KillSwitch.IsEngaged)
         {
             progress.Step($"kill switch is ENGAGED ({engine.KillSwitch.State.Who}: {engine.KillSwitch.State.Why}); no order will leave");
@@ -497,6 +513,12 @@ public static class RunCommand
         if (book.AccountCount == 0)
         {
             throw new ScenarioFormatException($"{TextLimit.Clip(path, 200)}: no account could be loaded (the errors above say why)");
+        }
+        if (settings.OpenCapacity > 0)
+        {
+            firm.KeepFreeRows(settings.OpenCapacity);
+            book = firm.Book;
+            progress.Step(string.Create(CultureInfo.InvariantCulture, $"open capacity: {settings.OpenCapacity:N0} free row(s) to open accounts in"));
         }
         var taxBook = firm.LiveTax();
         progress.Step(taxBook is null
@@ -634,7 +656,7 @@ public sealed record RunFigures(
             .Select(i => $"{engine.Book.Instruments[i.Instrument].Symbol}: {i.Freeze} ({i.Detail})").ToList();
         using var process = Process.GetCurrentProcess();
         return new RunFigures(
-            s.Feed, engine.Book.AccountCount, elapsed.TotalSeconds, warmup.TotalSeconds, s.TicksRead, s.TicksRead / elapsed.TotalSeconds, s.PricesPublished,
+            s.Feed, engine.Book.OpenAccountCount, elapsed.TotalSeconds, warmup.TotalSeconds, s.TicksRead, s.TicksRead / elapsed.TotalSeconds, s.PricesPublished,
             s.TicksRejected, s.FrozenInstruments, frozen, s.Batches, s.Decisions, s.TradesReleased, s.OrdersSent, s.OrdersSent / elapsed.TotalSeconds,
             s.OrdersCancelled, s.RiskRejected, rejects, s.AccountsInBreach, LatencyFigures.From(engine.PriceToDecision), LatencyFigures.From(engine.TickToOrder), LatencyFigures.From(engine.EvaluationBatch),
             process.PeakWorkingSet64 / 1e6, collections, s.KillSwitch.Engaged, s.Fault)

@@ -13,12 +13,14 @@ namespace FastRebal.Engine.Firms;
 /// policy <c>policy_id</c> (its IPS and tax elections); kind close closes the account (its holdings and cash
 /// transferred out in kind). Kinds split and symbol are corporate actions on <c>instrument_id</c> for every account
 /// (no account_id): a split of <c>ratio</c> new shares per old one (<c>2</c> or <c>2:1</c>), a new ticker
-/// <c>symbol</c>. A bad row is an error naming its line and column, and only that event is left out.
+/// <c>symbol</c>. Kind open opens a new account on <c>model_id</c> under the named policy <c>policy_id</c>, in
+/// <c>household_id</c> (default: itself), with <c>amount</c> of cash (optional); later rows may name it. A bad row is
+/// an error naming its line and column, and only that event is left out.
 /// </summary>
 public static class BookEventFile
 {
     /// <summary>Only what every kind needs is required; each kind checks its own columns.</summary>
-    public static FirmCsvFile Columns { get; } = new("events.csv", ["date", "account_id", "kind", "amount", "note", "policy_id", "reinvest", "instrument_id", "ratio", "symbol"], Required: 3, "the event is not applied");
+    public static FirmCsvFile Columns { get; } = new("events.csv", ["date", "account_id", "kind", "amount", "note", "policy_id", "reinvest", "instrument_id", "ratio", "symbol", "model_id", "household_id"], Required: 3, "the event is not applied");
 
     /// <summary>The kind that moves an account to another named policy.</summary>
     public const string IpsKind = "ips";
@@ -32,7 +34,10 @@ public static class BookEventFile
     /// <summary>The kind that changes an instrument's ticker.</summary>
     public const string SymbolKind = "symbol";
 
-    private enum Column { Date, AccountId, Kind, Amount, Note, PolicyId, Reinvest, InstrumentId, Ratio, Symbol }
+    /// <summary>The kind that opens an account.</summary>
+    public const string OpenKind = "open";
+
+    private enum Column { Date, AccountId, Kind, Amount, Note, PolicyId, Reinvest, InstrumentId, Ratio, Symbol, ModelId, HouseholdId }
 
     /// <summary>Reads the events of the accounts <paramref name="book"/> holds, in file order (the engine applies them by date).</summary>
     /// <param name="asOf">The day the book is priced on: an event before it should already be in the holdings, and is an error.</param>
@@ -51,6 +56,7 @@ public static class BookEventFile
         }
         var events = new List<BookEvent>();
         var errors = new List<InputError>();
+        var opened = new HashSet<string>(StringComparer.Ordinal);
         FirmCsv.Read(path, file, errors, row =>
         {
             var date = row.Date((int)Column.Date);
@@ -62,8 +68,9 @@ public static class BookEventFile
             var note = row.Text((int)Column.Note, optional: true);
             var move = string.Equals(kindText, IpsKind, StringComparison.OrdinalIgnoreCase);
             var close = string.Equals(kindText, CloseKind, StringComparison.OrdinalIgnoreCase);
+            var open = string.Equals(kindText, OpenKind, StringComparison.OrdinalIgnoreCase);
             CashFlowKind? kind = null;
-            if (kindText is not null && !move && !close && !corporate)
+            if (kindText is not null && !move && !close && !corporate && !open)
             {
                 // Names only: Enum.TryParse would also take "2" or "1,2".
                 if (char.IsLetter(kindText[0]) && Enum.TryParse<CashFlowKind>(kindText, ignoreCase: true, out var flowKind) && Enum.IsDefined(flowKind))
@@ -72,16 +79,33 @@ public static class BookEventFile
                 }
                 else
                 {
-                    row.Fail((int)Column.Kind, $"'{TextLimit.Clip(kindText, 60)}' is not valid; valid values: {string.Join(", ", Enum.GetNames<CashFlowKind>().Select(n => n.ToLowerInvariant()))}, {IpsKind}, {CloseKind}, {SplitKind}, {SymbolKind}");
+                    row.Fail((int)Column.Kind, $"'{TextLimit.Clip(kindText, 60)}' is not valid; valid values: {string.Join(", ", Enum.GetNames<CashFlowKind>().Select(n => n.ToLowerInvariant()))}, {IpsKind}, {CloseKind}, {OpenKind}, {SplitKind}, {SymbolKind}");
                 }
             }
             if (date is { } day && day < asOf)
             {
                 row.Fail((int)Column.Date, $"{day:yyyy-MM-dd} is before the book's as-of date {asOf:yyyy-MM-dd}, whose holdings and cash already include it");
             }
-            if (account is not null && book.FindAccount(account) < 0)
+            if (open)
             {
-                row.Fail((int)Column.AccountId, $"no account '{TextLimit.Clip(account, 80)}' in the book (unknown, or left out for its own errors)");
+                if (account is not null && (book.FindAccount(account) >= 0 || opened.Contains(account)))
+                {
+                    row.Fail((int)Column.AccountId, $"account '{TextLimit.Clip(account, 80)}' is in the book already (or opened by an earlier row)");
+                }
+            }
+            else if (account is not null && book.FindAccount(account) < 0 && !opened.Contains(account))
+            {
+                row.Fail((int)Column.AccountId, $"no account '{TextLimit.Clip(account, 80)}' in the book (unknown, left out for its own errors, or opened by no earlier row)");
+            }
+            if (!open)
+            {
+                foreach (var column in (ReadOnlySpan<Column>)[Column.ModelId, Column.HouseholdId])
+                {
+                    if (!row.Span((int)column).IsEmpty)
+                    {
+                        row.Fail((int)column, $"only an {OpenKind} event names a {Columns.Columns[(int)column]}");
+                    }
+                }
             }
             decimal? amount = null;
             NamedPolicy? target = null;
@@ -125,7 +149,7 @@ public static class BookEventFile
                 }
                 if (!row.Span((int)Column.PolicyId).IsEmpty)
                 {
-                    row.Fail((int)Column.PolicyId, "only an ips event names a policy");
+                    row.Fail((int)Column.PolicyId, "only an ips or open event names a policy");
                 }
             }
             else if (move)
@@ -134,22 +158,24 @@ public static class BookEventFile
                 {
                     row.Fail((int)Column.Amount, "an ips event moves an account to another policy and takes no amount");
                 }
-                var policyId = row.Text((int)Column.PolicyId, quiet: true);
-                if (policyId is null)
+                target = NamedPolicy(row, IpsKind, policies, named);
+            }
+            else if (open)
+            {
+                target = NamedPolicy(row, OpenKind, policies, named);
+                var modelId = row.Text((int)Column.ModelId);
+                if (modelId is not null && !book.Models.Any(m => m.Id == modelId))
                 {
-                    row.Fail((int)Column.PolicyId, "is required for an ips event (the id of one of the firm's named policies)");
+                    row.Fail((int)Column.ModelId, $"no model '{TextLimit.Clip(modelId, 80)}' in the firm (it has {string.Join(", ", book.Models.Select(m => m.Id).Order(StringComparer.Ordinal).Take(10))})");
                 }
-                else if (policies is null)
+                amount = row.Number((int)Column.Amount, optional: true) ?? 0;
+                if (amount is < 0 || (double)amount > ScenarioLoader.MaxAmount)
                 {
-                    row.Fail((int)Column.PolicyId, "a generated firm has no named policies; an ips event needs run --firm with a firm folder");
+                    row.Fail((int)Column.Amount, string.Create(CultureInfo.InvariantCulture, $"the cash an account opens with is 0 to {ScenarioLoader.MaxAmount:0e0}, got {amount}"));
                 }
-                else if (named.Count == 0)
+                if (account is not null && !row.Failed)
                 {
-                    row.Fail((int)Column.PolicyId, "the firm names no policies (a firm folder's firm.json lists them under policies); an ips event needs one");
-                }
-                else if (!named.TryGetValue(policyId, out target))
-                {
-                    row.Fail((int)Column.PolicyId, $"no policy '{TextLimit.Clip(policyId, 80)}' in the firm's firm.json (it has {string.Join(", ", named.Keys.Order(StringComparer.Ordinal).Take(10))})");
+                    opened.Add(account);
                 }
             }
             else if (!corporate)
@@ -161,19 +187,47 @@ public static class BookEventFile
                 }
                 if (!row.Span((int)Column.PolicyId).IsEmpty)
                 {
-                    row.Fail((int)Column.PolicyId, "only an ips event names a policy");
+                    row.Fail((int)Column.PolicyId, "only an ips or open event names a policy");
                 }
             }
             if (!row.Failed)
             {
                 var source = string.Create(CultureInfo.InvariantCulture, $"{file.Name} line {row.Line}{(note is null ? "" : $": {TextLimit.Clip(note, 200)}")}");
                 events.Add(action is not null ? BookEvent.Corporate(date!.Value, action, source)
+                    : open ? BookEvent.Open(date!.Value, new AccountOpening(account!, row.Text((int)Column.HouseholdId, optional: true) ?? account!, row.Text((int)Column.ModelId)!, target!, amount!.Value), source)
                     : close ? BookEvent.Close(date!.Value, account!, source)
                     : move ? BookEvent.MoveTo(date!.Value, account!, target!, source)
                     : new BookEvent(date!.Value, new CashFlow(account!, kind!.Value, amount!.Value) { KeepAsCash = keepAsCash }, source));
             }
         });
         return (events, errors);
+    }
+
+    /// <summary>The named policy an ips or open row names in <c>policy_id</c>; null (and the row failed) when it names none of the firm's.</summary>
+    private static NamedPolicy? NamedPolicy(Row row, string kind, IReadOnlyList<NamedPolicy>? policies, Dictionary<string, NamedPolicy> named)
+    {
+        var policyId = row.Text((int)Column.PolicyId, quiet: true);
+        if (policyId is null)
+        {
+            row.Fail((int)Column.PolicyId, $"is required for an {kind} event (the id of one of the firm's named policies)");
+        }
+        else if (policies is null)
+        {
+            row.Fail((int)Column.PolicyId, $"a generated firm has no named policies; an {kind} event needs run --firm with a firm folder");
+        }
+        else if (named.Count == 0)
+        {
+            row.Fail((int)Column.PolicyId, $"the firm names no policies (a firm folder's firm.json lists them under policies); an {kind} event needs one");
+        }
+        else if (named.TryGetValue(policyId, out var target))
+        {
+            return target;
+        }
+        else
+        {
+            row.Fail((int)Column.PolicyId, $"no policy '{TextLimit.Clip(policyId, 80)}' in the firm's firm.json (it has {string.Join(", ", named.Keys.Order(StringComparer.Ordinal).Take(10))})");
+        }
+        return null;
     }
 
     /// <summary>A split or symbol row's action: it names an instrument of the book, and no account, amount or policy.</summary>

@@ -18,7 +18,19 @@ public sealed class ImportedFirm
     /// <summary>The file or folder it was read from.</summary>
     public required string Source { get; init; }
 
-    public AccountBook Book => Scenario.Scenario.Book;
+    public AccountBook Book => withFreeRows ?? Scenario.Scenario.Book;
+
+    private AccountBook? withFreeRows;
+
+    /// <summary>
+    /// Keeps <paramref name="count"/> rows free after the firm's accounts, to open accounts in while running (see
+    /// <see cref="AccountBook.WithFreeRows"/>). Call it before <see cref="LiveTax"/>, which then covers them.
+    /// </summary>
+    public void KeepFreeRows(int count)
+    {
+        var book = Scenario.Scenario.Book;
+        withFreeRows = count == 0 ? null : AccountBook.WithFreeRows(book, count, book.AccountCount > 0 ? book.Policy(0) : new Model.InvestmentPolicy { Id = "free-row" });
+    }
 
     /// <summary>The day its holdings and prices are as of: a live run opens on it.</summary>
     public DateOnly AsOf => Scenario.Scenario.AsOf;

@@ -2,7 +2,7 @@ namespace FastRebal.Engine.Model;
 
 /// <summary>
 /// Something that happens to the book on a given day, outside trading: a cash flow (a deposit, a withdrawal, a
-/// dividend to invest, a fee), a move or close of an account, a corporate action (a split, a symbol change), or a
+/// dividend to invest, a fee), an account opened, moved or closed, a corporate action (a split, a symbol change), or a
 /// holdings sync against the custodian's end-of-day file. The live engine applies
 /// each when its market reaches the day, journaled with the batch it lands in and audited, so a recovery applies it
 /// exactly once.
@@ -23,6 +23,12 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
 
     /// <summary>A close of <paramref name="accountId"/> on <paramref name="date"/>.</summary>
     public static BookEvent Close(DateOnly date, string accountId, string source) => new(date, null, source) { Closing = accountId };
+
+    /// <summary>An account opened on this day; null for other events.</summary>
+    public AccountOpening? Opening { get; init; }
+
+    /// <summary>The opening of an account on <paramref name="date"/>.</summary>
+    public static BookEvent Open(DateOnly date, AccountOpening opening, string source) => new(date, null, source) { Opening = opening };
 
     /// <summary>A corporate action on one instrument (a split, or a symbol change); null for other events.</summary>
     public CorporateAction? Action { get; init; }
@@ -47,11 +53,19 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
         // A move refused while being resolved is journaled as refused, with the account and the policy id still on it.
         { Move: { } move } => command.Kind is Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.Refused && command.AccountId == move.AccountId && command.Target == move.Policy.Policy.Id,
         { Closing: { } account } => command.Kind == Pipeline.CommandKind.CloseAccount && command.AccountId == account,
+        // An opening refused while being resolved is journaled as refused, with the account still on it.
+        { Opening: { } opening } => command.Kind is Pipeline.CommandKind.OpenAccount or Pipeline.CommandKind.Refused && command.AccountId == opening.AccountId && command.Target == opening.ModelId,
         // A corporate action refused while being resolved is journaled as refused, with its instrument still on it.
         { Action: { } action } => command.Kind is Pipeline.CommandKind.Split or Pipeline.CommandKind.SymbolChange or Pipeline.CommandKind.Refused && command.Target == action.InstrumentId && command.Amount == (action.Ratio ?? 0) && command.Symbol == action.Symbol,
-        _ => command.Kind is not (Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.CloseAccount or Pipeline.CommandKind.Split or Pipeline.CommandKind.SymbolChange) && command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount && command.KeepAsCash == Flow.KeepAsCash,
+        _ => command.Kind is not (Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.CloseAccount or Pipeline.CommandKind.Split or Pipeline.CommandKind.SymbolChange or Pipeline.CommandKind.OpenAccount) && command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount && command.KeepAsCash == Flow.KeepAsCash,
     };
 }
+
+/// <summary>
+/// A new client account: its id, household, model and named IPS (policy and tax elections), and the cash it opens
+/// with (0 when it is funded later, by a deposit or by holdings transferred in and taken at a holdings sync).
+/// </summary>
+public sealed record AccountOpening(string AccountId, string HouseholdId, string ModelId, Scenarios.NamedPolicy Policy, decimal Cash);
 
 /// <summary>A book event's move of an account to another named IPS.</summary>
 public sealed record PolicyMove(string AccountId, Scenarios.NamedPolicy Policy);

@@ -42,6 +42,14 @@ public sealed record EditPolicy(string Who, string Why, string? AccountId, strin
 public sealed record MoveToPolicy(string Who, string Why, string AccountId, Scenarios.NamedPolicy Policy) : ControlCommand(Who, Why);
 
 /// <summary>
+/// Opens a client account in one of the book's free rows (<see cref="State.AccountBook.FreeRows"/>): on
+/// <paramref name="ModelId"/> under the named IPS <paramref name="Policy"/> (its policy and tax elections), in household
+/// <paramref name="HouseholdId"/>, with <paramref name="Cash"/> deposited (invested at its first decision; 0 for none).
+/// Refused for an id the book holds, an unknown model, a policy or elections that fail validation, or no free row.
+/// </summary>
+public sealed record OpenAccount(string Who, string Why, string AccountId, string HouseholdId, string ModelId, Scenarios.NamedPolicy Policy, decimal Cash = 0) : ControlCommand(Who, Why);
+
+/// <summary>
 /// Closes a client account: its holdings and cash are transferred out of the book in kind (no trade; the lots leave
 /// with the shares), and it is never decided again. One with trades in flight closes once they are done.
 /// </summary>

@@ -139,7 +139,7 @@ public static class HoldingsReconciler
         for (var a = 0; a < book.AccountCount; a++)
         {
             var id = book.AccountId(a);
-            if (!holdings.Accounts.ContainsKey(id) && !holdings.NotReconciled.Contains(id))
+            if (!book.IsFreeRow(a) && !holdings.Accounts.ContainsKey(id) && !holdings.NotReconciled.Contains(id))
             {
                 breaks.Add(new ReconciliationBreak(id, BreakKind.AccountNotInFile, null, 0, 0, false, "the custodian's file does not list it (closed there, or held at another custodian)"));
             }

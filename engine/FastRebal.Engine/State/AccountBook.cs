@@ -40,10 +40,32 @@ public sealed class AccountBook
             }
         }
         Lineups = InstrumentLineups.Find(columns.SlotStart, columns.InstrumentIndex);
+        FirstFreeRow = columns.FirstFreeRow < 0 ? columns.AccountIds.Length : columns.FirstFreeRow;
+        freeRows = columns.AccountIds.Length - FirstFreeRow;
     }
 
     private readonly double[] prices;
     internal readonly BookColumns c;
+
+    /// <summary>
+    /// Accounts opened while running, by id: the ids of the book as built are never changed, so readers on other
+    /// threads look them up without a lock; these few are added on the evaluation thread.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> openedById = new(StringComparer.Ordinal);
+
+    private int freeRows;
+
+    /// <summary>The first row kept free to open an account in (<see cref="AccountCount"/> when none is kept).</summary>
+    public int FirstFreeRow { get; }
+
+    /// <summary>Rows still free to open an account in.</summary>
+    public int FreeRows => Volatile.Read(ref freeRows);
+
+    /// <summary>Accounts the book holds (opened ones included), leaving out the rows still free.</summary>
+    public int OpenAccountCount => AccountCount - FreeRows;
+
+    /// <summary>Whether the row is kept free for an account not opened yet (it has no id, holds nothing and is never decided).</summary>
+    public bool IsFreeRow(int account) => c.AccountIds[account].Length == 0;
 
     public InstrumentTable Instruments { get; }
 
@@ -106,7 +128,167 @@ public sealed class AccountBook
         + (long)AccountCount * (sizeof(double) * 4 + sizeof(bool) + sizeof(int));
 
     /// <summary>Index of an account by id, or -1.</summary>
-    public int FindAccount(string accountId) => c.AccountIndexById.TryGetValue(accountId, out var i) ? i : -1;
+    public int FindAccount(string accountId) =>
+        c.AccountIndexById.TryGetValue(accountId, out var i) ? i
+        : !openedById.IsEmpty && openedById.TryGetValue(accountId, out i) ? i
+        : -1;
+
+    /// <summary>
+    /// A copy of <paramref name="book"/> with <paramref name="count"/> rows kept free after its accounts, each able to
+    /// take an account of any model while running (<see cref="Open"/>): a row has a slot for every instrument, all with
+    /// no target and nothing held, so opening an account never changes the layout the sweep and the indexes rely on.
+    /// </summary>
+    /// <param name="placeholder">The policy a free row carries until it is opened (it is never applied).</param>
+    public static AccountBook WithFreeRows(AccountBook book, int count, InvestmentPolicy placeholder)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count == 0)
+        {
+            return book;
+        }
+        var o = book.c;
+        var accounts = o.AccountIds.Length;
+        var width = book.Instruments.Count;
+        var slots = o.SlotStart[accounts];
+        int[] Grow(int[] column, int extra, Func<int, int> fill)
+        {
+            var grown = new int[column.Length + extra];
+            column.CopyTo(grown, 0);
+            for (var k = 0; k < extra; k++)
+            {
+                grown[column.Length + k] = fill(k);
+            }
+            return grown;
+        }
+        T[] Extend<T>(T[] column, int extra, T value)
+        {
+            var grown = new T[column.Length + extra];
+            column.CopyTo(grown, 0);
+            Array.Fill(grown, value, column.Length, extra);
+            return grown;
+        }
+        var columns = new BookColumns
+        {
+            SlotStart = Grow(o.SlotStart, count, k => slots + ((k + 1) * width)),
+            Quantity = Extend(o.Quantity, count * width, 0.0),
+            Mark = Extend(o.Mark, count * width, 0.0),
+            Target = Extend(o.Target, count * width, 0.0),
+            InverseTarget = Extend(o.InverseTarget, count * width, 0.0),
+            InstrumentIndex = Grow(o.InstrumentIndex, count * width, k => k % width),
+            Cash = Extend(o.Cash, count, 0.0),
+            ReserveAmount = Extend(o.ReserveAmount, count, (double)placeholder.CashReserveAmount),
+            ReservePercent = Extend(o.ReservePercent, count, placeholder.CashReservePercent),
+            BandWidth = Extend(o.BandWidth, count, placeholder.BandWidth),
+            RelativeBand = Extend(o.RelativeBand, count, placeholder.BandType == BandType.Relative),
+            AccountIds = Extend(o.AccountIds, count, ""),
+            HouseholdIds = Extend(o.HouseholdIds, count, ""),
+            ModelIndex = Extend(o.ModelIndex, count, 0),
+            Policies = Extend(o.Policies, count, placeholder),
+            LastRebalanced = Extend(o.LastRebalanced, count, null),
+            AccountIndexById = o.AccountIndexById,
+            FirstFreeRow = accounts,
+        };
+        var grownBook = new AccountBook(book.Instruments, book.Models, (double[])book.prices.Clone(), columns);
+        grownBook.RefreshMarks();
+        return grownBook;
+    }
+
+    /// <summary>What opening <paramref name="accountId"/> on <paramref name="model"/> under <paramref name="policy"/> would refuse; null when it would open.</summary>
+    public string? CheckOpen(string accountId, int model, InvestmentPolicy policy)
+    {
+        if (string.IsNullOrWhiteSpace(accountId) || accountId.Length > 128 || accountId.Any(char.IsControl))
+        {
+            return $"an account id is 1 to 128 characters without control characters, got '{Scenarios.TextLimit.Clip(accountId, 80)}'";
+        }
+        if (FindAccount(accountId) >= 0)
+        {
+            return $"account {accountId} is in the book already";
+        }
+        if ((uint)model >= (uint)Models.Count)
+        {
+            return $"model index {model} is not in the book";
+        }
+        if (FreeRows == 0)
+        {
+            return FirstFreeRow == AccountCount
+                ? "the book keeps no free rows to open accounts in (run --open-capacity, Console:OpenCapacity)"
+                : $"all {AccountCount - FirstFreeRow} rows kept free to open accounts in are taken; restart with a larger open capacity and a new state folder";
+        }
+        var problems = PolicyValidation.Problems(policy, Instruments);
+        if (problems.Count > 0)
+        {
+            return string.Join("; ", problems.Select(p => $"{p.Field} {p.Problem}"));
+        }
+        return ResolveTargets(model, policy) is null ? $"every instrument of model '{Models[model].Id}' is restricted for this account" : null;
+    }
+
+    /// <summary>
+    /// Opens an account in the next free row: its id, household, model (the targets its slots take) and policy; it
+    /// holds nothing and has no cash until money or holdings come in. Check it with <see cref="CheckOpen"/> first.
+    /// </summary>
+    /// <returns>The account's index.</returns>
+    internal int Open(string accountId, string householdId, int model, InvestmentPolicy policy)
+    {
+        if (CheckOpen(accountId, model, policy) is { } refused)
+        {
+            throw new InvalidOperationException(refused);
+        }
+        var a = AccountCount - FreeRows;
+        c.Policies[a] = policy;
+        c.BandWidth[a] = policy.BandWidth;
+        c.RelativeBand[a] = policy.BandType == BandType.Relative;
+        c.ReserveAmount[a] = (double)policy.CashReserveAmount;
+        c.ReservePercent[a] = policy.CashReservePercent;
+        AssignRow(a, accountId, householdId, model);
+        return a;
+    }
+
+    /// <summary>
+    /// Gives a free row its account: id, household, model and the targets the model and the row's policy (its
+    /// restricted instruments) give its slots. A restore calls it on the rows its checkpoint opened, in order.
+    /// </summary>
+    internal void AssignRow(int a, string accountId, string householdId, int model)
+    {
+        if (a != AccountCount - FreeRows || !IsFreeRow(a))
+        {
+            throw new InvalidOperationException($"row {a} is not the next free row");
+        }
+        var targets = ResolveTargets(model, c.Policies[a]) ?? throw new InvalidOperationException($"every instrument of model '{Models[model].Id}' is restricted for account {accountId}");
+        for (int s = c.SlotStart[a], end = c.SlotStart[a + 1]; s < end; s++)
+        {
+            var target = targets.GetValueOrDefault(c.InstrumentIndex[s]);
+            c.Target[s] = target;
+            c.InverseTarget[s] = target > 0 ? 1 / target : 0;
+        }
+        c.ModelIndex[a] = model;
+        c.HouseholdIds[a] = householdId;
+        openedById[accountId] = a;
+        Volatile.Write(ref c.AccountIds[a], accountId);
+        Volatile.Write(ref freeRows, freeRows - 1);
+    }
+
+    /// <summary>The model's target per instrument for an account under <paramref name="policy"/>, as <see cref="BookBuilder"/> resolves them; null when the policy restricts all of it.</summary>
+    private Dictionary<int, double>? ResolveTargets(int model, InvestmentPolicy policy)
+    {
+        var weights = Models[model].ResolvedWeights();
+        var instruments = new int[weights.Count];
+        var values = new double[weights.Count];
+        for (var i = 0; i < weights.Count; i++)
+        {
+            instruments[i] = Instruments.IndexOf(weights[i].InstrumentId);
+            values[i] = weights[i].Weight;
+        }
+        if (BookBuilder.RestrictedTargets(Instruments, instruments, values, policy) is not { } targets)
+        {
+            return null;
+        }
+        var byInstrument = new Dictionary<int, double>();
+        for (var i = 0; i < instruments.Length; i++)
+        {
+            byInstrument[instruments[i]] = byInstrument.GetValueOrDefault(instruments[i]) + targets[i];
+        }
+        return byInstrument;
+    }
 
     /// <summary>
     /// Replaces prices for a batch of instruments. Every price is checked before any is applied, so a bad
@@ -346,4 +528,7 @@ internal sealed class BookColumns
     public required InvestmentPolicy[] Policies;
     public required DateOnly?[] LastRebalanced;
     public required Dictionary<string, int> AccountIndexById;
+
+    /// <summary>The first row kept free to open an account in; -1 when the book keeps none.</summary>
+    public int FirstFreeRow = -1;
 }

@@ -109,19 +109,11 @@ public sealed class BookBuilder
         }
 
         var (modelInstruments, modelWeights) = resolvedModels[model];
-        var restrictedWeight = 0.0;
-        for (var i = 0; i < modelInstruments.Length; i++)
-        {
-            if (IsRestricted(modelInstruments[i], policy))
-            {
-                restrictedWeight += modelWeights[i];
-            }
-        }
-        if (restrictedWeight >= 1 - TargetModel.WeightSumTolerance)
+        var scale = RestrictionScale(instruments, modelInstruments, modelWeights, policy);
+        if (scale is null)
         {
             return $"every instrument of model '{models[model].Id}' is restricted for this account";
         }
-        var scale = 1 / (1 - restrictedWeight);
 
         var firstSlot = instrumentIndex.Count;
         stamp++;
@@ -129,7 +121,7 @@ public sealed class BookBuilder
         {
             Place(modelInstruments[i], instrumentIndex.Count);
             instrumentIndex.Add(modelInstruments[i]);
-            target.Add(IsRestricted(modelInstruments[i], policy) ? 0 : modelWeights[i] * scale);
+            target.Add(IsRestricted(instruments, modelInstruments[i], policy) ? 0 : modelWeights[i] * scale.Value);
             quantity.Add(0);
         }
         for (var h = 0; h < heldInstruments.Length; h++)
@@ -184,9 +176,41 @@ public sealed class BookBuilder
         quantity.Truncate(firstSlot);
     }
 
-    private bool IsRestricted(int instrument, InvestmentPolicy policy) =>
+    private static bool IsRestricted(InstrumentTable instruments, int instrument, InvestmentPolicy policy) =>
         instruments[instrument].Restricted
         || (policy.RestrictedInstruments is { } list && list.Contains(instruments[instrument].Id, StringComparer.Ordinal));
+
+    /// <summary>What the model's unrestricted weights are scaled by, so they add up to the whole; null when the policy restricts every instrument.</summary>
+    private static double? RestrictionScale(InstrumentTable instruments, ReadOnlySpan<int> modelInstruments, ReadOnlySpan<double> modelWeights, InvestmentPolicy policy)
+    {
+        var restrictedWeight = 0.0;
+        for (var i = 0; i < modelInstruments.Length; i++)
+        {
+            if (IsRestricted(instruments, modelInstruments[i], policy))
+            {
+                restrictedWeight += modelWeights[i];
+            }
+        }
+        return restrictedWeight >= 1 - TargetModel.WeightSumTolerance ? null : 1 / (1 - restrictedWeight);
+    }
+
+    /// <summary>
+    /// Each of a model's weights as an account's target: restricted instruments (firm-wide or by its policy) at zero and
+    /// their weight spread pro rata over the rest; null when the policy restricts every instrument.
+    /// </summary>
+    internal static double[]? RestrictedTargets(InstrumentTable instruments, int[] modelInstruments, double[] modelWeights, InvestmentPolicy policy)
+    {
+        if (RestrictionScale(instruments, modelInstruments, modelWeights, policy) is not { } scale)
+        {
+            return null;
+        }
+        var targets = new double[modelInstruments.Length];
+        for (var i = 0; i < targets.Length; i++)
+        {
+            targets[i] = IsRestricted(instruments, modelInstruments[i], policy) ? 0 : modelWeights[i] * scale;
+        }
+        return targets;
+    }
 
     /// <summary>The book of every account added; the builder is finished after (it hands its id index to the book).</summary>
     public AccountBook Build()

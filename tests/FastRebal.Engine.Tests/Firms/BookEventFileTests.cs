@@ -129,4 +129,37 @@ public sealed class BookEventFileTests : IDisposable
         Assert.Contains("a ticker has no spaces", errors[8].Message, StringComparison.Ordinal);
         Assert.Contains("only a split or symbol event names an instrument", errors[10].Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void An_open_row_names_a_new_account_its_model_and_policy_and_later_rows_may_name_it()
+    {
+        var (events, errors) = BookEventFile.Read(File("date,account_id,kind,amount,policy_id,model_id,household_id",
+            "2025-06-03,N-1,open,5000,IPS-TIGHT,M,H-1",
+            "2025-06-04,N-1,deposit,100,,,",
+            "2025-06-05,N-2,open,,IPS-TIGHT,M,",
+            "2025-06-05,X,open,,IPS-TIGHT,M,",
+            "2025-06-05,N-1,open,,IPS-TIGHT,M,",
+            "2025-06-05,N-3,open,,IPS-NOPE,M,",
+            "2025-06-05,N-4,open,,IPS-TIGHT,NOPE,",
+            "2025-06-05,N-5,open,,IPS-TIGHT,,",
+            "2025-06-05,N-6,open,-1,IPS-TIGHT,M,",
+            "2025-06-05,N-9,deposit,5,,,",
+            "2025-06-05,X,deposit,5,,M,"), Book(), AsOf, [Tight]);
+
+        Assert.Equal(
+        [
+            new AccountOpening("N-1", "H-1", "M", Tight, 5000),
+            new AccountOpening("N-2", "N-2", "M", Tight, 0),
+        ], events.Where(e => e.Opening is not null).Select(e => e.Opening!));
+        Assert.Equal("N-1", Assert.Single(events, e => e.Flow is not null).Flow!.AccountId);
+        Assert.Equal(
+        [
+            ("events.csv line 5", "account_id"), ("events.csv line 6", "account_id"), ("events.csv line 7", "policy_id"), ("events.csv line 8", "model_id"),
+            ("events.csv line 9", "model_id"), ("events.csv line 10", "amount"), ("events.csv line 11", "account_id"), ("events.csv line 12", "model_id"),
+        ], errors.Select(e => (e.Subject, e.Field)));
+        Assert.Contains("account 'X' is in the book already", errors[0].Message, StringComparison.Ordinal);
+        Assert.Contains("no model 'NOPE' in the firm (it has M)", errors[3].Message, StringComparison.Ordinal);
+        Assert.Contains("opened by no earlier row", errors[6].Message, StringComparison.Ordinal);
+        Assert.Contains("only an open event names a model_id", errors[7].Message, StringComparison.Ordinal);
+    }
 }

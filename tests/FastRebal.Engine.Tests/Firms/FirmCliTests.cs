@@ -221,6 +221,15 @@ public sealed class FirmCliTests : IDisposable
         """;
 
     /// <summary>The cash flows of <see cref="Events"/> with a close of A-1002 in the middle of the quarter.</summary>
+    /// <summary>Two accounts opened (one funded at once, one by a later deposit), then a deposit into an existing one.</summary>
+    public const string EventsWithOpenings = """
+        date,account_id,kind,amount,note,policy_id,model_id,household_id
+        2025-04-15,A-2001,open,250000,new client,IPS-STANDARD,GROWTH-80,H-NEW
+        2025-05-02,A-2002,open,,funded later,IPS-RETIREMENT,INCOME-30,
+        2025-05-09,A-2002,deposit,50000,rollover,,,
+        2025-05-12,A-1001,deposit,10000,bonus,,,
+        """;
+
     /// <summary>Cash flows with corporate actions: a 3-for-2 split, a ticker change and a 1-for-2 reverse split.</summary>
     public const string EventsWithCorporateActions = """
         date,account_id,kind,amount,note,instrument_id,ratio,symbol
@@ -285,6 +294,36 @@ public sealed class FirmCliTests : IDisposable
     }
 
     [Fact]
+    public void Accounts_opened_by_events_are_invested_audited_and_in_the_book_at_the_end_and_need_free_rows()
+    {
+        var events = Path.Combine(directory, "open.csv");
+        File.WriteAllText(events, EventsWithOpenings);
+        var (audit, bookOut) = (Path.Combine(directory, "audit.jsonl"), Path.Combine(directory, "book.csv"));
+
+        var (code, output, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--events", events, "--open-capacity", "3", "--audit", audit, "--book-out", bookOut);
+        var full = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--events", events, "--audit", Path.Combine(directory, "audit-full.jsonl"));
+        var generated = CliRunner.Run("run", "--accounts", "100", "--duration", "00:00:01", "--open-capacity", "3");
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("open capacity: 3 free row(s) to open accounts in", error, StringComparison.Ordinal);
+        Assert.Contains("live pipeline: 14 accounts", output, StringComparison.Ordinal);
+        var records = FastRebal.Engine.Audit.FileAuditStore.Read(audit).Records.Where(r => r.Entry.Rule == "BookEvent").Select(r => r.Entry.Explanation).ToList();
+        Assert.Contains("applied: A-2001 opened by book events in household H-NEW on model 'GROWTH-80' under policy 'IPS-STANDARD' version 3; lot method TaxOptimal, harvesting on, with 250,000.00 to invest; 2 free row(s) left", records);
+        // The book at the end holds both new accounts, invested; the free row left is not in it.
+        var rows = File.ReadAllLines(bookOut).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.True(rows.Count(r => r[1] == "A-2001" && r[2] != "CASH") >= 3);
+        Assert.True(rows.Count(r => r[1] == "A-2002" && r[2] != "CASH") >= 2);
+        Assert.DoesNotContain(rows, r => r[1].Length == 0);
+        // Without free rows each opening is refused and audited, and the deposit into the account never opened too.
+        Assert.True(full.ExitCode == ExitCodes.Ok, full.Error);
+        var refused = FastRebal.Engine.Audit.FileAuditStore.Read(Path.Combine(directory, "audit-full.jsonl")).Records.Where(r => r.Entry.Rule == "BookEvent").Select(r => r.Entry.Explanation).ToList();
+        Assert.Contains("refused: open of A-2001: the book keeps no free rows to open accounts in (run --open-capacity, Console:OpenCapacity)", refused);
+        Assert.Contains("refused: cash flow: unknown account 'A-2002'", refused);
+        Assert.Equal(ExitCodes.BadInput, generated.ExitCode);
+        Assert.Contains("--open-capacity needs --firm", generated.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_bad_ips_event_is_named_by_line_and_column_and_the_others_still_apply()
     {
         var events = Path.Combine(directory, "events.csv");
@@ -302,7 +341,7 @@ public sealed class FirmCliTests : IDisposable
         Assert.Contains("events.csv line 8, policy_id: no policy 'IPS-NOPE' in the firm's firm.json (it has IPS-RETIREMENT, IPS-STANDARD, IPS-TIGHT); the event is not applied", error, StringComparison.Ordinal);
         Assert.Contains("events.csv line 9, amount: an ips event moves an account to another policy and takes no amount", error, StringComparison.Ordinal);
         Assert.Contains("events.csv line 10, policy_id: is required for an ips event", error, StringComparison.Ordinal);
-        Assert.Contains("events.csv line 11, policy_id: only an ips event names a policy", error, StringComparison.Ordinal);
+        Assert.Contains("events.csv line 11, policy_id: only an ips or open event names a policy", error, StringComparison.Ordinal);
         Assert.Contains("book events: 6 from", error, StringComparison.Ordinal);
     }
 

@@ -169,6 +169,21 @@ public sealed class CrashRecoveryTests : IDisposable
     }
 
     [Theory]
+    [InlineData("journal-appended:8")] // before the first opening
+    [InlineData("journal-appended:24")] // about the second opening
+    [InlineData("journal-appended:60")] // from a checkpoint that keeps both accounts in their rows
+    public void A_run_opening_accounts_killed_at_a_crash_point_recovers_exactly(string crashAt)
+    {
+        var events = Path.Combine(folder, "events.csv");
+        File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.EventsWithOpenings);
+        string[] withOpenings = [.. OwnFirm, "--open-capacity", "3", "--events", events];
+        var name = "open-" + crashAt.Replace(':', '-');
+        var finished = KilledAtThenRecovered(withOpenings, name, crashAt);
+        AssertSameAs(NeverKilled(withOpenings), name, finished);
+        Assert.Contains("live pipeline: 14 accounts", finished.Output);
+    }
+
+    [Theory]
     [InlineData("journal-appended:8")] // before the first split
     [InlineData("journal-appended:26")] // about the split's day
     [InlineData("journal-appended:60")] // from a checkpoint that keeps the split factor and the new ticker

@@ -225,6 +225,10 @@ public sealed partial class JournaledCommand
     [MemoryPackOrder(23)]
     public string? Symbol { get; set; }
 
+    /// <summary>Account opening: its household (<see cref="AccountId"/> is the account, <see cref="Target"/> its model, <see cref="Amount"/> its opening cash).</summary>
+    [MemoryPackOrder(24)]
+    public string? HouseholdId { get; set; }
+
     [MemoryPackIgnore]
     private Model.InvestmentPolicy[]? resolvedPolicies;
 
@@ -305,4 +309,5 @@ public enum CommandKind : byte
     CloseAccount,
     Split,
     SymbolChange,
+    OpenAccount,
 }

@@ -59,6 +59,11 @@ internal static class StateDigest
         {
             hash.AppendData(MemoryPackSerializer.Serialize(stage.WaitingMoves));
         }
+        // Only an engine that opened accounts adds them, so other digests stay what they were.
+        if (stage.Openings.Length > 0)
+        {
+            hash.AppendData(MemoryPackSerializer.Serialize(stage.Openings));
+        }
         // Only an engine with corporate actions (applied or waiting) adds them, so other digests stay what they were.
         if (stage.CorporateActions.Length > 0 || stage.WaitingSplits.Length > 0)
         {

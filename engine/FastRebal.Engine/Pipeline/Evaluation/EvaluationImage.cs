@@ -101,6 +101,9 @@ public sealed partial class EvaluationImage
 
     /// <summary>The corporate actions applied while running, in order (the instrument table's tickers and split factors follow from them).</summary>
     [MemoryPackOrder(35)] public JournaledCommand[] CorporateActions { get; set; } = [];
+
+    /// <summary>The accounts opened while running, in order, as journaled (each took the next free row).</summary>
+    [MemoryPackOrder(36)] public JournaledCommand[] Openings { get; set; } = [];
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

@@ -23,6 +23,7 @@ public sealed partial class EvaluationStage
                 { Holdings: { } holdings } => new ReconcileHoldings("book events", $"{source}, after the close of {holdings.AsOf:yyyy-MM-dd}", holdings, bookEvents[e].AcceptHoldings),
                 { Move: { } move } => new MoveToPolicy("book events", $"{source}, dated {date:yyyy-MM-dd}", move.AccountId, move.Policy),
                 { Closing: { } account } => new CloseAccount("book events", $"{source}, dated {date:yyyy-MM-dd}", account),
+                { Opening: { } o } => new OpenAccount("book events", $"{source}, dated {date:yyyy-MM-dd}", o.AccountId, o.HouseholdId, o.ModelId, o.Policy, o.Cash),
                 { Action: { Ratio: { } ratio } action } => new SplitInstrument("book events", $"{source}, effective {date:yyyy-MM-dd}", action.InstrumentId, ratio),
                 { Action: { } action } => new ChangeSymbol("book events", $"{source}, effective {date:yyyy-MM-dd}", action.InstrumentId, action.Symbol ?? ""),
                 _ => new ApplyCashFlow("book events", $"{source}, dated {date:yyyy-MM-dd}", flow!),
@@ -47,6 +48,7 @@ public sealed partial class EvaluationStage
                         CommandKind.HoldingsSync => $"holdings sync of {command.Target}",
                         CommandKind.CloseAccount => $"close of {command.AccountId}",
                         CommandKind.Split or CommandKind.SymbolChange => $"corporate action on {command.Target}",
+                        CommandKind.OpenAccount => $"opening of {command.AccountId}",
                         _ when command.Target is not null => $"move of {command.AccountId} to policy {command.Target}",
                         _ => $"{command.FlowKind} of {command.Amount} for {command.AccountId}",
                     };
@@ -109,6 +111,9 @@ public sealed partial class EvaluationStage
                 break;
             case SplitInstrument or ChangeSymbol:
                 ResolveCorporateAction(command, resolved);
+                break;
+            case OpenAccount open:
+                ResolveOpen(open, resolved);
                 break;
             case ReleaseBreaker release:
                 resolved.Kind = CommandKind.ReleaseBreaker;
@@ -180,6 +185,8 @@ public sealed partial class EvaluationStage
                 return ApplySplit(command);
             case CommandKind.SymbolChange:
                 return ApplySymbolChange(command);
+            case CommandKind.OpenAccount:
+                return ApplyOpen(command);
             default:
                 return CommandResult.Refused($"unknown command kind {command.Kind}");
         }
@@ -250,7 +257,7 @@ public sealed partial class EvaluationStage
             }
             for (var a = 0; a < book.AccountCount; a++)
             {
-                if (book.ModelIndex(a) == model)
+                if (book.ModelIndex(a) == model && !book.IsFreeRow(a))
                 {
                     targets.Add(a);
                 }

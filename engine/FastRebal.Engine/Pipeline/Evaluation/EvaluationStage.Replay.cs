@@ -144,6 +144,7 @@ public sealed partial class EvaluationStage
             WaitingMoves = [.. moving.Values],
             WaitingSplits = [.. splitting.Values],
             CorporateActions = [.. corporateActions],
+            Openings = [.. openings],
         };
     }
 
@@ -168,6 +169,10 @@ public sealed partial class EvaluationStage
             else if (e.Closing is { } closing)
             {
                 text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|{closing}|close\n");
+            }
+            else if (e.Opening is { } opening)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|{opening.AccountId}|open|{opening.HouseholdId}|{opening.ModelId}|{opening.Policy.Policy.Id}|{opening.Policy.Policy.Version}|{opening.Cash}\n");
             }
             else if (e.Action is { } action)
             {
@@ -255,6 +260,8 @@ public sealed partial class EvaluationStage
         // reports are: any the journal also holds are applied once, and ignored when they come again.
         executions?.Restore(image.PendingReports);
         reconciliation = image.Reconciliation?.ToReport();
+        // Openings first: a move or a close of an opened account finds it by id.
+        RestoreOpenings(image);
         RestoreMoves(image);
         RestoreCorporateActions(image);
         Array.Clear(closed);

@@ -219,6 +219,8 @@ public sealed partial class EvaluationStage
         parkedExcess = new double[book.AccountCount];
         parkedOn = new DateOnly[book.AccountCount];
         closed = new bool[book.AccountCount];
+        // A row kept free is never decided until an account is opened in it.
+        Array.Fill(closed, true, book.FirstFreeRow, book.AccountCount - book.FirstFreeRow);
         Array.Fill(parkedExcess, double.NaN);
         modelDrift = new double[book.Models.Count];
         modelDriftOdd = new double[book.Models.Count];
