@@ -164,6 +164,12 @@ public sealed class ConsoleSettings
     /// </summary>
     public string? AdvFile { get; set; }
 
+    /// <summary>
+    /// With <see cref="Firm"/>: rows kept free after the firm's accounts, to open accounts in from the Accounts page (an
+    /// admin's action). A state folder needs the same number every start.
+    /// </summary>
+    public int OpenCapacity { get; set; } = 100;
+
     /// <summary>Holds the users file, the engine's state, the audit chain, the kill switch state and the blotter; relative to the working directory.</summary>
     public string DataDirectory { get; set; } = "console-data";
 

@@ -186,7 +186,7 @@ public sealed class EngineSession(
 
         progress = resuming
             ? $"recovering the engine's state from {console.StatePath}"
-            : $"opening {asOf:yyyy-MM-dd}: sweeping and deciding {book.AccountCount:N0} accounts";
+            : $"opening {asOf:yyyy-MM-dd}: sweeping and deciding {book.OpenAccountCount:N0} accounts";
         if (host.KillSwitch.IsEngaged)
         {
             logger.LogWarning("The kill switch is ENGAGED ({Who}: {Why}); no order will leave until an operator releases it", host.KillSwitch.State.Who, host.KillSwitch.State.Why);
@@ -200,7 +200,7 @@ public sealed class EngineSession(
             throw new InvalidOperationException($"the engine's state in {console.StatePath} cannot be resumed: {e.Message} (start with the settings that made it, or move the folder aside to start the firm afresh)", e);
         }
         progress = $"running: {monitored.Name}";
-        logger.LogInformation("Engine running: {Accounts} accounts, feed {Feed}, data in {Directory}", book.AccountCount, monitored.Name, console.FullDataDirectory);
+        logger.LogInformation("Engine running: {Accounts} accounts, feed {Feed}, data in {Directory}", book.OpenAccountCount, monitored.Name, console.FullDataDirectory);
         if (console.Audit && console.CompressAuditArchives)
         {
             // Once the engine runs, on another thread: a gigabyte archive takes several seconds of one core.
@@ -264,8 +264,14 @@ public sealed class EngineSession(
         {
             throw new InvalidOperationException($"{path}: no account could be loaded ({firm.Errors.Count} input error(s), logged)");
         }
-        logger.LogInformation("Firm {Path} as of {AsOf:yyyy-MM-dd}: {Loaded} of {Listed} accounts loaded, {Errors} input error(s); Engine:Accounts, Positions, FirmShape, Lots and Harvest apply to a generated firm only",
-            path, firm.AsOf, firm.Book.AccountCount, firm.AccountsInInput, firm.Errors.Count);
+        var capacity = consoleSettings.Value.OpenCapacity;
+        if (capacity is < 0 or > 1_000_000)
+        {
+            throw new InvalidOperationException($"Console:OpenCapacity must be 0 to 1,000,000 (got {capacity})");
+        }
+        firm.KeepFreeRows(capacity);
+        logger.LogInformation("Firm {Path} as of {AsOf:yyyy-MM-dd}: {Loaded} of {Listed} accounts loaded, {Errors} input error(s), {Free} row(s) free to open accounts in (Console:OpenCapacity); Engine:Accounts, Positions, FirmShape, Lots and Harvest apply to a generated firm only",
+            path, firm.AsOf, firm.Book.OpenAccountCount, firm.AccountsInInput, firm.Errors.Count, firm.Book.FreeRows);
         if (feed.IsReplay && feed.From != firm.AsOf)
         {
             logger.LogInformation("Feed:From is the firm's as-of date {AsOf:yyyy-MM-dd}: its book is priced on that day", firm.AsOf);

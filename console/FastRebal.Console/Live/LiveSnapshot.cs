@@ -70,6 +70,10 @@ public sealed record LiveSnapshot(
         var assets = 0.0;
         for (var a = 0; a < book.AccountCount; a++)
         {
+            if (book.IsFreeRow(a))
+            {
+                continue;
+            }
             var m = book.ModelIndex(a);
             modelAccounts[m]++;
             modelBreaches[m] += drift.Breaches(a) ? 1 : 0;

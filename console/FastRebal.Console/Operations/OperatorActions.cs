@@ -104,6 +104,17 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
                 ? Send(engine, new MoveToPolicy(who, why, accountId, named))
                 : Task.FromResult(ActionOutcome.Refused($"the firm has no named policy '{FastRebal.Engine.Scenarios.TextLimit.Clip(policyId, 80)}'{(session.Policies.Count == 0 ? " (a generated firm has none; Console:Firm names a firm folder whose firm.json lists them)" : "")}")));
 
+    /// <summary>
+    /// Opens a client account in one of the rows kept free (Console:OpenCapacity): on a model, under one of the firm's
+    /// named policies, with the cash it brings invested at its first decision.
+    /// </summary>
+    public Task<ActionOutcome> OpenAccount(ClaimsPrincipal user, string? accountId, string? householdId, string? modelId, string? policyId, decimal cash, string? reason) =>
+        Act(user, Policies.Administer, reason, "open an account", (who, why, engine) =>
+            string.IsNullOrWhiteSpace(accountId) ? Task.FromResult(ActionOutcome.Refused("an account to open needs an id"))
+            : session.Policies.FirstOrDefault(p => p.Policy.Id == policyId) is { } named
+                ? Send(engine, new FastRebal.Engine.Pipeline.OpenAccount(who, why, accountId.Trim(), string.IsNullOrWhiteSpace(householdId) ? accountId.Trim() : householdId.Trim(), modelId ?? "", named, cash))
+                : Task.FromResult(ActionOutcome.Refused($"the firm has no named policy '{FastRebal.Engine.Scenarios.TextLimit.Clip(policyId, 80)}'{(session.Policies.Count == 0 ? " (a generated firm has none; Console:Firm names a firm folder whose firm.json lists them)" : "")}")));
+
     /// <summary>Closes a client account: its holdings and cash leave the book in kind, and it is never decided again.</summary>
     public Task<ActionOutcome> CloseAccount(ClaimsPrincipal user, string accountId, string? reason) =>
         Act(user, Policies.Administer, reason, "close an account", (who, why, engine) => Send(engine, new FastRebal.Engine.Pipeline.CloseAccount(who, why, accountId)));
@@ -150,7 +161,7 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
         var accounts = new List<string>();
         for (var a = 0; model >= 0 && a < book.AccountCount; a++)
         {
-            if (book.ModelIndex(a) == model)
+            if (book.ModelIndex(a) == model && !book.IsFreeRow(a))
             {
                 accounts.Add(book.AccountId(a));
             }

@@ -72,6 +72,8 @@ public sealed partial class EvaluationStage
             elections = $"; lot method {settings.LotMethod}, harvesting {(settings.Harvest.Enabled ? "on" : "off")}";
         }
         PolicyChanged(a);
+        // Its drift goes from nothing to all cash by opening, not by the market: the breakers measure from its next figure.
+        gate.FillsApplied(a, model);
         openings.Add(command);
         var cash = "";
         if (command.Amount > 0)
