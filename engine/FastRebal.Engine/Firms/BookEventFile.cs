@@ -14,8 +14,8 @@ namespace FastRebal.Engine.Firms;
 /// transferred out in kind). Kinds split and symbol are corporate actions on <c>instrument_id</c> for every account
 /// (no account_id): a split of <c>ratio</c> new shares per old one (<c>2</c> or <c>2:1</c>), a new ticker
 /// <c>symbol</c>. Kind open opens a new account on <c>model_id</c> under the named policy <c>policy_id</c>, in
-/// <c>household_id</c> (default: itself), with <c>amount</c> of cash (optional); later rows may name it. A bad row is
-/// an error naming its line and column, and only that event is left out.
+/// <c>household_id</c> (default: itself), with <c>amount</c> of cash (optional); later rows may name it. Kind model
+/// moves the account to <c>model_id</c>. A bad row is an error naming its line and column, and only that event is left out.
 /// </summary>
 public static class BookEventFile
 {
@@ -36,6 +36,9 @@ public static class BookEventFile
 
     /// <summary>The kind that opens an account.</summary>
     public const string OpenKind = "open";
+
+    /// <summary>The kind that moves an account to another model.</summary>
+    public const string ModelKind = "model";
 
     private enum Column { Date, AccountId, Kind, Amount, Note, PolicyId, Reinvest, InstrumentId, Ratio, Symbol, ModelId, HouseholdId }
 
@@ -69,8 +72,9 @@ public static class BookEventFile
             var move = string.Equals(kindText, IpsKind, StringComparison.OrdinalIgnoreCase);
             var close = string.Equals(kindText, CloseKind, StringComparison.OrdinalIgnoreCase);
             var open = string.Equals(kindText, OpenKind, StringComparison.OrdinalIgnoreCase);
+            var toModel = string.Equals(kindText, ModelKind, StringComparison.OrdinalIgnoreCase);
             CashFlowKind? kind = null;
-            if (kindText is not null && !move && !close && !corporate && !open)
+            if (kindText is not null && !move && !close && !corporate && !open && !toModel)
             {
                 // Names only: Enum.TryParse would also take "2" or "1,2".
                 if (char.IsLetter(kindText[0]) && Enum.TryParse<CashFlowKind>(kindText, ignoreCase: true, out var flowKind) && Enum.IsDefined(flowKind))
@@ -79,7 +83,7 @@ public static class BookEventFile
                 }
                 else
                 {
-                    row.Fail((int)Column.Kind, $"'{TextLimit.Clip(kindText, 60)}' is not valid; valid values: {string.Join(", ", Enum.GetNames<CashFlowKind>().Select(n => n.ToLowerInvariant()))}, {IpsKind}, {CloseKind}, {OpenKind}, {SplitKind}, {SymbolKind}");
+                    row.Fail((int)Column.Kind, $"'{TextLimit.Clip(kindText, 60)}' is not valid; valid values: {string.Join(", ", Enum.GetNames<CashFlowKind>().Select(n => n.ToLowerInvariant()))}, {IpsKind}, {ModelKind}, {CloseKind}, {OpenKind}, {SplitKind}, {SymbolKind}");
                 }
             }
             if (date is { } day && day < asOf)
@@ -97,15 +101,13 @@ public static class BookEventFile
             {
                 row.Fail((int)Column.AccountId, $"no account '{TextLimit.Clip(account, 80)}' in the book (unknown, left out for its own errors, or opened by no earlier row)");
             }
-            if (!open)
+            if (!open && !toModel && !row.Span((int)Column.ModelId).IsEmpty)
             {
-                foreach (var column in (ReadOnlySpan<Column>)[Column.ModelId, Column.HouseholdId])
-                {
-                    if (!row.Span((int)column).IsEmpty)
-                    {
-                        row.Fail((int)column, $"only an {OpenKind} event names a {Columns.Columns[(int)column]}");
-                    }
-                }
+                row.Fail((int)Column.ModelId, $"only an {OpenKind} or {ModelKind} event names a model_id");
+            }
+            if (!open && !row.Span((int)Column.HouseholdId).IsEmpty)
+            {
+                row.Fail((int)Column.HouseholdId, $"only an {OpenKind} event names a household_id");
             }
             decimal? amount = null;
             NamedPolicy? target = null;
@@ -160,14 +162,22 @@ public static class BookEventFile
                 }
                 target = NamedPolicy(row, IpsKind, policies, named);
             }
+            else if (toModel)
+            {
+                if (!row.Span((int)Column.Amount).IsEmpty)
+                {
+                    row.Fail((int)Column.Amount, "a model event moves an account to another model and takes no amount");
+                }
+                if (!row.Span((int)Column.PolicyId).IsEmpty)
+                {
+                    row.Fail((int)Column.PolicyId, "a model event keeps the account's IPS (an ips event moves it to another)");
+                }
+                Model(row, book);
+            }
             else if (open)
             {
                 target = NamedPolicy(row, OpenKind, policies, named);
-                var modelId = row.Text((int)Column.ModelId);
-                if (modelId is not null && !book.Models.Any(m => m.Id == modelId))
-                {
-                    row.Fail((int)Column.ModelId, $"no model '{TextLimit.Clip(modelId, 80)}' in the firm (it has {string.Join(", ", book.Models.Select(m => m.Id).Order(StringComparer.Ordinal).Take(10))})");
-                }
+                Model(row, book);
                 amount = row.Number((int)Column.Amount, optional: true) ?? 0;
                 if (amount is < 0 || (double)amount > ScenarioLoader.MaxAmount)
                 {
@@ -194,6 +204,7 @@ public static class BookEventFile
             {
                 var source = string.Create(CultureInfo.InvariantCulture, $"{file.Name} line {row.Line}{(note is null ? "" : $": {TextLimit.Clip(note, 200)}")}");
                 events.Add(action is not null ? BookEvent.Corporate(date!.Value, action, source)
+                    : toModel ? BookEvent.MoveToModel(date!.Value, account!, row.Text((int)Column.ModelId)!, source)
                     : open ? BookEvent.Open(date!.Value, new AccountOpening(account!, row.Text((int)Column.HouseholdId, optional: true) ?? account!, row.Text((int)Column.ModelId)!, target!, amount!.Value), source)
                     : close ? BookEvent.Close(date!.Value, account!, source)
                     : move ? BookEvent.MoveTo(date!.Value, account!, target!, source)
@@ -201,6 +212,16 @@ public static class BookEventFile
             }
         });
         return (events, errors);
+    }
+
+    /// <summary>The model an open or model row names in <c>model_id</c>, which must be one of the book's.</summary>
+    private static void Model(Row row, AccountBook book)
+    {
+        var modelId = row.Text((int)Column.ModelId);
+        if (modelId is not null && !book.Models.Any(m => m.Id == modelId))
+        {
+            row.Fail((int)Column.ModelId, $"no model '{TextLimit.Clip(modelId, 80)}' in the firm (it has {string.Join(", ", book.Models.Select(m => m.Id).Order(StringComparer.Ordinal).Take(10))})");
+        }
     }
 
     /// <summary>The named policy an ips or open row names in <c>policy_id</c>; null (and the row failed) when it names none of the firm's.</summary>

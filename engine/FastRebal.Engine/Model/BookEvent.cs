@@ -24,6 +24,12 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
     /// <summary>A close of <paramref name="accountId"/> on <paramref name="date"/>.</summary>
     public static BookEvent Close(DateOnly date, string accountId, string source) => new(date, null, source) { Closing = accountId };
 
+    /// <summary>A move of an account to another model; null for other events.</summary>
+    public ModelMove? ToModel { get; init; }
+
+    /// <summary>A move of <paramref name="accountId"/> to model <paramref name="modelId"/> on <paramref name="date"/>.</summary>
+    public static BookEvent MoveToModel(DateOnly date, string accountId, string modelId, string source) => new(date, null, source) { ToModel = new ModelMove(accountId, modelId) };
+
     /// <summary>An account opened on this day; null for other events.</summary>
     public AccountOpening? Opening { get; init; }
 
@@ -53,11 +59,12 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
         // A move refused while being resolved is journaled as refused, with the account and the policy id still on it.
         { Move: { } move } => command.Kind is Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.Refused && command.AccountId == move.AccountId && command.Target == move.Policy.Policy.Id,
         { Closing: { } account } => command.Kind == Pipeline.CommandKind.CloseAccount && command.AccountId == account,
+        { ToModel: { } change } => command.Kind == Pipeline.CommandKind.ModelMove && command.AccountId == change.AccountId && command.Target == change.ModelId,
         // An opening refused while being resolved is journaled as refused, with the account still on it.
         { Opening: { } opening } => command.Kind is Pipeline.CommandKind.OpenAccount or Pipeline.CommandKind.Refused && command.AccountId == opening.AccountId && command.Target == opening.ModelId,
         // A corporate action refused while being resolved is journaled as refused, with its instrument still on it.
         { Action: { } action } => command.Kind is Pipeline.CommandKind.Split or Pipeline.CommandKind.SymbolChange or Pipeline.CommandKind.Refused && command.Target == action.InstrumentId && command.Amount == (action.Ratio ?? 0) && command.Symbol == action.Symbol,
-        _ => command.Kind is not (Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.CloseAccount or Pipeline.CommandKind.Split or Pipeline.CommandKind.SymbolChange or Pipeline.CommandKind.OpenAccount) && command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount && command.KeepAsCash == Flow.KeepAsCash,
+        _ => command.Kind is not (Pipeline.CommandKind.PolicyMove or Pipeline.CommandKind.CloseAccount or Pipeline.CommandKind.Split or Pipeline.CommandKind.SymbolChange or Pipeline.CommandKind.OpenAccount or Pipeline.CommandKind.ModelMove) && command.AccountId == Flow!.AccountId && command.FlowKind == Flow.Kind && command.Amount == Flow.Amount && command.KeepAsCash == Flow.KeepAsCash,
     };
 }
 
@@ -66,6 +73,9 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
 /// with (0 when it is funded later, by a deposit or by holdings transferred in and taken at a holdings sync).
 /// </summary>
 public sealed record AccountOpening(string AccountId, string HouseholdId, string ModelId, Scenarios.NamedPolicy Policy, decimal Cash);
+
+/// <summary>A book event's move of an account to another model.</summary>
+public sealed record ModelMove(string AccountId, string ModelId);
 
 /// <summary>A book event's move of an account to another named IPS.</summary>
 public sealed record PolicyMove(string AccountId, Scenarios.NamedPolicy Policy);

@@ -42,6 +42,14 @@ public sealed record EditPolicy(string Who, string Why, string? AccountId, strin
 public sealed record MoveToPolicy(string Who, string Why, string AccountId, Scenarios.NamedPolicy Policy) : ControlCommand(Who, Why);
 
 /// <summary>
+/// Moves an account to another model, keeping its IPS, holdings, lots and cash: it takes the model's targets in its own
+/// row when it has a place for each of the model's instruments, otherwise it moves to one of the book's free rows.
+/// With trades in flight it waits for them and trades nothing new meanwhile; refused with trades waiting for approval,
+/// or when halted by its breaker.
+/// </summary>
+public sealed record MoveToModel(string Who, string Why, string AccountId, string ModelId) : ControlCommand(Who, Why);
+
+/// <summary>
 /// Opens a client account in one of the book's free rows (<see cref="State.AccountBook.FreeRows"/>): on
 /// <paramref name="ModelId"/> under the named IPS <paramref name="Policy"/> (its policy and tax elections), in household
 /// <paramref name="HouseholdId"/>, with <paramref name="Cash"/> deposited (invested at its first decision; 0 for none).

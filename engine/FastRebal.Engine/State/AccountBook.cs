@@ -55,16 +55,25 @@ public sealed class AccountBook
 
     private int freeRows;
 
+    /// <summary>Rows an account left when it moved to a free row (another model's instruments): empty for good.</summary>
+    private int leftRows;
+
+    /// <summary>How many accounts were opened or moved into free rows (read before <see cref="openedById"/>, which a plain count makes cheap to skip).</summary>
+    private int openedCount;
+
     /// <summary>The first row kept free to open an account in (<see cref="AccountCount"/> when none is kept).</summary>
     public int FirstFreeRow { get; }
 
     /// <summary>Rows still free to open an account in.</summary>
     public int FreeRows => Volatile.Read(ref freeRows);
 
-    /// <summary>Accounts the book holds (opened ones included), leaving out the rows still free.</summary>
-    public int OpenAccountCount => AccountCount - FreeRows;
+    /// <summary>Accounts the book holds (opened ones included), leaving out the rows still free and those accounts left.</summary>
+    public int OpenAccountCount => AccountCount - FreeRows - Volatile.Read(ref leftRows);
 
-    /// <summary>Whether the row is kept free for an account not opened yet (it has no id, holds nothing and is never decided).</summary>
+    /// <summary>
+    /// Whether the row holds no account: one kept free for an account not opened yet, or one an account left for a free
+    /// row (it has no id, holds nothing and is never decided).
+    /// </summary>
     public bool IsFreeRow(int account) => c.AccountIds[account].Length == 0;
 
     public InstrumentTable Instruments { get; }
@@ -128,9 +137,10 @@ public sealed class AccountBook
         + (long)AccountCount * (sizeof(double) * 4 + sizeof(bool) + sizeof(int));
 
     /// <summary>Index of an account by id, or -1.</summary>
+    /// <remarks>Accounts opened or moved while running first: an account that moved to a free row left its first row behind.</remarks>
     public int FindAccount(string accountId) =>
-        c.AccountIndexById.TryGetValue(accountId, out var i) ? i
-        : !openedById.IsEmpty && openedById.TryGetValue(accountId, out i) ? i
+        Volatile.Read(ref openedCount) > 0 && openedById.TryGetValue(accountId, out var i) ? i
+        : c.AccountIndexById.TryGetValue(accountId, out i) ? i
         : -1;
 
     /// <summary>
@@ -263,8 +273,100 @@ public sealed class AccountBook
         c.ModelIndex[a] = model;
         c.HouseholdIds[a] = householdId;
         openedById[accountId] = a;
+        Volatile.Write(ref openedCount, openedCount + 1);
         Volatile.Write(ref c.AccountIds[a], accountId);
         Volatile.Write(ref freeRows, freeRows - 1);
+    }
+
+    /// <summary>Whether the account has a slot for every instrument of <paramref name="model"/> (it can take the model's targets where it is).</summary>
+    public bool CoversModel(int a, int model)
+    {
+        foreach (var weight in Models[model].ResolvedWeights())
+        {
+            if (SlotOf(a, Instruments.IndexOf(weight.InstrumentId)) < 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// What moving the account to <paramref name="model"/> would refuse, null when it would move: in its own row when
+    /// it has a slot for each of the model's instruments, otherwise into a free row.
+    /// </summary>
+    public string? CheckModelMove(int a, int model)
+    {
+        if ((uint)model >= (uint)Models.Count)
+        {
+            return $"model index {model} is not in the book";
+        }
+        if (c.ModelIndex[a] == model)
+        {
+            return $"account {c.AccountIds[a]} is on model '{Models[model].Id}' already";
+        }
+        if (ResolveTargets(model, c.Policies[a]) is null)
+        {
+            return $"every instrument of model '{Models[model].Id}' is restricted for account {c.AccountIds[a]}";
+        }
+        return CoversModel(a, model) || FreeRows > 0 ? null
+            : $"account {c.AccountIds[a]} has no place for every instrument of model '{Models[model].Id}', and no row is free to move it to (run --open-capacity, Console:OpenCapacity)";
+    }
+
+    /// <summary>
+    /// Gives the account its new model's targets in its own row. Only when it covers the model (<see cref="CoversModel"/>):
+    /// the slots keep their instruments and holdings, and those outside the model have no target.
+    /// </summary>
+    internal void ChangeModel(int a, int model)
+    {
+        var targets = ResolveTargets(model, c.Policies[a]) ?? throw new InvalidOperationException($"every instrument of model '{Models[model].Id}' is restricted for account {c.AccountIds[a]}");
+        for (int s = c.SlotStart[a], end = c.SlotStart[a + 1]; s < end; s++)
+        {
+            var target = targets.GetValueOrDefault(c.InstrumentIndex[s]);
+            c.Target[s] = target;
+            c.InverseTarget[s] = target > 0 ? 1 / target : 0;
+        }
+        c.ModelIndex[a] = model;
+    }
+
+    /// <summary>
+    /// Moves the account to the next free row on <paramref name="model"/>: its holdings, cash, policy and dates go with
+    /// it, and the row it leaves is empty for good. Returns the row it moved to.
+    /// </summary>
+    internal int Relocate(int a, int model)
+    {
+        var b = AccountCount - FreeRows;
+        for (int s = c.SlotStart[a], end = c.SlotStart[a + 1]; s < end; s++)
+        {
+            if (c.Quantity[s] != 0)
+            {
+                c.Quantity[SlotOf(b, c.InstrumentIndex[s])] = c.Quantity[s];
+            }
+        }
+        c.Cash[b] = c.Cash[a];
+        c.LastRebalanced[b] = c.LastRebalanced[a];
+        c.Policies[b] = c.Policies[a];
+        c.BandWidth[b] = c.BandWidth[a];
+        c.RelativeBand[b] = c.RelativeBand[a];
+        c.ReserveAmount[b] = c.ReserveAmount[a];
+        c.ReservePercent[b] = c.ReservePercent[a];
+        AssignRow(b, c.AccountIds[a], c.HouseholdIds[a], model);
+        Leave(a);
+        return b;
+    }
+
+    /// <summary>Empties the row an account moved away from (a restore calls it too: the checkpoint has the holdings where they are).</summary>
+    internal void Leave(int a)
+    {
+        for (int s = c.SlotStart[a], end = c.SlotStart[a + 1]; s < end; s++)
+        {
+            c.Quantity[s] = 0;
+            c.Target[s] = 0;
+            c.InverseTarget[s] = 0;
+        }
+        c.Cash[a] = 0;
+        Volatile.Write(ref c.AccountIds[a], "");
+        Volatile.Write(ref leftRows, leftRows + 1);
     }
 
     /// <summary>The model's target per instrument for an account under <paramref name="policy"/>, as <see cref="BookBuilder"/> resolves them; null when the policy restricts all of it.</summary>

@@ -121,6 +121,34 @@ public sealed class LotTable
 
     public int LotCount(int slot) => lotsInSlot[slot];
 
+    /// <summary>
+    /// Moves account <paramref name="from"/>'s lots, realized figures and tracking to row <paramref name="to"/> (an
+    /// account moving to a free row): each position's chain of lots goes to the new row's slot of its instrument, as it is.
+    /// </summary>
+    public void MoveAccount(int from, int to)
+    {
+        BeginWrite();
+        try
+        {
+            for (int s = book.SlotStart[from], end = book.SlotStart[from + 1]; s < end; s++)
+            {
+                var t = book.SlotOf(to, book.InstrumentIndices[s]);
+                if (head[s] == NoLot || t < 0)
+                {
+                    continue;
+                }
+                (head[t], tail[t], lotsInSlot[t], openedDay[t], openedCount[t]) = (head[s], tail[s], lotsInSlot[s], openedDay[s], openedCount[s]);
+                (head[s], tail[s], lotsInSlot[s], openedCount[s]) = (NoLot, NoLot, 0, 0);
+            }
+            (tracked[to], realizedShortTerm[to], realizedLongTerm[to]) = (tracked[from], realizedShortTerm[from], realizedLongTerm[from]);
+            (tracked[from], realizedShortTerm[from], realizedLongTerm[from]) = (false, 0, 0);
+        }
+        finally
+        {
+            EndWrite();
+        }
+    }
+
     /// <summary>One account's lots as the decision rules read them (each read copies the slot's lots out as values).</summary>
     public IAccountLots For(int account) => new AccountLots(this, account);
 

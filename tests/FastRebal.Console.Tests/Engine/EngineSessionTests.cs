@@ -77,7 +77,8 @@ public class EngineSessionTests
         await session.Ready.WaitAsync(TimeSpan.FromSeconds(60));
 
         var book = session.Running.Book;
-        Assert.Equal(12, book.AccountCount);
+        // Twelve accounts, and the rows Console:OpenCapacity keeps free to open more in.
+        Assert.Equal((12, 100), (book.OpenAccountCount, book.FreeRows));
         Assert.Equal("IPS-STANDARD", book.Policy(book.FindAccount("A-1001")).Id);
         var tax = session.Running.Evaluation.Tax!;
         Assert.Equal(9, tax.Lots.TrackedAccounts);

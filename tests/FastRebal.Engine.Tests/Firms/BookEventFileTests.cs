@@ -160,6 +160,6 @@ public sealed class BookEventFileTests : IDisposable
         Assert.Contains("account 'X' is in the book already", errors[0].Message, StringComparison.Ordinal);
         Assert.Contains("no model 'NOPE' in the firm (it has M)", errors[3].Message, StringComparison.Ordinal);
         Assert.Contains("opened by no earlier row", errors[6].Message, StringComparison.Ordinal);
-        Assert.Contains("only an open event names a model_id", errors[7].Message, StringComparison.Ordinal);
+        Assert.Contains("only an open or model event names a model_id", errors[7].Message, StringComparison.Ordinal);
     }
 }

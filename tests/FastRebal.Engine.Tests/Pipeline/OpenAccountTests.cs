@@ -152,6 +152,6 @@ public class OpenAccountTests
         Assert.Equal(engine.Book.Targets.ToArray(), restored.Book.Targets.ToArray());
         Assert.Equal((LotMethod.Lifo, false), (restored.Tax.Settings(a).LotMethod, restored.Stage.IsClosed(a)));
         Assert.True(restored.Stage.IsClosed(2));
-        Assert.Equal(["N-1"], restored.Stage.Capture(BookState.Capture(restored.Book, new EngineImage())).Openings.Select(o => o.AccountId));
+        Assert.Equal(["N-1"], restored.Stage.Capture(BookState.Capture(restored.Book, new EngineImage())).RowChanges.Select(o => o.AccountId));
     }
 }

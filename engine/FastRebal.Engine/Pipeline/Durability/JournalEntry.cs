@@ -310,4 +310,5 @@ public enum CommandKind : byte
     Split,
     SymbolChange,
     OpenAccount,
+    ModelMove,
 }

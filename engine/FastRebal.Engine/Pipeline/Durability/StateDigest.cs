@@ -59,10 +59,10 @@ internal static class StateDigest
         {
             hash.AppendData(MemoryPackSerializer.Serialize(stage.WaitingMoves));
         }
-        // Only an engine that opened accounts adds them, so other digests stay what they were.
-        if (stage.Openings.Length > 0)
+        // Only an engine that opened accounts or moved them to another model adds them, so other digests stay what they were.
+        if (stage.RowChanges.Length > 0)
         {
-            hash.AppendData(MemoryPackSerializer.Serialize(stage.Openings));
+            hash.AppendData(MemoryPackSerializer.Serialize(stage.RowChanges));
         }
         // Only an engine with corporate actions (applied or waiting) adds them, so other digests stay what they were.
         if (stage.CorporateActions.Length > 0 || stage.WaitingSplits.Length > 0)

@@ -102,8 +102,8 @@ public sealed partial class EvaluationImage
     /// <summary>The corporate actions applied while running, in order (the instrument table's tickers and split factors follow from them).</summary>
     [MemoryPackOrder(35)] public JournaledCommand[] CorporateActions { get; set; } = [];
 
-    /// <summary>The accounts opened while running, in order, as journaled (each took the next free row).</summary>
-    [MemoryPackOrder(36)] public JournaledCommand[] Openings { get; set; } = [];
+    /// <summary>The accounts opened, and moved to another model, while running, in order, as journaled (an opening, or a move that needs one, takes the next free row).</summary>
+    [MemoryPackOrder(36)] public JournaledCommand[] RowChanges { get; set; } = [];
 }
 
 /// <summary>A plan held for approval, as the checkpoint keeps it.</summary>

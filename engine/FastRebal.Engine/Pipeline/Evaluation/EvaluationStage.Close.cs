@@ -86,7 +86,7 @@ public sealed partial class EvaluationStage
         }
         if (moving.Remove(a, out var move))
         {
-            dropped += $"; its move to policy '{move.Target}' was dropped";
+            dropped += $"; its move to {WaitingFor(move)} was dropped";
         }
         SetPendingFlow(a, 0);
         Volatile.Write(ref closed[a], true);

@@ -23,6 +23,7 @@ public sealed partial class EvaluationStage
                 { Holdings: { } holdings } => new ReconcileHoldings("book events", $"{source}, after the close of {holdings.AsOf:yyyy-MM-dd}", holdings, bookEvents[e].AcceptHoldings),
                 { Move: { } move } => new MoveToPolicy("book events", $"{source}, dated {date:yyyy-MM-dd}", move.AccountId, move.Policy),
                 { Closing: { } account } => new CloseAccount("book events", $"{source}, dated {date:yyyy-MM-dd}", account),
+                { ToModel: { } change } => new MoveToModel("book events", $"{source}, dated {date:yyyy-MM-dd}", change.AccountId, change.ModelId),
                 { Opening: { } o } => new OpenAccount("book events", $"{source}, dated {date:yyyy-MM-dd}", o.AccountId, o.HouseholdId, o.ModelId, o.Policy, o.Cash),
                 { Action: { Ratio: { } ratio } action } => new SplitInstrument("book events", $"{source}, effective {date:yyyy-MM-dd}", action.InstrumentId, ratio),
                 { Action: { } action } => new ChangeSymbol("book events", $"{source}, effective {date:yyyy-MM-dd}", action.InstrumentId, action.Symbol ?? ""),
@@ -49,6 +50,7 @@ public sealed partial class EvaluationStage
                         CommandKind.CloseAccount => $"close of {command.AccountId}",
                         CommandKind.Split or CommandKind.SymbolChange => $"corporate action on {command.Target}",
                         CommandKind.OpenAccount => $"opening of {command.AccountId}",
+                        CommandKind.ModelMove => $"move of {command.AccountId} to model {command.Target}",
                         _ when command.Target is not null => $"move of {command.AccountId} to policy {command.Target}",
                         _ => $"{command.FlowKind} of {command.Amount} for {command.AccountId}",
                     };
@@ -114,6 +116,11 @@ public sealed partial class EvaluationStage
                 break;
             case OpenAccount open:
                 ResolveOpen(open, resolved);
+                break;
+            case MoveToModel toModel:
+                resolved.Kind = CommandKind.ModelMove;
+                resolved.AccountId = toModel.AccountId;
+                resolved.Target = toModel.ModelId;
                 break;
             case ReleaseBreaker release:
                 resolved.Kind = CommandKind.ReleaseBreaker;
@@ -187,6 +194,8 @@ public sealed partial class EvaluationStage
                 return ApplySymbolChange(command);
             case CommandKind.OpenAccount:
                 return ApplyOpen(command);
+            case CommandKind.ModelMove:
+                return ApplyModelMove(command);
             default:
                 return CommandResult.Refused($"unknown command kind {command.Kind}");
         }

@@ -8,10 +8,11 @@ namespace FastRebal.Engine.Pipeline;
 public sealed partial class EvaluationStage
 {
     /// <summary>
-    /// The accounts opened while running, in order, as journaled (kept in the checkpoint): a restart builds the book
-    /// from the firm's files again, with the same free rows, and gives each its account back in the same order.
+    /// The accounts opened, and moved to another model, while running, in order, as journaled (kept in the
+    /// checkpoint): a restart builds the book from the firm's files again, with the same free rows, and gives each
+    /// account its row and targets back in the same order.
     /// </summary>
-    private readonly List<JournaledCommand> openings = [];
+    private readonly List<JournaledCommand> rowChanges = [];
 
     /// <summary>Builds the opening's policy and tax elections; the checks that depend on the book run when it is applied.</summary>
     private void ResolveOpen(OpenAccount open, JournaledCommand resolved)
@@ -74,7 +75,7 @@ public sealed partial class EvaluationStage
         PolicyChanged(a);
         // Its drift goes from nothing to all cash by opening, not by the market: the breakers measure from its next figure.
         gate.FillsApplied(a, model);
-        openings.Add(command);
+        rowChanges.Add(command);
         var cash = "";
         if (command.Amount > 0)
         {
@@ -87,14 +88,30 @@ public sealed partial class EvaluationStage
         return CommandResult.Ok($"{id} opened by {command.Who} in household {book.HouseholdId(a)} on model '{command.Target}' under policy '{policy.Id}' version {policy.Version}{elections}{cash}; {book.FreeRows} free row(s) left");
     }
 
-    /// <summary>Gives the free rows their accounts back from a checkpoint, in the order they were opened (the policies are restored with the book).</summary>
-    private void RestoreOpenings(EvaluationImage image)
+    /// <summary>
+    /// Gives the accounts opened and moved to another model their rows and targets back from a checkpoint, in the order
+    /// it happened (the holdings, lots and policies are restored with the book, where they ended up).
+    /// </summary>
+    private void RestoreRowChanges(EvaluationImage image)
     {
-        openings.Clear();
-        foreach (var open in image.Openings)
+        rowChanges.Clear();
+        foreach (var change in image.RowChanges)
         {
-            book.AssignRow(book.AccountCount - book.FreeRows, open.AccountId!, open.HouseholdId ?? open.AccountId!, FindModel(open.Target));
-            openings.Add(open);
+            var model = FindModel(change.Target);
+            if (change.Kind == CommandKind.OpenAccount)
+            {
+                book.AssignRow(book.AccountCount - book.FreeRows, change.AccountId!, change.HouseholdId ?? change.AccountId!, model);
+            }
+            else if (book.FindAccount(change.AccountId!) is var a && book.CoversModel(a, model))
+            {
+                book.ChangeModel(a, model);
+            }
+            else
+            {
+                book.AssignRow(book.AccountCount - book.FreeRows, change.AccountId!, book.HouseholdId(a), model);
+                book.Leave(a);
+            }
+            rowChanges.Add(change);
         }
     }
 }

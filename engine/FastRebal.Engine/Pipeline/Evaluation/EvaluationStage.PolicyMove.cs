@@ -85,7 +85,7 @@ public sealed partial class EvaluationStage
         }
         if (moving.TryGetValue(a, out var waiting))
         {
-            return CommandResult.Refused($"{move.AccountId} already waits to move to policy '{waiting.Target}' once its trades in flight are done");
+            return CommandResult.Refused($"{move.AccountId} already waits to move to {WaitingFor(waiting)} once its trades in flight are done");
         }
         // A held plan was made under the old IPS: approving it after the move would trade by a policy the account left.
         if (awaitingApproval.ContainsKey(a))
@@ -113,7 +113,7 @@ public sealed partial class EvaluationStage
         foreach (var (a, move) in moving.Where(m => openTrades[m.Key] == 0).ToList())
         {
             moving.Remove(a);
-            var result = Move(a, move);
+            var result = move.Kind == CommandKind.ModelMove ? MoveModel(a, move) : Move(a, move);
             audit?.Add(Audit.AuditEntries.OperatorAction(move.Name, move.Who, move.Why,
                 $"{(result.Applied ? "applied" : "refused")} once its trades in flight were done: {result.Detail}"));
         }
@@ -148,6 +148,9 @@ public sealed partial class EvaluationStage
         var elections = tax is null ? "" : $"; tax elections now lot method {tax.Settings(a).LotMethod}, gains budget {tax.Settings(a).GainsBudget?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, harvesting {(tax.Settings(a).Harvest.Enabled ? "on" : "off")}";
         return CommandResult.Ok($"{move.AccountId} moved from policy '{current.Id}' version {current.Version} to policy '{policy.Id}' version {policy.Version}{elections}");
     }
+
+    /// <summary>What a waiting move is for, in words.</summary>
+    private static string WaitingFor(JournaledCommand move) => move.Kind == CommandKind.ModelMove ? $"model '{move.Target}'" : $"policy '{move.Target}'";
 
     /// <summary>Puts back the moved accounts' tax settings from a checkpoint (the others come from the files).</summary>
     private void RestoreMoves(EvaluationImage image)

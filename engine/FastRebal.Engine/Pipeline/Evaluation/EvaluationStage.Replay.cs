@@ -144,7 +144,7 @@ public sealed partial class EvaluationStage
             WaitingMoves = [.. moving.Values],
             WaitingSplits = [.. splitting.Values],
             CorporateActions = [.. corporateActions],
-            Openings = [.. openings],
+            RowChanges = [.. rowChanges],
         };
     }
 
@@ -169,6 +169,10 @@ public sealed partial class EvaluationStage
             else if (e.Closing is { } closing)
             {
                 text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|{closing}|close\n");
+            }
+            else if (e.ToModel is { } change)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{e.Date:yyyy-MM-dd}|{change.AccountId}|model|{change.ModelId}\n");
             }
             else if (e.Opening is { } opening)
             {
@@ -260,8 +264,8 @@ public sealed partial class EvaluationStage
         // reports are: any the journal also holds are applied once, and ignored when they come again.
         executions?.Restore(image.PendingReports);
         reconciliation = image.Reconciliation?.ToReport();
-        // Openings first: a move or a close of an opened account finds it by id.
-        RestoreOpenings(image);
+        // Rows first: a waiting move of an account opened or moved finds it by id.
+        RestoreRowChanges(image);
         RestoreMoves(image);
         RestoreCorporateActions(image);
         Array.Clear(closed);
