@@ -104,6 +104,11 @@ public sealed class OperatorActions(EngineSession session, IAuthorizationService
                 ? Send(engine, new MoveToPolicy(who, why, accountId, named))
                 : Task.FromResult(ActionOutcome.Refused($"the firm has no named policy '{FastRebal.Engine.Scenarios.TextLimit.Clip(policyId, 80)}'{(session.Policies.Count == 0 ? " (a generated firm has none; Console:Firm names a firm folder whose firm.json lists them)" : "")}")));
 
+    /// <summary>Moves one account to another model, keeping its IPS, holdings, lots and cash.</summary>
+    public Task<ActionOutcome> MoveToModel(ClaimsPrincipal user, string accountId, string? modelId, string? reason) =>
+        Act(user, Policies.Administer, reason, "move an account to another model", (who, why, engine) =>
+            Send(engine, new FastRebal.Engine.Pipeline.MoveToModel(who, why, accountId, modelId ?? "")));
+
     /// <summary>
     /// Opens a client account in one of the rows kept free (Console:OpenCapacity): on a model, under one of the firm's
     /// named policies, with the cash it brings invested at its first decision.

@@ -54,4 +54,41 @@ public class OpenAccountTests : ComponentTest
         Assert.Contains("99 of the rows kept free", accounts.Find("#open-account").TextContent, StringComparison.Ordinal);
         session.Dispose();
     }
+
+    [Fact]
+    public async Task An_admin_moves_an_account_to_a_model_it_has_no_place_for_and_it_moves_to_a_free_row()
+    {
+        var data = TestServices.TempDirectory();
+        var session = await TestServices.StartedFirmSession(data);
+        var actions = TestServices.Actions(session, data);
+        var book = session.Engine!.Book;
+        var before = book.FindAccount("A-1005");
+
+        var forbidden = await actions.MoveToModel(TestServices.User("olga", Roles.Operator), "A-1005", "BALANCED-60", "more bonds");
+        var unknown = await actions.MoveToModel(TestServices.User("ada", Roles.Admin), "A-1005", "NOPE", "more bonds");
+        // The account may be trading when asked: a move waits for its trades, so wait until it has moved.
+        var move = await actions.MoveToModel(TestServices.User("ada", Roles.Admin), "A-1005", "BALANCED-60", "more bonds");
+        for (var attempt = 0; attempt < 100 && book.FindAccount("A-1005") == before; attempt++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(forbidden.Forbidden);
+        Assert.Equal("move of A-1005: unknown model 'NOPE'", unknown.Message);
+        Assert.True(move.Done, move.Message);
+        var after = book.FindAccount("A-1005");
+        Assert.Equal(12, after);
+        Assert.Equal("BALANCED-60", book.Models[book.ModelIndex(after)].Id);
+        Assert.True(book.IsFreeRow(before));
+        Assert.Equal((12, 99), (book.OpenAccountCount, book.FreeRows));
+
+        await session.StopAsync(CancellationToken.None);
+        var notifier = this.AddConsole(session);
+        AddAuthorization().SetAuthorized("ada").SetRoles(Roles.Admin).SetPolicies(Policies.View, Policies.Operate, Policies.Administer);
+        await notifier.Publish(TestServices.Running());
+        var page = Render<AccountsPage>(p => p.Add(x => x.AccountId, "A-1005"));
+        Assert.NotNull(page.Find("#apply-model-move"));
+        Assert.Contains("IEF", page.Find("#holdings").TextContent, StringComparison.Ordinal);
+        session.Dispose();
+    }
 }

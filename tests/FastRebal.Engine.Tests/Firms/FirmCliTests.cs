@@ -221,13 +221,18 @@ public sealed class FirmCliTests : IDisposable
         """;
 
     /// <summary>The cash flows of <see cref="Events"/> with a close of A-1002 in the middle of the quarter.</summary>
-    /// <summary>Two accounts opened (one funded at once, one by a later deposit), then a deposit into an existing one.</summary>
-    public const string EventsWithOpenings = """
+    /// <summary>
+    /// Two accounts opened (one funded at once, one by a later deposit), a move to a model over the account's own
+    /// instruments (in place) and one to a model with an instrument it has no place for (to a free row), then deposits.
+    /// </summary>
+    public const string EventsOpeningAndMovingAccounts = """
         date,account_id,kind,amount,note,policy_id,model_id,household_id
         2025-04-15,A-2001,open,250000,new client,IPS-STANDARD,GROWTH-80,H-NEW
         2025-05-02,A-2002,open,,funded later,IPS-RETIREMENT,INCOME-30,
+        2025-05-05,A-1003,model,,income now,,INCOME-30,
+        2025-05-06,A-1005,model,,more bonds,,BALANCED-60,
         2025-05-09,A-2002,deposit,50000,rollover,,,
-        2025-05-12,A-1001,deposit,10000,bonus,,,
+        2025-05-12,A-1005,deposit,10000,bonus,,,
         """;
 
     /// <summary>Cash flows with corporate actions: a 3-for-2 split, a ticker change and a 1-for-2 reverse split.</summary>
@@ -294,10 +299,10 @@ public sealed class FirmCliTests : IDisposable
     }
 
     [Fact]
-    public void Accounts_opened_by_events_are_invested_audited_and_in_the_book_at_the_end_and_need_free_rows()
+    public void Accounts_opened_and_moved_to_another_model_by_events_are_audited_and_in_the_book_at_the_end_and_need_free_rows()
     {
         var events = Path.Combine(directory, "open.csv");
-        File.WriteAllText(events, EventsWithOpenings);
+        File.WriteAllText(events, EventsOpeningAndMovingAccounts);
         var (audit, bookOut) = (Path.Combine(directory, "audit.jsonl"), Path.Combine(directory, "book.csv"));
 
         var (code, output, error) = CliRunner.Run("run", "--firm", Example, "--to", "2025-06-30", "--events", events, "--open-capacity", "3", "--audit", audit, "--book-out", bookOut);
@@ -309,16 +314,22 @@ public sealed class FirmCliTests : IDisposable
         Assert.Contains("live pipeline: 14 accounts", output, StringComparison.Ordinal);
         var records = FastRebal.Engine.Audit.FileAuditStore.Read(audit).Records.Where(r => r.Entry.Rule == "BookEvent").Select(r => r.Entry.Explanation).ToList();
         Assert.Contains("applied: A-2001 opened by book events in household H-NEW on model 'GROWTH-80' under policy 'IPS-STANDARD' version 3; lot method TaxOptimal, harvesting on, with 250,000.00 to invest; 2 free row(s) left", records);
+        Assert.Contains(records, r => r.StartsWith("applied: A-1003 moved from model 'BALANCED-60' to model 'INCOME-30' in its own row", StringComparison.Ordinal));
+        Assert.Contains(records, r => r.StartsWith("applied: A-1005 moved from model 'GROWTH-80' to model 'BALANCED-60' to a free row", StringComparison.Ordinal));
         // The book at the end holds both new accounts, invested; the free row left is not in it.
         var rows = File.ReadAllLines(bookOut).Skip(1).Select(l => l.Split(',')).ToList();
         Assert.True(rows.Count(r => r[1] == "A-2001" && r[2] != "CASH") >= 3);
         Assert.True(rows.Count(r => r[1] == "A-2002" && r[2] != "CASH") >= 2);
+        // A-1005 is in the book once, in its new row, holding IEF, which its old model had no place for.
+        Assert.Single(rows, r => r[1] == "A-1005" && r[2] == "CASH");
+        Assert.Contains(rows, r => r[1] == "A-1005" && r[2] == "IEF");
         Assert.DoesNotContain(rows, r => r[1].Length == 0);
         // Without free rows each opening is refused and audited, and the deposit into the account never opened too.
         Assert.True(full.ExitCode == ExitCodes.Ok, full.Error);
         var refused = FastRebal.Engine.Audit.FileAuditStore.Read(Path.Combine(directory, "audit-full.jsonl")).Records.Where(r => r.Entry.Rule == "BookEvent").Select(r => r.Entry.Explanation).ToList();
         Assert.Contains("refused: open of A-2001: the book keeps no free rows to open accounts in (run --open-capacity, Console:OpenCapacity)", refused);
         Assert.Contains("refused: cash flow: unknown account 'A-2002'", refused);
+        Assert.Contains("refused: move to model 'BALANCED-60' refused: account A-1005 has no place for every instrument of model 'BALANCED-60', and no row is free to move it to (run --open-capacity, Console:OpenCapacity)", refused);
         Assert.Equal(ExitCodes.BadInput, generated.ExitCode);
         Assert.Contains("--open-capacity needs --firm", generated.Error, StringComparison.Ordinal);
     }

@@ -170,12 +170,12 @@ public sealed class CrashRecoveryTests : IDisposable
 
     [Theory]
     [InlineData("journal-appended:8")] // before the first opening
-    [InlineData("journal-appended:24")] // about the second opening
-    [InlineData("journal-appended:60")] // from a checkpoint that keeps both accounts in their rows
-    public void A_run_opening_accounts_killed_at_a_crash_point_recovers_exactly(string crashAt)
+    [InlineData("journal-appended:24")] // about the second opening and the moves to other models
+    [InlineData("journal-appended:60")] // from a checkpoint that keeps every account in its row
+    public void A_run_opening_accounts_and_moving_them_to_other_models_killed_at_a_crash_point_recovers_exactly(string crashAt)
     {
         var events = Path.Combine(folder, "events.csv");
-        File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.EventsWithOpenings);
+        File.WriteAllText(events, FastRebal.Engine.Tests.Firms.FirmCliTests.EventsOpeningAndMovingAccounts);
         string[] withOpenings = [.. OwnFirm, "--open-capacity", "3", "--events", events];
         var name = "open-" + crashAt.Replace(':', '-');
         var finished = KilledAtThenRecovered(withOpenings, name, crashAt);
