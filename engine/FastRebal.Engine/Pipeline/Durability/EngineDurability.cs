@@ -389,7 +389,7 @@ public sealed class EngineDurability : IDisposable
             var named = ReadBookFile();
             if (named != fingerprint)
             {
-                throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({Scenarios.TextLimit.Clip(named, 200)}); this engine runs {fingerprint}. Use another --state folder or the same firm.");
+                throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({Scenarios.TextLimit.Clip(named, 200)}); this engine runs {fingerprint}. Use another --state folder, or the same firm with the same free rows (--open-capacity, Console:OpenCapacity).");
             }
         }
         else
@@ -444,7 +444,7 @@ public sealed class EngineDurability : IDisposable
         }
         if (image is not null && image.BookFingerprint != fingerprint)
         {
-            throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({image.BookFingerprint}); this engine runs {fingerprint}. Use another --state folder or the same firm.");
+            throw new StateMismatchException($"the state in {options.Directory} belongs to another book ({image.BookFingerprint}); this engine runs {fingerprint}. Use another --state folder, or the same firm with the same free rows (--open-capacity, Console:OpenCapacity).");
         }
         if (image is null && (File.Exists(truncatedMarker) || openDamage is not null))
         {
