@@ -264,12 +264,7 @@ public sealed class AccountBook
             throw new InvalidOperationException($"row {a} is not the next free row");
         }
         var targets = ResolveTargets(model, c.Policies[a]) ?? throw new InvalidOperationException($"every instrument of model '{Models[model].Id}' is restricted for account {accountId}");
-        for (int s = c.SlotStart[a], end = c.SlotStart[a + 1]; s < end; s++)
-        {
-            var target = targets.GetValueOrDefault(c.InstrumentIndex[s]);
-            c.Target[s] = target;
-            c.InverseTarget[s] = target > 0 ? 1 / target : 0;
-        }
+        SetTargets(a, targets);
         c.ModelIndex[a] = model;
         c.HouseholdIds[a] = householdId;
         openedById[accountId] = a;
@@ -320,12 +315,7 @@ public sealed class AccountBook
     internal void ChangeModel(int a, int model)
     {
         var targets = ResolveTargets(model, c.Policies[a]) ?? throw new InvalidOperationException($"every instrument of model '{Models[model].Id}' is restricted for account {c.AccountIds[a]}");
-        for (int s = c.SlotStart[a], end = c.SlotStart[a + 1]; s < end; s++)
-        {
-            var target = targets.GetValueOrDefault(c.InstrumentIndex[s]);
-            c.Target[s] = target;
-            c.InverseTarget[s] = target > 0 ? 1 / target : 0;
-        }
+        SetTargets(a, targets);
         c.ModelIndex[a] = model;
     }
 
@@ -367,6 +357,17 @@ public sealed class AccountBook
         c.Cash[a] = 0;
         Volatile.Write(ref c.AccountIds[a], "");
         Volatile.Write(ref leftRows, leftRows + 1);
+    }
+
+    /// <summary>Gives each of the account's slots its instrument's target (none for an instrument <paramref name="targets"/> leaves out).</summary>
+    private void SetTargets(int a, Dictionary<int, double> targets)
+    {
+        for (int s = c.SlotStart[a], end = c.SlotStart[a + 1]; s < end; s++)
+        {
+            var target = targets.GetValueOrDefault(c.InstrumentIndex[s]);
+            c.Target[s] = target;
+            c.InverseTarget[s] = target > 0 ? 1 / target : 0;
+        }
     }
 
     /// <summary>The model's target per instrument for an account under <paramref name="policy"/>, as <see cref="BookBuilder"/> resolves them; null when the policy restricts all of it.</summary>

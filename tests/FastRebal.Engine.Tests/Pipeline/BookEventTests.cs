@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Pipeline;
+using static FastRebal.Engine.Tests.Pipeline.MarketClock;
 
 namespace FastRebal.Engine.Tests.Pipeline;
 
@@ -16,8 +17,6 @@ public class BookEventTests
     }
 
     private static readonly DateOnly Day1 = new(2025, 6, 2);
-
-    private static long Open(DateOnly day) => new DateTimeOffset(day.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero).UtcTicks;
 
     private static State.AccountBook Book() => new TestBook().Instrument("A", 10).Instrument("B", 10).Model("AB", ("A", 0.5), ("B", 0.5))
         .Account("X", "AB", 100, positions: [("A", 100), ("B", 100)])

@@ -5,6 +5,7 @@ using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Risk;
 using FastRebal.Engine.Tax;
+using static FastRebal.Engine.Tests.Pipeline.MarketClock;
 
 namespace FastRebal.Engine.Tests.Pipeline;
 
@@ -15,19 +16,6 @@ namespace FastRebal.Engine.Tests.Pipeline;
 /// </summary>
 public class CorporateActionTests
 {
-    private sealed class Trades : IOrderPublisher
-    {
-        public List<OrderEvent> Published { get; } = [];
-
-        public void Publish(in OrderEvent order)
-        {
-            if (order.Kind == OrderEventKind.Trade)
-            {
-                Published.Add(order);
-            }
-        }
-    }
-
     private sealed class Ledger : IBookLedger
     {
         public List<(int Account, BookMovementKind Kind, int Instrument, decimal Quantity, decimal Cash)> Rows { get; } = [];
@@ -36,8 +24,6 @@ public class CorporateActionTests
     }
 
     private static readonly DateOnly Day1 = new(2025, 6, 2);
-
-    private static long Open(DateOnly day) => new DateTimeOffset(day.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero).UtcTicks;
 
     /// <summary>
     /// X holds 150 A and 50 B on a 30% band (in it), Y is in balance, Z is out of its band in an illiquid C (its trades
@@ -76,7 +62,7 @@ public class CorporateActionTests
 
         public ConcurrentQueue<AccountFill> Fills { get; } = new();
 
-        public Trades Published { get; } = new();
+        public PublishedTrades Published { get; } = new();
 
         public Ledger Ledger { get; } = new();
 

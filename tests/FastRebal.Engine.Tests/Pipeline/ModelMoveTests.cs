@@ -5,6 +5,7 @@ using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.State;
 using FastRebal.Engine.Tax;
+using static FastRebal.Engine.Tests.Pipeline.MarketClock;
 
 namespace FastRebal.Engine.Tests.Pipeline;
 
@@ -15,22 +16,7 @@ namespace FastRebal.Engine.Tests.Pipeline;
 /// </summary>
 public class ModelMoveTests
 {
-    private sealed class Trades : IOrderPublisher
-    {
-        public List<OrderEvent> Published { get; } = [];
-
-        public void Publish(in OrderEvent order)
-        {
-            if (order.Kind == OrderEventKind.Trade)
-            {
-                Published.Add(order);
-            }
-        }
-    }
-
     private static readonly DateOnly Day1 = new(2025, 6, 2);
-
-    private static long Open(DateOnly day) => new DateTimeOffset(day.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero).UtcTicks;
 
     /// <summary>X holds 100 A and 50 B (1,000 each, in balance) on model AB with a 5% band; Y likewise. Model BA is 70% B, model AC holds C.</summary>
     private sealed class Engine
@@ -64,7 +50,7 @@ public class ModelMoveTests
 
         public ConcurrentQueue<AccountFill> Fills { get; } = new();
 
-        public Trades Published { get; } = new();
+        public PublishedTrades Published { get; } = new();
 
         public EvaluationStage Stage { get; }
 

@@ -6,6 +6,7 @@ using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.State;
 using FastRebal.Engine.Tax;
+using static FastRebal.Engine.Tests.Pipeline.MarketClock;
 
 namespace FastRebal.Engine.Tests.Pipeline;
 
@@ -15,22 +16,7 @@ namespace FastRebal.Engine.Tests.Pipeline;
 /// </summary>
 public class OpenAccountTests
 {
-    private sealed class Trades : IOrderPublisher
-    {
-        public List<OrderEvent> Published { get; } = [];
-
-        public void Publish(in OrderEvent order)
-        {
-            if (order.Kind == OrderEventKind.Trade)
-            {
-                Published.Add(order);
-            }
-        }
-    }
-
     private static readonly DateOnly Day1 = new(2025, 6, 2);
-
-    private static long Open(DateOnly day) => new DateTimeOffset(day.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero).UtcTicks;
 
     private static NamedPolicy Named(string id, LotMethod method, TaxStatus status = TaxStatus.Taxable, IReadOnlyList<string>? restricted = null) =>
         new(TestBook.Policy(band: 0.05) with { Id = id, Version = 1, TaxStatus = status, RestrictedInstruments = restricted },
@@ -59,7 +45,7 @@ public class OpenAccountTests
 
         public ConcurrentQueue<AccountFill> Fills { get; } = new();
 
-        public Trades Published { get; } = new();
+        public PublishedTrades Published { get; } = new();
 
         public EvaluationStage Stage { get; }
     }

@@ -5,6 +5,7 @@ using FastRebal.Engine.Persistence;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Tax;
+using static FastRebal.Engine.Tests.Pipeline.MarketClock;
 
 namespace FastRebal.Engine.Tests.Pipeline;
 
@@ -14,22 +15,7 @@ namespace FastRebal.Engine.Tests.Pipeline;
 /// </summary>
 public class PolicyMoveTests
 {
-    private sealed class Trades : IOrderPublisher
-    {
-        public List<OrderEvent> Published { get; } = [];
-
-        public void Publish(in OrderEvent order)
-        {
-            if (order.Kind == OrderEventKind.Trade)
-            {
-                Published.Add(order);
-            }
-        }
-    }
-
     private static readonly DateOnly Day1 = new(2025, 6, 2);
-
-    private static long Open(DateOnly day) => new DateTimeOffset(day.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero).UtcTicks;
 
     private static TaxPolicyInput Elections(LotMethod method, TaxStatus status = TaxStatus.Taxable, IReadOnlyDictionary<string, IReadOnlyList<string>>? specific = null) =>
         new(status, method, specific, GainsBudget: null, DeferLongTermWithinDays: null, Harvest: null, ShortTermTaxRate: null, LongTermTaxRate: null, CashOnly: null);
@@ -81,7 +67,7 @@ public class PolicyMoveTests
 
         public ConcurrentQueue<AccountFill> Fills { get; } = new();
 
-        public Trades Published { get; } = new();
+        public PublishedTrades Published { get; } = new();
 
         public EvaluationStage Stage { get; }
 

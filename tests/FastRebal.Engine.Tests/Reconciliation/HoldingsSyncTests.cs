@@ -6,6 +6,7 @@ using FastRebal.Engine.Reconciliation;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Tax;
 using FastRebal.Engine.Tests.Pipeline;
+using static FastRebal.Engine.Tests.Pipeline.MarketClock;
 
 namespace FastRebal.Engine.Tests.Reconciliation;
 
@@ -26,8 +27,6 @@ public sealed class HoldingsSyncTests : IDisposable
         {
         }
     }
-
-    private static long Open(DateOnly day) => new DateTimeOffset(day.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero).UtcTicks;
 
     /// <summary>X and Y hold 100 A and 100 B (in band) and 100 of cash; W holds the same; C is in the security master, in no model.</summary>
     private static State.AccountBook Book() => new TestBook().Instrument("A", 10).Instrument("B", 10).Instrument("C", 10).Model("AB", ("A", 0.5), ("B", 0.5))

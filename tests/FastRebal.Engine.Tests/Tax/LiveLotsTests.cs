@@ -5,6 +5,7 @@ using FastRebal.Engine.Orders;
 using FastRebal.Engine.Pipeline;
 using FastRebal.Engine.Tax;
 using FastRebal.Engine.Tests.Pipeline;
+using static FastRebal.Engine.Tests.Pipeline.MarketClock;
 
 namespace FastRebal.Engine.Tests.Tax;
 
@@ -126,19 +127,6 @@ public class LiveLotsTests
         Assert.Throws<FastRebal.Engine.Persistence.StateMismatchException>(() => restored.Restore(0, 1, chunks[1].Chunk));
     }
 
-    private sealed class Trades : IOrderPublisher
-    {
-        public List<OrderEvent> Published { get; } = [];
-
-        public void Publish(in OrderEvent order)
-        {
-            if (order.Kind == OrderEventKind.Trade)
-            {
-                Published.Add(order);
-            }
-        }
-    }
-
     /// <summary>A live stage over a tax scenario's book, deciding and filling in batches of one market day.</summary>
     private sealed class LiveTax
     {
@@ -163,7 +151,7 @@ public class LiveLotsTests
 
         public AuditWriter? Audit { get; }
 
-        public Trades Orders { get; } = new();
+        public PublishedTrades Orders { get; } = new();
 
         public EvaluationStage Stage { get; }
 
@@ -412,7 +400,7 @@ public class LiveLotsTests
             var settings = Enumerable.Range(0, book.AccountCount).Select(a => scenario.SettingsFor(book.AccountId(a))).ToArray();
             var tax = new TaxBook(LotTable.From(book, scenario.Lots), settings);
             var fills = new ConcurrentQueue<AccountFill>();
-            var trades = new Trades();
+            var trades = new PublishedTrades();
             var stage = new EvaluationStage(book, new ControlPlane(), fills, new OpenGate(), trades, new LatencyRecorder("test"), tax: tax);
             var marketTime = new DateTime(2025, 9, 26, 15, 0, 0, DateTimeKind.Utc).Ticks;
             void Batch()
