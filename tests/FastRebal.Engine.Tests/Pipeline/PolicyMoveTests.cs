@@ -24,11 +24,7 @@ public class PolicyMoveTests
     private static NamedPolicy Tight(LotMethod method, TaxStatus status = TaxStatus.Taxable) =>
         new(TestBook.Policy(band: 0.05) with { Id = "IPS-TIGHT", Version = 2, TaxStatus = status }, Elections(method, status));
 
-    /// <summary>
-    /// X holds 150 A and 50 B on a 30% band (in it), Y is in balance, Z is out of its band in an illiquid C (its
-    /// trades wait for an operator). Every position has an old cheap lot and a new
-    /// dear one of half its shares each; the accounts relieve lots first in, first out.
-    /// </summary>
+    /// <summary>The stage over <see cref="ThreeAccountBook"/>.</summary>
     private sealed class Engine
     {
         public Engine(params BookEvent[] events)
@@ -39,23 +35,8 @@ public class PolicyMoveTests
         /// <param name="approvalExpiryDays">Market days a held plan stands (0: until decided).</param>
         public Engine(int approvalExpiryDays, params BookEvent[] events)
         {
-            Book = new TestBook().Instrument("A", 10).Instrument("B", 10).Instrument("C", 10, liquid: false).Model("AB", ("A", 0.5), ("B", 0.5)).Model("AC", ("A", 0.5), ("C", 0.5))
-                .Account("X", "AB", 0, policy: TestBook.Policy(band: 0.3), positions: [("A", 150), ("B", 50)])
-                .Account("Y", "AB", 0, policy: TestBook.Policy(band: 0.3), positions: [("A", 100), ("B", 100)])
-                .Account("Z", "AC", 0, policy: TestBook.Policy(band: 0.05), positions: [("A", 150), ("C", 50)])
-                .Load().Book;
-            var lots = new LotTable(Book);
-            for (var a = 0; a < Book.AccountCount; a++)
-            {
-                lots.Track(a);
-                for (var s = Book.SlotStart[a]; s < Book.SlotStart[a + 1]; s++)
-                {
-                    var half = (decimal)Book.Quantities[s] / 2;
-                    lots.AddBought(s, Day1.AddDays(-400), half, half * 5);
-                    lots.AddBought(s, Day1.AddDays(-10), half, half * 12);
-                }
-            }
-            Tax = new TaxBook(lots, new AccountTaxSettings { LotMethod = LotMethod.Fifo });
+            Book = ThreeAccountBook.Book();
+            Tax = ThreeAccountBook.Lots(Book, Day1);
             Stage = new EvaluationStage(Book, Control, Fills, new OpenGate(), Published, new LatencyRecorder("test"), tax: Tax, bookEvents: events, approvalExpiryDays: approvalExpiryDays);
         }
 
