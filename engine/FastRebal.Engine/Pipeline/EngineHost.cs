@@ -224,9 +224,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         Evaluation = new EvaluationStage(book, Control, fills, planGate, new RingOrderPublisher(orderRing), PriceToDecision, options.ParallelSweep, options.PriceRingCapacity, options.AccountsPerBlock, options.FullSweepInterval, auditWriter, tax: options.Tax, bookEvents: options.BookEvents, executions: Executions, approvalExpiryDays: options.ApprovalExpiryDays);
         Evaluation.BookLedger = options.BookLedger;
         Evaluation.ReferencePrices = referencePrices;
-        var volumes = AverageDailyVolumes;
-        // Volumes are shares a day as the files gave them: a split since multiplies them, as it does every holding.
-        Orders = new OrderStage(book, options.Slicing, i => volumes[i] * (decimal)book.Instruments.SplitFactor(i), sink,
+        Orders = new OrderStage(book, options.Slicing, SlicingVolume, sink,
             options.ExternalVenue ? null : new Orders.Execution.SimulatedVenue(options.SimulatedVenue), KillSwitch, fills, TickToOrder, options.PartialFills);
 
         ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail, JournalOrder = referencePrices.JournalOrder };
@@ -251,6 +249,12 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
 
     /// <summary>The volume each instrument is sliced by, and which instruments use the default (flagged for the operator).</summary>
     public AverageDailyVolumes AverageDailyVolumes { get; }
+
+    /// <summary>
+    /// The average daily volume the slicer caps an instrument's children by: shares a day as the files gave them, times
+    /// the splits since (a split multiplies them as it does every holding).
+    /// </summary>
+    public decimal SlicingVolume(int instrument) => AverageDailyVolumes[instrument] * (decimal)Book.Instruments.SplitFactor(instrument);
 
     public AccountBook Book => book;
 

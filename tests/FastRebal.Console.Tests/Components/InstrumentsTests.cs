@@ -37,6 +37,8 @@ public class InstrumentsTests : ComponentTest
         Assert.Equal("split of EFA: the ratio expects a number or new:old (like 2 or 3:2), got 'two'", badRatio.Message);
         Assert.True(split.Done, split.Message);
         Assert.Equal(2.0, instruments.SplitFactor(efa));
+        // The slicer's cap counts shares: a day's volume doubles with the shares.
+        Assert.Equal(2 * session.Engine.AverageDailyVolumes[efa], session.Engine.SlicingVolume(efa));
         Assert.True(rename.Done, rename.Message);
         Assert.Equal("VNQX", instruments[instruments.IndexOf("VNQ")].Symbol);
         Assert.Equal("symbol change of AGG: VNQX is the ticker of instrument VNQ", clash.Message);
