@@ -154,6 +154,41 @@ public sealed class PriceVerifier
     /// <summary>The market time of the latest quote from any source (long.MinValue before the first).</summary>
     internal long LatestQuoteTime => quoteTime.Max();
 
+    /// <summary>The market time of the latest quote of <paramref name="instrument"/> from any source (long.MinValue before the first).</summary>
+    internal long LatestQuoteTimeOf(int instrument)
+    {
+        var latest = long.MinValue;
+        for (var s = 0; s < sources; s++)
+        {
+            latest = Math.Max(latest, quoteTime[(instrument * sources) + s]);
+        }
+        return latest;
+    }
+
+    /// <summary>
+    /// A split of <paramref name="ratio"/> new shares per old one: every price known of the instrument (each source's
+    /// latest quote, the verified price, a jump held for confirmation) is divided by it, so the first quotes in the new
+    /// shares agree with them instead of being held as a fall. Ingestion thread only; journaled with the next read.
+    /// </summary>
+    internal void Rescale(int instrument, double ratio)
+    {
+        if (!(ratio > 0) || !double.IsFinite(ratio))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ratio), $"a split ratio must be a positive number, got {ratio}");
+        }
+        for (var s = 0; s < sources; s++)
+        {
+            quote[(instrument * sources) + s] /= ratio;
+        }
+        verified[instrument] /= ratio;
+        jumpCandidate[instrument] /= ratio;
+        if (!touched[instrument])
+        {
+            touched[instrument] = true;
+            touchedList.Add(instrument);
+        }
+    }
+
     /// <summary>A copy of everything the verifier knows (call it on the ingestion thread, or while ingestion waits).</summary>
     internal VerifierImage Capture(long feedPosition) => new()
     {

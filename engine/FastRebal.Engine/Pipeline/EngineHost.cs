@@ -227,7 +227,15 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         Orders = new OrderStage(book, options.Slicing, SlicingVolume, sink,
             options.ExternalVenue ? null : new Orders.Execution.SimulatedVenue(options.SimulatedVenue), KillSwitch, fills, TickToOrder, options.PartialFills);
 
-        ingest = new IngestLoop(feed, Verifier, priceRing) { HeartbeatInterval = options.HeartbeatInterval, Lockstep = options.Lockstep, OnFault = Fail, JournalOrder = referencePrices.JournalOrder };
+        ingest = new IngestLoop(feed, Verifier, priceRing)
+        {
+            HeartbeatInterval = options.HeartbeatInterval,
+            Lockstep = options.Lockstep,
+            OnFault = Fail,
+            JournalOrder = referencePrices.JournalOrder,
+            Splits = [.. (options.BookEvents ?? []).Where(e => e.Action?.Ratio is not null && book.Instruments.TryGetIndex(e.Action.InstrumentId, out _))
+                .Select(e => (book.Instruments.IndexOf(e.Action!.InstrumentId), e.Date, (double)e.Action.Ratio!.Value))],
+        };
         evaluationProcessor = new BatchProcessor<PriceEvent, EvaluationHandler>(priceRing, new EvaluationHandler(Evaluation, Metrics, EvaluationBatch), "fastrebal-evaluate") { OnFault = Fail };
         orderProcessor = new BatchProcessor<OrderEvent, OrderHandler>(orderRing, new OrderHandler(Orders), "fastrebal-orders") { OnFault = Fail };
         // Lockstep waits for both rings before the next day, so fills of one day are applied before the next begins.

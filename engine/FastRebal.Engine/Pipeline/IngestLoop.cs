@@ -71,6 +71,14 @@ public sealed class IngestLoop
     /// </summary>
     internal Func<bool>? PipelineIdle { get; set; }
 
+    /// <summary>
+    /// The splits the engine's book events will apply (instrument, ex-date, ratio): the first quote of an instrument on
+    /// or after its ex-date first rescales the verifier to the new shares (<see cref="PriceVerifier.Rescale"/>), so the
+    /// fall by the ratio is not held as a jump. Whether a split is done is read from the verifier's own quote times, so
+    /// a recovered verifier is not rescaled twice.
+    /// </summary>
+    public IReadOnlyList<(int Instrument, DateOnly ExDate, double Ratio)> Splits { get; init; } = [];
+
     private long resumeAfter;
     private readonly List<PriceEvent> carried = [];
     private readonly List<PriceEvent> dayEvents = [];
@@ -242,6 +250,10 @@ public sealed class IngestLoop
             for (var i = from; i < to; i++)
             {
                 Counters.TicksRead++;
+                if (Splits.Count > 0)
+                {
+                    RescaleForSplits(buffer[i]);
+                }
                 var verdict = verifier.Offer(buffer[i]);
                 if (verdict.Kind == VerdictKind.Verified && verdict.Changed)
                 {
@@ -268,6 +280,19 @@ public sealed class IngestLoop
     }
 
     private readonly List<PriceEvent> verifiedNow = [];
+
+    /// <summary>Rescales the verifier for each split of the tick's instrument whose ex-date the tick is the first quote on or after.</summary>
+    private void RescaleForSplits(in SourceTick tick)
+    {
+        foreach (var (instrument, exDate, ratio) in Splits)
+        {
+            var start = exDate.DayNumber * TimeSpan.TicksPerDay;
+            if (instrument == tick.Instrument && tick.Timestamp >= start && verifier.LatestQuoteTimeOf(instrument) < start)
+            {
+                verifier.Rescale(instrument, ratio);
+            }
+        }
+    }
 
     /// <summary>For <see cref="Conflate"/>: the pass that last kept each instrument, and where it put it.</summary>
     private long[] keptIn = [];

@@ -283,9 +283,11 @@ public sealed class FirmCliTests : IDisposable
 
         Assert.True(code == ExitCodes.Ok, error);
         Assert.Contains("book events: 4 from", error, StringComparison.Ordinal);
-        // The replay quotes EFA and GLD in their new shares from the ex-dates: the verifier confirms the fall and nothing stays frozen.
+        // The replay quotes EFA and GLD in their new shares from the ex-dates.
         Assert.DoesNotContain("frozen EFA", output, StringComparison.Ordinal);
         Assert.DoesNotContain("frozen GLD", output, StringComparison.Ordinal);
+        // The verifier knew the splits ahead: their ex-dates' quotes were verified at once, and no trade was refused for a frozen price.
+        Assert.Matches(@"risk rejects\s+0\s", output);
         var records = FastRebal.Engine.Audit.FileAuditStore.Read(audit).Records.Where(r => r.Entry.Rule == "BookEvent").Select(r => r.Entry).ToList();
         var split = Assert.Single(records, r => r.Explanation.Contains("split of EFA", StringComparison.Ordinal));
         Assert.Equal("corporate.csv line 3: 3-for-2 split, effective 2025-05-05", split.ActorReason);

@@ -37,6 +37,32 @@ public class PriceVerifierTests
         Assert.False(v.IsFrozen(0));
     }
 
+    [Theory]
+    [InlineData(false, VerdictKind.Frozen)] // without the split known, half the price is a fall held for confirmation
+    [InlineData(true, VerdictKind.Verified)] // rescaled to the new shares, the first quotes in them agree at once
+    public void A_split_rescales_every_price_known_so_the_quotes_in_new_shares_are_no_jump(bool rescaled, VerdictKind expected)
+    {
+        var v = Verifier();
+        for (var source = 0; source < 3; source++)
+        {
+            Quote(v, source, 100, T0);
+        }
+        var exDate = T0 + TimeSpan.FromDays(1).Ticks;
+        Assert.Equal(T0, v.LatestQuoteTimeOf(0));
+
+        if (rescaled)
+        {
+            v.Rescale(0, 2);
+            Assert.Equal(50, v.VerifiedPrices[0]);
+            Assert.Equal([0], v.TakeDelta().Instruments);
+        }
+        Quote(v, 0, 50.1, exDate);
+        var verdict = Quote(v, 1, 50.1, exDate);
+
+        Assert.Equal(expected, verdict.Kind);
+        Assert.Equal(rescaled, !v.IsFrozen(0));
+    }
+
     [Fact]
     public void Until_the_quorum_has_quoted_nothing_is_verified_and_the_instrument_has_no_price()
     {
