@@ -23,20 +23,37 @@ public sealed class FirmDayTests : IDisposable
 
     private static decimal Number(string text) => decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
 
+    /// <summary>The cash flows of <see cref="FirmCliTests.Events"/> with an account opened, one moved to a model it has no place for, two splits and a symbol change.</summary>
+    private const string EventsChangingTheBook = """
+        date,account_id,kind,amount,note,reinvest,policy_id,model_id,household_id,instrument_id,ratio,symbol
+        2025-04-15,A-1001,deposit,50000,bonus,,,,,,,
+        2025-04-15,A-2001,open,250000,new client,,IPS-STANDARD,GROWTH-80,H-NEW,,,
+        2025-05-01,A-1003,withdrawal,25000,house,,,,,,,
+        2025-05-01,A-1007,fee,3750,Q2 advisory fee,,,,,,,
+        2025-05-05,,split,,3-for-2 split,,,,,EFA,3:2,
+        2025-05-06,A-1005,model,,more bonds,,,BALANCED-60,,,,
+        2025-05-12,,symbol,,ticker change,,,,,VNQ,,VNQX
+        2025-06-02,A-1004,dividend,1200,,,,,,,,
+        2025-06-02,,split,,1-for-2 reverse split,,,,,GLD,1:2,
+        2025-06-16,A-1005,interest,310,coupon paid out,no,,,,,,
+        """;
+
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)] // a venue that fills 70%, answers after two seconds and refuses one order in ten
-    public void The_book_after_a_quarter_equals_the_loaded_book_plus_its_fills_cash_flows_and_accepted_custodian_figures(bool partialFills)
+    [InlineData(false, false)]
+    [InlineData(true, false)] // a venue that fills 70%, answers after two seconds and refuses one order in ten
+    [InlineData(false, true)] // accounts opened and moved, splits and a symbol change among the cash flows
+    public void The_book_after_a_quarter_equals_the_loaded_book_plus_its_fills_cash_flows_and_accepted_custodian_figures(bool partialFills, bool bookChanges)
     {
         string[] venue = partialFills ? ["--venue-fill-ratio", "0.7", "--venue-latency", "00:00:02", "--venue-reject-rate", "0.1"] : [];
+        string[] capacity = bookChanges ? ["--open-capacity", "2"] : [];
         var events = Path.Combine(directory, "events.csv");
-        File.WriteAllText(events, FirmCliTests.Events);
+        File.WriteAllText(events, bookChanges ? EventsChangingTheBook : FirmCliTests.Events);
         var ledger = Path.Combine(directory, "ledger.csv");
         var bookOut = Path.Combine(directory, "book.csv");
         var blotter = Path.Combine(directory, "blotter.csv");
 
         var (code, output, error) = CliRunner.Run(["run", "--firm", Example, "--to", "2025-06-30", "--events", events, "--holdings", Custodian, "--accept-breaks",
-            "--ledger", ledger, "--book-out", bookOut, "--blotter", blotter, .. venue]);
+            "--ledger", ledger, "--book-out", bookOut, "--blotter", blotter, .. venue, .. capacity]);
 
         Assert.True(code == ExitCodes.Ok, error);
         Assert.Contains("holdings sync holdings-2025-04-29.csv", output, StringComparison.Ordinal);
@@ -58,7 +75,7 @@ public sealed class FirmDayTests : IDisposable
             {
                 expected[(m.Account, m.Instrument)] = expected.GetValueOrDefault((m.Account, m.Instrument)) + m.Quantity;
             }
-            expected[(m.Account, "CASH")] += m.Cash;
+            expected[(m.Account, "CASH")] = expected.GetValueOrDefault((m.Account, "CASH")) + m.Cash;
         }
         var actual = Rows(bookOut).ToDictionary(r => (r[1], r[2]), r => Number(r[3]));
         foreach (var ((account, instrument), quantity) in expected)
@@ -69,13 +86,14 @@ public sealed class FirmDayTests : IDisposable
         }
         Assert.All(actual.Keys, k => Assert.True(expected.ContainsKey(k), $"{k} is in the book but in neither the files nor the ledger"));
 
-        // The cash flows: each deposit and dividend once, on or after its date, for its amount; each withdrawal and fee at most once.
-        foreach (var e in Rows(events))
+        // The cash flows: each deposit, dividend and interest payment once, on or after its date, for its amount; each withdrawal and fee at most once.
+        foreach (var e in Rows(events).Where(e => e[2] is "deposit" or "withdrawal" or "dividend" or "interest" or "fee"))
         {
             var (day, account, kind, amount) = (DateOnly.Parse(e[0], CultureInfo.InvariantCulture), e[1], e[2], Number(e[3]));
-            var signed = kind is "deposit" or "dividend" ? amount : -amount;
+            var income = kind is "deposit" or "dividend" or "interest";
+            var signed = income ? amount : -amount;
             var applied = movements.Where(m => m.Kind == "cash-flow" && m.Account == account && m.Cash == signed).ToList();
-            Assert.True(kind is "deposit" or "dividend" ? applied.Count == 1 : applied.Count <= 1, $"{kind} of {amount} for {account} applied {applied.Count} time(s)");
+            Assert.True(income ? applied.Count == 1 : applied.Count <= 1, $"{kind} of {amount} for {account} applied {applied.Count} time(s)");
             Assert.All(applied, m => Assert.True(m.Day >= day, $"{kind} for {account} applied on {m.Day}, before its date {day}"));
         }
 
@@ -88,5 +106,13 @@ public sealed class FirmDayTests : IDisposable
             Assert.True(Math.Abs(group.Sum(m => m.Quantity)) <= sent.GetValueOrDefault(group.Key), $"{group.Key}: {group.Sum(m => m.Quantity)} filled, {sent.GetValueOrDefault(group.Key)} sent");
         }
         Assert.Contains(movements, m => m.Kind == "custodian");
+        if (bookChanges)
+        {
+            // The new account was funded and invested, and the splits moved shares.
+            Assert.Contains(movements, m => m.Account == "A-2001" && m.Kind == "fill");
+            Assert.Contains(movements, m => m.Kind == "split" && m.Instrument == "EFA" && m.Quantity > 0);
+            Assert.Contains(movements, m => m.Kind == "split" && m.Instrument == "GLD" && m.Quantity < 0);
+            Assert.Contains(actual.Keys, k => k == ("A-1005", "IEF"));
+        }
     }
 }
