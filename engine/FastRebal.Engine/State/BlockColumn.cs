@@ -13,6 +13,9 @@ internal sealed class BlockColumn<T>
     private const int Mask = (1 << Shift) - 1;
     private readonly List<T[]> blocks = [];
 
+    // The block the next value goes in, so that adding (tens of millions of times) does not look it up in the list.
+    private T[] last = [];
+
     public int Count { get; private set; }
 
     public ref T this[int index]
@@ -23,17 +26,29 @@ internal sealed class BlockColumn<T>
 
     public void Add(T value)
     {
-        if (Count >> Shift == blocks.Count)
+        var at = Count & Mask;
+        if (at == 0)
         {
-            // Every value is written before it is read, so the block need not be cleared first.
-            blocks.Add(GC.AllocateUninitializedArray<T>(1 << Shift));
+            if (Count >> Shift == blocks.Count)
+            {
+                // Every value is written before it is read, so the block need not be cleared first.
+                blocks.Add(GC.AllocateUninitializedArray<T>(1 << Shift));
+            }
+            last = blocks[Count >> Shift];
         }
-        blocks[Count >> Shift][Count & Mask] = value;
+        last[at] = value;
         Count++;
     }
 
     /// <summary>Drops the values from <paramref name="count"/> on.</summary>
-    public void Truncate(int count) => Count = Math.Min(Count, count);
+    public void Truncate(int count)
+    {
+        Count = Math.Min(Count, count);
+        if ((Count & Mask) != 0)
+        {
+            last = blocks[Count >> Shift];
+        }
+    }
 
     /// <summary>The values in one array of their exact length.</summary>
     public T[] ToArray()
