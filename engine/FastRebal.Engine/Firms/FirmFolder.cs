@@ -107,6 +107,29 @@ public static class FirmFolder
 
         public string InstrumentId(int owner, int k) => Instruments[file.Instrument[order[start[owner] + k]]];
 
+        public int InstrumentIndex(int owner, int k, InstrumentTable table) => IndexIn(table)[file.Instrument[order[start[owner] + k]]];
+
+        /// <summary>Each of the file's instrument numbers as its index in <paramref name="table"/> (-1 where it has none), found once per table.</summary>
+        private int[] IndexIn(InstrumentTable table)
+        {
+            // One reference, replaced whole: a loader stopped and run again on another table finds no half-made array.
+            if (indexIn?.Table != table)
+            {
+                // A loop, not a lambda: a lambda capturing the table would cost an allocation at every call of this method.
+                var index = new int[Instruments.Count];
+                for (var i = 0; i < index.Length; i++)
+                {
+                    index[i] = table.TryGetIndex(Instruments[i], out var found) ? found : -1;
+                }
+                indexIn = new TableIndex(table, index);
+            }
+            return indexIn.Index;
+        }
+
+        private sealed record TableIndex(InstrumentTable Table, int[] Index);
+
+        private TableIndex? indexIn;
+
         public decimal Quantity(int owner, int k) => file.Quantity[order[start[owner] + k]];
 
         /// <summary>Orders the kept rows by account (a counting sort, keeping each account's rows in file order).</summary>
@@ -145,6 +168,8 @@ public static class FirmFolder
         public Position this[int index] => rows.Get(owner, index);
 
         public string InstrumentId(int index) => rows.InstrumentId(owner, index);
+
+        public int InstrumentIndex(int index, InstrumentTable table) => rows.InstrumentIndex(owner, index, table);
 
         public decimal Quantity(int index) => rows.Quantity(owner, index);
 

@@ -349,26 +349,37 @@ public static class ScenarioLoader
         var columns = positions as IPositionColumns;
         for (var p = 0; p < positions.Count; p++)
         {
-            // A missing position reads as one without an instrument: both are an unknown instrument ''.
-            var (instrumentId, quantity) = columns is not null ? (columns.InstrumentId(p), columns.Quantity(p))
-                : positions[p] is { } pos ? (pos.InstrumentId, pos.Quantity) : (null, 0m);
-            if (!table.TryGetIndex(instrumentId ?? "", out held[p]))
+            // Columns give the instrument's index in the table (a lookup per instrument of the file, not per position)
+            // and its id only for an error. A missing position reads as one without an instrument: both are an unknown instrument ''.
+            string? instrumentId = null;
+            decimal quantity;
+            if (columns is not null)
             {
-                Fail($"positions[{p}].instrumentId", $"unknown or rejected instrument '{TextLimit.Clip(instrumentId, 80)}'");
+                held[p] = columns.InstrumentIndex(p, table);
+                quantity = columns.Quantity(p);
+            }
+            else
+            {
+                (instrumentId, quantity) = positions[p] is { } pos ? (pos.InstrumentId, pos.Quantity) : (null, 0m);
+                held[p] = table.TryGetIndex(instrumentId ?? "", out var index) ? index : -1;
+            }
+            if (held[p] < 0)
+            {
+                Fail($"positions[{p}].instrumentId", $"unknown or rejected instrument '{InstrumentId(positions, p, instrumentId)}'");
                 continue;
             }
             // The field is named only when something is wrong: a string per position would cost more than the checks.
             if (!scratch.FirstTime(held[p], stamp))
             {
-                Fail($"positions[{p}].instrumentId", $"{TextLimit.Clip(instrumentId, 80)} is listed twice");
+                Fail($"positions[{p}].instrumentId", $"{InstrumentId(positions, p, instrumentId)} is listed twice");
             }
             if (quantity < 0)
             {
-                Fail($"positions[{p}].quantity", $"{TextLimit.Clip(instrumentId, 80)}: negative quantity {quantity} (short positions are not allowed)");
+                Fail($"positions[{p}].quantity", $"{InstrumentId(positions, p, instrumentId)}: negative quantity {quantity} (short positions are not allowed)");
             }
             if (double.IsNaN(prices[held[p]]))
             {
-                Fail($"positions[{p}].instrumentId", $"{TextLimit.Clip(instrumentId, 80)} has no valid price");
+                Fail($"positions[{p}].instrumentId", $"{InstrumentId(positions, p, instrumentId)} has no valid price");
             }
             quantities[p] = (double)quantity;
         }
@@ -392,6 +403,10 @@ public static class ScenarioLoader
             Fail("account", refused);
         }
     }
+
+    /// <summary>A position's instrument id as an error names it: <paramref name="id"/> as read, else the columns' (which are read without it).</summary>
+    private static string InstrumentId(IReadOnlyList<Position> positions, int p, string? id) =>
+        TextLimit.Clip(id ?? (positions as IPositionColumns)?.InstrumentId(p), 80);
 }
 
 /// <summary>
@@ -401,6 +416,9 @@ public static class ScenarioLoader
 internal interface IPositionColumns
 {
     string InstrumentId(int index);
+
+    /// <summary>The instrument's index in <paramref name="table"/>, or -1 when the table does not have it.</summary>
+    int InstrumentIndex(int index, InstrumentTable table);
 
     decimal Quantity(int index);
 }
