@@ -19,6 +19,9 @@ internal sealed class PositionFile : IDisposable
     private readonly Task reading;
     private readonly Dictionary<string, int> accountKeys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> instrumentKeys = new(StringComparer.Ordinal);
+
+    // For each instrument key, the key of the instrument the row after it last named (-1: none yet).
+    private readonly List<int> following = [];
     private volatile bool stop;
 
     private PositionFile(string path, FirmCsvFile file) =>
@@ -63,6 +66,7 @@ internal sealed class PositionFile : IDisposable
         // Errors of the rows kept whole are reported when they are read again; those found here are not used.
         var unused = new List<InputError>();
         var lastAccount = -1;
+        var lastInstrument = -1;
         FirmCsv.Read(path, file, unused, row =>
         {
             if (stop)
@@ -82,7 +86,7 @@ internal sealed class PositionFile : IDisposable
                 lastAccount = Key(accountKeys, AccountIds, account);
             }
             Account.Add(lastAccount);
-            Instrument.Add(Key(instrumentKeys, InstrumentIds, instrument));
+            Instrument.Add(lastInstrument = InstrumentKey(instrument, lastInstrument));
             Quantity.Add(quantity);
             Line.Add(row.Line);
         }, row => Keep(row, unused));
@@ -95,6 +99,29 @@ internal sealed class PositionFile : IDisposable
         Quantity.Add(0);
         Line.Add(row.Line);
         Kept.Add(row.Copy(unused));
+    }
+
+    /// <summary>
+    /// The key of a row's instrument. An export lists each account's positions in much the same order (by instrument,
+    /// or as the model lists them), so the instrument that followed the previous row's instrument last time is
+    /// compared first, and the table is searched only when it is another.
+    /// </summary>
+    private int InstrumentKey(ReadOnlySpan<char> id, int previous)
+    {
+        if (previous >= 0 && following[previous] is var guess and >= 0 && id.SequenceEqual(InstrumentIds[guess]))
+        {
+            return guess;
+        }
+        var key = Key(instrumentKeys, InstrumentIds, id);
+        while (following.Count < InstrumentIds.Count)
+        {
+            following.Add(-1);
+        }
+        if (previous >= 0)
+        {
+            following[previous] = key;
+        }
+        return key;
     }
 
     private static int Key(Dictionary<string, int> keys, List<string> ids, ReadOnlySpan<char> id)
