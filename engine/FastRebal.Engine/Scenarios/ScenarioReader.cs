@@ -77,6 +77,12 @@ public static partial class ScenarioReader
         }
     }
 
+    /// <summary>The fields of a policy object that only its tax view reads (names as the reader matches them: without regard to case).</summary>
+    private static readonly HashSet<string> TaxOnlyPolicyFields = typeof(TaxPolicyInput).GetProperties()
+        .Select(p => p.Name)
+        .Except(typeof(InvestmentPolicy).GetProperties().Select(p => p.Name), StringComparer.OrdinalIgnoreCase)
+        .ToHashSet(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The top level of a scenario file (its field names are the known ones): every list kept as raw items, so each is read (and may fail) on its own.</summary>
     private sealed record Sections(
         DateOnly? AsOf,
@@ -376,7 +382,7 @@ public static partial class ScenarioReader
             for (var i = 0; i < policyItems.Count; i++)
             {
                 var subject = $"policy {Id(policyItems[i], "id")}";
-                if (TryRead<InvestmentPolicy>(policyItems[i], $"$.policies[{i}]", subject, out var policy) && TryRead<TaxPolicyInput>(policyItems[i], $"$.policies[{i}]", subject, out var taxPolicy))
+                if (TryRead<InvestmentPolicy>(policyItems[i], $"$.policies[{i}]", subject, out var policy) && TryReadTax(policyItems[i], policy!, $"$.policies[{i}]", subject, out var taxPolicy))
                 {
                     policies.Add(new NamedPolicy(policy!, taxPolicy!));
                 }
@@ -384,6 +390,26 @@ public static partial class ScenarioReader
             var document = new ScenarioDocument(s.AsOf, instruments, models, prices, accounts, cashFlows);
             var tax = new TaxDocument(taxAccounts, substitutes, identical, history, batching);
             return new ScenarioRead(document, tax, new ReadProblems(errors, unread, accountItems.Count), policies);
+        }
+
+        /// <summary>
+        /// The tax view of a named policy whose base view is read. A policy object without any of the tax view's own
+        /// fields gives it only its tax status, which both views read alike (a firm's tens of thousands of policies
+        /// are mostly such): it is made from the base view instead of reading the object a second time.
+        /// </summary>
+        private bool TryReadTax(JsonElement item, InvestmentPolicy policy, string at, string subject, out TaxPolicyInput? value)
+        {
+            var taxStatusGiven = false;
+            foreach (var property in item.EnumerateObject())
+            {
+                if (TaxOnlyPolicyFields.Contains(property.Name))
+                {
+                    return TryRead(item, at, subject, out value);
+                }
+                taxStatusGiven |= string.Equals(property.Name, nameof(TaxPolicyInput.TaxStatus), StringComparison.OrdinalIgnoreCase);
+            }
+            value = new TaxPolicyInput(taxStatusGiven ? policy.TaxStatus : null, null, null, null, null, null, null, null, null);
+            return true;
         }
 
         private List<T>? Items<T>(List<JsonElement>? items, string section, Func<JsonElement, string> subject)
