@@ -213,12 +213,6 @@ public sealed class TaxScenario
             throw;
         }
 
-        // Accounts with bad tax fields are left out whole, with their cash flows (their own errors say why).
-        var kept = document with
-        {
-            Accounts = (document.Accounts ?? []).Where(a => a?.Id is null || !rejected.Contains(a.Id)).ToList(),
-            CashFlows = (document.CashFlows ?? []).Where(f => f?.AccountId is null || !rejected.Contains(f.AccountId)).ToList(),
-        };
         LoadedScenario loaded;
         if (rejected.Count == 0)
         {
@@ -228,6 +222,12 @@ public sealed class TaxScenario
         {
             stop.Cancel();
             Task.WhenAny(withAll).Wait();
+            // Accounts with bad tax fields are left out whole, with their cash flows (their own errors say why).
+            var kept = document with
+            {
+                Accounts = (document.Accounts ?? []).Where(a => a?.Id is null || !rejected.Contains(a.Id)).ToList(),
+                CashFlows = (document.CashFlows ?? []).Where(f => f?.AccountId is null || !rejected.Contains(f.AccountId)).ToList(),
+            };
             loaded = ScenarioLoader.Build(kept, source, read);
         }
         errors.InsertRange(0, loaded.Errors.Take(read.Errors.Count));
@@ -248,11 +248,16 @@ public sealed class TaxScenario
             Errors = errors,
             UsesTaxFeatures = usesTax,
         };
-        foreach (var account in document.Accounts ?? [])
+        // A book holding as many accounts as the document lists holds every one of them (it has each id once), and a
+        // million lookups would find them all.
+        if (loaded.Book.AccountCount < (document.Accounts?.Count ?? 0))
         {
-            if (account?.Id is not null && loaded.Book.FindAccount(account.Id) < 0)
+            foreach (var account in document.Accounts!)
             {
-                scenario.householdOfRejected[account.Id] = account.HouseholdId ?? account.Id;
+                if (account?.Id is not null && loaded.Book.FindAccount(account.Id) < 0)
+                {
+                    scenario.householdOfRejected[account.Id] = account.HouseholdId ?? account.Id;
+                }
             }
         }
         foreach (var (account, household) in read.UnreadAccounts)
