@@ -167,12 +167,58 @@ internal sealed class Row(FirmCsvFile file, int[] columns, List<InputError> erro
         {
             return Missing<DateOnly>(column, optional);
         }
-        if (DateOnly.TryParseExact(span, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var value))
+        if (TryParseIsoDate(span, out var value) || DateOnly.TryParseExact(span, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out value))
         {
             return value;
         }
         Fail(column, $"expects a date (YYYY-MM-DD), got '{TextLimit.Clip(new string(span), 60)}'");
         return null;
+    }
+
+    /// <summary>
+    /// A valid date in the form every export writes ("2025-03-31"), read without the general parser; false for
+    /// anything else, which <see cref="DateOnly.TryParseExact(ReadOnlySpan{char}, ReadOnlySpan{char}, IFormatProvider?, DateTimeStyles, out DateOnly)"/> then reads.
+    /// </summary>
+    internal static bool TryParseIsoDate(ReadOnlySpan<char> text, out DateOnly value)
+    {
+        value = default;
+        if (text.Length != 10 || text[4] != '-' || text[7] != '-')
+        {
+            return false;
+        }
+        var year = 0;
+        var month = 0;
+        var day = 0;
+        for (var i = 0; i < 10; i++)
+        {
+            if (i is 4 or 7)
+            {
+                continue;
+            }
+            var digit = (uint)(text[i] - '0');
+            if (digit > 9)
+            {
+                return false;
+            }
+            if (i < 4)
+            {
+                year = (year * 10) + (int)digit;
+            }
+            else if (i < 7)
+            {
+                month = (month * 10) + (int)digit;
+            }
+            else
+            {
+                day = (day * 10) + (int)digit;
+            }
+        }
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
+        {
+            return false;
+        }
+        value = new DateOnly(year, month, day);
+        return true;
     }
 
     public T? Enum<T>(int column)

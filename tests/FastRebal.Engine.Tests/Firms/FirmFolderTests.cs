@@ -307,6 +307,25 @@ public sealed class FirmFolderTests : IDisposable
         }
     }
 
+    [Fact]
+    public void The_plain_date_reader_gives_what_the_general_parser_gives_and_takes_nothing_it_refuses()
+    {
+        static DateOnly? General(string text) =>
+            DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date) ? date : null;
+        var random = new Random(12);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var text = DateOnly.MinValue.AddDays(random.Next(0, DateOnly.MaxValue.DayNumber + 1)).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(Row.TryParseIsoDate(text, out var read), text);
+            Assert.Equal(General(text), read);
+        }
+        foreach (var text in new[] { "2024-02-29", "2025-02-29", "2025-04-31", "2025-13-01", "2025-00-10", "2025-01-00", "0000-01-01", "9999-12-31", "2025-1-01",
+            "2025/01/01", "20250101", "2025-01-0a", " 2025-01-01", "+025-01-01", "\uff12025-01-01", "" })
+        {
+            Assert.Equal(General(text), Row.TryParseIsoDate(text, out var read) ? read : null);
+        }
+    }
+
     private static List<(string, string, DateOnly, decimal, decimal)> Lots(LotTable table) =>
         [.. Enumerable.Range(0, table.Book.AccountCount)
             .SelectMany(a => Enumerable.Range(table.Book.SlotStart[a], table.Book.SlotStart[a + 1] - table.Book.SlotStart[a])
