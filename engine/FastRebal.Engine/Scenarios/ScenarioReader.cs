@@ -77,11 +77,9 @@ public static partial class ScenarioReader
         }
     }
 
-    /// <summary>The fields of a policy object that only its tax view reads (names as the reader matches them: without regard to case).</summary>
-    private static readonly HashSet<string> TaxOnlyPolicyFields = typeof(TaxPolicyInput).GetProperties()
-        .Select(p => p.Name)
-        .Except(typeof(InvestmentPolicy).GetProperties().Select(p => p.Name), StringComparer.OrdinalIgnoreCase)
-        .ToHashSet(StringComparer.OrdinalIgnoreCase);
+    /// <summary>The fields of a policy object the base view reads, in UTF-8 as the base view writes them (camelCase); the tax view reads only the tax status of these.</summary>
+    private static readonly byte[][] BasePolicyFields = [.. typeof(InvestmentPolicy).GetProperties()
+        .Select(p => Encoding.UTF8.GetBytes(JsonNamingPolicy.CamelCase.ConvertName(p.Name)))];
 
     /// <summary>The top level of a scenario file (its field names are the known ones): every list kept as raw items, so each is read (and may fail) on its own.</summary>
     private sealed record Sections(
@@ -393,23 +391,36 @@ public static partial class ScenarioReader
         }
 
         /// <summary>
-        /// The tax view of a named policy whose base view is read. A policy object without any of the tax view's own
-        /// fields gives it only its tax status, which both views read alike (a firm's tens of thousands of policies
-        /// are mostly such): it is made from the base view instead of reading the object a second time.
+        /// The tax view of a named policy whose base view is read. A policy object naming only base fields, spelt as
+        /// the base view writes them, gives the tax view only its tax status, which both views read alike (a firm's
+        /// tens of thousands of policies are mostly such): it is made from the base view instead of reading the
+        /// object a second time. Any other name (a tax field, another spelling) has the object read again.
         /// </summary>
         private bool TryReadTax(JsonElement item, InvestmentPolicy policy, string at, string subject, out TaxPolicyInput? value)
         {
             var taxStatusGiven = false;
             foreach (var property in item.EnumerateObject())
             {
-                if (TaxOnlyPolicyFields.Contains(property.Name))
+                if (!IsBasePolicyField(property))
                 {
                     return TryRead(item, at, subject, out value);
                 }
-                taxStatusGiven |= string.Equals(property.Name, nameof(TaxPolicyInput.TaxStatus), StringComparison.OrdinalIgnoreCase);
+                taxStatusGiven |= property.NameEquals("taxStatus"u8);
             }
             value = new TaxPolicyInput(taxStatusGiven ? policy.TaxStatus : null, null, null, null, null, null, null, null, null);
             return true;
+        }
+
+        private static bool IsBasePolicyField(JsonProperty property)
+        {
+            foreach (var name in BasePolicyFields)
+            {
+                if (property.NameEquals(name))
+                {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private List<T>? Items<T>(List<JsonElement>? items, string section, Func<JsonElement, string> subject)
