@@ -335,7 +335,7 @@ public static class RunCommand
         // A live feed's market clock starts at the US open of the day the book was priced, so the engine opens the day it knows.
         var marketOpen = new DateTimeOffset(asOf.ToDateTime(new TimeOnly(14, 30)), TimeSpan.Zero);
         IPriceFeed feed = replay
-            ? new ReplayFeed(book.Instruments, history!, asOf, settings.To, sources: settings.Sources, daysPerSecond: settings.Speed, seed: spec.Seed, splits: Splits(book, bookEvents))
+            ? new ReplayFeed(book.Instruments, history!, asOf, settings.To, sources: settings.Sources, daysPerSecond: settings.Speed, seed: spec.Seed, splits: BookEvent.SplitSchedule(bookEvents, book.Instruments))
             : probe
                 ? new ProbeFeed(book.Prices, settings.Sources, MostHeld(book), 0.02, TimeSpan.FromSeconds(1 / (settings.Speed > 0 ? settings.Speed : 20)), marketOpen)
                 // Quotes jitter around the opening prices (about 1% standard deviation), as intraday quotes do, so a
@@ -482,10 +482,6 @@ public static class RunCommand
     }
 
     /// <summary>What a run trades: the book, the day it is priced on, the history a replay of the data folder reads, its tax side, and whether any input was left out.</summary>
-    /// <summary>The splits among the book events, for the replay to quote each instrument in its new shares from its ex-date.</summary>
-    private static List<(int, DateOnly, double)> Splits(AccountBook book, IReadOnlyList<BookEvent> events) =>
-        [.. events.Where(e => e.Action?.Ratio is not null).Select(e => (book.Instruments.IndexOf(e.Action!.InstrumentId), e.Date, (double)e.Action.Ratio!.Value))];
-
     private readonly record struct Firm(AccountBook Book, DateOnly AsOf, MarketHistory? History, TaxBook? Tax, bool BadInput, IReadOnlyList<BookEvent> Events, IReadOnlyList<NamedPolicy>? Policies);
 
     private static Firm Generate(FirmSpec spec, RunSettings settings, Progress progress)

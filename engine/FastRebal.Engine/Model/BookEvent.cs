@@ -52,6 +52,14 @@ public sealed record BookEvent(DateOnly Date, CashFlow? Flow, string Source)
     public static BookEvent Sync(Reconciliation.CustodianHoldings holdings, bool accept) =>
         new(holdings.AsOf.AddDays(1), null, holdings.Source) { Holdings = holdings, AcceptHoldings = accept };
 
+    /// <summary>
+    /// The splits among <paramref name="events"/> of instruments the table holds, as (instrument index, ex-date, ratio):
+    /// what a replay feed quotes in new shares from, and what the price verifier rescales for ahead.
+    /// </summary>
+    public static (int Instrument, DateOnly ExDate, double Ratio)[] SplitSchedule(IEnumerable<BookEvent> events, State.InstrumentTable instruments) =>
+        [.. events.Where(e => e.Action?.Ratio is not null && instruments.TryGetIndex(e.Action.InstrumentId, out _))
+            .Select(e => (instruments.IndexOf(e.Action!.InstrumentId), e.Date, (double)e.Action.Ratio!.Value))];
+
     /// <summary>Whether a journaled command is this event (a replay must apply the engine's own schedule).</summary>
     internal bool Matches(Pipeline.JournaledCommand command) => this switch
     {

@@ -233,8 +233,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
             Lockstep = options.Lockstep,
             OnFault = Fail,
             JournalOrder = referencePrices.JournalOrder,
-            Splits = [.. (options.BookEvents ?? []).Where(e => e.Action?.Ratio is not null && book.Instruments.TryGetIndex(e.Action.InstrumentId, out _))
-                .Select(e => (book.Instruments.IndexOf(e.Action!.InstrumentId), e.Date, (double)e.Action.Ratio!.Value))],
+            Splits = Model.BookEvent.SplitSchedule(options.BookEvents ?? [], book.Instruments),
         };
         evaluationProcessor = new BatchProcessor<PriceEvent, EvaluationHandler>(priceRing, new EvaluationHandler(Evaluation, Metrics, EvaluationBatch), "fastrebal-evaluate") { OnFault = Fail };
         orderProcessor = new BatchProcessor<OrderEvent, OrderHandler>(orderRing, new OrderHandler(Orders), "fastrebal-orders") { OnFault = Fail };

@@ -77,7 +77,7 @@ public sealed class IngestLoop
     /// fall by the ratio is not held as a jump. Whether a split is done is read from the verifier's own quote times, so
     /// a recovered verifier is not rescaled twice.
     /// </summary>
-    public IReadOnlyList<(int Instrument, DateOnly ExDate, double Ratio)> Splits { get; init; } = [];
+    public (int Instrument, DateOnly ExDate, double Ratio)[] Splits { get; init; } = [];
 
     private long resumeAfter;
     private readonly List<PriceEvent> carried = [];
@@ -250,7 +250,7 @@ public sealed class IngestLoop
             for (var i = from; i < to; i++)
             {
                 Counters.TicksRead++;
-                if (Splits.Count > 0)
+                if (Splits.Length > 0)
                 {
                     RescaleForSplits(buffer[i]);
                 }

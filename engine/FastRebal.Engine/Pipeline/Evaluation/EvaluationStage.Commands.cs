@@ -111,8 +111,15 @@ public sealed partial class EvaluationStage
                 resolved.Kind = CommandKind.CloseAccount;
                 resolved.AccountId = close.AccountId;
                 break;
-            case SplitInstrument or ChangeSymbol:
-                ResolveCorporateAction(command, resolved);
+            case SplitInstrument split:
+                resolved.Kind = CommandKind.Split;
+                resolved.Target = split.InstrumentId;
+                resolved.Amount = split.Ratio;
+                break;
+            case ChangeSymbol change:
+                resolved.Kind = CommandKind.SymbolChange;
+                resolved.Target = change.InstrumentId;
+                resolved.Symbol = change.Symbol;
                 break;
             case OpenAccount open:
                 ResolveOpen(open, resolved);

@@ -53,23 +53,6 @@ public sealed partial class EvaluationStage
         : symbol.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == ',') ? $"a ticker has no spaces, commas or control characters, got '{Scenarios.TextLimit.Clip(symbol, 40)}'"
         : null;
 
-    private static void ResolveCorporateAction(ControlCommand command, JournaledCommand resolved)
-    {
-        switch (command)
-        {
-            case SplitInstrument split:
-                resolved.Kind = CommandKind.Split;
-                resolved.Target = split.InstrumentId;
-                resolved.Amount = split.Ratio;
-                break;
-            case ChangeSymbol change:
-                resolved.Kind = CommandKind.SymbolChange;
-                resolved.Target = change.InstrumentId;
-                resolved.Symbol = change.Symbol;
-                break;
-        }
-    }
-
     private CommandResult ApplySymbolChange(JournaledCommand command)
     {
         if (!book.Instruments.TryGetIndex(command.Target ?? "", out var i))
