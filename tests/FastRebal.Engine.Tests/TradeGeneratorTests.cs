@@ -151,7 +151,7 @@ public class TradeGeneratorTests
     }
 
     [Fact]
-    public void Band_edge_mode_moves_only_the_breaching_positions_to_just_inside_the_band()
+    public void Band_edge_mode_moves_the_breaching_positions_to_just_inside_the_band_and_invests_what_is_left()
     {
         // Targets 40/40/20 with a 5-point band: A at 50% breaches, B at 38% and C at 12%... C breaches too.
         var (_, result) = new TestBook()
@@ -160,11 +160,29 @@ public class TradeGeneratorTests
             .Account("X", "M", 0, TestBook.Policy(mode: RebalanceMode.ToBandEdge, fractional: true), positions: [("A", 500), ("B", 380), ("C", 120)])
             .Run();
 
-        Assert.DoesNotContain(result.Trades, t => t.InstrumentId == "B");
-        // A goes to 40% + 0.9 x 5% = 44.5%; C to 20% - 4.5% = 15.5%.
+        // A goes to 40% + 0.9 x 5% = 44.5% (sells 55); C to 20% - 4.5% = 15.5% (buys 35). The 20 left over go to the
+        // positions below target in proportion to their gap: B is 2 points under, C still 4.5, so B 20 x 2/6.5, C 20 x 4.5/6.5.
         Assert.Equal(55m, Only(result, "A").Quantity);
-        Assert.Equal(35m, Only(result, "C").Quantity);
+        Assert.Equal(6.153846m, Only(result, "B").Quantity);
+        Assert.Equal(48.846153m, Only(result, "C").Quantity);
+        Assert.Equal(0m, Math.Round(result.Plans[0]!.CashAfter, 4));
         Assert.Contains("band edge", result.Decisions[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Halfway_mode_moves_the_breaching_positions_halfway_from_the_edge_to_target()
+    {
+        // Targets 60/40 with a 5-point band: A at 70% and B at 30% both breach; halfway is 60 + 2.5 and 40 - 2.5.
+        var (_, result) = new TestBook()
+            .Instrument("A", 1, fractional: true).Instrument("B", 1, fractional: true)
+            .Model("M", ("A", 0.6), ("B", 0.4))
+            .Account("X", "M", 0, TestBook.Policy(mode: RebalanceMode.Halfway, fractional: true), positions: [("A", 700), ("B", 300)])
+            .Run();
+
+        Assert.Equal(75m, Only(result, "A").Quantity);
+        Assert.Equal(TradeSide.Sell, Only(result, "A").Side);
+        Assert.Equal(75m, Only(result, "B").Quantity);
+        Assert.Contains("halfway back to target", result.Decisions[0].Reason, StringComparison.Ordinal);
     }
 
     [Fact]

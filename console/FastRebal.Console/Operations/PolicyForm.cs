@@ -230,6 +230,13 @@ public sealed class PolicyForm
         };
     }
 
+    private static string ModeWords(RebalanceMode mode) => mode switch
+    {
+        RebalanceMode.ToBandEdge => "back to the band's edge",
+        RebalanceMode.Halfway => "halfway from the band's edge to target",
+        _ => "to target",
+    };
+
     private static string Words(IReadOnlyList<string> restrictions) => restrictions.Count == 0 ? "none" : string.Join(", ", restrictions);
 
     private static string Words(IReadOnlyDictionary<string, double> bands) => bands.Count == 0
@@ -274,7 +281,7 @@ public sealed class PolicyForm
         Add("cash reserve amount", CashReserveAmount, was is null ? default : was.CashReserveAmount, a => a.ToString("#,0.##", c));
         Add("cash reserve", CashReservePercent, was is null ? default : was.CashReservePercent, p => string.Create(c, $"{p:0.####}%"));
         Add("minimum trade", MinTradeValue, was is null ? default : was.MinTradeValue, a => a.ToString("#,0.##", c));
-        Add("rebalance mode", Mode, was is null ? default : was.Mode, m => m == RebalanceMode.ToTarget ? "to target" : "back to the band's edge");
+        Add("rebalance mode", Mode, was is null ? default : was.Mode, ModeWords);
         Add("fractional shares", FractionalShares, was is null ? default : was.FractionalShares, f => f ? "allowed" : "not allowed");
         Add("restricted instruments", Words(RestrictionList()), was is null ? null : Words(was.RestrictionList()), w => w);
         Add("asset-class bands", Words(ClassBandList().Bands), was is null ? null : Words(was.ClassBandList().Bands), w => w);
@@ -431,7 +438,7 @@ public sealed class PolicyForm
     public string AllTerms() => string.Create(CultureInfo.InvariantCulture,
         $"{Trigger.ToString().ToLowerInvariant()} trigger, ±{BandWidthPercent:0.####}% {BandType.ToString().ToLowerInvariant()} band, {Calendar.ToString().ToLowerInvariant()} calendar, " +
         $"min {MinDaysBetweenRebalances} day(s) between rebalances, cash reserve {CashReserveAmount:#,0.##} + {CashReservePercent:0.####}%, min trade {MinTradeValue:#,0.##}, " +
-        $"{(Mode == RebalanceMode.ToTarget ? "to target" : "back to the band's edge")}, fractional shares {(FractionalShares ? "allowed" : "not allowed")}, " +
+        $"{ModeWords(Mode)}, fractional shares {(FractionalShares ? "allowed" : "not allowed")}, " +
         $"restricted instruments {Words(RestrictionList())}, asset-class bands {Words(ClassBandList().Bands)}") +
         (HasTax ? string.Create(CultureInfo.InvariantCulture, $", lot method {LotMethod}, gains budget {GainsBudget}, defer {DeferLongTermWithinDays}, cash only {CashOnly}, harvesting {HarvestEnabled} {HarvestSchedule} {HarvestMinLossPercent}% above {HarvestApprovalAbove}") : "");
 }

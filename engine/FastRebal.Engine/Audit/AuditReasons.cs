@@ -103,7 +103,12 @@ public static class AuditReasons
             }
             if (code == RebalanceCode)
             {
-                sink.Figure("to", why.BandEdge ? "bandEdge" : "target");
+                sink.Figure("to", why.Goal switch
+                {
+                    RebalanceMode.ToBandEdge => "bandEdge",
+                    RebalanceMode.Halfway => "halfway",
+                    _ => "target",
+                });
             }
             else if (code == CashFlowCode)
             {
@@ -269,9 +274,10 @@ public static class AuditReasons
                 {
                     RebalanceCode => DecisionReason.Rebalance(outcome, read.Text("to") switch
                     {
-                        "bandEdge" => true,
-                        "target" => false,
-                        var other => read.Fail($"figure 'to' is '{other}', not bandEdge or target"),
+                        "bandEdge" => RebalanceMode.ToBandEdge,
+                        "halfway" => RebalanceMode.Halfway,
+                        "target" => RebalanceMode.ToTarget,
+                        var other => read.Fail($"figure 'to' is '{other}', not bandEdge, halfway or target") ? RebalanceMode.ToTarget : RebalanceMode.ToTarget,
                     }),
                     CashFlowCode => DecisionReason.CashFlow(outcome, read.Decimal("netFlow")),
                     _ => DecisionReason.Trigger(outcome),

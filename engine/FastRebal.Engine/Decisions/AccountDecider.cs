@@ -41,10 +41,9 @@ public static class AccountDecider
         DecisionReason why;
         if (outcome.Rebalance)
         {
-            // Band-edge mode answers a band breach; a calendar or asset-class trigger goes to target.
-            var bandEdge = policy.Mode == RebalanceMode.ToBandEdge && outcome.Rule == DecisionRule.BandBreach;
-            plan = TradeGenerator.Rebalance(snapshot, bandEdge, RuleLabel(outcome.Rule));
-            (action, rule, why) = (DecisionAction.Rebalance, outcome.Rule, DecisionReason.Rebalance(outcome, bandEdge));
+            var goal = TradeGenerator.GoalFor(policy, outcome.Rule == DecisionRule.BandBreach);
+            plan = TradeGenerator.Rebalance(snapshot, goal, RuleLabel(outcome.Rule));
+            (action, rule, why) = (DecisionAction.Rebalance, outcome.Rule, DecisionReason.Rebalance(outcome, goal));
         }
         else
         {

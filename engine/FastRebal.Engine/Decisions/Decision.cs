@@ -133,7 +133,7 @@ public readonly struct DecisionReason
 
     internal TriggerOutcome Outcome => outcome;
 
-    internal bool BandEdge => bandEdge;
+    internal RebalanceMode Goal => goal;
 
     internal double AccountValue => accountValue;
 
@@ -146,7 +146,7 @@ public readonly struct DecisionReason
     internal string? HeldBecause => approval;
 
     internal bool NoTradePlaced => nothingPlaced;
-    private readonly bool bandEdge;
+    private readonly RebalanceMode goal;
     private readonly bool nothingPlaced;
     private readonly double accountValue;
     private readonly decimal netFlow;
@@ -154,10 +154,10 @@ public readonly struct DecisionReason
     private readonly string? blocked;
     private readonly string? approval;
 
-    private DecisionReason(Form form, TriggerOutcome outcome = default, bool bandEdge = false, double accountValue = 0, decimal netFlow = 0, string? text = null,
+    private DecisionReason(Form form, TriggerOutcome outcome = default, RebalanceMode goal = RebalanceMode.ToTarget, double accountValue = 0, decimal netFlow = 0, string? text = null,
         string? blocked = null, string? approval = null, bool nothingPlaced = false)
     {
-        (this.form, this.outcome, this.bandEdge, this.accountValue, this.netFlow, this.text) = (form, outcome, bandEdge, accountValue, netFlow, text);
+        (this.form, this.outcome, this.goal, this.accountValue, this.netFlow, this.text) = (form, outcome, goal, accountValue, netFlow, text);
         (this.blocked, this.approval, this.nothingPlaced) = (blocked, approval, nothingPlaced);
     }
 
@@ -170,20 +170,20 @@ public readonly struct DecisionReason
     /// <summary>What the trigger found, and nothing more (no trade).</summary>
     public static DecisionReason Trigger(TriggerOutcome outcome) => new(Form.Trigger, outcome);
 
-    /// <summary>A rebalance the trigger called for, to target or back to the band edge.</summary>
-    public static DecisionReason Rebalance(TriggerOutcome outcome, bool bandEdge) => new(Form.Rebalance, outcome, bandEdge);
+    /// <summary>A rebalance the trigger called for, to target, back to the band edge or halfway back.</summary>
+    public static DecisionReason Rebalance(TriggerOutcome outcome, RebalanceMode goal) => new(Form.Rebalance, outcome, goal);
 
     /// <summary>Only the net cash flow is invested or raised.</summary>
     public static DecisionReason CashFlow(TriggerOutcome outcome, decimal netFlow) => new(Form.CashFlow, outcome, netFlow: netFlow);
 
     /// <summary>The plan was blocked, for the plan's reason.</summary>
-    public DecisionReason Blocked(string? planReason) => new(form, outcome, bandEdge, accountValue, netFlow, text, planReason ?? "", approval, nothingPlaced);
+    public DecisionReason Blocked(string? planReason) => new(form, outcome, goal, accountValue, netFlow, text, planReason ?? "", approval, nothingPlaced);
 
     /// <summary>The plan waits for an operator, for the plan's reason.</summary>
-    public DecisionReason HeldForApproval(string planReason) => new(form, outcome, bandEdge, accountValue, netFlow, text, blocked, planReason, nothingPlaced);
+    public DecisionReason HeldForApproval(string planReason) => new(form, outcome, goal, accountValue, netFlow, text, blocked, planReason, nothingPlaced);
 
     /// <summary>A rebalance whose trades were all too small to place.</summary>
-    public DecisionReason NothingPlaced() => new(form, outcome, bandEdge, accountValue, netFlow, text, blocked, approval, nothingPlaced: true);
+    public DecisionReason NothingPlaced() => new(form, outcome, goal, accountValue, netFlow, text, blocked, approval, nothingPlaced: true);
 
     public override string ToString()
     {
@@ -192,7 +192,12 @@ public readonly struct DecisionReason
         {
             Form.NoInvestableValue => string.Create(c, $"account value {accountValue:N2} is all cash reserve; nothing to invest"),
             Form.Trigger => outcome.Reason,
-            Form.Rebalance => outcome.Reason + (bandEdge ? "; back to band edge" : "; to target"),
+            Form.Rebalance => outcome.Reason + goal switch
+            {
+                RebalanceMode.ToBandEdge => "; back to band edge",
+                RebalanceMode.Halfway => "; halfway back to target",
+                _ => "; to target",
+            },
             Form.CashFlow => string.Create(c, $"net cash flow {netFlow:+#,0.00;-#,0.00;0.00}; {outcome.Reason}"),
             _ => text ?? "",
         };

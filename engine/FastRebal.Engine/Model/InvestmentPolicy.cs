@@ -41,6 +41,9 @@ public enum RebalanceMode
 
     /// <summary>Only positions outside the band move, and only back inside its edge (fewer, smaller trades).</summary>
     ToBandEdge,
+
+    /// <summary>Only positions outside the band move, halfway from the edge they broke to their target.</summary>
+    Halfway,
 }
 
 public enum TaxStatus

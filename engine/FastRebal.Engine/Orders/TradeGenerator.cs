@@ -16,7 +16,17 @@ public static class TradeGenerator
     public const decimal BandEdgeMargin = 0.1m;
 
     /// <summary>Plans a rebalance. <paramref name="bandEdge"/> moves only out-of-band positions back inside their band.</summary>
-    public static TradePlan Rebalance(AccountSnapshot account, bool bandEdge, string rule)
+    public static TradePlan Rebalance(AccountSnapshot account, bool bandEdge, string rule) =>
+        Rebalance(account, bandEdge ? RebalanceMode.ToBandEdge : RebalanceMode.ToTarget, rule);
+
+    /// <summary>
+    /// Where a rebalance answering <paramref name="bandBreach"/> takes the account: the IPS's mode for a band breach;
+    /// a calendar or asset-class trigger always goes to target.
+    /// </summary>
+    public static RebalanceMode GoalFor(InvestmentPolicy policy, bool bandBreach) => bandBreach ? policy.Mode : RebalanceMode.ToTarget;
+
+    /// <summary>Plans a rebalance to target, or (band edge, halfway) moves only out-of-band positions back inside their band.</summary>
+    public static TradePlan Rebalance(AccountSnapshot account, RebalanceMode goal, string rule)
     {
         var value = account.TotalValue;
         var reserve = account.ReserveAt(value);
@@ -30,12 +40,14 @@ public static class TradeGenerator
 
         var illiquidNotes = IlliquidOutOfBand(account, investable);
         decimal[]? goals = null;
-        if (bandEdge)
+        if (goal != RebalanceMode.ToTarget)
         {
-            goals = BandEdgeGoals(account, value, reserve, investable);
+            // Band edge stops just inside the edge; halfway stops midway between the edge and the target.
+            var depth = goal == RebalanceMode.Halfway ? 0.5m : 1 - BandEdgeMargin;
+            goals = BandEdgeGoals(account, value, reserve, investable, depth);
             if (goals is null)
             {
-                plan.Warnings.Add("band-edge trades could not be funded from sells and spare cash; rebalanced to target instead");
+                plan.Warnings.Add($"{(goal == RebalanceMode.Halfway ? "halfway" : "band-edge")} trades could not be funded from sells and spare cash; rebalanced to target instead");
             }
         }
         if (goals is null)
@@ -100,8 +112,11 @@ public static class TradeGenerator
         return goals;
     }
 
-    /// <summary>Goals that move only out-of-band positions to just inside their band edge; null when the buys cannot be funded.</summary>
-    private static decimal[]? BandEdgeGoals(AccountSnapshot account, decimal value, decimal reserve, decimal investable)
+    /// <summary>
+    /// Goals that move only out-of-band positions back inside their band, to <paramref name="depth"/> of the tolerance
+    /// from the target; null when the buys cannot be funded.
+    /// </summary>
+    private static decimal[]? BandEdgeGoals(AccountSnapshot account, decimal value, decimal reserve, decimal investable, decimal depth)
     {
         var goals = new decimal[account.Holdings.Count];
         for (var i = 0; i < goals.Length; i++)
@@ -116,17 +131,18 @@ public static class TradeGenerator
             var tolerance = Tolerance(account.Policy, h.Target);
             if (weight > h.Target + tolerance)
             {
-                goals[i] = (h.Target + (tolerance * (1 - BandEdgeMargin))) * investable;
+                goals[i] = (h.Target + (tolerance * depth)) * investable;
             }
             else if (weight < h.Target - tolerance && h.CanBuy)
             {
-                goals[i] = Math.Max(0, h.Target - (tolerance * (1 - BandEdgeMargin))) * investable;
+                goals[i] = Math.Max(0, h.Target - (tolerance * depth)) * investable;
             }
         }
 
         var shortfall = reserve - (value - goals.Sum());
         if (shortfall <= 0)
         {
+            InvestSpare(account, goals, investable, -shortfall);
             return goals;
         }
         var buys = 0m;
@@ -153,6 +169,33 @@ public static class TradeGenerator
             }
         }
         return goals;
+    }
+
+    /// <summary>
+    /// Puts what the band moves leave above the reserve into the positions below target, in proportion to how far
+    /// below they are and never past it, so a sale's proceeds are not left idle in cash.
+    /// </summary>
+    private static void InvestSpare(AccountSnapshot account, decimal[] goals, decimal investable, decimal spare)
+    {
+        var deficit = 0m;
+        for (var i = 0; i < goals.Length; i++)
+        {
+            var h = account.Holdings[i];
+            deficit += h.CanBuy ? Math.Max(0, (h.Target * investable) - goals[i]) : 0;
+        }
+        if (deficit <= 0 || spare <= 0)
+        {
+            return;
+        }
+        var share = Math.Min(1, spare / deficit);
+        for (var i = 0; i < goals.Length; i++)
+        {
+            var h = account.Holdings[i];
+            if (h.CanBuy)
+            {
+                goals[i] += Math.Max(0, (h.Target * investable) - goals[i]) * share;
+            }
+        }
     }
 
     private static List<string> IlliquidOutOfBand(AccountSnapshot account, decimal investable)

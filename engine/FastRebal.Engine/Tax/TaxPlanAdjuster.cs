@@ -94,8 +94,7 @@ public static class TaxPlanAdjuster
                     Reason = $"within band once substitutes count toward their model instruments: {adjusted.Note}",
                 }, none, selections);
             }
-            var bandEdge = policy.Mode == RebalanceMode.ToBandEdge && decision.Rule == DecisionRule.BandBreach;
-            var regenerated = TradeGenerator.Rebalance(adjusted.Snapshot, bandEdge, decision.Rule == DecisionRule.CalendarDue ? "calendar" : "band breach");
+            var regenerated = TradeGenerator.Rebalance(adjusted.Snapshot, TradeGenerator.GoalFor(policy, decision.Rule == DecisionRule.BandBreach), decision.Rule == DecisionRule.CalendarDue ? "calendar" : "band breach");
             if (!regenerated.IsBlocked)
             {
                 plan = regenerated;

@@ -51,7 +51,7 @@ public sealed class AuditRecordWriterTests
     private static readonly Gen<Decision> DecisionsWithParts = Gen.Select(
         Gen.Select(Text, Gen.Enum<DecisionAction>(), Gen.Enum<DecisionRule>(), Gen.Enum<BandType>(), Gen.Int[0, 4]),
         Gen.Select(Number, Number, Number, Number, Number, Gen.Bool),
-        Gen.Select(Triggers, Gen.Bool, Money, Text.Null(), Text.Null(), Gen.Bool),
+        Gen.Select(Triggers, Gen.Enum<RebalanceMode>(), Money, Text.Null(), Text.Null(), Gen.Bool),
         Gen.Select(Text, Gen.Int, Gen.Int[0, 50], Text.Array[0, 2]))
         .Select((a, n, r, p) =>
         {

@@ -71,11 +71,12 @@ public class ReasonWordsTests
         var outcome = RebalanceRules.Evaluate(policy, 0.045, 0.3, true, null, null, TestBook.AsOf);
         var words = outcome.Reason;
 
-        Assert.Equal($"{words}; to target", DecisionReason.Rebalance(outcome, bandEdge: false).ToString());
-        Assert.Equal($"{words}; back to band edge", DecisionReason.Rebalance(outcome, bandEdge: true).ToString());
-        Assert.Equal($"{words}; to target; no trade was large enough to place", DecisionReason.Rebalance(outcome, false).NothingPlaced().ToString());
-        Assert.Equal($"{words}; to target; blocked: no cash", DecisionReason.Rebalance(outcome, false).Blocked("no cash").ToString());
-        Assert.Equal($"{words}; to target; illiquid holdings", DecisionReason.Rebalance(outcome, false).HeldForApproval("illiquid holdings").ToString());
+        Assert.Equal($"{words}; to target", DecisionReason.Rebalance(outcome, RebalanceMode.ToTarget).ToString());
+        Assert.Equal($"{words}; back to band edge", DecisionReason.Rebalance(outcome, RebalanceMode.ToBandEdge).ToString());
+        Assert.Equal($"{words}; halfway back to target", DecisionReason.Rebalance(outcome, RebalanceMode.Halfway).ToString());
+        Assert.Equal($"{words}; to target; no trade was large enough to place", DecisionReason.Rebalance(outcome, RebalanceMode.ToTarget).NothingPlaced().ToString());
+        Assert.Equal($"{words}; to target; blocked: no cash", DecisionReason.Rebalance(outcome, RebalanceMode.ToTarget).Blocked("no cash").ToString());
+        Assert.Equal($"{words}; to target; illiquid holdings", DecisionReason.Rebalance(outcome, RebalanceMode.ToTarget).HeldForApproval("illiquid holdings").ToString());
         Assert.Equal($"net cash flow -1,234.50; {words}", DecisionReason.CashFlow(outcome, -1234.5m).ToString());
         Assert.Equal($"net cash flow +20.00; {words}", DecisionReason.CashFlow(outcome, 20m).ToString());
         Assert.Equal("account value 1,500.25 is all cash reserve; nothing to invest", DecisionReason.NoInvestableValue(1500.25).ToString());
@@ -86,7 +87,7 @@ public class ReasonWordsTests
     public void A_decision_kept_as_parts_equals_the_same_decision_in_words_and_survives_json()
     {
         var policy = TestBook.Policy(band: 0.03);
-        var why = DecisionReason.Rebalance(RebalanceRules.Evaluate(policy, 0.045, 0.3, true, null, null, TestBook.AsOf), bandEdge: false);
+        var why = DecisionReason.Rebalance(RebalanceRules.Evaluate(policy, 0.045, 0.3, true, null, null, TestBook.AsOf), RebalanceMode.ToTarget);
         IReadOnlyList<string> warnings = [];
         var kept = new Decision("A1", DecisionAction.Rebalance, DecisionRule.BandBreach, why, 1000, 0.045, 0.3, 0.06, BandType.Absolute, 0.03, "P", 1, 2, warnings);
         var inWords = new Decision("A1", DecisionAction.Rebalance, DecisionRule.BandBreach, why.ToString(), 1000, 0.045, 0.3, 0.06, BandType.Absolute, 0.03, "P", 1, 2, warnings);
