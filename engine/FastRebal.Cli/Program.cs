@@ -15,6 +15,7 @@ var root = new RootCommand("fastrebal: automated portfolio rebalancing engine")
     ApprovalCommands.Approve(),
     ApprovalCommands.Reject(),
     KpiCommand.Create(),
+    BacktestCommand.Create(),
     AuditCommand.Create(),
 };
 

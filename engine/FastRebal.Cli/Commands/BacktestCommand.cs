@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using FastRebal.Engine.Backtest;
+using FastRebal.Engine.MarketData;
+using FastRebal.Engine.Scenarios;
+
+namespace FastRebal.Cli.Commands;
+
+/// <summary>
+/// <c>fastrebal backtest --portfolio "SPY:0.6,AGG:0.4" --policy threshold:5% --window gfc</c>: replays real history
+/// through the decision core under one or many policies and prints what each would have cost and earned.
+/// </summary>
+public static class BacktestCommand
+{
+    private const string DefaultPolicies = "calendar:quarterly,calendar:annual,threshold:5%,threshold:20%:relative";
+
+    public static Command Create()
+    {
+        var portfolio = new Option<string>("--portfolio") { Description = $"Target weights: {PortfolioBacktest.Syntax}", DefaultValueFactory = _ => "SPY:0.6,AGG:0.4" };
+        var policy = new Option<string[]>("--policy") { Description = $"A policy to test (repeatable): {BacktestPolicy.Syntax}", AllowMultipleArgumentsPerToken = false };
+        var sweep = new Option<string?>("--sweep") { Description = "Many policies in one pass, e.g. \"threshold:1%..10%:1%,calendar:*\"" };
+        var from = new Option<string?>("--from") { Description = "First day (yyyy-MM-dd); default: the first day every instrument has" };
+        var to = new Option<string?>("--to") { Description = "Last day (yyyy-MM-dd); default: the last day every instrument has" };
+        var window = new Option<string?>("--window") { Description = $"A named stress window instead of --from/--to: {string.Join(", ", HistoryWindows.All.Select(w => w.Name))}" };
+        var value = new Option<double>("--value") { Description = "Starting value of the portfolio", DefaultValueFactory = _ => 1_000_000 };
+        var commission = new Option<double>("--commission") { Description = "Fixed commission per trade" };
+        var commissionBps = new Option<double>("--commission-bps") { Description = "Commission in basis points of each trade" };
+        var spreadBps = new Option<double>("--spread-bps") { Description = "Bid-ask spread in basis points (a trade pays half)" };
+        var flow = new Option<string[]>("--flow") { Description = $"A scheduled cash flow (repeatable): {CashFlowSchedule.Syntax}" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var command = new Command("backtest", "Replay history through the decision core under one or many rebalancing policies")
+        {
+            portfolio, policy, sweep, from, to, window, value, commission, commissionBps, spreadBps, flow, json,
+        };
+        command.SetAction(parse => ExitCodes.Guard(() => Run(new Request(
+            parse.GetValue(portfolio)!, parse.GetValue(policy) ?? [], parse.GetValue(sweep), parse.GetValue(from), parse.GetValue(to), parse.GetValue(window),
+            parse.GetValue(value), new TradingCosts(parse.GetValue(commission), parse.GetValue(commissionBps), parse.GetValue(spreadBps)),
+            parse.GetValue(flow) ?? [], parse.GetValue(json)))));
+        return command;
+    }
+
+    /// <summary>What the command line asked for.</summary>
+    public sealed record Request(
+        string Portfolio, string[] Policies, string? Sweep, string? From, string? To, string? Window, double Value, TradingCosts Costs, string[] Flows, bool Json);
+
+    public static int Run(Request request)
+    {
+        var progress = new Progress(quiet: request.Json);
+        var (weights, policies, first, last, options) = Read(request);
+        var data = MarketHistory.FindDataDirectory() ?? throw new UsageException("no data/ folder with the market history was found; set FASTREBAL_DATA to it");
+        var history = progress.Time("loading the market history", () => TotalReturnHistory.Load(data), out _);
+        var result = progress.Time($"backtesting {policies.Count} policies", () => Usage(() =>
+            PortfolioBacktest.Run(history, weights, policies, first, last, request.Value, options)), out var elapsed);
+        if (request.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                portfolio = weights.ToDictionary(w => w.Symbol, w => w.Weight),
+                history = weights.Select(w => new { symbol = w.Symbol, source = TotalReturnHistory.Describe(w.Symbol) }),
+                result.From, result.To, result.TradingDays, result.Costs, result.Flows, result.Held, result.WithdrawalShortfall,
+                policies = result.Accounts,
+                elapsedMs = elapsed.TotalMilliseconds,
+            }, ScenarioDocument.JsonOptions));
+            return ExitCodes.Ok;
+        }
+        Print(result, weights, elapsed);
+        return ExitCodes.Ok;
+    }
+
+    private static (IReadOnlyList<(string Symbol, double Weight)>, IReadOnlyList<BacktestPolicy>, DateOnly, DateOnly, BacktestOptions) Read(Request request) => Usage(() =>
+    {
+        var weights = PortfolioBacktest.ParseWeights(request.Portfolio);
+        var policies = new List<BacktestPolicy>();
+        policies.AddRange(request.Policies.Select(BacktestPolicy.Parse));
+        if (request.Sweep is not null)
+        {
+            policies.AddRange(BacktestPolicy.ParseSweep(request.Sweep));
+        }
+        if (policies.Count == 0)
+        {
+            policies.AddRange(BacktestPolicy.ParseSweep(DefaultPolicies));
+        }
+        var (first, last) = (DateOnly.MinValue, DateOnly.MaxValue);
+        if (request.Window is not null)
+        {
+            if (request.From is not null || request.To is not null)
+            {
+                throw new UsageException("give either --window or --from/--to, not both");
+            }
+            (first, last) = HistoryWindows.Find(request.Window);
+        }
+        first = request.From is null ? first : Day("--from", request.From);
+        last = request.To is null ? last : Day("--to", request.To);
+        var options = new BacktestOptions(request.Costs.Validated(), [.. request.Flows.Select(CashFlowSchedule.Parse)]);
+        return (weights, (IReadOnlyList<BacktestPolicy>)[.. policies.DistinctBy(p => p.Name)], first, last, options);
+    });
+
+    private static DateOnly Day(string option, string text) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+            ? day
+            : throw new UsageException($"{option} '{TextLimit.Clip(text, 40)}' is not a date yyyy-MM-dd");
+
+    /// <summary>Turns the engine's complaints about what was asked (a bad policy, weight, window or date) into usage errors.</summary>
+    private static T Usage<T>(Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    private static void Print(BacktestResult result, IReadOnlyList<(string Symbol, double Weight)> weights, TimeSpan elapsed)
+    {
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(c, $"FastRebal backtest: {string.Join(", ", weights.Select(w => $"{w.Symbol} {w.Weight:0.##%}"))}, {result.From:yyyy-MM-dd} to {result.To:yyyy-MM-dd} ({result.TradingDays:N0} trading days)"));
+        foreach (var (symbol, _) in weights)
+        {
+            Console.WriteLine($"  {symbol}: {TotalReturnHistory.Describe(symbol) ?? "total-return history from data/"}");
+        }
+        Console.WriteLine($"  costs: {result.Costs}; cash flows: {(result.Flows.Count == 0 ? "none" : string.Join(", ", result.Flows))}");
+        Console.WriteLine(string.Create(c, $"  {"policy",-34} {"return/yr",9} {"vol",6} {"max DD",7} {"DD days",7} {"track.err",9} {"turn/yr",7} {"worst Q",7} {"rebal.",6} {"trades",6} {"costs",10} {"max drift",9} {"days out",8}"));
+        foreach (var f in result.Accounts)
+        {
+            Console.WriteLine(string.Create(c,
+                $"  {Clip(f.Name, 34),-34} {f.AnnualReturn,9:0.00%} {f.Volatility,6:0.0%} {f.MaxDrawdown,7:0.0%} {f.MaxDrawdownDays,7:N0} {f.TrackingError,9:0.00%} {f.TurnoverPerYear,7:0.0%} {f.WorstQuarterTurnover,7:0.0%} {f.Rebalances,6:N0} {f.Trades,6:N0} {f.Costs,10:N0} {f.LargestDrift,9:0.0%} {f.DaysOutsideBand,8:N0}"));
+        }
+        if (result.Held > 0)
+        {
+            Console.WriteLine(string.Create(c, $"  {result.Held:N0} decision(s) were blocked or held for approval and not traded (a backtest has no operator)"));
+        }
+        if (result.WithdrawalShortfall > 0)
+        {
+            Console.WriteLine(string.Create(c, $"  withdrawals short by {result.WithdrawalShortfall:N2} in all (the account could not pay them in full)"));
+        }
+        Console.WriteLine(string.Create(c, $"  {result.AccountDays:N0} account-days in {elapsed.TotalMilliseconds:N0} ms"));
+    }
+
+    private static string Clip(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";
+}

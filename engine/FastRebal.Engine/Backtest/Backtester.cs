@@ -1,0 +1,412 @@
+using FastRebal.Engine.Decisions;
+using FastRebal.Engine.Drift;
+using FastRebal.Engine.Model;
+using FastRebal.Engine.Orders;
+using FastRebal.Engine.State;
+
+namespace FastRebal.Engine.Backtest;
+
+/// <summary>
+/// Replays history through the decision core the live engine uses: each trading day the book takes the day's closes,
+/// the drift sweep measures every account, and <see cref="AccountDecider"/> decides the accounts its IPS says to look
+/// at (and any with a cash flow). Trades fill at the close, less the trading costs; cash flows land on the first
+/// trading day of their period.
+/// </summary>
+public sealed class Backtester
+{
+    private readonly AccountBook book;
+    private readonly BacktestMarket market;
+    private readonly IReadOnlyList<BacktestPolicy> policies;
+    private readonly BacktestOptions options;
+    private readonly TradingCosts costs;
+    private readonly DriftReport report;
+    private readonly RunningFigures[] accounts;
+    private readonly RunningFigures[] models;
+    private RunningFigures firm;
+    private readonly double[][] modelWeights;
+    private readonly double[] modelReturn;
+    private readonly (int Instrument, double Price)[] prices;
+    private readonly List<(int Instrument, double QuantityChange)> fills = [];
+    private readonly SeriesRecorder[] series;
+    private int held;
+    private double withdrawalShortfall;
+
+    // The day's trading per account, reset before each day.
+    private double dayBuys;
+    private double daySells;
+    private double dayCost;
+    private int dayTrades;
+    private bool dayRebalanced;
+
+    /// <param name="book">The accounts; its instruments are the market's symbols, in the same order.</param>
+    /// <param name="policies">Per account, the policy its IPS in <paramref name="book"/> came from (names, look interval, never).</param>
+    public Backtester(AccountBook book, BacktestMarket market, IReadOnlyList<BacktestPolicy> policies, BacktestOptions options)
+    {
+        if (book.Instruments.Count != market.Symbols.Count)
+        {
+            throw new ArgumentException($"the book has {book.Instruments.Count} instruments and the market {market.Symbols.Count}");
+        }
+        if (policies.Count != book.AccountCount)
+        {
+            throw new ArgumentException($"the book has {book.AccountCount} accounts and {policies.Count} policies were given");
+        }
+        (this.book, this.market, this.policies, this.options, costs) = (book, market, policies, options, options.TradingCosts.Validated());
+        report = new DriftReport(book);
+        accounts = new RunningFigures[book.AccountCount];
+        models = new RunningFigures[book.Models.Count];
+        modelReturn = new double[book.Models.Count];
+        modelWeights = new double[book.Models.Count][];
+        for (var m = 0; m < book.Models.Count; m++)
+        {
+            modelWeights[m] = new double[book.Instruments.Count];
+            foreach (var w in book.Models[m].ResolvedWeights())
+            {
+                modelWeights[m][book.Instruments.IndexOf(w.InstrumentId)] += w.Weight;
+            }
+        }
+        prices = new (int, double)[book.Instruments.Count];
+        series = new SeriesRecorder[Math.Min(options.SeriesAccounts, book.AccountCount)];
+        for (var a = 0; a < series.Length; a++)
+        {
+            series[a] = new SeriesRecorder(market.Days.Length);
+        }
+    }
+
+    /// <summary>Runs every trading day of the market and returns the figures.</summary>
+    /// <param name="progress">Told the fraction of days done, now and then.</param>
+    public BacktestResult Run(Action<double>? progress = null)
+    {
+        var days = market.Days;
+        SetPrices(0);
+        var parallel = book.SlotCount >= DriftSweep.ParallelThreshold;
+        DriftSweep.Run(book, report, parallel: parallel);
+        var modelValues = new double[models.Length];
+        var modelTargets = new double[models.Length];
+        var modelFlows = new double[models.Length];
+        var modelStats = new double[models.Length, 5];
+        var modelDrift = new double[models.Length];
+        for (var a = 0; a < accounts.Length; a++)
+        {
+            accounts[a].Start(days[0], ValueOf(a));
+            modelValues[book.ModelIndex(a)] += accounts[a].LastValue;
+            RecordSeries(a, 0, 0, 0);
+        }
+        for (var m = 0; m < models.Length; m++)
+        {
+            models[m].Start(days[0], modelValues[m]);
+        }
+        firm.Start(days[0], modelValues.Sum());
+
+        for (var d = 1; d < days.Length; d++)
+        {
+            var day = days[d];
+            SetPrices(d);
+            DriftSweep.Run(book, report, parallel: parallel);
+            for (var m = 0; m < models.Length; m++)
+            {
+                modelReturn[m] = ModelReturn(m, d);
+            }
+            Array.Clear(modelValues);
+            Array.Clear(modelTargets);
+            Array.Clear(modelFlows);
+            Array.Clear(modelStats);
+            Array.Clear(modelDrift);
+            for (var a = 0; a < accounts.Length; a++)
+            {
+                ref var figures = ref accounts[a];
+                var flow = FlowOn(days[d - 1], day, figures.LastValue);
+                var drift = report.MaxAbsDrift[a];
+                var outside = report.Breaches(a) ? 1 : 0;
+                (dayBuys, daySells, dayCost, dayTrades, dayRebalanced) = (0, 0, 0, 0, false);
+                flow = Trade(a, d, flow);
+                var traded = Math.Min(dayBuys, daySells);
+                var model = book.ModelIndex(a);
+                var target = (figures.LastTarget * (1 + modelReturn[model])) + flow;
+                var value = ValueOf(a);
+                var rebalanced = dayRebalanced ? 1 : 0;
+                figures.Day(day, value, target, flow, traded, dayCost, dayTrades, rebalanced, drift, outside);
+                if (a < series.Length)
+                {
+                    RecordSeries(a, d, traded, dayRebalanced ? 1 : 0);
+                }
+                modelValues[model] += value;
+                modelTargets[model] += target;
+                modelFlows[model] += flow;
+                modelStats[model, 0] += traded;
+                modelStats[model, 1] += dayCost;
+                modelStats[model, 2] += dayTrades;
+                modelStats[model, 3] += rebalanced;
+                modelStats[model, 4] += outside;
+                modelDrift[model] = Math.Max(modelDrift[model], drift);
+            }
+            for (var m = 0; m < models.Length; m++)
+            {
+                models[m].Day(day, modelValues[m], modelTargets[m], modelFlows[m], modelStats[m, 0], modelStats[m, 1], (int)modelStats[m, 2], (int)modelStats[m, 3], modelDrift[m], (int)modelStats[m, 4]);
+            }
+            firm.Day(day, modelValues.Sum(), modelTargets.Sum(), modelFlows.Sum(), Column(modelStats, 0), Column(modelStats, 1), (int)Column(modelStats, 2),
+                (int)Column(modelStats, 3), modelDrift.Length == 0 ? 0 : modelDrift.Max(), (int)Column(modelStats, 4));
+            if (progress is not null && (d & 255) == 0)
+            {
+                progress((double)d / days.Length);
+            }
+        }
+
+        return new BacktestResult(
+            days[0],
+            days[^1],
+            days.Length,
+            costs.ToString(),
+            [.. options.CashFlows.Select(f => f.ToString())],
+            [.. accounts.Select((f, a) => f.Figures(policies[a].Name, 1))],
+            [.. models.Select((f, m) => f.Figures(book.Models[m].Id, AccountsOf(m)))],
+            firm.Figures("firm", accounts.Length),
+            [.. series.Select((s, a) => s.Finish(policies[a].Name, book, a, market.Days))],
+            held,
+            withdrawalShortfall);
+    }
+
+    private int AccountsOf(int model)
+    {
+        var count = 0;
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            count += book.ModelIndex(a) == model ? 1 : 0;
+        }
+        return count;
+    }
+
+    private static double Column(double[,] values, int column)
+    {
+        var sum = 0.0;
+        for (var i = 0; i < values.GetLength(0); i++)
+        {
+            sum += values[i, column];
+        }
+        return sum;
+    }
+
+    private void SetPrices(int day)
+    {
+        for (var i = 0; i < prices.Length; i++)
+        {
+            prices[i] = (i, market.Levels(i)[day]);
+        }
+        book.SetPrices(prices, parallel: book.SlotCount >= DriftSweep.ParallelThreshold);
+    }
+
+    private double ModelReturn(int model, int day)
+    {
+        var weights = modelWeights[model];
+        var r = 0.0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            if (weights[i] != 0)
+            {
+                var levels = market.Levels(i);
+                r += weights[i] * ((levels[day] / levels[day - 1]) - 1);
+            }
+        }
+        return r;
+    }
+
+    private double FlowOn(DateOnly previous, DateOnly day, double value)
+    {
+        var flow = 0.0;
+        foreach (var schedule in options.CashFlows)
+        {
+            if (schedule.IsDue(previous, day))
+            {
+                flow += schedule.For(value);
+            }
+        }
+        return Math.Round(flow, 2);
+    }
+
+    /// <summary>Decides the account if its policy looks at it today or money moves, trades, and returns the flow that landed.</summary>
+    private double Trade(int a, int d, double flow)
+    {
+        var policy = policies[a];
+        var looks = !policy.Never && d % policy.CheckEveryDays == 0 && MayAct(a, market.Days[d]);
+        if (!looks && flow == 0)
+        {
+            return 0;
+        }
+        var day = market.Days[d];
+        var (decision, plan) = AccountDecider.Decide(book, report, a, day, (decimal)(book.Cash[a] + flow), (decimal)flow);
+        var trades = decision.Action is DecisionAction.Rebalance or DecisionAction.CashFlow && plan is { IsBlocked: false, ApprovalReason: null } ? plan.Trades : null;
+        if (decision.Action is DecisionAction.Blocked or DecisionAction.NeedsApproval)
+        {
+            held++;
+        }
+        if (flow > 0)
+        {
+            book.ApplyCashFlow(a, flow);
+        }
+        if (trades is { Count: > 0 })
+        {
+            Execute(a, trades, decision.Action == DecisionAction.Rebalance ? day : null);
+            dayRebalanced = decision.Action == DecisionAction.Rebalance;
+        }
+        if (flow < 0 && book.Cash[a] < -flow)
+        {
+            // The decision raised the withdrawal, but the trades' costs came out of it too.
+            RaiseShortfall(a, -flow - book.Cash[a]);
+        }
+        if (flow < 0)
+        {
+            var paid = Math.Min(-flow, book.Cash[a]);
+            withdrawalShortfall += -flow - paid;
+            book.ApplyCashFlow(a, -paid);
+            flow = -paid;
+        }
+        return flow;
+    }
+
+    /// <summary>The live evaluation's test for "worth deciding": outside a band, a calendar date due, or class bands to check.</summary>
+    private bool MayAct(int a, DateOnly day)
+    {
+        var policy = book.Policy(a);
+        return report.Breaches(a)
+            || (policy.Trigger != RebalanceTrigger.Threshold && RebalanceRules.IsCalendarDue(policy.Calendar, book.LastRebalanced(a), day))
+            || policy.AssetClassBands is { Count: > 0 };
+    }
+
+    /// <summary>Fills the trades at the close; the costs come out of cash, and buys shrink (largest first) if cash would not cover them.</summary>
+    private void Execute(int a, IReadOnlyList<Trade> trades, DateOnly? rebalancedOn)
+    {
+        fills.Clear();
+        double buys = 0, sells = 0, cost = 0;
+        foreach (var trade in trades)
+        {
+            var instrument = book.Instruments.IndexOf(trade.InstrumentId);
+            var quantity = (double)trade.Quantity;
+            var notional = quantity * book.Prices[instrument];
+            cost += costs.Of(notional);
+            if (trade.Side == TradeSide.Buy)
+            {
+                buys += notional;
+                fills.Add((instrument, quantity));
+            }
+            else
+            {
+                sells += notional;
+                fills.Add((instrument, -quantity));
+            }
+        }
+        var shortfall = buys + cost - sells - book.Cash[a];
+        if (shortfall > 0)
+        {
+            ShrinkBuys(a, shortfall, ref buys, ref cost);
+        }
+        book.ApplyExecution(a, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fills), sells - buys - cost, rebalancedOn);
+        dayBuys += buys;
+        daySells += sells;
+        dayCost += cost;
+        dayTrades += fills.Count(f => f.QuantityChange != 0);
+    }
+
+    /// <summary>Sells enough of the largest holding to leave <paramref name="shortfall"/> more cash after its costs.</summary>
+    private void RaiseShortfall(int a, double shortfall)
+    {
+        var (largest, worth) = (-1, 0.0);
+        for (int s = book.SlotStart[a], end = book.SlotStart[a + 1]; s < end; s++)
+        {
+            if (book.Quantities[s] * book.Marks[s] > worth)
+            {
+                (largest, worth) = (s, book.Quantities[s] * book.Marks[s]);
+            }
+        }
+        if (largest < 0)
+        {
+            return;
+        }
+        var instrument = book.InstrumentIndices[largest];
+        var price = book.Marks[largest];
+        var step = Step(a, instrument);
+        var quantity = Math.Min(book.Quantities[largest], Math.Ceiling((shortfall + costs.PerTrade) / (price * (1 - costs.Rate)) / step) * step);
+        var notional = quantity * price;
+        var cost = Math.Min(costs.Of(notional), notional);
+        fills.Clear();
+        fills.Add((instrument, -quantity));
+        book.ApplyExecution(a, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fills), notional - cost, null);
+        daySells += notional;
+        dayCost += cost;
+        dayTrades++;
+    }
+
+    private double Step(int a, int instrument) => book.Policy(a).FractionalShares && book.Instruments[instrument].FractionalAllowed
+        ? (double)AccountSnapshot.FractionalStep
+        : (double)book.Instruments[instrument].LotSize;
+
+    private void ShrinkBuys(int a, double shortfall, ref double buys, ref double cost)
+    {
+        var rate = 1 + costs.Rate;
+        foreach (var f in Enumerable.Range(0, fills.Count).Where(i => fills[i].QuantityChange > 0).OrderByDescending(i => fills[i].QuantityChange * book.Prices[fills[i].Instrument]).ToList())
+        {
+            if (shortfall <= 0)
+            {
+                break;
+            }
+            var (instrument, quantity) = fills[f];
+            var price = book.Prices[instrument];
+            var step = Step(a, instrument);
+            var cut = Math.Min(quantity, Math.Ceiling(shortfall / (price * rate) / step) * step);
+            var remaining = quantity - cut;
+            fills[f] = (instrument, remaining);
+            buys -= cut * price;
+            var removedCost = remaining <= 0 ? costs.Of(quantity * price) : cut * price * costs.Rate;
+            cost -= removedCost;
+            shortfall -= (cut * price) + removedCost;
+        }
+    }
+
+    private double ValueOf(int a)
+    {
+        var quantities = book.Quantities;
+        var marks = book.Marks;
+        var value = book.Cash[a];
+        for (int s = book.SlotStart[a], end = book.SlotStart[a + 1]; s < end; s++)
+        {
+            value += quantities[s] * marks[s];
+        }
+        return value;
+    }
+
+    private void RecordSeries(int a, int d, double traded, int rebalanced)
+    {
+        var s = series[a];
+        var first = book.SlotStart[a];
+        var value = ValueOf(a);
+        s.Value[d] = value;
+        s.Target[d] = accounts[a].LastTarget;
+        s.Drift[d] = report.Drift[first];
+        s.Turnover[d] = (d > 0 ? s.Turnover[d - 1] : 0) + (d > 0 && s.Value[d - 1] > 0 ? traded / s.Value[d - 1] : 0);
+        if (rebalanced > 0)
+        {
+            s.Rebalances.Add(market.Days[d]);
+        }
+    }
+
+    /// <summary>One account's daily path while the run goes.</summary>
+    private sealed class SeriesRecorder(int days)
+    {
+        public double[] Value { get; } = new double[days];
+
+        public double[] Target { get; } = new double[days];
+
+        public double[] Drift { get; } = new double[days];
+
+        public double[] Turnover { get; } = new double[days];
+
+        public List<DateOnly> Rebalances { get; } = [];
+
+        public BacktestSeries Finish(string name, AccountBook book, int a, DateOnly[] days)
+        {
+            var first = book.SlotStart[a];
+            var policy = book.Policy(a);
+            var target = book.Targets[first];
+            var band = policy.Trigger == RebalanceTrigger.Calendar ? 0 : (double)TradeGenerator.Tolerance(policy, (decimal)target);
+            return new BacktestSeries(name, book.Instruments[book.InstrumentIndices[first]].Symbol, days, Value, Target, Drift, band, Turnover, Rebalances);
+        }
+    }
+}
