@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using FastRebal.Charts;
 using FastRebal.Engine.Backtest;
 using FastRebal.Engine.MarketData;
 using FastRebal.Engine.Scenarios;
@@ -29,29 +30,39 @@ public static class BacktestCommand
         var spreadBps = new Option<double>("--spread-bps") { Description = "Bid-ask spread in basis points (a trade pays half)" };
         var flow = new Option<string[]>("--flow") { Description = $"A scheduled cash flow (repeatable): {CashFlowSchedule.Syntax}" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var chart = new Option<string?>("--chart") { Description = "Write the charts (value, drift, turnover, sweep) into this folder" };
+        var chartFormat = new Option<ChartFormat>("--chart-format") { Description = "png or svg", DefaultValueFactory = _ => ChartFormat.Png };
         var command = new Command("backtest", "Replay history through the decision core under one or many rebalancing policies")
         {
-            portfolio, policy, sweep, from, to, window, value, commission, commissionBps, spreadBps, flow, json,
+            portfolio, policy, sweep, from, to, window, value, commission, commissionBps, spreadBps, flow, json, chart, chartFormat,
         };
         command.SetAction(parse => ExitCodes.Guard(() => Run(new Request(
             parse.GetValue(portfolio)!, parse.GetValue(policy) ?? [], parse.GetValue(sweep), parse.GetValue(from), parse.GetValue(to), parse.GetValue(window),
             parse.GetValue(value), new TradingCosts(parse.GetValue(commission), parse.GetValue(commissionBps), parse.GetValue(spreadBps)),
-            parse.GetValue(flow) ?? [], parse.GetValue(json)))));
+            parse.GetValue(flow) ?? [], parse.GetValue(json), parse.GetValue(chart), parse.GetValue(chartFormat)))));
         return command;
     }
 
     /// <summary>What the command line asked for.</summary>
     public sealed record Request(
-        string Portfolio, string[] Policies, string? Sweep, string? From, string? To, string? Window, double Value, TradingCosts Costs, string[] Flows, bool Json);
+        string Portfolio, string[] Policies, string? Sweep, string? From, string? To, string? Window, double Value, TradingCosts Costs, string[] Flows, bool Json,
+        string? ChartFolder = null, ChartFormat ChartFormat = ChartFormat.Png);
 
     public static int Run(Request request)
     {
         var progress = new Progress(quiet: request.Json);
         var (weights, policies, first, last, options) = Read(request);
+        if (request.ChartFolder is not null)
+        {
+            OptionChecks.StateFolder("--chart", request.ChartFolder);
+        }
         var data = MarketHistory.FindDataDirectory() ?? throw new UsageException("no data/ folder with the market history was found; set FASTREBAL_DATA to it");
         var history = progress.Time("loading the market history", () => TotalReturnHistory.Load(data), out _);
         var result = progress.Time($"backtesting {policies.Count} policies", () => Usage(() =>
             PortfolioBacktest.Run(history, weights, policies, first, last, request.Value, options)), out var elapsed);
+        var charts = request.ChartFolder is null
+            ? []
+            : progress.Time("drawing the charts", () => BacktestChartSet.Save(request.ChartFolder, result, request.ChartFormat), out _);
         if (request.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -60,11 +71,16 @@ public static class BacktestCommand
                 history = weights.Select(w => new { symbol = w.Symbol, source = TotalReturnHistory.Describe(w.Symbol) }),
                 result.From, result.To, result.TradingDays, result.Costs, result.Flows, result.Held, result.WithdrawalShortfall,
                 policies = result.Accounts,
+                charts,
                 elapsedMs = elapsed.TotalMilliseconds,
             }, ScenarioDocument.JsonOptions));
             return ExitCodes.Ok;
         }
         Print(result, weights, elapsed);
+        foreach (var path in charts)
+        {
+            Console.WriteLine($"  chart: {Path.GetRelativePath(Directory.GetCurrentDirectory(), path)}");
+        }
         return ExitCodes.Ok;
     }
 
