@@ -3,14 +3,18 @@ using System.Globalization;
 using System.Text.Json;
 using FastRebal.Charts;
 using FastRebal.Engine.Backtest;
+using FastRebal.Engine.Firms;
 using FastRebal.Engine.MarketData;
 using FastRebal.Engine.Scenarios;
+using FastRebal.Engine.Simulation;
+using FastRebal.Engine.State;
 
 namespace FastRebal.Cli.Commands;
 
 /// <summary>
 /// <c>fastrebal backtest --portfolio "SPY:0.6,AGG:0.4" --policy threshold:5% --window gfc</c>: replays real history
-/// through the decision core under one or many policies and prints what each would have cost and earned.
+/// through the decision core under one or many policies and prints what each would have cost and earned. With
+/// <c>--firm DIR</c> or <c>--generated</c> it runs a whole firm's accounts, each under its own IPS or one policy.
 /// </summary>
 public static class BacktestCommand
 {
@@ -32,21 +36,27 @@ public static class BacktestCommand
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var chart = new Option<string?>("--chart") { Description = "Write the charts (value, drift, turnover, sweep) into this folder" };
         var chartFormat = new Option<ChartFormat>("--chart-format") { Description = "png or svg", DefaultValueFactory = _ => ChartFormat.Png };
+        var firmFolder = new Option<string?>("--firm") { Description = "A firm folder or scenario file: its accounts, models and IPSs instead of --portfolio" };
+        var generated = new Option<bool>("--generated") { Description = "The generated firm (--accounts, --positions, --seed, --firm-shape) instead of --portfolio" };
+        var firm = new FirmOptions(defaultAccounts: 10_000);
         var command = new Command("backtest", "Replay history through the decision core under one or many rebalancing policies")
         {
-            portfolio, policy, sweep, from, to, window, value, commission, commissionBps, spreadBps, flow, json, chart, chartFormat,
+            portfolio, policy, sweep, from, to, window, value, commission, commissionBps, spreadBps, flow, json, chart, chartFormat, firmFolder, generated,
         };
+        firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new Request(
             parse.GetValue(portfolio)!, parse.GetValue(policy) ?? [], parse.GetValue(sweep), parse.GetValue(from), parse.GetValue(to), parse.GetValue(window),
             parse.GetValue(value), new TradingCosts(parse.GetValue(commission), parse.GetValue(commissionBps), parse.GetValue(spreadBps)),
-            parse.GetValue(flow) ?? [], parse.GetValue(json), parse.GetValue(chart), parse.GetValue(chartFormat)))));
+            parse.GetValue(flow) ?? [], parse.GetValue(json), parse.GetValue(chart), parse.GetValue(chartFormat),
+            parse.GetValue(firmFolder), parse.GetValue(generated) ? firm.Read(parse) : null,
+            parse.GetResult(portfolio) is { Implicit: false } || parse.GetResult(value) is { Implicit: false }))));
         return command;
     }
 
     /// <summary>What the command line asked for.</summary>
     public sealed record Request(
         string Portfolio, string[] Policies, string? Sweep, string? From, string? To, string? Window, double Value, TradingCosts Costs, string[] Flows, bool Json,
-        string? ChartFolder = null, ChartFormat ChartFormat = ChartFormat.Png);
+        string? ChartFolder = null, ChartFormat ChartFormat = ChartFormat.Png, string? Firm = null, FirmSpec? Generated = null, bool PortfolioGiven = false);
 
     public static int Run(Request request)
     {
@@ -56,8 +66,11 @@ public static class BacktestCommand
         {
             OptionChecks.StateFolder("--chart", request.ChartFolder);
         }
-        var data = MarketHistory.FindDataDirectory() ?? throw new UsageException("no data/ folder with the market history was found; set FASTREBAL_DATA to it");
-        var history = progress.Time("loading the market history", () => TotalReturnHistory.Load(data), out _);
+        if (request.Firm is not null || request.Generated is not null)
+        {
+            return RunFirm(request, progress, policies, first, last, options);
+        }
+        var history = LoadHistory(progress);
         var result = progress.Time($"backtesting {policies.Count} policies", () => Usage(() =>
             PortfolioBacktest.Run(history, weights, policies, first, last, request.Value, options)), out var elapsed);
         var charts = request.ChartFolder is null
@@ -77,12 +90,86 @@ public static class BacktestCommand
             return ExitCodes.Ok;
         }
         Print(result, weights, elapsed);
-        foreach (var path in charts)
-        {
-            Console.WriteLine($"  chart: {Path.GetRelativePath(Directory.GetCurrentDirectory(), path)}");
-        }
+        PrintCharts(charts);
         return ExitCodes.Ok;
     }
+
+    private static MarketHistory LoadHistory(Progress progress)
+    {
+        var data = MarketHistory.FindDataDirectory() ?? throw new UsageException("no data/ folder with the market history was found; set FASTREBAL_DATA to it");
+        return progress.Time("loading the market history", () => TotalReturnHistory.Load(data), out _);
+    }
+
+    /// <summary>A firm's accounts, each under its own IPS (or the one policy given): figures per model and for the firm.</summary>
+    private static int RunFirm(Request request, Progress progress, IReadOnlyList<BacktestPolicy> policies, DateOnly first, DateOnly last, BacktestOptions options)
+    {
+        if (request.Firm is not null && request.Generated is not null)
+        {
+            throw new UsageException("give either --firm or --generated, not both");
+        }
+        if (request.PortfolioGiven)
+        {
+            throw new UsageException("--portfolio and --value describe one portfolio; a firm backtest takes its accounts' models and values from the firm");
+        }
+        if (request.Sweep is not null || request.Policies.Length > 1)
+        {
+            throw new UsageException("a firm backtest runs each account under its own IPS, or under the one --policy given; a sweep compares policies on one --portfolio");
+        }
+        var policy = request.Policies.Length == 1 ? policies[0] : null;
+        AccountBook book;
+        MarketHistory history;
+        string source;
+        var errors = 0;
+        if (request.Generated is { } spec)
+        {
+            var generated = FirmOptions.Generate(spec, progress, out _);
+            (book, history) = (generated.Book, generated.History);
+            source = $"generated firm of {spec.Accounts:N0} accounts ({FirmGenerator.ShapeName(spec.Shape)}, seed {spec.Seed}); prices from {generated.PriceSource}";
+        }
+        else
+        {
+            OptionChecks.InputFileOrFolder("--firm", request.Firm!);
+            var firm = progress.Time("loading the firm", () => ImportedFirm.Load(request.Firm!), out _);
+            foreach (var error in firm.Errors)
+            {
+                Console.Error.WriteLine($"fastrebal: bad input: {error}");
+            }
+            errors = firm.Errors.Count;
+            (book, history, source) = (firm.Book, LoadHistory(progress), $"{firm.Source}, as of {firm.AsOf:yyyy-MM-dd}");
+        }
+        var result = progress.Time($"backtesting {book.OpenAccountCount:N0} accounts", () => Usage(() =>
+            FirmBacktest.Run(book, history, first, last, policy, options)), out var elapsed);
+        var charts = request.ChartFolder is null
+            ? []
+            : progress.Time("drawing the charts", () => BacktestChartSet.Save(request.ChartFolder, result, request.ChartFormat), out _);
+        var exit = errors > 0 ? ExitCodes.BadInput : ExitCodes.Ok;
+        if (request.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                source,
+                policy = policy?.Name ?? "each account's IPS",
+                result.From, result.To, result.TradingDays, result.Costs, result.Flows, result.Held, result.WithdrawalShortfall,
+                firm = result.Firm,
+                models = result.Models,
+                accounts = result.Accounts.Count <= MaxAccountsInJson ? result.Accounts : null,
+                accountsLeftOut = result.Accounts.Count <= MaxAccountsInJson ? (int?)null : result.Accounts.Count,
+                charts,
+                elapsedMs = elapsed.TotalMilliseconds,
+                accountDaysPerSecond = result.AccountDays / Math.Max(elapsed.TotalSeconds, 1e-9),
+            }, ScenarioDocument.JsonOptions));
+            return exit;
+        }
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(c, $"FastRebal firm backtest: {source}, {result.From:yyyy-MM-dd} to {result.To:yyyy-MM-dd} ({result.TradingDays:N0} trading days)"));
+        Console.WriteLine($"  each account starts at its model's weights with its value today; policy: {policy?.Name ?? "each account's own IPS"}");
+        PrintTable(result, [.. result.Models, result.Firm], "model", elapsed);
+        PrintCharts(charts);
+        return exit;
+    }
+
+    /// <summary>Accounts listed one by one in a firm backtest's JSON; a larger firm gives its models and the firm only.</summary>
+    private const int MaxAccountsInJson = 10_000;
 
     private static (IReadOnlyList<(string Symbol, double Weight)>, IReadOnlyList<BacktestPolicy>, DateOnly, DateOnly, BacktestOptions) Read(Request request) => Usage(() =>
     {
@@ -138,9 +225,23 @@ public static class BacktestCommand
         {
             Console.WriteLine($"  {symbol}: {TotalReturnHistory.Describe(symbol) ?? "total-return history from data/"}");
         }
+        PrintTable(result, result.Accounts, "policy", elapsed);
+    }
+
+    private static void PrintCharts(IReadOnlyList<string> charts)
+    {
+        foreach (var path in charts)
+        {
+            Console.WriteLine($"  chart: {Path.GetRelativePath(Directory.GetCurrentDirectory(), path)}");
+        }
+    }
+
+    private static void PrintTable(BacktestResult result, IReadOnlyList<BacktestFigures> rows, string heading, TimeSpan elapsed)
+    {
+        var c = CultureInfo.InvariantCulture;
         Console.WriteLine($"  costs: {result.Costs}; cash flows: {(result.Flows.Count == 0 ? "none" : string.Join(", ", result.Flows))}");
-        Console.WriteLine(string.Create(c, $"  {"policy",-34} {"return/yr",9} {"vol",6} {"max DD",7} {"DD days",7} {"track.err",9} {"turn/yr",7} {"worst Q",7} {"rebal.",6} {"trades",6} {"costs",10} {"max drift",9} {"days out",8}"));
-        foreach (var f in result.Accounts)
+        Console.WriteLine(string.Create(c, $"  {heading,-34} {"return/yr",9} {"vol",6} {"max DD",7} {"DD days",7} {"track.err",9} {"turn/yr",7} {"worst Q",7} {"rebal.",6} {"trades",6} {"costs",10} {"max drift",9} {"days out",8}"));
+        foreach (var f in rows)
         {
             Console.WriteLine(string.Create(c,
                 $"  {Clip(f.Name, 34),-34} {f.AnnualReturn,9:0.00%} {f.Volatility,6:0.0%} {f.MaxDrawdown,7:0.0%} {f.MaxDrawdownDays,7:N0} {f.TrackingError,9:0.00%} {f.TurnoverPerYear,7:0.0%} {f.WorstQuarterTurnover,7:0.0%} {f.Rebalances,6:N0} {f.Trades,6:N0} {f.Costs,10:N0} {f.LargestDrift,9:0.0%} {f.DaysOutsideBand,8:N0}"));

@@ -20,23 +20,15 @@ public sealed class Backtester
     private readonly BacktestOptions options;
     private readonly TradingCosts costs;
     private readonly DriftReport report;
+    private readonly AssetClassBandIndex classBands;
     private readonly RunningFigures[] accounts;
     private readonly RunningFigures[] models;
     private RunningFigures firm;
     private readonly double[][] modelWeights;
     private readonly double[] modelReturn;
     private readonly (int Instrument, double Price)[] prices;
-    private readonly List<(int Instrument, double QuantityChange)> fills = [];
     private readonly SeriesRecorder[] series;
-    private int held;
-    private double withdrawalShortfall;
 
-    // The day's trading per account, reset before each day.
-    private double dayBuys;
-    private double daySells;
-    private double dayCost;
-    private int dayTrades;
-    private bool dayRebalanced;
 
     /// <param name="book">The accounts; its instruments are the market's symbols, in the same order.</param>
     /// <param name="policies">Per account, the policy its IPS in <paramref name="book"/> came from (names, look interval, never).</param>
@@ -52,6 +44,7 @@ public sealed class Backtester
         }
         (this.book, this.market, this.policies, this.options, costs) = (book, market, policies, options, options.TradingCosts.Validated());
         report = new DriftReport(book);
+        classBands = new AssetClassBandIndex(book);
         accounts = new RunningFigures[book.AccountCount];
         models = new RunningFigures[book.Models.Count];
         modelReturn = new double[book.Models.Count];
@@ -80,71 +73,59 @@ public sealed class Backtester
         SetPrices(0);
         var parallel = book.SlotCount >= DriftSweep.ParallelThreshold;
         DriftSweep.Run(book, report, parallel: parallel);
-        var modelValues = new double[models.Length];
-        var modelTargets = new double[models.Length];
-        var modelFlows = new double[models.Length];
-        var modelStats = new double[models.Length, 5];
-        var modelDrift = new double[models.Length];
+        var lanes = new Lane[(accounts.Length + LaneSize - 1) / LaneSize];
+        for (var i = 0; i < lanes.Length; i++)
+        {
+            lanes[i] = new Lane(this, i * LaneSize, Math.Min(accounts.Length, (i + 1) * LaneSize));
+        }
+        var start = new double[models.Length];
         for (var a = 0; a < accounts.Length; a++)
         {
             accounts[a].Start(days[0], ValueOf(a));
-            modelValues[book.ModelIndex(a)] += accounts[a].LastValue;
-            RecordSeries(a, 0, 0, 0);
+            start[book.ModelIndex(a)] += accounts[a].LastValue;
+            if (a < series.Length)
+            {
+                RecordSeries(a, 0, 0, 0);
+            }
         }
         for (var m = 0; m < models.Length; m++)
         {
-            models[m].Start(days[0], modelValues[m]);
+            models[m].Start(days[0], start[m]);
         }
-        firm.Start(days[0], modelValues.Sum());
+        firm.Start(days[0], start.Sum());
 
+        var sums = new ModelSums(models.Length);
         for (var d = 1; d < days.Length; d++)
         {
-            var day = days[d];
             SetPrices(d);
             DriftSweep.Run(book, report, parallel: parallel);
             for (var m = 0; m < models.Length; m++)
             {
                 modelReturn[m] = ModelReturn(m, d);
             }
-            Array.Clear(modelValues);
-            Array.Clear(modelTargets);
-            Array.Clear(modelFlows);
-            Array.Clear(modelStats);
-            Array.Clear(modelDrift);
-            for (var a = 0; a < accounts.Length; a++)
+            if (parallel && lanes.Length > 1)
             {
-                ref var figures = ref accounts[a];
-                var flow = FlowOn(days[d - 1], day, figures.LastValue);
-                var drift = report.MaxAbsDrift[a];
-                var outside = report.Breaches(a) ? 1 : 0;
-                (dayBuys, daySells, dayCost, dayTrades, dayRebalanced) = (0, 0, 0, 0, false);
-                flow = Trade(a, d, flow);
-                var traded = Math.Min(dayBuys, daySells);
-                var model = book.ModelIndex(a);
-                var target = (figures.LastTarget * (1 + modelReturn[model])) + flow;
-                var value = ValueOf(a);
-                var rebalanced = dayRebalanced ? 1 : 0;
-                figures.Day(day, value, target, flow, traded, dayCost, dayTrades, rebalanced, drift, outside);
-                if (a < series.Length)
+                Parallel.ForEach(lanes, lane => lane.Day(d));
+            }
+            else
+            {
+                foreach (var lane in lanes)
                 {
-                    RecordSeries(a, d, traded, dayRebalanced ? 1 : 0);
+                    lane.Day(d);
                 }
-                modelValues[model] += value;
-                modelTargets[model] += target;
-                modelFlows[model] += flow;
-                modelStats[model, 0] += traded;
-                modelStats[model, 1] += dayCost;
-                modelStats[model, 2] += dayTrades;
-                modelStats[model, 3] += rebalanced;
-                modelStats[model, 4] += outside;
-                modelDrift[model] = Math.Max(modelDrift[model], drift);
+            }
+            // Added up lane by lane in order, so the group figures do not depend on how many cores ran the lanes.
+            sums.Clear();
+            foreach (var lane in lanes)
+            {
+                sums.Add(lane.Sums);
             }
             for (var m = 0; m < models.Length; m++)
             {
-                models[m].Day(day, modelValues[m], modelTargets[m], modelFlows[m], modelStats[m, 0], modelStats[m, 1], (int)modelStats[m, 2], (int)modelStats[m, 3], modelDrift[m], (int)modelStats[m, 4]);
+                models[m].Day(days[d], sums.Value[m], sums.Target[m], sums.Flow[m], sums.Traded[m], sums.Cost[m], sums.Trades[m], sums.Rebalances[m], sums.Drift[m], sums.Outside[m]);
             }
-            firm.Day(day, modelValues.Sum(), modelTargets.Sum(), modelFlows.Sum(), Column(modelStats, 0), Column(modelStats, 1), (int)Column(modelStats, 2),
-                (int)Column(modelStats, 3), modelDrift.Length == 0 ? 0 : modelDrift.Max(), (int)Column(modelStats, 4));
+            firm.Day(days[d], sums.Value.Sum(), sums.Target.Sum(), sums.Flow.Sum(), sums.Traded.Sum(), sums.Cost.Sum(), sums.Trades.Sum(), sums.Rebalances.Sum(),
+                sums.Drift.DefaultIfEmpty().Max(), sums.Outside.Sum());
             if (progress is not null && (d & 255) == 0)
             {
                 progress((double)d / days.Length);
@@ -161,9 +142,12 @@ public sealed class Backtester
             [.. models.Select((f, m) => f.Figures(book.Models[m].Id, AccountsOf(m)))],
             firm.Figures("firm", accounts.Length),
             [.. series.Select((s, a) => s.Finish(policies[a].Name, book, a, market.Days))],
-            held,
-            withdrawalShortfall);
+            lanes.Sum(l => l.Held),
+            lanes.Sum(l => l.WithdrawalShortfall));
     }
+
+    /// <summary>Accounts a lane runs: each lane has its own scratch and sums, so lanes run on any number of cores.</summary>
+    private const int LaneSize = 2048;
 
     private int AccountsOf(int model)
     {
@@ -173,16 +157,6 @@ public sealed class Backtester
             count += book.ModelIndex(a) == model ? 1 : 0;
         }
         return count;
-    }
-
-    private static double Column(double[,] values, int column)
-    {
-        var sum = 0.0;
-        for (var i = 0; i < values.GetLength(0); i++)
-        {
-            sum += values[i, column];
-        }
-        return sum;
     }
 
     private void SetPrices(int day)
@@ -222,143 +196,18 @@ public sealed class Backtester
         return Math.Round(flow, 2);
     }
 
-    /// <summary>Decides the account if its policy looks at it today or money moves, trades, and returns the flow that landed.</summary>
-    private double Trade(int a, int d, double flow)
-    {
-        var policy = policies[a];
-        var looks = !policy.Never && d % policy.CheckEveryDays == 0 && MayAct(a, market.Days[d]);
-        if (!looks && flow == 0)
-        {
-            return 0;
-        }
-        var day = market.Days[d];
-        var (decision, plan) = AccountDecider.Decide(book, report, a, day, (decimal)(book.Cash[a] + flow), (decimal)flow);
-        var trades = decision.Action is DecisionAction.Rebalance or DecisionAction.CashFlow && plan is { IsBlocked: false, ApprovalReason: null } ? plan.Trades : null;
-        if (decision.Action is DecisionAction.Blocked or DecisionAction.NeedsApproval)
-        {
-            held++;
-        }
-        if (flow > 0)
-        {
-            book.ApplyCashFlow(a, flow);
-        }
-        if (trades is { Count: > 0 })
-        {
-            Execute(a, trades, decision.Action == DecisionAction.Rebalance ? day : null);
-            dayRebalanced = decision.Action == DecisionAction.Rebalance;
-        }
-        if (flow < 0 && book.Cash[a] < -flow)
-        {
-            // The decision raised the withdrawal, but the trades' costs came out of it too.
-            RaiseShortfall(a, -flow - book.Cash[a]);
-        }
-        if (flow < 0)
-        {
-            var paid = Math.Min(-flow, book.Cash[a]);
-            withdrawalShortfall += -flow - paid;
-            book.ApplyCashFlow(a, -paid);
-            flow = -paid;
-        }
-        return flow;
-    }
-
-    /// <summary>The live evaluation's test for "worth deciding": outside a band, a calendar date due, or class bands to check.</summary>
+    /// <summary>The live evaluation's test for "worth deciding": outside a band, a calendar date due, or an asset class outside its band.</summary>
     private bool MayAct(int a, DateOnly day)
     {
         var policy = book.Policy(a);
         return report.Breaches(a)
             || (policy.Trigger != RebalanceTrigger.Threshold && RebalanceRules.IsCalendarDue(policy.Calendar, book.LastRebalanced(a), day))
-            || policy.AssetClassBands is { Count: > 0 };
-    }
-
-    /// <summary>Fills the trades at the close; the costs come out of cash, and buys shrink (largest first) if cash would not cover them.</summary>
-    private void Execute(int a, IReadOnlyList<Trade> trades, DateOnly? rebalancedOn)
-    {
-        fills.Clear();
-        double buys = 0, sells = 0, cost = 0;
-        foreach (var trade in trades)
-        {
-            var instrument = book.Instruments.IndexOf(trade.InstrumentId);
-            var quantity = (double)trade.Quantity;
-            var notional = quantity * book.Prices[instrument];
-            cost += costs.Of(notional);
-            if (trade.Side == TradeSide.Buy)
-            {
-                buys += notional;
-                fills.Add((instrument, quantity));
-            }
-            else
-            {
-                sells += notional;
-                fills.Add((instrument, -quantity));
-            }
-        }
-        var shortfall = buys + cost - sells - book.Cash[a];
-        if (shortfall > 0)
-        {
-            ShrinkBuys(a, shortfall, ref buys, ref cost);
-        }
-        book.ApplyExecution(a, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fills), sells - buys - cost, rebalancedOn);
-        dayBuys += buys;
-        daySells += sells;
-        dayCost += cost;
-        dayTrades += fills.Count(f => f.QuantityChange != 0);
-    }
-
-    /// <summary>Sells enough of the largest holding to leave <paramref name="shortfall"/> more cash after its costs.</summary>
-    private void RaiseShortfall(int a, double shortfall)
-    {
-        var (largest, worth) = (-1, 0.0);
-        for (int s = book.SlotStart[a], end = book.SlotStart[a + 1]; s < end; s++)
-        {
-            if (book.Quantities[s] * book.Marks[s] > worth)
-            {
-                (largest, worth) = (s, book.Quantities[s] * book.Marks[s]);
-            }
-        }
-        if (largest < 0)
-        {
-            return;
-        }
-        var instrument = book.InstrumentIndices[largest];
-        var price = book.Marks[largest];
-        var step = Step(a, instrument);
-        var quantity = Math.Min(book.Quantities[largest], Math.Ceiling((shortfall + costs.PerTrade) / (price * (1 - costs.Rate)) / step) * step);
-        var notional = quantity * price;
-        var cost = Math.Min(costs.Of(notional), notional);
-        fills.Clear();
-        fills.Add((instrument, -quantity));
-        book.ApplyExecution(a, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fills), notional - cost, null);
-        daySells += notional;
-        dayCost += cost;
-        dayTrades++;
+            || classBands.IsBreached(report, a);
     }
 
     private double Step(int a, int instrument) => book.Policy(a).FractionalShares && book.Instruments[instrument].FractionalAllowed
         ? (double)AccountSnapshot.FractionalStep
         : (double)book.Instruments[instrument].LotSize;
-
-    private void ShrinkBuys(int a, double shortfall, ref double buys, ref double cost)
-    {
-        var rate = 1 + costs.Rate;
-        foreach (var f in Enumerable.Range(0, fills.Count).Where(i => fills[i].QuantityChange > 0).OrderByDescending(i => fills[i].QuantityChange * book.Prices[fills[i].Instrument]).ToList())
-        {
-            if (shortfall <= 0)
-            {
-                break;
-            }
-            var (instrument, quantity) = fills[f];
-            var price = book.Prices[instrument];
-            var step = Step(a, instrument);
-            var cut = Math.Min(quantity, Math.Ceiling(shortfall / (price * rate) / step) * step);
-            var remaining = quantity - cut;
-            fills[f] = (instrument, remaining);
-            buys -= cut * price;
-            var removedCost = remaining <= 0 ? costs.Of(quantity * price) : cut * price * costs.Rate;
-            cost -= removedCost;
-            shortfall -= (cut * price) + removedCost;
-        }
-    }
 
     private double ValueOf(int a)
     {
@@ -384,6 +233,242 @@ public sealed class Backtester
         if (rebalanced > 0)
         {
             s.Rebalances.Add(market.Days[d]);
+        }
+    }
+
+    /// <summary>
+    /// A range of accounts decided and traded together on one core: its own scratch (the day's trading of the account
+    /// in hand, the fills) and its own per-model sums for the day.
+    /// </summary>
+    private sealed class Lane(Backtester run, int from, int to)
+    {
+        private readonly AccountBook book = run.book;
+        private readonly List<(int Instrument, double QuantityChange)> fills = [];
+        private double dayBuys;
+        private double daySells;
+        private double dayCost;
+        private int dayTrades;
+        private bool dayRebalanced;
+
+        public ModelSums Sums { get; } = new(run.models.Length);
+
+        public int Held { get; private set; }
+
+        public double WithdrawalShortfall { get; private set; }
+
+        public void Day(int d)
+        {
+            Sums.Clear();
+            var days = run.market.Days;
+            var report = run.report;
+            for (var a = from; a < to; a++)
+            {
+                ref var figures = ref run.accounts[a];
+                var flow = run.FlowOn(days[d - 1], days[d], figures.LastValue);
+                var drift = report.MaxAbsDrift[a];
+                var outside = report.Breaches(a) ? 1 : 0;
+                (dayBuys, daySells, dayCost, dayTrades, dayRebalanced) = (0, 0, 0, 0, false);
+                flow = Trade(a, d, flow);
+                var traded = Math.Min(dayBuys, daySells);
+                var model = book.ModelIndex(a);
+                var target = (figures.LastTarget * (1 + run.modelReturn[model])) + flow;
+                // An account that neither traded nor moved money is worth what the sweep just measured.
+                var value = dayTrades == 0 && flow == 0 ? report.TotalValue[a] : run.ValueOf(a);
+                var rebalanced = dayRebalanced ? 1 : 0;
+                figures.Day(days[d], value, target, flow, traded, dayCost, dayTrades, rebalanced, drift, outside);
+                if (a < run.series.Length)
+                {
+                    run.RecordSeries(a, d, traded, rebalanced);
+                }
+                Sums.Value[model] += value;
+                Sums.Target[model] += target;
+                Sums.Flow[model] += flow;
+                Sums.Traded[model] += traded;
+                Sums.Cost[model] += dayCost;
+                Sums.Trades[model] += dayTrades;
+                Sums.Rebalances[model] += rebalanced;
+                Sums.Outside[model] += outside;
+                Sums.Drift[model] = Math.Max(Sums.Drift[model], drift);
+            }
+        }
+
+        /// <summary>Decides the account if its policy looks at it today or money moves, trades, and returns the flow that landed.</summary>
+        private double Trade(int a, int d, double flow)
+        {
+            var policy = run.policies[a];
+            var looks = !policy.Never && d % policy.CheckEveryDays == 0 && run.MayAct(a, run.market.Days[d]);
+            if (!looks && flow == 0)
+            {
+                return 0;
+            }
+            var day = run.market.Days[d];
+            var (decision, plan) = AccountDecider.Decide(book, run.report, a, day, (decimal)(book.Cash[a] + flow), (decimal)flow);
+            var trades = decision.Action is DecisionAction.Rebalance or DecisionAction.CashFlow && plan is { IsBlocked: false, ApprovalReason: null } ? plan.Trades : null;
+            if (decision.Action is DecisionAction.Blocked or DecisionAction.NeedsApproval)
+            {
+                Held++;
+            }
+            if (flow > 0)
+            {
+                book.ApplyCashFlow(a, flow);
+            }
+            if (trades is { Count: > 0 })
+            {
+                Execute(a, trades, decision.Action == DecisionAction.Rebalance ? day : null);
+                dayRebalanced = decision.Action == DecisionAction.Rebalance;
+            }
+            if (flow < 0 && book.Cash[a] < -flow)
+            {
+                // The decision raised the withdrawal, but the trades' costs came out of it too.
+                RaiseShortfall(a, -flow - book.Cash[a]);
+            }
+            if (flow < 0)
+            {
+                var paid = Math.Min(-flow, book.Cash[a]);
+                WithdrawalShortfall += -flow - paid;
+                book.ApplyCashFlow(a, -paid);
+                flow = -paid;
+            }
+            return flow;
+        }
+
+        /// <summary>Fills the trades at the close; the costs come out of cash, and buys shrink (largest first) if cash would not cover them.</summary>
+        private void Execute(int a, IReadOnlyList<Trade> trades, DateOnly? rebalancedOn)
+        {
+            fills.Clear();
+            double buys = 0, sells = 0, cost = 0;
+            foreach (var trade in trades)
+            {
+                var instrument = book.Instruments.IndexOf(trade.InstrumentId);
+                var quantity = (double)trade.Quantity;
+                var notional = quantity * book.Prices[instrument];
+                cost += run.costs.Of(notional);
+                if (trade.Side == TradeSide.Buy)
+                {
+                    buys += notional;
+                    fills.Add((instrument, quantity));
+                }
+                else
+                {
+                    sells += notional;
+                    fills.Add((instrument, -quantity));
+                }
+            }
+            var shortfall = buys + cost - sells - book.Cash[a];
+            if (shortfall > 0)
+            {
+                ShrinkBuys(a, shortfall, ref buys, ref cost);
+            }
+            book.ApplyExecution(a, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fills), sells - buys - cost, rebalancedOn);
+            dayBuys += buys;
+            daySells += sells;
+            dayCost += cost;
+            foreach (var (_, change) in fills)
+            {
+                dayTrades += change != 0 ? 1 : 0;
+            }
+        }
+
+        /// <summary>Sells enough of the largest holding to leave <paramref name="shortfall"/> more cash after its costs.</summary>
+        private void RaiseShortfall(int a, double shortfall)
+        {
+            var (largest, worth) = (-1, 0.0);
+            for (int s = book.SlotStart[a], end = book.SlotStart[a + 1]; s < end; s++)
+            {
+                if (book.Quantities[s] * book.Marks[s] > worth)
+                {
+                    (largest, worth) = (s, book.Quantities[s] * book.Marks[s]);
+                }
+            }
+            if (largest < 0)
+            {
+                return;
+            }
+            var instrument = book.InstrumentIndices[largest];
+            var price = book.Marks[largest];
+            var step = run.Step(a, instrument);
+            var quantity = Math.Min(book.Quantities[largest], Math.Ceiling((shortfall + run.costs.PerTrade) / (price * (1 - run.costs.Rate)) / step) * step);
+            var notional = quantity * price;
+            var cost = Math.Min(run.costs.Of(notional), notional);
+            fills.Clear();
+            fills.Add((instrument, -quantity));
+            book.ApplyExecution(a, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fills), notional - cost, null);
+            daySells += notional;
+            dayCost += cost;
+            dayTrades++;
+        }
+
+        private void ShrinkBuys(int a, double shortfall, ref double buys, ref double cost)
+        {
+            var rate = 1 + run.costs.Rate;
+            foreach (var f in Enumerable.Range(0, fills.Count).Where(i => fills[i].QuantityChange > 0).OrderByDescending(i => fills[i].QuantityChange * book.Prices[fills[i].Instrument]).ToList())
+            {
+                if (shortfall <= 0)
+                {
+                    break;
+                }
+                var (instrument, quantity) = fills[f];
+                var price = book.Prices[instrument];
+                var step = run.Step(a, instrument);
+                var cut = Math.Min(quantity, Math.Ceiling(shortfall / (price * rate) / step) * step);
+                var remaining = quantity - cut;
+                fills[f] = (instrument, remaining);
+                buys -= cut * price;
+                var removedCost = remaining <= 0 ? run.costs.Of(quantity * price) : cut * price * run.costs.Rate;
+                cost -= removedCost;
+                shortfall -= (cut * price) + removedCost;
+            }
+        }
+    }
+
+    /// <summary>One day's figures per model, summed over accounts.</summary>
+    private sealed class ModelSums(int models)
+    {
+        public double[] Value { get; } = new double[models];
+
+        public double[] Target { get; } = new double[models];
+
+        public double[] Flow { get; } = new double[models];
+
+        public double[] Traded { get; } = new double[models];
+
+        public double[] Cost { get; } = new double[models];
+
+        public int[] Trades { get; } = new int[models];
+
+        public int[] Rebalances { get; } = new int[models];
+
+        public int[] Outside { get; } = new int[models];
+
+        public double[] Drift { get; } = new double[models];
+
+        public void Clear()
+        {
+            Array.Clear(Value);
+            Array.Clear(Target);
+            Array.Clear(Flow);
+            Array.Clear(Traded);
+            Array.Clear(Cost);
+            Array.Clear(Trades);
+            Array.Clear(Rebalances);
+            Array.Clear(Outside);
+            Array.Clear(Drift);
+        }
+
+        public void Add(ModelSums lane)
+        {
+            for (var m = 0; m < Value.Length; m++)
+            {
+                Value[m] += lane.Value[m];
+                Target[m] += lane.Target[m];
+                Flow[m] += lane.Flow[m];
+                Traded[m] += lane.Traded[m];
+                Cost[m] += lane.Cost[m];
+                Trades[m] += lane.Trades[m];
+                Rebalances[m] += lane.Rebalances[m];
+                Outside[m] += lane.Outside[m];
+                Drift[m] = Math.Max(Drift[m], lane.Drift[m]);
+            }
         }
     }
 
