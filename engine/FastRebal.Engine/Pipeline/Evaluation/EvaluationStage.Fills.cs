@@ -58,76 +58,30 @@ public sealed partial class EvaluationStage
         }
     }
 
-    /// <summary>
-    /// A fill's tax effect, as the one-shot run applies a trade: a taxable account's buy opens a lot at the fill price
-    /// and its sale relieves lots by its method (tax-optimal when raising cash) within its deferral, exactly the lots
-    /// its plan was sized against when nothing changed between; should the deferral keep back shares the plan could
-    /// not foresee (a lot came within its window since), the rest comes from the kept lots, so lots always follow the
-    /// position. Every buy and loss sale of every account goes through the household's wash-sale ledger.
-    /// </summary>
+    /// <summary>A fill's tax effect (<see cref="FillTaxes"/>), counted, and audited when it touched lots or washed a loss.</summary>
     private void ApplyTax(int a, AccountFill fill)
     {
-        var lots = tax!.Lots;
-        var policy = book.Policy(a);
-        var deferred = policy.TaxStatus == Model.TaxStatus.TaxDeferred;
-        var tracked = !deferred && lots.IsTracked(a);
-        var accountId = book.AccountId(a);
-        var household = book.HouseholdId(a);
-        var instrumentId = book.Instruments[fill.Instrument].Id;
         harvesting.TryGetValue(a, out var harvest);
         var source = harvest?.Source ?? (rebalancing[a] ? TradeSource.Rebalance : TradeSource.CashFlow);
-        var slot = lots.SlotOf(a, fill.Instrument);
-        TaxedTrade taxed;
-        if (fill.Side == TradeSide.Buy)
+        var outcome = FillTaxes.Apply(tax!, book, a, day, fill.Instrument, fill.Side, fill.Quantity, fill.Price, source, RaisingCash(a, harvest),
+            harvest?.Lots.GetValueOrDefault(fill.Instrument));
+        Counters.LotsOpened += outcome.LotOpened ? 1 : 0;
+        Counters.LotSales += outcome.LotSold ? 1 : 0;
+        Counters.LotShortfalls += outcome.LotShortfall ? 1 : 0;
+        if (outcome.Trade is not { } taxed)
         {
-            var opened = tracked ? lots.Open(slot, day, fill.Quantity, fill.Price) : null;
-            Counters.LotsOpened += opened is null ? 0 : 1;
-            var washes = tax.Ledger.RecordBuy(household, accountId, deferred, instrumentId, day, fill.Quantity, opened?.Id, source);
-            taxed = new TaxedTrade(FilledTrade(accountId, instrumentId, fill), source, [], opened?.Id, washes);
-        }
-        else
-        {
-            if (!tracked || lots.LotCount(slot) == 0)
-            {
-                Counters.LotShortfalls += tracked ? 1 : 0;
-                return;
-            }
-            var (selection, method) = SelectLots(a, slot, fill.Instrument, fill.Quantity, fill.Price, harvest);
-            lots.Relieve(a, slot, selection);
-            var reliefs = selection.Reliefs;
-            if (selection.Shortfall > 0)
-            {
-                var rest = LotSelector.Select(lots.Lots(slot), selection.Shortfall, fill.Price, day, method == LotMethod.SpecificLots ? LotMethod.Fifo : method);
-                lots.Relieve(a, slot, rest);
-                reliefs = [.. reliefs, .. rest.Reliefs];
-                Counters.LotShortfalls += rest.Shortfall > 0 ? 1 : 0;
-            }
-            Counters.LotSales++;
-            var washes = tax.Ledger.RecordSale(household, accountId, instrumentId, day, reliefs);
-            taxed = new TaxedTrade(FilledTrade(accountId, instrumentId, fill), source, reliefs, null, washes);
+            return;
         }
         Counters.WashSales += taxed.WashSales.Count;
+        var tracked = book.Policy(a).TaxStatus != Model.TaxStatus.TaxDeferred && tax!.Lots.IsTracked(a);
         if (audit is not null && (tracked || taxed.WashSales.Count > 0))
         {
             audit.Add(Audit.AuditEntries.Fill(book, a, taxed));
         }
     }
 
-    /// <summary>
-    /// The lots a sale of the account's slot relieves: for a harvest the lots it found at a loss (a swap back the lots
-    /// it planned), otherwise by the account's method (tax-optimal when raising cash) within its deferral.
-    /// </summary>
-    private (LotSelection Selection, LotMethod Method) SelectLots(int a, int slot, int instrument, decimal quantity, decimal price, HarvestInFlight? harvest)
-    {
-        var settings = tax!.Settings(a);
-        var raisingCash = !rebalancing[a] && harvest is null;
-        var harvested = harvest?.Lots.GetValueOrDefault(instrument);
-        var method = harvested is not null ? LotMethod.SpecificLots : TaxPlanAdjuster.ReliefMethod(settings, raisingCash);
-        var selection = LotSelector.Select(tax.Lots.Lots(slot), quantity, price, day, method,
-            harvested is not null ? SellLimits.None : TaxPlanAdjuster.Limits(settings, raisingCash, budget: null, step: 1m),
-            harvested ?? TaxPlanAdjuster.Specific(settings, book.Instruments[instrument].Id));
-        return (selection, method);
-    }
+    /// <summary>A sale neither of a rebalance nor of a harvest raises cash (a withdrawal), and picks its lots tax-optimally.</summary>
+    private bool RaisingCash(int a, HarvestInFlight? harvest) => !rebalancing[a] && harvest is null;
 
     /// <summary>
     /// Tells the household's ledger which of a released plan's sales will realize a loss, so another account of the
@@ -145,7 +99,8 @@ public sealed partial class EvaluationStage
         {
             var slot = trade.Side == TradeSide.Sell ? tax.Lots.SlotOf(a, instrument) : -1;
             // Most sales have no lot at a loss to reach: only those that do are worth picking lots for.
-            if (slot >= 0 && tax.Lots.AnyAtLoss(slot, trade.Price) && SelectLots(a, slot, instrument, trade.Quantity, trade.Price, harvest).Selection.Reliefs.Any(r => r.Gain < 0))
+            if (slot >= 0 && tax.Lots.AnyAtLoss(slot, trade.Price)
+                && FillTaxes.SelectLots(tax, book, a, slot, instrument, trade.Quantity, trade.Price, day, RaisingCash(a, harvest), harvest?.Lots.GetValueOrDefault(instrument)).Selection.Reliefs.Any(r => r.Gain < 0))
             {
                 tax.Ledger.PlanLossSale(book.HouseholdId(a), book.AccountId(a), trade.InstrumentId, day);
             }
@@ -162,9 +117,6 @@ public sealed partial class EvaluationStage
             BookLedger?.Record(day, a, kind, instrument, quantity, cash);
         }
     }
-
-    private static Trade FilledTrade(string accountId, string instrumentId, AccountFill fill) =>
-        new(accountId, instrumentId, fill.Side, fill.Quantity, fill.Price, "fill");
 
     private void SettleFlow(int a)
     {
