@@ -164,6 +164,17 @@ public class BacktesterTests
     }
 
     [Fact]
+    public void A_sweep_of_more_policies_than_kept_paths_keeps_the_first_paths_and_figures_for_every_policy()
+    {
+        // 20 widths and the baseline, paths kept for 4: the first day's path was recorded for every account.
+        var result = Run(RandomWalk(seed: 7, days: 60), "threshold:1%..20%:1%", new BacktestOptions(SeriesAccounts: 4));
+        Assert.Equal(21, result.Accounts.Count);
+        Assert.Equal(["never", "threshold 1%", "threshold 2%", "threshold 3%"], result.Series.Select(s => s.Name));
+        Assert.Equal(1000, result.Series[3].Value[0], 9);
+        Assert.Equal(result.Accounts[3].EndValue, result.Series[3].Value[^1], 9);
+    }
+
+    [Fact]
     public void A_window_without_two_common_days_and_an_unknown_symbol_are_refused_by_name()
     {
         var history = TwoAssets([100, 110, 121], [100, 100, 100]);
