@@ -1,3 +1,4 @@
+using FastRebal.Console.Backtesting;
 using FastRebal.Console.Components;
 using FastRebal.Console.Engine;
 using FastRebal.Console.Live;
@@ -35,6 +36,8 @@ builder.Services.AddSingleton<LiveNotifier>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveNotifier>());
 builder.Services.AddSingleton<OperatorActions>();
 builder.Services.AddSingleton<UserStore>();
+// Backtests read the market history once and share it; each has its own book, never the engine's.
+builder.Services.AddSingleton<BacktestService>();
 
 // Sign-in cookies are protected by keys kept with the console's other files, so they survive a restart.
 var consoleSettings = builder.Configuration.GetSection(ConsoleSettings.Section).Get<ConsoleSettings>() ?? new ConsoleSettings();
@@ -86,6 +89,7 @@ app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapAccountEndpoints();
 app.MapOperatorEndpoints();
+app.MapBacktestEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
 
@@ -101,4 +105,5 @@ static Task Reject(RedirectContext<CookieAuthenticationOptions> context, int sta
 }
 
 // Called by scripts and downloads, not browsed: answered with status codes, never a page.
-static bool IsApi(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/audit/report") || path.StartsWithSegments("/audit/segment");
+static bool IsApi(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/audit/report") || path.StartsWithSegments("/audit/segment")
+    || path.StartsWithSegments(BacktestEndpoints.Prefix);

@@ -10,6 +10,7 @@ public sealed class PageRolesTests
     [InlineData("/", Roles.Viewer)]
     [InlineData("/kill-switch", Roles.Viewer)]
     [InlineData("/instruments", Roles.Viewer)]
+    [InlineData("/backtest", Roles.Viewer)]
     [InlineData("/accounts/A0000002", Roles.Viewer)]
     public void A_page_needs_the_least_role_its_policy_lets_in(string path, string role) => Assert.Equal(role, PageRoles.Needed(path));
 
