@@ -346,6 +346,38 @@ public sealed partial class ConsoleBrowserTests(ConsoleFixture console)
     }
 
     [Fact]
+    public async Task A_viewer_runs_a_backtest_from_the_menu_sees_its_table_and_charts_and_only_they_can_download_its_png_and_csv()
+    {
+        var page = await console.SignIn(ConsoleFixture.ViewerName, ConsoleFixture.ViewerPassword);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Backtest" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/backtest$"));
+        await ConsoleFixture.WaitUntilLive(page);
+
+        await page.FillAsync("#backtest-policies", "threshold:5%,calendar:quarterly");
+        await page.ClickAsync("#backtest-run");
+        await Assertions.Expect(page.Locator("#backtest-finished")).ToContainTextAsync("3 policies", new() { Timeout = 120_000 });
+        await Assertions.Expect(page.Locator("#backtest-table tbody tr")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator(".backtest-chart svg")).ToHaveCountAsync(4);
+        await Assertions.Expect(page.Locator(".backtest-chart[data-chart='value'] svg")).ToBeVisibleAsync();
+
+        var png = await page.Locator("a.backtest-png[data-chart='drift']").GetAttributeAsync("href");
+        var download = await page.APIRequest.GetAsync(png!);
+        Assert.Equal(200, download.Status);
+        Assert.Equal("image/png", download.Headers["content-type"]);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, (await download.BodyAsync())[..4]);
+        var csv = await page.APIRequest.GetAsync((await page.Locator("#backtest-csv").GetAttributeAsync("href"))!);
+        Assert.Equal(4, (await csv.TextAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        // Another user, even an admin, does not get someone else's run; nobody signed in gets 401.
+        var admin = await console.SignIn("admin", console.AdminPassword);
+        Assert.Equal(404, (await admin.APIRequest.GetAsync(png!)).Status);
+        var anonymous = await console.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = console.BaseUrl });
+        Assert.Equal(401, (await anonymous.APIRequest.GetAsync(png!)).Status);
+        await anonymous.CloseAsync();
+        await admin.Context.CloseAsync();
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Every_page_renders_for_an_admin_and_its_screenshot_is_kept()
     {
         // FASTREBAL_SCREENSHOTS names a folder (docs/ for the README); otherwise they go to a temporary one.
