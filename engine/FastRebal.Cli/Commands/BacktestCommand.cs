@@ -8,6 +8,7 @@ using FastRebal.Engine.MarketData;
 using FastRebal.Engine.Scenarios;
 using FastRebal.Engine.Simulation;
 using FastRebal.Engine.State;
+using FastRebal.Engine.Tax;
 
 namespace FastRebal.Cli.Commands;
 
@@ -38,10 +39,16 @@ public static class BacktestCommand
         var chartFormat = new Option<ChartFormat>("--chart-format") { Description = "png or svg", DefaultValueFactory = _ => ChartFormat.Png };
         var firmFolder = new Option<string?>("--firm") { Description = "A firm folder or scenario file: its accounts, models and IPSs instead of --portfolio" };
         var generated = new Option<bool>("--generated") { Description = "The generated firm (--accounts, --positions, --seed, --firm-shape) instead of --portfolio" };
+        var taxed = new Option<bool>("--tax") { Description = "Taxable accounts: lots, wash sales, yearly tax on net realized gains paid the next January" };
+        var lotMethod = new Option<LotMethod>("--lot-method") { Description = "How sales pick lots (with --tax)", DefaultValueFactory = _ => LotMethod.TaxOptimal };
+        var shortRate = new Option<decimal>("--short-term-rate") { Description = "Tax rate on short-term gains (with --tax)", DefaultValueFactory = _ => 0.37m };
+        var longRate = new Option<decimal>("--long-term-rate") { Description = "Tax rate on long-term gains (with --tax)", DefaultValueFactory = _ => 0.20m };
+        var harvest = new Option<string?>("--harvest") { Description = "Harvest losses into substitutes, e.g. \"SPY=VTI,AGG=IEF\" (implies --tax; each substitute needs history)" };
         var firm = new FirmOptions(defaultAccounts: 10_000);
         var command = new Command("backtest", "Replay history through the decision core under one or many rebalancing policies")
         {
             portfolio, policy, sweep, from, to, window, value, commission, commissionBps, spreadBps, flow, json, chart, chartFormat, firmFolder, generated,
+            taxed, lotMethod, shortRate, longRate, harvest,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new Request(
@@ -49,14 +56,50 @@ public static class BacktestCommand
             parse.GetValue(value), new TradingCosts(parse.GetValue(commission), parse.GetValue(commissionBps), parse.GetValue(spreadBps)),
             parse.GetValue(flow) ?? [], parse.GetValue(json), parse.GetValue(chart), parse.GetValue(chartFormat),
             parse.GetValue(firmFolder), parse.GetValue(generated) ? firm.Read(parse) : null,
-            parse.GetResult(portfolio) is { Implicit: false } || parse.GetResult(value) is { Implicit: false }))));
+            parse.GetResult(portfolio) is { Implicit: false } || parse.GetResult(value) is { Implicit: false },
+            parse.GetValue(taxed) || parse.GetValue(harvest) is not null ? new TaxRequest(parse.GetValue(lotMethod), parse.GetValue(shortRate), parse.GetValue(longRate), parse.GetValue(harvest)) : null))));
         return command;
     }
 
     /// <summary>What the command line asked for.</summary>
     public sealed record Request(
         string Portfolio, string[] Policies, string? Sweep, string? From, string? To, string? Window, double Value, TradingCosts Costs, string[] Flows, bool Json,
-        string? ChartFolder = null, ChartFormat ChartFormat = ChartFormat.Png, string? Firm = null, FirmSpec? Generated = null, bool PortfolioGiven = false);
+        string? ChartFolder = null, ChartFormat ChartFormat = ChartFormat.Png, string? Firm = null, FirmSpec? Generated = null, bool PortfolioGiven = false,
+        TaxRequest? Tax = null);
+
+    /// <summary>The tax options: the lot method, the rates, and the substitutes harvests buy (none: no harvesting).</summary>
+    public sealed record TaxRequest(LotMethod LotMethod, decimal ShortTermRate, decimal LongTermRate, string? Harvest);
+
+    /// <summary>The backtest's tax settings from the options, naming what is wrong.</summary>
+    private static BacktestTax? Tax(TaxRequest? request)
+    {
+        if (request is null)
+        {
+            return null;
+        }
+        if (request.ShortTermRate is < 0 or > 1 || request.LongTermRate is < 0 or > 1)
+        {
+            throw new UsageException($"--short-term-rate and --long-term-rate must be 0 to 1 (got {request.ShortTermRate} and {request.LongTermRate})");
+        }
+        var groups = new List<IReadOnlyList<string>>();
+        foreach (var pair in (request.Harvest ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = pair.Split('=', StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0 || parts[0] == parts[1])
+            {
+                throw new UsageException($"--harvest '{TextLimit.Clip(pair, 40)}': expected SYMBOL=SUBSTITUTE pairs, e.g. SPY=VTI,AGG=IEF");
+            }
+            groups.Add([parts[0].ToUpperInvariant(), parts[1].ToUpperInvariant()]);
+        }
+        var settings = new AccountTaxSettings
+        {
+            LotMethod = request.LotMethod,
+            ShortTermTaxRate = request.ShortTermRate,
+            LongTermTaxRate = request.LongTermRate,
+            Harvest = new HarvestSettings { Enabled = groups.Count > 0 },
+        };
+        return new BacktestTax(settings, groups.Count > 0 ? new InstrumentRelations(groups) : null);
+    }
 
     public static int Run(Request request)
     {
@@ -195,7 +238,7 @@ public static class BacktestCommand
         }
         first = request.From is null ? first : Day("--from", request.From);
         last = request.To is null ? last : Day("--to", request.To);
-        var options = new BacktestOptions(request.Costs.Validated(), [.. request.Flows.Select(CashFlowSchedule.Parse)]);
+        var options = new BacktestOptions(request.Costs.Validated(), [.. request.Flows.Select(CashFlowSchedule.Parse)], Tax: Tax(request.Tax));
         return (weights, (IReadOnlyList<BacktestPolicy>)[.. policies.DistinctBy(p => p.Name)], first, last, options);
     });
 
@@ -240,11 +283,25 @@ public static class BacktestCommand
     {
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine($"  costs: {result.Costs}; cash flows: {(result.Flows.Count == 0 ? "none" : string.Join(", ", result.Flows))}");
-        Console.WriteLine(string.Create(c, $"  {heading,-34} {"return/yr",9} {"vol",6} {"max DD",7} {"DD days",7} {"track.err",9} {"turn/yr",7} {"worst Q",7} {"rebal.",6} {"trades",6} {"costs",10} {"max drift",9} {"days out",8}"));
+        Console.WriteLine(string.Create(c, $"  {heading,-34} {"return/yr",9} {"vol",6} {"max DD",7} {"DD days",8} {"track.err",9} {"turn/yr",7} {"worst Q",7} {"rebal.",9} {"trades",10} {"costs",10} {"max drift",9} {"days out",9}"));
         foreach (var f in rows)
         {
+            var days = string.Create(c, $"{f.MaxDrawdownDays:N0}{(f.MaxDrawdown < 0 && !f.MaxDrawdownRecovered ? "+" : " ")}");
             Console.WriteLine(string.Create(c,
-                $"  {Clip(f.Name, 34),-34} {f.AnnualReturn,9:0.00%} {f.Volatility,6:0.0%} {f.MaxDrawdown,7:0.0%} {f.MaxDrawdownDays,7:N0} {f.TrackingError,9:0.00%} {f.TurnoverPerYear,7:0.0%} {f.WorstQuarterTurnover,7:0.0%} {f.Rebalances,6:N0} {f.Trades,6:N0} {f.Costs,10:N0} {f.LargestDrift,9:0.0%} {f.DaysOutsideBand,8:N0}"));
+                $"  {Clip(f.Name, 34),-34} {f.AnnualReturn,9:0.00%} {f.Volatility,6:0.0%} {f.MaxDrawdown,7:0.0%} {days,8} {f.TrackingError,9:0.00%} {f.TurnoverPerYear,7:0.0%} {f.WorstQuarterTurnover,7:0.0%} {f.Rebalances,9:N0} {f.Trades,10:N0} {f.Costs,10:N0} {f.LargestDrift,9:0.0%} {f.DaysOutsideBand,9:N0}"));
+        }
+        if (rows.Any(f => f.MaxDrawdown < 0 && !f.MaxDrawdownRecovered))
+        {
+            Console.WriteLine("  DD days with + : the value was not back at its peak when the window ended");
+        }
+        if (result.Taxed)
+        {
+            Console.WriteLine(string.Create(c, $"  {"taxes: " + heading,-34} {"realized ST",12} {"realized LT",12} {"harvested",10} {"tax paid",10} {"after-tax/yr",12} {"tax drag",8}"));
+            foreach (var f in rows)
+            {
+                Console.WriteLine(string.Create(c,
+                    $"  {Clip(f.Name, 34),-34} {f.RealizedShortTerm,12:N0} {f.RealizedLongTerm,12:N0} {f.HarvestedLosses,10:N0} {f.TaxesPaid,10:N0} {f.AfterTaxAnnualReturn,12:0.00%} {f.TaxDrag,8:0.00%}"));
+            }
         }
         if (result.Held > 0)
         {

@@ -13,6 +13,10 @@ namespace FastRebal.Engine.Backtest;
 /// <param name="Rebalances">Days the policy rebalanced (cash-flow trades do not count).</param>
 /// <param name="LargestDrift">The largest drift of a position from its target seen at a close.</param>
 /// <param name="DaysOutsideBand">Closes at which the account was outside its band (before that day's trades); for a group, account-days.</param>
+/// <param name="RealizedShortTerm">Short-term gains realized (losses negative), taxable accounts only.</param>
+/// <param name="HarvestedLosses">Losses realized by tax-loss harvests (positive).</param>
+/// <param name="TaxesPaid">Tax on each year's net realized gains, paid out of the account the next January (the last year's is not paid).</param>
+/// <param name="AfterTaxAnnualReturn">The annual return counting the taxes paid as losses.</param>
 public sealed record BacktestFigures(
     string Name,
     int Accounts,
@@ -33,4 +37,13 @@ public sealed record BacktestFigures(
     int Trades,
     double Costs,
     double LargestDrift,
-    int DaysOutsideBand);
+    int DaysOutsideBand,
+    double RealizedShortTerm = 0,
+    double RealizedLongTerm = 0,
+    double HarvestedLosses = 0,
+    double TaxesPaid = 0,
+    double AfterTaxAnnualReturn = 0)
+{
+    /// <summary>What taxes took off the annual return.</summary>
+    public double TaxDrag => AnnualReturn - AfterTaxAnnualReturn;
+}

@@ -1,8 +1,9 @@
 namespace FastRebal.Engine.Backtest;
 
-/// <summary>How a backtest trades and what money comes and goes.</summary>
+/// <summary>How a backtest trades, what money comes and goes, and whether it is taxed.</summary>
 /// <param name="SeriesAccounts">Accounts whose daily path is kept for charts (the first ones of the book).</param>
-public sealed record BacktestOptions(TradingCosts? Costs = null, IReadOnlyList<CashFlowSchedule>? Flows = null, int SeriesAccounts = 64)
+/// <param name="Tax">Lots, wash sales, harvesting and yearly taxes for the taxable accounts; none when null.</param>
+public sealed record BacktestOptions(TradingCosts? Costs = null, IReadOnlyList<CashFlowSchedule>? Flows = null, int SeriesAccounts = 64, BacktestTax? Tax = null)
 {
     public TradingCosts TradingCosts => Costs ?? TradingCosts.None;
 

@@ -21,6 +21,7 @@ public sealed record BacktestSeries(
 /// <summary>What a backtest found: figures per account (one per policy in a portfolio backtest), per model and for the firm.</summary>
 /// <param name="Held">Decisions the decision core blocked or sent for approval (a backtest has no operator, so they stay untraded).</param>
 /// <param name="WithdrawalShortfall">Money a scheduled withdrawal asked for that the account could not pay out.</param>
+/// <param name="Taxed">The taxable accounts kept lots and paid tax (the tax figures mean something).</param>
 public sealed record BacktestResult(
     DateOnly From,
     DateOnly To,
@@ -32,7 +33,8 @@ public sealed record BacktestResult(
     BacktestFigures Firm,
     IReadOnlyList<BacktestSeries> Series,
     int Held,
-    double WithdrawalShortfall)
+    double WithdrawalShortfall,
+    bool Taxed = false)
 {
     /// <summary>Account-days simulated (accounts times trading days after the first).</summary>
     public long AccountDays => (long)Accounts.Count * Math.Max(0, TradingDays - 1);

@@ -3,6 +3,7 @@ using FastRebal.Engine.Drift;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.State;
+using FastRebal.Engine.Tax;
 
 namespace FastRebal.Engine.Backtest;
 
@@ -28,6 +29,10 @@ public sealed class Backtester
     private readonly double[] modelReturn;
     private readonly (int Instrument, double Price)[] prices;
     private readonly SeriesRecorder[] series;
+    private readonly TaxBook? tax;
+    private readonly double[] carriedLoss;
+    private readonly (decimal ShortTerm, decimal LongTerm)[] realizedAtYearStart;
+    private readonly double[] harvested;
 
 
     /// <param name="book">The accounts; its instruments are the market's symbols, in the same order.</param>
@@ -58,6 +63,23 @@ public sealed class Backtester
             }
         }
         prices = new (int, double)[book.Instruments.Count];
+        if (options.Tax is { } taxes)
+        {
+            var lots = new LotTable(book);
+            var settings = new AccountTaxSettings[book.AccountCount];
+            for (var a = 0; a < settings.Length; a++)
+            {
+                settings[a] = taxes.For(book.AccountId(a));
+                if (book.Policy(a).TaxStatus == TaxStatus.Taxable)
+                {
+                    lots.Track(a);
+                }
+            }
+            tax = new TaxBook(lots, settings, taxes.Relations);
+        }
+        carriedLoss = new double[tax is null ? 0 : book.AccountCount];
+        realizedAtYearStart = new (decimal, decimal)[carriedLoss.Length];
+        harvested = new double[carriedLoss.Length];
         series = new SeriesRecorder[Math.Min(options.SeriesAccounts, book.AccountCount)];
         for (var a = 0; a < series.Length; a++)
         {
@@ -78,6 +100,7 @@ public sealed class Backtester
         {
             lanes[i] = new Lane(this, i * LaneSize, Math.Min(accounts.Length, (i + 1) * LaneSize));
         }
+        OpenStartingLots(days[0]);
         var start = new double[models.Length];
         for (var a = 0; a < accounts.Length; a++)
         {
@@ -103,7 +126,8 @@ public sealed class Backtester
             {
                 modelReturn[m] = ModelReturn(m, d);
             }
-            if (parallel && lanes.Length > 1)
+            // The household wash-sale ledger is shared, so a taxed run keeps to one core.
+            if (parallel && lanes.Length > 1 && tax is null)
             {
                 Parallel.ForEach(lanes, lane => lane.Day(d));
             }
@@ -122,16 +146,26 @@ public sealed class Backtester
             }
             for (var m = 0; m < models.Length; m++)
             {
-                models[m].Day(days[d], sums.Value[m], sums.Target[m], sums.Flow[m], sums.Traded[m], sums.Cost[m], sums.Trades[m], sums.Rebalances[m], sums.Drift[m], sums.Outside[m]);
+                models[m].Day(days[d], sums.Value[m], sums.Target[m], sums.Flow[m], sums.Traded[m], sums.Cost[m], sums.Trades[m], sums.Rebalances[m], sums.Drift[m], sums.Outside[m], sums.TaxPaid[m]);
             }
             firm.Day(days[d], sums.Value.Sum(), sums.Target.Sum(), sums.Flow.Sum(), sums.Traded.Sum(), sums.Cost.Sum(), sums.Trades.Sum(), sums.Rebalances.Sum(),
-                sums.Drift.DefaultIfEmpty().Max(), sums.Outside.Sum());
+                sums.Drift.DefaultIfEmpty().Max(), sums.Outside.Sum(), sums.TaxPaid.Sum());
             if (progress is not null && (d & 255) == 0)
             {
                 progress((double)d / days.Length);
             }
         }
 
+        if (tax is not null)
+        {
+            for (var a = 0; a < accounts.Length; a++)
+            {
+                var (shortTerm, longTerm) = tax.Lots.Realized(a);
+                accounts[a].Taxed((double)shortTerm, (double)longTerm, harvested[a]);
+                models[book.ModelIndex(a)].Taxed((double)shortTerm, (double)longTerm, harvested[a]);
+                firm.Taxed((double)shortTerm, (double)longTerm, harvested[a]);
+            }
+        }
         return new BacktestResult(
             days[0],
             days[^1],
@@ -143,7 +177,100 @@ public sealed class Backtester
             firm.Figures("firm", accounts.Length),
             [.. series.Select((s, a) => s.Finish(policies[a].Name, book, a, market.Days))],
             lanes.Sum(l => l.Held),
-            lanes.Sum(l => l.WithdrawalShortfall));
+            lanes.Sum(l => l.WithdrawalShortfall),
+            tax is not null);
+    }
+
+    /// <summary>
+    /// The account's largest drift and whether it is outside its band at the close: as the sweep measured it, except
+    /// that in a taxed run a harvest's substitute counts toward the instrument it stands in for, as the tax rules
+    /// count it when they decide (it is the same exposure, not a drift).
+    /// </summary>
+    private (double Drift, int Outside) DriftOf(int a)
+    {
+        if (tax?.Ledger.Relations is not { SubstituteGroups.Count: > 0 } relations || !HoldsStandIn(a))
+        {
+            return (report.MaxAbsDrift[a], report.Breaches(a) ? 1 : 0);
+        }
+        var (start, end) = (book.SlotStart[a], book.SlotStart[a + 1]);
+        var weights = new double[end - start];
+        var value = report.InvestableValue[a];
+        for (var s = start; s < end; s++)
+        {
+            weights[s - start] += value > 0 ? book.Quantities[s] * book.Marks[s] / value : 0;
+        }
+        for (var s = start; s < end; s++)
+        {
+            if (book.Targets[s] > 0 || weights[s - start] == 0)
+            {
+                continue;
+            }
+            var standsFor = relations.Substitutes(book.Instruments[book.InstrumentIndices[s]].Id)
+                .Select(id => book.Instruments.TryGetIndex(id, out var i) ? book.SlotOf(a, i) : -1)
+                .FirstOrDefault(slot => slot >= 0 && book.Targets[slot] > 0, -1);
+            if (standsFor >= 0)
+            {
+                weights[standsFor - start] += weights[s - start];
+                weights[s - start] = 0;
+            }
+        }
+        var (largest, outside) = (0.0, 0);
+        var policy = book.Policy(a);
+        for (var s = start; s < end; s++)
+        {
+            var drift = Math.Abs(weights[s - start] - book.Targets[s]);
+            largest = Math.Max(largest, drift);
+            outside |= drift > (double)TradeGenerator.Tolerance(policy, (decimal)book.Targets[s]) ? 1 : 0;
+        }
+        return (largest, outside);
+    }
+
+    private bool HoldsStandIn(int a)
+    {
+        for (int s = book.SlotStart[a], end = book.SlotStart[a + 1]; s < end; s++)
+        {
+            if (book.Targets[s] <= 0 && book.Quantities[s] > 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>A taxable account's starting holdings become lots bought on the first day at its close.</summary>
+    private void OpenStartingLots(DateOnly day)
+    {
+        if (tax is null)
+        {
+            return;
+        }
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            for (int s = book.SlotStart[a], end = book.SlotStart[a + 1]; tax.Lots.IsTracked(a) && s < end; s++)
+            {
+                if (book.Quantities[s] > 0)
+                {
+                    tax.Lots.Open(s, day, (decimal)book.Quantities[s], (decimal)book.Marks[s]);
+                }
+            }
+        }
+    }
+
+    /// <summary>Last year's tax on the account's net realized gains, due on the first trading day of a new year.</summary>
+    private double TaxDue(int a, DateOnly previous, DateOnly day)
+    {
+        if (tax is null || day.Year == previous.Year || !tax.Lots.IsTracked(a))
+        {
+            return 0;
+        }
+        var (shortTerm, longTerm) = tax.Lots.Realized(a);
+        var (shortBefore, longBefore) = realizedAtYearStart[a];
+        realizedAtYearStart[a] = (shortTerm, longTerm);
+        var settings = tax.Settings(a);
+        var (due, carry) = BacktestTax.YearTax((double)(shortTerm - shortBefore), (double)(longTerm - longBefore), carriedLoss[a],
+            (double)settings.ShortTermTaxRate, (double)settings.LongTermTaxRate);
+        carriedLoss[a] = carry;
+        return Math.Round(due, 2);
     }
 
     /// <summary>Accounts a lane runs: each lane has its own scratch and sums, so lanes run on any number of cores.</summary>
@@ -264,22 +391,28 @@ public sealed class Backtester
             for (var a = from; a < to; a++)
             {
                 ref var figures = ref run.accounts[a];
-                var flow = run.FlowOn(days[d - 1], days[d], figures.LastValue);
-                var drift = report.MaxAbsDrift[a];
-                var outside = report.Breaches(a) ? 1 : 0;
+                var taxDue = run.TaxDue(a, days[d - 1], days[d]);
+                var asked = run.FlowOn(days[d - 1], days[d], figures.LastValue) - taxDue;
+                var flow = asked;
+                var (drift, outside) = run.DriftOf(a);
                 (dayBuys, daySells, dayCost, dayTrades, dayRebalanced) = (0, 0, 0, 0, false);
-                flow = Trade(a, d, flow);
+                // An account that harvested today is not decided again until tomorrow, as the live engine waits for its fills.
+                var harvestedToday = run.tax is not null && Harvest(a, d);
+                flow = harvestedToday && flow == 0 ? 0 : Trade(a, d, flow);
+                // What a withdrawal could not pay out is taken off the tax first.
+                var taxPaid = Math.Max(0, taxDue - (flow - asked));
                 var traded = Math.Min(dayBuys, daySells);
                 var model = book.ModelIndex(a);
                 var target = (figures.LastTarget * (1 + run.modelReturn[model])) + flow;
                 // An account that neither traded nor moved money is worth what the sweep just measured.
                 var value = dayTrades == 0 && flow == 0 ? report.TotalValue[a] : run.ValueOf(a);
                 var rebalanced = dayRebalanced ? 1 : 0;
-                figures.Day(days[d], value, target, flow, traded, dayCost, dayTrades, rebalanced, drift, outside);
+                figures.Day(days[d], value, target, flow, traded, dayCost, dayTrades, rebalanced, drift, outside, taxPaid);
                 if (a < run.series.Length)
                 {
                     run.RecordSeries(a, d, traded, rebalanced);
                 }
+                Sums.TaxPaid[model] += taxPaid;
                 Sums.Value[model] += value;
                 Sums.Target[model] += target;
                 Sums.Flow[model] += flow;
@@ -302,7 +435,13 @@ public sealed class Backtester
                 return 0;
             }
             var day = run.market.Days[d];
-            var (decision, plan) = AccountDecider.Decide(book, run.report, a, day, (decimal)(book.Cash[a] + flow), (decimal)flow);
+            var cash = (decimal)(book.Cash[a] + flow);
+            var (decision, plan) = AccountDecider.Decide(book, run.report, a, day, cash, (decimal)flow);
+            if (run.tax is { } tax && plan is { IsBlocked: false })
+            {
+                // The live engine's tax rules: lots by the account's method within its gains budget, no buy washing a household loss.
+                (decision, plan, _) = TaxPlanAdjuster.Adjust(book, a, day, decision, plan, tax.Settings(a), cash, (decimal)flow, tax.Lots.For(a), tax.Ledger, batched: false, substitutesInBook: true);
+            }
             var trades = decision.Action is DecisionAction.Rebalance or DecisionAction.CashFlow && plan is { IsBlocked: false, ApprovalReason: null } ? plan.Trades : null;
             if (decision.Action is DecisionAction.Blocked or DecisionAction.NeedsApproval)
             {
@@ -314,13 +453,14 @@ public sealed class Backtester
             }
             if (trades is { Count: > 0 })
             {
-                Execute(a, trades, decision.Action == DecisionAction.Rebalance ? day : null);
+                var rebalance = decision.Action == DecisionAction.Rebalance;
+                Execute(a, d, trades, rebalance ? day : null, rebalance ? TradeSource.Rebalance : TradeSource.CashFlow, raisingCash: !rebalance && flow < 0);
                 dayRebalanced = decision.Action == DecisionAction.Rebalance;
             }
             if (flow < 0 && book.Cash[a] < -flow)
             {
                 // The decision raised the withdrawal, but the trades' costs came out of it too.
-                RaiseShortfall(a, -flow - book.Cash[a]);
+                RaiseShortfall(a, d, -flow - book.Cash[a]);
             }
             if (flow < 0)
             {
@@ -333,7 +473,7 @@ public sealed class Backtester
         }
 
         /// <summary>Fills the trades at the close; the costs come out of cash, and buys shrink (largest first) if cash would not cover them.</summary>
-        private void Execute(int a, IReadOnlyList<Trade> trades, DateOnly? rebalancedOn)
+        private void Execute(int a, int d, IReadOnlyList<Trade> trades, DateOnly? rebalancedOn, TradeSource source, bool raisingCash, Dictionary<int, string[]>? harvestLots = null)
         {
             fills.Clear();
             double buys = 0, sells = 0, cost = 0;
@@ -360,6 +500,7 @@ public sealed class Backtester
                 ShrinkBuys(a, shortfall, ref buys, ref cost);
             }
             book.ApplyExecution(a, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fills), sells - buys - cost, rebalancedOn);
+            TaxFills(a, d, source, raisingCash, harvestLots);
             dayBuys += buys;
             daySells += sells;
             dayCost += cost;
@@ -370,7 +511,7 @@ public sealed class Backtester
         }
 
         /// <summary>Sells enough of the largest holding to leave <paramref name="shortfall"/> more cash after its costs.</summary>
-        private void RaiseShortfall(int a, double shortfall)
+        private void RaiseShortfall(int a, int d, double shortfall)
         {
             var (largest, worth) = (-1, 0.0);
             for (int s = book.SlotStart[a], end = book.SlotStart[a + 1]; s < end; s++)
@@ -393,9 +534,67 @@ public sealed class Backtester
             fills.Clear();
             fills.Add((instrument, -quantity));
             book.ApplyExecution(a, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fills), notional - cost, null);
+            TaxFills(a, d, TradeSource.CashFlow, raisingCash: true, null);
             daySells += notional;
             dayCost += cost;
             dayTrades++;
+        }
+
+        /// <summary>The fills' tax effect, through the same code as the live engine's fills.</summary>
+        private void TaxFills(int a, int d, TradeSource source, bool raisingCash, Dictionary<int, string[]>? harvestLots)
+        {
+            if (run.tax is not { } tax)
+            {
+                return;
+            }
+            foreach (var (instrument, change) in fills)
+            {
+                if (change != 0)
+                {
+                    var side = change > 0 ? TradeSide.Buy : TradeSide.Sell;
+                    FillTaxes.Apply(tax, book, a, run.market.Days[d], instrument, side, (decimal)Math.Round(Math.Abs(change), 6), (decimal)book.Prices[instrument], source, raisingCash,
+                        harvestLots?.GetValueOrDefault(instrument));
+                }
+            }
+        }
+
+        /// <summary>
+        /// The account's tax-loss harvest when its schedule is due: the same scan as the live engine, each harvest (its
+        /// sale of the lots at a loss and the substitute's buy) filled at the close; one above the approval limit waits.
+        /// </summary>
+        private bool Harvest(int a, int d)
+        {
+            var tax = run.tax!;
+            var settings = tax.Settings(a);
+            var days = run.market.Days;
+            if (!settings.Harvest.Enabled || !tax.Lots.IsTracked(a) || !HarvestScanner.IsDue(settings.Harvest.Schedule, days[d - 1], days[d])
+                || (!settings.Harvest.SwapBack && !tax.Lots.AccountHasHarvestable(a, settings.Harvest)))
+            {
+                return false;
+            }
+            var traded = false;
+            foreach (var plan in HarvestScanner.Scan(book, a, days[d], settings, tax.Lots.Store, tax.Ledger, heldInBook: true))
+            {
+                if (plan.Record.Status == HarvestStatus.PendingApproval)
+                {
+                    Held++;
+                    continue;
+                }
+                if (plan.Record.Status is not (HarvestStatus.Harvested or HarvestStatus.SwappedBack) || plan.Trades.Count == 0)
+                {
+                    continue;
+                }
+                var lots = new Dictionary<int, string[]>();
+                if (plan.Sale is { } sale)
+                {
+                    lots[book.Instruments.IndexOf(plan.Record.InstrumentId)] = [.. sale.Reliefs.Select(r => r.LotId)];
+                    run.harvested[a] -= (double)sale.Reliefs.Sum(r => Math.Min(0, r.Gain));
+                }
+                var source = plan.Record.Status == HarvestStatus.SwappedBack ? TradeSource.SwapBack : TradeSource.Harvest;
+                Execute(a, d, plan.Trades, null, source, raisingCash: false, lots);
+                traded = true;
+            }
+            return traded;
         }
 
         private void ShrinkBuys(int a, double shortfall, ref double buys, ref double cost)
@@ -442,8 +641,11 @@ public sealed class Backtester
 
         public double[] Drift { get; } = new double[models];
 
+        public double[] TaxPaid { get; } = new double[models];
+
         public void Clear()
         {
+            Array.Clear(TaxPaid);
             Array.Clear(Value);
             Array.Clear(Target);
             Array.Clear(Flow);
@@ -468,6 +670,7 @@ public sealed class Backtester
                 Rebalances[m] += lane.Rebalances[m];
                 Outside[m] += lane.Outside[m];
                 Drift[m] = Math.Max(Drift[m], lane.Drift[m]);
+                TaxPaid[m] += lane.TaxPaid[m];
             }
         }
     }

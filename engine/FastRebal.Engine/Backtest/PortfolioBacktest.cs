@@ -65,16 +65,33 @@ public static class PortfolioBacktest
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the starting value must be above 0 and at most 1e12, got {startValue}"));
         }
-        var market = BacktestMarket.Of(history, [.. weights.Select(w => w.Symbol)], from, to);
-        var (book, all) = Build(market, weights, policies, startValue);
+        var substitutes = Substitutes(weights, options.Tax);
+        var market = BacktestMarket.Of(history, [.. weights.Select(w => w.Symbol), .. substitutes], from, to);
+        var (book, all) = Build(market, weights, policies, startValue, taxable: options.Tax is not null, substitutes);
         return new Backtester(book, market, all, options).Run(progress);
     }
 
-    /// <summary>The book: one account per policy (the baseline first), each at the target weights on the first day.</summary>
+    /// <summary>The instruments a taxed backtest's harvests may buy that the portfolio does not hold (each needs its own history).</summary>
+    public static IReadOnlyList<string> Substitutes(IReadOnlyList<(string Symbol, double Weight)> weights, BacktestTax? tax) =>
+        tax?.Relations is { } relations
+            ? [.. weights.SelectMany(w => relations.Substitutes(w.Symbol)).Distinct(StringComparer.Ordinal).Where(s => !weights.Any(w => w.Symbol == s))]
+            : [];
+
+    /// <summary>
+    /// The book: one account per policy (the baseline first), each at the target weights on the first day, taxable
+    /// when <paramref name="taxable"/>, with an empty place for each of <paramref name="substitutes"/> (the market's
+    /// instruments after the portfolio's, in that order).
+    /// </summary>
     public static (AccountBook Book, IReadOnlyList<BacktestPolicy> Policies) Build(
-        BacktestMarket market, IReadOnlyList<(string Symbol, double Weight)> weights, IReadOnlyList<BacktestPolicy> policies, double startValue)
+        BacktestMarket market, IReadOnlyList<(string Symbol, double Weight)> weights, IReadOnlyList<BacktestPolicy> policies, double startValue,
+        bool taxable = false, IReadOnlyList<string>? substitutes = null)
     {
+        substitutes ??= [];
         var all = policies.Any(p => p.Never) ? policies : [BacktestPolicy.NeverRebalance, .. policies];
+        if (taxable)
+        {
+            all = [.. all.Select(p => p with { Policy = p.Policy with { TaxStatus = TaxStatus.Taxable } })];
+        }
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in all)
         {
@@ -83,17 +100,17 @@ public static class PortfolioBacktest
                 throw new ArgumentException($"policy '{p.Name}' is given twice");
             }
         }
-        var instruments = new InstrumentTable(weights.Select(w => new Instrument(w.Symbol, w.Symbol, w.Symbol, FractionalAllowed: true)));
+        var instruments = new InstrumentTable(weights.Select(w => w.Symbol).Concat(substitutes).Select(s => new Instrument(s, s, s, FractionalAllowed: true)));
         var model = new TargetModel("PORTFOLIO", string.Join(", ", weights.Select(w => string.Create(CultureInfo.InvariantCulture, $"{w.Symbol} {w.Weight:0.##%}"))),
             [.. weights.Select(w => new ModelWeight(w.Symbol, w.Weight))]);
-        var first = new double[weights.Count];
+        var first = new double[instruments.Count];
         for (var i = 0; i < first.Length; i++)
         {
             first[i] = market.Levels(i)[0];
         }
         var builder = new BookBuilder(instruments, [model], first, all.Count);
-        var held = Enumerable.Range(0, weights.Count).ToArray();
-        var quantities = weights.Select((w, i) => startValue * w.Weight / first[i]).ToArray();
+        var held = Enumerable.Range(0, instruments.Count).ToArray();
+        var quantities = Enumerable.Range(0, instruments.Count).Select(i => i < weights.Count ? startValue * weights[i].Weight / first[i] : 0).ToArray();
         foreach (var p in all)
         {
             if (builder.TryAddAccount(p.Name, p.Name, 0, 0, p.Policy, market.Days[0], held, quantities) is { } problem)

@@ -33,6 +33,11 @@ internal struct RunningFigures
     private int rebalances;
     private double largestDrift;
     private int daysOutsideBand;
+    private double afterTaxLevel;
+    private double taxesPaid;
+    private double realizedShortTerm;
+    private double realizedLongTerm;
+    private double harvestedLosses;
 
     public readonly double LastValue => lastValue;
 
@@ -42,6 +47,7 @@ internal struct RunningFigures
     {
         this = default;
         (firstDay, lastDay, startValue, lastValue, lastTarget, level, peak, peakDay, maxDrawdownPeak) = (day, day, value, value, value, 1, 1, day, day);
+        afterTaxLevel = 1;
         quarter = QuarterOf(day);
     }
 
@@ -50,9 +56,12 @@ internal struct RunningFigures
     /// <param name="rebalanced">Rebalances that day (a group counts its accounts').</param>
     /// <param name="drift">The largest drift of a position from its target at the close, before trading.</param>
     /// <param name="outsideBand">Accounts outside their band at the close, before trading.</param>
-    public void Day(DateOnly day, double value, double target, double flow, double traded, double cost, int tradeCount, int rebalanced, double drift, int outsideBand)
+    /// <param name="taxPaid">Tax paid out of the account today (part of <paramref name="flow"/>, as a negative flow; the after-tax return counts it as a loss).</param>
+    public void Day(DateOnly day, double value, double target, double flow, double traded, double cost, int tradeCount, int rebalanced, double drift, int outsideBand, double taxPaid = 0)
     {
         var r = lastValue > 0 ? ((value - flow) / lastValue) - 1 : 0;
+        afterTaxLevel *= lastValue > 0 ? (value - flow - taxPaid) / lastValue : 1;
+        taxesPaid += taxPaid;
         var rt = lastTarget > 0 ? ((target - flow) / lastTarget) - 1 : 0;
         sumReturn += r;
         sumReturnSquared += r * r;
@@ -93,6 +102,14 @@ internal struct RunningFigures
         (lastDay, lastValue, lastTarget) = (day, value, target);
     }
 
+    /// <summary>Adds realized gains and harvested losses (an account's at the end; a group adds its accounts').</summary>
+    public void Taxed(double shortTerm, double longTerm, double harvested)
+    {
+        realizedShortTerm += shortTerm;
+        realizedLongTerm += longTerm;
+        harvestedLosses += harvested;
+    }
+
     /// <summary>The figures so far, under <paramref name="name"/>.</summary>
     public readonly BacktestFigures Figures(string name, int accounts)
     {
@@ -120,7 +137,12 @@ internal struct RunningFigures
             trades,
             costs,
             largestDrift,
-            daysOutsideBand);
+            daysOutsideBand,
+            realizedShortTerm,
+            realizedLongTerm,
+            harvestedLosses,
+            taxesPaid,
+            afterTaxLevel > 0 ? Math.Pow(afterTaxLevel, 1 / years) - 1 : -1);
     }
 
     private static int QuarterOf(DateOnly day) => (day.Year * 4) + ((day.Month - 1) / 3);

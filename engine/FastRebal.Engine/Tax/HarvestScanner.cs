@@ -18,6 +18,16 @@ public sealed record HarvestPlan(HarvestRecord Record, LotSelection? Sale, IRead
 /// </summary>
 public static class HarvestScanner
 {
+    /// <summary>Whether a harvest scheduled <paramref name="schedule"/> is due on <paramref name="today"/>, the trading day after <paramref name="previous"/>.</summary>
+    public static bool IsDue(HarvestSchedule schedule, DateOnly previous, DateOnly today) => previous == default || schedule switch
+    {
+        HarvestSchedule.Daily => true,
+        HarvestSchedule.Weekly => today.DayNumber - (int)today.DayOfWeek != previous.DayNumber - (int)previous.DayOfWeek,
+        HarvestSchedule.Monthly => today.Month != previous.Month || today.Year != previous.Year,
+        HarvestSchedule.Quarterly => (today.Month - 1) / 3 != (previous.Month - 1) / 3 || today.Year != previous.Year,
+        _ => false,
+    };
+
     /// <param name="heldInBook">When set, only substitutes the account's book can hold are bought (a daily cycle applies the fills to the book).</param>
     public static List<HarvestPlan> Scan(AccountBook book, int account, DateOnly asOf, AccountTaxSettings settings, ILotStore lots, WashSaleLedger ledger, bool heldInBook = false)
     {

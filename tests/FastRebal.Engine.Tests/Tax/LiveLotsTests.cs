@@ -355,15 +355,15 @@ public class LiveLotsTests
         var monday = new DateOnly(2025, 9, 29);
         var tuesday = new DateOnly(2025, 9, 30);
         var october = new DateOnly(2025, 10, 1);
-        Assert.True(EvaluationStage.HarvestDue(HarvestSchedule.Daily, monday, tuesday));
-        Assert.True(EvaluationStage.HarvestDue(HarvestSchedule.Weekly, friday, monday));
-        Assert.False(EvaluationStage.HarvestDue(HarvestSchedule.Weekly, monday, tuesday));
-        Assert.False(EvaluationStage.HarvestDue(HarvestSchedule.Monthly, monday, tuesday));
-        Assert.True(EvaluationStage.HarvestDue(HarvestSchedule.Monthly, tuesday, october));
-        Assert.True(EvaluationStage.HarvestDue(HarvestSchedule.Quarterly, tuesday, october));
-        Assert.False(EvaluationStage.HarvestDue(HarvestSchedule.Quarterly, new DateOnly(2025, 10, 31), new DateOnly(2025, 11, 3)));
+        Assert.True(HarvestScanner.IsDue(HarvestSchedule.Daily, monday, tuesday));
+        Assert.True(HarvestScanner.IsDue(HarvestSchedule.Weekly, friday, monday));
+        Assert.False(HarvestScanner.IsDue(HarvestSchedule.Weekly, monday, tuesday));
+        Assert.False(HarvestScanner.IsDue(HarvestSchedule.Monthly, monday, tuesday));
+        Assert.True(HarvestScanner.IsDue(HarvestSchedule.Monthly, tuesday, october));
+        Assert.True(HarvestScanner.IsDue(HarvestSchedule.Quarterly, tuesday, october));
+        Assert.False(HarvestScanner.IsDue(HarvestSchedule.Quarterly, new DateOnly(2025, 10, 31), new DateOnly(2025, 11, 3)));
         // The engine's first day has no day before it: every schedule scans then.
-        Assert.True(EvaluationStage.HarvestDue(HarvestSchedule.Quarterly, default, october));
+        Assert.True(HarvestScanner.IsDue(HarvestSchedule.Quarterly, default, october));
     }
 
     [Fact]

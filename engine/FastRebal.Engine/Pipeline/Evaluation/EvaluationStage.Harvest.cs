@@ -17,16 +17,6 @@ public sealed partial class EvaluationStage
     /// <summary>The trading day before the one the current batch opened (what a weekly, monthly or quarterly schedule compares with).</summary>
     private DateOnly previousDay;
 
-    /// <summary>Whether a harvest scheduled <paramref name="schedule"/> is due on <paramref name="today"/>, the trading day after <paramref name="previous"/>.</summary>
-    internal static bool HarvestDue(HarvestSchedule schedule, DateOnly previous, DateOnly today) => previous == default || schedule switch
-    {
-        HarvestSchedule.Daily => true,
-        HarvestSchedule.Weekly => today.DayNumber - (int)today.DayOfWeek != previous.DayNumber - (int)previous.DayOfWeek,
-        HarvestSchedule.Monthly => today.Month != previous.Month || today.Year != previous.Year,
-        HarvestSchedule.Quarterly => (today.Month - 1) / 3 != (previous.Month - 1) / 3 || today.Year != previous.Year,
-        _ => false,
-    };
-
     /// <summary>
     /// The harvest scan of every taxable account of [<paramref name="from"/>, <paramref name="to"/>) whose schedule is due (and that is not trading, halted or waiting for
     /// an operator), as the one-shot <c>harvest</c> runs it: the same <see cref="HarvestScanner"/> over the live lots
@@ -39,7 +29,7 @@ public sealed partial class EvaluationStage
         for (var a = from; a < to; a++)
         {
             var settings = tax!.Settings(a);
-            if (!settings.Harvest.Enabled || !tax.Lots.IsTracked(a) || !HarvestDue(settings.Harvest.Schedule, previousDay, day)
+            if (!settings.Harvest.Enabled || !tax.Lots.IsTracked(a) || !HarvestScanner.IsDue(settings.Harvest.Schedule, previousDay, day)
                 || (!settings.Harvest.SwapBack && !tax.Lots.AccountHasHarvestable(a, settings.Harvest)))
             {
                 continue;
