@@ -167,6 +167,11 @@ public static class BacktestCommand
         {
             var generated = FirmOptions.Generate(spec, progress, out _);
             (book, history) = (generated.Book, generated.History);
+            if (options.Tax is not null)
+            {
+                // The generated firm's own tax settings and substitutes, as demo and kpi use them; the rates and lot method asked for win.
+                options = options with { Tax = options.Tax with { Settings = Firm(FirmLots.GeneratedSettings, options.Tax.Settings), Relations = FirmLots.Substitutes(generated) } };
+            }
             source = $"generated firm of {spec.Accounts:N0} accounts ({FirmGenerator.ShapeName(spec.Shape)}, seed {spec.Seed}); prices from {generated.PriceSource}";
         }
         else
@@ -179,6 +184,13 @@ public static class BacktestCommand
             }
             errors = firm.Errors.Count;
             (book, history, source) = (firm.Book, LoadHistory(progress), $"{firm.Source}, as of {firm.AsOf:yyyy-MM-dd}");
+            if (options.Tax is not null)
+            {
+                // Each account's own elections (lot method, rates, harvesting) and the firm's substitutes.
+                var perAccount = Enumerable.Range(0, book.AccountCount).Where(a => !book.IsFreeRow(a))
+                    .ToDictionary(a => book.AccountId(a), a => firm.Scenario.SettingsFor(book.AccountId(a)), StringComparer.Ordinal);
+                options = options with { Tax = options.Tax with { Relations = firm.Scenario.Relations, PerAccount = perAccount } };
+            }
         }
         var result = progress.Time($"backtesting {book.OpenAccountCount:N0} accounts", () => Usage(() =>
             FirmBacktest.Run(book, history, first, last, policy, options)), out var elapsed);
@@ -210,6 +222,10 @@ public static class BacktestCommand
         PrintCharts(charts);
         return exit;
     }
+
+    /// <summary>The generated firm's tax settings with the lot method and rates the command line gave.</summary>
+    private static AccountTaxSettings Firm(AccountTaxSettings firm, AccountTaxSettings asked) =>
+        firm with { LotMethod = asked.LotMethod, ShortTermTaxRate = asked.ShortTermTaxRate, LongTermTaxRate = asked.LongTermTaxRate };
 
     /// <summary>Accounts listed one by one in a firm backtest's JSON; a larger firm gives its models and the firm only.</summary>
     private const int MaxAccountsInJson = 10_000;

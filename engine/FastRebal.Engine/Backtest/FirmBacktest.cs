@@ -16,13 +16,17 @@ public static class FirmBacktest
     /// <param name="policy">One policy for every account instead of each account's own IPS; null keeps theirs.</param>
     public static BacktestResult Run(AccountBook firm, MarketHistory history, DateOnly from, DateOnly to, BacktestPolicy? policy, BacktestOptions options, Action<double>? progress = null)
     {
-        var (book, market, policies) = Build(firm, history, from, to, policy);
+        var (book, market, policies) = Build(firm, history, from, to, policy, options.Tax?.Relations);
         return new Backtester(book, market, policies, options).Run(progress);
     }
 
-    /// <summary>The firm's accounts at their target weights on the first day of the window, each worth what it is worth in <paramref name="firm"/>.</summary>
+    /// <summary>
+    /// The firm's accounts at their target weights on the first day of the window, each worth what it is worth in
+    /// <paramref name="firm"/>; each also has an empty place for the substitutes (with history) of its instruments, so
+    /// a taxed run's harvests can buy them.
+    /// </summary>
     public static (AccountBook Book, BacktestMarket Market, IReadOnlyList<BacktestPolicy> Policies) Build(
-        AccountBook firm, MarketHistory history, DateOnly from, DateOnly to, BacktestPolicy? policy)
+        AccountBook firm, MarketHistory history, DateOnly from, DateOnly to, BacktestPolicy? policy, Tax.InstrumentRelations? substitutes = null)
     {
         // Only the instruments some model targets take part: what an account holds outside its model is sold on day one.
         var used = new SortedSet<int>();
@@ -33,8 +37,20 @@ public static class FirmBacktest
                 used.Add(firm.Instruments.IndexOf(w.InstrumentId));
             }
         }
-        var instruments = used.Select(i => firm.Instruments[i]).ToList();
-        var symbols = instruments.Select(i => history.Contains(i.Symbol) ? i.Symbol : i.Id).ToList();
+        string SymbolOf(Instrument i) => history.Contains(i.Symbol) ? i.Symbol : i.Id;
+        var standIns = new SortedSet<int>();
+        foreach (var i in used)
+        {
+            foreach (var id in substitutes?.Substitutes(firm.Instruments[i].Id) ?? [])
+            {
+                if (firm.Instruments.TryGetIndex(id, out var s) && !used.Contains(s) && history.Contains(SymbolOf(firm.Instruments[s])))
+                {
+                    standIns.Add(s);
+                }
+            }
+        }
+        var instruments = used.Concat(standIns).Select(i => firm.Instruments[i]).ToList();
+        var symbols = instruments.Select(SymbolOf).ToList();
         var market = BacktestMarket.Of(history, symbols, from, to);
         var table = new InstrumentTable(instruments);
         var first = new double[instruments.Count];
@@ -73,6 +89,14 @@ public static class FirmBacktest
                 held.Add(instrument);
                 quantities.Add(quantity);
                 cash -= quantity * first[instrument];
+                foreach (var standInId in substitutes?.Substitutes(table[instrument].Id) ?? [])
+                {
+                    if (table.TryGetIndex(standInId, out var standIn) && !held.Contains(standIn) && firm.SlotOf(a, firm.Instruments.IndexOf(standInId)) is var own && (own < 0 || firm.Targets[own] <= 0))
+                    {
+                        held.Add(standIn);
+                        quantities.Add(0);
+                    }
+                }
             }
             var id = firm.AccountId(a);
             if (builder.TryAddAccount(id, firm.HouseholdId(a), firm.ModelIndex(a), Math.Max(0, cash), ips, market.Days[0], held.ToArray(), quantities.ToArray()) is { } problem)
