@@ -62,6 +62,9 @@ public sealed class BacktestForm
     /// <summary>Scheduled cash flows separated by commas, each <see cref="CashFlowSchedule.Syntax"/>; empty for none.</summary>
     public string Flows { get; set; } = "";
 
+    /// <summary>The live engine's circuit breakers, each halt released at the next close (as the CLI runs by default).</summary>
+    public bool Breakers { get; set; } = true;
+
     /// <summary>The request, or the problems by field name (a property of this form) and none of the request.</summary>
     public (BacktestRequest? Request, IReadOnlyDictionary<string, string> Errors) Read()
     {
@@ -97,7 +100,7 @@ public sealed class BacktestForm
         {
             return (null, errors);
         }
-        var options = new BacktestOptions(new TradingCosts(CommissionPerTrade, CommissionBps, SpreadBps), flows);
+        var options = new BacktestOptions(new TradingCosts(CommissionPerTrade, CommissionBps, SpreadBps), flows, Breakers: Breakers ? new BacktestBreakers() : null);
         return (new BacktestRequest(weights!, policies!, first, last, StartValue, options), errors);
     }
 

@@ -44,11 +44,12 @@ public static class BacktestCommand
         var shortRate = new Option<decimal>("--short-term-rate") { Description = "Tax rate on short-term gains (with --tax)", DefaultValueFactory = _ => 0.37m };
         var longRate = new Option<decimal>("--long-term-rate") { Description = "Tax rate on long-term gains (with --tax)", DefaultValueFactory = _ => 0.20m };
         var harvest = new Option<string?>("--harvest") { Description = "Harvest losses into substitutes, e.g. \"SPY=VTI,AGG=IEF\" (implies --tax; each substitute needs history)" };
+        var noBreakers = new Option<bool>("--no-breakers") { Description = "Run without the circuit breakers (by default a halt lasts its day and is released at the next close)" };
         var firm = new FirmOptions(defaultAccounts: 10_000);
         var command = new Command("backtest", "Replay history through the decision core under one or many rebalancing policies")
         {
             portfolio, policy, sweep, from, to, window, value, commission, commissionBps, spreadBps, flow, json, chart, chartFormat, firmFolder, generated,
-            taxed, lotMethod, shortRate, longRate, harvest,
+            taxed, lotMethod, shortRate, longRate, harvest, noBreakers,
         };
         firm.AddTo(command);
         command.SetAction(parse => ExitCodes.Guard(() => Run(new Request(
@@ -57,7 +58,8 @@ public static class BacktestCommand
             parse.GetValue(flow) ?? [], parse.GetValue(json), parse.GetValue(chart), parse.GetValue(chartFormat),
             parse.GetValue(firmFolder), parse.GetValue(generated) ? firm.Read(parse) : null,
             parse.GetResult(portfolio) is { Implicit: false } || parse.GetResult(value) is { Implicit: false },
-            parse.GetValue(taxed) || parse.GetValue(harvest) is not null ? new TaxRequest(parse.GetValue(lotMethod), parse.GetValue(shortRate), parse.GetValue(longRate), parse.GetValue(harvest)) : null))));
+            parse.GetValue(taxed) || parse.GetValue(harvest) is not null ? new TaxRequest(parse.GetValue(lotMethod), parse.GetValue(shortRate), parse.GetValue(longRate), parse.GetValue(harvest)) : null,
+            !parse.GetValue(noBreakers)))));
         return command;
     }
 
@@ -65,7 +67,7 @@ public static class BacktestCommand
     public sealed record Request(
         string Portfolio, string[] Policies, string? Sweep, string? From, string? To, string? Window, double Value, TradingCosts Costs, string[] Flows, bool Json,
         string? ChartFolder = null, ChartFormat ChartFormat = ChartFormat.Png, string? Firm = null, FirmSpec? Generated = null, bool PortfolioGiven = false,
-        TaxRequest? Tax = null);
+        TaxRequest? Tax = null, bool Breakers = false);
 
     /// <summary>The tax options: the lot method, the rates, and the substitutes harvests buy (none: no harvesting).</summary>
     public sealed record TaxRequest(LotMethod LotMethod, decimal ShortTermRate, decimal LongTermRate, string? Harvest);
@@ -126,6 +128,7 @@ public static class BacktestCommand
                 portfolio = weights.ToDictionary(w => w.Symbol, w => w.Weight),
                 history = weights.Select(w => new { symbol = w.Symbol, source = TotalReturnHistory.Describe(w.Symbol) }),
                 result.From, result.To, result.TradingDays, result.Costs, result.Flows, result.Held, result.WithdrawalShortfall,
+                breakers = Breakers(result.Breakers),
                 policies = result.Accounts,
                 charts,
                 elapsedMs = elapsed.TotalMilliseconds,
@@ -205,6 +208,7 @@ public static class BacktestCommand
                 source,
                 policy = policy?.Name ?? "each account's IPS",
                 result.From, result.To, result.TradingDays, result.Costs, result.Flows, result.Held, result.WithdrawalShortfall,
+                breakers = Breakers(result.Breakers),
                 firm = result.Firm,
                 models = result.Models,
                 accounts = result.Accounts.Count <= MaxAccountsInJson ? result.Accounts : null,
@@ -222,6 +226,15 @@ public static class BacktestCommand
         PrintCharts(charts);
         return exit;
     }
+
+    private static object? Breakers(BreakerReport? report) => report is null ? null : new
+    {
+        reference = report.Reference,
+        policy = report.Policy,
+        marketHalts = report.MarketHalts.Select(h => new { day = h.Day, level = h.Level }),
+        accountHalts = report.AccountHalts,
+        note = report.Note,
+    };
 
     /// <summary>The generated firm's tax settings with the lot method and rates the command line gave.</summary>
     private static AccountTaxSettings Firm(AccountTaxSettings firm, AccountTaxSettings asked) =>
@@ -254,7 +267,8 @@ public static class BacktestCommand
         }
         first = request.From is null ? first : Day("--from", request.From);
         last = request.To is null ? last : Day("--to", request.To);
-        var options = new BacktestOptions(request.Costs.Validated(), [.. request.Flows.Select(CashFlowSchedule.Parse)], Tax: Tax(request.Tax));
+        var options = new BacktestOptions(request.Costs.Validated(), [.. request.Flows.Select(CashFlowSchedule.Parse)], Tax: Tax(request.Tax),
+            Breakers: request.Breakers ? new BacktestBreakers() : null);
         return (weights, (IReadOnlyList<BacktestPolicy>)[.. policies.DistinctBy(p => p.Name)], first, last, options);
     });
 
@@ -322,6 +336,14 @@ public static class BacktestCommand
         if (result.Held > 0)
         {
             Console.WriteLine(string.Create(c, $"  {result.Held:N0} decision(s) were blocked or held for approval and not traded (a backtest has no operator)"));
+        }
+        if (result.Breakers is { } breakers)
+        {
+            var halts = breakers.MarketHalts;
+            var days = string.Join(", ", halts.Take(8).Select(h => string.Create(c, $"{h.Day:yyyy-MM-dd} (level {h.Level})"))) + (halts.Count > 8 ? $" and {halts.Count - 8} more" : "");
+            Console.WriteLine(breakers.Note is { } note
+                ? $"  breakers: {note}"
+                : string.Create(c, $"  breakers: {breakers.Reference} halted trading on {halts.Count:N0} day(s){(halts.Count > 0 ? $": {days}" : "")}; account breakers {breakers.AccountHalts:N0} account-day(s); {BacktestBreakers.ReleasePolicy} (--no-breakers turns them off)"));
         }
         if (result.WithdrawalShortfall > 0)
         {

@@ -22,6 +22,7 @@ public sealed record BacktestSeries(
 /// <param name="Held">Decisions the decision core blocked or sent for approval (a backtest has no operator, so they stay untraded).</param>
 /// <param name="WithdrawalShortfall">Money a scheduled withdrawal asked for that the account could not pay out.</param>
 /// <param name="Taxed">The taxable accounts kept lots and paid tax (the tax figures mean something).</param>
+/// <param name="Breakers">What the circuit breakers did; null when they were off.</param>
 public sealed record BacktestResult(
     DateOnly From,
     DateOnly To,
@@ -34,7 +35,8 @@ public sealed record BacktestResult(
     IReadOnlyList<BacktestSeries> Series,
     int Held,
     double WithdrawalShortfall,
-    bool Taxed = false)
+    bool Taxed = false,
+    BreakerReport? Breakers = null)
 {
     /// <summary>Account-days simulated (accounts times trading days after the first).</summary>
     public long AccountDays => (long)Accounts.Count * Math.Max(0, TradingDays - 1);

@@ -2,6 +2,7 @@ using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Drift;
 using FastRebal.Engine.Model;
 using FastRebal.Engine.Orders;
+using FastRebal.Engine.Risk;
 using FastRebal.Engine.State;
 using FastRebal.Engine.Tax;
 
@@ -33,6 +34,14 @@ public sealed class Backtester
     private readonly double[] carriedLoss;
     private readonly (decimal ShortTerm, decimal LongTerm)[] realizedAtYearStart;
     private readonly double[] harvested;
+    private readonly MarketWideBreaker? marketBreaker;
+    private readonly int reference = -1;
+    private readonly DriftBreaker? accountBreaker;
+    private readonly double[] closeDrift;
+    private readonly double[] pendingFlow;
+    private readonly List<(DateOnly Day, int Level)> marketHalts = [];
+    private readonly string? breakerNote;
+    private bool marketHalted;
 
 
     /// <param name="book">The accounts; its instruments are the market's symbols, in the same order.</param>
@@ -77,6 +86,17 @@ public sealed class Backtester
             }
             tax = new TaxBook(lots, settings, taxes.Relations);
         }
+        if (options.Breakers is { } breakers)
+        {
+            (reference, breakerNote) = Reference(breakers);
+            if (breakerNote is null)
+            {
+                marketBreaker = new MarketWideBreaker(breakers.MarketLevels);
+                accountBreaker = new DriftBreaker("account", book.AccountCount, breakers.AccountDriftThreshold);
+            }
+        }
+        closeDrift = new double[accountBreaker is null ? 0 : book.AccountCount];
+        pendingFlow = new double[book.AccountCount];
         carriedLoss = new double[tax is null ? 0 : book.AccountCount];
         realizedAtYearStart = new (decimal, decimal)[carriedLoss.Length];
         harvested = new double[carriedLoss.Length];
@@ -101,6 +121,7 @@ public sealed class Backtester
             lanes[i] = new Lane(this, i * LaneSize, Math.Min(accounts.Length, (i + 1) * LaneSize));
         }
         OpenStartingLots(days[0]);
+        report.TotalDrift.AsSpan(0, closeDrift.Length).CopyTo(closeDrift);
         var start = new double[models.Length];
         for (var a = 0; a < accounts.Length; a++)
         {
@@ -126,6 +147,7 @@ public sealed class Backtester
             {
                 modelReturn[m] = ModelReturn(m, d);
             }
+            ObserveMarket(d);
             // The household wash-sale ledger is shared, so a taxed run keeps to one core.
             if (parallel && lanes.Length > 1 && tax is null)
             {
@@ -178,7 +200,9 @@ public sealed class Backtester
             [.. series.Select((s, a) => s.Finish(policies[a].Name, book, a, market.Days))],
             lanes.Sum(l => l.Held),
             lanes.Sum(l => l.WithdrawalShortfall),
-            tax is not null);
+            tax is not null,
+            options.Breakers is null ? null : new BreakerReport(reference < 0 ? null : market.Symbols[reference], options.Breakers.ToString(), marketHalts,
+                lanes.Sum(l => l.AccountHalts), breakerNote));
     }
 
     /// <summary>
@@ -235,6 +259,85 @@ public sealed class Backtester
             }
         }
         return false;
+    }
+
+    /// <summary>
+    /// The instrument the market-wide breaker watches, or why the breakers cannot run: they are rules for daily closes,
+    /// and on monthly data a month's fall would halt a whole month.
+    /// </summary>
+    private (int Reference, string? Note) Reference(BacktestBreakers breakers)
+    {
+        var days = market.Days;
+        var gaps = Enumerable.Range(1, days.Length - 1).Select(d => days[d].DayNumber - days[d - 1].DayNumber).Order().ToList();
+        if (gaps[gaps.Count / 2] > 5)
+        {
+            return (-1, "the breakers watch daily closes; this data is not daily, so they were off");
+        }
+        if (breakers.Reference is { } named)
+        {
+            var index = market.Symbols.ToList().IndexOf(named);
+            return index >= 0 ? (index, null) : throw new ArgumentException($"the breaker's reference '{named}' is not one of the backtest's instruments ({string.Join(", ", market.Symbols)})");
+        }
+        foreach (var index in new[] { "SP500", "SPY", "VTI" })
+        {
+            if (market.Symbols.ToList().IndexOf(index) is var i and >= 0)
+            {
+                return (i, null);
+            }
+        }
+        // Otherwise the instrument the models weigh most.
+        var weight = new double[market.Symbols.Count];
+        foreach (var w in modelWeights)
+        {
+            for (var i = 0; i < w.Length; i++)
+            {
+                weight[i] += w[i];
+            }
+        }
+        return (Array.IndexOf(weight, weight.Max()), null);
+    }
+
+    /// <summary>Yesterday's halt is released at today's close (the backtest's stated policy); today's close may trip it again.</summary>
+    private void ObserveMarket(int d)
+    {
+        if (marketBreaker is null)
+        {
+            return;
+        }
+        if (marketBreaker.IsHalted)
+        {
+            marketBreaker.Release("backtest", BacktestBreakers.ReleasePolicy);
+        }
+        var levels = market.Levels(reference);
+        marketBreaker.StartDay(market.Days[d], levels[d - 1]);
+        if (marketBreaker.Observe(levels[d], market.Days[d]))
+        {
+            marketHalts.Add((market.Days[d], marketBreaker.TrippedLevel));
+        }
+        marketHalted = marketBreaker.IsHalted;
+    }
+
+    /// <summary>
+    /// Whether the account's drift breaker holds it today: a halt from yesterday is released at this close, and the
+    /// move of its total drift since the previous close (unknown after it traded, as the live engine rebases) may trip it.
+    /// </summary>
+    private bool AccountHalted(int a, DateOnly day, out bool tripped)
+    {
+        tripped = false;
+        if (accountBreaker is null)
+        {
+            return false;
+        }
+        if (accountBreaker.IsHalted(a))
+        {
+            accountBreaker.Release(a, "backtest", BacktestBreakers.ReleasePolicy);
+        }
+        if (!double.IsNaN(closeDrift[a]))
+        {
+            accountBreaker.Observe(a, closeDrift[a], day);
+            tripped = accountBreaker.Observe(a, report.TotalDrift[a], day);
+        }
+        return accountBreaker.IsHalted(a);
     }
 
     /// <summary>A taxable account's starting holdings become lots bought on the first day at its close.</summary>
@@ -383,6 +486,8 @@ public sealed class Backtester
 
         public double WithdrawalShortfall { get; private set; }
 
+        public long AccountHalts { get; private set; }
+
         public void Day(int d)
         {
             Sums.Clear();
@@ -392,13 +497,28 @@ public sealed class Backtester
             {
                 ref var figures = ref run.accounts[a];
                 var taxDue = run.TaxDue(a, days[d - 1], days[d]);
-                var asked = run.FlowOn(days[d - 1], days[d], figures.LastValue) - taxDue;
+                var asked = run.FlowOn(days[d - 1], days[d], figures.LastValue) - taxDue + run.pendingFlow[a];
+                run.pendingFlow[a] = 0;
                 var flow = asked;
                 var (drift, outside) = run.DriftOf(a);
                 (dayBuys, daySells, dayCost, dayTrades, dayRebalanced) = (0, 0, 0, 0, false);
-                // An account that harvested today is not decided again until tomorrow, as the live engine waits for its fills.
-                var harvestedToday = run.tax is not null && Harvest(a, d);
-                flow = harvestedToday && flow == 0 ? 0 : Trade(a, d, flow);
+                var halted = run.AccountHalted(a, days[d], out var tripped) | run.marketHalted;
+                AccountHalts += tripped ? 1 : 0;
+                if (halted)
+                {
+                    flow = Halted(a, flow);
+                }
+                else
+                {
+                    // An account that harvested today is not decided again until tomorrow, as the live engine waits for its fills.
+                    var harvestedToday = run.tax is not null && Harvest(a, d);
+                    flow = harvestedToday && flow == 0 ? 0 : Trade(a, d, flow);
+                }
+                if (run.closeDrift.Length > 0)
+                {
+                    // After trades the drift at this close is not measured; the breaker then skips tomorrow's move, as the live one rebases.
+                    run.closeDrift[a] = dayTrades > 0 ? double.NaN : report.TotalDrift[a];
+                }
                 // What a withdrawal could not pay out is taken off the tax first.
                 var taxPaid = Math.Max(0, taxDue - (flow - asked));
                 var traded = Math.Min(dayBuys, daySells);
@@ -423,6 +543,20 @@ public sealed class Backtester
                 Sums.Outside[model] += outside;
                 Sums.Drift[model] = Math.Max(Sums.Drift[model], drift);
             }
+        }
+
+        /// <summary>A halted day: no decision and no trade; a deposit waits in cash, a withdrawal is paid from cash and the rest waits.</summary>
+        private double Halted(int a, double flow)
+        {
+            if (flow > 0)
+            {
+                book.ApplyCashFlow(a, flow);
+                return flow;
+            }
+            var paid = Math.Min(-flow, book.Cash[a]);
+            book.ApplyCashFlow(a, -paid);
+            run.pendingFlow[a] = flow + paid;
+            return -paid;
         }
 
         /// <summary>Decides the account if its policy looks at it today or money moves, trades, and returns the flow that landed.</summary>

@@ -65,9 +65,12 @@ public sealed partial class BacktestPageTests : ComponentTest
 
         string[] expected = ["never", "threshold 1%", "threshold 2%", "threshold 3%", "calendar monthly", "calendar quarterly", "calendar semiannual", "calendar annual"];
         Assert.Equal(expected, page.FindAll("#backtest-table tbody tr").Select(row => row.GetAttribute("data-policy")));
-        // The same figures as the engine gives for the same request (what the CLI prints).
+        // The same figures as the engine gives for the same request (what the CLI prints), the breakers on as by default.
         var engine = PortfolioBacktest.Run(History.Value, PortfolioBacktest.ParseWeights("SPY:0.6,AGG:0.4"), BacktestPolicy.ParseSweep("threshold:1%..3%:1%,calendar:*"),
-            new DateOnly(2007, 10, 1), new DateOnly(2009, 6, 30), 1_000_000, new BacktestOptions(new TradingCosts(SpreadBps: 10), [CashFlowSchedule.Parse("+1000:monthly")]));
+            new DateOnly(2007, 10, 1), new DateOnly(2009, 6, 30), 1_000_000,
+            new BacktestOptions(new TradingCosts(SpreadBps: 10), [CashFlowSchedule.Parse("+1000:monthly")], Breakers: new BacktestBreakers()));
+        Assert.NotEmpty(engine.Breakers!.MarketHalts);
+        Assert.Contains($"SPY halted trading on {engine.Breakers.MarketHalts.Count} day(s)", page.Find("#backtest-breakers-report").TextContent, StringComparison.Ordinal);
         foreach (var figures in engine.Accounts)
         {
             var row = page.Find($"#backtest-table tr[data-policy='{figures.Name}']");
