@@ -99,7 +99,7 @@ internal sealed class DatedCsv
                 var cell = line[range];
                 if (field == 0)
                 {
-                    if (!TryParseIsoDate(cell, out dates[rows]))
+                    if (!Firms.Row.TryParseIsoDate(cell, out dates[rows]))
                     {
                         throw Bad(path, lineNumber, $"'{TextLimit.Clip(cell.ToString(), 40)}' is not a date YYYY-MM-DD", line);
                     }
@@ -151,47 +151,4 @@ internal sealed class DatedCsv
     public static InvalidDataException Bad(string path, int line, string what, ReadOnlySpan<char> content = default) =>
         new(string.Create(CultureInfo.InvariantCulture,
             $"{path}, line {line}: {what}{(content.IsEmpty ? "" : $" (got '{TextLimit.Clip(content.ToString(), 200)}')")}"));
-
-    /// <summary>Reads exactly YYYY-MM-DD with digits only; the general parser is several times slower and the files use only this form.</summary>
-    internal static bool TryParseIsoDate(ReadOnlySpan<char> s, out DateOnly date)
-    {
-        date = default;
-        if (s.Length != 10 || s[4] != '-' || s[7] != '-')
-        {
-            return false;
-        }
-        var year = 0;
-        var month = 0;
-        var day = 0;
-        for (var i = 0; i < 10; i++)
-        {
-            if (i is 4 or 7)
-            {
-                continue;
-            }
-            var digit = s[i] - '0';
-            if ((uint)digit > 9)
-            {
-                return false;
-            }
-            if (i < 4)
-            {
-                year = (year * 10) + digit;
-            }
-            else if (i < 7)
-            {
-                month = (month * 10) + digit;
-            }
-            else
-            {
-                day = (day * 10) + digit;
-            }
-        }
-        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
-        {
-            return false;
-        }
-        date = new DateOnly(year, month, day);
-        return true;
-    }
 }
