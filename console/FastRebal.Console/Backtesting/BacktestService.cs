@@ -87,11 +87,15 @@ public sealed class BacktestService : IDisposable
 
     /// <param name="load">Reads the history, once, when the first backtest needs it.</param>
     /// <param name="concurrent">Backtests that may run at once.</param>
-    public BacktestService(Func<MarketHistory> load, int concurrent)
+    /// <param name="replaying">Told each progress report on the backtest's own thread (a test holds a run there to see it running).</param>
+    public BacktestService(Func<MarketHistory> load, int concurrent, Action<double>? replaying = null)
     {
+        this.replaying = replaying;
         history = new Lazy<MarketHistory>(load, LazyThreadSafetyMode.ExecutionAndPublication);
         slots = new SemaphoreSlim(concurrent, concurrent);
     }
+
+    private readonly Action<double>? replaying;
 
     /// <summary>Backtests that got a slot and started (for tests: a refused form starts none).</summary>
     public int Started => Volatile.Read(ref started);
@@ -152,6 +156,7 @@ public sealed class BacktestService : IDisposable
         var result = new Backtester(book, market, policies, options).Run(fraction =>
         {
             // The backtester has no token: stopping is an exception out of its progress callback, between two days.
+            replaying?.Invoke(fraction);
             cancel.ThrowIfCancellationRequested();
             progress(BacktestStage.Running, fraction);
         });

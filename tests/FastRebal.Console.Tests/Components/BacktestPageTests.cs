@@ -25,11 +25,11 @@ public sealed partial class BacktestPageTests : ComponentTest
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private BacktestService AddBacktests(Func<MarketHistory>? load = null, int concurrent = 1)
+    private BacktestService AddBacktests(Func<MarketHistory>? load = null, int concurrent = 1, Action<double>? replaying = null)
     {
         this.AddConsole();
         AddAuthorization().SetAuthorized("vera").SetRoles(Roles.Viewer).SetPolicies(Policies.View);
-        var service = new BacktestService(load ?? (() => History.Value), concurrent);
+        var service = new BacktestService(load ?? (() => History.Value), concurrent, replaying);
         Services.AddSingleton(service);
         return service;
     }
@@ -182,7 +182,17 @@ public sealed partial class BacktestPageTests : ComponentTest
     [Fact]
     public void A_long_sweep_shows_how_far_it_is_and_cancel_stops_it_keeping_nothing()
     {
-        var service = AddBacktests();
+        // The run is held at its second report past the start (the first has reached the page), so it is still running
+        // when Cancel is pressed however fast the machine replays a century.
+        using var gate = new ManualResetEventSlim();
+        var reports = 0;
+        var service = AddBacktests(replaying: fraction =>
+        {
+            if (fraction > 0 && ++reports == 2)
+            {
+                gate.Wait(Patience);
+            }
+        });
         _ = History.Value;
         var page = RenderPage();
         var seen = new List<int>();
@@ -200,6 +210,7 @@ public sealed partial class BacktestPageTests : ComponentTest
         page.Find("form").Submit();
         page.WaitForAssertion(() => Assert.Contains(seen, percent => percent is > 0 and < 100), Patience);
         page.Find("#backtest-cancel").Click();
+        gate.Set();
 
         page.WaitForAssertion(() => Assert.NotNull(page.Find("#backtest-cancelled")), Patience);
         Assert.Empty(page.FindAll("#backtest-results"));
