@@ -86,10 +86,9 @@ public sealed class BacktestForm
         {
             (first, last) = Field(errors, nameof(Window), () => HistoryWindows.Find(Window));
         }
-        if (!(StartValue is > 0 and <= 1e12))
+        if (PortfolioBacktest.StartValueProblem(StartValue) is { } problem)
         {
-            // The words PortfolioBacktest.Run refuses it with.
-            errors[nameof(StartValue)] = string.Create(CultureInfo.InvariantCulture, $"the starting value must be above 0 and at most 1e12, got {StartValue}");
+            errors[nameof(StartValue)] = problem;
         }
         // Each figure checked alone, so the error stands at its own field.
         Field(errors, nameof(CommissionPerTrade), () => new TradingCosts(PerTrade: CommissionPerTrade).Validated());

@@ -230,5 +230,5 @@ public sealed record BacktestPolicy(string Name, InvestmentPolicy Policy, int Ch
         _ => "",
     };
 
-    private static string Clip(string text) => text.Length <= 60 ? text : text[..60] + "...";
+    private static string Clip(string text) => Scenarios.TextLimit.Clip(text, 60);
 }

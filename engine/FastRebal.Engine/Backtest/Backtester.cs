@@ -263,9 +263,7 @@ public sealed partial class Backtester
             || classBands.IsBreached(report, a);
     }
 
-    private double Step(int a, int instrument) => book.Policy(a).FractionalShares && book.Instruments[instrument].FractionalAllowed
-        ? (double)AccountSnapshot.FractionalStep
-        : (double)book.Instruments[instrument].LotSize;
+    private double Step(int a, int instrument) => (double)AccountSnapshot.StepOf(book.Policy(a), book.Instruments[instrument]);
 
     private double ValueOf(int a)
     {

@@ -1,4 +1,6 @@
 using System.Globalization;
+using FastRebal.Engine.Decisions;
+using FastRebal.Engine.Model;
 
 namespace FastRebal.Engine.Backtest;
 
@@ -53,12 +55,16 @@ public sealed record CashFlowSchedule(double Amount, bool OfValue, FlowFrequency
     }
 
     /// <summary>Whether a flow falls on <paramref name="day"/>, the first trading day of a new period after <paramref name="previous"/>.</summary>
-    public bool IsDue(DateOnly previous, DateOnly day) => Frequency switch
+    public bool IsDue(DateOnly previous, DateOnly day)
     {
-        FlowFrequency.Monthly => day.Month != previous.Month || day.Year != previous.Year,
-        FlowFrequency.Quarterly => (day.Month - 1) / 3 != (previous.Month - 1) / 3 || day.Year != previous.Year,
-        _ => day.Year != previous.Year,
-    };
+        var period = Frequency switch
+        {
+            FlowFrequency.Monthly => CalendarSchedule.Monthly,
+            FlowFrequency.Quarterly => CalendarSchedule.Quarterly,
+            _ => CalendarSchedule.Annual,
+        };
+        return RebalanceRules.PeriodKey(period, previous) != RebalanceRules.PeriodKey(period, day);
+    }
 
     /// <summary>The flow for an account worth <paramref name="value"/> (a withdrawal never takes more than the value).</summary>
     public double For(double value) => Math.Max(OfValue ? Amount * value : Amount, -value);
@@ -66,5 +72,5 @@ public sealed record CashFlowSchedule(double Amount, bool OfValue, FlowFrequency
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{(OfValue ? $"{Amount * 100:+0.##;-0.##}% of value" : $"{Amount:+#,0.##;-#,0.##}")} {Frequency.ToString().ToLowerInvariant()}");
 
-    private static string Clip(string text) => text.Length <= 60 ? text : text[..60] + "...";
+    private static string Clip(string text) => Scenarios.TextLimit.Clip(text, 60);
 }

@@ -84,7 +84,7 @@ public static class FirmBacktest
                     continue;
                 }
                 var instrument = table.IndexOf(firm.Instruments[firm.InstrumentIndices[s]].Id);
-                var step = StepOf(table[instrument], ips);
+                var step = (double)Orders.AccountSnapshot.StepOf(ips, table[instrument]);
                 var quantity = Math.Floor(value * target / first[instrument] / step) * step;
                 held.Add(instrument);
                 quantities.Add(quantity);
@@ -107,7 +107,4 @@ public static class FirmBacktest
         }
         return (builder.Build(), market, policies);
     }
-
-    private static double StepOf(Instrument instrument, InvestmentPolicy policy) =>
-        policy.FractionalShares && instrument.FractionalAllowed ? (double)Orders.AccountSnapshot.FractionalStep : (double)instrument.LotSize;
 }

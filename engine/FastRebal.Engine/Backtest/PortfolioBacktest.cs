@@ -61,15 +61,20 @@ public static class PortfolioBacktest
         BacktestOptions options,
         Action<double>? progress = null)
     {
-        if (!(startValue is > 0 and <= 1e12))
+        if (StartValueProblem(startValue) is { } problem)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the starting value must be above 0 and at most 1e12, got {startValue}"));
+            throw new ArgumentException(problem);
         }
         var substitutes = Substitutes(weights, options.Tax);
         var market = BacktestMarket.Of(history, [.. weights.Select(w => w.Symbol), .. substitutes], from, to);
         var (book, all) = Build(market, weights, policies, startValue, taxable: options.Tax is not null, substitutes);
         return new Backtester(book, market, all, options).Run(progress);
     }
+
+    /// <summary>What is wrong with a starting value, or null when it will do.</summary>
+    public static string? StartValueProblem(double startValue) => startValue is > 0 and <= 1e12
+        ? null
+        : string.Create(CultureInfo.InvariantCulture, $"the starting value must be above 0 and at most 1e12, got {startValue}");
 
     /// <summary>The instruments a taxed backtest's harvests may buy that the portfolio does not hold (each needs its own history).</summary>
     public static IReadOnlyList<string> Substitutes(IReadOnlyList<(string Symbol, double Weight)> weights, BacktestTax? tax) =>
@@ -121,5 +126,5 @@ public static class PortfolioBacktest
         return (builder.Build(), all);
     }
 
-    private static string Clip(string text) => text.Length <= 60 ? text : text[..60] + "...";
+    private static string Clip(string text) => Scenarios.TextLimit.Clip(text, 60);
 }

@@ -145,5 +145,5 @@ internal struct RunningFigures
             afterTaxLevel > 0 ? Math.Pow(afterTaxLevel, 1 / years) - 1 : -1);
     }
 
-    private static int QuarterOf(DateOnly day) => (day.Year * 4) + ((day.Month - 1) / 3);
+    private static int QuarterOf(DateOnly day) => Decisions.RebalanceRules.PeriodKey(Model.CalendarSchedule.Quarterly, day);
 }

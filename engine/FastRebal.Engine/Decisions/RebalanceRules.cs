@@ -116,7 +116,8 @@ public static class RebalanceRules
         return last < asOf && PeriodKey(schedule, last) != PeriodKey(schedule, asOf);
     }
 
-    private static int PeriodKey(CalendarSchedule schedule, DateOnly day) => schedule switch
+    /// <summary>A number for the calendar period (month, quarter, half-year, year) holding <paramref name="day"/>: two days share a period when theirs are equal.</summary>
+    internal static int PeriodKey(CalendarSchedule schedule, DateOnly day) => schedule switch
     {
         CalendarSchedule.Monthly => (day.Year * 12) + day.Month - 1,
         CalendarSchedule.Quarterly => (day.Year * 4) + ((day.Month - 1) / 3),

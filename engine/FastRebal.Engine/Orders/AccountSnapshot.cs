@@ -91,10 +91,14 @@ public sealed class AccountSnapshot
             var index = book.InstrumentIndices[s];
             var instrument = book.Instruments[index];
             var restricted = instrument.Restricted || (policy.RestrictedInstruments?.Contains(instrument.Id, StringComparer.Ordinal) ?? false);
-            var step = policy.FractionalShares && instrument.FractionalAllowed ? FractionalStep : instrument.LotSize;
+            var step = StepOf(policy, instrument);
             holdings[s - start] = new Holding(index, instrument, (decimal)book.Quantities[s], (decimal)book.Marks[s], (decimal)book.Targets[s], step, restricted);
         }
     }
 
     public static AccountSnapshot From(AccountBook book, int account) => From(book, account, (decimal)book.Cash[account]);
+
+    /// <summary>The quantity step an account trades an instrument in: a millionth where both it and its IPS allow fractions, else the lot.</summary>
+    public static decimal StepOf(InvestmentPolicy policy, Instrument instrument) =>
+        policy.FractionalShares && instrument.FractionalAllowed ? FractionalStep : instrument.LotSize;
 }

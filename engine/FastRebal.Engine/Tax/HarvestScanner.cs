@@ -23,8 +23,8 @@ public static class HarvestScanner
     {
         HarvestSchedule.Daily => true,
         HarvestSchedule.Weekly => today.DayNumber - (int)today.DayOfWeek != previous.DayNumber - (int)previous.DayOfWeek,
-        HarvestSchedule.Monthly => today.Month != previous.Month || today.Year != previous.Year,
-        HarvestSchedule.Quarterly => (today.Month - 1) / 3 != (previous.Month - 1) / 3 || today.Year != previous.Year,
+        HarvestSchedule.Monthly => Decisions.RebalanceRules.PeriodKey(CalendarSchedule.Monthly, today) != Decisions.RebalanceRules.PeriodKey(CalendarSchedule.Monthly, previous),
+        HarvestSchedule.Quarterly => Decisions.RebalanceRules.PeriodKey(CalendarSchedule.Quarterly, today) != Decisions.RebalanceRules.PeriodKey(CalendarSchedule.Quarterly, previous),
         _ => false,
     };
 
@@ -205,7 +205,7 @@ public static class HarvestScanner
         {
             return null;
         }
-        var step = policy.FractionalShares && instrument.FractionalAllowed ? AccountSnapshot.FractionalStep : instrument.LotSize;
+        var step = AccountSnapshot.StepOf(policy, instrument);
         return new Buyable(instrument, (decimal)price, step);
     }
 
