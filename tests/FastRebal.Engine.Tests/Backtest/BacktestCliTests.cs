@@ -69,6 +69,20 @@ public class BacktestCliTests
         Assert.Equal(12, json.RootElement.GetProperty("accounts").GetArrayLength());
     }
 
+    [Fact]
+    public void The_generated_firm_runs_under_its_own_policies_with_figures_per_model()
+    {
+        var (code, output, error) = CliRunner.Run("backtest", "--generated", "--accounts", "200", "--firm-shape", "uniform", "--window", "covid", "--json");
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var models = json.RootElement.GetProperty("models").EnumerateArray().ToList();
+        Assert.Equal(4, models.Count);
+        Assert.Equal(200, models.Sum(m => m.GetProperty("accounts").GetInt32()));
+        Assert.Equal(200, json.RootElement.GetProperty("firm").GetProperty("accounts").GetInt32());
+        Assert.True(json.RootElement.GetProperty("firm").GetProperty("rebalances").GetInt32() > 0);
+        Assert.NotEmpty(json.RootElement.GetProperty("breakers").GetProperty("marketHalts").EnumerateArray());
+    }
+
     [Theory]
     [InlineData("unknown policy 'weekly'", "--policy", "weekly:1")]
     [InlineData("weights sum to 0.9", "--portfolio", "SPY:0.5,AGG:0.4")]
