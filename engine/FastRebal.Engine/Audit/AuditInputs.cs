@@ -10,16 +10,19 @@ using FastRebal.Engine.Tax;
 namespace FastRebal.Engine.Audit;
 
 /// <summary>
-/// The input hash of a decision: SHA-256 over what the engine used for one account, in a fixed text layout
-/// (one field per line), so anyone holding the same inputs can recompute it and show the decision saw exactly them.
+/// The input hash of a decision: SHA-256 over what the engine used for one account, in a fixed, versioned layout, so
+/// anyone holding the same inputs can recompute it and show the decision saw exactly them.
 /// </summary>
 public static class AuditInputs
 {
+    /// <summary>The layout the engine hashes a decision's inputs in today (see <see cref="Hash(AuditInputSnapshot, int)"/>).</summary>
+    public const int Layout = 2;
+
     /// <summary>
-    /// Layout version 1: the valuation date, account, household, model, cash and net cash flow; per slot (book order)
-    /// instrument, quantity, price used and target weight; the policy as JSON; the last rebalance; and, when given,
-    /// the account's lots (id, instrument, acquired, quantity, basis, holding start, wash-sale adjustment).
-    /// Doubles are written in their shortest round-trip form, decimals as they are.
+    /// The input hash in the current layout (<see cref="Layout"/>): the valuation date, account, household, model, cash
+    /// and net cash flow; per slot (book order) instrument, quantity, price used and target weight; the policy as JSON;
+    /// the last rebalance; and, when given, the account's lots (id, instrument, acquired, quantity, basis, holding
+    /// start, wash-sale adjustment).
     /// </summary>
     public static string Hash(AccountBook book, int account, DateOnly asOf, decimal netFlow, IEnumerable<TaxLot>? lots = null) =>
         Capture(book, account, asOf, netFlow, lots).Hash;
@@ -41,8 +44,87 @@ public static class AuditInputs
             netFlow, slots, book.Policy(account), book.LastRebalanced(account), lots is null ? null : [.. lots]);
     }
 
+    /// <summary>
+    /// The input hash of <paramref name="inputs"/> in layout <paramref name="layout"/>, 1 or 2, as lower-case hex SHA-256.
+    /// <para>
+    /// Layout 2 (the engine's since 2026-12-07) is binary, integers little-endian: the ASCII bytes
+    /// <c>fastrebal-inputs-v2</c>; the valuation date as its day number (int32, days since 0001-01-01); account,
+    /// household and model as strings (a string is its UTF-8 byte count, int32, then the bytes); cash as the double's
+    /// 64 bits (int64); the net flow as a decimal (its four int32 of <see cref="decimal.GetBits(decimal)"/>, in order);
+    /// the slot count (int32) then per slot the instrument (string) and quantity, price used and target (doubles); the
+    /// policy's JSON on one line (string, as in layout 1); the last rebalance's day number or -1 (int32); the lot count
+    /// (int32, 0 without lots) then per lot its id and instrument (strings), acquired (day number), quantity and basis
+    /// (decimals), holding-period start (day number) and wash-sale adjustment (decimal).
+    /// </para>
+    /// <para>
+    /// Layout 1, which records written before it hold, is text, one field per line: <c>fastrebal-inputs-v1</c>, then
+    /// <c>asOf=</c>, <c>account=</c>, <c>household=</c>, <c>model=</c>, <c>cash=</c> and <c>netFlow=</c>; a
+    /// <c>slot=instrument|quantity|price|target</c> line per slot; <c>policy=</c> and <c>lastRebalanced=</c>; and a
+    /// <c>lot=id|instrument|acquired|quantity|basis|holding start|wash-sale adjustment</c> line per lot. Dates are
+    /// yyyy-MM-dd, doubles their shortest round-trip text, decimals as they are.
+    /// </para>
+    /// </summary>
+    public static string Hash(AuditInputSnapshot inputs, int layout) => layout switch
+    {
+        1 => HashText(inputs),
+        2 => HashBinary(inputs),
+        _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "input hash layouts are 1 and 2"),
+    };
+
+    /// <summary>Layout 2: the values' own bytes, so no number is formatted as text (see <see cref="Hash(AuditInputSnapshot, int)"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static string Hash(AuditInputSnapshot inputs)
+    private static string HashBinary(AuditInputSnapshot inputs)
+    {
+        var text = hashText ??= new InputText();
+        var bytes = text.Binary;
+        bytes.Clear();
+        bytes.Append("fastrebal-inputs-v2"u8);
+        bytes.Int32(inputs.AsOf.DayNumber);
+        bytes.Bytes(text.Utf8Of(inputs.AccountId));
+        bytes.Bytes(text.Utf8Of(inputs.HouseholdId));
+        bytes.Bytes(text.Utf8Of(inputs.ModelId));
+        bytes.Int64(BitConverter.DoubleToInt64Bits(inputs.Cash));
+        Decimal(bytes, inputs.NetFlow);
+        bytes.Int32(inputs.Slots.Count);
+        foreach (var slot in inputs.Slots)
+        {
+            bytes.Bytes(text.Utf8Of(slot.InstrumentId));
+            bytes.Int64(BitConverter.DoubleToInt64Bits(slot.Quantity));
+            bytes.Int64(BitConverter.DoubleToInt64Bits(slot.Mark));
+            bytes.Int64(BitConverter.DoubleToInt64Bits(slot.Target));
+        }
+        bytes.Bytes(text.PolicyOnOneLine(inputs.Policy));
+        bytes.Int32(inputs.LastRebalanced?.DayNumber ?? -1);
+        var lots = inputs.Lots ?? [];
+        bytes.Int32(lots.Count);
+        foreach (var lot in lots)
+        {
+            bytes.String(lot.Id);
+            bytes.String(lot.InstrumentId);
+            bytes.Int32(lot.Acquired.DayNumber);
+            Decimal(bytes, lot.Quantity);
+            Decimal(bytes, lot.CostBasis);
+            bytes.Int32(lot.HoldingPeriodStart.DayNumber);
+            Decimal(bytes, lot.WashSaleAdjustment);
+        }
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(bytes.Written, hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    private static void Decimal(ByteText to, decimal value)
+    {
+        Span<int> parts = stackalloc int[4];
+        decimal.GetBits(value, parts);
+        foreach (var part in parts)
+        {
+            to.Int32(part);
+        }
+    }
+
+    /// <summary>Layout 1 (see <see cref="Hash(AuditInputSnapshot, int)"/>), for records written before layout 2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static string HashText(AuditInputSnapshot inputs)
     {
         // The writer hashes a decision's inputs at a time on one thread: the text is written as UTF-8 straight into that thread's buffer.
         var text = hashText ??= new InputText();
@@ -113,6 +195,9 @@ public static class AuditInputs
         private readonly long[] knownBits = new long[KnownSlots];
 
         public AuditPolicyJson Policy { get; } = new();
+
+        /// <summary>Layout 2's bytes, kept for the next decision.</summary>
+        public ByteText Binary { get; } = new(4 * 1024);
 
         private readonly byte[]?[] knownText = new byte[KnownSlots][];
         private byte[] bytes = new byte[16 * 1024];
@@ -267,6 +352,6 @@ public sealed class AuditInputSnapshot(
 
     public IReadOnlyList<TaxLot>? Lots { get; } = lots;
 
-    /// <summary>The input hash (lower-case hex SHA-256 of the layout described on <see cref="AuditInputs.Hash(AccountBook, int, DateOnly, decimal, IEnumerable{TaxLot}?)"/>).</summary>
-    public string Hash => hash ??= AuditInputs.Hash(this);
+    /// <summary>The input hash in the current layout (see <see cref="AuditInputs.Hash(AuditInputSnapshot, int)"/>).</summary>
+    public string Hash => hash ??= AuditInputs.Hash(this, AuditInputs.Layout);
 }

@@ -16,7 +16,40 @@ public sealed class AuditInputsTests
         .Account("A1", "M", 1000.5m, TestBook.Policy(band: 0.04), new DateOnly(2025, 3, 31), ("SPY", 10m), ("AGG", 2.5m)).Load().Book;
 
     [Fact]
-    public void The_input_hash_is_SHA_256_of_the_documented_text_layout()
+    public void The_input_hash_is_SHA_256_of_the_documented_binary_layout()
+    {
+        var book = Book();
+        using var bytes = new MemoryStream();
+        using (var w = new BinaryWriter(bytes))
+        {
+            w.Write("fastrebal-inputs-v2"u8);
+            w.Write(TestBook.AsOf.DayNumber);
+            Utf8(w, "A1");
+            Utf8(w, book.HouseholdId(0));
+            Utf8(w, "M");
+            w.Write(book.Cash[0]);
+            w.Write(125.50m);
+            w.Write(book.SlotStart[1] - book.SlotStart[0]);
+            for (var s = book.SlotStart[0]; s < book.SlotStart[1]; s++)
+            {
+                Utf8(w, book.Instruments[book.InstrumentIndices[s]].Id);
+                w.Write(book.Quantities[s]);
+                w.Write(book.Marks[s]);
+                w.Write(book.Targets[s]);
+            }
+            Utf8(w, JsonSerializer.Serialize(book.Policy(0), ScenarioDocument.JsonOptions).ReplaceLineEndings(" "));
+            w.Write(new DateOnly(2025, 3, 31).DayNumber);
+            w.Write(0);
+        }
+        var expected = Convert.ToHexStringLower(SHA256.HashData(bytes.ToArray()));
+
+        // Twice: the second hash of the same policy takes its text from the cache.
+        Assert.Equal(expected, AuditInputs.Hash(book, 0, TestBook.AsOf, 125.50m));
+        Assert.Equal(expected, AuditInputs.Capture(book, 0, TestBook.AsOf, 125.50m).Hash);
+    }
+
+    [Fact]
+    public void Layout_1_is_still_SHA_256_of_the_documented_text_layout_for_records_written_before_layout_2()
     {
         var book = Book();
         var c = CultureInfo.InvariantCulture;
@@ -30,9 +63,16 @@ public sealed class AuditInputsTests
         text.Append("lastRebalanced=2025-03-31\n");
         var expected = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
 
-        // Twice: the second hash of the same policy takes its text from the cache.
-        Assert.Equal(expected, AuditInputs.Hash(book, 0, TestBook.AsOf, 125.50m));
-        Assert.Equal(expected, AuditInputs.Capture(book, 0, TestBook.AsOf, 125.50m).Hash);
+        Assert.Equal(expected, AuditInputs.Hash(AuditInputs.Capture(book, 0, TestBook.AsOf, 125.50m), layout: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AuditInputs.Hash(AuditInputs.Capture(book, 0, TestBook.AsOf, 0), layout: 3));
+    }
+
+    // A string of layout 2: its UTF-8 byte count, then the bytes.
+    private static void Utf8(BinaryWriter w, string value)
+    {
+        var bytes = Encoding.UTF8.GetBytes(value);
+        w.Write(bytes.Length);
+        w.Write(bytes);
     }
 
     [Fact]
@@ -133,7 +173,53 @@ public sealed class AuditInputsTests
             {
                 text.Append(c, $"lot={lot.Id}|{lot.InstrumentId}|{lot.Acquired:yyyy-MM-dd}|{lot.Quantity}|{lot.CostBasis}|{lot.HoldingPeriodStart:yyyy-MM-dd}|{lot.WashSaleAdjustment}\n");
             }
-            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))), inputs.Hash);
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))), AuditInputs.Hash(inputs, layout: 1));
+        }, iter: 2_000);
+    }
+
+    [Fact]
+    public void The_input_hash_is_that_of_the_documented_bytes_for_any_inputs()
+    {
+        Snapshots.Sample(inputs =>
+        {
+            // The layout written with a BinaryWriter (little-endian integers, doubles as their bits, decimals as their four parts).
+            using var bytes = new MemoryStream();
+            using (var w = new BinaryWriter(bytes))
+            {
+                w.Write("fastrebal-inputs-v2"u8);
+                w.Write(inputs.AsOf.DayNumber);
+                Utf8(w, inputs.AccountId);
+                Utf8(w, inputs.HouseholdId);
+                Utf8(w, inputs.ModelId);
+                w.Write(inputs.Cash);
+                w.Write(inputs.NetFlow);
+                w.Write(inputs.Slots.Count);
+                foreach (var slot in inputs.Slots)
+                {
+                    Utf8(w, slot.InstrumentId);
+                    w.Write(slot.Quantity);
+                    w.Write(slot.Mark);
+                    w.Write(slot.Target);
+                }
+                var policy = inputs.Policy with
+                {
+                    AssetClassBands = inputs.Policy.AssetClassBands is null ? null : new SortedDictionary<string, double>(inputs.Policy.AssetClassBands.ToDictionary(), StringComparer.Ordinal),
+                };
+                Utf8(w, JsonSerializer.Serialize(policy, ScenarioDocument.JsonOptions).ReplaceLineEndings(" "));
+                w.Write(inputs.LastRebalanced?.DayNumber ?? -1);
+                w.Write(inputs.Lots?.Count ?? 0);
+                foreach (var lot in inputs.Lots ?? [])
+                {
+                    Utf8(w, lot.Id);
+                    Utf8(w, lot.InstrumentId);
+                    w.Write(lot.Acquired.DayNumber);
+                    w.Write(lot.Quantity);
+                    w.Write(lot.CostBasis);
+                    w.Write(lot.HoldingPeriodStart.DayNumber);
+                    w.Write(lot.WashSaleAdjustment);
+                }
+            }
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes.ToArray())), inputs.Hash);
         }, iter: 2_000);
     }
 }
