@@ -1,3 +1,5 @@
+using FastRebal.Engine.State;
+
 namespace FastRebal.Engine.Tests;
 
 public class AccountBookTests
@@ -13,6 +15,24 @@ public class AccountBookTests
         Assert.Contains("short", error.Message, StringComparison.Ordinal);
         Assert.Equal([5.0, 5.0], book.Quantities.ToArray());
         Assert.Equal(100, book.Cash[0]);
+    }
+
+    [Fact]
+    public void A_fill_is_applied_even_below_zero_cash_and_one_that_would_go_short_or_has_no_slot_changes_nothing()
+    {
+        var book = new TestBook().Instrument("A", 10).Instrument("B", 10).Instrument("C", 10).Model("M", ("A", 0.5), ("B", 0.5))
+            .Account("X", "M", 20, positions: [("A", 5), ("B", 5)]).Load().Book;
+        var day = new DateOnly(2025, 7, 1);
+
+        Assert.Equal(FillOutcome.AppliedOnDebit, book.ApplyFill(0, 0, 3, -30, null));
+        Assert.Equal((8.0, -10.0), (book.Quantities[0], book.Cash[0]));
+        Assert.Equal(FillOutcome.Applied, book.ApplyFill(0, 1, -2, 20, day));
+        Assert.Equal((3.0, 10.0, day), (book.Quantities[1], book.Cash[0], book.LastRebalanced(0)));
+
+        Assert.Equal(FillOutcome.WouldGoShort, book.ApplyFill(0, 1, -3.5, 35, null));
+        Assert.Equal(FillOutcome.NoSlot, book.ApplyFill(0, 2, 1, -10, null));
+        Assert.Equal([8.0, 3.0], book.Quantities.ToArray());
+        Assert.Equal(10, book.Cash[0]);
     }
 
     [Fact]

@@ -603,6 +603,9 @@ public static class RunCommand
     }
 }
 
+/// <summary>Fills applied to accounts; of them, those that left cash below zero; fills the book refused.</summary>
+public sealed record AccountFillFigures(long Applied, long OnDebit, long Refused);
+
 /// <summary>What <c>fastrebal run</c> reports.</summary>
 public sealed record RunFigures(
     string Feed,
@@ -638,6 +641,9 @@ public sealed record RunFigures(
     /// <summary>What the venue reported back.</summary>
     public VenueFigures? Venue { get; init; }
 
+    /// <summary>The fills applied to accounts, those that took cash below zero for a while, and those the book refused.</summary>
+    public AccountFillFigures? Fills { get; init; }
+
     /// <summary>The latest holdings sync and the breaks still open, when the run had one.</summary>
     public ReconciliationReport? Holdings { get; init; }
 
@@ -659,6 +665,7 @@ public sealed record RunFigures(
         {
             Lots = engine.Evaluation.Tax is { } tax ? LotFigures.From(tax.Lots, engine.Evaluation.Counters) : null,
             Venue = VenueFigures.From(engine),
+            Fills = new AccountFillFigures(engine.Evaluation.Counters.FillsApplied, engine.Evaluation.Counters.FillsOnDebit, engine.Evaluation.Counters.FillErrors),
             Holdings = engine.Evaluation.Reconciliation,
             DefaultAdv = new DefaultAdvFigures(engine.AverageDailyVolumes.Default, [.. engine.AverageDailyVolumes.UsingDefault.Select(i => i.Id)]),
         };
@@ -676,6 +683,10 @@ public sealed record RunFigures(
         o.WriteLine(string.Create(c, $"  evaluation batches      {Batches,14:N0}"));
         o.WriteLine(string.Create(c, $"  decisions               {Decisions,14:N0}   ({TradesReleased:N0} trades released; {AccountsInBreach:N0} accounts in breach at the end)"));
         o.WriteLine(string.Create(c, $"  orders sent             {OrdersSent,14:N0}   {OrdersPerSecond,12:N0} /s   ({OrdersCancelled:N0} cancelled)"));
+        if (Fills is { } fills)
+        {
+            o.WriteLine(string.Create(c, $"  account fills           {fills.Applied,14:N0}   ({fills.OnDebit:N0} bought before the sells funding them filled, cash below zero until they did; {fills.Refused:N0} refused: no slot, or more than held)"));
+        }
         o.WriteLine(string.Create(c, $"  risk rejects            {RiskRejected,14:N0}   {(RejectsByReason.Count == 0 ? "" : string.Join(", ", RejectsByReason.Select(r => $"{r.Key} {r.Value:N0}")))}"));
         if (WarmupSeconds > 0)
         {

@@ -576,8 +576,38 @@ public sealed class AccountBook
     }
 
     /// <summary>
-    /// Applies an account's executed trades and cash change. Quantities are checked first (never short, never
-    /// negative cash) so either all of it lands or none does.
+    /// Applies one fill the venue reported: the quantity it moved and the cash it took or brought. A fill is something
+    /// that happened, so a buy is applied even when it takes cash below zero: a rebalance's buys can fill before the
+    /// sells that pay for them, and the account carries the debit until they do. (Refusing such a fill left the book
+    /// without shares the account owned, and the account was decided from that book and bought them again.) Refused,
+    /// with nothing applied: a fill of an instrument the account has no slot for, or one that would sell more than it
+    /// holds.
+    /// </summary>
+    public FillOutcome ApplyFill(int account, int instrument, double quantityChange, double cashChange, DateOnly? rebalancedOn)
+    {
+        var slot = SlotOf(account, instrument);
+        if (slot < 0)
+        {
+            return FillOutcome.NoSlot;
+        }
+        if (c.Quantity[slot] + quantityChange < -1e-9)
+        {
+            return FillOutcome.WouldGoShort;
+        }
+        c.Quantity[slot] = Math.Max(0, c.Quantity[slot] + quantityChange);
+        var cash = c.Cash[account] + cashChange;
+        // Within rounding of zero is zero, as an execution's cash is; beyond it the debit is kept as it is.
+        c.Cash[account] = cash is < 0 and > -1e-6 ? 0 : cash;
+        if (rebalancedOn is { } day)
+        {
+            c.LastRebalanced[account] = day;
+        }
+        return cash < -1e-6 ? FillOutcome.AppliedOnDebit : FillOutcome.Applied;
+    }
+
+    /// <summary>
+    /// Applies an account's executed trades and cash change at once (a one-shot run's plan). Quantities are checked
+    /// first (never short, never negative cash) so either all of it lands or none does.
     /// </summary>
     public void ApplyExecution(int account, ReadOnlySpan<(int Instrument, double QuantityChange)> fills, double cashChange, DateOnly? rebalancedOn)
     {
@@ -634,4 +664,19 @@ internal sealed class BookColumns
 
     /// <summary>The first row kept free to open an account in; -1 when the book keeps none.</summary>
     public int FirstFreeRow = -1;
+}
+
+/// <summary>What became of a fill (<see cref="AccountBook.ApplyFill"/>).</summary>
+public enum FillOutcome
+{
+    Applied,
+
+    /// <summary>Applied, and the account's cash is below zero until the sells that fund it fill.</summary>
+    AppliedOnDebit,
+
+    /// <summary>Refused: the account has no slot for the instrument.</summary>
+    NoSlot,
+
+    /// <summary>Refused: the fill would sell more than the account holds.</summary>
+    WouldGoShort,
 }

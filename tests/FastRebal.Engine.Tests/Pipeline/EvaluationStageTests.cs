@@ -227,6 +227,49 @@ public class EvaluationStageTests
     }
 
     [Fact]
+    public void A_buy_that_fills_before_the_sell_funding_it_is_applied_on_a_debit_the_sell_then_clears()
+    {
+        var h = TwoAccounts();
+        h.Batch(("A", 13));
+        var sell = Assert.Single(h.Publisher.Trades, t => t.Side == TradeSide.Sell);
+        var buy = Assert.Single(h.Publisher.Trades, t => t.Side == TradeSide.Buy);
+        var b = h.Book.SlotOf(0, buy.Instrument);
+        var heldBefore = h.Book.Quantities[b];
+        h.Publisher.Trades.Clear();
+
+        // The venue fills the buy first: X has no cash, yet it owns the shares now, and the book says so.
+        h.Fills.Enqueue(new AccountFill(0, buy.Instrument, TradeSide.Buy, buy.Quantity, buy.Price, TradeComplete: true));
+        h.Batch();
+        Assert.Equal(heldBefore + (double)buy.Quantity, h.Book.Quantities[b], 9);
+        Assert.Equal(-(double)(buy.Quantity * buy.Price), h.Book.Cash[0], 6);
+        Assert.Equal((1, 1, 0), (h.Stage.Counters.FillsApplied, h.Stage.Counters.FillsOnDebit, h.Stage.Counters.FillErrors));
+        // Its trades are not done, so it is not decided again from a book halfway through them.
+        Assert.Empty(h.Publisher.Trades);
+
+        h.Fills.Enqueue(new AccountFill(0, sell.Instrument, TradeSide.Sell, sell.Quantity, sell.Price, TradeComplete: true));
+        h.Batch();
+        Assert.True(h.Book.Cash[0] >= 0);
+        Assert.False(h.Stage.Drift.Breaches(0));
+        Assert.Equal((2, 1, 0), (h.Stage.Counters.FillsApplied, h.Stage.Counters.FillsOnDebit, h.Stage.Counters.FillErrors));
+        Assert.Empty(h.Publisher.Trades);
+    }
+
+    [Fact]
+    public void A_fill_that_would_sell_more_than_the_account_holds_is_refused_and_counted_and_changes_nothing()
+    {
+        var h = TwoAccounts();
+        var a = h.Book.Instruments.IndexOf("A");
+        var (quantity, cash) = (h.Book.Quantities[h.Book.SlotOf(0, a)], h.Book.Cash[0]);
+
+        h.Fills.Enqueue(new AccountFill(0, a, TradeSide.Sell, 101, 10, TradeComplete: true));
+        h.Fills.Enqueue(new AccountFill(0, h.Book.Instruments.IndexOf("C"), TradeSide.Buy, 1, 10, TradeComplete: true));
+        h.Batch();
+
+        Assert.Equal((quantity, cash), (h.Book.Quantities[h.Book.SlotOf(0, a)], h.Book.Cash[0]));
+        Assert.Equal((0, 2), (h.Stage.Counters.FillsApplied, h.Stage.Counters.FillErrors));
+    }
+
+    [Fact]
     public void A_model_whose_accounts_are_rebalanced_back_to_target_is_not_halted_and_a_market_move_of_them_halts_it()
     {
         var book = new TestBook().Instrument("A", 10).Instrument("B", 10).Model("AB", ("A", 0.5), ("B", 0.5))

@@ -15,6 +15,8 @@ public sealed class EvaluationCounters
     public long HeldByRisk;
     public long TradesReleased;
     public long FillsApplied;
+
+    /// <summary>Fills the book refused (no slot for the instrument, or a sale of more than the account holds).</summary>
     public long FillErrors;
     public long CommandsApplied;
     public long CommandsRefused;
@@ -37,16 +39,19 @@ public sealed class EvaluationCounters
     /// <summary>Items held for an operator that expired undecided when their last market day was over.</summary>
     public long ApprovalsExpired;
 
+    /// <summary>Fills applied that left the account's cash below zero (buys filled before the sells that fund them).</summary>
+    public long FillsOnDebit;
+
     internal long[] ToArray() =>
-        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused, LotSales, LotsOpened, LotShortfalls, WashSales, Harvests, HarvestsSkipped, HoldingsSyncs, ApprovalsExpired];
+        [PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked, NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused, LotSales, LotsOpened, LotShortfalls, WashSales, Harvests, HarvestsSkipped, HoldingsSyncs, ApprovalsExpired, FillsOnDebit];
 
     internal void Restore(long[] saved)
     {
-        var all = new long[23];
+        var all = new long[24];
         saved.AsSpan(0, Math.Min(saved.Length, all.Length)).CopyTo(all);
         (PriceChanges, Batches, FullSweeps, AccountsEvaluated, Decisions, Rebalances, CashFlowsInvested, Blocked) = (all[0], all[1], all[2], all[3], all[4], all[5], all[6], all[7]);
         (NeedsApproval, HeldByRisk, TradesReleased, FillsApplied, FillErrors, CommandsApplied, CommandsRefused) = (all[8], all[9], all[10], all[11], all[12], all[13], all[14]);
         (LotSales, LotsOpened, LotShortfalls, WashSales, Harvests, HarvestsSkipped, HoldingsSyncs) = (all[15], all[16], all[17], all[18], all[19], all[20], all[21]);
-        ApprovalsExpired = all[22];
+        (ApprovalsExpired, FillsOnDebit) = (all[22], all[23]);
     }
 }

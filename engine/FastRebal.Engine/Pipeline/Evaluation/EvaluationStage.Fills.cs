@@ -1,4 +1,5 @@
 using FastRebal.Engine.Orders;
+using FastRebal.Engine.State;
 using FastRebal.Engine.Tax;
 
 namespace FastRebal.Engine.Pipeline;
@@ -20,28 +21,28 @@ public sealed partial class EvaluationStage
 
     private void ApplyFills()
     {
-        Span<(int, double)> one = stackalloc (int, double)[1];
         foreach (var fill in batchFills)
         {
             var a = fill.Account;
             if (fill.Quantity != 0)
             {
                 var signed = fill.Side == TradeSide.Buy ? fill.Quantity : -fill.Quantity;
-                one[0] = (fill.Instrument, (double)signed);
-                try
+                var outcome = book.ApplyFill(a, fill.Instrument, (double)signed, (double)(-signed * fill.Price),
+                    fill.TradeComplete && openTrades[a] == 1 && rebalancing[a] ? day : null);
+                if (outcome is FillOutcome.Applied or FillOutcome.AppliedOnDebit)
                 {
-                    book.ApplyExecution(a, one, (double)(-signed * fill.Price), fill.TradeComplete && openTrades[a] == 1 && rebalancing[a] ? day : null);
                     Moved(a, BookMovementKind.Fill, fill.Instrument, signed, -signed * fill.Price);
                     gate.FillsApplied(a, book.ModelIndex(a));
                     Counters.FillsApplied++;
+                    Counters.FillsOnDebit += outcome == FillOutcome.AppliedOnDebit ? 1 : 0;
                     if (tax is not null)
                     {
                         ApplyTax(a, fill);
                     }
                 }
-                catch (ArgumentException)
+                else
                 {
-                    // The book refused (it would go short or below zero cash): nothing was applied, and the account is
+                    // The book refused (no slot, or it would go short): nothing was applied, and the account is
                     // re-evaluated from its real state once its trades are done.
                     Counters.FillErrors++;
                 }
