@@ -133,7 +133,7 @@ public static class HoldingsReconciler
             if (held.Cash is { } cash && Math.Abs(cash - (decimal)book.Cash[a]) > CashTolerance)
             {
                 breaks.Add(new ReconciliationBreak(accountId, BreakKind.CashDiffers, null, decimal.Round((decimal)book.Cash[a], 2), cash, !busy && cash >= 0,
-                    cash < 0 ? "the custodian shows an overdraft; the book never holds negative cash" : busy ? "the account has trades in flight; accept once they are done" : null));
+                    cash < 0 ? "the custodian shows an overdraft, which a holdings file may not set (only fills take cash below zero)" : busy ? "the account has trades in flight; accept once they are done" : null));
             }
         }
         for (var a = 0; a < book.AccountCount; a++)

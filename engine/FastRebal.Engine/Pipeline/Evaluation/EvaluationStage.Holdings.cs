@@ -123,7 +123,7 @@ public sealed partial class EvaluationStage
         }
         if (cash is < 0)
         {
-            return $"{book.AccountId(a)}: the custodian's cash {cash:0.00} is negative; the book never holds negative cash";
+            return $"{book.AccountId(a)}: the custodian's cash {cash:0.00} is negative, which a holdings file may not set (only fills take cash below zero)";
         }
         var changes = new (int Instrument, double Change)[instruments.Length];
         var slots = new int[instruments.Length];
