@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -47,16 +48,31 @@ public sealed record ApprovalItem(
     ApprovalStatus Status = ApprovalStatus.Pending,
     ApprovalDecision? Decision = null)
 {
+    /// <summary>
+    /// The item's id: <c>APR-</c>, the day (yyyyMMdd), the account, the kind and the first 8 hex digits of SHA-256 over
+    /// the trades' text in UTF-8 (<c>instrument|side|quantity|price;</c> each, invariant). The text is written straight
+    /// into a buffer this thread keeps: the live engine names every item that expires.
+    /// </summary>
     public static string MakeId(ApprovalKind kind, string accountId, DateOnly asOf, IEnumerable<Trade> trades)
     {
-        var canonical = new StringBuilder();
+        var text = idText ??= new ArrayBufferWriter<byte>(4096);
+        text.ResetWrittenCount();
         foreach (var t in trades)
         {
-            canonical.Append(CultureInfo.InvariantCulture, $"{t.InstrumentId}|{t.Side}|{t.Quantity}|{t.Price};");
+            int written;
+            while (!System.Text.Unicode.Utf8.TryWrite(text.GetSpan(), CultureInfo.InvariantCulture, $"{t.InstrumentId}|{t.Side}|{t.Quantity}|{t.Price};", out written))
+            {
+                text.GetSpan(text.FreeCapacity + 1);
+            }
+            text.Advance(written);
         }
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical.ToString())))[..8];
-        return string.Create(CultureInfo.InvariantCulture, $"APR-{asOf:yyyyMMdd}-{accountId}-{kind}-{hash}");
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(text.WrittenSpan, hash);
+        return string.Create(CultureInfo.InvariantCulture, $"APR-{asOf:yyyyMMdd}-{accountId}-{kind}-{Convert.ToHexStringLower(hash[..4])}");
     }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? idText;
 }
 
 /// <summary>A structured record of every submission and decision, ready for the audit chain to link.</summary>

@@ -266,18 +266,24 @@ public static class AuditInputs
 
         /// <summary>
         /// The policy's JSON on one line. A policy is never changed once made (an edit makes a new one), so its text is
-        /// kept, keyed by the policy object, while it stays in the table.
+        /// made once and kept beside the policy object while it lives, for every thread: a firm has a policy per
+        /// account, too many for a small table to keep.
         /// </summary>
-        public byte[] PolicyOnOneLine(InvestmentPolicy policy) => policyText.Get(policy, this, static (p, text) =>
+        public byte[] PolicyOnOneLine(InvestmentPolicy policy)
         {
-            var start = text.length;
-            text.AppendOnOneLine(text.Policy.Write(p));
-            var line = text.bytes.AsSpan(start, text.length - start).ToArray();
-            text.length = start;
+            if (PolicyLines.TryGetValue(policy, out var line))
+            {
+                return line;
+            }
+            var start = length;
+            AppendOnOneLine(Policy.Write(policy));
+            line = bytes.AsSpan(start, length - start).ToArray();
+            length = start;
+            PolicyLines.AddOrUpdate(policy, line);
             return line;
-        });
+        }
 
-        private readonly ReferenceTable<InvestmentPolicy, byte[]> policyText = new(KnownSlots);
+        private static readonly ConditionalWeakTable<InvestmentPolicy, byte[]> PolicyLines = new();
 
         /// <summary>An id's UTF-8, encoded once while it stays in the table.</summary>
         public byte[] Utf8Of(string id) => idText.Get(id, 0, static (text, _) => System.Text.Encoding.UTF8.GetBytes(text));
