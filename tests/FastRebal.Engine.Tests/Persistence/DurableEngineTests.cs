@@ -18,8 +18,8 @@ public sealed class DurableEngineTests : IDisposable
 
     private static GeneratedFirm Firm(FirmShape shape = FirmShape.Uniform) => FirmGenerator.Generate(new FirmSpec(1200, 20, 5, AsOf: new DateOnly(2020, 1, 31), Shape: shape), History);
 
-    private EngineHost Engine(GeneratedFirm firm, bool checkpointOnStop, DateOnly? to = null, long checkpointJournalBytes = 0, TimeSpan checkpointReplayBudget = default) =>
-        new(firm.Book, new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, to ?? new DateOnly(2020, 3, 31), sources: 3, noiseBps: 0), new BlotterFileSink(Path.Combine(folder, "blotter.csv")), new EngineOptions
+    private EngineHost Engine(GeneratedFirm firm, bool checkpointOnStop, DateOnly? to = null, long checkpointJournalBytes = 0, TimeSpan checkpointReplayBudget = default, double daysPerSecond = 0) =>
+        new(firm.Book, new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, to ?? new DateOnly(2020, 3, 31), sources: 3, daysPerSecond: daysPerSecond, noiseBps: 0), new BlotterFileSink(Path.Combine(folder, "blotter.csv")), new EngineOptions
         {
             Lockstep = true,
             Slicing = new SlicingPolicy { Interval = TimeSpan.Zero },
@@ -154,7 +154,8 @@ public sealed class DurableEngineTests : IDisposable
     {
         // One run takes checkpoints as it goes; recovering from each of them in turn must give the same end state.
         string digest;
-        await using (var engine = Engine(Firm(shape), checkpointOnStop: false))
+        // Paced, so the feed still runs when each checkpoint is asked for (one is cut between batches).
+        await using (var engine = Engine(Firm(shape), checkpointOnStop: false, daysPerSecond: 5))
         {
             engine.Start();
             for (var i = 0; i < 3; i++)
