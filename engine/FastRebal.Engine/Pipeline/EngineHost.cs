@@ -395,13 +395,18 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
     /// <summary>
     /// Takes a checkpoint. On a running engine it is cut at the next quiet point between batches; on an engine not
     /// started (the <c>fastrebal checkpoint</c> command) the state on disk is recovered first, then saved whole, so the
-    /// next start replays nothing.
+    /// next start replays nothing. A running engine whose feed has ended refuses at once: no batch will come to cut it
+    /// at (stop the engine, which checkpoints when <see cref="DurabilityOptions.CheckpointOnStop"/> is set).
     /// </summary>
     public async Task<CheckpointInfo> CheckpointAsync()
     {
         var durable = Durability ?? throw new InvalidOperationException("the engine keeps no state on disk (set EngineOptions.Durability)");
         if (Volatile.Read(ref started) == 1 && Volatile.Read(ref stopped) == 0)
         {
+            if (ingest.FeedCompleted)
+            {
+                throw new InvalidOperationException("the feed has ended, so no batch will come to cut a checkpoint at: stop the engine, which checkpoints on stopping when CheckpointOnStop is set");
+            }
             return await durable.RequestCheckpoint().ConfigureAwait(false);
         }
         if (Volatile.Read(ref started) == 1)

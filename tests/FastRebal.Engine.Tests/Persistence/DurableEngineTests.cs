@@ -147,6 +147,21 @@ public sealed class DurableEngineTests : IDisposable
         Assert.Equal(digest, recovered.StateDigest());
     }
 
+    [Fact]
+    public async Task A_checkpoint_asked_for_once_the_feed_has_ended_is_refused_at_once_and_the_stop_still_checkpoints()
+    {
+        await using var engine = Engine(Firm(), checkpointOnStop: true, to: new DateOnly(2020, 2, 14));
+        engine.Start();
+        await engine.WaitForFeedAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Before, the request waited for a batch that never came.
+        var refusal = await Assert.ThrowsAsync<InvalidOperationException>(() => engine.CheckpointAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("the feed has ended", refusal.Message, StringComparison.Ordinal);
+
+        engine.Stop();
+        Assert.Single(engine.Durability!.Store.List());
+    }
+
     [Theory]
     [InlineData(FirmShape.Uniform)]
     [InlineData(FirmShape.Realistic)]
