@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Scenarios;
 
@@ -60,7 +60,7 @@ public sealed record ApprovalItem(
         foreach (var t in trades)
         {
             int written;
-            while (!System.Text.Unicode.Utf8.TryWrite(text.GetSpan(), CultureInfo.InvariantCulture, $"{t.InstrumentId}|{t.Side}|{t.Quantity}|{t.Price};", out written))
+            while (!Utf8.TryWrite(text.GetSpan(), CultureInfo.InvariantCulture, $"{t.InstrumentId}|{t.Side}|{t.Quantity}|{t.Price};", out written))
             {
                 text.GetSpan(text.FreeCapacity + 1);
             }
