@@ -108,7 +108,7 @@ public static class AuditInputs
             Decimal(bytes, lot.WashSaleAdjustment);
         }
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(bytes.Written, hash);
+        Sha256Digest.Hash(bytes.Written, hash);
         return Convert.ToHexStringLower(hash);
     }
 

@@ -177,7 +177,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
         canonical.Append(previous);
         CanonicalPlace(canonical, isCoded ? AuditEncoding.CodedVersion : AuditEncoding.CanonicalVersion, sequence, timestamp);
         canonical.Append(body);
-        SHA256.HashData(canonical.Written, hash);
+        Sha256Digest.Hash(canonical.Written, hash);
         Convert.TryToHexStringLower(hash, hashText, out _);
         text.Clear();
         LinePlace(text, sequence, timestamp);
@@ -389,7 +389,7 @@ internal sealed class AuditRecordWriter : IAuditEntrySink
     }
 
     /// <summary>SHA-256 of the previous hash and the canonical form (a record started with hashed set).</summary>
-    public void Hash(Span<byte> hash) => SHA256.HashData(canonical.Written, hash);
+    public void Hash(Span<byte> hash) => Sha256Digest.Hash(canonical.Written, hash);
 
     /// <summary>Ends the line (a record started with one) with the two hashes, as lower-case hex, and hands it to the buffer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
