@@ -85,8 +85,8 @@ public static class AuditInputs
         bytes.Bytes(text.Utf8Of(inputs.ModelId));
         bytes.Int64(BitConverter.DoubleToInt64Bits(inputs.Cash));
         Decimal(bytes, inputs.NetFlow);
-        bytes.Int32(inputs.Slots.Count);
-        foreach (var slot in inputs.Slots)
+        bytes.Int32(inputs.SlotSpan.Length);
+        foreach (var slot in inputs.SlotSpan)
         {
             bytes.Bytes(text.Utf8Of(slot.InstrumentId));
             bytes.Int64(BitConverter.DoubleToInt64Bits(slot.Quantity));
@@ -350,7 +350,10 @@ public sealed class AuditInputSnapshot(
 
     public decimal NetFlow { get; } = netFlow;
 
-    public IReadOnlyList<AuditInputSlot> Slots { get; } = slots;
+    public IReadOnlyList<AuditInputSlot> Slots => slots;
+
+    /// <summary>The slots as the array they are, for the hash's loop (an interface's enumerator is an object per hash).</summary>
+    internal ReadOnlySpan<AuditInputSlot> SlotSpan => slots;
 
     public InvestmentPolicy Policy { get; } = policy;
 

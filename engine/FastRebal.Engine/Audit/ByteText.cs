@@ -75,12 +75,18 @@ internal sealed class ByteText(int capacity)
         return Written;
     }
 
+    /// <summary>The free bytes after what is written, at least <paramref name="count"/> of them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<byte> Room(int count)
     {
         if (bytes.Length - Length < count)
         {
-            Array.Resize(ref bytes, Math.Max(bytes.Length * 2, Length + count));
+            Grow(count);
         }
         return bytes.AsSpan(Length);
     }
+
+    // Apart from Room, so that every append inlines the check and only a full buffer makes a call.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow(int count) => Array.Resize(ref bytes, Math.Max(bytes.Length * 2, Length + count));
 }
