@@ -390,6 +390,8 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
                 Options.Durability.Log?.Invoke($"checkpoint at stop failed: {e.Message}; the next start replays the journal instead");
             }
         }
+        // A checkpoint still asked for was not cut by the stop: its caller hears so instead of waiting for ever.
+        Durability?.RefuseWaitingRequest();
     }
 
     /// <summary>
@@ -405,7 +407,7 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
         {
             if (ingest.FeedCompleted)
             {
-                throw new InvalidOperationException("the feed has ended, so no batch will come to cut a checkpoint at: stop the engine, which checkpoints on stopping when CheckpointOnStop is set");
+                throw new InvalidOperationException(EngineDurability.FeedEndedRefusal);
             }
             return await durable.RequestCheckpoint().ConfigureAwait(false);
         }
@@ -457,10 +459,13 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
     /// </summary>
     public string StateDigest() => FastRebal.Engine.Pipeline.StateDigest.Of(book, Evaluation, Risk, Orders);
 
+    /// <summary>Every batch published so far is evaluated and every order event handled (more may come while the feed runs).</summary>
+    internal bool PipelineIdle => priceRing.Backlog == 0 && orderRing.Backlog == 0;
+
     /// <summary>Waits until a finite feed (a replay) has been read to its end and every stage has drained it.</summary>
     public async Task WaitForFeedAsync(CancellationToken cancellationToken = default)
     {
-        while (!ingest.FeedCompleted || priceRing.Backlog > 0 || orderRing.Backlog > 0)
+        while (!ingest.FeedCompleted || !PipelineIdle)
         {
             await Task.Delay(10, cancellationToken).ConfigureAwait(false);
         }

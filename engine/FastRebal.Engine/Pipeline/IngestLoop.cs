@@ -111,6 +111,16 @@ public sealed class IngestLoop
         return image;
     }
 
+    /// <summary>
+    /// Called on the ingestion thread once the feed has completed and its last batch is published, with whether
+    /// <see cref="Stop"/> was called: no verifier state is journaled after it, so a checkpoint asked for and not yet cut
+    /// never will be (see <see cref="Durability.EngineDurability"/>).
+    /// </summary>
+    internal Action<Func<bool>>? FeedEnded { get; set; }
+
+    /// <summary>The sequence of the last batch published to the evaluation stage.</summary>
+    internal long PublishedSequence => ring.Cursor.Value;
+
     /// <summary>Asks the ingestion thread to journal the verifier's state at its next quiet point (a checkpoint starts from it).</summary>
     internal void RequestVerifierSnapshot()
     {
@@ -218,6 +228,7 @@ public sealed class IngestLoop
                     if (feed.IsCompleted)
                     {
                         Volatile.Write(ref completed, true);
+                        FeedEnded?.Invoke(() => stop.IsSet);
                         break;
                     }
                     // Nothing to read: give the core to the other stages rather than spin on an empty feed. Latency

@@ -18,8 +18,9 @@ public sealed class DurableEngineTests : IDisposable
 
     private static GeneratedFirm Firm(FirmShape shape = FirmShape.Uniform) => FirmGenerator.Generate(new FirmSpec(1200, 20, 5, AsOf: new DateOnly(2020, 1, 31), Shape: shape), History);
 
-    private EngineHost Engine(GeneratedFirm firm, bool checkpointOnStop, DateOnly? to = null, long checkpointJournalBytes = 0, TimeSpan checkpointReplayBudget = default, double daysPerSecond = 0) =>
-        new(firm.Book, new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, to ?? new DateOnly(2020, 3, 31), sources: 3, daysPerSecond: daysPerSecond, noiseBps: 0), new BlotterFileSink(Path.Combine(folder, "blotter.csv")), new EngineOptions
+    private EngineHost Engine(GeneratedFirm firm, bool checkpointOnStop, DateOnly? to = null, long checkpointJournalBytes = 0, TimeSpan checkpointReplayBudget = default, double daysPerSecond = 0,
+        Func<IPriceFeed, IPriceFeed>? wrapFeed = null) =>
+        new(firm.Book, (wrapFeed ?? (f => f))(new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, to ?? new DateOnly(2020, 3, 31), sources: 3, daysPerSecond: daysPerSecond, noiseBps: 0)), new BlotterFileSink(Path.Combine(folder, "blotter.csv")), new EngineOptions
         {
             Lockstep = true,
             Slicing = new SlicingPolicy { Interval = TimeSpan.Zero },
@@ -160,6 +161,101 @@ public sealed class DurableEngineTests : IDisposable
 
         engine.Stop();
         Assert.Single(engine.Durability!.Store.List());
+    }
+
+    [Fact]
+    public async Task A_checkpoint_the_schedule_asks_for_once_the_feed_has_ended_is_refused_not_left_waiting()
+    {
+        await using var engine = Engine(Firm(), checkpointOnStop: true, to: new DateOnly(2020, 2, 14));
+        engine.Start();
+        await engine.WaitForFeedAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        // The durability timer asks the schedule directly, past the host's own check; before, this waited for ever.
+        var refusal = await Assert.ThrowsAsync<InvalidOperationException>(() => engine.Durability!.RequestCheckpoint().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("the feed has ended", refusal.Message, StringComparison.Ordinal);
+
+        engine.Stop();
+        Assert.Single(engine.Durability!.Store.List());
+    }
+
+    [Fact]
+    public async Task A_checkpoint_asked_for_just_before_the_feed_ends_is_refused_when_it_ends_not_left_waiting()
+    {
+        var feed = default(EndHeldFeed);
+        await using var engine = Engine(Firm(), checkpointOnStop: true, to: new DateOnly(2020, 2, 14), wrapFeed: f => feed = new EndHeldFeed(f));
+        engine.Start();
+        await AtEndAndIdle(engine, feed!);
+
+        // The feed has no more ticks but has not said it is done: the request is taken, and no batch comes to cut it.
+        var pending = engine.CheckpointAsync();
+        await Task.Delay(300);
+        Assert.False(pending.IsCompleted);
+
+        feed!.End();
+        var refusal = await Assert.ThrowsAsync<InvalidOperationException>(() => pending.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("the feed has ended", refusal.Message, StringComparison.Ordinal);
+
+        engine.Stop();
+        Assert.Single(engine.Durability!.Store.List());
+    }
+
+    [Fact]
+    public async Task A_checkpoint_still_waiting_when_the_engine_stops_without_one_is_refused()
+    {
+        var feed = default(EndHeldFeed);
+        await using var engine = Engine(Firm(), checkpointOnStop: false, to: new DateOnly(2020, 2, 14), wrapFeed: f => feed = new EndHeldFeed(f));
+        engine.Start();
+        await AtEndAndIdle(engine, feed!);
+        var pending = engine.CheckpointAsync();
+        await Task.Delay(300);
+        Assert.False(pending.IsCompleted);
+
+        engine.Stop();
+
+        var refusal = await Assert.ThrowsAsync<InvalidOperationException>(() => pending.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("the engine stopped before the checkpoint was cut", refusal.Message, StringComparison.Ordinal);
+        Assert.Empty(engine.Durability!.Store.List());
+    }
+
+    /// <summary>The feed is out of ticks and the engine has evaluated its last day: no batch will come until it ends.</summary>
+    private static async Task AtEndAndIdle(EngineHost engine, EndHeldFeed feed)
+    {
+        await feed.AtEnd.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        while (!engine.PipelineIdle)
+        {
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>A finite feed that, once out of ticks, says it is done only when told (a replay whose last read is slow to report its end).</summary>
+    private sealed class EndHeldFeed(IPriceFeed inner) : IPriceFeed
+    {
+        private volatile bool ended;
+        private int emptyReadsAtEnd;
+
+        public TaskCompletionSource AtEnd { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Name => inner.Name;
+
+        public int SourceCount => inner.SourceCount;
+
+        public bool IsCompleted => ended && inner.IsCompleted;
+
+        public long Now => inner.Now;
+
+        public void End() => ended = true;
+
+        public int Read(Span<SourceTick> destination)
+        {
+            var read = inner.Read(destination);
+            // The second empty read: after the first, ingestion published the last day (a lockstep replay's day goes
+            // out when the feed has nothing more to read).
+            if (read == 0 && inner.IsCompleted && ++emptyReadsAtEnd >= 2)
+            {
+                AtEnd.TrySetResult();
+            }
+            return read;
+        }
     }
 
     [Theory]

@@ -199,6 +199,7 @@ public sealed class EngineDurability : IDisposable
         engine.Evaluation.Journal = Journal;
         engine.Evaluation.AfterBatch = OnBatchEnd;
         engine.Ingest.Journal = Journal;
+        engine.Ingest.FeedEnded = OnFeedEnded;
         engine.Orders.Journal = Journal;
     }
 
@@ -226,11 +227,77 @@ public sealed class EngineDurability : IDisposable
             return other.Task;
         }
         engine.Ingest.RequestVerifierSnapshot();
+        if (engine.Ingest.FeedCompleted)
+        {
+            // Asked for as the feed ended (or by the schedule after): ingestion journals no verifier state any more.
+            Refuse(request, FeedEndedRefusal);
+        }
         return request.Task;
+    }
+
+    /// <summary>Why a checkpoint asked of a running engine whose feed has ended is refused.</summary>
+    internal const string FeedEndedRefusal =
+        "the feed has ended, so no batch will come to cut a checkpoint at: stop the engine, which checkpoints on stopping when CheckpointOnStop is set";
+
+    /// <summary>
+    /// The ingestion thread, once the feed has ended: when the evaluation stage has ended every batch (each end could
+    /// still cut the checkpoint), a request left is one no batch will ever cut, and it is refused rather than left
+    /// waiting for ever. A stop (<paramref name="stopping"/>) ends the wait; the stop then settles the request.
+    /// </summary>
+    private void OnFeedEnded(Func<bool> stopping)
+    {
+        var engine = parts!;
+        while (Volatile.Read(ref batchesEndedThrough) < engine.Ingest.PublishedSequence)
+        {
+            if (stopping())
+            {
+                return;
+            }
+            Thread.Sleep(1);
+        }
+        if (requested is { } request)
+        {
+            Refuse(request, FeedEndedRefusal);
+        }
+    }
+
+    /// <summary>Refuses <paramref name="request"/> unless a checkpoint is already being cut for it.</summary>
+    private void Refuse(TaskCompletionSource<CheckpointInfo> request, string reason)
+    {
+        if (Interlocked.CompareExchange(ref requested, null, request) == request)
+        {
+            request.TrySetException(new InvalidOperationException(reason));
+        }
+    }
+
+    /// <summary>A stop that cuts no checkpoint (none asked on stopping, or a fault): a request still waiting is refused.</summary>
+    internal void RefuseWaitingRequest()
+    {
+        timer?.Dispose();
+        if (requested is { } request)
+        {
+            Refuse(request, "the engine stopped before the checkpoint was cut (it cuts one on stopping only when CheckpointOnStop is set and nothing failed)");
+        }
     }
 
     /// <summary>The evaluation thread, after each batch: cuts the requested checkpoint once the state matches the journal.</summary>
     private void OnBatchEnd()
+    {
+        var through = parts!.Evaluation.LastRingSequence;
+        try
+        {
+            CutIfAsked();
+        }
+        finally
+        {
+            Volatile.Write(ref batchesEndedThrough, through);
+        }
+    }
+
+    /// <summary>The ring sequence of the last batch whose end has run <see cref="OnBatchEnd"/> (each end may cut a checkpoint).</summary>
+    private long batchesEndedThrough = -1;
+
+    private void CutIfAsked()
     {
         var engine = parts!;
         var request = requested;
@@ -254,7 +321,12 @@ public sealed class EngineDurability : IDisposable
         var pause = Stopwatch.GetElapsedTime(started);
         workAtCut = engine.Evaluation.WorkTicks;
         Volatile.Write(ref writing, 1);
-        requested = null;
+        if (Interlocked.CompareExchange(ref requested, null, request) != request)
+        {
+            // Refused meanwhile (the feed ended): nothing waits for this cut.
+            Volatile.Write(ref writing, 0);
+            return;
+        }
         // A thread of its own: storing waits on FASTER's writes, whose completions run on the thread pool; held on a
         // pool thread, that wait starved them (a two-thread pool while the pipeline keeps both cores busy) and a
         // checkpoint took seconds instead of tenths, stretching what a crash has to replay.
