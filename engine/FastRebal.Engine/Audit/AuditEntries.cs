@@ -173,6 +173,39 @@ public static class AuditEntries
         return sink.Build();
     }
 
+    /// <summary>The rule of a fill the book refused (a break with the venue: the fill happened, the book does not show it).</summary>
+    public const string FillRefusedRule = "FillRefused";
+
+    /// <summary>
+    /// A fill the venue reported and the live book refused, with nothing applied: the account has no slot for the
+    /// instrument, or the sale is more than it holds. The venue's position and the book's now differ until someone
+    /// reconciles them, so the record names the fill, what the book held and why.
+    /// </summary>
+    public static AuditEntry RefusedFill(AccountBook book, int account, int instrument, TradeSide side, decimal quantity, decimal price, FillOutcome outcome)
+    {
+        var policy = book.Policy(account);
+        var instrumentId = book.Instruments[instrument].Id;
+        var slot = book.SlotOf(account, instrument);
+        var held = slot < 0 ? 0 : book.Quantities[slot];
+        var why = outcome switch
+        {
+            FillOutcome.NoSlot => $"the account has no holding of {instrumentId} in the book",
+            FillOutcome.WouldGoShort => string.Create(C, $"the book holds {held:0.######} {instrumentId}, less than the sale"),
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "only a refused fill is recorded as one"),
+        };
+        return new AuditEntry(AuditKind.Fill, book.AccountId(account), book.HouseholdId(account), policy.Id, policy.Version, FillRefusedRule,
+            string.Create(C, $"{side} {quantity:0.######} {instrumentId} filled at {price:0.00####} and refused by the book: {why}; nothing applied, so the venue and the book differ until reconciled"),
+            [
+                new("instrument", instrumentId),
+                new("side", side.ToString()),
+                new("quantity", quantity.ToString(C)),
+                new("price", price.ToString(C)),
+                new("held", held.ToString("R", C)),
+                new("outcome", outcome.ToString()),
+            ],
+            Engine, "", "");
+    }
+
     /// <summary>A fill's record with its sentence, for the one fill a code cannot say (a lot opened with an empty id).</summary>
     private static AuditEntry FillInWords(AccountBook book, int account, TaxedTrade taxed)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FastRebal.Engine.Audit;
 using FastRebal.Engine.Decisions;
 using FastRebal.Engine.Ingestion;
 using FastRebal.Engine.Model;
@@ -67,10 +68,11 @@ public class EvaluationStageTests
 
     private sealed class Harness
     {
-        public Harness(AccountBook book, int accountsPerBlock = EvaluationStage.DefaultAccountsPerBlock, IPlanGate? gate = null, int approvalExpiryDays = 1)
+        public Harness(AccountBook book, int accountsPerBlock = EvaluationStage.DefaultAccountsPerBlock, IPlanGate? gate = null, int approvalExpiryDays = 1, AuditWriter? audit = null)
         {
             Book = book;
-            Stage = new EvaluationStage(book, Control, Fills, gate ?? Gate, Publisher, new LatencyRecorder("test"), accountsPerBlock: accountsPerBlock, approvalExpiryDays: approvalExpiryDays);
+            Stage = new EvaluationStage(book, Control, Fills, gate ?? Gate, Publisher, new LatencyRecorder("test"), accountsPerBlock: accountsPerBlock, audit: audit,
+                approvalExpiryDays: approvalExpiryDays);
             // The first batch of a day sweeps everything; start each test from a settled book.
             Batch();
             Publisher.Trades.Clear();
@@ -111,13 +113,13 @@ public class EvaluationStageTests
         }
     }
 
-    private static Harness TwoAccounts(InvestmentPolicy? policy = null, bool illiquidD = false) => new(new TestBook()
+    private static Harness TwoAccounts(InvestmentPolicy? policy = null, bool illiquidD = false, AuditWriter? audit = null) => new(new TestBook()
         .Instrument("A", 10).Instrument("B", 10).Instrument("C", 10).Instrument("D", 10, liquid: !illiquidD)
         .Model("AB", ("A", 0.5), ("B", 0.5))
         .Model("CD", ("C", 0.5), ("D", 0.5))
         .Account("X", "AB", 0, policy, positions: [("A", 100), ("B", 100)])
         .Account("Y", "CD", 0, policy, positions: [("C", 100), ("D", 100)])
-        .Load().Book);
+        .Load().Book, audit: audit);
 
     [Fact]
     public void A_full_sweep_runs_on_its_schedule_even_when_ticks_touch_only_some_accounts()
@@ -255,9 +257,11 @@ public class EvaluationStageTests
     }
 
     [Fact]
-    public void A_fill_that_would_sell_more_than_the_account_holds_is_refused_and_counted_and_changes_nothing()
+    public void A_fill_that_would_sell_more_than_the_account_holds_is_refused_counted_and_audited_and_changes_nothing()
     {
-        var h = TwoAccounts();
+        var store = new MemoryAuditStore();
+        var audit = new AuditWriter(new AuditChain(store), chunkSize: 1);
+        var h = TwoAccounts(audit: audit);
         var a = h.Book.Instruments.IndexOf("A");
         var (quantity, cash) = (h.Book.Quantities[h.Book.SlotOf(0, a)], h.Book.Cash[0]);
 
@@ -267,6 +271,20 @@ public class EvaluationStageTests
 
         Assert.Equal((quantity, cash), (h.Book.Quantities[h.Book.SlotOf(0, a)], h.Book.Cash[0]));
         Assert.Equal((0, 2), (h.Stage.Counters.FillsApplied, h.Stage.Counters.FillErrors));
+
+        // Each refusal is a break with the venue, and the trail says which fill, what the book held and why.
+        audit.Complete();
+        var refused = store.Records.Select(r => r.Entry).Where(e => e.Rule == AuditEntries.FillRefusedRule).ToList();
+        Assert.Equal(2, refused.Count);
+        Assert.All(refused, e => Assert.Equal((AuditKind.Fill, "X"), (e.Kind, e.AccountId)));
+        Assert.Equal(
+            "Sell 101 A filled at 10.00 and refused by the book: the book holds 100 A, less than the sale; nothing applied, so the venue and the book differ until reconciled",
+            refused[0].Explanation);
+        // Then the engine batch it came from, as on every live record.
+        Assert.Equal(["instrument=A", "side=Sell", "quantity=101", "price=10", "held=100", "outcome=WouldGoShort", "batch=2"], refused[0].Figures.Select(f => $"{f.Name}={f.Value}"));
+        Assert.Contains("the account has no holding of C in the book", refused[1].Explanation, StringComparison.Ordinal);
+        Assert.Equal("NoSlot", refused[1].Figures.Single(f => f.Name == "outcome").Value);
+        Assert.True(store.Verify().Intact);
     }
 
     [Fact]

@@ -43,8 +43,10 @@ public sealed partial class EvaluationStage
                 else
                 {
                     // The book refused (no slot, or it would go short): nothing was applied, and the account is
-                    // re-evaluated from its real state once its trades are done.
+                    // re-evaluated from its real state once its trades are done. The venue's fill stands, so the trail
+                    // records the break.
                     Counters.FillErrors++;
+                    audit?.Add(Audit.AuditEntries.RefusedFill(book, a, fill.Instrument, fill.Side, fill.Quantity, fill.Price, outcome));
                 }
             }
             if (fill.TradeComplete && openTrades[a] > 0 && --openTrades[a] == 0)
