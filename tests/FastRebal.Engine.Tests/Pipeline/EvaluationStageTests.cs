@@ -257,6 +257,34 @@ public class EvaluationStageTests
     }
 
     [Fact]
+    public void A_debit_left_once_the_trades_are_done_is_settled_by_selling_at_once()
+    {
+        var h = TwoAccounts();
+        h.Batch(("A", 13));
+        var sell = Assert.Single(h.Publisher.Trades, t => t.Side == TradeSide.Sell);
+        var buy = Assert.Single(h.Publisher.Trades, t => t.Side == TradeSide.Buy);
+        h.Publisher.Trades.Clear();
+
+        // The sell fills below the plan's price and the buy above it: once both are done, X owes cash it does not have,
+        // and it is within its band, so nothing else would decide it before its next breach or calendar date.
+        h.Fills.Enqueue(new AccountFill(0, sell.Instrument, TradeSide.Sell, sell.Quantity, sell.Price * 0.97m, TradeComplete: true));
+        h.Fills.Enqueue(new AccountFill(0, buy.Instrument, TradeSide.Buy, buy.Quantity, buy.Price * 1.03m, TradeComplete: true));
+        h.Batch();
+        Assert.True(h.Book.Cash[0] < 0);
+        Assert.False(h.Stage.Drift.Breaches(0));
+
+        // The batch that applied the fills swept X again, decided it for its cash and sells enough to clear the debit
+        // (before, nothing decided it until its next breach or calendar date).
+        var settle = Assert.Single(h.Publisher.Trades);
+        Assert.Equal((0, TradeSide.Sell), (settle.Account, settle.Side));
+        Assert.True(settle.Quantity * settle.Price >= -(decimal)h.Book.Cash[0]);
+        h.FillAll();
+        h.Batch();
+        Assert.True(h.Book.Cash[0] >= 0);
+        Assert.Empty(h.Publisher.Trades);
+    }
+
+    [Fact]
     public void A_fill_that_would_sell_more_than_the_account_holds_is_refused_counted_and_audited_and_changes_nothing()
     {
         var store = new MemoryAuditStore();

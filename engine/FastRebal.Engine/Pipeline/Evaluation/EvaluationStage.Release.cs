@@ -42,7 +42,10 @@ public sealed partial class EvaluationStage
             return;
         }
         var flow = pendingFlow[a];
+        // A debit left once an account's trades are done (fills at prices other than the plan's) is settled by
+        // selling, as the decider restores a reserve: an account is never left below zero until its next breach.
         var candidate = flow != 0
+            || book.Cash[a] < 0
             || report.Breaches(a)
             || (calendarCheck && book.Policy(a) is { Trigger: not RebalanceTrigger.Threshold } policy && RebalanceRules.IsCalendarDue(policy.Calendar, book.LastRebalanced(a), day))
             || classBands.IsBreached(report, a);
