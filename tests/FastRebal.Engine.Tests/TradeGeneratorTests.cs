@@ -116,7 +116,7 @@ public class TradeGeneratorTests
 
         // A sells 100 and B buys 95 (both above 100 in value); C needs 5 shares = 50, under the minimum.
         Assert.DoesNotContain(result.Trades, t => t.InstrumentId == "C");
-        Assert.Contains(result.Decisions[0].Warnings, w => w.Contains("C", StringComparison.Ordinal) && w.Contains("minimum", StringComparison.Ordinal));
+        Assert.Contains(result.Decisions[0].Warnings, w => w.ToString().Contains("C", StringComparison.Ordinal) && w.ToString().Contains("minimum", StringComparison.Ordinal));
         Assert.Equal(2, result.Trades.Count);
     }
 

@@ -6,8 +6,9 @@ namespace FastRebal.Bench.Decisions;
 
 /// <summary>
 /// Deciding and sizing every account of the generated firm (N accounts x 20 positions, the one-shot run that `demo`
-/// times). The baseline also puts every decision's and trade's reason into words, which is what deciding cost when
-/// reasons were formatted as they were made; against it, the run as it is now, where the words wait until read.
+/// times). The baseline also puts every decision's and trade's reason and every plan warning into words, which is
+/// what deciding cost when they were formatted as they were made; against it, the run as it is now, where the words
+/// wait until read.
 /// </summary>
 [Config(typeof(BenchConfig))]
 [BenchmarkCategory("decisions")]
@@ -21,7 +22,7 @@ public class DecideBenchmarks
     [GlobalSetup]
     public void Setup() => firm = FirmGenerator.Generate(new FirmSpec(Accounts), FirmGenerator.LoadHistory(42));
 
-    [Benchmark(Baseline = true, Description = "decide and size, every reason in words")]
+    [Benchmark(Baseline = true, Description = "decide and size, every reason and warning in words")]
     public int DecideAndWord()
     {
         var result = RebalanceRun.Execute(firm.Book, firm.AsOf, firm.CashFlows);
@@ -29,6 +30,10 @@ public class DecideBenchmarks
         foreach (var decision in result.Decisions)
         {
             characters += decision.Reason.Length;
+            foreach (var warning in decision.Warnings)
+            {
+                characters += warning.ToString().Length;
+            }
         }
         foreach (var trade in result.Trades)
         {
@@ -41,6 +46,6 @@ public class DecideBenchmarks
         return characters;
     }
 
-    [Benchmark(Description = "decide and size (reasons kept as figures)")]
+    [Benchmark(Description = "decide and size (reasons and warnings kept as parts)")]
     public int Decide() => RebalanceRun.Execute(firm.Book, firm.AsOf, firm.CashFlows).Trades.Count;
 }

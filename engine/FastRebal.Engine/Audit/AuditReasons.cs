@@ -132,7 +132,7 @@ public static class AuditReasons
         }
         for (var i = 0; i < decision.Warnings.Count; i++)
         {
-            sink.Figure("warning", decision.Warnings[i]);
+            sink.Figure("warning", decision.Warnings[i].ToString());
         }
     }
 

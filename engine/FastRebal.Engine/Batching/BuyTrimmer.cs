@@ -30,13 +30,13 @@ public static class BuyTrimmer
             {
                 plan.Trades.RemoveAt(index);
                 shortfall -= buy.Notional;
-                plan.Warnings.Add(Text($"buy of {buy.InstrumentId} dropped to keep the cash reserve {plan.Reserve:N2}"));
+                plan.Warnings.Add(PlanWarning.BuyDropped(buy.InstrumentId, plan.Reserve));
             }
             else
             {
                 plan.Trades[index] = buy with { Quantity = remaining };
                 shortfall -= cut * buy.Price;
-                plan.Warnings.Add(Text($"buy of {buy.InstrumentId} trimmed by {cut:0.######} to keep the cash reserve {plan.Reserve:N2}"));
+                plan.Warnings.Add(PlanWarning.BuyTrimmed(buy.InstrumentId, cut, plan.Reserve));
             }
         }
         if (plan.CashAfter < plan.Reserve)

@@ -61,8 +61,8 @@ public static class SmallAccountBatcher
                     {
                         foreach (var (member, _, _) in side)
                         {
-                            plans[member.Account].Warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                                $"model trade {side.Key.ToString().ToLowerInvariant()} {instrument} for {members.Count} small accounts ({blockNotional:N2}) is below the minimum trade {minTrade:N2} and was suppressed"));
+                            plans[member.Account].Warnings.Add(PlanWarning.InWords(string.Create(CultureInfo.InvariantCulture,
+                                $"model trade {side.Key.ToString().ToLowerInvariant()} {instrument} for {members.Count} small accounts ({blockNotional:N2}) is below the minimum trade {minTrade:N2} and was suppressed")));
                         }
                         continue;
                     }

@@ -18,7 +18,7 @@ public static class AccountDecider
         Decision Make(DecisionAction action, DecisionRule rule, DecisionReason why, TradePlan? plan) => new(
             book.AccountId(a), action, rule, why, report.TotalValue[a], report.MaxAbsDrift[a], report.MaxRelativeDrift[a],
             report.TotalDrift[a], policy.BandType, policy.BandWidth, policy.Id, policy.Version, plan?.IsBlocked == false ? plan.Trades.Count : 0,
-            plan?.Warnings ?? (IReadOnlyList<string>)[]);
+            plan?.Warnings ?? (IReadOnlyList<PlanWarning>)[]);
 
         if (!report.HasInvestableValue(a) && netFlow >= 0)
         {

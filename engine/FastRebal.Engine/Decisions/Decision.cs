@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 using FastRebal.Engine.Model;
+using FastRebal.Engine.Orders;
 
 namespace FastRebal.Engine.Decisions;
 
@@ -62,7 +63,7 @@ public sealed record Decision(
     string PolicyId,
     int PolicyVersion,
     int TradeCount,
-    IReadOnlyList<string> Warnings)
+    IReadOnlyList<PlanWarning> Warnings)
 {
     private readonly DecisionReason why;
     private string? reason = Reason;
@@ -72,7 +73,7 @@ public sealed record Decision(
 
     internal Decision(string accountId, DecisionAction action, DecisionRule rule, DecisionReason why, double totalValue, double maxAbsDrift,
         double maxRelativeDrift, double totalDrift, BandType bandType, double bandWidth, string policyId, int policyVersion, int tradeCount,
-        IReadOnlyList<string> warnings)
+        IReadOnlyList<PlanWarning> warnings)
         : this(accountId, action, rule, null!, totalValue, maxAbsDrift, maxRelativeDrift, totalDrift, bandType, bandWidth, policyId, policyVersion, tradeCount, warnings)
     {
         this.why = why;

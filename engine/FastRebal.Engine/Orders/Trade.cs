@@ -66,7 +66,7 @@ public sealed class TradePlan
 {
     public List<Trade> Trades { get; } = [];
 
-    public List<string> Warnings { get; } = [];
+    public List<PlanWarning> Warnings { get; } = [];
 
     /// <summary>Set when the account must not trade: nothing in <see cref="Trades"/> is released.</summary>
     public string? BlockedReason { get; set; }

@@ -47,7 +47,7 @@ public static class TradeGenerator
             goals = BandEdgeGoals(account, value, reserve, investable, depth);
             if (goals is null)
             {
-                plan.Warnings.Add($"{(goal == RebalanceMode.Halfway ? "halfway" : "band-edge")} trades could not be funded from sells and spare cash; rebalanced to target instead");
+                plan.Warnings.Add(PlanWarning.InWords($"{(goal == RebalanceMode.Halfway ? "halfway" : "band-edge")} trades could not be funded from sells and spare cash; rebalanced to target instead"));
             }
         }
         if (goals is null)
@@ -254,7 +254,7 @@ public static class TradeGenerator
             var notional = quantity * h.Price;
             if (!raisingCash && notional < account.Policy.MinTradeValue)
             {
-                plan.Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{side.ToString().ToLowerInvariant()} {quantity:0.######} {h.Instrument.Symbol} ({notional:N2}) is below the minimum trade {account.Policy.MinTradeValue:N2} and was suppressed"));
+                plan.Warnings.Add(PlanWarning.BelowMinimum(side, quantity, h.Instrument.Symbol, notional, account.Policy.MinTradeValue));
                 continue;
             }
             plan.Trades.Add(new Trade(account.AccountId, h.Instrument.Id, side, quantity, h.Price, new TradeReason(rule, h.Instrument.Symbol, h.Value, goals[i], investable, h.Target)));
@@ -285,12 +285,12 @@ public static class TradeGenerator
             {
                 shortfall -= remaining * buy.Price;
                 plan.Trades.RemoveAt(index);
-                plan.Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"buy of {buy.InstrumentId} dropped to keep the cash reserve {plan.Reserve:N2}"));
+                plan.Warnings.Add(PlanWarning.BuyDropped(buy.InstrumentId, plan.Reserve));
             }
             else
             {
                 plan.Trades[index] = buy with { Quantity = remaining };
-                plan.Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"buy of {buy.InstrumentId} trimmed by {cut:0.######} to keep the cash reserve {plan.Reserve:N2}"));
+                plan.Warnings.Add(PlanWarning.BuyTrimmed(buy.InstrumentId, cut, plan.Reserve));
             }
         }
         if (plan.CashAfter < plan.Reserve)

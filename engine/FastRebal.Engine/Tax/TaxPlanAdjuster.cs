@@ -135,7 +135,7 @@ public static class TaxPlanAdjuster
             else
             {
                 plan.Trades.RemoveAt(i--);
-                plan.Warnings.Add($"buy of {buy.InstrumentId} not placed: wash-sale rule: {lossSale}, and no substitute can be bought");
+                plan.Warnings.Add(PlanWarning.InWords($"buy of {buy.InstrumentId} not placed: wash-sale rule: {lossSale}, and no substitute can be bought"));
             }
         }
 

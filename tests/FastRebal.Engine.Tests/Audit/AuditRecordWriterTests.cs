@@ -39,7 +39,7 @@ public sealed class AuditRecordWriterTests
         Gen.Select(Text, Gen.Enum<DecisionAction>(), Gen.Enum<DecisionRule>(), Text, Gen.Enum<BandType>()),
         Gen.Select(Number, Number, Number, Number, Number),
         Gen.Select(Text, Gen.Int, Gen.Int[0, 50], Text.Array[0, 2]))
-        .Select((a, n, p) => new Decision(a.Item1, a.Item2, a.Item3, a.Item4, n.Item1, n.Item2, n.Item3, n.Item4, a.Item5, n.Item5, p.Item1, p.Item2, p.Item3, p.Item4));
+        .Select((a, n, p) => new Decision(a.Item1, a.Item2, a.Item3, a.Item4, n.Item1, n.Item2, n.Item3, n.Item4, a.Item5, n.Item5, p.Item1, p.Item2, p.Item3, [.. p.Item4.Select(PlanWarning.InWords)]));
 
     // What a trigger found, in any combination of its parts (the words use only some of them for each rule).
     private static readonly Gen<(DecisionRule Rule, DecisionRule Fired, CalendarSchedule Calendar, AssetClassBreach? AssetClass, int Days, int MinDays)> Triggers =
@@ -70,7 +70,7 @@ public sealed class AuditRecordWriterTests
             why = r.Item5 is { } blocked ? why.Blocked(blocked) : why;
             why = r.Item4 is { } held && a.Item5 < 4 ? why.HeldForApproval(held) : why;
             why = r.Item6 ? why.NothingPlaced() : why;
-            return new Decision(a.Item1, a.Item2, a.Item3, why, n.Item1, n.Item2, n.Item3, n.Item4, a.Item4, n.Item5, p.Item1, p.Item2, p.Item3, p.Item4);
+            return new Decision(a.Item1, a.Item2, a.Item3, why, n.Item1, n.Item2, n.Item3, n.Item4, a.Item4, n.Item5, p.Item1, p.Item2, p.Item3, [.. p.Item4.Select(PlanWarning.InWords)]);
         });
 
     private static readonly Gen<Decision> Decisions = Gen.OneOf(WordedDecisions, DecisionsWithParts);

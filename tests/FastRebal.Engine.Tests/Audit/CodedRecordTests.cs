@@ -17,7 +17,7 @@ public sealed class CodedRecordTests
         var policy = TestBook.Policy();
         var outcome = new TriggerOutcome(DecisionRule.BandBreach, DecisionRule.BandBreach, 0.0677, 0.169, BandType.Absolute, 0.05, CalendarSchedule.None, null, 0, 0);
         return new Decision("ACC-1", DecisionAction.Rebalance, DecisionRule.BandBreach, DecisionReason.Rebalance(outcome, RebalanceMode.ToTarget), 100_000, 0.0677, 0.169, 0.066,
-            BandType.Absolute, 0.05, policy.Id, 2, 1, ["buy 1 AGG (99.00) is below the minimum trade 100.00 and was suppressed"]);
+            BandType.Absolute, 0.05, policy.Id, 2, 1, [PlanWarning.BelowMinimum(TradeSide.Buy, 1, "AGG", 99, 100)]);
     }
 
     private static Trade Sell() => new("ACC-1", "SPY", TradeSide.Sell, 10m, 500.00m, new TradeReason("band breach", "SPY", 66_450.00m, 60_000.00m, 100_000.00m, 0.6m));

@@ -88,7 +88,7 @@ public class ReasonWordsTests
     {
         var policy = TestBook.Policy(band: 0.03);
         var why = DecisionReason.Rebalance(RebalanceRules.Evaluate(policy, 0.045, 0.3, true, null, null, TestBook.AsOf), RebalanceMode.ToTarget);
-        IReadOnlyList<string> warnings = [];
+        IReadOnlyList<PlanWarning> warnings = [];
         var kept = new Decision("A1", DecisionAction.Rebalance, DecisionRule.BandBreach, why, 1000, 0.045, 0.3, 0.06, BandType.Absolute, 0.03, "P", 1, 2, warnings);
         var inWords = new Decision("A1", DecisionAction.Rebalance, DecisionRule.BandBreach, why.ToString(), 1000, 0.045, 0.3, 0.06, BandType.Absolute, 0.03, "P", 1, 2, warnings);
 

@@ -13,7 +13,7 @@ public sealed class AuditWriterTests
 
     private static Decision DecisionOf(string account, int trades) => new(
         account, DecisionAction.Rebalance, DecisionRule.BandBreach, "band breach: SPY 66.0% outside 60.0% ± 5.0%", 100_000.25, 0.06, 0.1, 0.12,
-        BandType.Absolute, 0.05, "IPS-" + account, 3, trades, ["lot sizes rounded"]);
+        BandType.Absolute, 0.05, "IPS-" + account, 3, trades, [PlanWarning.InWords("lot sizes rounded")]);
 
     private static Trade TradeOf(string account, string instrument, decimal quantity) =>
         new(account, instrument, TradeSide.Sell, quantity, 500.125m, "SPY 66.0% -> 60.0%, target 60.0%");

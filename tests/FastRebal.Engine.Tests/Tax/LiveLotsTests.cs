@@ -213,7 +213,7 @@ public class LiveLotsTests
         Assert.Contains(live.Orders.Published, t => live.Book.AccountId(t.Account) == "W1" && t.Side == TradeSide.Sell);
         Assert.DoesNotContain(live.Orders.Published, t => t.Account == w2 && t.Side == TradeSide.Buy && live.Book.Instruments[t.Instrument].Id == "SPY");
         var decision = live.Stage.RecentDecisions().Single(d => d.AccountId == "W2");
-        Assert.Contains(decision.Warnings, w => w.Contains("SPY is being sold at a loss in W1 since 2025-09-26", StringComparison.Ordinal));
+        Assert.Contains(decision.Warnings, w => w.ToString().Contains("SPY is being sold at a loss in W1 since 2025-09-26", StringComparison.Ordinal));
 
         // Once W1's trades are done the fill has recorded the sale itself: the window now runs from the sale.
         live.Fill("W1");
@@ -269,7 +269,7 @@ public class LiveLotsTests
 
         Assert.DoesNotContain(live.Orders.Published, t => t.Account == w2 && t.Side == TradeSide.Buy && live.Book.Instruments[t.Instrument].Id == "SPY");
         var decision = live.Stage.RecentDecisions().Single(d => d.AccountId == "W2");
-        Assert.Contains(decision.Warnings, w => w.Contains("wash-sale rule", StringComparison.Ordinal) && w.Contains("2025-09-20", StringComparison.Ordinal));
+        Assert.Contains(decision.Warnings, w => w.ToString().Contains("wash-sale rule", StringComparison.Ordinal) && w.ToString().Contains("2025-09-20", StringComparison.Ordinal));
     }
 
     /// <summary>

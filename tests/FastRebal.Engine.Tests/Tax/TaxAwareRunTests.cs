@@ -118,7 +118,7 @@ public class TaxAwareRunTests
             .LoadClean(), now: Now);
 
         Assert.DoesNotContain(result.Run.Trades, t => t.Side == TradeSide.Buy);
-        Assert.Contains(result.Run.Decisions[0].Warnings, w => w.Contains("wash-sale rule", StringComparison.Ordinal));
+        Assert.Contains(result.Run.Decisions[0].Warnings, w => w.ToString().Contains("wash-sale rule", StringComparison.Ordinal));
     }
 
     [Fact]

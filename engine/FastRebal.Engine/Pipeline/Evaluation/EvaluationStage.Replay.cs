@@ -118,7 +118,7 @@ public sealed partial class EvaluationStage
             PassRemaining = passRemaining,
             AwaitingAccounts = [.. held.Select(p => p.Key)],
             // Copies of the lists, since an approval may change the plan after this batch; JSON comes later, off this thread.
-            HeldPlans = [.. held.Select(p => new HeldPlan(p.Value.Decision, [.. p.Value.Plan.Trades], [.. p.Value.Plan.Warnings], p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve) { Since = awaitingApprovalView[p.Key].Since, RiskCheck = awaitingApprovalView[p.Key].RiskCheck })],
+            HeldPlans = [.. held.Select(p => new HeldPlan(p.Value.Decision, [.. p.Value.Plan.Trades], [.. p.Value.Plan.Warnings.Select(w => w.ToString())], p.Value.Plan.ApprovalReason, p.Value.Plan.CashBefore, p.Value.Plan.Reserve) { Since = awaitingApprovalView[p.Key].Since, RiskCheck = awaitingApprovalView[p.Key].RiskCheck })],
             PendingFills = [.. fills],
             PendingReports = executions?.Snapshot() ?? [],
             Reconciliation = Reconciliation is { } report ? ReconciliationImage.From(report) : null,
@@ -257,7 +257,7 @@ public sealed partial class EvaluationStage
             var held = heldPlans[i];
             var plan = new TradePlan { CashBefore = held.CashBefore, Reserve = held.Reserve, ApprovalReason = held.ApprovalReason };
             plan.Trades.AddRange(held.Trades);
-            plan.Warnings.AddRange(held.Warnings);
+            plan.Warnings.AddRange(held.Warnings.Select(PlanWarning.InWords));
             Hold(image.AwaitingAccounts[i], plan, held.Decision, held.Since ?? day, restored: true, held.RiskCheck);
         }
         // Pending fills are not put back here: recovery matches them against the journal (see JournalReplay). Pending
