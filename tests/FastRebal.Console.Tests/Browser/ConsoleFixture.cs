@@ -180,7 +180,9 @@ public sealed partial class ConsoleFixture : IAsyncLifetime
         await page.FillAsync("#username", user);
         await page.FillAsync("#password", password);
         await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync(new Regex($"^{Regex.Escape(BaseUrl)}/?$"));
+        // The dashboard's first load waits for a busy engine on a loaded machine (the other tests run alongside):
+        // given as long as the fixture's other first loads, not the context's 30 s.
+        await page.WaitForURLAsync(new Regex($"^{Regex.Escape(BaseUrl)}/?$"), new() { Timeout = 120_000 });
         await Assertions.Expect(page.Locator("#signed-in-user")).ToContainTextAsync(user);
         await WaitUntilLive(page);
         return page;
