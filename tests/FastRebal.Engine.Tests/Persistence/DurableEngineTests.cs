@@ -183,13 +183,7 @@ public sealed class DurableEngineTests : IDisposable
     {
         var feed = default(EndHeldFeed);
         await using var engine = Engine(Firm(), checkpointOnStop: true, to: new DateOnly(2020, 2, 14), wrapFeed: f => feed = new EndHeldFeed(f));
-        engine.Start();
-        await AtEndAndIdle(engine, feed!);
-
-        // The feed has no more ticks but has not said it is done: the request is taken, and no batch comes to cut it.
-        var pending = engine.CheckpointAsync();
-        await Task.Delay(300);
-        Assert.False(pending.IsCompleted);
+        var pending = await CheckpointAskedAtHeldEnd(engine, feed);
 
         feed!.End();
         var refusal = await Assert.ThrowsAsync<InvalidOperationException>(() => pending.WaitAsync(TimeSpan.FromSeconds(10)));
@@ -204,11 +198,7 @@ public sealed class DurableEngineTests : IDisposable
     {
         var feed = default(EndHeldFeed);
         await using var engine = Engine(Firm(), checkpointOnStop: false, to: new DateOnly(2020, 2, 14), wrapFeed: f => feed = new EndHeldFeed(f));
-        engine.Start();
-        await AtEndAndIdle(engine, feed!);
-        var pending = engine.CheckpointAsync();
-        await Task.Delay(300);
-        Assert.False(pending.IsCompleted);
+        var pending = await CheckpointAskedAtHeldEnd(engine, feed);
 
         engine.Stop();
 
@@ -217,14 +207,22 @@ public sealed class DurableEngineTests : IDisposable
         Assert.Empty(engine.Durability!.Store.List());
     }
 
-    /// <summary>The feed is out of ticks and the engine has evaluated its last day: no batch will come until it ends.</summary>
-    private static async Task AtEndAndIdle(EngineHost engine, EndHeldFeed feed)
+    /// <summary>
+    /// Starts the engine, waits until the feed is out of ticks and the engine has evaluated its last day (no batch
+    /// comes until the feed ends), then asks for a checkpoint: the request is taken, and no batch comes to cut it.
+    /// </summary>
+    private static async Task<Task<CheckpointInfo>> CheckpointAskedAtHeldEnd(EngineHost engine, EndHeldFeed? feed)
     {
-        await feed.AtEnd.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        engine.Start();
+        await feed!.AtEnd.Task.WaitAsync(TimeSpan.FromSeconds(60));
         while (!engine.PipelineIdle)
         {
             await Task.Delay(5);
         }
+        var pending = engine.CheckpointAsync();
+        await Task.Delay(300);
+        Assert.False(pending.IsCompleted);
+        return pending;
     }
 
     /// <summary>A finite feed that, once out of ticks, says it is done only when told (a replay whose last read is slow to report its end).</summary>

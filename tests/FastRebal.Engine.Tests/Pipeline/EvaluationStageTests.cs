@@ -228,16 +228,23 @@ public class EvaluationStageTests
         Assert.Empty(h.Publisher.Trades);
     }
 
+    /// <summary>A at 13 puts X out of band: it releases one sell of A and one buy of B, taken off the publisher here.</summary>
+    private static (OrderEvent Sell, OrderEvent Buy) ReleasedSellAndBuy(Harness h)
+    {
+        h.Batch(("A", 13));
+        var sell = Assert.Single(h.Publisher.Trades, t => t.Side == TradeSide.Sell);
+        var buy = Assert.Single(h.Publisher.Trades, t => t.Side == TradeSide.Buy);
+        h.Publisher.Trades.Clear();
+        return (sell, buy);
+    }
+
     [Fact]
     public void A_buy_that_fills_before_the_sell_funding_it_is_applied_on_a_debit_the_sell_then_clears()
     {
         var h = TwoAccounts();
-        h.Batch(("A", 13));
-        var sell = Assert.Single(h.Publisher.Trades, t => t.Side == TradeSide.Sell);
-        var buy = Assert.Single(h.Publisher.Trades, t => t.Side == TradeSide.Buy);
+        var (sell, buy) = ReleasedSellAndBuy(h);
         var b = h.Book.SlotOf(0, buy.Instrument);
         var heldBefore = h.Book.Quantities[b];
-        h.Publisher.Trades.Clear();
 
         // The venue fills the buy first: X has no cash, yet it owns the shares now, and the book says so.
         h.Fills.Enqueue(new AccountFill(0, buy.Instrument, TradeSide.Buy, buy.Quantity, buy.Price, TradeComplete: true));
@@ -260,10 +267,7 @@ public class EvaluationStageTests
     public void A_debit_left_once_the_trades_are_done_is_settled_by_selling_at_once()
     {
         var h = TwoAccounts();
-        h.Batch(("A", 13));
-        var sell = Assert.Single(h.Publisher.Trades, t => t.Side == TradeSide.Sell);
-        var buy = Assert.Single(h.Publisher.Trades, t => t.Side == TradeSide.Buy);
-        h.Publisher.Trades.Clear();
+        var (sell, buy) = ReleasedSellAndBuy(h);
 
         // The sell fills below the plan's price and the buy above it: once both are done, X owes cash it does not have,
         // and it is within its band, so nothing else would decide it before its next breach or calendar date.
