@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using FastRebal.Engine.Orders;
 
@@ -17,27 +18,36 @@ public static class BuyTrimmer
         {
             return;
         }
-        foreach (var buy in plan.Trades.Where(t => t.Side == TradeSide.Buy).OrderByDescending(t => t.Notional).ToList())
+        var buys = plan.RentBuysLargestFirst(out var count);
+        try
         {
-            if (shortfall <= 0)
+            for (var k = 0; k < count; k++)
             {
-                break;
+                var buy = buys[k];
+                if (shortfall <= 0)
+                {
+                    break;
+                }
+                var index = plan.Trades.IndexOf(buy);
+                var cut = Math.Min(buy.Quantity, TradeSizing.CeilingToStep(shortfall / buy.Price, stepOf(buy.InstrumentId)));
+                var remaining = buy.Quantity - cut;
+                if (remaining <= 0 || remaining * buy.Price < minTradeValue)
+                {
+                    plan.Trades.RemoveAt(index);
+                    shortfall -= buy.Notional;
+                    plan.Warnings.Add(PlanWarning.BuyDropped(buy.InstrumentId, plan.Reserve));
+                }
+                else
+                {
+                    plan.Trades[index] = buy with { Quantity = remaining };
+                    shortfall -= cut * buy.Price;
+                    plan.Warnings.Add(PlanWarning.BuyTrimmed(buy.InstrumentId, cut, plan.Reserve));
+                }
             }
-            var index = plan.Trades.IndexOf(buy);
-            var cut = Math.Min(buy.Quantity, TradeSizing.CeilingToStep(shortfall / buy.Price, stepOf(buy.InstrumentId)));
-            var remaining = buy.Quantity - cut;
-            if (remaining <= 0 || remaining * buy.Price < minTradeValue)
-            {
-                plan.Trades.RemoveAt(index);
-                shortfall -= buy.Notional;
-                plan.Warnings.Add(PlanWarning.BuyDropped(buy.InstrumentId, plan.Reserve));
-            }
-            else
-            {
-                plan.Trades[index] = buy with { Quantity = remaining };
-                shortfall -= cut * buy.Price;
-                plan.Warnings.Add(PlanWarning.BuyTrimmed(buy.InstrumentId, cut, plan.Reserve));
-            }
+        }
+        finally
+        {
+            ArrayPool<Trade>.Shared.Return(buys, clearArray: true);
         }
         if (plan.CashAfter < plan.Reserve)
         {

@@ -137,23 +137,56 @@ public static class RebalanceRules
         {
             return null;
         }
-        var classDrift = new Dictionary<string, double>(StringComparer.Ordinal);
-        var start = book.SlotStart[account];
-        var end = book.SlotStart[account + 1];
-        for (var s = start; s < end; s++)
+        // The classes in ordinal order, each summed over the account's slots: an IPS names a few classes and an account
+        // holds a few dozen slots, so this costs less than the dictionary and sort it replaces, and allocates nothing.
+        string? previous = null;
+        while (NextClass(bands, previous) is { } assetClass)
         {
-            var assetClass = book.Instruments[book.InstrumentIndices[s]].AssetClass;
-            classDrift[assetClass] = classDrift.GetValueOrDefault(assetClass) + report.Drift[s];
-        }
-        foreach (var (assetClass, band) in bands.OrderBy(b => b.Key, StringComparer.Ordinal))
-        {
-            var drift = classDrift.GetValueOrDefault(assetClass);
+            var drift = 0.0;
+            for (var s = book.SlotStart[account]; s < book.SlotStart[account + 1]; s++)
+            {
+                if (string.Equals(book.Instruments[book.InstrumentIndices[s]].AssetClass, assetClass, StringComparison.Ordinal))
+                {
+                    drift += report.Drift[s];
+                }
+            }
+            var band = bands[assetClass];
             if (Math.Abs(drift) > band)
             {
                 return new AssetClassBreach(assetClass, drift, band);
             }
+            previous = assetClass;
         }
         return null;
+    }
+
+    /// <summary>The band's class that comes next after <paramref name="previous"/> in ordinal order (the first when null), or null.</summary>
+    private static string? NextClass(IReadOnlyDictionary<string, double> bands, string? previous)
+    {
+        string? next = null;
+        void Consider(string assetClass)
+        {
+            if ((previous is null || string.CompareOrdinal(assetClass, previous) > 0) && (next is null || string.CompareOrdinal(assetClass, next) < 0))
+            {
+                next = assetClass;
+            }
+        }
+        // A policy read from JSON or built in code holds a Dictionary, whose keys enumerate without an allocation.
+        if (bands is Dictionary<string, double> dictionary)
+        {
+            foreach (var assetClass in dictionary.Keys)
+            {
+                Consider(assetClass);
+            }
+        }
+        else
+        {
+            foreach (var assetClass in bands.Keys)
+            {
+                Consider(assetClass);
+            }
+        }
+        return next;
     }
 
     /// <summary>Applies the IPS trigger to what the sweep found.</summary>

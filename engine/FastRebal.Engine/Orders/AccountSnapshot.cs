@@ -90,10 +90,27 @@ public sealed class AccountSnapshot
         {
             var index = book.InstrumentIndices[s];
             var instrument = book.Instruments[index];
-            var restricted = instrument.Restricted || (policy.RestrictedInstruments?.Contains(instrument.Id, StringComparer.Ordinal) ?? false);
+            var restricted = instrument.Restricted || IsRestrictedBy(policy, instrument.Id);
             var step = StepOf(policy, instrument);
             holdings[s - start] = new Holding(index, instrument, (decimal)book.Quantities[s], (decimal)book.Marks[s], (decimal)book.Targets[s], step, restricted);
         }
+    }
+
+    /// <summary>Whether the IPS names the instrument as restricted (by index: a LINQ Contains boxes an enumerator per holding).</summary>
+    private static bool IsRestrictedBy(InvestmentPolicy policy, string instrumentId)
+    {
+        if (policy.RestrictedInstruments is not { } restricted)
+        {
+            return false;
+        }
+        for (var i = 0; i < restricted.Count; i++)
+        {
+            if (string.Equals(restricted[i], instrumentId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static AccountSnapshot From(AccountBook book, int account) => From(book, account, (decimal)book.Cash[account]);

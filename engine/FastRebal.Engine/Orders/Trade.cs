@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 
 namespace FastRebal.Engine.Orders;
@@ -64,7 +65,15 @@ public readonly record struct TradeReason(string Rule, string Symbol, decimal Va
 /// <summary>The trades for one account with the outcome: released, held for approval, or blocked with a reason.</summary>
 public sealed class TradePlan
 {
-    public List<Trade> Trades { get; } = [];
+    public TradePlan()
+        : this(0)
+    {
+    }
+
+    /// <param name="capacity">Trades the plan may hold before its list grows (a sizing passes the account's positions).</param>
+    public TradePlan(int capacity) => Trades = new List<Trade>(capacity);
+
+    public List<Trade> Trades { get; }
 
     public List<PlanWarning> Warnings { get; } = [];
 
@@ -79,7 +88,48 @@ public sealed class TradePlan
     public decimal Reserve { get; init; }
 
     /// <summary>Cash once every trade in the plan has filled at its price.</summary>
-    public decimal CashAfter => CashBefore + Trades.Sum(t => t.CashEffect);
+    public decimal CashAfter
+    {
+        get
+        {
+            // A loop, not LINQ's Sum (read for every plan a decision sizes), adding in the same order as it did.
+            var traded = 0m;
+            foreach (var trade in Trades)
+            {
+                traded += trade.CashEffect;
+            }
+            return CashBefore + traded;
+        }
+    }
 
     public bool IsBlocked => BlockedReason is not null;
+
+    /// <summary>
+    /// The plan's buys, largest notional first and equal ones in plan order (as LINQ's stable OrderByDescending put
+    /// them), in the first <paramref name="count"/> places of an array rented from the shared pool: the caller returns
+    /// it. Trimming buys for the reserve walks them this way for every plan short of cash, so it allocates nothing.
+    /// </summary>
+    internal Trade[] RentBuysLargestFirst(out int count)
+    {
+        var buys = ArrayPool<Trade>.Shared.Rent(Math.Max(Trades.Count, 1));
+        count = 0;
+        foreach (var trade in Trades)
+        {
+            if (trade.Side != TradeSide.Buy)
+            {
+                continue;
+            }
+            // An insertion sort: a plan has a few dozen trades at most.
+            var notional = trade.Notional;
+            var j = count - 1;
+            while (j >= 0 && buys[j].Notional < notional)
+            {
+                buys[j + 1] = buys[j];
+                j--;
+            }
+            buys[j + 1] = trade;
+            count++;
+        }
+        return buys;
+    }
 }

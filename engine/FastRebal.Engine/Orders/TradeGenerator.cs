@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using FastRebal.Engine.Model;
 
@@ -31,7 +32,8 @@ public static class TradeGenerator
         var value = account.TotalValue;
         var reserve = account.ReserveAt(value);
         var investable = value - reserve;
-        var plan = new TradePlan { CashBefore = account.Cash, Reserve = reserve };
+        // A rebalance may trade every position: its list is sized once rather than grown.
+        var plan = new TradePlan(account.Holdings.Count) { CashBefore = account.Cash, Reserve = reserve };
         if (investable <= 0)
         {
             plan.BlockedReason = string.Create(CultureInfo.InvariantCulture, $"the cash reserve {reserve:N2} leaves nothing to invest out of {value:N2}");
@@ -39,18 +41,21 @@ public static class TradeGenerator
         }
 
         var illiquidNotes = IlliquidOutOfBand(account, investable);
-        decimal[]? goals = null;
+        // Each holding's goal, on the stack for any model's size: a plan keeps none of them once its trades are made.
+        var count = account.Holdings.Count;
+        Span<decimal> goals = count <= StackPositions ? stackalloc decimal[count] : new decimal[count];
+        var funded = false;
         if (goal != RebalanceMode.ToTarget)
         {
             // Band edge stops just inside the edge; halfway stops midway between the edge and the target.
             var depth = goal == RebalanceMode.Halfway ? 0.5m : 1 - BandEdgeMargin;
-            goals = BandEdgeGoals(account, value, reserve, investable, depth);
-            if (goals is null)
+            funded = BandEdgeGoals(account, value, reserve, investable, depth, goals);
+            if (!funded)
             {
                 plan.Warnings.Add(PlanWarning.InWords($"{(goal == RebalanceMode.Halfway ? "halfway" : "band-edge")} trades could not be funded from sells and spare cash; rebalanced to target instead"));
             }
         }
-        if (goals is null)
+        if (!funded)
         {
             var illiquidValue = SumValues(account.Holdings, sellable: false);
             if (illiquidValue > investable)
@@ -58,7 +63,7 @@ public static class TradeGenerator
                 plan.BlockedReason = string.Create(CultureInfo.InvariantCulture, $"illiquid holdings worth {illiquidValue:N2} exceed the investable value {investable:N2}; manual review needed");
                 return plan;
             }
-            goals = TargetGoals(account, investable - illiquidValue);
+            TargetGoals(account, investable - illiquidValue, goals);
         }
 
         AddTrades(plan, account, goals, investable, rule, raisingCash: false);
@@ -92,7 +97,7 @@ public static class TradeGenerator
         return plan;
     }
 
-    private static decimal[] TargetGoals(AccountSnapshot account, decimal liquidBudget)
+    private static void TargetGoals(AccountSnapshot account, decimal liquidBudget, Span<decimal> goals)
     {
         var liquidTargets = 0m;
         for (var i = 0; i < account.Holdings.Count; i++)
@@ -102,23 +107,20 @@ public static class TradeGenerator
                 liquidTargets += account.Holdings[i].Target;
             }
         }
-        var goals = new decimal[account.Holdings.Count];
         for (var i = 0; i < goals.Length; i++)
         {
             var h = account.Holdings[i];
             // Liquid holdings share what the illiquid ones leave, in the model's proportions.
             goals[i] = !h.CanSell ? h.Value : liquidTargets > 0 ? h.Target / liquidTargets * liquidBudget : 0;
         }
-        return goals;
     }
 
     /// <summary>
     /// Goals that move only out-of-band positions back inside their band, to <paramref name="depth"/> of the tolerance
-    /// from the target; null when the buys cannot be funded.
+    /// from the target, into <paramref name="goals"/>; false when the buys cannot be funded.
     /// </summary>
-    private static decimal[]? BandEdgeGoals(AccountSnapshot account, decimal value, decimal reserve, decimal investable, decimal depth)
+    private static bool BandEdgeGoals(AccountSnapshot account, decimal value, decimal reserve, decimal investable, decimal depth, Span<decimal> goals)
     {
-        var goals = new decimal[account.Holdings.Count];
         for (var i = 0; i < goals.Length; i++)
         {
             var h = account.Holdings[i];
@@ -139,11 +141,16 @@ public static class TradeGenerator
             }
         }
 
-        var shortfall = reserve - (value - goals.Sum());
+        var goalsTotal = 0m;
+        foreach (var g in goals)
+        {
+            goalsTotal += g;
+        }
+        var shortfall = reserve - (value - goalsTotal);
         if (shortfall <= 0)
         {
             InvestSpare(account, goals, investable, -shortfall);
-            return goals;
+            return true;
         }
         var buys = 0m;
         for (var i = 0; i < goals.Length; i++)
@@ -152,7 +159,7 @@ public static class TradeGenerator
         }
         if (shortfall > buys)
         {
-            return null;
+            return false;
         }
         var keep = 1 - (shortfall / buys);
         for (var i = 0; i < goals.Length; i++)
@@ -164,18 +171,18 @@ public static class TradeGenerator
                 // Buys round down to a lot, so a trimmed goal needs a lot of room above the edge or it lands outside.
                 if ((goals[i] - (h.Step * h.Price)) / investable < h.Target - Tolerance(account.Policy, h.Target))
                 {
-                    return null;
+                    return false;
                 }
             }
         }
-        return goals;
+        return true;
     }
 
     /// <summary>
     /// Puts what the band moves leave above the reserve into the positions below target, in proportion to how far
     /// below they are and never past it, so a sale's proceeds are not left idle in cash.
     /// </summary>
-    private static void InvestSpare(AccountSnapshot account, decimal[] goals, decimal investable, decimal spare)
+    private static void InvestSpare(AccountSnapshot account, Span<decimal> goals, decimal investable, decimal spare)
     {
         var deficit = 0m;
         for (var i = 0; i < goals.Length; i++)
@@ -221,7 +228,7 @@ public static class TradeGenerator
     public static decimal Tolerance(InvestmentPolicy policy, decimal target) =>
         policy.BandType == BandType.Relative ? (decimal)policy.BandWidth * target : (decimal)policy.BandWidth;
 
-    private static void AddTrades(TradePlan plan, AccountSnapshot account, decimal[] goals, decimal investable, string rule, bool raisingCash)
+    private static void AddTrades(TradePlan plan, AccountSnapshot account, ReadOnlySpan<decimal> goals, decimal investable, string rule, bool raisingCash)
     {
         for (var i = 0; i < goals.Length; i++)
         {
@@ -269,29 +276,37 @@ public static class TradeGenerator
         {
             return;
         }
-        var steps = account.Holdings.ToDictionary(h => h.Instrument.Id, h => h.Step, StringComparer.Ordinal);
-        foreach (var buy in plan.Trades.Where(t => t.Side == TradeSide.Buy).OrderByDescending(t => t.Notional).ToList())
+        var buys = plan.RentBuysLargestFirst(out var count);
+        try
         {
-            if (shortfall <= 0)
+            for (var k = 0; k < count; k++)
             {
-                break;
+                var buy = buys[k];
+                if (shortfall <= 0)
+                {
+                    break;
+                }
+                var index = plan.Trades.IndexOf(buy);
+                var step = StepOf(account, buy.InstrumentId);
+                var cut = Math.Min(buy.Quantity, TradeSizing.CeilingToStep(shortfall / buy.Price, step));
+                var remaining = buy.Quantity - cut;
+                shortfall -= cut * buy.Price;
+                if (remaining <= 0 || remaining * buy.Price < account.Policy.MinTradeValue)
+                {
+                    shortfall -= remaining * buy.Price;
+                    plan.Trades.RemoveAt(index);
+                    plan.Warnings.Add(PlanWarning.BuyDropped(buy.InstrumentId, plan.Reserve));
+                }
+                else
+                {
+                    plan.Trades[index] = buy with { Quantity = remaining };
+                    plan.Warnings.Add(PlanWarning.BuyTrimmed(buy.InstrumentId, cut, plan.Reserve));
+                }
             }
-            var index = plan.Trades.IndexOf(buy);
-            var step = steps[buy.InstrumentId];
-            var cut = Math.Min(buy.Quantity, TradeSizing.CeilingToStep(shortfall / buy.Price, step));
-            var remaining = buy.Quantity - cut;
-            shortfall -= cut * buy.Price;
-            if (remaining <= 0 || remaining * buy.Price < account.Policy.MinTradeValue)
-            {
-                shortfall -= remaining * buy.Price;
-                plan.Trades.RemoveAt(index);
-                plan.Warnings.Add(PlanWarning.BuyDropped(buy.InstrumentId, plan.Reserve));
-            }
-            else
-            {
-                plan.Trades[index] = buy with { Quantity = remaining };
-                plan.Warnings.Add(PlanWarning.BuyTrimmed(buy.InstrumentId, cut, plan.Reserve));
-            }
+        }
+        finally
+        {
+            ArrayPool<Trade>.Shared.Return(buys, clearArray: true);
         }
         if (plan.CashAfter < plan.Reserve)
         {
@@ -306,7 +321,8 @@ public static class TradeGenerator
         {
             return;
         }
-        var goals = Values(account.Holdings);
+        Span<decimal> goals = account.Holdings.Count <= StackPositions ? stackalloc decimal[account.Holdings.Count] : new decimal[account.Holdings.Count];
+        Values(account.Holdings, goals);
         // Most underweight first: each gets what it lacks until the cash runs out.
         Span<decimal> keys = goals.Length <= StackPositions ? stackalloc decimal[goals.Length] : new decimal[goals.Length];
         Span<int> order = goals.Length <= StackPositions ? stackalloc int[goals.Length] : new int[goals.Length];
@@ -342,7 +358,8 @@ public static class TradeGenerator
             plan.BlockedReason = string.Create(CultureInfo.InvariantCulture, $"{(netFlow < 0 ? "withdrawal" : "cash reserve")} needs {need:N2} raised but liquid holdings are worth only {liquid:N2}; nothing was sold and the flow was not applied");
             return;
         }
-        var goals = Values(holdings);
+        Span<decimal> goals = holdings.Count <= StackPositions ? stackalloc decimal[holdings.Count] : new decimal[holdings.Count];
+        Values(holdings, goals);
         // Most overweight first, down to target; then whatever is still missing pro rata to what is left.
         Span<decimal> keys = goals.Length <= StackPositions ? stackalloc decimal[goals.Length] : new decimal[goals.Length];
         Span<int> order = goals.Length <= StackPositions ? stackalloc int[goals.Length] : new int[goals.Length];
@@ -385,14 +402,12 @@ public static class TradeGenerator
     private const int StackPositions = 256;
 
     /// <summary>Each holding's value, in holding order.</summary>
-    private static decimal[] Values(IReadOnlyList<Holding> holdings)
+    private static void Values(IReadOnlyList<Holding> holdings, Span<decimal> values)
     {
-        var values = new decimal[holdings.Count];
         for (var i = 0; i < values.Length; i++)
         {
             values[i] = holdings[i].Value;
         }
-        return values;
     }
 
     /// <summary>The summed value of the holdings that can be sold, or of those that cannot, in holding order.</summary>
@@ -407,6 +422,19 @@ public static class TradeGenerator
             }
         }
         return sum;
+    }
+
+    /// <summary>The lot step of a holding the plan buys (a scan: an account has few positions, and a dictionary per plan would be an allocation).</summary>
+    private static decimal StepOf(AccountSnapshot account, string instrumentId)
+    {
+        for (var i = 0; i < account.Holdings.Count; i++)
+        {
+            if (string.Equals(account.Holdings[i].Instrument.Id, instrumentId, StringComparison.Ordinal))
+            {
+                return account.Holdings[i].Step;
+            }
+        }
+        throw new KeyNotFoundException($"the plan buys {instrumentId}, which account {account.AccountId} does not hold");
     }
 
     /// <summary>

@@ -141,10 +141,15 @@ public static class RebalanceRun
                 // Nothing lands for these accounts except an inflow, which is simply kept as cash.
                 flow = Math.Max(flow, 0);
             }
-            var fills = released
-                ? plan!.Trades.Select(t => (book.Instruments.IndexOf(t.InstrumentId), (double)(t.Side == TradeSide.Buy ? t.Quantity : -t.Quantity))).ToArray()
-                : [];
-            var cashChange = flow + (released ? plan!.Trades.Sum(t => t.CashEffect) : 0);
+            var fills = released ? new (int, double)[plan!.Trades.Count] : [];
+            var traded = 0m;
+            for (var i = 0; i < fills.Length; i++)
+            {
+                var t = plan!.Trades[i];
+                fills[i] = (book.Instruments.IndexOf(t.InstrumentId), (double)(t.Side == TradeSide.Buy ? t.Quantity : -t.Quantity));
+                traded += t.CashEffect;
+            }
+            var cashChange = flow + traded;
             if (fills.Length > 0 || cashChange != 0)
             {
                 book.ApplyExecution(a, fills, (double)cashChange, decision.Action == DecisionAction.Rebalance ? result.AsOf : null);
