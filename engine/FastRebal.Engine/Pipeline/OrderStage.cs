@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using FastRebal.Engine.Orders;
 using FastRebal.Engine.Orders.Execution;
 using FastRebal.Engine.Orders.Slicing;
@@ -63,7 +65,8 @@ public sealed class OrderStage
     private readonly ConcurrentQueue<AccountFill> fills;
     private readonly LatencyRecorder tickToOrder;
 
-    private readonly List<Trade> batchTrades = [];
+    // The trades received since the last blocks were formed, as values: a trade the stage receives is not an object.
+    private readonly List<BlockTrade> batchTrades = [];
     private readonly Dictionary<(string Account, string Instrument, TradeSide Side), long> originOf = [];
     private readonly Dictionary<string, LiveBlock> blocks = new(StringComparer.Ordinal);
 
@@ -105,13 +108,14 @@ public sealed class OrderStage
     private int pending;
 
     /// <summary>A block with what the stage needs to route its fills: the accounts and instrument by index.</summary>
-    private sealed class LiveBlock(BlockOrder order, int instrument, Dictionary<string, int> accounts, long origin)
+    private sealed class LiveBlock(BlockOrder order, int instrument, int[] accounts, long origin)
     {
         public BlockOrder Order { get; } = order;
 
         public int Instrument { get; } = instrument;
 
-        public Dictionary<string, int> Accounts { get; } = accounts;
+        /// <summary>The book's index of each allocation's account, in the block's allocation order.</summary>
+        public int[] Accounts { get; } = accounts;
 
         public long Origin { get; } = origin;
 
@@ -207,7 +211,7 @@ public sealed class OrderStage
         {
             var a = allocations[i];
             (image.Accounts[i], image.Requested[i], image.Step[i], image.Price[i], image.AllocatedFilled[i], image.AllocatedNotional[i]) =
-                (live.Accounts[a.AccountId], a.Requested, a.Step, a.Price, a.Filled, a.FilledNotional);
+                (live.Accounts[i], a.Requested, a.Step, a.Price, a.Filled, a.FilledNotional);
         }
         image.Step = OpenBlock.Compact(image.Step, zeroIsEmpty: false);
         image.Price = OpenBlock.Compact(image.Price, zeroIsEmpty: false);
@@ -224,7 +228,6 @@ public sealed class OrderStage
         foreach (var saved in image.Blocks)
         {
             var allocations = new List<Allocation>(saved.Accounts.Length);
-            var accounts = new Dictionary<string, int>(saved.Accounts.Length, StringComparer.Ordinal);
             for (var i = 0; i < saved.Accounts.Length; i++)
             {
                 var id = book.AccountId(saved.Accounts[i]);
@@ -233,11 +236,10 @@ public sealed class OrderStage
                     Filled = OpenBlock.At(saved.AllocatedFilled, i),
                     FilledNotional = OpenBlock.At(saved.AllocatedNotional, i),
                 });
-                accounts[id] = saved.Accounts[i];
             }
             var order = new BlockOrder(saved.BatchSequence, saved.InstrumentId, saved.Side, allocations);
             order.RestoreFills(saved.Filled, saved.FilledNotional);
-            blocks[order.Id] = new LiveBlock(order, book.Instruments.IndexOf(saved.InstrumentId), accounts, long.MaxValue) { FirstChildSent = saved.FirstChildSent };
+            blocks[order.Id] = new LiveBlock(order, book.Instruments.IndexOf(saved.InstrumentId), saved.Accounts, long.MaxValue) { FirstChildSent = saved.FirstChildSent };
         }
         scheduler.CancelAll();
         var scheduled = image.Children.Select(json => StateJson.Read(json, EngineJson.Default.ChildOrder)).ToList();
@@ -289,7 +291,7 @@ public sealed class OrderStage
         }
         Counters.TradesReceived++;
         batchOfPendingTrades = Math.Max(batchOfPendingTrades, order.Sequence);
-        var trade = new Trade(book.AccountId(order.Account), book.Instruments[order.Instrument].Id, order.Side, order.Quantity, order.Price, "");
+        var trade = new BlockTrade(book.AccountId(order.Account), book.Instruments[order.Instrument].Id, order.Instrument, order.Side, order.Quantity, order.Price);
         batchTrades.Add(trade);
         originOf[(trade.AccountId, trade.InstrumentId, trade.Side)] = order.OriginTimestamp;
     }
@@ -361,7 +363,7 @@ public sealed class OrderStage
             return;
         }
         var now = new DateTimeOffset(Math.Max(marketTime, 1), TimeSpan.Zero);
-        var formed = BlockAggregator.Aggregate(batchTrades, batchSequence, book.Instruments);
+        var formed = BlockAggregator.Aggregate(CollectionsMarshal.AsSpan(batchTrades), batchSequence, book.Instruments);
         batchTrades.Clear();
         for (var b = 0; b < formed.Count; b++)
         {
@@ -375,11 +377,12 @@ public sealed class OrderStage
             }
             var block = formed[b];
             var instrument = book.Instruments.IndexOf(block.InstrumentId);
-            var accounts = new Dictionary<string, int>(StringComparer.Ordinal);
+            var accounts = new int[block.Allocations.Count];
             var origin = long.MaxValue;
-            foreach (var allocation in block.Allocations)
+            for (var i = 0; i < accounts.Length; i++)
             {
-                accounts[allocation.AccountId] = book.FindAccount(allocation.AccountId);
+                var allocation = block.Allocations[i];
+                accounts[i] = book.FindAccount(allocation.AccountId);
                 origin = Math.Min(origin, originOf.GetValueOrDefault((allocation.AccountId, block.InstrumentId, block.Side), long.MaxValue));
             }
             var children = slicer.Slice(block, averageDailyVolume(instrument), block.Allocations[0].Price, now);
@@ -517,9 +520,18 @@ public sealed class OrderStage
     /// <summary>Allocates what the block filled to its accounts at the average price and ends each account's trade.</summary>
     private void Close(LiveBlock live)
     {
-        foreach (var share in FillAllocator.Allocate(live.Order))
+        // The shares come in the block's allocation order, the order of the accounts' indices.
+        var count = live.Accounts.Length;
+        var rented = count <= FillAllocator.StackAccounts ? null : ArrayPool<decimal>.Shared.Rent(count);
+        var shares = rented is null ? stackalloc decimal[count] : rented.AsSpan(0, count);
+        var price = FillAllocator.Allocate(live.Order, shares);
+        for (var i = 0; i < count; i++)
         {
-            fills.Enqueue(new AccountFill(live.Accounts[share.AccountId], live.Instrument, live.Order.Side, share.Quantity, share.Price, TradeComplete: true));
+            fills.Enqueue(new AccountFill(live.Accounts[i], live.Instrument, live.Order.Side, shares[i], price, TradeComplete: true));
+        }
+        if (rented is not null)
+        {
+            ArrayPool<decimal>.Shared.Return(rented);
         }
     }
 
@@ -547,7 +559,7 @@ public sealed class OrderStage
         }
         foreach (var trade in batchTrades)
         {
-            fills.Enqueue(new AccountFill(book.FindAccount(trade.AccountId), book.Instruments.IndexOf(trade.InstrumentId), trade.Side, 0, 0, TradeComplete: true));
+            fills.Enqueue(new AccountFill(book.FindAccount(trade.AccountId), trade.Instrument, trade.Side, 0, 0, TradeComplete: true));
         }
         batchTrades.Clear();
         originOf.Clear();

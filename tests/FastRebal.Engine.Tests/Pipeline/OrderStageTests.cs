@@ -107,4 +107,28 @@ public class OrderStageTests
         Assert.Equal(5m, ended.Single(f => f is { Account: 1, Instrument: 0 }).Quantity);
         Assert.All(ended.Where(f => f.Instrument != 0), f => Assert.Equal(0m, f.Quantity));
     }
+
+    [Fact]
+    public void A_trade_the_stage_receives_is_kept_without_an_allocation_once_its_lists_have_grown()
+    {
+        var (_, stage, _, fills) = Build(engageOnFirst: false);
+        Flush(stage);
+        fills.Clear();
+
+        // The same trades again: the stage's lists keep their room, so receiving them allocates nothing (the blocks
+        // they form at the heartbeat do, and are not measured).
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var (account, instrument, side, quantity) in FlushTrades)
+        {
+            stage.Add(new OrderEvent { Kind = OrderEventKind.Trade, Account = account, Instrument = instrument, Side = side, Quantity = quantity, Price = 10, Sequence = 8, MarketTime = Noon, OriginTimestamp = 1 });
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        stage.Add(new OrderEvent { Kind = OrderEventKind.Heartbeat, Sequence = 8, MarketTime = Noon });
+
+        Assert.Equal(0, allocated);
+        // And the fills of those blocks still reach the accounts that traded.
+        Assert.Equal(
+            FlushTrades.Select(t => (t.Account, t.Instrument, t.Side, t.Quantity)).OrderBy(t => t),
+            fills.Select(f => (f.Account, f.Instrument, f.Side, f.Quantity)).OrderBy(t => t));
+    }
 }

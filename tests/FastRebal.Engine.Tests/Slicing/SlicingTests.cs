@@ -178,6 +178,84 @@ public sealed class SlicingTests : IDisposable
         }, iter: 300);
     }
 
+    /// <summary>
+    /// The largest-remainder rule written plainly (LINQ's stable sort for the line, as the allocator was written
+    /// before it sorted on the stack): the shares it gives, and what it leaves unallocated.
+    /// </summary>
+    private static (decimal[] Shares, decimal Left) LargestRemainder(BlockOrder block)
+    {
+        var accounts = block.Allocations;
+        var exact = accounts.Select(a => block.Filled * a.Requested / block.Quantity).ToArray();
+        var shares = accounts.Select((a, i) => Math.Min(a.Requested, decimal.Floor(exact[i] / a.Step) * a.Step)).ToArray();
+        var left = block.Filled - shares.Sum();
+        var rotation = (int)(block.BatchSequence % accounts.Count);
+        var order = Enumerable.Range(0, accounts.Count).OrderByDescending(i => exact[i] - shares[i]).ThenBy(i => (i - rotation + accounts.Count) % accounts.Count).ToArray();
+        for (var round = 0; left > 0; round++)
+        {
+            var progressed = false;
+            foreach (var i in order)
+            {
+                var step = accounts[i].Step;
+                var take = round == 0 ? step : Math.Min(decimal.Floor(left / step), decimal.Floor((accounts[i].Requested - shares[i]) / step)) * step;
+                if (take > 0 && left >= take && shares[i] + take <= accounts[i].Requested)
+                {
+                    shares[i] += take;
+                    left -= take;
+                    progressed = true;
+                    if (left <= 0)
+                    {
+                        break;
+                    }
+                }
+            }
+            if (!progressed)
+            {
+                break;
+            }
+        }
+        return (shares, Math.Max(left, 0));
+    }
+
+    [Fact]
+    public void Shares_follow_the_largest_remainder_rule_in_small_and_large_blocks_of_whole_lot_and_fractional_accounts()
+    {
+        // Up to 600 accounts, so blocks both fit the allocator's stack and spill to its pooled arrays; few distinct
+        // quantities, so equal remainders (and the rotation's tie-break) are common.
+        Gen.Select(Gen.Int[1, 30].Array[1, 600], Gen.Int[1, 100], Gen.Int[0, 1000]).Sample((owed, percent, seed) =>
+        {
+            BlockOrder Make() => BlockAggregator.Aggregate(owed.Select((q, i) => new Trade($"A{i}", "SPY", TradeSide.Buy, q, 20, "")), seed, Table).Single();
+            var block = Make();
+            var reference = Make();
+            var fill = decimal.Floor(block.Quantity * percent / 100m);
+            block.RecordFill(fill, 20);
+            reference.RecordFill(fill, 20);
+
+            var (shares, left) = LargestRemainder(reference);
+            var fills = FillAllocator.Allocate(block);
+
+            Assert.Equal(shares, fills.Select(f => f.Quantity));
+            Assert.Equal(left, block.Unallocated);
+        }, iter: 300);
+
+        // Fractional and whole-share accounts in one block: only the fractional ones can take the whole-share accounts' remainders.
+        Gen.Select(Gen.Select(Gen.Int[1, 30], Gen.Bool).Array[1, 400], Gen.Int[1, 100], Gen.Int[0, 1000]).Sample((owed, percent, seed) =>
+        {
+            BlockOrder Make() => BlockAggregator.Aggregate(
+                owed.Select((o, i) => new Trade($"A{i}", "FUND", TradeSide.Buy, o.Item2 ? o.Item1 + 0.25m : o.Item1, 20, "")), seed, Table).Single();
+            var block = Make();
+            var reference = Make();
+            var fill = decimal.Floor(block.Quantity * percent / 100m);
+            block.RecordFill(fill, 20);
+            reference.RecordFill(fill, 20);
+
+            var (shares, left) = LargestRemainder(reference);
+            var fills = FillAllocator.Allocate(block);
+
+            Assert.Equal(shares, fills.Select(f => f.Quantity));
+            Assert.Equal(left, block.Unallocated);
+        }, iter: 300);
+    }
+
     [Fact]
     public void Children_respect_the_adv_and_notional_caps_sum_to_the_block_and_are_spaced_evenly()
     {

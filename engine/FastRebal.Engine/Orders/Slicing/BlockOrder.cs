@@ -40,8 +40,20 @@ public sealed class BlockOrder
         InstrumentId = instrumentId;
         Side = side;
         Allocations = allocations;
-        Quantity = allocations.Sum(a => a.Requested);
-        Step = allocations.Min(a => a.Step);
+        if (allocations.Count == 0)
+        {
+            throw new ArgumentException($"block {Id} has no allocations", nameof(allocations));
+        }
+        // Loops, not LINQ: the order stage forms a block every few hundred accounts.
+        var quantity = 0m;
+        var step = decimal.MaxValue;
+        for (var i = 0; i < allocations.Count; i++)
+        {
+            quantity += allocations[i].Requested;
+            step = Math.Min(step, allocations[i].Step);
+        }
+        Quantity = quantity;
+        Step = step;
     }
 
     public string Id { get; }
