@@ -63,12 +63,7 @@ public sealed partial class EvaluationStage
         {
             return "nothing for the risk gate to check: the holdings off target are illiquid and traded by hand";
         }
-        var trades = new (int, Trade)[plan.Trades.Count];
-        for (var i = 0; i < trades.Length; i++)
-        {
-            trades[i] = (book.Instruments.IndexOf(plan.Trades[i].InstrumentId), plan.Trades[i]);
-        }
-        return gate.Preview(a, book.ModelIndex(a), trades, sequence, batchMarketTime) is { } refusal
+        return gate.Preview(a, book.ModelIndex(a), Indexed(plan), sequence, batchMarketTime) is { } refusal
             ? $"the risk gate would refuse them at the held prices: {refusal}"
             : "the risk gate would pass them at the held prices";
     }

@@ -91,7 +91,7 @@ public sealed partial class EvaluationStage
     /// household decided before the fills does not buy the instrument back (a wash sale, lost for good when the buyer
     /// is tax-deferred). Cleared when the account's trades are done; the fills record the sales themselves.
     /// </summary>
-    private void PlanLossSales(int a, (int Instrument, Trade Trade)[] trades)
+    private void PlanLossSales(int a, List<(int Instrument, Trade Trade)> trades)
     {
         if (tax is null || !tax.Lots.IsTracked(a) || book.Policy(a).TaxStatus != Model.TaxStatus.Taxable)
         {

@@ -121,19 +121,29 @@ public sealed partial class EvaluationStage
         parkedExcess[a] = untilTomorrow ? double.PositiveInfinity : report.MaxExcess[a];
     }
 
+    /// <summary>
+    /// The plan's trades with their instruments' indices, in a list this stage reuses (evaluation thread only): valid
+    /// until the next call. A list per released plan was an allocation per decision on the steady path.
+    /// </summary>
+    private List<(int Instrument, Trade Trade)> Indexed(TradePlan plan)
+    {
+        indexedTrades.Clear();
+        foreach (var trade in plan.Trades)
+        {
+            indexedTrades.Add((book.Instruments.IndexOf(trade.InstrumentId), trade));
+        }
+        return indexedTrades;
+    }
+
     private Decision Release(int a, int model, Decision decision, TradePlan plan, AuditInputSnapshot? inputs = null)
     {
-        var trades = new (int, Trade)[plan.Trades.Count];
-        for (var i = 0; i < trades.Length; i++)
-        {
-            trades[i] = (book.Instruments.IndexOf(plan.Trades[i].InstrumentId), plan.Trades[i]);
-        }
+        var trades = Indexed(plan);
         var refusal = gate.Check(a, model, trades, sequence, batchMarketTime);
         if (refusal is not null)
         {
             Counters.HeldByRisk++;
             audit?.Add(AuditEntries.RiskRejection(decision.AccountId, book.HouseholdId(a), book.Policy(a), "PlanRefused",
-                $"{decision.Action} plan of {trades.Length} trade(s) held by the risk gate: {refusal}", [new("trades", trades.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))]), inputs);
+                $"{decision.Action} plan of {trades.Count} trade(s) held by the risk gate: {refusal}", [new("trades", trades.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))]), inputs);
             Park(a);
             return decision with { Reason = $"{decision.Reason}; held by the risk gate: {refusal}", TradeCount = 0 };
         }
@@ -162,7 +172,7 @@ public sealed partial class EvaluationStage
                 audit.AddTrade(household, decision, trade, inputs);
             }
         }
-        openTrades[a] = trades.Length;
+        openTrades[a] = trades.Count;
         var firstFlush = false;
         if (++releasedSinceFlush >= (flushedThisBatch ? accountsPerBlock : 1))
         {
@@ -181,7 +191,7 @@ public sealed partial class EvaluationStage
         // A harvest is not a rebalance: it leaves the account's last rebalance date (and so its calendar) alone.
         rebalancing[a] = decision.Action == DecisionAction.Rebalance && decision.Rule != DecisionRule.TaxLossHarvest;
         PlanLossSales(a, trades);
-        Counters.TradesReleased += trades.Length;
+        Counters.TradesReleased += trades.Count;
         if (decision.Rule != DecisionRule.TaxLossHarvest)
         {
             // A harvest counts as a harvest where it is placed (EvaluationStage.Harvest).

@@ -153,6 +153,9 @@ public sealed partial class EvaluationStage
     private readonly Dictionary<int, InvestmentPolicy> policyOverlay = [];
     private readonly List<OrderEvent> outgoing = [];
 
+    // A plan's trades with their instruments' indices, for the risk gate and the order events (see Indexed).
+    private readonly List<(int Instrument, Trade Trade)> indexedTrades = [];
+
     public EvaluationStage(
         AccountBook book,
         ControlPlane control,
