@@ -219,11 +219,10 @@ public sealed class SlicingTests : IDisposable
     [Fact]
     public void Shares_follow_the_largest_remainder_rule_in_small_and_large_blocks_of_whole_lot_and_fractional_accounts()
     {
-        // Up to 600 accounts, so blocks both fit the allocator's stack and spill to its pooled arrays; few distinct
-        // quantities, so equal remainders (and the rotation's tie-break) are common.
-        Gen.Select(Gen.Int[1, 30].Array[1, 600], Gen.Int[1, 100], Gen.Int[0, 1000]).Sample((owed, percent, seed) =>
+        // Two blocks of the same trades, both filled the same: the allocator shares out one, the reference the other.
+        static void Agree(IReadOnlyList<(decimal Quantity, string Instrument)> owed, int percent, int seed)
         {
-            BlockOrder Make() => BlockAggregator.Aggregate(owed.Select((q, i) => new Trade($"A{i}", "SPY", TradeSide.Buy, q, 20, "")), seed, Table).Single();
+            BlockOrder Make() => BlockAggregator.Aggregate(owed.Select((o, i) => new Trade($"A{i}", o.Instrument, TradeSide.Buy, o.Quantity, 20, "")), seed, Table).Single();
             var block = Make();
             var reference = Make();
             var fill = decimal.Floor(block.Quantity * percent / 100m);
@@ -235,25 +234,16 @@ public sealed class SlicingTests : IDisposable
 
             Assert.Equal(shares, fills.Select(f => f.Quantity));
             Assert.Equal(left, block.Unallocated);
-        }, iter: 300);
+        }
+
+        // Up to 600 whole-share accounts, so blocks both fit the allocator's stack and spill to its pooled arrays; few
+        // distinct quantities, so equal remainders (and the rotation's tie-break) are common.
+        Gen.Select(Gen.Int[1, 30].Array[1, 600], Gen.Int[1, 100], Gen.Int[0, 1000]).Sample((owed, percent, seed) =>
+            Agree([.. owed.Select(q => ((decimal)q, "SPY"))], percent, seed), iter: 300);
 
         // Fractional and whole-share accounts in one block: only the fractional ones can take the whole-share accounts' remainders.
         Gen.Select(Gen.Select(Gen.Int[1, 30], Gen.Bool).Array[1, 400], Gen.Int[1, 100], Gen.Int[0, 1000]).Sample((owed, percent, seed) =>
-        {
-            BlockOrder Make() => BlockAggregator.Aggregate(
-                owed.Select((o, i) => new Trade($"A{i}", "FUND", TradeSide.Buy, o.Item2 ? o.Item1 + 0.25m : o.Item1, 20, "")), seed, Table).Single();
-            var block = Make();
-            var reference = Make();
-            var fill = decimal.Floor(block.Quantity * percent / 100m);
-            block.RecordFill(fill, 20);
-            reference.RecordFill(fill, 20);
-
-            var (shares, left) = LargestRemainder(reference);
-            var fills = FillAllocator.Allocate(block);
-
-            Assert.Equal(shares, fills.Select(f => f.Quantity));
-            Assert.Equal(left, block.Unallocated);
-        }, iter: 300);
+            Agree([.. owed.Select(o => (o.Item2 ? o.Item1 + 0.25m : o.Item1, "FUND"))], percent, seed), iter: 300);
     }
 
     [Fact]
