@@ -31,13 +31,19 @@ public sealed class AccountSnapshot
     /// <summary>Quantity step for fractional trading.</summary>
     public const decimal FractionalStep = 0.000001m;
 
-    public required string AccountId { get; init; }
+    // Fields rather than auto-properties so that a borrowed snapshot can be set again for the next account (see Borrow).
+    private string accountId = "";
+    private InvestmentPolicy policy = null!;
+    private decimal cash;
+    private IReadOnlyList<Holding> holdings = [];
 
-    public required InvestmentPolicy Policy { get; init; }
+    public required string AccountId { get => accountId; init => accountId = value; }
 
-    public required decimal Cash { get; init; }
+    public required InvestmentPolicy Policy { get => policy; init => policy = value; }
 
-    public required IReadOnlyList<Holding> Holdings { get; init; }
+    public required decimal Cash { get => cash; init => cash = value; }
+
+    public required IReadOnlyList<Holding> Holdings { get => holdings; init => holdings = value; }
 
     public decimal TotalValue
     {
@@ -64,23 +70,52 @@ public sealed class AccountSnapshot
     }
 
     /// <summary>
-    /// A snapshot for a decision that keeps none of it: its holdings live in a buffer this thread reuses, so it is
-    /// valid only until the thread borrows the next one. Deciding a large book would otherwise allocate a holdings
-    /// array (about 1.8 KB at 20 positions) for every account that trades.
+    /// A snapshot for a decision that keeps none of it: the snapshot and its holdings are one object and one buffer
+    /// this thread reuses, so it is valid only until the thread borrows the next one. Deciding a large book would
+    /// otherwise allocate a snapshot and a holdings array (about 1.8 KB at 20 positions) for every account that trades.
     /// </summary>
     internal static AccountSnapshot Borrow(AccountBook book, int account, decimal cash)
     {
-        var count = book.SlotStart[account + 1] - book.SlotStart[account];
-        if (borrowed is null || borrowed.Length < count)
-        {
-            borrowed = new Holding[Math.Max(count, 64)];
-        }
-        Fill(book, account, borrowed.AsSpan(0, count));
-        return new AccountSnapshot { AccountId = book.AccountId(account), Policy = book.Policy(account), Cash = cash, Holdings = new ArraySegment<Holding>(borrowed, 0, count) };
+        var snapshot = borrowed ??= new AccountSnapshot { AccountId = "", Policy = null!, Cash = 0, Holdings = new BorrowedHoldings() };
+        var view = (BorrowedHoldings)snapshot.holdings;
+        view.Fill(book, account);
+        (snapshot.accountId, snapshot.policy, snapshot.cash) = (book.AccountId(account), book.Policy(account), cash);
+        return snapshot;
     }
 
     [ThreadStatic]
-    private static Holding[]? borrowed;
+    private static AccountSnapshot? borrowed;
+
+    /// <summary>The holdings of a borrowed snapshot: the first <see cref="Count"/> places of a buffer kept for the next account.</summary>
+    private sealed class BorrowedHoldings : IReadOnlyList<Holding>
+    {
+        private Holding[] items = new Holding[64];
+
+        public int Count { get; private set; }
+
+        public Holding this[int index] => (uint)index < (uint)Count ? items[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Fill(AccountBook book, int account)
+        {
+            var count = book.SlotStart[account + 1] - book.SlotStart[account];
+            if (items.Length < count)
+            {
+                items = new Holding[count];
+            }
+            Count = count;
+            AccountSnapshot.Fill(book, account, items.AsSpan(0, count));
+        }
+
+        public IEnumerator<Holding> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return items[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 
     private static void Fill(AccountBook book, int account, Span<Holding> holdings)
     {
