@@ -85,7 +85,8 @@ public class DecideAllocationTests
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
         Borrowing(0);
-        var restricted = AccountSnapshot.Borrow(book, 1, 0).Holdings.Where(h => h.Restricted).Select(h => h.Instrument.Id);
+        // Read at once: a borrowed snapshot holds only until the next borrow.
+        var restricted = AccountSnapshot.Borrow(book, 1, 0).Holdings.Where(h => h.Restricted).Select(h => h.Instrument.Id).ToList();
 
         Assert.Equal(["C", "D"], restricted);
         Assert.Equal(0, Borrowing(0));
