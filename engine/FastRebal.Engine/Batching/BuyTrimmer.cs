@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using FastRebal.Engine.Orders;
 
@@ -13,43 +12,7 @@ public static class BuyTrimmer
 {
     public static void KeepReserve(TradePlan plan, decimal minTradeValue, Func<string, decimal> stepOf)
     {
-        var shortfall = plan.Reserve - plan.CashAfter;
-        if (shortfall <= 0)
-        {
-            return;
-        }
-        var buys = plan.RentBuysLargestFirst(out var count);
-        try
-        {
-            for (var k = 0; k < count; k++)
-            {
-                var buy = buys[k];
-                if (shortfall <= 0)
-                {
-                    break;
-                }
-                var index = plan.Trades.IndexOf(buy);
-                var cut = Math.Min(buy.Quantity, TradeSizing.CeilingToStep(shortfall / buy.Price, stepOf(buy.InstrumentId)));
-                var remaining = buy.Quantity - cut;
-                if (remaining <= 0 || remaining * buy.Price < minTradeValue)
-                {
-                    plan.Trades.RemoveAt(index);
-                    shortfall -= buy.Notional;
-                    plan.Warnings.Add(PlanWarning.BuyDropped(buy.InstrumentId, plan.Reserve));
-                }
-                else
-                {
-                    plan.Trades[index] = buy with { Quantity = remaining };
-                    shortfall -= cut * buy.Price;
-                    plan.Warnings.Add(PlanWarning.BuyTrimmed(buy.InstrumentId, cut, plan.Reserve));
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<Trade>.Shared.Return(buys, clearArray: true);
-        }
-        if (plan.CashAfter < plan.Reserve)
+        if (plan.TrimBuysForReserve(minTradeValue, stepOf) && plan.CashAfter < plan.Reserve)
         {
             plan.BlockedReason = Text($"the account would hold {plan.CashAfter:N2} in cash, below its reserve of {plan.Reserve:N2}; not traded");
             plan.Trades.Clear();

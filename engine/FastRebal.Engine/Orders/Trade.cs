@@ -105,6 +105,49 @@ public sealed class TradePlan
     public bool IsBlocked => BlockedReason is not null;
 
     /// <summary>
+    /// Trims the buys, largest first, a step at a time, until cash after the trades is at least the reserve; a buy left
+    /// under <paramref name="minTradeValue"/> is dropped. Each trim or drop is a warning. False when the plan was not
+    /// short of its reserve (nothing to trim); the caller blocks the plan, in its own words, if trimming was not enough.
+    /// </summary>
+    /// <param name="stepOf">The step each instrument bought is traded in.</param>
+    internal bool TrimBuysForReserve(decimal minTradeValue, Func<string, decimal> stepOf)
+    {
+        var shortfall = Reserve - CashAfter;
+        if (shortfall <= 0)
+        {
+            return false;
+        }
+        var buys = RentBuysLargestFirst(out var count);
+        try
+        {
+            for (var k = 0; k < count && shortfall > 0; k++)
+            {
+                var buy = buys[k];
+                var index = Trades.IndexOf(buy);
+                var cut = Math.Min(buy.Quantity, TradeSizing.CeilingToStep(shortfall / buy.Price, stepOf(buy.InstrumentId)));
+                var remaining = buy.Quantity - cut;
+                if (remaining <= 0 || remaining * buy.Price < minTradeValue)
+                {
+                    Trades.RemoveAt(index);
+                    shortfall -= buy.Notional;
+                    Warnings.Add(PlanWarning.BuyDropped(buy.InstrumentId, Reserve));
+                }
+                else
+                {
+                    Trades[index] = buy with { Quantity = remaining };
+                    shortfall -= cut * buy.Price;
+                    Warnings.Add(PlanWarning.BuyTrimmed(buy.InstrumentId, cut, Reserve));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<Trade>.Shared.Return(buys, clearArray: true);
+        }
+        return true;
+    }
+
+    /// <summary>
     /// The plan's buys, largest notional first and equal ones in plan order (as LINQ's stable OrderByDescending put
     /// them), in the first <paramref name="count"/> places of an array rented from the shared pool: the caller returns
     /// it. Trimming buys for the reserve walks them this way for every plan short of cash, so it allocates nothing.

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using FastRebal.Engine.Model;
 
@@ -271,44 +270,7 @@ public static class TradeGenerator
     /// <summary>Trims buys, largest first, until cash after the trades is at least the reserve; blocks the account if it cannot.</summary>
     private static void EnforceCashReserve(TradePlan plan, AccountSnapshot account)
     {
-        var shortfall = plan.Reserve - plan.CashAfter;
-        if (shortfall <= 0)
-        {
-            return;
-        }
-        var buys = plan.RentBuysLargestFirst(out var count);
-        try
-        {
-            for (var k = 0; k < count; k++)
-            {
-                var buy = buys[k];
-                if (shortfall <= 0)
-                {
-                    break;
-                }
-                var index = plan.Trades.IndexOf(buy);
-                var step = StepOf(account, buy.InstrumentId);
-                var cut = Math.Min(buy.Quantity, TradeSizing.CeilingToStep(shortfall / buy.Price, step));
-                var remaining = buy.Quantity - cut;
-                shortfall -= cut * buy.Price;
-                if (remaining <= 0 || remaining * buy.Price < account.Policy.MinTradeValue)
-                {
-                    shortfall -= remaining * buy.Price;
-                    plan.Trades.RemoveAt(index);
-                    plan.Warnings.Add(PlanWarning.BuyDropped(buy.InstrumentId, plan.Reserve));
-                }
-                else
-                {
-                    plan.Trades[index] = buy with { Quantity = remaining };
-                    plan.Warnings.Add(PlanWarning.BuyTrimmed(buy.InstrumentId, cut, plan.Reserve));
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<Trade>.Shared.Return(buys, clearArray: true);
-        }
-        if (plan.CashAfter < plan.Reserve)
+        if (plan.TrimBuysForReserve(account.Policy.MinTradeValue, id => StepOf(account, id)) && plan.CashAfter < plan.Reserve)
         {
             plan.BlockedReason = string.Create(CultureInfo.InvariantCulture, $"after rounding to tradable lots the account would hold {plan.CashAfter:N2} in cash, below its reserve of {plan.Reserve:N2}; not traded");
             plan.Trades.Clear();
