@@ -66,26 +66,29 @@ public static class FirmLots
     public static LotTable Table(GeneratedFirm firm, int seed = 42)
     {
         var book = firm.Book;
-        // Room for the most lots it can make (5 per position held), so loading never copies the columns to grow them.
-        var positions = 0;
-        for (var a = 0; a < book.AccountCount; a++)
-        {
-            if (book.Policy(a).TaxStatus == TaxStatus.Taxable)
-            {
-                for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
-                {
-                    positions += book.Quantities[s] > 0 ? 1 : 0;
-                }
-            }
-        }
-        var table = new LotTable(book, positions * 5);
+        // Counted first, with the same draws, so the columns are made once at their size: made at the most a position
+        // could have (5) and trimmed after, they held every lot twice over while the trim copied them.
+        var counter = new LotCounter();
+        MakeLots(firm, seed, ref counter);
+        // An eighth more room, for the lots the live engine's buys open before its sales free entries to reuse.
+        var table = new LotTable(book, counter.Lots + (counter.Lots / 8));
+        var adder = new LotAdder(table, firm.History);
+        MakeLots(firm, seed, ref adder);
+        return table;
+    }
+
+    /// <summary>Makes every taxable account's lots (see <see cref="Table"/>) into <paramref name="sink"/>, account by account.</summary>
+    private static void MakeLots<TSink>(GeneratedFirm firm, int seed, ref TSink sink)
+        where TSink : struct, ILotSink
+    {
+        var book = firm.Book;
         for (var a = 0; a < book.AccountCount; a++)
         {
             if (book.Policy(a).TaxStatus != TaxStatus.Taxable)
             {
                 continue;
             }
-            table.Track(a);
+            sink.Account(a);
             // Not HashCode.Combine: its hashes change from one process to the next, and the lots must not.
             var random = new Random(unchecked((seed * 1_000_003) + a));
             for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
@@ -95,7 +98,6 @@ public static class FirmLots
                 {
                     continue;
                 }
-                var instrument = book.Instruments[book.InstrumentIndices[s]];
                 var newest = Bought(firm, a, s);
                 var whole = decimal.Truncate(quantity) == quantity;
                 var count = whole ? (int)Math.Min(random.Next(3, 6), quantity) : random.Next(3, 6);
@@ -110,15 +112,51 @@ public static class FirmLots
                     {
                         continue;
                     }
-                    var price = Price(firm.History, instrument.Symbol, bought);
-                    table.AddBought(s, bought, share, decimal.Round(share * price, 2));
+                    sink.Lot(s, bought, share);
                     left -= share;
                     bought = bought.AddDays(-(150 + random.Next(0, 60)));
                 }
             }
         }
-        table.TrimExcess();
-        return table;
+    }
+
+    /// <summary>Where <see cref="MakeLots"/> puts what it makes: a count, or the table.</summary>
+    private interface ILotSink
+    {
+        void Account(int account);
+
+        void Lot(int slot, DateOnly bought, decimal shares);
+    }
+
+    private struct LotCounter : ILotSink
+    {
+        public int Lots;
+
+        public readonly void Account(int account)
+        {
+        }
+
+        public void Lot(int slot, DateOnly bought, decimal shares) => Lots++;
+    }
+
+    /// <summary>Adds each lot at that day's real close; the slot's price series is looked up once, not per lot.</summary>
+    private struct LotAdder(LotTable table, MarketHistory history) : ILotSink
+    {
+        private int seriesSlot = -1;
+        private PriceSeries? series;
+
+        public readonly void Account(int account) => table.Track(account);
+
+        public void Lot(int slot, DateOnly bought, decimal shares)
+        {
+            if (slot != seriesSlot)
+            {
+                var symbol = table.Book.Instruments[table.Book.InstrumentIndices[slot]].Symbol;
+                (seriesSlot, series) = (slot, history.Contains(symbol) ? history[symbol] : null);
+            }
+            var price = series is null ? 0m : (decimal)series.On(bought);
+            table.AddBought(slot, bought, shares, decimal.Round(shares * price, 2));
+        }
     }
 
     /// <summary>

@@ -101,6 +101,9 @@ public sealed class LotTable
 
     public AccountBook Book => book;
 
+    /// <summary>Lots the columns have room for before they must grow (a copy of every column).</summary>
+    internal int Capacity => next.Length;
+
     /// <summary>Lots held across the book.</summary>
     public int Count { get; private set; }
 
