@@ -8,7 +8,8 @@ namespace FastRebal.Bench.Decisions;
 /// Deciding and sizing every account of the generated firm (N accounts x 20 positions, the one-shot run that `demo`
 /// times). The baseline also puts every decision's and trade's reason and every plan warning into words, which is
 /// what deciding cost when they were formatted as they were made; against it, the run as it is now, where the words
-/// wait until read.
+/// wait until read; and the run in a batch region (<see cref="BatchRegion"/>, what the command line's one-shot runs
+/// use), where room for all it keeps is set aside first (that collection counts) and nothing is collected while it decides.
 /// </summary>
 [Config(typeof(BenchConfig))]
 [BenchmarkCategory("decisions")]
@@ -48,4 +49,11 @@ public class DecideBenchmarks
 
     [Benchmark(Description = "decide and size (reasons and warnings kept as parts)")]
     public int Decide() => RebalanceRun.Execute(firm.Book, firm.AsOf, firm.CashFlows).Trades.Count;
+
+    [Benchmark(Description = "decide and size in a batch region (no collection while deciding)")]
+    public int DecideInRegion()
+    {
+        using var region = BatchRegion.Enter(BatchRegion.RunBytes(firm.Book));
+        return RebalanceRun.Execute(firm.Book, firm.AsOf, firm.CashFlows).Trades.Count;
+    }
 }

@@ -47,7 +47,12 @@ public static class RebalanceCommand
         // the plain run and report.
         var queue = approvalsPath is not null ? ApprovalQueue.Load(approvalsPath) : tax.UsesTaxFeatures ? new ApprovalQueue() : null;
         var approvalRecordsBefore = queue?.Audit.Count ?? 0;
-        var run = progress.Time(tax.UsesTaxFeatures || queue is not null ? "rebalancing (tax-aware)" : "rebalancing", () => OneShotRun.Of(tax, queue), out _);
+        var run = progress.Time(tax.UsesTaxFeatures || queue is not null ? "rebalancing (tax-aware)" : "rebalancing", () =>
+        {
+            // A batch job: room for the run (and its tax-aware plans) is set aside before it decides (see BatchRegion).
+            using var region = BatchRegion.Enter(BatchRegion.RunBytes(tax.Scenario.Book, runs: 2));
+            return OneShotRun.Of(tax, queue);
+        }, out _);
         if (run.Taxed is null)
         {
             var result = run.Run;
