@@ -162,7 +162,7 @@ public class FirmGeneratorTests
         var lots = FirmLots.Table(Realistic(2000), 7);
 
         // Made at the most a position could hold and trimmed after, the columns held every lot twice over during the
-        // trim: 12.6 GB at the peak of demo --accounts 1000000 --lots, where 7.8 GB now.
+        // trim (BENCHMARKS.md, "Deciding and sizing": the peak of demo --accounts 1000000 --lots).
         Assert.InRange(lots.Capacity, lots.Count, lots.Count + (lots.Count / 8));
         Assert.Equal(lots.Capacity, lots.Count + (lots.Count / 8));
     }

@@ -36,12 +36,19 @@ public sealed class LotTable
     private decimal[] quantity = [];
     private decimal[] costBasis = [];
     private int[] acquired = [];
-    private int[] holdingSince = [];
-    private decimal[] washSaleAdjustment = [];
     private int[] number = [];
     private string?[] name = [];
     private int used;
     private int free = NoLot;
+
+    // Few lots ever carry a wash sale (a holding period carried over, a disallowed loss in the basis): per lot, 0 or
+    // the place plus one of its two figures in the arrays below, which are kept apart so every other lot costs 4
+    // bytes for them instead of 20. A freed place links to the next free one through its 'since'.
+    private int[] adjustment = [];
+    private int[] adjustmentSince = [];
+    private decimal[] adjustmentAmount = [];
+    private int adjustmentsUsed;
+    private int freeAdjustment = NoLot;
 
     /// <summary>Odd while a writer changes the table; readers on other threads retry when it moved (see <see cref="ReadAccount"/>).</summary>
     private int version;
@@ -103,6 +110,9 @@ public sealed class LotTable
 
     /// <summary>Lots the columns have room for before they must grow (a copy of every column).</summary>
     internal int Capacity => next.Length;
+
+    /// <summary>Places for wash-sale figures in use or free: lots that carry one, at most (see <see cref="SetAdjustment"/>).</summary>
+    internal int AdjustmentPlaces => adjustmentsUsed;
 
     /// <summary>Lots held across the book.</summary>
     public int Count { get; private set; }
@@ -304,8 +314,7 @@ public sealed class LotTable
         quantity[l] = lot.Quantity;
         costBasis[l] = lot.CostBasis;
         acquired[l] = lot.Acquired.DayNumber;
-        holdingSince[l] = lot.HoldingSince is { } since ? since.DayNumber : NoDate;
-        washSaleAdjustment[l] = lot.WashSaleAdjustment;
+        SetAdjustment(l, lot.HoldingSince is { } since ? since.DayNumber : NoDate, lot.WashSaleAdjustment);
         number[l] = 0;
         name[l] = lot.Id;
     }
@@ -320,8 +329,6 @@ public sealed class LotTable
         quantity[l] = shares;
         costBasis[l] = basis;
         acquired[l] = day.DayNumber;
-        holdingSince[l] = NoDate;
-        washSaleAdjustment[l] = 0;
         number[l] = 1;
         name[l] = null;
     }
@@ -358,8 +365,6 @@ public sealed class LotTable
         quantity[l] = shares;
         costBasis[l] = shares * price;
         acquired[l] = day.DayNumber;
-        holdingSince[l] = NoDate;
-        washSaleAdjustment[l] = 0;
         number[l] = n;
         name[l] = null;
         return ToLot(l, instrumentId);
@@ -433,7 +438,11 @@ public sealed class LotTable
             }
             else if (quantity[l] - shares > 0)
             {
-                washSaleAdjustment[l] = washSaleAdjustment[l] == 0 ? 0 : washSaleAdjustment[l] * (quantity[l] - shares) / quantity[l];
+                if (adjustment[l] != 0)
+                {
+                    var amount = WashSaleAdjustment(l);
+                    SetAdjustment(l, HoldingSince(l), amount == 0 ? 0 : amount * (quantity[l] - shares) / quantity[l]);
+                }
                 quantity[l] -= shares;
                 costBasis[l] -= basis;
                 previous = l;
@@ -502,8 +511,8 @@ public sealed class LotTable
             var start = lot.HoldingPeriodStart.AddDays(-carriedHoldingDays);
             quantity[l] = shares;
             costBasis[l] = movedBasis + disallowedLoss;
-            holdingSince[l] = (start < lot.HoldingPeriodStart ? start : lot.HoldingPeriodStart).DayNumber;
-            washSaleAdjustment[l] = (shares == lot.Quantity ? lot.WashSaleAdjustment : 0) + disallowedLoss;
+            SetAdjustment(l, (start < lot.HoldingPeriodStart ? start : lot.HoldingPeriodStart).DayNumber,
+                (shares == lot.Quantity ? lot.WashSaleAdjustment : 0) + disallowedLoss);
             var adjusted = ToLot(l, instrumentId);
             if (shares == lot.Quantity)
             {
@@ -518,8 +527,7 @@ public sealed class LotTable
             quantity[r] = lot.Quantity - shares;
             costBasis[r] = lot.CostBasis - movedBasis;
             acquired[r] = lot.Acquired.DayNumber;
-            holdingSince[r] = lot.HoldingSince is { } since ? since.DayNumber : NoDate;
-            washSaleAdjustment[r] = lot.WashSaleAdjustment;
+            SetAdjustment(r, lot.HoldingSince is { } since ? since.DayNumber : NoDate, lot.WashSaleAdjustment);
             number[r] = 0;
             name[r] = remainderId;
             return (adjusted, remainderId);
@@ -589,8 +597,8 @@ public sealed class LotTable
                 chunk.Quantity[i] = quantity[l];
                 chunk.CostBasis[i] = costBasis[l];
                 chunk.Acquired[i] = acquired[l];
-                chunk.HoldingSince[i] = holdingSince[l];
-                chunk.WashSaleAdjustment[i] = washSaleAdjustment[l];
+                chunk.HoldingSince[i] = HoldingSince(l);
+                chunk.WashSaleAdjustment[i] = WashSaleAdjustment(l);
                 chunk.Number[i] = number[l];
                 chunk.Name[i] = name[l];
             }
@@ -611,6 +619,9 @@ public sealed class LotTable
         Array.Fill(openedDay, NoDate);
         Array.Clear(openedCount);
         Array.Clear(name);
+        Array.Clear(adjustment);
+        adjustmentsUsed = 0;
+        freeAdjustment = NoLot;
         used = 0;
         free = NoLot;
         Count = 0;
@@ -654,8 +665,7 @@ public sealed class LotTable
                 quantity[l] = chunk.Quantity[i];
                 costBasis[l] = chunk.CostBasis[i];
                 acquired[l] = chunk.Acquired[i];
-                holdingSince[l] = chunk.HoldingSince[i];
-                washSaleAdjustment[l] = chunk.WashSaleAdjustment[i];
+                SetAdjustment(l, chunk.HoldingSince[i], chunk.WashSaleAdjustment[i]);
                 number[l] = chunk.Number[i];
                 name[l] = chunk.Name[i];
             }
@@ -708,9 +718,57 @@ public sealed class LotTable
         hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(bits));
     }
 
+    /// <summary>The day number the lot's holding period starts when a wash sale carried one over, else <see cref="NoDate"/>.</summary>
+    private int HoldingSince(int l) => adjustment[l] is var k and > 0 ? adjustmentSince[k - 1] : NoDate;
+
+    /// <summary>The disallowed loss a wash sale added to the lot's basis (0 when none).</summary>
+    private decimal WashSaleAdjustment(int l) => adjustment[l] is var k and > 0 ? adjustmentAmount[k - 1] : 0;
+
+    /// <summary>
+    /// Sets the lot's wash-sale figures. A lot with none (no carried date, and an adjustment that is exactly the
+    /// decimal 0, scale and sign included, so that it reads back bit for bit) keeps no place.
+    /// </summary>
+    private void SetAdjustment(int l, int since, decimal amount)
+    {
+        var k = adjustment[l];
+        if (since == NoDate && amount == 0 && amount.Scale == 0 && !decimal.IsNegative(amount))
+        {
+            if (k > 0)
+            {
+                adjustment[l] = 0;
+                adjustmentSince[k - 1] = freeAdjustment;
+                freeAdjustment = k - 1;
+            }
+            return;
+        }
+        if (k == 0)
+        {
+            if (freeAdjustment != NoLot)
+            {
+                k = freeAdjustment + 1;
+                freeAdjustment = adjustmentSince[freeAdjustment];
+            }
+            else
+            {
+                if (adjustmentsUsed == adjustmentSince.Length)
+                {
+                    var size = Math.Max(64, adjustmentsUsed * 2);
+                    Array.Resize(ref adjustmentSince, size);
+                    Array.Resize(ref adjustmentAmount, size);
+                }
+                k = ++adjustmentsUsed;
+            }
+        }
+        adjustmentSince[k - 1] = since;
+        adjustmentAmount[k - 1] = amount;
+        // Last, so a reader on another thread never finds a place whose figures are not written yet (it retries
+        // anyway when the table moved while it read).
+        adjustment[l] = k;
+    }
+
     private TaxLot ToLot(int l, string instrumentId) => new(
         LotId(l, instrumentId), instrumentId, DateOnly.FromDayNumber(acquired[l]), quantity[l], costBasis[l],
-        holdingSince[l] == NoDate ? null : DateOnly.FromDayNumber(holdingSince[l]), washSaleAdjustment[l]);
+        HoldingSince(l) is var since && since == NoDate ? null : DateOnly.FromDayNumber(since), WashSaleAdjustment(l));
 
     private string LotId(int l, string instrumentId) => name[l] ?? EngineLotId(instrumentId, DateOnly.FromDayNumber(acquired[l]), number[l]);
 
@@ -745,6 +803,7 @@ public sealed class LotTable
             l = used++;
         }
         next[l] = NoLot;
+        adjustment[l] = 0;
         if (tail[slot] == NoLot)
         {
             head[slot] = l;
@@ -799,6 +858,7 @@ public sealed class LotTable
             tail[slot] = previous;
         }
         name[l] = null;
+        SetAdjustment(l, NoDate, 0);
         next[l] = free;
         free = l;
         lotsInSlot[slot]--;
@@ -827,8 +887,7 @@ public sealed class LotTable
         Array.Resize(ref quantity, size);
         Array.Resize(ref costBasis, size);
         Array.Resize(ref acquired, size);
-        Array.Resize(ref holdingSince, size);
-        Array.Resize(ref washSaleAdjustment, size);
+        Array.Resize(ref adjustment, size);
         Array.Resize(ref number, size);
         Array.Resize(ref name, size);
     }
