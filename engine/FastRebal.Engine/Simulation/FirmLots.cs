@@ -66,29 +66,29 @@ public static class FirmLots
     public static LotTable Table(GeneratedFirm firm, int seed = 42)
     {
         var book = firm.Book;
-        // Counted first, with the same draws, so the columns are made once at their size: made at the most a position
-        // could have (5) and trimmed after, they held every lot twice over while the trim copied them.
-        var counter = new LotCounter();
-        MakeLots(firm, seed, ref counter);
-        // An eighth more room, for the lots the live engine's buys open before its sales free entries to reuse.
-        var table = new LotTable(book, counter.Lots + (counter.Lots / 8));
-        var adder = new LotAdder(table, firm.History);
-        MakeLots(firm, seed, ref adder);
-        return table;
-    }
-
-    /// <summary>Makes every taxable account's lots (see <see cref="Table"/>) into <paramref name="sink"/>, account by account.</summary>
-    private static void MakeLots<TSink>(GeneratedFirm firm, int seed, ref TSink sink)
-        where TSink : struct, ILotSink
-    {
-        var book = firm.Book;
+        var positions = 0;
+        for (var a = 0; a < book.AccountCount; a++)
+        {
+            if (book.Policy(a).TaxStatus == TaxStatus.Taxable)
+            {
+                for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
+                {
+                    positions += book.Quantities[s] > 0 ? 1 : 0;
+                }
+            }
+        }
+        // Room for four and a half lots a position: a position gets 3 to 5, 4 on average, and the half is room for the
+        // lots the live engine's buys open before its sales free entries to reuse. The columns are made once at this
+        // size; made at the most a position could have (5) and trimmed after, they held every lot twice while the trim
+        // copied them. A small firm that draws more than that grows the columns, once.
+        var table = new LotTable(book, positions * 9 / 2);
         for (var a = 0; a < book.AccountCount; a++)
         {
             if (book.Policy(a).TaxStatus != TaxStatus.Taxable)
             {
                 continue;
             }
-            sink.Account(a);
+            table.Track(a);
             // Not HashCode.Combine: its hashes change from one process to the next, and the lots must not.
             var random = new Random(unchecked((seed * 1_000_003) + a));
             for (var s = book.SlotStart[a]; s < book.SlotStart[a + 1]; s++)
@@ -98,6 +98,9 @@ public static class FirmLots
                 {
                     continue;
                 }
+                var instrument = book.Instruments[book.InstrumentIndices[s]];
+                // Looked up once a position, not once a lot.
+                var series = firm.History.Contains(instrument.Symbol) ? firm.History[instrument.Symbol] : null;
                 var newest = Bought(firm, a, s);
                 var whole = decimal.Truncate(quantity) == quantity;
                 var count = whole ? (int)Math.Min(random.Next(3, 6), quantity) : random.Next(3, 6);
@@ -112,51 +115,14 @@ public static class FirmLots
                     {
                         continue;
                     }
-                    sink.Lot(s, bought, share);
+                    var price = series is null ? 0m : (decimal)series.On(bought);
+                    table.AddBought(s, bought, share, decimal.Round(share * price, 2));
                     left -= share;
                     bought = bought.AddDays(-(150 + random.Next(0, 60)));
                 }
             }
         }
-    }
-
-    /// <summary>Where <see cref="MakeLots"/> puts what it makes: a count, or the table.</summary>
-    private interface ILotSink
-    {
-        void Account(int account);
-
-        void Lot(int slot, DateOnly bought, decimal shares);
-    }
-
-    private struct LotCounter : ILotSink
-    {
-        public int Lots;
-
-        public readonly void Account(int account)
-        {
-        }
-
-        public void Lot(int slot, DateOnly bought, decimal shares) => Lots++;
-    }
-
-    /// <summary>Adds each lot at that day's real close; the slot's price series is looked up once, not per lot.</summary>
-    private struct LotAdder(LotTable table, MarketHistory history) : ILotSink
-    {
-        private int seriesSlot = -1;
-        private PriceSeries? series;
-
-        public readonly void Account(int account) => table.Track(account);
-
-        public void Lot(int slot, DateOnly bought, decimal shares)
-        {
-            if (slot != seriesSlot)
-            {
-                var symbol = table.Book.Instruments[table.Book.InstrumentIndices[slot]].Symbol;
-                (seriesSlot, series) = (slot, history.Contains(symbol) ? history[symbol] : null);
-            }
-            var price = series is null ? 0m : (decimal)series.On(bought);
-            table.AddBought(slot, bought, shares, decimal.Round(shares * price, 2));
-        }
+        return table;
     }
 
     /// <summary>
