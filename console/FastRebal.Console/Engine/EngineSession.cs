@@ -335,7 +335,10 @@ public sealed class EngineSession(
         {
             phase = EnginePhase.Stopped;
             progress = "stopped";
-            // Stop drains the stages and makes the audit chain durable before the file is closed.
+            // An operator's stop: the batch under way is finished, released trades are sent and the audit chain is
+            // made durable before the file is closed; prices read and not yet evaluated are left, since the next start
+            // resumes the feed from the last batch journaled (a replay's backlog took seconds to evaluate first).
+            engine.Stop(drainFeed: false);
             await engine.DisposeAsync().ConfigureAwait(false);
         }
         chain?.Dispose();

@@ -350,14 +350,22 @@ public sealed class EngineHost : IHostedService, IAsyncDisposable
     /// unevaluated and no released trade is left unsent (unless the kill switch is engaged). Commands still queued
     /// are refused.
     /// </summary>
-    public void Stop()
+    public void Stop() => Stop(drainFeed: true);
+
+    /// <summary>
+    /// Stops the pipeline. With <paramref name="drainFeed"/> every price already read is evaluated first; without it
+    /// the evaluation stops after the batch under way and the prices read but not yet taken are left: a durable engine
+    /// journals how far into its feed each batch read, so the next start reads them again (an operator's stop, which
+    /// must not wait for a backlog of a replay to be evaluated).
+    /// </summary>
+    public void Stop(bool drainFeed)
     {
         if (Volatile.Read(ref started) == 0 || Interlocked.Exchange(ref stopped, 1) == 1)
         {
             return;
         }
         ingest.Stop();
-        evaluationProcessor.Stop();
+        evaluationProcessor.Stop(drain: drainFeed);
         if (fault is null)
         {
             // A busy feed may leave a rolling pass half way: its prices are evaluated for every account before stopping.

@@ -19,10 +19,11 @@ public sealed class DurableEngineTests : IDisposable
     private static GeneratedFirm Firm(FirmShape shape = FirmShape.Uniform) => FirmGenerator.Generate(new FirmSpec(1200, 20, 5, AsOf: new DateOnly(2020, 1, 31), Shape: shape), History);
 
     private EngineHost Engine(GeneratedFirm firm, bool checkpointOnStop, DateOnly? to = null, long checkpointJournalBytes = 0, TimeSpan checkpointReplayBudget = default, double daysPerSecond = 0,
-        Func<IPriceFeed, IPriceFeed>? wrapFeed = null) =>
+        Func<IPriceFeed, IPriceFeed>? wrapFeed = null, bool lockstep = true, int priceRing = 1 << 16) =>
         new(firm.Book, (wrapFeed ?? (f => f))(new ReplayFeed(firm.Book.Instruments, firm.History, firm.AsOf, to ?? new DateOnly(2020, 3, 31), sources: 3, daysPerSecond: daysPerSecond, noiseBps: 0)), new BlotterFileSink(Path.Combine(folder, "blotter.csv")), new EngineOptions
         {
-            Lockstep = true,
+            Lockstep = lockstep,
+            PriceRingCapacity = priceRing,
             Slicing = new SlicingPolicy { Interval = TimeSpan.Zero },
             Durability = new DurabilityOptions { Directory = Path.Combine(folder, "state"), CheckpointInterval = Timeout.InfiniteTimeSpan, CheckpointOnStop = checkpointOnStop, CheckpointJournalBytes = checkpointJournalBytes, CheckpointReplayBudget = checkpointReplayBudget, CheckpointAfterOpening = false },
         });
@@ -145,6 +146,33 @@ public sealed class DurableEngineTests : IDisposable
         Assert.Equal(sequence, report.Checkpoint!.Sequence);
         Assert.Equal(0, report.BatchesReplayed);
         Assert.Equal(sequence, recovered.Evaluation.Sequence);
+        Assert.Equal(digest, recovered.StateDigest());
+    }
+
+    [Fact]
+    public async Task A_stop_that_leaves_the_prices_read_but_not_taken_recovers_to_the_state_it_stopped_in_and_reads_them_again()
+    {
+        string digest;
+        long evaluated;
+        long read;
+        // Not in lockstep, and a small ring: the feed runs ahead of the evaluation, a batch takes at most the ring's
+        // 64 prices, and a backlog waits in the ring.
+        await using (var engine = Engine(Firm(), checkpointOnStop: false, to: new DateOnly(2020, 12, 31), lockstep: false, priceRing: 64))
+        {
+            engine.Start();
+            Assert.True(SpinWait.SpinUntil(() => engine.Evaluation.Sequence >= 20, TimeSpan.FromSeconds(60)));
+            engine.Stop(drainFeed: false);
+            digest = engine.StateDigest();
+            evaluated = engine.Evaluation.FeedPosition;
+            read = engine.Status().TicksRead;
+        }
+        Assert.True(evaluated < read, $"the stop took {evaluated} of the {read} ticks read: nothing was left to test");
+
+        // The journal holds the batches evaluated, and how far into the feed they read.
+        await using var recovered = Engine(Firm(), checkpointOnStop: false, to: new DateOnly(2020, 12, 31), lockstep: false, priceRing: 64);
+        await recovered.CheckpointAsync();
+        Assert.True(recovered.Durability!.Recovery!.BatchesReplayed >= 20);
+        Assert.Equal(evaluated, recovered.Evaluation.FeedPosition);
         Assert.Equal(digest, recovered.StateDigest());
     }
 

@@ -158,6 +158,44 @@ public class RingBufferTests
     }
 
     [Fact]
+    public async Task Stopping_without_draining_ends_after_the_batch_under_way_and_leaves_the_rest()
+    {
+        var ring = new RingBuffer<Item>(1024, new BlockingWaitStrategy());
+        using var gate = new ManualResetEventSlim();
+        var recorder = new GatedRecorder(gate);
+        var processor = new BatchProcessor<Item, GatedRecorder>(ring, recorder, "no-drain");
+        processor.Start();
+        Produce(ring, 1);
+        Assert.True(SpinWait.SpinUntil(() => recorder.Entered, TimeSpan.FromSeconds(10)));
+        // The first batch is under way (held in its only slot) when the rest is published and the stop comes.
+        Produce(ring, 999);
+        var stopping = Task.Run(() => processor.Stop(TimeSpan.FromSeconds(30), drain: false));
+        Assert.True(SpinWait.SpinUntil(() => processor.Stopping, TimeSpan.FromSeconds(10)));
+        gate.Set();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Without the stop the batch would have run on over the 999 published while it was held.
+        Assert.Equal([0L], recorder.Seen);
+        Assert.Equal(0, processor.Sequence.Value);
+        Assert.Equal(ProcessorState.Stopped, processor.State);
+    }
+
+    /// <summary>Holds its first slot until let go.</summary>
+    private sealed class GatedRecorder(ManualResetEventSlim gate) : IRingHandler<Item>
+    {
+        public List<long> Seen { get; } = [];
+
+        public bool Entered { get; private set; }
+
+        public void OnEvent(ref Item item, long sequence, bool endOfBatch)
+        {
+            Entered = true;
+            gate.Wait();
+            Seen.Add(item.Value);
+        }
+    }
+
+    [Fact]
     public void Claiming_a_batch_returns_its_highest_sequence_and_one_publish_releases_it()
     {
         var ring = new RingBuffer<Item>(16, new YieldingWaitStrategy());

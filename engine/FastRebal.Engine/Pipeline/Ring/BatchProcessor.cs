@@ -65,6 +65,9 @@ public sealed class BatchProcessor<T, THandler>
 
     public ProcessorState State => (ProcessorState)Volatile.Read(ref state);
 
+    /// <summary>Whether <see cref="Stop"/> has been called (the thread may still be finishing a batch).</summary>
+    internal bool Stopping => stop.IsSet;
+
     /// <summary>The first exception a handler threw, if any.</summary>
     public Exception? Fault => Volatile.Read(ref fault);
 
@@ -85,11 +88,12 @@ public sealed class BatchProcessor<T, THandler>
 
     /// <summary>
     /// Stops after draining: every slot published before this call is handled, then the thread ends. Stop the
-    /// producer first, or slots it publishes meanwhile may be left for the next start.
+    /// producer first, or slots it publishes meanwhile may be left for the next start. With
+    /// <paramref name="drain"/> false it stops after the batch under way, leaving what is published and not taken yet.
     /// </summary>
-    public void Stop(TimeSpan? timeout = null)
+    public void Stop(TimeSpan? timeout = null, bool drain = true)
     {
-        Volatile.Write(ref drainTo, ring.Cursor.Value);
+        Volatile.Write(ref drainTo, drain ? ring.Cursor.Value : long.MinValue);
         stop.Set();
         ring.WaitStrategy.Signal();
         if (thread is not null && !thread.Join(timeout ?? TimeSpan.FromSeconds(30)))
@@ -104,12 +108,13 @@ public sealed class BatchProcessor<T, THandler>
         while (true)
         {
             var available = ring.WaitStrategy.WaitFor(next, ring.Cursor, stop);
+            if (stop.IsSet && next > Volatile.Read(ref drainTo))
+            {
+                // Drained to where Stop asked (nothing more, when it asked for no draining).
+                break;
+            }
             if (available < next)
             {
-                if (stop.IsSet && next > Volatile.Read(ref drainTo))
-                {
-                    break;
-                }
                 if (stop.IsSet)
                 {
                     // Stop came while slots were still being handed out: take them without waiting.
@@ -131,7 +136,8 @@ public sealed class BatchProcessor<T, THandler>
             var batchStart = next;
             for (var s = next; ; s++)
             {
-                if (s == available && s - batchStart < ring.Capacity)
+                // A stopping processor's batch ends where it stands: what follows is for the next batch, if any.
+                if (s == available && s - batchStart < ring.Capacity && !stop.IsSet)
                 {
                     available = Math.Max(available, Math.Min(ring.Cursor.Value, batchStart + ring.Capacity - 1));
                 }
