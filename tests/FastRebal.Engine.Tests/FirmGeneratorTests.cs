@@ -155,7 +155,6 @@ public class FirmGeneratorTests
     private static List<string> Lineups(GeneratedFirm firm) =>
         [.. firm.Book.Models.Select(m => string.Join(',', m.ResolvedWeights().Select(w => w.InstrumentId).Order(StringComparer.Ordinal))).Distinct()];
 
-    /// <summary>Everything a generated firm is made of (instruments, models, accounts, policies, flows, histories), hashed to the bit.</summary>
     [Fact]
     public void A_generated_firms_lots_are_made_at_their_size_with_room_for_the_live_engines_buys()
     {
@@ -173,7 +172,7 @@ public class FirmGeneratorTests
         var firm = Realistic(300, seed: 5);
         var lots = FirmLots.Table(firm, 5);
 
-        // The lots of main at 318930a (its generate --lots output was compared byte for byte with the counted build's).
+        // The lots of main at 318930a, before the table was sized ahead (generate --lots was compared byte for byte too).
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         for (var s = 0; s < firm.Book.SlotCount; s++)
         {
@@ -186,6 +185,7 @@ public class FirmGeneratorTests
         Assert.Equal("C6022E303AABEBCB5D58C6078F4135DE7BB082C0F7929419EE8C5B2F854BD31D", Convert.ToHexString(hash.GetHashAndReset()));
     }
 
+    /// <summary>Everything a generated firm is made of (instruments, models, accounts, policies, flows, histories), hashed to the bit.</summary>
     internal static string Digest(GeneratedFirm firm)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

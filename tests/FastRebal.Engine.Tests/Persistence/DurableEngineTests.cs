@@ -150,7 +150,7 @@ public sealed class DurableEngineTests : IDisposable
     }
 
     [Fact]
-    public async Task A_stop_that_leaves_the_prices_read_but_not_taken_recovers_to_the_state_it_stopped_in_and_reads_them_again()
+    public async Task A_stop_that_leaves_prices_read_but_not_taken_recovers_to_the_state_and_the_feed_position_it_stopped_at()
     {
         string digest;
         long evaluated;
@@ -168,7 +168,7 @@ public sealed class DurableEngineTests : IDisposable
         }
         Assert.True(evaluated < read, $"the stop took {evaluated} of the {read} ticks read: nothing was left to test");
 
-        // The journal holds the batches evaluated, and how far into the feed they read.
+        // The journal holds the batches evaluated, and how far into the feed they read: where the next start reads on.
         await using var recovered = Engine(Firm(), checkpointOnStop: false, to: new DateOnly(2020, 12, 31), lockstep: false, priceRing: 64);
         await recovered.CheckpointAsync();
         Assert.True(recovered.Durability!.Recovery!.BatchesReplayed >= 20);
